@@ -1,0 +1,199 @@
+/* core.h - the small shared vocabulary of siphon.
+ *
+ * Everything here is used by more than one component: string views into
+ * packet memory (sv_t), IP addresses and endpoints, the datagram that flows
+ * from capture to the correlator, hashing, timestamps, logging and a tiny
+ * JSON writer.  No component-specific logic lives here.
+ *
+ * Design rules (see ARCHITECTURE.md):
+ *  - sv_t never owns memory.  A view into a packet is only valid while the
+ *    packet is; copy what must outlive it.
+ *  - Functions that parse text from the network are total: they never read
+ *    outside [p, p+len) and return false on anything unexpected.
+ */
+#ifndef SIPHON_CORE_H
+#define SIPHON_CORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------------ */
+/* String views                                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    const char *p; /* not NUL-terminated; may be NULL when len == 0 */
+    size_t len;
+} sv_t;
+
+#define SV_LIT(s) ((sv_t){(s), sizeof(s) - 1})
+#define SV_NULL   ((sv_t){NULL, 0})
+/* printf("%.*s", SV_FMT(v)) */
+#define SV_FMT(v) (int)(v).len, ((v).p ? (v).p : "")
+
+static inline sv_t sv_make(const void *p, size_t len) { return (sv_t){(const char *)p, len}; }
+sv_t sv_from_cstr(const char *s);
+bool sv_eq(sv_t a, sv_t b);
+bool sv_ieq(sv_t a, sv_t b);              /* ASCII case-insensitive */
+bool sv_ieq_cstr(sv_t a, const char *s);  /* ASCII case-insensitive */
+bool sv_istarts_with(sv_t a, const char *prefix);
+sv_t sv_trim(sv_t v);                     /* strips SP, HTAB, CR, LF both ends */
+/* Index of the first c in v, or -1. */
+long sv_index_of(sv_t v, char c);
+/* Case-insensitive search of needle in hay; -1 if absent. */
+long sv_ifind(sv_t hay, sv_t needle);
+/* Strict unsigned decimal (optional surrounding whitespace); false on
+ * empty, non-digit or overflow of max. */
+bool sv_to_u64(sv_t v, uint64_t max, uint64_t *out);
+/* Copies at most n-1 bytes and NUL-terminates; returns bytes copied. */
+size_t sv_copy_cstr(sv_t v, char *dst, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Addresses                                                                 */
+/* ------------------------------------------------------------------------ */
+
+enum { IP_NONE = 0, IP_V4 = 4, IP_V6 = 6 };
+
+typedef struct {
+    uint8_t family;    /* IP_NONE, IP_V4 or IP_V6 */
+    uint8_t bytes[16]; /* IPv4 uses bytes[0..3], the rest is zero */
+} ip_addr_t;
+
+typedef struct {
+    ip_addr_t ip;
+    uint16_t port;
+} endpoint_t;
+
+#define IP_STR_MAX 48 /* enough for any IPv6 text form plus NUL */
+
+/* Parses dotted IPv4 or IPv6 text (brackets allowed around IPv6).  False on
+ * anything else, including host names. */
+bool ip_addr_parse(sv_t text, ip_addr_t *out);
+void ip_addr_set_v4(ip_addr_t *a, const uint8_t b[4]);
+void ip_addr_set_v6(ip_addr_t *a, const uint8_t b[16]);
+bool ip_addr_eq(const ip_addr_t *a, const ip_addr_t *b);
+/* Writes the canonical text form ("" for IP_NONE); returns its length. */
+size_t ip_addr_format(const ip_addr_t *a, char *buf, size_t n);
+bool endpoint_eq(const endpoint_t *a, const endpoint_t *b);
+uint64_t endpoint_hash(const endpoint_t *e);
+
+/* ------------------------------------------------------------------------ */
+/* The datagram: what capture hands to the correlator                        */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+    TRANSPORT_UDP = 1,
+    TRANSPORT_TCP = 2,  /* one whole SIP message framed out of a TCP stream */
+    TRANSPORT_WS = 3,   /* one WebSocket message payload (RFC 7118) */
+    TRANSPORT_SCTP = 4, /* reserved: SCTP is counted and skipped for now */
+} transport_t;
+
+const char *transport_name(transport_t t); /* "udp", "tcp", "ws", "sctp" */
+
+/* A UDP datagram, or one application message reassembled from a stream.
+ * data is only valid for the duration of the callback that receives it. */
+typedef struct {
+    int64_t ts_ns; /* capture time, ns since the Unix epoch */
+    endpoint_t src, dst;
+    transport_t transport;
+    const uint8_t *data;
+    size_t len;
+    uint64_t frame_no; /* 1-based index of the (last) frame it came from */
+} datagram_t;
+
+typedef void (*datagram_cb_pt)(void *user, const datagram_t *dg);
+
+/* ------------------------------------------------------------------------ */
+/* Hashing                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* A fast non-cryptographic 64-bit hash (not DoS-resistant on its own: tables
+ * keyed by attacker data seed it with hash_seed()). */
+uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
+uint64_t hash_u64(uint64_t x);
+/* A per-process random seed, drawn once. */
+uint64_t hash_seed(void);
+
+/* ------------------------------------------------------------------------ */
+/* Time                                                                      */
+/* ------------------------------------------------------------------------ */
+
+#define NS_PER_SEC  1000000000LL
+#define NS_PER_MSEC 1000000LL
+#define NS_PER_USEC 1000LL
+
+/* RFC 3339 UTC with microseconds: 2026-11-22T04:40:06.123456Z.  buf must hold
+ * 32 bytes.  Returns the length written. */
+size_t ts_format_rfc3339(int64_t ts_ns, char *buf, size_t n);
+/* Monotonic clock in ns (for benchmarks and progress, not packet time). */
+int64_t clock_mono_ns(void);
+
+/* ------------------------------------------------------------------------ */
+/* Logging (stderr, journald-friendly "<level>" prefixes are added by callers */
+/* of log_open in later issues; today: plain lines)                          */
+/* ------------------------------------------------------------------------ */
+
+typedef enum { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG } log_level_t;
+
+extern log_level_t log_level_current;
+void log_set_level(log_level_t lvl);
+void log_write(log_level_t lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_error(...) log_write(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...)                                                                              \
+    do {                                                                                           \
+        if (log_level_current >= LOG_LVL_WARN) log_write(LOG_LVL_WARN, __VA_ARGS__);               \
+    } while (0)
+#define log_info(...)                                                                              \
+    do {                                                                                           \
+        if (log_level_current >= LOG_LVL_INFO) log_write(LOG_LVL_INFO, __VA_ARGS__);               \
+    } while (0)
+#define log_debug(...)                                                                             \
+    do {                                                                                           \
+        if (log_level_current >= LOG_LVL_DEBUG) log_write(LOG_LVL_DEBUG, __VA_ARGS__);             \
+    } while (0)
+
+/* ------------------------------------------------------------------------ */
+/* A growable byte buffer and a JSON writer on top of it                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+} buf_t;
+
+void buf_init(buf_t *b);
+void buf_free(buf_t *b);
+void buf_reset(buf_t *b);
+void buf_append(buf_t *b, const void *p, size_t n);
+void buf_putc(buf_t *b, char c);
+void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* JSON writer: appends to a buf_t, tracks commas.  Strings are escaped as
+ * RFC 8259 requires; bytes that are not valid UTF-8 become U+FFFD, so hostile
+ * input always yields valid JSON.  Nesting depth is limited to 16. */
+typedef struct {
+    buf_t *out;
+    int depth;
+    bool need_comma[16];
+} json_writer_t;
+
+void json_init(json_writer_t *w, buf_t *out);
+void json_obj_begin(json_writer_t *w);
+void json_obj_end(json_writer_t *w);
+void json_arr_begin(json_writer_t *w);
+void json_arr_end(json_writer_t *w);
+void json_key(json_writer_t *w, const char *key);
+void json_str(json_writer_t *w, sv_t s);
+void json_cstr(json_writer_t *w, const char *s); /* NULL writes null */
+void json_null(json_writer_t *w);
+void json_bool(json_writer_t *w, bool v);
+void json_int(json_writer_t *w, int64_t v);
+void json_uint(json_writer_t *w, uint64_t v);
+void json_double(json_writer_t *w, double v, int decimals); /* NaN/inf -> null */
+void json_ts(json_writer_t *w, int64_t ts_ns);              /* <= 0 -> null */
+void json_ip(json_writer_t *w, const ip_addr_t *a);          /* IP_NONE -> null */
+
+#endif /* SIPHON_CORE_H */

@@ -1,0 +1,142 @@
+/* json.c - a minimal streaming JSON writer.  Strings from the network are
+ * escaped and UTF-8-validated so hostile bytes can never break the output. */
+#include "core.h"
+
+#include <math.h>
+#include <stdio.h>
+
+void json_init(json_writer_t *w, buf_t *out)
+{
+    w->out = out;
+    w->depth = 0;
+    w->need_comma[0] = false;
+}
+
+static void json_sep(json_writer_t *w)
+{
+    if (w->need_comma[w->depth]) buf_putc(w->out, ',');
+    w->need_comma[w->depth] = true;
+}
+
+static void json_open(json_writer_t *w, char c)
+{
+    json_sep(w);
+    buf_putc(w->out, c);
+    if (w->depth < 15) w->depth++;
+    w->need_comma[w->depth] = false;
+}
+
+static void json_close(json_writer_t *w, char c)
+{
+    buf_putc(w->out, c);
+    if (w->depth > 0) w->depth--;
+}
+
+void json_obj_begin(json_writer_t *w) { json_open(w, '{'); }
+void json_obj_end(json_writer_t *w) { json_close(w, '}'); }
+void json_arr_begin(json_writer_t *w) { json_open(w, '['); }
+void json_arr_end(json_writer_t *w) { json_close(w, ']'); }
+
+static void json_escaped(buf_t *b, const unsigned char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf_putc(b, '"');
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            if (c == '"' || c == '\\') {
+                buf_putc(b, '\\'), buf_putc(b, (char)c);
+            } else if (c < 0x20 || c == 0x7f) {
+                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                buf_append(b, e, 6);
+            } else {
+                buf_putc(b, (char)c);
+            }
+            i++;
+            continue;
+        }
+        /* Validate one UTF-8 sequence (no overlongs, no surrogates). */
+        size_t need = 0;
+        uint32_t cp = 0, min = 0;
+        if (c >= 0xc2 && c <= 0xdf) need = 1, cp = c & 0x1f, min = 0x80;
+        else if (c >= 0xe0 && c <= 0xef) need = 2, cp = c & 0x0f, min = 0x800;
+        else if (c >= 0xf0 && c <= 0xf4) need = 3, cp = c & 0x07, min = 0x10000;
+        bool ok = need > 0;
+        for (size_t k = 1; ok && k <= need; k++) {
+            if (i + k >= n || (s[i + k] & 0xc0) != 0x80) ok = false;
+            else cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if (ok && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = false;
+        if (ok) {
+            buf_append(b, s + i, need + 1);
+            i += need + 1;
+        } else {
+            buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD */
+            i++;
+        }
+    }
+    buf_putc(b, '"');
+}
+
+void json_key(json_writer_t *w, const char *key)
+{
+    json_sep(w);
+    json_escaped(w->out, (const unsigned char *)key, sv_from_cstr(key).len);
+    buf_putc(w->out, ':');
+    w->need_comma[w->depth] = false; /* the value follows without a comma */
+}
+
+/* After a key the value must not emit a comma; json_sep handles that because
+ * json_key cleared need_comma, and the value sets it again. */
+void json_str(json_writer_t *w, sv_t s)
+{
+    json_sep(w);
+    json_escaped(w->out, (const unsigned char *)s.p, s.p ? s.len : 0);
+}
+
+void json_cstr(json_writer_t *w, const char *s)
+{
+    if (!s) json_null(w);
+    else json_str(w, sv_from_cstr(s));
+}
+
+void json_null(json_writer_t *w) { json_sep(w), buf_append(w->out, "null", 4); }
+void json_bool(json_writer_t *w, bool v) { json_sep(w), buf_printf(w->out, v ? "true" : "false"); }
+void json_int(json_writer_t *w, int64_t v) { json_sep(w), buf_printf(w->out, "%lld", (long long)v); }
+void json_uint(json_writer_t *w, uint64_t v)
+{
+    json_sep(w), buf_printf(w->out, "%llu", (unsigned long long)v);
+}
+
+void json_double(json_writer_t *w, double v, int decimals)
+{
+    if (!isfinite(v)) {
+        json_null(w);
+        return;
+    }
+    json_sep(w);
+    buf_printf(w->out, "%.*f", decimals, v);
+}
+
+void json_ts(json_writer_t *w, int64_t ts_ns)
+{
+    if (ts_ns <= 0) {
+        json_null(w);
+        return;
+    }
+    char t[40];
+    size_t n = ts_format_rfc3339(ts_ns, t, sizeof t);
+    json_str(w, sv_make(t, n));
+}
+
+void json_ip(json_writer_t *w, const ip_addr_t *a)
+{
+    if (a->family == IP_NONE) {
+        json_null(w);
+        return;
+    }
+    char t[IP_STR_MAX];
+    size_t n = ip_addr_format(a, t, sizeof t);
+    json_str(w, sv_make(t, n));
+}

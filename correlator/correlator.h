@@ -1,0 +1,181 @@
+/* correlator.h - rebuilds calls from SIP datagrams and attaches RTP/RTCP
+ * streams to them.
+ *
+ * Input: datagram_t (core.h) in capture-time order.  Output: one
+ * corr_call_t per call when it ends (BYE answered, failure final response,
+ * idle timeout, or corr_flush at the end of input), and one corr_stream_t per
+ * orphan RTP stream (media whose signalling was not seen).
+ *
+ * Inside (one concept per file):
+ *  - dialog.c    calls keyed by Call-ID, RFC 3261 dialogs (From/To tags,
+ *                forking), INVITE transactions, challenges, CANCEL, BYE,
+ *                re-INVITE/UPDATE/PRACK; REGISTER/OPTIONS counted.
+ *  - media.c     the SDP endpoint table: which (ip, port) belongs to which
+ *                call, from every offer and answer.
+ *  - rtp_stats.c per-SSRC statistics: RFC 3550 A.1/A.3/A.8 and the
+ *                Wireshark-compatible jitter/delta figures.
+ *  - orphan.c    nDPI classification of UDP flows nobody claimed.
+ *
+ * Memory: every table has a cap (corr_config_t); on overflow the least
+ * recently active entry is finished early (calls are emitted with state as
+ * far as known) and counted.
+ */
+#ifndef SIPHON_CORRELATOR_H
+#define SIPHON_CORRELATOR_H
+
+#include "core.h"
+
+/* ------------------------------------------------------------------------ */
+/* RTP stream statistics                                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    /* RFC 3550 A.1 sequence state */
+    uint16_t max_seq;
+    uint32_t cycles;
+    uint32_t base_seq;
+    uint32_t bad_seq;
+    uint32_t probation;
+    uint64_t received;      /* packets counted by A.1 (after probation) */
+
+    /* Wireshark-compatible counters (tap-rtp-analysis) */
+    uint64_t packets;       /* every RTP packet of the stream */
+    uint64_t bytes;         /* RTP payload bytes (header excluded) */
+    uint64_t duplicates;
+    uint64_t out_of_order;
+    uint64_t seq_errors;    /* wrong-sequence events (jumps, resets) */
+    uint32_t first_seq;
+    uint32_t last_ext_seq;  /* extended seq of the last packet received */
+    uint32_t highest_ext_seq;
+
+    /* jitter: RFC 3550 (timestamp units, float form) and Wireshark's (ms) */
+    uint32_t clock_rate;    /* 0 = unknown: no jitter computed */
+    double jitter_rfc;      /* J in timestamp units */
+    double jitter_ms;       /* current Wireshark jitter */
+    double jitter_max_ms, jitter_sum_ms;
+    double delta_min_ms, delta_max_ms, delta_sum_ms;
+    uint64_t jitter_count;  /* packets contributing to min/mean/max */
+    int64_t last_arrival_ns;
+    uint32_t last_timestamp;
+    bool have_last;
+
+    int64_t first_ts_ns, last_ts_ns;
+} rtp_stats_t;
+
+void rtp_stats_init(rtp_stats_t *s, uint32_t clock_rate);
+/* Updates the statistics with one packet (seq, RTP timestamp, marker bit,
+ * payload bytes, arrival time).  comfort_noise: PT 13 or 19 (excluded from
+ * jitter min/max/mean like Wireshark). */
+void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool marker,
+                      bool comfort_noise, size_t payload_len, int64_t arrival_ns);
+/* RFC 3550 A.3 cumulative loss (expected - received, may be negative with
+ * duplicates), with base_seq at the stream's first packet. */
+int64_t rtp_stats_lost(const rtp_stats_t *s);
+/* Wireshark 4.0's count: last_ext_seq - first_seq + 1 - packets. */
+int64_t rtp_stats_lost_wireshark(const rtp_stats_t *s);
+double rtp_stats_jitter_mean_ms(const rtp_stats_t *s);
+double rtp_stats_delta_mean_ms(const rtp_stats_t *s);
+
+/* ------------------------------------------------------------------------ */
+/* Records                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+    CALL_UNANSWERED = 0, /* no final response by end of input / timeout */
+    CALL_ANSWERED,       /* 2xx to the INVITE */
+    CALL_BUSY,           /* 486 or 600 */
+    CALL_CANCELLED,      /* CANCEL / 487 before answer */
+    CALL_REJECTED,       /* any other final >= 300 that ended the call */
+} call_state_t;
+
+const char *call_state_name(call_state_t s); /* "answered", ... */
+
+typedef enum { ENDED_BY_NONE = 0, ENDED_BY_CALLER, ENDED_BY_CALLEE } ended_by_t;
+
+#define CORR_STR_MAX 128 /* copied strings are cut to this many bytes */
+
+typedef struct {
+    endpoint_t src, dst;
+    uint32_t ssrc;
+    uint8_t payload_type;
+    char codec[32];       /* "PCMU", "opus", ... ("" when unknown) */
+    bool from_caller;     /* direction relative to the call, when known */
+    int media_index;      /* index of the m= line it belongs to, -1 unknown */
+    rtp_stats_t stats;
+    uint64_t rtcp_packets;
+    char call_id[CORR_STR_MAX]; /* "" for an orphan stream */
+    int orphan_reason;    /* for orphans: nDPI protocol id that classified it */
+    char orphan_proto[16]; /* "RTP", "RTCP", "SRTP"... from nDPI */
+} corr_stream_t;
+
+typedef struct {
+    char call_id[CORR_STR_MAX];
+    char from_uri[CORR_STR_MAX], to_uri[CORR_STR_MAX];
+    char caller[CORR_STR_MAX], callee[CORR_STR_MAX]; /* user parts */
+    char from_tag[CORR_STR_MAX], to_tag[CORR_STR_MAX];
+    char user_agent[CORR_STR_MAX];
+    char reason[CORR_STR_MAX];     /* Reason header or reason phrase of the final */
+    endpoint_t src, dst;           /* of the initial INVITE */
+    transport_t transport;
+    call_state_t state;
+    int final_code;                /* 0 when none */
+    int64_t start_ts_ns, answer_ts_ns, end_ts_ns, ringing_ts_ns; /* 0 = never */
+    ended_by_t ended_by;
+    bool open_at_end;              /* still open when input ended */
+    bool timed_out;
+    uint32_t sip_messages;
+    uint32_t invites, reinvites, challenges, early_dialogs;
+    uint32_t stream_count;
+    const corr_stream_t *streams;  /* stream_count entries, valid during the callback */
+} corr_call_t;
+
+typedef struct {
+    void (*on_call)(void *user, const corr_call_t *call);
+    void (*on_orphan_stream)(void *user, const corr_stream_t *stream);
+    void *user;
+} corr_sink_t;
+
+/* ------------------------------------------------------------------------ */
+/* The correlator                                                            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    uint32_t max_calls;          /* concurrent calls tracked */
+    uint32_t max_streams;        /* concurrent RTP streams tracked */
+    uint32_t max_media_endpoints; /* SDP endpoints in the media table */
+    uint32_t max_orphan_flows;   /* unattributed UDP flows being classified */
+    uint32_t max_streams_per_call;
+    int64_t call_idle_timeout_ns;   /* no SIP or RTP for this long: call ends */
+    int64_t call_linger_ns;      /* keep a finished call this long for late
+                                    messages/RTP (e.g. BYE's 200, ACK) */
+    bool classify_orphans;       /* use nDPI on unattributed UDP */
+} corr_config_t;
+
+void corr_config_default(corr_config_t *c);
+
+typedef struct {
+    uint64_t sip_messages, sip_requests, sip_responses, sip_invalid, sip_incomplete;
+    uint64_t sip_by_method[16];      /* indexed by sip_method_t */
+    uint64_t calls, calls_evicted, calls_timed_out;
+    uint64_t registers, options, other_transactions;
+    uint64_t rtp_packets, rtcp_packets, rtp_invalid;
+    uint64_t streams, streams_evicted, orphan_streams;
+    uint64_t udp_unclaimed;          /* datagrams neither SIP nor media */
+    uint64_t media_endpoints_evicted, orphan_flows_evicted;
+} corr_stats_t;
+
+typedef struct corr corr_t;
+
+corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink);
+void corr_free(corr_t *c);
+
+/* Feeds one datagram (SIP message or UDP payload). */
+void corr_on_datagram(corr_t *c, const datagram_t *dg);
+/* Ends calls idle since before now_ns - timeout (call as time advances). */
+void corr_expire(corr_t *c, int64_t now_ns);
+/* End of input: emits every call still open (open_at_end = true) and every
+ * orphan stream. */
+void corr_flush(corr_t *c);
+const corr_stats_t *corr_stats(const corr_t *c);
+
+#endif /* SIPHON_CORRELATOR_H */
