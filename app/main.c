@@ -1,3 +1,43 @@
-/* main.c - the siphon command line: dispatches subcommands. */
+/* main.c - the siphon command line: dispatches to a subcommand.
+ *
+ *   siphon analyze [options] FILE...   rebuild calls and streams from captures
+ *   siphon version
+ *
+ * Later subcommands (run, check-config, ...) plug in here.
+ */
+#include "app.h"
+
 #include <stdio.h>
-int main(void) { puts("siphon"); return 0; }
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: siphon <command> [options]\n"
+               "\n"
+               "commands:\n"
+               "  analyze [options] FILE...   rebuild SIP calls and RTP streams from pcap/pcapng files\n"
+               "  version                     print the version\n"
+               "\n"
+               "`siphon analyze --help` lists the options of analyze.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "analyze") == 0) return cmd_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("siphon %s\n", SIPHON_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "siphon: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

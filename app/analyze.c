@@ -1,0 +1,224 @@
+/* analyze.c - `siphon analyze`: rebuild every SIP call and RTP stream from
+ * capture files.
+ *
+ * The loop is the offline pipeline in one thread:
+ *   cap_files_next -> cap_decode_frame -> (datagram callback) corr_on_datagram
+ *   -> (call callback) output.
+ * Packet time drives expiry: every time the capture clock passes a whole
+ * second, fragments, TCP flows and idle calls are expired.  At the end every
+ * open call and orphan stream is flushed, then a summary is printed.
+ *
+ * Records are written as they complete (streaming), so memory stays bounded by
+ * the correlator's caps however long the capture is.
+ *
+ * Exit status: 0 on success, 1 when some input could not be read completely
+ * (what could be read is still reported), 2 on usage errors.
+ */
+#include "app.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    output_format_t format;
+    bool progress;
+    bool streams_in_table;
+    FILE *out;
+    buf_t buf;
+    uint64_t calls_written;
+} analyze_ctx_t;
+
+static void flush_buf(analyze_ctx_t *ctx)
+{
+    if (ctx->buf.len) fwrite(ctx->buf.data, 1, ctx->buf.len, ctx->out);
+    buf_reset(&ctx->buf);
+}
+
+static void on_call(void *user, const corr_call_t *call)
+{
+    analyze_ctx_t *ctx = user;
+    if (ctx->format == OUTPUT_JSON) {
+        output_call_json(&ctx->buf, call);
+    } else {
+        if (ctx->calls_written == 0) output_table_header(&ctx->buf);
+        output_call_table(&ctx->buf, call, ctx->streams_in_table);
+    }
+    ctx->calls_written++;
+    if (ctx->buf.len > (1 << 16)) flush_buf(ctx);
+}
+
+static void on_orphan(void *user, const corr_stream_t *s)
+{
+    analyze_ctx_t *ctx = user;
+    if (ctx->format == OUTPUT_JSON) {
+        output_stream_json(&ctx->buf, s, true);
+        buf_putc(&ctx->buf, '\n');
+    } else {
+        buf_printf(&ctx->buf, "orphan stream (%s, no signalling seen):\n",
+                   s->orphan_proto[0] ? s->orphan_proto : "RTP");
+        output_stream_table(&ctx->buf, s, "  ");
+    }
+    if (ctx->buf.len > (1 << 16)) flush_buf(ctx);
+}
+
+static void on_datagram(void *user, const datagram_t *dg) { corr_on_datagram(user, dg); }
+
+static void progress_draw(uint64_t done, uint64_t total, uint64_t frames, bool final)
+{
+    double pct = total ? 100.0 * (double)done / (double)total : 100.0;
+    if (pct > 100.0) pct = 100.0;
+    int width = 30, fill = (int)(pct * width / 100.0);
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r[%s] %5.1f%%  %llu packets%s", bar, pct, (unsigned long long)frames,
+            final ? "\n" : "");
+}
+
+static void usage(FILE *f, const corr_config_t *d)
+{
+    fprintf(f,
+            "usage: siphon analyze [options] FILE...\n"
+            "\n"
+            "Reads pcap/pcapng files (several files are merged in timestamp order),\n"
+            "rebuilds SIP calls and measures every RTP stream.\n"
+            "\n"
+            "  --json                 NDJSON on stdout: one object per call, orphan stream,\n"
+            "                         and a final summary object\n"
+            "  --streams              in the table, list each call's streams\n"
+            "  --no-progress          no progress bar (it is shown only on a terminal)\n"
+            "  --call-timeout SEC     end calls idle for SEC seconds (default %d)\n"
+            "  --max-calls N          concurrent calls tracked (default %u)\n"
+            "  --max-streams N        concurrent RTP streams tracked (default %u)\n"
+            "  --no-orphans           do not classify unattributed UDP flows with nDPI\n"
+            "  -v, --verbose          log more (repeat for debug)\n"
+            "  -h, --help             this help\n",
+            (int)(d->call_idle_timeout_ns / NS_PER_SEC), d->max_calls, d->max_streams);
+}
+
+int cmd_analyze(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},           {"streams", no_argument, NULL, 's'},
+        {"no-progress", no_argument, NULL, 'P'},    {"call-timeout", required_argument, NULL, 't'},
+        {"max-calls", required_argument, NULL, 'C'}, {"max-streams", required_argument, NULL, 'S'},
+        {"no-orphans", no_argument, NULL, 'O'},     {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+    };
+    analyze_ctx_t ctx = {.format = OUTPUT_TABLE, .progress = true, .out = stdout};
+    corr_config_t ccfg;
+    corr_config_default(&ccfg);
+    cap_limits_t limits;
+    cap_limits_default(&limits);
+    int verbosity = 0;
+
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+        uint64_t v;
+        switch (c) {
+        case 'j': ctx.format = OUTPUT_JSON; break;
+        case 's': ctx.streams_in_table = true; break;
+        case 'P': ctx.progress = false; break;
+        case 'O': ccfg.classify_orphans = false; break;
+        case 'v': verbosity++; break;
+        case 't':
+        case 'C':
+        case 'S':
+            if (!sv_to_u64(sv_from_cstr(optarg), UINT32_MAX, &v) || v == 0) {
+                fprintf(stderr, "siphon analyze: bad number '%s'\n", optarg);
+                return 2;
+            }
+            if (c == 't') ccfg.call_idle_timeout_ns = (int64_t)v * NS_PER_SEC;
+            if (c == 'C') ccfg.max_calls = (uint32_t)v;
+            if (c == 'S') ccfg.max_streams = (uint32_t)v;
+            break;
+        case 'h': usage(stdout, &ccfg); return 0;
+        default: usage(stderr, &ccfg); return 2;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "siphon analyze: no input file\n");
+        usage(stderr, &ccfg);
+        return 2;
+    }
+    log_set_level(verbosity >= 2 ? LOG_LVL_DEBUG : verbosity == 1 ? LOG_LVL_INFO : LOG_LVL_WARN);
+    if (!isatty(STDERR_FILENO)) ctx.progress = false;
+
+    char err[512];
+    int nfiles = argc - optind;
+    cap_files_t *files = cap_files_open((const char *const *)(argv + optind), nfiles, err, sizeof err);
+    if (!files) {
+        fprintf(stderr, "siphon analyze: %s\n", err);
+        return 1;
+    }
+
+    buf_init(&ctx.buf);
+    corr_sink_t sink = {.on_call = on_call, .on_orphan_stream = on_orphan, .user = &ctx};
+    corr_t *corr = corr_new(&ccfg, &sink);
+    cap_decoder_t *dec = cap_decoder_new(&limits, on_datagram, corr);
+    if (!corr || !dec) {
+        fprintf(stderr, "siphon analyze: out of memory setting up tables\n");
+        return 1;
+    }
+
+    int64_t t0 = clock_mono_ns(), next_draw = t0;
+    int64_t next_expire = 0;
+    int read_errors = 0;
+    uint64_t frames = 0;
+    cap_frame_t frame;
+    for (;;) {
+        int r = cap_files_next(files, &frame, err, sizeof err);
+        if (r == 0) break;
+        if (r < 0) {
+            fprintf(stderr, "siphon analyze: %s\n", err);
+            read_errors++;
+            continue;
+        }
+        frames++;
+        if (frame.ts_ns >= next_expire) {
+            if (next_expire) {
+                cap_decoder_expire(dec, frame.ts_ns);
+                corr_expire(corr, frame.ts_ns);
+            }
+            next_expire = frame.ts_ns - frame.ts_ns % NS_PER_SEC + NS_PER_SEC;
+        }
+        cap_decode_frame(dec, &frame);
+        if (ctx.progress && (frames & 0xffff) == 0) {
+            int64_t now = clock_mono_ns();
+            if (now >= next_draw) {
+                progress_draw(cap_files_read_bytes(files), cap_files_total_bytes(files), frames,
+                              false);
+                next_draw = now + 200 * NS_PER_MSEC;
+            }
+        }
+    }
+    corr_flush(corr);
+    if (ctx.progress)
+        progress_draw(cap_files_total_bytes(files), cap_files_total_bytes(files), frames, true);
+
+    run_summary_t sum = {
+        .files = nfiles,
+        .read_errors = read_errors,
+        .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
+        .cap = cap_decoder_stats(dec),
+        .corr = corr_stats(corr),
+    };
+    if (ctx.format == OUTPUT_JSON) {
+        output_summary_json(&ctx.buf, &sum);
+    } else {
+        if (ctx.calls_written == 0) buf_printf(&ctx.buf, "no calls found\n");
+        output_summary_text(&ctx.buf, &sum);
+    }
+    flush_buf(&ctx);
+    fflush(ctx.out);
+
+    cap_decoder_free(dec);
+    corr_free(corr);
+    cap_files_close(files);
+    buf_free(&ctx.buf);
+    return read_errors ? 1 : 0;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# deps.sh [build|test] - installs the Debian 12 packages siphon needs.
+#   build: compiler, CMake and the libraries siphon links against
+#   test:  build + everything the test suite uses (clang for libFuzzer and
+#          sanitizers, tshark as the RTP oracle, SIPp, sipvicious, tcpreplay,
+#          PostgreSQL, Chromium, python3 for test scripts)
+# Idempotent: apt is only touched when a package is missing.
+set -euo pipefail
+mode=${1:-build}
+pkgs=(build-essential cmake pkg-config git xz-utils
+      libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev)
+if [[ $mode == test ]]; then
+  pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
+         tcpreplay time iproute2 procps)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "deps.sh: missing packages (${missing[*]}); run as root to install them" >&2
+    exit 1
+  fi
+  echo "deps.sh: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
