@@ -13,7 +13,7 @@ cmake -S "$root" -B "$root/build-release" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/de
 cmake --build "$root/build-release" -j"$jobs" >/dev/null
 echo "== clang ASan+UBSan build with fuzz targets" >&2
 cmake -S "$root" -B "$root/build-asan" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-      -DSIPHON_SANITIZE=ON -DSIPHON_FUZZ=ON -DFUZZ_SECONDS="${FUZZ_SECONDS:-20}" >/dev/null
+      -DSIPHON_SANITIZE=ON -DSIPHON_FUZZ=ON -DSIPHON_REQUIRE_TESTS=ON -DFUZZ_SECONDS="${FUZZ_SECONDS:-20}" >/dev/null
 cmake --build "$root/build-asan" -j"$jobs" >/dev/null
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

@@ -1,0 +1,124 @@
+/* test_core.c - unit tests of core/: string views, addresses, hashing,
+ * timestamps and the JSON writer (escaping of hostile bytes). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "core.h"
+
+static void test_sv_basics(void **state)
+{
+    (void)state;
+    assert_true(sv_eq(SV_LIT("abc"), sv_from_cstr("abc")));
+    assert_false(sv_eq(SV_LIT("abc"), SV_LIT("abd")));
+    assert_true(sv_ieq(SV_LIT("Call-ID"), SV_LIT("call-id")));
+    assert_true(sv_istarts_with(SV_LIT("SIP/2.0 200 OK"), "sip/2.0"));
+    assert_false(sv_istarts_with(SV_LIT("SI"), "SIP"));
+    sv_t t = sv_trim(SV_LIT(" \t value\r\n"));
+    assert_true(sv_eq(t, SV_LIT("value")));
+    assert_int_equal(sv_index_of(SV_LIT("a;b"), ';'), 1);
+    assert_int_equal(sv_index_of(SV_LIT("ab"), ';'), -1);
+    assert_int_equal(sv_ifind(SV_LIT("xxBoundaryyy"), SV_LIT("BOUNDARY")), 2);
+    assert_int_equal(sv_ifind(SV_LIT("ab"), SV_LIT("abc")), -1);
+    char buf[4];
+    assert_int_equal(sv_copy_cstr(SV_LIT("hello"), buf, sizeof buf), 3);
+    assert_string_equal(buf, "hel");
+}
+
+static void test_sv_to_u64(void **state)
+{
+    (void)state;
+    uint64_t v;
+    assert_true(sv_to_u64(SV_LIT(" 1234 "), UINT32_MAX, &v));
+    assert_int_equal(v, 1234);
+    assert_false(sv_to_u64(SV_LIT("4294967296"), UINT32_MAX, &v)); /* 2^32 */
+    assert_true(sv_to_u64(SV_LIT("4294967295"), UINT32_MAX, &v));
+    assert_false(sv_to_u64(SV_LIT("12a"), UINT32_MAX, &v));
+    assert_false(sv_to_u64(SV_LIT(""), UINT32_MAX, &v));
+    assert_false(sv_to_u64(SV_LIT("-1"), UINT32_MAX, &v));
+    assert_false(sv_to_u64(SV_LIT("99999999999999999999999"), UINT64_MAX, &v));
+}
+
+static void test_ip_addr(void **state)
+{
+    (void)state;
+    ip_addr_t a, b;
+    char text[IP_STR_MAX];
+    assert_true(ip_addr_parse(SV_LIT("192.0.2.10"), &a));
+    assert_int_equal(a.family, IP_V4);
+    ip_addr_format(&a, text, sizeof text);
+    assert_string_equal(text, "192.0.2.10");
+    assert_true(ip_addr_parse(SV_LIT("[2001:DB8::1]"), &b));
+    assert_int_equal(b.family, IP_V6);
+    ip_addr_format(&b, text, sizeof text);
+    assert_string_equal(text, "2001:db8::1");
+    assert_false(ip_addr_eq(&a, &b));
+    assert_false(ip_addr_parse(SV_LIT("example.com"), &a));
+    assert_false(ip_addr_parse(SV_LIT("127.0.0.1111111111111111111111111111111111111111111111111"), &a));
+    assert_false(ip_addr_parse(SV_LIT("1.2.3.256"), &a));
+    endpoint_t e1 = {.port = 5060}, e2 = {.port = 5060};
+    ip_addr_parse(SV_LIT("10.0.0.1"), &e1.ip);
+    ip_addr_parse(SV_LIT("10.0.0.1"), &e2.ip);
+    assert_true(endpoint_eq(&e1, &e2));
+    assert_true(endpoint_hash(&e1) == endpoint_hash(&e2));
+    e2.port = 5061;
+    assert_false(endpoint_eq(&e1, &e2));
+    assert_true(endpoint_hash(&e1) != endpoint_hash(&e2));
+}
+
+static void test_hash_spreads(void **state)
+{
+    (void)state;
+    /* 4096 sequential keys into 256 buckets: no bucket should be wildly
+     * overfull (expected 16 per bucket). */
+    int buckets[256] = {0};
+    for (uint32_t i = 0; i < 4096; i++) buckets[hash_bytes(&i, sizeof i, 1) & 255]++;
+    for (int i = 0; i < 256; i++) assert_true(buckets[i] < 48);
+    assert_true(hash_bytes("abc", 3, 1) != hash_bytes("abc", 3, 2));
+}
+
+static void test_ts_format(void **state)
+{
+    (void)state;
+    char t[40];
+    ts_format_rfc3339(1466063242LL * NS_PER_SEC + 123456789LL, t, sizeof t);
+    assert_string_equal(t, "2016-06-16T07:47:22.123456Z");
+    ts_format_rfc3339(0, t, sizeof t);
+    assert_string_equal(t, "1970-01-01T00:00:00.000000Z");
+}
+
+static void test_json_escaping(void **state)
+{
+    (void)state;
+    buf_t b;
+    buf_init(&b);
+    json_writer_t w;
+    json_init(&w, &b);
+    json_obj_begin(&w);
+    json_key(&w, "s"), json_str(&w, SV_LIT("a\"b\\c\n\x01"));
+    json_key(&w, "bad"), json_str(&w, sv_make("\xff\xc3(\xe2\x82\xac", 6));
+    json_key(&w, "n"), json_null(&w);
+    json_key(&w, "arr");
+    json_arr_begin(&w);
+    json_int(&w, -5), json_uint(&w, 7), json_double(&w, 1.23456, 2), json_bool(&w, true);
+    json_arr_end(&w);
+    json_key(&w, "nan"), json_double(&w, 0.0 / 0.0, 2);
+    json_obj_end(&w);
+    assert_string_equal(b.data, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\","
+                                "\"bad\":\"\xef\xbf\xbd\xef\xbf\xbd(\xe2\x82\xac\","
+                                "\"n\":null,\"arr\":[-5,7,1.23,true],\"nan\":null}");
+    buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sv_basics),  cmocka_unit_test(test_sv_to_u64),
+        cmocka_unit_test(test_ip_addr),    cmocka_unit_test(test_hash_spreads),
+        cmocka_unit_test(test_ts_format),  cmocka_unit_test(test_json_escaping),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
