@@ -60,8 +60,28 @@ typedef struct {
     bool have_last;
 
     int64_t first_ts_ns, last_ts_ns;
+
+    /* --- appended: Wireshark 4.0 replica state (see rtp_stats.c) --- */
+    double jitter_min_ms;   /* valid when jitter_count > 0 */
+    double jitter_mean_ms;  /* Wireshark's running mean (see rtp_stats.c) */
+    double delta_mean_ms;   /* idem for the arrival delta */
+    double delta_ms;        /* last arrival delta */
+    uint64_t delta_count;   /* packets contributing to delta min/mean/max */
+    double ws_time_ms;      /* arrival of the last in-time packet, ms from first */
+    double ws_nominal_ms;   /* its RTP time, ms from the first timestamp */
+    uint32_t first_timestamp;
+    uint32_t ws_cycles;     /* Wireshark's wrap count ("under" heuristic) */
+    uint16_t ws_seq;        /* last in-sequence seq (wrong-seq detection) */
+    uint16_t ws_stop_seq;   /* seq of the last packet received */
+    bool ws_under;
+    bool prev_cn;           /* previous packet was comfort noise */
+    /* duplicate / reorder detection: bit i = (highest_ext_seq - i) seen */
+    uint64_t seen[2];
 } rtp_stats_t;
 
+/* clock_rate is the clock of the packets about to be fed (0 = unknown or
+ * telephone-event: no jitter).  Callers may change s->clock_rate between
+ * updates when the payload type changes, as Wireshark does per packet. */
 void rtp_stats_init(rtp_stats_t *s, uint32_t clock_rate);
 /* Updates the statistics with one packet (seq, RTP timestamp, marker bit,
  * payload bytes, arrival time).  comfort_noise: PT 13 or 19 (excluded from
