@@ -1,1 +1,243 @@
+/* pcap_files.c - packet sources from capture files (pcap and pcapng, through
+ * libpcap), several files merged into one stream in timestamp order.
+ *
+ * Design: every file is opened up front with nanosecond timestamp precision
+ * (pcap_open_offline_with_tstamp_precision, PCAP_TSTAMP_PRECISION_NANO), and
+ * each keeps one "pending" frame read ahead.  A small binary min-heap over the
+ * pending frames, ordered by (timestamp, file index), yields the next frame;
+ * ties keep command-line order, and frames of one file keep their file order
+ * even if its own timestamps go backwards.  The frame handed out stays valid
+ * until the next call: its file is only advanced at the start of that call.
+ *
+ * A read error (pcap_next_ex returning -1: truncated record, bad block) is
+ * reported with the file name and the byte offset of the record that failed
+ * (ftell(pcap_file()) taken before the read); that file is closed and the
+ * others go on.
+ */
 #include "capture.h"
+
+#include <stdbool.h>
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct {
+    pcap_t *p;
+    char *path;
+    int index; /* command-line order, breaks timestamp ties */
+    int linktype;
+    uint64_t size;
+    long rec_off; /* byte offset of the pending frame's record */
+    /* pending frame */
+    int64_t ts_ns;
+    const uint8_t *data;
+    uint32_t caplen, wirelen;
+    bool loaded; /* a pending frame has been read */
+} src_t;
+
+struct cap_files {
+    src_t *srcs;
+    int nsrcs;
+    src_t **heap; /* min-heap of sources holding a pending frame */
+    int nheap;
+    src_t *advance; /* source whose frame was handed out last time */
+    uint64_t frame_no;
+    uint64_t total_bytes;
+};
+
+/* -------------------------- min-heap by (ts, index) ---------------------- */
+
+static bool src_before(const src_t *a, const src_t *b)
+{
+    if (a->ts_ns != b->ts_ns) return a->ts_ns < b->ts_ns;
+    return a->index < b->index;
+}
+
+static void heap_swap(cap_files_t *f, int i, int j)
+{
+    src_t *t = f->heap[i];
+    f->heap[i] = f->heap[j];
+    f->heap[j] = t;
+}
+
+static void heap_down(cap_files_t *f, int i)
+{
+    for (;;) {
+        int l = 2 * i + 1, r = l + 1, m = i;
+        if (l < f->nheap && src_before(f->heap[l], f->heap[m])) m = l;
+        if (r < f->nheap && src_before(f->heap[r], f->heap[m])) m = r;
+        if (m == i) return;
+        heap_swap(f, i, m);
+        i = m;
+    }
+}
+
+static void heap_pop(cap_files_t *f)
+{
+    f->heap[0] = f->heap[--f->nheap];
+    if (f->nheap) heap_down(f, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void src_close(src_t *s)
+{
+    if (s->p) pcap_close(s->p);
+    s->p = NULL;
+}
+
+/* Reads the next frame of s into its pending slot.  Returns 1 when there is
+ * one, 0 at end of file, -1 on a read error (message in err). */
+static int src_read(src_t *s, char *err, size_t errlen)
+{
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    FILE *fp = pcap_file(s->p);
+    s->rec_off = fp ? ftell(fp) : -1;
+    int rc = pcap_next_ex(s->p, &h, &data);
+    if (rc == 1) {
+        /* NANO precision: tv_usec holds nanoseconds. */
+        s->ts_ns = (int64_t)h->ts.tv_sec * NS_PER_SEC + (int64_t)h->ts.tv_usec;
+        s->data = data;
+        s->caplen = h->caplen;
+        s->wirelen = h->len;
+        s->loaded = true;
+        return 1;
+    }
+    if (rc == PCAP_ERROR_BREAK || rc == 0) return 0; /* -2: end of file */
+    if (err && errlen)
+        snprintf(err, errlen, "%s: truncated or corrupt record at byte offset %ld: %s", s->path,
+                 s->rec_off, pcap_geterr(s->p));
+    return -1;
+}
+
+cap_files_t *cap_files_open(const char *const *paths, int count, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = '\0';
+    if (count <= 0) {
+        if (err && errlen) snprintf(err, errlen, "no capture files given");
+        return NULL;
+    }
+    cap_files_t *f = calloc(1, sizeof *f);
+    if (!f) goto nomem;
+    f->srcs = calloc((size_t)count, sizeof *f->srcs);
+    f->heap = calloc((size_t)count, sizeof *f->heap);
+    if (!f->srcs || !f->heap) goto nomem;
+    f->nsrcs = count;
+    for (int i = 0; i < count; i++) {
+        src_t *s = &f->srcs[i];
+        char ebuf[PCAP_ERRBUF_SIZE] = "";
+        s->index = i;
+        s->path = strdup(paths[i]);
+        if (!s->path) goto nomem;
+        s->p = pcap_open_offline_with_tstamp_precision(paths[i], PCAP_TSTAMP_PRECISION_NANO, ebuf);
+        if (!s->p) {
+            if (err && errlen) snprintf(err, errlen, "%s: cannot open: %s", paths[i], ebuf);
+            cap_files_close(f);
+            return NULL;
+        }
+        s->linktype = pcap_datalink(s->p);
+        struct stat stbuf;
+        if (stat(paths[i], &stbuf) == 0 && S_ISREG(stbuf.st_mode))
+            s->size = (uint64_t)stbuf.st_size;
+        f->total_bytes += s->size;
+    }
+    /* Prime the heap.  A file whose very first record is broken is reported
+     * by the first cap_files_next() call, so open itself does not fail. */
+    for (int i = 0; i < count; i++) {
+        f->srcs[i].ts_ns = INT64_MIN; /* read first in cap_files_next */
+        f->heap[f->nheap++] = &f->srcs[i];
+    }
+    return f;
+nomem:
+    if (err && errlen) snprintf(err, errlen, "out of memory opening capture files");
+    cap_files_close(f);
+    return NULL;
+}
+
+/* Brings the heap top to a source with a real pending frame: sources still
+ * holding the "not read yet" marker are read first.  Returns 1, 0 (empty)
+ * or -1 (a read error; the failing source was dropped). */
+static int settle_top(cap_files_t *f, char *err, size_t errlen)
+{
+    while (f->nheap > 0 && !f->heap[0]->loaded) {
+        src_t *s = f->heap[0];
+        int rc = src_read(s, err, errlen);
+        if (rc == 1) {
+            heap_down(f, 0);
+            continue;
+        }
+        heap_pop(f);
+        src_close(s);
+        if (rc < 0) return -1;
+    }
+    return f->nheap > 0;
+}
+
+int cap_files_next(cap_files_t *f, cap_frame_t *out, char *err, size_t errlen)
+{
+    if (err && errlen) err[0] = '\0';
+    if (!f) return 0;
+    if (f->advance) {
+        /* The frame handed out last time was at the heap top; replace it. */
+        src_t *s = f->advance;
+        f->advance = NULL;
+        int rc = src_read(s, err, errlen);
+        if (rc == 1) {
+            heap_down(f, 0);
+        } else {
+            heap_pop(f);
+            src_close(s);
+            if (rc < 0) return -1;
+        }
+    }
+    int rc = settle_top(f, err, errlen);
+    if (rc <= 0) return rc;
+    src_t *s = f->heap[0];
+    out->linktype = s->linktype;
+    out->ts_ns = s->ts_ns;
+    out->data = s->data;
+    out->caplen = s->caplen;
+    out->wirelen = s->wirelen;
+    out->frame_no = ++f->frame_no;
+    out->file = s->path;
+    f->advance = s;
+    return 1;
+}
+
+uint64_t cap_files_total_bytes(const cap_files_t *f)
+{
+    return f ? f->total_bytes : 0;
+}
+
+uint64_t cap_files_read_bytes(const cap_files_t *f)
+{
+    if (!f) return 0;
+    uint64_t n = 0;
+    for (int i = 0; i < f->nsrcs; i++) {
+        const src_t *s = &f->srcs[i];
+        if (!s->p) {
+            n += s->size; /* finished (or abandoned) */
+            continue;
+        }
+        FILE *fp = pcap_file(s->p);
+        long pos = fp ? ftell(fp) : -1;
+        if (pos > 0) n += (uint64_t)pos < s->size ? (uint64_t)pos : s->size;
+    }
+    return n;
+}
+
+void cap_files_close(cap_files_t *f)
+{
+    if (!f) return;
+    for (int i = 0; f->srcs && i < f->nsrcs; i++) {
+        src_close(&f->srcs[i]);
+        free(f->srcs[i].path);
+    }
+    free(f->srcs);
+    free(f->heap);
+    free(f);
+}

@@ -1,0 +1,118 @@
+/* decoder.c - the frame decoder: its lifetime, limits, statistics, expiry,
+ * and the entry point that hands a frame to the link-layer decoders.
+ *
+ * Design: one decoder per capture thread, single-threaded.  The per-packet
+ * path for plain UDP allocates nothing: layers pass a bounds-checked cursor
+ * (capture_internal.h) down by value and the datagram handed to the callback
+ * points into the frame.  State that must outlive a frame (IP fragments, TCP
+ * streams) lives in two bounded tables (ip_frag.c, tcp_stream.c) with LRU
+ * eviction; expiry runs when the driver calls cap_decoder_expire() and also
+ * lazily, at most once per second of packet time, from cap_decode_frame().
+ */
+#include "capture_internal.h"
+
+#include <stdlib.h>
+
+/* Appliance defaults.  Sized for a box watching a busy SBC or trunk:
+ *  - 4096 IP datagrams in reassembly at once, 16 MiB of fragment data in
+ *    total, dropped 30 s after their last fragment (Linux ipfrag_time);
+ *  - 65536 TCP flow directions tracked (each a ~200-byte struct when idle;
+ *    buffers are only allocated while a message is incomplete or segments
+ *    are out of order), 256 KiB buffered per direction (a 64 KiB body plus
+ *    headers fits several times), 256 MiB buffered across all flows, a flow
+ *    forgotten after 30 minutes without a segment (SIP over TCP connections
+ *    are long-lived; a forgotten flow is picked up mid-stream again);
+ *  - a SIP header block larger than 64 KiB on a stream is a framing error. */
+void cap_limits_default(cap_limits_t *l)
+{
+    l->max_frag_datagrams = 4096;
+    l->max_frag_bytes = 16u << 20;
+    l->frag_timeout_ns = 30 * NS_PER_SEC;
+    l->max_tcp_streams = 65536;
+    l->max_tcp_stream_bytes = 256u << 10;
+    l->max_tcp_total_bytes = 256ull << 20;
+    l->tcp_idle_ns = 1800 * NS_PER_SEC;
+    l->max_sip_header_bytes = 64u << 10;
+}
+
+cap_decoder_t *cap_decoder_new(const cap_limits_t *limits, datagram_cb_pt cb, void *user)
+{
+    cap_decoder_t *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    if (limits)
+        d->lim = *limits;
+    else
+        cap_limits_default(&d->lim);
+    /* Zero limits would make every table useless; keep at least one entry. */
+    if (d->lim.max_frag_datagrams == 0) d->lim.max_frag_datagrams = 1;
+    if (d->lim.max_tcp_streams == 0) d->lim.max_tcp_streams = 1;
+    if (d->lim.frag_timeout_ns <= 0) d->lim.frag_timeout_ns = 30 * NS_PER_SEC;
+    if (d->lim.tcp_idle_ns <= 0) d->lim.tcp_idle_ns = 1800 * NS_PER_SEC;
+    if (d->lim.max_sip_header_bytes == 0) d->lim.max_sip_header_bytes = 64u << 10;
+    d->cb = cb;
+    d->user = user;
+    d->seed = hash_seed();
+    d->next_expire_ns = INT64_MIN;
+    if (!cap__frag_init(d) || !cap__tcp_init(d)) {
+        cap_decoder_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void cap_decoder_free(cap_decoder_t *d)
+{
+    if (!d) return;
+    cap__frag_free(d);
+    cap__tcp_free(d);
+    for (int i = 0; i < CAP__REASM_LEVELS; i++)
+        free(d->reasm_buf[i]);
+    free(d->scratch);
+    free(d);
+}
+
+const cap_stats_t *cap_decoder_stats(const cap_decoder_t *d)
+{
+    return &d->st;
+}
+
+void cap_decoder_expire(cap_decoder_t *d, int64_t now_ns)
+{
+    if (!d) return;
+    cap__frag_expire(d, now_ns);
+    cap__tcp_expire(d, now_ns);
+}
+
+void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
+{
+    d->st.frames++;
+    d->st.bytes += frame->caplen;
+    if (frame->ts_ns >= d->next_expire_ns) {
+        if (d->next_expire_ns != INT64_MIN) cap_decoder_expire(d, frame->ts_ns);
+        d->next_expire_ns = frame->ts_ns + NS_PER_SEC;
+    }
+    cap__pkt_t pk = {frame, 0};
+    if (!frame->data && frame->caplen) {
+        d->st.invalid++;
+        return;
+    }
+    cap__decode_link(d, &pk, frame->linktype, cap__cur(frame->data, frame->caplen));
+}
+
+void cap__emit(cap_decoder_t *d, const cap__pkt_t *pk, const ip_addr_t *src, uint16_t sport,
+               const ip_addr_t *dst, uint16_t dport, transport_t tr, const uint8_t *data,
+               size_t len)
+{
+    datagram_t dg;
+    dg.ts_ns = pk->frame->ts_ns;
+    dg.src.ip = *src;
+    dg.src.port = sport;
+    dg.dst.ip = *dst;
+    dg.dst.port = dport;
+    dg.transport = tr;
+    dg.data = data;
+    dg.len = len;
+    dg.frame_no = pk->frame->frame_no;
+    d->st.datagrams_out++;
+    if (d->cb) d->cb(d->user, &dg);
+}
