@@ -175,11 +175,11 @@ static bool parse_direction(sv_t name, sdp_direction_t *d)
 proto_status_t sdp_parse(sv_t body, sdp_t *out)
 {
     memset(out, 0, sizeof *out);
+    if (!body.p) return PROTO_INVALID;
     const char *p = body.p, *end = body.p + body.len;
     bool have_v = false, skipping = false;
     bool dir_set[SDP_MAX_MEDIA] = {false};
     sdp_media_t *m = NULL;
-    if (!p) return PROTO_INVALID;
 
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -221,7 +221,8 @@ proto_status_t sdp_parse(sv_t body, sdp_t *out)
         case 'a': {
             long colon = sv_index_of(v, ':');
             sv_t name = colon >= 0 ? sv_make(v.p, (size_t)colon) : v;
-            sv_t val = colon >= 0 ? sv_make(v.p + colon + 1, v.len - (size_t)colon - 1) : SV_NULL;
+            sv_t val = colon >= 0 ? sv_make(v.p + colon + 1, v.len - (size_t)colon - 1)
+                                  : sv_make(v.p + v.len, 0);
             sdp_direction_t d;
             if (parse_direction(name, &d)) {
                 if (m) {

@@ -445,8 +445,8 @@ proto_status_t sip_parse_message(const uint8_t *data, size_t len, sip_msg_t *msg
     memset(msg, 0, offsetof(sip_msg_t, headers));
     msg->content_length = -1;
 
-    const char *p = (const char *)data, *end = p + len;
     if (!data) return PROTO_INVALID;
+    const char *p = (const char *)data, *end = p + len;
     while (p < end && (*p == '\r' || *p == '\n'))
         p++; /* RFC 3261 7.5 */
 

@@ -64,9 +64,9 @@ static const char *skip_quoted(const char *p, const char *end)
  * around ';' and '='.  A quoted value is returned without its quotes. */
 sv_t sip_param_get(sv_t value, const char *name)
 {
+    if (!value.p) return SV_NULL;
     const char *p = value.p, *end = value.p + value.len;
     size_t nlen = strlen(name);
-    if (!p) return SV_NULL;
 
     while (p < end) {
         char c = *p;
@@ -183,8 +183,8 @@ bool sip_parse_name_addr(sv_t value, sip_name_addr_t *out)
 {
     memset(out, 0, sizeof *out);
     value = sv_trim(value);
-    const char *p = value.p, *end = value.p + value.len;
     if (value.len == 0) return false;
+    const char *p = value.p, *end = value.p + value.len;
 
     sv_t params;
     const char *lt = NULL;
