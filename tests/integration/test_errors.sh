@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# test_errors.sh - how `siphon analyze` handles bad and multiple inputs.
+#  1. A pcap cut in the middle of a record: siphon must exit non-zero, name
+#     the file and a byte offset on stderr, and still print on stdout every
+#     call that was complete well before the cut (checked against the
+#     generator's truth: same state and end time).
+#  2. A file that is not a capture: non-zero exit, an error naming the file,
+#     no crash (exit status below 128), nothing but a summary on stdout.
+#  3. A file that does not exist: the same.
+#  4. Two captures overlapping in time, given together: merged by timestamp,
+#     every call of both files reported exactly as the union of their truth
+#     files says (one over IPv4, one over IPv6, so no address is shared).
+set -uo pipefail
+: "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
+for tool in python3 "$SIPHON" "$SIPHON_GEN"; do
+    command -v "$tool" >/dev/null || { echo "FAIL: $tool not found"; exit 1; }
+done
+work="$TEST_TMP/errors"
+rm -rf "$work" && mkdir -p "$work"
+lib="$TESTS_DIR/integration/lib"
+failed=()
+fail() { echo "FAIL: $*"; failed+=("$1"); }
+
+# 1. truncated capture --------------------------------------------------------
+"$SIPHON_GEN" -q --seed 7 --calls 30 --concurrency 3 --duration 2 \
+    --fail-mix busy=10,reject=10 -o "$work/full.pcap" --truth "$work/full.truth" ||
+    { echo "FAIL: generator"; exit 1; }
+read -r cut_off cut_ts < <(python3 "$lib/pcap_cut.py" "$work/full.pcap" "$work/cut.pcap" 0.6)
+"$SIPHON" analyze --json --no-progress "$work/cut.pcap" >"$work/cut.out" 2>"$work/cut.err"
+rc=$?
+echo "truncated: exit $rc, cut at byte $cut_off; stderr: $(head -c 300 "$work/cut.err")"
+[ $rc -ne 0 ] || fail truncated-exit "siphon exited 0 on a truncated capture"
+[ $rc -lt 128 ] || fail truncated-crash "siphon died with status $rc"
+grep -q "cut.pcap" "$work/cut.err" || fail truncated-name "stderr does not name the file"
+grep -Eiq "offset[^0-9]*[0-9]+|byte[^0-9]*[0-9]+|[0-9]+ *bytes?" "$work/cut.err" ||
+    fail truncated-offset "stderr states no offset"
+python3 - "$work/full.truth" "$work/cut.out" "$cut_ts" <<'PY' || fail truncated-calls "calls before the cut missing"
+import json, sys
+from datetime import datetime, timezone
+truth, out, cut_us = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def us(ts):
+    d = datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return int(d.timestamp()) * 1000000 + d.microsecond
+got = {}
+for l in open(out):
+    if l.strip():
+        o = json.loads(l)
+        if o.get("type") == "call":
+            got[o["call_id"]] = o
+want = 0
+bad = 0
+for l in open(truth):
+    o = json.loads(l)
+    if o.get("type") != "call" or not o.get("end_ts"):
+        continue
+    # complete well before the cut: final message + 1 s before the last record
+    if us(o["end_ts"]) + 1000000 > cut_us:
+        continue
+    want += 1
+    g = got.get(o["call_id"])
+    if g is None:
+        print("  call %s (%s, ended %s) missing" % (o["call_id"], o["state"], o["end_ts"])); bad += 1
+    elif g.get("state") != o["state"] or g.get("end_ts") != o["end_ts"]:
+        print("  call %s: %s/%s, truth %s/%s" % (o["call_id"], g.get("state"), g.get("end_ts"), o["state"], o["end_ts"])); bad += 1
+print("  %d calls complete before the cut, %d wrong or missing" % (want, bad))
+sys.exit(1 if bad or want < 5 else 0)
+PY
+
+# 2. not a capture --------------------------------------------------------------
+printf 'this is not a capture file\n%.0s' {1..50} >"$work/notpcap.pcap"
+"$SIPHON" analyze --json --no-progress "$work/notpcap.pcap" >"$work/notpcap.out" 2>"$work/notpcap.err"
+rc=$?
+echo "not a pcap: exit $rc; stderr: $(head -c 300 "$work/notpcap.err")"
+[ $rc -ne 0 ] || fail notpcap-exit "siphon exited 0 on a text file"
+[ $rc -lt 128 ] || fail notpcap-crash "siphon died with status $rc"
+grep -q "notpcap.pcap" "$work/notpcap.err" || fail notpcap-name "stderr does not name the file"
+if grep -q '"type":"call"' "$work/notpcap.out"; then fail notpcap-calls "calls reported from a text file"; fi
+
+# 3. missing file ----------------------------------------------------------------
+"$SIPHON" analyze --json --no-progress "$work/does-not-exist.pcap" >"$work/missing.out" 2>"$work/missing.err"
+rc=$?
+echo "missing: exit $rc; stderr: $(head -c 300 "$work/missing.err")"
+[ $rc -ne 0 ] || fail missing-exit "siphon exited 0 on a missing file"
+[ $rc -lt 128 ] || fail missing-crash "siphon died with status $rc"
+grep -q "does-not-exist.pcap" "$work/missing.err" || fail missing-name "stderr does not name the file"
+
+# 4. two files merged ----------------------------------------------------------
+"$SIPHON_GEN" -q --seed 21 --calls 12 --concurrency 4 --duration 3 --challenge 30 \
+    -o "$work/a.pcap" --truth "$work/a.truth" --start-time 1709294400 &&
+"$SIPHON_GEN" -q --seed 22 --calls 12 --concurrency 4 --duration 3 --ipv6 --fork \
+    -o "$work/b.pcap" --truth "$work/b.truth" --start-time 1709294402 ||
+    { echo "FAIL: generator"; exit 1; }
+grep -hv '"type":"summary"' "$work/a.truth" "$work/b.truth" >"$work/ab.truth"
+"$SIPHON" analyze --json --no-progress "$work/a.pcap" "$work/b.pcap" >"$work/ab.out" 2>"$work/ab.err"
+rc=$?
+[ $rc -eq 0 ] || fail merged-exit "siphon exited $rc on two good files: $(head -c 300 "$work/ab.err")"
+python3 "$lib/compare_truth.py" --label merged "$work/ab.truth" "$work/ab.out" || fail merged "merged output differs"
+
+if [ ${#failed[@]} -ne 0 ]; then
+    echo "FAIL: ${failed[*]}"
+    exit 1
+fi
+echo "PASS"
