@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,78 @@ static void test_malformed(void **state)
                      -1);
 }
 
+/* Reads a shared file into an exact-size heap buffer (kept in copy). */
+static size_t load(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/data/siprec/%s", SHARED_DIR, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot open %s", path);
+    static char tmp[65536];
+    size_t n = fread(tmp, 1, sizeof tmp, f);
+    fclose(f);
+    free(copy);
+    copy = malloc(n ? n : 1);
+    memcpy(copy, tmp, n);
+    return n;
+}
+
+/* Real SIPREC offers (drachtio test data, LF line ends): each body holds an
+ * SDP part with two labelled streams next to the recording metadata. */
+static void test_real_siprec_bodies(void **state)
+{
+    (void)state;
+    static const char *const files[] = {
+        "cisco_cube_invite_body.txt",         "cisco_cube_invite_body_inactive.txt",
+        "oracle_acme_sbc_invite_body.txt",    "avaya_env_acme_format_invite_body.txt",
+        "sonus_ribbon_sbc_invite_body.txt",   "sems_procomm_invite_body.txt",
+        "opensips_connectel_invite_body.txt", "broadworks_invite_body_mangled.txt",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        size_t n = load(files[i]);
+        /* the boundary is the first "--" line */
+        const char *d = copy;
+        while (d < copy + n && !(d[0] == '-' && d + 1 < copy + n && d[1] == '-')) {
+            const char *nl = memchr(d, '\n', (size_t)(copy + n - d));
+            if (!nl) break;
+            d = nl + 1;
+        }
+        assert_true(d < copy + n);
+        const char *e = memchr(d, '\n', (size_t)(copy + n - d));
+        assert_non_null(e);
+        char ct[160];
+        snprintf(ct, sizeof ct, "multipart/mixed;boundary=\"%.*s\"", (int)(e - d - 2), d + 2);
+        int np = mime_multipart_parse(sv_from_cstr(ct), sv_make(copy, n), parts, 8);
+        if (np < 2) fail_msg("%s: %d parts", files[i], np);
+        int found = -1;
+        for (int k = 0; k < np; k++)
+            if (sv_istarts_with(parts[k].content_type, "application/sdp")) found = k;
+        if (found < 0) fail_msg("%s: no SDP part", files[i]);
+        sdp_t s;
+        assert_int_equal(sdp_parse(parts[found].body, &s), PROTO_OK);
+        if (strstr(files[i], "mangled")) continue; /* negative case: no crash is enough */
+        assert_int_equal(s.media_count, 2);
+        assert_true(s.media[0].label.len > 0);
+        assert_true(s.media[1].label.len > 0);
+        assert_false(sv_eq(s.media[0].label, s.media[1].label));
+    }
+
+    /* a whole SIPREC INVITE with LF line ends */
+    size_t n = load("intrado_viper_full_invite.txt");
+    static sip_msg_t msg;
+    proto_status_t st = sip_parse_message((const uint8_t *)copy, n, &msg);
+    assert_true(st == PROTO_OK || st == PROTO_INCOMPLETE);
+    assert_sv(msg.call_id, "6c953981285cde0446619ca30087d35a@10.106.2.10:5060");
+    assert_sv(msg.from.display, "NOCALLERID");
+    assert_sv(msg.via_transport, "TCP");
+    sv_t body;
+    assert_true(sip_find_sdp(&msg, &body));
+    sdp_t s;
+    assert_int_equal(sdp_parse(body, &s), PROTO_OK);
+    assert_sv(s.media[0].label, "1");
+    assert_int_equal(s.media[0].direction, SDP_SENDONLY);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -149,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_boundary_inside_part),
         cmocka_unit_test(test_missing_close_and_limits),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_real_siprec_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
