@@ -64,7 +64,10 @@ static void on_orphan(void *user, const corr_stream_t *s)
     if (ctx->buf.len > (1 << 16)) flush_buf(ctx);
 }
 
-static void on_datagram(void *user, const datagram_t *dg) { corr_on_datagram(user, dg); }
+static void on_datagram(void *user, const datagram_t *dg)
+{
+    corr_on_datagram(user, dg);
+}
 
 static void progress_draw(uint64_t done, uint64_t total, uint64_t frames, bool final)
 {
@@ -72,7 +75,8 @@ static void progress_draw(uint64_t done, uint64_t total, uint64_t frames, bool f
     if (pct > 100.0) pct = 100.0;
     int width = 30, fill = (int)(pct * width / 100.0);
     char bar[64];
-    for (int i = 0; i < width; i++) bar[i] = i < fill ? '#' : '.';
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '.';
     bar[width] = '\0';
     fprintf(stderr, "\r[%s] %5.1f%%  %llu packets%s", bar, pct, (unsigned long long)frames,
             final ? "\n" : "");
@@ -102,11 +106,16 @@ static void usage(FILE *f, const corr_config_t *d)
 int cmd_analyze(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},           {"streams", no_argument, NULL, 's'},
-        {"no-progress", no_argument, NULL, 'P'},    {"call-timeout", required_argument, NULL, 't'},
-        {"max-calls", required_argument, NULL, 'C'}, {"max-streams", required_argument, NULL, 'S'},
-        {"no-orphans", no_argument, NULL, 'O'},     {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"json", no_argument, NULL, 'j'},
+        {"streams", no_argument, NULL, 's'},
+        {"no-progress", no_argument, NULL, 'P'},
+        {"call-timeout", required_argument, NULL, 't'},
+        {"max-calls", required_argument, NULL, 'C'},
+        {"max-streams", required_argument, NULL, 'S'},
+        {"no-orphans", no_argument, NULL, 'O'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     analyze_ctx_t ctx = {.format = OUTPUT_TABLE, .progress = true, .out = stdout};
     corr_config_t ccfg;
@@ -120,11 +129,21 @@ int cmd_analyze(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
         uint64_t v;
         switch (c) {
-        case 'j': ctx.format = OUTPUT_JSON; break;
-        case 's': ctx.streams_in_table = true; break;
-        case 'P': ctx.progress = false; break;
-        case 'O': ccfg.classify_orphans = false; break;
-        case 'v': verbosity++; break;
+        case 'j':
+            ctx.format = OUTPUT_JSON;
+            break;
+        case 's':
+            ctx.streams_in_table = true;
+            break;
+        case 'P':
+            ctx.progress = false;
+            break;
+        case 'O':
+            ccfg.classify_orphans = false;
+            break;
+        case 'v':
+            verbosity++;
+            break;
         case 't':
         case 'C':
         case 'S':
@@ -136,8 +155,12 @@ int cmd_analyze(int argc, char **argv)
             if (c == 'C') ccfg.max_calls = (uint32_t)v;
             if (c == 'S') ccfg.max_streams = (uint32_t)v;
             break;
-        case 'h': usage(stdout, &ccfg); return 0;
-        default: usage(stderr, &ccfg); return 2;
+        case 'h':
+            usage(stdout, &ccfg);
+            return 0;
+        default:
+            usage(stderr, &ccfg);
+            return 2;
         }
     }
     if (optind >= argc) {
@@ -150,7 +173,8 @@ int cmd_analyze(int argc, char **argv)
 
     char err[512];
     int nfiles = argc - optind;
-    cap_files_t *files = cap_files_open((const char *const *)(argv + optind), nfiles, err, sizeof err);
+    cap_files_t *files =
+        cap_files_open((const char *const *)(argv + optind), nfiles, err, sizeof err);
     if (!files) {
         fprintf(stderr, "siphon analyze: %s\n", err);
         return 1;

@@ -12,13 +12,15 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: siphon <command> [options]\n"
-               "\n"
-               "commands:\n"
-               "  analyze [options] FILE...   rebuild SIP calls and RTP streams from pcap/pcapng files\n"
-               "  version                     print the version\n"
-               "\n"
-               "`siphon analyze --help` lists the options of analyze.\n");
+    fprintf(
+        f,
+        "usage: siphon <command> [options]\n"
+        "\n"
+        "commands:\n"
+        "  analyze [options] FILE...   rebuild SIP calls and RTP streams from pcap/pcapng files\n"
+        "  version                     print the version\n"
+        "\n"
+        "`siphon analyze --help` lists the options of analyze.\n");
 }
 
 int main(int argc, char **argv)

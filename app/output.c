@@ -47,15 +47,19 @@ static double stream_jitter_rfc_ms(const rtp_stats_t *st)
 static void json_opt_str(json_writer_t *w, const char *key, const char *s)
 {
     json_key(w, key);
-    if (s && s[0]) json_cstr(w, s);
-    else json_null(w);
+    if (s && s[0])
+        json_cstr(w, s);
+    else
+        json_null(w);
 }
 
 static void json_opt_double(json_writer_t *w, const char *key, double v, int decimals)
 {
     json_key(w, key);
-    if (v < 0) json_null(w);
-    else json_double(w, v, decimals);
+    if (v < 0)
+        json_null(w);
+    else
+        json_double(w, v, decimals);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -75,8 +79,10 @@ static void stream_fields_json(json_writer_t *w, const corr_stream_t *s)
     json_key(w, "payload_type"), json_uint(w, s->payload_type);
     json_opt_str(w, "codec", s->codec);
     json_key(w, "clock_rate");
-    if (st->clock_rate) json_uint(w, st->clock_rate);
-    else json_null(w);
+    if (st->clock_rate)
+        json_uint(w, st->clock_rate);
+    else
+        json_null(w);
     json_key(w, "packets"), json_uint(w, st->packets);
     json_key(w, "bytes"), json_uint(w, st->bytes);
     json_key(w, "lost"), json_int(w, rtp_stats_lost(st));
@@ -132,8 +138,10 @@ void output_call_json(buf_t *out, const corr_call_t *c)
     json_key(&w, "transport"), json_cstr(&w, transport_name(c->transport));
     json_key(&w, "state"), json_cstr(&w, call_state_name(c->state));
     json_key(&w, "final_code");
-    if (c->final_code) json_int(&w, c->final_code);
-    else json_null(&w);
+    if (c->final_code)
+        json_int(&w, c->final_code);
+    else
+        json_null(&w);
     json_opt_str(&w, "reason", c->reason);
     json_key(&w, "start_ts"), json_ts(&w, c->start_ts_ns);
     json_key(&w, "ringing_ts"), json_ts(&w, c->ringing_ts_ns);
@@ -209,7 +217,8 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
     json_key(&w, "sip_methods");
     json_obj_begin(&w);
     for (int m = 0; m < SIP_METHOD_COUNT; m++)
-        if (r->sip_by_method[m]) json_key(&w, sip_method_name((sip_method_t)m)), json_uint(&w, r->sip_by_method[m]);
+        if (r->sip_by_method[m])
+            json_key(&w, sip_method_name((sip_method_t)m)), json_uint(&w, r->sip_by_method[m]);
     json_obj_end(&w);
     json_obj_end(&w);
     json_obj_end(&w);
@@ -253,7 +262,8 @@ void output_call_table(buf_t *out, const corr_call_t *c, bool with_streams)
                call_state_name(c->state), code, caller, callee, setup, talk, ended ? ended : "-",
                c->stream_count, c->call_id);
     if (with_streams)
-        for (uint32_t i = 0; i < c->stream_count; i++) output_stream_table(out, &c->streams[i], "    ");
+        for (uint32_t i = 0; i < c->stream_count; i++)
+            output_stream_table(out, &c->streams[i], "    ");
 }
 
 void output_stream_table(buf_t *out, const corr_stream_t *s, const char *indent)
@@ -262,8 +272,8 @@ void output_stream_table(buf_t *out, const corr_stream_t *s, const char *indent)
     char src[IP_STR_MAX], dst[IP_STR_MAX];
     ip_addr_format(&s->src.ip, src, sizeof src);
     ip_addr_format(&s->dst.ip, dst, sizeof dst);
-    buf_printf(out, "%s%s:%u -> %s:%u ssrc 0x%08x %s pkts %llu lost %lld", indent, src,
-               s->src.port, dst, s->dst.port, s->ssrc, s->codec[0] ? s->codec : "?",
+    buf_printf(out, "%s%s:%u -> %s:%u ssrc 0x%08x %s pkts %llu lost %lld", indent, src, s->src.port,
+               dst, s->dst.port, s->ssrc, s->codec[0] ? s->codec : "?",
                (unsigned long long)st->packets, (long long)rtp_stats_lost(st));
     if (st->clock_rate && st->jitter_count)
         buf_printf(out, " jitter mean/max %.3f/%.3f ms", rtp_stats_jitter_mean_ms(st),

@@ -68,10 +68,14 @@ uint64_t endpoint_hash(const endpoint_t *e)
 const char *transport_name(transport_t t)
 {
     switch (t) {
-    case TRANSPORT_UDP: return "udp";
-    case TRANSPORT_TCP: return "tcp";
-    case TRANSPORT_WS: return "ws";
-    case TRANSPORT_SCTP: return "sctp";
+    case TRANSPORT_UDP:
+        return "udp";
+    case TRANSPORT_TCP:
+        return "tcp";
+    case TRANSPORT_WS:
+        return "ws";
+    case TRANSPORT_SCTP:
+        return "sctp";
     }
     return "unknown";
 }

@@ -6,15 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-void buf_init(buf_t *b) { b->data = NULL, b->len = b->cap = 0; }
-void buf_free(buf_t *b) { free(b->data), buf_init(b); }
-void buf_reset(buf_t *b) { b->len = 0; }
+void buf_init(buf_t *b)
+{
+    b->data = NULL, b->len = b->cap = 0;
+}
+void buf_free(buf_t *b)
+{
+    free(b->data), buf_init(b);
+}
+void buf_reset(buf_t *b)
+{
+    b->len = 0;
+}
 
 static void buf_reserve(buf_t *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap) return;
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1) cap *= 2;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
     char *d = realloc(b->data, cap);
     if (!d) {
         fprintf(stderr, "siphon: out of memory\n");
@@ -31,7 +41,10 @@ void buf_append(buf_t *b, const void *p, size_t n)
     b->data[b->len] = '\0';
 }
 
-void buf_putc(buf_t *b, char c) { buf_append(b, &c, 1); }
+void buf_putc(buf_t *b, char c)
+{
+    buf_append(b, &c, 1);
+}
 
 void buf_printf(buf_t *b, const char *fmt, ...)
 {

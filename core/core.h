@@ -33,13 +33,16 @@ typedef struct {
 /* printf("%.*s", SV_FMT(v)) */
 #define SV_FMT(v) (int)(v).len, ((v).p ? (v).p : "")
 
-static inline sv_t sv_make(const void *p, size_t len) { return (sv_t){(const char *)p, len}; }
+static inline sv_t sv_make(const void *p, size_t len)
+{
+    return (sv_t){(const char *)p, len};
+}
 sv_t sv_from_cstr(const char *s);
 bool sv_eq(sv_t a, sv_t b);
-bool sv_ieq(sv_t a, sv_t b);              /* ASCII case-insensitive */
-bool sv_ieq_cstr(sv_t a, const char *s);  /* ASCII case-insensitive */
+bool sv_ieq(sv_t a, sv_t b);             /* ASCII case-insensitive */
+bool sv_ieq_cstr(sv_t a, const char *s); /* ASCII case-insensitive */
 bool sv_istarts_with(sv_t a, const char *prefix);
-sv_t sv_trim(sv_t v);                     /* strips SP, HTAB, CR, LF both ends */
+sv_t sv_trim(sv_t v); /* strips SP, HTAB, CR, LF both ends */
 /* Index of the first c in v, or -1. */
 long sv_index_of(sv_t v, char c);
 /* Case-insensitive search of needle in hay; -1 if absent. */
@@ -194,6 +197,6 @@ void json_int(json_writer_t *w, int64_t v);
 void json_uint(json_writer_t *w, uint64_t v);
 void json_double(json_writer_t *w, double v, int decimals); /* NaN/inf -> null */
 void json_ts(json_writer_t *w, int64_t ts_ns);              /* <= 0 -> null */
-void json_ip(json_writer_t *w, const ip_addr_t *a);          /* IP_NONE -> null */
+void json_ip(json_writer_t *w, const ip_addr_t *a);         /* IP_NONE -> null */
 
 #endif /* SIPHON_CORE_H */

@@ -36,7 +36,8 @@ uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
         len -= 8;
     }
     uint64_t tail = 0;
-    for (size_t i = 0; i < len; i++) tail |= (uint64_t)p[i] << (8 * i);
+    for (size_t i = 0; i < len; i++)
+        tail |= (uint64_t)p[i] << (8 * i);
     h = (h ^ hash_u64(tail + len)) * 0x9e3779b97f4a7c15ULL;
     return hash_u64(h);
 }

@@ -32,10 +32,22 @@ static void json_close(json_writer_t *w, char c)
     if (w->depth > 0) w->depth--;
 }
 
-void json_obj_begin(json_writer_t *w) { json_open(w, '{'); }
-void json_obj_end(json_writer_t *w) { json_close(w, '}'); }
-void json_arr_begin(json_writer_t *w) { json_open(w, '['); }
-void json_arr_end(json_writer_t *w) { json_close(w, ']'); }
+void json_obj_begin(json_writer_t *w)
+{
+    json_open(w, '{');
+}
+void json_obj_end(json_writer_t *w)
+{
+    json_close(w, '}');
+}
+void json_arr_begin(json_writer_t *w)
+{
+    json_open(w, '[');
+}
+void json_arr_end(json_writer_t *w)
+{
+    json_close(w, ']');
+}
 
 static void json_escaped(buf_t *b, const unsigned char *s, size_t n)
 {
@@ -59,13 +71,18 @@ static void json_escaped(buf_t *b, const unsigned char *s, size_t n)
         /* Validate one UTF-8 sequence (no overlongs, no surrogates). */
         size_t need = 0;
         uint32_t cp = 0, min = 0;
-        if (c >= 0xc2 && c <= 0xdf) need = 1, cp = c & 0x1f, min = 0x80;
-        else if (c >= 0xe0 && c <= 0xef) need = 2, cp = c & 0x0f, min = 0x800;
-        else if (c >= 0xf0 && c <= 0xf4) need = 3, cp = c & 0x07, min = 0x10000;
+        if (c >= 0xc2 && c <= 0xdf)
+            need = 1, cp = c & 0x1f, min = 0x80;
+        else if (c >= 0xe0 && c <= 0xef)
+            need = 2, cp = c & 0x0f, min = 0x800;
+        else if (c >= 0xf0 && c <= 0xf4)
+            need = 3, cp = c & 0x07, min = 0x10000;
         bool ok = need > 0;
         for (size_t k = 1; ok && k <= need; k++) {
-            if (i + k >= n || (s[i + k] & 0xc0) != 0x80) ok = false;
-            else cp = (cp << 6) | (s[i + k] & 0x3f);
+            if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
+                ok = false;
+            else
+                cp = (cp << 6) | (s[i + k] & 0x3f);
         }
         if (ok && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = false;
         if (ok) {
@@ -97,13 +114,24 @@ void json_str(json_writer_t *w, sv_t s)
 
 void json_cstr(json_writer_t *w, const char *s)
 {
-    if (!s) json_null(w);
-    else json_str(w, sv_from_cstr(s));
+    if (!s)
+        json_null(w);
+    else
+        json_str(w, sv_from_cstr(s));
 }
 
-void json_null(json_writer_t *w) { json_sep(w), buf_append(w->out, "null", 4); }
-void json_bool(json_writer_t *w, bool v) { json_sep(w), buf_printf(w->out, v ? "true" : "false"); }
-void json_int(json_writer_t *w, int64_t v) { json_sep(w), buf_printf(w->out, "%lld", (long long)v); }
+void json_null(json_writer_t *w)
+{
+    json_sep(w), buf_append(w->out, "null", 4);
+}
+void json_bool(json_writer_t *w, bool v)
+{
+    json_sep(w), buf_printf(w->out, v ? "true" : "false");
+}
+void json_int(json_writer_t *w, int64_t v)
+{
+    json_sep(w), buf_printf(w->out, "%lld", (long long)v);
+}
 void json_uint(json_writer_t *w, uint64_t v)
 {
     json_sep(w), buf_printf(w->out, "%llu", (unsigned long long)v);

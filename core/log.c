@@ -8,7 +8,10 @@
 
 log_level_t log_level_current = LOG_LVL_WARN;
 
-void log_set_level(log_level_t lvl) { log_level_current = lvl; }
+void log_set_level(log_level_t lvl)
+{
+    log_level_current = lvl;
+}
 
 void log_write(log_level_t lvl, const char *fmt, ...)
 {

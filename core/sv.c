@@ -5,12 +5,24 @@
 
 #include <string.h>
 
-static inline char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
-static inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static inline char ascii_lower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+static inline bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
-sv_t sv_from_cstr(const char *s) { return s ? sv_make(s, strlen(s)) : SV_NULL; }
+sv_t sv_from_cstr(const char *s)
+{
+    return s ? sv_make(s, strlen(s)) : SV_NULL;
+}
 
-bool sv_eq(sv_t a, sv_t b) { return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0); }
+bool sv_eq(sv_t a, sv_t b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
 
 bool sv_ieq(sv_t a, sv_t b)
 {
@@ -20,7 +32,10 @@ bool sv_ieq(sv_t a, sv_t b)
     return true;
 }
 
-bool sv_ieq_cstr(sv_t a, const char *s) { return sv_ieq(a, sv_from_cstr(s)); }
+bool sv_ieq_cstr(sv_t a, const char *s)
+{
+    return sv_ieq(a, sv_from_cstr(s));
+}
 
 bool sv_istarts_with(sv_t a, const char *prefix)
 {
@@ -30,8 +45,10 @@ bool sv_istarts_with(sv_t a, const char *prefix)
 
 sv_t sv_trim(sv_t v)
 {
-    while (v.len && is_space(v.p[0])) v.p++, v.len--;
-    while (v.len && is_space(v.p[v.len - 1])) v.len--;
+    while (v.len && is_space(v.p[0]))
+        v.p++, v.len--;
+    while (v.len && is_space(v.p[v.len - 1]))
+        v.len--;
     return v;
 }
 

@@ -57,7 +57,8 @@ static void test_ip_addr(void **state)
     assert_string_equal(text, "2001:db8::1");
     assert_false(ip_addr_eq(&a, &b));
     assert_false(ip_addr_parse(SV_LIT("example.com"), &a));
-    assert_false(ip_addr_parse(SV_LIT("127.0.0.1111111111111111111111111111111111111111111111111"), &a));
+    assert_false(
+        ip_addr_parse(SV_LIT("127.0.0.1111111111111111111111111111111111111111111111111"), &a));
     assert_false(ip_addr_parse(SV_LIT("1.2.3.256"), &a));
     endpoint_t e1 = {.port = 5060}, e2 = {.port = 5060};
     ip_addr_parse(SV_LIT("10.0.0.1"), &e1.ip);
@@ -75,8 +76,10 @@ static void test_hash_spreads(void **state)
     /* 4096 sequential keys into 256 buckets: no bucket should be wildly
      * overfull (expected 16 per bucket). */
     int buckets[256] = {0};
-    for (uint32_t i = 0; i < 4096; i++) buckets[hash_bytes(&i, sizeof i, 1) & 255]++;
-    for (int i = 0; i < 256; i++) assert_true(buckets[i] < 48);
+    for (uint32_t i = 0; i < 4096; i++)
+        buckets[hash_bytes(&i, sizeof i, 1) & 255]++;
+    for (int i = 0; i < 256; i++)
+        assert_true(buckets[i] < 48);
     assert_true(hash_bytes("abc", 3, 1) != hash_bytes("abc", 3, 2));
 }
 
@@ -116,9 +119,9 @@ static void test_json_escaping(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sv_basics),  cmocka_unit_test(test_sv_to_u64),
-        cmocka_unit_test(test_ip_addr),    cmocka_unit_test(test_hash_spreads),
-        cmocka_unit_test(test_ts_format),  cmocka_unit_test(test_json_escaping),
+        cmocka_unit_test(test_sv_basics), cmocka_unit_test(test_sv_to_u64),
+        cmocka_unit_test(test_ip_addr),   cmocka_unit_test(test_hash_spreads),
+        cmocka_unit_test(test_ts_format), cmocka_unit_test(test_json_escaping),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
