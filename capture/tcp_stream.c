@@ -321,7 +321,9 @@ static size_t consume(cap_decoder_t *d, cap__pkt_t *pk, cap__tcp_half_t *h, cons
             if (rc == PROTO_INCOMPLETE) return pos;
             d->st.tcp_framing_errors++;
             h->resync = true;
-            pos++; /* never match the same broken start again */
+            /* hunt from the next line: never match the same start again */
+            const uint8_t *nl = memchr(data + pos, '\n', len - pos);
+            pos = nl ? (size_t)(nl - data) + 1 : len;
             continue;
         }
         case CAP__STREAM_WS: {
