@@ -3,8 +3,9 @@
  *
  * The generator is split by concept:
  *  - gen.c       command line, then drives the run
- *  - gen_call.c  call planning (outcome, timeline, addresses) and the
- *                scheduler that merges every call's packets in time order
+ *  - gen_call.c  call planning (outcome, timeline, addresses, messages)
+ *  - gen_sched.c the scheduler that merges every call's packets in time
+ *                order and writes them
  *  - gen_sip.c   SIP message text (RFC 3261) and SDP (RFC 4566)
  *  - gen_rtp.c   RTP packet schedules with impairments, and the receiver-side
  *                statistics the truth file reports for them

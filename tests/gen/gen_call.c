@@ -1,4 +1,4 @@
-/* gen_call.c - call planning and the time-ordered scheduler of siphon-gen.
+/* gen_call.c - call planning for siphon-gen.
  *
  * Planning: a call's outcome, addresses, tags and its whole timeline are
  * drawn from the call's own random state when the call starts.  Timeline of
@@ -16,14 +16,8 @@
  * 200 (CANCEL), 487, ACK; rejected = 403/404/503, ACK; unanswered = 180
  * then nothing.
  * Truth times: start = the first INVITE; answer = the 200; end = the BYE for
- * answered calls, the final response otherwise, none when unanswered.
- *
- * Scheduling: every started call contributes sources (its SIP message list
- * and one RTP array per direction), kept in a binary min-heap keyed by the
- * next packet time (ties broken by a sequence number, so output is
- * deterministic).  Calls are started lazily when the heap reaches their
- * start time, and freed when their last source is drained, so memory
- * follows concurrency, not the number of calls.
+ * answered calls, the final response otherwise; an unanswered call is open
+ * at the end of the capture and ends at its last message.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -5,6 +5,10 @@
  *   dst_ip, dst_port, transport, streams:[...]}   one per call, by start;
  *  {"type":"stream","call_id":null, ...}           one per orphan stream;
  *  {"type":"summary", ...}                         totals, last.
+ * ended_by: who hung up an answered call (BYE), the caller for a cancelled
+ * call, the callee for a busy or rejected one, null when unanswered.
+ * end_ts: the BYE, or the final response of a failed call; an unanswered
+ * call is still open when the capture ends, its end_ts is its last message.
  * A stream is one (src, dst, SSRC) as a receiver sees it: packets in the
  * capture (duplicates included), lost = RFC 3550 expected - received with
  * the base at the first packet received, duplicates, and lost_wireshark =
@@ -126,13 +130,28 @@ void gen_truth_call(gen_truth_t *t, const gen_opts_t *o, const gen_call_t *c)
     else
         json_null(j);
     json_key(j, "ended_by");
-    if (c->outcome == OUT_ANSWERED)
+    switch (c->outcome) {
+    case OUT_ANSWERED:
         json_cstr(j, c->ended_by_caller ? "caller" : "callee");
-    else
+        break;
+    case OUT_CANCELLED:
+        json_cstr(j, "caller");
+        break;
+    case OUT_BUSY:
+    case OUT_REJECTED:
+        json_cstr(j, "callee");
+        break;
+    default:
         json_null(j);
+        break;
+    }
     ts_or_null(j, "start_ts", c->t_start);
     ts_or_null(j, "answer_ts", c->t_answer);
-    ts_or_null(j, "end_ts", c->t_end);
+    /* an unanswered call never ends: its end is its last message (the 180) */
+    int64_t end = c->t_end;
+    for (uint32_t i = 0; c->outcome == OUT_UNANSWERED && i < c->nmsgs; i++)
+        if (c->msgs[i].len && c->msgs[i].t > end) end = c->msgs[i].t;
+    ts_or_null(j, "end_ts", end);
     json_key(j, "src_ip");
     json_ip(j, &c->caller_ip);
     json_key(j, "src_port");
