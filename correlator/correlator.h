@@ -147,6 +147,11 @@ typedef struct {
     uint32_t invites, reinvites, challenges, early_dialogs;
     uint32_t stream_count;
     const corr_stream_t *streams;  /* stream_count entries, valid during the callback */
+    /* appended */
+    uint64_t rtcp_packets;         /* RTCP datagrams on the call's SDP endpoints */
+    uint32_t holds;                /* SDP m= lines put on hold (sendonly/recvonly/
+                                      inactive or c=0.0.0.0) */
+    bool evicted;                  /* emitted early because max_calls was reached */
 } corr_call_t;
 
 typedef struct {
@@ -169,6 +174,8 @@ typedef struct {
     int64_t call_linger_ns;      /* keep a finished call this long for late
                                     messages/RTP (e.g. BYE's 200, ACK) */
     bool classify_orphans;       /* use nDPI on unattributed UDP */
+    /* appended */
+    int64_t orphan_idle_timeout_ns; /* an orphan stream silent this long is emitted */
 } corr_config_t;
 
 void corr_config_default(corr_config_t *c);
@@ -182,6 +189,9 @@ typedef struct {
     uint64_t streams, streams_evicted, orphan_streams;
     uint64_t udp_unclaimed;          /* datagrams neither SIP nor media */
     uint64_t media_endpoints_evicted, orphan_flows_evicted;
+    /* appended */
+    uint64_t rtp_dropped_stream_cap; /* RTP packets of SSRCs beyond max_streams_per_call */
+    uint64_t orphan_flows, orphan_flows_media; /* flows classified / found RTP-like */
 } corr_stats_t;
 
 typedef struct corr corr_t;

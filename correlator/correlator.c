@@ -1,0 +1,260 @@
+/* correlator.c - the correlator's front door: configuration, allocation of
+ * every table, per-datagram dispatch, and the expiry queues.
+ *
+ * Dispatch of one datagram (in capture order):
+ *  - TCP/WS/SCTP: one framed SIP message -> dialog.c.
+ *  - UDP whose first byte has version bits 2 (0x80..0xBF): media.
+ *      RTCP (second byte 192..223 and rtcp_probe, RFC 5761) is counted on
+ *      the call whose SDP endpoint it hits and on the stream with its SSRC.
+ *      RTP: stream lookup by (src, dst, SSRC) first - the hot path, one hash
+ *      probe, no allocation.  On a miss the SDP endpoint table is asked for
+ *      the destination, then the source (symmetric RTP); a hit creates the
+ *      call's stream, a miss goes to orphan.c.
+ *  - other UDP: SIP when sip_probe says so, else orphan.c.
+ *
+ * Time is packet time.  Every 100 ms of it, and on corr_expire, two queues
+ * are checked from their old end: calls whose linger ended (BYE or final
+ * failure + call_linger_ns) and calls idle (no SIP, no RTP) for
+ * call_idle_timeout_ns; both are O(1) when there is nothing to do.
+ *
+ * Defaults (corr_config_default), sized for an appliance; memory is
+ * reserved up front but only touched as entries are used:
+ *   max_calls 65536 (~1.6 KB each), max_streams 262144 (~0.5 KB),
+ *   max_media_endpoints 262144 (~0.25 KB), max_orphan_flows 16384,
+ *   max_streams_per_call 16, call_idle_timeout 300 s (answered or not: a
+ *   call with neither SIP nor RTP for 5 minutes is over; longer than
+ *   RFC 3261 Timer C's 3 minutes for a ringing INVITE), call_linger 5 s,
+ *   orphan_idle_timeout 60 s (an orphan stream silent for a minute is
+ *   emitted), classify_orphans on.
+ */
+#include "correlator_internal.h"
+
+#include <stdlib.h>
+
+#define EXPIRE_EVERY_NS (100 * NS_PER_MSEC)
+
+const char *call_state_name(call_state_t s)
+{
+    switch (s) {
+    case CALL_UNANSWERED:
+        return "unanswered";
+    case CALL_ANSWERED:
+        return "answered";
+    case CALL_BUSY:
+        return "busy";
+    case CALL_CANCELLED:
+        return "cancelled";
+    case CALL_REJECTED:
+        return "rejected";
+    }
+    return "unknown";
+}
+
+void corr_config_default(corr_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->max_calls = 65536;
+    c->max_streams = 262144;
+    c->max_media_endpoints = 262144;
+    c->max_orphan_flows = 16384;
+    c->max_streams_per_call = 16;
+    c->call_idle_timeout_ns = 300 * NS_PER_SEC;
+    c->call_linger_ns = 5 * NS_PER_SEC;
+    c->orphan_idle_timeout_ns = 60 * NS_PER_SEC;
+    c->classify_orphans = true;
+}
+
+corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
+{
+    corr_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (cfg)
+        c->cfg = *cfg;
+    else
+        corr_config_default(&c->cfg);
+    if (sink) c->sink = *sink;
+    corr_config_t *g = &c->cfg;
+    if (g->max_calls == 0) g->max_calls = 1;
+    if (g->max_streams == 0) g->max_streams = 1;
+    if (g->max_media_endpoints == 0) g->max_media_endpoints = 1;
+    if (g->max_orphan_flows == 0) g->max_orphan_flows = 1;
+    if (g->max_streams_per_call == 0) g->max_streams_per_call = 1;
+    if (g->orphan_idle_timeout_ns <= 0) g->orphan_idle_timeout_ns = 60 * NS_PER_SEC;
+    if (g->call_idle_timeout_ns <= 0) g->call_idle_timeout_ns = 300 * NS_PER_SEC;
+    if (g->call_linger_ns < 0) g->call_linger_ns = 0;
+    c->seed = hash_seed();
+
+    c->calls = calloc(g->max_calls, sizeof *c->calls);
+    c->eps = calloc(g->max_media_endpoints, sizeof *c->eps);
+    c->streams = calloc(g->max_streams, sizeof *c->streams);
+    c->flows = calloc(g->max_orphan_flows, sizeof *c->flows);
+    c->emit_buf = calloc(g->max_streams_per_call, sizeof *c->emit_buf);
+    if (!c->calls || !c->eps || !c->streams || !c->flows || !c->emit_buf ||
+        !pool_init(&c->call_pool, g->max_calls) || !dlist_init(&c->linger, g->max_calls) ||
+        !pool_init(&c->ep_pool, g->max_media_endpoints) ||
+        !pool_init(&c->stream_pool, g->max_streams) ||
+        !dlist_init(&c->orphan_lru, g->max_streams) ||
+        !pool_init(&c->flow_pool, g->max_orphan_flows) || !orphan_init(c)) {
+        log_error("correlator: cannot allocate tables");
+        corr_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void corr_free(corr_t *c)
+{
+    if (!c) return;
+    orphan_free(c);
+    pool_destroy(&c->call_pool);
+    dlist_destroy(&c->linger);
+    pool_destroy(&c->ep_pool);
+    pool_destroy(&c->stream_pool);
+    dlist_destroy(&c->orphan_lru);
+    pool_destroy(&c->flow_pool);
+    free(c->calls);
+    free(c->eps);
+    free(c->streams);
+    free(c->flows);
+    free(c->emit_buf);
+    free(c);
+}
+
+const corr_stats_t *corr_stats(const corr_t *c)
+{
+    return &c->stats;
+}
+
+/* ------------------------------- expiry --------------------------------- */
+
+void corr_expire(corr_t *c, int64_t now_ns)
+{
+    uint32_t ci;
+    while ((ci = c->linger.tail) != CORR_NIL && c->calls[ci].linger_deadline_ns <= now_ns)
+        call_emit(c, ci, false, false);
+    while ((ci = c->call_pool.lru.tail) != CORR_NIL &&
+           c->calls[ci].last_activity_ns + c->cfg.call_idle_timeout_ns <= now_ns) {
+        c->stats.calls_timed_out++;
+        call_emit(c, ci, false, true);
+    }
+    orphan_expire(c, now_ns);
+}
+
+void corr_flush(corr_t *c)
+{
+    uint32_t ci;
+    /* lingering calls have ended: not open */
+    while ((ci = c->linger.tail) != CORR_NIL)
+        call_emit(c, ci, false, false);
+    while ((ci = c->call_pool.lru.tail) != CORR_NIL)
+        call_emit(c, ci, true, false);
+    orphan_flush(c);
+}
+
+/* ------------------------------- media ---------------------------------- */
+
+/* The SDP endpoint for a packet: its destination, else its source. */
+static uint32_t endpoint_for(const corr_t *c, const datagram_t *dg, bool *matched_dst)
+{
+    uint32_t ei = media_find(c, &dg->dst);
+    *matched_dst = ei != CORR_NIL;
+    if (ei == CORR_NIL) ei = media_find(c, &dg->src);
+    return ei;
+}
+
+static void on_rtcp(corr_t *c, const datagram_t *dg)
+{
+    bool matched_dst;
+    uint32_t ei = endpoint_for(c, dg, &matched_dst);
+    if (ei == CORR_NIL) {
+        orphan_on_datagram(c, dg, NULL);
+        return;
+    }
+    c->stats.rtcp_packets++;
+    uint32_t ci = c->eps[ei].call;
+    call_t *k = &c->calls[ci];
+    k->rec.rtcp_packets++;
+    call_touch(c, ci, dg->ts_ns);
+    const uint8_t *p = dg->data;
+    uint32_t ssrc = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+    for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next) {
+        if (c->streams[si].ssrc == ssrc) {
+            c->streams[si].rtcp_packets++;
+            break;
+        }
+    }
+}
+
+static void on_media(corr_t *c, const datagram_t *dg)
+{
+    const uint8_t *p = dg->data;
+    if (p[1] >= 192 && p[1] <= 223 && rtcp_probe(p, dg->len)) {
+        on_rtcp(c, dg);
+        return;
+    }
+    rtp_header_t rh;
+    if (rtp_parse_header(p, dg->len, &rh) != PROTO_OK) {
+        c->stats.rtp_invalid++;
+        orphan_on_datagram(c, dg, NULL);
+        return;
+    }
+
+    /* hot path: a known stream */
+    uint64_t h = stream_hash(c, &dg->src, &dg->dst, rh.ssrc);
+    uint32_t si = stream_find(c, h, &dg->src, &dg->dst, rh.ssrc);
+    bool matched_dst;
+    if (si != CORR_NIL) {
+        stream_t *s = &c->streams[si];
+        if (!s->orphan) {
+            c->stats.rtp_packets++;
+            stream_rtp(c, si, &rh, dg->ts_ns);
+            call_touch(c, s->owner, dg->ts_ns);
+            return;
+        }
+        /* an orphan whose SDP may have shown up since */
+        uint32_t ei = s->tentative ? CORR_NIL : endpoint_for(c, dg, &matched_dst);
+        if (ei != CORR_NIL) stream_attach_call(c, si, c->eps[ei].call, &c->eps[ei], matched_dst);
+        c->stats.rtp_packets++;
+        stream_rtp(c, si, &rh, dg->ts_ns);
+        if (!s->orphan) call_touch(c, s->owner, dg->ts_ns);
+        return;
+    }
+
+    uint32_t ei = endpoint_for(c, dg, &matched_dst);
+    if (ei == CORR_NIL) {
+        orphan_on_datagram(c, dg, &rh);
+        return;
+    }
+    uint32_t ci = c->eps[ei].call;
+    dlist_touch(&c->ep_pool.lru, ei);
+    si = stream_new(c, h, &dg->src, &dg->dst, rh.ssrc, ci, false);
+    c->stats.rtp_packets++;
+    call_touch(c, ci, dg->ts_ns);
+    if (si == CORR_NIL) return;
+    stream_set_side(&c->streams[si], &c->eps[ei], matched_dst);
+    stream_rtp(c, si, &rh, dg->ts_ns);
+}
+
+/* ------------------------------ dispatch -------------------------------- */
+
+void corr_on_datagram(corr_t *c, const datagram_t *dg)
+{
+    if (!dg->data || dg->len == 0) return;
+    if (dg->ts_ns >= c->next_expire_ns) {
+        corr_expire(c, dg->ts_ns);
+        c->next_expire_ns = dg->ts_ns + EXPIRE_EVERY_NS;
+    }
+    if (dg->transport != TRANSPORT_UDP) {
+        dialog_on_sip(c, dg);
+        return;
+    }
+    if (dg->len >= 12 && (dg->data[0] >> 6) == 2) {
+        on_media(c, dg);
+        return;
+    }
+    if (sip_probe(dg->data, dg->len)) {
+        dialog_on_sip(c, dg);
+        return;
+    }
+    orphan_on_datagram(c, dg, NULL);
+}

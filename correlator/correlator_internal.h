@@ -1,0 +1,270 @@
+/* correlator_internal.h - private declarations shared by the correlator's
+ * files (table.c, dialog.c, media.c, stream.c, orphan.c, correlator.c).
+ *
+ * Memory model: every table is an array of entries allocated once in
+ * corr_new, a free stack of entry indices, an LRU list threaded through the
+ * entries by index (dlist_t), and an open-addressing index (itab_t) from a
+ * 64-bit key hash to entry index.  Nothing on the RTP path allocates.
+ * Entries refer to each other by uint32_t index; CORR_NIL is "none".
+ */
+#ifndef SIPHON_CORRELATOR_INTERNAL_H
+#define SIPHON_CORRELATOR_INTERNAL_H
+
+#include "correlator.h"
+#include "proto.h"
+
+#include <string.h>
+
+#define CORR_NIL UINT32_MAX
+
+/* ------------------------------------------------------------------------ */
+/* table.c: index hash, intrusive lists, entry pools                         */
+/* ------------------------------------------------------------------------ */
+
+/* Open addressing with linear probing; a slot holds the entry index and the
+ * low 32 bits of its hash (also the home bucket).  Deletion shifts back, so
+ * there are no tombstones. */
+typedef struct {
+    uint32_t idx; /* CORR_NIL = empty */
+    uint32_t h32;
+} itab_slot_t;
+
+typedef struct {
+    itab_slot_t *slots;
+    uint32_t mask;
+} itab_t;
+
+/* Doubly linked list through entry indices (head = most recently used). */
+typedef struct {
+    uint32_t *prev, *next;
+    uint32_t head, tail, count;
+} dlist_t;
+
+/* A fixed pool of entries: free stack, LRU and index. */
+typedef struct {
+    uint32_t cap;
+    uint32_t *free_stack;
+    uint32_t nfree;
+    dlist_t lru;
+    itab_t tab;
+} pool_t;
+
+bool dlist_init(dlist_t *l, uint32_t n);
+void dlist_destroy(dlist_t *l);
+void dlist_push_head(dlist_t *l, uint32_t i);
+void dlist_unlink(dlist_t *l, uint32_t i);
+static inline void dlist_touch(dlist_t *l, uint32_t i)
+{
+    if (l->head == i) return;
+    dlist_unlink(l, i);
+    dlist_push_head(l, i);
+}
+
+bool pool_init(pool_t *p, uint32_t cap);
+void pool_destroy(pool_t *p);
+/* Takes a free entry and puts it at the LRU head; CORR_NIL when full. */
+uint32_t pool_take(pool_t *p);
+/* Unlinks entry i from the LRU and the index (hash h) and frees it. */
+void pool_put(pool_t *p, uint32_t i, uint64_t h);
+void itab_insert(itab_t *t, uint64_t h, uint32_t idx);
+void itab_remove(itab_t *t, uint64_t h, uint32_t idx);
+
+typedef bool (*itab_eq_pt)(const void *ctx, uint32_t idx, const void *key);
+
+/* The entry whose hash is h and for which eq(ctx, idx, key) holds, or
+ * CORR_NIL.  Inline so that eq is inlined on the hot path. */
+static inline uint32_t itab_find(const itab_t *t, uint64_t h, itab_eq_pt eq, const void *ctx,
+                                 const void *key)
+{
+    uint32_t h32 = (uint32_t)h;
+    for (uint32_t i = h32 & t->mask;; i = (i + 1) & t->mask) {
+        itab_slot_t s = t->slots[i];
+        if (s.idx == CORR_NIL) return CORR_NIL;
+        if (s.h32 == h32 && eq(ctx, s.idx, key)) return s.idx;
+    }
+}
+
+/* Hash of an endpoint mixed into h (no string work: two 64-bit loads). */
+static inline uint64_t corr_hash_ep(uint64_t h, const endpoint_t *e)
+{
+    uint64_t a, b;
+    memcpy(&a, e->ip.bytes, 8);
+    memcpy(&b, e->ip.bytes + 8, 8);
+    h = hash_u64(h ^ a ^ ((uint64_t)e->port << 48) ^ ((uint64_t)e->ip.family << 40));
+    return hash_u64(h ^ b);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entries                                                                   */
+/* ------------------------------------------------------------------------ */
+
+#define CORR_MAX_TAGS   8 /* distinct To tags remembered per call (forking) */
+#define CORR_MAP_MAX    8 /* rtpmap entries kept per media endpoint */
+#define CORR_CODEC_NAME 16
+
+enum { SIDE_NONE = 0, SIDE_CALLER = 1, SIDE_CALLEE = 2 };
+
+typedef struct {
+    uint8_t pt;
+    uint32_t clock;
+    char name[CORR_CODEC_NAME];
+} codec_map_t;
+
+/* One (ip, port) learnt from SDP. */
+typedef struct {
+    bool used;
+    bool rtcp;     /* the RTCP endpoint of a media line */
+    bool rtcp_mux; /* RTP endpoint that also carries RTCP */
+    uint8_t side;  /* who advertised it */
+    int8_t media_index;
+    uint8_t nmap;
+    uint64_t hash;
+    endpoint_t ep;
+    uint32_t call;
+    uint32_t call_prev, call_next; /* the call's endpoint list */
+    codec_map_t map[CORR_MAP_MAX];
+} media_ep_t;
+
+/* One RTP stream: (src, dst, ssrc). */
+typedef struct {
+    bool used;
+    bool orphan;    /* no call: classified (or being classified) by nDPI */
+    bool tentative; /* orphan whose flow nDPI has not decided yet */
+    bool from_caller;
+    bool have_codec;
+    int8_t media_index;
+    uint8_t payload_type; /* of the first media (non CN/DTMF) packet */
+    uint8_t last_pt;      /* payload-type cache for the clock rate */
+    bool last_pt_valid, last_pt_cn;
+    uint32_t last_clock;
+    uint64_t hash;
+    endpoint_t src, dst;
+    uint32_t ssrc;
+    uint32_t owner;                  /* call index, or orphan flow index */
+    uint32_t owner_prev, owner_next; /* the owner's stream list */
+    uint64_t rtcp_packets;
+    char codec[32];
+    char orphan_proto[16];
+    int orphan_reason;
+    rtp_stats_t stats;
+} stream_t;
+
+typedef struct {
+    bool used;
+    bool have_invite; /* an INVITE request was seen */
+    bool answered;
+    bool cancel_seen;
+    bool bye_seen;
+    bool ended;      /* in the linger queue */
+    bool challenged; /* last final response was 401/407 */
+    bool reinvite_open;
+    uint8_t ntags;
+    uint16_t challenge_code;
+    uint32_t invite_cseq;
+    uint32_t challenge_cseq;
+    uint32_t reinvite_cseq;
+    uint32_t update_cseq;
+    uint32_t cid_len; /* full Call-ID length (the copy may be cut) */
+    uint64_t hash;
+    uint64_t tags[CORR_MAX_TAGS];
+    int64_t last_activity_ns;
+    int64_t linger_deadline_ns;
+    uint32_t ep_head; /* media endpoints */
+    uint32_t st_head; /* streams */
+    uint32_t nstreams;
+    corr_call_t rec;
+} call_t;
+
+/* A UDP flow nobody claimed, being classified by nDPI. */
+enum { OFLOW_CLASSIFYING = 0, OFLOW_MEDIA, OFLOW_OTHER };
+
+struct ndpi_flow_struct;
+struct ndpi_detection_module_struct;
+
+typedef struct {
+    bool used;
+    uint8_t state;
+    uint16_t packets;
+    uint16_t proto; /* nDPI id once decided */
+    uint64_t hash;
+    endpoint_t src, dst;
+    int64_t last_ns;
+    struct ndpi_flow_struct *nf;
+    uint32_t st_head; /* tentative streams */
+} oflow_t;
+
+struct corr {
+    corr_config_t cfg;
+    corr_sink_t sink;
+    corr_stats_t stats;
+    uint64_t seed;
+
+    call_t *calls;
+    pool_t call_pool;
+    dlist_t linger; /* ended calls, in order of their linger deadline */
+
+    media_ep_t *eps;
+    pool_t ep_pool;
+
+    stream_t *streams;
+    pool_t stream_pool;
+    dlist_t orphan_lru; /* orphan streams, for idle expiry */
+
+    oflow_t *flows;
+    pool_t flow_pool;
+    struct ndpi_detection_module_struct *ndpi;
+    uint8_t *ndpi_pkt; /* scratch: synthetic IP+UDP header + payload */
+
+    int64_t next_expire_ns;
+    sip_msg_t msg;           /* scratch for the SIP parser */
+    sdp_t sdp;               /* scratch for the SDP parser */
+    corr_stream_t *emit_buf; /* max_streams_per_call records for on_call */
+};
+
+/* dialog.c */
+void dialog_on_sip(corr_t *c, const datagram_t *dg);
+void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out);
+void call_touch(corr_t *c, uint32_t ci, int64_t ts);
+
+/* media.c */
+void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side);
+/* The endpoint entry for ep (RTP or RTCP), or CORR_NIL. */
+uint32_t media_find(const corr_t *c, const endpoint_t *ep);
+void media_release_call(corr_t *c, uint32_t ci);
+/* Codec name and clock of payload type pt on endpoint e (SDP rtpmap, else
+ * the static table).  False when unknown. */
+bool media_codec(const media_ep_t *e, uint8_t pt, const char **name, uint32_t *clock);
+
+/* stream.c */
+uint64_t stream_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst, uint32_t ssrc);
+uint32_t stream_find(const corr_t *c, uint64_t h, const endpoint_t *src, const endpoint_t *dst,
+                     uint32_t ssrc);
+/* Creates a stream owned by call ci (or orphan flow fi when orphan); evicts
+ * the least recently active stream when the table is full.  CORR_NIL when
+ * the call already has max_streams_per_call streams. */
+uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint_t *dst,
+                    uint32_t ssrc, uint32_t owner, bool orphan);
+/* One RTP packet of stream si (codec looked up only when the PT changes). */
+void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts);
+/* Sets from_caller/media_index from the endpoint that matched. */
+void stream_set_side(stream_t *s, const media_ep_t *e, bool matched_dst);
+/* nDPI decided orphan flow fi: keep its tentative streams as orphans
+ * (media) or drop them. */
+void stream_flow_decided(corr_t *c, uint32_t fi, bool media, const char *proto, int proto_id);
+void stream_release(corr_t *c, uint32_t si);
+void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, corr_stream_t *out);
+void stream_emit_orphan(corr_t *c, uint32_t si);
+void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e, bool matched_dst);
+
+/* orphan.c */
+bool orphan_init(corr_t *c);
+void orphan_free(corr_t *c);
+/* A UDP datagram nobody claimed. */
+void orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh);
+void orphan_expire(corr_t *c, int64_t now_ns);
+void orphan_flush(corr_t *c);
+
+/* helpers (correlator.c) */
+void corr_copy_sv(char *dst, size_t n, sv_t v);
+
+#endif /* SIPHON_CORRELATOR_INTERNAL_H */

@@ -1,0 +1,449 @@
+/* dialog.c - calls rebuilt from SIP (RFC 3261 dialogs and INVITE
+ * transactions, RFC 3262 PRACK, RFC 3311 UPDATE, RFC 3326 Reason).
+ *
+ * A call is everything that shares a Call-ID.  It is created by an INVITE
+ * request, or by a response to an INVITE when the capture started too late
+ * to see the request (then its endpoints are the response's, reversed).
+ * Other methods never create a call: REGISTER and OPTIONS are counted
+ * (registers, options), MESSAGE/SUBSCRIBE/NOTIFY/PUBLISH/INFO/REFER outside
+ * a call in other_transactions, and a stray BYE/ACK/CANCEL only in the SIP
+ * counters.
+ *
+ * State rules (corr_call_t.state):
+ *  - INVITE transactions are told apart by CSeq.  The same CSeq again is a
+ *    retransmission or the same request seen at another hop (a proxy), not
+ *    a new invite; a higher CSeq without To tag is a new attempt (retry after
+ *    401/407, or after a failure): invites++, and the call continues.
+ *  - 401/407: challenges++ (once per CSeq); not the outcome.  The call
+ *    lingers; if no retry comes it is emitted as rejected with that code.
+ *  - 180/183: ringing_ts (first).  Every distinct To tag in a 1xx/2xx to the
+ *    INVITE is an early dialog (forking); the first 2xx wins: answered,
+ *    answer_ts, final_code, to_tag.  Later 2xx (retransmissions, other
+ *    forks) change nothing.
+ *  - 486/600 busy, 487 cancelled (ended_by caller), other 3xx-6xx rejected
+ *    (ended_by callee).  The first final failure wins; it is ignored once a
+ *    2xx was seen.
+ *  - CANCEL before a 2xx: cancelled, ended_by caller (a 2xx that crosses the
+ *    CANCEL still makes the call answered).
+ *  - BYE: end_ts, ended_by = caller when its From tag is the caller's (the
+ *    From tag of the first INVITE), else callee.  A BYE on a call whose 2xx
+ *    was not captured marks it answered with answer_ts 0 and final_code 0.
+ *  - re-INVITE (INVITE with a To tag) and UPDATE/PRACK/ACK/183 with SDP
+ *    update the media table; reinvites counts re-INVITE transactions and
+ *    UPDATEs carrying SDP.
+ *  - reason: Reason header of the BYE/CANCEL/final response, else the final
+ *    response's reason phrase.
+ * After a BYE or a final failure (or CANCEL) the call lingers call_linger_ns
+ * of packet time to absorb the 200 to BYE, ACK, retransmissions and trailing
+ * RTP, then it is emitted (correlator.c runs the queues).
+ */
+#include "correlator_internal.h"
+
+#include <stdio.h>
+
+void corr_copy_sv(char *dst, size_t n, sv_t v)
+{
+    sv_copy_cstr(v, dst, n);
+}
+
+static uint64_t cid_hash(const corr_t *c, sv_t cid)
+{
+    return hash_bytes(cid.p, cid.len, c->seed);
+}
+
+static bool call_eq(const void *ctx, uint32_t idx, const void *key)
+{
+    const call_t *k = &((const corr_t *)ctx)->calls[idx];
+    const sv_t *cid = key;
+    if (k->cid_len != cid->len) return false;
+    size_t n = cid->len < CORR_STR_MAX - 1 ? cid->len : CORR_STR_MAX - 1;
+    return memcmp(k->rec.call_id, cid->p, n) == 0;
+}
+
+/* Compares a copied (possibly cut) tag with a tag in the packet. */
+static bool tag_eq(const char *copy, sv_t tag)
+{
+    size_t n = tag.len < CORR_STR_MAX - 1 ? tag.len : CORR_STR_MAX - 1;
+    return strlen(copy) == n && memcmp(copy, tag.p, n) == 0;
+}
+
+void call_touch(corr_t *c, uint32_t ci, int64_t ts)
+{
+    call_t *k = &c->calls[ci];
+    if (ts > k->last_activity_ns) k->last_activity_ns = ts;
+    dlist_touch(&c->call_pool.lru, ci);
+}
+
+/* Puts the call in the linger queue (deadline from the first end event). */
+static void call_end(corr_t *c, uint32_t ci, int64_t ts)
+{
+    call_t *k = &c->calls[ci];
+    if (k->ended) return;
+    k->ended = true;
+    k->linger_deadline_ns = ts + c->cfg.call_linger_ns;
+    dlist_push_head(&c->linger, ci);
+}
+
+static void call_unend(corr_t *c, uint32_t ci)
+{
+    call_t *k = &c->calls[ci];
+    if (!k->ended) return;
+    k->ended = false;
+    dlist_unlink(&c->linger, ci);
+}
+
+/* Final state at emission time (see the rules in the file comment). */
+static void call_finish_state(call_t *k)
+{
+    corr_call_t *r = &k->rec;
+    if (k->answered) {
+        r->state = CALL_ANSWERED;
+    } else if (r->final_code >= 300) {
+        /* state set when the failure arrived */
+    } else if (k->cancel_seen) {
+        r->state = CALL_CANCELLED;
+        r->ended_by = ENDED_BY_CALLER;
+    } else if (k->challenged) {
+        r->state = CALL_REJECTED;
+        r->final_code = k->challenge_code;
+        r->ended_by = ENDED_BY_CALLEE;
+    } else {
+        r->state = CALL_UNANSWERED;
+    }
+    if (r->end_ts_ns == 0) r->end_ts_ns = k->last_activity_ns;
+}
+
+void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
+{
+    call_t *k = &c->calls[ci];
+    corr_call_t *r = &k->rec;
+    call_finish_state(k);
+    r->open_at_end = open_at_end;
+    r->timed_out = timed_out;
+    r->early_dialogs = k->ntags;
+
+    uint32_t n = 0;
+    for (uint32_t si = k->st_head; si != CORR_NIL && n < c->cfg.max_streams_per_call;
+         si = c->streams[si].owner_next)
+        stream_to_record(c, &c->streams[si], r->call_id, &c->emit_buf[n++]);
+    r->stream_count = n;
+    r->streams = c->emit_buf;
+    if (c->sink.on_call) c->sink.on_call(c->sink.user, r);
+    r->streams = NULL;
+
+    while (k->st_head != CORR_NIL)
+        stream_release(c, k->st_head);
+    media_release_call(c, ci);
+    call_unend(c, ci);
+    pool_put(&c->call_pool, ci, k->hash);
+    k->used = false;
+}
+
+static void copy_party(corr_call_t *r, const sip_msg_t *m)
+{
+    corr_copy_sv(r->from_uri, sizeof r->from_uri, m->from.uri);
+    corr_copy_sv(r->to_uri, sizeof r->to_uri, m->to.uri);
+    corr_copy_sv(r->caller, sizeof r->caller, m->from.user);
+    corr_copy_sv(r->callee, sizeof r->callee, m->to.user);
+    corr_copy_sv(r->from_tag, sizeof r->from_tag, m->from.tag);
+}
+
+static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagram_t *dg)
+{
+    uint32_t ci = pool_take(&c->call_pool);
+    if (ci == CORR_NIL) {
+        uint32_t victim = c->call_pool.lru.tail;
+        if (victim == CORR_NIL) return CORR_NIL;
+        c->calls[victim].rec.evicted = true;
+        call_emit(c, victim, false, false);
+        c->stats.calls_evicted++;
+        ci = pool_take(&c->call_pool);
+        if (ci == CORR_NIL) return CORR_NIL;
+    }
+    call_t *k = &c->calls[ci];
+    memset(k, 0, sizeof *k);
+    k->used = true;
+    k->hash = h;
+    k->cid_len = (uint32_t)m->call_id.len;
+    k->ep_head = k->st_head = CORR_NIL;
+    k->last_activity_ns = dg->ts_ns;
+    itab_insert(&c->call_pool.tab, h, ci);
+    c->stats.calls++;
+
+    corr_call_t *r = &k->rec;
+    corr_copy_sv(r->call_id, sizeof r->call_id, m->call_id);
+    r->start_ts_ns = dg->ts_ns;
+    r->transport = dg->transport;
+    copy_party(r, m);
+    if (m->is_request) {
+        r->src = dg->src;
+        r->dst = dg->dst;
+    } else {
+        /* response first: the INVITE went the other way */
+        r->src = dg->dst;
+        r->dst = dg->src;
+        k->invite_cseq = m->cseq;
+    }
+    if (m->to.tag.len) {
+        /* joined mid-dialog (re-INVITE or in-dialog response): confirmed */
+        if (m->is_request || (m->status_code >= 200 && m->status_code < 300)) {
+            k->answered = true;
+            r->state = CALL_ANSWERED;
+            corr_copy_sv(r->to_tag, sizeof r->to_tag, m->to.tag);
+        }
+    }
+    return ci;
+}
+
+static bool msg_from_caller(const call_t *k, const sip_msg_t *m, const datagram_t *dg)
+{
+    if (k->rec.from_tag[0] && m->from.tag.len) {
+        bool same = tag_eq(k->rec.from_tag, m->from.tag);
+        return m->is_request ? same : !same;
+    }
+    return m->is_request ? endpoint_eq(&dg->src, &k->rec.src) : !endpoint_eq(&dg->dst, &k->rec.src);
+}
+
+static void tag_seen(call_t *k, sv_t tag)
+{
+    if (tag.len == 0) return;
+    uint64_t h = hash_bytes(tag.p, tag.len, 0x7a6);
+    for (int i = 0; i < k->ntags; i++)
+        if (k->tags[i] == h) return;
+    if (k->ntags < CORR_MAX_TAGS) k->tags[k->ntags++] = h;
+}
+
+static void set_reason(corr_call_t *r, const sip_msg_t *m)
+{
+    if (m->reason.len)
+        corr_copy_sv(r->reason, sizeof r->reason, m->reason);
+    else if (!m->is_request)
+        corr_copy_sv(r->reason, sizeof r->reason, m->reason_phrase);
+}
+
+/* A new INVITE transaction (first, or retry): forget a pending failure. */
+static void invite_attempt(corr_t *c, uint32_t ci, const sip_msg_t *m)
+{
+    call_t *k = &c->calls[ci];
+    corr_call_t *r = &k->rec;
+    k->invite_cseq = m->cseq;
+    call_unend(c, ci);
+    k->challenged = false;
+    k->cancel_seen = false;
+    r->state = CALL_UNANSWERED;
+    r->final_code = 0;
+    r->end_ts_ns = 0;
+    r->reason[0] = '\0';
+    r->ended_by = ENDED_BY_NONE;
+}
+
+static void on_invite(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
+{
+    call_t *k = &c->calls[ci];
+    corr_call_t *r = &k->rec;
+
+    if (m->to.tag.len || k->answered) {
+        /* re-INVITE inside the dialog */
+        if (!k->reinvite_open || m->cseq != k->reinvite_cseq) {
+            r->reinvites++;
+            k->reinvite_cseq = m->cseq;
+            k->reinvite_open = true;
+        }
+        return;
+    }
+    if (k->have_invite && m->cseq <= k->invite_cseq) return; /* retransmission / stale */
+
+    bool first = !k->have_invite;
+    k->have_invite = true;
+    r->invites++;
+    invite_attempt(c, ci, m);
+    if (first) {
+        /* the request itself is now known: it defines the call's ends */
+        r->src = dg->src;
+        r->dst = dg->dst;
+        r->transport = dg->transport;
+        copy_party(r, m);
+        corr_copy_sv(r->user_agent, sizeof r->user_agent, m->user_agent);
+        if (dg->ts_ns < r->start_ts_ns) r->start_ts_ns = dg->ts_ns;
+    }
+}
+
+static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
+{
+    call_t *k = &c->calls[ci];
+    corr_call_t *r = &k->rec;
+    int code = m->status_code;
+
+    if (m->cseq != k->invite_cseq) {
+        if (k->answered || m->cseq < k->invite_cseq) return; /* re-INVITE or stale */
+        /* a newer attempt whose request we did not capture */
+        invite_attempt(c, ci, m);
+    }
+    if (code < 200) {
+        if ((code == 180 || code == 183) && r->ringing_ts_ns == 0) r->ringing_ts_ns = dg->ts_ns;
+        tag_seen(k, m->to.tag);
+        return;
+    }
+    if (code < 300) {
+        tag_seen(k, m->to.tag);
+        if (k->answered) return; /* retransmission or another fork's 2xx */
+        call_unend(c, ci);
+        k->answered = true;
+        k->challenged = false;
+        k->cancel_seen = false;
+        r->state = CALL_ANSWERED;
+        r->answer_ts_ns = dg->ts_ns;
+        r->final_code = code;
+        r->end_ts_ns = 0;
+        r->ended_by = ENDED_BY_NONE;
+        r->reason[0] = '\0';
+        set_reason(r, m);
+        corr_copy_sv(r->to_tag, sizeof r->to_tag, m->to.tag);
+        return;
+    }
+    if (k->answered) return;
+    if (code == 401 || code == 407) {
+        if (!k->challenged || k->challenge_cseq != m->cseq) r->challenges++;
+        k->challenged = true;
+        k->challenge_cseq = m->cseq;
+        k->challenge_code = (uint16_t)code;
+        r->end_ts_ns = dg->ts_ns;
+        set_reason(r, m);
+        call_end(c, ci, dg->ts_ns);
+        return;
+    }
+    if (r->final_code >= 300) return; /* retransmission, or a later fork's failure */
+    r->final_code = code;
+    r->state = (code == 486 || code == 600) ? CALL_BUSY
+               : code == 487                ? CALL_CANCELLED
+                                            : CALL_REJECTED;
+    r->ended_by = code == 487 ? ENDED_BY_CALLER : ENDED_BY_CALLEE;
+    if (!(k->cancel_seen && r->reason[0])) set_reason(r, m);
+    r->end_ts_ns = dg->ts_ns;
+    k->challenged = false;
+    call_end(c, ci, dg->ts_ns);
+}
+
+static void on_cancel(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
+{
+    call_t *k = &c->calls[ci];
+    corr_call_t *r = &k->rec;
+    if (k->answered || k->cancel_seen || r->final_code >= 300) return;
+    k->cancel_seen = true;
+    r->state = CALL_CANCELLED;
+    r->ended_by = ENDED_BY_CALLER;
+    r->end_ts_ns = dg->ts_ns;
+    if (m->reason.len) set_reason(r, m);
+    call_end(c, ci, dg->ts_ns);
+}
+
+static void on_bye(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg,
+                   bool from_caller)
+{
+    call_t *k = &c->calls[ci];
+    corr_call_t *r = &k->rec;
+    if (k->bye_seen) return;
+    if (!k->answered && (r->final_code >= 300 || k->cancel_seen)) return;
+    k->bye_seen = true;
+    if (!k->answered) {
+        /* the 2xx was not captured: the dialog was confirmed anyway */
+        call_unend(c, ci);
+        k->answered = true;
+        k->challenged = false;
+        r->state = CALL_ANSWERED;
+    }
+    r->end_ts_ns = dg->ts_ns;
+    r->ended_by = from_caller ? ENDED_BY_CALLER : ENDED_BY_CALLEE;
+    if (m->reason.len) set_reason(r, m);
+    call_end(c, ci, dg->ts_ns);
+}
+
+static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
+{
+    call_t *k = &c->calls[ci];
+    corr_call_t *r = &k->rec;
+    sip_method_t method = m->is_request ? m->method : m->cseq_method;
+    bool from_caller = msg_from_caller(k, m, dg);
+    sv_t body;
+
+    r->sip_messages++;
+    call_touch(c, ci, dg->ts_ns);
+
+    if (m->is_request) {
+        switch (method) {
+        case SIP_INVITE:
+            on_invite(c, ci, m, dg);
+            break;
+        case SIP_CANCEL:
+            on_cancel(c, ci, m, dg);
+            break;
+        case SIP_BYE:
+            on_bye(c, ci, m, dg, from_caller);
+            break;
+        case SIP_UPDATE:
+            if (m->body.len && m->cseq != k->update_cseq && sip_find_sdp(m, &body)) {
+                r->reinvites++;
+                k->update_cseq = m->cseq;
+            }
+            break;
+        default:
+            break;
+        }
+    } else if (method == SIP_INVITE) {
+        if (k->reinvite_open && m->cseq == k->reinvite_cseq && m->status_code >= 200)
+            k->reinvite_open = false;
+        on_invite_response(c, ci, m, dg);
+    }
+
+    if (m->body.len && sip_find_sdp(m, &body) && sdp_parse(body, &c->sdp) == PROTO_OK)
+        media_learn_sdp(c, ci, &c->sdp, from_caller ? SIDE_CALLER : SIDE_CALLEE);
+}
+
+void dialog_on_sip(corr_t *c, const datagram_t *dg)
+{
+    sip_msg_t *m = &c->msg;
+    proto_status_t st = sip_parse_message(dg->data, dg->len, m);
+    if (st == PROTO_INVALID) {
+        c->stats.sip_invalid++;
+        return;
+    }
+    if (st == PROTO_INCOMPLETE) {
+        c->stats.sip_incomplete++;
+        if (m->call_id.len == 0) return;
+    }
+    c->stats.sip_messages++;
+    if (m->is_request) {
+        c->stats.sip_requests++;
+        if ((unsigned)m->method < 16) c->stats.sip_by_method[m->method]++;
+    } else {
+        c->stats.sip_responses++;
+    }
+
+    sip_method_t method = m->is_request ? m->method : m->cseq_method;
+    uint64_t h = cid_hash(c, m->call_id);
+    uint32_t ci = itab_find(&c->call_pool.tab, h, call_eq, c, &m->call_id);
+    if (ci == CORR_NIL) {
+        switch (method) {
+        case SIP_REGISTER:
+            if (m->is_request) c->stats.registers++;
+            return;
+        case SIP_OPTIONS:
+            if (m->is_request) c->stats.options++;
+            return;
+        case SIP_INVITE:
+            break;
+        case SIP_ACK:
+        case SIP_BYE:
+        case SIP_CANCEL:
+        case SIP_PRACK:
+        case SIP_UPDATE:
+            return; /* the call is gone or was never seen */
+        default:
+            if (m->is_request) c->stats.other_transactions++;
+            return;
+        }
+        ci = call_new(c, h, m, dg);
+        if (ci == CORR_NIL) return;
+    }
+    call_on_msg(c, ci, m, dg);
+}

@@ -1,0 +1,266 @@
+/* orphan.c - UDP flows nobody claimed (neither SIP nor an SDP endpoint),
+ * classified with nDPI 4.2 to find media whose signalling was not seen.
+ *
+ * A flow is directional (src, dst).  Its first ORPHAN_MAX_PKTS datagrams are
+ * given to nDPI, which wants an IP packet: a minimal IPv4 or IPv6 + UDP
+ * header is written into a scratch buffer in front of a copy of the payload.
+ * While nDPI has not decided, datagrams that parse as RTP already feed
+ * tentative streams (so packet counts start at the first packet, like
+ * tshark's); when nDPI says RTP, RTCP, or STUN/DTLS (the WebRTC mux that
+ * carries SRTP) they become orphan streams, otherwise they are dropped.
+ * Then the nDPI flow state (about 1 KB) is freed; the flow entry only
+ * remembers the verdict, so later SSRCs of a media flow become orphan
+ * streams directly and other flows cost a lookup.
+ *
+ * Orphan streams are emitted (on_orphan_stream, call_id "") when silent for
+ * orphan_idle_timeout_ns, when evicted from the stream table, and at
+ * corr_flush.  Flows are capped by max_orphan_flows (LRU eviction, counted)
+ * and forgotten after the same idle timeout.
+ */
+#include "correlator_internal.h"
+
+#include <ndpi/ndpi_api.h>
+#include <stdlib.h>
+
+#define ORPHAN_MAX_PKTS 12
+#define ORPHAN_HDR_MAX  48 /* IPv6 (40) + UDP (8) */
+
+static uint64_t flow_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst)
+{
+    return corr_hash_ep(corr_hash_ep(c->seed ^ 0x6f7270ULL, src), dst);
+}
+
+typedef struct {
+    const endpoint_t *src, *dst;
+} fkey_t;
+
+static bool flow_eq(const void *ctx, uint32_t idx, const void *key)
+{
+    const oflow_t *f = &((const corr_t *)ctx)->flows[idx];
+    const fkey_t *k = key;
+    return endpoint_eq(&f->src, k->src) && endpoint_eq(&f->dst, k->dst);
+}
+
+bool orphan_init(corr_t *c)
+{
+    if (!c->cfg.classify_orphans) return true;
+    c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+    if (!c->ndpi) return false;
+    NDPI_PROTOCOL_BITMASK all;
+    NDPI_BITMASK_SET_ALL(all);
+    ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
+    ndpi_finalize_initialization(c->ndpi);
+    c->ndpi_pkt = malloc(ORPHAN_HDR_MAX + 65535);
+    return c->ndpi_pkt != NULL;
+}
+
+static void flow_release(corr_t *c, uint32_t fi)
+{
+    oflow_t *f = &c->flows[fi];
+    stream_flow_decided(c, fi, false, "", 0); /* tentative streams go */
+    if (f->nf) ndpi_free_flow(f->nf);
+    f->nf = NULL;
+    pool_put(&c->flow_pool, fi, f->hash);
+    f->used = false;
+}
+
+void orphan_free(corr_t *c)
+{
+    if (c->flows && c->flow_pool.lru.prev) {
+        while (c->flow_pool.lru.tail != CORR_NIL)
+            flow_release(c, c->flow_pool.lru.tail);
+    }
+    if (c->ndpi) ndpi_exit_detection_module(c->ndpi);
+    c->ndpi = NULL;
+    free(c->ndpi_pkt);
+    c->ndpi_pkt = NULL;
+}
+
+/* Builds IP + UDP + payload in the scratch buffer; returns its length (0
+ * when it cannot be represented). */
+static size_t build_ip_packet(corr_t *c, const datagram_t *dg)
+{
+    uint8_t *b = c->ndpi_pkt;
+    size_t hl = dg->src.ip.family == IP_V6 ? 40 : 20;
+    size_t max = 65535 - hl - 8;
+    size_t plen = dg->len < max ? dg->len : max;
+    size_t ulen = plen + 8, tot = hl + ulen;
+    memset(b, 0, hl + 8);
+    if (hl == 20) {
+        b[0] = 0x45;
+        b[2] = (uint8_t)(tot >> 8);
+        b[3] = (uint8_t)tot;
+        b[8] = 64;
+        b[9] = 17;
+        memcpy(b + 12, dg->src.ip.bytes, 4);
+        memcpy(b + 16, dg->dst.ip.bytes, 4);
+    } else {
+        b[0] = 0x60;
+        b[4] = (uint8_t)(ulen >> 8);
+        b[5] = (uint8_t)ulen;
+        b[6] = 17;
+        b[7] = 64;
+        memcpy(b + 8, dg->src.ip.bytes, 16);
+        memcpy(b + 24, dg->dst.ip.bytes, 16);
+    }
+    uint8_t *u = b + hl;
+    u[0] = (uint8_t)(dg->src.port >> 8);
+    u[1] = (uint8_t)dg->src.port;
+    u[2] = (uint8_t)(dg->dst.port >> 8);
+    u[3] = (uint8_t)dg->dst.port;
+    u[4] = (uint8_t)(ulen >> 8);
+    u[5] = (uint8_t)ulen;
+    memcpy(u + 8, dg->data, plen);
+    return tot;
+}
+
+static uint16_t proto_id(ndpi_protocol p)
+{
+    return p.app_protocol != NDPI_PROTOCOL_UNKNOWN ? p.app_protocol : p.master_protocol;
+}
+
+static bool is_media_proto(uint16_t id)
+{
+    return id == NDPI_PROTOCOL_RTP || id == NDPI_PROTOCOL_RTCP || id == NDPI_PROTOCOL_STUN ||
+           id == NDPI_PROTOCOL_DTLS;
+}
+
+static const char *media_proto_name(uint16_t id)
+{
+    switch (id) {
+    case NDPI_PROTOCOL_RTP:
+        return "RTP";
+    case NDPI_PROTOCOL_RTCP:
+        return "RTCP";
+    default:
+        return "SRTP"; /* STUN/DTLS-muxed media (WebRTC) */
+    }
+}
+
+static void flow_decide(corr_t *c, uint32_t fi, uint16_t id)
+{
+    oflow_t *f = &c->flows[fi];
+    bool media = is_media_proto(id);
+    f->state = media ? OFLOW_MEDIA : OFLOW_OTHER;
+    f->proto = id;
+    c->stats.orphan_flows++;
+    if (media) c->stats.orphan_flows_media++;
+    stream_flow_decided(c, fi, media, media ? media_proto_name(id) : "", id);
+    if (f->nf) ndpi_free_flow(f->nf);
+    f->nf = NULL;
+}
+
+static uint32_t flow_get(corr_t *c, const datagram_t *dg)
+{
+    uint64_t h = flow_hash(c, &dg->src, &dg->dst);
+    fkey_t k = {&dg->src, &dg->dst};
+    uint32_t fi = itab_find(&c->flow_pool.tab, h, flow_eq, c, &k);
+    if (fi != CORR_NIL) {
+        dlist_touch(&c->flow_pool.lru, fi);
+        return fi;
+    }
+    fi = pool_take(&c->flow_pool);
+    if (fi == CORR_NIL) {
+        flow_release(c, c->flow_pool.lru.tail);
+        c->stats.orphan_flows_evicted++;
+        fi = pool_take(&c->flow_pool);
+        if (fi == CORR_NIL) return CORR_NIL;
+    }
+    oflow_t *f = &c->flows[fi];
+    memset(f, 0, sizeof *f);
+    f->nf = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
+    if (!f->nf) {
+        dlist_unlink(&c->flow_pool.lru, fi);
+        c->flow_pool.free_stack[c->flow_pool.nfree++] = fi;
+        return CORR_NIL;
+    }
+    memset(f->nf, 0, SIZEOF_FLOW_STRUCT);
+    f->used = true;
+    f->hash = h;
+    f->src = dg->src;
+    f->dst = dg->dst;
+    f->st_head = CORR_NIL;
+    itab_insert(&c->flow_pool.tab, h, fi);
+    return fi;
+}
+
+void orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh)
+{
+    c->stats.udp_unclaimed++;
+    if (!c->ndpi || dg->src.ip.family == IP_NONE || dg->src.ip.family != dg->dst.ip.family) return;
+    uint32_t fi = flow_get(c, dg);
+    if (fi == CORR_NIL) return;
+    oflow_t *f = &c->flows[fi];
+    f->last_ns = dg->ts_ns;
+    if (f->state == OFLOW_OTHER) return;
+
+    if (rh) {
+        uint64_t h = stream_hash(c, &dg->src, &dg->dst, rh->ssrc);
+        uint32_t si = stream_find(c, h, &dg->src, &dg->dst, rh->ssrc);
+        if (si == CORR_NIL) {
+            bool decided = f->state == OFLOW_MEDIA;
+            si = stream_new(c, h, &dg->src, &dg->dst, rh->ssrc, decided ? CORR_NIL : fi, true);
+            if (si != CORR_NIL) {
+                stream_t *s = &c->streams[si];
+                s->tentative = !decided;
+                if (decided) {
+                    s->orphan_reason = f->proto;
+                    snprintf(s->orphan_proto, sizeof s->orphan_proto, "%s",
+                             media_proto_name(f->proto));
+                }
+            }
+        }
+        if (si != CORR_NIL) {
+            c->stats.rtp_packets++;
+            stream_rtp(c, si, rh, dg->ts_ns);
+        }
+    }
+    if (f->state != OFLOW_CLASSIFYING) return;
+
+    size_t n = build_ip_packet(c, dg);
+    ndpi_protocol p = ndpi_detection_process_packet(c->ndpi, f->nf, c->ndpi_pkt, (unsigned short)n,
+                                                    (uint64_t)(dg->ts_ns / NS_PER_MSEC));
+    f->packets++;
+    uint16_t id = proto_id(p);
+    if (id == NDPI_PROTOCOL_UNKNOWN && f->packets >= ORPHAN_MAX_PKTS) {
+        uint8_t guessed = 0;
+        id = proto_id(ndpi_detection_giveup(c->ndpi, f->nf, 1, &guessed));
+    }
+    if (id != NDPI_PROTOCOL_UNKNOWN || f->packets >= ORPHAN_MAX_PKTS) flow_decide(c, fi, id);
+}
+
+void orphan_expire(corr_t *c, int64_t now_ns)
+{
+    int64_t idle = c->cfg.orphan_idle_timeout_ns;
+    uint32_t si;
+    while ((si = c->orphan_lru.tail) != CORR_NIL &&
+           c->streams[si].stats.last_ts_ns + idle <= now_ns) {
+        if (c->streams[si].tentative)
+            stream_release(c, si);
+        else
+            stream_emit_orphan(c, si);
+    }
+    uint32_t fi;
+    while ((fi = c->flow_pool.lru.tail) != CORR_NIL && c->flows[fi].last_ns + idle <= now_ns)
+        flow_release(c, fi);
+}
+
+void orphan_flush(corr_t *c)
+{
+    /* flows still undecided: ask nDPI for its best guess now */
+    for (uint32_t fi = c->flow_pool.lru.head; fi != CORR_NIL; fi = c->flow_pool.lru.next[fi]) {
+        oflow_t *f = &c->flows[fi];
+        if (f->state != OFLOW_CLASSIFYING || !f->nf) continue;
+        uint8_t guessed = 0;
+        flow_decide(c, fi, proto_id(ndpi_detection_giveup(c->ndpi, f->nf, 1, &guessed)));
+    }
+    uint32_t si;
+    while ((si = c->orphan_lru.tail) != CORR_NIL) {
+        if (c->streams[si].tentative)
+            stream_release(c, si);
+        else
+            stream_emit_orphan(c, si);
+    }
+    while (c->flow_pool.lru.tail != CORR_NIL)
+        flow_release(c, c->flow_pool.lru.tail);
+}

@@ -1,0 +1,248 @@
+/* stream.c - the RTP stream table: one entry per (source endpoint,
+ * destination endpoint, SSRC) (RFC 3550 8: an SSRC identifies a source
+ * within a session; keying on both endpoints too keeps SSRC collisions of
+ * unrelated calls apart).
+ *
+ * A stream is owned by a call (attached through an SDP endpoint) or is an
+ * orphan (owned by an nDPI-classified flow, or by nobody once the flow is
+ * gone).  The table is capped (max_streams); when it is full the least
+ * recently active stream is dropped: an orphan is emitted first, a call's
+ * stream is lost and counted (streams_evicted).  Each call holds at most
+ * max_streams_per_call streams; packets of extra SSRCs are counted in
+ * rtp_dropped_stream_cap.
+ *
+ * The per-packet work (stream_rtp) is a payload-type cache check and
+ * rtp_stats_update: the codec lookup runs only when the payload type changes.
+ */
+#include "correlator_internal.h"
+
+#include <stdio.h>
+#include <strings.h>
+
+uint64_t stream_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst, uint32_t ssrc)
+{
+    return corr_hash_ep(corr_hash_ep(c->seed ^ ssrc, src), dst);
+}
+
+typedef struct {
+    const endpoint_t *src, *dst;
+    uint32_t ssrc;
+} skey_t;
+
+static bool stream_eq(const void *ctx, uint32_t idx, const void *key)
+{
+    const stream_t *s = &((const corr_t *)ctx)->streams[idx];
+    const skey_t *k = key;
+    return s->ssrc == k->ssrc && endpoint_eq(&s->src, k->src) && endpoint_eq(&s->dst, k->dst);
+}
+
+uint32_t stream_find(const corr_t *c, uint64_t h, const endpoint_t *src, const endpoint_t *dst,
+                     uint32_t ssrc)
+{
+    skey_t k = {src, dst, ssrc};
+    return itab_find(&c->stream_pool.tab, h, stream_eq, c, &k);
+}
+
+/* ---------------------------- owner lists ------------------------------- */
+
+static uint32_t *owner_head(corr_t *c, const stream_t *s)
+{
+    if (s->owner == CORR_NIL) return NULL;
+    return s->orphan ? &c->flows[s->owner].st_head : &c->calls[s->owner].st_head;
+}
+
+static void owner_unlink(corr_t *c, uint32_t si)
+{
+    stream_t *s = &c->streams[si];
+    uint32_t *head = owner_head(c, s);
+    if (!head) return;
+    if (s->owner_prev != CORR_NIL)
+        c->streams[s->owner_prev].owner_next = s->owner_next;
+    else
+        *head = s->owner_next;
+    if (s->owner_next != CORR_NIL) c->streams[s->owner_next].owner_prev = s->owner_prev;
+    if (!s->orphan) c->calls[s->owner].nstreams--;
+    s->owner = s->owner_prev = s->owner_next = CORR_NIL;
+}
+
+static void owner_link(corr_t *c, uint32_t si, uint32_t owner, bool orphan)
+{
+    stream_t *s = &c->streams[si];
+    s->owner = owner;
+    s->orphan = orphan;
+    s->owner_prev = s->owner_next = CORR_NIL;
+    uint32_t *head = owner_head(c, s);
+    if (!head) return;
+    s->owner_next = *head;
+    if (*head != CORR_NIL) c->streams[*head].owner_prev = si;
+    *head = si;
+    if (!orphan) c->calls[owner].nstreams++;
+}
+
+void stream_release(corr_t *c, uint32_t si)
+{
+    stream_t *s = &c->streams[si];
+    owner_unlink(c, si);
+    if (s->orphan) dlist_unlink(&c->orphan_lru, si);
+    pool_put(&c->stream_pool, si, s->hash);
+    s->used = false;
+}
+
+/* ----------------------------- creation --------------------------------- */
+
+uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint_t *dst,
+                    uint32_t ssrc, uint32_t owner, bool orphan)
+{
+    if (!orphan && c->calls[owner].nstreams >= c->cfg.max_streams_per_call) {
+        c->stats.rtp_dropped_stream_cap++;
+        return CORR_NIL;
+    }
+    uint32_t si = pool_take(&c->stream_pool);
+    if (si == CORR_NIL) {
+        uint32_t victim = c->stream_pool.lru.tail;
+        if (victim == CORR_NIL) return CORR_NIL;
+        if (c->streams[victim].orphan && !c->streams[victim].tentative)
+            stream_emit_orphan(c, victim);
+        else
+            stream_release(c, victim);
+        c->stats.streams_evicted++;
+        si = pool_take(&c->stream_pool);
+        if (si == CORR_NIL) return CORR_NIL;
+    }
+    stream_t *s = &c->streams[si];
+    memset(s, 0, offsetof(stream_t, stats));
+    s->used = true;
+    s->hash = h;
+    s->src = *src;
+    s->dst = *dst;
+    s->ssrc = ssrc;
+    s->media_index = -1;
+    rtp_stats_init(&s->stats, 0);
+    itab_insert(&c->stream_pool.tab, h, si);
+    owner_link(c, si, owner, orphan);
+    if (orphan) dlist_push_head(&c->orphan_lru, si);
+    c->stats.streams++;
+    return si;
+}
+
+/* Direction and m= line of a stream from the endpoint that matched it:
+ * matched_dst means the packet was sent to e, so it travels towards the
+ * side that advertised e. */
+void stream_set_side(stream_t *s, const media_ep_t *e, bool matched_dst)
+{
+    s->media_index = e->media_index;
+    bool to_advertiser = matched_dst;
+    bool advertiser_is_caller = e->side == SIDE_CALLER;
+    s->from_caller = to_advertiser ? !advertiser_is_caller : advertiser_is_caller;
+}
+
+void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e, bool matched_dst)
+{
+    stream_t *s = &c->streams[si];
+    if (s->owner != CORR_NIL || s->orphan) {
+        owner_unlink(c, si);
+        if (s->orphan) dlist_unlink(&c->orphan_lru, si);
+    }
+    if (c->calls[ci].nstreams >= c->cfg.max_streams_per_call) {
+        /* keep it as an orphan without owner rather than lose it */
+        s->orphan = true;
+        dlist_push_head(&c->orphan_lru, si);
+        c->stats.rtp_dropped_stream_cap++;
+        return;
+    }
+    s->tentative = false;
+    s->orphan_proto[0] = '\0';
+    s->orphan_reason = 0;
+    owner_link(c, si, ci, false);
+    stream_set_side(s, e, matched_dst);
+    s->last_pt_valid = false; /* re-resolve the codec with the SDP map */
+}
+
+/* ------------------------------ packets --------------------------------- */
+
+static void stream_resolve_pt(stream_t *s, uint8_t pt, const media_ep_t *ep)
+{
+    const char *name = NULL;
+    uint32_t clock = 0;
+    bool known = media_codec(ep, pt, &name, &clock);
+    bool cn = pt == 13 || pt == 19;
+    bool dtmf = known && strncasecmp(name, "telephone-event", 15) == 0;
+    s->last_pt = pt;
+    s->last_pt_valid = true;
+    s->last_pt_cn = cn;
+    s->last_clock = (!known || dtmf) ? 0 : clock; /* as tshark: no jitter */
+    if (!cn && !dtmf && (!s->have_codec || s->payload_type == pt)) {
+        s->have_codec = true;
+        s->payload_type = pt;
+        if (known) snprintf(s->codec, sizeof s->codec, "%s", name);
+    }
+}
+
+/* The SDP endpoint describing a call stream's payload types (its
+ * destination, else its source), or NULL. */
+static const media_ep_t *stream_endpoint(const corr_t *c, const stream_t *s)
+{
+    if (s->orphan) return NULL;
+    uint32_t ei = media_find(c, &s->dst);
+    if (ei == CORR_NIL || c->eps[ei].call != s->owner) ei = media_find(c, &s->src);
+    if (ei == CORR_NIL || c->eps[ei].call != s->owner) return NULL;
+    return &c->eps[ei];
+}
+
+void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
+{
+    stream_t *s = &c->streams[si];
+    if (!s->last_pt_valid || s->last_pt != rh->payload_type)
+        stream_resolve_pt(s, rh->payload_type, stream_endpoint(c, s));
+    s->stats.clock_rate = s->last_clock;
+    rtp_stats_update(&s->stats, rh->seq, rh->timestamp, rh->marker, s->last_pt_cn, rh->payload_len,
+                     ts);
+    dlist_touch(&c->stream_pool.lru, si);
+    if (s->orphan) dlist_touch(&c->orphan_lru, si);
+}
+
+/* ------------------------------- output --------------------------------- */
+
+void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, corr_stream_t *out)
+{
+    (void)c;
+    memset(out, 0, sizeof *out);
+    out->src = s->src;
+    out->dst = s->dst;
+    out->ssrc = s->ssrc;
+    out->payload_type = s->have_codec ? s->payload_type : s->last_pt;
+    snprintf(out->codec, sizeof out->codec, "%s", s->codec);
+    out->from_caller = s->from_caller;
+    out->media_index = s->media_index;
+    out->stats = s->stats;
+    out->rtcp_packets = s->rtcp_packets;
+    snprintf(out->call_id, sizeof out->call_id, "%s", call_id);
+    out->orphan_reason = s->orphan_reason;
+    snprintf(out->orphan_proto, sizeof out->orphan_proto, "%s", s->orphan_proto);
+}
+
+void stream_emit_orphan(corr_t *c, uint32_t si)
+{
+    corr_stream_t rec;
+    stream_to_record(c, &c->streams[si], "", &rec);
+    c->stats.orphan_streams++;
+    if (c->sink.on_orphan_stream) c->sink.on_orphan_stream(c->sink.user, &rec);
+    stream_release(c, si);
+}
+
+void stream_flow_decided(corr_t *c, uint32_t fi, bool media, const char *proto, int proto_id)
+{
+    while (c->flows[fi].st_head != CORR_NIL) {
+        uint32_t si = c->flows[fi].st_head;
+        stream_t *s = &c->streams[si];
+        if (!media) {
+            stream_release(c, si);
+            continue;
+        }
+        owner_unlink(c, si); /* an orphan without owner from now on */
+        s->orphan = true;
+        s->tentative = false;
+        s->orphan_reason = proto_id;
+        snprintf(s->orphan_proto, sizeof s->orphan_proto, "%s", proto);
+    }
+}

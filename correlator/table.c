@@ -1,0 +1,137 @@
+/* table.c - the correlator's fixed-size containers: an open-addressing index
+ * from key hash to entry index (linear probing, backward-shift deletion, load
+ * factor <= 1/2), intrusive doubly linked lists threaded by index (LRU and
+ * linger queues), and entry pools combining a free stack, an LRU and an
+ * index.  Everything is allocated once at corr_new; no operation here
+ * allocates. */
+#include "correlator_internal.h"
+
+#include <stdlib.h>
+
+/* ------------------------------ dlist ----------------------------------- */
+
+bool dlist_init(dlist_t *l, uint32_t n)
+{
+    l->prev = malloc((size_t)n * sizeof *l->prev);
+    l->next = malloc((size_t)n * sizeof *l->next);
+    l->head = l->tail = CORR_NIL;
+    l->count = 0;
+    return l->prev && l->next;
+}
+
+void dlist_destroy(dlist_t *l)
+{
+    free(l->prev);
+    free(l->next);
+    l->prev = l->next = NULL;
+}
+
+void dlist_push_head(dlist_t *l, uint32_t i)
+{
+    l->prev[i] = CORR_NIL;
+    l->next[i] = l->head;
+    if (l->head != CORR_NIL) l->prev[l->head] = i;
+    l->head = i;
+    if (l->tail == CORR_NIL) l->tail = i;
+    l->count++;
+}
+
+void dlist_unlink(dlist_t *l, uint32_t i)
+{
+    uint32_t p = l->prev[i], n = l->next[i];
+    if (p != CORR_NIL)
+        l->next[p] = n;
+    else
+        l->head = n;
+    if (n != CORR_NIL)
+        l->prev[n] = p;
+    else
+        l->tail = p;
+    l->prev[i] = l->next[i] = CORR_NIL;
+    l->count--;
+}
+
+/* ------------------------------ itab ------------------------------------ */
+
+static bool itab_init(itab_t *t, uint32_t entries)
+{
+    uint64_t cap = 16;
+    while (cap < 2ULL * entries)
+        cap <<= 1;
+    t->slots = malloc(cap * sizeof *t->slots);
+    if (!t->slots) return false;
+    for (uint64_t i = 0; i < cap; i++)
+        t->slots[i].idx = CORR_NIL;
+    t->mask = (uint32_t)(cap - 1);
+    return true;
+}
+
+void itab_insert(itab_t *t, uint64_t h, uint32_t idx)
+{
+    uint32_t h32 = (uint32_t)h, i = h32 & t->mask;
+    while (t->slots[i].idx != CORR_NIL)
+        i = (i + 1) & t->mask;
+    t->slots[i].idx = idx;
+    t->slots[i].h32 = h32;
+}
+
+void itab_remove(itab_t *t, uint64_t h, uint32_t idx)
+{
+    uint32_t i = (uint32_t)h & t->mask;
+    for (;; i = (i + 1) & t->mask) {
+        if (t->slots[i].idx == CORR_NIL) return; /* not present */
+        if (t->slots[i].idx == idx) break;
+    }
+    /* backward shift: pull later members of the cluster into the hole when
+     * their home bucket does not lie cyclically in (hole, j] */
+    uint32_t hole = i, j = i;
+    for (;;) {
+        j = (j + 1) & t->mask;
+        if (t->slots[j].idx == CORR_NIL) break;
+        uint32_t home = t->slots[j].h32 & t->mask;
+        bool in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+        if (!in_range) {
+            t->slots[hole] = t->slots[j];
+            hole = j;
+        }
+    }
+    t->slots[hole].idx = CORR_NIL;
+}
+
+/* ------------------------------ pool ------------------------------------ */
+
+bool pool_init(pool_t *p, uint32_t cap)
+{
+    memset(p, 0, sizeof *p);
+    p->cap = cap;
+    p->free_stack = malloc((size_t)cap * sizeof *p->free_stack);
+    if (!p->free_stack || !dlist_init(&p->lru, cap) || !itab_init(&p->tab, cap)) return false;
+    /* hand out low indices first */
+    for (uint32_t i = 0; i < cap; i++)
+        p->free_stack[i] = cap - 1 - i;
+    p->nfree = cap;
+    return true;
+}
+
+void pool_destroy(pool_t *p)
+{
+    free(p->free_stack);
+    dlist_destroy(&p->lru);
+    free(p->tab.slots);
+    memset(p, 0, sizeof *p);
+}
+
+uint32_t pool_take(pool_t *p)
+{
+    if (p->nfree == 0) return CORR_NIL;
+    uint32_t i = p->free_stack[--p->nfree];
+    dlist_push_head(&p->lru, i);
+    return i;
+}
+
+void pool_put(pool_t *p, uint32_t i, uint64_t h)
+{
+    itab_remove(&p->tab, h, i);
+    dlist_unlink(&p->lru, i);
+    p->free_stack[p->nfree++] = i;
+}
