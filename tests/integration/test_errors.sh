@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_errors.sh - how `siphon analyze` handles bad and multiple inputs.
 #  1. A pcap cut in the middle of a record: siphon must exit non-zero, name
-#     the file and a byte offset on stderr, and still print on stdout every
+#     the file and a byte offset inside the damaged record (from its header
+#     to the end of the file) on stderr, and still print on stdout every
 #     call that was complete well before the cut (checked against the
 #     generator's truth: same state and end time).
 #  2. A file that is not a capture: non-zero exit, an error naming the file,
@@ -25,15 +26,21 @@ fail() { echo "FAIL: $*"; failed+=("$1"); }
 "$SIPHON_GEN" -q --seed 7 --calls 30 --concurrency 3 --duration 2 \
     --fail-mix busy=10,reject=10 -o "$work/full.pcap" --truth "$work/full.truth" ||
     { echo "FAIL: generator"; exit 1; }
-read -r cut_off cut_ts < <(python3 "$lib/pcap_cut.py" "$work/full.pcap" "$work/cut.pcap" 0.6)
+read -r cut_off rec_off cut_ts < <(python3 "$lib/pcap_cut.py" "$work/full.pcap" "$work/cut.pcap" 0.6)
 "$SIPHON" analyze --json --no-progress "$work/cut.pcap" >"$work/cut.out" 2>"$work/cut.err"
 rc=$?
 echo "truncated: exit $rc, cut at byte $cut_off; stderr: $(head -c 300 "$work/cut.err")"
 [ $rc -ne 0 ] || fail truncated-exit "siphon exited 0 on a truncated capture"
 [ $rc -lt 128 ] || fail truncated-crash "siphon died with status $rc"
 grep -q "cut.pcap" "$work/cut.err" || fail truncated-name "stderr does not name the file"
-grep -Eiq "offset[^0-9]*[0-9]+|byte[^0-9]*[0-9]+|[0-9]+ *bytes?" "$work/cut.err" ||
-    fail truncated-offset "stderr states no offset"
+# the offset named must point into the damaged record: between its header
+# and the end of the file
+python3 - "$work/cut.err" "$rec_off" "$cut_off" <<'PY' || fail truncated-offset "stderr names no offset within the damaged record ($rec_off..$cut_off)"
+import re, sys
+text = open(sys.argv[1]).read()
+lo, hi = int(sys.argv[2]), int(sys.argv[3])
+sys.exit(0 if any(lo <= int(n) <= hi for n in re.findall(r"\d+", text)) else 1)
+PY
 python3 - "$work/full.truth" "$work/cut.out" "$cut_ts" <<'PY' || fail truncated-calls "calls before the cut missing"
 import json, sys
 from datetime import datetime, timezone

@@ -78,7 +78,14 @@ gen_case gen_g729_ptime  18 "${base[@]}" --codec g729 --ptime 30 --jitter 20 --l
 gen_case gen_g722        19 "${base[@]}" --codec g722 --jitter 10 --reorder 2
 gen_case gen_ssrc_reinv  20 "${base[@]}" --ssrc-change --reinvite --jitter 15
 
-rtp_case real_fax   "$pcaps/ndpi_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap" 2
+# The fax call re-INVITEs to T.38 (m=image udptl) and is refused with 488,
+# then goes on with G.711A on the same ports.  Wireshark registers the T.38
+# conversation from the SDP *offer* and decodes the 27 RTP packets that
+# follow the refusal as T.38, so plain tshark counts 132 packets instead of
+# 159.  siphon keeps them (the offer was rejected); tshark agrees exactly
+# once T.38 is disabled and heuristic RTP picks those packets up.
+rtp_case real_fax   "$pcaps/ndpi_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap" 2 \
+    --heuristic --tshark-arg=--disable-protocol --tshark-arg=t38
 rtp_case real_aaa   "$pcaps/sngrep_aaa.pcap" 1
 rtp_case real_tcp   "$pcaps/heplify_sip_ipv4_tcp.pcap" 2
 rtp_case real_ndpi  "$pcaps/ndpi_sip.pcap" 1

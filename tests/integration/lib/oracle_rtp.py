@@ -2,7 +2,8 @@
 """oracle_rtp.py - checks siphon's RTP stream figures against tshark's
 `-z rtp,streams` on the same capture (Wireshark 4.0 is the reference).
 
-  oracle_rtp.py [--heuristic] [--label NAME] [--min-streams N] PCAP SIPHON.ndjson
+  oracle_rtp.py [--heuristic] [--tshark-arg ARG]... [--label NAME] [--min-streams N]
+                PCAP SIPHON.ndjson
 
 For every stream tshark decodes, siphon must report a stream with the same
 (src_ip, src_port, dst_ip, dst_port, ssrc) - inside a call or as an orphan -
@@ -55,12 +56,14 @@ def siphon_streams(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--heuristic", action="store_true")
+    ap.add_argument("--tshark-arg", action="append", default=[],
+                    help="extra tshark argument (repeat for each word)")
     ap.add_argument("--label", default="oracle")
     ap.add_argument("--min-streams", type=int, default=1)
     ap.add_argument("pcap")
     ap.add_argument("siphon")
     a = ap.parse_args()
-    ts = tshark_rtp.run_tshark(a.pcap, a.heuristic)
+    ts = tshark_rtp.run_tshark(a.pcap, a.heuristic, a.tshark_arg)
     got = siphon_streams(a.siphon)
     bad = []
     if len(ts) < a.min_streams:

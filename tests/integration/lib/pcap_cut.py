@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """pcap_cut.py - cuts a classic pcap file in the middle of a record.
 
-  pcap_cut.py IN OUT FRACTION  -> prints "<offset> <last_complete_ts_us>"
+  pcap_cut.py IN OUT FRACTION
+      -> prints "<cut_offset> <record_offset> <last_complete_ts_us>"
 
 The cut lands FRACTION of the way into the file, moved so that it falls
 inside a record's data (neither on a record boundary nor inside the 24-byte
-file header).  Printed: the byte offset of the cut and the capture time (us
-since the epoch) of the last record that is still complete.
+file header).  Printed: the byte offset of the cut, the offset of the record
+it cuts (its 16-byte header), and the capture time (us since the epoch) of
+the last record that is still complete.
 """
 import struct
 import sys
@@ -30,7 +32,7 @@ def main():
         if rec_end > target and incl > 8:
             cut = off + 16 + incl // 2  # inside this record's data
             open(dst, "wb").write(data[:cut])
-            print(cut, last_ts if last_ts is not None else 0)
+            print(cut, off, last_ts if last_ts is not None else 0)
             return
         last_ts = sec * 1000000 + usec
         off = rec_end
