@@ -70,24 +70,11 @@ static inline char to_lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
-/* RFC 3261 token characters. */
+/* RFC 3261 token characters: alphanum / "-" / "." / "!" / "%" / "*" / "_" /
+ * "+" / "`" / "'" / "~". */
 static inline bool is_token(char c)
 {
-    if (is_alpha(c) || is_digit(c)) return true;
-    switch (c) {
-    case '-':
-    case '.':
-    case '!':
-    case '%':
-    case '*':
-    case '_':
-    case '+':
-    case '`':
-    case '\'':
-    case '~':
-        return true;
-    }
-    return false;
+    return is_alpha(c) || is_digit(c) || (c != '\0' && strchr("-.!%*_+`'~", c) != NULL);
 }
 
 /* ------------------------------ method names ------------------------------ */
