@@ -89,7 +89,8 @@ void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
     d->st.bytes += frame->caplen;
     if (frame->ts_ns >= d->next_expire_ns) {
         if (d->next_expire_ns != INT64_MIN) cap_decoder_expire(d, frame->ts_ns);
-        d->next_expire_ns = frame->ts_ns + NS_PER_SEC;
+        d->next_expire_ns =
+            frame->ts_ns > INT64_MAX - NS_PER_SEC ? INT64_MAX : frame->ts_ns + NS_PER_SEC;
     }
     cap__pkt_t pk = {frame, 0};
     if (!frame->data && frame->caplen) {

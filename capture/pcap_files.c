@@ -99,8 +99,13 @@ static int src_read(src_t *s, char *err, size_t errlen)
     s->rec_off = fp ? ftell(fp) : -1;
     int rc = pcap_next_ex(s->p, &h, &data);
     if (rc == 1) {
-        /* NANO precision: tv_usec holds nanoseconds. */
-        s->ts_ns = (int64_t)h->ts.tv_sec * NS_PER_SEC + (int64_t)h->ts.tv_usec;
+        /* NANO precision: tv_usec holds nanoseconds.  A corrupt file can
+         * hold any 64-bit seconds value: saturate instead of overflowing. */
+        int64_t ns;
+        if (__builtin_mul_overflow((int64_t)h->ts.tv_sec, NS_PER_SEC, &ns) ||
+            __builtin_add_overflow(ns, (int64_t)h->ts.tv_usec, &ns))
+            ns = h->ts.tv_sec < 0 ? INT64_MIN : INT64_MAX;
+        s->ts_ns = ns;
         s->data = data;
         s->caplen = h->caplen;
         s->wirelen = h->len;
