@@ -10,11 +10,15 @@
 # re-INVITE, SIP over TCP (split and coalesced segments), IPv4 and IPv6
 # fragmentation, IPv6, every encapsulation, a non-5060 SIP port, the four
 # codecs, RTP loss (random and bursty), jitter with reordering, adjacent
-# swaps, duplicates, sequence wrap, SSRC change, orphan streams, and a mix.
+# swaps, duplicates, sequence wrap, SSRC change, orphan streams, 400
+# simultaneous calls, and a mix of everything.  The generator's determinism
+# (same seed, same bytes) is checked first.
 # Each case is small (tens of calls, a few seconds of media) so the whole
 # matrix runs in well under two minutes under AddressSanitizer.
 # Every case runs; the test fails if any case fails.  Reproduce one case by
-# hand with the command lines printed for it.
+# hand with the command lines printed for it.  When a case fails and tshark
+# is installed, the capture is also checked against the truth with tshark
+# (lib/truth_vs_tshark.py), which says whether the generator is at fault.
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
 for tool in python3 "$SIPHON" "$SIPHON_GEN"; do
@@ -44,9 +48,21 @@ run_case() {
     fi
     if ! python3 "$lib/compare_truth.py" --label "$name" "$truth" "$out"; then
         echo "  reproduce: ${gen[*]} && $SIPHON analyze --json $pcap"
+        # who is wrong? tshark's view of the capture against the truth
+        if command -v tshark >/dev/null; then
+            python3 "$lib/truth_vs_tshark.py" --heuristic --label "  $name generator" "$pcap" "$truth" |
+                tail -3
+        fi
         failed+=("$name")
     fi
 }
+
+# the generator is deterministic: the same seed gives the same bytes
+"$SIPHON_GEN" -q --seed 5 --calls 8 --duration 1 --jitter 20 --loss 3 --tcp -o "$work/det1.pcap" \
+    --truth "$work/det1.truth" && "$SIPHON_GEN" -q --seed 5 --calls 8 --duration 1 --jitter 20 \
+    --loss 3 --tcp -o "$work/det2.pcap" --truth "$work/det2.truth" &&
+    cmp -s "$work/det1.pcap" "$work/det2.pcap" && cmp -s "$work/det1.truth" "$work/det2.truth" ||
+    { echo "determinism: FAIL: same seed, different output"; failed+=(determinism); }
 
 base=(--calls 24 --concurrency 8 --duration 3)
 run_case plain          "${base[@]}"
@@ -76,6 +92,7 @@ run_case duplicate      "${base[@]}" --duplicate 3
 run_case seq_wrap       "${base[@]}" --seq-start 65450 --loss 2
 run_case ssrc_change    "${base[@]}" --ssrc-change
 run_case orphans        --calls 6 --concurrency 3 --duration 3 --orphan 6
+run_case concurrency    --calls 400 --concurrency 400 --duration 2 --fail-mix busy=5,cancel=5
 run_case mixed          --calls 40 --concurrency 12 --duration 3 --loss 2 --jitter 30 \
                         --reorder 1 --duplicate 1 --reinvite --ssrc-change --challenge 20 \
                         --fork --fail-mix busy=10,cancel=10,reject=5,noanswer=5 --orphan 3
