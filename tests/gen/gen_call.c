@@ -42,7 +42,9 @@ static void set_ip(ip_addr_t *a, const gen_opts_t *o, uint8_t net, uint32_t host
         b[15] = (uint8_t)host;
         ip_addr_set_v6(a, b);
     } else {
-        /* 10.net.x.y with host + 1 spread over x.y (and into net past 65k) */
+        /* 10.net.x.y with host + 1 spread over x.y and into the following
+         * nets past 65k: callers from 10.16, callees from 10.112 (96 nets,
+         * 6.2 M calls each), orphan sources 10.208, destinations 10.232 */
         uint32_t h = host + 1;
         uint8_t b[4] = {10, (uint8_t)(net + (h >> 16)), (uint8_t)(h >> 8), (uint8_t)h};
         ip_addr_set_v4(a, b);
@@ -89,8 +91,8 @@ static void plan_orphan(gen_call_t *c, const gen_opts_t *o, int64_t t0)
 {
     const uint32_t k = c->index - o->calls;
     c->outcome = OUT_ORPHAN;
-    set_ip(&c->caller_ip, o, 200, k);
-    set_ip(&c->callee_ip, o, 201, k);
+    set_ip(&c->caller_ip, o, 208, k);
+    set_ip(&c->callee_ip, o, 232, k);
     c->caller_rtp = rtp_port(&c->rng);
     c->callee_rtp = rtp_port(&c->rng);
     c->t_start = t0;
@@ -130,8 +132,8 @@ void gen_call_plan(gen_call_t *c, const gen_opts_t *o, uint32_t index, int64_t t
     gen_token(r, c->to_tag, 12);
     gen_token(r, c->to_tag2, 12);
     gen_token(r, c->tag401, 16);
-    set_ip(&c->caller_ip, o, 1, index);
-    set_ip(&c->callee_ip, o, 2, index);
+    set_ip(&c->caller_ip, o, 16, index);
+    set_ip(&c->callee_ip, o, 112, index);
     c->callee_sip_port = o->sip_port;
     c->caller_sip_port = o->tcp ? (uint16_t)gen_range(r, 32768, 60999) : o->sip_port;
     c->caller_rtp = rtp_port(r);
