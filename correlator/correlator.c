@@ -91,6 +91,7 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
     c->emit_buf = calloc(g->max_streams_per_call, sizeof *c->emit_buf);
     if (!c->calls || !c->eps || !c->streams || !c->flows || !c->emit_buf ||
         !pool_init(&c->call_pool, g->max_calls) || !dlist_init(&c->linger, g->max_calls) ||
+        !dlist_init(&c->challenge_wait, g->max_calls) ||
         !pool_init(&c->ep_pool, g->max_media_endpoints) ||
         !pool_init(&c->stream_pool, g->max_streams) ||
         !dlist_init(&c->orphan_lru, g->max_streams) ||
@@ -108,6 +109,7 @@ void corr_free(corr_t *c)
     orphan_free(c);
     pool_destroy(&c->call_pool);
     dlist_destroy(&c->linger);
+    dlist_destroy(&c->challenge_wait);
     pool_destroy(&c->ep_pool);
     pool_destroy(&c->stream_pool);
     dlist_destroy(&c->orphan_lru);
@@ -132,6 +134,11 @@ void corr_expire(corr_t *c, int64_t now_ns)
     uint32_t ci;
     while ((ci = c->linger.tail) != CORR_NIL && c->calls[ci].linger_deadline_ns <= now_ns)
         call_emit(c, ci, false, false);
+    while ((ci = c->challenge_wait.tail) != CORR_NIL && c->calls[ci].linger_deadline_ns <= now_ns)
+        call_emit(c, ci, false, false);
+    /* The LRU is ordered by the last move to its head, which lags the
+     * last activity by less than CORR_LRU_GRAIN_NS: stopping at the first
+     * tail still active finds every idle call within that grain. */
     while ((ci = c->call_pool.lru.tail) != CORR_NIL &&
            c->calls[ci].last_activity_ns + c->cfg.call_idle_timeout_ns <= now_ns) {
         c->stats.calls_timed_out++;
@@ -145,6 +152,8 @@ void corr_flush(corr_t *c)
     uint32_t ci;
     /* lingering calls have ended: not open */
     while ((ci = c->linger.tail) != CORR_NIL)
+        call_emit(c, ci, false, false);
+    while ((ci = c->challenge_wait.tail) != CORR_NIL)
         call_emit(c, ci, false, false);
     while ((ci = c->call_pool.lru.tail) != CORR_NIL)
         call_emit(c, ci, true, false);

@@ -36,25 +36,25 @@ typedef struct {
     uint32_t base_seq;
     uint32_t bad_seq;
     uint32_t probation;
-    uint64_t received;      /* packets counted by A.1 (after probation) */
+    uint64_t received; /* packets counted by A.1 (after probation) */
 
     /* Wireshark-compatible counters (tap-rtp-analysis) */
-    uint64_t packets;       /* every RTP packet of the stream */
-    uint64_t bytes;         /* RTP payload bytes (header excluded) */
+    uint64_t packets; /* every RTP packet of the stream */
+    uint64_t bytes;   /* RTP payload bytes (header excluded) */
     uint64_t duplicates;
     uint64_t out_of_order;
-    uint64_t seq_errors;    /* wrong-sequence events (jumps, resets) */
+    uint64_t seq_errors; /* wrong-sequence events (jumps, resets) */
     uint32_t first_seq;
-    uint32_t last_ext_seq;  /* extended seq of the last packet received */
+    uint32_t last_ext_seq; /* extended seq of the last packet received */
     uint32_t highest_ext_seq;
 
     /* jitter: RFC 3550 (timestamp units, float form) and Wireshark's (ms) */
-    uint32_t clock_rate;    /* 0 = unknown: no jitter computed */
-    double jitter_rfc;      /* J in timestamp units */
-    double jitter_ms;       /* current Wireshark jitter */
+    uint32_t clock_rate; /* 0 = unknown: no jitter computed */
+    double jitter_rfc;   /* J in timestamp units */
+    double jitter_ms;    /* current Wireshark jitter */
     double jitter_max_ms, jitter_sum_ms;
     double delta_min_ms, delta_max_ms, delta_sum_ms;
-    uint64_t jitter_count;  /* packets contributing to min/mean/max */
+    uint64_t jitter_count; /* packets contributing to min/mean/max */
     int64_t last_arrival_ns;
     uint32_t last_timestamp;
     bool have_last;
@@ -62,19 +62,19 @@ typedef struct {
     int64_t first_ts_ns, last_ts_ns;
 
     /* --- appended: Wireshark 4.0 replica state (see rtp_stats.c) --- */
-    double jitter_min_ms;   /* valid when jitter_count > 0 */
-    double jitter_mean_ms;  /* Wireshark's running mean (see rtp_stats.c) */
-    double delta_mean_ms;   /* idem for the arrival delta */
-    double delta_ms;        /* last arrival delta */
-    uint64_t delta_count;   /* packets contributing to delta min/mean/max */
-    double ws_time_ms;      /* arrival of the last in-time packet, ms from first */
-    double ws_nominal_ms;   /* its RTP time, ms from the first timestamp */
+    double jitter_min_ms;  /* valid when jitter_count > 0 */
+    double jitter_mean_ms; /* Wireshark's running mean (see rtp_stats.c) */
+    double delta_mean_ms;  /* idem for the arrival delta */
+    double delta_ms;       /* last arrival delta */
+    uint64_t delta_count;  /* packets contributing to delta min/mean/max */
+    double ws_time_ms;     /* arrival of the last in-time packet, ms from first */
+    double ws_nominal_ms;  /* its RTP time, ms from the first timestamp */
     uint32_t first_timestamp;
-    uint32_t ws_cycles;     /* Wireshark's wrap count ("under" heuristic) */
-    uint16_t ws_seq;        /* last in-sequence seq (wrong-seq detection) */
-    uint16_t ws_stop_seq;   /* seq of the last packet received */
+    uint32_t ws_cycles;   /* Wireshark's wrap count ("under" heuristic) */
+    uint16_t ws_seq;      /* last in-sequence seq (wrong-seq detection) */
+    uint16_t ws_stop_seq; /* seq of the last packet received */
     bool ws_under;
-    bool prev_cn;           /* previous packet was comfort noise */
+    bool prev_cn; /* previous packet was comfort noise */
     /* duplicate / reorder detection: bit i = (highest_ext_seq - i) seen */
     uint64_t seen[2];
 } rtp_stats_t;
@@ -118,14 +118,14 @@ typedef struct {
     endpoint_t src, dst;
     uint32_t ssrc;
     uint8_t payload_type;
-    char codec[32];       /* "PCMU", "opus", ... ("" when unknown) */
-    bool from_caller;     /* direction relative to the call, when known */
-    int media_index;      /* index of the m= line it belongs to, -1 unknown */
+    char codec[32];   /* "PCMU", "opus", ... ("" when unknown) */
+    bool from_caller; /* direction relative to the call, when known */
+    int media_index;  /* index of the m= line it belongs to, -1 unknown */
     rtp_stats_t stats;
     uint64_t rtcp_packets;
     char call_id[CORR_STR_MAX]; /* "" for an orphan stream */
-    int orphan_reason;    /* for orphans: nDPI protocol id that classified it */
-    char orphan_proto[16]; /* "RTP", "RTCP", "SRTP"... from nDPI */
+    int orphan_reason;          /* for orphans: nDPI protocol id that classified it */
+    char orphan_proto[16];      /* "RTP", "RTCP", "SRTP"... from nDPI */
 } corr_stream_t;
 
 typedef struct {
@@ -134,24 +134,24 @@ typedef struct {
     char caller[CORR_STR_MAX], callee[CORR_STR_MAX]; /* user parts */
     char from_tag[CORR_STR_MAX], to_tag[CORR_STR_MAX];
     char user_agent[CORR_STR_MAX];
-    char reason[CORR_STR_MAX];     /* Reason header or reason phrase of the final */
-    endpoint_t src, dst;           /* of the initial INVITE */
+    char reason[CORR_STR_MAX]; /* Reason header or reason phrase of the final */
+    endpoint_t src, dst;       /* of the initial INVITE */
     transport_t transport;
     call_state_t state;
-    int final_code;                /* 0 when none */
+    int final_code;                                              /* 0 when none */
     int64_t start_ts_ns, answer_ts_ns, end_ts_ns, ringing_ts_ns; /* 0 = never */
     ended_by_t ended_by;
-    bool open_at_end;              /* still open when input ended */
+    bool open_at_end; /* still open when input ended */
     bool timed_out;
     uint32_t sip_messages;
     uint32_t invites, reinvites, challenges, early_dialogs;
     uint32_t stream_count;
-    const corr_stream_t *streams;  /* stream_count entries, valid during the callback */
+    const corr_stream_t *streams; /* stream_count entries, valid during the callback */
     /* appended */
-    uint64_t rtcp_packets;         /* RTCP datagrams on the call's SDP endpoints */
-    uint32_t holds;                /* SDP m= lines put on hold (sendonly/recvonly/
-                                      inactive or c=0.0.0.0) */
-    bool evicted;                  /* emitted early because max_calls was reached */
+    uint64_t rtcp_packets; /* RTCP datagrams on the call's SDP endpoints */
+    uint32_t holds;        /* SDP m= lines put on hold (sendonly/recvonly/
+                              inactive or c=0.0.0.0) */
+    bool evicted;          /* emitted early because max_calls was reached */
 } corr_call_t;
 
 typedef struct {
@@ -165,15 +165,15 @@ typedef struct {
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
-    uint32_t max_calls;          /* concurrent calls tracked */
-    uint32_t max_streams;        /* concurrent RTP streams tracked */
+    uint32_t max_calls;           /* concurrent calls tracked */
+    uint32_t max_streams;         /* concurrent RTP streams tracked */
     uint32_t max_media_endpoints; /* SDP endpoints in the media table */
-    uint32_t max_orphan_flows;   /* unattributed UDP flows being classified */
+    uint32_t max_orphan_flows;    /* unattributed UDP flows being classified */
     uint32_t max_streams_per_call;
-    int64_t call_idle_timeout_ns;   /* no SIP or RTP for this long: call ends */
-    int64_t call_linger_ns;      /* keep a finished call this long for late
-                                    messages/RTP (e.g. BYE's 200, ACK) */
-    bool classify_orphans;       /* use nDPI on unattributed UDP */
+    int64_t call_idle_timeout_ns; /* no SIP or RTP for this long: call ends */
+    int64_t call_linger_ns;       /* keep a finished call this long for late
+                                     messages/RTP (e.g. BYE's 200, ACK) */
+    bool classify_orphans;        /* use nDPI on unattributed UDP */
     /* appended */
     int64_t orphan_idle_timeout_ns; /* an orphan stream silent this long is emitted */
 } corr_config_t;
@@ -182,12 +182,12 @@ void corr_config_default(corr_config_t *c);
 
 typedef struct {
     uint64_t sip_messages, sip_requests, sip_responses, sip_invalid, sip_incomplete;
-    uint64_t sip_by_method[16];      /* indexed by sip_method_t */
+    uint64_t sip_by_method[16]; /* indexed by sip_method_t */
     uint64_t calls, calls_evicted, calls_timed_out;
     uint64_t registers, options, other_transactions;
     uint64_t rtp_packets, rtcp_packets, rtp_invalid;
     uint64_t streams, streams_evicted, orphan_streams;
-    uint64_t udp_unclaimed;          /* datagrams neither SIP nor media */
+    uint64_t udp_unclaimed; /* datagrams neither SIP nor media */
     uint64_t media_endpoints_evicted, orphan_flows_evicted;
     /* appended */
     uint64_t rtp_dropped_stream_cap; /* RTP packets of SSRCs beyond max_streams_per_call */

@@ -17,6 +17,11 @@
 
 #define CORR_NIL UINT32_MAX
 
+/* Hot entries move to their LRU head at most once per this much packet
+ * time: eviction order is exact to this granularity and the RTP path does
+ * not rewrite neighbouring list links on every packet. */
+#define CORR_LRU_GRAIN_NS (1000 * NS_PER_MSEC)
+
 /* ------------------------------------------------------------------------ */
 /* table.c: index hash, intrusive lists, entry pools                         */
 /* ------------------------------------------------------------------------ */
@@ -98,6 +103,11 @@ static inline uint64_t corr_hash_ep(uint64_t h, const endpoint_t *e)
 /* Entries                                                                   */
 /* ------------------------------------------------------------------------ */
 
+/* How long a challenged INVITE (401/407) waits for its retry before the
+ * call counts as rejected: retries typed by a human (a password prompt)
+ * take tens of seconds; 64 s is twice RFC 3261's Timer B. */
+#define CORR_CHALLENGE_WAIT_NS (64 * NS_PER_SEC)
+
 #define CORR_MAX_TAGS   8 /* distinct To tags remembered per call (forking) */
 #define CORR_MAP_MAX    8 /* rtpmap entries kept per media endpoint */
 #define CORR_CODEC_NAME 16
@@ -143,6 +153,7 @@ typedef struct {
     uint32_t owner;                  /* call index, or orphan flow index */
     uint32_t owner_prev, owner_next; /* the owner's stream list */
     uint64_t rtcp_packets;
+    int64_t lru_ns; /* last move to the LRU head */
     char codec[32];
     char orphan_proto[16];
     int orphan_reason;
@@ -155,8 +166,9 @@ typedef struct {
     bool answered;
     bool cancel_seen;
     bool bye_seen;
-    bool ended;      /* in the linger queue */
-    bool challenged; /* last final response was 401/407 */
+    bool ended;         /* in an end queue (linger or challenge_wait) */
+    bool end_challenge; /* ... and it is challenge_wait */
+    bool challenged;    /* last final response was 401/407 */
     bool reinvite_open;
     uint8_t ntags;
     uint16_t challenge_code;
@@ -168,6 +180,7 @@ typedef struct {
     uint64_t hash;
     uint64_t tags[CORR_MAX_TAGS];
     int64_t last_activity_ns;
+    int64_t lru_ns; /* last move to the LRU head (<= last_activity_ns) */
     int64_t linger_deadline_ns;
     uint32_t ep_head; /* media endpoints */
     uint32_t st_head; /* streams */
@@ -201,7 +214,8 @@ struct corr {
 
     call_t *calls;
     pool_t call_pool;
-    dlist_t linger; /* ended calls, in order of their linger deadline */
+    dlist_t linger;         /* ended calls, in order of their linger deadline */
+    dlist_t challenge_wait; /* calls whose last answer was 401/407, idem */
 
     media_ep_t *eps;
     pool_t ep_pool;

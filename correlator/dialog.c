@@ -15,7 +15,9 @@
  *    a new invite; a higher CSeq without To tag is a new attempt (retry after
  *    401/407, or after a failure): invites++, and the call continues.
  *  - 401/407: challenges++ (once per CSeq); not the outcome.  The call
- *    lingers; if no retry comes it is emitted as rejected with that code.
+ *    waits CORR_CHALLENGE_WAIT_NS (64 s: retries typed by a human take
+ *    tens of seconds) for the retry; if none comes it is emitted as
+ *    rejected with that code.
  *  - 180/183: ringing_ts (first).  Every distinct To tag in a 1xx/2xx to the
  *    INVITE is an early dialog (forking); the first 2xx wins: answered,
  *    answer_ts, final_code, to_tag.  Later 2xx (retransmissions, other
@@ -71,17 +73,15 @@ void call_touch(corr_t *c, uint32_t ci, int64_t ts)
 {
     call_t *k = &c->calls[ci];
     if (ts > k->last_activity_ns) k->last_activity_ns = ts;
-    dlist_touch(&c->call_pool.lru, ci);
+    if (k->last_activity_ns - k->lru_ns >= CORR_LRU_GRAIN_NS) {
+        k->lru_ns = k->last_activity_ns;
+        dlist_touch(&c->call_pool.lru, ci);
+    }
 }
 
-/* Puts the call in the linger queue (deadline from the first end event). */
-static void call_end(corr_t *c, uint32_t ci, int64_t ts)
+static dlist_t *end_queue(corr_t *c, const call_t *k)
 {
-    call_t *k = &c->calls[ci];
-    if (k->ended) return;
-    k->ended = true;
-    k->linger_deadline_ns = ts + c->cfg.call_linger_ns;
-    dlist_push_head(&c->linger, ci);
+    return k->end_challenge ? &c->challenge_wait : &c->linger;
 }
 
 static void call_unend(corr_t *c, uint32_t ci)
@@ -89,7 +89,20 @@ static void call_unend(corr_t *c, uint32_t ci)
     call_t *k = &c->calls[ci];
     if (!k->ended) return;
     k->ended = false;
-    dlist_unlink(&c->linger, ci);
+    dlist_unlink(end_queue(c, k), ci);
+}
+
+/* Puts the call in its end queue: the linger queue (deadline from the first
+ * end event), or the challenge queue when the last final answer was
+ * 401/407.  Each queue has one delay, so its tail is always due first. */
+static void call_end(corr_t *c, uint32_t ci, int64_t ts)
+{
+    call_t *k = &c->calls[ci];
+    if (k->ended) return;
+    k->ended = true;
+    k->end_challenge = k->challenged;
+    k->linger_deadline_ns = ts + (k->challenged ? CORR_CHALLENGE_WAIT_NS : c->cfg.call_linger_ns);
+    dlist_push_head(end_queue(c, k), ci);
 }
 
 /* Final state at emission time (see the rules in the file comment). */
@@ -166,7 +179,7 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
     k->hash = h;
     k->cid_len = (uint32_t)m->call_id.len;
     k->ep_head = k->st_head = CORR_NIL;
-    k->last_activity_ns = dg->ts_ns;
+    k->last_activity_ns = k->lru_ns = dg->ts_ns;
     itab_insert(&c->call_pool.tab, h, ci);
     c->stats.calls++;
 
@@ -309,6 +322,7 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
         k->challenge_code = (uint16_t)code;
         r->end_ts_ns = dg->ts_ns;
         set_reason(r, m);
+        if (!k->end_challenge) call_unend(c, ci); /* requeue for the retry wait */
         call_end(c, ci, dg->ts_ns);
         return;
     }
@@ -321,6 +335,7 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
     if (!(k->cancel_seen && r->reason[0])) set_reason(r, m);
     r->end_ts_ns = dg->ts_ns;
     k->challenged = false;
+    call_unend(c, ci); /* decided now: from the challenge wait to the linger */
     call_end(c, ci, dg->ts_ns);
 }
 
@@ -334,6 +349,8 @@ static void on_cancel(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram
     r->ended_by = ENDED_BY_CALLER;
     r->end_ts_ns = dg->ts_ns;
     if (m->reason.len) set_reason(r, m);
+    call_unend(c, ci);
+    k->challenged = false;
     call_end(c, ci, dg->ts_ns);
 }
 

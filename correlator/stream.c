@@ -197,8 +197,11 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
     s->stats.clock_rate = s->last_clock;
     rtp_stats_update(&s->stats, rh->seq, rh->timestamp, rh->marker, s->last_pt_cn, rh->payload_len,
                      ts);
-    dlist_touch(&c->stream_pool.lru, si);
-    if (s->orphan) dlist_touch(&c->orphan_lru, si);
+    if (ts - s->lru_ns >= CORR_LRU_GRAIN_NS) {
+        s->lru_ns = ts;
+        dlist_touch(&c->stream_pool.lru, si);
+    }
+    if (s->orphan) dlist_touch(&c->orphan_lru, si); /* exact: drives idle expiry */
 }
 
 /* ------------------------------- output --------------------------------- */

@@ -111,14 +111,40 @@ static void test_challenge_abandoned(void **state)
     corr_t *c = ts_new(&sink, NULL);
     ts_invite(c, 0, "ab", 1, "ft", NULL, "b1", NULL);
     ts_resp(c, 5, 407, "Proxy Authentication Required", "ab", 1, "INVITE", "ft", "x", NULL, NULL);
-    corr_expire(c, AT(4000));
+    corr_expire(c, AT(6000)); /* past the 5 s linger: still waiting for a retry */
     assert_int_equal(sink.ncalls, 0);
-    corr_expire(c, AT(6000));
+    corr_expire(c, AT(5 + 63999));
+    assert_int_equal(sink.ncalls, 0);
+    corr_expire(c, AT(5 + 64000));
     assert_int_equal(sink.ncalls, 1);
     assert_int_equal(sink.calls[0].state, CALL_REJECTED);
     assert_int_equal(sink.calls[0].final_code, 407);
     assert_int_equal(sink.calls[0].challenges, 1);
     assert_false(sink.calls[0].open_at_end);
+    corr_free(c);
+}
+
+/* The retry comes 30 s after the 407 (a password typed by hand), then 403:
+ * one call, rejected 403, challenges 1, invites 2. */
+static void test_challenge_slow_retry(void **state)
+{
+    (void)state;
+    corr_t *c = ts_new(&sink, NULL);
+    ts_invite(c, 0, "slow", 1, "ft", NULL, "b1", NULL);
+    ts_resp(c, 150, 407, "Proxy Authentication Required", "slow", 1, "INVITE", "ft", "x", NULL,
+            NULL);
+    ts_req_caller(c, 160, "ACK", "slow", 1, "ft", "x", NULL, NULL);
+    corr_expire(c, AT(20000));
+    ts_invite(c, 32000, "slow", 2, "ft", NULL, "b2", NULL);
+    ts_resp(c, 32200, 403, "Forbidden", "slow", 2, "INVITE", "ft", "y", NULL, NULL);
+    corr_expire(c, AT(40000));
+    assert_int_equal(sink.ncalls, 1);
+    assert_int_equal(sink.calls[0].state, CALL_REJECTED);
+    assert_int_equal(sink.calls[0].final_code, 403);
+    assert_int_equal(sink.calls[0].challenges, 1);
+    assert_int_equal(sink.calls[0].invites, 2);
+    corr_flush(c);
+    assert_int_equal(sink.ncalls, 1);
     corr_free(c);
 }
 
@@ -265,10 +291,11 @@ static void test_call_cap_eviction(void **state)
     cfg.max_media_endpoints = 16;
     cfg.max_orphan_flows = 4;
     corr_t *c = ts_new(&sink, &cfg);
+    /* LRU order is kept to CORR_LRU_GRAIN_NS (1 s): space events wider */
     ts_invite(c, 0, "e1", 1, "f1", NULL, "a", NULL);
-    ts_invite(c, 10, "e2", 1, "f2", NULL, "b", NULL);
-    ts_resp(c, 20, 180, "Ringing", "e1", 1, "INVITE", "f1", "t", NULL, NULL); /* e1 active */
-    ts_invite(c, 30, "e3", 1, "f3", NULL, "c", NULL);                         /* evicts e2 */
+    ts_invite(c, 1500, "e2", 1, "f2", NULL, "b", NULL);
+    ts_resp(c, 3000, 180, "Ringing", "e1", 1, "INVITE", "f1", "t", NULL, NULL); /* e1 active */
+    ts_invite(c, 4500, "e3", 1, "f3", NULL, "c", NULL);                         /* evicts e2 */
     assert_int_equal(sink.ncalls, 1);
     assert_string_equal(sink.calls[0].call_id, "e2");
     assert_true(sink.calls[0].evicted);
@@ -334,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_challenge_then_answer),
         cmocka_unit_test(test_challenge_abandoned),
+        cmocka_unit_test(test_challenge_slow_retry),
         cmocka_unit_test(test_rejected_403),
         cmocka_unit_test(test_forking),
         cmocka_unit_test(test_bye_from_callee),
