@@ -241,4 +241,293 @@ bool rtcp_probe(const uint8_t *data, size_t len);
  * unassigned types. */
 bool rtp_static_codec(uint8_t pt, const char **name, uint32_t *clock_rate);
 
+/* ------------------------------------------------------------------------ */
+/* RTCP compound packets (RFC 3550 6.4, RFC 3611 XR, RFC 4585 feedback)      */
+/* ------------------------------------------------------------------------ */
+
+enum {
+    RTCP_PT_SR = 200,
+    RTCP_PT_RR = 201,
+    RTCP_PT_SDES = 202,
+    RTCP_PT_BYE = 203,
+    RTCP_PT_APP = 204,
+    RTCP_PT_RTPFB = 205, /* RFC 4585 transport-layer feedback */
+    RTCP_PT_PSFB = 206,  /* RFC 4585 payload-specific feedback */
+    RTCP_PT_XR = 207,
+};
+
+enum {
+    RTCP_XR_RRT = 4,   /* Receiver Reference Time (RFC 3611 4.4) */
+    RTCP_XR_DLRR = 5,  /* DLRR (4.5) */
+    RTCP_XR_STATS = 6, /* Statistics Summary (4.6) */
+    RTCP_XR_VOIP = 7,  /* VoIP Metrics (4.7) */
+};
+
+#define RTCP_MAX_PACKETS    8   /* packets decoded per compound datagram */
+#define RTCP_MAX_REPORTS    16  /* report blocks stored per SR/RR (RC allows 31) */
+#define RTCP_MAX_SDES       4   /* SDES chunks stored per packet */
+#define RTCP_MAX_BYE        8   /* BYE SSRCs stored per packet */
+#define RTCP_MAX_XR_BLOCKS  8   /* XR blocks stored per packet */
+#define RTCP_MAX_DLRR       4   /* DLRR sub-blocks stored per DLRR block */
+#define RTCP_XR_UNAVAILABLE 127 /* R factor / MOS / signal "unavailable" */
+
+/* SR sender info (RFC 3550 6.4.1). */
+typedef struct {
+    uint32_t ntp_msw, ntp_lsw; /* NTP timestamp */
+    uint32_t rtp_ts;
+    uint32_t packet_count, octet_count;
+} rtcp_sender_info_t;
+
+/* Reception report block (RFC 3550 6.4.1). */
+typedef struct {
+    uint32_t ssrc;
+    uint8_t fraction_lost;    /* x/256 */
+    int32_t cumulative_lost;  /* signed 24 bits, sign-extended */
+    uint32_t ext_highest_seq; /* cycles << 16 | max_seq */
+    uint32_t jitter;          /* timestamp units */
+    uint32_t lsr;             /* middle 32 bits of the last SR's NTP time */
+    uint32_t dlsr;            /* 1/65536 s */
+} rtcp_report_block_t;
+
+/* XR VoIP Metrics block, BT=7 (RFC 3611 4.7).  Values as on the wire. */
+typedef struct {
+    uint32_t ssrc;
+    uint8_t loss_rate, discard_rate;             /* fraction x256 */
+    uint8_t burst_density, gap_density;          /* fraction x256 */
+    uint16_t burst_duration, gap_duration;       /* ms */
+    uint16_t round_trip_delay, end_system_delay; /* ms */
+    int8_t signal_level, noise_level;            /* dBm; 127 = unavailable */
+    uint8_t rerl;                                /* dB; 127 = unavailable */
+    uint8_t gmin;
+    uint8_t r_factor, ext_r_factor;          /* 127 = unavailable */
+    uint8_t mos_lq, mos_cq;                  /* MOS x10; 127 = unavailable */
+    uint8_t rx_config;                       /* the raw byte; decoded below */
+    uint8_t plc;                             /* 0 unspecified, 1 disabled, 2 enhanced, 3 standard */
+    uint8_t jba;                             /* 0 unknown, 1 reserved, 2 non-adaptive, 3 adaptive */
+    uint8_t jb_rate;                         /* 0..15 */
+    uint16_t jb_nominal, jb_max, jb_abs_max; /* ms */
+} rtcp_xr_voip_t;
+
+/* XR Statistics Summary block, BT=6 (RFC 3611 4.6).  Fields whose flag is
+ * clear are zero (the wire carries them but they are not meaningful). */
+typedef struct {
+    uint32_t ssrc;
+    bool loss_flag, dup_flag, jitter_flag; /* L, D, J */
+    uint8_t ttl_or_hl; /* ToH: 0 none, 1 IPv4 TTL, 2 IPv6 hop limit, 3 reserved */
+    uint16_t begin_seq, end_seq;
+    uint32_t lost_packets, dup_packets;
+    uint32_t min_jitter, max_jitter, mean_jitter, dev_jitter; /* timestamp units */
+    uint8_t min_ttl, max_ttl, mean_ttl, dev_ttl;
+} rtcp_xr_stats_t;
+
+typedef struct {
+    uint32_t ssrc, lrr, dlrr; /* DLRR sub-block (RFC 3611 4.5) */
+} rtcp_xr_dlrr_item_t;
+
+/* One XR report block.  bt selects the union member; other types (and
+ * everything past a known type's fixed part) are only described by data. */
+typedef struct {
+    uint8_t bt;
+    uint8_t type_specific;
+    uint16_t length_words; /* block length field: 32-bit words after the header */
+    const uint8_t *data;   /* block contents after the 4-byte header */
+    size_t data_len;
+    union {
+        struct {
+            uint32_t ntp_msw, ntp_lsw;
+        } rrt; /* BT=4 */
+        struct {
+            uint8_t count;  /* sub-blocks present */
+            uint8_t stored; /* <= RTCP_MAX_DLRR */
+            rtcp_xr_dlrr_item_t items[RTCP_MAX_DLRR];
+        } dlrr;                /* BT=5 */
+        rtcp_xr_stats_t stats; /* BT=6 */
+        rtcp_xr_voip_t voip;   /* BT=7 */
+    } u;
+} rtcp_xr_block_t;
+
+typedef struct {
+    uint32_t ssrc;
+    sv_t cname; /* SDES item 1; SV_NULL when the chunk has none */
+} rtcp_sdes_chunk_t;
+
+/* One RTCP packet of a compound datagram.  pt selects the union member:
+ * SR and RR use .rr (sender info only meaningful for SR), SDES .sdes, BYE
+ * .bye, APP .app, RTPFB/PSFB .fb, XR .xr; other types in 192..223 are kept
+ * with their header only. */
+typedef struct {
+    uint8_t pt;
+    uint8_t count; /* the 5-bit RC / SC / subtype / FMT field */
+    bool padding;  /* P bit; pad_len bytes were removed from the body */
+    uint8_t pad_len;
+    size_t offset; /* of the header in the datagram */
+    size_t length; /* bytes including header and padding */
+    uint32_t ssrc; /* sender SSRC (SR/RR/APP/FB/XR); first chunk or BYE
+                      SSRC for SDES/BYE; 0 when absent */
+    union {
+        struct {
+            rtcp_sender_info_t sender; /* SR only */
+            uint8_t stored;            /* <= RTCP_MAX_REPORTS; count = RC */
+            rtcp_report_block_t blocks[RTCP_MAX_REPORTS];
+            size_t ext_len; /* profile-specific extension bytes */
+        } rr;
+        struct {
+            uint8_t stored; /* <= RTCP_MAX_SDES; count = SC */
+            rtcp_sdes_chunk_t chunks[RTCP_MAX_SDES];
+        } sdes;
+        struct {
+            uint8_t stored; /* <= RTCP_MAX_BYE; count = SC */
+            uint32_t ssrcs[RTCP_MAX_BYE];
+            sv_t reason; /* SV_NULL when absent */
+        } bye;
+        struct {
+            sv_t name; /* 4 ASCII characters; subtype = count */
+            const uint8_t *data;
+            size_t data_len;
+        } app;
+        struct {
+            uint32_t media_ssrc; /* FMT = count */
+            const uint8_t *fci;
+            size_t fci_len;
+        } fb;
+        struct {
+            uint8_t block_count; /* blocks present */
+            uint8_t stored;      /* <= RTCP_MAX_XR_BLOCKS */
+            rtcp_xr_block_t blocks[RTCP_MAX_XR_BLOCKS];
+        } xr;
+    } u;
+} rtcp_packet_t;
+
+typedef struct {
+    uint8_t count;       /* packets decoded into pkt[] (<= RTCP_MAX_PACKETS) */
+    uint16_t total;      /* well-formed packets seen, stored or not */
+    size_t error_offset; /* on PROTO_INVALID: where the bad packet starts */
+    rtcp_packet_t pkt[RTCP_MAX_PACKETS];
+} rtcp_compound_t;
+
+/* Walks an RTCP compound datagram without copying: every packet must have
+ * V=2, a packet type in 192..223, a length that fits the datagram and a
+ * count consistent with that length; padding (P bit) is honoured on any
+ * packet, normally the last.  Packets after the first RTCP_MAX_PACKETS are
+ * validated and counted in total but not stored.  Returns PROTO_OK when the
+ * whole datagram is well-formed, PROTO_INVALID otherwise (including a
+ * length beyond the buffer and 1..3 trailing bytes); on PROTO_INVALID the
+ * out->count packets before the bad one are still valid and error_offset
+ * says where it starts.  Views point into data. */
+proto_status_t rtcp_parse_compound(const uint8_t *data, size_t len, rtcp_compound_t *out);
+
+/* The middle 32 bits of a 64-bit NTP timestamp (the LSR format). */
+uint32_t rtcp_ntp_middle32(uint32_t msw, uint32_t lsw);
+
+/* Round trip time in ms from a report block: RTT = A - LSR - DLSR, all in
+ * 1/65536 s, A the arrival time as middle 32 bits of NTP.  Modular, so it
+ * survives the 32-bit wrap.  Negative (-1.0) when LSR is 0 (no SR received
+ * yet) or the result would be negative. */
+double rtcp_rtt_ms(uint32_t arrival_mid32, uint32_t lsr, uint32_t dlsr);
+
+/* ------------------------------------------------------------------------ */
+/* RFC 6035 vq-rtcpxr quality reports (SIP PUBLISH bodies)                   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum {
+    VQ_REPORT_UNKNOWN = 0,
+    VQ_SESSION_REPORT,  /* VQSessionReport */
+    VQ_INTERVAL_REPORT, /* VQIntervalReport */
+    VQ_ALERT_REPORT,    /* VQAlertReport */
+} vq_report_type_t;
+
+typedef struct {
+    bool present;
+    double v;
+} vq_value_t;
+
+typedef struct {
+    sv_t ip_text; /* IP= as written */
+    ip_addr_t ip; /* IP_NONE when absent or not a literal address */
+    vq_value_t port;
+    bool has_ssrc;
+    uint32_t ssrc; /* SSRC=0x... (hex) or decimal */
+} vq_addr_t;
+
+/* One LocalMetrics:/RemoteMetrics: section. */
+typedef struct {
+    bool present;
+    sv_t start, stop; /* Timestamps START= STOP= */
+    /* SessionDesc */
+    vq_value_t pt;
+    sv_t pd;
+    vq_value_t sr, fd, fpp, pps, plc;
+    sv_t ssup; /* "on" / "off" */
+    /* JitterBuffer */
+    vq_value_t jba, jbr, jbn, jbm, jbx;
+    /* PacketLoss (percent) */
+    vq_value_t nlr, jdr;
+    /* BurstGapLoss */
+    vq_value_t bld, bd, gld, gd, gmin;
+    /* Delay (ms) */
+    vq_value_t rtd, esd, sowd, iaj, maj;
+    /* Signal (dB) */
+    vq_value_t sl, nl, rerl;
+    /* QualityEst */
+    vq_value_t rlq, rcq, extri, extro, moslq, moscq;
+    sv_t qoe_alg; /* QoEEstAlg= */
+} vq_metrics_t;
+
+typedef struct {
+    vq_report_type_t type;
+    sv_t type_value; /* the text after "VQ...Report:" ("CallTerm", alert params) */
+    bool call_term;  /* ": CallTerm" */
+    sv_t call_id, local_id, remote_id, orig_id;
+    sv_t local_group, remote_group, local_mac, remote_mac;
+    vq_addr_t local_addr, remote_addr;
+    sv_t dialog_id;             /* report-level, wherever it appears */
+    vq_metrics_t local, remote; /* bare "Metrics:" fills local */
+    uint16_t bad_tokens;        /* NAME=value tokens that did not parse */
+} vq_report_t;
+
+/* Parses an application/vq-rtcpxr body (CRLF or LF lines; keys are matched
+ * case-insensitively; NAME=value tokens may be glued together as in
+ * "JBM=20JBX=240").  Returns PROTO_OK when the first non-empty line names a
+ * report type, PROTO_INVALID otherwise.  Unknown lines and tokens are
+ * ignored; values that do not parse stay absent and are counted in
+ * bad_tokens.  Views point into body. */
+proto_status_t vq_report_parse(sv_t body, vq_report_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* DTMF: RFC 4733 telephone-event payloads and SIP INFO bodies               */
+/* ------------------------------------------------------------------------ */
+
+#define RTP_EVENT_FLASH 16
+
+typedef struct {
+    uint8_t event;     /* 0-9 digits, 10 '*', 11 '#', 12-15 'A'-'D', 16 flash */
+    char digit;        /* see rtp_event_char(); 0 for non-DTMF events */
+    bool end;          /* E bit */
+    bool reserved;     /* R bit (should be 0) */
+    uint8_t volume;    /* 0..63, -dBm0 */
+    uint16_t duration; /* timestamp units */
+} rtp_event_t;
+
+/* Parses the 4-byte event block of an RFC 4733 section 2.3 payload (extra
+ * bytes, e.g. further blocks, are ignored).  PROTO_INVALID when len < 4. */
+proto_status_t rtp_event_parse(const uint8_t *payload, size_t len, rtp_event_t *out);
+
+/* '0'-'9', '*', '#', 'A'-'D' for events 0..15, '!' for flash (16), 0 for
+ * any other event. */
+char rtp_event_char(uint8_t event);
+
+typedef struct {
+    uint8_t event; /* as rtp_event_t.event */
+    char digit;    /* '0'-'9', '*', '#', 'A'-'D', '!' (flash) */
+    bool has_duration;
+    uint32_t duration; /* Duration= in ms */
+} dtmf_info_t;
+
+/* Parses a SIP INFO DTMF body: application/dtmf-relay ("Signal=5\r\n
+ * Duration=160\r\n", keys case-insensitive, Signal may also be 10..16 or
+ * '!') or application/dtmf (the body is one signal).  PROTO_INVALID when no
+ * valid signal is found.  A missing or unparsable Duration leaves
+ * has_duration false. */
+proto_status_t dtmf_relay_parse(sv_t body, dtmf_info_t *out);
+
 #endif /* SIPHON_PROTO_H */
