@@ -3,7 +3,8 @@
  * One file per protocol: sip.c (RFC 3261 messages, zero-copy), sip_uri.c
  * (name-addr/URI pieces), mime.c (multipart bodies, RFC 2046), sdp.c
  * (RFC 4566/8866), rtp.c (RFC 3550 header, static payload types), rtcp.c
- * (RFC 3550/3611 compound packets; detailed in issue 3).
+ * (RFC 3550/3611 compound packets), vq_report.c (RFC 6035 vq-rtcpxr
+ * reports), dtmf.c (RFC 4733 telephone-events, SIP INFO DTMF bodies).
  *
  * Contract for every parser here:
  *  - input is hostile; no read outside [data, data+len), no allocation, no
@@ -413,7 +414,11 @@ typedef struct {
  * whole datagram is well-formed, PROTO_INVALID otherwise (including a
  * length beyond the buffer and 1..3 trailing bytes); on PROTO_INVALID the
  * out->count packets before the bad one are still valid and error_offset
- * says where it starts.  Views point into data. */
+ * says where it starts (pkt[count] is then undefined).  The SR/RR-first
+ * rule of RFC 3550 is not enforced (RFC 5506 reduced-size RTCP).  SRTCP
+ * is not recognised: its trailer (E/index, tag) normally makes the
+ * datagram invalid, and values decoded from encrypted bodies are garbage.
+ * Views point into data. */
 proto_status_t rtcp_parse_compound(const uint8_t *data, size_t len, rtcp_compound_t *out);
 
 /* The middle 32 bits of a 64-bit NTP timestamp (the LSR format). */
