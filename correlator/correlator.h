@@ -36,7 +36,7 @@ typedef struct {
     uint32_t base_seq;
     uint32_t bad_seq;
     uint32_t probation;
-    uint64_t received; /* packets counted by A.1 (after probation) */
+    uint64_t received; /* packets counted by A.1, from the first packet */
 
     /* Wireshark-compatible counters (tap-rtp-analysis) */
     uint64_t packets; /* every RTP packet of the stream */

@@ -26,7 +26,9 @@
  *    (ended_by callee).  The first final failure wins; it is ignored once a
  *    2xx was seen.
  *  - CANCEL before a 2xx: cancelled, ended_by caller (a 2xx that crosses the
- *    CANCEL still makes the call answered).
+ *    CANCEL still makes the call answered); a failure response after the
+ *    CANCEL (487, or 408/480/486 from a UAS that never saw the CANCEL) keeps
+ *    it cancelled, with that response as final_code.
  *  - BYE: end_ts, ended_by = caller when its From tag is the caller's (the
  *    From tag of the first INVITE), else callee.  A BYE on a call whose 2xx
  *    was not captured marks it answered with answer_ts 0 and final_code 0.
@@ -328,10 +330,13 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
     }
     if (r->final_code >= 300) return; /* retransmission, or a later fork's failure */
     r->final_code = code;
-    r->state = (code == 486 || code == 600) ? CALL_BUSY
-               : code == 487                ? CALL_CANCELLED
-                                            : CALL_REJECTED;
-    r->ended_by = code == 487 ? ENDED_BY_CALLER : ENDED_BY_CALLEE;
+    /* A caller that sent CANCEL abandoned the call, whatever final response
+     * crosses it (487 normally, but 408/480/486 happen): cancelled. */
+    bool cancelled = code == 487 || k->cancel_seen;
+    r->state = cancelled                      ? CALL_CANCELLED
+               : (code == 486 || code == 600) ? CALL_BUSY
+                                              : CALL_REJECTED;
+    r->ended_by = cancelled ? ENDED_BY_CALLER : ENDED_BY_CALLEE;
     if (!(k->cancel_seen && r->reason[0])) set_reason(r, m);
     r->end_ts_ns = dg->ts_ns;
     k->challenged = false;

@@ -6,10 +6,11 @@
  * on purpose and both are wanted:
  *
  *  RFC 3550 (A.1/A.3/A.8)
- *    - probation: MIN_SEQUENTIAL (2) in-order packets before a source is
- *      valid.  Unlike the RFC's init_seq, base_seq is the first packet of the
- *      successful probation run and both packets of the run are counted, so
- *      a clean stream reports lost = 0 from its very first packet.
+ *    - counting starts at the stream's first packet (base_seq = its seq), as
+ *      a receiver that kept every packet would count, and as tshark does:
+ *      a loss, duplicate or swap between the first two packets is counted.
+ *      RFC A.1's probation (MIN_SEQUENTIAL in-order packets) only tracks
+ *      whether the source has been confirmed; it holds nothing back.
  *    - jumps of MAX_DROPOUT or more are ignored until the next packet
  *      confirms them (bad_seq); then the source is re-initialised and loss
  *      is counted from the restart.
@@ -82,29 +83,12 @@ static bool seen_test_and_set(rtp_stats_t *s, uint32_t back)
     return was;
 }
 
-/* RFC 3550 A.1 update_seq with the probation/base tweak described above. */
+/* RFC 3550 A.1 update_seq, counting from the first packet (see the file
+ * comment): probation only tracks whether the source has been confirmed by
+ * MIN_SEQUENTIAL in-order packets; it never holds packets out of the counts. */
 static void rfc_update_seq(rtp_stats_t *s, uint16_t seq)
 {
-    if (s->probation) {
-        if (seq == (uint16_t)(s->max_seq + 1)) {
-            s->probation--;
-            s->max_seq = seq;
-            if (s->probation == 0) {
-                /* base = first packet of this run, which may sit just
-                 * before a wrap: keep base <= cycles + max_seq. */
-                s->cycles = seq < MIN_SEQUENTIAL - 1 ? RTP_SEQ_MOD : 0;
-                s->base_seq = s->cycles + seq - (MIN_SEQUENTIAL - 1);
-                s->bad_seq = RTP_SEQ_MOD + 1;
-                s->received = MIN_SEQUENTIAL;
-                s->seen[0] = (1ULL << MIN_SEQUENTIAL) - 1;
-                s->seen[1] = 0;
-            }
-        } else {
-            s->probation = MIN_SEQUENTIAL - 1;
-            s->max_seq = seq;
-        }
-        return;
-    }
+    if (s->probation && seq == (uint16_t)(s->max_seq + 1)) s->probation--;
 
     uint16_t udelta = (uint16_t)(seq - s->max_seq);
     if (udelta < MAX_DROPOUT) {
@@ -165,11 +149,17 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
         s->prev_cn = comfort_noise;
         s->last_arrival_ns = arrival_ns;
         s->last_timestamp = timestamp;
-        /* RFC A.1: a new source starts its probation with this packet */
-        s->max_seq = (uint16_t)(seq - 1);
-        s->probation = MIN_SEQUENTIAL;
-        rfc_update_seq(s, seq);
-        s->highest_ext_seq = s->cycles + s->max_seq;
+        /* RFC A.1 init_seq at the first packet, which is the first of the
+         * MIN_SEQUENTIAL packets that confirm the source. */
+        s->max_seq = seq;
+        s->base_seq = seq;
+        s->cycles = 0;
+        s->bad_seq = RTP_SEQ_MOD + 1;
+        s->received = 1;
+        s->seen[0] = 1;
+        s->seen[1] = 0;
+        s->probation = MIN_SEQUENTIAL - 1;
+        s->highest_ext_seq = s->max_seq;
         s->packets = 1;
         return;
     }
@@ -248,7 +238,7 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
 
 int64_t rtp_stats_lost(const rtp_stats_t *s)
 {
-    if (s->packets == 0 || s->probation) return 0;
+    if (s->packets == 0) return 0;
     int64_t expected = (int64_t)s->highest_ext_seq - (int64_t)s->base_seq + 1;
     return expected - (int64_t)s->received;
 }
