@@ -533,7 +533,8 @@ static void test_frame(void **state)
 
     /* every proper prefix is incomplete */
     for (size_t cut = 1; cut < strlen(m1); cut++) {
-        snprintf(buf, cut + 1, "%s", m1);
+        memcpy(buf, m1, cut);
+        buf[cut] = '\0';
         assert_int_equal(frame(buf, 0, &n, &ka), PROTO_INCOMPLETE);
     }
     /* LF-only, folded Content-Length */
