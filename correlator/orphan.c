@@ -6,8 +6,11 @@
  * header is written into a scratch buffer in front of a copy of the payload.
  * While nDPI has not decided, datagrams that parse as RTP already feed
  * tentative streams (so packet counts start at the first packet, like
- * tshark's); when nDPI says RTP, RTCP, or STUN/DTLS (the WebRTC mux that
- * carries SRTP) they become orphan streams, otherwise they are dropped.
+ * tshark's); when nDPI says RTP, RTCP, STUN/DTLS (the WebRTC mux that
+ * carries SRTP) or a VoIP-category application, or when nDPI has no verdict
+ * but siphon's own RTP checks confirmed an SSRC (see flow_decide), they
+ * become orphan streams; otherwise they are dropped.  An idle flow still
+ * undecided gets nDPI's best guess before it is forgotten.
  * Then the nDPI flow state (about 1 KB) is freed; the flow entry only
  * remembers the verdict, so later SSRCs of a media flow become orphan
  * streams directly and other flows cost a lookup.
@@ -24,6 +27,7 @@
 
 #define ORPHAN_MAX_PKTS 12
 #define ORPHAN_HDR_MAX  48 /* IPv6 (40) + UDP (8) */
+#define ORPHAN_MIN_RTP  4  /* packets of a confirmed SSRC when nDPI has no verdict */
 
 static uint64_t flow_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst)
 {
@@ -114,15 +118,26 @@ static size_t build_ip_packet(corr_t *c, const datagram_t *dg)
     return tot;
 }
 
-static uint16_t proto_id(ndpi_protocol p)
-{
-    return p.app_protocol != NDPI_PROTOCOL_UNKNOWN ? p.app_protocol : p.master_protocol;
-}
-
 static bool is_media_proto(uint16_t id)
 {
     return id == NDPI_PROTOCOL_RTP || id == NDPI_PROTOCOL_RTCP || id == NDPI_PROTOCOL_STUN ||
            id == NDPI_PROTOCOL_DTLS;
+}
+
+/* The protocol id a verdict is filed under: a media master protocol (RTP,
+ * STUN/DTLS) wins over the application nDPI names on top of it (e.g. master
+ * STUN, app GoogleHangoutDuo is WebRTC media); a VoIP-category application
+ * (WhatsAppCall, Zoom, ...) counts as RTP media; otherwise the app, else the
+ * master. */
+static uint16_t proto_id(struct ndpi_detection_module_struct *ndpi, ndpi_protocol p)
+{
+    if (is_media_proto(p.master_protocol)) return p.master_protocol;
+    if (is_media_proto(p.app_protocol)) return p.app_protocol;
+    uint16_t id = p.app_protocol != NDPI_PROTOCOL_UNKNOWN ? p.app_protocol : p.master_protocol;
+    if (id != NDPI_PROTOCOL_UNKNOWN &&
+        ndpi_get_proto_category(ndpi, p) == NDPI_PROTOCOL_CATEGORY_VOIP)
+        return NDPI_PROTOCOL_RTP;
+    return id;
 }
 
 static const char *media_proto_name(uint16_t id)
@@ -137,9 +152,23 @@ static const char *media_proto_name(uint16_t id)
     }
 }
 
+/* When nDPI cannot tell (Unknown after giving up), siphon's own RTP checks
+ * decide: a tentative stream confirmed by RFC 3550 A.1 (MIN_SEQUENTIAL
+ * in-order packets of one SSRC, version 2) with at least ORPHAN_MIN_RTP
+ * packets makes the flow media. */
+static bool flow_has_confirmed_rtp(const corr_t *c, const oflow_t *f)
+{
+    for (uint32_t si = f->st_head; si != CORR_NIL; si = c->streams[si].owner_next) {
+        const rtp_stats_t *st = &c->streams[si].stats;
+        if (st->probation == 0 && st->packets >= ORPHAN_MIN_RTP) return true;
+    }
+    return false;
+}
+
 static void flow_decide(corr_t *c, uint32_t fi, uint16_t id)
 {
     oflow_t *f = &c->flows[fi];
+    if (id == NDPI_PROTOCOL_UNKNOWN && flow_has_confirmed_rtp(c, f)) id = NDPI_PROTOCOL_RTP;
     bool media = is_media_proto(id);
     f->state = media ? OFLOW_MEDIA : OFLOW_OTHER;
     f->proto = id;
@@ -148,6 +177,14 @@ static void flow_decide(corr_t *c, uint32_t fi, uint16_t id)
     stream_flow_decided(c, fi, media, media ? media_proto_name(id) : "", id);
     if (f->nf) ndpi_free_flow(f->nf);
     f->nf = NULL;
+}
+
+/* nDPI's best guess for a flow it has not decided on. */
+static void flow_giveup(corr_t *c, uint32_t fi)
+{
+    uint8_t guessed = 0;
+    flow_decide(c, fi,
+                proto_id(c->ndpi, ndpi_detection_giveup(c->ndpi, c->flows[fi].nf, 1, &guessed)));
 }
 
 static uint32_t flow_get(corr_t *c, const datagram_t *dg)
@@ -221,17 +258,21 @@ void orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh)
     ndpi_protocol p = ndpi_detection_process_packet(c->ndpi, f->nf, c->ndpi_pkt, (unsigned short)n,
                                                     (uint64_t)(dg->ts_ns / NS_PER_MSEC));
     f->packets++;
-    uint16_t id = proto_id(p);
-    if (id == NDPI_PROTOCOL_UNKNOWN && f->packets >= ORPHAN_MAX_PKTS) {
-        uint8_t guessed = 0;
-        id = proto_id(ndpi_detection_giveup(c->ndpi, f->nf, 1, &guessed));
-    }
-    if (id != NDPI_PROTOCOL_UNKNOWN || f->packets >= ORPHAN_MAX_PKTS) flow_decide(c, fi, id);
+    uint16_t id = proto_id(c->ndpi, p);
+    if (id != NDPI_PROTOCOL_UNKNOWN)
+        flow_decide(c, fi, id);
+    else if (f->packets >= ORPHAN_MAX_PKTS)
+        flow_giveup(c, fi);
 }
 
 void orphan_expire(corr_t *c, int64_t now_ns)
 {
     int64_t idle = c->cfg.orphan_idle_timeout_ns;
+    /* idle flows nDPI is still looking at get its best guess first, so their
+     * tentative streams are decided rather than silently dropped */
+    for (uint32_t fi = c->flow_pool.lru.tail;
+         fi != CORR_NIL && c->flows[fi].last_ns + idle <= now_ns; fi = c->flow_pool.lru.prev[fi])
+        if (c->flows[fi].state == OFLOW_CLASSIFYING && c->flows[fi].nf) flow_giveup(c, fi);
     uint32_t si;
     while ((si = c->orphan_lru.tail) != CORR_NIL &&
            c->streams[si].stats.last_ts_ns + idle <= now_ns) {
@@ -248,12 +289,8 @@ void orphan_expire(corr_t *c, int64_t now_ns)
 void orphan_flush(corr_t *c)
 {
     /* flows still undecided: ask nDPI for its best guess now */
-    for (uint32_t fi = c->flow_pool.lru.head; fi != CORR_NIL; fi = c->flow_pool.lru.next[fi]) {
-        oflow_t *f = &c->flows[fi];
-        if (f->state != OFLOW_CLASSIFYING || !f->nf) continue;
-        uint8_t guessed = 0;
-        flow_decide(c, fi, proto_id(ndpi_detection_giveup(c->ndpi, f->nf, 1, &guessed)));
-    }
+    for (uint32_t fi = c->flow_pool.lru.head; fi != CORR_NIL; fi = c->flow_pool.lru.next[fi])
+        if (c->flows[fi].state == OFLOW_CLASSIFYING && c->flows[fi].nf) flow_giveup(c, fi);
     uint32_t si;
     while ((si = c->orphan_lru.tail) != CORR_NIL) {
         if (c->streams[si].tentative)
