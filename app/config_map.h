@@ -1,0 +1,34 @@
+/* config_map.h - app-private: turns siphon_config_t into each component's
+ * own settings, and reads the configuration options every subcommand
+ * shares (-c FILE and --section.key=value). */
+#ifndef SIPHON_APP_CONFIG_MAP_H
+#define SIPHON_APP_CONFIG_MAP_H
+
+#include "capture.h"
+#include "config.h"
+#include "correlator.h"
+
+/* Copy the configuration's values into the component structs.  Only the
+ * fields the configuration knows are written: call cap_limits_default() /
+ * corr_config_default() first. */
+void app_config_to_cap_limits(const siphon_config_t *cfg, cap_limits_t *l);
+void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c);
+
+/* The log level: log.level raised one step per -v. */
+log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity);
+
+enum { APP_CONFIG_OK = 0, APP_CONFIG_INVALID = -1, APP_CONFIG_USAGE = -2 };
+
+/* Takes the configuration options out of argv before getopt sees them:
+ * "-c FILE", "-cFILE", "--config FILE", "--config=FILE" (the last one
+ * given counts) and every "--section.key=value", up to a "--".  cfg (from
+ * config_defaults) gets the file first, default_path when no -c was given
+ * and default_path is not NULL, then the overrides in command-line order.
+ * argv is compacted in place and *argc updated.  Every error is printed to
+ * stderr as "FILE:LINE: message".  Returns APP_CONFIG_OK, APP_CONFIG_INVALID
+ * (errors printed) or APP_CONFIG_USAGE (-c without a file name).  *path_used
+ * (if not NULL) gets the file read, or NULL. */
+int app_config_from_args(const char *cmd, int *argc, char **argv, const char *default_path,
+                         siphon_config_t *cfg, const char **path_used);
+
+#endif /* SIPHON_APP_CONFIG_MAP_H */

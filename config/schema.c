@@ -1,0 +1,176 @@
+/* schema.c - every configuration key siphon knows: section, name, type,
+ * range, default and a one-line help, with the offset of its value in
+ * siphon_config_t.
+ *
+ * Design: the table is the single source of truth.  Defaults are written
+ * as text, the way a user would write them, and config_defaults() parses
+ * them with the same code as a file (a default that does not parse aborts
+ * at start-up, and the unit tests call it), so the dump of the defaults
+ * (packaging/siphon.conf) cannot disagree with the code.  Each offset is
+ * checked at compile time against the C type of the field its key type
+ * expects (the FIELD_* macros below), so a key cannot write a uint64_t
+ * into a uint32_t field.
+ *
+ * The [capture] limits and [correlator] keys carry the defaults of
+ * cap_limits_default() and corr_config_default(); a unit test compares them
+ * through app/config_map.c.  [storage], [web], [siprec] and [alerts] are
+ * reserved for the components that will read them: today they only switch
+ * a part on or off and name its address, so one file serves every release.
+ */
+#include "config_internal.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* offsetof(siphon_config_t, sec.f), refused at compile time unless the
+ * field has type T (_Generic with no matching association fails). */
+#define FIELD_OF(T, sec, f)                                                                        \
+    (offsetof(siphon_config_t, sec.f) + 0 * _Generic(((siphon_config_t *)0)->sec.f, T : 1))
+#define F_BOOL(sec, f) FIELD_OF(bool, sec, f)
+#define F_U32(sec, f)  FIELD_OF(uint32_t, sec, f)
+#define F_U64(sec, f)  FIELD_OF(uint64_t, sec, f)
+#define F_NS(sec, f)   FIELD_OF(int64_t, sec, f)
+#define F_STR(sec, f)  FIELD_OF(char *, sec, f)
+#define F_LIST(sec, f) FIELD_OF(config_list_t, sec, f)
+
+#define SEC(n)  ((uint64_t)(n) * (uint64_t)NS_PER_SEC)
+#define MSEC(n) ((uint64_t)(n) * (uint64_t)NS_PER_MSEC)
+#define KIB     1024ull
+#define MIB     (1024ull * 1024)
+#define GIB     (1024ull * 1024 * 1024)
+
+#define BOOL(sec, n, d, h)                                                                         \
+    {                                                                                              \
+        .section = #sec, .name = #n, .type = CONFIG_BOOL, .offset = F_BOOL(sec, n), .def = d,      \
+        .help = h                                                                                  \
+    }
+#define UINT(sec, n, lo, hi, d, h)                                                                 \
+    {                                                                                              \
+        .section = #sec, .name = #n, .type = CONFIG_UINT, .offset = F_U32(sec, n), .min = lo,      \
+        .max = hi, .def = d, .help = h                                                             \
+    }
+#define SIZE(sec, n, lo, hi, d, h)                                                                 \
+    {                                                                                              \
+        .section = #sec, .name = #n, .type = CONFIG_SIZE, .offset = F_U64(sec, n), .min = lo,      \
+        .max = hi, .def = d, .help = h                                                             \
+    }
+#define DURATION(sec, n, f, lo, hi, d, h)                                                          \
+    {                                                                                              \
+        .section = #sec, .name = #n, .type = CONFIG_DURATION, .offset = F_NS(sec, f), .min = lo,   \
+        .max = hi, .def = d, .help = h                                                             \
+    }
+#define STRING(sec, n, d, h)                                                                       \
+    {                                                                                              \
+        .section = #sec, .name = #n, .type = CONFIG_STRING, .offset = F_STR(sec, n), .def = d,     \
+        .help = h                                                                                  \
+    }
+#define LIST(sec, n, f, d, h)                                                                      \
+    {                                                                                              \
+        .section = #sec, .name = #n, .type = CONFIG_LIST, .offset = F_LIST(sec, f), .def = d,      \
+        .help = h                                                                                  \
+    }
+
+static const config_key_t schema[] = {
+    /* [capture] -------------------------------------------------------- */
+    LIST(capture, interfaces, interfaces, "",
+         "network interfaces to capture on, e.g. eth1, eth2 (siphon run)"),
+    LIST(capture, file, files, "",
+         "capture files to read; analyze reads these when given no FILE argument"),
+    STRING(capture, bpf_filter, "", "BPF filter for live capture (empty: all traffic)"),
+    BOOL(capture, promiscuous, "true", "put capture interfaces in promiscuous mode"),
+    SIZE(capture, ring_size, 1 * MIB, 64 * GIB, "64MiB",
+         "TPACKET_V3 ring buffer per interface and capture thread"),
+    SIZE(capture, block_size, 4 * KIB, 256 * MIB, "1MiB",
+         "ring block size (a multiple of the page size)"),
+    UINT(capture, threads, 0, 256, "0", "capture threads per interface (0: one per CPU)"),
+    STRING(capture, user, "",
+           "drop root privileges to this user once capture is open (empty: stay)"),
+    UINT(capture, max_frag_datagrams, 1, 1u << 24, "4096",
+         "IP datagrams being reassembled from fragments at once"),
+    SIZE(capture, max_frag_bytes, 64 * KIB, 4 * GIB - 1, "16MiB",
+         "bytes buffered for IP fragment reassembly"),
+    DURATION(capture, frag_timeout, frag_timeout_ns, MSEC(100), SEC(3600), "30s",
+             "drop an incompletely reassembled datagram after this"),
+    UINT(capture, max_tcp_streams, 1, 1u << 24, "65536", "TCP flows followed at once"),
+    SIZE(capture, max_tcp_stream_bytes, 1 * KIB, 1 * GIB, "256KiB",
+         "bytes buffered per direction of a TCP flow"),
+    SIZE(capture, max_tcp_total_bytes, 64 * KIB, 1024 * GIB, "256MiB",
+         "bytes buffered across all TCP flows"),
+    DURATION(capture, tcp_idle_timeout, tcp_idle_timeout_ns, SEC(1), SEC(7 * 86400), "30m",
+             "forget a TCP flow quiet for this long"),
+    SIZE(capture, max_sip_header_bytes, 1 * KIB, 16 * MIB, "64KiB",
+         "a SIP header block larger than this on a stream is a framing error"),
+
+    /* [correlator] ----------------------------------------------------- */
+    UINT(correlator, max_calls, 1, 1u << 24, "65536", "concurrent calls tracked"),
+    UINT(correlator, max_streams, 1, 1u << 26, "262144", "concurrent RTP streams tracked"),
+    UINT(correlator, max_media_endpoints, 1, 1u << 26, "262144",
+         "SDP media endpoints remembered in the media table"),
+    UINT(correlator, max_orphan_flows, 1, 1u << 24, "16384",
+         "unattributed UDP flows being classified at once"),
+    UINT(correlator, max_streams_per_call, 1, 1024, "16", "RTP streams (SSRCs) kept per call"),
+    DURATION(correlator, call_idle_timeout, call_idle_timeout_ns, SEC(1), SEC(7 * 86400), "5m",
+             "a call with neither SIP nor RTP for this long is over"),
+    DURATION(correlator, call_linger, call_linger_ns, 0, SEC(3600), "5s",
+             "keep a finished call this long for late messages and RTP"),
+    DURATION(correlator, orphan_idle_timeout, orphan_idle_timeout_ns, SEC(1), SEC(86400), "1m",
+             "an orphan RTP stream silent for this long is reported"),
+    BOOL(correlator, classify_orphans, "true",
+         "classify UDP flows without signalling with nDPI (orphan streams)"),
+
+    /* [log] ------------------------------------------------------------ */
+    {.section = "log",
+     .name = "level",
+     .type = CONFIG_ENUM,
+     .offset = F_U32(log, level),
+     .choices = "error|warn|info|debug",
+     .def = "warn",
+     .help = "least severe messages logged (-v raises it by one step)"},
+
+    /* reserved: [storage] [web] [siprec] [alerts] ----------------------- */
+    BOOL(storage, enabled, "false", "write calls and streams to PostgreSQL"),
+    STRING(storage, dsn, "", "PostgreSQL connection string, e.g. \"host=db dbname=siphon\""),
+    BOOL(web, enabled, "false", "serve the web interface and HTTP API"),
+    STRING(web, listen, "127.0.0.1:8080", "address:port the web interface listens on"),
+    BOOL(siprec, enabled, "false", "accept SIPREC recording sessions (RFC 7866 SRS)"),
+    STRING(siprec, listen, "0.0.0.0:5060", "address:port the SIPREC SRS listens on"),
+    BOOL(alerts, enabled, "false", "evaluate alert rules"),
+};
+
+_Static_assert(sizeof schema / sizeof schema[0] <= CONFIG_KEYS_MAX,
+               "CONFIG_KEYS_MAX is too small for the schema");
+
+const config_key_t *config_schema(size_t *count)
+{
+    *count = sizeof schema / sizeof schema[0];
+    return schema;
+}
+
+const config_key_t *config_find(const char *section, const char *name)
+{
+    for (size_t i = 0; i < sizeof schema / sizeof schema[0]; i++)
+        if (strcmp(schema[i].section, section) == 0 && strcmp(schema[i].name, name) == 0)
+            return &schema[i];
+    return NULL;
+}
+
+const char *config_type_name(config_type_t t)
+{
+    switch (t) {
+    case CONFIG_BOOL:
+        return "bool";
+    case CONFIG_UINT:
+        return "uint";
+    case CONFIG_DURATION:
+        return "duration";
+    case CONFIG_SIZE:
+        return "size";
+    case CONFIG_STRING:
+        return "string";
+    case CONFIG_LIST:
+        return "list";
+    case CONFIG_ENUM:
+        return "enum";
+    }
+    return "?";
+}
