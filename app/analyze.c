@@ -15,6 +15,7 @@
  * (what could be read is still reported), 2 on usage errors.
  */
 #include "app.h"
+#include "config_map.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -98,12 +99,34 @@ static void usage(FILE *f, const corr_config_t *d)
             "  --max-calls N          concurrent calls tracked (default %u)\n"
             "  --max-streams N        concurrent RTP streams tracked (default %u)\n"
             "  --no-orphans           do not classify unattributed UDP flows with nDPI\n"
+            "  -c FILE                read settings from a configuration file (none by default)\n"
+            "  --SECTION.KEY=VALUE    set one setting, e.g. --correlator.max_calls=1000\n"
+            "                         (`siphon check-config --dump` lists them all); the\n"
+            "                         options above take precedence over them\n"
             "  -v, --verbose          log more (repeat for debug)\n"
             "  -h, --help             this help\n",
             (int)(d->call_idle_timeout_ns / NS_PER_SEC), d->max_calls, d->max_streams);
 }
 
+static int analyze_main(int argc, char **argv, const siphon_config_t *cfg);
+
+/* The configuration comes first (-c FILE and --section.key=value; no file is
+ * read without -c): it gives the defaults that analyze's own options may
+ * still override.  A bad configuration is a usage error (exit 2). */
 int cmd_analyze(int argc, char **argv)
+{
+    siphon_config_t cfg;
+    config_defaults(&cfg);
+    int rc = app_config_from_args("analyze", &argc, argv, NULL, &cfg, NULL);
+    if (rc == APP_CONFIG_OK)
+        rc = analyze_main(argc, argv, &cfg);
+    else
+        rc = 2;
+    config_free(&cfg);
+    return rc;
+}
+
+static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
@@ -122,6 +145,8 @@ int cmd_analyze(int argc, char **argv)
     corr_config_default(&ccfg);
     cap_limits_t limits;
     cap_limits_default(&limits);
+    app_config_to_corr_config(cfg, &ccfg);
+    app_config_to_cap_limits(cfg, &limits);
     int verbosity = 0;
 
     optind = 1;
@@ -163,18 +188,22 @@ int cmd_analyze(int argc, char **argv)
             return 2;
         }
     }
-    if (optind >= argc) {
+    if (optind >= argc && cfg->capture.files.count == 0) {
         fprintf(stderr, "siphon analyze: no input file\n");
         usage(stderr, &ccfg);
         return 2;
     }
-    log_set_level(verbosity >= 2 ? LOG_LVL_DEBUG : verbosity == 1 ? LOG_LVL_INFO : LOG_LVL_WARN);
+    log_set_level(app_config_log_level(cfg, verbosity));
     if (!isatty(STDERR_FILENO)) ctx.progress = false;
 
     char err[512];
     int nfiles = argc - optind;
-    cap_files_t *files =
-        cap_files_open((const char *const *)(argv + optind), nfiles, err, sizeof err);
+    const char *const *paths = (const char *const *)(argv + optind);
+    if (nfiles == 0) { /* no FILE: the configuration's capture.file */
+        paths = (const char *const *)cfg->capture.files.items;
+        nfiles = (int)cfg->capture.files.count;
+    }
+    cap_files_t *files = cap_files_open(paths, nfiles, err, sizeof err);
     if (!files) {
         fprintf(stderr, "siphon analyze: %s\n", err);
         return 1;

@@ -13,6 +13,7 @@
 
 /* Subcommands: argc/argv start at the subcommand's own name. */
 int cmd_analyze(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
 
 /* Output formats for call and stream records (output.c). */
 typedef enum { OUTPUT_TABLE = 0, OUTPUT_JSON } output_format_t;

@@ -1,9 +1,10 @@
 /* main.c - the siphon command line: dispatches to a subcommand.
  *
  *   siphon analyze [options] FILE...   rebuild calls and streams from captures
+ *   siphon check-config [-c FILE]      validate a configuration file
  *   siphon version
  *
- * Later subcommands (run, check-config, ...) plug in here.
+ * Later subcommands (run, ...) plug in here.
  */
 #include "app.h"
 
@@ -18,9 +19,11 @@ static void usage(FILE *f)
         "\n"
         "commands:\n"
         "  analyze [options] FILE...   rebuild SIP calls and RTP streams from pcap/pcapng files\n"
+        "  check-config [-c FILE]      validate a configuration file (--dump prints it)\n"
         "  version                     print the version\n"
         "\n"
-        "`siphon analyze --help` lists the options of analyze.\n");
+        "`siphon analyze --help` lists the options of analyze.  Every subcommand also takes\n"
+        "-c FILE (a configuration file) and --SECTION.KEY=VALUE (one setting).\n");
 }
 
 int main(int argc, char **argv)
@@ -31,6 +34,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "analyze") == 0) return cmd_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "check-config") == 0) return cmd_check_config(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("siphon %s\n", SIPHON_VERSION);
         return 0;

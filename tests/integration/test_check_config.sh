@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# test_check_config.sh - `siphon check-config` and configuration on the
+# command line of `siphon analyze`.
+#  1. packaging/siphon.conf (the example) passes check-config; --dump of it
+#     passes too.
+#  2. A file with an unknown key and a bad value: exit 1, both reported as
+#     FILE:LINE: on stderr, with the "did you mean" hint.
+#  3. check-config without -c reads /etc/siphon/siphon.conf and says plainly
+#     when it is missing (only checked when that file does not exist).
+#  4. analyze -c FILE --correlator.max_calls=N works on a generated capture
+#     (same calls as without configuration); max_calls from the file and the
+#     override reach the correlator (max_calls=1 evicts calls); analyze's own
+#     --max-calls beats both.
+#  5. A bad override, an unknown key and a broken -c file make analyze exit
+#     2 with a message naming the key; analyze needs no /etc/siphon file.
+set -uo pipefail
+: "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
+work="$TEST_TMP/check_config"
+rm -rf "$work" && mkdir -p "$work"
+example="$TESTS_DIR/../packaging/siphon.conf"
+failed=()
+fail() { echo "FAIL: $*"; failed+=("$1"); }
+
+# 1. the example ---------------------------------------------------------------
+out=$("$SIPHON" check-config -c "$example" 2>&1); rc=$?
+echo "example: exit $rc: $out"
+[ $rc -eq 0 ] || fail example "check-config rejects packaging/siphon.conf"
+[[ "$out" == *"configuration OK ("*" keys set)"* ]] || fail example-msg "no 'configuration OK (N keys set)'"
+"$SIPHON" check-config -c "$example" --dump >"$work/dump.conf" 2>/dev/null || fail dump "--dump failed"
+"$SIPHON" check-config -c "$work/dump.conf" >/dev/null 2>&1 || fail dump-parse "--dump output does not pass"
+grep -q '^max_calls = 65536$' "$work/dump.conf" || fail dump-content "--dump lacks max_calls = 65536"
+
+# 2. errors with line numbers --------------------------------------------------
+bad="$work/bad.conf"
+printf '# a broken file\n[correlator]\nmax_cals = 10\ncall_idle_timeout = soon\n[web]\nenabled = true\n' >"$bad"
+"$SIPHON" check-config -c "$bad" >"$work/bad.out" 2>"$work/bad.err"; rc=$?
+echo "bad file: exit $rc"; cat "$work/bad.err"
+[ $rc -eq 1 ] || fail bad-exit "exit $rc, want 1"
+grep -q "^$bad:3: unknown key 'max_cals' in \[correlator\] (did you mean 'max_calls'?)" "$work/bad.err" ||
+    fail bad-key "no FILE:3: unknown key message"
+grep -q "^$bad:4: correlator.call_idle_timeout: 'soon' is not a duration" "$work/bad.err" ||
+    fail bad-value "no FILE:4: bad duration message"
+[ ! -s "$work/bad.out" ] || fail bad-stdout "stdout not empty on errors"
+out=$("$SIPHON" check-config -c "$bad" --correlator.max_calls=x 2>&1)
+[[ "$out" == *"command line: --correlator.max_calls: 'x' is not a whole number"* ]] ||
+    fail check-override "check-config does not report a bad override"
+
+# 3. the default path ----------------------------------------------------------
+if [ ! -e /etc/siphon/siphon.conf ]; then
+    out=$("$SIPHON" check-config 2>&1); rc=$?
+    echo "no default file: exit $rc: $out"
+    [ $rc -eq 1 ] || fail default-exit "exit $rc without /etc/siphon/siphon.conf, want 1"
+    [[ "$out" == *"no configuration file at /etc/siphon/siphon.conf"* ]] || fail default-msg "unclear message"
+fi
+
+# 4. analyze with a configuration ----------------------------------------------
+"$SIPHON_GEN" -q -o "$work/x.pcap" --truth "$work/x.ndjson" --calls 5 --duration 2 --seed 1 ||
+    { echo "FAIL: generator"; exit 1; }
+calls() { grep -c '"type":"call"' "$1"; }
+evicted() { python3 -c 'import json,sys
+print(sum(json.loads(l)["correlate"]["calls_evicted"] for l in open(sys.argv[1])
+          if l.strip() and json.loads(l).get("type") == "summary"))' "$1"; }
+"$SIPHON" analyze --json --no-progress "$work/x.pcap" >"$work/plain.json" || fail plain "analyze failed"
+cfgf="$work/analyze.conf"
+printf '[correlator]\nmax_calls = 1\ncall_idle_timeout = 10m\n[log]\nlevel = error\n' >"$cfgf"
+"$SIPHON" analyze --json --no-progress -c "$cfgf" --correlator.max_calls=1000 "$work/x.pcap" \
+    >"$work/cfg.json" 2>"$work/cfg.err"; rc=$?
+echo "analyze -c --correlator.max_calls=1000: exit $rc, $(calls "$work/cfg.json") calls"
+[ $rc -eq 0 ] || fail analyze-cfg "exit $rc: $(head -c 300 "$work/cfg.err")"
+[ "$(calls "$work/cfg.json")" = 5 ] || fail analyze-cfg-calls "want 5 calls"
+[ "$(calls "$work/plain.json")" = "$(calls "$work/cfg.json")" ] || fail analyze-cfg-same "calls differ from a run without -c"
+# max_calls = 1 from the file alone: calls overlap, so some are evicted
+"$SIPHON" analyze --json --no-progress -c "$cfgf" "$work/x.pcap" >"$work/one.json" 2>/dev/null
+ev_file=$(evicted "$work/one.json")
+"$SIPHON" analyze --json --no-progress --correlator.max_calls=1 "$work/x.pcap" >"$work/one2.json" 2>/dev/null
+ev_over=$(evicted "$work/one2.json")
+"$SIPHON" analyze --json --no-progress -c "$cfgf" --max-calls 1000 "$work/x.pcap" >"$work/flag.json" 2>/dev/null
+ev_flag=$(evicted "$work/flag.json")
+echo "calls evicted: max_calls=1 in file $ev_file, as override $ev_over, file + --max-calls 1000 $ev_flag"
+[ "$ev_file" -gt 0 ] || fail file-reaches "correlator.max_calls from -c FILE has no effect"
+[ "$ev_over" -gt 0 ] || fail override-reaches "--correlator.max_calls has no effect"
+[ "$ev_flag" -eq 0 ] || fail flag-precedence "--max-calls does not beat the configuration"
+# capture.file: no FILE argument
+"$SIPHON" analyze --json --no-progress --capture.file="$work/x.pcap" >"$work/capfile.json" 2>/dev/null ||
+    fail capture-file "analyze --capture.file=... failed"
+[ "$(calls "$work/capfile.json")" = 5 ] || fail capture-file-calls "want 5 calls from capture.file"
+
+# 5. bad configuration in analyze ----------------------------------------------
+"$SIPHON" analyze --no-progress --correlator.max_calls=lots "$work/x.pcap" >"$work/o1" 2>"$work/e1"; rc=$?
+echo "bad override: exit $rc: $(cat "$work/e1")"
+[ $rc -eq 2 ] || fail override-exit "exit $rc, want 2"
+grep -q "correlator.max_calls: 'lots' is not a whole number" "$work/e1" || fail override-msg "unclear message"
+[ ! -s "$work/o1" ] || fail override-stdout "analyze ran despite the bad override"
+"$SIPHON" analyze --no-progress --correlator.max_cals=5 "$work/x.pcap" >/dev/null 2>"$work/e2"; rc=$?
+[ $rc -eq 2 ] && grep -q "did you mean 'max_calls'" "$work/e2" || fail override-key "unknown key: exit $rc: $(cat "$work/e2")"
+"$SIPHON" analyze --no-progress -c "$bad" "$work/x.pcap" >/dev/null 2>"$work/e3"; rc=$?
+[ $rc -eq 2 ] && grep -q "^$bad:3:" "$work/e3" || fail analyze-badfile "bad -c file: exit $rc: $(cat "$work/e3")"
+"$SIPHON" analyze --no-progress -c "$work/missing.conf" "$work/x.pcap" >/dev/null 2>"$work/e4"; rc=$?
+[ $rc -eq 2 ] && grep -q "missing.conf: cannot open" "$work/e4" || fail analyze-missing "missing -c file: exit $rc"
+
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "FAILED: ${failed[*]}"
+    exit 1
+fi
+echo "PASS"
