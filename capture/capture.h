@@ -2,8 +2,9 @@
  * datagrams (core.h datagram_t) for the correlator.
  *
  * Two halves:
- *  - sources (pcap_files.c): pcap/pcapng files through libpcap, several files
- *    merged in timestamp order.  Live rings arrive in issue 4.
+ *  - sources: pcap/pcapng files through libpcap, several files merged in
+ *    timestamp order (pcap_files.c); live interfaces through AF_PACKET
+ *    TPACKET_V3 rings with fanout, or libpcap (ring*.c, pcap_live.c).
  *  - the decoder (decode_*.c): link layer (Ethernet, Linux SLL/SLL2, raw IP,
  *    BSD loopback/null), 802.1Q/QinQ, MPLS, IPv4/IPv6 with extension headers,
  *    fragment reassembly, IP-in-IP, GRE (incl. ERSPAN II/III), VXLAN, UDP,
@@ -102,5 +103,115 @@ void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame);
 void cap_decoder_expire(cap_decoder_t *d, int64_t now_ns);
 
 const cap_stats_t *cap_decoder_stats(const cap_decoder_t *d);
+
+/* ------------------------------------------------------------------------ */
+/* Live capture (ring_afpacket.c, pcap_live.c, ring.c)                       */
+/* ------------------------------------------------------------------------ */
+
+/* One cap_ring_t is one capture socket on one interface, read by one
+ * thread.  N threads capturing one interface open N rings with the same
+ * fanout group: the kernel spreads packets over them by a symmetric flow
+ * hash, so both directions of a flow reach the same ring.  Two backends
+ * behind one API:
+ *  - AF_PACKET TPACKET_V3 memory-mapped ring (Linux, the default): frames
+ *    are handed out zero-copy from the ring;
+ *  - libpcap (cfg.use_libpcap), the portable fallback; on Linux it also
+ *    joins the fanout group.
+ * Frames come out as cap_frame_t (file = the interface name, frame_no
+ * counts per ring), ready for cap_decode_frame.  Both backends capture
+ * incoming and outgoing packets unless ignore_outgoing is set (a SPAN or
+ * TAP port only has incoming ones; on "lo" every packet is seen twice
+ * without it). */
+
+typedef struct cap_ring cap_ring_t;
+
+typedef struct {
+    const char *ifname;        /* interface, e.g. "eth1" (not "any") */
+    bool use_libpcap;          /* libpcap backend instead of AF_PACKET */
+    uint16_t fanout_group;     /* 0: no fanout; else the group id, one per
+                                  interface (a group spans one device) */
+    uint16_t fanout_mode;      /* PACKET_FANOUT_* (default HASH); DEFRAG is
+                                  added by cap_ring_open */
+    uint32_t block_size;       /* ring block bytes, a multiple of the page
+                                  size (default 1 MiB) */
+    uint32_t block_count;      /* blocks in the ring (default 64) */
+    uint32_t frame_size;       /* frame slot size for the ring request
+                                  (default 2048; TPACKET_V3 packs frames of
+                                  any size into blocks) */
+    uint32_t block_timeout_ms; /* a partly filled block is handed over after
+                                  this (retire_blk_tov, default 10; 0: the
+                                  kernel's choice, or libpcap immediate
+                                  mode) */
+    uint32_t snaplen;          /* bytes kept per frame (default 65535) */
+    bool promisc;              /* put the interface in promiscuous mode */
+    bool ignore_outgoing;      /* skip packets the host sends (default off) */
+    const char *bpf;           /* filter expression; NULL or "" for all */
+} cap_ring_config_t;
+
+void cap_ring_config_default(cap_ring_config_t *cfg);
+
+/* Opens a ring as cfg says.  NULL with a message in err when the interface
+ * does not exist or is not Ethernet-framed (AF_PACKET backend), the filter
+ * does not compile, the process lacks CAP_NET_RAW, or the kernel refuses
+ * the ring (sizes) or the fanout group (another device already uses it). */
+cap_ring_t *cap_ring_open(const cap_ring_config_t *cfg, char *err, size_t errlen);
+
+/* Next frame: 1 with *out filled, 0 when none arrived within timeout_ms (or
+ * a signal interrupted the wait; 0 ms polls), -1 on a socket error
+ * (cap_ring_error says which; e.g. the interface went away).  The frame is
+ * valid until the next call on this ring. */
+int cap_ring_next(cap_ring_t *r, cap_frame_t *out, int timeout_ms);
+
+typedef struct {
+    uint64_t packets;   /* seen by the socket, dropped ones included
+                           (PACKET_STATISTICS tp_packets / pcap ps_recv) */
+    uint64_t drops;     /* ring full (tp_drops / ps_drop) */
+    uint64_t freeze_q;  /* ring frozen (tp_freeze_q_cnt; AF_PACKET only) */
+    uint64_t if_drops;  /* dropped by the interface (pcap ps_ifdrop; the
+                           AF_PACKET socket does not see them: use
+                           cap_iface_stats) */
+    uint64_t frames;    /* delivered by cap_ring_next */
+    uint64_t bytes;     /* captured bytes of those frames */
+    uint64_t truncated; /* delivered with caplen < wirelen */
+} cap_ring_stats_t;
+
+/* Counters since the ring was opened.  The kernel resets its own at every
+ * read, so call this from the thread that reads the ring (for example every
+ * second between cap_ring_next calls) and publish the copy. */
+void cap_ring_stats(cap_ring_t *r, cap_ring_stats_t *out);
+
+/* The last error of cap_ring_next, "" if none. */
+const char *cap_ring_error(const cap_ring_t *r);
+
+/* The descriptor to poll() when one thread serves several rings. */
+int cap_ring_fd(const cap_ring_t *r);
+
+/* DLT_* of the frames (DLT_EN10MB for Ethernet and loopback). */
+int cap_ring_linktype(const cap_ring_t *r);
+
+void cap_ring_close(cap_ring_t *r);
+
+/* Interface counters from /sys/class/net/IF/statistics (the kernel's drops
+ * before any socket sees the packet: rx_dropped, rx_missed_errors,
+ * rx_fifo_errors).  0, or -1 when the interface has no statistics. */
+typedef struct {
+    uint64_t rx_packets, rx_bytes, rx_dropped, rx_missed, rx_fifo_errors;
+} cap_iface_stats_t;
+
+int cap_iface_stats(const char *ifname, cap_iface_stats_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Privileges (privdrop.c)                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Run after every capture socket is open: switches the whole process to
+ * user (its primary group and the groups /etc/group gives it), clears every
+ * capability (permitted, effective, inheritable, ambient), sets
+ * PR_SET_NO_NEW_PRIVS, then checks that setuid(0) fails.  Open sockets keep
+ * working; new AF_PACKET sockets can no longer be created.  Returns 0, or
+ * -1 with a message in err: the user does not exist, or it is root, or a
+ * call failed (the process may then be half-switched: exit).  Deciding to
+ * refuse running as root when no user is configured is the caller's job. */
+int cap_drop_privileges(const char *user, char *err, size_t errlen);
 
 #endif /* SIPHON_CAPTURE_H */
