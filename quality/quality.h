@@ -1,0 +1,231 @@
+/* quality.h - voice-quality engine: loss structure, jitter-buffer emulation
+ * and the codec-aware E-model (ITU-T G.107) for RTP streams.
+ *
+ * Inside (one concept per file):
+ *  - emodel.c         G.107 R-factor: R = R0 - Id - Ie,eff (R0 = 93.2), the
+ *                     simplified delay impairment, Ie,eff with Bpl and
+ *                     BurstR, R -> MOS (G.107 Annex B).
+ *  - codec_table.c    per-codec Ie/Bpl with the source of every value;
+ *                     overridable at run time and from a text file.
+ *  - burst.c          RFC 3611 A.2 burst/gap state machine (Gmin 16), the
+ *                     consecutive-loss run histogram, the Gilbert BurstR.
+ *  - jitter_buffer.c  fixed and adaptive playout-buffer emulation (late
+ *                     packets are discards).
+ *  - stream_quality.c the per-stream tracker the correlator feeds per RTP
+ *                     packet; fixed-length intervals; the stream's score.
+ *
+ * Nothing here allocates per packet.  The interval history of a stream is
+ * one array grown by doubling up to sq_config_t.max_intervals (intervals
+ * beyond are counted, not kept); sq_free releases it.
+ *
+ * The codec table is process-wide: load or override it before feeding
+ * packets (it is read, never written, by the trackers).
+ */
+#ifndef SIPHON_QUALITY_H
+#define SIPHON_QUALITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ------------------------------------------------------------------------ */
+/* E-model (emodel.c)                                                        */
+/* ------------------------------------------------------------------------ */
+
+#define EMODEL_R0 93.2 /* G.107 default R with no impairment (Ro - Is) */
+
+/* Delay impairment for a one-way mouth-to-ear delay in ms (<= 0: 0). */
+double emodel_id(double delay_ms);
+/* Effective equipment impairment: Ie + (95 - Ie) Ppl / (Ppl/BurstR + Bpl).
+ * ppl in percent (clamped to 0..100); burst_r <= 0 is taken as 1; bpl <= 0
+ * is taken as the smallest positive value (no division by zero). */
+double emodel_ie_eff(double ie, double bpl, double ppl, double burst_r);
+/* R = R0 - Id(delay) - Ie,eff, clamped to [0, 100] (the narrowband scale). */
+double emodel_r(double delay_ms, double ie, double bpl, double ppl, double burst_r);
+/* G.107 Annex B: R < 0 -> 1.0, R > 100 -> 4.5, else
+ * 1 + 0.035 R + R (R - 60) (100 - R) 7e-6, floored at 1. */
+double emodel_mos(double r);
+
+/* ------------------------------------------------------------------------ */
+/* Codec impairment table (codec_table.c)                                    */
+/* ------------------------------------------------------------------------ */
+
+#define QUALITY_CODEC_NAME   24
+#define QUALITY_CODEC_SOURCE 192
+#define QUALITY_CODEC_MAX    64 /* rows, built-in and added */
+
+typedef struct {
+    char name[QUALITY_CODEC_NAME]; /* SDP encoding name, e.g. "PCMU" */
+    char aliases[64];              /* more SDP names, space separated */
+    double ie, bpl;
+    bool wideband;                     /* scored on the narrowband scale (narrowband-equivalent) */
+    char source[QUALITY_CODEC_SOURCE]; /* where ie/bpl come from */
+} quality_codec_t;
+
+/* The row for an SDP encoding name or alias (ASCII case-insensitive), or
+ * NULL.  The pointer stays valid until the table is reset or reloaded. */
+const quality_codec_t *quality_codec_find(const char *name);
+size_t quality_codec_count(void);
+const quality_codec_t *quality_codec_at(size_t i);
+/* Sets ie/bpl of a codec (name or alias); an unknown name is added as a
+ * narrowband row.  0 on success; -1 when ie is outside 0..95, bpl outside
+ * (0, 1000], the name is empty/too long, or the table is full. */
+int quality_codec_override(const char *name, double ie, double bpl);
+/* Back to the built-in table. */
+void quality_codec_table_reset(void);
+/* Parses a table text: one `codec ie bpl [source...]` per line, '#'
+ * comments and blank lines ignored.  Either every line applies or none
+ * does.  0 on success; -1 with "LINE: message" in err. */
+int quality_codec_table_parse(const char *text, size_t len, char *err, size_t errlen);
+/* Reads and parses a file (at most 1 MiB); errors are "FILE:LINE: ...". */
+int quality_codec_table_load(const char *path, char *err, size_t errlen);
+
+/* ------------------------------------------------------------------------ */
+/* Burst/gap metrics (burst.c)                                               */
+/* ------------------------------------------------------------------------ */
+
+#define BURST_GMIN 16 /* RFC 3611 4.7.2 recommended Gmin */
+
+enum { LOSS_RUN_1, LOSS_RUN_2, LOSS_RUN_3, LOSS_RUN_4, LOSS_RUN_5_9, LOSS_RUN_10P, LOSS_RUN_BINS };
+
+/* Counters are 32-bit (a stream of 2^32 packets is 2.7 years at 50/s):
+ * the tracker sits in every stream entry and is touched per packet. */
+typedef struct {
+    uint32_t gmin;
+    /* RFC 3611 A.2 state and counters */
+    uint32_t pkt, lost;
+    uint32_t c11, c13, c14, c22, c23, c33;
+    /* two-state (Gilbert) transition counts, in sequence order */
+    uint32_t n_recv, n_loss, n_recv_loss, n_loss_recv;
+    bool prev_loss, have_prev;
+    /* runs of consecutive lost/discarded packets */
+    uint32_t cur_run;
+    uint32_t runs[LOSS_RUN_BINS];
+    uint32_t run_count, run_total;
+} burst_t;
+
+typedef struct {
+    double burst_density, gap_density; /* percent (RFC 6035 BLD/GLD) */
+    double burst_duration_ms, gap_duration_ms;
+    double burst_mean_len; /* mean consecutive-loss run, packets (0: none) */
+    double burst_r;        /* Gilbert 1/(p+q), floored at 1 */
+    uint64_t runs[LOSS_RUN_BINS];
+} burst_metrics_t;
+
+void burst_init(burst_t *b, uint32_t gmin);
+/* One packet in sequence order: received (played) or lost/discarded. */
+void burst_received(burst_t *b);
+void burst_lost(burst_t *b);
+/* BurstR so far (Gilbert estimate, >= 1). */
+double burst_r(const burst_t *b);
+/* Report-time figures; ms_per_pkt is the packet interval (0: durations 0). */
+void burst_metrics(const burst_t *b, double ms_per_pkt, burst_metrics_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Jitter-buffer emulation (jitter_buffer.c)                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    bool adaptive;
+    bool have_est;
+    uint32_t played, discards;
+    int64_t min_ns, max_ns; /* fixed: both equal the nominal delay */
+    int64_t delay_ns;       /* current playout delay */
+    double d_hat, v_hat;    /* adaptive: transit mean and deviation (ns) */
+    int64_t delay_max_ns;   /* largest delay used */
+} jbuf_t;
+
+void jbuf_init_fixed(jbuf_t *j, int64_t nominal_ns);
+void jbuf_init_adaptive(jbuf_t *j, int64_t min_ns, int64_t max_ns, int64_t start_ns);
+/* Offers one packet whose transit relative to the playout anchor is
+ * rel_transit_ns (arrival - expected arrival at the anchor's pace).
+ * talkspurt: the packet starts a talkspurt (marker bit): an adaptive
+ * buffer takes its new delay there.  True when played, false when it
+ * arrived after its playout deadline (a discard). */
+bool jbuf_offer(jbuf_t *j, int64_t rel_transit_ns, bool talkspurt);
+
+/* ------------------------------------------------------------------------ */
+/* Per-stream tracker (stream_quality.c)                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    uint32_t jb_fixed_ms; /* fixed buffer delay (default 60) */
+    uint32_t jb_min_ms;   /* adaptive buffer bounds (default 20..200) */
+    uint32_t jb_max_ms;
+    uint32_t interval_ms;   /* quality-over-time interval (default 5000) */
+    uint32_t max_intervals; /* kept per stream (default 720: 1 h of 5 s) */
+} sq_config_t;
+
+void sq_config_default(sq_config_t *c);
+
+typedef struct {
+    int64_t start_ns;
+    uint32_t packets;  /* received (duplicates excluded) */
+    uint32_t lost;     /* found missing while this interval was current */
+    uint32_t discards; /* fixed buffer */
+    float jitter_ms;   /* RFC 3550 jitter at the interval's end (-1 unknown) */
+    float mos;         /* -1: not computable (nothing expected, no codec) */
+} sq_interval_t;
+
+#define SQ_RING 64 /* sequence slots awaiting their fate */
+
+/* Fields touched per packet come first and are packed (cache lines per
+ * stream entry are the cost of this tracker); configuration and history
+ * come last. */
+typedef struct {
+    bool started, have_ts, have_clock, have_transit;
+    uint32_t clock;
+    double ns_per_tick;
+    /* sequence: extended numbers; slots [base, high] not yet final */
+    int64_t high, base;
+    uint32_t expected, received, lost;
+    uint32_t last_ts;
+    uint32_t ts_step; /* RTP ticks per packet (0: unknown) */
+    int64_t first_arrival_ns;
+    int64_t ext_ts, high_ext_ts; /* timestamp of the last / highest-seq packet */
+    int64_t anchor_ns;           /* transit that plays exactly on time */
+    int64_t last_transit_ns;
+    double jitter_ns; /* RFC 3550 J, in ns */
+    int64_t iv_end_ns;
+    sq_interval_t cur;
+    uint8_t slot[SQ_RING];
+    jbuf_t fixed, adaptive;
+    burst_t burst;
+    /* rarely touched */
+    uint32_t duplicates, stale, seq_restarts;
+    uint32_t n_iv, cap_iv, iv_dropped;
+    sq_interval_t *iv;
+    const quality_codec_t *codec; /* NULL: unknown codec, no score */
+    sq_config_t cfg;
+} sq_t;
+
+typedef struct {
+    bool scored;           /* mos/r_factor/mos_min valid */
+    bool have_clock;       /* discards/jitter-buffer figures valid */
+    const char *mos_scale; /* "narrowband" or "narrowband-equivalent" */
+    double mos, r_factor, mos_min;
+    double effective_loss_pct;
+    uint64_t expected, lost, discards, discards_adaptive, duplicates;
+    burst_metrics_t bm;
+    double ie, bpl, delay_ms, rtt_ms; /* rtt_ms < 0: unknown */
+    double ptime_ms;
+    double jb_adaptive_max_ms; /* largest delay the adaptive buffer used */
+    const char *codec_source;
+    const sq_interval_t *intervals; /* valid while the tracker lives */
+    uint32_t n_intervals, intervals_dropped;
+} sq_result_t;
+
+void sq_init(sq_t *q, const sq_config_t *cfg);
+/* Releases the interval history; the tracker must be re-initialised. */
+void sq_free(sq_t *q);
+/* The stream's codec (SDP encoding name; NULL or unknown: no score). */
+void sq_set_codec(sq_t *q, const char *name);
+/* One RTP packet in arrival order.  clock: RTP clock of this packet's
+ * payload type (0: unknown or telephone-event: sequence only). */
+void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, int64_t arrival_ns);
+/* Final figures.  Settles the pending sequence slots and the open
+ * interval, so call it once, when the stream ends.  rtt_ms: RTCP round
+ * trip when known (< 0: unknown), half of it is added to the delay. */
+void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out);
+
+#endif /* SIPHON_QUALITY_H */

@@ -1,0 +1,355 @@
+/* stream_quality.c - the per-stream quality tracker: what a receiver with a
+ * jitter buffer would have played, the loss structure in sequence order,
+ * quality over fixed intervals, and the stream's E-model score (ITU-T
+ * G.107, RFC 3611 4.7 metrics).
+ *
+ * Per packet (arrival order, O(1) amortised, no allocation except the
+ * interval array doubling at most log2(max_intervals) times per stream):
+ *  1. Sequence: a 16-bit delta against the highest sequence seen extends
+ *     the number.  A forward step of 1..3000 (RFC 3550 MAX_DROPOUT) opens a
+ *     slot per sequence number, the skipped ones "missing"; a larger jump
+ *     is a restart (no loss counted); a packet 1..63 behind fills its
+ *     missing slot (reordered or late) or is a duplicate; further behind it
+ *     is stale and ignored.
+ *  2. Timing (packets with a known clock): RTP time from the extended
+ *     timestamp, transit relative to the playout anchor (first packet,
+ *     re-anchored at marker-bit talkspurt starts), RFC 3550 jitter, and the
+ *     fixed and adaptive buffers (jitter_buffer.c) decide played/discarded.
+ *     Telephone-event and unknown-clock packets only count in sequence.
+ *  3. Fate in sequence order: slots are settled from the oldest: a played
+ *     or discarded slot at once, a missing one when its playout deadline
+ *     (estimated from the packet interval) has passed or the 64-slot ring
+ *     is full; a missing slot settles as lost.  The burst state machine
+ *     (burst.c) sees settled slots in order, fed with the fixed buffer's
+ *     fate.  A packet arriving after its slot settled as lost turns that
+ *     loss into a discard (late, not lost).
+ *  4. Intervals of interval_ms by arrival time from the first packet:
+ *     packets, lost (slots settled lost while the interval was current),
+ *     discards (fixed buffer), jitter at the interval's end.
+ *
+ * Scoring (sq_finish): Ppl = 100 (lost + fixed-buffer discards) / expected;
+ * the fixed buffer is the scored receiver (a simple endpoint), the adaptive
+ * one is reported beside it.  BurstR = the Gilbert estimate of burst.c.
+ * Mouth-to-ear delay d = RTT/2 (when RTCP gave one) + fixed buffer delay +
+ * packetisation (one packet interval).  R = R0 - Id(d) - Ie,eff with the
+ * codec's Ie/Bpl (codec_table.c); MOS by G.107 Annex B.  Wideband codecs are
+ * scored with narrowband-equivalent values: mos_scale says which.  Interval
+ * MOS uses the interval's Ppl with the stream's BurstR and delay; mos_min is
+ * the lowest over intervals that expected at least 10 packets (the stream's
+ * MOS when none did).
+ */
+#include "quality.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DROPOUT     3000
+#define MIN_IV_EXPECTED 10
+#define NS_PER_MS_D     1e6
+
+enum { SLOT_EMPTY = 0, SLOT_MISSING, SLOT_PLAYED, SLOT_DISCARDED, SLOT_LOST };
+
+void sq_config_default(sq_config_t *c)
+{
+    c->jb_fixed_ms = 60;
+    c->jb_min_ms = 20;
+    c->jb_max_ms = 200;
+    c->interval_ms = 5000;
+    c->max_intervals = 720;
+}
+
+void sq_init(sq_t *q, const sq_config_t *cfg)
+{
+    memset(q, 0, sizeof *q);
+    if (cfg)
+        q->cfg = *cfg;
+    else
+        sq_config_default(&q->cfg);
+    if (q->cfg.interval_ms == 0) q->cfg.interval_ms = 5000;
+    if (q->cfg.jb_max_ms < q->cfg.jb_min_ms) q->cfg.jb_max_ms = q->cfg.jb_min_ms;
+    burst_init(&q->burst, BURST_GMIN);
+    int64_t fixed = (int64_t)q->cfg.jb_fixed_ms * 1000000;
+    jbuf_init_fixed(&q->fixed, fixed);
+    jbuf_init_adaptive(&q->adaptive, (int64_t)q->cfg.jb_min_ms * 1000000,
+                       (int64_t)q->cfg.jb_max_ms * 1000000, fixed);
+}
+
+void sq_free(sq_t *q)
+{
+    free(q->iv);
+    q->iv = NULL;
+    q->n_iv = q->cap_iv = 0;
+}
+
+void sq_set_codec(sq_t *q, const char *name)
+{
+    q->codec = quality_codec_find(name);
+}
+
+/* ----------------------------- intervals -------------------------------- */
+
+static void iv_push(sq_t *q, const sq_interval_t *v)
+{
+    if (q->n_iv >= q->cfg.max_intervals) {
+        q->iv_dropped++;
+        return;
+    }
+    if (q->n_iv == q->cap_iv) {
+        uint32_t cap = q->cap_iv ? q->cap_iv * 2 : 8;
+        if (cap > q->cfg.max_intervals) cap = q->cfg.max_intervals;
+        sq_interval_t *n = realloc(q->iv, (size_t)cap * sizeof *n);
+        if (!n) {
+            q->iv_dropped++;
+            return;
+        }
+        q->iv = n;
+        q->cap_iv = cap;
+    }
+    q->iv[q->n_iv++] = *v;
+}
+
+static void iv_close(sq_t *q)
+{
+    q->cur.jitter_ms = q->have_transit ? (float)(q->jitter_ns / NS_PER_MS_D) : -1.0f;
+    q->cur.mos = -1;
+    iv_push(q, &q->cur);
+}
+
+static void iv_roll(sq_t *q, int64_t now)
+{
+    if (now < q->iv_end_ns) return;
+    int64_t len = (int64_t)q->cfg.interval_ms * 1000000;
+    iv_close(q);
+    int64_t skip = (now - q->iv_end_ns) / len; /* silent intervals in between */
+    int64_t start = q->iv_end_ns;
+    for (int64_t k = 0; k < skip; k++) {
+        if (q->n_iv >= q->cfg.max_intervals) {
+            q->iv_dropped += (uint32_t)(skip - k > UINT32_MAX ? UINT32_MAX : skip - k);
+            break;
+        }
+        sq_interval_t e = {.start_ns = start + k * len, .jitter_ms = -1, .mos = -1};
+        iv_push(q, &e);
+    }
+    start += skip * len;
+    memset(&q->cur, 0, sizeof q->cur);
+    q->cur.start_ns = start;
+    q->iv_end_ns = start + len;
+}
+
+/* ----------------------------- sequence --------------------------------- */
+
+static uint8_t *slot_of(sq_t *q, int64_t ext)
+{
+    return &q->slot[(uint64_t)ext & (SQ_RING - 1)];
+}
+
+/* Settles the oldest pending slot. */
+static void settle_one(sq_t *q)
+{
+    uint8_t *s = slot_of(q, q->base);
+    if (*s == SLOT_PLAYED) {
+        burst_received(&q->burst);
+    } else if (*s == SLOT_DISCARDED) {
+        burst_lost(&q->burst);
+    } else if (*s == SLOT_MISSING) {
+        burst_lost(&q->burst);
+        q->lost++;
+        q->cur.lost++;
+        *s = SLOT_LOST;
+    }
+    q->base++;
+}
+
+/* Settles slots from the oldest while their fate is known. */
+static void settle(sq_t *q, int64_t now)
+{
+    while (q->base <= q->high) {
+        uint8_t st = *slot_of(q, q->base);
+        if (st == SLOT_MISSING) {
+            if (!q->have_clock || q->ts_step == 0) break;
+            /* estimated RTP time of the missing packet, then its deadline */
+            int64_t ts = q->high_ext_ts - (q->high - q->base) * (int64_t)q->ts_step;
+            double media_ns = (double)ts * q->ns_per_tick;
+            double rel = (double)(now - q->first_arrival_ns) - media_ns - (double)q->anchor_ns;
+            if (rel <= (double)q->fixed.delay_ns) break;
+        }
+        settle_one(q);
+    }
+}
+
+/* Opens slot ext (missing), settling the oldest when the ring is full. */
+static void open_slot(sq_t *q, int64_t ext)
+{
+    while (ext - q->base >= SQ_RING)
+        settle_one(q);
+    *slot_of(q, ext) = SLOT_MISSING;
+    q->expected++;
+}
+
+/* ------------------------------ packets --------------------------------- */
+
+void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, int64_t arrival_ns)
+{
+    bool talkspurt = false;
+    int64_t ext;
+    if (!q->started) {
+        q->started = true;
+        q->first_arrival_ns = arrival_ns;
+        q->cur.start_ns = arrival_ns;
+        q->iv_end_ns = arrival_ns + (int64_t)q->cfg.interval_ms * 1000000;
+        ext = q->high = q->base = seq;
+        open_slot(q, ext);
+    } else {
+        iv_roll(q, arrival_ns);
+        int32_t d = (int16_t)(uint16_t)(seq - (uint16_t)q->high);
+        if (d > 0 && d <= MAX_DROPOUT) {
+            ext = q->high + d;
+            for (int64_t x = q->high + 1; x <= ext; x++)
+                open_slot(q, x);
+            talkspurt = marker;
+        } else if (d > MAX_DROPOUT || d < -(SQ_RING - 1)) {
+            if (d < 0 && d >= -MAX_DROPOUT) { /* far behind: stale */
+                q->stale++;
+                return;
+            }
+            while (q->base <= q->high) /* restart: settle everything */
+                settle_one(q);
+            q->seq_restarts++;
+            memset(q->slot, 0, sizeof q->slot);
+            ext = q->high + (d > 0 ? d : d + 65536);
+            q->base = ext;
+            open_slot(q, ext);
+            talkspurt = true;
+        } else {
+            ext = q->high + d; /* d in -63..0 */
+            uint8_t st = *slot_of(q, ext);
+            if (ext < q->base - (SQ_RING - 1) || st == SLOT_EMPTY) {
+                q->stale++;
+                return;
+            }
+            if (st == SLOT_PLAYED || st == SLOT_DISCARDED) {
+                q->duplicates++;
+                return;
+            }
+        }
+    }
+    bool new_high = ext > q->high || q->expected == 1;
+    int64_t prev_high = q->high;
+    bool prev_high_clocked = q->have_ts;
+    if (ext > q->high) q->high = ext;
+
+    /* timing: played or discarded */
+    bool played = true;
+    if (clock) {
+        if (!q->have_clock || clock != q->clock) {
+            q->have_clock = true;
+            q->clock = clock;
+            q->ns_per_tick = 1e9 / (double)clock;
+            q->have_ts = false;
+            q->ts_step = 0;
+        }
+        int64_t since = arrival_ns - q->first_arrival_ns;
+        if (!q->have_ts) {
+            q->have_ts = true;
+            q->ext_ts = 0;
+            q->high_ext_ts = 0;
+            q->anchor_ns = since;
+            talkspurt = true;
+            prev_high_clocked = false;
+        } else {
+            q->ext_ts += (int32_t)(ts - q->last_ts);
+        }
+        q->last_ts = ts;
+        if (new_high) {
+            if (prev_high_clocked && ext == prev_high + 1) {
+                int64_t step = q->ext_ts - q->high_ext_ts;
+                if (step > 0 && step < (int64_t)clock) q->ts_step = (uint32_t)step;
+            }
+            q->high_ext_ts = q->ext_ts;
+        }
+        int64_t transit = since - (int64_t)((double)q->ext_ts * q->ns_per_tick);
+        if (q->have_transit) {
+            int64_t dd = transit - q->last_transit_ns;
+            if (dd < 0) dd = -dd;
+            q->jitter_ns += ((double)dd - q->jitter_ns) / 16.0;
+        }
+        q->last_transit_ns = transit;
+        q->have_transit = true;
+        if (talkspurt) q->anchor_ns = transit;
+        int64_t rel = transit - q->anchor_ns;
+        played = jbuf_offer(&q->fixed, rel, talkspurt);
+        jbuf_offer(&q->adaptive, rel, talkspurt);
+    }
+
+    /* fate of the slot */
+    uint8_t *s = slot_of(q, ext);
+    q->received++;
+    q->cur.packets++;
+    if (!played) q->cur.discards++;
+    if (*s == SLOT_LOST) { /* settled as lost: late, not lost */
+        if (q->lost) q->lost--;
+        if (q->cur.lost) q->cur.lost--;
+    }
+    *s = played ? SLOT_PLAYED : SLOT_DISCARDED;
+    settle(q, arrival_ns);
+}
+
+/* ------------------------------ finish ---------------------------------- */
+
+static double interval_mos(const sq_result_t *r, const sq_interval_t *v, uint32_t *expected)
+{
+    *expected = v->packets + v->lost;
+    if (!r->scored || *expected == 0) return -1;
+    double ppl = 100.0 * (double)(v->lost + v->discards) / (double)*expected;
+    return emodel_mos(emodel_r(r->delay_ms, r->ie, r->bpl, ppl, r->bm.burst_r));
+}
+
+void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->rtt_ms = rtt_ms >= 0 ? rtt_ms : -1;
+    out->mos = out->r_factor = out->mos_min = -1;
+    if (!q->started) return;
+    while (q->base <= q->high)
+        settle_one(q);
+    iv_close(q);
+    memset(&q->cur, 0, sizeof q->cur);
+    q->iv_end_ns = INT64_MAX;
+
+    out->have_clock = q->have_clock;
+    out->ptime_ms = q->have_clock && q->ts_step ? q->ts_step * 1000.0 / q->clock : 0;
+    burst_metrics(&q->burst, out->ptime_ms, &out->bm);
+    out->expected = q->expected;
+    out->lost = q->lost;
+    out->duplicates = q->duplicates;
+    out->discards = q->fixed.discards;
+    out->discards_adaptive = q->adaptive.discards;
+    out->jb_adaptive_max_ms = (double)q->adaptive.delay_max_ns / NS_PER_MS_D;
+    out->effective_loss_pct =
+        q->expected ? 100.0 * (double)(q->lost + q->fixed.discards) / (double)q->expected : 0;
+    out->intervals = q->iv;
+    out->n_intervals = q->n_iv;
+    out->intervals_dropped = q->iv_dropped;
+
+    out->scored = q->codec && q->have_clock && q->expected > 0;
+    if (q->codec) {
+        out->ie = q->codec->ie;
+        out->bpl = q->codec->bpl;
+        out->codec_source = q->codec->source;
+        out->mos_scale = q->codec->wideband ? "narrowband-equivalent" : "narrowband";
+    }
+    out->delay_ms = (double)q->cfg.jb_fixed_ms + out->ptime_ms + (rtt_ms >= 0 ? rtt_ms / 2 : 0);
+    if (!out->scored) return;
+    out->r_factor =
+        emodel_r(out->delay_ms, out->ie, out->bpl, out->effective_loss_pct, out->bm.burst_r);
+    out->mos = emodel_mos(out->r_factor);
+
+    double worst = -1;
+    for (uint32_t i = 0; i < q->n_iv; i++) {
+        uint32_t exp;
+        double m = interval_mos(out, &q->iv[i], &exp);
+        q->iv[i].mos = (float)m;
+        if (m >= 0 && exp >= MIN_IV_EXPECTED && (worst < 0 || m < worst)) worst = m;
+    }
+    out->mos_min = worst >= 0 ? worst : out->mos;
+}

@@ -1,0 +1,255 @@
+/* test_stream_quality.c - unit tests of quality/stream_quality.c: a clean
+ * stream scores the E-model's no-loss value with the delay estimate; loss,
+ * late packets (discards, not loss), duplicates, sequence wrap, intervals
+ * and their cap, unknown codec/clock, and bursty vs random loss. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "quality.h"
+
+#define T0    (1700000000LL * 1000000000LL)
+#define MS(x) ((int64_t)((x)*1000000.0))
+
+static void near(double got, double want, double eps)
+{
+    if (fabs(got - want) > eps) {
+        print_error("got %.6f want %.6f\n", got, want);
+        fail();
+    }
+}
+
+/* n packets of 20 ms G.711 from seq0; drop(k) says packet k is lost;
+ * extra_ms(k) delays its arrival.  Packets are fed in arrival order. */
+typedef bool (*drop_pt)(int k);
+typedef double (*delay_pt)(int k);
+
+static void run(sq_t *q, const char *codec, uint32_t clock, int n, uint16_t seq0, drop_pt drop,
+                delay_pt delay)
+{
+    int order[4096];
+    double at[4096];
+    int m = 0;
+    for (int k = 0; k < n; k++) {
+        if (drop && drop(k)) continue;
+        order[m] = k;
+        at[m++] = k * 20.0 + (delay ? delay(k) : 0);
+    }
+    for (int i = 1; i < m; i++) /* insertion sort by arrival (stable) */
+        for (int j = i; j > 0 && at[j] < at[j - 1]; j--) {
+            double t = at[j];
+            at[j] = at[j - 1], at[j - 1] = t;
+            int o = order[j];
+            order[j] = order[j - 1], order[j - 1] = o;
+        }
+    sq_set_codec(q, codec);
+    for (int i = 0; i < m; i++) {
+        int k = order[i];
+        sq_update(q, (uint16_t)(seq0 + k), 1000u + (uint32_t)k * 160, k == 0, clock,
+                  T0 + MS(at[i]));
+    }
+}
+
+static bool every20(int k)
+{
+    return k % 20 == 10;
+}
+static bool pairs40(int k)
+{
+    return k % 40 == 10 || k % 40 == 11;
+}
+static double late100(int k)
+{
+    return k == 100 ? 100 : 0;
+}
+static double late30(int k)
+{
+    return k == 100 ? 30 : 0;
+}
+
+static void test_clean(void **st)
+{
+    (void)st;
+    sq_t q;
+    sq_init(&q, NULL);
+    run(&q, "PCMU", 8000, 1000, 100, NULL, NULL);
+    sq_result_t r;
+    sq_finish(&q, -1, &r);
+    assert_true(r.scored);
+    assert_int_equal(r.expected, 1000);
+    assert_int_equal(r.lost, 0);
+    assert_int_equal(r.discards, 0);
+    assert_int_equal(r.discards_adaptive, 0);
+    near(r.ptime_ms, 20, 1e-9);
+    near(r.delay_ms, 80, 1e-9); /* 60 ms buffer + 20 ms packet */
+    near(r.r_factor, 93.2 - 0.024 * 80, 1e-9);
+    near(r.mos, emodel_mos(93.2 - 1.92), 1e-9);
+    near(r.mos_min, r.mos, 1e-6);
+    assert_string_equal(r.mos_scale, "narrowband");
+    assert_int_equal(r.n_intervals, 4); /* 0..19.98 s in 5 s intervals */
+    assert_int_equal(r.intervals[0].packets, 250);
+    assert_int_equal(r.intervals[3].packets, 250);
+    near(r.intervals[1].jitter_ms, 0, 1e-9);
+    sq_free(&q);
+
+    /* RTT known: half of it is added to the delay */
+    sq_init(&q, NULL);
+    run(&q, "PCMU", 8000, 100, 100, NULL, NULL);
+    sq_finish(&q, 100, &r);
+    near(r.delay_ms, 130, 1e-9);
+    sq_free(&q);
+}
+
+static void test_random_loss(void **st)
+{
+    (void)st;
+    sq_t q;
+    sq_init(&q, NULL);
+    run(&q, "PCMA", 8000, 1000, 65500, every20, NULL); /* wraps at 65535 */
+    sq_result_t r;
+    sq_finish(&q, -1, &r);
+    assert_int_equal(r.expected, 1000);
+    assert_int_equal(r.lost, 50);
+    near(r.effective_loss_pct, 5, 1e-9);
+    assert_int_equal(r.bm.runs[LOSS_RUN_1], 50);
+    near(r.bm.burst_r, 1, 1e-9);
+    near(r.r_factor, emodel_r(80, 0, 25.1, 5, 1), 1e-9);
+    /* per interval: 12 or 13 lost of 250 */
+    uint32_t lost = 0;
+    for (uint32_t i = 0; i < r.n_intervals; i++)
+        lost += r.intervals[i].lost;
+    assert_int_equal(lost, 50);
+    assert_true(r.mos_min <= r.mos + 0.02);
+    sq_free(&q);
+}
+
+static void test_bursty_scores_lower(void **st)
+{
+    (void)st;
+    sq_t a, b;
+    sq_result_t ra, rb;
+    sq_init(&a, NULL);
+    sq_init(&b, NULL);
+    run(&a, "PCMU", 8000, 1000, 1, every20, NULL);
+    run(&b, "PCMU", 8000, 1000, 1, pairs40, NULL);
+    sq_finish(&a, -1, &ra);
+    sq_finish(&b, -1, &rb);
+    near(ra.effective_loss_pct, rb.effective_loss_pct, 1e-9);
+    assert_true(rb.bm.burst_r > 1.5);
+    assert_true(rb.mos < ra.mos);
+    assert_int_equal(rb.bm.runs[LOSS_RUN_2], 25);
+    near(rb.bm.burst_mean_len, 2, 1e-9);
+    sq_free(&a);
+    sq_free(&b);
+}
+
+static void test_late_is_discard(void **st)
+{
+    (void)st;
+    sq_t q;
+    sq_result_t r;
+    sq_init(&q, NULL);
+    run(&q, "PCMU", 8000, 500, 1, NULL, late100); /* 100 ms > 60 ms buffer */
+    sq_finish(&q, -1, &r);
+    assert_int_equal(r.lost, 0);
+    assert_int_equal(r.discards, 1);
+    near(r.effective_loss_pct, 0.2, 1e-9);
+    assert_int_equal(r.bm.runs[LOSS_RUN_1], 1);
+    sq_free(&q);
+
+    /* reordered but within the buffer: neither lost nor discarded */
+    sq_init(&q, NULL);
+    run(&q, "PCMU", 8000, 500, 1, NULL, late30);
+    sq_finish(&q, -1, &r);
+    assert_int_equal(r.lost, 0);
+    assert_int_equal(r.discards, 0);
+    assert_int_equal(r.bm.runs[LOSS_RUN_1], 0);
+    sq_free(&q);
+}
+
+static void test_duplicates_and_stale(void **st)
+{
+    (void)st;
+    sq_t q;
+    sq_result_t r;
+    sq_init(&q, NULL);
+    sq_set_codec(&q, "PCMU");
+    for (int k = 0; k < 200; k++) {
+        sq_update(&q, (uint16_t)k, (uint32_t)k * 160, false, 8000, T0 + MS(k * 20));
+        if (k == 50) sq_update(&q, (uint16_t)k, (uint32_t)k * 160, false, 8000, T0 + MS(k * 20));
+    }
+    sq_update(&q, 10, 1600, false, 8000, T0 + MS(4000)); /* 189 behind: stale */
+    sq_finish(&q, -1, &r);
+    assert_int_equal(r.duplicates, 1);
+    assert_int_equal(r.expected, 200);
+    assert_int_equal(r.lost, 0);
+    assert_int_equal(r.discards, 0);
+    assert_int_equal(q.stale, 1);
+    sq_free(&q);
+}
+
+static void test_unknown(void **st)
+{
+    (void)st;
+    sq_t q;
+    sq_result_t r;
+    sq_init(&q, NULL);
+    run(&q, "nonesuch", 8000, 100, 1, every20, NULL); /* codec not in the table */
+    sq_finish(&q, -1, &r);
+    assert_false(r.scored);
+    assert_true(r.have_clock);
+    assert_int_equal(r.lost, 5);
+    sq_free(&q);
+
+    sq_init(&q, NULL);
+    run(&q, "PCMU", 0, 100, 1, every20, NULL); /* clock unknown */
+    sq_finish(&q, -1, &r);
+    assert_false(r.scored);
+    assert_false(r.have_clock);
+    assert_int_equal(r.lost, 5);
+    sq_free(&q);
+
+    sq_init(&q, NULL); /* nothing fed */
+    sq_finish(&q, -1, &r);
+    assert_false(r.scored);
+    assert_int_equal(r.expected, 0);
+    sq_free(&q);
+}
+
+static void test_interval_cap_and_wideband(void **st)
+{
+    (void)st;
+    sq_config_t cfg;
+    sq_config_default(&cfg);
+    cfg.max_intervals = 2;
+    cfg.interval_ms = 5000;
+    sq_t q;
+    sq_result_t r;
+    sq_init(&q, &cfg);
+    run(&q, "G722", 8000, 1000, 1, NULL, NULL);
+    /* a silence of an hour: empty intervals beyond the cap are counted */
+    sq_update(&q, 1000, 1000u + 1000 * 160, true, 8000, T0 + MS(3600000));
+    sq_finish(&q, -1, &r);
+    assert_int_equal(r.n_intervals, 2);
+    assert_true(r.intervals_dropped > 700);
+    assert_string_equal(r.mos_scale, "narrowband-equivalent");
+    sq_free(&q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_random_loss),
+        cmocka_unit_test(test_bursty_scores_lower),
+        cmocka_unit_test(test_late_is_discard),
+        cmocka_unit_test(test_duplicates_and_stale),
+        cmocka_unit_test(test_unknown),
+        cmocka_unit_test(test_interval_cap_and_wideband),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
