@@ -122,12 +122,14 @@ static char lower(char c)
     return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
-/* Levenshtein distance, ASCII case-insensitive and '-' equal to '_';
- * names longer than NAME_MAX_LEN are never close to anything. */
-static unsigned distance(sv_t a, const char *b)
+/* Levenshtein distance, ASCII case-insensitive and '-' equal to '_', or
+ * `limit` when it is at least that (the length difference alone decides
+ * most candidates); names longer than NAME_MAX_LEN are never close. */
+static unsigned distance(sv_t a, const char *b, unsigned limit)
 {
     size_t lb = strlen(b);
-    if (a.len > NAME_MAX_LEN || lb > NAME_MAX_LEN) return 1000;
+    if (a.len > NAME_MAX_LEN || lb > NAME_MAX_LEN) return limit;
+    if ((a.len > lb ? a.len - lb : lb - a.len) >= limit) return limit;
     unsigned row[NAME_MAX_LEN + 1];
     for (size_t j = 0; j <= lb; j++)
         row[j] = (unsigned)j;
@@ -160,7 +162,7 @@ static const char *suggest_section(sv_t name, char *buf, size_t n)
     const char *best = NULL;
     unsigned best_d = close_enough(name) + 1;
     for (size_t i = 0; i < count; i++) {
-        unsigned d = distance(name, s[i].section);
+        unsigned d = distance(name, s[i].section, best_d);
         if (d < best_d) best_d = d, best = s[i].section;
     }
     if (!best) return "";
@@ -190,7 +192,7 @@ static const char *suggest_key(const char *section, sv_t name, char *buf, size_t
     if (section) {
         for (size_t i = 0; i < count; i++) {
             if (strcmp(s[i].section, section) != 0) continue;
-            unsigned d = distance(name, s[i].name);
+            unsigned d = distance(name, s[i].name, best_d);
             if (d < best_d) best_d = d, best = &s[i];
         }
         if (best) {
@@ -201,7 +203,7 @@ static const char *suggest_key(const char *section, sv_t name, char *buf, size_t
     /* the key of another section? */
     best_d = close_enough(name) + 1;
     for (size_t i = 0; i < count; i++) {
-        unsigned d = distance(name, s[i].name);
+        unsigned d = distance(name, s[i].name, best_d);
         if (d < best_d) best_d = d, best = &s[i];
     }
     if (!best) return "";
