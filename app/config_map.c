@@ -51,6 +51,17 @@ void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c)
     c->classify_orphans = cfg->correlator.classify_orphans;
 }
 
+void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname, cap_ring_config_t *r)
+{
+    uint64_t block = cfg->capture.block_size ? cfg->capture.block_size : 1;
+    uint64_t count = cfg->capture.ring_size / block;
+    r->ifname = ifname;
+    r->block_size = u32(block);
+    r->block_count = count ? u32(count) : 1;
+    r->promisc = cfg->capture.promiscuous;
+    r->bpf = cfg->capture.bpf_filter && cfg->capture.bpf_filter[0] ? cfg->capture.bpf_filter : NULL;
+}
+
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity)
 {
     int level = (int)cfg->log.level + (verbosity > 0 ? verbosity : 0);

@@ -13,6 +13,12 @@
  * corr_config_default() first. */
 void app_config_to_cap_limits(const siphon_config_t *cfg, cap_limits_t *l);
 void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c);
+/* One capture ring on ifname: block_size, block_count (ring_size /
+ * block_size, rounded down, at least 1), promisc and bpf ("" -> NULL).  The
+ * strings are borrowed from cfg and ifname.  Call cap_ring_config_default()
+ * first; the backend and fanout are the caller's choice. */
+void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname,
+                               cap_ring_config_t *r);
 
 /* The log level: log.level raised one step per -v. */
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity);

@@ -132,6 +132,23 @@ static void test_defaults_match_components(void **state)
     app_config_to_corr_config(&cfg, &got_c);
     assert_memory_equal(&want_c, &got_c, sizeof want_c);
 
+    cap_ring_config_t want_r, got_r;
+    cap_ring_config_default(&want_r);
+    cap_ring_config_default(&got_r);
+    app_config_to_ring_config(&cfg, "eth1", &got_r);
+    assert_string_equal(got_r.ifname, "eth1");
+    assert_int_equal(got_r.block_size, want_r.block_size);
+    assert_int_equal(got_r.block_count, want_r.block_count);
+    assert_null(got_r.bpf);
+    assert_true(got_r.promisc); /* a SPAN port needs it; the ring's own default is off */
+    assert_int_equal(config_set_override(&cfg, "--capture.ring_size=10MiB", &errs), 0);
+    assert_int_equal(config_set_override(&cfg, "--capture.block_size=4MiB", &errs), 0);
+    assert_int_equal(config_set_override(&cfg, "--capture.bpf_filter=udp", &errs), 0);
+    app_config_to_ring_config(&cfg, "eth1", &got_r);
+    assert_int_equal(got_r.block_size, 4u << 20);
+    assert_int_equal(got_r.block_count, 2);
+    assert_string_equal(got_r.bpf, "udp");
+
     assert_int_equal(app_config_log_level(&cfg, 0), LOG_LVL_WARN);
     assert_int_equal(app_config_log_level(&cfg, 1), LOG_LVL_INFO);
     assert_int_equal(app_config_log_level(&cfg, 5), LOG_LVL_DEBUG);
