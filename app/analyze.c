@@ -99,13 +99,20 @@ static void usage(FILE *f, const corr_config_t *d)
             "  --max-calls N          concurrent calls tracked (default %u)\n"
             "  --max-streams N        concurrent RTP streams tracked (default %u)\n"
             "  --no-orphans           do not classify unattributed UDP flows with nDPI\n"
+            "  --jb-fixed-ms MS       fixed jitter buffer delay for scoring (default %u)\n"
+            "  --jb-min-ms MS         adaptive jitter buffer lower bound (default %u)\n"
+            "  --jb-max-ms MS         adaptive jitter buffer upper bound (default %u)\n"
+            "  --interval-s SEC       quality-over-time interval (default %u)\n"
+            "  --codec-table FILE     codec Ie/Bpl overrides, lines `codec ie bpl [source]`\n"
             "  -c FILE                read settings from a configuration file (none by default)\n"
             "  --SECTION.KEY=VALUE    set one setting, e.g. --correlator.max_calls=1000\n"
             "                         (`siphon check-config --dump` lists them all); the\n"
             "                         options above take precedence over them\n"
             "  -v, --verbose          log more (repeat for debug)\n"
             "  -h, --help             this help\n",
-            (int)(d->call_idle_timeout_ns / NS_PER_SEC), d->max_calls, d->max_streams);
+            (int)(d->call_idle_timeout_ns / NS_PER_SEC), d->max_calls, d->max_streams,
+            d->quality.jb_fixed_ms, d->quality.jb_min_ms, d->quality.jb_max_ms,
+            d->quality.interval_ms / 1000);
 }
 
 static int analyze_main(int argc, char **argv, const siphon_config_t *cfg);
@@ -136,6 +143,11 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         {"max-calls", required_argument, NULL, 'C'},
         {"max-streams", required_argument, NULL, 'S'},
         {"no-orphans", no_argument, NULL, 'O'},
+        {"jb-fixed-ms", required_argument, NULL, 'F'},
+        {"jb-min-ms", required_argument, NULL, 'm'},
+        {"jb-max-ms", required_argument, NULL, 'M'},
+        {"interval-s", required_argument, NULL, 'I'},
+        {"codec-table", required_argument, NULL, 'T'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -180,6 +192,28 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             if (c == 'C') ccfg.max_calls = (uint32_t)v;
             if (c == 'S') ccfg.max_streams = (uint32_t)v;
             break;
+        case 'F':
+        case 'm':
+        case 'M':
+        case 'I':
+            if (!sv_to_u64(sv_from_cstr(optarg), c == 'I' ? 86400 : 10000, &v) ||
+                (v == 0 && c != 'F' && c != 'm')) {
+                fprintf(stderr, "siphon analyze: bad value '%s'\n", optarg);
+                return 2;
+            }
+            if (c == 'F') ccfg.quality.jb_fixed_ms = (uint32_t)v;
+            if (c == 'm') ccfg.quality.jb_min_ms = (uint32_t)v;
+            if (c == 'M') ccfg.quality.jb_max_ms = (uint32_t)v;
+            if (c == 'I') ccfg.quality.interval_ms = (uint32_t)v * 1000;
+            break;
+        case 'T': {
+            char terr[512];
+            if (quality_codec_table_load(optarg, terr, sizeof terr) != 0) {
+                fprintf(stderr, "siphon analyze: codec table %s\n", terr);
+                return 2;
+            }
+            break;
+        }
         case 'h':
             usage(stdout, &ccfg);
             return 0;
@@ -187,6 +221,10 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             usage(stderr, &ccfg);
             return 2;
         }
+    }
+    if (ccfg.quality.jb_min_ms > ccfg.quality.jb_max_ms) {
+        fprintf(stderr, "siphon analyze: --jb-min-ms is above --jb-max-ms\n");
+        return 2;
     }
     if (optind >= argc && cfg->capture.files.count == 0) {
         fprintf(stderr, "siphon analyze: no input file\n");

@@ -102,6 +102,71 @@ static void stream_fields_json(json_writer_t *w, const corr_stream_t *s)
     json_key(w, "last_ts"), json_ts(w, st->last_ts_ns);
 }
 
+/* Voice quality (quality.h): E-model score, loss structure, jitter-buffer
+ * discards and the intervals; null where not computable. */
+static void stream_quality_json(json_writer_t *w, const corr_stream_t *s)
+{
+    const sq_result_t *q = &s->quality;
+    bool any = q->expected > 0;
+    json_opt_double(w, "mos", q->scored ? q->mos : -1, 2);
+    json_opt_double(w, "r_factor", q->scored ? q->r_factor : -1, 2);
+    json_opt_double(w, "mos_min", q->scored ? q->mos_min : -1, 2);
+    json_opt_str(w, "mos_scale", q->scored ? q->mos_scale : NULL);
+    json_opt_double(w, "effective_loss_pct", any ? q->effective_loss_pct : -1, 3);
+    json_key(w, "discards");
+    if (q->have_clock)
+        json_uint(w, q->discards);
+    else
+        json_null(w);
+    json_key(w, "discards_adaptive");
+    if (q->have_clock)
+        json_uint(w, q->discards_adaptive);
+    else
+        json_null(w);
+    json_opt_double(w, "burst_density", any ? q->bm.burst_density : -1, 2);
+    json_opt_double(w, "gap_density", any ? q->bm.gap_density : -1, 2);
+    json_opt_double(w, "burst_duration_ms", any && q->ptime_ms > 0 ? q->bm.burst_duration_ms : -1,
+                    1);
+    json_opt_double(w, "gap_duration_ms", any && q->ptime_ms > 0 ? q->bm.gap_duration_ms : -1, 1);
+    json_opt_double(w, "burst_mean_len", any ? q->bm.burst_mean_len : -1, 3);
+    json_key(w, "loss_runs");
+    json_obj_begin(w);
+    static const char *const bins[LOSS_RUN_BINS] = {"1", "2", "3", "4", "5-9", "10+"};
+    for (int i = 0; i < LOSS_RUN_BINS; i++)
+        json_key(w, bins[i]), json_uint(w, q->bm.runs[i]);
+    json_obj_end(w);
+    json_key(w, "emodel");
+    if (q->codec_source) {
+        json_obj_begin(w);
+        json_key(w, "ie"), json_double(w, q->ie, 2);
+        json_key(w, "bpl"), json_double(w, q->bpl, 2);
+        json_key(w, "burst_r"), json_double(w, q->bm.burst_r, 3);
+        json_key(w, "delay_ms"), json_double(w, q->delay_ms, 1);
+        json_opt_double(w, "rtt_ms", q->rtt_ms, 1);
+        json_opt_double(w, "ptime_ms", q->ptime_ms > 0 ? q->ptime_ms : -1, 1);
+        json_key(w, "source"), json_cstr(w, q->codec_source);
+        json_obj_end(w);
+    } else {
+        json_null(w);
+    }
+    json_opt_double(w, "jb_adaptive_max_ms", q->have_clock ? q->jb_adaptive_max_ms : -1, 1);
+    json_key(w, "intervals");
+    json_arr_begin(w);
+    for (uint32_t i = 0; i < q->n_intervals; i++) {
+        const sq_interval_t *v = &q->intervals[i];
+        json_obj_begin(w);
+        json_key(w, "start_ts"), json_ts(w, v->start_ns);
+        json_key(w, "packets"), json_uint(w, v->packets);
+        json_key(w, "lost"), json_uint(w, v->lost);
+        json_key(w, "discards"), json_uint(w, v->discards);
+        json_opt_double(w, "jitter_ms", v->jitter_ms, 3);
+        json_opt_double(w, "mos", v->mos, 2);
+        json_obj_end(w);
+    }
+    json_arr_end(w);
+    json_key(w, "intervals_dropped"), json_uint(w, q->intervals_dropped);
+}
+
 void output_stream_json(buf_t *out, const corr_stream_t *s, bool orphan)
 {
     json_writer_t w;
@@ -117,6 +182,7 @@ void output_stream_json(buf_t *out, const corr_stream_t *s, bool orphan)
         json_key(&w, "media_index"), json_int(&w, s->media_index);
     }
     stream_fields_json(&w, s);
+    stream_quality_json(&w, s);
     json_obj_end(&w);
 }
 
@@ -160,6 +226,8 @@ void output_call_json(buf_t *out, const corr_call_t *c)
     json_key(&w, "reinvites"), json_uint(&w, c->reinvites);
     json_key(&w, "challenges"), json_uint(&w, c->challenges);
     json_key(&w, "early_dialogs"), json_uint(&w, c->early_dialogs);
+    json_opt_double(&w, "mos", c->mos, 2);
+    json_opt_double(&w, "mos_min", c->mos_min, 2);
     json_key(&w, "streams");
     json_arr_begin(&w);
     for (uint32_t i = 0; i < c->stream_count; i++) {

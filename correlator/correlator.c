@@ -62,6 +62,7 @@ void corr_config_default(corr_config_t *c)
     c->call_linger_ns = 5 * NS_PER_SEC;
     c->orphan_idle_timeout_ns = 60 * NS_PER_SEC;
     c->classify_orphans = true;
+    sq_config_default(&c->quality);
 }
 
 corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
@@ -107,6 +108,10 @@ void corr_free(corr_t *c)
 {
     if (!c) return;
     orphan_free(c);
+    if (c->streams && c->stream_pool.lru.next) /* live streams' interval arrays */
+        for (uint32_t si = c->stream_pool.lru.head; si != CORR_NIL;
+             si = c->stream_pool.lru.next[si])
+            sq_free(&c->streams[si].quality);
     pool_destroy(&c->call_pool);
     dlist_destroy(&c->linger);
     dlist_destroy(&c->challenge_wait);

@@ -24,6 +24,7 @@
 #define SIPHON_CORRELATOR_H
 
 #include "core.h"
+#include "quality.h"
 
 /* ------------------------------------------------------------------------ */
 /* RTP stream statistics                                                     */
@@ -126,6 +127,9 @@ typedef struct {
     char call_id[CORR_STR_MAX]; /* "" for an orphan stream */
     int orphan_reason;          /* for orphans: nDPI protocol id that classified it */
     char orphan_proto[16];      /* "RTP", "RTCP", "SRTP"... from nDPI */
+    /* appended: voice quality (quality.h): E-model score, loss structure,
+     * jitter-buffer discards, intervals (valid during the callback) */
+    sq_result_t quality;
 } corr_stream_t;
 
 typedef struct {
@@ -152,6 +156,8 @@ typedef struct {
     uint32_t holds;        /* SDP m= lines put on hold (sendonly/recvonly/
                               inactive or c=0.0.0.0) */
     bool evicted;          /* emitted early because max_calls was reached */
+    /* appended: voice quality, the worse direction (< 0: no scored stream) */
+    double mos, mos_min;
 } corr_call_t;
 
 typedef struct {
@@ -176,6 +182,7 @@ typedef struct {
     bool classify_orphans;        /* use nDPI on unattributed UDP */
     /* appended */
     int64_t orphan_idle_timeout_ns; /* an orphan stream silent this long is emitted */
+    sq_config_t quality; /* appended: jitter buffers, intervals (quality.h) */
 } corr_config_t;
 
 void corr_config_default(corr_config_t *c);

@@ -158,6 +158,7 @@ typedef struct {
     char orphan_proto[16];
     int orphan_reason;
     rtp_stats_t stats;
+    sq_t quality; /* appended: voice-quality tracker (quality.h) */
 } stream_t;
 
 typedef struct {
@@ -269,6 +270,8 @@ void stream_release(corr_t *c, uint32_t si);
 void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, corr_stream_t *out);
 void stream_emit_orphan(corr_t *c, uint32_t si);
 void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e, bool matched_dst);
+/* Call-level mos/mos_min: the worse direction of the emitted streams. */
+void stream_call_quality(corr_call_t *r);
 
 /* orphan.c */
 bool orphan_init(corr_t *c);

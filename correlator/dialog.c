@@ -143,6 +143,7 @@ void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
         stream_to_record(c, &c->streams[si], r->call_id, &c->emit_buf[n++]);
     r->stream_count = n;
     r->streams = c->emit_buf;
+    stream_call_quality(r);
     if (c->sink.on_call) c->sink.on_call(c->sink.user, r);
     r->streams = NULL;
 

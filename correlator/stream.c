@@ -85,6 +85,7 @@ void stream_release(corr_t *c, uint32_t si)
     owner_unlink(c, si);
     if (s->orphan) dlist_unlink(&c->orphan_lru, si);
     pool_put(&c->stream_pool, si, s->hash);
+    sq_free(&s->quality);
     s->used = false;
 }
 
@@ -118,6 +119,7 @@ uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint
     s->ssrc = ssrc;
     s->media_index = -1;
     rtp_stats_init(&s->stats, 0);
+    sq_init(&s->quality, &c->cfg.quality);
     itab_insert(&c->stream_pool.tab, h, si);
     owner_link(c, si, owner, orphan);
     if (orphan) dlist_push_head(&c->orphan_lru, si);
@@ -175,6 +177,7 @@ static void stream_resolve_pt(stream_t *s, uint8_t pt, const media_ep_t *ep)
         s->have_codec = true;
         s->payload_type = pt;
         if (known) snprintf(s->codec, sizeof s->codec, "%s", name);
+        sq_set_codec(&s->quality, s->codec);
     }
 }
 
@@ -197,6 +200,7 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
     s->stats.clock_rate = s->last_clock;
     rtp_stats_update(&s->stats, rh->seq, rh->timestamp, rh->marker, s->last_pt_cn, rh->payload_len,
                      ts);
+    sq_update(&s->quality, rh->seq, rh->timestamp, rh->marker, s->last_clock, ts);
     if (ts - s->lru_ns >= CORR_LRU_GRAIN_NS) {
         s->lru_ns = ts;
         dlist_touch(&c->stream_pool.lru, si);
@@ -222,6 +226,20 @@ void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, c
     snprintf(out->call_id, sizeof out->call_id, "%s", call_id);
     out->orphan_reason = s->orphan_reason;
     snprintf(out->orphan_proto, sizeof out->orphan_proto, "%s", s->orphan_proto);
+    /* Settles the tracker: records are made once, right before the stream
+     * is released (the stream entry itself is not const). */
+    sq_finish((sq_t *)&s->quality, -1 /* RTT hook: RTCP round trip (ms) once streams carry it */, &out->quality);
+}
+
+void stream_call_quality(corr_call_t *r)
+{
+    r->mos = r->mos_min = -1;
+    for (uint32_t i = 0; i < r->stream_count; i++) {
+        const sq_result_t *q = &r->streams[i].quality;
+        if (!q->scored) continue;
+        if (r->mos < 0 || q->mos < r->mos) r->mos = q->mos;
+        if (r->mos_min < 0 || q->mos_min < r->mos_min) r->mos_min = q->mos_min;
+    }
 }
 
 void stream_emit_orphan(corr_t *c, uint32_t si)
