@@ -326,7 +326,13 @@ static void test_ring_every_frame(void **state)
     cap_ring_t *r = cap_ring_open(&c, err, sizeof err);
     if (!r) fail_msg("%s", err);
     assert_int_equal(cap_ring_linktype(r), DLT_EN10MB);
+    cap_iface_stats_t if0, if1;
+    assert_int_equal(cap_iface_stats(env.veth_host, &if0), 0);
     replay_and_read(env.pcap, &r, 1, &per, &got);
+    assert_int_equal(cap_iface_stats(env.veth_host, &if1), 0);
+    assert_int_equal(if1.rx_packets - if0.rx_packets, want.frames);
+    assert_int_equal(if1.rx_dropped - if0.rx_dropped, 0);
+    assert_int_equal(cap_iface_stats("../x", &if1), -1);
     print_message("  file: %llu frames, %llu SIP messages, %d calls\n",
                   (unsigned long long)want.frames, (unsigned long long)want.sip, want.ncallids);
     assert_same(&want, &got);
