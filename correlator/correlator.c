@@ -172,7 +172,13 @@ static uint32_t endpoint_for(const corr_t *c, const datagram_t *dg, bool *matche
 {
     uint32_t ei = media_find(c, &dg->dst);
     *matched_dst = ei != CORR_NIL;
-    if (ei == CORR_NIL) ei = media_find(c, &dg->src);
+    uint32_t si = media_find(c, &dg->src);
+    /* both ends advertised, by different calls (a UAS with one media port
+     * for every call): the sender's own SDP names the call */
+    if (si != CORR_NIL && (ei == CORR_NIL || c->eps[si].call != c->eps[ei].call)) {
+        *matched_dst = false;
+        return si;
+    }
     return ei;
 }
 
@@ -181,6 +187,8 @@ static void on_rtcp(corr_t *c, const datagram_t *dg)
     bool matched_dst;
     uint32_t ei = endpoint_for(c, dg, &matched_dst);
     if (ei == CORR_NIL) {
+        c->stats.rtcp_orphan++;
+        rtcp_attach(c, dg, CORR_NIL);
         orphan_on_datagram(c, dg, NULL);
         return;
     }
@@ -197,6 +205,7 @@ static void on_rtcp(corr_t *c, const datagram_t *dg)
             break;
         }
     }
+    rtcp_attach(c, dg, ci);
 }
 
 static void on_media(corr_t *c, const datagram_t *dg)
@@ -212,6 +221,7 @@ static void on_media(corr_t *c, const datagram_t *dg)
         orphan_on_datagram(c, dg, NULL);
         return;
     }
+    c->rtp_payload = p + rh.header_len; /* for RFC 4733 events (dtmf.c) */
 
     /* hot path: a known stream */
     uint64_t h = stream_hash(c, &dg->src, &dg->dst, rh.ssrc);

@@ -115,6 +115,73 @@ typedef enum { ENDED_BY_NONE = 0, ENDED_BY_CALLER, ENDED_BY_CALLEE } ended_by_t;
 
 #define CORR_STR_MAX 128 /* copied strings are cut to this many bytes */
 
+/* --- RTCP as the far end reports it (rtcp_attach.c) --- */
+
+/* RFC 3611 4.7 VoIP Metrics about one SSRC, converted: negative = absent
+ * or unavailable (127 on the wire for R / MOS). */
+typedef struct {
+    double loss_rate_pct, discard_rate_pct;     /* x/256 -> % */
+    double burst_density_pct, gap_density_pct; /* x/256 -> % */
+    uint16_t burst_duration_ms, gap_duration_ms;
+    uint16_t round_trip_ms, end_system_delay_ms;
+    int8_t signal_level_dbm, noise_level_dbm; /* 127 = unavailable */
+    uint8_t rerl_db, gmin;
+    int16_t r_factor, ext_r_factor; /* -1 = unavailable */
+    double mos_lq, mos_cq;          /* -1 = unavailable */
+    uint8_t plc, jb_adaptive, jb_rate;
+    uint16_t jb_nominal_ms, jb_max_ms, jb_abs_max_ms;
+} corr_xr_voip_t;
+
+/* RFC 3611 4.6 Statistics Summary about one SSRC (jitter in ms, < 0 when
+ * the clock is unknown or the J flag is clear). */
+typedef struct {
+    uint16_t begin_seq, end_seq;
+    int64_t lost_packets, dup_packets; /* -1 when the flag is clear */
+    double min_jitter_ms, max_jitter_ms, mean_jitter_ms, dev_jitter_ms;
+} corr_xr_stats_t;
+
+#define CORR_CNAME_MAX 64
+
+typedef struct {
+    /* what the far end says about this stream (RFC 3550 report blocks whose
+     * SSRC is this stream's), last values */
+    uint32_t reports;         /* report blocks about this stream */
+    double fraction_lost_pct; /* last block: fraction lost / 256 * 100 */
+    int32_t cumulative_lost;
+    uint32_t ext_highest_seq;
+    double jitter_ms; /* last block's jitter / clock; < 0 unknown clock */
+    /* round trip from LSR/DLSR (and XR RRT/DLRR), ms */
+    uint32_t rtt_count;
+    double rtt_last_ms, rtt_min_ms, rtt_max_ms, rtt_sum_ms;
+    /* what this stream's source sent */
+    uint32_t sender_reports; /* SRs with this SSRC as sender */
+    uint32_t receiver_reports;
+    uint32_t byes, app_packets, xr_packets;
+    uint32_t sr_packet_count, sr_octet_count; /* last SR sender info */
+    char cname[CORR_CNAME_MAX];               /* SDES CNAME, "" when none */
+    /* XR about this stream (the last of each kind) */
+    bool have_xr_voip, have_xr_stats;
+    corr_xr_voip_t xr_voip;
+    corr_xr_stats_t xr_stats;
+} corr_rtcp_t;
+
+/* --- DTMF (dtmf.c) --- */
+
+typedef enum { DTMF_SRC_RFC4733 = 0, DTMF_SRC_INFO = 1 } dtmf_source_t;
+
+typedef struct {
+    int64_t ts_ns;        /* first packet of the event / the INFO request */
+    int32_t duration_ms;  /* -1 when unknown */
+    char digit;           /* '0'-'9', '*', '#', 'A'-'D', '!' (flash) */
+    uint8_t event;        /* RFC 4733 event code */
+    uint8_t source;       /* dtmf_source_t */
+    int8_t from_caller;   /* 1 caller, 0 callee, -1 unknown */
+    bool ended;           /* an end packet was seen (RFC 4733) */
+} corr_dtmf_t;
+
+#define CORR_DTMF_MAX        64 /* events per call */
+#define CORR_STREAM_DTMF_MAX 16 /* events per stream (orphans report them) */
+
 typedef struct {
     endpoint_t src, dst;
     uint32_t ssrc;
@@ -127,10 +194,81 @@ typedef struct {
     char call_id[CORR_STR_MAX]; /* "" for an orphan stream */
     int orphan_reason;          /* for orphans: nDPI protocol id that classified it */
     char orphan_proto[16];      /* "RTP", "RTCP", "SRTP"... from nDPI */
+    /* appended: RTCP contents (rtcp_attach.c) */
+    corr_rtcp_t rtcp;
+    double rtcp_rtt_ms; /* mean RTCP round trip, ms; < 0 when unknown */
+    /* appended: RFC 4733 events seen on this stream (dtmf.c) */
+    uint16_t dtmf_count, dtmf_dropped;
+    corr_dtmf_t dtmf[CORR_STREAM_DTMF_MAX];
     /* appended: voice quality (quality.h): E-model score, loss structure,
      * jitter-buffer discards, intervals (valid during the callback) */
     sq_result_t quality;
 } corr_stream_t;
+
+/* --- call-level problems (call_flags.c) --- */
+
+typedef enum {
+    CALL_FLAG_ONE_WAY_AUDIO = 0,
+    CALL_FLAG_NO_RTP,
+    CALL_FLAG_NAT_MISMATCH,
+    CALL_FLAG_PT_NOT_NEGOTIATED,
+    CALL_FLAG_TIMESTAMP_JUMP,
+    CALL_FLAG_SSRC_CHANGE,
+    CALL_FLAG_SILENCE,
+    CALL_FLAG_MEDIA_AFTER_BYE,
+    CALL_FLAG_COUNT
+} call_flag_t;
+
+/* "one_way_audio", "no_rtp", "nat_address_mismatch", ... */
+const char *call_flag_name(call_flag_t f);
+
+/* One flag with its evidence; which fields mean something depends on the
+ * flag (see call_flags.c and README.md). */
+typedef struct {
+    uint8_t flag;        /* call_flag_t */
+    int8_t from_caller;  /* direction concerned: 1 caller, 0 callee, -1 n/a */
+    uint8_t payload_type;
+    uint32_t ssrc;
+    uint64_t count;      /* packets / events / periods */
+    uint64_t other;      /* second figure (packets the other way, ssrcs...) */
+    double ms;           /* duration / total ms */
+    endpoint_t sdp, seen; /* nat_address_mismatch */
+} corr_call_flag_t;
+
+/* --- RFC 6035 vq-rtcpxr reports (vq_attach.c) --- */
+
+/* One metrics section, NaN-free: negative = absent, except the signal
+ * levels where absent is flagged by has_signal. */
+typedef struct {
+    bool present;
+    double nlr_pct, jdr_pct;        /* PacketLoss */
+    double bld_pct, gld_pct;        /* BurstGapLoss densities */
+    double bd_ms, gd_ms;            /* burst / gap durations */
+    double rtd_ms, esd_ms, iaj_ms, maj_ms; /* Delay */
+    double jbn_ms, jbm_ms, jbx_ms;  /* JitterBuffer */
+    double rlq, rcq, moslq, moscq;  /* QualityEst */
+    double pt;                      /* SessionDesc PT */
+    char pd[16];                    /* SessionDesc PD (codec) */
+} corr_vq_metrics_t;
+
+#define CORR_VQ_ID_MAX 64
+
+typedef struct {
+    int64_t ts_ns;       /* of the PUBLISH */
+    uint8_t type;        /* vq_report_type_t: 1 session, 2 interval, 3 alert */
+    bool call_term;
+    char call_id[CORR_STR_MAX]; /* the reported call (CallID:) */
+    char local_id[CORR_VQ_ID_MAX], remote_id[CORR_VQ_ID_MAX];
+    endpoint_t local_addr, remote_addr;
+    uint32_t local_ssrc, remote_ssrc;
+    bool has_local_ssrc, has_remote_ssrc;
+    endpoint_t publisher;         /* where the PUBLISH came from */
+    corr_vq_metrics_t local, remote;
+    uint64_t body_hash; /* to drop the same report seen twice (retransmission, hops) */
+} corr_vq_report_t;
+
+#define CORR_VQ_MAX   4 /* reports kept per call */
+#define CORR_FLAG_MAX 16 /* flags reported per call */
 
 typedef struct {
     char call_id[CORR_STR_MAX];
@@ -156,6 +294,17 @@ typedef struct {
     uint32_t holds;        /* SDP m= lines put on hold (sendonly/recvonly/
                               inactive or c=0.0.0.0) */
     bool evicted;          /* emitted early because max_calls was reached */
+    /* appended: DTMF in time order (RFC 4733 from every stream, SIP INFO) */
+    uint16_t dtmf_count;
+    uint32_t dtmf_dropped; /* events beyond CORR_DTMF_MAX */
+    corr_dtmf_t dtmf[CORR_DTMF_MAX];
+    /* appended: problems found at emission (call_flags.c) */
+    uint8_t flag_count;
+    corr_call_flag_t flags[CORR_FLAG_MAX];
+    /* appended: RFC 6035 reports whose CallID is this call */
+    uint8_t vq_count;
+    uint32_t vq_dropped; /* reports beyond CORR_VQ_MAX */
+    corr_vq_report_t vq[CORR_VQ_MAX];
     /* appended: voice quality, the worse direction (< 0: no scored stream) */
     double mos, mos_min;
 } corr_call_t;
@@ -164,6 +313,9 @@ typedef struct {
     void (*on_call)(void *user, const corr_call_t *call);
     void (*on_orphan_stream)(void *user, const corr_stream_t *stream);
     void *user;
+    /* appended: an RFC 6035 report whose call is unknown or already emitted
+     * (may be NULL: the report is only counted) */
+    void (*on_vq_report)(void *user, const corr_vq_report_t *report);
 } corr_sink_t;
 
 /* ------------------------------------------------------------------------ */
@@ -199,6 +351,12 @@ typedef struct {
     /* appended */
     uint64_t rtp_dropped_stream_cap; /* RTP packets of SSRCs beyond max_streams_per_call */
     uint64_t orphan_flows, orphan_flows_media; /* flows classified / found RTP-like */
+    /* appended: RTCP contents, RFC 6035, DTMF */
+    uint64_t rtcp_orphan;       /* RTCP datagrams on no SDP endpoint */
+    uint64_t rtcp_invalid;      /* RTCP datagrams rtcp_parse_compound rejected */
+    uint64_t rtcp_report_blocks, rtcp_blocks_unmatched; /* no stream with that SSRC */
+    uint64_t vq_reports, vq_attached, vq_unattached, vq_invalid;
+    uint64_t dtmf_events, dtmf_info;
 } corr_stats_t;
 
 typedef struct corr corr_t;

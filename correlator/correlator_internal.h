@@ -133,7 +133,57 @@ typedef struct {
     uint32_t call;
     uint32_t call_prev, call_next; /* the call's endpoint list */
     codec_map_t map[CORR_MAP_MAX];
+    /* appended: the m= line's payload types (call_flags.c) */
+    uint8_t nfmt;
+    uint8_t fmts[SDP_MAX_FMTS];
 } media_ep_t;
+
+/* Per-stream state of rtcp_attach.c, dtmf.c and call_flags.c (zeroed by
+ * stream_new).  NTP times this SSRC sent (SR, XR RRT) with their capture
+ * time, to match a later LSR/LRR and measure the round trip. */
+#define STREAM_NTP_MEMORY 4
+
+typedef struct {
+    corr_rtcp_t rtcp;
+    uint32_t ntp_mid[STREAM_NTP_MEMORY];
+    int64_t ntp_ts[STREAM_NTP_MEMORY];
+    uint8_t ntp_next;
+    bool rtcp_only; /* orphan entry created by RTCP, no RTP seen */
+    /* payload type bookkeeping, updated when the PT changes */
+    bool pt_event;        /* current PT is telephone-event (SDP, or orphan guess) */
+    bool pt_event_guess;  /* orphan dynamic PT: event if the payload fits */
+    bool pt_bad;          /* current PT not in the m= line */
+    uint8_t bad_pt;       /* first PT found not negotiated */
+    uint32_t ev_clock;
+    /* DTMF (dtmf.c) */
+    bool ev_open;
+    uint32_t ev_rtp_ts;
+    uint16_t ev_idx; /* in dtmf[], UINT16_MAX when it did not fit */
+    uint16_t dtmf_count, dtmf_dropped;
+    corr_dtmf_t dtmf[CORR_STREAM_DTMF_MAX];
+    /* call flag counters (call_flags.c) */
+    uint64_t bad_pt_packets;
+    uint64_t ts_jumps;
+    uint32_t ts_inc;        /* last per-packet timestamp step */
+    uint64_t after_bye;     /* packets more than FLAG_AFTER_BYE_NS after BYE */
+    uint64_t silence_periods;
+    double silence_ms;
+    int64_t cn_start_ns;    /* start of the current comfort-noise run, 0 none */
+    bool have_prev;         /* previous audio/CN packet (not events) */
+    uint16_t prev_seq;
+    uint32_t prev_ts;
+    int64_t prev_arr_ns;
+} stream_x_t;
+
+/* Per-call state of dtmf.c (SIP INFO events). */
+#define CALL_INFO_DTMF_MAX 32
+typedef struct {
+    uint16_t info_count, info_dropped;
+    corr_dtmf_t info[CALL_INFO_DTMF_MAX];
+    bool have_info;         /* last INFO DTMF request, for retransmissions */
+    bool last_info_caller;
+    uint32_t last_info_cseq;
+} call_x_t;
 
 /* One RTP stream: (src, dst, ssrc). */
 typedef struct {
@@ -158,6 +208,7 @@ typedef struct {
     char orphan_proto[16];
     int orphan_reason;
     rtp_stats_t stats;
+    stream_x_t x; /* appended: RTCP, DTMF, flag counters */
     sq_t quality; /* appended: voice-quality tracker (quality.h) */
 } stream_t;
 
@@ -187,6 +238,7 @@ typedef struct {
     uint32_t st_head; /* streams */
     uint32_t nstreams;
     corr_call_t rec;
+    call_x_t x; /* appended: SIP INFO DTMF */
 } call_t;
 
 /* A UDP flow nobody claimed, being classified by nDPI. */
@@ -234,6 +286,10 @@ struct corr {
     sip_msg_t msg;           /* scratch for the SIP parser */
     sdp_t sdp;               /* scratch for the SDP parser */
     corr_stream_t *emit_buf; /* max_streams_per_call records for on_call */
+    /* appended */
+    const uint8_t *rtp_payload; /* payload of the RTP packet being handled */
+    rtcp_compound_t rtcp;       /* scratch for rtcp_parse_compound */
+    vq_report_t vq;             /* scratch for vq_report_parse */
 };
 
 /* dialog.c */
@@ -283,5 +339,31 @@ void orphan_flush(corr_t *c);
 
 /* helpers (correlator.c) */
 void corr_copy_sv(char *dst, size_t n, sv_t v);
+
+/* dialog.c: the call with this Call-ID, or CORR_NIL */
+uint32_t call_find(const corr_t *c, sv_t call_id);
+
+/* rtcp_attach.c: an RTCP datagram of call ci (CORR_NIL: no SDP endpoint) */
+void rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci);
+void rtcp_to_record(const stream_t *s, corr_stream_t *out);
+
+/* vq_attach.c: a PUBLISH request (RFC 6035 bodies are taken, others not) */
+void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg);
+
+/* dtmf.c */
+void dtmf_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts);
+void dtmf_on_info(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg,
+                  bool from_caller);
+/* Merges INFO and every stream's events, in time order, into the record. */
+void dtmf_collect(corr_t *c, uint32_t ci);
+void dtmf_to_record(const stream_t *s, corr_stream_t *out);
+
+/* call_flags.c: pt changed on stream s (ep = its SDP endpoint or NULL) */
+void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep);
+/* Per RTP packet, before rtp_stats_update (reads the previous packet's
+ * figures); also feeds dtmf_on_rtp. */
+void flags_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts);
+/* At emission: DTMF list and flags into calls[ci].rec. */
+void call_flags_emit(corr_t *c, uint32_t ci);
 
 #endif /* SIPHON_CORRELATOR_INTERNAL_H */

@@ -64,6 +64,11 @@ static bool call_eq(const void *ctx, uint32_t idx, const void *key)
     return memcmp(k->rec.call_id, cid->p, n) == 0;
 }
 
+uint32_t call_find(const corr_t *c, sv_t call_id)
+{
+    return itab_find(&c->call_pool.tab, cid_hash(c, call_id), call_eq, c, &call_id);
+}
+
 /* Compares a copied (possibly cut) tag with a tag in the packet. */
 static bool tag_eq(const char *copy, sv_t tag)
 {
@@ -144,6 +149,7 @@ void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
     r->stream_count = n;
     r->streams = c->emit_buf;
     stream_call_quality(r);
+    call_flags_emit(c, ci); /* DTMF list and problem flags */
     if (c->sink.on_call) c->sink.on_call(c->sink.user, r);
     r->streams = NULL;
 
@@ -409,6 +415,9 @@ static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
                 k->update_cseq = m->cseq;
             }
             break;
+        case SIP_INFO:
+            dtmf_on_info(c, ci, m, dg, from_caller);
+            break;
         default:
             break;
         }
@@ -443,6 +452,7 @@ void dialog_on_sip(corr_t *c, const datagram_t *dg)
     }
 
     sip_method_t method = m->is_request ? m->method : m->cseq_method;
+    if (m->is_request && method == SIP_PUBLISH) vq_on_publish(c, m, dg); /* RFC 6035 */
     uint64_t h = cid_hash(c, m->call_id);
     uint32_t ci = itab_find(&c->call_pool.tab, h, call_eq, c, &m->call_id);
     if (ci == CORR_NIL) {

@@ -82,7 +82,7 @@ static uint32_t ep_upsert(corr_t *c, uint32_t ci, const endpoint_t *ep)
     e->hash = h;
     e->ep = *ep;
     e->rtcp = e->rtcp_mux = false;
-    e->nmap = 0;
+    e->nmap = e->nfmt = 0;
     e->call = ci;
     e->call_prev = CORR_NIL;
     e->call_next = c->calls[ci].ep_head;
@@ -113,6 +113,8 @@ void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side)
         e->side = side;
         e->media_index = (int8_t)m;
         e->rtcp_mux = md->rtcp_mux;
+        e->nfmt = md->fmt_count <= SDP_MAX_FMTS ? md->fmt_count : SDP_MAX_FMTS;
+        memcpy(e->fmts, md->fmts, e->nfmt);
         for (int i = 0; i < md->rtpmap_count && e->nmap < CORR_MAP_MAX; i++) {
             codec_map_t *cm = &e->map[e->nmap++];
             cm->pt = md->rtpmap[i].pt;

@@ -112,6 +112,7 @@ uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint
     }
     stream_t *s = &c->streams[si];
     memset(s, 0, offsetof(stream_t, stats));
+    memset(&s->x, 0, sizeof s->x);
     s->used = true;
     s->hash = h;
     s->src = *src;
@@ -195,8 +196,12 @@ static const media_ep_t *stream_endpoint(const corr_t *c, const stream_t *s)
 void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
 {
     stream_t *s = &c->streams[si];
-    if (!s->last_pt_valid || s->last_pt != rh->payload_type)
-        stream_resolve_pt(s, rh->payload_type, stream_endpoint(c, s));
+    if (!s->last_pt_valid || s->last_pt != rh->payload_type) {
+        const media_ep_t *ep = stream_endpoint(c, s);
+        stream_resolve_pt(s, rh->payload_type, ep);
+        flags_on_pt(c, s, rh->payload_type, ep);
+    }
+    flags_on_rtp(c, s, rh, ts); /* before the stats: reads the previous packet */
     s->stats.clock_rate = s->last_clock;
     rtp_stats_update(&s->stats, rh->seq, rh->timestamp, rh->marker, s->last_pt_cn, rh->payload_len,
                      ts);
@@ -226,9 +231,11 @@ void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, c
     snprintf(out->call_id, sizeof out->call_id, "%s", call_id);
     out->orphan_reason = s->orphan_reason;
     snprintf(out->orphan_proto, sizeof out->orphan_proto, "%s", s->orphan_proto);
+    rtcp_to_record(s, out);
+    dtmf_to_record(s, out);
     /* Settles the tracker: records are made once, right before the stream
      * is released (the stream entry itself is not const). */
-    sq_finish((sq_t *)&s->quality, -1 /* RTT hook: RTCP round trip (ms) once streams carry it */, &out->quality);
+    sq_finish((sq_t *)&s->quality, out->rtcp_rtt_ms, &out->quality);
 }
 
 void stream_call_quality(corr_call_t *r)

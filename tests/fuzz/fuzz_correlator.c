@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cfg.max_media_endpoints = 8;
         cfg.max_orphan_flows = 4;
         cfg.max_streams_per_call = 3;
-        corr_sink_t sink = {on_call, on_orphan, NULL};
+        corr_sink_t sink = {.on_call = on_call, .on_orphan_stream = on_orphan, .user = NULL};
         c = corr_new(&cfg, &sink);
         if (!c) abort();
     }

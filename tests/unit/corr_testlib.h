@@ -27,6 +27,8 @@ typedef struct {
     int ncalls;
     corr_stream_t orphans[MAX_CALLS];
     int norphans;
+    corr_vq_report_t vqs[8]; /* standalone RFC 6035 reports */
+    int nvq;
 } test_sink_t;
 
 static inline void ts_on_call(void *user, const corr_call_t *call)
@@ -46,6 +48,12 @@ static inline void ts_on_orphan(void *user, const corr_stream_t *st)
     if (s->norphans < MAX_CALLS) s->orphans[s->norphans++] = *st;
 }
 
+static inline void ts_on_vq(void *user, const corr_vq_report_t *r)
+{
+    test_sink_t *s = user;
+    if (s->nvq < 8) s->vqs[s->nvq++] = *r;
+}
+
 static inline corr_t *ts_new(test_sink_t *s, const corr_config_t *cfg_in)
 {
     memset(s, 0, sizeof *s);
@@ -59,7 +67,8 @@ static inline corr_t *ts_new(test_sink_t *s, const corr_config_t *cfg_in)
         cfg.max_media_endpoints = 256;
         cfg.max_orphan_flows = 64;
     }
-    corr_sink_t sink = {ts_on_call, ts_on_orphan, s};
+    corr_sink_t sink = {
+        .on_call = ts_on_call, .on_orphan_stream = ts_on_orphan, .user = s, .on_vq_report = ts_on_vq};
     return corr_new(&cfg, &sink);
 }
 
