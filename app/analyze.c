@@ -65,6 +65,13 @@ static void on_orphan(void *user, const corr_stream_t *s)
     if (ctx->buf.len > (1 << 16)) flush_buf(ctx);
 }
 
+static void on_vq_report(void *user, const corr_vq_report_t *r)
+{
+    analyze_ctx_t *ctx = user;
+    if (ctx->format == OUTPUT_JSON) output_vq_report_json(&ctx->buf, r);
+    if (ctx->buf.len > (1 << 16)) flush_buf(ctx);
+}
+
 static void on_datagram(void *user, const datagram_t *dg)
 {
     corr_on_datagram(user, dg);
@@ -248,7 +255,8 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
     }
 
     buf_init(&ctx.buf);
-    corr_sink_t sink = {.on_call = on_call, .on_orphan_stream = on_orphan, .user = &ctx};
+    corr_sink_t sink = {
+        .on_call = on_call, .on_orphan_stream = on_orphan, .user = &ctx, .on_vq_report = on_vq_report};
     corr_t *corr = corr_new(&ccfg, &sink);
     cap_decoder_t *dec = cap_decoder_new(&limits, on_datagram, corr);
     if (!corr || !dec) {

@@ -23,6 +23,8 @@ void output_stream_json(buf_t *out, const corr_stream_t *s, bool orphan);
 void output_call_table(buf_t *out, const corr_call_t *call, bool with_streams);
 void output_stream_table(buf_t *out, const corr_stream_t *s, const char *indent);
 void output_table_header(buf_t *out);
+/* An RFC 6035 report whose call is not in the capture (or already written). */
+void output_vq_report_json(buf_t *out, const corr_vq_report_t *r);
 
 typedef struct {
     int files;

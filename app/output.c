@@ -63,6 +63,311 @@ static void json_opt_double(json_writer_t *w, const char *key, double v, int dec
 }
 
 /* ------------------------------------------------------------------------ */
+/* JSON: RTCP, DTMF, call flags, RFC 6035 reports                            */
+/* ------------------------------------------------------------------------ */
+
+static void json_endpoint(json_writer_t *w, const char *key, const endpoint_t *e)
+{
+    char ip[IP_STR_MAX];
+    json_key(w, key);
+    if (e->ip.family == IP_NONE) {
+        json_null(w);
+        return;
+    }
+    ip_addr_format(&e->ip, ip, sizeof ip);
+    char s[IP_STR_MAX + 10];
+    snprintf(s, sizeof s, e->ip.family == IP_V6 ? "[%s]:%u" : "%s:%u", ip, e->port);
+    json_cstr(w, s);
+}
+
+static void xr_voip_json(json_writer_t *w, const corr_xr_voip_t *v)
+{
+    json_obj_begin(w);
+    json_key(w, "loss_rate_pct"), json_double(w, v->loss_rate_pct, 2);
+    json_key(w, "discard_rate_pct"), json_double(w, v->discard_rate_pct, 2);
+    json_key(w, "burst_density_pct"), json_double(w, v->burst_density_pct, 2);
+    json_key(w, "gap_density_pct"), json_double(w, v->gap_density_pct, 2);
+    json_key(w, "burst_duration_ms"), json_uint(w, v->burst_duration_ms);
+    json_key(w, "gap_duration_ms"), json_uint(w, v->gap_duration_ms);
+    json_key(w, "round_trip_ms"), json_uint(w, v->round_trip_ms);
+    json_key(w, "end_system_delay_ms"), json_uint(w, v->end_system_delay_ms);
+    json_key(w, "signal_level_dbm");
+    if (v->signal_level_dbm == RTCP_XR_UNAVAILABLE)
+        json_null(w);
+    else
+        json_int(w, v->signal_level_dbm);
+    json_key(w, "noise_level_dbm");
+    if (v->noise_level_dbm == RTCP_XR_UNAVAILABLE)
+        json_null(w);
+    else
+        json_int(w, v->noise_level_dbm);
+    json_key(w, "rerl_db");
+    if (v->rerl_db == RTCP_XR_UNAVAILABLE)
+        json_null(w);
+    else
+        json_uint(w, v->rerl_db);
+    json_key(w, "gmin"), json_uint(w, v->gmin);
+    json_opt_double(w, "r_factor", v->r_factor, 0);
+    json_opt_double(w, "ext_r_factor", v->ext_r_factor, 0);
+    json_opt_double(w, "mos_lq", v->mos_lq, 1);
+    json_opt_double(w, "mos_cq", v->mos_cq, 1);
+    json_key(w, "plc"), json_uint(w, v->plc);
+    json_key(w, "jb_adaptive"), json_uint(w, v->jb_adaptive);
+    json_key(w, "jb_rate"), json_uint(w, v->jb_rate);
+    json_key(w, "jb_nominal_ms"), json_uint(w, v->jb_nominal_ms);
+    json_key(w, "jb_max_ms"), json_uint(w, v->jb_max_ms);
+    json_key(w, "jb_abs_max_ms"), json_uint(w, v->jb_abs_max_ms);
+    json_obj_end(w);
+}
+
+static void xr_stats_json(json_writer_t *w, const corr_xr_stats_t *v)
+{
+    json_obj_begin(w);
+    json_key(w, "begin_seq"), json_uint(w, v->begin_seq);
+    json_key(w, "end_seq"), json_uint(w, v->end_seq);
+    json_key(w, "lost_packets");
+    if (v->lost_packets < 0)
+        json_null(w);
+    else
+        json_int(w, v->lost_packets);
+    json_key(w, "dup_packets");
+    if (v->dup_packets < 0)
+        json_null(w);
+    else
+        json_int(w, v->dup_packets);
+    json_opt_double(w, "min_jitter_ms", v->min_jitter_ms, 3);
+    json_opt_double(w, "mean_jitter_ms", v->mean_jitter_ms, 3);
+    json_opt_double(w, "max_jitter_ms", v->max_jitter_ms, 3);
+    json_opt_double(w, "dev_jitter_ms", v->dev_jitter_ms, 3);
+    json_obj_end(w);
+}
+
+/* "rtcp": what the far end reported about this stream, or null when no
+ * RTCP mentioned it. */
+static void stream_rtcp_json(json_writer_t *w, const corr_stream_t *s)
+{
+    const corr_rtcp_t *r = &s->rtcp;
+    json_key(w, "rtcp");
+    if (!r->reports && !r->sender_reports && !r->receiver_reports && !r->cname[0] &&
+        !r->have_xr_voip && !r->have_xr_stats && !r->byes && !r->app_packets &&
+        !r->xr_packets && !r->rtt_count) {
+        json_null(w);
+        return;
+    }
+    json_obj_begin(w);
+    json_key(w, "reports"), json_uint(w, r->reports);
+    json_key(w, "sender_reports"), json_uint(w, r->sender_reports);
+    json_key(w, "receiver_reports"), json_uint(w, r->receiver_reports);
+    json_opt_double(w, "fraction_lost_pct", r->reports ? r->fraction_lost_pct : -1, 2);
+    json_key(w, "cumulative_lost");
+    if (r->reports)
+        json_int(w, r->cumulative_lost);
+    else
+        json_null(w);
+    json_key(w, "ext_highest_seq");
+    if (r->reports)
+        json_uint(w, r->ext_highest_seq);
+    else
+        json_null(w);
+    json_opt_double(w, "jitter_ms", r->reports ? r->jitter_ms : -1, 3);
+    json_key(w, "rtt_ms");
+    if (r->rtt_count) {
+        json_obj_begin(w);
+        json_key(w, "last"), json_double(w, r->rtt_last_ms, 3);
+        json_key(w, "min"), json_double(w, r->rtt_min_ms, 3);
+        json_key(w, "mean"), json_double(w, r->rtt_sum_ms / r->rtt_count, 3);
+        json_key(w, "max"), json_double(w, r->rtt_max_ms, 3);
+        json_key(w, "count"), json_uint(w, r->rtt_count);
+        json_obj_end(w);
+    } else {
+        json_null(w);
+    }
+    json_opt_str(w, "cname", r->cname);
+    json_key(w, "byes"), json_uint(w, r->byes);
+    json_key(w, "app_packets"), json_uint(w, r->app_packets);
+    json_key(w, "xr_packets"), json_uint(w, r->xr_packets);
+    json_key(w, "xr");
+    if (r->have_xr_voip)
+        xr_voip_json(w, &r->xr_voip);
+    else
+        json_null(w);
+    json_key(w, "xr_stats");
+    if (r->have_xr_stats)
+        xr_stats_json(w, &r->xr_stats);
+    else
+        json_null(w);
+    json_obj_end(w);
+}
+
+static const char *direction_name(int from_caller)
+{
+    return from_caller < 0 ? NULL : from_caller ? "caller" : "callee";
+}
+
+static void dtmf_json(json_writer_t *w, const corr_dtmf_t *d, uint32_t n)
+{
+    json_arr_begin(w);
+    for (uint32_t i = 0; i < n; i++) {
+        char digit[2] = {d[i].digit, '\0'};
+        json_obj_begin(w);
+        json_key(w, "ts"), json_ts(w, d[i].ts_ns);
+        json_key(w, "digit"), json_cstr(w, digit);
+        json_key(w, "event"), json_uint(w, d[i].event);
+        json_key(w, "duration_ms");
+        if (d[i].duration_ms >= 0)
+            json_int(w, d[i].duration_ms);
+        else
+            json_null(w);
+        json_key(w, "source"), json_cstr(w, d[i].source == DTMF_SRC_INFO ? "info" : "rfc4733");
+        json_key(w, "direction"), json_cstr(w, direction_name(d[i].from_caller));
+        json_key(w, "ended"), json_bool(w, d[i].ended);
+        json_obj_end(w);
+    }
+    json_arr_end(w);
+}
+
+static void flag_json(json_writer_t *w, const corr_call_flag_t *g)
+{
+    char ssrc[16];
+    snprintf(ssrc, sizeof ssrc, "0x%08x", g->ssrc);
+    json_obj_begin(w);
+    json_key(w, "flag"), json_cstr(w, call_flag_name((call_flag_t)g->flag));
+    json_key(w, "evidence");
+    json_obj_begin(w);
+    switch ((call_flag_t)g->flag) {
+    case CALL_FLAG_ONE_WAY_AUDIO:
+        json_key(w, "audio_from"), json_cstr(w, direction_name(g->from_caller));
+        json_key(w, "packets"), json_uint(w, g->count);
+        json_key(w, "packets_other_way"), json_uint(w, g->other);
+        break;
+    case CALL_FLAG_NO_RTP:
+        json_key(w, "talk_ms"), json_double(w, g->ms, 0);
+        break;
+    case CALL_FLAG_NAT_MISMATCH:
+        json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
+        json_key(w, "ssrc"), json_cstr(w, ssrc);
+        json_endpoint(w, "sdp", &g->sdp);
+        json_endpoint(w, "seen", &g->seen);
+        json_key(w, "packets"), json_uint(w, g->count);
+        break;
+    case CALL_FLAG_PT_NOT_NEGOTIATED:
+        json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
+        json_key(w, "ssrc"), json_cstr(w, ssrc);
+        json_key(w, "payload_type"), json_uint(w, g->payload_type);
+        json_key(w, "packets"), json_uint(w, g->count);
+        break;
+    case CALL_FLAG_TIMESTAMP_JUMP:
+        json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
+        json_key(w, "ssrc"), json_cstr(w, ssrc);
+        json_key(w, "jumps"), json_uint(w, g->count);
+        break;
+    case CALL_FLAG_SSRC_CHANGE:
+        json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
+        json_key(w, "first_ssrc"), json_cstr(w, ssrc);
+        json_key(w, "changes"), json_uint(w, g->count);
+        json_key(w, "ssrcs"), json_uint(w, g->other);
+        break;
+    case CALL_FLAG_SILENCE:
+        json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
+        json_key(w, "periods"), json_uint(w, g->count);
+        json_key(w, "total_ms"), json_double(w, g->ms, 0);
+        break;
+    case CALL_FLAG_MEDIA_AFTER_BYE:
+        json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
+        json_key(w, "packets"), json_uint(w, g->count);
+        break;
+    case CALL_FLAG_COUNT:
+        break;
+    }
+    json_obj_end(w);
+    json_obj_end(w);
+}
+
+static void vq_metrics_json(json_writer_t *w, const char *key, const corr_vq_metrics_t *m)
+{
+    json_key(w, key);
+    if (!m->present) {
+        json_null(w);
+        return;
+    }
+    json_obj_begin(w);
+    json_opt_str(w, "codec", m->pd);
+    json_opt_double(w, "payload_type", m->pt, 0);
+    json_opt_double(w, "loss_pct", m->nlr_pct, 2);
+    json_opt_double(w, "discard_pct", m->jdr_pct, 2);
+    json_opt_double(w, "burst_density_pct", m->bld_pct, 2);
+    json_opt_double(w, "gap_density_pct", m->gld_pct, 2);
+    json_opt_double(w, "burst_duration_ms", m->bd_ms, 0);
+    json_opt_double(w, "gap_duration_ms", m->gd_ms, 0);
+    json_opt_double(w, "round_trip_ms", m->rtd_ms, 0);
+    json_opt_double(w, "end_system_delay_ms", m->esd_ms, 0);
+    json_opt_double(w, "jitter_ms", m->iaj_ms, 0);
+    json_opt_double(w, "jitter_max_ms", m->maj_ms, 0);
+    json_opt_double(w, "jb_nominal_ms", m->jbn_ms, 0);
+    json_opt_double(w, "jb_max_ms", m->jbm_ms, 0);
+    json_opt_double(w, "jb_abs_max_ms", m->jbx_ms, 0);
+    json_opt_double(w, "r_lq", m->rlq, 1);
+    json_opt_double(w, "r_cq", m->rcq, 1);
+    json_opt_double(w, "mos_lq", m->moslq, 2);
+    json_opt_double(w, "mos_cq", m->moscq, 2);
+    json_obj_end(w);
+}
+
+static void vq_fields_json(json_writer_t *w, const corr_vq_report_t *r)
+{
+    static const char *types[] = {"unknown", "session", "interval", "alert"};
+    json_key(w, "report"), json_cstr(w, types[r->type < 4 ? r->type : 0]);
+    json_key(w, "call_term"), json_bool(w, r->call_term);
+    json_key(w, "ts"), json_ts(w, r->ts_ns);
+    json_opt_str(w, "reported_call_id", r->call_id);
+    json_opt_str(w, "local_id", r->local_id);
+    json_opt_str(w, "remote_id", r->remote_id);
+    json_endpoint(w, "local_addr", &r->local_addr);
+    json_endpoint(w, "remote_addr", &r->remote_addr);
+    char ssrc[16];
+    snprintf(ssrc, sizeof ssrc, "0x%08x", r->local_ssrc);
+    json_key(w, "local_ssrc"), json_cstr(w, r->has_local_ssrc ? ssrc : NULL);
+    snprintf(ssrc, sizeof ssrc, "0x%08x", r->remote_ssrc);
+    json_key(w, "remote_ssrc"), json_cstr(w, r->has_remote_ssrc ? ssrc : NULL);
+    json_endpoint(w, "publisher", &r->publisher);
+    vq_metrics_json(w, "local", &r->local);
+    vq_metrics_json(w, "remote", &r->remote);
+}
+
+/* dtmf, flags and vq_reports of a call */
+static void call_extras_json(json_writer_t *w, const corr_call_t *c)
+{
+    json_key(w, "dtmf");
+    dtmf_json(w, c->dtmf, c->dtmf_count);
+    json_key(w, "dtmf_dropped"), json_uint(w, c->dtmf_dropped);
+    json_key(w, "flags");
+    json_arr_begin(w);
+    for (uint32_t i = 0; i < c->flag_count; i++)
+        flag_json(w, &c->flags[i]);
+    json_arr_end(w);
+    json_key(w, "vq_reports");
+    json_arr_begin(w);
+    for (uint32_t i = 0; i < c->vq_count; i++) {
+        json_obj_begin(w);
+        vq_fields_json(w, &c->vq[i]);
+        json_obj_end(w);
+    }
+    json_arr_end(w);
+}
+
+void output_vq_report_json(buf_t *out, const corr_vq_report_t *r)
+{
+    json_writer_t w;
+    json_init(&w, out);
+    json_obj_begin(&w);
+    json_key(&w, "type"), json_cstr(&w, "vq_report");
+    json_key(&w, "call_id"), json_null(&w); /* no call of this capture */
+    vq_fields_json(&w, r);
+    json_obj_end(&w);
+    buf_putc(out, '\n');
+}
+
+/* ------------------------------------------------------------------------ */
 /* JSON                                                                      */
 /* ------------------------------------------------------------------------ */
 
@@ -100,6 +405,7 @@ static void stream_fields_json(json_writer_t *w, const corr_stream_t *s)
     json_key(w, "rtcp_packets"), json_uint(w, s->rtcp_packets);
     json_key(w, "first_ts"), json_ts(w, st->first_ts_ns);
     json_key(w, "last_ts"), json_ts(w, st->last_ts_ns);
+    stream_rtcp_json(w, s);
 }
 
 /* Voice quality (quality.h): E-model score, loss structure, jitter-buffer
@@ -183,6 +489,7 @@ void output_stream_json(buf_t *out, const corr_stream_t *s, bool orphan)
     }
     stream_fields_json(&w, s);
     stream_quality_json(&w, s);
+    if (orphan) json_key(&w, "dtmf"), dtmf_json(&w, s->dtmf, s->dtmf_count);
     json_obj_end(&w);
 }
 
@@ -235,6 +542,7 @@ void output_call_json(buf_t *out, const corr_call_t *c)
         output_stream_json(out, &c->streams[i], false);
     }
     json_arr_end(&w);
+    call_extras_json(&w, c);
     json_obj_end(&w);
     buf_putc(out, '\n');
 }
@@ -281,6 +589,9 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
     CORR(calls_evicted), CORR(calls_timed_out), CORR(other_transactions), CORR(rtp_invalid);
     CORR(streams_evicted), CORR(udp_unclaimed), CORR(media_endpoints_evicted);
     CORR(orphan_flows_evicted);
+    CORR(rtcp_orphan), CORR(rtcp_invalid), CORR(rtcp_report_blocks), CORR(rtcp_blocks_unmatched);
+    CORR(vq_reports), CORR(vq_attached), CORR(vq_unattached), CORR(vq_invalid);
+    CORR(dtmf_events), CORR(dtmf_info);
 #undef CORR
     json_key(&w, "sip_methods");
     json_obj_begin(&w);
