@@ -4,7 +4,8 @@
 Asserts that siphon rebuilt CALLS answered calls ended by the caller (SIPp's
 uac_pcap sends the BYE), each carrying the 236-packet G.711A stream SIPp
 played, and that every RTP stream tshark decoded is reported by siphon with
-the same packets/lost and jitter mean/max within 0.01 ms."""
+the same packets/lost and jitter mean/max within 0.01 ms, and that each call
+reports the DTMF digit '1' SIPp sends as RFC 4733 events."""
 import json
 import sys
 
@@ -50,6 +51,9 @@ for c in calls:
         check(s["packets"] == 236, f"{cid}: PCMA packets {s['packets']}")
         check(s["codec"] == "PCMA", f"{cid}: codec {s['codec']}")
         check(s["clock_rate"] == 8000, f"{cid}: clock {s['clock_rate']}")
+    # uac_pcap plays dtmf_2833_1.pcap on PT 101 = telephone-event/8000
+    digits = [d["digit"] for d in c.get("dtmf", []) if d["source"] == "rfc4733"]
+    check(digits == ["1"], f"{cid}: RFC 4733 digits {digits}, want ['1']")
 
 streams = {}
 for c in calls:
