@@ -26,6 +26,11 @@ static uint32_t u32(uint64_t v)
     return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
 }
 
+static uint32_t ms(int64_t ns)
+{
+    return ns <= 0 ? 0 : u32((uint64_t)ns / NS_PER_MSEC);
+}
+
 void app_config_to_cap_limits(const siphon_config_t *cfg, cap_limits_t *l)
 {
     l->max_frag_datagrams = cfg->capture.max_frag_datagrams;
@@ -49,6 +54,11 @@ void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c)
     c->call_linger_ns = cfg->correlator.call_linger_ns;
     c->orphan_idle_timeout_ns = cfg->correlator.orphan_idle_timeout_ns;
     c->classify_orphans = cfg->correlator.classify_orphans;
+    c->quality.jb_fixed_ms = ms(cfg->quality.jb_fixed_delay_ns);
+    c->quality.jb_min_ms = ms(cfg->quality.jb_min_delay_ns);
+    c->quality.jb_max_ms = ms(cfg->quality.jb_max_delay_ns);
+    c->quality.interval_ms = ms(cfg->quality.interval_ns);
+    c->quality.max_intervals = cfg->quality.max_intervals;
 }
 
 void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname, cap_ring_config_t *r)

@@ -93,6 +93,10 @@ typedef struct {
         int64_t call_idle_timeout_ns, call_linger_ns, orphan_idle_timeout_ns;
         bool classify_orphans;
     } correlator;
+    struct { /* corr_config_t.quality (sq_config_t) */
+        int64_t jb_fixed_delay_ns, jb_min_delay_ns, jb_max_delay_ns, interval_ns;
+        uint32_t max_intervals;
+    } quality;
     struct {
         uint32_t level; /* a log_level_t value */
     } log;

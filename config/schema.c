@@ -11,9 +11,9 @@
  * expects (the FIELD_* macros below), so a key cannot write a uint64_t
  * into a uint32_t field.
  *
- * The [capture] limits and [correlator] keys carry the defaults of
- * cap_limits_default() and corr_config_default(); a unit test compares them
- * through app/config_map.c.  [storage], [web], [siprec] and [alerts] are
+ * The [capture] limits and the [correlator] and [quality] keys carry the
+ * defaults of cap_limits_default() and corr_config_default(); a unit test
+ * compares them through app/config_map.c.  [storage], [web], [siprec] and [alerts] are
  * reserved for the components that will read them: today they only switch
  * a part on or off and name its address, so one file serves every release.
  */
@@ -117,6 +117,17 @@ static const config_key_t schema[] = {
              "an orphan RTP stream silent for this long is reported"),
     BOOL(correlator, classify_orphans, "true",
          "classify UDP flows without signalling with nDPI (orphan streams)"),
+
+    /* [quality] -------------------------------------------------------- */
+    DURATION(quality, jb_fixed_delay, jb_fixed_delay_ns, 0, SEC(10), "60ms",
+             "fixed jitter buffer delay used for scoring (discards count as loss)"),
+    DURATION(quality, jb_min_delay, jb_min_delay_ns, 0, SEC(10), "20ms",
+             "adaptive jitter buffer: smallest delay"),
+    DURATION(quality, jb_max_delay, jb_max_delay_ns, MSEC(1), SEC(10), "200ms",
+             "adaptive jitter buffer: largest delay (not below jb_min_delay)"),
+    DURATION(quality, interval, interval_ns, SEC(1), SEC(86400), "5s",
+             "length of a quality-over-time interval"),
+    UINT(quality, max_intervals, 1, 1u << 20, "720", "intervals kept per stream"),
 
     /* [log] ------------------------------------------------------------ */
     {.section = "log",
