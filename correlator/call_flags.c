@@ -95,6 +95,8 @@ void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
             known = media_codec(&c->eps[ei], pt, &name, &clock);
     }
     stream_x_t *x = &s->x;
+    if (!s->orphan && !x->after_bye_ns && c->calls[s->owner].bye_seen)
+        x->after_bye_ns = c->calls[s->owner].rec.end_ts_ns + FLAG_AFTER_BYE_NS;
     x->pt_event = known && strncasecmp(name, "telephone-event", 15) == 0;
     x->ev_clock = x->pt_event && clock ? clock : 8000;
     x->pt_event_guess = !known && !ep && s->orphan && pt >= 96;
@@ -108,6 +110,12 @@ void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
     }
 }
 
+void flags_on_bye(corr_t *c, uint32_t ci, int64_t ts)
+{
+    for (uint32_t si = c->calls[ci].st_head; si != CORR_NIL; si = c->streams[si].owner_next)
+        c->streams[si].x.after_bye_ns = ts + FLAG_AFTER_BYE_NS;
+}
+
 void flags_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
 {
     stream_x_t *x = &s->x;
@@ -116,10 +124,7 @@ void flags_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
         return; /* events keep their start timestamp: not audio timing */
     }
     if (x->pt_bad) x->bad_pt_packets++;
-    if (!s->orphan) {
-        const call_t *k = &c->calls[s->owner];
-        if (k->bye_seen && ts - k->rec.end_ts_ns > FLAG_AFTER_BYE_NS) x->after_bye++;
-    }
+    if (x->after_bye_ns && ts > x->after_bye_ns) x->after_bye++;
     if (!x->have_prev) {
         x->have_prev = true;
         x->prev_seq = rh->seq;

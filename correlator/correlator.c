@@ -146,6 +146,7 @@ void corr_expire(corr_t *c, int64_t now_ns)
      * tail still active finds every idle call within that grain. */
     while ((ci = c->call_pool.lru.tail) != CORR_NIL &&
            c->calls[ci].last_activity_ns + c->cfg.call_idle_timeout_ns <= now_ns) {
+        if (call_refresh_activity(c, ci)) continue; /* its RTP kept it alive */
         c->stats.calls_timed_out++;
         call_emit(c, ci, false, true);
     }
@@ -230,9 +231,9 @@ static void on_media(corr_t *c, const datagram_t *dg)
     if (si != CORR_NIL) {
         stream_t *s = &c->streams[si];
         if (!s->orphan) {
+            /* the call is not touched: see call_refresh_activity */
             c->stats.rtp_packets++;
             stream_rtp(c, si, &rh, dg->ts_ns);
-            call_touch(c, s->owner, dg->ts_ns);
             return;
         }
         /* an orphan whose SDP may have shown up since */

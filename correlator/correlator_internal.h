@@ -35,8 +35,10 @@ typedef struct {
 } itab_slot_t;
 
 typedef struct {
-    itab_slot_t *slots;
+    itab_slot_t *slots; /* max_slots reserved; the first mask + 1 in use */
     uint32_t mask;
+    uint32_t count;
+    uint32_t max_slots;
 } itab_t;
 
 /* Doubly linked list through entry indices (head = most recently used). */
@@ -144,35 +146,35 @@ typedef struct {
 #define STREAM_NTP_MEMORY 4
 
 typedef struct {
-    corr_rtcp_t rtcp;
-    uint32_t ntp_mid[STREAM_NTP_MEMORY];
-    int64_t ntp_ts[STREAM_NTP_MEMORY];
-    uint8_t ntp_next;
-    bool rtcp_only; /* orphan entry created by RTCP, no RTP seen */
-    /* payload type bookkeeping, updated when the PT changes */
-    bool pt_event;        /* current PT is telephone-event (SDP, or orphan guess) */
-    bool pt_event_guess;  /* orphan dynamic PT: event if the payload fits */
-    bool pt_bad;          /* current PT not in the m= line */
-    uint8_t bad_pt;       /* first PT found not negotiated */
-    uint32_t ev_clock;
-    /* DTMF (dtmf.c) */
-    bool ev_open;
-    uint32_t ev_rtp_ts;
-    uint16_t ev_idx; /* in dtmf[], UINT16_MAX when it did not fit */
-    uint16_t dtmf_count, dtmf_dropped;
-    corr_dtmf_t dtmf[CORR_STREAM_DTMF_MAX];
-    /* call flag counters (call_flags.c) */
-    uint64_t bad_pt_packets;
-    uint64_t ts_jumps;
-    uint32_t ts_inc;        /* last per-packet timestamp step */
-    uint64_t after_bye;     /* packets more than FLAG_AFTER_BYE_NS after BYE */
-    uint64_t silence_periods;
-    double silence_ms;
-    int64_t cn_start_ns;    /* start of the current comfort-noise run, 0 none */
-    bool have_prev;         /* previous audio/CN packet (not events) */
+    /* hot: read or written by every RTP packet (flags_on_rtp), kept first */
+    bool pt_event;       /* current PT is telephone-event (SDP, or orphan guess) */
+    bool pt_event_guess; /* orphan dynamic PT: event if the payload fits */
+    bool pt_bad;         /* current PT not in the m= line */
+    bool have_prev;      /* previous audio/CN packet (not events) */
     uint16_t prev_seq;
     uint32_t prev_ts;
     int64_t prev_arr_ns;
+    int64_t after_bye_ns; /* packets after this count as media after BYE; 0 = no BYE */
+    int64_t cn_start_ns;  /* start of the current comfort-noise run, 0 none */
+    uint32_t ts_inc;      /* last per-packet timestamp step */
+    uint32_t ev_clock;
+    uint64_t bad_pt_packets;
+    uint64_t ts_jumps;
+    uint64_t after_bye; /* packets more than FLAG_AFTER_BYE_NS after BYE */
+    uint64_t silence_periods;
+    double silence_ms;
+    /* cold: RTCP, DTMF events */
+    uint8_t bad_pt; /* first PT found not negotiated */
+    bool rtcp_only; /* orphan entry created by RTCP, no RTP seen */
+    bool ev_open;
+    uint8_t ntp_next;
+    uint32_t ev_rtp_ts;
+    uint16_t ev_idx; /* in dtmf[], UINT16_MAX when it did not fit */
+    uint16_t dtmf_count, dtmf_dropped;
+    uint32_t ntp_mid[STREAM_NTP_MEMORY];
+    int64_t ntp_ts[STREAM_NTP_MEMORY];
+    corr_rtcp_t rtcp;
+    corr_dtmf_t dtmf[CORR_STREAM_DTMF_MAX];
 } stream_x_t;
 
 /* Per-call state of dtmf.c (SIP INFO events). */
@@ -180,12 +182,14 @@ typedef struct {
 typedef struct {
     uint16_t info_count, info_dropped;
     corr_dtmf_t info[CALL_INFO_DTMF_MAX];
-    bool have_info;         /* last INFO DTMF request, for retransmissions */
+    bool have_info; /* last INFO DTMF request, for retransmissions */
     bool last_info_caller;
     uint32_t last_info_cseq;
 } call_x_t;
 
-/* One RTP stream: (src, dst, ssrc). */
+/* One RTP stream: (src, dst, ssrc).  Field order is for the cache: the key
+ * and everything the per-packet path touches come first (rtp_stats, the hot
+ * half of x, the quality tracker), strings and per-stream tables last. */
 typedef struct {
     bool used;
     bool orphan;    /* no call: classified (or being classified) by nDPI */
@@ -197,19 +201,19 @@ typedef struct {
     uint8_t last_pt;      /* payload-type cache for the clock rate */
     bool last_pt_valid, last_pt_cn;
     uint32_t last_clock;
-    uint64_t hash;
-    endpoint_t src, dst;
     uint32_t ssrc;
-    uint32_t owner;                  /* call index, or orphan flow index */
+    uint32_t owner; /* call index, or orphan flow index */
+    endpoint_t src, dst;
+    uint64_t hash;
+    int64_t lru_ns;                  /* last move to the LRU head */
     uint32_t owner_prev, owner_next; /* the owner's stream list */
     uint64_t rtcp_packets;
-    int64_t lru_ns; /* last move to the LRU head */
+    rtp_stats_t stats;
+    stream_x_t x; /* RTCP, DTMF, flag counters (hot part first) */
+    sq_t quality; /* voice-quality tracker (quality.h) */
     char codec[32];
     char orphan_proto[16];
     int orphan_reason;
-    rtp_stats_t stats;
-    stream_x_t x; /* appended: RTCP, DTMF, flag counters */
-    sq_t quality; /* appended: voice-quality tracker (quality.h) */
 } stream_t;
 
 typedef struct {
@@ -295,6 +299,9 @@ struct corr {
 /* dialog.c */
 void dialog_on_sip(corr_t *c, const datagram_t *dg);
 void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out);
+/* Brings a call's activity up to date from its streams (RTP does not touch
+ * calls per packet); true when it moved to the LRU head. */
+bool call_refresh_activity(corr_t *c, uint32_t ci);
 void call_touch(corr_t *c, uint32_t ci, int64_t ts);
 
 /* media.c */
@@ -361,8 +368,10 @@ void dtmf_to_record(const stream_t *s, corr_stream_t *out);
 /* call_flags.c: pt changed on stream s (ep = its SDP endpoint or NULL) */
 void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep);
 /* Per RTP packet, before rtp_stats_update (reads the previous packet's
- * figures); also feeds dtmf_on_rtp. */
+ * figures); also feeds dtmf_on_rtp.  Touches only the stream. */
 void flags_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts);
+/* BYE seen on call ci at ts: its streams count media after ts + grace. */
+void flags_on_bye(corr_t *c, uint32_t ci, int64_t ts);
 /* At emission: DTMF list and flags into calls[ci].rec. */
 void call_flags_emit(corr_t *c, uint32_t ci);
 

@@ -76,6 +76,22 @@ static bool tag_eq(const char *copy, sv_t tag)
     return strlen(copy) == n && memcmp(copy, tag.p, n) == 0;
 }
 
+/* RTP packets do not touch their call (that was a cache miss per packet);
+ * a call's activity is brought up to date from its streams' last packets
+ * where it matters: idle expiry, eviction and emission.  Moves the call to
+ * the LRU head and returns true when its streams were more recent. */
+bool call_refresh_activity(corr_t *c, uint32_t ci)
+{
+    call_t *k = &c->calls[ci];
+    int64_t last = k->last_activity_ns;
+    for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next)
+        if (c->streams[si].stats.last_ts_ns > last) last = c->streams[si].stats.last_ts_ns;
+    if (last <= k->last_activity_ns) return false;
+    k->last_activity_ns = k->lru_ns = last;
+    dlist_touch(&c->call_pool.lru, ci);
+    return true;
+}
+
 void call_touch(corr_t *c, uint32_t ci, int64_t ts)
 {
     call_t *k = &c->calls[ci];
@@ -135,6 +151,7 @@ static void call_finish_state(call_t *k)
 
 void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
 {
+    call_refresh_activity(c, ci);
     call_t *k = &c->calls[ci];
     corr_call_t *r = &k->rec;
     call_finish_state(k);
@@ -174,7 +191,12 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
 {
     uint32_t ci = pool_take(&c->call_pool);
     if (ci == CORR_NIL) {
+        /* the least recently active call, counting RTP: a few tails whose
+         * media is newer than their signalling move to the head first */
         uint32_t victim = c->call_pool.lru.tail;
+        for (int tries = 0; tries < 8 && victim != CORR_NIL && call_refresh_activity(c, victim);
+             tries++)
+            victim = c->call_pool.lru.tail;
         if (victim == CORR_NIL) return CORR_NIL;
         c->calls[victim].rec.evicted = true;
         call_emit(c, victim, false, false);
@@ -374,6 +396,7 @@ static void on_bye(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t 
     if (k->bye_seen) return;
     if (!k->answered && (r->final_code >= 300 || k->cancel_seen)) return;
     k->bye_seen = true;
+    flags_on_bye(c, ci, dg->ts_ns);
     if (!k->answered) {
         /* the 2xx was not captured: the dialog was confirmed anyway */
         call_unend(c, ci);

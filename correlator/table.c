@@ -7,6 +7,7 @@
 #include "correlator_internal.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 /* ------------------------------ dlist ----------------------------------- */
 
@@ -53,6 +54,20 @@ void dlist_unlink(dlist_t *l, uint32_t i)
 
 /* ------------------------------ itab ------------------------------------ */
 
+/* The index reserves room for its cap (2 slots per entry) but uses only a
+ * prefix sized to what is live, doubling as entries arrive: a table of a
+ * thousand streams stays in the CPU caches instead of being scattered over
+ * megabytes sized for a quarter of a million (the slot load was the largest
+ * single cost of the RTP path).  Untouched reserved pages cost no RSS. */
+#define ITAB_MIN_SLOTS 1024
+
+static void itab_clear(itab_t *t, uint32_t slots)
+{
+    for (uint32_t i = 0; i < slots; i++)
+        t->slots[i].idx = CORR_NIL;
+    t->mask = slots - 1;
+}
+
 static bool itab_init(itab_t *t, uint32_t entries)
 {
     uint64_t cap = 16;
@@ -60,19 +75,43 @@ static bool itab_init(itab_t *t, uint32_t entries)
         cap <<= 1;
     t->slots = malloc(cap * sizeof *t->slots);
     if (!t->slots) return false;
-    for (uint64_t i = 0; i < cap; i++)
-        t->slots[i].idx = CORR_NIL;
-    t->mask = (uint32_t)(cap - 1);
+    t->max_slots = (uint32_t)cap;
+    t->count = 0;
+    itab_clear(t, cap < ITAB_MIN_SLOTS ? (uint32_t)cap : ITAB_MIN_SLOTS);
     return true;
 }
 
-void itab_insert(itab_t *t, uint64_t h, uint32_t idx)
+static void itab_place(itab_t *t, uint32_t h32, uint32_t idx)
 {
-    uint32_t h32 = (uint32_t)h, i = h32 & t->mask;
+    uint32_t i = h32 & t->mask;
     while (t->slots[i].idx != CORR_NIL)
         i = (i + 1) & t->mask;
     t->slots[i].idx = idx;
     t->slots[i].h32 = h32;
+}
+
+/* Doubles the slots in use and re-places every entry (not on the per-packet
+ * path: only when a new entry pushes the load past 1/2). */
+static void itab_grow(itab_t *t)
+{
+    uint32_t old = t->mask + 1;
+    itab_slot_t *copy = malloc((size_t)old * sizeof *copy);
+    if (!copy) {
+        log_error("out of memory growing a correlator index");
+        abort();
+    }
+    memcpy(copy, t->slots, (size_t)old * sizeof *copy);
+    itab_clear(t, old * 2);
+    for (uint32_t i = 0; i < old; i++)
+        if (copy[i].idx != CORR_NIL) itab_place(t, copy[i].h32, copy[i].idx);
+    free(copy);
+}
+
+void itab_insert(itab_t *t, uint64_t h, uint32_t idx)
+{
+    if (2 * (t->count + 1) > t->mask + 1 && t->mask + 1 < t->max_slots) itab_grow(t);
+    t->count++;
+    itab_place(t, (uint32_t)h, idx);
 }
 
 void itab_remove(itab_t *t, uint64_t h, uint32_t idx)
@@ -82,6 +121,7 @@ void itab_remove(itab_t *t, uint64_t h, uint32_t idx)
         if (t->slots[i].idx == CORR_NIL) return; /* not present */
         if (t->slots[i].idx == idx) break;
     }
+    t->count--;
     /* backward shift: pull later members of the cluster into the hole when
      * their home bucket does not lie cyclically in (hole, j] */
     uint32_t hole = i, j = i;
