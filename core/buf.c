@@ -48,14 +48,23 @@ void buf_putc(buf_t *b, char c)
 
 void buf_printf(buf_t *b, const char *fmt, ...)
 {
+    /* format straight into the spare room; only a result that does not
+     * fit is formatted a second time after growing */
+    if (b->cap - b->len < 64) buf_reserve(b, 64);
+    size_t room = b->cap - b->len;
     va_list ap;
     va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
+    int k = vsnprintf(b->data + b->len, room, fmt, ap);
     va_end(ap);
-    if (k <= 0) return;
-    buf_reserve(b, (size_t)k);
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)k + 1, fmt, ap);
-    va_end(ap);
+    if (k <= 0) {
+        b->data[b->len] = '\0';
+        return;
+    }
+    if ((size_t)k >= room) {
+        buf_reserve(b, (size_t)k);
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)k + 1, fmt, ap);
+        va_end(ap);
+    }
     b->len += (size_t)k;
 }

@@ -55,6 +55,15 @@ static void json_escaped(buf_t *b, const unsigned char *s, size_t n)
     buf_putc(b, '"');
     size_t i = 0;
     while (i < n) {
+        /* the common case: a run of printable ASCII copied in one go */
+        size_t run = i;
+        while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i) {
+            buf_append(b, s + i, run - i);
+            i = run;
+            continue;
+        }
         unsigned char c = s[i];
         if (c < 0x80) {
             if (c == '"' || c == '\\') {
@@ -128,13 +137,28 @@ void json_bool(json_writer_t *w, bool v)
 {
     json_sep(w), buf_printf(w->out, v ? "true" : "false");
 }
+/* Integers are formatted by hand: they are most of an NDJSON record. */
+static void json_digits(buf_t *b, uint64_t v, bool negative)
+{
+    char tmp[24];
+    size_t n = sizeof tmp;
+    do {
+        tmp[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (negative) tmp[--n] = '-';
+    buf_append(b, tmp + n, sizeof tmp - n);
+}
+
 void json_int(json_writer_t *w, int64_t v)
 {
-    json_sep(w), buf_printf(w->out, "%lld", (long long)v);
+    json_sep(w);
+    json_digits(w->out, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v, v < 0);
 }
 void json_uint(json_writer_t *w, uint64_t v)
 {
-    json_sep(w), buf_printf(w->out, "%llu", (unsigned long long)v);
+    json_sep(w);
+    json_digits(w->out, v, false);
 }
 
 void json_double(json_writer_t *w, double v, int decimals)

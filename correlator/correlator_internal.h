@@ -11,6 +11,8 @@
 #define SIPHON_CORRELATOR_INTERNAL_H
 
 #include "correlator.h"
+
+#include <stddef.h>
 #include "proto.h"
 
 #include <string.h>
@@ -188,8 +190,10 @@ typedef struct {
 } call_x_t;
 
 /* One RTP stream: (src, dst, ssrc).  Field order is for the cache: the key
- * and everything the per-packet path touches come first (rtp_stats, the hot
- * half of x, the quality tracker), strings and per-stream tables last. */
+ * and everything the per-packet path touches come first (rtp_stats, the
+ * quality tracker, the hot head of x: STREAM_HOT_END), strings and
+ * per-stream tables last.  stream_rtp prefetches that whole hot span at
+ * once, so its cache misses overlap instead of following one another. */
 typedef struct {
     bool used;
     bool orphan;    /* no call: classified (or being classified) by nDPI */
@@ -215,6 +219,8 @@ typedef struct {
     char orphan_proto[16];
     int orphan_reason;
 } stream_t;
+
+#define STREAM_HOT_END (offsetof(stream_t, x) + offsetof(stream_x_t, bad_pt))
 
 typedef struct {
     bool used;

@@ -196,6 +196,8 @@ static const media_ep_t *stream_endpoint(const corr_t *c, const stream_t *s)
 void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
 {
     stream_t *s = &c->streams[si];
+    for (size_t off = 64; off < STREAM_HOT_END; off += 64)
+        __builtin_prefetch((const char *)s + off, 1);
     if (!s->last_pt_valid || s->last_pt != rh->payload_type) {
         const media_ep_t *ep = stream_endpoint(c, s);
         stream_resolve_pt(s, rh->payload_type, ep);
