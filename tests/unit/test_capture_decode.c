@@ -507,14 +507,16 @@ static void test_truncation_everywhere(void **state)
     cap_decoder_free(d);
 }
 
-/* The hot path: Ethernet/IPv4/UDP RTP to the callback. */
+/* The hot path: Ethernet/IPv4/UDP RTP to the callback, many times over,
+ * every frame delivered.  Its speed is measured by tests/bench, not here
+ * (a timed assertion fails on a loaded CI machine and proves nothing). */
 static uint64_t sink;
 static void count_cb(void *user, const datagram_t *dg)
 {
     sink += dg->len + dg->src.port;
 }
 
-static void test_udp_fast_path_speed(void **state)
+static void test_udp_fast_path_many(void **state)
 {
     cap_decoder_t *d = cap_decoder_new(NULL, count_cb, NULL);
     uint8_t rtp[172] = {0x80, 0x08};
@@ -522,18 +524,15 @@ static void test_udp_fast_path_speed(void **state)
     udp_wrap(&k, 40000, 40002);
     ipv4_wrap(&k, SRC, DST, 17);
     eth_wrap(&k, 0x0800);
-    const int N = 2000000;
-    cap_frame_t f = {1, 0, k.p, (uint32_t)k.n, (uint32_t)k.n, 1, "bench"};
-    int64_t t0 = clock_mono_ns();
+    const int N = 200000;
+    cap_frame_t f = {1, 0, k.p, (uint32_t)k.n, (uint32_t)k.n, 1, "fast-path"};
     for (int i = 0; i < N; i++) {
         f.ts_ns = i * 20 * NS_PER_MSEC / 1000;
         cap_decode_frame(d, &f);
     }
-    int64_t dt = clock_mono_ns() - t0;
-    double ns = (double)dt / N;
-    printf("# Ethernet/IPv4/UDP decode: %.1f ns/frame (sanitizers may be on)\n", ns);
     assert_int_equal(cap_decoder_stats(d)->datagrams_out, (uint64_t)N);
-    assert_true(ns < 2000); /* loose: only catches pathologies under ASan */
+    assert_int_equal(cap_decoder_stats(d)->udp, (uint64_t)N);
+    assert_int_equal(sink, (uint64_t)N * (sizeof rtp + 40000));
     pkt_free(&k);
     cap_decoder_free(d);
 }
@@ -563,7 +562,7 @@ int main(void)
         cmocka_unit_test(test_erspan),
         cmocka_unit_test(test_vxlan),
         cmocka_unit_test(test_truncation_everywhere),
-        cmocka_unit_test(test_udp_fast_path_speed),
+        cmocka_unit_test(test_udp_fast_path_many),
         cmocka_unit_test(test_limits_default),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

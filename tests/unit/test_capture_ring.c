@@ -135,8 +135,16 @@ static void seen_cb(void *user, const datagram_t *dg)
         bool known = false;
         for (int i = 0; i < s->ncallids && !known; i++)
             known = strlen(s->callids[i]) == cid.len && memcmp(s->callids[i], cid.p, cid.len) == 0;
-        if (!known && s->ncallids < MAX_CALLIDS)
-            s->callids[s->ncallids++] = strndup(cid.p, cid.len);
+        if (!known && s->ncallids < MAX_CALLIDS) {
+            /* not strndup: the view is not NUL-terminated, and ASan's
+             * strict_string_checks reads a strndup source up to its NUL */
+            char *copy = malloc(cid.len + 1);
+            if (copy) {
+                memcpy(copy, cid.p, cid.len);
+                copy[cid.len] = '\0';
+                s->callids[s->ncallids++] = copy;
+            }
+        }
     }
     free(m);
 }
