@@ -3,7 +3,7 @@
  *
  * The loop is the offline pipeline in one thread:
  *   cap_files_next -> cap_decode_frame -> (datagram callback) corr_on_datagram
- *   -> (call callback) output.
+ *   -> (call callback) output (the sink in records.c, shared with run).
  * Packet time drives expiry: every time the capture clock passes a whole
  * second, fragments, TCP flows and idle calls are expired.  At the end every
  * open call and orphan stream is flushed, then a summary is printed.
@@ -22,55 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-typedef struct {
-    output_format_t format;
-    bool progress;
-    bool streams_in_table;
-    FILE *out;
-    buf_t buf;
-    uint64_t calls_written;
-} analyze_ctx_t;
-
-static void flush_buf(analyze_ctx_t *ctx)
-{
-    if (ctx->buf.len) fwrite(ctx->buf.data, 1, ctx->buf.len, ctx->out);
-    buf_reset(&ctx->buf);
-}
-
-static void on_call(void *user, const corr_call_t *call)
-{
-    analyze_ctx_t *ctx = user;
-    if (ctx->format == OUTPUT_JSON) {
-        output_call_json(&ctx->buf, call);
-    } else {
-        if (ctx->calls_written == 0) output_table_header(&ctx->buf);
-        output_call_table(&ctx->buf, call, ctx->streams_in_table);
-    }
-    ctx->calls_written++;
-    if (ctx->buf.len > (1 << 16)) flush_buf(ctx);
-}
-
-static void on_orphan(void *user, const corr_stream_t *s)
-{
-    analyze_ctx_t *ctx = user;
-    if (ctx->format == OUTPUT_JSON) {
-        output_stream_json(&ctx->buf, s, true);
-        buf_putc(&ctx->buf, '\n');
-    } else {
-        buf_printf(&ctx->buf, "orphan stream (%s, no signalling seen):\n",
-                   s->orphan_proto[0] ? s->orphan_proto : "RTP");
-        output_stream_table(&ctx->buf, s, "  ");
-    }
-    if (ctx->buf.len > (1 << 16)) flush_buf(ctx);
-}
-
-static void on_vq_report(void *user, const corr_vq_report_t *r)
-{
-    analyze_ctx_t *ctx = user;
-    if (ctx->format == OUTPUT_JSON) output_vq_report_json(&ctx->buf, r);
-    if (ctx->buf.len > (1 << 16)) flush_buf(ctx);
-}
 
 static void on_datagram(void *user, const datagram_t *dg)
 {
@@ -159,7 +110,8 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    analyze_ctx_t ctx = {.format = OUTPUT_TABLE, .progress = true, .out = stdout};
+    output_format_t format = OUTPUT_TABLE;
+    bool progress = true, streams_in_table = false;
     corr_config_t ccfg;
     corr_config_default(&ccfg);
     cap_limits_t limits;
@@ -174,13 +126,13 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         uint64_t v;
         switch (c) {
         case 'j':
-            ctx.format = OUTPUT_JSON;
+            format = OUTPUT_JSON;
             break;
         case 's':
-            ctx.streams_in_table = true;
+            streams_in_table = true;
             break;
         case 'P':
-            ctx.progress = false;
+            progress = false;
             break;
         case 'O':
             ccfg.classify_orphans = false;
@@ -239,7 +191,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         return 2;
     }
     log_set_level(app_config_log_level(cfg, verbosity));
-    if (!isatty(STDERR_FILENO)) ctx.progress = false;
+    if (!isatty(STDERR_FILENO)) progress = false;
 
     char err[512];
     int nfiles = argc - optind;
@@ -254,9 +206,9 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         return 1;
     }
 
-    buf_init(&ctx.buf);
-    corr_sink_t sink = {
-        .on_call = on_call, .on_orphan_stream = on_orphan, .user = &ctx, .on_vq_report = on_vq_report};
+    app_records_t rec;
+    app_records_init(&rec, format, streams_in_table, stdout);
+    corr_sink_t sink = app_records_sink(&rec);
     corr_t *corr = corr_new(&ccfg, &sink);
     cap_decoder_t *dec = cap_decoder_new(&limits, on_datagram, corr);
     if (!corr || !dec) {
@@ -286,7 +238,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             next_expire = frame.ts_ns - frame.ts_ns % NS_PER_SEC + NS_PER_SEC;
         }
         cap_decode_frame(dec, &frame);
-        if (ctx.progress && (frames & 0xffff) == 0) {
+        if (progress && (frames & 0xffff) == 0) {
             int64_t now = clock_mono_ns();
             if (now >= next_draw) {
                 progress_draw(cap_files_read_bytes(files), cap_files_total_bytes(files), frames,
@@ -296,7 +248,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         }
     }
     corr_flush(corr);
-    if (ctx.progress)
+    if (progress)
         progress_draw(cap_files_total_bytes(files), cap_files_total_bytes(files), frames, true);
 
     run_summary_t sum = {
@@ -306,18 +258,11 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         .cap = cap_decoder_stats(dec),
         .corr = corr_stats(corr),
     };
-    if (ctx.format == OUTPUT_JSON) {
-        output_summary_json(&ctx.buf, &sum);
-    } else {
-        if (ctx.calls_written == 0) buf_printf(&ctx.buf, "no calls found\n");
-        output_summary_text(&ctx.buf, &sum);
-    }
-    flush_buf(&ctx);
-    fflush(ctx.out);
+    app_records_summary(&rec, &sum);
 
     cap_decoder_free(dec);
     corr_free(corr);
     cap_files_close(files);
-    buf_free(&ctx.buf);
+    app_records_free(&rec);
     return read_errors ? 1 : 0;
 }

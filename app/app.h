@@ -11,9 +11,12 @@
 #include "correlator.h"
 #include "proto.h"
 
+#include <stdio.h>
+
 /* Subcommands: argc/argv start at the subcommand's own name. */
 int cmd_analyze(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 /* Output formats for call and stream records (output.c). */
 typedef enum { OUTPUT_TABLE = 0, OUTPUT_JSON } output_format_t;
@@ -26,15 +29,47 @@ void output_table_header(buf_t *out);
 /* An RFC 6035 report whose call is not in the capture (or already written). */
 void output_vq_report_json(buf_t *out, const corr_vq_report_t *r);
 
+/* One live interface in the summary of `siphon run`. */
+typedef struct {
+    const char *ifname;
+    cap_ring_stats_t ring;   /* cap_ring_stats at the end */
+    cap_iface_stats_t iface; /* /sys counters at the end (when has_iface) */
+    bool has_iface;
+} run_iface_summary_t;
+
 typedef struct {
     int files;
     int read_errors;
     double elapsed_s;
     const cap_stats_t *cap;
     const corr_stats_t *corr;
+    /* live capture only (analyze leaves them 0/NULL and the summary then has
+     * no "interfaces" member) */
+    const run_iface_summary_t *ifaces;
+    int n_ifaces;
 } run_summary_t;
 
 void output_summary_json(buf_t *out, const run_summary_t *s);
 void output_summary_text(buf_t *out, const run_summary_t *s);
+
+/* The correlator sink both subcommands use (records.c): formats each record
+ * as it arrives into buf and writes it to out in 64 KiB pieces. */
+typedef struct {
+    output_format_t format;
+    bool streams_in_table;
+    FILE *out;
+    buf_t buf;
+    uint64_t calls_written;
+} app_records_t;
+
+void app_records_init(app_records_t *r, output_format_t format, bool streams_in_table, FILE *out);
+/* A sink whose user pointer is r (r must outlive the correlator). */
+corr_sink_t app_records_sink(app_records_t *r);
+/* Writes what is buffered and fflushes out. */
+void app_records_flush(app_records_t *r);
+/* The summary (JSON object or text line, after "no calls found" in a table
+ * with no call), then a flush. */
+void app_records_summary(app_records_t *r, const run_summary_t *s);
+void app_records_free(app_records_t *r);
 
 #endif /* SIPHON_APP_H */

@@ -1,10 +1,9 @@
 /* main.c - the siphon command line: dispatches to a subcommand.
  *
  *   siphon analyze [options] FILE...   rebuild calls and streams from captures
+ *   siphon run [-c FILE] [--json]      the live daemon: capture, calls, records
  *   siphon check-config [-c FILE]      validate a configuration file
  *   siphon version
- *
- * Later subcommands (run, ...) plug in here.
  */
 #include "app.h"
 
@@ -19,11 +18,13 @@ static void usage(FILE *f)
         "\n"
         "commands:\n"
         "  analyze [options] FILE...   rebuild SIP calls and RTP streams from pcap/pcapng files\n"
+        "  run [-c FILE] [--json]      capture live on capture.interfaces until SIGINT/SIGTERM\n"
         "  check-config [-c FILE]      validate a configuration file (--dump prints it)\n"
         "  version                     print the version\n"
         "\n"
-        "`siphon analyze --help` lists the options of analyze.  Every subcommand also takes\n"
-        "-c FILE (a configuration file) and --SECTION.KEY=VALUE (one setting).\n");
+        "`siphon analyze --help` and `siphon run --help` list their options.  Every\n"
+        "subcommand also takes -c FILE (a configuration file) and --SECTION.KEY=VALUE (one\n"
+        "setting).\n");
 }
 
 int main(int argc, char **argv)
@@ -34,6 +35,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "analyze") == 0) return cmd_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "check-config") == 0) return cmd_check_config(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("siphon %s\n", SIPHON_VERSION);

@@ -149,8 +149,8 @@ static void stream_rtcp_json(json_writer_t *w, const corr_stream_t *s)
     const corr_rtcp_t *r = &s->rtcp;
     json_key(w, "rtcp");
     if (!r->reports && !r->sender_reports && !r->receiver_reports && !r->cname[0] &&
-        !r->have_xr_voip && !r->have_xr_stats && !r->byes && !r->app_packets &&
-        !r->xr_packets && !r->rtt_count) {
+        !r->have_xr_voip && !r->have_xr_stats && !r->byes && !r->app_packets && !r->xr_packets &&
+        !r->rtt_count) {
         json_null(w);
         return;
     }
@@ -600,6 +600,32 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
             json_key(&w, sip_method_name((sip_method_t)m)), json_uint(&w, r->sip_by_method[m]);
     json_obj_end(&w);
     json_obj_end(&w);
+    if (s->n_ifaces > 0) { /* siphon run: per-interface capture counters */
+        uint64_t drops = 0;
+        json_key(&w, "interfaces");
+        json_arr_begin(&w);
+        for (int i = 0; i < s->n_ifaces; i++) {
+            const run_iface_summary_t *f = &s->ifaces[i];
+            drops += f->ring.drops;
+            json_obj_begin(&w);
+            json_key(&w, "name"), json_cstr(&w, f->ifname);
+            json_key(&w, "packets"), json_uint(&w, f->ring.packets);
+            json_key(&w, "frames"), json_uint(&w, f->ring.frames);
+            json_key(&w, "bytes"), json_uint(&w, f->ring.bytes);
+            json_key(&w, "kernel_drops"), json_uint(&w, f->ring.drops);
+            json_key(&w, "freeze_q"), json_uint(&w, f->ring.freeze_q);
+            json_key(&w, "if_drops"), json_uint(&w, f->ring.if_drops);
+            json_key(&w, "truncated"), json_uint(&w, f->ring.truncated);
+            json_key(&w, "rx_dropped");
+            if (f->has_iface)
+                json_uint(&w, f->iface.rx_dropped + f->iface.rx_missed + f->iface.rx_fifo_errors);
+            else
+                json_null(&w);
+            json_obj_end(&w);
+        }
+        json_arr_end(&w);
+        json_key(&w, "kernel_drops"), json_uint(&w, drops);
+    }
     json_obj_end(&w);
     buf_putc(out, '\n');
 }
@@ -676,4 +702,10 @@ void output_summary_text(buf_t *out, const run_summary_t *s)
                (unsigned long long)(r->sip_invalid + r->sip_incomplete),
                (unsigned long long)r->registers, (unsigned long long)r->options,
                (unsigned long long)dropped, s->read_errors);
+    for (int i = 0; i < s->n_ifaces; i++) {
+        const run_iface_summary_t *f = &s->ifaces[i];
+        buf_printf(out, "interface %s: %llu frames, %llu bytes, %llu kernel drops\n", f->ifname,
+                   (unsigned long long)f->ring.frames, (unsigned long long)f->ring.bytes,
+                   (unsigned long long)f->ring.drops);
+    }
 }

@@ -77,6 +77,7 @@ typedef struct {
         uint64_t ring_size, block_size; /* TPACKET_V3 ring, per thread */
         uint32_t threads;               /* 0: one per CPU */
         char *user;                     /* drop privileges to ("": stay) */
+        bool allow_root;                /* siphon run may keep running as root */
         /* decoder limits (cap_limits_t) */
         uint32_t max_frag_datagrams;
         uint64_t max_frag_bytes;
@@ -98,7 +99,8 @@ typedef struct {
         uint32_t max_intervals;
     } quality;
     struct {
-        uint32_t level; /* a log_level_t value */
+        uint32_t level;            /* a log_level_t value */
+        int64_t stats_interval_ns; /* siphon run's capture statistics (0: off) */
     } log;
     struct {
         bool enabled;

@@ -85,6 +85,8 @@ static const config_key_t schema[] = {
     UINT(capture, threads, 0, 256, "0", "capture threads per interface (0: one per CPU)"),
     STRING(capture, user, "",
            "drop root privileges to this user once capture is open (empty: stay)"),
+    BOOL(capture, allow_root, "false",
+         "let siphon run keep running as root when no user is set (--allow-root)"),
     UINT(capture, max_frag_datagrams, 1, 1u << 24, "4096",
          "IP datagrams being reassembled from fragments at once"),
     SIZE(capture, max_frag_bytes, 64 * KIB, 4 * GIB - 1, "16MiB",
@@ -137,6 +139,8 @@ static const config_key_t schema[] = {
      .choices = "error|warn|info|debug",
      .def = "warn",
      .help = "least severe messages logged (-v raises it by one step)"},
+    DURATION(log, stats_interval, stats_interval_ns, 0, SEC(86400), "60s",
+             "siphon run logs capture statistics this often (0: never)"),
 
     /* reserved: [storage] [web] [siprec] [alerts] ----------------------- */
     BOOL(storage, enabled, "false", "write calls and streams to PostgreSQL"),

@@ -1,0 +1,90 @@
+/* records.c - the correlator sink shared by `siphon analyze` and `siphon run`:
+ * turns every finished call, orphan stream and unattached RFC 6035 report
+ * into text (table or NDJSON) and writes the final summary.
+ *
+ * Design: the sink only formats into one growing buf_t and writes it out in
+ * 64 KiB pieces, so a long offline run does one write per few hundred
+ * records.  A live run calls app_records_flush after each batch of packets
+ * so records appear as calls end.  The formatting itself is output.c.
+ */
+#include "app.h"
+
+#include <stdio.h>
+
+#define RECORDS_FLUSH_AT (1 << 16)
+
+void app_records_init(app_records_t *r, output_format_t format, bool streams_in_table, FILE *out)
+{
+    *r = (app_records_t){.format = format, .streams_in_table = streams_in_table, .out = out};
+    buf_init(&r->buf);
+}
+
+void app_records_free(app_records_t *r)
+{
+    buf_free(&r->buf);
+}
+
+void app_records_flush(app_records_t *r)
+{
+    if (r->buf.len) {
+        fwrite(r->buf.data, 1, r->buf.len, r->out);
+        fflush(r->out);
+    }
+    buf_reset(&r->buf);
+}
+
+static void maybe_flush(app_records_t *r)
+{
+    if (r->buf.len > RECORDS_FLUSH_AT) app_records_flush(r);
+}
+
+static void on_call(void *user, const corr_call_t *call)
+{
+    app_records_t *r = user;
+    if (r->format == OUTPUT_JSON) {
+        output_call_json(&r->buf, call);
+    } else {
+        if (r->calls_written == 0) output_table_header(&r->buf);
+        output_call_table(&r->buf, call, r->streams_in_table);
+    }
+    r->calls_written++;
+    maybe_flush(r);
+}
+
+static void on_orphan(void *user, const corr_stream_t *s)
+{
+    app_records_t *r = user;
+    if (r->format == OUTPUT_JSON) {
+        output_stream_json(&r->buf, s, true);
+        buf_putc(&r->buf, '\n');
+    } else {
+        buf_printf(&r->buf, "orphan stream (%s, no signalling seen):\n",
+                   s->orphan_proto[0] ? s->orphan_proto : "RTP");
+        output_stream_table(&r->buf, s, "  ");
+    }
+    maybe_flush(r);
+}
+
+static void on_vq_report(void *user, const corr_vq_report_t *rep)
+{
+    app_records_t *r = user;
+    if (r->format == OUTPUT_JSON) output_vq_report_json(&r->buf, rep);
+    maybe_flush(r);
+}
+
+corr_sink_t app_records_sink(app_records_t *r)
+{
+    return (corr_sink_t){
+        .on_call = on_call, .on_orphan_stream = on_orphan, .user = r, .on_vq_report = on_vq_report};
+}
+
+void app_records_summary(app_records_t *r, const run_summary_t *s)
+{
+    if (r->format == OUTPUT_JSON) {
+        output_summary_json(&r->buf, s);
+    } else {
+        if (r->calls_written == 0) buf_printf(&r->buf, "no calls found\n");
+        output_summary_text(&r->buf, s);
+    }
+    app_records_flush(r);
+}
