@@ -16,13 +16,14 @@
 #      message naming capture.user and --allow-root, before anything opens;
 #   3. with capture.user=nobody: the process runs as nobody (Uid line of
 #      /proc/PID/status) and still captures every call.
-# Without root, ip netns or tcpreplay the test is skipped (exit 0, SKIP).
+# Without root, ip netns or tcpreplay the test fails: packaging/test.sh runs
+# as root and installs iproute2 and tcpreplay, so a missing one is a bug.
 # An empty -c file keeps a host's /etc/siphon/siphon.conf out of the test.
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
-if [ "$(id -u)" -ne 0 ]; then echo "SKIP: not root"; exit 0; fi
+if [ "$(id -u)" -ne 0 ]; then echo "FAIL: needs root (run packaging/test.sh as root)"; exit 1; fi
 for tool in ip tcpreplay python3 timeout; do
-    command -v "$tool" >/dev/null || { echo "SKIP: $tool missing"; exit 0; }
+    command -v "$tool" >/dev/null || { echo "FAIL: $tool missing (packaging/deps.sh test installs it)"; exit 1; }
 done
 work="$TEST_TMP/run_live"
 rm -rf "$work" && mkdir -p "$work"
@@ -39,7 +40,7 @@ trap cleanup EXIT
 failed=()
 fail() { echo "FAIL: $*"; failed+=("$1"); }
 
-ip netns add "$ns" || { echo "SKIP: cannot create a network namespace"; exit 0; }
+ip netns add "$ns" || { echo "FAIL: cannot create a network namespace"; exit 1; }
 ip link add "$vh" type veth peer name "$vn" netns "$ns" &&
     sysctl -qw "net.ipv6.conf.$vh.disable_ipv6=1" &&
     ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$vn.disable_ipv6=1" &&
