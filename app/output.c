@@ -636,8 +636,9 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
 
 void output_table_header(buf_t *out)
 {
-    buf_printf(out, "%-26s %-11s %4s %-18s %-18s %9s %9s %-6s %3s  %s\n", "START (UTC)", "STATE",
-               "CODE", "CALLER", "CALLEE", "SETUP ms", "TALK s", "ENDED", "RTP", "CALL-ID");
+    buf_printf(out, "%-26s %-11s %4s %-18s %-18s %9s %9s %-6s %3s %4s  %s\n", "START (UTC)",
+               "STATE", "CODE", "CALLER", "CALLEE", "SETUP ms", "TALK s", "ENDED", "RTP", "MOS",
+               "CALL-ID");
 }
 
 static void cut(char *dst, size_t n, const char *src)
@@ -663,9 +664,17 @@ void output_call_table(buf_t *out, const corr_call_t *c, bool with_streams)
     if (d >= 0) snprintf(talk, sizeof talk, "%.1f", d);
     if (c->final_code) snprintf(code, sizeof code, "%d", c->final_code);
     const char *ended = ended_by_name(c->ended_by);
-    buf_printf(out, "%-26s %-11s %4s %-18s %-18s %9s %9s %-6s %3u  %s\n", ts,
+    char mos[8] = "-";
+    if (c->mos >= 0) snprintf(mos, sizeof mos, "%.2f", c->mos);
+    buf_printf(out, "%-26s %-11s %4s %-18s %-18s %9s %9s %-6s %3u %4s  %s\n", ts,
                call_state_name(c->state), code, caller, callee, setup, talk, ended ? ended : "-",
-               c->stream_count, c->call_id);
+               c->stream_count, mos, c->call_id);
+    if (c->flag_count) {
+        buf_printf(out, "%28s problems:", "");
+        for (uint8_t i = 0; i < c->flag_count; i++)
+            buf_printf(out, " %s", call_flag_name((call_flag_t)c->flags[i].flag));
+        buf_putc(out, '\n');
+    }
     if (with_streams)
         for (uint32_t i = 0; i < c->stream_count; i++)
             output_stream_table(out, &c->streams[i], "    ");
@@ -683,6 +692,9 @@ void output_stream_table(buf_t *out, const corr_stream_t *s, const char *indent)
     if (st->clock_rate && st->jitter_count)
         buf_printf(out, " jitter mean/max %.3f/%.3f ms", rtp_stats_jitter_mean_ms(st),
                    st->jitter_max_ms);
+    if (s->quality.scored)
+        buf_printf(out, " MOS %.2f (min %.2f, R %.1f)", s->quality.mos, s->quality.mos_min,
+                   s->quality.r_factor);
     buf_putc(out, '\n');
 }
 
