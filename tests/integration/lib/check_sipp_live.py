@@ -7,24 +7,11 @@ played, and that every RTP stream tshark decoded is reported by siphon with
 the same packets/lost and jitter mean/max within 0.01 ms, and that each call
 reports the DTMF digit '1' SIPp sends as RFC 4733 events."""
 import json
+import os
 import sys
 
-
-
-def parse_rtp_streams(text):
-    """tshark -z rtp,streams table -> {(src, sport, dst, dport, ssrc): figures}."""
-    out = {}
-    for line in text.splitlines():
-        f = line.split()
-        if len(f) < 17 or not f[6].lower().startswith("0x"):
-            continue
-        tail = f[-10:] if f[-1] == "X" else f[-9:]
-        tail = tail[:9]
-        out[(f[2], int(f[3]), f[4], int(f[5]), "0x%08x" % int(f[6], 16))] = {
-            "packets": int(tail[0]), "lost": int(tail[1]),
-            "min_jitter": float(tail[6]), "mean_jitter": float(tail[7]), "max_jitter": float(tail[8]),
-        }
-    return out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tshark_rtp import key as stream_key, parse as parse_tshark  # noqa: E402
 
 ndjson, tshark_txt, calls_expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
 records = [json.loads(line) for line in open(ndjson) if line.strip()]
@@ -59,7 +46,7 @@ streams = {}
 for c in calls:
     for s in c["streams"]:
         streams[(s["src_ip"], s["src_port"], s["dst_ip"], s["dst_port"], s["ssrc"].lower())] = s
-oracle = parse_rtp_streams(open(tshark_txt).read())
+oracle = {stream_key(t): t for t in parse_tshark(open(tshark_txt).read())}
 check(len(oracle) >= calls_expected, f"tshark found only {len(oracle)} streams")
 for key, t in oracle.items():
     s = streams.get(key)
@@ -68,13 +55,13 @@ for key, t in oracle.items():
         continue
     check(s["packets"] == t["packets"], f"{key}: packets {s['packets']} vs tshark {t['packets']}")
     check(s["lost_wireshark"] == t["lost"], f"{key}: lost {s['lost_wireshark']} vs tshark {t['lost']}")
-    if t["min_jitter"] >= 0 and s["jitter_mean_ms"] is not None:
-        check(abs(s["jitter_mean_ms"] - t["mean_jitter"]) <= 0.01,
-              f"{key}: jitter mean {s['jitter_mean_ms']} vs tshark {t['mean_jitter']}")
-        check(abs(s["jitter_max_ms"] - t["max_jitter"]) <= 0.01,
-              f"{key}: jitter max {s['jitter_max_ms']} vs tshark {t['max_jitter']}")
-    elif t["min_jitter"] >= 0:
-        failures.append(f"{key}: siphon has no jitter, tshark {t['mean_jitter']}")
+    if t["jitter_min_ms"] >= 0 and s["jitter_mean_ms"] is not None:
+        check(abs(s["jitter_mean_ms"] - t["jitter_mean_ms"]) <= 0.01,
+              f"{key}: jitter mean {s['jitter_mean_ms']} vs tshark {t['jitter_mean_ms']}")
+        check(abs(s["jitter_max_ms"] - t["jitter_max_ms"]) <= 0.01,
+              f"{key}: jitter max {s['jitter_max_ms']} vs tshark {t['jitter_max_ms']}")
+    elif t["jitter_min_ms"] >= 0:
+        failures.append(f"{key}: siphon has no jitter, tshark {t['jitter_mean_ms']}")
 
 if failures:
     print("FAIL:\n  " + "\n  ".join(failures))
