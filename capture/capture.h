@@ -65,6 +65,12 @@ typedef struct {
     int64_t tcp_idle_ns;          /* forget a quiet TCP flow after this */
     uint32_t max_sip_header_bytes; /* a SIP header block larger than this on
                                       a stream is a framing error */
+    int64_t dedup_window_ns;      /* an IP packet seen again within this is a
+                                     capture duplicate (two SPAN sources, both
+                                     legs of a bond); <= 0 disables (dedup.c) */
+    uint32_t dedup_slots;         /* recent-packet table entries (16 bytes
+                                     each, rounded up to a power of two); 0
+                                     disables (the default) */
 } cap_limits_t;
 
 /* Sensible defaults for an appliance (documented in ARCHITECTURE.md). */
@@ -85,6 +91,8 @@ typedef struct {
         tcp_framing_errors;
     uint64_t ws_messages, ws_control_frames, ws_errors;
     uint64_t datagrams_out;    /* handed to the callback */
+    uint64_t duplicates_dropped; /* IP packets dropped as capture duplicates
+                                    (dedup.c; counted in frames/bytes only) */
 } cap_stats_t;
 
 typedef struct cap_decoder cap_decoder_t;

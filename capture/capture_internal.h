@@ -126,6 +126,12 @@ typedef struct {
     cap__tcp_half_t *lru_head, *lru_tail;
 } cap__tcp_table_t;
 
+/* One entry of the duplicate table (dedup.c); hash 0 marks an empty one. */
+typedef struct {
+    uint64_t hash;
+    int64_t ts_ns;
+} cap__dedup_ent_t;
+
 struct cap_decoder {
     cap_limits_t lim;
     datagram_cb_pt cb;
@@ -141,6 +147,9 @@ struct cap_decoder {
     cap__tcp_table_t tcp;
     uint8_t *scratch; /* WebSocket unmasking */
     size_t scratch_cap;
+
+    cap__dedup_ent_t *dedup; /* NULL: duplicate suppression disabled */
+    uint32_t dedup_set_mask; /* sets - 1; two entries per set */
 };
 
 /* What one frame being decoded carries down the layers. */
@@ -210,6 +219,19 @@ void cap__frag_release(cap_decoder_t *d);
 void cap__frag_expire(cap_decoder_t *d, int64_t now_ns);
 bool cap__frag_init(cap_decoder_t *d);
 void cap__frag_free(cap_decoder_t *d);
+
+/* ------------------------------------------------------------------------ */
+/* Duplicate suppression (dedup.c)                                           */
+/* ------------------------------------------------------------------------ */
+
+/* The IP packet at p (len bytes, trimmed to its own length; hl = header
+ * length, 20..60 for IPv4, 40 for IPv6) was already seen within the window:
+ * returns true and counts it in duplicates_dropped.  Otherwise records it and
+ * returns false. */
+bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,
+                     size_t hl);
+bool cap__dedup_init(cap_decoder_t *d);
+void cap__dedup_free(cap_decoder_t *d);
 
 /* ------------------------------------------------------------------------ */
 /* TCP streams (tcp_stream.c) and WebSocket (websocket.c)                    */

@@ -12,6 +12,9 @@
  *    (44) and AH (51, RFC 4302: length in 4-byte units minus 2) are walked,
  *    at most CAP__IPV6_MAX_EXT of them; 59 (no next header) ends the packet.
  *    An atomic fragment (offset 0, M clear; RFC 6946) is decoded in place.
+ *  - Before anything is counted or reassembled, a packet already seen within
+ *    the duplicate window (dedup.c) is dropped; fragments are checked one
+ *    by one, so a duplicated fragment never reaches ip_frag.c.
  *  - Fragments of either family go to ip_frag.c; a completed datagram is
  *    decoded from the reassembly buffer and the buffer released afterwards.
  */
@@ -73,6 +76,7 @@ void cap__decode_ipv4(cap_decoder_t *d, cap__pkt_t *pk, cap__cur_t c)
         d->st.truncated++;
         return;
     }
+    if (cap__dedup_seen(d, pk, c.p, c.len, hl)) return;
     d->st.ipv4++;
     ip_addr_t src, dst;
     addr_v4(&src, c.p + 12);
@@ -192,6 +196,7 @@ void cap__decode_ipv6(cap_decoder_t *d, cap__pkt_t *pk, cap__cur_t c)
         d->st.truncated++;
         return;
     }
+    if (cap__dedup_seen(d, pk, c.p, c.len, 40)) return;
     d->st.ipv6++;
     ip_addr_t src, dst;
     addr_v6(&src, c.p + 8);

@@ -22,7 +22,10 @@
  *    headers fits several times), 256 MiB buffered across all flows, a flow
  *    forgotten after 30 minutes without a segment (SIP over TCP connections
  *    are long-lived; a forgotten flow is picked up mid-stream again);
- *  - a SIP header block larger than 64 KiB on a stream is a framing error. */
+ *  - a SIP header block larger than 64 KiB on a stream is a framing error;
+ *  - duplicate suppression off (dedup_slots 0); when enabled, an IP packet
+ *    seen again within 2 ms is a capture duplicate (dedup.c explains the
+ *    window; 65536 slots, 1 MiB, is a sensible table). */
 void cap_limits_default(cap_limits_t *l)
 {
     l->max_frag_datagrams = 4096;
@@ -33,6 +36,8 @@ void cap_limits_default(cap_limits_t *l)
     l->max_tcp_total_bytes = 256ull << 20;
     l->tcp_idle_ns = 1800 * NS_PER_SEC;
     l->max_sip_header_bytes = 64u << 10;
+    l->dedup_window_ns = 2 * NS_PER_MSEC;
+    l->dedup_slots = 0; /* off: see dedup.c */
 }
 
 cap_decoder_t *cap_decoder_new(const cap_limits_t *limits, datagram_cb_pt cb, void *user)
@@ -53,7 +58,7 @@ cap_decoder_t *cap_decoder_new(const cap_limits_t *limits, datagram_cb_pt cb, vo
     d->user = user;
     d->seed = hash_seed();
     d->next_expire_ns = INT64_MIN;
-    if (!cap__frag_init(d) || !cap__tcp_init(d)) {
+    if (!cap__frag_init(d) || !cap__tcp_init(d) || !cap__dedup_init(d)) {
         cap_decoder_free(d);
         return NULL;
     }
@@ -65,6 +70,7 @@ void cap_decoder_free(cap_decoder_t *d)
     if (!d) return;
     cap__frag_free(d);
     cap__tcp_free(d);
+    cap__dedup_free(d);
     for (int i = 0; i < CAP__REASM_LEVELS; i++)
         free(d->reasm_buf[i]);
     free(d->scratch);

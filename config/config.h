@@ -87,6 +87,8 @@ typedef struct {
         uint64_t max_tcp_total_bytes;
         int64_t tcp_idle_timeout_ns;
         uint64_t max_sip_header_bytes;
+        int64_t dedup_window_ns;
+        uint32_t dedup_slots;           /* 0: duplicate suppression off */
     } capture;
     struct { /* corr_config_t */
         uint32_t max_calls, max_streams, max_media_endpoints, max_orphan_flows,

@@ -1,0 +1,118 @@
+/* dedup.c - duplicate-packet suppression: the same IP packet captured twice
+ * (two SPAN sessions on the path, both directions of a bond or a TAP pair,
+ * an ERSPAN copy next to the original) is dropped and counted once, so it
+ * is not double-counted in RTP statistics or seen as a SIP retransmission.
+ *
+ * Design:
+ *  - The check runs at the IP layer (decode_ip.c), after link, VLAN, MPLS
+ *    and tunnel decapsulation and before fragment reassembly and UDP/TCP:
+ *    the link layer is ignored entirely, so copies with different MACs,
+ *    VLAN tags or tunnel wrappers still match (an inner packet of a tunnel
+ *    is checked on its own).
+ *  - Key: a 64-bit hash_bytes() (per-process seed) of the IP header with
+ *    the fields a router changes between capture points masked to zero
+ *    (IPv4: TTL and header checksum; IPv6: hop limit), plus at most the
+ *    first CAP__DEDUP_PAYLOAD bytes after the header, seeded with the
+ *    packet length.  Trade-off: a bounded cost per packet (at most 124
+ *    bytes hashed, whatever the size) against missing a difference beyond
+ *    the 64th payload byte of two packets with the same addresses, IPv4 ID,
+ *    length, ports and first 64 bytes (for RTP the first 64 bytes hold
+ *    sequence number, timestamp and SSRC; for TCP the sequence number;
+ *    IPv4 also has its ID), within the window: negligible in practice.
+ *  - Table: a fixed array of dedup_slots entries {hash, timestamp},
+ *    2-way set-associative (set = hash & mask), allocated once: O(1), no
+ *    allocation per packet.  A hit within the window (either direction of
+ *    time: merged sources are not strictly ordered) is a duplicate; the
+ *    entry keeps the first sighting's time, so a third copy still matches.
+ *    A hit outside the window refreshes the entry; a miss replaces the
+ *    older entry of the set.  Table overflow only loses detection.
+ *  - Window, default 2 ms: SPAN/TAP copies of one packet reach the capture
+ *    host microseconds apart (at most the switch's mirroring queue, well
+ *    under a millisecond).  Legitimately identical packets come later: a
+ *    SIP retransmission over UDP after T1 = 500 ms, RTP packets differ by
+ *    sequence number anyway.  A packet duplicated by the network and
+ *    arriving within the window is byte-identical to a capture copy and
+ *    cannot be told apart: it is dropped too (the RTP duplicate count then
+ *    misses it).  Keeping the window small keeps that overlap small.
+ *    siphon-gen's --duplicate copies arrive 1..2000 us after the original
+ *    but are written as new IPv4 packets with a new IP ID, so they are
+ *    never taken for capture duplicates (byte-identical IPv6 copies would
+ *    be; the test matrix does not combine --duplicate with --ipv6).
+ *  - Off by default (cap_limits_default: dedup_slots 0; config key
+ *    capture.dedup_slots): hand-built decoder tests replay one frame several
+ *    times at one timestamp on purpose (VLAN variants, TCP retransmissions,
+ *    duplicate fragments) and expect every copy decoded.  65536 slots
+ *    (1 MiB) cover 2 ms of traffic far beyond 10 Mpps.
+ *  - One table per decoder, i.e. per capture thread: copies that a fanout
+ *    group spreads over different rings are not matched (the kernel's flow
+ *    hash normally puts both copies of a flow on the same ring).
+ */
+#include "capture_internal.h"
+
+#include <stdlib.h>
+
+/* Payload bytes after the IP header that enter the hash. */
+#define CAP__DEDUP_PAYLOAD 64
+
+/* Largest table accepted (16 M entries, 256 MiB). */
+#define CAP__DEDUP_MAX_SLOTS (1u << 24)
+
+bool cap__dedup_init(cap_decoder_t *d)
+{
+    d->dedup = NULL;
+    uint32_t want = d->lim.dedup_slots;
+    if (want == 0 || d->lim.dedup_window_ns <= 0) return true;
+    if (want > CAP__DEDUP_MAX_SLOTS) want = CAP__DEDUP_MAX_SLOTS;
+    uint32_t n = 2;
+    while (n < want)
+        n <<= 1;
+    d->dedup = calloc(n, sizeof *d->dedup);
+    if (!d->dedup) return false;
+    d->dedup_set_mask = n / 2 - 1;
+    return true;
+}
+
+void cap__dedup_free(cap_decoder_t *d)
+{
+    free(d->dedup);
+    d->dedup = NULL;
+}
+
+bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,
+                     size_t hl)
+{
+    if (!d->dedup) return false;
+    uint8_t buf[60 + CAP__DEDUP_PAYLOAD];
+    if (hl > 60) hl = 60;
+    if (hl > len) hl = len;
+    size_t n = len - hl > CAP__DEDUP_PAYLOAD ? hl + CAP__DEDUP_PAYLOAD : len;
+    memcpy(buf, p, n);
+    if ((buf[0] >> 4) == 4) {
+        buf[8] = 0;  /* TTL */
+        buf[10] = 0; /* header checksum */
+        buf[11] = 0;
+    } else {
+        buf[7] = 0; /* hop limit */
+    }
+    uint64_t h = hash_bytes(buf, n, d->seed ^ (uint64_t)len);
+    if (h == 0) h = 1;
+    int64_t ts = pk->frame->ts_ns;
+    cap__dedup_ent_t *set = &d->dedup[(size_t)(h & d->dedup_set_mask) * 2];
+    for (int i = 0; i < 2; i++) {
+        cap__dedup_ent_t *e = &set[i];
+        if (e->hash != h) continue;
+        uint64_t gap =
+            ts >= e->ts_ns ? (uint64_t)ts - (uint64_t)e->ts_ns : (uint64_t)e->ts_ns - (uint64_t)ts;
+        if (gap <= (uint64_t)d->lim.dedup_window_ns) {
+            d->st.duplicates_dropped++;
+            return true;
+        }
+        e->ts_ns = ts;
+        return false;
+    }
+    cap__dedup_ent_t *v =
+        set[0].hash == 0 || (set[1].hash != 0 && set[0].ts_ns <= set[1].ts_ns) ? &set[0] : &set[1];
+    v->hash = h;
+    v->ts_ns = ts;
+    return false;
+}
