@@ -62,6 +62,7 @@ void corr_config_default(corr_config_t *c)
     c->call_linger_ns = 5 * NS_PER_SEC;
     c->orphan_idle_timeout_ns = 60 * NS_PER_SEC;
     c->classify_orphans = true;
+    c->max_dtmf_events = 65536;
     sq_config_default(&c->quality);
 }
 
@@ -83,6 +84,7 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
     if (g->orphan_idle_timeout_ns <= 0) g->orphan_idle_timeout_ns = 60 * NS_PER_SEC;
     if (g->call_idle_timeout_ns <= 0) g->call_idle_timeout_ns = 300 * NS_PER_SEC;
     if (g->call_linger_ns < 0) g->call_linger_ns = 0;
+    if (g->max_dtmf_events == 0) g->max_dtmf_events = 65536;
     c->seed = hash_seed();
 
     c->calls = calloc(g->max_calls, sizeof *c->calls);
@@ -96,7 +98,7 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
         !pool_init(&c->ep_pool, g->max_media_endpoints) ||
         !pool_init(&c->stream_pool, g->max_streams) ||
         !dlist_init(&c->orphan_lru, g->max_streams) ||
-        !pool_init(&c->flow_pool, g->max_orphan_flows) || !orphan_init(c)) {
+        !pool_init(&c->flow_pool, g->max_orphan_flows) || !orphan_init(c) || !dtmf_pool_init(c)) {
         log_error("correlator: cannot allocate tables");
         corr_free(c);
         return NULL;
@@ -124,6 +126,7 @@ void corr_free(corr_t *c)
     free(c->streams);
     free(c->flows);
     free(c->emit_buf);
+    free(c->dtmf_nodes);
     free(c);
 }
 

@@ -335,6 +335,9 @@ typedef struct {
     /* appended */
     int64_t orphan_idle_timeout_ns; /* an orphan stream silent this long is emitted */
     sq_config_t quality; /* appended: jitter buffers, intervals (quality.h) */
+    /* appended: DTMF events (RFC 4733 and INFO) kept for all live calls and
+     * streams, a shared pool; 0 = the default 65536 */
+    uint32_t max_dtmf_events;
 } corr_config_t;
 
 void corr_config_default(corr_config_t *c);
@@ -357,6 +360,7 @@ typedef struct {
     uint64_t rtcp_report_blocks, rtcp_blocks_unmatched; /* no stream with that SSRC */
     uint64_t vq_reports, vq_attached, vq_unattached, vq_invalid;
     uint64_t dtmf_events, dtmf_info;
+    uint64_t dtmf_pool_exhausted; /* appended: events dropped, max_dtmf_events full */
 } corr_stats_t;
 
 typedef struct corr corr_t;

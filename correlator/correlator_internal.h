@@ -142,6 +142,18 @@ typedef struct {
     uint8_t fmts[SDP_MAX_FMTS];
 } media_ep_t;
 
+/* DTMF events live in a shared pool of nodes (corr_new, max_dtmf_events),
+ * one singly linked list per stream and per call (INFO).  Node ids are
+ * 1-based, 0 = none, so a zeroed list is empty. */
+typedef struct {
+    corr_dtmf_t d;
+    uint32_t next;
+} dtmf_node_t;
+
+typedef struct {
+    uint32_t head, tail;
+} dtmf_list_t;
+
 /* Per-stream state of rtcp_attach.c, dtmf.c and call_flags.c (zeroed by
  * stream_new).  NTP times this SSRC sent (SR, XR RRT) with their capture
  * time, to match a later LSR/LRR and measure the round trip. */
@@ -171,20 +183,20 @@ typedef struct {
     bool ev_open;
     uint8_t ntp_next;
     uint32_t ev_rtp_ts;
-    uint16_t ev_idx; /* in dtmf[], UINT16_MAX when it did not fit */
+    uint32_t ev_node; /* node of the open event, 0 when it did not fit */
     uint16_t dtmf_count, dtmf_dropped;
     uint32_t ntp_mid[STREAM_NTP_MEMORY];
     int64_t ntp_ts[STREAM_NTP_MEMORY];
     corr_rtcp_t rtcp;
-    corr_dtmf_t dtmf[CORR_STREAM_DTMF_MAX];
+    dtmf_list_t dtmf; /* up to CORR_STREAM_DTMF_MAX events */
 } stream_x_t;
 
 /* Per-call state of dtmf.c (SIP INFO events). */
 #define CALL_INFO_DTMF_MAX 32
 typedef struct {
     uint16_t info_count, info_dropped;
-    corr_dtmf_t info[CALL_INFO_DTMF_MAX];
-    bool have_info; /* last INFO DTMF request, for retransmissions */
+    dtmf_list_t info; /* up to CALL_INFO_DTMF_MAX events */
+    bool have_info;   /* last INFO DTMF request, for retransmissions */
     bool last_info_caller;
     uint32_t last_info_cseq;
 } call_x_t;
@@ -300,6 +312,8 @@ struct corr {
     const uint8_t *rtp_payload; /* payload of the RTP packet being handled */
     rtcp_compound_t rtcp;       /* scratch for rtcp_parse_compound */
     vq_report_t vq;             /* scratch for vq_report_parse */
+    dtmf_node_t *dtmf_nodes;    /* max_dtmf_events */
+    uint32_t dtmf_free;         /* free list of dtmf_nodes (1-based, 0 = empty) */
 };
 
 /* dialog.c */
@@ -369,7 +383,10 @@ void dtmf_on_info(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *
                   bool from_caller);
 /* Merges INFO and every stream's events, in time order, into the record. */
 void dtmf_collect(corr_t *c, uint32_t ci);
-void dtmf_to_record(const stream_t *s, corr_stream_t *out);
+void dtmf_to_record(const corr_t *c, const stream_t *s, corr_stream_t *out);
+bool dtmf_pool_init(corr_t *c);
+/* Gives the list's nodes back to the pool. */
+void dtmf_list_free(corr_t *c, dtmf_list_t *l);
 
 /* call_flags.c: pt changed on stream s (ep = its SDP endpoint or NULL) */
 void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep);

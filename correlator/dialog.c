@@ -174,6 +174,7 @@ void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
         stream_release(c, k->st_head);
     media_release_call(c, ci);
     call_unend(c, ci);
+    dtmf_list_free(c, &k->x.info);
     pool_put(&c->call_pool, ci, k->hash);
     k->used = false;
 }

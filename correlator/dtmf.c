@@ -24,12 +24,62 @@
  * direction) is dropped.
  *
  * Memory: each stream keeps CORR_STREAM_DTMF_MAX events and each call
- * CALL_INFO_DTMF_MAX INFO digits; at emission they are merged in time order
- * into the call record (CORR_DTMF_MAX).  What does not fit is counted.
+ * CALL_INFO_DTMF_MAX INFO digits, as lists of nodes of one pool shared by
+ * all calls and streams (max_dtmf_events, allocated in corr_new), so an
+ * entry without digits costs two list ids; at emission they are merged in
+ * time order into the call record (CORR_DTMF_MAX).  What does not fit (the
+ * per-entry caps, or the pool when it is empty: dtmf_pool_exhausted) is
+ * counted in the entry's dropped count.
  */
 #include "correlator_internal.h"
 
+#include <stdlib.h>
 #include <strings.h>
+
+bool dtmf_pool_init(corr_t *c)
+{
+    uint32_t n = c->cfg.max_dtmf_events;
+    c->dtmf_nodes = calloc(n, sizeof *c->dtmf_nodes);
+    if (!c->dtmf_nodes) return false;
+    for (uint32_t i = 0; i < n; i++)
+        c->dtmf_nodes[i].next = i + 1 < n ? i + 2 : 0;
+    c->dtmf_free = 1;
+    return true;
+}
+
+static corr_dtmf_t *node(const corr_t *c, uint32_t id)
+{
+    return &c->dtmf_nodes[id - 1].d;
+}
+
+/* A zeroed node appended to l; NULL (counted) when the pool is empty. */
+static corr_dtmf_t *list_append(corr_t *c, dtmf_list_t *l, uint32_t *id_out)
+{
+    uint32_t id = c->dtmf_free;
+    if (id == 0) {
+        c->stats.dtmf_pool_exhausted++;
+        return NULL;
+    }
+    dtmf_node_t *nd = &c->dtmf_nodes[id - 1];
+    c->dtmf_free = nd->next;
+    memset(nd, 0, sizeof *nd);
+    if (l->tail)
+        c->dtmf_nodes[l->tail - 1].next = id;
+    else
+        l->head = id;
+    l->tail = id;
+    if (id_out) *id_out = id;
+    return &nd->d;
+}
+
+void dtmf_list_free(corr_t *c, dtmf_list_t *l)
+{
+    if (l->head) {
+        c->dtmf_nodes[l->tail - 1].next = c->dtmf_free;
+        c->dtmf_free = l->head;
+    }
+    l->head = l->tail = 0;
+}
 
 void dtmf_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
 {
@@ -44,8 +94,8 @@ void dtmf_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
     uint32_t clock = x->ev_clock ? x->ev_clock : 8000;
     int32_t dur_ms = (int32_t)((uint64_t)ev.duration * 1000u / clock);
     if (x->ev_open && rh->timestamp == x->ev_rtp_ts) {
-        if (x->ev_idx == UINT16_MAX) return;
-        corr_dtmf_t *d = &x->dtmf[x->ev_idx];
+        if (x->ev_node == 0) return;
+        corr_dtmf_t *d = node(c, x->ev_node);
         if (ev.end) {
             if (!d->ended || dur_ms > d->duration_ms) d->duration_ms = dur_ms;
             d->ended = true;
@@ -59,13 +109,14 @@ void dtmf_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
     x->ev_open = true;
     x->ev_rtp_ts = rh->timestamp;
     c->stats.dtmf_events++;
-    if (x->dtmf_count >= CORR_STREAM_DTMF_MAX) {
+    x->ev_node = 0;
+    corr_dtmf_t *d = NULL;
+    if (x->dtmf_count < CORR_STREAM_DTMF_MAX) d = list_append(c, &x->dtmf, &x->ev_node);
+    if (!d) {
         x->dtmf_dropped++;
-        x->ev_idx = UINT16_MAX;
         return;
     }
-    x->ev_idx = x->dtmf_count;
-    corr_dtmf_t *d = &x->dtmf[x->dtmf_count++];
+    x->dtmf_count++;
     d->ts_ns = ts;
     d->duration_ms = dur_ms;
     d->digit = ev.digit;
@@ -88,11 +139,13 @@ void dtmf_on_info(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *
     x->last_info_cseq = m->cseq;
     x->last_info_caller = from_caller;
     c->stats.dtmf_info++;
-    if (x->info_count >= CALL_INFO_DTMF_MAX) {
+    corr_dtmf_t *d = NULL;
+    if (x->info_count < CALL_INFO_DTMF_MAX) d = list_append(c, &x->info, NULL);
+    if (!d) {
         x->info_dropped++;
         return;
     }
-    corr_dtmf_t *d = &x->info[x->info_count++];
+    x->info_count++;
     d->ts_ns = dg->ts_ns;
     d->duration_ms =
         info.has_duration ? (int32_t)(info.duration > INT32_MAX ? INT32_MAX : info.duration) : -1;
@@ -128,19 +181,22 @@ void dtmf_collect(corr_t *c, uint32_t ci)
     corr_call_t *r = &k->rec;
     r->dtmf_count = 0;
     r->dtmf_dropped = k->x.info_dropped;
-    for (int i = 0; i < k->x.info_count; i++)
-        insert_sorted(r, &k->x.info[i]);
+    for (uint32_t id = k->x.info.head; id; id = c->dtmf_nodes[id - 1].next)
+        insert_sorted(r, node(c, id));
     for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next) {
         const stream_x_t *x = &c->streams[si].x;
         r->dtmf_dropped += x->dtmf_dropped;
-        for (int i = 0; i < x->dtmf_count; i++)
-            insert_sorted(r, &x->dtmf[i]);
+        for (uint32_t id = x->dtmf.head; id; id = c->dtmf_nodes[id - 1].next)
+            insert_sorted(r, node(c, id));
     }
 }
 
-void dtmf_to_record(const stream_t *s, corr_stream_t *out)
+void dtmf_to_record(const corr_t *c, const stream_t *s, corr_stream_t *out)
 {
-    out->dtmf_count = s->x.dtmf_count;
+    uint32_t n = 0;
+    for (uint32_t id = s->x.dtmf.head; id && n < CORR_STREAM_DTMF_MAX;
+         id = c->dtmf_nodes[id - 1].next)
+        out->dtmf[n++] = *node(c, id);
+    out->dtmf_count = n;
     out->dtmf_dropped = s->x.dtmf_dropped;
-    memcpy(out->dtmf, s->x.dtmf, s->x.dtmf_count * sizeof *out->dtmf);
 }
