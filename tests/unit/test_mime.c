@@ -13,12 +13,7 @@
 
 #include "proto.h"
 
-#define assert_sv(v, s)                                                                            \
-    do {                                                                                           \
-        sv_t v_ = (v);                                                                             \
-        if (!sv_eq(v_, sv_from_cstr(s)))                                                           \
-            fail_msg("expected \"%s\", got \"%.*s\"", (s), SV_FMT(v_));                            \
-    } while (0)
+#include "proto_testlib.h"
 
 static mime_part_t parts[8];
 static char *copy;

@@ -13,13 +13,7 @@
 
 #include "proto.h"
 
-/* Asserts that view v holds exactly the C string s. */
-#define assert_sv(v, s)                                                                            \
-    do {                                                                                           \
-        sv_t v_ = (v);                                                                             \
-        if (!sv_eq(v_, sv_from_cstr(s)))                                                           \
-            fail_msg("expected \"%s\", got \"%.*s\"", (s), SV_FMT(v_));                            \
-    } while (0)
+#include "proto_testlib.h"
 
 static sip_msg_t msg;
 

@@ -27,12 +27,7 @@
 
 #include "proto.h"
 
-#define assert_sv(v, s)                                                                            \
-    do {                                                                                           \
-        sv_t v_ = (v);                                                                             \
-        if (!sv_eq(v_, sv_from_cstr(s)))                                                           \
-            fail_msg("expected \"%s\", got \"%.*s\"", (s), SV_FMT(v_));                            \
-    } while (0)
+#include "proto_testlib.h"
 
 /* Reads a whole file into an exact-size malloc'd buffer; NULL on error. */
 static uint8_t *read_file(const char *path, size_t *len)
