@@ -51,6 +51,8 @@ static void usage(FILE *f, const corr_config_t *d)
             "\n"
             "  --json                 NDJSON on stdout: one object per call, orphan stream,\n"
             "                         and a final summary object\n"
+            "  --events               with --json, also lifecycle events (call_started,\n"
+            "                         call_answered, registration, quality_interval)\n"
             "  --streams              in the table, list each call's streams\n"
             "  --no-progress          no progress bar (it is shown only on a terminal)\n"
             "  --call-timeout SEC     end calls idle for SEC seconds (default %d)\n"
@@ -95,6 +97,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
+        {"events", no_argument, NULL, 'E'},
         {"streams", no_argument, NULL, 's'},
         {"no-progress", no_argument, NULL, 'P'},
         {"call-timeout", required_argument, NULL, 't'},
@@ -111,7 +114,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         {NULL, 0, NULL, 0},
     };
     output_format_t format = OUTPUT_TABLE;
-    bool progress = true, streams_in_table = false;
+    bool progress = true, streams_in_table = false, events = false;
     corr_config_t ccfg;
     corr_config_default(&ccfg);
     cap_limits_t limits;
@@ -127,6 +130,9 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         switch (c) {
         case 'j':
             format = OUTPUT_JSON;
+            break;
+        case 'E':
+            events = true;
             break;
         case 's':
             streams_in_table = true;
@@ -208,6 +214,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
 
     app_records_t rec;
     app_records_init(&rec, format, streams_in_table, stdout);
+    app_records_want_events(&rec, events);
     corr_sink_t sink = app_records_sink(&rec);
     corr_t *corr = corr_new(&ccfg, &sink);
     cap_decoder_t *dec = cap_decoder_new(&limits, on_datagram, corr);

@@ -28,6 +28,11 @@ void output_stream_table(buf_t *out, const corr_stream_t *s, const char *indent)
 void output_table_header(buf_t *out);
 /* An RFC 6035 report whose call is not in the capture (or already written). */
 void output_vq_report_json(buf_t *out, const corr_vq_report_t *r);
+/* Lifecycle events (README.md, "Events"): call_started / call_answered,
+ * registration, quality_interval; one NDJSON line each. */
+void output_call_event_json(buf_t *out, const corr_call_event_t *ev);
+void output_registration_json(buf_t *out, const corr_registration_t *r);
+void output_interval_json(buf_t *out, const corr_interval_event_t *ev);
 
 /* One live interface in the summary of `siphon run`. */
 typedef struct {
@@ -47,6 +52,9 @@ typedef struct {
      * no "interfaces" member) */
     const run_iface_summary_t *ifaces;
     int n_ifaces;
+    /* appended: lifecycle events were written (app_records_summary sets it):
+     * the correlate section then has the registration counters */
+    bool events;
 } run_summary_t;
 
 void output_summary_json(buf_t *out, const run_summary_t *s);
@@ -60,9 +68,14 @@ typedef struct {
     FILE *out;
     buf_t buf;
     uint64_t calls_written;
+    bool events; /* appended: lifecycle events too (app_records_want_events) */
 } app_records_t;
 
 void app_records_init(app_records_t *r, output_format_t format, bool streams_in_table, FILE *out);
+/* Lifecycle events (call started/answered, registrations, quality
+ * intervals) as NDJSON lines among the records; JSON format only, off by
+ * default.  Call before app_records_sink. */
+void app_records_want_events(app_records_t *r, bool on);
 /* A sink whose user pointer is r (r must outlive the correlator). */
 corr_sink_t app_records_sink(app_records_t *r);
 /* Writes what is buffered and fflushes out. */

@@ -368,6 +368,110 @@ void output_vq_report_json(buf_t *out, const corr_vq_report_t *r)
 }
 
 /* ------------------------------------------------------------------------ */
+/* JSON: lifecycle events                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* src/dst as in the call object */
+static void json_src_dst(json_writer_t *w, const endpoint_t *src, const endpoint_t *dst)
+{
+    json_key(w, "src_ip"), json_ip(w, &src->ip);
+    json_key(w, "src_port"), json_uint(w, src->port);
+    json_key(w, "dst_ip"), json_ip(w, &dst->ip);
+    json_key(w, "dst_port"), json_uint(w, dst->port);
+}
+
+void output_call_event_json(buf_t *out, const corr_call_event_t *ev)
+{
+    bool answered = ev->type == CORR_EV_CALL_ANSWERED;
+    json_writer_t w;
+    json_init(&w, out);
+    json_obj_begin(&w);
+    json_key(&w, "type"), json_cstr(&w, answered ? "call_answered" : "call_started");
+    json_key(&w, "call_id"), json_cstr(&w, ev->call_id);
+    json_key(&w, "ts"), json_ts(&w, ev->ts_ns);
+    json_opt_str(&w, "from_uri", ev->from_uri);
+    json_opt_str(&w, "to_uri", ev->to_uri);
+    json_opt_str(&w, "caller", ev->caller);
+    json_opt_str(&w, "callee", ev->callee);
+    json_src_dst(&w, &ev->src, &ev->dst);
+    json_key(&w, "transport"), json_cstr(&w, transport_name(ev->transport));
+    json_key(&w, "start_ts"), json_ts(&w, ev->start_ts_ns);
+    json_opt_str(&w, "user_agent", ev->user_agent);
+    if (answered) {
+        json_key(&w, "ringing_ts"), json_ts(&w, ev->ringing_ts_ns);
+        json_key(&w, "answer_ts"), json_ts(&w, ev->answer_ts_ns);
+        json_opt_double(&w, "setup_ms", ev->answer_delay_ms, 3);
+        json_key(&w, "final_code");
+        if (ev->final_code)
+            json_int(&w, ev->final_code);
+        else
+            json_null(&w);
+        json_opt_str(&w, "to_tag", ev->to_tag);
+    }
+    json_obj_end(&w);
+    buf_putc(out, '\n');
+}
+
+void output_registration_json(buf_t *out, const corr_registration_t *r)
+{
+    json_writer_t w;
+    json_init(&w, out);
+    json_obj_begin(&w);
+    json_key(&w, "type"), json_cstr(&w, "registration");
+    json_key(&w, "call_id"), json_cstr(&w, r->call_id);
+    json_key(&w, "ts"), json_ts(&w, r->ts_ns);
+    json_key(&w, "request_ts"), json_ts(&w, r->request_ts_ns);
+    json_opt_str(&w, "aor", r->aor);
+    json_opt_str(&w, "user", r->user);
+    json_opt_str(&w, "contact", r->contact);
+    json_key(&w, "expires");
+    if (r->expires >= 0)
+        json_int(&w, r->expires);
+    else
+        json_null(&w);
+    json_key(&w, "final_code");
+    if (r->final_code)
+        json_int(&w, r->final_code);
+    else
+        json_null(&w);
+    json_src_dst(&w, &r->src, &r->dst);
+    json_key(&w, "transport"), json_cstr(&w, transport_name(r->transport));
+    json_key(&w, "challenged"), json_bool(&w, r->challenged);
+    json_key(&w, "attempts"), json_uint(&w, r->attempts);
+    json_key(&w, "timed_out"), json_bool(&w, r->timed_out);
+    json_obj_end(&w);
+    buf_putc(out, '\n');
+}
+
+void output_interval_json(buf_t *out, const corr_interval_event_t *ev)
+{
+    char ssrc[16];
+    snprintf(ssrc, sizeof ssrc, "0x%08x", ev->ssrc);
+    json_writer_t w;
+    json_init(&w, out);
+    json_obj_begin(&w);
+    json_key(&w, "type"), json_cstr(&w, "quality_interval");
+    json_key(&w, "call_id"), json_cstr(&w, ev->call_id); /* null: orphan stream */
+    json_key(&w, "ts"), json_ts(&w, ev->ts_ns);
+    json_src_dst(&w, &ev->src, &ev->dst);
+    json_key(&w, "ssrc"), json_cstr(&w, ssrc);
+    json_key(&w, "payload_type"), json_uint(&w, ev->payload_type);
+    json_opt_str(&w, "codec", ev->codec);
+    json_key(&w, "direction"), json_cstr(&w, direction_name(ev->from_caller));
+    json_key(&w, "final"), json_bool(&w, ev->final);
+    json_key(&w, "index"), json_uint(&w, ev->index);
+    json_key(&w, "start_ts"), json_ts(&w, ev->start_ns);
+    json_key(&w, "end_ts"), json_ts(&w, ev->end_ns);
+    json_key(&w, "packets"), json_uint(&w, ev->packets);
+    json_key(&w, "lost"), json_uint(&w, ev->lost);
+    json_key(&w, "discards"), json_uint(&w, ev->discards);
+    json_opt_double(&w, "jitter_ms", ev->jitter_ms, 3);
+    json_opt_double(&w, "mos", ev->mos, 2);
+    json_obj_end(&w);
+    buf_putc(out, '\n');
+}
+
+/* ------------------------------------------------------------------------ */
 /* JSON                                                                      */
 /* ------------------------------------------------------------------------ */
 
@@ -592,6 +696,10 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
     CORR(rtcp_orphan), CORR(rtcp_invalid), CORR(rtcp_report_blocks), CORR(rtcp_blocks_unmatched);
     CORR(vq_reports), CORR(vq_attached), CORR(vq_unattached), CORR(vq_invalid);
     CORR(dtmf_events), CORR(dtmf_info);
+    if (s->events) {
+        CORR(registrations), CORR(registrations_challenged), CORR(registrations_timed_out);
+        CORR(registrations_evicted);
+    }
 #undef CORR
     json_key(&w, "sip_methods");
     json_obj_begin(&w);

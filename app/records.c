@@ -6,6 +6,12 @@
  * 64 KiB pieces, so a long offline run does one write per few hundred
  * records.  A live run calls app_records_flush after each batch of packets
  * so records appear as calls end.  The formatting itself is output.c.
+ *
+ * Events: with app_records_want_events (JSON only) the sink also takes the
+ * correlator's lifecycle events (call_started, call_answered, registration,
+ * quality_interval) and writes each as its own NDJSON line, in the order
+ * the correlator raised them, between the records; without it those
+ * callbacks stay NULL and the correlator keeps nothing for them.
  */
 #include "app.h"
 
@@ -72,16 +78,50 @@ static void on_vq_report(void *user, const corr_vq_report_t *rep)
     maybe_flush(r);
 }
 
+static void on_call_event(void *user, const corr_call_event_t *ev)
+{
+    app_records_t *r = user;
+    output_call_event_json(&r->buf, ev);
+    maybe_flush(r);
+}
+
+static void on_registration(void *user, const corr_registration_t *reg)
+{
+    app_records_t *r = user;
+    output_registration_json(&r->buf, reg);
+    maybe_flush(r);
+}
+
+static void on_interval(void *user, const corr_interval_event_t *ev)
+{
+    app_records_t *r = user;
+    output_interval_json(&r->buf, ev);
+    maybe_flush(r);
+}
+
+void app_records_want_events(app_records_t *r, bool on)
+{
+    r->events = on;
+}
+
 corr_sink_t app_records_sink(app_records_t *r)
 {
-    return (corr_sink_t){
+    corr_sink_t s = {
         .on_call = on_call, .on_orphan_stream = on_orphan, .user = r, .on_vq_report = on_vq_report};
+    if (r->events && r->format == OUTPUT_JSON) {
+        s.on_call_event = on_call_event;
+        s.on_registration = on_registration;
+        s.on_quality_interval = on_interval;
+    }
+    return s;
 }
 
 void app_records_summary(app_records_t *r, const run_summary_t *s)
 {
     if (r->format == OUTPUT_JSON) {
-        output_summary_json(&r->buf, s);
+        run_summary_t t = *s;
+        t.events = r->events;
+        output_summary_json(&r->buf, &t);
     } else {
         if (r->calls_written == 0) buf_printf(&r->buf, "no calls found\n");
         output_summary_text(&r->buf, s);

@@ -282,7 +282,8 @@ static void usage(FILE *f)
                "  -c FILE                configuration file (default " CONFIG_DEFAULT_PATH ";\n"
                "                         when it does not exist: the defaults, with a warning)\n"
                "  --SECTION.KEY=VALUE    one setting, e.g. --capture.interfaces=eth1,eth2\n"
-               "  --json                 NDJSON on stdout (as `siphon analyze --json`)\n"
+               "  --json                 NDJSON on stdout (as `siphon analyze --json --events`:\n"
+               "                         records and lifecycle events)\n"
                "  --streams              in the table, list each call's streams\n"
                "  --allow-root           keep running as root when capture.user is not set\n"
                "                         (same as capture.allow_root = true)\n"
@@ -427,6 +428,7 @@ static int run_main(int argc, char **argv, const siphon_config_t *cfg, bool no_c
     cap_limits_default(&limits);
     app_config_to_cap_limits(cfg, &limits);
     app_records_init(&r.rec, format, streams_in_table, stdout);
+    app_records_want_events(&r.rec, true); /* JSON only: events on the bus */
     corr_sink_t sink = app_records_sink(&r.rec);
     r.corr = corr_new(&ccfg, &sink);
     r.dec = r.corr ? cap_decoder_new(&limits, on_datagram, r.corr) : NULL;

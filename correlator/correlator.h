@@ -15,6 +15,8 @@
  *  - rtp_stats.c per-SSRC statistics: RFC 3550 A.1/A.3/A.8 and the
  *                Wireshark-compatible jitter/delta figures.
  *  - orphan.c    nDPI classification of UDP flows nobody claimed.
+ *  - events.c    lifecycle events for the sink (call started/answered,
+ *                REGISTER transactions, closed quality intervals).
  *
  * Memory: every table has a cap (corr_config_t); on overflow the least
  * recently active entry is finished early (calls are emitted with state as
@@ -309,6 +311,76 @@ typedef struct {
     double mos, mos_min;
 } corr_call_t;
 
+/* --- lifecycle events (events.c): the correlator's event bus ---
+ *
+ * Besides the finished records above, a sink may ask for events as things
+ * happen; every callback is optional (NULL: not wanted, nothing is done or
+ * kept for it).  Pointers in an event are valid during the callback only.
+ * Order for one call: call_started, call_answered (when it is), its streams'
+ * quality_interval events, then on_call with the record. */
+
+typedef enum {
+    CORR_EV_CALL_STARTED = 0, /* first SIP message of a new call (its INVITE) */
+    CORR_EV_CALL_ANSWERED,    /* first 2xx to the INVITE (or a BYE proving it) */
+} corr_call_event_type_t;
+
+typedef struct {
+    corr_call_event_type_t type;
+    int64_t ts_ns; /* of the message that caused the event */
+    const char *call_id;
+    const char *from_uri, *to_uri; /* "" when unknown */
+    const char *caller, *callee;   /* user parts */
+    const char *user_agent;
+    endpoint_t src, dst; /* of the initial INVITE */
+    transport_t transport;
+    int64_t start_ts_ns;
+    /* answered only (0 otherwise / unknown) */
+    int64_t ringing_ts_ns, answer_ts_ns;
+    double answer_delay_ms; /* start to answer; < 0 unknown */
+    int final_code;         /* the 2xx (0: answer inferred from a BYE) */
+    const char *to_tag;
+} corr_call_event_t;
+
+/* One REGISTER transaction (same Call-ID, challenge retries included) that
+ * reached its final response, or never did. */
+typedef struct {
+    int64_t ts_ns;         /* final response, or when the wait ended */
+    int64_t request_ts_ns; /* first REGISTER of the transaction; 0 unseen */
+    const char *call_id;
+    const char *aor;     /* To URI */
+    const char *user;    /* To user part */
+    const char *contact; /* first Contact URI ("" none; "*" for remove-all) */
+    int64_t expires;     /* seconds granted (2xx Contact ;expires, else its
+                            Expires header, else the request's); -1 unknown */
+    int final_code;      /* 0: no final response */
+    endpoint_t src, dst; /* of the REGISTER (client -> registrar) */
+    transport_t transport;
+    bool challenged;   /* a 401/407 was answered with a retry (or not) */
+    uint32_t attempts; /* REGISTER requests with distinct CSeq */
+    bool timed_out;    /* no final response within the wait */
+} corr_registration_t;
+
+/* A stream's quality interval (quality.h) that closed.  Intervals close on
+ * the first packet past their end; the stream's last interval closes when
+ * the stream ends (final, with the stream's final MOS).  The MOS of a live
+ * interval uses the loss burstiness and delay known so far (no RTCP round
+ * trip); an interval with no packet at all (silence) is not reported. */
+typedef struct {
+    int64_t ts_ns;       /* when it closed (packet time) */
+    const char *call_id; /* NULL: orphan stream */
+    endpoint_t src, dst;
+    uint32_t ssrc;
+    uint8_t payload_type;
+    const char *codec; /* "" unknown */
+    int8_t from_caller; /* 1 caller, 0 callee, -1 unknown (orphan) */
+    bool final;
+    uint32_t index; /* interval number in the stream, from 0 */
+    int64_t start_ns, end_ns;
+    uint32_t packets, lost, discards;
+    double jitter_ms; /* < 0 unknown */
+    double mos;       /* < 0 not computable */
+} corr_interval_event_t;
+
 typedef struct {
     void (*on_call)(void *user, const corr_call_t *call);
     void (*on_orphan_stream)(void *user, const corr_stream_t *stream);
@@ -316,6 +388,10 @@ typedef struct {
     /* appended: an RFC 6035 report whose call is unknown or already emitted
      * (may be NULL: the report is only counted) */
     void (*on_vq_report)(void *user, const corr_vq_report_t *report);
+    /* appended: lifecycle events (see above; NULL: not wanted) */
+    void (*on_call_event)(void *user, const corr_call_event_t *ev);
+    void (*on_registration)(void *user, const corr_registration_t *r);
+    void (*on_quality_interval)(void *user, const corr_interval_event_t *ev);
 } corr_sink_t;
 
 /* ------------------------------------------------------------------------ */
@@ -338,6 +414,9 @@ typedef struct {
     /* appended: DTMF events (RFC 4733 and INFO) kept for all live calls and
      * streams, a shared pool; 0 = the default 65536 */
     uint32_t max_dtmf_events;
+    /* appended: REGISTER transactions awaiting their final response (only
+     * kept when the sink has on_registration); 0 = the default 8192 */
+    uint32_t max_registrations;
 } corr_config_t;
 
 void corr_config_default(corr_config_t *c);
@@ -361,6 +440,11 @@ typedef struct {
     uint64_t vq_reports, vq_attached, vq_unattached, vq_invalid;
     uint64_t dtmf_events, dtmf_info;
     uint64_t dtmf_pool_exhausted; /* appended: events dropped, max_dtmf_events full */
+    /* appended: registration events (only with on_registration) */
+    uint64_t registrations;           /* events emitted */
+    uint64_t registrations_challenged; /* ... of which challenged */
+    uint64_t registrations_timed_out;  /* ... with no final response in time */
+    uint64_t registrations_evicted;    /* emitted early: max_registrations full */
 } corr_stats_t;
 
 typedef struct corr corr_t;

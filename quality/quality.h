@@ -228,4 +228,21 @@ void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, 
  * trip when known (< 0: unknown), half of it is added to the delay. */
 void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out);
 
+/* Live interval reporting (the correlator's quality_interval events).
+ * sq_interval_due: the packet arriving at arrival_ns will close the open
+ * interval (then sq_update closes it, and pushes empty ones for a silence
+ * longer than an interval).  sq_interval_peek: the open interval as it
+ * would close now, with a provisional MOS (the loss burstiness, packet
+ * interval and codec known so far, no round trip; -1 when not computable).
+ * sq_intervals_closed: intervals closed so far, kept or dropped. */
+static inline bool sq_interval_due(const sq_t *q, int64_t arrival_ns)
+{
+    return q->started && arrival_ns >= q->iv_end_ns;
+}
+void sq_interval_peek(const sq_t *q, sq_interval_t *out);
+static inline uint32_t sq_intervals_closed(const sq_t *q)
+{
+    return q->n_iv + q->iv_dropped;
+}
+
 #endif /* SIPHON_QUALITY_H */

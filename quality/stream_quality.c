@@ -304,6 +304,19 @@ static double interval_mos(const sq_result_t *r, const sq_interval_t *v, uint32_
     return emodel_mos(emodel_r(r->delay_ms, r->ie, r->bpl, ppl, r->bm.burst_r));
 }
 
+void sq_interval_peek(const sq_t *q, sq_interval_t *out)
+{
+    *out = q->cur;
+    out->jitter_ms = q->have_transit ? (float)(q->jitter_ns / NS_PER_MS_D) : -1.0f;
+    out->mos = -1;
+    uint32_t expected = out->packets + out->lost;
+    if (!q->codec || !q->have_clock || expected == 0) return;
+    double ptime = q->ts_step ? q->ts_step * 1000.0 / q->clock : 0;
+    double ppl = 100.0 * (double)(out->lost + out->discards) / (double)expected;
+    double delay = (double)q->cfg.jb_fixed_ms + ptime;
+    out->mos = (float)emodel_mos(emodel_r(delay, q->codec->ie, q->codec->bpl, ppl, burst_r(&q->burst)));
+}
+
 void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out)
 {
     memset(out, 0, sizeof *out);

@@ -1,46 +1,79 @@
 #!/usr/bin/env bash
-# bench_live.sh - live capture throughput of the AF_PACKET ring (ring only:
-# capture + decode + count, no correlator yet).
+# bench_live.sh - live capture ceiling: the highest replay rate into a veth
+# at which the receiver loses nothing, and the CPU it uses.
 #
-# Makes a network namespace and a veth pair (cleaned up on exit), runs
-# ring_count (tests/bench/ring_count.c) on the host end, and replays the
-# calls1k capture (1,000 G.711 calls, ~2 M frames; generated with siphon-gen
-# when missing) into the namespace end with tcpreplay at each rate of
-# BENCH_RATES.  For each step it prints the rate tcpreplay achieved, the
-# frames ring_count got, the kernel's ring drops, the veth's own drops, the
-# CPU ring_count used (per second of traffic and per frame), and the busy
-# cores of the whole machine (tcpreplay and the kernel's veth delivery,
-# which runs in the sender's softirq, included).  At the end: the highest
-# achieved rate with zero drops.
+# Makes a network namespace and a veth pair (cleaned up on exit), runs a
+# receiver on the host end and replays the calls1k capture (1,000
+# concurrent G.711 calls, 2,007,000 frames, RTP-heavy; generated with
+# siphon-gen when missing) into the namespace end.  Receivers:
+#   ring_count   tests/bench/ring_count.c: AF_PACKET ring + decode + count
+#                (BENCH_THREADS rings in one fanout group)
+#   siphon       the daemon, `siphon run --json --allow-root` with
+#                capture.interfaces=<veth>, one run per value of
+#                BENCH_SIPHON_THREADS (capture.threads)
+# Senders:
+#   blast        tests/bench/blast.c (sendmmsg + PACKET_QDISC_BYPASS,
+#                BENCH_BLAST_THREADS threads pinned to CPU 0.., flows dealt by
+#                hash), paced with --pps R or --topspeed
+#   tcpreplay    tcpreplay -K --pps=R / --topspeed
+# Each step sends BENCH_COUNT frames (the file is looped when that is more
+# than it holds) and reports: the rate the sender achieved, the frames the
+# receiver got, ring drops (tp_drops), interface drops (veth rx_dropped),
+# backlog drops (/proc/net/softnet_stat), the receiver's CPU (user+system)
+# as % of one core over the sending time, and the busy cores of the whole
+# machine.  A step is clean when every frame sent was received and every
+# drop counter is 0.  At the end of each sweep: the highest clean rate.
+#
+# On a veth the receive path (skb, AF_PACKET copy into the ring) runs in
+# the sender's softirq, on the sender's CPU; on this 2-core machine the
+# sender, that kernel work and the receiver all share two cores.
 #
 # Environment:
-#   RING_COUNT     ring_count binary (default ./build-release/tests/bench/ring_count)
-#   SIPHON_GEN     siphon-gen binary (default ./build-release/tests/gen/siphon-gen)
-#   BENCH_DATA     capture cache dir (default ./bench-data)
-#   BENCH_RATES    packets/s steps (default "100000 200000 300000 500000 topspeed")
-#   BENCH_THREADS  capture threads, one fanout group (default 1)
-#   BENCH_ARGS     extra ring_count arguments (e.g. --libpcap, --blocks 128)
-#   BENCH_LIMIT    frames per step (default: the whole file)
-# Needs root, iproute2 and tcpreplay.  Missing binaries are built into
-# ./build-release (CMAKE_BUILD_TYPE=Release).
+#   BENCH_BUILD          build tree with the binaries (default ./build-release;
+#                        built there, Release, when missing)
+#   BENCH_DATA           capture cache dir (default ./bench-data)
+#   BENCH_RECEIVERS      default "ring_count siphon"
+#   BENCH_SENDERS        default "blast tcpreplay"
+#   BENCH_RATES          pps steps for blast (default
+#                        "200000 300000 400000 500000 600000 800000 1000000 topspeed")
+#   BENCH_TCPREPLAY_RATES  pps steps for tcpreplay (default "topspeed")
+#   BENCH_COUNT          frames per step (default 1000000)
+#   BENCH_BLAST_THREADS  sender threads (default 2)
+#   BENCH_THREADS        ring_count capture threads (default 1)
+#   BENCH_SIPHON_THREADS capture.threads values for siphon (default "1")
+#   BENCH_ARGS           extra ring_count arguments (e.g. --libpcap)
+#   BENCH_SIPHON_ARGS    extra siphon run arguments (--section.key=value)
+#   BENCH_DEBUG=1        print the raw sender/receiver output
+# Needs root, iproute2, python3 and (for that sender) tcpreplay.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-RING_COUNT=${RING_COUNT:-$root/build-release/tests/bench/ring_count}
-SIPHON_GEN=${SIPHON_GEN:-$root/build-release/tests/gen/siphon-gen}
+BUILD=${BENCH_BUILD:-$root/build-release}
+RING_COUNT=$BUILD/tests/bench/ring_count
+BLAST=$BUILD/tests/bench/blast
+SIPHON=$BUILD/app/siphon
+SIPHON_GEN=$BUILD/tests/gen/siphon-gen
 DATA=${BENCH_DATA:-./bench-data}
-RATES=${BENCH_RATES:-100000 200000 300000 500000 topspeed}
+RECEIVERS=${BENCH_RECEIVERS:-ring_count siphon}
+SENDERS=${BENCH_SENDERS:-blast tcpreplay}
+RATES=${BENCH_RATES:-200000 300000 400000 500000 600000 800000 1000000 topspeed}
+TR_RATES=${BENCH_TCPREPLAY_RATES:-topspeed}
+COUNT=${BENCH_COUNT:-1000000}
+BLAST_THREADS=${BENCH_BLAST_THREADS:-2}
 THREADS=${BENCH_THREADS:-1}
+SIPHON_THREADS=${BENCH_SIPHON_THREADS:-1}
 ARGS=${BENCH_ARGS:-}
-LIMIT=${BENCH_LIMIT:-}
+SIPHON_ARGS=${BENCH_SIPHON_ARGS:-}
 
 [ "$(id -u)" = 0 ] || { echo "bench_live: needs root (netns, veth, AF_PACKET)" >&2; exit 1; }
-for t in ip tcpreplay; do
+for t in ip python3; do
     command -v $t >/dev/null || { echo "bench_live: $t missing (packaging/deps.sh test)" >&2; exit 1; }
 done
-if [ ! -x "$RING_COUNT" ] || [ ! -x "$SIPHON_GEN" ]; then
-    echo "building release binaries in $root/build-release ..." >&2
-    cmake -S "$root" -B "$root/build-release" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$root/build-release" -j"$(nproc)" --target ring_count siphon-gen >/dev/null
+[[ " $SENDERS " != *" tcpreplay "* ]] || command -v tcpreplay >/dev/null ||
+    { echo "bench_live: tcpreplay missing (packaging/deps.sh test)" >&2; exit 1; }
+if [ ! -x "$RING_COUNT" ] || [ ! -x "$BLAST" ] || [ ! -x "$SIPHON" ] || [ ! -x "$SIPHON_GEN" ]; then
+    echo "building release binaries in $BUILD ..." >&2
+    cmake -S "$root" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$BUILD" -j"$(nproc)" --target ring_count blast siphon siphon-gen >/dev/null
 fi
 mkdir -p "$DATA"
 pcap=$DATA/calls1k.pcap
@@ -49,12 +82,20 @@ if [ ! -f "$pcap" ]; then
     "$SIPHON_GEN" -q -o "$pcap" --truth "$DATA/calls1k.truth.ndjson" \
         --calls 1000 --concurrency 1000 --duration 20 --seed 1
 fi
+file_frames=$(python3 -c '
+import struct, sys
+f = open(sys.argv[1], "rb"); f.read(24); n = 0
+while True:
+    h = f.read(16)
+    if len(h) < 16: break
+    f.seek(struct.unpack("<IIII", h)[2], 1); n += 1
+print(n)' "$pcap")
 
 ns=siphon-bench$$ vh=spb$$h vn=spb$$n
 work=$(mktemp -d /tmp/siphon-bench-live.XXXXXX)
-rc_pid=
+rx_pid=
 cleanup() {
-    [ -n "$rc_pid" ] && kill "$rc_pid" 2>/dev/null || true
+    [ -n "$rx_pid" ] && kill -KILL "$rx_pid" 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true
     ip link del "$vh" 2>/dev/null || true
     rm -rf "$work"
@@ -67,48 +108,142 @@ sysctl -qw "net.ipv6.conf.$vh.disable_ipv6=1"
 ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$vn.disable_ipv6=1"
 ip link set "$vh" up
 ip -n "$ns" link set "$vn" up
+: >"$work/empty.conf"
 
 cpu_snapshot() { awk '/^cpu /{print $2+$3, $4, $7+$8, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
 ifdrops() { cat "/sys/class/net/$vh/statistics/rx_dropped"; }
+softnet_drops() { python3 -c '
+print(sum(int(l.split()[1], 16) for l in open("/proc/net/softnet_stat")))'; }
+proc_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
-
+hz=$(getconf CLK_TCK)
 ncpu=$(nproc)
-echo "capture: $pcap ($(stat -c %s "$pcap") bytes); threads: $THREADS; ring_count $ARGS; $ncpu CPUs"
-echo
-echo "| target pps | sent pps | frames sent | frames got | ring drops | veth drops | ring_count CPU % of a core | ns CPU/frame | machine cores busy (irq) |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-best=0
-for rate in $RATES; do
-    "$RING_COUNT" -i "$vh" -t "$THREADS" --idle-ms 1500 $ARGS >"$work/rc.out" 2>"$work/rc.err" &
-    rc_pid=$!
-    for _ in $(seq 100); do grep -q ready "$work/rc.err" 2>/dev/null && break; sleep 0.05; done
-    grep -q ready "$work/rc.err" || { cat "$work/rc.err" >&2; exit 1; }
-    if [ "$rate" = topspeed ]; then speed=--topspeed; else speed=--pps=$rate; fi
-    d0=$(ifdrops)
-    read -r u0 s0 i0 t0 < <(cpu_snapshot)
-    ip netns exec "$ns" tcpreplay -K -i "$vn" $speed ${LIMIT:+--limit=$LIMIT} "$pcap" >"$work/tr.out" 2>&1 \
-        || { cat "$work/tr.out" >&2; exit 1; }
-    read -r u1 s1 i1 t1 < <(cpu_snapshot)
-    wait "$rc_pid" || true
-    rc_pid=
-    d1=$(ifdrops)
-    line=$(cat "$work/rc.out")
-    [ -n "${BENCH_DEBUG:-}" ] && cat "$work/tr.out" "$work/rc.out" >&2
-    sent=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$work/tr.out")
-    secs=$(sed -n 's/.*Actual: .* in \([0-9.]*\) seconds.*/\1/p' "$work/tr.out")
-    pps=$(awk -v n="$sent" -v s="$secs" 'BEGIN{printf "%.0f", (s > 0 ? n / s : 0)}')
-    frames=$(kv frames "$line") drops=$(kv drops "$line")
-    cu=$(kv cpu_user_s "$line") cs=$(kv cpu_sys_s "$line")
-    vdrops=$((d1 - d0))
-    cpu_pct=$(awk -v u="$cu" -v s="$cs" -v t="$secs" 'BEGIN{printf "%.0f", (t > 0 ? 100 * (u + s) / t : 0)}')
-    ns_frame=$(awk -v u="$cu" -v s="$cs" -v f="$frames" 'BEGIN{printf "%.0f", (f > 0 ? 1e9 * (u + s) / f : 0)}')
-    busy=$(awk -v a="$((u1 + s1 + i1 - u0 - s0 - i0))" -v b="$((t1 - t0))" -v n="$ncpu" \
-        'BEGIN{printf "%.2f", (b > 0 ? n * a / b : 0)}')
-    irq=$(awk -v a="$((i1 - i0))" -v b="$((t1 - t0))" -v n="$ncpu" 'BEGIN{printf "%.2f", (b > 0 ? n * a / b : 0)}')
-    echo "| $rate | $pps | $sent | $frames | $drops | $vdrops | $cpu_pct | $ns_frame | $busy ($irq) |"
-    if [ "$drops" = 0 ] && [ "$vdrops" = 0 ] && [ "$frames" = "$sent" ] && [ "$pps" -gt "$best" ]; then
-        best=$pps
+
+# start_receiver KIND THREADS: start it on $vh, set rx_pid, wait until ready.
+start_receiver() {
+    local i
+    if [ "$1" = ring_count ]; then
+        "$RING_COUNT" -i "$vh" -t "$2" --idle-ms 1500 $ARGS >"$work/rx.out" 2>"$work/rx.err" &
+        rx_pid=$!
+        for i in $(seq 200); do grep -q ready "$work/rx.err" 2>/dev/null && return 0; sleep 0.05; done
+    else
+        "$SIPHON" run -c "$work/empty.conf" --json --allow-root --capture.interfaces="$vh" \
+            --capture.promiscuous=true --capture.threads="$2" --log.stats_interval=1s \
+            $SIPHON_ARGS >"$work/rx.out" 2>"$work/rx.err" &
+        rx_pid=$!
+        for i in $(seq 200); do
+            # the first stats line (written whatever log.level says): rings open
+            grep -q "stats $vh:" "$work/rx.err" 2>/dev/null && return 0
+            sleep 0.05
+        done
     fi
+    cat "$work/rx.err" >&2
+    exit 1
+}
+
+# siphon_frames: frames on $vh in siphon's latest stats line
+siphon_frames() { sed -n "s/.*stats $vh: \([0-9]*\) frames.*/\1/p" "$work/rx.err" | tail -1; }
+
+# stop_receiver KIND SENT: wait for it to take every frame (or stall), then
+# set got, drops, cpu_s from its own report.
+stop_receiver() {
+    local line
+    if [ "$1" = ring_count ]; then
+        wait "$rx_pid" || true
+        rx_pid=
+        line=$(cat "$work/rx.out")
+        got=$(kv frames "$line") drops=$(kv drops "$line")
+        cpu_s=$(awk -v u="$(kv cpu_user_s "$line")" -v s="$(kv cpu_sys_s "$line")" \
+            'BEGIN{print u + s}')
+        return
+    fi
+    # siphon: stats lines every second; done when it has every frame or
+    # its count stopped moving for 3 s (it may still be working through
+    # the ring's backlog after the sender ends).
+    local prev=-1 same=0 n i
+    for i in $(seq 120); do
+        sleep 1
+        n=$(siphon_frames)
+        n=${n:-0}
+        [ "$n" -ge "$2" ] && break
+        if [ "$n" = "$prev" ]; then same=$((same + 1)); else same=0; fi
+        [ $same -ge 3 ] && break
+        prev=$n
+    done
+    cpu_s=$(awk -v a="$(proc_cpu_ticks "$rx_pid")" -v b="$cpu0" -v hz="$hz" 'BEGIN{print (a - b) / hz}')
+    kill -INT "$rx_pid"
+    wait "$rx_pid" || true
+    rx_pid=
+    read -r got drops < <(python3 - "$work/rx.out" "$vh" <<'PY'
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
+i = {f["name"]: f for f in s["interfaces"]}[sys.argv[2]]
+print(i["frames"], s["kernel_drops"])
+PY
+    )
+}
+
+# send KIND RATE: replay COUNT frames into $vn; sets sent, pps, secs.
+send() {
+    local speed
+    if [ "$1" = blast ]; then
+        if [ "$2" = topspeed ]; then speed=--topspeed; else speed="--pps $2"; fi
+        ip netns exec "$ns" "$BLAST" -i "$vn" -t "$BLAST_THREADS" --cpu 0 $speed -n "$COUNT" \
+            "$pcap" >"$work/tx.out" 2>"$work/tx.err" || { cat "$work/tx.err" >&2; exit 1; }
+        local line
+        line=$(cat "$work/tx.out")
+        sent=$(kv if_tx "$line") secs=$(kv secs "$line") pps=$(kv pps "$line")
+    else
+        if [ "$2" = topspeed ]; then speed=--topspeed; else speed=--pps=$2; fi
+        local loops=$(((COUNT + file_frames - 1) / file_frames))
+        ip netns exec "$ns" tcpreplay -K -i "$vn" $speed --loop="$loops" --limit="$COUNT" \
+            "$pcap" >"$work/tx.out" 2>&1 || { cat "$work/tx.out" >&2; exit 1; }
+        sent=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$work/tx.out")
+        secs=$(sed -n 's/.*Actual: .* in \([0-9.]*\) seconds.*/\1/p' "$work/tx.out")
+        pps=$(awk -v n="$sent" -v s="$secs" 'BEGIN{printf "%.0f", (s > 0 ? n / s : 0)}')
+    fi
+}
+
+echo "capture: $pcap ($file_frames frames); $COUNT frames per step; $ncpu CPUs;" \
+    "blast threads: $BLAST_THREADS; $(git -C "$root" rev-parse --short HEAD 2>/dev/null || true)"
+# sweep RECEIVER RX_THREADS SENDER RATES...
+sweep() {
+    local rx=$1 rxt=$2 tx=$3 rate best=0
+    shift 3
+    echo
+    echo "receiver: $rx (threads $rxt); sender: $tx"
+    echo
+    echo "| target pps | sender | sent pps | frames sent | frames got | ring drops | veth drops | backlog drops | receiver CPU % of a core | ns CPU/frame | machine cores busy |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    for rate in "$@"; do
+        start_receiver "$rx" "$rxt"
+        cpu0=$(proc_cpu_ticks "$rx_pid")
+        d0=$(ifdrops) b0=$(softnet_drops)
+        read -r u0 s0 i0 t0 < <(cpu_snapshot)
+        send "$tx" "$rate"
+        read -r u1 s1 i1 t1 < <(cpu_snapshot)
+        stop_receiver "$rx" "$sent"
+        vdrops=$(($(ifdrops) - d0)) bdrops=$(($(softnet_drops) - b0))
+        [ -n "${BENCH_DEBUG:-}" ] && cat "$work/tx.out" "$work/rx.out" "$work/rx.err" >&2
+        cpu_pct=$(awk -v c="$cpu_s" -v t="$secs" 'BEGIN{printf "%.0f", (t > 0 ? 100 * c / t : 0)}')
+        ns_frame=$(awk -v c="$cpu_s" -v f="$got" 'BEGIN{printf "%.0f", (f > 0 ? 1e9 * c / f : 0)}')
+        busy=$(awk -v a="$((u1 + s1 + i1 - u0 - s0 - i0))" -v b="$((t1 - t0))" -v n="$ncpu" \
+            'BEGIN{printf "%.2f", (b > 0 ? n * a / b : 0)}')
+        echo "| $rate | $tx | $pps | $sent | $got | $drops | $vdrops | $bdrops | $cpu_pct | $ns_frame | $busy |"
+        if [ "$drops" = 0 ] && [ "$vdrops" = 0 ] && [ "$bdrops" = 0 ] && [ "$got" = "$sent" ] &&
+            [ "${pps%.*}" -gt "$best" ]; then
+            best=${pps%.*}
+        fi
+    done
+    echo
+    echo "highest rate with zero drops ($rx threads $rxt, $tx): $best pps"
+}
+
+for rx in $RECEIVERS; do
+    if [ "$rx" = ring_count ]; then rxts=$THREADS; else rxts=$SIPHON_THREADS; fi
+    for rxt in $rxts; do
+        for tx in $SENDERS; do
+            if [ "$tx" = blast ]; then sweep "$rx" "$rxt" "$tx" $RATES; else sweep "$rx" "$rxt" "$tx" $TR_RATES; fi
+        done
+    done
 done
-echo
-echo "highest rate with zero drops: $best pps"
