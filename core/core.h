@@ -14,7 +14,9 @@
 #ifndef SIPHON_CORE_H
 #define SIPHON_CORE_H
 
+#include <stdalign.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -140,8 +142,11 @@ int64_t clock_mono_ns(void);
 
 typedef enum { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG } log_level_t;
 
-extern log_level_t log_level_current;
+extern _Atomic int log_level_current; /* a log_level_t */
 void log_set_level(log_level_t lvl);
+/* Log to path (append) instead of stderr; called again, reopens it.  0, or
+ * -1 with err set (logging goes on where it went). */
+int log_open(const char *path, char *err, size_t errlen);
 void log_write(log_level_t lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_write(LOG_LVL_ERROR, __VA_ARGS__)
@@ -198,5 +203,39 @@ void json_uint(json_writer_t *w, uint64_t v);
 void json_double(json_writer_t *w, double v, int decimals); /* NaN/inf -> null */
 void json_ts(json_writer_t *w, int64_t ts_ns);              /* <= 0 -> null */
 void json_ip(json_writer_t *w, const ip_addr_t *a);         /* IP_NONE -> null */
+
+/* ------------------------------------------------------------------------ */
+/* A bounded lock-free SPSC ring of variable-length records (spsc.c)         */
+/* ------------------------------------------------------------------------ */
+
+/* One producer thread, one consumer thread; records of any type (a caller's
+ * small integer) and length up to spsc_max_record().  No allocation after
+ * spsc_init; a full ring makes spsc_reserve/spsc_push fail. */
+typedef struct {
+    uint8_t *buf;
+    size_t cap, mask;
+    alignas(64) _Atomic uint64_t head; /* bytes published by the producer */
+    uint64_t p_head, p_tail_cache;     /* producer's own view */
+    size_t p_pending;                  /* size of the reserved record */
+    alignas(64) _Atomic uint64_t tail; /* bytes released by the consumer */
+    uint64_t c_pos, c_head_cache;      /* consumer's own view */
+} spsc_t;
+
+/* capacity is rounded up to a power of two (at least 4 KiB). */
+bool spsc_init(spsc_t *q, size_t capacity);
+void spsc_free(spsc_t *q);
+size_t spsc_max_record(const spsc_t *q);
+/* Producer: space for one record of len bytes (NULL when full or too big),
+ * then spsc_commit publishes it.  spsc_push = reserve + memcpy + commit. */
+void *spsc_reserve(spsc_t *q, uint32_t type, size_t len);
+void spsc_commit(spsc_t *q);
+bool spsc_push(spsc_t *q, uint32_t type, const void *data, size_t len);
+/* Consumer: the next record (NULL when empty); spsc_next steps past it;
+ * spsc_release hands every record stepped past back to the producer (call
+ * it once per batch).  A peeked record stays valid until spsc_release. */
+const void *spsc_peek(spsc_t *q, uint32_t *type, size_t *len);
+void spsc_next(spsc_t *q);
+void spsc_release(spsc_t *q);
+bool spsc_empty(spsc_t *q);
 
 #endif /* SIPHON_CORE_H */
