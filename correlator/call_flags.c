@@ -215,11 +215,10 @@ static void flag_nat(const corr_t *c, const call_t *k, corr_call_t *r, const str
     g->count = s->stats.packets;
 }
 
-void call_flags_emit(corr_t *c, uint32_t ci)
+void call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
 {
     call_t *k = &c->calls[ci];
-    corr_call_t *r = &k->rec;
-    dtmf_collect(c, ci);
+    dtmf_collect(c, ci, r);
     r->flag_count = 0;
 
     uint64_t pkts[2] = {0, 0}, after_bye[2] = {0, 0}, silences[2] = {0, 0};

@@ -63,6 +63,8 @@ void corr_config_default(corr_config_t *c)
     c->orphan_idle_timeout_ns = 60 * NS_PER_SEC;
     c->classify_orphans = true;
     c->max_dtmf_events = 65536;
+    c->max_vq_reports = 4096;
+    c->max_rtcp_streams = 65536;
     sq_config_default(&c->quality);
 }
 
@@ -85,6 +87,8 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
     if (g->call_idle_timeout_ns <= 0) g->call_idle_timeout_ns = 300 * NS_PER_SEC;
     if (g->call_linger_ns < 0) g->call_linger_ns = 0;
     if (g->max_dtmf_events == 0) g->max_dtmf_events = 65536;
+    if (g->max_vq_reports == 0) g->max_vq_reports = 4096;
+    if (g->max_rtcp_streams == 0) g->max_rtcp_streams = 65536;
     c->seed = hash_seed();
 
     c->calls = calloc(g->max_calls, sizeof *c->calls);
@@ -92,7 +96,9 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
     c->streams = calloc(g->max_streams, sizeof *c->streams);
     c->flows = calloc(g->max_orphan_flows, sizeof *c->flows);
     c->emit_buf = calloc(g->max_streams_per_call, sizeof *c->emit_buf);
-    if (!c->calls || !c->eps || !c->streams || !c->flows || !c->emit_buf ||
+    c->emit_call = calloc(1, sizeof *c->emit_call);
+    if (!c->calls || !c->eps || !c->streams || !c->flows || !c->emit_buf || !c->emit_call ||
+        !cstr_init(c) || !vq_pool_init(c) || !rtcp_pool_init(c) ||
         !pool_init(&c->call_pool, g->max_calls) || !dlist_init(&c->linger, g->max_calls) ||
         !dlist_init(&c->challenge_wait, g->max_calls) ||
         !pool_init(&c->ep_pool, g->max_media_endpoints) ||
@@ -126,6 +132,10 @@ void corr_free(corr_t *c)
     free(c->streams);
     free(c->flows);
     free(c->emit_buf);
+    free(c->emit_call);
+    cstr_free(c);
+    free(c->vq_nodes);
+    free(c->rtcp_nodes);
     free(c->dtmf_nodes);
     free(c);
 }

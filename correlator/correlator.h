@@ -417,6 +417,12 @@ typedef struct {
     /* appended: REGISTER transactions awaiting their final response (only
      * kept when the sink has on_registration); 0 = the default 8192 */
     uint32_t max_registrations;
+    /* appended: RFC 6035 reports kept on live calls, a shared pool;
+     * 0 = the default 4096 */
+    uint32_t max_vq_reports;
+    /* appended: streams with RTCP contents (corr_rtcp_t), a shared pool;
+     * 0 = the default 65536 */
+    uint32_t max_rtcp_streams;
 } corr_config_t;
 
 void corr_config_default(corr_config_t *c);
@@ -445,6 +451,10 @@ typedef struct {
     uint64_t registrations_challenged; /* ... of which challenged */
     uint64_t registrations_timed_out;  /* ... with no final response in time */
     uint64_t registrations_evicted;    /* emitted early: max_registrations full */
+    /* appended: shared pools of live-call state exhausted */
+    uint64_t vq_pool_exhausted;   /* reports not kept: max_vq_reports full */
+    uint64_t call_strings_cut;    /* call strings cut short: string pool full */
+    uint64_t rtcp_pool_exhausted; /* RTCP not kept: max_rtcp_streams full */
 } corr_stats_t;
 
 typedef struct corr corr_t;

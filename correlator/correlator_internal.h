@@ -154,10 +154,23 @@ typedef struct {
     uint32_t head, tail;
 } dtmf_list_t;
 
-/* Per-stream state of rtcp_attach.c, dtmf.c and call_flags.c (zeroed by
- * stream_new).  NTP times this SSRC sent (SR, XR RRT) with their capture
- * time, to match a later LSR/LRR and measure the round trip. */
+/* What RTCP said about one stream (rtcp_attach.c): a node of a shared pool
+ * (max_rtcp_streams) taken on the stream's first RTCP, so a stream without
+ * RTCP costs one id.  NTP times this SSRC sent (SR, XR RRT) with their
+ * capture time, to match a later LSR/LRR and measure the round trip.  Ids
+ * are 1-based, 0 = none; free nodes are chained through ntp_next_free. */
 #define STREAM_NTP_MEMORY 4
+
+typedef struct {
+    corr_rtcp_t r;
+    uint32_t ntp_mid[STREAM_NTP_MEMORY];
+    int64_t ntp_ts[STREAM_NTP_MEMORY];
+    uint8_t ntp_next;
+    uint32_t next_free;
+} rtcp_node_t;
+
+/* Per-stream state of rtcp_attach.c, dtmf.c and call_flags.c (zeroed by
+ * stream_new). */
 
 typedef struct {
     /* hot: read or written by every RTP packet (flags_on_rtp), kept first */
@@ -181,15 +194,44 @@ typedef struct {
     uint8_t bad_pt; /* first PT found not negotiated */
     bool rtcp_only; /* orphan entry created by RTCP, no RTP seen */
     bool ev_open;
-    uint8_t ntp_next;
     uint32_t ev_rtp_ts;
     uint32_t ev_node; /* node of the open event, 0 when it did not fit */
     uint16_t dtmf_count, dtmf_dropped;
-    uint32_t ntp_mid[STREAM_NTP_MEMORY];
-    int64_t ntp_ts[STREAM_NTP_MEMORY];
-    corr_rtcp_t rtcp;
+    uint32_t rtcp;    /* rtcp_node_t id, 0 = no RTCP yet */
     dtmf_list_t dtmf; /* up to CORR_STREAM_DTMF_MAX events */
 } stream_x_t;
+
+/* The live call's strings (cstr.c): one blob per call from a shared pool
+ * of size classes, each string cut to CORR_STR_MAX - 1 bytes like the
+ * record's arrays and kept NUL-terminated (call_str gives a C string). */
+enum {
+    CS_CALL_ID = 0,
+    CS_FROM_URI,
+    CS_TO_URI,
+    CS_CALLER,
+    CS_CALLEE,
+    CS_FROM_TAG,
+    CS_TO_TAG,
+    CS_USER_AGENT,
+    CS_REASON,
+    CS_COUNT
+};
+#define CSTR_CLASSES 4
+
+typedef struct {
+    uint8_t *mem;
+    uint32_t size; /* bytes per blob */
+    uint32_t cap;
+    uint32_t *free_stack;
+    uint32_t nfree;
+} cstr_class_t;
+
+/* RFC 6035 reports kept on live calls: nodes of a shared pool (vq_attach.c,
+ * max_vq_reports), one list per call; ids are 1-based, 0 = none. */
+typedef struct {
+    corr_vq_report_t r;
+    uint32_t next;
+} vq_node_t;
 
 /* Per-call state of dtmf.c (SIP INFO events). */
 #define CALL_INFO_DTMF_MAX 32
@@ -234,6 +276,28 @@ typedef struct {
 
 #define STREAM_HOT_END (offsetof(stream_t, x) + offsetof(stream_x_t, bad_pt))
 
+/* What a live call keeps of its corr_call_t: the scalars, under the same
+ * names.  Strings live in the call's blob (call_str), DTMF in the DTMF
+ * pool, RFC 6035 reports in the vq pool; flags, streams and quality are
+ * computed at emission, when call_emit builds the whole record in the
+ * correlator's scratch record (emit_call). */
+typedef struct {
+    endpoint_t src, dst; /* of the initial INVITE */
+    uint8_t transport;   /* transport_t */
+    uint8_t state;       /* call_state_t */
+    uint8_t ended_by;    /* ended_by_t */
+    bool evicted;
+    uint8_t vq_count;
+    int final_code;
+    int64_t start_ts_ns, answer_ts_ns, end_ts_ns, ringing_ts_ns;
+    uint32_t sip_messages;
+    uint32_t invites, reinvites, challenges;
+    uint32_t holds;
+    uint32_t vq_dropped;
+    uint32_t vq_head, vq_tail; /* vq pool nodes */
+    uint64_t rtcp_packets;
+} call_rec_t;
+
 typedef struct {
     bool used;
     bool have_invite; /* an INVITE request was seen */
@@ -259,7 +323,8 @@ typedef struct {
     uint32_t ep_head; /* media endpoints */
     uint32_t st_head; /* streams */
     uint32_t nstreams;
-    corr_call_t rec;
+    uint32_t str; /* string blob (cstr.c) */
+    call_rec_t rec;
     call_x_t x; /* appended: SIP INFO DTMF */
 } call_t;
 
@@ -308,12 +373,18 @@ struct corr {
     sip_msg_t msg;           /* scratch for the SIP parser */
     sdp_t sdp;               /* scratch for the SDP parser */
     corr_stream_t *emit_buf; /* max_streams_per_call records for on_call */
+    corr_call_t *emit_call;  /* the record call_emit builds for on_call */
     /* appended */
-    const uint8_t *rtp_payload; /* payload of the RTP packet being handled */
-    rtcp_compound_t rtcp;       /* scratch for rtcp_parse_compound */
-    vq_report_t vq;             /* scratch for vq_report_parse */
-    dtmf_node_t *dtmf_nodes;    /* max_dtmf_events */
-    uint32_t dtmf_free;         /* free list of dtmf_nodes (1-based, 0 = empty) */
+    const uint8_t *rtp_payload;      /* payload of the RTP packet being handled */
+    rtcp_compound_t rtcp;            /* scratch for rtcp_parse_compound */
+    vq_report_t vq;                  /* scratch for vq_report_parse */
+    dtmf_node_t *dtmf_nodes;         /* max_dtmf_events */
+    uint32_t dtmf_free;              /* free list of dtmf_nodes (1-based, 0 = empty) */
+    cstr_class_t cstr[CSTR_CLASSES]; /* call string blobs (cstr.c) */
+    vq_node_t *vq_nodes;             /* max_vq_reports (vq_attach.c) */
+    uint32_t vq_free;                /* free list of vq_nodes (1-based, 0 = empty) */
+    rtcp_node_t *rtcp_nodes;         /* max_rtcp_streams (rtcp_attach.c) */
+    uint32_t rtcp_free;              /* free list of rtcp_nodes (1-based, 0 = empty) */
 };
 
 /* dialog.c */
@@ -367,22 +438,44 @@ void orphan_flush(corr_t *c);
 /* helpers (correlator.c) */
 void corr_copy_sv(char *dst, size_t n, sv_t v);
 
+/* cstr.c: call string blobs */
+bool cstr_init(corr_t *c);
+void cstr_free(corr_t *c);
+/* A blob for a new call (always available: one per call at most). */
+uint32_t cstr_new(corr_t *c);
+void cstr_release(corr_t *c, uint32_t id);
+/* String i of call k ("" when unset). */
+const char *call_str(const corr_t *c, const call_t *k, int i);
+/* Sets string i of call ci to v cut to CORR_STR_MAX - 1 bytes (cut further,
+ * and counted in call_strings_cut, only when every larger class is full). */
+void call_str_set(corr_t *c, uint32_t ci, int i, sv_t v);
+/* Blob bytes call k uses (its class size). */
+uint32_t cstr_blob_size(const corr_t *c, const call_t *k);
+
 /* dialog.c: the call with this Call-ID, or CORR_NIL */
 uint32_t call_find(const corr_t *c, sv_t call_id);
 
 /* rtcp_attach.c: an RTCP datagram of call ci (CORR_NIL: no SDP endpoint) */
 void rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci);
-void rtcp_to_record(const stream_t *s, corr_stream_t *out);
+void rtcp_to_record(const corr_t *c, const stream_t *s, corr_stream_t *out);
+bool rtcp_pool_init(corr_t *c);
+/* Gives stream s's RTCP node back. */
+void rtcp_release(corr_t *c, stream_t *s);
 
 /* vq_attach.c: a PUBLISH request (RFC 6035 bodies are taken, others not) */
 void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg);
+bool vq_pool_init(corr_t *c);
+/* Copies call k's reports into r and gives their nodes back. */
+void vq_collect(corr_t *c, call_t *k, corr_call_t *r);
+/* An RFC 6035 report: Content-Type vq-rtcpxr, or Event vq-rtcpxr and no type. */
+bool vq_is_report_publish(const sip_msg_t *m);
 
 /* dtmf.c */
 void dtmf_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts);
 void dtmf_on_info(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg,
                   bool from_caller);
-/* Merges INFO and every stream's events, in time order, into the record. */
-void dtmf_collect(corr_t *c, uint32_t ci);
+/* Merges INFO and every stream's events, in time order, into r. */
+void dtmf_collect(corr_t *c, uint32_t ci, corr_call_t *r);
 void dtmf_to_record(const corr_t *c, const stream_t *s, corr_stream_t *out);
 bool dtmf_pool_init(corr_t *c);
 /* Gives the list's nodes back to the pool. */
@@ -395,7 +488,8 @@ void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep);
 void flags_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts);
 /* BYE seen on call ci at ts: its streams count media after ts + grace. */
 void flags_on_bye(corr_t *c, uint32_t ci, int64_t ts);
-/* At emission: DTMF list and flags into calls[ci].rec. */
-void call_flags_emit(corr_t *c, uint32_t ci);
+/* At emission: DTMF list and flags of call ci into r (its record being
+ * built: state and times already set). */
+void call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r);
 
 #endif /* SIPHON_CORRELATOR_INTERNAL_H */

@@ -61,7 +61,7 @@ static bool call_eq(const void *ctx, uint32_t idx, const void *key)
     const sv_t *cid = key;
     if (k->cid_len != cid->len) return false;
     size_t n = cid->len < CORR_STR_MAX - 1 ? cid->len : CORR_STR_MAX - 1;
-    return memcmp(k->rec.call_id, cid->p, n) == 0;
+    return memcmp(call_str(ctx, k, CS_CALL_ID), cid->p, n) == 0;
 }
 
 uint32_t call_find(const corr_t *c, sv_t call_id)
@@ -131,7 +131,7 @@ static void call_end(corr_t *c, uint32_t ci, int64_t ts)
 /* Final state at emission time (see the rules in the file comment). */
 static void call_finish_state(call_t *k)
 {
-    corr_call_t *r = &k->rec;
+    call_rec_t *r = &k->rec;
     if (k->answered) {
         r->state = CALL_ANSWERED;
     } else if (r->final_code >= 300) {
@@ -149,15 +149,43 @@ static void call_finish_state(call_t *k)
     if (r->end_ts_ns == 0) r->end_ts_ns = k->last_activity_ns;
 }
 
-void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
+/* The public record of call ci, built in the scratch record from the live
+ * call's compact state (strings from its blob, DTMF, flags, reports). */
+static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
 {
-    call_refresh_activity(c, ci);
     call_t *k = &c->calls[ci];
-    corr_call_t *r = &k->rec;
-    call_finish_state(k);
+    const call_rec_t *l = &k->rec;
+    corr_call_t *r = c->emit_call;
+    memset(r, 0, sizeof *r);
+    static const size_t str_off[CS_COUNT] = {
+        offsetof(corr_call_t, call_id), offsetof(corr_call_t, from_uri),
+        offsetof(corr_call_t, to_uri),  offsetof(corr_call_t, caller),
+        offsetof(corr_call_t, callee),  offsetof(corr_call_t, from_tag),
+        offsetof(corr_call_t, to_tag),  offsetof(corr_call_t, user_agent),
+        offsetof(corr_call_t, reason)};
+    for (int i = 0; i < CS_COUNT; i++)
+        snprintf((char *)r + str_off[i], CORR_STR_MAX, "%s", call_str(c, k, i));
+    r->src = l->src;
+    r->dst = l->dst;
+    r->transport = (transport_t)l->transport;
+    r->state = (call_state_t)l->state;
+    r->final_code = l->final_code;
+    r->start_ts_ns = l->start_ts_ns;
+    r->answer_ts_ns = l->answer_ts_ns;
+    r->end_ts_ns = l->end_ts_ns;
+    r->ringing_ts_ns = l->ringing_ts_ns;
+    r->ended_by = (ended_by_t)l->ended_by;
     r->open_at_end = open_at_end;
     r->timed_out = timed_out;
+    r->sip_messages = l->sip_messages;
+    r->invites = l->invites;
+    r->reinvites = l->reinvites;
+    r->challenges = l->challenges;
     r->early_dialogs = k->ntags;
+    r->rtcp_packets = l->rtcp_packets;
+    r->holds = l->holds;
+    r->evicted = l->evicted;
+    vq_collect(c, k, r);
 
     uint32_t n = 0;
     for (uint32_t si = k->st_head; si != CORR_NIL && n < c->cfg.max_streams_per_call;
@@ -166,7 +194,16 @@ void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
     r->stream_count = n;
     r->streams = c->emit_buf;
     stream_call_quality(r);
-    call_flags_emit(c, ci); /* DTMF list and problem flags */
+    call_flags_emit(c, ci, r); /* DTMF list and problem flags */
+    return r;
+}
+
+void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
+{
+    call_refresh_activity(c, ci);
+    call_t *k = &c->calls[ci];
+    call_finish_state(k);
+    corr_call_t *r = call_record(c, ci, open_at_end, timed_out);
     if (c->sink.on_call) c->sink.on_call(c->sink.user, r);
     r->streams = NULL;
 
@@ -175,17 +212,19 @@ void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
     media_release_call(c, ci);
     call_unend(c, ci);
     dtmf_list_free(c, &k->x.info);
+    cstr_release(c, k->str);
+    k->str = CORR_NIL;
     pool_put(&c->call_pool, ci, k->hash);
     k->used = false;
 }
 
-static void copy_party(corr_call_t *r, const sip_msg_t *m)
+static void copy_party(corr_t *c, uint32_t ci, const sip_msg_t *m)
 {
-    corr_copy_sv(r->from_uri, sizeof r->from_uri, m->from.uri);
-    corr_copy_sv(r->to_uri, sizeof r->to_uri, m->to.uri);
-    corr_copy_sv(r->caller, sizeof r->caller, m->from.user);
-    corr_copy_sv(r->callee, sizeof r->callee, m->to.user);
-    corr_copy_sv(r->from_tag, sizeof r->from_tag, m->from.tag);
+    call_str_set(c, ci, CS_FROM_URI, m->from.uri);
+    call_str_set(c, ci, CS_TO_URI, m->to.uri);
+    call_str_set(c, ci, CS_CALLER, m->from.user);
+    call_str_set(c, ci, CS_CALLEE, m->to.user);
+    call_str_set(c, ci, CS_FROM_TAG, m->from.tag);
 }
 
 static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagram_t *dg)
@@ -212,14 +251,15 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
     k->cid_len = (uint32_t)m->call_id.len;
     k->ep_head = k->st_head = CORR_NIL;
     k->last_activity_ns = k->lru_ns = dg->ts_ns;
+    k->str = cstr_new(c);
     itab_insert(&c->call_pool.tab, h, ci);
     c->stats.calls++;
 
-    corr_call_t *r = &k->rec;
-    corr_copy_sv(r->call_id, sizeof r->call_id, m->call_id);
+    call_rec_t *r = &k->rec;
+    call_str_set(c, ci, CS_CALL_ID, m->call_id);
     r->start_ts_ns = dg->ts_ns;
-    r->transport = dg->transport;
-    copy_party(r, m);
+    r->transport = (uint8_t)dg->transport;
+    copy_party(c, ci, m);
     if (m->is_request) {
         r->src = dg->src;
         r->dst = dg->dst;
@@ -234,16 +274,18 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
         if (m->is_request || (m->status_code >= 200 && m->status_code < 300)) {
             k->answered = true;
             r->state = CALL_ANSWERED;
-            corr_copy_sv(r->to_tag, sizeof r->to_tag, m->to.tag);
+            call_str_set(c, ci, CS_TO_TAG, m->to.tag);
         }
     }
     return ci;
 }
 
-static bool msg_from_caller(const call_t *k, const sip_msg_t *m, const datagram_t *dg)
+static bool msg_from_caller(const corr_t *c, const call_t *k, const sip_msg_t *m,
+                            const datagram_t *dg)
 {
-    if (k->rec.from_tag[0] && m->from.tag.len) {
-        bool same = tag_eq(k->rec.from_tag, m->from.tag);
+    const char *from_tag = call_str(c, k, CS_FROM_TAG);
+    if (from_tag[0] && m->from.tag.len) {
+        bool same = tag_eq(from_tag, m->from.tag);
         return m->is_request ? same : !same;
     }
     return m->is_request ? endpoint_eq(&dg->src, &k->rec.src) : !endpoint_eq(&dg->dst, &k->rec.src);
@@ -258,19 +300,19 @@ static void tag_seen(call_t *k, sv_t tag)
     if (k->ntags < CORR_MAX_TAGS) k->tags[k->ntags++] = h;
 }
 
-static void set_reason(corr_call_t *r, const sip_msg_t *m)
+static void set_reason(corr_t *c, uint32_t ci, const sip_msg_t *m)
 {
     if (m->reason.len)
-        corr_copy_sv(r->reason, sizeof r->reason, m->reason);
+        call_str_set(c, ci, CS_REASON, m->reason);
     else if (!m->is_request)
-        corr_copy_sv(r->reason, sizeof r->reason, m->reason_phrase);
+        call_str_set(c, ci, CS_REASON, m->reason_phrase);
 }
 
 /* A new INVITE transaction (first, or retry): forget a pending failure. */
 static void invite_attempt(corr_t *c, uint32_t ci, const sip_msg_t *m)
 {
     call_t *k = &c->calls[ci];
-    corr_call_t *r = &k->rec;
+    call_rec_t *r = &k->rec;
     k->invite_cseq = m->cseq;
     call_unend(c, ci);
     k->challenged = false;
@@ -278,14 +320,14 @@ static void invite_attempt(corr_t *c, uint32_t ci, const sip_msg_t *m)
     r->state = CALL_UNANSWERED;
     r->final_code = 0;
     r->end_ts_ns = 0;
-    r->reason[0] = '\0';
+    call_str_set(c, ci, CS_REASON, (sv_t){0});
     r->ended_by = ENDED_BY_NONE;
 }
 
 static void on_invite(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
 {
     call_t *k = &c->calls[ci];
-    corr_call_t *r = &k->rec;
+    call_rec_t *r = &k->rec;
 
     if (m->to.tag.len || k->answered) {
         /* re-INVITE inside the dialog */
@@ -306,9 +348,9 @@ static void on_invite(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram
         /* the request itself is now known: it defines the call's ends */
         r->src = dg->src;
         r->dst = dg->dst;
-        r->transport = dg->transport;
-        copy_party(r, m);
-        corr_copy_sv(r->user_agent, sizeof r->user_agent, m->user_agent);
+        r->transport = (uint8_t)dg->transport;
+        copy_party(c, ci, m);
+        call_str_set(c, ci, CS_USER_AGENT, m->user_agent);
         if (dg->ts_ns < r->start_ts_ns) r->start_ts_ns = dg->ts_ns;
     }
 }
@@ -316,7 +358,7 @@ static void on_invite(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram
 static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
 {
     call_t *k = &c->calls[ci];
-    corr_call_t *r = &k->rec;
+    call_rec_t *r = &k->rec;
     int code = m->status_code;
 
     if (m->cseq != k->invite_cseq) {
@@ -341,9 +383,9 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
         r->final_code = code;
         r->end_ts_ns = 0;
         r->ended_by = ENDED_BY_NONE;
-        r->reason[0] = '\0';
-        set_reason(r, m);
-        corr_copy_sv(r->to_tag, sizeof r->to_tag, m->to.tag);
+        call_str_set(c, ci, CS_REASON, (sv_t){0});
+        set_reason(c, ci, m);
+        call_str_set(c, ci, CS_TO_TAG, m->to.tag);
         return;
     }
     if (k->answered) return;
@@ -353,7 +395,7 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
         k->challenge_cseq = m->cseq;
         k->challenge_code = (uint16_t)code;
         r->end_ts_ns = dg->ts_ns;
-        set_reason(r, m);
+        set_reason(c, ci, m);
         if (!k->end_challenge) call_unend(c, ci); /* requeue for the retry wait */
         call_end(c, ci, dg->ts_ns);
         return;
@@ -367,7 +409,7 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
                : (code == 486 || code == 600) ? CALL_BUSY
                                               : CALL_REJECTED;
     r->ended_by = cancelled ? ENDED_BY_CALLER : ENDED_BY_CALLEE;
-    if (!(k->cancel_seen && r->reason[0])) set_reason(r, m);
+    if (!(k->cancel_seen && call_str(c, k, CS_REASON)[0])) set_reason(c, ci, m);
     r->end_ts_ns = dg->ts_ns;
     k->challenged = false;
     call_unend(c, ci); /* decided now: from the challenge wait to the linger */
@@ -377,13 +419,13 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
 static void on_cancel(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
 {
     call_t *k = &c->calls[ci];
-    corr_call_t *r = &k->rec;
+    call_rec_t *r = &k->rec;
     if (k->answered || k->cancel_seen || r->final_code >= 300) return;
     k->cancel_seen = true;
     r->state = CALL_CANCELLED;
     r->ended_by = ENDED_BY_CALLER;
     r->end_ts_ns = dg->ts_ns;
-    if (m->reason.len) set_reason(r, m);
+    if (m->reason.len) set_reason(c, ci, m);
     call_unend(c, ci);
     k->challenged = false;
     call_end(c, ci, dg->ts_ns);
@@ -393,7 +435,7 @@ static void on_bye(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t 
                    bool from_caller)
 {
     call_t *k = &c->calls[ci];
-    corr_call_t *r = &k->rec;
+    call_rec_t *r = &k->rec;
     if (k->bye_seen) return;
     if (!k->answered && (r->final_code >= 300 || k->cancel_seen)) return;
     k->bye_seen = true;
@@ -407,16 +449,16 @@ static void on_bye(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t 
     }
     r->end_ts_ns = dg->ts_ns;
     r->ended_by = from_caller ? ENDED_BY_CALLER : ENDED_BY_CALLEE;
-    if (m->reason.len) set_reason(r, m);
+    if (m->reason.len) set_reason(c, ci, m);
     call_end(c, ci, dg->ts_ns);
 }
 
 static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
 {
     call_t *k = &c->calls[ci];
-    corr_call_t *r = &k->rec;
+    call_rec_t *r = &k->rec;
     sip_method_t method = m->is_request ? m->method : m->cseq_method;
-    bool from_caller = msg_from_caller(k, m, dg);
+    bool from_caller = msg_from_caller(c, k, m, dg);
     sv_t body;
 
     r->sip_messages++;

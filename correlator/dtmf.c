@@ -175,10 +175,9 @@ static void insert_sorted(corr_call_t *r, const corr_dtmf_t *d)
     r->dtmf[pos] = *d;
 }
 
-void dtmf_collect(corr_t *c, uint32_t ci)
+void dtmf_collect(corr_t *c, uint32_t ci, corr_call_t *r)
 {
     call_t *k = &c->calls[ci];
-    corr_call_t *r = &k->rec;
     r->dtmf_count = 0;
     r->dtmf_dropped = k->x.info_dropped;
     for (uint32_t id = k->x.info.head; id; id = c->dtmf_nodes[id - 1].next)

@@ -30,10 +30,68 @@
  * whose SR was not captured give no RTT (never a clock-skewed guess).
  *
  * Far-end figures are the last values received; RTT keeps last/min/max/sum.
+ *
+ * Memory: all of this (corr_rtcp_t and the NTP memory, ~360 bytes) lives in
+ * a node of a shared pool (max_rtcp_streams, allocated in corr_new) that a
+ * stream takes when RTCP first says something about it; most streams of a
+ * large load are plain RTP and cost one id.  When the pool is empty the
+ * stream's RTCP contents are not kept (rtcp_pool_exhausted counts the
+ * packets and blocks lost that way); RTCP packet counts are unaffected.
  */
 #include "correlator_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+
+bool rtcp_pool_init(corr_t *c)
+{
+    uint32_t n = c->cfg.max_rtcp_streams;
+    c->rtcp_nodes = calloc(n, sizeof *c->rtcp_nodes);
+    if (!c->rtcp_nodes) return false;
+    for (uint32_t i = 0; i < n; i++)
+        c->rtcp_nodes[i].next_free = i + 1 < n ? i + 2 : 0;
+    c->rtcp_free = 1;
+    return true;
+}
+
+void rtcp_release(corr_t *c, stream_t *s)
+{
+    if (!s->x.rtcp) return;
+    c->rtcp_nodes[s->x.rtcp - 1].next_free = c->rtcp_free;
+    c->rtcp_free = s->x.rtcp;
+    s->x.rtcp = 0;
+}
+
+/* Stream s's RTCP node, or NULL when it has none. */
+static rtcp_node_t *node_of(const corr_t *c, const stream_t *s)
+{
+    return s->x.rtcp ? &c->rtcp_nodes[s->x.rtcp - 1] : NULL;
+}
+
+/* Stream s's RTCP node, taken from the pool on first use (zeroed); NULL,
+ * counted, when the pool is empty. */
+static rtcp_node_t *node_for(corr_t *c, stream_t *s)
+{
+    if (s->x.rtcp) return &c->rtcp_nodes[s->x.rtcp - 1];
+    uint32_t id = c->rtcp_free;
+    if (id == 0) {
+        c->stats.rtcp_pool_exhausted++;
+        return NULL;
+    }
+    rtcp_node_t *n = &c->rtcp_nodes[id - 1];
+    c->rtcp_free = n->next_free;
+    memset(n, 0, sizeof *n);
+    s->x.rtcp = id;
+    return n;
+}
+
+/* The corr_rtcp_t of stream s, taken on first use; NULL when the pool is
+ * empty. */
+static corr_rtcp_t *rx(corr_t *c, stream_t *s)
+{
+    rtcp_node_t *n = node_for(c, s);
+    return n ? &n->r : NULL;
+}
 
 /* Round trips above this are taken as a mismatched LSR, not a measurement. */
 #define RTCP_RTT_MAX_MS 60000.0
@@ -102,11 +160,13 @@ static stream_t *sender_stream(const ctx_t *x, uint32_t ssrc)
 /* Round trip                                                                */
 /* ------------------------------------------------------------------------ */
 
-static void ntp_remember(stream_t *s, uint32_t mid32, int64_t ts)
+static void ntp_remember(corr_t *c, stream_t *s, uint32_t mid32, int64_t ts)
 {
-    s->x.ntp_mid[s->x.ntp_next] = mid32;
-    s->x.ntp_ts[s->x.ntp_next] = ts;
-    s->x.ntp_next = (uint8_t)((s->x.ntp_next + 1) % STREAM_NTP_MEMORY);
+    rtcp_node_t *n = node_for(c, s);
+    if (!n) return;
+    n->ntp_mid[n->ntp_next] = mid32;
+    n->ntp_ts[n->ntp_next] = ts;
+    n->ntp_next = (uint8_t)((n->ntp_next + 1) % STREAM_NTP_MEMORY);
 }
 
 static void rtt_add(corr_rtcp_t *r, double ms)
@@ -120,13 +180,14 @@ static void rtt_add(corr_rtcp_t *r, double ms)
 
 /* LSR/LRR (an NTP middle-32 that s's source sent) and DLSR/DLRR of a report
  * that arrived at ts: the round trip in ms, or < 0. */
-static double rtt_from(const stream_t *s, uint32_t lsr, uint32_t dlsr, int64_t ts)
+static double rtt_from(const corr_t *c, const stream_t *s, uint32_t lsr, uint32_t dlsr, int64_t ts)
 {
-    if (lsr == 0) return -1; /* no SR received yet (RFC 3550 6.4.1) */
+    const rtcp_node_t *n = node_of(c, s);
+    if (lsr == 0 || !n) return -1; /* no SR received yet (RFC 3550 6.4.1) */
     for (int i = 0; i < STREAM_NTP_MEMORY; i++) {
-        if (s->x.ntp_ts[i] == 0 || s->x.ntp_mid[i] != lsr || ts < s->x.ntp_ts[i]) continue;
+        if (n->ntp_ts[i] == 0 || n->ntp_mid[i] != lsr || ts < n->ntp_ts[i]) continue;
         /* the report's arrival on the SR's time base, in 1/65536 s */
-        uint64_t elapsed = (uint64_t)(ts - s->x.ntp_ts[i]);
+        uint64_t elapsed = (uint64_t)(ts - n->ntp_ts[i]);
         uint32_t a = lsr + (uint32_t)((elapsed << 16) / (uint64_t)NS_PER_SEC);
         double ms = rtcp_rtt_ms(a, lsr, dlsr);
         return ms <= RTCP_RTT_MAX_MS ? ms : -1;
@@ -157,28 +218,30 @@ static void on_report_block(const ctx_t *x, const rtcp_report_block_t *b)
         x->c->stats.rtcp_blocks_unmatched++;
         return;
     }
-    corr_rtcp_t *r = &s->x.rtcp;
+    corr_rtcp_t *r = rx(x->c, s);
+    if (!r) return;
     r->reports++;
     r->fraction_lost_pct = b->fraction_lost * 100.0 / 256.0;
     r->cumulative_lost = b->cumulative_lost;
     r->ext_highest_seq = b->ext_highest_seq;
     r->jitter_ms = ts_units_ms(s, b->jitter);
-    double rtt = rtt_from(s, b->lsr, b->dlsr, x->dg->ts_ns);
+    double rtt = rtt_from(x->c, s, b->lsr, b->dlsr, x->dg->ts_ns);
     if (rtt >= 0) rtt_add(r, rtt);
 }
 
 static void on_sr_rr(const ctx_t *x, const rtcp_packet_t *p)
 {
     stream_t *s = sender_stream(x, p->ssrc);
-    if (s) {
+    corr_rtcp_t *r = s ? rx(x->c, s) : NULL;
+    if (r) {
         if (p->pt == RTCP_PT_SR) {
             const rtcp_sender_info_t *si = &p->u.rr.sender;
-            s->x.rtcp.sender_reports++;
-            s->x.rtcp.sr_packet_count = si->packet_count;
-            s->x.rtcp.sr_octet_count = si->octet_count;
-            ntp_remember(s, rtcp_ntp_middle32(si->ntp_msw, si->ntp_lsw), x->dg->ts_ns);
+            r->sender_reports++;
+            r->sr_packet_count = si->packet_count;
+            r->sr_octet_count = si->octet_count;
+            ntp_remember(x->c, s, rtcp_ntp_middle32(si->ntp_msw, si->ntp_lsw), x->dg->ts_ns);
         } else {
-            s->x.rtcp.receiver_reports++;
+            r->receiver_reports++;
         }
     }
     for (int i = 0; i < p->u.rr.stored; i++)
@@ -191,7 +254,8 @@ static void on_sdes(const ctx_t *x, const rtcp_packet_t *p)
         const rtcp_sdes_chunk_t *ch = &p->u.sdes.chunks[i];
         if (!ch->cname.p) continue;
         stream_t *s = i == 0 ? sender_stream(x, ch->ssrc) : find(x, ch->ssrc, true);
-        if (s) corr_copy_sv(s->x.rtcp.cname, sizeof s->x.rtcp.cname, ch->cname);
+        corr_rtcp_t *r = s ? rx(x->c, s) : NULL;
+        if (r) corr_copy_sv(r->cname, sizeof r->cname, ch->cname);
     }
 }
 
@@ -203,8 +267,10 @@ static void xr_voip(const ctx_t *x, const rtcp_xr_voip_t *v)
         x->c->stats.rtcp_blocks_unmatched++;
         return;
     }
-    corr_xr_voip_t *o = &s->x.rtcp.xr_voip;
-    s->x.rtcp.have_xr_voip = true;
+    corr_rtcp_t *r = rx(x->c, s);
+    if (!r) return;
+    corr_xr_voip_t *o = &r->xr_voip;
+    r->have_xr_voip = true;
     o->loss_rate_pct = v->loss_rate * 100.0 / 256.0;
     o->discard_rate_pct = v->discard_rate * 100.0 / 256.0;
     o->burst_density_pct = v->burst_density * 100.0 / 256.0;
@@ -236,8 +302,10 @@ static void xr_stats(const ctx_t *x, const rtcp_xr_stats_t *v)
         x->c->stats.rtcp_blocks_unmatched++;
         return;
     }
-    corr_xr_stats_t *o = &s->x.rtcp.xr_stats;
-    s->x.rtcp.have_xr_stats = true;
+    corr_rtcp_t *r = rx(x->c, s);
+    if (!r) return;
+    corr_xr_stats_t *o = &r->xr_stats;
+    r->have_xr_stats = true;
     o->begin_seq = v->begin_seq;
     o->end_seq = v->end_seq;
     o->lost_packets = v->loss_flag ? (int64_t)v->lost_packets : -1;
@@ -251,13 +319,14 @@ static void xr_stats(const ctx_t *x, const rtcp_xr_stats_t *v)
 static void on_xr(const ctx_t *x, const rtcp_packet_t *p)
 {
     stream_t *self = sender_stream(x, p->ssrc);
-    if (self) self->x.rtcp.xr_packets++;
+    corr_rtcp_t *sr = self ? rx(x->c, self) : NULL;
+    if (sr) sr->xr_packets++;
     for (int i = 0; i < p->u.xr.stored; i++) {
         const rtcp_xr_block_t *b = &p->u.xr.blocks[i];
         switch (b->bt) {
         case RTCP_XR_RRT:
             if (self)
-                ntp_remember(self, rtcp_ntp_middle32(b->u.rrt.ntp_msw, b->u.rrt.ntp_lsw),
+                ntp_remember(x->c, self, rtcp_ntp_middle32(b->u.rrt.ntp_msw, b->u.rrt.ntp_lsw),
                              x->dg->ts_ns);
             break;
         case RTCP_XR_DLRR:
@@ -266,8 +335,9 @@ static void on_xr(const ctx_t *x, const rtcp_packet_t *p)
             for (int j = 0; j < b->u.dlrr.stored; j++) {
                 const rtcp_xr_dlrr_item_t *it = &b->u.dlrr.items[j];
                 stream_t *r = find(x, it->ssrc, false);
-                double rtt = r ? rtt_from(r, it->lrr, it->dlrr, x->dg->ts_ns) : -1;
-                if (rtt >= 0) rtt_add(&r->x.rtcp, rtt);
+                double rtt = r ? rtt_from(x->c, r, it->lrr, it->dlrr, x->dg->ts_ns) : -1;
+                corr_rtcp_t *rr = rtt >= 0 ? rx(x->c, r) : NULL;
+                if (rr) rtt_add(rr, rtt);
             }
             break;
         case RTCP_XR_STATS:
@@ -290,6 +360,7 @@ void rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci)
     for (int i = 0; i < cp->count; i++) {
         const rtcp_packet_t *p = &cp->pkt[i];
         stream_t *s;
+        corr_rtcp_t *r;
         switch (p->pt) {
         case RTCP_PT_SR:
         case RTCP_PT_RR:
@@ -300,10 +371,11 @@ void rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci)
             break;
         case RTCP_PT_BYE:
             for (int j = 0; j < p->u.bye.stored; j++)
-                if ((s = find(&x, p->u.bye.ssrcs[j], true)) != NULL) s->x.rtcp.byes++;
+                if ((s = find(&x, p->u.bye.ssrcs[j], true)) != NULL && (r = rx(c, s)) != NULL)
+                    r->byes++;
             break;
         case RTCP_PT_APP:
-            if ((s = find(&x, p->ssrc, true)) != NULL) s->x.rtcp.app_packets++;
+            if ((s = find(&x, p->ssrc, true)) != NULL && (r = rx(c, s)) != NULL) r->app_packets++;
             break;
         case RTCP_PT_XR:
             on_xr(&x, p);
@@ -326,9 +398,12 @@ void rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci)
     }
 }
 
-void rtcp_to_record(const stream_t *s, corr_stream_t *out)
+void rtcp_to_record(const corr_t *c, const stream_t *s, corr_stream_t *out)
 {
-    out->rtcp = s->x.rtcp;
-    out->rtcp_rtt_ms =
-        s->x.rtcp.rtt_count ? s->x.rtcp.rtt_sum_ms / (double)s->x.rtcp.rtt_count : -1.0;
+    const rtcp_node_t *n = node_of(c, s);
+    if (n)
+        out->rtcp = n->r;
+    else
+        memset(&out->rtcp, 0, sizeof out->rtcp);
+    out->rtcp_rtt_ms = n && n->r.rtt_count ? n->r.rtt_sum_ms / (double)n->r.rtt_count : -1.0;
 }

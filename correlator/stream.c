@@ -87,6 +87,7 @@ void stream_release(corr_t *c, uint32_t si)
     pool_put(&c->stream_pool, si, s->hash);
     sq_free(&s->quality);
     dtmf_list_free(c, &s->x.dtmf);
+    rtcp_release(c, s);
     s->used = false;
 }
 
@@ -234,7 +235,7 @@ void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, c
     snprintf(out->call_id, sizeof out->call_id, "%s", call_id);
     out->orphan_reason = s->orphan_reason;
     snprintf(out->orphan_proto, sizeof out->orphan_proto, "%s", s->orphan_proto);
-    rtcp_to_record(s, out);
+    rtcp_to_record(c, s, out);
     dtmf_to_record(c, s, out);
     /* Settles the tracker: records are made once, right before the stream
      * is released (the stream entry itself is not const). */

@@ -10,13 +10,44 @@
  *  - the call is still in memory (open, or lingering after its BYE, which
  *    is when CallTerm reports arrive): the report is kept on the call,
  *    at most CORR_VQ_MAX (the same body seen twice - a UDP retransmission
- *    or a second hop - is kept once);
+ *    or a second hop - is kept once), in a list of nodes of one pool
+ *    shared by all live calls (max_vq_reports, allocated in corr_new: a
+ *    call without reports costs two node ids); when the pool is empty the
+ *    report is counted in the call's vq_dropped and in vq_pool_exhausted;
  *  - the call is unknown or already emitted: the report is handed to the
  *    sink's on_vq_report on its own (NDJSON: a {"type":"vq_report"}
  *    record) and counted in vq_unattached.
  * Bodies that do not parse are counted in vq_invalid.
  */
 #include "correlator_internal.h"
+
+#include <stdlib.h>
+
+bool vq_pool_init(corr_t *c)
+{
+    uint32_t n = c->cfg.max_vq_reports;
+    c->vq_nodes = calloc(n, sizeof *c->vq_nodes);
+    if (!c->vq_nodes) return false;
+    for (uint32_t i = 0; i < n; i++)
+        c->vq_nodes[i].next = i + 1 < n ? i + 2 : 0;
+    c->vq_free = 1;
+    return true;
+}
+
+void vq_collect(corr_t *c, call_t *k, corr_call_t *r)
+{
+    call_rec_t *l = &k->rec;
+    r->vq_count = 0;
+    for (uint32_t id = l->vq_head; id && r->vq_count < CORR_VQ_MAX; id = c->vq_nodes[id - 1].next)
+        r->vq[r->vq_count++] = c->vq_nodes[id - 1].r;
+    r->vq_dropped = l->vq_dropped;
+    if (l->vq_head) {
+        c->vq_nodes[l->vq_tail - 1].next = c->vq_free;
+        c->vq_free = l->vq_head;
+    }
+    l->vq_head = l->vq_tail = 0;
+    l->vq_count = 0;
+}
 
 static double val(vq_value_t v)
 {
@@ -57,7 +88,7 @@ static void addr(endpoint_t *ep, uint32_t *ssrc, bool *has_ssrc, const vq_addr_t
     *ssrc = a->ssrc;
 }
 
-static bool is_vq_publish(const sip_msg_t *m)
+bool vq_is_report_publish(const sip_msg_t *m)
 {
     if (sv_istarts_with(m->content_type, "application/vq-rtcpxr")) return true;
     sv_t ev = sip_header_get(m, "Event", 0);
@@ -66,7 +97,7 @@ static bool is_vq_publish(const sip_msg_t *m)
 
 void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
 {
-    if (!is_vq_publish(m) || m->body.len == 0) return;
+    if (!vq_is_report_publish(m) || m->body.len == 0) return;
     c->stats.vq_reports++;
     vq_report_t *q = &c->vq;
     if (vq_report_parse(m->body, q) != PROTO_OK) {
@@ -90,14 +121,30 @@ void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
 
     uint32_t ci = q->call_id.len ? call_find(c, q->call_id) : CORR_NIL;
     if (ci != CORR_NIL) {
-        corr_call_t *r = &c->calls[ci].rec;
+        call_rec_t *r = &c->calls[ci].rec;
         c->stats.vq_attached++;
-        for (int i = 0; i < r->vq_count; i++)
-            if (r->vq[i].body_hash == rep.body_hash) return; /* seen already */
-        if (r->vq_count < CORR_VQ_MAX)
-            r->vq[r->vq_count++] = rep;
-        else
+        for (uint32_t id = r->vq_head; id; id = c->vq_nodes[id - 1].next)
+            if (c->vq_nodes[id - 1].r.body_hash == rep.body_hash) return; /* seen already */
+        if (r->vq_count >= CORR_VQ_MAX) {
             r->vq_dropped++;
+            return;
+        }
+        uint32_t id = c->vq_free;
+        if (id == 0) {
+            c->stats.vq_pool_exhausted++;
+            r->vq_dropped++;
+            return;
+        }
+        vq_node_t *nd = &c->vq_nodes[id - 1];
+        c->vq_free = nd->next;
+        nd->r = rep;
+        nd->next = 0;
+        if (r->vq_tail)
+            c->vq_nodes[r->vq_tail - 1].next = id;
+        else
+            r->vq_head = id;
+        r->vq_tail = id;
+        r->vq_count++;
         return;
     }
     c->stats.vq_unattached++;

@@ -4,12 +4,18 @@
  * entry, two stream_t entries (one per direction) and the media endpoints
  * its SDP offer/answer learn (an RTP and an RTCP endpoint per side: 4),
  * plus the per-entry bookkeeping of each table (free stack slot, LRU
- * prev/next links, index slots at the table's load of at most 1/2).  The
- * quality tracker's interval arrays (heap, per stream, sq_free) are not
- * counted.  The figure is printed and asserted against CORR_CALL_BYTES_MAX,
- * the size achieved today, so any growth fails here: lower the constant
- * when the state shrinks, never raise it without saying why in
- * ARCHITECTURE.md (Memory). */
+ * prev/next links, index slots at the table's load of at most 1/2), plus
+ * the string blob the call takes from the shared string pool (cstr.c) and
+ * its free-stack slot.  The blob is measured, not assumed: a call with the
+ * strings of a typical capture (those of siphon-gen and the SIPp/sngrep
+ * captures: 166 to 199 bytes of strings) is built with the real cstr code
+ * and its blob class read back.  Parts a plain call does not use live in
+ * shared pools and are not counted: RTCP contents (a node per stream with
+ * RTCP), RFC 6035 reports, DTMF events; nor the quality tracker's interval
+ * arrays (heap, per stream, sq_free).  The figure is printed and asserted
+ * against CORR_CALL_BYTES_MAX, the size achieved today, so any growth fails
+ * here: lower the constant when the state shrinks, never raise it without
+ * saying why in ARCHITECTURE.md (Memory). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,32 +29,122 @@
 /* free stack slot + LRU prev/next + 2 index slots (load <= 1/2) */
 #define POOL_ENTRY_OVERHEAD (sizeof(uint32_t) + 2 * sizeof(uint32_t) + 2 * sizeof(itab_slot_t))
 
-/* Measured 2026-11-22 (x86_64, gcc and clang): 12,540 B before the DTMF
- * event lists moved to the shared pool (dtmf.c); now call_t 6944 (its
- * corr_call_t record 6776, of which vq[4] 2752), stream_t 1384 (x 464,
- * quality 496), media_ep_t 280: 6944 + 2 * 1384 + 4 * 280 + 7 * 28. */
-#define CORR_CALL_BYTES_MAX 11028
+/* Measured 2026-12-03 (x86_64, gcc and clang): 12,540 B before the DTMF
+ * event lists moved to the shared pool, 11,028 B before the live call kept
+ * compact state (call_t was 6944 with its corr_call_t record inline) and
+ * RTCP contents moved to their pool (stream_t was 1384); now call_t 296 +
+ * string blob 256 + 4, stream_t 1040 (rtp_stats 272, quality 496),
+ * media_ep_t 280: 296 + 260 + 2 * 1040 + 4 * 280 + 7 * 28. */
+#define CORR_CALL_BYTES_MAX 3952
 
-static size_t per_call_bytes(void)
+/* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
+static const char *const typical[CS_COUNT] = {
+    "3f2c1c9892e8d101f767bdd0cd0bbca7-0@siphon-gen.test", /* call_id */
+    "sip:2360463719@example.com",                         /* from_uri */
+    "sip:3901950237@example.net",                         /* to_uri */
+    "2360463719",                                         /* caller */
+    "3901950237",                                         /* callee */
+    "8c1d3e2f0a9b",                                       /* from_tag */
+    "4e5f6a7b8c9d",                                       /* to_tag */
+    "siphon-gen/1.0",                                     /* user_agent */
+    "OK",                                                 /* reason */
+};
+
+static corr_t *new_corr(uint32_t max_calls)
 {
-    return sizeof(call_t) + 2 * sizeof(stream_t) + EPS_PER_CALL * sizeof(media_ep_t) +
-           (1 + 2 + EPS_PER_CALL) * POOL_ENTRY_OVERHEAD;
+    corr_config_t cfg;
+    corr_config_default(&cfg);
+    cfg.max_calls = max_calls;
+    cfg.max_streams = cfg.max_media_endpoints = 64;
+    cfg.max_dtmf_events = cfg.max_vq_reports = cfg.max_rtcp_streams = 16;
+    corr_t *c = corr_new(&cfg, NULL);
+    assert_non_null(c);
+    return c;
+}
+
+static sv_t sv_of(const char *s)
+{
+    return (sv_t){s, strlen(s)};
+}
+
+/* The blob a call with the typical strings takes, with every string read
+ * back intact. */
+static uint32_t typical_blob_bytes(void)
+{
+    corr_t *c = new_corr(16);
+    call_t *k = &c->calls[0];
+    k->str = cstr_new(c);
+    assert_int_not_equal(k->str, CORR_NIL);
+    for (int i = 0; i < CS_COUNT; i++)
+        call_str_set(c, 0, i, sv_of(typical[i]));
+    for (int i = 0; i < CS_COUNT; i++)
+        assert_string_equal(call_str(c, k, i), typical[i]);
+    uint32_t n = cstr_blob_size(c, k);
+    assert_int_equal(c->stats.call_strings_cut, 0);
+    cstr_release(c, k->str);
+    corr_free(c);
+    return n;
+}
+
+static size_t per_call_bytes(uint32_t blob)
+{
+    return sizeof(call_t) + blob + sizeof(uint32_t) + 2 * sizeof(stream_t) +
+           EPS_PER_CALL * sizeof(media_ep_t) + (1 + 2 + EPS_PER_CALL) * POOL_ENTRY_OVERHEAD;
 }
 
 static void test_sizes(void **state)
 {
     (void)state;
-    size_t total = per_call_bytes();
-    printf("call_t %zu B (record %zu, call_x %zu), stream_t %zu B (x %zu, quality %zu), "
+    uint32_t blob = typical_blob_bytes();
+    size_t total = per_call_bytes(blob);
+    printf("call_t %zu B + string blob %u B, stream_t %zu B (x %zu, stats %zu, quality %zu), "
            "media_ep_t %zu B, table overhead %zu B/entry\n",
-           sizeof(call_t), sizeof(corr_call_t), sizeof(call_x_t), sizeof(stream_t),
-           sizeof(stream_x_t), sizeof(sq_t), sizeof(media_ep_t), (size_t)POOL_ENTRY_OVERHEAD);
+           sizeof(call_t), blob, sizeof(stream_t), sizeof(stream_x_t), sizeof(rtp_stats_t),
+           sizeof(sq_t), sizeof(media_ep_t), (size_t)POOL_ENTRY_OVERHEAD);
     printf("per active call (two streams, %d endpoints): %zu B\n", EPS_PER_CALL, total);
     assert_true(total <= CORR_CALL_BYTES_MAX);
 }
 
+/* Strings grow a call's blob through the size classes, shrink back in
+ * place, and are cut (and counted) only when no larger blob is free. */
+static void test_string_blobs(void **state)
+{
+    (void)state;
+    corr_t *c = new_corr(16); /* classes of at least 16 blobs each */
+    char big[200];
+    memset(big, 'x', sizeof big);
+    sv_t full = {big, sizeof big}; /* cut to CORR_STR_MAX - 1 */
+    for (uint32_t ci = 0; ci < 16; ci++) {
+        call_t *k = &c->calls[ci];
+        k->str = cstr_new(c);
+        assert_int_not_equal(k->str, CORR_NIL);
+        for (int i = 0; i < CS_COUNT; i++)
+            call_str_set(c, ci, i, full);
+        assert_int_equal(cstr_blob_size(c, k), CS_COUNT * (CORR_STR_MAX + 1));
+        assert_int_equal(strlen(call_str(c, k, CS_REASON)), CORR_STR_MAX - 1);
+    }
+    assert_int_equal(c->stats.call_strings_cut, 0);
+    /* a 17th call: every 1168-byte blob is taken, its strings are cut */
+    call_t *k = &c->calls[16 % c->cfg.max_calls];
+    uint32_t saved = k->str;
+    k->str = cstr_new(c);
+    for (int i = 0; i < CS_COUNT; i++)
+        call_str_set(c, 16 % c->cfg.max_calls, i, full);
+    assert_true(c->stats.call_strings_cut > 0);
+    assert_true(strlen(call_str(c, k, CS_REASON)) < CORR_STR_MAX - 1);
+    assert_int_equal(strlen(call_str(c, k, CS_CALL_ID)), CORR_STR_MAX - 1);
+    /* replacing a string with a shorter one keeps the others */
+    call_str_set(c, 16 % c->cfg.max_calls, CS_CALL_ID, sv_of("short"));
+    assert_string_equal(call_str(c, k, CS_CALL_ID), "short");
+    assert_int_equal(strlen(call_str(c, k, CS_FROM_URI)), CORR_STR_MAX - 1);
+    cstr_release(c, k->str);
+    k->str = saved;
+    corr_free(c);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_sizes)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_sizes),
+                                       cmocka_unit_test(test_string_blobs)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,152 @@
+/* cstr.c - the strings of live calls (Call-ID, URIs, user parts, tags,
+ * User-Agent, reason) in compact blobs.
+ *
+ * A live call used to carry its whole corr_call_t, nine 128-byte arrays
+ * among it, whatever the strings' lengths.  Now each call owns one blob:
+ * CS_COUNT length bytes, then the strings one after the other, each cut to
+ * CORR_STR_MAX - 1 bytes (as the record's arrays cut them) and
+ * NUL-terminated, so call_str hands out a C string without copying.  The
+ * record's arrays are filled from it at emission (dialog.c, call_emit).
+ *
+ * Blobs come from CSTR_CLASSES size classes (128, 256, 512 and 1168 bytes,
+ * the last one fits nine full strings), each a fixed array with a free
+ * stack, allocated once in corr_new and only touched as used.  A call takes
+ * a 128-byte blob when created and moves to the next class that has room
+ * when a string no longer fits (SIP path, never RTP).  The two small
+ * classes have one blob per call of max_calls, so a new call always gets
+ * one; the larger ones max_calls / 4 and / 16.  When no larger blob is
+ * free the string is cut to the room left and counted (call_strings_cut):
+ * memory stays bounded whatever the traffic.
+ */
+#include "correlator_internal.h"
+
+#include <stdlib.h>
+
+#define CSTR_MIN_BLOBS 16
+#define CSTR_SHIFT     28 /* blob id = class << CSTR_SHIFT | index */
+#define CSTR_MAX_LEN   (CORR_STR_MAX - 1)
+
+static const uint32_t class_size[CSTR_CLASSES] = {128, 256, 512, CS_COUNT *(CORR_STR_MAX + 1)};
+
+bool cstr_init(corr_t *c)
+{
+    uint32_t n = c->cfg.max_calls;
+    uint32_t caps[CSTR_CLASSES] = {n, n, n / 4, n / 16};
+    for (int k = 0; k < CSTR_CLASSES; k++) {
+        cstr_class_t *cl = &c->cstr[k];
+        cl->size = class_size[k];
+        cl->cap = caps[k] < CSTR_MIN_BLOBS ? CSTR_MIN_BLOBS : caps[k];
+        cl->mem = calloc(cl->cap, cl->size);
+        cl->free_stack = malloc((size_t)cl->cap * sizeof *cl->free_stack);
+        if (!cl->mem || !cl->free_stack) return false;
+        for (uint32_t i = 0; i < cl->cap; i++)
+            cl->free_stack[i] = cl->cap - 1 - i; /* low indices first */
+        cl->nfree = cl->cap;
+    }
+    return true;
+}
+
+void cstr_free(corr_t *c)
+{
+    for (int k = 0; k < CSTR_CLASSES; k++) {
+        free(c->cstr[k].mem);
+        free(c->cstr[k].free_stack);
+    }
+}
+
+static uint8_t *blob(const corr_t *c, uint32_t id)
+{
+    const cstr_class_t *cl = &c->cstr[id >> CSTR_SHIFT];
+    return cl->mem + (size_t)(id & ((1u << CSTR_SHIFT) - 1)) * cl->size;
+}
+
+static uint32_t take(corr_t *c, int k)
+{
+    cstr_class_t *cl = &c->cstr[k];
+    if (cl->nfree == 0) return CORR_NIL;
+    uint32_t id = (uint32_t)k << CSTR_SHIFT | cl->free_stack[--cl->nfree];
+    memset(blob(c, id), 0, CS_COUNT); /* every string empty */
+    uint8_t *p = blob(c, id) + CS_COUNT;
+    memset(p, 0, CS_COUNT); /* their NULs */
+    return id;
+}
+
+uint32_t cstr_new(corr_t *c)
+{
+    for (int k = 0; k < CSTR_CLASSES; k++) {
+        uint32_t id = take(c, k);
+        if (id != CORR_NIL) return id;
+    }
+    return CORR_NIL; /* not reached: class 0 has a blob per call */
+}
+
+void cstr_release(corr_t *c, uint32_t id)
+{
+    if (id == CORR_NIL) return;
+    cstr_class_t *cl = &c->cstr[id >> CSTR_SHIFT];
+    cl->free_stack[cl->nfree++] = id & ((1u << CSTR_SHIFT) - 1);
+}
+
+uint32_t cstr_blob_size(const corr_t *c, const call_t *k)
+{
+    return k->str == CORR_NIL ? 0 : c->cstr[k->str >> CSTR_SHIFT].size;
+}
+
+/* Bytes used: the lengths, every string and its NUL. */
+static uint32_t used(const uint8_t *b)
+{
+    uint32_t n = 2 * CS_COUNT;
+    for (int i = 0; i < CS_COUNT; i++)
+        n += b[i];
+    return n;
+}
+
+static uint32_t offset(const uint8_t *b, int i)
+{
+    uint32_t off = CS_COUNT;
+    for (int j = 0; j < i; j++)
+        off += b[j] + 1u;
+    return off;
+}
+
+const char *call_str(const corr_t *c, const call_t *k, int i)
+{
+    if (k->str == CORR_NIL) return "";
+    const uint8_t *b = blob(c, k->str);
+    return (const char *)b + offset(b, i);
+}
+
+void call_str_set(corr_t *c, uint32_t ci, int i, sv_t v)
+{
+    call_t *k = &c->calls[ci];
+    if (k->str == CORR_NIL && (k->str = cstr_new(c)) == CORR_NIL) return;
+    uint8_t *b = blob(c, k->str);
+    uint32_t n = v.len < CSTR_MAX_LEN ? (uint32_t)v.len : CSTR_MAX_LEN;
+    uint32_t rest = used(b) - b[i]; /* without string i's bytes */
+    int cls = (int)(k->str >> CSTR_SHIFT);
+    if (rest + n > c->cstr[cls].size) {
+        /* a larger blob: the smallest that fits, else the largest free */
+        uint32_t id = CORR_NIL;
+        for (int j = cls + 1; j < CSTR_CLASSES && id == CORR_NIL; j++)
+            if (rest + n <= c->cstr[j].size || j == CSTR_CLASSES - 1) id = take(c, j);
+        for (int j = CSTR_CLASSES - 1; j > cls && id == CORR_NIL; j--)
+            id = take(c, j);
+        if (id != CORR_NIL) {
+            uint8_t *nb = blob(c, id);
+            memcpy(nb, b, used(b));
+            cstr_release(c, k->str);
+            k->str = id;
+            b = nb;
+            cls = (int)(id >> CSTR_SHIFT);
+        }
+        if (rest + n > c->cstr[cls].size) {
+            n = c->cstr[cls].size - rest;
+            c->stats.call_strings_cut++;
+        }
+    }
+    uint32_t off = offset(b, i);
+    uint32_t tail = used(b) - (off + b[i]); /* from string i's NUL to the end */
+    memmove(b + off + n, b + off + b[i], tail);
+    if (n) memcpy(b + off, v.p, n);
+    b[i] = (uint8_t)n;
+}
