@@ -104,7 +104,8 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
         !pool_init(&c->ep_pool, g->max_media_endpoints) ||
         !pool_init(&c->stream_pool, g->max_streams) ||
         !dlist_init(&c->orphan_lru, g->max_streams) ||
-        !pool_init(&c->flow_pool, g->max_orphan_flows) || !orphan_init(c) || !dtmf_pool_init(c)) {
+        !pool_init(&c->flow_pool, g->max_orphan_flows) || !orphan_init(c) || !dtmf_pool_init(c) ||
+        !events_init(c)) {
         log_error("correlator: cannot allocate tables");
         corr_free(c);
         return NULL;
@@ -116,6 +117,7 @@ void corr_free(corr_t *c)
 {
     if (!c) return;
     orphan_free(c);
+    events_free(c);
     if (c->streams && c->stream_pool.lru.next) /* live streams' interval arrays */
         for (uint32_t si = c->stream_pool.lru.head; si != CORR_NIL;
              si = c->stream_pool.lru.next[si])
@@ -164,6 +166,7 @@ void corr_expire(corr_t *c, int64_t now_ns)
         call_emit(c, ci, false, true);
     }
     orphan_expire(c, now_ns);
+    events_expire(c, now_ns);
 }
 
 void corr_flush(corr_t *c)
@@ -177,6 +180,7 @@ void corr_flush(corr_t *c)
     while ((ci = c->call_pool.lru.tail) != CORR_NIL)
         call_emit(c, ci, true, false);
     orphan_flush(c);
+    events_flush(c);
 }
 
 /* ------------------------------- media ---------------------------------- */

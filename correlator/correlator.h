@@ -371,7 +371,7 @@ typedef struct {
     endpoint_t src, dst;
     uint32_t ssrc;
     uint8_t payload_type;
-    const char *codec; /* "" unknown */
+    const char *codec;  /* "" unknown */
     int8_t from_caller; /* 1 caller, 0 callee, -1 unknown (orphan) */
     bool final;
     uint32_t index; /* interval number in the stream, from 0 */
@@ -447,7 +447,7 @@ typedef struct {
     uint64_t dtmf_events, dtmf_info;
     uint64_t dtmf_pool_exhausted; /* appended: events dropped, max_dtmf_events full */
     /* appended: registration events (only with on_registration) */
-    uint64_t registrations;           /* events emitted */
+    uint64_t registrations;            /* events emitted */
     uint64_t registrations_challenged; /* ... of which challenged */
     uint64_t registrations_timed_out;  /* ... with no final response in time */
     uint64_t registrations_evicted;    /* emitted early: max_registrations full */

@@ -385,6 +385,9 @@ struct corr {
     uint32_t vq_free;                /* free list of vq_nodes (1-based, 0 = empty) */
     rtcp_node_t *rtcp_nodes;         /* max_rtcp_streams (rtcp_attach.c) */
     uint32_t rtcp_free;              /* free list of rtcp_nodes (1-based, 0 = empty) */
+    /* appended: REGISTER transactions (events.c; only with on_registration) */
+    struct reg_entry *regs;
+    pool_t reg_pool;
 };
 
 /* dialog.c */
@@ -491,5 +494,22 @@ void flags_on_bye(corr_t *c, uint32_t ci, int64_t ts);
 /* At emission: DTMF list and flags of call ci into r (its record being
  * built: state and times already set). */
 void call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r);
+
+/* events.c: lifecycle events for the sink (each returns at once when the
+ * sink does not want that kind) */
+/* After dialog.c handled a message of call ci: created = the message
+ * created the call, was_answered = the call was answered before it. */
+void events_after_sip(corr_t *c, uint32_t ci, bool created, bool was_answered, int64_t ts);
+bool events_init(corr_t *c);
+void events_free(corr_t *c);
+/* A REGISTER request or response (dialog.c, when no call has its Call-ID). */
+void events_on_register(corr_t *c, const sip_msg_t *m, const datagram_t *dg);
+void events_expire(corr_t *c, int64_t now_ns);
+void events_flush(corr_t *c);
+/* stream.c: the packet at ts closed stream s's interval iv (before the
+ * packet was counted); final: the records' last intervals at emission. */
+void events_interval(corr_t *c, const stream_t *s, const sq_interval_t *iv, uint32_t index,
+                     int64_t ts);
+void events_final_intervals(corr_t *c, const corr_stream_t *recs, uint32_t n);
 
 #endif /* SIPHON_CORRELATOR_INTERNAL_H */

@@ -194,6 +194,7 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
     r->stream_count = n;
     r->streams = c->emit_buf;
     stream_call_quality(r);
+    events_final_intervals(c, c->emit_buf, n); /* the streams' last intervals */
     call_flags_emit(c, ci, r); /* DTMF list and problem flags */
     return r;
 }
@@ -521,10 +522,12 @@ void dialog_on_sip(corr_t *c, const datagram_t *dg)
     if (m->is_request && method == SIP_PUBLISH) vq_on_publish(c, m, dg); /* RFC 6035 */
     uint64_t h = cid_hash(c, m->call_id);
     uint32_t ci = itab_find(&c->call_pool.tab, h, call_eq, c, &m->call_id);
+    bool created = false;
     if (ci == CORR_NIL) {
         switch (method) {
         case SIP_REGISTER:
             if (m->is_request) c->stats.registers++;
+            events_on_register(c, m, dg);
             return;
         case SIP_OPTIONS:
             if (m->is_request) c->stats.options++;
@@ -543,6 +546,9 @@ void dialog_on_sip(corr_t *c, const datagram_t *dg)
         }
         ci = call_new(c, h, m, dg);
         if (ci == CORR_NIL) return;
+        created = true;
     }
+    bool was_answered = !created && c->calls[ci].answered;
     call_on_msg(c, ci, m, dg);
+    events_after_sip(c, ci, created, was_answered, dg->ts_ns); /* started / answered */
 }

@@ -209,7 +209,16 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
     s->stats.clock_rate = s->last_clock;
     rtp_stats_update(&s->stats, rh->seq, rh->timestamp, rh->marker, s->last_pt_cn, rh->payload_len,
                      ts);
+    /* a quality interval this packet closes: its figures before the packet */
+    sq_interval_t iv;
+    uint32_t iv_index = 0;
+    bool iv_closes = c->sink.on_quality_interval && sq_interval_due(&s->quality, ts);
+    if (iv_closes) {
+        sq_interval_peek(&s->quality, &iv);
+        iv_index = sq_intervals_closed(&s->quality);
+    }
     sq_update(&s->quality, rh->seq, rh->timestamp, rh->marker, s->last_clock, ts);
+    if (iv_closes) events_interval(c, s, &iv, iv_index, ts);
     if (ts - s->lru_ns >= CORR_LRU_GRAIN_NS) {
         s->lru_ns = ts;
         dlist_touch(&c->stream_pool.lru, si);
@@ -258,6 +267,7 @@ void stream_emit_orphan(corr_t *c, uint32_t si)
     corr_stream_t rec;
     stream_to_record(c, &c->streams[si], "", &rec);
     c->stats.orphan_streams++;
+    events_final_intervals(c, &rec, 1);
     if (c->sink.on_orphan_stream) c->sink.on_orphan_stream(c->sink.user, &rec);
     stream_release(c, si);
 }

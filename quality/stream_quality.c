@@ -314,7 +314,8 @@ void sq_interval_peek(const sq_t *q, sq_interval_t *out)
     double ptime = q->ts_step ? q->ts_step * 1000.0 / q->clock : 0;
     double ppl = 100.0 * (double)(out->lost + out->discards) / (double)expected;
     double delay = (double)q->cfg.jb_fixed_ms + ptime;
-    out->mos = (float)emodel_mos(emodel_r(delay, q->codec->ie, q->codec->bpl, ppl, burst_r(&q->burst)));
+    out->mos =
+        (float)emodel_mos(emodel_r(delay, q->codec->ie, q->codec->bpl, ppl, burst_r(&q->burst)));
 }
 
 void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out)
