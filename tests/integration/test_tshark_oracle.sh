@@ -34,6 +34,24 @@
 # INVITE dialog derived from tshark's SIP dissection must equal siphon's
 # state (sngrep_aaa: INVITE/CANCEL -> cancelled, 407 then 403/480 ->
 # rejected; the fax and TCP calls -> answered), pinned by hand as well.
+#
+# Duplicate suppression.  siphon drops capture duplicates by default (the
+# same IP packet, TTL/hop limit and checksum aside, within 2 ms: capture/
+# dedup.c); tshark has no such step and counts every frame.  So every
+# comparison with tshark above runs siphon with --capture.dedup_slots=0:
+# like with like.  The suppression itself is checked separately against an
+# independent count (lib/dedup_oracle.py: whole IP packets compared byte for
+# byte after masking, no hashing, no table) on
+#   - the fax capture, which holds 23 SIP messages captured twice 0.3 to
+#     1.4 ms apart (same IPv4 ID): the default run must report exactly that
+#     many in decode.duplicates_dropped, and the summary's and the call's
+#     sip_messages, and every RTP stream's packets, must be lower than with
+#     dedup off by exactly the copies the count attributes to them;
+#   - a generated capture with network duplicates (--duplicate, a new IPv4
+#     ID each) and a second "SPAN" copy of every 7th frame written 50 us
+#     later one hop further: the same, plus every stream's packets and RTP
+#     duplicates and every call's sip_messages equal to siphon's figures on
+#     the capture without the copies.
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}" "${SHARED_DIR:?}"
 for tool in tshark python3 "$SIPHON" "$SIPHON_GEN"; do
@@ -46,12 +64,16 @@ lib="$TESTS_DIR/integration/lib"
 pcaps="$SHARED_DIR/data/pcaps"
 failed=()
 
-analyze() { # name pcap -> $work/name.ndjson; false on error
-    "$SIPHON" analyze --json --no-progress "$2" >"$work/$1.ndjson" 2>"$work/$1.stderr"
+analyze() { # name pcap [siphon args...] -> $work/name.ndjson; false on error
+    # tshark counts every frame: compare with duplicate suppression off
+    # unless the caller says otherwise (a later option wins)
+    local name=$1 pcap=$2; shift 2
+    "$SIPHON" analyze --json --no-progress --capture.dedup_slots=0 "$@" "$pcap" \
+        >"$work/$name.ndjson" 2>"$work/$name.stderr"
     local rc=$?
     if [ $rc -ne 0 ]; then
-        echo "$1: FAIL: siphon exited $rc on $2: $(head -c 400 "$work/$1.stderr")"
-        failed+=("$1"); return 1
+        echo "$name: FAIL: siphon exited $rc on $pcap: $(head -c 400 "$work/$name.stderr")"
+        failed+=("$name"); return 1
     fi
 }
 
@@ -120,6 +142,35 @@ state_case real_fax  "$pcaps/ndpi_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap" 2 \
     --expect SD4909701-=answered --expect 00e9d4a5=answered
 state_case real_tcp  "$pcaps/heplify_sip_ipv4_tcp.pcap" 1 --expect 1589366569=answered
 state_case real_ndpi "$pcaps/ndpi_sip.pcap" 4
+
+dedup_case() { # name pcap [dedup_oracle args...]: default run vs dedup off
+    local name=$1 pcap=$2; shift 2
+    analyze "$name-dedup-on" "$pcap" --capture.dedup_slots=65536 || return
+    analyze "$name-dedup-off" "$pcap" || return
+    grep -q '"duplicates_dropped"' "$work/$name-dedup-on.ndjson" || {
+        echo "$name-dedup: FAIL: no duplicates_dropped in the summary"; failed+=("$name-dedup"); return; }
+    python3 "$lib/dedup_oracle.py" --label "$name-dedup" "$@" \
+        "$pcap" "$work/$name-dedup-on.ndjson" "$work/$name-dedup-off.ndjson" ||
+        failed+=("$name-dedup")
+}
+# the default must be on: the run without any option equals the run above
+"$SIPHON" analyze --json --no-progress "$pcaps/ndpi_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap" \
+    >"$work/fax-default.ndjson" 2>/dev/null
+dedup_case real_fax "$pcaps/ndpi_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap"
+if ! cmp -s <(grep -v '"type":"summary"' "$work/fax-default.ndjson") \
+            <(grep -v '"type":"summary"' "$work/real_fax-dedup-on.ndjson") ||
+   [ "$(grep -o '"duplicates_dropped":[0-9]*' "$work/fax-default.ndjson")" != \
+     "$(grep -o '"duplicates_dropped":[0-9]*' "$work/real_fax-dedup-on.ndjson")" ]; then
+    echo "real_fax-default: FAIL: siphon's default differs from --capture.dedup_slots=65536"
+    failed+=("real_fax-default")
+fi
+if [ -s "$work/gen_duplicate.pcap" ] &&
+   python3 "$lib/dedup_oracle.py" --span-copies 7 "$work/gen_duplicate.pcap" "$work/gen_span.pcap" &&
+   analyze gen_duplicate-nocopies "$work/gen_duplicate.pcap" --capture.dedup_slots=65536; then
+    dedup_case gen_span "$work/gen_span.pcap" --original "$work/gen_duplicate-nocopies.ndjson"
+else
+    echo "gen_span: FAIL: could not build the capture with SPAN copies"; failed+=("gen_span")
+fi
 
 if [ ${#failed[@]} -ne 0 ]; then
     echo "FAIL: ${#failed[@]} case(s): ${failed[*]}"
