@@ -27,22 +27,34 @@
  *    A hit outside the window refreshes the entry; a miss replaces the
  *    older entry of the set.  Table overflow only loses detection.
  *  - Window, default 2 ms: SPAN/TAP copies of one packet reach the capture
- *    host microseconds apart (at most the switch's mirroring queue, well
- *    under a millisecond).  Legitimately identical packets come later: a
+ *    host microseconds apart (at most the switch's mirroring queue), but a
+ *    loaded mirror can trail by more than a millisecond: the real fax
+ *    capture in the shared pcaps (ndpi_FAX-Call-t38-CA-TDM-SIP-FB-1) holds
+ *    23 SIP messages captured twice 0.26 to 1.43 ms apart.  Legitimately identical packets come later: a
  *    SIP retransmission over UDP after T1 = 500 ms, RTP packets differ by
  *    sequence number anyway.  A packet duplicated by the network and
  *    arriving within the window is byte-identical to a capture copy and
  *    cannot be told apart: it is dropped too (the RTP duplicate count then
  *    misses it).  Keeping the window small keeps that overlap small.
- *    siphon-gen's --duplicate copies arrive 1..2000 us after the original
- *    but are written as new IPv4 packets with a new IP ID, so they are
- *    never taken for capture duplicates (byte-identical IPv6 copies would
- *    be; the test matrix does not combine --duplicate with --ipv6).
- *  - Off by default (cap_limits_default: dedup_slots 0; config key
- *    capture.dedup_slots): hand-built decoder tests replay one frame several
- *    times at one timestamp on purpose (VLAN variants, TCP retransmissions,
- *    duplicate fragments) and expect every copy decoded.  65536 slots
- *    (1 MiB) cover 2 ms of traffic far beyond 10 Mpps.
+ *    siphon-gen's --duplicate copies are network duplicates: over IPv4 a
+ *    new packet with the next IP ID 1..2000 us after the original, over
+ *    IPv6 (no ID) 5..7 ms after it, outside the window (tests/gen/
+ *    gen_rtp.c), so they are never taken for capture duplicates.
+ *  - On by default (cap_limits_default: dedup_slots 65536, 1 MiB per
+ *    decoder; config key capture.dedup_slots, 0 turns it off).  Why: a
+ *    monitoring port fed by two SPAN sessions or a bond sees every packet
+ *    twice, and without suppression every stream shows 50 % duplicates and
+ *    doubled packet counts, and every SIP message a retransmission; the
+ *    operator would have to know to turn it on.  The cost is one hash of at
+ *    most 124 bytes and one cache line per IP packet (BENCHMARKS.md), and
+ *    the only packets lost are network duplicates within 2 ms, which are
+ *    rare and indistinguishable anyway.  Peers agree: the HOMER agents
+ *    deduplicate out of the box (heplify: -dd, default true).  65536 slots
+ *    cover 2 ms of traffic far beyond 10 Mpps.  Tools that count every
+ *    frame (tshark, editcap without -D) see the copies: compare with
+ *    capture.dedup_slots=0 (tests/integration/test_tshark_oracle.sh).
+ *    Hand-built decoder tests that replay one frame on purpose (TCP
+ *    retransmissions, overlapping fragments) switch it off in their limits.
  *  - One table per decoder, i.e. per capture thread: copies that a fanout
  *    group spreads over different rings are not matched (the kernel's flow
  *    hash normally puts both copies of a flow on the same ring).

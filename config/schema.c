@@ -104,8 +104,8 @@ static const config_key_t schema[] = {
          "a SIP header block larger than this on a stream is a framing error"),
     DURATION(capture, dedup_window, dedup_window_ns, MSEC(1), SEC(1), "2ms",
              "an IP packet seen again within this is a capture duplicate (SPAN copies)"),
-    UINT(capture, dedup_slots, 0, 1u << 24, "0",
-         "duplicate-suppression table entries, 16 bytes each (0: off; 65536 is ample)"),
+    UINT(capture, dedup_slots, 0, 1u << 24, "65536",
+         "duplicate-suppression table entries, 16 bytes each (0: off)"),
 
     /* [correlator] ----------------------------------------------------- */
     UINT(correlator, max_calls, 1, 1u << 24, "65536", "concurrent calls tracked"),

@@ -29,7 +29,7 @@ static void usage(FILE *f)
                "  --burst-loss P,R    Gilbert-Elliott loss: P(good->bad), P(bad->good) in %%\n"
                "  --jitter MS         random extra delay 0..MS per packet (reorders)\n"
                "  --reorder PCT       swap adjacent packets\n"
-               "  --duplicate PCT     duplicate packets\n"
+               "  --duplicate PCT     network duplicates of RTP packets (see gen_rtp.c)\n"
                "  --seq-start N       first RTP sequence number of every stream\n"
                "  --ssrc-change       caller's SSRC changes halfway (new seq/ts base)\n"
                "  --reinvite          mid-call re-INVITE moves the caller's RTP port\n"

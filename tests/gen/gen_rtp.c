@@ -11,10 +11,27 @@
  *      r = P(bad -> good), every packet sent in the bad state is lost);
  *   2. arrival = send + uniform [0, jitter] delay, then a stable sort by
  *      arrival (large jitter reorders);
- *   3. duplicates: a copy arrives 1..2000 us after its original (sorted in);
+ *   3. duplicates: a copy arrives after its original (sorted in): 1..2000 us
+ *      later over IPv4, 5..7 ms later over IPv6 (see below);
  *   4. --reorder: adjacent packets swap contents (their times stay, so the
  *      array remains sorted by time).
  * The statistics pass then reads the array exactly as a receiver would.
+ *
+ * Duplicates are network duplicates (the endpoint or a path element sent the
+ * packet twice), which RTP statistics must count, never capture duplicates
+ * (one packet captured twice), which siphon's capture layer drops (capture/
+ * dedup.c: an IP packet identical but for TTL/hop limit and checksum within
+ * 2 ms, on by default).  So a generated duplicate must be told apart from a
+ * capture copy the way a real one would be:
+ *   - IPv4: the copy is written as a new packet (gen_pcap.c gives every IP
+ *     header the next IP ID), as a resending stack does, so it arrives
+ *     1..2000 us later and still differs;
+ *   - IPv6 has no ID: the copy would be byte-identical, so it arrives
+ *     5..7 ms later, outside the 2 ms window (a network duplicate that
+ *     takes another path or a retry is that late; one within 2 ms is
+ *     indistinguishable from a capture copy and counted as one).
+ * The draw count is the same either way, so the schedule of an IPv4
+ * capture does not depend on this choice.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -149,7 +166,7 @@ gen_rtp_pkt_t *gen_rtp_schedule(const gen_opts_t *o, uint64_t *rng, const gen_rt
                 a = xrealloc(a, cap * sizeof *a);
             }
             a[n] = a[i];
-            a[n].t += gen_range(rng, 1, 2000);
+            a[n].t += o->ipv6 ? gen_range(rng, 5000, 7000) : gen_range(rng, 1, 2000);
             a[n].flags |= RTP_F_DUP;
             n++;
             any = true;

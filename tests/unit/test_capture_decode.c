@@ -32,6 +32,23 @@ static cap_decoder_t *new_decoder(void)
     return d;
 }
 
+/* For tests that feed one IP packet again and again under different link
+ * layers or tunnel wrappers within a few nanoseconds: with the default
+ * limits duplicate suppression (on by default, capture/dedup.c) would
+ * rightly drop every copy after the first, whatever its link layer or
+ * tunnel (the inner packet is checked on its own).  These tests are about
+ * the encapsulations, so they switch it off. */
+static cap_decoder_t *new_decoder_replay(void)
+{
+    cap_limits_t l;
+    cap_limits_default(&l);
+    l.dedup_slots = 0;
+    got_reset(&got);
+    cap_decoder_t *d = cap_decoder_new(&l, got_cb, &got);
+    assert_non_null(d);
+    return d;
+}
+
 /* SIP over UDP 5060 inside IPv4 (not yet wrapped in a link layer). */
 static pkt_t sip_ipv4(void)
 {
@@ -75,7 +92,7 @@ static void test_ethernet_ipv4_udp(void **state)
 
 static void test_vlan_qinq(void **state)
 {
-    cap_decoder_t *d = new_decoder();
+    cap_decoder_t *d = new_decoder_replay();
     pkt_t k = sip_ipv4();
     eth_wrap(&k, 0x0800);
     vlan_insert(&k, 0x8100, 100);
@@ -94,7 +111,7 @@ static void test_vlan_qinq(void **state)
 
 static void test_mpls(void **state)
 {
-    cap_decoder_t *d = new_decoder();
+    cap_decoder_t *d = new_decoder_replay();
     /* two labels, bottom of stack, then IPv4 */
     pkt_t k = sip_ipv4();
     uint8_t labels[8] = {0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40};
@@ -144,7 +161,7 @@ static void test_mpls(void **state)
 
 static void test_sll_sll2(void **state)
 {
-    cap_decoder_t *d = new_decoder();
+    cap_decoder_t *d = new_decoder_replay();
     pkt_t k = sip_ipv4();
     uint8_t sll[16] = {0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00};
     pkt_prepend(&k, sll, 16);
@@ -165,7 +182,7 @@ static void test_sll_sll2(void **state)
 
 static void test_raw_and_loopback(void **state)
 {
-    cap_decoder_t *d = new_decoder();
+    cap_decoder_t *d = new_decoder_replay();
     pkt_t k = sip_ipv4();
     int raws[] = {12, 14, 101, 228};
     for (size_t i = 0; i < sizeof raws / sizeof raws[0]; i++)
@@ -331,7 +348,7 @@ static void gre_wrap(pkt_t *k, uint16_t flags, uint16_t proto, int extra_words)
 
 static void test_gre(void **state)
 {
-    cap_decoder_t *d = new_decoder();
+    cap_decoder_t *d = new_decoder_replay();
     struct {
         uint16_t flags;
         int words;
@@ -396,7 +413,7 @@ static void test_gre(void **state)
 
 static void test_erspan(void **state)
 {
-    cap_decoder_t *d = new_decoder();
+    cap_decoder_t *d = new_decoder_replay();
     /* type II: GRE S bit, 8-byte header version 1 */
     pkt_t k = sip_ipv4();
     eth_wrap(&k, 0x0800);
@@ -509,7 +526,11 @@ static void test_truncation_everywhere(void **state)
 
 /* The hot path: Ethernet/IPv4/UDP RTP to the callback, many times over,
  * every frame delivered.  Its speed is measured by tests/bench, not here
- * (a timed assertion fails on a loaded CI machine and proves nothing). */
+ * (a timed assertion fails on a loaded CI machine and proves nothing).
+ * The default limits keep duplicate suppression on, as in production; each
+ * packet carries the next sequence number and timestamp like a real stream,
+ * so none may be taken for a duplicate (200,000 distinct packets through a
+ * 65,536-slot table: no false positive). */
 static uint64_t sink;
 static void count_cb(void *user, const datagram_t *dg)
 {
@@ -528,8 +549,11 @@ static void test_udp_fast_path_many(void **state)
     cap_frame_t f = {1, 0, k.p, (uint32_t)k.n, (uint32_t)k.n, 1, "fast-path"};
     for (int i = 0; i < N; i++) {
         f.ts_ns = i * 20 * NS_PER_MSEC / 1000;
+        put16(k.p + 14 + 28 + 2, (uint16_t)i);        /* RTP sequence number */
+        put32(k.p + 14 + 28 + 4, (uint32_t)i * 160u); /* RTP timestamp */
         cap_decode_frame(d, &f);
     }
+    assert_int_equal(cap_decoder_stats(d)->duplicates_dropped, 0);
     assert_int_equal(cap_decoder_stats(d)->datagrams_out, (uint64_t)N);
     assert_int_equal(cap_decoder_stats(d)->udp, (uint64_t)N);
     assert_int_equal(sink, (uint64_t)N * (sizeof rtp + 40000));

@@ -1,9 +1,12 @@
 /* test_capture_dedup.c - duplicate-packet suppression in the capture decoder
- * (capture/dedup.c): a copy of an IP packet within the window is dropped and
- * counted whatever its link layer, TTL or hop limit; packets further apart,
- * SIP retransmissions, different payloads and a disabled table all go
- * through; and a real capture with every frame written twice decodes to the
- * same datagrams as the original. */
+ * (capture/dedup.c): it is on by default (cap_limits_default and a decoder
+ * made without limits); a copy of an IP packet within the window is dropped
+ * and counted whatever its link layer, TTL or hop limit, a copied fragment
+ * before reassembly; packets further apart, SIP retransmissions, network
+ * duplicates as siphon-gen writes them (new IPv4 ID, IPv6 copy after the
+ * window), different payloads and a disabled table all go through; and a
+ * real capture with every frame written twice decodes to the same
+ * datagrams as the original. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,12 +34,11 @@ static const uint8_t V6B[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
 
 static got_t got;
 
-/* Defaults with the table switched on (it is off by default). */
+/* The defaults, which have the table switched on (test_default_on). */
 static cap_limits_t on(void)
 {
     cap_limits_t l;
     cap_limits_default(&l);
-    l.dedup_slots = 65536;
     return l;
 }
 
@@ -204,13 +206,107 @@ static void test_ipv6(void **state)
     cap_decoder_free(d);
 }
 
-static void test_disabled(void **state)
+/* On by default: the limits say so, and a decoder made from them, or
+ * without limits at all, drops a copy. */
+static void test_default_on(void **state)
 {
     (void)state;
     cap_limits_t l;
     cap_limits_default(&l);
-    assert_int_equal(l.dedup_slots, 0); /* off by default */
+    assert_true(l.dedup_slots >= 65536);
     assert_int_equal(l.dedup_window_ns, 2 * NS_PER_MSEC);
+    pkt_t k = udp_v4(SIP_MSG, 64);
+    for (int i = 0; i < 2; i++) {
+        got_reset(&got);
+        cap_decoder_t *d = cap_decoder_new(i == 0 ? &l : NULL, got_cb, &got);
+        assert_non_null(d);
+        feed_pkt(d, DLT_ETHER, &k, T0);
+        feed_pkt(d, DLT_ETHER, &k, T0 + 100 * 1000);
+        assert_int_equal(got.n, 1);
+        assert_int_equal(dups(d), 1);
+        assert_int_equal(cap_decoder_stats(d)->frames, 2);
+        cap_decoder_free(d);
+    }
+    pkt_free(&k);
+}
+
+/* A fragment captured twice is dropped before reassembly: the reassembler
+ * sees no overlap and the datagram comes out once. */
+static void test_fragment_copy(void **state)
+{
+    (void)state;
+    cap_decoder_t *d = new_decoder(NULL);
+    char body[2000];
+    memset(body, 'x', sizeof body);
+    pkt_t u = pkt_new(body, sizeof body);
+    udp_wrap(&u, 5060, 5080);
+    pkt_t f1 = pkt_new(u.p, 1000), f2 = pkt_new(u.p + 1000, u.n - 1000);
+    ipv4_wrap_frag(&f1, SRC, DST, 17, 77, 0x2000);
+    ipv4_wrap_frag(&f2, SRC, DST, 17, 77, 1000 / 8);
+    eth_wrap(&f1, 0x0800);
+    eth_wrap(&f2, 0x0800);
+    feed_pkt(d, DLT_ETHER, &f1, T0);
+    feed_pkt(d, DLT_ETHER, &f1, T0 + 10 * 1000);
+    feed_pkt(d, DLT_ETHER, &f2, T0 + 20 * 1000);
+    feed_pkt(d, DLT_ETHER, &f2, T0 + 30 * 1000);
+    assert_int_equal(got.n, 1);
+    assert_int_equal(got.dg[0].dg.len, sizeof body);
+    const cap_stats_t *st = cap_decoder_stats(d);
+    assert_int_equal(dups(d), 2);
+    assert_int_equal(st->frag_fragments, 2);
+    assert_int_equal(st->frag_overlaps, 0);
+    assert_int_equal(st->frag_reassembled, 1);
+    pkt_free(&u);
+    pkt_free(&f1);
+    pkt_free(&f2);
+    cap_decoder_free(d);
+}
+
+/* Network duplicates as siphon-gen writes them (tests/gen/gen_rtp.c): an
+ * RTP packet sent twice is a new IPv4 packet (the next IP ID) 1..2000 us
+ * later, or, over IPv6 which has no ID, the same bytes 5..7 ms later.  Both
+ * reach the RTP layer, which counts the duplicate. */
+static void test_network_duplicates(void **state)
+{
+    (void)state;
+    cap_decoder_t *d = new_decoder(NULL);
+    uint8_t rtp[12 + 160] = {0x80, 0x00, 0x12, 0x34, 0, 0, 0x10, 0, 0xca, 0xfe, 0xba, 0xbe};
+    pkt_t a = pkt_new(rtp, sizeof rtp);
+    udp_wrap(&a, 16384, 20000);
+    ipv4_wrap(&a, SRC, DST, 17);
+    pkt_t b = pkt_new(a.p, a.n);
+    put16(b.p + 4, 0x4243); /* the next IP ID */
+    eth_wrap(&a, 0x0800);
+    eth_wrap(&b, 0x0800);
+    feed_pkt(d, DLT_ETHER, &a, T0);
+    feed_pkt(d, DLT_ETHER, &b, T0 + 1000 * 1000); /* 1 ms later */
+    assert_int_equal(got.n, 2);
+    assert_int_equal(dups(d), 0);
+
+    pkt_t c = pkt_new(rtp, sizeof rtp);
+    udp_wrap(&c, 16384, 20000);
+    ipv6_wrap(&c, V6A, V6B, 17);
+    eth_wrap(&c, 0x86dd);
+    feed_pkt(d, DLT_ETHER, &c, T0 + 10 * NS_PER_MSEC);
+    feed_pkt(d, DLT_ETHER, &c, T0 + 15 * NS_PER_MSEC); /* 5 ms later */
+    assert_int_equal(got.n, 4);
+    assert_int_equal(dups(d), 0);
+    /* the same copy 1 ms later would be a capture duplicate */
+    feed_pkt(d, DLT_ETHER, &c, T0 + 16 * NS_PER_MSEC);
+    assert_int_equal(got.n, 4);
+    assert_int_equal(dups(d), 1);
+    pkt_free(&a);
+    pkt_free(&b);
+    pkt_free(&c);
+    cap_decoder_free(d);
+}
+
+/* Switched off: dedup_slots 0 (the configuration's way) or a window of 0. */
+static void test_disabled(void **state)
+{
+    (void)state;
+    cap_limits_t l = on();
+    l.dedup_slots = 0;
     cap_decoder_t *d = new_decoder(&l);
     pkt_t k = udp_v4(SIP_MSG, 64);
     feed_pkt(d, DLT_ETHER, &k, T0);
@@ -318,11 +414,12 @@ static void test_doubled_capture(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_frame_twice),  cmocka_unit_test(test_different_link_and_ttl),
-        cmocka_unit_test(test_outside_window),    cmocka_unit_test(test_sip_retransmission),
-        cmocka_unit_test(test_different_packets), cmocka_unit_test(test_ipv6),
-        cmocka_unit_test(test_disabled),          cmocka_unit_test(test_small_table),
-        cmocka_unit_test(test_doubled_capture),
+        cmocka_unit_test(test_same_frame_twice),   cmocka_unit_test(test_different_link_and_ttl),
+        cmocka_unit_test(test_outside_window),     cmocka_unit_test(test_sip_retransmission),
+        cmocka_unit_test(test_different_packets),  cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_default_on),         cmocka_unit_test(test_fragment_copy),
+        cmocka_unit_test(test_network_duplicates), cmocka_unit_test(test_disabled),
+        cmocka_unit_test(test_small_table),        cmocka_unit_test(test_doubled_capture),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     got_reset(&got);
