@@ -115,6 +115,9 @@ uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint
     stream_t *s = &c->streams[si];
     memset(s, 0, offsetof(stream_t, stats));
     memset(&s->x, 0, sizeof s->x);
+    s->codec[0] = '\0'; /* the cold tail after the tracker: a reused slot */
+    s->orphan_proto[0] = '\0';
+    s->orphan_reason = 0;
     s->used = true;
     s->hash = h;
     s->src = *src;
