@@ -86,13 +86,13 @@ void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
 {
     const char *name = NULL;
     uint32_t clock = 0;
-    bool known = media_codec(ep, pt, &name, &clock);
+    bool known = media_codec(c, ep, pt, &name, &clock);
     if (!known && ep && !s->orphan) {
         /* the receiver's SDP does not map it: the sender's own rtpmap
          * (answers that drop telephone-event while the offerer sends it) */
         uint32_t ei = media_find(c, &s->src);
         if (ei != CORR_NIL && c->eps[ei].call == s->owner)
-            known = media_codec(&c->eps[ei], pt, &name, &clock);
+            known = media_codec(c, &c->eps[ei], pt, &name, &clock);
     }
     stream_x_t *x = &s->x;
     if (!s->orphan && !x->after_bye_ns && c->calls[s->owner].bye_seen)
@@ -101,10 +101,12 @@ void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
     x->ev_clock = x->pt_event && clock ? clock : 8000;
     x->pt_event_guess = !known && !ep && s->orphan && pt >= 96;
     x->pt_bad = false;
-    if (ep && ep->nfmt && pt != 13 && pt != 19) { /* CN is often sent unannounced */
+    int nfmt = 0;
+    const uint8_t *fmts = ep ? media_fmts(c, ep, &nfmt) : NULL;
+    if (nfmt && pt != 13 && pt != 19) { /* CN is often sent unannounced */
         bool listed = false;
-        for (int i = 0; i < ep->nfmt; i++)
-            listed |= ep->fmts[i] == pt;
+        for (int i = 0; i < nfmt; i++)
+            listed |= fmts[i] == pt;
         x->pt_bad = !listed;
         if (x->pt_bad && x->bad_pt_packets == 0) x->bad_pt = pt;
     }

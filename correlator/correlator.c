@@ -19,11 +19,15 @@
  *
  * Defaults (corr_config_default), sized for an appliance; memory is
  * reserved up front but only touched as entries are used:
- *   max_calls 65536 (~1.6 KB each), max_streams 262144 (~0.5 KB),
- *   max_media_endpoints 262144 (~0.25 KB), max_orphan_flows 16384,
- *   max_streams_per_call 16, call_idle_timeout 300 s (answered or not: a
- *   call with neither SIP nor RTP for 5 minutes is over; longer than
- *   RFC 3261 Timer C's 3 minutes for a ringing INVITE), call_linger 5 s,
+ *   max_calls 65536 (296 B each, plus a string blob: 256 B for a typical
+ *   call), max_streams 262144 (~1 KB each), max_media_endpoints 262144
+ *   (44 B each, plus a 48-208 B payload-type descriptor per RTP
+ *   endpoint), max_orphan_flows 16384, max_dtmf_events 65536,
+ *   max_vq_reports 4096, max_rtcp_streams 65536 (~370 B each, only for
+ *   streams with RTCP), max_streams_per_call 16, call_idle_timeout
+ *   300 s (answered or not: a call with neither SIP nor RTP for 5 minutes
+ *   is over; longer than RFC 3261 Timer C's 3 minutes for a ringing
+ *   INVITE), call_linger 5 s,
  *   orphan_idle_timeout 60 s (an orphan stream silent for a minute is
  *   emitted), classify_orphans on.
  */
@@ -98,7 +102,7 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
     c->emit_buf = calloc(g->max_streams_per_call, sizeof *c->emit_buf);
     c->emit_call = calloc(1, sizeof *c->emit_call);
     if (!c->calls || !c->eps || !c->streams || !c->flows || !c->emit_buf || !c->emit_call ||
-        !cstr_init(c) || !vq_pool_init(c) || !rtcp_pool_init(c) ||
+        !cstr_init(c) || !media_init(c) || !vq_pool_init(c) || !rtcp_pool_init(c) ||
         !pool_init(&c->call_pool, g->max_calls) || !dlist_init(&c->linger, g->max_calls) ||
         !dlist_init(&c->challenge_wait, g->max_calls) ||
         !pool_init(&c->ep_pool, g->max_media_endpoints) ||
@@ -136,6 +140,7 @@ void corr_free(corr_t *c)
     free(c->emit_buf);
     free(c->emit_call);
     cstr_free(c);
+    media_free(c);
     free(c->vq_nodes);
     free(c->rtcp_nodes);
     free(c->dtmf_nodes);

@@ -118,28 +118,21 @@ static inline uint64_t corr_hash_ep(uint64_t h, const endpoint_t *e)
 
 enum { SIDE_NONE = 0, SIDE_CALLER = 1, SIDE_CALLEE = 2 };
 
-typedef struct {
-    uint8_t pt;
-    uint32_t clock;
-    char name[CORR_CODEC_NAME];
-} codec_map_t;
-
-/* One (ip, port) learnt from SDP. */
+/* One (ip, port) learnt from SDP.  What an RTP endpoint's m= line says
+ * about payload types (its format list, up to SDP_MAX_FMTS, and rtpmap, up
+ * to CORR_MAP_MAX entries) is a descriptor blob of the shared media
+ * descriptor classes (media.c), read through media_codec / media_fmts;
+ * RTCP endpoints have none. */
 typedef struct {
     bool used;
     bool rtcp;     /* the RTCP endpoint of a media line */
     bool rtcp_mux; /* RTP endpoint that also carries RTCP */
     uint8_t side;  /* who advertised it */
     int8_t media_index;
-    uint8_t nmap;
-    uint64_t hash;
     endpoint_t ep;
     uint32_t call;
     uint32_t call_prev, call_next; /* the call's endpoint list */
-    codec_map_t map[CORR_MAP_MAX];
-    /* appended: the m= line's payload types (call_flags.c) */
-    uint8_t nfmt;
-    uint8_t fmts[SDP_MAX_FMTS];
+    uint32_t desc;                 /* descriptor blob id, CORR_NIL = none */
 } media_ep_t;
 
 /* DTMF events live in a shared pool of nodes (corr_new, max_dtmf_events),
@@ -216,7 +209,9 @@ enum {
     CS_REASON,
     CS_COUNT
 };
-#define CSTR_CLASSES 4
+#define CSTR_CLASSES  4
+#define MDESC_CLASSES 3
+#define CSTR_SHIFT    28 /* blob id = class << CSTR_SHIFT | index in the class */
 
 typedef struct {
     uint8_t *mem;
@@ -224,6 +219,7 @@ typedef struct {
     uint32_t cap;
     uint32_t *free_stack;
     uint32_t nfree;
+    uint32_t unused; /* blobs [unused, cap) never handed out */
 } cstr_class_t;
 
 /* RFC 6035 reports kept on live calls: nodes of a shared pool (vq_attach.c,
@@ -262,14 +258,13 @@ typedef struct {
     uint32_t ssrc;
     uint32_t owner; /* call index, or orphan flow index */
     endpoint_t src, dst;
-    uint64_t hash;
     int64_t lru_ns;                  /* last move to the LRU head */
     uint32_t owner_prev, owner_next; /* the owner's stream list */
     uint64_t rtcp_packets;
     rtp_stats_t stats;
-    stream_x_t x; /* RTCP, DTMF, flag counters (hot part first) */
-    sq_t quality; /* voice-quality tracker (quality.h) */
-    char codec[32];
+    stream_x_t x;                /* RTCP, DTMF, flag counters (hot part first) */
+    sq_t quality;                /* voice-quality tracker (quality.h) */
+    char codec[CORR_CODEC_NAME]; /* as rtpmap names are cut (static: shorter) */
     char orphan_proto[16];
     int orphan_reason;
 } stream_t;
@@ -375,16 +370,19 @@ struct corr {
     corr_stream_t *emit_buf; /* max_streams_per_call records for on_call */
     corr_call_t *emit_call;  /* the record call_emit builds for on_call */
     /* appended */
-    const uint8_t *rtp_payload;      /* payload of the RTP packet being handled */
-    rtcp_compound_t rtcp;            /* scratch for rtcp_parse_compound */
-    vq_report_t vq;                  /* scratch for vq_report_parse */
-    dtmf_node_t *dtmf_nodes;         /* max_dtmf_events */
-    uint32_t dtmf_free;              /* free list of dtmf_nodes (1-based, 0 = empty) */
-    cstr_class_t cstr[CSTR_CLASSES]; /* call string blobs (cstr.c) */
-    vq_node_t *vq_nodes;             /* max_vq_reports (vq_attach.c) */
-    uint32_t vq_free;                /* free list of vq_nodes (1-based, 0 = empty) */
-    rtcp_node_t *rtcp_nodes;         /* max_rtcp_streams (rtcp_attach.c) */
-    uint32_t rtcp_free;              /* free list of rtcp_nodes (1-based, 0 = empty) */
+    const uint8_t *rtp_payload;        /* payload of the RTP packet being handled */
+    rtcp_compound_t rtcp;              /* scratch for rtcp_parse_compound */
+    vq_report_t vq;                    /* scratch for vq_report_parse */
+    dtmf_node_t *dtmf_nodes;           /* max_dtmf_events */
+    uint32_t dtmf_free;                /* free list of dtmf_nodes (1-based, 0 = empty) */
+    cstr_class_t cstr[CSTR_CLASSES];   /* call string blobs (cstr.c) */
+    cstr_class_t mdesc[MDESC_CLASSES]; /* SDP descriptors of endpoints (media.c) */
+    vq_node_t *vq_nodes;               /* max_vq_reports (vq_attach.c) */
+    uint32_t vq_free;                  /* free list of vq_nodes (1-based, 0 = empty) */
+    uint32_t vq_unused;                /* vq_nodes[vq_unused..] never used yet */
+    rtcp_node_t *rtcp_nodes;           /* max_rtcp_streams (rtcp_attach.c) */
+    uint32_t rtcp_free;                /* free list of rtcp_nodes (1-based, 0 = empty) */
+    uint32_t rtcp_unused;              /* rtcp_nodes[rtcp_unused..] never used yet */
     /* appended: REGISTER transactions (events.c; only with on_registration) */
     struct reg_entry *regs;
     pool_t reg_pool;
@@ -399,13 +397,20 @@ bool call_refresh_activity(corr_t *c, uint32_t ci);
 void call_touch(corr_t *c, uint32_t ci, int64_t ts);
 
 /* media.c */
+bool media_init(corr_t *c);
+void media_free(corr_t *c);
 void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side);
+/* The m= line's format list of endpoint e (n = 0: none known). */
+const uint8_t *media_fmts(const corr_t *c, const media_ep_t *e, int *n);
+/* Descriptor bytes endpoint e uses (its class size, 0 for none). */
+uint32_t media_desc_size(const corr_t *c, const media_ep_t *e);
 /* The endpoint entry for ep (RTP or RTCP), or CORR_NIL. */
 uint32_t media_find(const corr_t *c, const endpoint_t *ep);
 void media_release_call(corr_t *c, uint32_t ci);
 /* Codec name and clock of payload type pt on endpoint e (SDP rtpmap, else
  * the static table).  False when unknown. */
-bool media_codec(const media_ep_t *e, uint8_t pt, const char **name, uint32_t *clock);
+bool media_codec(const corr_t *c, const media_ep_t *e, uint8_t pt, const char **name,
+                 uint32_t *clock);
 
 /* stream.c */
 uint64_t stream_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst, uint32_t ssrc);
@@ -441,7 +446,13 @@ void orphan_flush(corr_t *c);
 /* helpers (correlator.c) */
 void corr_copy_sv(char *dst, size_t n, sv_t v);
 
-/* cstr.c: call string blobs */
+/* cstr.c: size classes of fixed blobs (a free stack each), and call string
+ * blobs */
+bool bclass_init(cstr_class_t *cl, uint32_t size, uint32_t cap);
+void bclass_free(cstr_class_t *cl);
+/* A free blob's index, or CORR_NIL. */
+uint32_t bclass_take(cstr_class_t *cl);
+void bclass_put(cstr_class_t *cl, uint32_t i);
 bool cstr_init(corr_t *c);
 void cstr_free(corr_t *c);
 /* A blob for a new call (always available: one per call at most). */

@@ -1,5 +1,6 @@
 /* cstr.c - the strings of live calls (Call-ID, URIs, user parts, tags,
- * User-Agent, reason) in compact blobs.
+ * User-Agent, reason) in compact blobs, and the size-class allocator that
+ * media.c shares for its SDP descriptors (bclass_*).
  *
  * A live call used to carry its whole corr_call_t, nine 128-byte arrays
  * among it, whatever the strings' lengths.  Now each call owns one blob:
@@ -23,35 +24,58 @@
 #include <stdlib.h>
 
 #define CSTR_MIN_BLOBS 16
-#define CSTR_SHIFT     28 /* blob id = class << CSTR_SHIFT | index */
 #define CSTR_MAX_LEN   (CORR_STR_MAX - 1)
 
 static const uint32_t class_size[CSTR_CLASSES] = {128, 256, 512, CS_COUNT *(CORR_STR_MAX + 1)};
+
+/* ------------------------- size classes -------------------------------- */
+
+bool bclass_init(cstr_class_t *cl, uint32_t size, uint32_t cap)
+{
+    cl->size = size;
+    cl->cap = cap < CSTR_MIN_BLOBS ? CSTR_MIN_BLOBS : cap;
+    /* pages are touched only as blobs are used: never-used blobs are handed
+     * out from `unused` up, released ones from the free stack */
+    cl->mem = calloc(cl->cap, cl->size);
+    cl->free_stack = malloc((size_t)cl->cap * sizeof *cl->free_stack);
+    cl->nfree = cl->unused = 0;
+    return cl->mem && cl->free_stack;
+}
+
+void bclass_free(cstr_class_t *cl)
+{
+    free(cl->mem);
+    free(cl->free_stack);
+    cl->mem = NULL;
+    cl->free_stack = NULL;
+}
+
+uint32_t bclass_take(cstr_class_t *cl)
+{
+    if (cl->nfree) return cl->free_stack[--cl->nfree];
+    return cl->unused < cl->cap ? cl->unused++ : CORR_NIL;
+}
+
+void bclass_put(cstr_class_t *cl, uint32_t i)
+{
+    cl->free_stack[cl->nfree++] = i;
+}
+
+/* ---------------------------- strings ----------------------------------- */
 
 bool cstr_init(corr_t *c)
 {
     uint32_t n = c->cfg.max_calls;
     uint32_t caps[CSTR_CLASSES] = {n, n, n / 4, n / 16};
-    for (int k = 0; k < CSTR_CLASSES; k++) {
-        cstr_class_t *cl = &c->cstr[k];
-        cl->size = class_size[k];
-        cl->cap = caps[k] < CSTR_MIN_BLOBS ? CSTR_MIN_BLOBS : caps[k];
-        cl->mem = calloc(cl->cap, cl->size);
-        cl->free_stack = malloc((size_t)cl->cap * sizeof *cl->free_stack);
-        if (!cl->mem || !cl->free_stack) return false;
-        for (uint32_t i = 0; i < cl->cap; i++)
-            cl->free_stack[i] = cl->cap - 1 - i; /* low indices first */
-        cl->nfree = cl->cap;
-    }
+    for (int k = 0; k < CSTR_CLASSES; k++)
+        if (!bclass_init(&c->cstr[k], class_size[k], caps[k])) return false;
     return true;
 }
 
 void cstr_free(corr_t *c)
 {
-    for (int k = 0; k < CSTR_CLASSES; k++) {
-        free(c->cstr[k].mem);
-        free(c->cstr[k].free_stack);
-    }
+    for (int k = 0; k < CSTR_CLASSES; k++)
+        bclass_free(&c->cstr[k]);
 }
 
 static uint8_t *blob(const corr_t *c, uint32_t id)
@@ -62,9 +86,9 @@ static uint8_t *blob(const corr_t *c, uint32_t id)
 
 static uint32_t take(corr_t *c, int k)
 {
-    cstr_class_t *cl = &c->cstr[k];
-    if (cl->nfree == 0) return CORR_NIL;
-    uint32_t id = (uint32_t)k << CSTR_SHIFT | cl->free_stack[--cl->nfree];
+    uint32_t i = bclass_take(&c->cstr[k]);
+    if (i == CORR_NIL) return CORR_NIL;
+    uint32_t id = (uint32_t)k << CSTR_SHIFT | i;
     memset(blob(c, id), 0, CS_COUNT); /* every string empty */
     uint8_t *p = blob(c, id) + CS_COUNT;
     memset(p, 0, CS_COUNT); /* their NULs */
@@ -83,8 +107,7 @@ uint32_t cstr_new(corr_t *c)
 void cstr_release(corr_t *c, uint32_t id)
 {
     if (id == CORR_NIL) return;
-    cstr_class_t *cl = &c->cstr[id >> CSTR_SHIFT];
-    cl->free_stack[cl->nfree++] = id & ((1u << CSTR_SHIFT) - 1);
+    bclass_put(&c->cstr[id >> CSTR_SHIFT], id & ((1u << CSTR_SHIFT) - 1));
 }
 
 uint32_t cstr_blob_size(const corr_t *c, const call_t *k)

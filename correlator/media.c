@@ -14,8 +14,102 @@
  * old endpoints stay so trailing media still attaches.  Endpoints live until
  * their call is emitted, or until the table is full: then the least recently
  * learnt/used endpoint is dropped (media_endpoints_evicted).
+ *
+ * Memory: an entry is the key, the call links and a descriptor id (44
+ * bytes); an RTP endpoint's payload types live in a descriptor blob sized
+ * to its m= line, from MDESC_CLASSES size classes (48, 96, 208 bytes; the
+ * largest fits SDP_MAX_FMTS formats and CORR_MAP_MAX rtpmap entries) with
+ * room for half, a quarter and an eighth of max_media_endpoints.  Layout:
+ * nfmt, nmap, the formats, then per rtpmap entry pt, clock (4 bytes, host
+ * order), the encoding name cut to CORR_CODEC_NAME - 1 bytes and its NUL.
+ * A descriptor that finds no free blob is not kept (the endpoint knows no
+ * payload type: static ones still resolve) and is counted in
+ * media_desc_exhausted.
  */
 #include "correlator_internal.h"
+
+#include <string.h>
+
+#define CORR_DESC_HDR 2
+/* the largest: every format and rtpmap entry with the longest name */
+#define CORR_DESC_MAX (CORR_DESC_HDR + SDP_MAX_FMTS + CORR_MAP_MAX * (5 + CORR_CODEC_NAME))
+
+static const uint32_t desc_size[MDESC_CLASSES] = {48, 96, CORR_DESC_MAX};
+
+bool media_init(corr_t *c)
+{
+    uint32_t n = c->cfg.max_media_endpoints;
+    uint32_t caps[MDESC_CLASSES] = {n / 2, n / 4, n / 8};
+    for (int k = 0; k < MDESC_CLASSES; k++)
+        if (!bclass_init(&c->mdesc[k], desc_size[k], caps[k])) return false;
+    return true;
+}
+
+void media_free(corr_t *c)
+{
+    for (int k = 0; k < MDESC_CLASSES; k++)
+        bclass_free(&c->mdesc[k]);
+}
+
+static const uint8_t *desc(const corr_t *c, uint32_t id)
+{
+    const cstr_class_t *cl = &c->mdesc[id >> CSTR_SHIFT];
+    return cl->mem + (size_t)(id & ((1u << CSTR_SHIFT) - 1)) * cl->size;
+}
+
+static void desc_release(corr_t *c, media_ep_t *e)
+{
+    if (e->desc == CORR_NIL) return;
+    bclass_put(&c->mdesc[e->desc >> CSTR_SHIFT], e->desc & ((1u << CSTR_SHIFT) - 1));
+    e->desc = CORR_NIL;
+}
+
+uint32_t media_desc_size(const corr_t *c, const media_ep_t *e)
+{
+    return e->desc == CORR_NIL ? 0 : c->mdesc[e->desc >> CSTR_SHIFT].size;
+}
+
+const uint8_t *media_fmts(const corr_t *c, const media_ep_t *e, int *n)
+{
+    *n = 0;
+    if (e->desc == CORR_NIL) return NULL;
+    const uint8_t *d = desc(c, e->desc);
+    *n = d[0];
+    return d + CORR_DESC_HDR;
+}
+
+/* Writes m's descriptor into a blob of its size for endpoint e. */
+static void desc_learn(corr_t *c, media_ep_t *e, const sdp_media_t *md)
+{
+    uint8_t buf[CORR_DESC_MAX];
+    uint32_t nfmt = md->fmt_count <= SDP_MAX_FMTS ? (uint32_t)md->fmt_count : SDP_MAX_FMTS;
+    uint32_t len = CORR_DESC_HDR;
+    memcpy(buf + len, md->fmts, nfmt);
+    len += nfmt;
+    uint32_t nmap = 0;
+    for (int i = 0; i < md->rtpmap_count && nmap < CORR_MAP_MAX; i++, nmap++) {
+        char name[CORR_CODEC_NAME];
+        corr_copy_sv(name, sizeof name, md->rtpmap[i].encoding);
+        size_t nl = strlen(name);
+        uint32_t clock = md->rtpmap[i].clock_rate;
+        buf[len] = md->rtpmap[i].pt;
+        memcpy(buf + len + 1, &clock, 4);
+        memcpy(buf + len + 5, name, nl + 1);
+        len += 5 + (uint32_t)nl + 1;
+    }
+    buf[0] = (uint8_t)nfmt;
+    buf[1] = (uint8_t)nmap;
+    desc_release(c, e);
+    for (int k = 0; k < MDESC_CLASSES; k++) {
+        if (len > c->mdesc[k].size) continue;
+        uint32_t i = bclass_take(&c->mdesc[k]);
+        if (i == CORR_NIL) continue;
+        e->desc = (uint32_t)k << CSTR_SHIFT | i;
+        memcpy(c->mdesc[k].mem + (size_t)i * c->mdesc[k].size, buf, len);
+        return;
+    }
+    c->stats.media_desc_exhausted++;
+}
 
 static uint64_t ep_hash(const corr_t *c, const endpoint_t *ep)
 {
@@ -49,7 +143,8 @@ static void call_list_unlink(corr_t *c, uint32_t ei)
 static void ep_release(corr_t *c, uint32_t ei)
 {
     call_list_unlink(c, ei);
-    pool_put(&c->ep_pool, ei, c->eps[ei].hash);
+    desc_release(c, &c->eps[ei]);
+    pool_put(&c->ep_pool, ei, ep_hash(c, &c->eps[ei].ep));
     c->eps[ei].used = false;
 }
 
@@ -76,13 +171,13 @@ static uint32_t ep_upsert(corr_t *c, uint32_t ci, const endpoint_t *ep)
         }
         if (ei == CORR_NIL) return CORR_NIL;
         itab_insert(&c->ep_pool.tab, h, ei);
+        c->eps[ei].desc = CORR_NIL;
     }
     media_ep_t *e = &c->eps[ei];
     e->used = true;
-    e->hash = h;
     e->ep = *ep;
     e->rtcp = e->rtcp_mux = false;
-    e->nmap = e->nfmt = 0;
+    desc_release(c, e);
     e->call = ci;
     e->call_prev = CORR_NIL;
     e->call_next = c->calls[ci].ep_head;
@@ -113,14 +208,7 @@ void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side)
         e->side = side;
         e->media_index = (int8_t)m;
         e->rtcp_mux = md->rtcp_mux;
-        e->nfmt = md->fmt_count <= SDP_MAX_FMTS ? md->fmt_count : SDP_MAX_FMTS;
-        memcpy(e->fmts, md->fmts, e->nfmt);
-        for (int i = 0; i < md->rtpmap_count && e->nmap < CORR_MAP_MAX; i++) {
-            codec_map_t *cm = &e->map[e->nmap++];
-            cm->pt = md->rtpmap[i].pt;
-            cm->clock = md->rtpmap[i].clock_rate;
-            corr_copy_sv(cm->name, sizeof cm->name, md->rtpmap[i].encoding);
-        }
+        desc_learn(c, e, md);
         if (md->rtcp_mux) continue;
 
         endpoint_t rtcp = ep;
@@ -140,15 +228,20 @@ void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side)
     }
 }
 
-bool media_codec(const media_ep_t *e, uint8_t pt, const char **name, uint32_t *clock)
+bool media_codec(const corr_t *c, const media_ep_t *e, uint8_t pt, const char **name,
+                 uint32_t *clock)
 {
-    if (e) {
-        for (int i = 0; i < e->nmap; i++) {
-            if (e->map[i].pt == pt) {
-                *name = e->map[i].name;
-                *clock = e->map[i].clock;
+    if (e && e->desc != CORR_NIL) {
+        const uint8_t *d = desc(c, e->desc);
+        const uint8_t *p = d + CORR_DESC_HDR + d[0];
+        for (int i = 0; i < d[1]; i++) {
+            const char *nm = (const char *)p + 5;
+            if (p[0] == pt) {
+                *name = nm;
+                memcpy(clock, p + 1, 4);
                 return true;
             }
+            p += 5 + strlen(nm) + 1;
         }
     }
     return pt < 96 && rtp_static_codec(pt, name, clock);

@@ -43,15 +43,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Nodes never used are handed out from rtcp_unused up (the pool's pages
+ * are touched only as nodes are used); released ones go to the free list. */
 bool rtcp_pool_init(corr_t *c)
 {
-    uint32_t n = c->cfg.max_rtcp_streams;
-    c->rtcp_nodes = calloc(n, sizeof *c->rtcp_nodes);
-    if (!c->rtcp_nodes) return false;
-    for (uint32_t i = 0; i < n; i++)
-        c->rtcp_nodes[i].next_free = i + 1 < n ? i + 2 : 0;
-    c->rtcp_free = 1;
-    return true;
+    c->rtcp_nodes = calloc(c->cfg.max_rtcp_streams, sizeof *c->rtcp_nodes);
+    c->rtcp_free = 0;
+    c->rtcp_unused = 0;
+    return c->rtcp_nodes != NULL;
 }
 
 void rtcp_release(corr_t *c, stream_t *s)
@@ -74,12 +73,15 @@ static rtcp_node_t *node_for(corr_t *c, stream_t *s)
 {
     if (s->x.rtcp) return &c->rtcp_nodes[s->x.rtcp - 1];
     uint32_t id = c->rtcp_free;
-    if (id == 0) {
+    if (id) {
+        c->rtcp_free = c->rtcp_nodes[id - 1].next_free;
+    } else if (c->rtcp_unused < c->cfg.max_rtcp_streams) {
+        id = ++c->rtcp_unused;
+    } else {
         c->stats.rtcp_pool_exhausted++;
         return NULL;
     }
     rtcp_node_t *n = &c->rtcp_nodes[id - 1];
-    c->rtcp_free = n->next_free;
     memset(n, 0, sizeof *n);
     s->x.rtcp = id;
     return n;

@@ -84,7 +84,7 @@ void stream_release(corr_t *c, uint32_t si)
     stream_t *s = &c->streams[si];
     owner_unlink(c, si);
     if (s->orphan) dlist_unlink(&c->orphan_lru, si);
-    pool_put(&c->stream_pool, si, s->hash);
+    pool_put(&c->stream_pool, si, stream_hash(c, &s->src, &s->dst, s->ssrc));
     sq_free(&s->quality);
     dtmf_list_free(c, &s->x.dtmf);
     rtcp_release(c, s);
@@ -119,7 +119,6 @@ uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint
     s->orphan_proto[0] = '\0';
     s->orphan_reason = 0;
     s->used = true;
-    s->hash = h;
     s->src = *src;
     s->dst = *dst;
     s->ssrc = ssrc;
@@ -168,11 +167,11 @@ void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e
 
 /* ------------------------------ packets --------------------------------- */
 
-static void stream_resolve_pt(stream_t *s, uint8_t pt, const media_ep_t *ep)
+static void stream_resolve_pt(const corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
 {
     const char *name = NULL;
     uint32_t clock = 0;
-    bool known = media_codec(ep, pt, &name, &clock);
+    bool known = media_codec(c, ep, pt, &name, &clock);
     bool cn = pt == 13 || pt == 19;
     bool dtmf = known && strncasecmp(name, "telephone-event", 15) == 0;
     s->last_pt = pt;
@@ -205,7 +204,7 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
         __builtin_prefetch((const char *)s + off, 1);
     if (!s->last_pt_valid || s->last_pt != rh->payload_type) {
         const media_ep_t *ep = stream_endpoint(c, s);
-        stream_resolve_pt(s, rh->payload_type, ep);
+        stream_resolve_pt(c, s, rh->payload_type, ep);
         flags_on_pt(c, s, rh->payload_type, ep);
     }
     flags_on_rtp(c, s, rh, ts); /* before the stats: reads the previous packet */

@@ -23,15 +23,14 @@
 
 #include <stdlib.h>
 
+/* Nodes never used are handed out from vq_unused up (pages are touched
+ * only as nodes are used); released ones go to the free list. */
 bool vq_pool_init(corr_t *c)
 {
-    uint32_t n = c->cfg.max_vq_reports;
-    c->vq_nodes = calloc(n, sizeof *c->vq_nodes);
-    if (!c->vq_nodes) return false;
-    for (uint32_t i = 0; i < n; i++)
-        c->vq_nodes[i].next = i + 1 < n ? i + 2 : 0;
-    c->vq_free = 1;
-    return true;
+    c->vq_nodes = calloc(c->cfg.max_vq_reports, sizeof *c->vq_nodes);
+    c->vq_free = 0;
+    c->vq_unused = 0;
+    return c->vq_nodes != NULL;
 }
 
 void vq_collect(corr_t *c, call_t *k, corr_call_t *r)
@@ -130,13 +129,16 @@ void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
             return;
         }
         uint32_t id = c->vq_free;
-        if (id == 0) {
+        if (id) {
+            c->vq_free = c->vq_nodes[id - 1].next;
+        } else if (c->vq_unused < c->cfg.max_vq_reports) {
+            id = ++c->vq_unused;
+        } else {
             c->stats.vq_pool_exhausted++;
             r->vq_dropped++;
             return;
         }
         vq_node_t *nd = &c->vq_nodes[id - 1];
-        c->vq_free = nd->next;
         nd->r = rep;
         nd->next = 0;
         if (r->vq_tail)

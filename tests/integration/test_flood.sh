@@ -13,13 +13,15 @@
 # without SIP (RTP refreshes a call's activity), longer than any ringing
 # phase of the normal calls, shorter than the 300 s idle timeout.
 #
-# RSS bound: max_calls x bytes per call, 11028 B (tests/unit/
-# test_corr_memory.c: call_t + 2 stream_t + 4 media endpoints + table
-# bookkeeping), x 2.5 for AddressSanitizer's redzones, shadow memory and
-# quarantine, + 100 MB fixed (the other tables are calloc'ed but only
-# touched as used; ASan runtime, nDPI, libraries): 381 MB with the
-# defaults.  Measured: ~161 MB and ~35 s for a million INVITEs under ASan.
-# Without the cap the flood would need 1,000,000 x 7 KB (a call_t) = 7 GB.
+# RSS bound: max_calls x bytes per call, 3160 B (tests/unit/
+# test_corr_memory.c: call_t and its string blob + 2 stream_t + 4 media
+# endpoints and 2 descriptors + table bookkeeping), x 2.5 for
+# AddressSanitizer's redzones, shadow memory and quarantine, + 100 MB fixed
+# (the other tables and pools are calloc'ed but only touched as used; ASan
+# runtime, nDPI, libraries): 175 MiB with the defaults.  Measured: ~161 MB
+# under ASan (~86 MB release) while a live call was 11,028 B; ~73 MB
+# since calls keep compact state (22 MB release).  Without the cap the
+# flood would need 1,000,000 x ~0.6 KB (a flood call) = 0.6 GB.
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
 for tool in python3 "$SIPHON" "$SIPHON_GEN" /usr/bin/time; do
@@ -27,7 +29,7 @@ for tool in python3 "$SIPHON" "$SIPHON_GEN" /usr/bin/time; do
 done
 n=${FLOOD_N:-1000000}
 max_calls=10000
-per_call=11028
+per_call=3160
 bound_kb=$(( (max_calls * per_call * 5 / 2 + 100 * 1024 * 1024) / 1024 ))
 work="$TEST_TMP/flood"
 rm -rf "$work" && mkdir -p "$work"

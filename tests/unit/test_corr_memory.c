@@ -6,16 +6,18 @@
  * plus the per-entry bookkeeping of each table (free stack slot, LRU
  * prev/next links, index slots at the table's load of at most 1/2), plus
  * the string blob the call takes from the shared string pool (cstr.c) and
- * its free-stack slot.  The blob is measured, not assumed: a call with the
+ * the SDP descriptor blobs of its two RTP endpoints (media.c), each with
+ * its free-stack slot.  Blobs are measured, not assumed: a call with the
  * strings of a typical capture (those of siphon-gen and the SIPp/sngrep
- * captures: 166 to 199 bytes of strings) is built with the real cstr code
- * and its blob class read back.  Parts a plain call does not use live in
- * shared pools and are not counted: RTCP contents (a node per stream with
- * RTCP), RFC 6035 reports, DTMF events; nor the quality tracker's interval
- * arrays (heap, per stream, sq_free).  The figure is printed and asserted
- * against CORR_CALL_BYTES_MAX, the size achieved today, so any growth fails
- * here: lower the constant when the state shrinks, never raise it without
- * saying why in ARCHITECTURE.md (Memory). */
+ * captures: 166 to 199 bytes of strings) is built with the real cstr code,
+ * and a desk phone's offer (PCMU, PCMA, G722, G729, telephone-event) is
+ * learnt by the real media code, and their blob classes read back.  Parts
+ * a plain call does not use live in shared pools and are not counted: RTCP
+ * contents (a node per stream with RTCP), RFC 6035 reports, DTMF events;
+ * nor the quality tracker's interval arrays (heap, per stream, sq_free).  The figure is printed and
+ * asserted against CORR_CALL_BYTES_MAX, the size achieved today, so any growth fails here: lower
+ * the constant when the state shrinks, never raise it without saying why in ARCHITECTURE.md
+ * (Memory). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,10 +34,12 @@
 /* Measured 2026-12-03 (x86_64, gcc and clang): 12,540 B before the DTMF
  * event lists moved to the shared pool, 11,028 B before the live call kept
  * compact state (call_t was 6944 with its corr_call_t record inline) and
- * RTCP contents moved to their pool (stream_t was 1384); now call_t 296 +
- * string blob 256 + 4, stream_t 1040 (rtp_stats 272, quality 496),
- * media_ep_t 280: 296 + 260 + 2 * 1040 + 4 * 280 + 7 * 28. */
-#define CORR_CALL_BYTES_MAX 3952
+ * RTCP contents moved to their pool (stream_t was 1384), 3,952 B before
+ * the SDP payload types left the endpoint entries (media_ep_t was 280);
+ * now call_t 296 + string blob 256 + 4, stream_t 1016 (rtp_stats 272,
+ * quality 496), media_ep_t 44, 2 descriptors 96 + 4:
+ * 296 + 260 + 2 * 1016 + 4 * 44 + 2 * 100 + 7 * 28. */
+#define CORR_CALL_BYTES_MAX 3160
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {
@@ -86,21 +90,71 @@ static uint32_t typical_blob_bytes(void)
     return n;
 }
 
-static size_t per_call_bytes(uint32_t blob)
+static const char desk_phone_sdp[] = "v=0\r\n"
+                                     "o=- 1 1 IN IP4 192.0.2.10\r\n"
+                                     "s=-\r\n"
+                                     "c=IN IP4 192.0.2.10\r\n"
+                                     "t=0 0\r\n"
+                                     "m=audio 40000 RTP/AVP 0 8 9 18 101\r\n"
+                                     "a=rtpmap:0 PCMU/8000\r\n"
+                                     "a=rtpmap:8 PCMA/8000\r\n"
+                                     "a=rtpmap:9 G722/8000\r\n"
+                                     "a=rtpmap:18 G729/8000\r\n"
+                                     "a=rtpmap:101 telephone-event/8000\r\n"
+                                     "a=fmtp:101 0-16\r\n";
+
+/* The descriptor a desk phone's RTP endpoint takes, with its payload
+ * types resolving as the SDP says; the RTCP endpoint takes none. */
+static uint32_t desk_phone_desc_bytes(void)
+{
+    corr_t *c = new_corr(16);
+    call_t *k = &c->calls[0];
+    k->ep_head = k->st_head = CORR_NIL;
+    static sdp_t sdp;
+    assert_int_equal(sdp_parse(sv_of(desk_phone_sdp), &sdp), PROTO_OK);
+    media_learn_sdp(c, 0, &sdp, SIDE_CALLER);
+    endpoint_t rtp = {.ip = sdp.media[0].conn, .port = 40000};
+    endpoint_t rtcp = {.ip = sdp.media[0].conn, .port = 40001};
+    uint32_t ei = media_find(c, &rtp), ri = media_find(c, &rtcp);
+    assert_int_not_equal(ei, CORR_NIL);
+    assert_int_not_equal(ri, CORR_NIL);
+    const media_ep_t *e = &c->eps[ei];
+    const char *name;
+    uint32_t clock;
+    assert_true(media_codec(c, e, 18, &name, &clock));
+    assert_string_equal(name, "G729");
+    assert_true(media_codec(c, e, 101, &name, &clock));
+    assert_string_equal(name, "telephone-event");
+    assert_int_equal(clock, 8000);
+    int n;
+    const uint8_t *fmts = media_fmts(c, e, &n);
+    assert_int_equal(n, 5);
+    assert_int_equal(fmts[4], 101);
+    assert_int_equal(media_desc_size(c, &c->eps[ri]), 0);
+    assert_int_equal(c->stats.media_desc_exhausted, 0);
+    uint32_t size = media_desc_size(c, e);
+    media_release_call(c, 0);
+    corr_free(c);
+    return size;
+}
+
+static size_t per_call_bytes(uint32_t blob, uint32_t desc)
 {
     return sizeof(call_t) + blob + sizeof(uint32_t) + 2 * sizeof(stream_t) +
-           EPS_PER_CALL * sizeof(media_ep_t) + (1 + 2 + EPS_PER_CALL) * POOL_ENTRY_OVERHEAD;
+           EPS_PER_CALL * sizeof(media_ep_t) + 2 * (desc + sizeof(uint32_t)) +
+           (1 + 2 + EPS_PER_CALL) * POOL_ENTRY_OVERHEAD;
 }
 
 static void test_sizes(void **state)
 {
     (void)state;
     uint32_t blob = typical_blob_bytes();
-    size_t total = per_call_bytes(blob);
+    uint32_t desc = desk_phone_desc_bytes();
+    size_t total = per_call_bytes(blob, desc);
     printf("call_t %zu B + string blob %u B, stream_t %zu B (x %zu, stats %zu, quality %zu), "
-           "media_ep_t %zu B, table overhead %zu B/entry\n",
+           "media_ep_t %zu B + descriptor %u B per RTP endpoint, table overhead %zu B/entry\n",
            sizeof(call_t), blob, sizeof(stream_t), sizeof(stream_x_t), sizeof(rtp_stats_t),
-           sizeof(sq_t), sizeof(media_ep_t), (size_t)POOL_ENTRY_OVERHEAD);
+           sizeof(sq_t), sizeof(media_ep_t), desc, (size_t)POOL_ENTRY_OVERHEAD);
     printf("per active call (two streams, %d endpoints): %zu B\n", EPS_PER_CALL, total);
     assert_true(total <= CORR_CALL_BYTES_MAX);
 }
