@@ -108,6 +108,10 @@ sysctl -qw "net.ipv6.conf.$vh.disable_ipv6=1"
 ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$vn.disable_ipv6=1"
 ip link set "$vh" up
 ip -n "$ns" link set "$vn" up
+for _ in $(seq 50); do # both ends running, or the first frames are lost
+    [ "$(cat "/sys/class/net/$vh/operstate")" = up ] && break
+    sleep 0.1
+done
 : >"$work/empty.conf"
 
 cpu_snapshot() { awk '/^cpu /{print $2+$3, $4, $7+$8, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
@@ -231,6 +235,7 @@ sweep() {
             'BEGIN{printf "%.2f", (b > 0 ? n * a / b : 0)}')
         echo "| $rate | $tx | $pps | $sent | $got | $drops | $vdrops | $bdrops | $cpu_pct | $ns_frame | $busy |"
         if [ "$drops" = 0 ] && [ "$vdrops" = 0 ] && [ "$bdrops" = 0 ] && [ "$got" = "$sent" ] &&
+            [ "$sent" = "$COUNT" ] &&
             [ "${pps%.*}" -gt "$best" ]; then
             best=${pps%.*}
         fi
