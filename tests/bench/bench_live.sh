@@ -127,7 +127,9 @@ ncpu=$(nproc)
 start_receiver() {
     local i
     if [ "$1" = ring_count ]; then
-        "$RING_COUNT" -i "$vh" -t "$2" --idle-ms 1500 $ARGS >"$work/rx.out" 2>"$work/rx.err" &
+        # stopped by SIGINT after the step (an idle timeout would end it
+        # early if the sender stalls, and the rest would count as nothing)
+        "$RING_COUNT" -i "$vh" -t "$2" --idle-ms 3600000 $ARGS >"$work/rx.out" 2>"$work/rx.err" &
         rx_pid=$!
         for i in $(seq 200); do grep -q ready "$work/rx.err" 2>/dev/null && return 0; sleep 0.05; done
     else
@@ -153,6 +155,8 @@ siphon_frames() { sed -n "s/.*stats $vh: \([0-9]*\) frames.*/\1/p" "$work/rx.err
 stop_receiver() {
     local line
     if [ "$1" = ring_count ]; then
+        sleep 1.5 # blocks are handed over after 10 ms; the reader is far ahead
+        kill -INT "$rx_pid"
         wait "$rx_pid" || true
         rx_pid=
         line=$(cat "$work/rx.out")
