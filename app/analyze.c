@@ -1,9 +1,13 @@
 /* analyze.c - `siphon analyze`: rebuild every SIP call and RTP stream from
  * capture files.
  *
- * The loop is the offline pipeline in one thread:
- *   cap_files_next -> cap_decode_frame -> (datagram callback) corr_on_datagram
+ * The loop is the offline pipeline:
+ *   cap_files_next -> cap_decode_frame -> (datagram callback) correlation
  *   -> (call callback) output (the sink in records.c, shared with run).
+ * Correlation (correlate.c) runs in this thread by default, or, with
+ * --threads N (correlator.shards), in N correlator threads fed through the
+ * pipeline's rings (lossless: the reader waits when a ring is full) with
+ * the same results: same calls, streams and counters.
  * Packet time drives expiry: every time the capture clock passes a whole
  * second, fragments, TCP flows and idle calls are expired.  At the end every
  * open call and orphan stream is flushed, then a summary is printed.
@@ -22,11 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static void on_datagram(void *user, const datagram_t *dg)
-{
-    corr_on_datagram(user, dg);
-}
 
 static void progress_draw(uint64_t done, uint64_t total, uint64_t frames, bool final)
 {
@@ -59,6 +58,8 @@ static void usage(FILE *f, const corr_config_t *d)
             "  --max-calls N          concurrent calls tracked (default %u)\n"
             "  --max-streams N        concurrent RTP streams tracked (default %u)\n"
             "  --no-orphans           do not classify unattributed UDP flows with nDPI\n"
+            "  --threads N            correlate in N threads (calls split by Call-ID) while\n"
+            "                         this one reads and decodes; 0 (default): one thread\n"
             "  --jb-fixed-ms MS       fixed jitter buffer delay for scoring (default %u)\n"
             "  --jb-min-ms MS         adaptive jitter buffer lower bound (default %u)\n"
             "  --jb-max-ms MS         adaptive jitter buffer upper bound (default %u)\n"
@@ -104,6 +105,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         {"max-calls", required_argument, NULL, 'C'},
         {"max-streams", required_argument, NULL, 'S'},
         {"no-orphans", no_argument, NULL, 'O'},
+        {"threads", required_argument, NULL, 'n'},
         {"jb-fixed-ms", required_argument, NULL, 'F'},
         {"jb-min-ms", required_argument, NULL, 'm'},
         {"jb-max-ms", required_argument, NULL, 'M'},
@@ -122,6 +124,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
     app_config_to_corr_config(cfg, &ccfg);
     app_config_to_cap_limits(cfg, &limits);
     int verbosity = 0;
+    uint32_t threads = cfg->correlator.shards;
 
     optind = 1;
     int c;
@@ -156,6 +159,13 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             if (c == 't') ccfg.call_idle_timeout_ns = (int64_t)v * NS_PER_SEC;
             if (c == 'C') ccfg.max_calls = (uint32_t)v;
             if (c == 'S') ccfg.max_streams = (uint32_t)v;
+            break;
+        case 'n':
+            if (!sv_to_u64(sv_from_cstr(optarg), PL_MAX_THREADS, &v)) {
+                fprintf(stderr, "siphon analyze: --threads takes 0..%d\n", PL_MAX_THREADS);
+                return 2;
+            }
+            threads = (uint32_t)v;
             break;
         case 'F':
         case 'm':
@@ -215,11 +225,24 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
     app_records_t rec;
     app_records_init(&rec, format, streams_in_table, stdout);
     app_records_want_events(&rec, events);
-    corr_sink_t sink = app_records_sink(&rec);
-    corr_t *corr = corr_new(&ccfg, &sink);
-    cap_decoder_t *dec = cap_decoder_new(&limits, on_datagram, corr);
-    if (!corr || !dec) {
+    app_corr_config_t acfg = {.corr = ccfg,
+                              .shards = threads,
+                              .producers = 1,
+                              .queue_bytes = cfg->correlator.queue_size,
+                              .lossless = true};
+    app_corr_t corr;
+    if (app_corr_open(&corr, &acfg, &rec, err, sizeof err) != 0) {
+        fprintf(stderr, "siphon analyze: %s\n", err);
+        cap_files_close(files);
+        app_records_free(&rec);
+        return 1;
+    }
+    cap_decoder_t *dec = cap_decoder_new(&limits, app_corr_on_datagram, &corr.feeds[0]);
+    if (!dec) {
         fprintf(stderr, "siphon analyze: out of memory setting up tables\n");
+        app_corr_close(&corr);
+        cap_files_close(files);
+        app_records_free(&rec);
         return 1;
     }
 
@@ -240,7 +263,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         if (frame.ts_ns >= next_expire) {
             if (next_expire) {
                 cap_decoder_expire(dec, frame.ts_ns);
-                corr_expire(corr, frame.ts_ns);
+                app_corr_expire(&corr, 0, frame.ts_ns);
             }
             next_expire = frame.ts_ns - frame.ts_ns % NS_PER_SEC + NS_PER_SEC;
         }
@@ -254,7 +277,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             }
         }
     }
-    corr_flush(corr);
+    app_corr_finish(&corr);
     if (progress)
         progress_draw(cap_files_total_bytes(files), cap_files_total_bytes(files), frames, true);
 
@@ -263,12 +286,19 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         .read_errors = read_errors,
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
         .cap = cap_decoder_stats(dec),
-        .corr = corr_stats(corr),
+        .corr = app_corr_stats(&corr),
     };
+    pl_stats_t ps;
+    if (corr.pl) {
+        pl_stats(corr.pl, &ps);
+        sum.pipeline = &ps;
+        sum.shards = threads;
+        sum.capture_threads = 1;
+    }
     app_records_summary(&rec, &sum);
 
     cap_decoder_free(dec);
-    corr_free(corr);
+    app_corr_close(&corr);
     cap_files_close(files);
     app_records_free(&rec);
     return read_errors ? 1 : 0;

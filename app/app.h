@@ -9,6 +9,7 @@
 #include "capture.h"
 #include "core.h"
 #include "correlator.h"
+#include "pipeline.h"
 #include "proto.h"
 
 #include <stdio.h>
@@ -52,6 +53,9 @@ typedef struct {
      * no "interfaces" member) */
     const run_iface_summary_t *ifaces;
     int n_ifaces;
+    /* with correlator threads (else NULL/0): the summary gets "pipeline" */
+    const pl_stats_t *pipeline;
+    uint32_t shards, capture_threads;
     /* appended: lifecycle events were written (app_records_summary sets it):
      * the correlate section then has the registration counters */
     bool events;
@@ -69,6 +73,8 @@ typedef struct {
     buf_t buf;
     uint64_t calls_written;
     bool events; /* appended: lifecycle events too (app_records_want_events) */
+    struct app_out_shared *shared; /* appended: several writers, one out */
+    bool pending_rows;             /* table rows buffered, header not sure */
 } app_records_t;
 
 void app_records_init(app_records_t *r, output_format_t format, bool streams_in_table, FILE *out);
@@ -84,5 +90,65 @@ void app_records_flush(app_records_t *r);
  * with no call), then a flush. */
 void app_records_summary(app_records_t *r, const run_summary_t *s);
 void app_records_free(app_records_t *r);
+
+/* One app_records_t per correlator shard (pipeline.h), all writing to one
+ * FILE: each shard formats into its own buffer on its own thread, and a
+ * flush writes whole records under one lock (records are per call, not per
+ * packet).  In a table, the header is written once, before the first call
+ * row any shard flushes.  Records of different shards interleave in the
+ * order they are flushed. */
+typedef struct {
+    app_records_t *recs;
+    uint32_t n;
+    struct app_out_shared *shared;
+} app_shard_records_t;
+
+/* n copies of like's settings (format, streams, events, out). */
+bool app_shard_records_init(app_shard_records_t *set, uint32_t n, const app_records_t *like);
+/* pl_make_sink_fn and pl_idle_fn (user = the set). */
+corr_sink_t app_shard_records_sink(void *set, uint32_t shard);
+void app_shard_records_idle(void *set, uint32_t shard);
+uint64_t app_shard_records_calls(const app_shard_records_t *set);
+void app_shard_records_free(app_shard_records_t *set);
+
+/* The correlation stage (correlate.c): one correlator inline (shards = 0)
+ * or the pipeline's shard threads; analyze and run drive both alike. */
+typedef struct {
+    corr_config_t corr;
+    uint32_t shards;    /* 0: inline, in the producer's thread */
+    uint32_t producers; /* threads that feed datagrams (0 = 1) */
+    size_t queue_bytes; /* pipeline ring per producer and shard */
+    bool lossless;      /* files: wait for room; live: drop and count */
+} app_corr_config_t;
+
+typedef struct app_corr app_corr_t;
+typedef struct {
+    app_corr_t *a;
+    uint32_t producer;
+} app_corr_feed_t; /* the user pointer of app_corr_on_datagram */
+
+struct app_corr {
+    corr_t *corr; /* inline */
+    pl_t *pl;     /* or shards */
+    app_records_t *rec;
+    app_shard_records_t shard_recs;
+    app_corr_feed_t *feeds; /* one per producer */
+    uint32_t producers;
+    bool finished;
+    corr_stats_t sum;
+};
+
+int app_corr_open(app_corr_t *a, const app_corr_config_t *cfg, app_records_t *rec, char *err,
+                  size_t errlen);
+/* datagram_cb_pt: user is &a->feeds[producer]. */
+void app_corr_on_datagram(void *feed, const datagram_t *dg);
+void app_corr_expire(app_corr_t *a, uint32_t producer, int64_t now_ns);
+/* Producer has nothing to submit (live, between polls): pl_idle. */
+void app_corr_idle(app_corr_t *a, uint32_t producer, int64_t now_ns);
+/* End of input: every call in flight is emitted (shards: joined). */
+void app_corr_finish(app_corr_t *a);
+const corr_stats_t *app_corr_stats(app_corr_t *a);
+uint64_t app_corr_calls_written(app_corr_t *a);
+void app_corr_close(app_corr_t *a);
 
 #endif /* SIPHON_APP_H */

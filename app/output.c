@@ -734,6 +734,25 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
         json_arr_end(&w);
         json_key(&w, "kernel_drops"), json_uint(&w, drops);
     }
+    if (s->pipeline) { /* correlator threads (pipeline.h) */
+        const pl_stats_t *p = s->pipeline;
+        json_key(&w, "pipeline");
+        json_obj_begin(&w);
+        json_key(&w, "capture_threads"), json_uint(&w, s->capture_threads);
+        json_key(&w, "correlator_threads"), json_uint(&w, s->shards);
+        json_key(&w, "datagrams"), json_uint(&w, p->datagrams);
+        json_key(&w, "queue_drops"), json_uint(&w, p->queue_drops);
+        json_key(&w, "queue_waits"), json_uint(&w, p->queue_waits);
+        json_key(&w, "oversize_drops"), json_uint(&w, p->oversize_drops);
+        json_key(&w, "held"), json_uint(&w, p->held);
+        json_key(&w, "hold_overflows"), json_uint(&w, p->hold_overflows);
+        json_key(&w, "routed_sip"), json_uint(&w, p->route.sip);
+        json_key(&w, "routed_media_by_sdp"), json_uint(&w, p->route.media_by_sdp);
+        json_key(&w, "routed_by_flow"), json_uint(&w, p->route.by_flow);
+        json_key(&w, "route_endpoints_learnt"), json_uint(&w, p->route.endpoints_learnt);
+        json_key(&w, "route_endpoints_replaced"), json_uint(&w, p->route.endpoints_replaced);
+        json_obj_end(&w);
+    }
     json_obj_end(&w);
     buf_putc(out, '\n');
 }
@@ -828,4 +847,7 @@ void output_summary_text(buf_t *out, const run_summary_t *s)
                    (unsigned long long)f->ring.frames, (unsigned long long)f->ring.bytes,
                    (unsigned long long)f->ring.drops);
     }
+    if (s->pipeline)
+        buf_printf(out, "%u capture thread(s), %u correlator thread(s), %llu queue drops\n",
+                   s->capture_threads, s->shards, (unsigned long long)s->pipeline->queue_drops);
 }

@@ -15,7 +15,9 @@
  */
 #include "app.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #define RECORDS_FLUSH_AT (1 << 16)
 
@@ -30,8 +32,32 @@ void app_records_free(app_records_t *r)
     buf_free(&r->buf);
 }
 
+/* What shard writers share (app_shard_records_t). */
+struct app_out_shared {
+    pthread_mutex_t lock;
+    bool header_done;
+};
+
 void app_records_flush(app_records_t *r)
 {
+    if (r->shared) {
+        if (!r->buf.len) return;
+        pthread_mutex_lock(&r->shared->lock);
+        if (r->format == OUTPUT_TABLE && r->pending_rows && !r->shared->header_done) {
+            buf_t h;
+            buf_init(&h);
+            output_table_header(&h);
+            fwrite(h.data, 1, h.len, r->out);
+            buf_free(&h);
+            r->shared->header_done = true;
+        }
+        fwrite(r->buf.data, 1, r->buf.len, r->out);
+        fflush(r->out);
+        pthread_mutex_unlock(&r->shared->lock);
+        r->pending_rows = false;
+        buf_reset(&r->buf);
+        return;
+    }
     if (r->buf.len) {
         fwrite(r->buf.data, 1, r->buf.len, r->out);
         fflush(r->out);
@@ -50,7 +76,10 @@ static void on_call(void *user, const corr_call_t *call)
     if (r->format == OUTPUT_JSON) {
         output_call_json(&r->buf, call);
     } else {
-        if (r->calls_written == 0) output_table_header(&r->buf);
+        if (r->shared)
+            r->pending_rows = true; /* the header comes with the flush */
+        else if (r->calls_written == 0)
+            output_table_header(&r->buf);
         output_call_table(&r->buf, call, r->streams_in_table);
     }
     r->calls_written++;
@@ -127,4 +156,57 @@ void app_records_summary(app_records_t *r, const run_summary_t *s)
         output_summary_text(&r->buf, s);
     }
     app_records_flush(r);
+}
+
+/* ------------------------- one writer per shard ------------------------- */
+
+bool app_shard_records_init(app_shard_records_t *set, uint32_t n, const app_records_t *like)
+{
+    *set = (app_shard_records_t){.n = n};
+    set->recs = calloc(n, sizeof *set->recs);
+    set->shared = calloc(1, sizeof *set->shared);
+    if (!set->recs || !set->shared) {
+        free(set->recs);
+        free(set->shared);
+        return false;
+    }
+    pthread_mutex_init(&set->shared->lock, NULL);
+    for (uint32_t i = 0; i < n; i++) {
+        set->recs[i] = *like;
+        buf_init(&set->recs[i].buf);
+        set->recs[i].calls_written = 0;
+        set->recs[i].pending_rows = false;
+        set->recs[i].shared = set->shared;
+    }
+    return true;
+}
+
+corr_sink_t app_shard_records_sink(void *set, uint32_t shard)
+{
+    app_shard_records_t *s = set;
+    return app_records_sink(&s->recs[shard]);
+}
+
+void app_shard_records_idle(void *set, uint32_t shard)
+{
+    app_shard_records_t *s = set;
+    app_records_flush(&s->recs[shard]);
+}
+
+uint64_t app_shard_records_calls(const app_shard_records_t *set)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < set->n; i++)
+        n += set->recs[i].calls_written;
+    return n;
+}
+
+void app_shard_records_free(app_shard_records_t *set)
+{
+    for (uint32_t i = 0; i < set->n; i++)
+        app_records_free(&set->recs[i]);
+    if (set->shared) pthread_mutex_destroy(&set->shared->lock);
+    free(set->shared);
+    free(set->recs);
+    *set = (app_shard_records_t){0};
 }

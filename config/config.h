@@ -95,6 +95,8 @@ typedef struct {
             max_streams_per_call;
         int64_t call_idle_timeout_ns, call_linger_ns, orphan_idle_timeout_ns;
         bool classify_orphans;
+        uint32_t shards;     /* correlator threads (pipeline/); 0: default */
+        uint64_t queue_size; /* capture thread -> shard ring bytes */
     } correlator;
     struct { /* corr_config_t.quality (sq_config_t) */
         int64_t jb_fixed_delay_ns, jb_min_delay_ns, jb_max_delay_ns, interval_ns;
@@ -103,6 +105,7 @@ typedef struct {
     struct {
         uint32_t level;            /* a log_level_t value */
         int64_t stats_interval_ns; /* siphon run's capture statistics (0: off) */
+        char *file;                /* "" = stderr */
     } log;
     struct {
         bool enabled;

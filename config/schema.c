@@ -123,6 +123,12 @@ static const config_key_t schema[] = {
              "an orphan RTP stream silent for this long is reported"),
     BOOL(correlator, classify_orphans, "true",
          "classify UDP flows without signalling with nDPI (orphan streams)"),
+    UINT(correlator, shards, 0, 64, "0",
+         "correlator threads, calls split by Call-ID (0: analyze correlates in its reading "
+         "thread, run uses one)"),
+    SIZE(correlator, queue_size, 64 * KIB, 1 * GIB, "8MiB",
+         "each capture thread -> correlator thread queue (full: live datagrams are dropped "
+         "and counted)"),
 
     /* [quality] -------------------------------------------------------- */
     DURATION(quality, jb_fixed_delay, jb_fixed_delay_ns, 0, SEC(10), "60ms",
@@ -143,6 +149,8 @@ static const config_key_t schema[] = {
      .choices = "error|warn|info|debug",
      .def = "warn",
      .help = "least severe messages logged (-v raises it by one step)"},
+    STRING(log, file, "",
+           "append log lines to this file instead of stderr (SIGHUP reopens it: logrotate)"),
     DURATION(log, stats_interval, stats_interval_ns, 0, SEC(86400), "60s",
              "siphon run logs capture statistics this often (0: never)"),
 

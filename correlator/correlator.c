@@ -284,13 +284,17 @@ static void on_media(corr_t *c, const datagram_t *dg)
 
 /* ------------------------------ dispatch -------------------------------- */
 
+bool corr_clock_due(corr_clock_t *k, int64_t ts_ns)
+{
+    if (ts_ns < k->next_ns) return false;
+    k->next_ns = ts_ns + EXPIRE_EVERY_NS;
+    return true;
+}
+
 void corr_on_datagram(corr_t *c, const datagram_t *dg)
 {
     if (!dg->data || dg->len == 0) return;
-    if (dg->ts_ns >= c->next_expire_ns) {
-        corr_expire(c, dg->ts_ns);
-        c->next_expire_ns = dg->ts_ns + EXPIRE_EVERY_NS;
-    }
+    if (!c->cfg.external_expiry && corr_clock_due(&c->clock, dg->ts_ns)) corr_expire(c, dg->ts_ns);
     if (dg->transport != TRANSPORT_UDP) {
         dialog_on_sip(c, dg);
         return;

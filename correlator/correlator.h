@@ -417,6 +417,9 @@ typedef struct {
     /* appended: REGISTER transactions awaiting their final response (only
      * kept when the sink has on_registration); 0 = the default 8192 */
     uint32_t max_registrations;
+    /* appended: expiry only through corr_expire (a shard: its driver replays
+     * the expiry points one correlator would have chosen, see pipeline/) */
+    bool external_expiry;
     /* appended: RFC 6035 reports kept on live calls, a shared pool;
      * 0 = the default 4096 */
     uint32_t max_vq_reports;
@@ -427,6 +430,7 @@ typedef struct {
 
 void corr_config_default(corr_config_t *c);
 
+/* uint64_t counters only: pipeline/ sums the shards' copies as an array. */
 typedef struct {
     uint64_t sip_messages, sip_requests, sip_responses, sip_invalid, sip_incomplete;
     uint64_t sip_by_method[16]; /* indexed by sip_method_t */
@@ -463,6 +467,17 @@ typedef struct corr corr_t;
 corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink);
 void corr_free(corr_t *c);
 
+/* When the correlator runs its expiry by itself: at the first datagram, then
+ * at the first datagram 100 ms of packet time after the previous run.  A
+ * shard's driver (external_expiry) calls corr_expire at exactly these
+ * points of the whole datagram sequence, so N shards expire calls when one
+ * correlator would have. */
+typedef struct {
+    int64_t next_ns;
+} corr_clock_t;
+/* True (and the clock moves on) when a datagram at ts_ns is an expiry point. */
+bool corr_clock_due(corr_clock_t *k, int64_t ts_ns);
+
 /* Feeds one datagram (SIP message or UDP payload). */
 void corr_on_datagram(corr_t *c, const datagram_t *dg);
 /* Ends calls idle since before now_ns - timeout (call as time advances). */
@@ -471,5 +486,41 @@ void corr_expire(corr_t *c, int64_t now_ns);
  * orphan stream. */
 void corr_flush(corr_t *c);
 const corr_stats_t *corr_stats(const corr_t *c);
+
+/* ------------------------------------------------------------------------ */
+/* Shards: which correlator owns a datagram (router.c)                       */
+/* ------------------------------------------------------------------------ */
+
+/* Several correlators ("shards") may share the work, each owning disjoint
+ * calls.  corr_route names the shard that must see a datagram: SIP by
+ * Call-ID, media by the shard whose SDP named its endpoint, anything else
+ * by a symmetric flow hash.  One router is shared by every capture thread;
+ * each thread routes through its own context.  Datagrams routed by one
+ * thread to one shard keep their order. */
+typedef struct corr_router corr_router_t;
+typedef struct corr_route_ctx corr_route_ctx_t;
+
+typedef struct {
+    uint64_t sip;                /* SIP messages routed by Call-ID */
+    uint64_t media_by_sdp;       /* media routed by an SDP endpoint */
+    uint64_t by_flow;            /* everything routed by the flow hash */
+    uint64_t endpoints_learnt;   /* RTP endpoints written from SDP */
+    uint64_t endpoints_replaced; /* a full bucket lost an older endpoint */
+} corr_route_stats_t;
+
+/* shards: 1..255; endpoints: SDP endpoints to remember (the table holds
+ * twice that many). */
+corr_router_t *corr_router_new(uint32_t shards, uint32_t endpoints);
+void corr_router_free(corr_router_t *r);
+corr_route_ctx_t *corr_route_ctx_new(corr_router_t *r);
+void corr_route_ctx_free(corr_route_ctx_t *x);
+uint32_t corr_route(corr_route_ctx_t *x, const datagram_t *dg);
+const corr_route_stats_t *corr_route_ctx_stats(const corr_route_ctx_t *x);
+/* True when the last corr_route sent media by the flow hash because no SDP
+ * named either endpoint (yet: with several capture threads, the SDP may be
+ * on its way through another one; pipeline.c holds such packets back). */
+bool corr_route_unnamed_media(const corr_route_ctx_t *x);
+/* Changes whenever a route is learnt from an SDP (any thread). */
+uint64_t corr_router_generation(const corr_router_t *r);
 
 #endif /* SIPHON_CORRELATOR_H */

@@ -364,7 +364,7 @@ struct corr {
     struct ndpi_detection_module_struct *ndpi;
     uint8_t *ndpi_pkt; /* scratch: synthetic IP+UDP header + payload */
 
-    int64_t next_expire_ns;
+    corr_clock_t clock; /* corr_on_datagram's own expiry points */
     sip_msg_t msg;           /* scratch for the SIP parser */
     sdp_t sdp;               /* scratch for the SDP parser */
     corr_stream_t *emit_buf; /* max_streams_per_call records for on_call */

@@ -216,6 +216,18 @@ proto_status_t sdp_parse(sv_t body, sdp_t *out);
  * (RFC 3551) for pt < 96.  False when unknown. */
 bool sdp_media_codec(const sdp_media_t *m, uint8_t pt, sv_t *encoding, uint32_t *clock_rate);
 
+/* Where m's media goes (RFC 3264/3605/5761): the RTP endpoint (port and
+ * connection address; false when the stream is disabled, port 0, or on hold
+ * with c=0.0.0.0 / ::), and the RTCP endpoint (a=rtcp port and address,
+ * else port+1; false with a=rtcp-mux, where RTCP shares the RTP port, or
+ * when there is no RTP endpoint).  One rule for every component that must
+ * agree on which packets belong to an SDP (the correlator's media table and
+ * its shard router). */
+bool sdp_media_rtp_endpoint(const sdp_media_t *m, endpoint_t *out);
+bool sdp_media_rtcp_endpoint(const sdp_media_t *m, endpoint_t *out);
+/* A connection address that carries media: not IP_NONE, not all zeros. */
+bool sdp_addr_usable(const ip_addr_t *a);
+
 /* ------------------------------------------------------------------------ */
 /* RTP (RFC 3550) and RTCP detection                                         */
 /* ------------------------------------------------------------------------ */

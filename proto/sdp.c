@@ -281,3 +281,33 @@ bool sdp_media_codec(const sdp_media_t *m, uint8_t pt, sv_t *encoding, uint32_t 
     }
     return false;
 }
+
+bool sdp_addr_usable(const ip_addr_t *a)
+{
+    if (a->family == IP_NONE) return false;
+    for (int i = 0; i < 16; i++)
+        if (a->bytes[i]) return true;
+    return false; /* 0.0.0.0 / :: = hold (RFC 3264 8.4 legacy) */
+}
+
+bool sdp_media_rtp_endpoint(const sdp_media_t *m, endpoint_t *out)
+{
+    if (m->port == 0 || !sdp_addr_usable(&m->conn)) return false;
+    memset(out, 0, sizeof *out);
+    out->ip = m->conn;
+    out->port = m->port;
+    return true;
+}
+
+bool sdp_media_rtcp_endpoint(const sdp_media_t *m, endpoint_t *out)
+{
+    if (m->rtcp_mux || !sdp_media_rtp_endpoint(m, out)) return false;
+    if (m->rtcp_port)
+        out->port = m->rtcp_port;
+    else if (m->port < 65535)
+        out->port = (uint16_t)(m->port + 1);
+    else
+        return false;
+    if (sdp_addr_usable(&m->rtcp_addr)) out->ip = m->rtcp_addr;
+    return true;
+}

@@ -15,7 +15,12 @@
 #   2. as root with neither capture.user nor --allow-root: exit 1 and a
 #      message naming capture.user and --allow-root, before anything opens;
 #   3. with capture.user=nobody: the process runs as nobody (Uid line of
-#      /proc/PID/status) and still captures every call.
+#      /proc/PID/status) and still captures every call;
+#   4. with 2 capture threads on one fanout group and 3 correlator threads:
+#      every call as the truth says, no frame lost, no queue drop;
+#   5. SIGHUP: log.file is reopened after it was moved away, a changed
+#      log.level applies, a changed correlator key is named as needing a
+#      restart, a file with errors is rejected and the daemon keeps running.
 # Without root, ip netns or tcpreplay the test fails: packaging/test.sh runs
 # as root and installs iproute2 and tcpreplay, so a missing one is a bug.
 # An empty -c file keeps a host's /etc/siphon/siphon.conf out of the test.
@@ -144,6 +149,49 @@ if nobody_uid=$(id -u nobody 2>/dev/null); then
     during=""
 else
     echo "nobody: skipped (no user nobody)"
+fi
+
+# 4. several capture threads (one fanout group) and correlator threads --------
+check_pipeline() { # the summary says how many threads ran, and nothing was dropped
+    python3 - "$work/threads.ndjson" <<'PY' || fail threads-pipeline "pipeline counters"
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
+p = s["pipeline"]
+print("  pipeline:", p)
+assert p["capture_threads"] == 2 and p["correlator_threads"] == 3, p
+assert p["queue_drops"] == 0 and p["oversize_drops"] == 0, p
+assert p["datagrams"] == s["datagrams"] if "datagrams" in s else True
+assert p["routed_sip"] > 0 and p["routed_media_by_sdp"] > 0, p
+PY
+}
+live_case threads --allow-root --capture.threads=2 --correlator.shards=3
+check_pipeline
+
+# 5. SIGHUP: log.file reopened (logrotate), log settings reloaded, the rest
+#    named as needing a restart, a broken file rejected -----------------------
+hup_conf="$work/hup.conf" log="$work/siphon.log"
+printf '[log]\nlevel = info\nfile = %s\n' "$log" >"$hup_conf"
+"$SIPHON" run -c "$hup_conf" --allow-root --capture.interfaces="$vh" >"$work/hup.out" 2>"$work/hup.err" &
+pid=$!
+pids+=("$pid")
+if wait_for "$log" "capturing on $vh" 20; then
+    mv "$log" "$log.1"
+    printf '[log]\nlevel = debug\nfile = %s\n[correlator]\nmax_calls = 1000\n' "$log" >"$hup_conf"
+    kill -HUP "$pid"
+    wait_for "$log" "configuration reloaded" 10 || fail hup-reopen "no reload line in a new $log"
+    grep -q "log.level = debug" "$log" || fail hup-level "log.level not applied"
+    grep -q "correlator.max_calls changed" "$log" || fail hup-restart "max_calls change not named"
+    printf '[log]\nlevel = debug\nnosuchkey = 1\n' >"$hup_conf"
+    kill -HUP "$pid"
+    wait_for "$log" "keeping the running one" 10 || fail hup-bad "a broken file was not rejected"
+    kill -0 "$pid" 2>/dev/null || fail hup-alive "siphon died on SIGHUP"
+    kill -INT "$pid"
+    wait "$pid"; rc=$?
+    [ $rc -eq 0 ] || fail hup-exit "exit $rc after SIGINT"
+    echo "hup: $(grep -c . "$log") lines in the reopened log:"; sed 's/^/  /' "$log" | tail -6
+else
+    fail hup-start "siphon run did not log to $log: $(head -c 600 "$work/hup.err")"
+    kill -KILL "$pid" 2>/dev/null
 fi
 
 if [ ${#failed[@]} -ne 0 ]; then

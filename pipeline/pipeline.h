@@ -1,0 +1,86 @@
+/* pipeline.h - the multi-threaded path from capture to the correlator.
+ *
+ *   producer threads (capture: read, decode)      shard threads
+ *   ─ pl_submit(p, datagram) ─ corr_route ─▶ SPSC ring [p][s] ─▶ corr_t s ─▶ sink s
+ *
+ * P producers and S correlator shards talk through P x S bounded lock-free
+ * single-producer/single-consumer rings (core.h spsc_t): no lock and no
+ * allocation per packet.  corr_route (correlator.h) picks the shard: SIP by
+ * Call-ID, media by the shard whose SDP named it, the rest by flow.  Each
+ * shard is a whole correlator with 1/S of the caps and its own sink, whose
+ * callbacks run on the shard's thread (a consumer that writes somewhere
+ * shared, like stdout, brings its own lock: records are per call, not per
+ * packet).
+ *
+ * Time.  Shards are built with external_expiry: a producer replays the
+ * correlator's own expiry points (corr_clock_due) over the datagrams it
+ * submits and broadcasts them to every shard, and pl_expire broadcasts the
+ * driver's own (per second of packet time, or of wall time when traffic
+ * stops).  With one producer every shard therefore sees the same datagrams
+ * in the same order and the same expiry points as one correlator would:
+ * `siphon analyze --threads N` gives the same calls as one thread.
+ *
+ * Full rings.  lossless (files): the producer waits for room.  Otherwise
+ * (live capture) the datagram is dropped and counted per shard: the ring
+ * in the kernel keeps filling meanwhile, and a stalled correlator must not
+ * stall capture of everything else.
+ */
+#ifndef SIPHON_PIPELINE_H
+#define SIPHON_PIPELINE_H
+
+#include "core.h"
+#include "correlator.h"
+
+typedef struct pl pl_t;
+
+#define PL_MAX_THREADS 64
+
+typedef struct {
+    uint32_t shards;    /* correlator threads, 1..PL_MAX_THREADS */
+    uint32_t producers; /* threads calling pl_submit, 1..PL_MAX_THREADS */
+    size_t queue_bytes; /* each producer -> shard ring (default 8 MiB) */
+    bool lossless;      /* full ring: wait (files) instead of drop (live) */
+    corr_config_t corr; /* caps for the whole process, split among shards */
+} pl_config_t;
+
+/* The sink of shard s: called once per shard by pl_new (on its thread); the
+ * callbacks then run on shard s's thread. */
+typedef corr_sink_t (*pl_make_sink_fn)(void *user, uint32_t shard);
+/* Called on shard s's thread when its rings run dry and once after its
+ * final flush: the moment to write out buffered records (may be NULL). */
+typedef void (*pl_idle_fn)(void *user, uint32_t shard);
+
+pl_t *pl_new(const pl_config_t *cfg, pl_make_sink_fn make_sink, pl_idle_fn on_idle, void *user,
+             char *err, size_t errlen);
+
+/* Producer p (each producer index is used by one thread only). */
+void pl_submit(pl_t *pl, uint32_t producer, const datagram_t *dg);
+void pl_expire(pl_t *pl, uint32_t producer, int64_t now_ns);
+/* Producer p has nothing to submit at wall time now_ns (it polls): with
+ * several producers, lets held media of the others (and its own) go. */
+void pl_idle(pl_t *pl, uint32_t producer, int64_t now_ns);
+/* Producer p submits nothing more.  When every producer is done, shards
+ * drain their rings, flush their correlators (corr_flush) and stop. */
+void pl_producer_done(pl_t *pl, uint32_t producer);
+/* Waits for every shard to stop (after every producer is done). */
+void pl_join(pl_t *pl);
+void pl_free(pl_t *pl);
+
+typedef struct {
+    uint64_t datagrams;      /* submitted */
+    uint64_t queue_waits;    /* lossless: times a producer waited for room */
+    uint64_t queue_drops;    /* live: datagrams dropped, a ring was full */
+    uint64_t oversize_drops; /* larger than a ring record can be */
+    uint64_t held;           /* media held back until its SDP could be seen */
+    uint64_t hold_overflows; /* the hold was full: everything held was sent */
+    corr_route_stats_t route;
+} pl_stats_t;
+
+/* Sum over producers; exact after pl_join, a recent view before. */
+void pl_stats(pl_t *pl, pl_stats_t *out);
+/* Sum of every shard's corr_stats: exact after pl_join; before, as of each
+ * shard's last expiry point. */
+void pl_corr_stats(pl_t *pl, corr_stats_t *out);
+uint32_t pl_shards(const pl_t *pl);
+
+#endif /* SIPHON_PIPELINE_H */
