@@ -130,7 +130,7 @@ static bool make_room(cap_decoder_t *d, cap__frag_ent_t *keep, size_t want, bool
     while ((need_slot && t->count >= d->lim.max_frag_datagrams) ||
            t->bytes + want > d->lim.max_frag_bytes) {
         cap__frag_ent_t *v = t->lru_tail;
-        if (v == keep) v = v->lru_prev;
+        if (v && v == keep) v = v->lru_prev; /* (an empty table: v and keep both NULL) */
         if (!v) return false;
         ent_destroy(d, v);
         d->st.frag_evicted++;
