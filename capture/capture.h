@@ -70,7 +70,7 @@ typedef struct {
                                      legs of a bond); <= 0 disables (dedup.c) */
     uint32_t dedup_slots;         /* recent-packet table entries (16 bytes
                                      each, rounded up to a power of two); 0
-                                     disables; default 65536 (on) */
+                                     disables; default 16384 (on) */
 } cap_limits_t;
 
 /* Sensible defaults for an appliance (documented in ARCHITECTURE.md). */

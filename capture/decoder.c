@@ -24,7 +24,7 @@
  *    are long-lived; a forgotten flow is picked up mid-stream again);
  *  - a SIP header block larger than 64 KiB on a stream is a framing error;
  *  - duplicate suppression on: an IP packet seen again within 2 ms is a
- *    capture duplicate, 65536 slots (1 MiB; dedup.c explains the window,
+ *    capture duplicate, 16384 slots (256 KiB; dedup.c explains the window,
  *    the table size and why it is on by default). */
 void cap_limits_default(cap_limits_t *l)
 {
@@ -37,7 +37,7 @@ void cap_limits_default(cap_limits_t *l)
     l->tcp_idle_ns = 1800 * NS_PER_SEC;
     l->max_sip_header_bytes = 64u << 10;
     l->dedup_window_ns = 2 * NS_PER_MSEC;
-    l->dedup_slots = 65536; /* on: see dedup.c */
+    l->dedup_slots = 16384; /* on: see dedup.c */
 }
 
 cap_decoder_t *cap_decoder_new(const cap_limits_t *limits, datagram_cb_pt cb, void *user)

@@ -9,16 +9,20 @@
  *    the link layer is ignored entirely, so copies with different MACs,
  *    VLAN tags or tunnel wrappers still match (an inner packet of a tunnel
  *    is checked on its own).
- *  - Key: a 64-bit hash_bytes() (per-process seed) of the IP header with
+ *  - Key: a 64-bit keyed hash (per-process seed) of the IP header with
  *    the fields a router changes between capture points masked to zero
- *    (IPv4: TTL and header checksum; IPv6: hop limit), plus at most the
- *    first CAP__DEDUP_PAYLOAD bytes after the header, seeded with the
- *    packet length.  Trade-off: a bounded cost per packet (at most 124
- *    bytes hashed, whatever the size) against missing a difference beyond
- *    the 64th payload byte of two packets with the same addresses, IPv4 ID,
- *    length, ports and first 64 bytes (for RTP the first 64 bytes hold
- *    sequence number, timestamp and SSRC; for TCP the sequence number;
- *    IPv4 also has its ID), within the window: negligible in practice.
+ *    (IPv4: TTL and header checksum; IPv6: hop limit), plus the first
+ *    CAP__DEDUP_PAYLOAD (24) bytes after it, and the packet length.  Those
+ *    24 bytes hold the whole UDP header or the TCP header up to its
+ *    checksum, and the transport checksum covers every payload byte: two
+ *    packets that differ anywhere differ there, but for a checksum
+ *    collision (1 in 65536, and then they still need the same addresses,
+ *    ports, length, IPv4 ID, RTP sequence number and timestamp or TCP
+ *    sequence number, within 2 ms).  A UDP checksum of 0 (IPv4 may omit it)
+ *    leaves the RTP header (sequence, timestamp, SSRC) in those bytes.
+ *    The hash reads the key as 8-byte words, two 64x64->128 multiplies per
+ *    16 bytes (the wyhash construction): about 64 bytes and 20 ns per
+ *    packet, where hashing 124 bytes with hash_bytes cost ~140 ns in all.
  *  - Table: a fixed array of dedup_slots entries {hash, timestamp},
  *    2-way set-associative (set = hash & mask), allocated once: O(1), no
  *    allocation per packet.  A hit within the window (either direction of
@@ -30,18 +34,17 @@
  *    host microseconds apart (at most the switch's mirroring queue), but a
  *    loaded mirror can trail by more than a millisecond: the real fax
  *    capture in the shared pcaps (ndpi_FAX-Call-t38-CA-TDM-SIP-FB-1) holds
- *    23 SIP messages captured twice 0.26 to 1.43 ms apart.  Legitimately identical packets come later: a
- *    SIP retransmission over UDP after T1 = 500 ms, RTP packets differ by
- *    sequence number anyway.  A packet duplicated by the network and
- *    arriving within the window is byte-identical to a capture copy and
- *    cannot be told apart: it is dropped too (the RTP duplicate count then
- *    misses it).  Keeping the window small keeps that overlap small.
- *    siphon-gen's --duplicate copies are network duplicates: over IPv4 a
- *    new packet with the next IP ID 1..2000 us after the original, over
- *    IPv6 (no ID) 5..7 ms after it, outside the window (tests/gen/
- *    gen_rtp.c), so they are never taken for capture duplicates.
- *  - On by default (cap_limits_default: dedup_slots 65536, 1 MiB per
- *    decoder; config key capture.dedup_slots, 0 turns it off).  Why: a
+ *    23 SIP messages captured twice 0.26 to 1.43 ms apart.  Legitimately identical packets come
+ * later: a SIP retransmission over UDP after T1 = 500 ms, RTP packets differ by sequence number
+ * anyway.  A packet duplicated by the network and arriving within the window is byte-identical to a
+ * capture copy and cannot be told apart: it is dropped too (the RTP duplicate count then misses
+ * it).  Keeping the window small keeps that overlap small. siphon-gen's --duplicate copies are
+ * network duplicates: over IPv4 a new packet with the next IP ID 1..2000 us after the original,
+ * over IPv6 (no ID) 5..7 ms after it, outside the window (tests/gen/ gen_rtp.c), so they are never
+ * taken for capture duplicates.
+ *  - On by default (cap_limits_default: dedup_slots 16384, 256 KiB per
+ *    decoder, small enough to stay in the L2 cache next to the rest of the
+ *    hot path; config key capture.dedup_slots, 0 turns it off).  Why: a
  *    monitoring port fed by two SPAN sessions or a bond sees every packet
  *    twice, and without suppression every stream shows 50 % duplicates and
  *    doubled packet counts, and every SIP message a retransmission; the
@@ -49,8 +52,9 @@
  *    most 124 bytes and one cache line per IP packet (BENCHMARKS.md), and
  *    the only packets lost are network duplicates within 2 ms, which are
  *    rare and indistinguishable anyway.  Peers agree: the HOMER agents
- *    deduplicate out of the box (heplify: -dd, default true).  65536 slots
- *    cover 2 ms of traffic far beyond 10 Mpps.  Tools that count every
+ *    deduplicate out of the box (heplify: -dd, default true).  16384 slots
+ *    remember the last ~16000 packets, 2 ms of 8 Mpps per capture thread;
+ *    a faster thread loses detection, not packets (raise dedup_slots).  Tools that count every
  *    frame (tshark, editcap without -D) see the copies: compare with
  *    capture.dedup_slots=0 (tests/integration/test_tshark_oracle.sh).
  *    Hand-built decoder tests that replay one frame on purpose (TCP
@@ -63,8 +67,9 @@
 
 #include <stdlib.h>
 
-/* Payload bytes after the IP header that enter the hash. */
-#define CAP__DEDUP_PAYLOAD 64
+/* Bytes after the IP header that enter the hash (UDP header, TCP header
+ * to its checksum, RTP sequence/timestamp/SSRC). */
+#define CAP__DEDUP_PAYLOAD 24
 
 /* Largest table accepted (16 M entries, 256 MiB). */
 #define CAP__DEDUP_MAX_SLOTS (1u << 24)
@@ -90,15 +95,41 @@ void cap__dedup_free(cap_decoder_t *d)
     d->dedup = NULL;
 }
 
+/* 64x64 -> 128-bit multiply, folded (wyhash's "mum"). */
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t word(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* buf holds n bytes (n <= sizeof buf) zero-padded to a multiple of 16. */
+static uint64_t key_hash(const uint8_t *buf, size_t n, uint64_t seed)
+{
+    uint64_t h = seed;
+    for (size_t i = 0; i < n; i += 16)
+        h = mum(word(buf + i) ^ 0xa0761d6478bd642fULL ^ h,
+                word(buf + i + 8) ^ 0xe7037ed1a0b428dbULL);
+    return mum(h ^ 0x8ebc6af09c88c6e3ULL, (uint64_t)n ^ 0x589965cc75374cc3ULL);
+}
+
 bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,
                      size_t hl)
 {
     if (!d->dedup) return false;
-    uint8_t buf[60 + CAP__DEDUP_PAYLOAD];
+    uint8_t buf[64 + CAP__DEDUP_PAYLOAD + 16];
     if (hl > 60) hl = 60;
     if (hl > len) hl = len;
     size_t n = len - hl > CAP__DEDUP_PAYLOAD ? hl + CAP__DEDUP_PAYLOAD : len;
+    size_t padded = (n + 15) & ~(size_t)15;
     memcpy(buf, p, n);
+    memset(buf + n, 0, padded - n);
     if ((buf[0] >> 4) == 4) {
         buf[8] = 0;  /* TTL */
         buf[10] = 0; /* header checksum */
@@ -106,7 +137,7 @@ bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, s
     } else {
         buf[7] = 0; /* hop limit */
     }
-    uint64_t h = hash_bytes(buf, n, d->seed ^ (uint64_t)len);
+    uint64_t h = key_hash(buf, padded, d->seed ^ ((uint64_t)len << 32 | n));
     if (h == 0) h = 1;
     int64_t ts = pk->frame->ts_ns;
     cap__dedup_ent_t *set = &d->dedup[(size_t)(h & d->dedup_set_mask) * 2];

@@ -104,7 +104,7 @@ static const config_key_t schema[] = {
          "a SIP header block larger than this on a stream is a framing error"),
     DURATION(capture, dedup_window, dedup_window_ns, MSEC(1), SEC(1), "2ms",
              "an IP packet seen again within this is a capture duplicate (SPAN copies)"),
-    UINT(capture, dedup_slots, 0, 1u << 24, "65536",
+    UINT(capture, dedup_slots, 0, 1u << 24, "16384",
          "duplicate-suppression table entries, 16 bytes each (0: off)"),
 
     /* [correlator] ----------------------------------------------------- */

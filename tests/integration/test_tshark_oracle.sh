@@ -145,7 +145,7 @@ state_case real_ndpi "$pcaps/ndpi_sip.pcap" 4
 
 dedup_case() { # name pcap [dedup_oracle args...]: default run vs dedup off
     local name=$1 pcap=$2; shift 2
-    analyze "$name-dedup-on" "$pcap" --capture.dedup_slots=65536 || return
+    analyze "$name-dedup-on" "$pcap" --capture.dedup_slots=16384 || return
     analyze "$name-dedup-off" "$pcap" || return
     grep -q '"duplicates_dropped"' "$work/$name-dedup-on.ndjson" || {
         echo "$name-dedup: FAIL: no duplicates_dropped in the summary"; failed+=("$name-dedup"); return; }
@@ -161,12 +161,12 @@ if ! cmp -s <(grep -v '"type":"summary"' "$work/fax-default.ndjson") \
             <(grep -v '"type":"summary"' "$work/real_fax-dedup-on.ndjson") ||
    [ "$(grep -o '"duplicates_dropped":[0-9]*' "$work/fax-default.ndjson")" != \
      "$(grep -o '"duplicates_dropped":[0-9]*' "$work/real_fax-dedup-on.ndjson")" ]; then
-    echo "real_fax-default: FAIL: siphon's default differs from --capture.dedup_slots=65536"
+    echo "real_fax-default: FAIL: siphon's default differs from --capture.dedup_slots=16384"
     failed+=("real_fax-default")
 fi
 if [ -s "$work/gen_duplicate.pcap" ] &&
    python3 "$lib/dedup_oracle.py" --span-copies 7 "$work/gen_duplicate.pcap" "$work/gen_span.pcap" &&
-   analyze gen_duplicate-nocopies "$work/gen_duplicate.pcap" --capture.dedup_slots=65536; then
+   analyze gen_duplicate-nocopies "$work/gen_duplicate.pcap" --capture.dedup_slots=16384; then
     dedup_case gen_span "$work/gen_span.pcap" --original "$work/gen_duplicate-nocopies.ndjson"
 else
     echo "gen_span: FAIL: could not build the capture with SPAN copies"; failed+=("gen_span")

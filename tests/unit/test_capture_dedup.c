@@ -213,7 +213,7 @@ static void test_default_on(void **state)
     (void)state;
     cap_limits_t l;
     cap_limits_default(&l);
-    assert_true(l.dedup_slots >= 65536);
+    assert_true(l.dedup_slots >= 16384);
     assert_int_equal(l.dedup_window_ns, 2 * NS_PER_MSEC);
     pkt_t k = udp_v4(SIP_MSG, 64);
     for (int i = 0; i < 2; i++) {
