@@ -16,6 +16,18 @@
  * caplen per record); only pcapng, whose block sizes libpcap does not expose,
  * asks ftell() before each read.  Files are read through a 1 MiB stdio
  * buffer (the default 4 KiB one made read() the main cost of a run).
+ *
+ * Classic pcap files that are regular files take a faster path: libpcap
+ * still opens the file (it checks the header and maps the link type to a
+ * DLT), but the records are then read straight from a read-only mapping of
+ * the file (mmap, MADV_SEQUENTIAL): a frame is handed out where it lies,
+ * with no read() and no copy, which was a third of `siphon analyze`'s CPU
+ * time (the kernel copying the file into stdio's buffer, then fread).  The
+ * record walk is bounds-checked like libpcap's: a record header or body
+ * that runs past the end of the file is a truncated record (the same
+ * message and offset), a caplen above 262144 (libpcap's largest) is a
+ * corrupt one, and a caplen above the file's snaplen is cut to it.
+ * Anything else (pcapng, a pipe, a failed mmap) reads through libpcap.
  */
 #include "capture.h"
 
@@ -25,8 +37,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <errno.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #define SRC_IOBUF_BYTES (1 << 20)
 
@@ -41,6 +54,11 @@ typedef struct {
     bool pcapng;   /* offsets come from ftell(); classic pcap computes them */
     FILE *fp;      /* opened by us, with a large buffer; owned by s->p */
     char *iobuf;
+    /* classic pcap read from a mapping (NULL: through libpcap) */
+    const uint8_t *map;
+    size_t map_len;
+    bool swapped, nano;
+    uint32_t snaplen;
     /* pending frame */
     int64_t ts_ns;
     const uint8_t *data;
@@ -95,6 +113,8 @@ static void heap_pop(cap_files_t *f)
 
 static void src_close(src_t *s)
 {
+    if (s->map) munmap((void *)s->map, s->map_len);
+    s->map = NULL;
     if (s->p) pcap_close(s->p); /* closes s->fp too */
     s->p = NULL;
     s->fp = NULL;
@@ -102,23 +122,71 @@ static void src_close(src_t *s)
     s->iobuf = NULL;
 }
 
+#define PCAP_MAX_CAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN */
+
+static uint32_t rd32(const uint8_t *p, bool swapped)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return swapped ? __builtin_bswap32(v) : v;
+}
+
+static int64_t ts_of(int64_t sec, int64_t frac_ns)
+{
+    /* A corrupt file can hold any seconds value: saturate, not overflow. */
+    int64_t ns;
+    if (__builtin_mul_overflow(sec, NS_PER_SEC, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
+        ns = sec < 0 ? INT64_MIN : INT64_MAX;
+    return ns;
+}
+
+/* The next record of a mapped classic pcap file (see the top). */
+static int src_read_mapped(src_t *s, char *err, size_t errlen)
+{
+    size_t off = (size_t)s->next_off;
+    s->rec_off = s->next_off;
+    if (off >= s->map_len) return 0;
+    const char *why = NULL;
+    uint32_t caplen = 0;
+    if (s->map_len - off < 16) {
+        why = "truncated record header";
+    } else {
+        caplen = rd32(s->map + off + 8, s->swapped);
+        if (caplen > PCAP_MAX_CAPLEN)
+            why = "record length larger than 262144 bytes";
+        else if (s->map_len - off - 16 < caplen)
+            why = "truncated record";
+    }
+    if (why) {
+        if (err && errlen)
+            snprintf(err, errlen, "%s: truncated or corrupt record at byte offset %ld: %s", s->path,
+                     s->rec_off, why);
+        return -1;
+    }
+    const uint8_t *h = s->map + off;
+    uint32_t frac = rd32(h + 4, s->swapped);
+    s->ts_ns = ts_of((int64_t)rd32(h, s->swapped), s->nano ? (int64_t)frac : (int64_t)frac * 1000);
+    s->data = h + 16;
+    s->caplen = caplen < s->snaplen || s->snaplen == 0 ? caplen : s->snaplen;
+    s->wirelen = rd32(h + 12, s->swapped);
+    s->next_off = (long)(off + 16 + caplen);
+    s->loaded = true;
+    return 1;
+}
+
 /* Reads the next frame of s into its pending slot.  Returns 1 when there is
  * one, 0 at end of file, -1 on a read error (message in err). */
 static int src_read(src_t *s, char *err, size_t errlen)
 {
+    if (s->map) return src_read_mapped(s, err, errlen);
     struct pcap_pkthdr *h;
     const u_char *data;
     s->rec_off = s->pcapng ? ftell(s->fp) : s->next_off;
     int rc = pcap_next_ex(s->p, &h, &data);
     if (rc == 1) {
         if (!s->pcapng) s->next_off = s->rec_off + 16 + (long)h->caplen;
-        /* NANO precision: tv_usec holds nanoseconds.  A corrupt file can
-         * hold any 64-bit seconds value: saturate instead of overflowing. */
-        int64_t ns;
-        if (__builtin_mul_overflow((int64_t)h->ts.tv_sec, NS_PER_SEC, &ns) ||
-            __builtin_add_overflow(ns, (int64_t)h->ts.tv_usec, &ns))
-            ns = h->ts.tv_sec < 0 ? INT64_MIN : INT64_MAX;
-        s->ts_ns = ns;
+        /* NANO precision: tv_usec holds nanoseconds */
+        s->ts_ns = ts_of((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
         s->data = data;
         s->caplen = h->caplen;
         s->wirelen = h->len;
@@ -130,6 +198,37 @@ static int src_read(src_t *s, char *err, size_t errlen)
         snprintf(err, errlen, "%s: truncated or corrupt record at byte offset %ld: %s", s->path,
                  s->rec_off, pcap_geterr(s->p));
     return -1;
+}
+
+/* Classic pcap in a regular file: map it (see the top).  libpcap has
+ * already accepted the header; failing here only means the slower path. */
+static void src_map(src_t *s)
+{
+    struct stat st;
+    int fd = fileno(s->fp);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24) return;
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) return;
+    const uint8_t *p = m;
+    uint32_t magic;
+    memcpy(&magic, p, 4);
+    bool ok = true;
+    if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du) {
+        s->swapped = false;
+    } else if (magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u) {
+        s->swapped = true;
+    } else {
+        ok = false; /* a format libpcap knows and we do not: let it read */
+    }
+    if (!ok) {
+        munmap(m, (size_t)st.st_size);
+        return;
+    }
+    s->nano = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
+    s->snaplen = rd32(p + 16, s->swapped);
+    madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+    s->map = p;
+    s->map_len = (size_t)st.st_size;
 }
 
 /* Opens one file through our own FILE with a 1 MiB buffer.  False with a
@@ -157,6 +256,7 @@ static bool src_open(src_t *s, const char *path, char *ebuf)
         return false;
     }
     s->next_off = 24; /* classic pcap: records start after the file header */
+    if (!s->pcapng) src_map(s);
     return true;
 }
 
@@ -266,6 +366,10 @@ uint64_t cap_files_read_bytes(const cap_files_t *f)
         const src_t *s = &f->srcs[i];
         if (!s->p) {
             n += s->size; /* finished (or abandoned) */
+            continue;
+        }
+        if (s->map) {
+            n += (uint64_t)s->next_off;
             continue;
         }
         FILE *fp = pcap_file(s->p);
