@@ -19,7 +19,9 @@
 # Each step sends BENCH_COUNT frames (the file is looped when that is more
 # than it holds) and reports: the rate the sender achieved, the frames the
 # receiver got, ring drops (tp_drops), interface drops (veth rx_dropped),
-# backlog drops (/proc/net/softnet_stat), the receiver's CPU (user+system)
+# backlog drops (/proc/net/softnet_stat), for siphon with the threaded
+# pipeline its queue drops (capture thread -> correlator shard: queue_drops
+# + oversize_drops), the receiver's CPU (user+system)
 # as % of one core over the sending time, and the busy cores of the whole
 # machine.  A step is clean when every frame sent was received and every
 # drop counter is 0.  At the end of each sweep: the highest clean rate.
@@ -160,7 +162,7 @@ stop_receiver() {
         wait "$rx_pid" || true
         rx_pid=
         line=$(cat "$work/rx.out")
-        got=$(kv frames "$line") drops=$(kv drops "$line")
+        got=$(kv frames "$line") drops=$(kv drops "$line") qdrops=-
         cpu_s=$(awk -v u="$(kv cpu_user_s "$line")" -v s="$(kv cpu_sys_s "$line")" \
             'BEGIN{print u + s}')
         return
@@ -182,11 +184,16 @@ stop_receiver() {
     kill -INT "$rx_pid"
     wait "$rx_pid" || true
     rx_pid=
-    read -r got drops < <(python3 - "$work/rx.out" "$vh" <<'PY'
+    # frames and ring drops of $vh; with the threaded pipeline, datagrams
+    # dropped between capture threads and correlator shards (full queue,
+    # oversize) are drops too
+    read -r got drops qdrops < <(python3 - "$work/rx.out" "$vh" <<'PY'
 import json, sys
 s = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
 i = {f["name"]: f for f in s["interfaces"]}[sys.argv[2]]
-print(i["frames"], s["kernel_drops"])
+p = s.get("pipeline")
+q = p["queue_drops"] + p["oversize_drops"] if p else "-"
+print(i["frames"], s["kernel_drops"], q)
 PY
     )
 }
@@ -221,8 +228,8 @@ sweep() {
     echo
     echo "receiver: $rx (threads $rxt); sender: $tx"
     echo
-    echo "| target pps | sender | sent pps | frames sent | frames got | ring drops | veth drops | backlog drops | receiver CPU % of a core | ns CPU/frame | machine cores busy |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| target pps | sender | sent pps | frames sent | frames got | ring drops | veth drops | backlog drops | queue drops | receiver CPU % of a core | ns CPU/frame | machine cores busy |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for rate in "$@"; do
         start_receiver "$rx" "$rxt"
         cpu0=$(proc_cpu_ticks "$rx_pid")
@@ -237,9 +244,9 @@ sweep() {
         ns_frame=$(awk -v c="$cpu_s" -v f="$got" 'BEGIN{printf "%.0f", (f > 0 ? 1e9 * c / f : 0)}')
         busy=$(awk -v a="$((u1 + s1 + i1 - u0 - s0 - i0))" -v b="$((t1 - t0))" -v n="$ncpu" \
             'BEGIN{printf "%.2f", (b > 0 ? n * a / b : 0)}')
-        echo "| $rate | $tx | $pps | $sent | $got | $drops | $vdrops | $bdrops | $cpu_pct | $ns_frame | $busy |"
+        echo "| $rate | $tx | $pps | $sent | $got | $drops | $vdrops | $bdrops | $qdrops | $cpu_pct | $ns_frame | $busy |"
         if [ "$drops" = 0 ] && [ "$vdrops" = 0 ] && [ "$bdrops" = 0 ] && [ "$got" = "$sent" ] &&
-            [ "$sent" = "$COUNT" ] &&
+            [ "$sent" = "$COUNT" ] && { [ "$qdrops" = - ] || [ "$qdrops" = 0 ]; } &&
             [ "${pps%.*}" -gt "$best" ]; then
             best=${pps%.*}
         fi
