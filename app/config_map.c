@@ -56,6 +56,10 @@ void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c)
     c->call_linger_ns = cfg->correlator.call_linger_ns;
     c->orphan_idle_timeout_ns = cfg->correlator.orphan_idle_timeout_ns;
     c->classify_orphans = cfg->correlator.classify_orphans;
+    c->max_dtmf_events = cfg->correlator.max_dtmf_events;
+    c->max_vq_reports = cfg->correlator.max_vq_reports;
+    c->max_rtcp_streams = cfg->correlator.max_rtcp_streams;
+    c->max_registrations = cfg->correlator.max_registrations;
     c->quality.jb_fixed_ms = ms(cfg->quality.jb_fixed_delay_ns);
     c->quality.jb_min_ms = ms(cfg->quality.jb_min_delay_ns);
     c->quality.jb_max_ms = ms(cfg->quality.jb_max_delay_ns);

@@ -696,6 +696,9 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
     CORR(rtcp_orphan), CORR(rtcp_invalid), CORR(rtcp_report_blocks), CORR(rtcp_blocks_unmatched);
     CORR(vq_reports), CORR(vq_attached), CORR(vq_unattached), CORR(vq_invalid);
     CORR(dtmf_events), CORR(dtmf_info);
+    /* shared pools of live-call state that ran out (memory caps held) */
+    CORR(dtmf_pool_exhausted), CORR(vq_pool_exhausted), CORR(call_strings_cut);
+    CORR(rtcp_pool_exhausted), CORR(media_desc_exhausted);
     if (s->events) {
         CORR(registrations), CORR(registrations_challenged), CORR(registrations_timed_out);
         CORR(registrations_evicted);

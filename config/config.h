@@ -95,6 +95,7 @@ typedef struct {
             max_streams_per_call;
         int64_t call_idle_timeout_ns, call_linger_ns, orphan_idle_timeout_ns;
         bool classify_orphans;
+        uint32_t max_dtmf_events, max_vq_reports, max_rtcp_streams, max_registrations;
         uint32_t shards;     /* correlator threads (pipeline/); 0: default */
         uint64_t queue_size; /* capture thread -> shard ring bytes */
     } correlator;

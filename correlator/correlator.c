@@ -68,6 +68,7 @@ void corr_config_default(corr_config_t *c)
     c->classify_orphans = true;
     c->max_dtmf_events = 65536;
     c->max_vq_reports = 4096;
+    c->max_registrations = 8192;
     c->max_rtcp_streams = 65536;
     sq_config_default(&c->quality);
 }

@@ -561,6 +561,10 @@ pl_t *pl_new(const pl_config_t *cfg, pl_make_sink_fn make_sink, pl_idle_fn on_id
     cc.max_media_endpoints = share(cfg->corr.max_media_endpoints, S);
     cc.max_orphan_flows = share(cfg->corr.max_orphan_flows, S);
     cc.max_dtmf_events = share(cfg->corr.max_dtmf_events ? cfg->corr.max_dtmf_events : 65536, S);
+    cc.max_vq_reports = share(cfg->corr.max_vq_reports ? cfg->corr.max_vq_reports : 4096, S);
+    cc.max_rtcp_streams = share(cfg->corr.max_rtcp_streams ? cfg->corr.max_rtcp_streams : 65536, S);
+    cc.max_registrations =
+        share(cfg->corr.max_registrations ? cfg->corr.max_registrations : 8192, S);
     for (uint32_t s = 0; s < S; s++) {
         pl_shard_t *sh = &pl->shard[s];
         sh->pl = pl;

@@ -129,6 +129,8 @@ static void test_defaults_match_components(void **state)
     got_c.max_orphan_flows = got_c.max_streams_per_call = 1;
     got_c.call_idle_timeout_ns = got_c.call_linger_ns = got_c.orphan_idle_timeout_ns = 1;
     got_c.classify_orphans = false;
+    got_c.max_dtmf_events = got_c.max_vq_reports = got_c.max_rtcp_streams = 1;
+    got_c.max_registrations = 1;
     got_c.quality.jb_fixed_ms = got_c.quality.jb_min_ms = got_c.quality.jb_max_ms = 1;
     got_c.quality.interval_ms = got_c.quality.max_intervals = 1;
     app_config_to_corr_config(&cfg, &got_c);
