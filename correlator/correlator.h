@@ -32,54 +32,58 @@
 /* RTP stream statistics                                                     */
 /* ------------------------------------------------------------------------ */
 
+/* 200 bytes, in every stream entry and updated per packet.  Packet
+ * counters are 32-bit like Wireshark's own (tap-rtp-analysis) and like the
+ * extended sequence numbers below: they wrap after 2^32 packets, 49 days of
+ * a 1,000 packet/s stream, far beyond a call.  Bytes stay 64-bit (4 GiB is
+ * 7 hours of a 1 Mbit/s video stream).  The jitter and delta figures are
+ * doubles: the output reads them at full precision (Wireshark's own
+ * arithmetic, compared with tshark). */
 typedef struct {
-    /* RFC 3550 A.1 sequence state */
-    uint16_t max_seq;
-    uint32_t cycles;
-    uint32_t base_seq;
-    uint32_t bad_seq;
-    uint32_t probation;
-    uint64_t received; /* packets counted by A.1, from the first packet */
-
-    /* Wireshark-compatible counters (tap-rtp-analysis) */
-    uint64_t packets; /* every RTP packet of the stream */
-    uint64_t bytes;   /* RTP payload bytes (header excluded) */
-    uint64_t duplicates;
-    uint64_t out_of_order;
-    uint64_t seq_errors; /* wrong-sequence events (jumps, resets) */
-    uint32_t first_seq;
-    uint32_t last_ext_seq; /* extended seq of the last packet received */
-    uint32_t highest_ext_seq;
+    int64_t first_ts_ns, last_ts_ns; /* first and last arrival */
+    uint64_t bytes;                  /* RTP payload bytes (header excluded) */
 
     /* jitter: RFC 3550 (timestamp units, float form) and Wireshark's (ms) */
-    uint32_t clock_rate; /* 0 = unknown: no jitter computed */
-    double jitter_rfc;   /* J in timestamp units */
-    double jitter_ms;    /* current Wireshark jitter */
-    double jitter_max_ms, jitter_sum_ms;
-    double delta_min_ms, delta_max_ms, delta_sum_ms;
-    uint64_t jitter_count; /* packets contributing to min/mean/max */
-    int64_t last_arrival_ns;
-    uint32_t last_timestamp;
-    bool have_last;
-
-    int64_t first_ts_ns, last_ts_ns;
-
-    /* --- appended: Wireshark 4.0 replica state (see rtp_stats.c) --- */
+    double jitter_rfc;     /* J in timestamp units */
+    double jitter_ms;      /* current Wireshark jitter */
     double jitter_min_ms;  /* valid when jitter_count > 0 */
+    double jitter_max_ms;  /* idem */
     double jitter_mean_ms; /* Wireshark's running mean (see rtp_stats.c) */
-    double delta_mean_ms;  /* idem for the arrival delta */
-    double delta_ms;       /* last arrival delta */
-    uint64_t delta_count;  /* packets contributing to delta min/mean/max */
-    double ws_time_ms;     /* arrival of the last in-time packet, ms from first */
-    double ws_nominal_ms;  /* its RTP time, ms from the first timestamp */
-    uint32_t first_timestamp;
-    uint32_t ws_cycles;   /* Wireshark's wrap count ("under" heuristic) */
-    uint16_t ws_seq;      /* last in-sequence seq (wrong-seq detection) */
-    uint16_t ws_stop_seq; /* seq of the last packet received */
-    bool ws_under;
-    bool prev_cn; /* previous packet was comfort noise */
+    double delta_min_ms, delta_max_ms;
+    double delta_mean_ms; /* idem for the arrival delta */
+    double ws_time_ms;    /* arrival of the last in-time packet, ms from first */
+    double ws_nominal_ms; /* its RTP time, ms from the first timestamp */
     /* duplicate / reorder detection: bit i = (highest_ext_seq - i) seen */
     uint64_t seen[2];
+
+    /* Wireshark-compatible counters (tap-rtp-analysis) */
+    uint32_t packets; /* every RTP packet of the stream */
+    uint32_t duplicates;
+    uint32_t out_of_order;
+    uint32_t seq_errors;   /* wrong-sequence events (jumps, resets) */
+    uint32_t jitter_count; /* packets contributing to jitter min/mean/max */
+    uint32_t delta_count;  /* packets contributing to delta min/mean/max */
+    uint32_t received;     /* packets counted by RFC 3550 A.1, from the first */
+
+    /* RFC 3550 A.1 sequence state */
+    uint32_t cycles;
+    uint32_t bad_seq;
+    uint32_t highest_ext_seq;
+    uint16_t max_seq;
+    uint16_t base_seq;
+
+    uint16_t first_seq;
+    uint16_t ws_seq;       /* last in-sequence seq (wrong-seq detection) */
+    uint32_t last_ext_seq; /* extended seq of the last packet received */
+    uint16_t ws_stop_seq;  /* seq of the last packet received */
+    uint8_t probation;
+    bool have_last;
+    uint32_t clock_rate; /* 0 = unknown: no jitter computed */
+    uint32_t last_timestamp;
+    uint32_t first_timestamp;
+    uint32_t ws_cycles; /* Wireshark's wrap count ("under" heuristic) */
+    bool ws_under;
+    bool prev_cn; /* previous packet was comfort noise */
 } rtp_stats_t;
 
 /* clock_rate is the clock of the packets about to be fed (0 = unknown or

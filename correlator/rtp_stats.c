@@ -136,6 +136,7 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
 {
     uint32_t clock = s->clock_rate >= 1000 ? s->clock_rate : 0;
 
+    int64_t prev_arrival_ns = s->last_ts_ns;
     s->bytes += payload_len;
     s->last_ts_ns = arrival_ns;
 
@@ -147,7 +148,6 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
         s->ws_seq = s->ws_stop_seq = seq;
         s->last_ext_seq = seq;
         s->prev_cn = comfort_noise;
-        s->last_arrival_ns = arrival_ns;
         s->last_timestamp = timestamp;
         /* RFC A.1 init_seq at the first packet, which is the first of the
          * MIN_SEQUENTIAL packets that confirm the source. */
@@ -168,16 +168,16 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
     rfc_update_seq(s, seq);
     s->highest_ext_seq = s->cycles + s->max_seq;
     if (clock) {
-        double d = (double)(arrival_ns - s->last_arrival_ns) * clock / 1e9 -
+        double d = (double)(arrival_ns - prev_arrival_ns) * clock / 1e9 -
                    (double)(int32_t)(timestamp - s->last_timestamp);
         s->jitter_rfc += (fabs(d) - s->jitter_rfc) / 16.0;
     }
-    s->last_arrival_ns = arrival_ns;
     s->last_timestamp = timestamp;
 
     /* Wireshark 4.0 */
     double now_ms = (double)(arrival_ns - s->first_ts_ns) / 1e6;
     bool in_time = timestamp - s->first_timestamp < 0x80000000u;
+    double delta_ms = 0; /* arrival delta, set (and read) for in-time packets */
     int first = (int)(uint16_t)s->first_seq, cur = seq, last = s->ws_seq;
 
     if (cur < first && in_time && !s->ws_under) {
@@ -208,22 +208,20 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
             s->jitter_ms = (15.0 * s->jitter_ms + fabs(now_ms - expected)) / 16.0;
             s->ws_nominal_ms = nominal;
         }
-        s->delta_ms = now_ms - s->ws_time_ms;
+        delta_ms = now_ms - s->ws_time_ms;
     }
 
     bool regular = in_time && !marker && !comfort_noise && !s->prev_cn;
     if (regular) {
         double n = (double)s->packets; /* packets before this one */
-        if (s->delta_count == 0 || s->delta_ms < s->delta_min_ms) s->delta_min_ms = s->delta_ms;
-        if (s->delta_ms > s->delta_max_ms) s->delta_max_ms = s->delta_ms;
-        s->delta_sum_ms += s->delta_ms;
-        s->delta_mean_ms = (s->delta_mean_ms * (n - 1) + s->delta_ms) / n;
+        if (s->delta_count == 0 || delta_ms < s->delta_min_ms) s->delta_min_ms = delta_ms;
+        if (delta_ms > s->delta_max_ms) s->delta_max_ms = delta_ms;
+        s->delta_mean_ms = (s->delta_mean_ms * (n - 1) + delta_ms) / n;
         s->delta_count++;
         if (clock) {
             if (s->jitter_count == 0 || s->jitter_ms < s->jitter_min_ms)
                 s->jitter_min_ms = s->jitter_ms;
             if (s->jitter_ms > s->jitter_max_ms) s->jitter_max_ms = s->jitter_ms;
-            s->jitter_sum_ms += s->jitter_ms;
             s->jitter_mean_ms = (s->jitter_mean_ms * (n - 1) + s->jitter_ms) / n;
             s->jitter_count++;
         }
