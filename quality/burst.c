@@ -31,7 +31,7 @@
 void burst_init(burst_t *b, uint32_t gmin)
 {
     memset(b, 0, sizeof *b);
-    b->gmin = gmin ? gmin : BURST_GMIN;
+    b->gmin = (uint16_t)(gmin && gmin <= UINT16_MAX ? gmin : BURST_GMIN);
 }
 
 static void run_end(burst_t *b)
@@ -45,8 +45,6 @@ static void run_end(burst_t *b)
               : n < 10 ? LOSS_RUN_5_9
                        : LOSS_RUN_10P;
     b->runs[bin]++;
-    b->run_count++;
-    b->run_total += n;
     b->cur_run = 0;
 }
 
@@ -122,8 +120,11 @@ void burst_metrics(const burst_t *b, double ms_per_pkt, burst_metrics_t *out)
     /* the run still open counts as ended */
     burst_t tmp = *b;
     run_end(&tmp);
-    for (int i = 0; i < LOSS_RUN_BINS; i++)
+    uint32_t run_count = 0; /* every loss is in an ended run now */
+    for (int i = 0; i < LOSS_RUN_BINS; i++) {
         out->runs[i] = tmp.runs[i];
-    out->burst_mean_len = tmp.run_count ? (double)tmp.run_total / (double)tmp.run_count : 0;
+        run_count += tmp.runs[i];
+    }
+    out->burst_mean_len = run_count ? (double)tmp.n_loss / (double)run_count : 0;
     out->burst_r = burst_r(b);
 }

@@ -47,10 +47,7 @@ void jbuf_init_adaptive(jbuf_t *j, int64_t min_ns, int64_t max_ns, int64_t start
 bool jbuf_offer(jbuf_t *j, int64_t rel_transit_ns, bool talkspurt)
 {
     bool played = rel_transit_ns <= j->delay_ns;
-    if (played)
-        j->played++;
-    else
-        j->discards++;
+    if (!played) j->discards++;
     if (!j->adaptive) return played;
 
     double rel = (double)rel_transit_ns;

@@ -89,19 +89,20 @@ int quality_codec_table_load(const char *path, char *err, size_t errlen);
 enum { LOSS_RUN_1, LOSS_RUN_2, LOSS_RUN_3, LOSS_RUN_4, LOSS_RUN_5_9, LOSS_RUN_10P, LOSS_RUN_BINS };
 
 /* Counters are 32-bit (a stream of 2^32 packets is 2.7 years at 50/s):
- * the tracker sits in every stream entry and is touched per packet. */
+ * the tracker sits in every stream entry and is touched per packet.  The
+ * run histogram's count and total are not kept: they are the sum of runs[]
+ * and n_loss - cur_run. */
 typedef struct {
-    uint32_t gmin;
     /* RFC 3611 A.2 state and counters */
     uint32_t pkt, lost;
     uint32_t c11, c13, c14, c22, c23, c33;
     /* two-state (Gilbert) transition counts, in sequence order */
     uint32_t n_recv, n_loss, n_recv_loss, n_loss_recv;
     bool prev_loss, have_prev;
+    uint16_t gmin;
     /* runs of consecutive lost/discarded packets */
     uint32_t cur_run;
     uint32_t runs[LOSS_RUN_BINS];
-    uint32_t run_count, run_total;
 } burst_t;
 
 typedef struct {
@@ -112,6 +113,7 @@ typedef struct {
     uint64_t runs[LOSS_RUN_BINS];
 } burst_metrics_t;
 
+/* gmin 0 (or above 65535) is BURST_GMIN. */
 void burst_init(burst_t *b, uint32_t gmin);
 /* One packet in sequence order: received (played) or lost/discarded. */
 void burst_received(burst_t *b);
@@ -126,13 +128,13 @@ void burst_metrics(const burst_t *b, double ms_per_pkt, burst_metrics_t *out);
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
-    bool adaptive;
-    bool have_est;
-    uint32_t played, discards;
     int64_t min_ns, max_ns; /* fixed: both equal the nominal delay */
     int64_t delay_ns;       /* current playout delay */
-    double d_hat, v_hat;    /* adaptive: transit mean and deviation (ns) */
     int64_t delay_max_ns;   /* largest delay used */
+    double d_hat, v_hat;    /* adaptive: transit mean and deviation (ns) */
+    uint32_t discards;      /* packets offered after their deadline */
+    bool adaptive;
+    bool have_est;
 } jbuf_t;
 
 void jbuf_init_fixed(jbuf_t *j, int64_t nominal_ns);
@@ -170,8 +172,10 @@ typedef struct {
 #define SQ_RING 64 /* sequence slots awaiting their fate */
 
 /* Fields touched per packet come first and are packed (cache lines per
- * stream entry are the cost of this tracker); configuration and history
- * come last. */
+ * stream entry are the cost of this tracker): the slot ring is 4 bits a
+ * slot, the fixed buffer is its discard count (its delay is jb_fixed_ms),
+ * the open interval is its three counters (it starts interval_ms before
+ * iv_end_ns).  Configuration and history come last. */
 typedef struct {
     bool started, have_ts, have_clock, have_transit;
     uint32_t clock;
@@ -180,23 +184,26 @@ typedef struct {
     int64_t high, base;
     uint32_t expected, received, lost;
     uint32_t last_ts;
-    uint32_t ts_step; /* RTP ticks per packet (0: unknown) */
+    uint32_t ts_step;        /* RTP ticks per packet (0: unknown) */
+    uint32_t fixed_discards; /* packets late for the fixed buffer */
     int64_t first_arrival_ns;
     int64_t ext_ts, high_ext_ts; /* timestamp of the last / highest-seq packet */
     int64_t anchor_ns;           /* transit that plays exactly on time */
     int64_t last_transit_ns;
     double jitter_ns; /* RFC 3550 J, in ns */
     int64_t iv_end_ns;
-    sq_interval_t cur;
-    uint8_t slot[SQ_RING];
-    jbuf_t fixed, adaptive;
+    uint32_t cur_packets, cur_lost, cur_discards; /* the open interval */
+    uint8_t slot[SQ_RING / 2];                    /* two 4-bit slots a byte */
+    uint32_t jb_fixed_ms;                         /* the fixed buffer's delay */
+    jbuf_t adaptive;
     burst_t burst;
     /* rarely touched */
     uint32_t duplicates, stale, seq_restarts;
     uint32_t n_iv, cap_iv, iv_dropped;
     sq_interval_t *iv;
     const quality_codec_t *codec; /* NULL: unknown codec, no score */
-    sq_config_t cfg;
+    /* of sq_config_t (jb_min_ms/jb_max_ms live in the adaptive buffer) */
+    uint32_t interval_ms, max_intervals;
 } sq_t;
 
 typedef struct {

@@ -49,6 +49,22 @@
 
 enum { SLOT_EMPTY = 0, SLOT_MISSING, SLOT_PLAYED, SLOT_DISCARDED, SLOT_LOST };
 
+/* The fixed buffer's delay (a packet later than this is discarded). */
+static inline int64_t fixed_ns(const sq_t *q)
+{
+    return (int64_t)q->jb_fixed_ms * 1000000;
+}
+
+/* The open interval as a record (it started interval_ms before its end). */
+static sq_interval_t cur_interval(const sq_t *q)
+{
+    sq_interval_t v = {.start_ns = q->iv_end_ns - (int64_t)q->interval_ms * 1000000,
+                       .packets = q->cur_packets,
+                       .lost = q->cur_lost,
+                       .discards = q->cur_discards};
+    return v;
+}
+
 void sq_config_default(sq_config_t *c)
 {
     c->jb_fixed_ms = 60;
@@ -60,18 +76,20 @@ void sq_config_default(sq_config_t *c)
 
 void sq_init(sq_t *q, const sq_config_t *cfg)
 {
-    memset(q, 0, sizeof *q);
+    sq_config_t c;
     if (cfg)
-        q->cfg = *cfg;
+        c = *cfg;
     else
-        sq_config_default(&q->cfg);
-    if (q->cfg.interval_ms == 0) q->cfg.interval_ms = 5000;
-    if (q->cfg.jb_max_ms < q->cfg.jb_min_ms) q->cfg.jb_max_ms = q->cfg.jb_min_ms;
+        sq_config_default(&c);
+    if (c.interval_ms == 0) c.interval_ms = 5000;
+    if (c.jb_max_ms < c.jb_min_ms) c.jb_max_ms = c.jb_min_ms;
+    memset(q, 0, sizeof *q);
+    q->jb_fixed_ms = c.jb_fixed_ms;
+    q->interval_ms = c.interval_ms;
+    q->max_intervals = c.max_intervals;
     burst_init(&q->burst, BURST_GMIN);
-    int64_t fixed = (int64_t)q->cfg.jb_fixed_ms * 1000000;
-    jbuf_init_fixed(&q->fixed, fixed);
-    jbuf_init_adaptive(&q->adaptive, (int64_t)q->cfg.jb_min_ms * 1000000,
-                       (int64_t)q->cfg.jb_max_ms * 1000000, fixed);
+    jbuf_init_adaptive(&q->adaptive, (int64_t)c.jb_min_ms * 1000000, (int64_t)c.jb_max_ms * 1000000,
+                       fixed_ns(q));
 }
 
 void sq_free(sq_t *q)
@@ -90,13 +108,13 @@ void sq_set_codec(sq_t *q, const char *name)
 
 static void iv_push(sq_t *q, const sq_interval_t *v)
 {
-    if (q->n_iv >= q->cfg.max_intervals) {
+    if (q->n_iv >= q->max_intervals) {
         q->iv_dropped++;
         return;
     }
     if (q->n_iv == q->cap_iv) {
         uint32_t cap = q->cap_iv ? q->cap_iv * 2 : 8;
-        if (cap > q->cfg.max_intervals) cap = q->cfg.max_intervals;
+        if (cap > q->max_intervals) cap = q->max_intervals;
         sq_interval_t *n = realloc(q->iv, (size_t)cap * sizeof *n);
         if (!n) {
             q->iv_dropped++;
@@ -110,20 +128,21 @@ static void iv_push(sq_t *q, const sq_interval_t *v)
 
 static void iv_close(sq_t *q)
 {
-    q->cur.jitter_ms = q->have_transit ? (float)(q->jitter_ns / NS_PER_MS_D) : -1.0f;
-    q->cur.mos = -1;
-    iv_push(q, &q->cur);
+    sq_interval_t v = cur_interval(q);
+    v.jitter_ms = q->have_transit ? (float)(q->jitter_ns / NS_PER_MS_D) : -1.0f;
+    v.mos = -1;
+    iv_push(q, &v);
 }
 
 static void iv_roll(sq_t *q, int64_t now)
 {
     if (now < q->iv_end_ns) return;
-    int64_t len = (int64_t)q->cfg.interval_ms * 1000000;
+    int64_t len = (int64_t)q->interval_ms * 1000000;
     iv_close(q);
     int64_t skip = (now - q->iv_end_ns) / len; /* silent intervals in between */
     int64_t start = q->iv_end_ns;
     for (int64_t k = 0; k < skip; k++) {
-        if (q->n_iv >= q->cfg.max_intervals) {
+        if (q->n_iv >= q->max_intervals) {
             q->iv_dropped += (uint32_t)(skip - k > UINT32_MAX ? UINT32_MAX : skip - k);
             break;
         }
@@ -131,31 +150,37 @@ static void iv_roll(sq_t *q, int64_t now)
         iv_push(q, &e);
     }
     start += skip * len;
-    memset(&q->cur, 0, sizeof q->cur);
-    q->cur.start_ns = start;
+    q->cur_packets = q->cur_lost = q->cur_discards = 0;
     q->iv_end_ns = start + len;
 }
 
 /* ----------------------------- sequence --------------------------------- */
 
-static uint8_t *slot_of(sq_t *q, int64_t ext)
+static inline unsigned slot_get(const sq_t *q, int64_t ext)
 {
-    return &q->slot[(uint64_t)ext & (SQ_RING - 1)];
+    unsigned i = (unsigned)((uint64_t)ext & (SQ_RING - 1));
+    return (q->slot[i >> 1] >> ((i & 1) * 4)) & 15u;
+}
+
+static inline void slot_set(sq_t *q, int64_t ext, unsigned st)
+{
+    unsigned i = (unsigned)((uint64_t)ext & (SQ_RING - 1)), sh = (i & 1) * 4;
+    q->slot[i >> 1] = (uint8_t)((q->slot[i >> 1] & ~(15u << sh)) | (st << sh));
 }
 
 /* Settles the oldest pending slot. */
 static void settle_one(sq_t *q)
 {
-    uint8_t *s = slot_of(q, q->base);
-    if (*s == SLOT_PLAYED) {
+    unsigned st = slot_get(q, q->base);
+    if (st == SLOT_PLAYED) {
         burst_received(&q->burst);
-    } else if (*s == SLOT_DISCARDED) {
+    } else if (st == SLOT_DISCARDED) {
         burst_lost(&q->burst);
-    } else if (*s == SLOT_MISSING) {
+    } else if (st == SLOT_MISSING) {
         burst_lost(&q->burst);
         q->lost++;
-        q->cur.lost++;
-        *s = SLOT_LOST;
+        q->cur_lost++;
+        slot_set(q, q->base, SLOT_LOST);
     }
     q->base++;
 }
@@ -164,14 +189,14 @@ static void settle_one(sq_t *q)
 static void settle(sq_t *q, int64_t now)
 {
     while (q->base <= q->high) {
-        uint8_t st = *slot_of(q, q->base);
+        unsigned st = slot_get(q, q->base);
         if (st == SLOT_MISSING) {
             if (!q->have_clock || q->ts_step == 0) break;
             /* estimated RTP time of the missing packet, then its deadline */
             int64_t ts = q->high_ext_ts - (q->high - q->base) * (int64_t)q->ts_step;
             double media_ns = (double)ts * q->ns_per_tick;
             double rel = (double)(now - q->first_arrival_ns) - media_ns - (double)q->anchor_ns;
-            if (rel <= (double)q->fixed.delay_ns) break;
+            if (rel <= (double)fixed_ns(q)) break;
         }
         settle_one(q);
     }
@@ -182,7 +207,7 @@ static void open_slot(sq_t *q, int64_t ext)
 {
     while (ext - q->base >= SQ_RING)
         settle_one(q);
-    *slot_of(q, ext) = SLOT_MISSING;
+    slot_set(q, ext, SLOT_MISSING);
     q->expected++;
 }
 
@@ -195,8 +220,7 @@ void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, 
     if (!q->started) {
         q->started = true;
         q->first_arrival_ns = arrival_ns;
-        q->cur.start_ns = arrival_ns;
-        q->iv_end_ns = arrival_ns + (int64_t)q->cfg.interval_ms * 1000000;
+        q->iv_end_ns = arrival_ns + (int64_t)q->interval_ms * 1000000;
         ext = q->high = q->base = seq;
         open_slot(q, ext);
     } else {
@@ -222,7 +246,7 @@ void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, 
             talkspurt = true;
         } else {
             ext = q->high + d; /* d in -63..0 */
-            uint8_t st = *slot_of(q, ext);
+            unsigned st = slot_get(q, ext);
             if (ext < q->base - (SQ_RING - 1) || st == SLOT_EMPTY) {
                 q->stale++;
                 return;
@@ -277,20 +301,20 @@ void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, 
         q->have_transit = true;
         if (talkspurt) q->anchor_ns = transit;
         int64_t rel = transit - q->anchor_ns;
-        played = jbuf_offer(&q->fixed, rel, talkspurt);
+        played = rel <= fixed_ns(q); /* jbuf_offer's fixed buffer */
+        if (!played) q->fixed_discards++;
         jbuf_offer(&q->adaptive, rel, talkspurt);
     }
 
     /* fate of the slot */
-    uint8_t *s = slot_of(q, ext);
     q->received++;
-    q->cur.packets++;
-    if (!played) q->cur.discards++;
-    if (*s == SLOT_LOST) { /* settled as lost: late, not lost */
+    q->cur_packets++;
+    if (!played) q->cur_discards++;
+    if (slot_get(q, ext) == SLOT_LOST) { /* settled as lost: late, not lost */
         if (q->lost) q->lost--;
-        if (q->cur.lost) q->cur.lost--;
+        if (q->cur_lost) q->cur_lost--;
     }
-    *s = played ? SLOT_PLAYED : SLOT_DISCARDED;
+    slot_set(q, ext, played ? SLOT_PLAYED : SLOT_DISCARDED);
     settle(q, arrival_ns);
 }
 
@@ -306,14 +330,14 @@ static double interval_mos(const sq_result_t *r, const sq_interval_t *v, uint32_
 
 void sq_interval_peek(const sq_t *q, sq_interval_t *out)
 {
-    *out = q->cur;
+    *out = cur_interval(q);
     out->jitter_ms = q->have_transit ? (float)(q->jitter_ns / NS_PER_MS_D) : -1.0f;
     out->mos = -1;
     uint32_t expected = out->packets + out->lost;
     if (!q->codec || !q->have_clock || expected == 0) return;
     double ptime = q->ts_step ? q->ts_step * 1000.0 / q->clock : 0;
     double ppl = 100.0 * (double)(out->lost + out->discards) / (double)expected;
-    double delay = (double)q->cfg.jb_fixed_ms + ptime;
+    double delay = (double)q->jb_fixed_ms + ptime;
     out->mos =
         (float)emodel_mos(emodel_r(delay, q->codec->ie, q->codec->bpl, ppl, burst_r(&q->burst)));
 }
@@ -327,7 +351,7 @@ void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out)
     while (q->base <= q->high)
         settle_one(q);
     iv_close(q);
-    memset(&q->cur, 0, sizeof q->cur);
+    q->cur_packets = q->cur_lost = q->cur_discards = 0;
     q->iv_end_ns = INT64_MAX;
 
     out->have_clock = q->have_clock;
@@ -336,11 +360,11 @@ void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out)
     out->expected = q->expected;
     out->lost = q->lost;
     out->duplicates = q->duplicates;
-    out->discards = q->fixed.discards;
+    out->discards = q->fixed_discards;
     out->discards_adaptive = q->adaptive.discards;
     out->jb_adaptive_max_ms = (double)q->adaptive.delay_max_ns / NS_PER_MS_D;
     out->effective_loss_pct =
-        q->expected ? 100.0 * (double)(q->lost + q->fixed.discards) / (double)q->expected : 0;
+        q->expected ? 100.0 * (double)(q->lost + q->fixed_discards) / (double)q->expected : 0;
     out->intervals = q->iv;
     out->n_intervals = q->n_iv;
     out->intervals_dropped = q->iv_dropped;
@@ -352,7 +376,7 @@ void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out)
         out->codec_source = q->codec->source;
         out->mos_scale = q->codec->wideband ? "narrowband-equivalent" : "narrowband";
     }
-    out->delay_ms = (double)q->cfg.jb_fixed_ms + out->ptime_ms + (rtt_ms >= 0 ? rtt_ms / 2 : 0);
+    out->delay_ms = (double)q->jb_fixed_ms + out->ptime_ms + (rtt_ms >= 0 ? rtt_ms / 2 : 0);
     if (!out->scored) return;
     out->r_factor =
         emodel_r(out->delay_ms, out->ie, out->bpl, out->effective_loss_pct, out->bm.burst_r);

@@ -22,7 +22,6 @@ static void test_fixed(void **st)
     assert_true(jbuf_offer(&j, MS(60), false)); /* exactly on the deadline */
     assert_false(jbuf_offer(&j, MS(60) + 1, false));
     assert_false(jbuf_offer(&j, MS(500), true)); /* talkspurt changes nothing */
-    assert_int_equal(j.played, 4);
     assert_int_equal(j.discards, 2);
     assert_int_equal(j.delay_ns, MS(60));
 }
