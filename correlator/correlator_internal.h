@@ -173,15 +173,17 @@ typedef struct {
     bool have_prev;      /* previous audio/CN packet (not events) */
     uint16_t prev_seq;
     uint32_t prev_ts;
+    uint32_t ts_inc; /* last per-packet timestamp step */
     int64_t prev_arr_ns;
     int64_t after_bye_ns; /* packets after this count as media after BYE; 0 = no BYE */
     int64_t cn_start_ns;  /* start of the current comfort-noise run, 0 none */
-    uint32_t ts_inc;      /* last per-packet timestamp step */
     uint32_t ev_clock;
-    uint64_t bad_pt_packets;
-    uint64_t ts_jumps;
-    uint64_t after_bye; /* packets more than FLAG_AFTER_BYE_NS after BYE */
-    uint64_t silence_periods;
+    /* 32-bit like rtp_stats_t's packet counters (2^32 packets: 49 days at
+     * 1,000 packets/s) */
+    uint32_t bad_pt_packets;
+    uint32_t ts_jumps;
+    uint32_t after_bye; /* packets more than FLAG_AFTER_BYE_NS after BYE */
+    uint32_t silence_periods;
     double silence_ms;
     /* cold: RTCP, DTMF events */
     uint8_t bad_pt; /* first PT found not negotiated */
@@ -239,6 +241,10 @@ typedef struct {
     uint32_t last_info_cseq;
 } call_x_t;
 
+/* What nDPI (or siphon's own checks) classified an orphan stream as
+ * (stream_t.orphan_proto; the record's orphan_proto string). */
+enum { ORPHAN_PROTO_NONE = 0, ORPHAN_PROTO_RTP, ORPHAN_PROTO_RTCP, ORPHAN_PROTO_SRTP };
+
 /* One RTP stream: (src, dst, ssrc).  Field order is for the cache: the key
  * and everything the per-packet path touches come first (rtp_stats, the
  * quality tracker, the hot head of x: STREAM_HOT_END), strings and
@@ -254,19 +260,19 @@ typedef struct {
     uint8_t payload_type; /* of the first media (non CN/DTMF) packet */
     uint8_t last_pt;      /* payload-type cache for the clock rate */
     bool last_pt_valid, last_pt_cn;
+    uint8_t orphan_proto; /* ORPHAN_PROTO_*, named at emission */
     uint32_t last_clock;
     uint32_t ssrc;
     uint32_t owner; /* call index, or orphan flow index */
     endpoint_t src, dst;
     int64_t lru_ns;                  /* last move to the LRU head */
     uint32_t owner_prev, owner_next; /* the owner's stream list */
-    uint64_t rtcp_packets;
+    uint32_t rtcp_packets;
+    uint16_t orphan_reason; /* nDPI protocol id that classified an orphan */
     rtp_stats_t stats;
     stream_x_t x;                /* RTCP, DTMF, flag counters (hot part first) */
     sq_t quality;                /* voice-quality tracker (quality.h) */
     char codec[CORR_CODEC_NAME]; /* as rtpmap names are cut (static: shorter) */
-    char orphan_proto[16];
-    int orphan_reason;
 } stream_t;
 
 #define STREAM_HOT_END (offsetof(stream_t, x) + offsetof(stream_x_t, bad_pt))
@@ -427,7 +433,7 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts);
 void stream_set_side(stream_t *s, const media_ep_t *e, bool matched_dst);
 /* nDPI decided orphan flow fi: keep its tentative streams as orphans
  * (media) or drop them. */
-void stream_flow_decided(corr_t *c, uint32_t fi, bool media, const char *proto, int proto_id);
+void stream_flow_decided(corr_t *c, uint32_t fi, bool media, uint8_t proto, int proto_id);
 void stream_release(corr_t *c, uint32_t si);
 void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, corr_stream_t *out);
 void stream_emit_orphan(corr_t *c, uint32_t si);

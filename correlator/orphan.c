@@ -61,7 +61,7 @@ bool orphan_init(corr_t *c)
 static void flow_release(corr_t *c, uint32_t fi)
 {
     oflow_t *f = &c->flows[fi];
-    stream_flow_decided(c, fi, false, "", 0); /* tentative streams go */
+    stream_flow_decided(c, fi, false, ORPHAN_PROTO_NONE, 0); /* tentative streams go */
     if (f->nf) ndpi_free_flow(f->nf);
     f->nf = NULL;
     pool_put(&c->flow_pool, fi, f->hash);
@@ -140,15 +140,16 @@ static uint16_t proto_id(struct ndpi_detection_module_struct *ndpi, ndpi_protoco
     return id;
 }
 
-static const char *media_proto_name(uint16_t id)
+/* ORPHAN_PROTO_* of a media protocol id (the record says "RTP", ...). */
+static uint8_t media_proto_kind(uint16_t id)
 {
     switch (id) {
     case NDPI_PROTOCOL_RTP:
-        return "RTP";
+        return ORPHAN_PROTO_RTP;
     case NDPI_PROTOCOL_RTCP:
-        return "RTCP";
+        return ORPHAN_PROTO_RTCP;
     default:
-        return "SRTP"; /* STUN/DTLS-muxed media (WebRTC) */
+        return ORPHAN_PROTO_SRTP; /* STUN/DTLS-muxed media (WebRTC) */
     }
 }
 
@@ -174,7 +175,7 @@ static void flow_decide(corr_t *c, uint32_t fi, uint16_t id)
     f->proto = id;
     c->stats.orphan_flows++;
     if (media) c->stats.orphan_flows_media++;
-    stream_flow_decided(c, fi, media, media ? media_proto_name(id) : "", id);
+    stream_flow_decided(c, fi, media, media ? media_proto_kind(id) : ORPHAN_PROTO_NONE, id);
     if (f->nf) ndpi_free_flow(f->nf);
     f->nf = NULL;
 }
@@ -242,8 +243,7 @@ void orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh)
                 s->tentative = !decided;
                 if (decided) {
                     s->orphan_reason = f->proto;
-                    snprintf(s->orphan_proto, sizeof s->orphan_proto, "%s",
-                             media_proto_name(f->proto));
+                    s->orphan_proto = media_proto_kind(f->proto);
                 }
             }
         }

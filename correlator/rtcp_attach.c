@@ -154,7 +154,7 @@ static stream_t *sender_stream(const ctx_t *x, uint32_t ssrc)
     if (si == CORR_NIL) return NULL;
     s = &c->streams[si];
     s->x.rtcp_only = true;
-    snprintf(s->orphan_proto, sizeof s->orphan_proto, "RTCP");
+    s->orphan_proto = ORPHAN_PROTO_RTCP;
     return s;
 }
 

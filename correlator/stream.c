@@ -116,8 +116,6 @@ uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint
     memset(s, 0, offsetof(stream_t, stats));
     memset(&s->x, 0, sizeof s->x);
     s->codec[0] = '\0'; /* the cold tail after the tracker: a reused slot */
-    s->orphan_proto[0] = '\0';
-    s->orphan_reason = 0;
     s->used = true;
     s->src = *src;
     s->dst = *dst;
@@ -158,7 +156,7 @@ void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e
         return;
     }
     s->tentative = false;
-    s->orphan_proto[0] = '\0';
+    s->orphan_proto = ORPHAN_PROTO_NONE;
     s->orphan_reason = 0;
     owner_link(c, si, ci, false);
     stream_set_side(s, e, matched_dst);
@@ -245,7 +243,9 @@ void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, c
     out->rtcp_packets = s->rtcp_packets;
     snprintf(out->call_id, sizeof out->call_id, "%s", call_id);
     out->orphan_reason = s->orphan_reason;
-    snprintf(out->orphan_proto, sizeof out->orphan_proto, "%s", s->orphan_proto);
+    static const char *const proto_names[] = {"", "RTP", "RTCP", "SRTP"};
+    if (s->orphan_proto < sizeof proto_names / sizeof proto_names[0])
+        snprintf(out->orphan_proto, sizeof out->orphan_proto, "%s", proto_names[s->orphan_proto]);
     rtcp_to_record(c, s, out);
     dtmf_to_record(c, s, out);
     /* Settles the tracker: records are made once, right before the stream
@@ -274,7 +274,7 @@ void stream_emit_orphan(corr_t *c, uint32_t si)
     stream_release(c, si);
 }
 
-void stream_flow_decided(corr_t *c, uint32_t fi, bool media, const char *proto, int proto_id)
+void stream_flow_decided(corr_t *c, uint32_t fi, bool media, uint8_t proto, int proto_id)
 {
     while (c->flows[fi].st_head != CORR_NIL) {
         uint32_t si = c->flows[fi].st_head;
@@ -286,7 +286,7 @@ void stream_flow_decided(corr_t *c, uint32_t fi, bool media, const char *proto, 
         owner_unlink(c, si); /* an orphan without owner from now on */
         s->orphan = true;
         s->tentative = false;
-        s->orphan_reason = proto_id;
-        snprintf(s->orphan_proto, sizeof s->orphan_proto, "%s", proto);
+        s->orphan_reason = (uint16_t)proto_id;
+        s->orphan_proto = proto;
     }
 }
