@@ -20,9 +20,14 @@
  * Classic pcap files that are regular files take a faster path: libpcap
  * still opens the file (it checks the header and maps the link type to a
  * DLT), but the records are then read straight from a read-only mapping of
- * the file (mmap, MADV_SEQUENTIAL): a frame is handed out where it lies,
- * with no read() and no copy, which was a third of `siphon analyze`'s CPU
- * time (the kernel copying the file into stdio's buffer, then fread).  The
+ * the file (mmap): a frame is handed out where it lies, with no read() and
+ * no copy, which was a third of `siphon analyze`'s CPU time (the kernel
+ * copying the file into stdio's buffer, then fread).  The mapping is walked
+ * in MAP_WINDOW steps: the next window is announced (MADV_WILLNEED, read
+ * ahead in the background) and the pages more than a window behind are
+ * unmapped from the process (MADV_DONTNEED: the page cache keeps them), so
+ * the process's resident memory holds at most ~3 windows of the file
+ * however big it is.  The
  * record walk is bounds-checked like libpcap's: a record header or body
  * that runs past the end of the file is a truncated record (the same
  * message and offset), a caplen above 262144 (libpcap's largest) is a
@@ -57,6 +62,8 @@ typedef struct {
     /* classic pcap read from a mapping (NULL: through libpcap) */
     const uint8_t *map;
     size_t map_len;
+    size_t map_mark;    /* next offset at which map_advance runs */
+    size_t map_dropped; /* pages below this were dropped from the process */
     bool swapped, nano;
     uint32_t snaplen;
     /* pending frame */
@@ -123,6 +130,26 @@ static void src_close(src_t *s)
 }
 
 #define PCAP_MAX_CAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN */
+#define MAP_WINDOW      (8u << 20)
+
+/* Called when the walk passes s->map_mark (see the top). */
+static void map_advance(src_t *s, size_t off)
+{
+    size_t page = 4096, ahead = off + MAP_WINDOW;
+    if (ahead < s->map_len) {
+        size_t a = ahead & ~(page - 1);
+        size_t n = a + MAP_WINDOW < s->map_len ? MAP_WINDOW : s->map_len - a;
+        madvise((void *)(s->map + a), n, MADV_WILLNEED);
+    }
+    if (off > MAP_WINDOW) {
+        size_t end = (off - MAP_WINDOW) & ~(page - 1);
+        if (end > s->map_dropped) {
+            madvise((void *)(s->map + s->map_dropped), end - s->map_dropped, MADV_DONTNEED);
+            s->map_dropped = end;
+        }
+    }
+    s->map_mark = off + MAP_WINDOW;
+}
 
 static uint32_t rd32(const uint8_t *p, bool swapped)
 {
@@ -146,6 +173,7 @@ static int src_read_mapped(src_t *s, char *err, size_t errlen)
     size_t off = (size_t)s->next_off;
     s->rec_off = s->next_off;
     if (off >= s->map_len) return 0;
+    if (off >= s->map_mark) map_advance(s, off);
     const char *why = NULL;
     uint32_t caplen = 0;
     if (s->map_len - off < 16) {
@@ -226,9 +254,10 @@ static void src_map(src_t *s)
     }
     s->nano = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
     s->snaplen = rd32(p + 16, s->swapped);
-    madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
     s->map = p;
     s->map_len = (size_t)st.st_size;
+    s->map_mark = 0;
+    s->map_dropped = 0;
 }
 
 /* Opens one file through our own FILE with a 1 MiB buffer.  False with a
