@@ -134,7 +134,7 @@ static const config_key_t schema[] = {
     UINT(correlator, shards, 0, 64, "0",
          "correlator threads, calls split by Call-ID (0: analyze correlates in its reading "
          "thread, run uses one)"),
-    SIZE(correlator, queue_size, 64 * KIB, 1 * GIB, "8MiB",
+    SIZE(correlator, queue_size, 64 * KIB, 1 * GIB, "32MiB",
          "each capture thread -> correlator thread queue (full: live datagrams are dropped "
          "and counted)"),
 

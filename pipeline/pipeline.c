@@ -55,7 +55,7 @@
 #define PL_HOLD_BYTES      (2u << 20)
 #define PL_MERGE_WAIT_NS   (200 * NS_PER_USEC)
 #define PL_HELD_FLOW_SLOTS 1024
-#define PL_DEFAULT_RING    (8u << 20)
+#define PL_DEFAULT_RING    (32u << 20)
 
 typedef struct {
     int64_t ts_ns;

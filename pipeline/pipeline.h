@@ -38,7 +38,7 @@ typedef struct pl pl_t;
 typedef struct {
     uint32_t shards;    /* correlator threads, 1..PL_MAX_THREADS */
     uint32_t producers; /* threads calling pl_submit, 1..PL_MAX_THREADS */
-    size_t queue_bytes; /* each producer -> shard ring (default 8 MiB) */
+    size_t queue_bytes; /* each producer -> shard ring (default 32 MiB) */
     bool lossless;      /* full ring: wait (files) instead of drop (live) */
     corr_config_t corr; /* caps for the whole process, split among shards */
 } pl_config_t;
