@@ -212,7 +212,7 @@ enum {
     CS_COUNT
 };
 #define CSTR_CLASSES  4
-#define MDESC_CLASSES 3
+#define MDESC_CLASSES 4
 #define CSTR_SHIFT    28 /* blob id = class << CSTR_SHIFT | index in the class */
 
 typedef struct {

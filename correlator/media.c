@@ -17,11 +17,16 @@
  *
  * Memory: an entry is the key, the call links and a descriptor id (44
  * bytes); an RTP endpoint's payload types live in a descriptor blob sized
- * to its m= line, from MDESC_CLASSES size classes (48, 96, 208 bytes; the
- * largest fits SDP_MAX_FMTS formats and CORR_MAP_MAX rtpmap entries) with
- * room for half, a quarter and an eighth of max_media_endpoints.  Layout:
+ * to its m= line, from MDESC_CLASSES size classes (32, 48, 96, 208 bytes;
+ * the largest fits SDP_MAX_FMTS formats and CORR_MAP_MAX rtpmap entries)
+ * with room for a half, two quarters and an eighth of max_media_endpoints.
+ * Layout:
  * nfmt, nmap, the formats, then per rtpmap entry pt, clock (4 bytes, host
- * order), the encoding name cut to CORR_CODEC_NAME - 1 bytes and its NUL.
+ * order), the encoding name cut to CORR_CODEC_NAME - 1 bytes and its NUL;
+ * an entry that only repeats what the static payload-type table says (a
+ * desk phone's "0 PCMU/8000") or a payload type an earlier entry mapped is
+ * not stored, as media_codec answers the same without it (desk phone
+ * offer with PCMU, PCMA, G722, G729 and telephone-event: 28 bytes, was 68).
  * A descriptor that finds no free blob is not kept (the endpoint knows no
  * payload type: static ones still resolve) and is counted in
  * media_desc_exhausted.
@@ -34,12 +39,12 @@
 /* the largest: every format and rtpmap entry with the longest name */
 #define CORR_DESC_MAX (CORR_DESC_HDR + SDP_MAX_FMTS + CORR_MAP_MAX * (5 + CORR_CODEC_NAME))
 
-static const uint32_t desc_size[MDESC_CLASSES] = {48, 96, CORR_DESC_MAX};
+static const uint32_t desc_size[MDESC_CLASSES] = {32, 48, 96, CORR_DESC_MAX};
 
 bool media_init(corr_t *c)
 {
     uint32_t n = c->cfg.max_media_endpoints;
-    uint32_t caps[MDESC_CLASSES] = {n / 2, n / 4, n / 8};
+    uint32_t caps[MDESC_CLASSES] = {n / 2, n / 4, n / 4, n / 8};
     for (int k = 0; k < MDESC_CLASSES; k++)
         if (!bclass_init(&c->mdesc[k], desc_size[k], caps[k])) return false;
     return true;
@@ -86,13 +91,27 @@ static void desc_learn(corr_t *c, media_ep_t *e, const sdp_media_t *md)
     uint32_t len = CORR_DESC_HDR;
     memcpy(buf + len, md->fmts, nfmt);
     len += nfmt;
-    uint32_t nmap = 0;
-    for (int i = 0; i < md->rtpmap_count && nmap < CORR_MAP_MAX; i++, nmap++) {
+    uint32_t nmap = 0;      /* entries kept */
+    uint8_t seen[32] = {0}; /* payload types an earlier entry maps */
+    for (int i = 0; i < md->rtpmap_count && i < CORR_MAP_MAX; i++) {
         char name[CORR_CODEC_NAME];
         corr_copy_sv(name, sizeof name, md->rtpmap[i].encoding);
         size_t nl = strlen(name);
         uint32_t clock = md->rtpmap[i].clock_rate;
-        buf[len] = md->rtpmap[i].pt;
+        uint8_t pt = md->rtpmap[i].pt;
+        /* media_codec takes the first entry of a payload type, else the
+         * static table: a repeated type, or one the static table names
+         * alike, is not stored (an entry read from the blob and the
+         * static table answer the same) */
+        bool repeated = seen[pt / 8] & (1u << (pt % 8));
+        seen[pt / 8] |= (uint8_t)(1u << (pt % 8));
+        const char *sname;
+        uint32_t sclock;
+        if (repeated || (pt < 96 && rtp_static_codec(pt, &sname, &sclock) && sclock == clock &&
+                         strcmp(sname, name) == 0))
+            continue;
+        nmap++;
+        buf[len] = pt;
         memcpy(buf + len + 1, &clock, 4);
         memcpy(buf + len + 5, name, nl + 1);
         len += 5 + (uint32_t)nl + 1;
