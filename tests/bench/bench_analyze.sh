@@ -5,10 +5,13 @@
 #   calls1k   1,000 concurrent calls x 20 s of media both ways (~2 M RTP packets)
 #   calls10k 10,000 concurrent calls x  6 s of media both ways (~6 M RTP packets)
 # (about 1.9 GB of disk together), then on each file times
-#   siphon analyze --json FILE >/dev/null        best wall time of $BENCH_RUNS (3)
 #   tshark -n -q -z rtp,streams -r FILE >/dev/null   once (it is slow)
-# with /usr/bin/time (wall time, peak RSS) and prints a markdown table:
-# packets/s, ns/packet, peak RSS, and the siphon/tshark ratios.
+#   siphon analyze --json --threads N FILE >/dev/null  for each N of
+#       $BENCH_THREADS (default "0 1 2": one thread; a reader + 1 correlator
+#       thread; a reader + 2), best wall and best CPU time of $BENCH_RUNS (3)
+# with /usr/bin/time (wall, user + system CPU, peak RSS) and prints a
+# markdown table: packets/s by wall time and per CPU-second (the "per core"
+# figure), CPU ns/packet, peak RSS, and the speed ratio to tshark.
 #
 # Environment:
 #   SIPHON      siphon binary      (default ./build-release/app/siphon)
@@ -16,6 +19,7 @@
 #   BENCH_DATA  capture cache dir  (default ./bench-data)
 #   BENCH_RUNS  siphon runs per file, best kept (default 3)
 #   BENCH_SETS  which captures (default "calls1k calls10k")
+#   BENCH_THREADS  siphon --threads values (default "0 1 2")
 #   BENCH_NO_TSHARK=1  skip tshark
 # Missing release binaries are built into ./build-release (CMAKE_BUILD_TYPE=Release).
 set -euo pipefail
@@ -25,6 +29,7 @@ SIPHON_GEN=${SIPHON_GEN:-$root/build-release/tests/gen/siphon-gen}
 DATA=${BENCH_DATA:-./bench-data}
 RUNS=${BENCH_RUNS:-3}
 SETS=${BENCH_SETS:-calls1k calls10k}
+THREADS=${BENCH_THREADS:-0 1 2}
 
 if [ ! -x /usr/bin/time ]; then
     echo "installing GNU time (/usr/bin/time)..." >&2
@@ -64,16 +69,17 @@ ensure_capture() {
     echo "$stamp" >"$DATA/$name.stamp"
 }
 
-# timed OUTFILE cmd...: runs cmd with stdout discarded; sets T_WALL (s) and
-# T_RSS (KB); fails if cmd fails.
+# timed cmd...: runs cmd with stdout discarded; sets T_WALL (s), T_CPU (user +
+# system s) and T_RSS (KB); fails if cmd fails.
 timed() {
-    local tf
+    local tf u sy
     tf=$(mktemp)
-    if ! /usr/bin/time -f "%e %M" -o "$tf" "$@" >/dev/null 2>"$tf.err"; then
+    if ! /usr/bin/time -f "%e %U %S %M" -o "$tf" "$@" >/dev/null 2>"$tf.err"; then
         echo "bench: failed: $* ($(head -c 300 "$tf.err"))" >&2
         rm -f "$tf" "$tf.err"; return 1
     fi
-    read -r T_WALL T_RSS <"$tf"
+    read -r T_WALL u sy T_RSS <"$tf"
+    T_CPU=$(awk -v a="$u" -v b="$sy" 'BEGIN{printf "%.2f", a + b}')
     rm -f "$tf" "$tf.err"
 }
 
@@ -84,33 +90,37 @@ for name in $SETS; do
     frames=$(tail -1 "$DATA/$name.truth.ndjson" | python3 -c 'import json,sys; print(json.load(sys.stdin)["frames"])')
     size_mb=$(( $(stat -c %s "$pcap") / 1048576 ))
     cat "$pcap" >/dev/null # warm the page cache for both tools alike
-    best=""; rss=0
-    for _ in $(seq "$RUNS"); do
-        timed "$SIPHON" analyze --json --no-progress "$pcap"
-        if [ -z "$best" ] || awk "BEGIN{exit !($T_WALL < $best)}"; then best=$T_WALL; fi
-        [ "$T_RSS" -gt "$rss" ] && rss=$T_RSS
-    done
-    s_wall=$best s_rss=$rss
     if [ -z "${BENCH_NO_TSHARK:-}" ]; then
         timed tshark -n -q -z rtp,streams -r "$pcap"
-        t_wall=$T_WALL t_rss=$T_RSS
+        t_wall=$T_WALL t_cpu=$T_CPU t_rss=$T_RSS
     else
-        t_wall=0 t_rss=0
+        t_wall=0 t_cpu=0 t_rss=0
     fi
-    rows+=("$(awk -v n="$name" -v f="$frames" -v mb="$size_mb" -v sw="$s_wall" -v sr="$s_rss" \
-        -v tw="$t_wall" -v tr="$t_rss" 'BEGIN {
-        sw = (sw > 0) ? sw : 0.001
-        spps = f / sw; tpps = (tw > 0) ? f / tw : 0
-        ts = "-"; tp = "-"; trm = "-"; rp = "-"; rr = "-"
-        if (tw > 0) { ts = sprintf("%.2f", tw); tp = sprintf("%.3f", tpps / 1e6); rp = sprintf("%.1fx", spps / tpps) }
-        if (tr > 0) { trm = sprintf("%.0f", tr / 1024); rr = sprintf("%.2f", sr / tr) }
-        printf "| %s | %d | %d | %.2f | %.2f | %.0f | %.0f | %s | %s | %s | %s | %s |", n, f, mb, sw, spps / 1e6, sw * 1e9 / f, sr / 1024, ts, tp, trm, rp, rr }')")
-    echo "measured $name: siphon ${s_wall}s, tshark ${t_wall}s" >&2
+    rows+=("$(awk -v n="$name" -v f="$frames" -v mb="$size_mb" -v w="$t_wall" -v c="$t_cpu" -v r="$t_rss" 'BEGIN {
+        if (w <= 0) { printf "| %s | %d | %d | tshark | - | - | - | - | - | - | - |", n, f, mb; exit }
+        printf "| %s | %d | %d | tshark | %.2f | %.3f | %.2f | %.3f | %.0f | %.0f | 1.0x |", n, f, mb, w, f / w / 1e6, c, f / c / 1e6, c * 1e9 / f, r / 1024 }')")
+    for threads in $THREADS; do
+        best=""; best_cpu=""; rss=0
+        for _ in $(seq "$RUNS"); do
+            timed "$SIPHON" analyze --json --no-progress --threads "$threads" "$pcap"
+            if [ -z "$best" ] || awk "BEGIN{exit !($T_WALL < $best)}"; then best=$T_WALL; fi
+            if [ -z "$best_cpu" ] || awk "BEGIN{exit !($T_CPU < $best_cpu)}"; then best_cpu=$T_CPU; fi
+            [ "$T_RSS" -gt "$rss" ] && rss=$T_RSS
+        done
+        label="siphon --threads $threads"
+        [ "$threads" = 0 ] && label="siphon (1 thread)"
+        rows+=("$(awk -v n="$name" -v f="$frames" -v mb="$size_mb" -v l="$label" -v w="$best" -v c="$best_cpu" \
+            -v r="$rss" -v tw="$t_wall" 'BEGIN {
+            w = (w > 0) ? w : 0.001; c = (c > 0) ? c : 0.001
+            ratio = (tw > 0) ? sprintf("%.1fx", tw / w) : "-"
+            printf "| %s | %d | %d | %s | %.2f | %.3f | %.2f | %.3f | %.0f | %.0f | %s |", n, f, mb, l, w, f / w / 1e6, c, f / c / 1e6, c * 1e9 / f, r / 1024, ratio }')")
+        echo "measured $name: siphon --threads $threads ${best}s wall, ${best_cpu}s CPU; tshark ${t_wall}s" >&2
+    done
 done
 
 echo
 echo "siphon: $SIPHON (best of $RUNS), tshark: $(tshark --version 2>/dev/null | head -1 || echo -), $(nproc) CPUs, $(date -u +%Y-%m-%d)"
 echo
-echo "| capture | frames | MB | siphon s | siphon Mpkt/s | siphon ns/pkt | siphon RSS MB | tshark s | tshark Mpkt/s | tshark RSS MB | pkt/s siphon/tshark | RSS siphon/tshark |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| capture | frames | MB | tool | wall s | Mpkt/s (wall) | CPU s | Mpkt/s per CPU-second | CPU ns/pkt | RSS MB | speed vs tshark (wall) |"
+echo "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
