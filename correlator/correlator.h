@@ -32,7 +32,7 @@
 /* RTP stream statistics                                                     */
 /* ------------------------------------------------------------------------ */
 
-/* 200 bytes, in every stream entry and updated per packet.  Packet
+/* 192 bytes, in every stream entry and updated per packet.  Packet
  * counters are 32-bit like Wireshark's own (tap-rtp-analysis) and like the
  * extended sequence numbers below: they wrap after 2^32 packets, 49 days of
  * a 1,000 packet/s stream, far beyond a call.  Bytes stay 64-bit (4 GiB is
@@ -65,8 +65,7 @@ typedef struct {
     uint32_t delta_count;  /* packets contributing to delta min/mean/max */
     uint32_t received;     /* packets counted by RFC 3550 A.1, from the first */
 
-    /* RFC 3550 A.1 sequence state */
-    uint32_t cycles;
+    /* RFC 3550 A.1 sequence state (cycles = highest_ext_seq - max_seq) */
     uint32_t bad_seq;
     uint32_t highest_ext_seq;
     uint16_t max_seq;
@@ -74,14 +73,14 @@ typedef struct {
 
     uint16_t first_seq;
     uint16_t ws_seq;       /* last in-sequence seq (wrong-seq detection) */
-    uint32_t last_ext_seq; /* extended seq of the last packet received */
+    uint32_t last_ext_seq; /* extended seq of the last packet received (its
+                            * high half is Wireshark's wrap count, "under") */
     uint16_t ws_stop_seq;  /* seq of the last packet received */
     uint8_t probation;
     bool have_last;
     uint32_t clock_rate; /* 0 = unknown: no jitter computed */
     uint32_t last_timestamp;
     uint32_t first_timestamp;
-    uint32_t ws_cycles; /* Wireshark's wrap count ("under" heuristic) */
     bool ws_under;
     bool prev_cn; /* previous packet was comfort noise */
 } rtp_stats_t;

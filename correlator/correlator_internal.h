@@ -211,7 +211,7 @@ enum {
     CS_REASON,
     CS_COUNT
 };
-#define CSTR_CLASSES  4
+#define CSTR_CLASSES  5
 #define MDESC_CLASSES 4
 #define CSTR_SHIFT    28 /* blob id = class << CSTR_SHIFT | index in the class */
 

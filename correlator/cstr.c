@@ -9,11 +9,13 @@
  * NUL-terminated, so call_str hands out a C string without copying.  The
  * record's arrays are filled from it at emission (dialog.c, call_emit).
  *
- * Blobs come from CSTR_CLASSES size classes (128, 256, 512 and 1168 bytes,
- * the last one fits nine full strings), each a fixed array with a free
+ * Blobs come from CSTR_CLASSES size classes (128, 224, 320, 512 and 1168
+ * bytes, the last one fits nine full strings; 224 fits the 166-199 bytes of
+ * strings of typical calls with their 18 bytes of lengths and NULs), each a
+ * fixed array with a free
  * stack, allocated once in corr_new and only touched as used.  A call takes
  * a 128-byte blob when created and moves to the next class that has room
- * when a string no longer fits (SIP path, never RTP).  The two small
+ * when a string no longer fits (SIP path, never RTP).  The three small
  * classes have one blob per call of max_calls, so a new call always gets
  * one; the larger ones max_calls / 4 and / 16.  When no larger blob is
  * free the string is cut to the room left and counted (call_strings_cut):
@@ -26,7 +28,7 @@
 #define CSTR_MIN_BLOBS 16
 #define CSTR_MAX_LEN   (CORR_STR_MAX - 1)
 
-static const uint32_t class_size[CSTR_CLASSES] = {128, 256, 512, CS_COUNT *(CORR_STR_MAX + 1)};
+static const uint32_t class_size[CSTR_CLASSES] = {128, 224, 320, 512, CS_COUNT *(CORR_STR_MAX + 1)};
 
 /* ------------------------- size classes -------------------------------- */
 
@@ -66,7 +68,7 @@ void bclass_put(cstr_class_t *cl, uint32_t i)
 bool cstr_init(corr_t *c)
 {
     uint32_t n = c->cfg.max_calls;
-    uint32_t caps[CSTR_CLASSES] = {n, n, n / 4, n / 16};
+    uint32_t caps[CSTR_CLASSES] = {n, n, n, n / 4, n / 16};
     for (int k = 0; k < CSTR_CLASSES; k++)
         if (!bclass_init(&c->cstr[k], class_size[k], caps[k])) return false;
     return true;

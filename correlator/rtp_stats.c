@@ -86,7 +86,7 @@ static bool seen_test_and_set(rtp_stats_t *s, uint32_t back)
 /* RFC 3550 A.1 update_seq, counting from the first packet (see the file
  * comment): probation only tracks whether the source has been confirmed by
  * MIN_SEQUENTIAL in-order packets; it never holds packets out of the counts. */
-static void rfc_update_seq(rtp_stats_t *s, uint16_t seq)
+static void rfc_update_seq(rtp_stats_t *s, uint16_t seq, uint32_t *cycles)
 {
     if (s->probation && seq == (uint16_t)(s->max_seq + 1)) s->probation--;
 
@@ -95,7 +95,7 @@ static void rfc_update_seq(rtp_stats_t *s, uint16_t seq)
         if (udelta == 0) {
             if (seen_test_and_set(s, 0)) s->duplicates++;
         } else {
-            if (seq < s->max_seq) s->cycles += RTP_SEQ_MOD;
+            if (seq < s->max_seq) *cycles += RTP_SEQ_MOD;
             s->max_seq = seq;
             seen_shift(s, udelta);
         }
@@ -108,7 +108,7 @@ static void rfc_update_seq(rtp_stats_t *s, uint16_t seq)
         s->base_seq = seq;
         s->max_seq = seq;
         s->bad_seq = RTP_SEQ_MOD + 1;
-        s->cycles = 0;
+        *cycles = 0;
         s->received = 0;
         s->seen[0] = 1;
         s->seen[1] = 0;
@@ -153,7 +153,6 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
          * MIN_SEQUENTIAL packets that confirm the source. */
         s->max_seq = seq;
         s->base_seq = seq;
-        s->cycles = 0;
         s->bad_seq = RTP_SEQ_MOD + 1;
         s->received = 1;
         s->seen[0] = 1;
@@ -165,8 +164,11 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
     }
 
     /* RFC 3550 */
-    rfc_update_seq(s, seq);
-    s->highest_ext_seq = s->cycles + s->max_seq;
+    /* the RFC's cycles and Wireshark's wrap count are not kept: the
+     * extended numbers hold them (modulo 2^32, as they are) */
+    uint32_t cycles = s->highest_ext_seq - s->max_seq;
+    rfc_update_seq(s, seq, &cycles);
+    s->highest_ext_seq = cycles + s->max_seq;
     if (clock) {
         double d = (double)(arrival_ns - prev_arrival_ns) * clock / 1e9 -
                    (double)(int32_t)(timestamp - s->last_timestamp);
@@ -179,12 +181,13 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
     bool in_time = timestamp - s->first_timestamp < 0x80000000u;
     double delta_ms = 0; /* arrival delta, set (and read) for in-time packets */
     int first = (int)(uint16_t)s->first_seq, cur = seq, last = s->ws_seq;
+    uint32_t ws_cycles = (s->last_ext_seq - s->ws_stop_seq) / RTP_SEQ_MOD;
 
     if (cur < first && in_time && !s->ws_under) {
-        s->ws_cycles++;
+        ws_cycles++;
         s->ws_under = true;
     } else if (cur == 0 && s->ws_stop_seq == 65535 && in_time && !s->ws_under) {
-        s->ws_cycles++;
+        ws_cycles++;
         s->ws_under = true;
     } else if (cur > first && in_time && s->ws_under) {
         s->ws_under = false;
@@ -230,7 +233,7 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
     s->prev_cn = comfort_noise;
     if (in_time) s->ws_time_ms = now_ms;
     s->ws_stop_seq = seq;
-    s->last_ext_seq = s->ws_cycles * RTP_SEQ_MOD + seq;
+    s->last_ext_seq = ws_cycles * RTP_SEQ_MOD + seq;
     s->packets++;
 }
 
