@@ -124,10 +124,10 @@ enum { SIDE_NONE = 0, SIDE_CALLER = 1, SIDE_CALLEE = 2 };
  * descriptor classes (media.c), read through media_codec / media_fmts;
  * RTCP endpoints have none. */
 typedef struct {
-    bool used;
-    bool rtcp;     /* the RTCP endpoint of a media line */
-    bool rtcp_mux; /* RTP endpoint that also carries RTCP */
-    uint8_t side;  /* who advertised it */
+    bool used : 1;
+    bool rtcp : 1;     /* the RTCP endpoint of a media line */
+    bool rtcp_mux : 1; /* RTP endpoint that also carries RTCP */
+    unsigned side : 2; /* who advertised it (SIDE_*) */
     int8_t media_index;
     endpoint_t ep;
     uint32_t call;
@@ -177,6 +177,7 @@ typedef struct {
     int64_t prev_arr_ns;
     int64_t after_bye_ns; /* packets after this count as media after BYE; 0 = no BYE */
     int64_t cn_start_ns;  /* start of the current comfort-noise run, 0 none */
+    double silence_ms;
     uint32_t ev_clock;
     /* 32-bit like rtp_stats_t's packet counters (2^32 packets: 49 days at
      * 1,000 packets/s) */
@@ -184,7 +185,6 @@ typedef struct {
     uint32_t ts_jumps;
     uint32_t after_bye; /* packets more than FLAG_AFTER_BYE_NS after BYE */
     uint32_t silence_periods;
-    double silence_ms;
     /* cold: RTCP, DTMF events */
     uint8_t bad_pt; /* first PT found not negotiated */
     bool rtcp_only; /* orphan entry created by RTCP, no RTP seen */
@@ -290,13 +290,13 @@ typedef struct {
     bool evicted;
     uint8_t vq_count;
     int final_code;
+    uint32_t rtcp_packets; /* 32-bit like the streams' packet counters */
     int64_t start_ts_ns, answer_ts_ns, end_ts_ns, ringing_ts_ns;
     uint32_t sip_messages;
     uint32_t invites, reinvites, challenges;
     uint32_t holds;
     uint32_t vq_dropped;
     uint32_t vq_head, vq_tail; /* vq pool nodes */
-    uint64_t rtcp_packets;
 } call_rec_t;
 
 typedef struct {

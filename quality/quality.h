@@ -199,11 +199,11 @@ typedef struct {
     burst_t burst;
     /* rarely touched */
     uint32_t duplicates, stale, seq_restarts;
-    uint32_t n_iv, cap_iv, iv_dropped;
-    sq_interval_t *iv;
-    const quality_codec_t *codec; /* NULL: unknown codec, no score */
+    uint32_t n_iv, iv_dropped; /* the array's room follows from n_iv */
     /* of sq_config_t (jb_min_ms/jb_max_ms live in the adaptive buffer) */
     uint32_t interval_ms, max_intervals;
+    uint8_t codec_row; /* quality_codec_at(codec_row - 1); 0: unknown, no score */
+    sq_interval_t *iv;
 } sq_t;
 
 typedef struct {

@@ -96,15 +96,32 @@ void sq_free(sq_t *q)
 {
     free(q->iv);
     q->iv = NULL;
-    q->n_iv = q->cap_iv = 0;
+    q->n_iv = 0;
 }
 
 void sq_set_codec(sq_t *q, const char *name)
 {
-    q->codec = quality_codec_find(name);
+    const quality_codec_t *row = quality_codec_find(name), *first = quality_codec_at(0);
+    q->codec_row = row ? (uint8_t)(row - first + 1) : 0;
 }
 
 /* ----------------------------- intervals -------------------------------- */
+
+/* The interval array's room when it holds n: it grows by doubling from 8
+ * up to max (a failed growth leaves both n and the room as they were). */
+static uint32_t iv_room(uint32_t n, uint32_t max)
+{
+    if (n == 0) return 0;
+    uint64_t cap = 8;
+    while (cap < n)
+        cap *= 2;
+    return cap > max ? max : (uint32_t)cap;
+}
+
+static const quality_codec_t *sq_codec(const sq_t *q)
+{
+    return q->codec_row ? quality_codec_at(q->codec_row - 1u) : NULL;
+}
 
 static void iv_push(sq_t *q, const sq_interval_t *v)
 {
@@ -112,8 +129,9 @@ static void iv_push(sq_t *q, const sq_interval_t *v)
         q->iv_dropped++;
         return;
     }
-    if (q->n_iv == q->cap_iv) {
-        uint32_t cap = q->cap_iv ? q->cap_iv * 2 : 8;
+    uint32_t room = iv_room(q->n_iv, q->max_intervals);
+    if (q->n_iv == room) {
+        uint32_t cap = room ? room * 2 : 8;
         if (cap > q->max_intervals) cap = q->max_intervals;
         sq_interval_t *n = realloc(q->iv, (size_t)cap * sizeof *n);
         if (!n) {
@@ -121,7 +139,6 @@ static void iv_push(sq_t *q, const sq_interval_t *v)
             return;
         }
         q->iv = n;
-        q->cap_iv = cap;
     }
     q->iv[q->n_iv++] = *v;
 }
@@ -334,12 +351,12 @@ void sq_interval_peek(const sq_t *q, sq_interval_t *out)
     out->jitter_ms = q->have_transit ? (float)(q->jitter_ns / NS_PER_MS_D) : -1.0f;
     out->mos = -1;
     uint32_t expected = out->packets + out->lost;
-    if (!q->codec || !q->have_clock || expected == 0) return;
+    const quality_codec_t *codec = sq_codec(q);
+    if (!codec || !q->have_clock || expected == 0) return;
     double ptime = q->ts_step ? q->ts_step * 1000.0 / q->clock : 0;
     double ppl = 100.0 * (double)(out->lost + out->discards) / (double)expected;
     double delay = (double)q->jb_fixed_ms + ptime;
-    out->mos =
-        (float)emodel_mos(emodel_r(delay, q->codec->ie, q->codec->bpl, ppl, burst_r(&q->burst)));
+    out->mos = (float)emodel_mos(emodel_r(delay, codec->ie, codec->bpl, ppl, burst_r(&q->burst)));
 }
 
 void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out)
@@ -369,12 +386,13 @@ void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out)
     out->n_intervals = q->n_iv;
     out->intervals_dropped = q->iv_dropped;
 
-    out->scored = q->codec && q->have_clock && q->expected > 0;
-    if (q->codec) {
-        out->ie = q->codec->ie;
-        out->bpl = q->codec->bpl;
-        out->codec_source = q->codec->source;
-        out->mos_scale = q->codec->wideband ? "narrowband-equivalent" : "narrowband";
+    const quality_codec_t *codec = sq_codec(q);
+    out->scored = codec && q->have_clock && q->expected > 0;
+    if (codec) {
+        out->ie = codec->ie;
+        out->bpl = codec->bpl;
+        out->codec_source = codec->source;
+        out->mos_scale = codec->wideband ? "narrowband-equivalent" : "narrowband";
     }
     out->delay_ms = (double)q->jb_fixed_ms + out->ptime_ms + (rtt_ms >= 0 ? rtt_ms / 2 : 0);
     if (!out->scored) return;
