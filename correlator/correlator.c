@@ -19,9 +19,9 @@
  *
  * Defaults (corr_config_default), sized for an appliance; memory is
  * reserved up front but only touched as entries are used:
- *   max_calls 65536 (296 B each, plus a string blob: 256 B for a typical
- *   call), max_streams 262144 (~1 KB each), max_media_endpoints 262144
- *   (44 B each, plus a 48-208 B payload-type descriptor per RTP
+ *   max_calls 65536 (288 B each, plus a string blob: 224 B for a typical
+ *   call), max_streams 262144 (728 B each), max_media_endpoints 262144
+ *   (40 B each, plus a 32-208 B payload-type descriptor per RTP
  *   endpoint), max_orphan_flows 16384, max_dtmf_events 65536,
  *   max_vq_reports 4096, max_rtcp_streams 65536 (~370 B each, only for
  *   streams with RTCP), max_streams_per_call 16, call_idle_timeout

@@ -35,11 +35,13 @@
  * event lists moved to the shared pool, 11,028 B before the live call kept
  * compact state (call_t was 6944 with its corr_call_t record inline) and
  * RTCP contents moved to their pool (stream_t was 1384), 3,952 B before
- * the SDP payload types left the endpoint entries (media_ep_t was 280);
- * now call_t 296 + string blob 256 + 4, stream_t 1016 (rtp_stats 272,
- * quality 496), media_ep_t 44, 2 descriptors 96 + 4:
- * 296 + 260 + 2 * 1016 + 4 * 44 + 2 * 100 + 7 * 28. */
-#define CORR_CALL_BYTES_MAX 3160
+ * the SDP payload types left the endpoint entries (media_ep_t was 280),
+ * 3,160 B before the per-stream trackers were packed (stream_t was 1016:
+ * rtp_stats 272, quality 496, x 120; call_t 296, blob 256, media_ep_t 44,
+ * descriptors 96); now call_t 288 + string blob 224 + 4, stream_t 728
+ * (rtp_stats 192, quality 336, x 96), media_ep_t 40, 2 descriptors 32 + 4:
+ * 288 + 228 + 2 * 728 + 4 * 40 + 2 * 36 + 7 * 28. */
+#define CORR_CALL_BYTES_MAX 2400
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {
