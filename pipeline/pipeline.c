@@ -104,6 +104,30 @@ struct pl {
     void *user;
 };
 
+/* A datagram record: the header, then the bytes (copied from dg). */
+static void record_write(pl_dg_hdr_t *h, const datagram_t *dg)
+{
+    *h = (pl_dg_hdr_t){.ts_ns = dg->ts_ns,
+                       .frame_no = dg->frame_no,
+                       .src = dg->src,
+                       .dst = dg->dst,
+                       .transport = (uint32_t)dg->transport,
+                       .len = (uint32_t)dg->len};
+    memcpy(h + 1, dg->data, dg->len);
+}
+
+/* The datagram a record holds (its bytes stay in the record). */
+static datagram_t record_datagram(const pl_dg_hdr_t *h)
+{
+    return (datagram_t){.ts_ns = h->ts_ns,
+                        .src = h->src,
+                        .dst = h->dst,
+                        .transport = (transport_t)h->transport,
+                        .data = (const uint8_t *)(h + 1),
+                        .len = h->len,
+                        .frame_no = h->frame_no};
+}
+
 static spsc_t *ring_of(pl_t *pl, uint32_t p, uint32_t s)
 {
     return &pl->rings[(size_t)p * pl->cfg.shards + s];
@@ -143,14 +167,7 @@ static void shard_publish(pl_shard_t *sh)
 static void shard_record(pl_shard_t *sh, uint32_t type, const void *rec)
 {
     if (type == PL_REC_DATAGRAM) {
-        const pl_dg_hdr_t *h = rec;
-        datagram_t dg = {.ts_ns = h->ts_ns,
-                         .src = h->src,
-                         .dst = h->dst,
-                         .transport = (transport_t)h->transport,
-                         .data = (const uint8_t *)(h + 1),
-                         .len = h->len,
-                         .frame_no = h->frame_no};
+        datagram_t dg = record_datagram(rec);
         corr_on_datagram(sh->corr, &dg);
     } else if (type == PL_REC_EXPIRE) {
         int64_t now;
@@ -360,13 +377,7 @@ static void enqueue(pl_t *pl, pl_producer_t *pr, uint32_t s, const datagram_t *d
 {
     pl_dg_hdr_t *h = reserve(pl, pr, s, PL_REC_DATAGRAM, sizeof *h + dg->len, false);
     if (!h) return;
-    *h = (pl_dg_hdr_t){.ts_ns = dg->ts_ns,
-                       .frame_no = dg->frame_no,
-                       .src = dg->src,
-                       .dst = dg->dst,
-                       .transport = (uint32_t)dg->transport,
-                       .len = (uint32_t)dg->len};
-    memcpy(h + 1, dg->data, dg->len);
+    record_write(h, dg);
     commit(pl, pr, s, false);
 }
 
@@ -395,13 +406,7 @@ static bool hold_push(pl_producer_t *pr, const datagram_t *dg)
 {
     pl_dg_hdr_t *h = spsc_reserve(&pr->hold, PL_REC_DATAGRAM, sizeof *h + dg->len);
     if (!h) return false;
-    *h = (pl_dg_hdr_t){.ts_ns = dg->ts_ns,
-                       .frame_no = dg->frame_no,
-                       .src = dg->src,
-                       .dst = dg->dst,
-                       .transport = (uint32_t)dg->transport,
-                       .len = (uint32_t)dg->len};
-    memcpy(h + 1, dg->data, dg->len);
+    record_write(h, dg);
     spsc_commit(&pr->hold);
     pr->held++;
     pr->held_flows[flow_slot(dg)]++;
@@ -430,14 +435,7 @@ static void hold_pass(pl_t *pl, pl_producer_t *pr, bool force, bool rescan)
         spsc_next(&pr->hold);
         spsc_release(&pr->hold);
         pr->held--;
-        const pl_dg_hdr_t *h = (const pl_dg_hdr_t *)pr->scratch;
-        datagram_t dg = {.ts_ns = h->ts_ns,
-                         .src = h->src,
-                         .dst = h->dst,
-                         .transport = (transport_t)h->transport,
-                         .data = (const uint8_t *)(h + 1),
-                         .len = h->len,
-                         .frame_no = h->frame_no};
+        datagram_t dg = record_datagram((const pl_dg_hdr_t *)pr->scratch);
         pr->held_flows[flow_slot(&dg)]--;
         uint32_t s = corr_route(pr->route, &dg);
         if (!corr_route_unnamed_media(pr->route) || dg.ts_ns <= wm)
