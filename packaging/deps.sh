@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh [build|test] - installs the Debian 12 packages siphon needs.
-#   build: compiler, CMake and the libraries siphon links against
+#   build: compiler, CMake, the libraries siphon links against, and what
+#          the demo's live leg uses (iproute2 for a private network
+#          namespace, tcpreplay to replay the sample into it)
 #   test:  build + everything the test suite uses (clang for libFuzzer and
 #          sanitizers, tshark as the RTP oracle, SIPp, sipvicious, tcpreplay,
 #          PostgreSQL, Chromium, python3 for test scripts)
@@ -8,10 +10,11 @@
 set -euo pipefail
 mode=${1:-build}
 pkgs=(build-essential cmake pkg-config git xz-utils
-      libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev)
+      libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev
+      iproute2 tcpreplay)
 if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
-         tcpreplay time iproute2 procps)
+         time procps)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
