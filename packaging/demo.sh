@@ -3,7 +3,7 @@
 # run the main job on embedded defaults and bundled sample data: the offline
 # analysis, then the live daemon capturing the same sample replayed into a
 # veth pair of its own (root only).
-# Today the main job is `siphon analyze`; the sample capture is produced by
+# The sample capture is produced by
 # the bundled traffic generator (tests/gen) with a fixed seed, so it is the
 # same on every machine.
 set -euo pipefail
