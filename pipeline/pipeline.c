@@ -214,10 +214,12 @@ static int64_t record_ts(uint32_t type, const void *rec)
 }
 
 /* Several producers: records are taken in capture-time order across the
- * rings, and one is taken only once every producer whose ring is empty has
- * passed its time (its progress), since that producer may still deliver an
- * earlier one: the INVITE on capture thread A comes before the RTP it
- * announced on thread B, whichever ring holds it.  *blocked: records wait
+ * rings, and one is taken only once every other producer has passed its
+ * time (its progress), since that producer may still deliver an earlier
+ * one: the INVITE on capture thread A comes before the RTP it announced on
+ * thread B, whichever ring holds it.  (A ring that is not empty proves
+ * nothing: its head may be a wall-clock expiry point ahead of frames its
+ * producer has not read from the kernel yet.)  *blocked: records wait
  * for a producer's progress. */
 static uint32_t shard_merge(pl_shard_t *sh, bool *blocked)
 {
@@ -242,7 +244,7 @@ static uint32_t shard_merge(pl_shard_t *sh, bool *blocked)
         if (best < 0) break;
         if (best_ts != INT64_MAX) {
             for (uint32_t p = 0; p < P && !*blocked; p++)
-                if ((int)p != best && spsc_empty(ring_of(pl, p, sh->index)) &&
+                if ((int)p != best &&
                     atomic_load_explicit(&pl->prod[p].progress_ns, memory_order_acquire) < best_ts)
                     *blocked = true;
             if (*blocked) break;
