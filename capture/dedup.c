@@ -95,13 +95,6 @@ void cap__dedup_free(cap_decoder_t *d)
     d->dedup = NULL;
 }
 
-/* 64x64 -> 128-bit multiply, folded (wyhash's "mum"). */
-static inline uint64_t mum(uint64_t a, uint64_t b)
-{
-    __uint128_t r = (__uint128_t)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-}
-
 static inline uint64_t word(const uint8_t *p)
 {
     uint64_t v;
@@ -114,9 +107,8 @@ static uint64_t key_hash(const uint8_t *buf, size_t n, uint64_t seed)
 {
     uint64_t h = seed;
     for (size_t i = 0; i < n; i += 16)
-        h = mum(word(buf + i) ^ 0xa0761d6478bd642fULL ^ h,
-                word(buf + i + 8) ^ 0xe7037ed1a0b428dbULL);
-    return mum(h ^ 0x8ebc6af09c88c6e3ULL, (uint64_t)n ^ 0x589965cc75374cc3ULL);
+        h = hash_mum(word(buf + i) ^ HASH_MUM_K1 ^ h, word(buf + i + 8) ^ HASH_MUM_K2);
+    return hash_mum(h ^ 0x8ebc6af09c88c6e3ULL, (uint64_t)n ^ 0x589965cc75374cc3ULL);
 }
 
 bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,

@@ -118,6 +118,17 @@ typedef void (*datagram_cb_pt)(void *user, const datagram_t *dg);
  * keyed by attacker data seed it with hash_seed()). */
 uint64_t hash_bytes(const void *data, size_t len, uint64_t seed);
 uint64_t hash_u64(uint64_t x);
+/* Two 64-bit words in one hash step: their 64x64 -> 128-bit product, folded
+ * (wyhash's "mum").  Callers mix in a secret (a seed) and fixed odd
+ * constants (HASH_MUM_K1/K2) so neither factor is predictably zero; used
+ * where one step per packet matters (endpoint keys, duplicate keys). */
+#define HASH_MUM_K1 0xa0761d6478bd642fULL
+#define HASH_MUM_K2 0xe7037ed1a0b428dbULL
+static inline uint64_t hash_mum(uint64_t a, uint64_t b)
+{
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
 /* A per-process random seed, drawn once. */
 uint64_t hash_seed(void);
 

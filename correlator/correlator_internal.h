@@ -96,16 +96,14 @@ static inline uint32_t itab_find(const itab_t *t, uint64_t h, itab_eq_pt eq, con
 /* Hash of an endpoint mixed into h (no string work: two 64-bit loads). */
 static inline uint64_t corr_hash_ep(uint64_t h, const endpoint_t *e)
 {
-    /* one 64x64->128 multiply, folded (wyhash's "mum"), keyed by h (which
-     * starts from the table's random seed): a third of the latency of two
-     * hash_u64 rounds, on every RTP packet's stream lookup */
+    /* one hash_mum step keyed by h (which starts from the table's random
+     * seed): a third of the latency of two hash_u64 rounds, on every RTP
+     * packet's stream lookup */
     uint64_t a, b;
     memcpy(&a, e->ip.bytes, 8);
     memcpy(&b, e->ip.bytes + 8, 8);
-    __uint128_t r = (__uint128_t)(a ^ h ^ 0xa0761d6478bd642fULL) *
-                    (b ^ ((uint64_t)e->port << 48) ^ ((uint64_t)e->ip.family << 40) ^
-                     0xe7037ed1a0b428dbULL);
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
+    return hash_mum(a ^ h ^ HASH_MUM_K1,
+                    b ^ ((uint64_t)e->port << 48) ^ ((uint64_t)e->ip.family << 40) ^ HASH_MUM_K2);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -375,7 +373,7 @@ struct corr {
     struct ndpi_detection_module_struct *ndpi;
     uint8_t *ndpi_pkt; /* scratch: synthetic IP+UDP header + payload */
 
-    corr_clock_t clock; /* corr_on_datagram's own expiry points */
+    corr_clock_t clock;      /* corr_on_datagram's own expiry points */
     sip_msg_t msg;           /* scratch for the SIP parser */
     sdp_t sdp;               /* scratch for the SDP parser */
     corr_stream_t *emit_buf; /* max_streams_per_call records for on_call */

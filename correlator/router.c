@@ -108,18 +108,11 @@ const corr_route_stats_t *corr_route_ctx_stats(const corr_route_ctx_t *x)
 
 /* ------------------------------ the table ------------------------------- */
 
-/* Keyed by the router's random seed: one folded 64x64->128 multiply of the
- * address halves (corr_hash_ep's construction), then a final mix so the
- * bucket bits and the tag bits are both well spread. */
+/* The correlator's endpoint hash keyed by the router's random seed, then a
+ * final mix so the bucket bits and the tag bits are both well spread. */
 static uint64_t ep_key(const corr_router_t *r, const endpoint_t *ep)
 {
-    uint64_t a, b;
-    memcpy(&a, ep->ip.bytes, 8);
-    memcpy(&b, ep->ip.bytes + 8, 8);
-    __uint128_t m = (__uint128_t)(a ^ r->seed ^ 0xa0761d6478bd642fULL) *
-                    (b ^ ((uint64_t)ep->port << 48) ^ ((uint64_t)ep->ip.family << 40) ^
-                     0xe7037ed1a0b428dbULL);
-    return hash_u64((uint64_t)m ^ (uint64_t)(m >> 64));
+    return hash_u64(corr_hash_ep(r->seed, ep));
 }
 
 #define ROUTE_TAG(h) ((((h) >> 8) | 1) << 8) /* h's top 56 bits, never 0 */

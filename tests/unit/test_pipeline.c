@@ -13,10 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "corr_testlib.h" /* ts_ep, AT */
 #include "pipeline.h"
-
-#define T0    (1700000000LL * NS_PER_SEC)
-#define MS(x) (T0 + (int64_t)(x)*NS_PER_MSEC)
 
 typedef struct {
     pthread_mutex_t lock;
@@ -55,15 +53,6 @@ static corr_sink_t make_sink(void *user, uint32_t shard)
     return (corr_sink_t){.on_call = on_call, .on_orphan_stream = on_orphan, .user = user};
 }
 
-static endpoint_t ep(const char *ip, uint16_t port)
-{
-    endpoint_t e;
-    memset(&e, 0, sizeof e);
-    ip_addr_parse(sv_from_cstr(ip), &e.ip);
-    e.port = port;
-    return e;
-}
-
 static void submit(pl_t *pl, uint32_t producer, int64_t ts, endpoint_t src, endpoint_t dst,
                    const void *data, size_t len)
 {
@@ -87,7 +76,7 @@ static void sip(pl_t *pl, uint32_t producer, int64_t ts, bool from_a, const char
                      "CSeq: %s\r\n%sContent-Length: %zu\r\n\r\n%s",
                      start, cseq, strncmp(start, "INVITE", 6) ? ";tag=b1" : "", cid, cseq,
                      sdp_ip ? "Content-Type: application/sdp\r\n" : "", strlen(sdp), sdp);
-    endpoint_t a = ep("10.0.0.1", 5060), b = ep("10.0.0.2", 5060);
+    endpoint_t a = ts_ep("10.0.0.1", 5060), b = ts_ep("10.0.0.2", 5060);
     submit(pl, producer, ts, from_a ? a : b, from_a ? b : a, msg, (size_t)n);
 }
 
@@ -134,18 +123,18 @@ static void test_early_rtp_on_another_thread(void **state)
         snprintf(cid, sizeof cid, "early-%d@test", round);
         pl_t *pl = pl_new(&cfg, make_sink, NULL, &s, err, sizeof err);
         assert_non_null(pl);
-        endpoint_t bm = ep("10.2.0.2", 30000), am = ep("10.1.0.1", 20000);
+        endpoint_t bm = ts_ep("10.2.0.2", 30000), am = ts_ep("10.1.0.1", 20000);
         for (int i = 0; i < 20; i++) {
-            rtp(pl, 1, MS(10 + 10 * i), bm, am, (uint16_t)(100 + i));
-            rtp(pl, 1, MS(11 + 10 * i), am, bm, (uint16_t)(500 + i));
+            rtp(pl, 1, AT(10 + 10 * i), bm, am, (uint16_t)(100 + i));
+            rtp(pl, 1, AT(11 + 10 * i), am, bm, (uint16_t)(500 + i));
         }
-        pl_idle(pl, 1, MS(210)); /* thread 1 idle; thread 0 has shown nothing */
-        sip(pl, 0, MS(0), true, "INVITE sip:bob@y SIP/2.0", cid, "1 INVITE", "10.1.0.1", 20000);
-        sip(pl, 0, MS(5), false, "SIP/2.0 200 OK", cid, "1 INVITE", "10.2.0.2", 30000);
-        sip(pl, 0, MS(6), true, "ACK sip:bob@y SIP/2.0", cid, "1 ACK", NULL, 0);
-        pl_idle(pl, 1, MS(220)); /* new SDPs were learnt: the held packets go */
-        sip(pl, 0, MS(300), true, "BYE sip:bob@y SIP/2.0", cid, "2 BYE", NULL, 0);
-        sip(pl, 0, MS(301), false, "SIP/2.0 200 OK", cid, "2 BYE", NULL, 0);
+        pl_idle(pl, 1, AT(210)); /* thread 1 idle; thread 0 has shown nothing */
+        sip(pl, 0, AT(0), true, "INVITE sip:bob@y SIP/2.0", cid, "1 INVITE", "10.1.0.1", 20000);
+        sip(pl, 0, AT(5), false, "SIP/2.0 200 OK", cid, "1 INVITE", "10.2.0.2", 30000);
+        sip(pl, 0, AT(6), true, "ACK sip:bob@y SIP/2.0", cid, "1 ACK", NULL, 0);
+        pl_idle(pl, 1, AT(220)); /* new SDPs were learnt: the held packets go */
+        sip(pl, 0, AT(300), true, "BYE sip:bob@y SIP/2.0", cid, "2 BYE", NULL, 0);
+        sip(pl, 0, AT(301), false, "SIP/2.0 200 OK", cid, "2 BYE", NULL, 0);
         pl_producer_done(pl, 0);
         pl_producer_done(pl, 1);
         pl_join(pl);
@@ -174,15 +163,15 @@ static void test_stalled_shard_drops_and_counts(void **state)
     char err[256];
     pl_t *pl = pl_new(&cfg, make_sink, NULL, &s, err, sizeof err);
     assert_non_null(pl);
-    sip(pl, 0, MS(0), true, "INVITE sip:bob@y SIP/2.0", "stall", "1 INVITE", NULL, 0);
-    sip(pl, 0, MS(1), false, "SIP/2.0 486 Busy Here", "stall", "1 INVITE", NULL, 0);
+    sip(pl, 0, AT(0), true, "INVITE sip:bob@y SIP/2.0", "stall", "1 INVITE", NULL, 0);
+    sip(pl, 0, AT(1), false, "SIP/2.0 486 Busy Here", "stall", "1 INVITE", NULL, 0);
     uint64_t submitted = 2;
     /* the next expiry point (100 ms later) ends the call: the shard sleeps */
     int64_t t0 = clock_mono_ns();
     for (int i = 0; i < 20000; i++) {
         char cid[32];
         snprintf(cid, sizeof cid, "opt-%d", i);
-        sip(pl, 0, MS(200), true, "OPTIONS sip:bob@y SIP/2.0", cid, "1 OPTIONS", NULL, 0);
+        sip(pl, 0, AT(200), true, "OPTIONS sip:bob@y SIP/2.0", cid, "1 OPTIONS", NULL, 0);
         submitted++;
     }
     int64_t took = clock_mono_ns() - t0;

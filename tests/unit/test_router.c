@@ -12,18 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "correlator.h"
+#include "corr_testlib.h" /* ts_ep */
 
 #define SHARDS 7
-
-static endpoint_t ep(const char *ip, uint16_t port)
-{
-    endpoint_t e;
-    memset(&e, 0, sizeof e);
-    ip_addr_parse(sv_from_cstr(ip), &e.ip);
-    e.port = port;
-    return e;
-}
 
 static datagram_t dg_of(const char *text, endpoint_t src, endpoint_t dst)
 {
@@ -86,7 +77,7 @@ static void test_call_and_media_meet(void **state)
     (void)state;
     corr_router_t *r = corr_router_new(SHARDS, 1024);
     corr_route_ctx_t *x = corr_route_ctx_new(r), *y = corr_route_ctx_new(r);
-    endpoint_t pa = ep("10.0.0.1", 5060), pb = ep("10.0.0.2", 5060);
+    endpoint_t pa = ts_ep("10.0.0.1", 5060), pb = ts_ep("10.0.0.2", 5060);
     int hits[SHARDS] = {0};
     for (int i = 0; i < 40; i++) {
         char cid[32];
@@ -104,15 +95,15 @@ static void test_call_and_media_meet(void **state)
         assert_int_equal(route_text(x, sip_plain("ACK sip:b@y SIP/2.0", cid, "1 ACK"), pa, pb), s);
         assert_int_equal(route_text(y, sip_plain("BYE sip:a@x SIP/2.0", cid, "2 BYE"), pb, pa), s);
         /* media both ways (by destination, and symmetric-RTP by source) */
-        endpoint_t ma = ep("10.1.0.1", port_a), mb = ep("10.2.0.1", port_b);
-        endpoint_t nat = ep("192.0.2.9", 40000); /* a NATed source nobody advertised */
+        endpoint_t ma = ts_ep("10.1.0.1", port_a), mb = ts_ep("10.2.0.1", port_b);
+        endpoint_t nat = ts_ep("192.0.2.9", 40000); /* a NATed source nobody advertised */
         assert_int_equal(route_bytes(y, rtp_pkt, sizeof rtp_pkt, mb, ma), s);
         assert_int_equal(route_bytes(x, rtp_pkt, sizeof rtp_pkt, ma, mb), s);
         assert_int_equal(route_bytes(x, rtp_pkt, sizeof rtp_pkt, nat, ma), s);
         assert_int_equal(route_bytes(x, rtp_pkt, sizeof rtp_pkt, ma, nat), s);
         /* RTCP: the offer's port+1; the answer uses rtcp-mux (same port) */
-        assert_int_equal(route_bytes(x, rtcp_rr, sizeof rtcp_rr, nat, ep("10.1.0.1", port_a + 1)),
-                         s);
+        assert_int_equal(
+            route_bytes(x, rtcp_rr, sizeof rtcp_rr, nat, ts_ep("10.1.0.1", port_a + 1)), s);
         assert_int_equal(route_bytes(x, rtcp_rr, sizeof rtcp_rr, nat, mb), s);
     }
     /* 40 calls over 7 shards: the hash spreads them */
@@ -132,11 +123,12 @@ static void test_a_rtcp_and_latest_sdp_wins(void **state)
     (void)state;
     corr_router_t *r = corr_router_new(SHARDS, 64);
     corr_route_ctx_t *x = corr_route_ctx_new(r);
-    endpoint_t pa = ep("10.0.0.1", 5060), pb = ep("10.0.0.2", 5060), far = ep("10.9.9.9", 7000);
+    endpoint_t pa = ts_ep("10.0.0.1", 5060), pb = ts_ep("10.0.0.2", 5060),
+               far = ts_ep("10.9.9.9", 7000);
     uint32_t s1 = route_text(
         x, sip_with_sdp("INVITE sip:b@y SIP/2.0", "one", "10.1.0.1", 4000, "a=rtcp:4100\r\n"), pa,
         pb);
-    assert_int_equal(route_bytes(x, rtcp_rr, sizeof rtcp_rr, far, ep("10.1.0.1", 4100)), s1);
+    assert_int_equal(route_bytes(x, rtcp_rr, sizeof rtcp_rr, far, ts_ep("10.1.0.1", 4100)), s1);
     /* find a second call on another shard that reuses the port */
     char cid[32];
     uint32_t s2 = s1;
@@ -147,7 +139,7 @@ static void test_a_rtcp_and_latest_sdp_wins(void **state)
     assert_int_equal(
         route_text(x, sip_with_sdp("INVITE sip:b@y SIP/2.0", cid, "10.1.0.1", 4000, ""), pa, pb),
         s2);
-    assert_int_equal(route_bytes(x, rtp_pkt, sizeof rtp_pkt, far, ep("10.1.0.1", 4000)), s2);
+    assert_int_equal(route_bytes(x, rtp_pkt, sizeof rtp_pkt, far, ts_ep("10.1.0.1", 4000)), s2);
     corr_route_ctx_free(x);
     corr_router_free(r);
 }
@@ -159,7 +151,7 @@ static void test_flows_and_vq(void **state)
     corr_route_ctx_t *x = corr_route_ctx_new(r);
     /* unnamed flows: both directions agree, for RTP and for other UDP */
     for (int i = 0; i < 50; i++) {
-        endpoint_t a = ep("172.16.0.1", (uint16_t)(1000 + i)), b = ep("172.16.5.5", 9999);
+        endpoint_t a = ts_ep("172.16.0.1", (uint16_t)(1000 + i)), b = ts_ep("172.16.5.5", 9999);
         assert_int_equal(route_bytes(x, rtp_pkt, sizeof rtp_pkt, a, b),
                          route_bytes(x, rtp_pkt, sizeof rtp_pkt, b, a));
         static const uint8_t junk[20] = "hello, not SIP at al";
@@ -167,7 +159,7 @@ static void test_flows_and_vq(void **state)
                          route_bytes(x, junk, sizeof junk, b, a));
     }
     /* an RFC 6035 PUBLISH goes where the reported call is */
-    endpoint_t pa = ep("10.0.0.1", 5060), pb = ep("10.0.0.2", 5060);
+    endpoint_t pa = ts_ep("10.0.0.1", 5060), pb = ts_ep("10.0.0.2", 5060);
     uint32_t call_shard =
         route_text(x, sip_plain("BYE sip:b@y SIP/2.0", "reported-call", "2 BYE"), pa, pb);
     const char *body = "VQSessionReport: CallTerm\r\nCallID: reported-call\r\n"
@@ -198,7 +190,7 @@ static void test_full_table_counts(void **state)
     /* room for 16 endpoints (2 buckets of 8): 100 calls must replace some */
     corr_router_t *r = corr_router_new(3, 8);
     corr_route_ctx_t *x = corr_route_ctx_new(r);
-    endpoint_t pa = ep("10.0.0.1", 5060), pb = ep("10.0.0.2", 5060);
+    endpoint_t pa = ts_ep("10.0.0.1", 5060), pb = ts_ep("10.0.0.2", 5060);
     for (int i = 0; i < 100; i++) {
         char cid[32];
         snprintf(cid, sizeof cid, "c%d", i);
@@ -213,7 +205,7 @@ static void test_full_table_counts(void **state)
     assert_int_equal(corr_route_ctx_stats(x)->endpoints_learnt, 100);
     /* the latest call's media still finds its shard */
     uint32_t last = route_text(x, sip_plain("BYE sip:b@y SIP/2.0", "c99", "2 BYE"), pa, pb);
-    assert_int_equal(route_bytes(x, rtp_pkt, sizeof rtp_pkt, pb, ep("10.1.0.1", 2198)), last);
+    assert_int_equal(route_bytes(x, rtp_pkt, sizeof rtp_pkt, pb, ts_ep("10.1.0.1", 2198)), last);
     corr_route_ctx_free(x);
     corr_router_free(r);
 }
@@ -224,7 +216,7 @@ static void test_one_shard(void **state)
     corr_router_t *r = corr_router_new(1, 16);
     corr_route_ctx_t *x = corr_route_ctx_new(r);
     assert_int_equal(route_text(x, sip_plain("OPTIONS sip:b@y SIP/2.0", "z", "1 OPTIONS"),
-                                ep("1.2.3.4", 5060), ep("5.6.7.8", 5060)),
+                                ts_ep("1.2.3.4", 5060), ts_ep("5.6.7.8", 5060)),
                      0);
     assert_null(corr_router_new(0, 16));
     assert_null(corr_router_new(256, 16));
