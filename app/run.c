@@ -232,14 +232,6 @@ static void *worker_main(void *arg)
 _Static_assert(sizeof(cap_stats_t) % sizeof(uint64_t) == 0, "cap_stats_t: uint64_t only");
 _Static_assert(sizeof(cap_ring_stats_t) % sizeof(uint64_t) == 0, "cap_ring_stats_t: uint64_t");
 
-static void add_u64s(void *sum, const void *add, size_t bytes)
-{
-    uint64_t *d = sum;
-    const uint64_t *v = add;
-    for (size_t k = 0; k < bytes / sizeof *d; k++)
-        d[k] += v[k];
-}
-
 /* Sums what the capture threads published: per interface and decoders. */
 static void run_collect(run_t *r, cap_ring_stats_t *per_if, cap_stats_t *dec)
 {
@@ -249,8 +241,8 @@ static void run_collect(run_t *r, cap_ring_stats_t *per_if, cap_stats_t *dec)
         run_worker_t *w = &r->w[t];
         pthread_mutex_lock(&w->lock);
         for (int i = 0; i < r->n_ifaces; i++)
-            add_u64s(&per_if[i], &w->ring_snap[i], sizeof per_if[i]);
-        add_u64s(dec, &w->dec_snap, sizeof *dec);
+            counters_add(&per_if[i], &w->ring_snap[i], sizeof per_if[i]);
+        counters_add(dec, &w->dec_snap, sizeof *dec);
         pthread_mutex_unlock(&w->lock);
     }
 }

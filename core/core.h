@@ -215,6 +215,17 @@ void json_double(json_writer_t *w, double v, int decimals); /* NaN/inf -> null *
 void json_ts(json_writer_t *w, int64_t ts_ns);              /* <= 0 -> null */
 void json_ip(json_writer_t *w, const ip_addr_t *a);         /* IP_NONE -> null */
 
+/* Adds a struct of uint64_t counters to another, member by member (the
+ * statistics of several threads summed without naming every field; the
+ * caller asserts the struct holds counters only). */
+static inline void counters_add(void *sum, const void *add, size_t bytes)
+{
+    uint64_t *d = sum;
+    const uint64_t *v = add;
+    for (size_t k = 0; k < bytes / sizeof *d; k++)
+        d[k] += v[k];
+}
+
 /* ------------------------------------------------------------------------ */
 /* A bounded lock-free SPSC ring of variable-length records (spsc.c)         */
 /* ------------------------------------------------------------------------ */

@@ -634,36 +634,23 @@ void pl_stats(pl_t *pl, pl_stats_t *out)
     for (uint32_t p = 0; p < pl->cfg.producers; p++) {
         pl_producer_t *pr = &pl->prod[p];
         pthread_mutex_lock(&pr->lock);
-        pl_stats_t s = pr->snap;
+        counters_add(out, &pr->snap, sizeof *out);
         pthread_mutex_unlock(&pr->lock);
-        out->datagrams += s.datagrams;
-        out->queue_waits += s.queue_waits;
-        out->queue_drops += s.queue_drops;
-        out->oversize_drops += s.oversize_drops;
-        out->held += s.held;
-        out->hold_overflows += s.hold_overflows;
-        out->route.sip += s.route.sip;
-        out->route.media_by_sdp += s.route.media_by_sdp;
-        out->route.by_flow += s.route.by_flow;
-        out->route.endpoints_learnt += s.route.endpoints_learnt;
-        out->route.endpoints_replaced += s.route.endpoints_replaced;
     }
 }
 
-/* corr_stats_t is counters only (uint64_t): summed member by member as an
- * array, so counters appended later are summed without code here. */
+/* corr_stats_t and pl_stats_t are counters only (uint64_t): summed member
+ * by member (counters_add), so counters appended later need no code here. */
+_Static_assert(sizeof(pl_stats_t) % sizeof(uint64_t) == 0, "pl_stats_t: uint64_t only");
 _Static_assert(sizeof(corr_stats_t) % sizeof(uint64_t) == 0, "corr_stats_t: uint64_t only");
 
 void pl_corr_stats(pl_t *pl, corr_stats_t *out)
 {
     memset(out, 0, sizeof *out);
-    uint64_t *sum = (uint64_t *)out;
     for (uint32_t s = 0; s < pl->cfg.shards; s++) {
         pl_shard_t *sh = &pl->shard[s];
         pthread_mutex_lock(&sh->lock);
-        const uint64_t *v = (const uint64_t *)&sh->snap;
-        for (size_t i = 0; i < sizeof *out / sizeof *sum; i++)
-            sum[i] += v[i];
+        counters_add(out, &sh->snap, sizeof *out);
         pthread_mutex_unlock(&sh->lock);
     }
 }
