@@ -2,9 +2,10 @@
  * files (table.c, dialog.c, media.c, stream.c, orphan.c, correlator.c).
  *
  * Memory model: every table is an array of entries allocated once in
- * corr_new, a free stack of entry indices, an LRU list threaded through the
- * entries by index (dlist_t), and an open-addressing index (itab_t) from a
- * 64-bit key hash to entry index.  Nothing on the RTP path allocates.
+ * corr_new, an LRU list threaded through the entries by index (dlist_t),
+ * whose next array also chains the free entries, and an open-addressing
+ * index (itab_t) from a 64-bit key hash to entry index.  Nothing on the RTP
+ * path allocates.
  * Entries refer to each other by uint32_t index; CORR_NIL is "none".
  */
 #ifndef SIPHON_CORRELATOR_INTERNAL_H
@@ -49,11 +50,13 @@ typedef struct {
     uint32_t head, tail, count;
 } dlist_t;
 
-/* A fixed pool of entries: free stack, LRU and index. */
+/* A fixed pool of entries: LRU, free list and index.  Entries [unused,
+ * cap) were never handed out; released ones are chained from free_head
+ * through lru.next (a free entry is never on the LRU). */
 typedef struct {
     uint32_t cap;
-    uint32_t *free_stack;
-    uint32_t nfree;
+    uint32_t unused;
+    uint32_t free_head; /* CORR_NIL = none */
     dlist_t lru;
     itab_t tab;
 } pool_t;
@@ -75,6 +78,8 @@ void pool_destroy(pool_t *p);
 uint32_t pool_take(pool_t *p);
 /* Unlinks entry i from the LRU and the index (hash h) and frees it. */
 void pool_put(pool_t *p, uint32_t i, uint64_t h);
+/* Frees entry i that is on the LRU but not in the index. */
+void pool_free_entry(pool_t *p, uint32_t i);
 void itab_insert(itab_t *t, uint64_t h, uint32_t idx);
 void itab_remove(itab_t *t, uint64_t h, uint32_t idx);
 
@@ -218,13 +223,15 @@ enum {
 #define MDESC_CLASSES 4
 #define CSTR_SHIFT    28 /* blob id = class << CSTR_SHIFT | index in the class */
 
+/* A size class: blobs [unused, cap) were never handed out; released ones
+ * are chained from free_head, each free blob holding the next one's index
+ * in its first 4 bytes (blobs are at least 32 bytes). */
 typedef struct {
     uint8_t *mem;
     uint32_t size; /* bytes per blob */
     uint32_t cap;
-    uint32_t *free_stack;
-    uint32_t nfree;
-    uint32_t unused; /* blobs [unused, cap) never handed out */
+    uint32_t free_head; /* CORR_NIL = none */
+    uint32_t unused;
 } cstr_class_t;
 
 /* RFC 6035 reports kept on live calls: nodes of a shared pool (vq_attach.c,
@@ -455,7 +462,7 @@ void orphan_flush(corr_t *c);
 /* helpers (correlator.c) */
 void corr_copy_sv(char *dst, size_t n, sv_t v);
 
-/* cstr.c: size classes of fixed blobs (a free stack each), and call string
+/* cstr.c: size classes of fixed blobs (a free list each), and call string
  * blobs */
 bool bclass_init(cstr_class_t *cl, uint32_t size, uint32_t cap);
 void bclass_free(cstr_class_t *cl);

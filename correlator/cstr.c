@@ -12,8 +12,11 @@
  * Blobs come from CSTR_CLASSES size classes (128, 224, 320, 512 and 1168
  * bytes, the last one fits nine full strings; 224 fits the 166-199 bytes of
  * strings of typical calls with their 18 bytes of lengths and NULs), each a
- * fixed array with a free
- * stack, allocated once in corr_new and only touched as used.  A call takes
+ * fixed array allocated once in corr_new and only touched as used: a class
+ * hands out never-used blobs from a high-water mark and keeps released
+ * ones on a free list threaded through the free blobs themselves (the
+ * next one's index in a blob's first four bytes), so it needs no memory
+ * beside its blobs.  A call takes
  * a 128-byte blob when created and moves to the next class that has room
  * when a string no longer fits (SIP path, never RTP).  The three small
  * classes have one blob per call of max_calls, so a new call always gets
@@ -37,30 +40,33 @@ bool bclass_init(cstr_class_t *cl, uint32_t size, uint32_t cap)
     cl->size = size;
     cl->cap = cap < CSTR_MIN_BLOBS ? CSTR_MIN_BLOBS : cap;
     /* pages are touched only as blobs are used: never-used blobs are handed
-     * out from `unused` up, released ones from the free stack */
+     * out from `unused` up, released ones from the free list */
     cl->mem = calloc(cl->cap, cl->size);
-    cl->free_stack = malloc((size_t)cl->cap * sizeof *cl->free_stack);
-    cl->nfree = cl->unused = 0;
-    return cl->mem && cl->free_stack;
+    cl->free_head = CORR_NIL;
+    cl->unused = 0;
+    return cl->mem != NULL;
 }
 
 void bclass_free(cstr_class_t *cl)
 {
     free(cl->mem);
-    free(cl->free_stack);
     cl->mem = NULL;
-    cl->free_stack = NULL;
 }
 
 uint32_t bclass_take(cstr_class_t *cl)
 {
-    if (cl->nfree) return cl->free_stack[--cl->nfree];
+    uint32_t i = cl->free_head;
+    if (i != CORR_NIL) {
+        memcpy(&cl->free_head, cl->mem + (size_t)i * cl->size, sizeof cl->free_head);
+        return i;
+    }
     return cl->unused < cl->cap ? cl->unused++ : CORR_NIL;
 }
 
 void bclass_put(cstr_class_t *cl, uint32_t i)
 {
-    cl->free_stack[cl->nfree++] = i;
+    memcpy(cl->mem + (size_t)i * cl->size, &cl->free_head, sizeof cl->free_head);
+    cl->free_head = i;
 }
 
 /* ---------------------------- strings ----------------------------------- */

@@ -15,7 +15,7 @@
  *  - Registrations: a REGISTER transaction is everything with one Call-ID
  *    (a 401/407 challenge and the retry with a higher CSeq included).  A
  *    small table (max_registrations entries, allocated only when the sink
- *    has on_registration; the pool of table.c: free stack, LRU, index by
+ *    has on_registration; the pool of table.c: free list, LRU, index by
  *    Call-ID hash) keeps each transaction until its final response, which
  *    emits the event; the entry then stays "done" for REG_WAIT_NS so that
  *    retransmitted responses (or the same response seen at another hop)

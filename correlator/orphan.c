@@ -208,8 +208,7 @@ static uint32_t flow_get(corr_t *c, const datagram_t *dg)
     memset(f, 0, sizeof *f);
     f->nf = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
     if (!f->nf) {
-        dlist_unlink(&c->flow_pool.lru, fi);
-        c->flow_pool.free_stack[c->flow_pool.nfree++] = fi;
+        pool_free_entry(&c->flow_pool, fi);
         return CORR_NIL;
     }
     memset(f->nf, 0, SIZEOF_FLOW_STRUCT);

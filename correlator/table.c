@@ -1,9 +1,13 @@
 /* table.c - the correlator's fixed-size containers: an open-addressing index
  * from key hash to entry index (linear probing, backward-shift deletion, load
  * factor <= 1/2), intrusive doubly linked lists threaded by index (LRU and
- * linger queues), and entry pools combining a free stack, an LRU and an
- * index.  Everything is allocated once at corr_new; no operation here
- * allocates. */
+ * linger queues), and entry pools combining a free list, an LRU and an
+ * index.  A pool's free list costs no memory of its own: a free entry is
+ * never on the LRU, so the list is threaded through the LRU's next array
+ * (released entries, last released first), and never-used entries are
+ * handed out from a high-water mark, lowest index first, so their pages are
+ * touched only as used.  Everything is allocated once at corr_new; no
+ * operation here allocates. */
 #include "correlator_internal.h"
 
 #include <stdlib.h>
@@ -144,18 +148,12 @@ bool pool_init(pool_t *p, uint32_t cap)
 {
     memset(p, 0, sizeof *p);
     p->cap = cap;
-    p->free_stack = malloc((size_t)cap * sizeof *p->free_stack);
-    if (!p->free_stack || !dlist_init(&p->lru, cap) || !itab_init(&p->tab, cap)) return false;
-    /* hand out low indices first */
-    for (uint32_t i = 0; i < cap; i++)
-        p->free_stack[i] = cap - 1 - i;
-    p->nfree = cap;
-    return true;
+    p->free_head = CORR_NIL;
+    return dlist_init(&p->lru, cap) && itab_init(&p->tab, cap);
 }
 
 void pool_destroy(pool_t *p)
 {
-    free(p->free_stack);
     dlist_destroy(&p->lru);
     free(p->tab.slots);
     memset(p, 0, sizeof *p);
@@ -163,15 +161,26 @@ void pool_destroy(pool_t *p)
 
 uint32_t pool_take(pool_t *p)
 {
-    if (p->nfree == 0) return CORR_NIL;
-    uint32_t i = p->free_stack[--p->nfree];
+    uint32_t i = p->free_head;
+    if (i != CORR_NIL)
+        p->free_head = p->lru.next[i];
+    else if (p->unused < p->cap)
+        i = p->unused++;
+    else
+        return CORR_NIL;
     dlist_push_head(&p->lru, i);
     return i;
+}
+
+void pool_free_entry(pool_t *p, uint32_t i)
+{
+    dlist_unlink(&p->lru, i);
+    p->lru.next[i] = p->free_head;
+    p->free_head = i;
 }
 
 void pool_put(pool_t *p, uint32_t i, uint64_t h)
 {
     itab_remove(&p->tab, h, i);
-    dlist_unlink(&p->lru, i);
-    p->free_stack[p->nfree++] = i;
+    pool_free_entry(p, i);
 }
