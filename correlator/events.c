@@ -371,7 +371,7 @@ void events_interval(corr_t *c, const stream_t *s, const sq_interval_t *iv, uint
         .final = false,
         .index = index,
         .start_ns = iv->start_ns,
-        .end_ns = iv->start_ns + (int64_t)s->quality.interval_ms * NS_PER_MSEC,
+        .end_ns = iv->start_ns + sq_interval_ns(&c->cfg.quality),
         .packets = iv->packets,
         .lost = iv->lost,
         .discards = iv->discards,

@@ -214,10 +214,10 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
     uint32_t iv_index = 0;
     bool iv_closes = c->sink.on_quality_interval && sq_interval_due(&s->quality, ts);
     if (iv_closes) {
-        sq_interval_peek(&s->quality, &iv);
+        sq_interval_peek(&s->quality, &c->cfg.quality, &iv);
         iv_index = sq_intervals_closed(&s->quality);
     }
-    sq_update(&s->quality, rh->seq, rh->timestamp, rh->marker, s->last_clock, ts);
+    sq_update(&s->quality, &c->cfg.quality, rh->seq, rh->timestamp, rh->marker, s->last_clock, ts);
     if (iv_closes) events_interval(c, s, &iv, iv_index, ts);
     if (ts - s->lru_ns >= CORR_LRU_GRAIN_NS) {
         s->lru_ns = ts;
@@ -230,7 +230,6 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
 
 void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, corr_stream_t *out)
 {
-    (void)c;
     memset(out, 0, sizeof *out);
     out->src = s->src;
     out->dst = s->dst;
@@ -250,7 +249,7 @@ void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, c
     dtmf_to_record(c, s, out);
     /* Settles the tracker: records are made once, right before the stream
      * is released (the stream entry itself is not const). */
-    sq_finish((sq_t *)&s->quality, out->rtcp_rtt_ms, &out->quality);
+    sq_finish((sq_t *)&s->quality, &c->cfg.quality, out->rtcp_rtt_ms, &out->quality);
 }
 
 void stream_call_quality(corr_call_t *r)

@@ -9,7 +9,8 @@
  * discarded otherwise: its playout deadline is anchor arrival + delay +
  * its RTP time offset.
  *
- * Fixed buffer: delay is the nominal delay (default 60 ms), always.
+ * Fixed buffer: delay is the nominal delay (default 60 ms), always: a
+ * buffer whose bounds are both the nominal delay.
  *
  * Adaptive buffer (after Ramjee et al., "Adaptive playout mechanisms for
  * packetized audio applications", 1994, algorithm 1, with faster gains for
@@ -21,34 +22,34 @@
  * packet when T is below (shrinking is done slowly so that one quiet spell
  * does not expose the next spike).  The check uses the delay before the
  * packet's own sample updates the estimates (causal).
+ *
+ * The bounds are configuration, the same for every stream: the caller
+ * passes them to every call (jbuf_bounds_t) rather than each buffer
+ * keeping a copy, as a buffer sits in every stream entry.
  */
 #include "quality.h"
 
 #include <string.h>
 
-void jbuf_init_fixed(jbuf_t *j, int64_t nominal_ns)
+jbuf_bounds_t jbuf_bounds(int64_t min_ns, int64_t max_ns)
 {
-    memset(j, 0, sizeof *j);
-    j->min_ns = j->max_ns = j->delay_ns = j->delay_max_ns = nominal_ns;
+    jbuf_bounds_t b = {min_ns, max_ns < min_ns ? min_ns : max_ns};
+    return b;
 }
 
-void jbuf_init_adaptive(jbuf_t *j, int64_t min_ns, int64_t max_ns, int64_t start_ns)
+void jbuf_init(jbuf_t *j, const jbuf_bounds_t *b, int64_t start_ns)
 {
     memset(j, 0, sizeof *j);
-    if (max_ns < min_ns) max_ns = min_ns;
-    if (start_ns < min_ns) start_ns = min_ns;
-    if (start_ns > max_ns) start_ns = max_ns;
-    j->adaptive = true;
-    j->min_ns = min_ns;
-    j->max_ns = max_ns;
+    if (start_ns < b->min_ns) start_ns = b->min_ns;
+    if (start_ns > b->max_ns) start_ns = b->max_ns;
     j->delay_ns = j->delay_max_ns = start_ns;
 }
 
-bool jbuf_offer(jbuf_t *j, int64_t rel_transit_ns, bool talkspurt)
+bool jbuf_offer(jbuf_t *j, const jbuf_bounds_t *b, int64_t rel_transit_ns, bool talkspurt)
 {
     bool played = rel_transit_ns <= j->delay_ns;
     if (!played) j->discards++;
-    if (!j->adaptive) return played;
+    if (b->min_ns == b->max_ns) return played; /* fixed: the delay never moves */
 
     double rel = (double)rel_transit_ns;
     if (!j->have_est) {
@@ -61,8 +62,8 @@ bool jbuf_offer(jbuf_t *j, int64_t rel_transit_ns, bool talkspurt)
         j->v_hat += (dev - j->v_hat) / 32.0;
     }
     double t = j->d_hat + 4.0 * j->v_hat;
-    int64_t target = t < (double)j->min_ns   ? j->min_ns
-                     : t > (double)j->max_ns ? j->max_ns
+    int64_t target = t < (double)b->min_ns   ? b->min_ns
+                     : t > (double)b->max_ns ? b->max_ns
                                              : (int64_t)t;
     if (talkspurt || target > j->delay_ns)
         j->delay_ns = target;

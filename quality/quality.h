@@ -127,24 +127,32 @@ void burst_metrics(const burst_t *b, double ms_per_pkt, burst_metrics_t *out);
 /* Jitter-buffer emulation (jitter_buffer.c)                                 */
 /* ------------------------------------------------------------------------ */
 
+/* A buffer's bounds: configuration, the same for every stream, so they are
+ * passed to each call instead of kept in each buffer.  min == max is a
+ * fixed buffer (its delay never moves). */
 typedef struct {
-    int64_t min_ns, max_ns; /* fixed: both equal the nominal delay */
-    int64_t delay_ns;       /* current playout delay */
-    int64_t delay_max_ns;   /* largest delay used */
-    double d_hat, v_hat;    /* adaptive: transit mean and deviation (ns) */
-    uint32_t discards;      /* packets offered after their deadline */
-    bool adaptive;
+    int64_t min_ns, max_ns;
+} jbuf_bounds_t;
+
+typedef struct {
+    int64_t delay_ns;     /* current playout delay */
+    int64_t delay_max_ns; /* largest delay used */
+    double d_hat, v_hat;  /* adaptive: transit mean and deviation (ns) */
+    uint32_t discards;    /* packets offered after their deadline */
     bool have_est;
 } jbuf_t;
 
-void jbuf_init_fixed(jbuf_t *j, int64_t nominal_ns);
-void jbuf_init_adaptive(jbuf_t *j, int64_t min_ns, int64_t max_ns, int64_t start_ns);
+/* Bounds [min_ns, max_ns]; max below min is raised to min. */
+jbuf_bounds_t jbuf_bounds(int64_t min_ns, int64_t max_ns);
+/* A buffer starting at start_ns (clamped to the bounds). */
+void jbuf_init(jbuf_t *j, const jbuf_bounds_t *b, int64_t start_ns);
 /* Offers one packet whose transit relative to the playout anchor is
  * rel_transit_ns (arrival - expected arrival at the anchor's pace).
  * talkspurt: the packet starts a talkspurt (marker bit): an adaptive
  * buffer takes its new delay there.  True when played, false when it
- * arrived after its playout deadline (a discard). */
-bool jbuf_offer(jbuf_t *j, int64_t rel_transit_ns, bool talkspurt);
+ * arrived after its playout deadline (a discard).  b: the bounds the
+ * buffer was initialised with. */
+bool jbuf_offer(jbuf_t *j, const jbuf_bounds_t *b, int64_t rel_transit_ns, bool talkspurt);
 
 /* ------------------------------------------------------------------------ */
 /* Per-stream tracker (stream_quality.c)                                     */
@@ -175,13 +183,16 @@ typedef struct {
  * stream entry are the cost of this tracker): the slot ring is 4 bits a
  * slot, the fixed buffer is its discard count (its delay is jb_fixed_ms),
  * the open interval is its three counters (it starts interval_ms before
- * iv_end_ns).  Configuration and history come last. */
+ * iv_end_ns).  The configuration is not kept: it is the same for every
+ * stream, and every call below takes it (cfg NULL: sq_config_default).
+ * History comes last. */
 typedef struct {
     bool started, have_ts, have_clock, have_transit;
     uint32_t clock;
     double ns_per_tick;
-    /* sequence: extended numbers; slots [base, high] not yet final */
-    int64_t high, base;
+    /* sequence: extended numbers (32-bit, modulo 2^32 like RFC 3550's,
+     * compared by signed difference); slots [base, high] not yet final */
+    uint32_t high, base;
     uint32_t expected, received, lost;
     uint32_t last_ts;
     uint32_t ts_step;        /* RTP ticks per packet (0: unknown) */
@@ -194,15 +205,12 @@ typedef struct {
     int64_t iv_end_ns;
     uint32_t cur_packets, cur_lost, cur_discards; /* the open interval */
     uint8_t slot[SQ_RING / 2];                    /* two 4-bit slots a byte */
-    uint32_t jb_fixed_ms;                         /* the fixed buffer's delay */
-    jbuf_t adaptive;
+    jbuf_t adaptive;                              /* bounds jb_min_ms..jb_max_ms of sq_config_t */
     burst_t burst;
     /* rarely touched */
     uint32_t duplicates, stale, seq_restarts;
     uint32_t n_iv, iv_dropped; /* the array's room follows from n_iv */
-    /* of sq_config_t (jb_min_ms/jb_max_ms live in the adaptive buffer) */
-    uint32_t interval_ms, max_intervals;
-    uint8_t codec_row; /* quality_codec_at(codec_row - 1); 0: unknown, no score */
+    uint8_t codec_row;         /* quality_codec_at(codec_row - 1); 0: unknown, no score */
     sq_interval_t *iv;
 } sq_t;
 
@@ -222,18 +230,24 @@ typedef struct {
     uint32_t n_intervals, intervals_dropped;
 } sq_result_t;
 
+/* cfg (here and below): the same configuration for the tracker's whole
+ * life; NULL is sq_config_default.  interval_ms 0 is taken as 5000 and
+ * jb_max_ms below jb_min_ms as jb_min_ms. */
 void sq_init(sq_t *q, const sq_config_t *cfg);
+/* The interval length cfg gives, in ns (interval_ms, 0 taken as 5000). */
+int64_t sq_interval_ns(const sq_config_t *cfg);
 /* Releases the interval history; the tracker must be re-initialised. */
 void sq_free(sq_t *q);
 /* The stream's codec (SDP encoding name; NULL or unknown: no score). */
 void sq_set_codec(sq_t *q, const char *name);
 /* One RTP packet in arrival order.  clock: RTP clock of this packet's
  * payload type (0: unknown or telephone-event: sequence only). */
-void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, int64_t arrival_ns);
+void sq_update(sq_t *q, const sq_config_t *cfg, uint16_t seq, uint32_t ts, bool marker,
+               uint32_t clock, int64_t arrival_ns);
 /* Final figures.  Settles the pending sequence slots and the open
  * interval, so call it once, when the stream ends.  rtt_ms: RTCP round
  * trip when known (< 0: unknown), half of it is added to the delay. */
-void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out);
+void sq_finish(sq_t *q, const sq_config_t *cfg, double rtt_ms, sq_result_t *out);
 
 /* Live interval reporting (the correlator's quality_interval events).
  * sq_interval_due: the packet arriving at arrival_ns will close the open
@@ -246,7 +260,7 @@ static inline bool sq_interval_due(const sq_t *q, int64_t arrival_ns)
 {
     return q->started && arrival_ns >= q->iv_end_ns;
 }
-void sq_interval_peek(const sq_t *q, sq_interval_t *out);
+void sq_interval_peek(const sq_t *q, const sq_config_t *cfg, sq_interval_t *out);
 static inline uint32_t sq_intervals_closed(const sq_t *q)
 {
     return q->n_iv + q->iv_dropped;

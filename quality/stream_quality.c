@@ -37,6 +37,10 @@
  * MOS uses the interval's Ppl with the stream's BurstR and delay; mos_min is
  * the lowest over intervals that expected at least 10 packets (the stream's
  * MOS when none did).
+ *
+ * The configuration (buffer delays, interval length, intervals kept) is the
+ * same for every stream: each call is given it (sq_config_t) rather than
+ * each tracker keeping a copy, as a tracker sits in every stream entry.
  */
 #include "quality.h"
 
@@ -49,16 +53,38 @@
 
 enum { SLOT_EMPTY = 0, SLOT_MISSING, SLOT_PLAYED, SLOT_DISCARDED, SLOT_LOST };
 
-/* The fixed buffer's delay (a packet later than this is discarded). */
-static inline int64_t fixed_ns(const sq_t *q)
+static const sq_config_t sq_default = {.jb_fixed_ms = 60,
+                                       .jb_min_ms = 20,
+                                       .jb_max_ms = 200,
+                                       .interval_ms = 5000,
+                                       .max_intervals = 720};
+
+/* The configuration every call of one tracker is given (NULL: defaults). */
+static inline const sq_config_t *conf(const sq_config_t *cfg)
 {
-    return (int64_t)q->jb_fixed_ms * 1000000;
+    return cfg ? cfg : &sq_default;
+}
+
+/* The fixed buffer's delay (a packet later than this is discarded). */
+static inline int64_t fixed_ns(const sq_config_t *c)
+{
+    return (int64_t)c->jb_fixed_ms * 1000000;
+}
+
+static inline int64_t iv_len_ns(const sq_config_t *c)
+{
+    return (int64_t)(c->interval_ms ? c->interval_ms : 5000) * 1000000;
+}
+
+static inline jbuf_bounds_t adaptive_bounds(const sq_config_t *c)
+{
+    return jbuf_bounds((int64_t)c->jb_min_ms * 1000000, (int64_t)c->jb_max_ms * 1000000);
 }
 
 /* The open interval as a record (it started interval_ms before its end). */
-static sq_interval_t cur_interval(const sq_t *q)
+static sq_interval_t cur_interval(const sq_t *q, const sq_config_t *cfg)
 {
-    sq_interval_t v = {.start_ns = q->iv_end_ns - (int64_t)q->interval_ms * 1000000,
+    sq_interval_t v = {.start_ns = q->iv_end_ns - iv_len_ns(cfg),
                        .packets = q->cur_packets,
                        .lost = q->cur_lost,
                        .discards = q->cur_discards};
@@ -67,29 +93,21 @@ static sq_interval_t cur_interval(const sq_t *q)
 
 void sq_config_default(sq_config_t *c)
 {
-    c->jb_fixed_ms = 60;
-    c->jb_min_ms = 20;
-    c->jb_max_ms = 200;
-    c->interval_ms = 5000;
-    c->max_intervals = 720;
+    *c = sq_default;
+}
+
+int64_t sq_interval_ns(const sq_config_t *cfg)
+{
+    return iv_len_ns(conf(cfg));
 }
 
 void sq_init(sq_t *q, const sq_config_t *cfg)
 {
-    sq_config_t c;
-    if (cfg)
-        c = *cfg;
-    else
-        sq_config_default(&c);
-    if (c.interval_ms == 0) c.interval_ms = 5000;
-    if (c.jb_max_ms < c.jb_min_ms) c.jb_max_ms = c.jb_min_ms;
+    cfg = conf(cfg);
     memset(q, 0, sizeof *q);
-    q->jb_fixed_ms = c.jb_fixed_ms;
-    q->interval_ms = c.interval_ms;
-    q->max_intervals = c.max_intervals;
     burst_init(&q->burst, BURST_GMIN);
-    jbuf_init_adaptive(&q->adaptive, (int64_t)c.jb_min_ms * 1000000, (int64_t)c.jb_max_ms * 1000000,
-                       fixed_ns(q));
+    jbuf_bounds_t b = adaptive_bounds(cfg);
+    jbuf_init(&q->adaptive, &b, fixed_ns(cfg));
 }
 
 void sq_free(sq_t *q)
@@ -123,16 +141,16 @@ static const quality_codec_t *sq_codec(const sq_t *q)
     return q->codec_row ? quality_codec_at(q->codec_row - 1u) : NULL;
 }
 
-static void iv_push(sq_t *q, const sq_interval_t *v)
+static void iv_push(sq_t *q, uint32_t max_intervals, const sq_interval_t *v)
 {
-    if (q->n_iv >= q->max_intervals) {
+    if (q->n_iv >= max_intervals) {
         q->iv_dropped++;
         return;
     }
-    uint32_t room = iv_room(q->n_iv, q->max_intervals);
+    uint32_t room = iv_room(q->n_iv, max_intervals);
     if (q->n_iv == room) {
         uint32_t cap = room ? room * 2 : 8;
-        if (cap > q->max_intervals) cap = q->max_intervals;
+        if (cap > max_intervals) cap = max_intervals;
         sq_interval_t *n = realloc(q->iv, (size_t)cap * sizeof *n);
         if (!n) {
             q->iv_dropped++;
@@ -143,28 +161,28 @@ static void iv_push(sq_t *q, const sq_interval_t *v)
     q->iv[q->n_iv++] = *v;
 }
 
-static void iv_close(sq_t *q)
+static void iv_close(sq_t *q, const sq_config_t *cfg)
 {
-    sq_interval_t v = cur_interval(q);
+    sq_interval_t v = cur_interval(q, cfg);
     v.jitter_ms = q->have_transit ? (float)(q->jitter_ns / NS_PER_MS_D) : -1.0f;
     v.mos = -1;
-    iv_push(q, &v);
+    iv_push(q, cfg->max_intervals, &v);
 }
 
-static void iv_roll(sq_t *q, int64_t now)
+static void iv_roll(sq_t *q, const sq_config_t *cfg, int64_t now)
 {
     if (now < q->iv_end_ns) return;
-    int64_t len = (int64_t)q->interval_ms * 1000000;
-    iv_close(q);
+    int64_t len = iv_len_ns(cfg);
+    iv_close(q, cfg);
     int64_t skip = (now - q->iv_end_ns) / len; /* silent intervals in between */
     int64_t start = q->iv_end_ns;
     for (int64_t k = 0; k < skip; k++) {
-        if (q->n_iv >= q->max_intervals) {
+        if (q->n_iv >= cfg->max_intervals) {
             q->iv_dropped += (uint32_t)(skip - k > UINT32_MAX ? UINT32_MAX : skip - k);
             break;
         }
         sq_interval_t e = {.start_ns = start + k * len, .jitter_ms = -1, .mos = -1};
-        iv_push(q, &e);
+        iv_push(q, cfg->max_intervals, &e);
     }
     start += skip * len;
     q->cur_packets = q->cur_lost = q->cur_discards = 0;
@@ -173,15 +191,23 @@ static void iv_roll(sq_t *q, int64_t now)
 
 /* ----------------------------- sequence --------------------------------- */
 
-static inline unsigned slot_get(const sq_t *q, int64_t ext)
+/* a - b for extended sequence numbers (32-bit, modulo 2^32 like RFC
+ * 3550's): the numbers compared are never more than 2^16 apart, so the
+ * signed difference orders them as unbounded integers would. */
+static inline int32_t seq_diff(uint32_t a, uint32_t b)
 {
-    unsigned i = (unsigned)((uint64_t)ext & (SQ_RING - 1));
+    return (int32_t)(a - b);
+}
+
+static inline unsigned slot_get(const sq_t *q, uint32_t ext)
+{
+    unsigned i = ext & (SQ_RING - 1);
     return (q->slot[i >> 1] >> ((i & 1) * 4)) & 15u;
 }
 
-static inline void slot_set(sq_t *q, int64_t ext, unsigned st)
+static inline void slot_set(sq_t *q, uint32_t ext, unsigned st)
 {
-    unsigned i = (unsigned)((uint64_t)ext & (SQ_RING - 1)), sh = (i & 1) * 4;
+    unsigned i = ext & (SQ_RING - 1), sh = (i & 1) * 4;
     q->slot[i >> 1] = (uint8_t)((q->slot[i >> 1] & ~(15u << sh)) | (st << sh));
 }
 
@@ -203,26 +229,26 @@ static void settle_one(sq_t *q)
 }
 
 /* Settles slots from the oldest while their fate is known. */
-static void settle(sq_t *q, int64_t now)
+static void settle(sq_t *q, const sq_config_t *cfg, int64_t now)
 {
-    while (q->base <= q->high) {
+    while (seq_diff(q->base, q->high) <= 0) {
         unsigned st = slot_get(q, q->base);
         if (st == SLOT_MISSING) {
             if (!q->have_clock || q->ts_step == 0) break;
             /* estimated RTP time of the missing packet, then its deadline */
-            int64_t ts = q->high_ext_ts - (q->high - q->base) * (int64_t)q->ts_step;
+            int64_t ts = q->high_ext_ts - (int64_t)seq_diff(q->high, q->base) * (int64_t)q->ts_step;
             double media_ns = (double)ts * q->ns_per_tick;
             double rel = (double)(now - q->first_arrival_ns) - media_ns - (double)q->anchor_ns;
-            if (rel <= (double)fixed_ns(q)) break;
+            if (rel <= (double)fixed_ns(cfg)) break;
         }
         settle_one(q);
     }
 }
 
 /* Opens slot ext (missing), settling the oldest when the ring is full. */
-static void open_slot(sq_t *q, int64_t ext)
+static void open_slot(sq_t *q, uint32_t ext)
 {
-    while (ext - q->base >= SQ_RING)
+    while (seq_diff(ext, q->base) >= SQ_RING)
         settle_one(q);
     slot_set(q, ext, SLOT_MISSING);
     q->expected++;
@@ -230,41 +256,43 @@ static void open_slot(sq_t *q, int64_t ext)
 
 /* ------------------------------ packets --------------------------------- */
 
-void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, int64_t arrival_ns)
+void sq_update(sq_t *q, const sq_config_t *cfg, uint16_t seq, uint32_t ts, bool marker,
+               uint32_t clock, int64_t arrival_ns)
 {
+    cfg = conf(cfg);
     bool talkspurt = false;
-    int64_t ext;
+    uint32_t ext;
     if (!q->started) {
         q->started = true;
         q->first_arrival_ns = arrival_ns;
-        q->iv_end_ns = arrival_ns + (int64_t)q->interval_ms * 1000000;
+        q->iv_end_ns = arrival_ns + iv_len_ns(cfg);
         ext = q->high = q->base = seq;
         open_slot(q, ext);
     } else {
-        iv_roll(q, arrival_ns);
+        iv_roll(q, cfg, arrival_ns);
         int32_t d = (int16_t)(uint16_t)(seq - (uint16_t)q->high);
         if (d > 0 && d <= MAX_DROPOUT) {
-            ext = q->high + d;
-            for (int64_t x = q->high + 1; x <= ext; x++)
-                open_slot(q, x);
+            ext = q->high + (uint32_t)d;
+            for (int32_t k = 1; k <= d; k++)
+                open_slot(q, q->high + (uint32_t)k);
             talkspurt = marker;
         } else if (d > MAX_DROPOUT || d < -(SQ_RING - 1)) {
             if (d < 0 && d >= -MAX_DROPOUT) { /* far behind: stale */
                 q->stale++;
                 return;
             }
-            while (q->base <= q->high) /* restart: settle everything */
+            while (seq_diff(q->base, q->high) <= 0) /* restart: settle everything */
                 settle_one(q);
             q->seq_restarts++;
             memset(q->slot, 0, sizeof q->slot);
-            ext = q->high + (d > 0 ? d : d + 65536);
+            ext = q->high + (uint32_t)(d > 0 ? d : d + 65536);
             q->base = ext;
             open_slot(q, ext);
             talkspurt = true;
         } else {
-            ext = q->high + d; /* d in -63..0 */
+            ext = q->high + (uint32_t)d; /* d in -63..0 */
             unsigned st = slot_get(q, ext);
-            if (ext < q->base - (SQ_RING - 1) || st == SLOT_EMPTY) {
+            if (seq_diff(ext, q->base - (SQ_RING - 1)) < 0 || st == SLOT_EMPTY) {
                 q->stale++;
                 return;
             }
@@ -274,10 +302,10 @@ void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, 
             }
         }
     }
-    bool new_high = ext > q->high || q->expected == 1;
-    int64_t prev_high = q->high;
+    bool new_high = seq_diff(ext, q->high) > 0 || q->expected == 1;
+    uint32_t prev_high = q->high;
     bool prev_high_clocked = q->have_ts;
-    if (ext > q->high) q->high = ext;
+    if (seq_diff(ext, q->high) > 0) q->high = ext;
 
     /* timing: played or discarded */
     bool played = true;
@@ -318,9 +346,10 @@ void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, 
         q->have_transit = true;
         if (talkspurt) q->anchor_ns = transit;
         int64_t rel = transit - q->anchor_ns;
-        played = rel <= fixed_ns(q); /* jbuf_offer's fixed buffer */
+        played = rel <= fixed_ns(cfg); /* jbuf_offer's fixed buffer */
         if (!played) q->fixed_discards++;
-        jbuf_offer(&q->adaptive, rel, talkspurt);
+        jbuf_bounds_t b = adaptive_bounds(cfg);
+        jbuf_offer(&q->adaptive, &b, rel, talkspurt);
     }
 
     /* fate of the slot */
@@ -332,7 +361,7 @@ void sq_update(sq_t *q, uint16_t seq, uint32_t ts, bool marker, uint32_t clock, 
         if (q->cur_lost) q->cur_lost--;
     }
     slot_set(q, ext, played ? SLOT_PLAYED : SLOT_DISCARDED);
-    settle(q, arrival_ns);
+    settle(q, cfg, arrival_ns);
 }
 
 /* ------------------------------ finish ---------------------------------- */
@@ -345,9 +374,10 @@ static double interval_mos(const sq_result_t *r, const sq_interval_t *v, uint32_
     return emodel_mos(emodel_r(r->delay_ms, r->ie, r->bpl, ppl, r->bm.burst_r));
 }
 
-void sq_interval_peek(const sq_t *q, sq_interval_t *out)
+void sq_interval_peek(const sq_t *q, const sq_config_t *cfg, sq_interval_t *out)
 {
-    *out = cur_interval(q);
+    cfg = conf(cfg);
+    *out = cur_interval(q, cfg);
     out->jitter_ms = q->have_transit ? (float)(q->jitter_ns / NS_PER_MS_D) : -1.0f;
     out->mos = -1;
     uint32_t expected = out->packets + out->lost;
@@ -355,19 +385,20 @@ void sq_interval_peek(const sq_t *q, sq_interval_t *out)
     if (!codec || !q->have_clock || expected == 0) return;
     double ptime = q->ts_step ? q->ts_step * 1000.0 / q->clock : 0;
     double ppl = 100.0 * (double)(out->lost + out->discards) / (double)expected;
-    double delay = (double)q->jb_fixed_ms + ptime;
+    double delay = (double)cfg->jb_fixed_ms + ptime;
     out->mos = (float)emodel_mos(emodel_r(delay, codec->ie, codec->bpl, ppl, burst_r(&q->burst)));
 }
 
-void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out)
+void sq_finish(sq_t *q, const sq_config_t *cfg, double rtt_ms, sq_result_t *out)
 {
+    cfg = conf(cfg);
     memset(out, 0, sizeof *out);
     out->rtt_ms = rtt_ms >= 0 ? rtt_ms : -1;
     out->mos = out->r_factor = out->mos_min = -1;
     if (!q->started) return;
-    while (q->base <= q->high)
+    while (seq_diff(q->base, q->high) <= 0)
         settle_one(q);
-    iv_close(q);
+    iv_close(q, cfg);
     q->cur_packets = q->cur_lost = q->cur_discards = 0;
     q->iv_end_ns = INT64_MAX;
 
@@ -394,7 +425,7 @@ void sq_finish(sq_t *q, double rtt_ms, sq_result_t *out)
         out->codec_source = codec->source;
         out->mos_scale = codec->wideband ? "narrowband-equivalent" : "narrowband";
     }
-    out->delay_ms = (double)q->jb_fixed_ms + out->ptime_ms + (rtt_ms >= 0 ? rtt_ms / 2 : 0);
+    out->delay_ms = (double)cfg->jb_fixed_ms + out->ptime_ms + (rtt_ms >= 0 ? rtt_ms / 2 : 0);
     if (!out->scored) return;
     out->r_factor =
         emodel_r(out->delay_ms, out->ie, out->bpl, out->effective_loss_pct, out->bm.burst_r);

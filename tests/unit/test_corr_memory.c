@@ -41,10 +41,13 @@
  * rtp_stats 272, quality 496, x 120; call_t 296, blob 256, media_ep_t 44,
  * descriptors 96), 2,400 B before the tables' and blob classes' free
  * stacks (4 B an entry or blob) became free lists threaded through the LRU
- * links and the free blobs; now call_t 288 + string blob 224, stream_t 728
- * (rtp_stats 192, quality 336, x 96), media_ep_t 40, 2 descriptors 32:
- * 288 + 224 + 2 * 728 + 4 * 40 + 2 * 32 + 7 * 24. */
-#define CORR_CALL_BYTES_MAX 2360
+ * links and the free blobs, 2,360 B before the quality tracker stopped
+ * keeping a copy of its configuration (sq_t was 336: buffer delay, interval
+ * length and count, the adaptive buffer's bounds) and kept 32-bit extended
+ * sequence numbers; now call_t 288 + string blob 224, stream_t 696
+ * (rtp_stats 192, quality 304, x 96), media_ep_t 40, 2 descriptors 32:
+ * 288 + 224 + 2 * 696 + 4 * 40 + 2 * 32 + 7 * 24. */
+#define CORR_CALL_BYTES_MAX 2296
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {

@@ -28,8 +28,8 @@ static void near(double got, double want, double eps)
 typedef bool (*drop_pt)(int k);
 typedef double (*delay_pt)(int k);
 
-static void run(sq_t *q, const char *codec, uint32_t clock, int n, uint16_t seq0, drop_pt drop,
-                delay_pt delay)
+static void run(sq_t *q, const sq_config_t *cfg, const char *codec, uint32_t clock, int n,
+                uint16_t seq0, drop_pt drop, delay_pt delay)
 {
     int order[4096];
     double at[4096];
@@ -49,7 +49,7 @@ static void run(sq_t *q, const char *codec, uint32_t clock, int n, uint16_t seq0
     sq_set_codec(q, codec);
     for (int i = 0; i < m; i++) {
         int k = order[i];
-        sq_update(q, (uint16_t)(seq0 + k), 1000u + (uint32_t)k * 160, k == 0, clock,
+        sq_update(q, cfg, (uint16_t)(seq0 + k), 1000u + (uint32_t)k * 160, k == 0, clock,
                   T0 + MS(at[i]));
     }
 }
@@ -76,9 +76,9 @@ static void test_clean(void **st)
     (void)st;
     sq_t q;
     sq_init(&q, NULL);
-    run(&q, "PCMU", 8000, 1000, 100, NULL, NULL);
+    run(&q, NULL, "PCMU", 8000, 1000, 100, NULL, NULL);
     sq_result_t r;
-    sq_finish(&q, -1, &r);
+    sq_finish(&q, NULL, -1, &r);
     assert_true(r.scored);
     assert_int_equal(r.expected, 1000);
     assert_int_equal(r.lost, 0);
@@ -98,8 +98,8 @@ static void test_clean(void **st)
 
     /* RTT known: half of it is added to the delay */
     sq_init(&q, NULL);
-    run(&q, "PCMU", 8000, 100, 100, NULL, NULL);
-    sq_finish(&q, 100, &r);
+    run(&q, NULL, "PCMU", 8000, 100, 100, NULL, NULL);
+    sq_finish(&q, NULL, 100, &r);
     near(r.delay_ms, 130, 1e-9);
     sq_free(&q);
 }
@@ -109,9 +109,9 @@ static void test_random_loss(void **st)
     (void)st;
     sq_t q;
     sq_init(&q, NULL);
-    run(&q, "PCMA", 8000, 1000, 65500, every20, NULL); /* wraps at 65535 */
+    run(&q, NULL, "PCMA", 8000, 1000, 65500, every20, NULL); /* wraps at 65535 */
     sq_result_t r;
-    sq_finish(&q, -1, &r);
+    sq_finish(&q, NULL, -1, &r);
     assert_int_equal(r.expected, 1000);
     assert_int_equal(r.lost, 50);
     near(r.effective_loss_pct, 5, 1e-9);
@@ -134,10 +134,10 @@ static void test_bursty_scores_lower(void **st)
     sq_result_t ra, rb;
     sq_init(&a, NULL);
     sq_init(&b, NULL);
-    run(&a, "PCMU", 8000, 1000, 1, every20, NULL);
-    run(&b, "PCMU", 8000, 1000, 1, pairs40, NULL);
-    sq_finish(&a, -1, &ra);
-    sq_finish(&b, -1, &rb);
+    run(&a, NULL, "PCMU", 8000, 1000, 1, every20, NULL);
+    run(&b, NULL, "PCMU", 8000, 1000, 1, pairs40, NULL);
+    sq_finish(&a, NULL, -1, &ra);
+    sq_finish(&b, NULL, -1, &rb);
     near(ra.effective_loss_pct, rb.effective_loss_pct, 1e-9);
     assert_true(rb.bm.burst_r > 1.5);
     assert_true(rb.mos < ra.mos);
@@ -153,8 +153,8 @@ static void test_late_is_discard(void **st)
     sq_t q;
     sq_result_t r;
     sq_init(&q, NULL);
-    run(&q, "PCMU", 8000, 500, 1, NULL, late100); /* 100 ms > 60 ms buffer */
-    sq_finish(&q, -1, &r);
+    run(&q, NULL, "PCMU", 8000, 500, 1, NULL, late100); /* 100 ms > 60 ms buffer */
+    sq_finish(&q, NULL, -1, &r);
     assert_int_equal(r.lost, 0);
     assert_int_equal(r.discards, 1);
     near(r.effective_loss_pct, 0.2, 1e-9);
@@ -163,8 +163,8 @@ static void test_late_is_discard(void **st)
 
     /* reordered but within the buffer: neither lost nor discarded */
     sq_init(&q, NULL);
-    run(&q, "PCMU", 8000, 500, 1, NULL, late30);
-    sq_finish(&q, -1, &r);
+    run(&q, NULL, "PCMU", 8000, 500, 1, NULL, late30);
+    sq_finish(&q, NULL, -1, &r);
     assert_int_equal(r.lost, 0);
     assert_int_equal(r.discards, 0);
     assert_int_equal(r.bm.runs[LOSS_RUN_1], 0);
@@ -179,11 +179,12 @@ static void test_duplicates_and_stale(void **st)
     sq_init(&q, NULL);
     sq_set_codec(&q, "PCMU");
     for (int k = 0; k < 200; k++) {
-        sq_update(&q, (uint16_t)k, (uint32_t)k * 160, false, 8000, T0 + MS(k * 20));
-        if (k == 50) sq_update(&q, (uint16_t)k, (uint32_t)k * 160, false, 8000, T0 + MS(k * 20));
+        sq_update(&q, NULL, (uint16_t)k, (uint32_t)k * 160, false, 8000, T0 + MS(k * 20));
+        if (k == 50)
+            sq_update(&q, NULL, (uint16_t)k, (uint32_t)k * 160, false, 8000, T0 + MS(k * 20));
     }
-    sq_update(&q, 10, 1600, false, 8000, T0 + MS(4000)); /* 189 behind: stale */
-    sq_finish(&q, -1, &r);
+    sq_update(&q, NULL, 10, 1600, false, 8000, T0 + MS(4000)); /* 189 behind: stale */
+    sq_finish(&q, NULL, -1, &r);
     assert_int_equal(r.duplicates, 1);
     assert_int_equal(r.expected, 200);
     assert_int_equal(r.lost, 0);
@@ -198,23 +199,23 @@ static void test_unknown(void **st)
     sq_t q;
     sq_result_t r;
     sq_init(&q, NULL);
-    run(&q, "nonesuch", 8000, 100, 1, every20, NULL); /* codec not in the table */
-    sq_finish(&q, -1, &r);
+    run(&q, NULL, "nonesuch", 8000, 100, 1, every20, NULL); /* codec not in the table */
+    sq_finish(&q, NULL, -1, &r);
     assert_false(r.scored);
     assert_true(r.have_clock);
     assert_int_equal(r.lost, 5);
     sq_free(&q);
 
     sq_init(&q, NULL);
-    run(&q, "PCMU", 0, 100, 1, every20, NULL); /* clock unknown */
-    sq_finish(&q, -1, &r);
+    run(&q, NULL, "PCMU", 0, 100, 1, every20, NULL); /* clock unknown */
+    sq_finish(&q, NULL, -1, &r);
     assert_false(r.scored);
     assert_false(r.have_clock);
     assert_int_equal(r.lost, 5);
     sq_free(&q);
 
     sq_init(&q, NULL); /* nothing fed */
-    sq_finish(&q, -1, &r);
+    sq_finish(&q, NULL, -1, &r);
     assert_false(r.scored);
     assert_int_equal(r.expected, 0);
     sq_free(&q);
@@ -230,10 +231,10 @@ static void test_interval_cap_and_wideband(void **st)
     sq_t q;
     sq_result_t r;
     sq_init(&q, &cfg);
-    run(&q, "G722", 8000, 1000, 1, NULL, NULL);
+    run(&q, &cfg, "G722", 8000, 1000, 1, NULL, NULL);
     /* a silence of an hour: empty intervals beyond the cap are counted */
-    sq_update(&q, 1000, 1000u + 1000 * 160, true, 8000, T0 + MS(3600000));
-    sq_finish(&q, -1, &r);
+    sq_update(&q, &cfg, 1000, 1000u + 1000 * 160, true, 8000, T0 + MS(3600000));
+    sq_finish(&q, &cfg, -1, &r);
     assert_int_equal(r.n_intervals, 2);
     assert_true(r.intervals_dropped > 700);
     assert_string_equal(r.mos_scale, "narrowband-equivalent");
