@@ -171,32 +171,33 @@ typedef struct {
 } rtcp_node_t;
 
 /* Per-stream state of rtcp_attach.c, dtmf.c and call_flags.c (zeroed by
- * stream_new). */
+ * stream_new).  Flags are bits and the two cold bytes sit in the hole the
+ * hot flags leave, so the hot head is 64 bytes. */
 
 typedef struct {
     /* hot: read or written by every RTP packet (flags_on_rtp), kept first */
-    bool pt_event;       /* current PT is telephone-event (SDP, or orphan guess) */
-    bool pt_event_guess; /* orphan dynamic PT: event if the payload fits */
-    bool pt_bad;         /* current PT not in the m= line */
-    bool have_prev;      /* previous audio/CN packet (not events) */
+    bool pt_event : 1;       /* current PT is telephone-event (SDP, or orphan guess) */
+    bool pt_event_guess : 1; /* orphan dynamic PT: event if the payload fits */
+    bool pt_bad : 1;         /* current PT not in the m= line */
+    bool have_prev : 1;      /* previous audio/CN packet (not events) */
+    bool rtcp_only : 1;      /* cold: orphan entry created by RTCP, no RTP seen */
+    bool ev_open : 1;        /* cold: an RFC 4733 event is open */
+    uint8_t bad_pt;          /* cold: first PT found not negotiated */
     uint16_t prev_seq;
     uint32_t prev_ts;
     uint32_t ts_inc; /* last per-packet timestamp step */
+    uint32_t ev_clock;
     int64_t prev_arr_ns;
     int64_t after_bye_ns; /* packets after this count as media after BYE; 0 = no BYE */
     int64_t cn_start_ns;  /* start of the current comfort-noise run, 0 none */
     double silence_ms;
-    uint32_t ev_clock;
     /* 32-bit like rtp_stats_t's packet counters (2^32 packets: 49 days at
      * 1,000 packets/s) */
     uint32_t bad_pt_packets;
     uint32_t ts_jumps;
     uint32_t after_bye; /* packets more than FLAG_AFTER_BYE_NS after BYE */
     uint32_t silence_periods;
-    /* cold: RTCP, DTMF events */
-    uint8_t bad_pt; /* first PT found not negotiated */
-    bool rtcp_only; /* orphan entry created by RTCP, no RTP seen */
-    bool ev_open;
+    /* cold: DTMF events, RTCP */
     uint32_t ev_rtp_ts;
     uint32_t ev_node; /* node of the open event, 0 when it did not fit */
     uint16_t dtmf_count, dtmf_dropped;
@@ -261,31 +262,31 @@ enum { ORPHAN_PROTO_NONE = 0, ORPHAN_PROTO_RTP, ORPHAN_PROTO_RTCP, ORPHAN_PROTO_
  * per-stream tables last.  stream_rtp prefetches that whole hot span at
  * once, so its cache misses overlap instead of following one another. */
 typedef struct {
-    bool used;
-    bool orphan;    /* no call: classified (or being classified) by nDPI */
-    bool tentative; /* orphan whose flow nDPI has not decided yet */
-    bool from_caller;
-    bool have_codec;
-    int8_t media_index;
-    uint8_t payload_type; /* of the first media (non CN/DTMF) packet */
-    uint8_t last_pt;      /* payload-type cache for the clock rate */
-    bool last_pt_valid, last_pt_cn;
+    bool used : 1;
+    bool orphan : 1;    /* no call: classified (or being classified) by nDPI */
+    bool tentative : 1; /* orphan whose flow nDPI has not decided yet */
+    bool from_caller : 1;
+    bool have_codec : 1;
+    bool last_pt_valid : 1, last_pt_cn : 1;
     uint8_t orphan_proto; /* ORPHAN_PROTO_*, named at emission */
-    uint32_t last_clock;
+    int8_t media_index;
+    uint8_t payload_type;   /* of the first media (non CN/DTMF) packet */
+    uint8_t last_pt;        /* payload-type cache for the clock rate */
+    uint16_t orphan_reason; /* nDPI protocol id that classified an orphan */
     uint32_t ssrc;
     uint32_t owner; /* call index, or orphan flow index */
     endpoint_t src, dst;
-    int64_t lru_ns;                  /* last move to the LRU head */
     uint32_t owner_prev, owner_next; /* the owner's stream list */
     uint32_t rtcp_packets;
-    uint16_t orphan_reason; /* nDPI protocol id that classified an orphan */
+    uint32_t last_clock;
+    int64_t lru_ns; /* last move to the LRU head */
     rtp_stats_t stats;
     stream_x_t x;                /* RTCP, DTMF, flag counters (hot part first) */
     sq_t quality;                /* voice-quality tracker (quality.h) */
     char codec[CORR_CODEC_NAME]; /* as rtpmap names are cut (static: shorter) */
 } stream_t;
 
-#define STREAM_HOT_END (offsetof(stream_t, x) + offsetof(stream_x_t, bad_pt))
+#define STREAM_HOT_END (offsetof(stream_t, x) + offsetof(stream_x_t, ev_rtp_ts))
 
 /* What a live call keeps of its corr_call_t: the scalars, under the same
  * names.  Strings live in the call's blob (call_str), DTMF in the DTMF

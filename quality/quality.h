@@ -187,7 +187,8 @@ typedef struct {
  * stream, and every call below takes it (cfg NULL: sq_config_default).
  * History comes last. */
 typedef struct {
-    bool started, have_ts, have_clock, have_transit;
+    bool started : 1, have_ts : 1, have_clock : 1, have_transit : 1;
+    uint8_t codec_row; /* quality_codec_at(codec_row - 1); 0: unknown, no score */
     uint32_t clock;
     double ns_per_tick;
     /* sequence: extended numbers (32-bit, modulo 2^32 like RFC 3550's,
@@ -205,12 +206,12 @@ typedef struct {
     int64_t iv_end_ns;
     uint32_t cur_packets, cur_lost, cur_discards; /* the open interval */
     uint8_t slot[SQ_RING / 2];                    /* two 4-bit slots a byte */
-    jbuf_t adaptive;                              /* bounds jb_min_ms..jb_max_ms of sq_config_t */
+    uint32_t duplicates; /* rarely touched: fills the hole before adaptive */
+    jbuf_t adaptive;     /* bounds jb_min_ms..jb_max_ms of sq_config_t */
     burst_t burst;
     /* rarely touched */
-    uint32_t duplicates, stale, seq_restarts;
+    uint32_t stale, seq_restarts;
     uint32_t n_iv, iv_dropped; /* the array's room follows from n_iv */
-    uint8_t codec_row;         /* quality_codec_at(codec_row - 1); 0: unknown, no score */
     sq_interval_t *iv;
 } sq_t;
 

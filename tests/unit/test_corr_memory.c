@@ -44,10 +44,12 @@
  * links and the free blobs, 2,360 B before the quality tracker stopped
  * keeping a copy of its configuration (sq_t was 336: buffer delay, interval
  * length and count, the adaptive buffer's bounds) and kept 32-bit extended
- * sequence numbers; now call_t 288 + string blob 224, stream_t 696
- * (rtp_stats 192, quality 304, x 96), media_ep_t 40, 2 descriptors 32:
- * 288 + 224 + 2 * 696 + 4 * 40 + 2 * 32 + 7 * 24. */
-#define CORR_CALL_BYTES_MAX 2296
+ * sequence numbers, 2,296 B before flags became bits and holes were filled
+ * (stream_t 696: header 88, x 96, quality 304); now call_t 288 + string
+ * blob 224, stream_t 672 (header 80, rtp_stats 192, x 88, quality 296),
+ * media_ep_t 40, 2 descriptors 32:
+ * 288 + 224 + 2 * 672 + 4 * 40 + 2 * 32 + 7 * 24. */
+#define CORR_CALL_BYTES_MAX 2248
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {
