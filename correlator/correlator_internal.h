@@ -120,9 +120,10 @@ static inline uint64_t corr_hash_ep(uint64_t h, const endpoint_t *e)
  * take tens of seconds; 64 s is twice RFC 3261's Timer B. */
 #define CORR_CHALLENGE_WAIT_NS (64 * NS_PER_SEC)
 
-#define CORR_MAX_TAGS   8 /* distinct To tags remembered per call (forking) */
-#define CORR_MAP_MAX    8 /* rtpmap entries kept per media endpoint */
-#define CORR_CODEC_NAME 16
+#define CORR_MAX_TAGS    8 /* distinct To tags remembered per call (forking) */
+#define CALL_TAGS_INLINE 2 /* of them in call_t; the others in its string blob */
+#define CORR_MAP_MAX     8 /* rtpmap entries kept per media endpoint */
+#define CORR_CODEC_NAME  16
 
 enum { SIDE_NONE = 0, SIDE_CALLER = 1, SIDE_CALLEE = 2 };
 
@@ -245,10 +246,11 @@ typedef struct {
 /* Per-call state of dtmf.c (SIP INFO events). */
 #define CALL_INFO_DTMF_MAX 32
 typedef struct {
-    uint16_t info_count, info_dropped;
+    uint8_t info_count; /* <= CALL_INFO_DTMF_MAX */
+    bool have_info : 1; /* last INFO DTMF request, for retransmissions */
+    bool last_info_caller : 1;
+    uint16_t info_dropped;
     dtmf_list_t info; /* up to CALL_INFO_DTMF_MAX events */
-    bool have_info;   /* last INFO DTMF request, for retransmissions */
-    bool last_info_caller;
     uint32_t last_info_cseq;
 } call_x_t;
 
@@ -311,33 +313,33 @@ typedef struct {
 } call_rec_t;
 
 typedef struct {
-    bool used;
-    bool have_invite; /* an INVITE request was seen */
-    bool answered;
-    bool cancel_seen;
-    bool bye_seen;
-    bool ended;         /* in an end queue (linger or challenge_wait) */
-    bool end_challenge; /* ... and it is challenge_wait */
-    bool challenged;    /* last final response was 401/407 */
-    bool reinvite_open;
-    uint8_t ntags;
+    bool used : 1;
+    bool have_invite : 1; /* an INVITE request was seen */
+    bool answered : 1;
+    bool cancel_seen : 1;
+    bool bye_seen : 1;
+    bool ended : 1;         /* in an end queue (linger or challenge_wait) */
+    bool end_challenge : 1; /* ... and it is challenge_wait */
+    bool challenged : 1;    /* last final response was 401/407 */
+    bool reinvite_open : 1;
+    uint8_t ntags; /* distinct To tags: tags[], then the string blob's */
     uint16_t challenge_code;
     uint32_t invite_cseq;
     uint32_t challenge_cseq;
     uint32_t reinvite_cseq;
     uint32_t update_cseq;
     uint32_t cid_len; /* full Call-ID length (the copy may be cut) */
+    uint32_t str;     /* string blob (cstr.c) */
     uint64_t hash;
-    uint64_t tags[CORR_MAX_TAGS];
+    uint64_t tags[CALL_TAGS_INLINE]; /* To-tag hashes (the first ones) */
     int64_t last_activity_ns;
     int64_t lru_ns; /* last move to the LRU head (<= last_activity_ns) */
     int64_t linger_deadline_ns;
     uint32_t ep_head; /* media endpoints */
     uint32_t st_head; /* streams */
     uint32_t nstreams;
-    uint32_t str; /* string blob (cstr.c) */
-    call_rec_t rec;
     call_x_t x; /* appended: SIP INFO DTMF */
+    call_rec_t rec;
 } call_t;
 
 /* A UDP flow nobody claimed, being classified by nDPI. */
@@ -480,6 +482,12 @@ const char *call_str(const corr_t *c, const call_t *k, int i);
 /* Sets string i of call ci to v cut to CORR_STR_MAX - 1 bytes (cut further,
  * and counted in call_strings_cut, only when every larger class is full). */
 void call_str_set(corr_t *c, uint32_t ci, int i, sv_t v);
+/* To-tag hashes of call k beyond CALL_TAGS_INLINE, kept after its strings
+ * (k->ntags - CALL_TAGS_INLINE of them): whether h is one. */
+bool call_tag_in_blob(const corr_t *c, const call_t *k, uint64_t h);
+/* Appends h to them (the caller counts it in ntags); false, counted in
+ * call_strings_cut, when no blob has room. */
+bool call_tag_add(corr_t *c, uint32_t ci, uint64_t h);
 /* Blob bytes call k uses (its class size). */
 uint32_t cstr_blob_size(const corr_t *c, const call_t *k);
 

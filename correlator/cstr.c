@@ -23,6 +23,12 @@
  * one; the larger ones max_calls / 4 and / 16.  When no larger blob is
  * free the string is cut to the room left and counted (call_strings_cut):
  * memory stays bounded whatever the traffic.
+ *
+ * A forked call's To-tag hashes beyond the CALL_TAGS_INLINE its entry
+ * holds (dialog.c counts early dialogs by distinct To tag, up to
+ * CORR_MAX_TAGS) follow the strings, 8 bytes each, and move with them; one
+ * that finds no room is not remembered and is counted in call_strings_cut
+ * too.  Most calls have one or two tags and pay nothing for the others.
  */
 #include "correlator_internal.h"
 
@@ -123,13 +129,40 @@ uint32_t cstr_blob_size(const corr_t *c, const call_t *k)
     return k->str == CORR_NIL ? 0 : c->cstr[k->str >> CSTR_SHIFT].size;
 }
 
-/* Bytes used: the lengths, every string and its NUL. */
-static uint32_t used(const uint8_t *b)
+/* Bytes of the strings: the lengths, every string and its NUL. */
+static uint32_t str_bytes(const uint8_t *b)
 {
     uint32_t n = 2 * CS_COUNT;
     for (int i = 0; i < CS_COUNT; i++)
         n += b[i];
     return n;
+}
+
+/* Bytes of the To-tag hashes after the strings. */
+static uint32_t tag_bytes(const call_t *k)
+{
+    return k->ntags > CALL_TAGS_INLINE ? (k->ntags - CALL_TAGS_INLINE) * 8u : 0;
+}
+
+/* Moves call k's blob to a larger class when need bytes do not fit: the
+ * smallest that fits, else the largest free.  Returns the blob (need may
+ * still not fit when every larger class is full). */
+static uint8_t *room_for(corr_t *c, call_t *k, uint32_t need)
+{
+    uint8_t *b = blob(c, k->str);
+    int cls = (int)(k->str >> CSTR_SHIFT);
+    if (need <= c->cstr[cls].size) return b;
+    uint32_t id = CORR_NIL;
+    for (int j = cls + 1; j < CSTR_CLASSES && id == CORR_NIL; j++)
+        if (need <= c->cstr[j].size || j == CSTR_CLASSES - 1) id = take(c, j);
+    for (int j = CSTR_CLASSES - 1; j > cls && id == CORR_NIL; j--)
+        id = take(c, j);
+    if (id == CORR_NIL) return b;
+    uint8_t *nb = blob(c, id);
+    memcpy(nb, b, str_bytes(b) + tag_bytes(k));
+    cstr_release(c, k->str);
+    k->str = id;
+    return nb;
 }
 
 static uint32_t offset(const uint8_t *b, int i)
@@ -153,31 +186,44 @@ void call_str_set(corr_t *c, uint32_t ci, int i, sv_t v)
     if (k->str == CORR_NIL && (k->str = cstr_new(c)) == CORR_NIL) return;
     uint8_t *b = blob(c, k->str);
     uint32_t n = v.len < CSTR_MAX_LEN ? (uint32_t)v.len : CSTR_MAX_LEN;
-    uint32_t rest = used(b) - b[i]; /* without string i's bytes */
-    int cls = (int)(k->str >> CSTR_SHIFT);
-    if (rest + n > c->cstr[cls].size) {
-        /* a larger blob: the smallest that fits, else the largest free */
-        uint32_t id = CORR_NIL;
-        for (int j = cls + 1; j < CSTR_CLASSES && id == CORR_NIL; j++)
-            if (rest + n <= c->cstr[j].size || j == CSTR_CLASSES - 1) id = take(c, j);
-        for (int j = CSTR_CLASSES - 1; j > cls && id == CORR_NIL; j--)
-            id = take(c, j);
-        if (id != CORR_NIL) {
-            uint8_t *nb = blob(c, id);
-            memcpy(nb, b, used(b));
-            cstr_release(c, k->str);
-            k->str = id;
-            b = nb;
-            cls = (int)(id >> CSTR_SHIFT);
-        }
-        if (rest + n > c->cstr[cls].size) {
-            n = c->cstr[cls].size - rest;
-            c->stats.call_strings_cut++;
-        }
+    uint32_t total = str_bytes(b) + tag_bytes(k);
+    uint32_t rest = total - b[i]; /* without string i's bytes */
+    b = room_for(c, k, rest + n);
+    uint32_t size = c->cstr[k->str >> CSTR_SHIFT].size;
+    if (rest + n > size) {
+        n = size - rest;
+        c->stats.call_strings_cut++;
     }
     uint32_t off = offset(b, i);
-    uint32_t tail = used(b) - (off + b[i]); /* from string i's NUL to the end */
+    uint32_t tail = total - (off + b[i]); /* from string i's NUL to the end */
     memmove(b + off + n, b + off + b[i], tail);
     if (n) memcpy(b + off, v.p, n);
     b[i] = (uint8_t)n;
+}
+
+bool call_tag_in_blob(const corr_t *c, const call_t *k, uint64_t h)
+{
+    if (k->str == CORR_NIL) return false;
+    const uint8_t *b = blob(c, k->str);
+    const uint8_t *t = b + str_bytes(b), *end = t + tag_bytes(k);
+    for (; t < end; t += 8) {
+        uint64_t x;
+        memcpy(&x, t, 8);
+        if (x == h) return true;
+    }
+    return false;
+}
+
+bool call_tag_add(corr_t *c, uint32_t ci, uint64_t h)
+{
+    call_t *k = &c->calls[ci];
+    if (k->str == CORR_NIL && (k->str = cstr_new(c)) == CORR_NIL) return false;
+    uint32_t total = str_bytes(blob(c, k->str)) + tag_bytes(k);
+    uint8_t *b = room_for(c, k, total + 8);
+    if (total + 8 > c->cstr[k->str >> CSTR_SHIFT].size) {
+        c->stats.call_strings_cut++;
+        return false;
+    }
+    memcpy(b + total, &h, 8);
+    return true;
 }

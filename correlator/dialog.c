@@ -195,7 +195,7 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
     r->streams = c->emit_buf;
     stream_call_quality(r);
     events_final_intervals(c, c->emit_buf, n); /* the streams' last intervals */
-    call_flags_emit(c, ci, r); /* DTMF list and problem flags */
+    call_flags_emit(c, ci, r);                 /* DTMF list and problem flags */
     return r;
 }
 
@@ -292,13 +292,21 @@ static bool msg_from_caller(const corr_t *c, const call_t *k, const sip_msg_t *m
     return m->is_request ? endpoint_eq(&dg->src, &k->rec.src) : !endpoint_eq(&dg->dst, &k->rec.src);
 }
 
-static void tag_seen(call_t *k, sv_t tag)
+/* Counts a distinct To tag (an early dialog): the first CALL_TAGS_INLINE
+ * hashes in the call entry, the others after its strings (cstr.c). */
+static void tag_seen(corr_t *c, uint32_t ci, sv_t tag)
 {
+    call_t *k = &c->calls[ci];
     if (tag.len == 0) return;
     uint64_t h = hash_bytes(tag.p, tag.len, 0x7a6);
-    for (int i = 0; i < k->ntags; i++)
+    for (int i = 0; i < k->ntags && i < CALL_TAGS_INLINE; i++)
         if (k->tags[i] == h) return;
-    if (k->ntags < CORR_MAX_TAGS) k->tags[k->ntags++] = h;
+    if (k->ntags >= CORR_MAX_TAGS) return;
+    if (k->ntags < CALL_TAGS_INLINE) {
+        k->tags[k->ntags++] = h;
+    } else if (!call_tag_in_blob(c, k, h) && call_tag_add(c, ci, h)) {
+        k->ntags++;
+    }
 }
 
 static void set_reason(corr_t *c, uint32_t ci, const sip_msg_t *m)
@@ -369,11 +377,11 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
     }
     if (code < 200) {
         if ((code == 180 || code == 183) && r->ringing_ts_ns == 0) r->ringing_ts_ns = dg->ts_ns;
-        tag_seen(k, m->to.tag);
+        tag_seen(c, ci, m->to.tag);
         return;
     }
     if (code < 300) {
-        tag_seen(k, m->to.tag);
+        tag_seen(c, ci, m->to.tag);
         if (k->answered) return; /* retransmission or another fork's 2xx */
         call_unend(c, ci);
         k->answered = true;

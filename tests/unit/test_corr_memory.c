@@ -45,11 +45,13 @@
  * keeping a copy of its configuration (sq_t was 336: buffer delay, interval
  * length and count, the adaptive buffer's bounds) and kept 32-bit extended
  * sequence numbers, 2,296 B before flags became bits and holes were filled
- * (stream_t 696: header 88, x 96, quality 304); now call_t 288 + string
- * blob 224, stream_t 672 (header 80, rtp_stats 192, x 88, quality 296),
- * media_ep_t 40, 2 descriptors 32:
- * 288 + 224 + 2 * 672 + 4 * 40 + 2 * 32 + 7 * 24. */
-#define CORR_CALL_BYTES_MAX 2248
+ * (stream_t 696: header 88, x 96, quality 304), 2,248 B before the call
+ * entry kept two To-tag hashes instead of eight (the others follow the
+ * strings in the blob) and its flags as bits (call_t was 288); now call_t
+ * 232 + string blob 224, stream_t 672 (header 80, rtp_stats 192, x 88,
+ * quality 296), media_ep_t 40, 2 descriptors 32:
+ * 232 + 224 + 2 * 672 + 4 * 40 + 2 * 32 + 7 * 24. */
+#define CORR_CALL_BYTES_MAX 2192
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {
@@ -205,9 +207,56 @@ static void test_string_blobs(void **state)
     corr_free(c);
 }
 
+/* To-tag hashes beyond the call entry's two follow the strings and move
+ * with them; one that finds no room is dropped and counted. */
+static void test_blob_tags(void **state)
+{
+    (void)state;
+    corr_t *c = new_corr(16);
+    call_t *k = &c->calls[0];
+    k->str = cstr_new(c);
+    k->ntags = CALL_TAGS_INLINE;
+    for (int i = 0; i < CS_COUNT; i++)
+        call_str_set(c, 0, i, sv_of(typical[i]));
+    for (uint64_t h = 1; h <= 6; h++) {
+        assert_false(call_tag_in_blob(c, k, h * 0x9e3779b97f4a7c15ull));
+        assert_true(call_tag_add(c, 0, h * 0x9e3779b97f4a7c15ull));
+        k->ntags++;
+    }
+    /* a longer string moves the blob to a larger class, tags included */
+    uint32_t before = cstr_blob_size(c, k);
+    char reason[100];
+    memset(reason, 'r', sizeof reason);
+    call_str_set(c, 0, CS_REASON, (sv_t){reason, sizeof reason});
+    assert_true(cstr_blob_size(c, k) > before);
+    assert_int_equal(strlen(call_str(c, k, CS_REASON)), sizeof reason);
+    for (uint64_t h = 1; h <= 6; h++)
+        assert_true(call_tag_in_blob(c, k, h * 0x9e3779b97f4a7c15ull));
+    assert_false(call_tag_in_blob(c, k, 7));
+    for (int i = 0; i < CS_COUNT - 1; i++)
+        assert_string_equal(call_str(c, k, i), typical[i]);
+    assert_int_equal(c->stats.call_strings_cut, 0);
+    /* full strings take all of the largest blob: no room for a tag */
+    char big[200];
+    memset(big, 'x', sizeof big);
+    call_t *f = &c->calls[1];
+    f->str = cstr_new(c);
+    f->ntags = CALL_TAGS_INLINE;
+    for (int i = 0; i < CS_COUNT; i++)
+        call_str_set(c, 1, i, (sv_t){big, sizeof big});
+    assert_int_equal(c->stats.call_strings_cut, 0);
+    assert_false(call_tag_add(c, 1, 42));
+    assert_int_equal(c->stats.call_strings_cut, 1);
+    assert_int_equal(strlen(call_str(c, f, CS_REASON)), CORR_STR_MAX - 1);
+    cstr_release(c, k->str);
+    cstr_release(c, f->str);
+    corr_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_sizes),
-                                       cmocka_unit_test(test_string_blobs)};
+                                       cmocka_unit_test(test_string_blobs),
+                                       cmocka_unit_test(test_blob_tags)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -186,6 +186,39 @@ static void test_forking(void **state)
     corr_free(c);
 }
 
+/* Forking to many branches: distinct To tags beyond the two a call entry
+ * holds live in its string blob; repeats are not counted twice and the
+ * count stops at CORR_MAX_TAGS (8). */
+static void test_forking_many(void **state)
+{
+    (void)state;
+    corr_t *c = ts_new(&sink, NULL);
+    ts_invite(c, 0, "fork9", 1, "ft", NULL, "b1", NULL);
+    static const char *const tags[] = {"t1", "t2", "t3", "t4", "t5"};
+    for (int round = 0; round < 2; round++) /* the second round repeats them */
+        for (int i = 0; i < 5; i++)
+            ts_resp(c, 40 + round * 100 + i, 180, "Ringing", "fork9", 1, "INVITE", "ft", tags[i],
+                    NULL, NULL);
+    ts_resp(c, 3000, 200, "OK", "fork9", 1, "INVITE", "ft", "t4", NULL, NULL);
+    ts_invite(c, 4000, "fork10", 1, "ft", NULL, "b2", NULL);
+    char tag[8];
+    for (int i = 0; i < 10; i++) {
+        snprintf(tag, sizeof tag, "u%d", i);
+        ts_resp(c, 4100 + i, 183, "Progress", "fork10", 1, "INVITE", "ft", tag, NULL, NULL);
+    }
+    corr_flush(c);
+    const corr_call_t *k = ts_find(&sink, "fork9");
+    assert_non_null(k);
+    assert_int_equal(k->early_dialogs, 5);
+    assert_string_equal(k->to_tag, "t4");
+    assert_string_equal(k->from_tag, "ft"); /* the strings beside the tags are intact */
+    k = ts_find(&sink, "fork10");
+    assert_non_null(k);
+    assert_int_equal(k->early_dialogs, 8);
+    assert_int_equal(corr_stats(c)->call_strings_cut, 0);
+    corr_free(c);
+}
+
 static void test_bye_from_callee(void **state)
 {
     (void)state;
@@ -364,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_challenge_slow_retry),
         cmocka_unit_test(test_rejected_403),
         cmocka_unit_test(test_forking),
+        cmocka_unit_test(test_forking_many),
         cmocka_unit_test(test_bye_from_callee),
         cmocka_unit_test(test_open_at_end),
         cmocka_unit_test(test_idle_timeout),
