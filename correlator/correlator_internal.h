@@ -321,21 +321,21 @@ typedef struct {
     bool ended : 1;         /* in an end queue (linger or challenge_wait) */
     bool end_challenge : 1; /* ... and it is challenge_wait */
     bool challenged : 1;    /* last final response was 401/407 */
+    bool challenge_407 : 1; /* ... and it was 407 (else 401) */
     bool reinvite_open : 1;
     uint8_t ntags; /* distinct To tags: tags[], then the string blob's */
-    uint16_t challenge_code;
     uint32_t invite_cseq;
     uint32_t challenge_cseq;
     uint32_t reinvite_cseq;
     uint32_t update_cseq;
     uint32_t cid_len; /* full Call-ID length (the copy may be cut) */
     uint32_t str;     /* string blob (cstr.c) */
+    uint32_t ep_head; /* media endpoints */
     uint64_t hash;
     uint64_t tags[CALL_TAGS_INLINE]; /* To-tag hashes (the first ones) */
     int64_t last_activity_ns;
     int64_t lru_ns; /* last move to the LRU head (<= last_activity_ns) */
     int64_t linger_deadline_ns;
-    uint32_t ep_head; /* media endpoints */
     uint32_t st_head; /* streams */
     uint32_t nstreams;
     call_x_t x; /* appended: SIP INFO DTMF */

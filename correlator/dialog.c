@@ -141,7 +141,7 @@ static void call_finish_state(call_t *k)
         r->ended_by = ENDED_BY_CALLER;
     } else if (k->challenged) {
         r->state = CALL_REJECTED;
-        r->final_code = k->challenge_code;
+        r->final_code = k->challenge_407 ? 407 : 401;
         r->ended_by = ENDED_BY_CALLEE;
     } else {
         r->state = CALL_UNANSWERED;
@@ -402,7 +402,7 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
         if (!k->challenged || k->challenge_cseq != m->cseq) r->challenges++;
         k->challenged = true;
         k->challenge_cseq = m->cseq;
-        k->challenge_code = (uint16_t)code;
+        k->challenge_407 = code == 407;
         r->end_ts_ns = dg->ts_ns;
         set_reason(c, ci, m);
         if (!k->end_challenge) call_unend(c, ci); /* requeue for the retry wait */

@@ -47,11 +47,12 @@
  * sequence numbers, 2,296 B before flags became bits and holes were filled
  * (stream_t 696: header 88, x 96, quality 304), 2,248 B before the call
  * entry kept two To-tag hashes instead of eight (the others follow the
- * strings in the blob) and its flags as bits (call_t was 288); now call_t
- * 232 + string blob 224, stream_t 672 (header 80, rtp_stats 192, x 88,
- * quality 296), media_ep_t 40, 2 descriptors 32:
- * 232 + 224 + 2 * 672 + 4 * 40 + 2 * 32 + 7 * 24. */
-#define CORR_CALL_BYTES_MAX 2192
+ * strings in the blob) and its flags as bits (call_t was 288), 2,192 B
+ * before the 401/407 challenge code became a bit (call_t was 232); now
+ * call_t 224 + string blob 224, stream_t 672 (header 80, rtp_stats 192,
+ * x 88, quality 296), media_ep_t 40, 2 descriptors 32:
+ * 224 + 224 + 2 * 672 + 4 * 40 + 2 * 32 + 7 * 24. */
+#define CORR_CALL_BYTES_MAX 2184
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {
