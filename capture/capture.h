@@ -46,6 +46,15 @@ cap_files_t *cap_files_open(const char *const *paths, int count, char *err, size
  * the others continue (call again). */
 int cap_files_next(cap_files_t *f, cap_frame_t *out, char *err, size_t errlen);
 
+/* Look-ahead for prefetching (cap_decoder_prefetch): the k-th frame (k >=
+ * 1) after the one cap_files_next handed out last, from the same file,
+ * when that file is read from a mapping (classic pcap in a regular file):
+ * true with *out filled, its bytes the ones cap_files_next will hand out
+ * then.  With several files another file's frame may come first: a hint,
+ * never a promise.  Near the end of a file, or for pcapng and pipes, false.
+ * Each call walks at most one record once the cursor is in step. */
+bool cap_files_peek(cap_files_t *f, uint32_t k, cap_frame_t *out);
+
 /* Total size in bytes of all files, and bytes consumed so far (progress). */
 uint64_t cap_files_total_bytes(const cap_files_t *f);
 uint64_t cap_files_read_bytes(const cap_files_t *f);
@@ -87,8 +96,7 @@ typedef struct {
     uint64_t frag_fragments, frag_reassembled, frag_timeouts, frag_evicted, frag_overlaps;
     uint64_t udp, tcp, sctp_skipped, other_l4;
     uint64_t tcp_streams, tcp_streams_evicted, tcp_sip_messages, tcp_retransmissions,
-        tcp_out_of_order, tcp_gaps, tcp_buffer_overflows, tcp_non_sip_streams,
-        tcp_framing_errors;
+        tcp_out_of_order, tcp_gaps, tcp_buffer_overflows, tcp_non_sip_streams, tcp_framing_errors;
     uint64_t ws_messages, ws_control_frames, ws_errors;
     uint64_t datagrams_out;    /* handed to the callback */
     uint64_t duplicates_dropped; /* IP packets dropped as capture duplicates
@@ -105,6 +113,14 @@ void cap_decoder_free(cap_decoder_t *d);
 
 /* Decodes one frame.  Never fails: problems are counted in the stats. */
 void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame);
+
+/* Look-ahead (decode_prefetch.c): call with a frame that cap_decode_frame
+ * will decode soon (a few frames from now; its bytes must stay the same
+ * until then).  For a plain UDP frame (Ethernet/VLAN or raw IP, IPv4 not a
+ * fragment or IPv6, UDP) it starts loading what the decode will need and
+ * returns true with *out the datagram the frame will give (for the next
+ * stage's own prefetch); otherwise false.  Results never depend on it. */
+bool cap_decoder_prefetch(cap_decoder_t *d, const cap_frame_t *frame, datagram_t *out);
 
 /* Expires fragments and TCP flows idle since before now_ns (called by the
  * driver as packet time advances). */

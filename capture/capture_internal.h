@@ -132,6 +132,16 @@ typedef struct {
     int64_t ts_ns;
 } cap__dedup_ent_t;
 
+/* A hash computed ahead by cap_decoder_prefetch (decode_prefetch.c), for
+ * the decode of the same frame (dedup.c). */
+#define CAP__DEDUP_MEMO 32
+typedef struct {
+    uint64_t frame_no;
+    const uint8_t *p;
+    size_t len;
+    uint64_t hash;
+} cap__dedup_memo_t;
+
 struct cap_decoder {
     cap_limits_t lim;
     datagram_cb_pt cb;
@@ -150,6 +160,7 @@ struct cap_decoder {
 
     cap__dedup_ent_t *dedup; /* NULL: duplicate suppression disabled */
     uint32_t dedup_set_mask; /* sets - 1; two entries per set */
+    cap__dedup_memo_t dedup_memo[CAP__DEDUP_MEMO];
 };
 
 /* What one frame being decoded carries down the layers. */
@@ -230,6 +241,10 @@ void cap__frag_free(cap_decoder_t *d);
  * returns false. */
 bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,
                      size_t hl);
+/* Computes the same packet's hash ahead of its decode, starts loading its
+ * table set and keeps the hash for cap__dedup_seen (decode_prefetch.c). */
+void cap__dedup_prepare(cap_decoder_t *d, uint64_t frame_no, const uint8_t *p, size_t len,
+                        size_t hl);
 bool cap__dedup_init(cap_decoder_t *d);
 void cap__dedup_free(cap_decoder_t *d);
 

@@ -23,6 +23,11 @@
  *    The hash reads the key as 8-byte words, two 64x64->128 multiplies per
  *    16 bytes (the wyhash construction): about 64 bytes and 20 ns per
  *    packet, where hashing 124 bytes with hash_bytes cost ~140 ns in all.
+ *  - Look-ahead (decode_prefetch.c): the driver may have the hash computed
+ *    a few frames early, its set prefetched, and the result kept in a
+ *    32-entry memo by frame number; the decode takes it when number,
+ *    address and length match, else hashes anew.  The hash reads the
+ *    packet in place (whole-word loads masked at the key's end), no copy.
  *  - Table: a fixed array of dedup_slots entries {hash, timestamp},
  *    2-way set-associative (set = hash & mask), allocated once: O(1), no
  *    allocation per packet.  A hit within the window (either direction of
@@ -102,35 +107,83 @@ static inline uint64_t word(const uint8_t *p)
     return v;
 }
 
-/* buf holds n bytes (n <= sizeof buf) zero-padded to a multiple of 16. */
-static uint64_t key_hash(const uint8_t *buf, size_t n, uint64_t seed)
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BYTE_SHIFT(k) (8 * (k)) /* memory byte k of a loaded word */
+#else
+#define BYTE_SHIFT(k) (56 - 8 * (k))
+#endif
+
+/* The 8 bytes at p of which the first `valid` count and the rest read as
+ * zero; `avail` bytes may be read at p.  A whole-word load and a mask when
+ * the word lies inside the packet (the usual case: the key ends 24 bytes
+ * into the transport header), a short copy at the very end of a packet. */
+static inline uint64_t word_part(const uint8_t *p, size_t valid, size_t avail)
 {
-    uint64_t h = seed;
-    for (size_t i = 0; i < n; i += 16)
-        h = hash_mum(word(buf + i) ^ HASH_MUM_K1 ^ h, word(buf + i + 8) ^ HASH_MUM_K2);
-    return hash_mum(h ^ 0x8ebc6af09c88c6e3ULL, (uint64_t)n ^ 0x589965cc75374cc3ULL);
+    if (valid >= 8) return word(p);
+    if (valid == 0) return 0;
+    uint64_t v = 0;
+    if (avail >= 8) {
+        v = word(p);
+        uint64_t keep = 0;
+        for (size_t k = 0; k < valid; k++)
+            keep |= 0xffULL << BYTE_SHIFT(k);
+        return v & keep;
+    }
+    memcpy(&v, p, valid);
+    return v;
+}
+
+/* The key hash of the IP packet at p (see the top): its first n bytes,
+ * read as zero-padded 16-byte blocks straight from the packet (no copy),
+ * with the bytes a router rewrites masked to zero, two 64x64->128
+ * multiplies a block. */
+static uint64_t packet_hash(const cap_decoder_t *d, const uint8_t *p, size_t len, size_t hl)
+{
+    if (hl > 60) hl = 60;
+    if (hl > len) hl = len;
+    size_t n = len - hl > CAP__DEDUP_PAYLOAD ? hl + CAP__DEDUP_PAYLOAD : len;
+    size_t padded = (n + 15) & ~(size_t)15;
+    bool v4 = n > 0 && (p[0] >> 4) == 4;
+    uint64_t h = d->seed ^ ((uint64_t)len << 32 | n);
+    for (size_t i = 0; i < padded; i += 16) {
+        size_t left = n - i, room = len - i;
+        uint64_t a = word_part(p + i, left, room);
+        uint64_t b = word_part(p + i + 8, left > 8 ? left - 8 : 0, room > 8 ? room - 8 : 0);
+        if (i == 0) {
+            if (v4) /* TTL (byte 8), header checksum (10, 11) */
+                b &= ~(0xffULL << BYTE_SHIFT(0) | 0xffULL << BYTE_SHIFT(2) |
+                       0xffULL << BYTE_SHIFT(3));
+            else /* hop limit (byte 7) */
+                a &= ~(0xffULL << BYTE_SHIFT(7));
+        }
+        h = hash_mum(a ^ HASH_MUM_K1 ^ h, b ^ HASH_MUM_K2);
+    }
+    h = hash_mum(h ^ 0x8ebc6af09c88c6e3ULL, (uint64_t)padded ^ 0x589965cc75374cc3ULL);
+    return h ? h : 1;
+}
+
+void cap__dedup_prepare(cap_decoder_t *d, uint64_t frame_no, const uint8_t *p, size_t len,
+                        size_t hl)
+{
+    if (!d->dedup) return;
+    uint64_t h = packet_hash(d, p, len, hl);
+    __builtin_prefetch(&d->dedup[(size_t)(h & d->dedup_set_mask) * 2], 1);
+    cap__dedup_memo_t *m = &d->dedup_memo[frame_no % CAP__DEDUP_MEMO];
+    *m = (cap__dedup_memo_t){frame_no, p, len, h};
 }
 
 bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,
                      size_t hl)
 {
     if (!d->dedup) return false;
-    uint8_t buf[64 + CAP__DEDUP_PAYLOAD + 16];
-    if (hl > 60) hl = 60;
-    if (hl > len) hl = len;
-    size_t n = len - hl > CAP__DEDUP_PAYLOAD ? hl + CAP__DEDUP_PAYLOAD : len;
-    size_t padded = (n + 15) & ~(size_t)15;
-    memcpy(buf, p, n);
-    memset(buf + n, 0, padded - n);
-    if ((buf[0] >> 4) == 4) {
-        buf[8] = 0;  /* TTL */
-        buf[10] = 0; /* header checksum */
-        buf[11] = 0;
+    uint64_t h;
+    cap__dedup_memo_t *m = &d->dedup_memo[pk->frame->frame_no % CAP__DEDUP_MEMO];
+    if (m->p == p && m->len == len && m->frame_no == pk->frame->frame_no) {
+        h = m->hash;
+        m->p = NULL; /* used once: a later frame at this address hashes anew */
     } else {
-        buf[7] = 0; /* hop limit */
+        h = packet_hash(d, p, len, hl);
     }
-    uint64_t h = key_hash(buf, padded, d->seed ^ ((uint64_t)len << 32 | n));
-    if (h == 0) h = 1;
     int64_t ts = pk->frame->ts_ns;
     cap__dedup_ent_t *set = &d->dedup[(size_t)(h & d->dedup_set_mask) * 2];
     for (int i = 0; i < 2; i++) {

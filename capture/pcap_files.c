@@ -33,6 +33,17 @@
  * message and offset), a caplen above 262144 (libpcap's largest) is a
  * corrupt one, and a caplen above the file's snaplen is cut to it.
  * Anything else (pcapng, a pipe, a failed mmap) reads through libpcap.
+ *
+ * Look-ahead (cap_files_peek): a second cursor walks the mapped records
+ * ahead of the one handed out, so the driver can glance at the frame it
+ * will decode k frames later (decode_prefetch.c, corr_prefetch) and start
+ * loading what that frame will need.  The cursor keeps its distance as the
+ * walk advances (one record walked per call), is checked like the walk
+ * itself, and requests the bytes PEEK_PREFETCH beyond it as it passes, so
+ * the records it reaches are already cached (the hardware prefetcher
+ * stops at page boundaries).  Tried and dropped: MADV_POPULATE_READ of
+ * each window, to save the page faults (the kernel's page walk cost as much
+ * as the faults it saved).
  */
 #include "capture.h"
 
@@ -71,6 +82,10 @@ typedef struct {
     const uint8_t *data;
     uint32_t caplen, wirelen;
     bool loaded; /* a pending frame has been read */
+    /* look-ahead cursor (cap_files_peek): the record at ahead_off lies
+     * ahead_dist records after the one at next_off */
+    size_t ahead_off;
+    uint32_t ahead_dist;
 } src_t;
 
 struct cap_files {
@@ -198,6 +213,12 @@ static int src_read_mapped(src_t *s, char *err, size_t errlen)
     s->caplen = caplen < s->snaplen || s->snaplen == 0 ? caplen : s->snaplen;
     s->wirelen = rd32(h + 12, s->swapped);
     s->next_off = (long)(off + 16 + caplen);
+    if (s->ahead_dist > 0 && s->ahead_off >= (size_t)s->next_off) {
+        s->ahead_dist--;
+    } else {
+        s->ahead_off = (size_t)s->next_off;
+        s->ahead_dist = 0;
+    }
     /* the record after this one: its header and the headers of its packet
      * are read next, while this frame is being decoded */
     __builtin_prefetch(s->map + off + 16 + caplen);
@@ -384,6 +405,54 @@ int cap_files_next(cap_files_t *f, cap_frame_t *out, char *err, size_t errlen)
     out->file = s->path;
     f->advance = s;
     return 1;
+}
+
+#define PEEK_PREFETCH 4096 /* bytes beyond the look-ahead cursor (see below) */
+
+/* The record of a mapped file at off, checked as src_read_mapped does;
+ * its caplen in *caplen, or false. */
+static bool map_record(const src_t *s, size_t off, uint32_t *caplen)
+{
+    if (off >= s->map_len || s->map_len - off < 16) return false;
+    uint32_t n = rd32(s->map + off + 8, s->swapped);
+    if (n > PCAP_MAX_CAPLEN || s->map_len - off - 16 < n) return false;
+    *caplen = n;
+    return true;
+}
+
+bool cap_files_peek(cap_files_t *f, uint32_t k, cap_frame_t *out)
+{
+    if (!f || k == 0 || !f->advance || !f->advance->map) return false;
+    src_t *s = f->advance;
+    uint32_t caplen;
+    if (s->ahead_dist > k - 1) { /* asked for a nearer frame: walk again */
+        s->ahead_off = (size_t)s->next_off;
+        s->ahead_dist = 0;
+    }
+    while (s->ahead_dist < k - 1) {
+        if (!map_record(s, s->ahead_off, &caplen)) return false;
+        /* the bytes PEEK_PREFETCH further on are requested as the cursor
+         * passes: the records the cursor reaches next are in the cache
+         * (the hardware prefetcher stops at every page boundary) */
+        size_t from = s->ahead_off + PEEK_PREFETCH, to = from + 16 + caplen;
+        if (to > s->map_len) to = s->map_len;
+        for (size_t a = from & ~(size_t)63; a < to; a += 64)
+            __builtin_prefetch(s->map + a);
+        s->ahead_off += 16 + (size_t)caplen;
+        s->ahead_dist++;
+    }
+    if (!map_record(s, s->ahead_off, &caplen)) return false;
+    const uint8_t *h = s->map + s->ahead_off;
+    uint32_t frac = rd32(h + 4, s->swapped);
+    out->linktype = s->linktype;
+    out->ts_ns =
+        ts_of((int64_t)rd32(h, s->swapped), s->nano ? (int64_t)frac : (int64_t)frac * 1000);
+    out->data = h + 16;
+    out->caplen = caplen < s->snaplen || s->snaplen == 0 ? caplen : s->snaplen;
+    out->wirelen = rd32(h + 12, s->swapped);
+    out->frame_no = f->frame_no + s->ahead_dist + 1;
+    out->file = s->path;
+    return true;
 }
 
 uint64_t cap_files_total_bytes(const cap_files_t *f)

@@ -8,7 +8,8 @@
  * All frames go through ONE decoder, so fragment and TCP/WebSocket state
  * carries across frames.  Each frame is copied into an exact-size heap
  * buffer so AddressSanitizer catches any over-read, and the callback reads
- * every byte of every datagram it is given.  Packet time advances 100 ms
+ * every byte of every datagram it is given (and of the one
+ * cap_decoder_prefetch announces for each frame).  Packet time advances 100 ms
  * per frame, so the lazy expiry runs too. */
 #include "capture.h"
 
@@ -58,6 +59,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cap_frame_t f = {
             linktype, (int64_t)frame_no * 100000000LL, copy, (uint32_t)n, (uint32_t)n, frame_no,
             "fuzz"};
+        /* the look-ahead glance first (decode_prefetch.c): bounds-checked
+         * like the decode, and the datagram it announces lies in the frame */
+        datagram_t hint;
+        if (cap_decoder_prefetch(d, &f, &hint)) touch(NULL, &hint);
         cap_decode_frame(d, &f);
         free(copy);
         if (!sep) break;

@@ -2,7 +2,9 @@
  * (pcap_files.c) and the decoder behind it: the input is written to a
  * memfd and opened twice through /proc/self/fd (two sources of the same
  * bytes, so the timestamp merge runs), and every frame is decoded by one
- * decoder until the end or until both copies report an error. */
+ * decoder until the end or until both copies report an error.  Before each
+ * decode a frame further on is peeked at (cap_files_peek, distance 1..17)
+ * and glanced at by cap_decoder_prefetch, as `siphon analyze` does. */
 #include "capture.h"
 
 #include <stdio.h>
@@ -39,6 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while ((rc = cap_files_next(f, &fr, err, sizeof err)) != 0 && guard++ < 100000) {
             if (rc == 1) {
                 sink += fr.data && fr.caplen ? fr.data[fr.caplen - 1] : 0;
+                /* the look-ahead walk (varying distances, so the cursor
+                 * also restarts) and the decoder's glance at what it finds */
+                cap_frame_t ahead;
+                datagram_t hint;
+                if (cap_files_peek(f, 1 + (uint32_t)(guard % 17), &ahead)) {
+                    sink += ahead.caplen ? ahead.data[ahead.caplen - 1] : 0;
+                    if (cap_decoder_prefetch(d, &ahead, &hint)) touch(NULL, &hint);
+                }
                 cap_decode_frame(d, &fr);
             }
         }
