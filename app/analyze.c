@@ -267,6 +267,9 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             }
             next_expire = frame.ts_ns - frame.ts_ns % NS_PER_SEC + NS_PER_SEC;
         }
+        cap_frame_t ahead;
+        app_corr_prefetch(&corr, dec,
+                          cap_files_peek(files, CORR_LOOKAHEAD_DIST, &ahead) ? &ahead : NULL);
         cap_decode_frame(dec, &frame);
         if (progress && (frames & 0xffff) == 0) {
             int64_t now = clock_mono_ns();

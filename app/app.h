@@ -136,12 +136,18 @@ struct app_corr {
     uint32_t producers;
     bool finished;
     corr_stats_t sum;
+    corr_lookahead_t la; /* inline: corr_prefetch's ring */
 };
 
 int app_corr_open(app_corr_t *a, const app_corr_config_t *cfg, app_records_t *rec, char *err,
                   size_t errlen);
 /* datagram_cb_pt: user is &a->feeds[producer]. */
 void app_corr_on_datagram(void *feed, const datagram_t *dg);
+/* Look-ahead: frame (NULL: none) will be decoded by dec and fed to the
+ * correlation stage CORR_LOOKAHEAD_DIST frames from now; called once per
+ * frame decoded.  Starts loading what both will need (cap_decoder_prefetch,
+ * corr_prefetch inline; shards look ahead in their own rings). */
+void app_corr_prefetch(app_corr_t *a, cap_decoder_t *dec, const cap_frame_t *frame);
 void app_corr_expire(app_corr_t *a, uint32_t producer, int64_t now_ns);
 /* Producer has nothing to submit (live, between polls): pl_idle. */
 void app_corr_idle(app_corr_t *a, uint32_t producer, int64_t now_ns);

@@ -62,6 +62,13 @@ void app_corr_on_datagram(void *feed, const datagram_t *dg)
         corr_on_datagram(f->a->corr, dg);
 }
 
+void app_corr_prefetch(app_corr_t *a, cap_decoder_t *dec, const cap_frame_t *frame)
+{
+    datagram_t hint;
+    bool have = frame && cap_decoder_prefetch(dec, frame, &hint);
+    if (!a->pl) corr_prefetch(a->corr, &a->la, have ? &hint : NULL);
+}
+
 void app_corr_expire(app_corr_t *a, uint32_t producer, int64_t now_ns)
 {
     if (a->pl)

@@ -483,6 +483,24 @@ bool corr_clock_due(corr_clock_t *k, int64_t ts_ns);
 
 /* Feeds one datagram (SIP message or UDP payload). */
 void corr_on_datagram(corr_t *c, const datagram_t *dg);
+
+/* Look-ahead (prefetch.c): the driver calls corr_prefetch once for every
+ * datagram it is about to feed, CORR_LOOKAHEAD_DIST or more datagrams before
+ * feeding it (dg NULL when that frame gives none, to keep the count), with
+ * a corr_lookahead_t of its own (zeroed).  It starts loading the index slot
+ * of an RTP datagram's stream now, and the stream entry found through it
+ * CORR_LOOKAHEAD calls later, so both are in the cache when the datagram
+ * arrives.  It reads the correlator without changing it: results never
+ * depend on it. */
+#define CORR_LOOKAHEAD      8
+#define CORR_LOOKAHEAD_DIST (2 * CORR_LOOKAHEAD)
+typedef struct {
+    uint64_t h[CORR_LOOKAHEAD];
+    bool valid[CORR_LOOKAHEAD];
+    uint32_t pos;
+    uint64_t found; /* stream entries found and prefetched */
+} corr_lookahead_t;
+void corr_prefetch(const corr_t *c, corr_lookahead_t *la, const datagram_t *dg);
 /* Ends calls idle since before now_ns - timeout (call as time advances). */
 void corr_expire(corr_t *c, int64_t now_ns);
 /* End of input: emits every call still open (open_at_end = true) and every

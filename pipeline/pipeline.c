@@ -76,6 +76,7 @@ typedef struct {
     _Atomic int sleeping;
     pthread_mutex_t lock; /* guards snap */
     corr_stats_t snap;
+    corr_lookahead_t la; /* corr_prefetch's ring (shard_drain) */
 } pl_shard_t;
 
 typedef struct {
@@ -179,20 +180,44 @@ static void shard_record(pl_shard_t *sh, uint32_t type, const void *rec)
     }
 }
 
-/* One batch from each ring; returns the records handled. */
+/* corr_prefetch for one record (NULL: none, to keep the look-ahead's
+ * count). */
+static void shard_prefetch(pl_shard_t *sh, uint32_t type, const void *rec)
+{
+    if (rec && type == PL_REC_DATAGRAM) {
+        datagram_t dg = record_datagram(rec);
+        corr_prefetch(sh->corr, &sh->la, &dg);
+    } else {
+        corr_prefetch(sh->corr, &sh->la, NULL);
+    }
+}
+
+/* One batch from each ring; returns the records handled.  The batch is
+ * gathered first (records stay valid until spsc_release), so that each
+ * record's stream entry is requested CORR_LOOKAHEAD_DIST records before
+ * the correlator handles it (corr_prefetch); the first records of a batch
+ * are requested together before the first is handled. */
 static uint32_t shard_drain(pl_shard_t *sh)
 {
     pl_t *pl = sh->pl;
     uint32_t handled = 0;
+    const void *recs[PL_BATCH];
+    uint32_t types[PL_BATCH];
     for (uint32_t p = 0; p < pl->cfg.producers; p++) {
         spsc_t *q = ring_of(pl, p, sh->index);
-        uint32_t n = 0, type;
+        uint32_t n = 0;
         size_t len;
         const void *rec;
-        while (n < PL_BATCH && (rec = spsc_peek(q, &type, &len)) != NULL) {
-            shard_record(sh, type, rec);
+        while (n < PL_BATCH && (rec = spsc_peek(q, &types[n], &len)) != NULL) {
+            recs[n++] = rec;
             spsc_next(q);
-            n++;
+        }
+        for (uint32_t i = 0; i < n && i < CORR_LOOKAHEAD_DIST; i++)
+            shard_prefetch(sh, types[i], recs[i]);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t a = i + CORR_LOOKAHEAD_DIST;
+            shard_prefetch(sh, a < n ? types[a] : 0, a < n ? recs[a] : NULL);
+            shard_record(sh, types[i], recs[i]);
         }
         if (n) spsc_release(q);
         handled += n;
