@@ -91,8 +91,10 @@ void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
         /* the receiver's SDP does not map it: the sender's own rtpmap
          * (answers that drop telephone-event while the offerer sends it) */
         uint32_t ei = media_find(c, &s->src);
-        if (ei != CORR_NIL && c->eps[ei].call == s->owner)
-            known = media_codec(c, &c->eps[ei], pt, &name, &clock);
+        if (ei != CORR_NIL && media_call(c, ei) == s->owner) {
+            media_ep_t e = media_get(c, ei);
+            known = media_codec(c, &e, pt, &name, &clock);
+        }
     }
     stream_x_t *x = &s->x;
     if (!s->orphan && !x->after_bye_ns && c->calls[s->owner].bye_seen)

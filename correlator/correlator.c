@@ -199,7 +199,7 @@ static uint32_t endpoint_for(const corr_t *c, const datagram_t *dg, bool *matche
     uint32_t si = media_find(c, &dg->src);
     /* both ends advertised, by different calls (a UAS with one media port
      * for every call): the sender's own SDP names the call */
-    if (si != CORR_NIL && (ei == CORR_NIL || c->eps[si].call != c->eps[ei].call)) {
+    if (si != CORR_NIL && (ei == CORR_NIL || media_call(c, si) != media_call(c, ei))) {
         *matched_dst = false;
         return si;
     }
@@ -217,7 +217,7 @@ static void on_rtcp(corr_t *c, const datagram_t *dg)
         return;
     }
     c->stats.rtcp_packets++;
-    uint32_t ci = c->eps[ei].call;
+    uint32_t ci = media_call(c, ei);
     call_t *k = &c->calls[ci];
     k->rec.rtcp_packets++;
     call_touch(c, ci, dg->ts_ns);
@@ -261,7 +261,10 @@ static void on_media(corr_t *c, const datagram_t *dg)
         }
         /* an orphan whose SDP may have shown up since */
         uint32_t ei = s->tentative ? CORR_NIL : endpoint_for(c, dg, &matched_dst);
-        if (ei != CORR_NIL) stream_attach_call(c, si, c->eps[ei].call, &c->eps[ei], matched_dst);
+        if (ei != CORR_NIL) {
+            media_ep_t e = media_get(c, ei);
+            stream_attach_call(c, si, e.call, &e, matched_dst);
+        }
         c->stats.rtp_packets++;
         stream_rtp(c, si, &rh, dg->ts_ns);
         if (!s->orphan) call_touch(c, s->owner, dg->ts_ns);
@@ -273,13 +276,14 @@ static void on_media(corr_t *c, const datagram_t *dg)
         orphan_on_datagram(c, dg, &rh);
         return;
     }
-    uint32_t ci = c->eps[ei].call;
-    dlist_touch(&c->ep_pool.lru, ei);
+    media_ep_t e = media_get(c, ei);
+    uint32_t ci = e.call;
+    dlist_touch(&c->ep_pool.lru, ei & ~MEDIA_IMPLIED);
     si = stream_new(c, h, &dg->src, &dg->dst, rh.ssrc, ci, false);
     c->stats.rtp_packets++;
     call_touch(c, ci, dg->ts_ns);
     if (si == CORR_NIL) return;
-    stream_set_side(&c->streams[si], &c->eps[ei], matched_dst);
+    stream_set_side(&c->streams[si], &e, matched_dst);
     stream_rtp(c, si, &rh, dg->ts_ns);
 }
 

@@ -131,12 +131,14 @@ enum { SIDE_NONE = 0, SIDE_CALLER = 1, SIDE_CALLEE = 2 };
  * about payload types (its format list, up to SDP_MAX_FMTS, and rtpmap, up
  * to CORR_MAP_MAX entries) is a descriptor blob of the shared media
  * descriptor classes (media.c), read through media_codec / media_fmts;
- * RTCP endpoints have none. */
+ * RTCP endpoints have none.  An RTCP endpoint on the RTP address's port+1
+ * has no entry: its RTP entry's rtcp_next bit implies it (media.c). */
 typedef struct {
     bool used : 1;
-    bool rtcp : 1;     /* the RTCP endpoint of a media line */
-    bool rtcp_mux : 1; /* RTP endpoint that also carries RTCP */
-    unsigned side : 2; /* who advertised it (SIDE_*) */
+    bool rtcp : 1;      /* the RTCP endpoint of a media line */
+    bool rtcp_mux : 1;  /* RTP endpoint that also carries RTCP */
+    bool rtcp_next : 1; /* RTP endpoint whose RTCP is (ip, port + 1), implied */
+    unsigned side : 2;  /* who advertised it (SIDE_*) */
     int8_t media_index;
     endpoint_t ep;
     uint32_t call;
@@ -423,8 +425,19 @@ void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side);
 const uint8_t *media_fmts(const corr_t *c, const media_ep_t *e, int *n);
 /* Descriptor bytes endpoint e uses (its class size, 0 for none). */
 uint32_t media_desc_size(const corr_t *c, const media_ep_t *e);
-/* The endpoint entry for ep (RTP or RTCP), or CORR_NIL. */
+/* The endpoint for ep (RTP or RTCP), or CORR_NIL: an entry index, or for
+ * an RTCP endpoint implied by its RTP entry on port-1, that entry's index
+ * with MEDIA_IMPLIED set.  Read it with media_get / media_call. */
+#define MEDIA_IMPLIED (1u << 31)
 uint32_t media_find(const corr_t *c, const endpoint_t *ep);
+/* What endpoint h (of media_find) is: a copy of its entry, or for an
+ * implied RTCP endpoint, its RTP entry's call, side and m= line as an RTCP
+ * endpoint without descriptor. */
+media_ep_t media_get(const corr_t *c, uint32_t h);
+static inline uint32_t media_call(const corr_t *c, uint32_t h)
+{
+    return c->eps[h & ~MEDIA_IMPLIED].call;
+}
 void media_release_call(corr_t *c, uint32_t ci);
 /* Codec name and clock of payload type pt on endpoint e (SDP rtpmap, else
  * the static table).  False when unknown. */

@@ -13,9 +13,25 @@
  * another call (ports are reused).  Hold with c=0.0.0.0 adds nothing; the
  * old endpoints stay so trailing media still attaches.  Endpoints live until
  * their call is emitted, or until the table is full: then the least recently
- * learnt/used endpoint is dropped (media_endpoints_evicted).
+ * learnt/used entry is dropped (media_endpoints_evicted).
  *
- * Memory: an entry is the key, the call links and a descriptor id (44
+ * Implied RTCP endpoints: the usual RTCP endpoint, the RTP address on
+ * port+1 (none or the same on a=rtcp), takes no entry: the RTP entry's
+ * rtcp_next bit stands for it, and media_find answers a lookup that finds
+ * no entry with the entry on port-1 when that bit is set (a handle with
+ * MEDIA_IMPLIED; media_get gives it as an RTCP endpoint: that entry's
+ * call, side and m= line, no descriptor).  The bit follows what a separate
+ * entry would do under the upsert rule: an SDP that names the implied
+ * endpoint itself (as RTP, or as another line's RTCP) takes it over (the
+ * bit is cleared, an entry is made); an SDP that gives the RTP entry a
+ * role without that implied endpoint first turns the implied one into an
+ * entry of its own for the call that had it; an SDP whose port+1 already
+ * has an entry re-points that entry, as before.  So lookups answer as with
+ * an entry per RTCP endpoint; only the table's fill differs (an implied
+ * endpoint does not count towards max_media_endpoints, and goes with its
+ * RTP entry when that is evicted).
+ *
+ * Memory: an entry is the key, the call links and a descriptor id (40
  * bytes); an RTP endpoint's payload types live in a descriptor blob sized
  * to its m= line, from MDESC_CLASSES size classes (32, 48, 96, 208 bytes;
  * the largest fits SDP_MAX_FMTS formats and CORR_MAP_MAX rtpmap entries)
@@ -141,9 +157,42 @@ static bool ep_eq(const void *ctx, uint32_t idx, const void *key)
     return endpoint_eq(&c->eps[idx].ep, key);
 }
 
-uint32_t media_find(const corr_t *c, const endpoint_t *ep)
+/* The entry keyed ep, or CORR_NIL. */
+static uint32_t find_entry(const corr_t *c, const endpoint_t *ep)
 {
     return itab_find(&c->ep_pool.tab, ep_hash(c, ep), ep_eq, c, ep);
+}
+
+/* The entry whose implied RTCP endpoint is ep (on ep's port - 1, with
+ * rtcp_next), or CORR_NIL. */
+static uint32_t implied_owner(const corr_t *c, const endpoint_t *ep)
+{
+    if (ep->port == 0) return CORR_NIL;
+    endpoint_t rtp = *ep;
+    rtp.port--;
+    uint32_t ei = find_entry(c, &rtp);
+    return ei != CORR_NIL && c->eps[ei].rtcp_next ? ei : CORR_NIL;
+}
+
+uint32_t media_find(const corr_t *c, const endpoint_t *ep)
+{
+    uint32_t ei = find_entry(c, ep);
+    if (ei != CORR_NIL) return ei;
+    ei = implied_owner(c, ep);
+    return ei == CORR_NIL ? CORR_NIL : ei | MEDIA_IMPLIED;
+}
+
+media_ep_t media_get(const corr_t *c, uint32_t h)
+{
+    media_ep_t e = c->eps[h & ~MEDIA_IMPLIED];
+    if (h & MEDIA_IMPLIED) {
+        e.ep.port++;
+        e.rtcp = true;
+        e.rtcp_mux = e.rtcp_next = false;
+        e.desc = CORR_NIL;
+        e.call_prev = e.call_next = CORR_NIL;
+    }
+    return e;
 }
 
 static void call_list_unlink(corr_t *c, uint32_t ei)
@@ -173,21 +222,66 @@ void media_release_call(corr_t *c, uint32_t ci)
         ep_release(c, c->calls[ci].ep_head);
 }
 
-/* Adds or re-points one endpoint; returns its entry or CORR_NIL. */
-static uint32_t ep_upsert(corr_t *c, uint32_t ci, const endpoint_t *ep)
+/* A free entry at the LRU head, evicting the least recent one when the
+ * table is full (never `keep`); CORR_NIL when there is none. */
+static uint32_t ep_take(corr_t *c, uint32_t keep)
+{
+    uint32_t ei = pool_take(&c->ep_pool);
+    if (ei != CORR_NIL) return ei;
+    uint32_t victim = c->ep_pool.lru.tail;
+    if (victim == CORR_NIL || victim == keep) return CORR_NIL;
+    ep_release(c, victim);
+    c->stats.media_endpoints_evicted++;
+    return pool_take(&c->ep_pool);
+}
+
+static void call_list_link(corr_t *c, uint32_t ci, uint32_t ei)
+{
+    media_ep_t *e = &c->eps[ei];
+    e->call = ci;
+    e->call_prev = CORR_NIL;
+    e->call_next = c->calls[ci].ep_head;
+    if (e->call_next != CORR_NIL) c->eps[e->call_next].call_prev = ei;
+    c->calls[ci].ep_head = ei;
+}
+
+/* Entry vi's implied RTCP endpoint becomes an entry of its own (vi is
+ * about to take a role without it): the RTCP endpoint of vi's call, as a
+ * separate entry would have stayed. */
+static void implied_to_entry(corr_t *c, uint32_t vi)
+{
+    media_ep_t v = c->eps[vi];
+    c->eps[vi].rtcp_next = false;
+    uint32_t ei = ep_take(c, vi);
+    if (ei == CORR_NIL) return;
+    media_ep_t *e = &c->eps[ei];
+    e->used = true;
+    e->ep = v.ep;
+    e->ep.port++;
+    e->rtcp = true;
+    e->rtcp_mux = e->rtcp_next = false;
+    e->side = v.side;
+    e->media_index = v.media_index;
+    e->desc = CORR_NIL;
+    itab_insert(&c->ep_pool.tab, ep_hash(c, &e->ep), ei);
+    call_list_link(c, v.call, ei);
+}
+
+/* Adds or re-points one endpoint; returns its entry or CORR_NIL.
+ * keep_next: the new role implies RTCP on port+1 too (the caller sets
+ * rtcp_next), so an implied endpoint the entry had stays implied. */
+static uint32_t ep_upsert(corr_t *c, uint32_t ci, const endpoint_t *ep, bool keep_next)
 {
     uint64_t h = ep_hash(c, ep);
     uint32_t ei = itab_find(&c->ep_pool.tab, h, ep_eq, c, ep);
     if (ei != CORR_NIL) {
-        call_list_unlink(c, ei);
         dlist_touch(&c->ep_pool.lru, ei);
+        if (c->eps[ei].rtcp_next && !keep_next) implied_to_entry(c, ei);
+        call_list_unlink(c, ei);
     } else {
-        ei = pool_take(&c->ep_pool);
-        if (ei == CORR_NIL) {
-            ep_release(c, c->ep_pool.lru.tail);
-            c->stats.media_endpoints_evicted++;
-            ei = pool_take(&c->ep_pool);
-        }
+        uint32_t owner = implied_owner(c, ep);
+        if (owner != CORR_NIL) c->eps[owner].rtcp_next = false; /* taken over */
+        ei = ep_take(c, CORR_NIL);
         if (ei == CORR_NIL) return CORR_NIL;
         itab_insert(&c->ep_pool.tab, h, ei);
         c->eps[ei].desc = CORR_NIL;
@@ -195,13 +289,9 @@ static uint32_t ep_upsert(corr_t *c, uint32_t ci, const endpoint_t *ep)
     media_ep_t *e = &c->eps[ei];
     e->used = true;
     e->ep = *ep;
-    e->rtcp = e->rtcp_mux = false;
+    e->rtcp = e->rtcp_mux = e->rtcp_next = false;
     desc_release(c, e);
-    e->call = ci;
-    e->call_prev = CORR_NIL;
-    e->call_next = c->calls[ci].ep_head;
-    if (e->call_next != CORR_NIL) c->eps[e->call_next].call_prev = ei;
-    c->calls[ci].ep_head = ei;
+    call_list_link(c, ci, ei);
     return ei;
 }
 
@@ -221,24 +311,32 @@ void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side)
         if (md->port == 0 || !addr_usable(&md->conn)) continue;
 
         endpoint_t ep = {.ip = md->conn, .port = md->port};
-        uint32_t ei = ep_upsert(c, ci, &ep);
+        endpoint_t rtcp = ep;
+        bool have_rtcp = !md->rtcp_mux;
+        if (md->rtcp_port)
+            rtcp.port = md->rtcp_port;
+        else if (md->port < 65535)
+            rtcp.port = (uint16_t)(md->port + 1);
+        else
+            have_rtcp = false;
+        if (addr_usable(&md->rtcp_addr)) rtcp.ip = md->rtcp_addr;
+        /* RTCP on port+1 of the RTP address: implied by the RTP entry */
+        bool implied = have_rtcp && md->port < 65535 && rtcp.port == md->port + 1 &&
+                       ip_addr_eq(&rtcp.ip, &ep.ip);
+
+        uint32_t ei = ep_upsert(c, ci, &ep, implied);
         if (ei == CORR_NIL) continue;
         media_ep_t *e = &c->eps[ei];
         e->side = side;
         e->media_index = (int8_t)m;
         e->rtcp_mux = md->rtcp_mux;
         desc_learn(c, e, md);
-        if (md->rtcp_mux) continue;
-
-        endpoint_t rtcp = ep;
-        if (md->rtcp_port)
-            rtcp.port = md->rtcp_port;
-        else if (md->port < 65535)
-            rtcp.port = (uint16_t)(md->port + 1);
-        else
+        if (!have_rtcp) continue;
+        if (implied && find_entry(c, &rtcp) == CORR_NIL) {
+            e->rtcp_next = true;
             continue;
-        if (addr_usable(&md->rtcp_addr)) rtcp.ip = md->rtcp_addr;
-        ei = ep_upsert(c, ci, &rtcp);
+        }
+        ei = ep_upsert(c, ci, &rtcp, false);
         if (ei == CORR_NIL) continue;
         e = &c->eps[ei];
         e->side = side;

@@ -185,14 +185,15 @@ static void stream_resolve_pt(const corr_t *c, stream_t *s, uint8_t pt, const me
 }
 
 /* The SDP endpoint describing a call stream's payload types (its
- * destination, else its source), or NULL. */
-static const media_ep_t *stream_endpoint(const corr_t *c, const stream_t *s)
+ * destination, else its source), copied into *e, or NULL. */
+static const media_ep_t *stream_endpoint(const corr_t *c, const stream_t *s, media_ep_t *e)
 {
     if (s->orphan) return NULL;
     uint32_t ei = media_find(c, &s->dst);
-    if (ei == CORR_NIL || c->eps[ei].call != s->owner) ei = media_find(c, &s->src);
-    if (ei == CORR_NIL || c->eps[ei].call != s->owner) return NULL;
-    return &c->eps[ei];
+    if (ei == CORR_NIL || media_call(c, ei) != s->owner) ei = media_find(c, &s->src);
+    if (ei == CORR_NIL || media_call(c, ei) != s->owner) return NULL;
+    *e = media_get(c, ei);
+    return e;
 }
 
 void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
@@ -201,7 +202,8 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
     for (size_t off = 64; off < STREAM_HOT_END; off += 64)
         __builtin_prefetch((const char *)s + off, 1);
     if (!s->last_pt_valid || s->last_pt != rh->payload_type) {
-        const media_ep_t *ep = stream_endpoint(c, s);
+        media_ep_t e;
+        const media_ep_t *ep = stream_endpoint(c, s, &e);
         stream_resolve_pt(c, s, rh->payload_type, ep);
         flags_on_pt(c, s, rh->payload_type, ep);
     }

@@ -1,8 +1,9 @@
 /* test_corr_memory.c - bytes of correlator state per active call.
  *
  * Issue 4 asks for the memory a call costs while it is tracked: its call_t
- * entry, two stream_t entries (one per direction) and the media endpoints
- * its SDP offer/answer learn (an RTP and an RTCP endpoint per side: 4),
+ * entry, two stream_t entries (one per direction) and the media endpoint
+ * entries its SDP offer/answer make (an RTP endpoint per side: 2; the RTCP
+ * endpoint on port+1 is implied by the RTP entry and takes none),
  * plus the per-entry bookkeeping of each table (LRU prev/next links, which
  * also chain free entries, and index slots at the table's load of at most
  * 1/2), plus the string blob the call takes from the shared string pool
@@ -28,7 +29,7 @@
 
 #include "../../correlator/correlator_internal.h"
 
-#define EPS_PER_CALL 4
+#define EPS_PER_CALL 2
 /* LRU prev/next (next also chains free entries) + 2 index slots (load <= 1/2) */
 #define POOL_ENTRY_OVERHEAD (2 * sizeof(uint32_t) + 2 * sizeof(itab_slot_t))
 
@@ -48,11 +49,13 @@
  * (stream_t 696: header 88, x 96, quality 304), 2,248 B before the call
  * entry kept two To-tag hashes instead of eight (the others follow the
  * strings in the blob) and its flags as bits (call_t was 288), 2,192 B
- * before the 401/407 challenge code became a bit (call_t was 232); now
- * call_t 224 + string blob 224, stream_t 672 (header 80, rtp_stats 192,
- * x 88, quality 296), media_ep_t 40, 2 descriptors 32:
- * 224 + 224 + 2 * 672 + 4 * 40 + 2 * 32 + 7 * 24. */
-#define CORR_CALL_BYTES_MAX 2184
+ * before the 401/407 challenge code became a bit (call_t was 232), 2,184 B
+ * before the RTCP endpoints on port+1 were implied by their RTP entries
+ * (4 endpoint entries, 2 of them RTCP); now call_t 224 + string blob 224,
+ * stream_t 672 (header 80, rtp_stats 192, x 88, quality 296), 2 media_ep_t
+ * 40 with 2 descriptors 32, 5 table entries of 24 B bookkeeping:
+ * 224 + 224 + 2 * 672 + 2 * 40 + 2 * 32 + 5 * 24. */
+#define CORR_CALL_BYTES_MAX 2056
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {
@@ -117,7 +120,8 @@ static const char desk_phone_sdp[] = "v=0\r\n"
                                      "a=fmtp:101 0-16\r\n";
 
 /* The descriptor a desk phone's RTP endpoint takes, with its payload
- * types resolving as the SDP says; the RTCP endpoint takes none. */
+ * types resolving as the SDP says; its RTCP endpoint resolves, implied by
+ * the RTP entry: one entry, one descriptor. */
 static uint32_t desk_phone_desc_bytes(void)
 {
     corr_t *c = new_corr(16);
@@ -131,6 +135,10 @@ static uint32_t desk_phone_desc_bytes(void)
     uint32_t ei = media_find(c, &rtp), ri = media_find(c, &rtcp);
     assert_int_not_equal(ei, CORR_NIL);
     assert_int_not_equal(ri, CORR_NIL);
+    assert_int_equal(c->ep_pool.lru.count, 1);
+    media_ep_t re = media_get(c, ri);
+    assert_true(re.rtcp);
+    assert_int_equal(re.call, 0);
     const media_ep_t *e = &c->eps[ei];
     const char *name;
     uint32_t clock;
@@ -143,7 +151,7 @@ static uint32_t desk_phone_desc_bytes(void)
     const uint8_t *fmts = media_fmts(c, e, &n);
     assert_int_equal(n, 5);
     assert_int_equal(fmts[4], 101);
-    assert_int_equal(media_desc_size(c, &c->eps[ri]), 0);
+    assert_int_equal(media_desc_size(c, &re), 0);
     assert_int_equal(c->stats.media_desc_exhausted, 0);
     uint32_t size = media_desc_size(c, e);
     media_release_call(c, 0);
@@ -167,7 +175,7 @@ static void test_sizes(void **state)
            "media_ep_t %zu B + descriptor %u B per RTP endpoint, table overhead %zu B/entry\n",
            sizeof(call_t), blob, sizeof(stream_t), sizeof(stream_x_t), sizeof(rtp_stats_t),
            sizeof(sq_t), sizeof(media_ep_t), desc, (size_t)POOL_ENTRY_OVERHEAD);
-    printf("per active call (two streams, %d endpoints): %zu B\n", EPS_PER_CALL, total);
+    printf("per active call (two streams, %d endpoint entries): %zu B\n", EPS_PER_CALL, total);
     assert_true(total <= CORR_CALL_BYTES_MAX);
 }
 
