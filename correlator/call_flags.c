@@ -152,7 +152,7 @@ void flags_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
     int16_t dseq = (int16_t)(uint16_t)(rh->seq - x->prev_seq);
     if (dseq <= 0) return; /* duplicate or reordered: keep the newest as reference */
     int32_t dts = (int32_t)(rh->timestamp - x->prev_ts);
-    uint32_t clock = s->last_clock;
+    uint32_t clock = s->stats.clock_rate;
     if (clock && !s->last_pt_cn) {
         if (dseq == 1 && dts > 0 && (uint32_t)dts <= clock / 4) x->ts_inc = (uint32_t)dts;
         double ts_ms = (double)dts * 1000.0 / clock;

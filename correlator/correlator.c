@@ -110,7 +110,7 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
         !pool_init(&c->stream_pool, g->max_streams) ||
         !dlist_init(&c->orphan_lru, g->max_streams) ||
         !pool_init(&c->flow_pool, g->max_orphan_flows) || !orphan_init(c) || !dtmf_pool_init(c) ||
-        !events_init(c)) {
+        !events_init(c) || !codec_names_init(c)) {
         log_error("correlator: cannot allocate tables");
         corr_free(c);
         return NULL;
@@ -142,6 +142,7 @@ void corr_free(corr_t *c)
     free(c->emit_call);
     cstr_free(c);
     media_free(c);
+    codec_names_free(c);
     free(c->vq_nodes);
     free(c->rtcp_nodes);
     free(c->dtmf_nodes);

@@ -261,10 +261,11 @@ typedef struct {
 enum { ORPHAN_PROTO_NONE = 0, ORPHAN_PROTO_RTP, ORPHAN_PROTO_RTCP, ORPHAN_PROTO_SRTP };
 
 /* One RTP stream: (src, dst, ssrc).  Field order is for the cache: the key
- * and everything the per-packet path touches come first (rtp_stats, the
- * quality tracker, the hot head of x: STREAM_HOT_END), strings and
- * per-stream tables last.  stream_rtp prefetches that whole hot span at
- * once, so its cache misses overlap instead of following one another. */
+ * and what the per-packet path touches come first (the header, rtp_stats,
+ * the hot head of x: STREAM_HOT_END), x's cold tail (DTMF, RTCP) next, the
+ * quality tracker (per packet too, after the hot span) last.  stream_rtp
+ * prefetches the hot span at once, so its cache misses overlap instead of
+ * following one another.  The codec name is an interned id (stream.c). */
 typedef struct {
     bool used : 1;
     bool orphan : 1;    /* no call: classified (or being classified) by nDPI */
@@ -282,13 +283,20 @@ typedef struct {
     endpoint_t src, dst;
     uint32_t owner_prev, owner_next; /* the owner's stream list */
     uint32_t rtcp_packets;
-    uint32_t last_clock;
-    int64_t lru_ns; /* last move to the LRU head */
-    rtp_stats_t stats;
-    stream_x_t x;                /* RTCP, DTMF, flag counters (hot part first) */
-    sq_t quality;                /* voice-quality tracker (quality.h) */
-    char codec[CORR_CODEC_NAME]; /* as rtpmap names are cut (static: shorter) */
+    uint32_t codec;    /* interned codec name (stream.c), 0 = none */
+    int64_t lru_ns;    /* last move to the LRU head */
+    rtp_stats_t stats; /* its clock_rate is the current PT's clock (0: none) */
+    stream_x_t x;      /* RTCP, DTMF, flag counters (hot part first) */
+    sq_t quality;      /* voice-quality tracker (quality.h) */
 } stream_t;
+
+/* A codec name streams share (stream.c): cut to CORR_CODEC_NAME - 1 bytes
+ * as rtpmap names are (static ones are shorter), with the number of
+ * streams naming it. */
+typedef struct {
+    char name[CORR_CODEC_NAME];
+    uint32_t refs;
+} codec_name_t;
 
 #define STREAM_HOT_END (offsetof(stream_t, x) + offsetof(stream_x_t, ev_rtp_ts))
 
@@ -407,6 +415,9 @@ struct corr {
     /* appended: REGISTER transactions (events.c; only with on_registration) */
     struct reg_entry *regs;
     pool_t reg_pool;
+    /* appended: streams' codec names, interned (stream.c); entry i is id i + 1 */
+    codec_name_t *codec_names;
+    pool_t codec_pool;
 };
 
 /* dialog.c */
@@ -462,6 +473,15 @@ void stream_set_side(stream_t *s, const media_ep_t *e, bool matched_dst);
 void stream_flow_decided(corr_t *c, uint32_t fi, bool media, uint8_t proto, int proto_id);
 void stream_release(corr_t *c, uint32_t si);
 void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, corr_stream_t *out);
+/* Codec names: one interned entry per distinct name in use, shared by the
+ * streams naming it (max_streams + 1 entries: never full, a stream holds
+ * one name at most).  stream_codec: stream s's codec name, "" when none. */
+bool codec_names_init(corr_t *c);
+void codec_names_free(corr_t *c);
+static inline const char *stream_codec(const corr_t *c, const stream_t *s)
+{
+    return s->codec ? c->codec_names[s->codec - 1].name : "";
+}
 void stream_emit_orphan(corr_t *c, uint32_t si);
 void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e, bool matched_dst);
 /* Call-level mos/mos_min: the worse direction of the emitted streams. */

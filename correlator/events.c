@@ -366,7 +366,7 @@ void events_interval(corr_t *c, const stream_t *s, const sq_interval_t *iv, uint
         .dst = s->dst,
         .ssrc = s->ssrc,
         .payload_type = s->have_codec ? s->payload_type : s->last_pt,
-        .codec = s->codec,
+        .codec = stream_codec(c, s),
         .from_caller = direction(orphan, s->media_index, s->from_caller),
         .final = false,
         .index = index,

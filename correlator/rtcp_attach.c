@@ -203,7 +203,7 @@ static double rtt_from(const corr_t *c, const stream_t *s, uint32_t lsr, uint32_
 
 static uint32_t stream_clock(const stream_t *s)
 {
-    return s->stats.clock_rate ? s->stats.clock_rate : s->last_clock;
+    return s->stats.clock_rate;
 }
 
 static double ts_units_ms(const stream_t *s, uint32_t units)

@@ -13,10 +13,18 @@
  *
  * The per-packet work (stream_rtp) is a payload-type cache check and
  * rtp_stats_update: the codec lookup runs only when the payload type changes.
+ *
+ * Codec names are interned: a stream keeps the id of a shared entry (name
+ * and the count of streams naming it; the entry goes with its last
+ * stream), so the handful of names a network uses cost a few entries, not
+ * 16 bytes per stream.  The table has an entry per stream and one more, so
+ * it can never be full.
  */
 #include "correlator_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 uint64_t stream_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst, uint32_t ssrc)
@@ -41,6 +49,61 @@ uint32_t stream_find(const corr_t *c, uint64_t h, const endpoint_t *src, const e
 {
     skey_t k = {src, dst, ssrc};
     return itab_find(&c->stream_pool.tab, h, stream_eq, c, &k);
+}
+
+/* ---------------------------- codec names ------------------------------- */
+
+bool codec_names_init(corr_t *c)
+{
+    uint32_t n = c->cfg.max_streams + 1;
+    c->codec_names = calloc(n, sizeof *c->codec_names);
+    return c->codec_names && pool_init(&c->codec_pool, n);
+}
+
+void codec_names_free(corr_t *c)
+{
+    pool_destroy(&c->codec_pool);
+    free(c->codec_names);
+    c->codec_names = NULL;
+}
+
+static bool codec_eq(const void *ctx, uint32_t idx, const void *key)
+{
+    return strcmp(((const corr_t *)ctx)->codec_names[idx].name, key) == 0;
+}
+
+static uint64_t codec_hash(const corr_t *c, const char *name)
+{
+    return hash_bytes(name, strlen(name), c->seed);
+}
+
+static void codec_put(corr_t *c, stream_t *s)
+{
+    if (!s->codec) return;
+    uint32_t i = s->codec - 1;
+    s->codec = 0;
+    if (--c->codec_names[i].refs) return;
+    pool_put(&c->codec_pool, i, codec_hash(c, c->codec_names[i].name));
+}
+
+/* Names stream s's codec (cut as the record's array cuts it). */
+static void codec_set(corr_t *c, stream_t *s, const char *name)
+{
+    char cut[CORR_CODEC_NAME];
+    snprintf(cut, sizeof cut, "%s", name);
+    if (s->codec && strcmp(c->codec_names[s->codec - 1].name, cut) == 0) return;
+    codec_put(c, s);
+    uint64_t h = codec_hash(c, cut);
+    uint32_t i = itab_find(&c->codec_pool.tab, h, codec_eq, c, cut);
+    if (i == CORR_NIL) {
+        i = pool_take(&c->codec_pool);
+        if (i == CORR_NIL) return; /* not reached: an entry per stream and one more */
+        memcpy(c->codec_names[i].name, cut, sizeof cut);
+        c->codec_names[i].refs = 0;
+        itab_insert(&c->codec_pool.tab, h, i);
+    }
+    c->codec_names[i].refs++;
+    s->codec = i + 1;
 }
 
 /* ---------------------------- owner lists ------------------------------- */
@@ -88,6 +151,7 @@ void stream_release(corr_t *c, uint32_t si)
     sq_free(&s->quality);
     dtmf_list_free(c, &s->x.dtmf);
     rtcp_release(c, s);
+    codec_put(c, s);
     s->used = false;
 }
 
@@ -113,9 +177,8 @@ uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint
         if (si == CORR_NIL) return CORR_NIL;
     }
     stream_t *s = &c->streams[si];
-    memset(s, 0, offsetof(stream_t, stats));
+    memset(s, 0, offsetof(stream_t, stats)); /* codec 0: none */
     memset(&s->x, 0, sizeof s->x);
-    s->codec[0] = '\0'; /* the cold tail after the tracker: a reused slot */
     s->used = true;
     s->src = *src;
     s->dst = *dst;
@@ -165,7 +228,7 @@ void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e
 
 /* ------------------------------ packets --------------------------------- */
 
-static void stream_resolve_pt(const corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
+static void stream_resolve_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
 {
     const char *name = NULL;
     uint32_t clock = 0;
@@ -175,12 +238,12 @@ static void stream_resolve_pt(const corr_t *c, stream_t *s, uint8_t pt, const me
     s->last_pt = pt;
     s->last_pt_valid = true;
     s->last_pt_cn = cn;
-    s->last_clock = (!known || dtmf) ? 0 : clock; /* as tshark: no jitter */
+    s->stats.clock_rate = (!known || dtmf) ? 0 : clock; /* as tshark: no jitter */
     if (!cn && !dtmf && (!s->have_codec || s->payload_type == pt)) {
         s->have_codec = true;
         s->payload_type = pt;
-        if (known) snprintf(s->codec, sizeof s->codec, "%s", name);
-        sq_set_codec(&s->quality, s->codec);
+        if (known) codec_set(c, s, name);
+        sq_set_codec(&s->quality, stream_codec(c, s));
     }
 }
 
@@ -208,7 +271,6 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
         flags_on_pt(c, s, rh->payload_type, ep);
     }
     flags_on_rtp(c, s, rh, ts); /* before the stats: reads the previous packet */
-    s->stats.clock_rate = s->last_clock;
     rtp_stats_update(&s->stats, rh->seq, rh->timestamp, rh->marker, s->last_pt_cn, rh->payload_len,
                      ts);
     /* a quality interval this packet closes: its figures before the packet */
@@ -219,7 +281,8 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
         sq_interval_peek(&s->quality, &c->cfg.quality, &iv);
         iv_index = sq_intervals_closed(&s->quality);
     }
-    sq_update(&s->quality, &c->cfg.quality, rh->seq, rh->timestamp, rh->marker, s->last_clock, ts);
+    sq_update(&s->quality, &c->cfg.quality, rh->seq, rh->timestamp, rh->marker, s->stats.clock_rate,
+              ts);
     if (iv_closes) events_interval(c, s, &iv, iv_index, ts);
     if (ts - s->lru_ns >= CORR_LRU_GRAIN_NS) {
         s->lru_ns = ts;
@@ -237,7 +300,7 @@ void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, c
     out->dst = s->dst;
     out->ssrc = s->ssrc;
     out->payload_type = s->have_codec ? s->payload_type : s->last_pt;
-    snprintf(out->codec, sizeof out->codec, "%s", s->codec);
+    snprintf(out->codec, sizeof out->codec, "%s", stream_codec(c, s));
     out->from_caller = s->from_caller;
     out->media_index = s->media_index;
     out->stats = s->stats;

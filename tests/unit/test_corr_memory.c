@@ -16,7 +16,10 @@
  * blob classes read back.  Parts a plain call does not use live in shared
  * pools and are not counted: RTCP contents (a node per stream with RTCP),
  * RFC 6035 reports, DTMF events; nor the quality tracker's interval arrays
- * (heap, per stream, sq_free).  The figure is printed and asserted against
+ * (heap, per stream, sq_free); nor the interned codec names (stream.c: an
+ * entry per distinct name in use, shared by every stream naming it, so a
+ * network's handful of codecs cost a handful of entries; a stream keeps a
+ * 4-byte id).  The figure is printed and asserted against
  * CORR_CALL_BYTES_MAX, the size achieved today, so any growth fails here:
  * lower the constant when the state shrinks, never raise it without saying
  * why in ARCHITECTURE.md (Memory). */
@@ -28,6 +31,7 @@
 #include <cmocka.h>
 
 #include "../../correlator/correlator_internal.h"
+#include "corr_testlib.h"
 
 #define EPS_PER_CALL 2
 /* LRU prev/next (next also chains free entries) + 2 index slots (load <= 1/2) */
@@ -51,11 +55,13 @@
  * strings in the blob) and its flags as bits (call_t was 288), 2,192 B
  * before the 401/407 challenge code became a bit (call_t was 232), 2,184 B
  * before the RTCP endpoints on port+1 were implied by their RTP entries
- * (4 endpoint entries, 2 of them RTCP); now call_t 224 + string blob 224,
- * stream_t 672 (header 80, rtp_stats 192, x 88, quality 296), 2 media_ep_t
- * 40 with 2 descriptors 32, 5 table entries of 24 B bookkeeping:
- * 224 + 224 + 2 * 672 + 2 * 40 + 2 * 32 + 5 * 24. */
-#define CORR_CALL_BYTES_MAX 2056
+ * (4 endpoint entries, 2 of them RTCP), 2,056 B before streams named their
+ * codec by an interned id instead of a 16-byte copy (stream_t was 672);
+ * now call_t 224 + string blob 224, stream_t 656 (header 80, rtp_stats
+ * 192, x 88, quality 296), 2 media_ep_t 40 with 2 descriptors 32, 5 table
+ * entries of 24 B bookkeeping:
+ * 224 + 224 + 2 * 656 + 2 * 40 + 2 * 32 + 5 * 24. */
+#define CORR_CALL_BYTES_MAX 2024
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {
@@ -262,10 +268,46 @@ static void test_blob_tags(void **state)
     corr_free(c);
 }
 
+/* Codec names are interned: streams naming the same codec share one
+ * entry, a name is cut as the record's array cuts it, and an entry goes
+ * with its last stream. */
+static test_sink_t sink;
+
+static void test_codec_names(void **state)
+{
+    (void)state;
+    corr_t *c = ts_new(&sink, NULL);
+    char sa[512], sb[512];
+    const char *lng = "a=rtpmap:96 averyveryverylongcodecname/8000\n";
+    ts_invite(c, 0, "cn", 1, "ft", NULL, "b1", ts_sdp(sa, sizeof sa, "10.0.0.1", 40000, lng));
+    ts_resp(c, 1000, 200, "OK", "cn", 1, "INVITE", "ft", "tt", NULL,
+            ts_sdp(sb, sizeof sb, "10.0.0.2", 50000, NULL));
+    ts_rtp_run(c, 1100, "10.0.0.1", 40000, "10.0.0.2", 50000, 0xAAAA, 100, 5);
+    ts_rtp_run(c, 1100, "10.0.0.2", 50000, "10.0.0.1", 40000, 0xBBBB, 100, 5);
+    assert_int_equal(c->codec_pool.lru.count, 1); /* PCMU, shared */
+    for (int i = 0; i < 5; i++)                   /* PT 96 to A: the long name of A's rtpmap */
+        ts_rtp(c, 1300 + 20 * i, "10.0.0.2", 50000, "10.0.0.1", 40000, 0xCCCC, (uint16_t)i,
+               (uint32_t)i * 160, 96);
+    assert_int_equal(c->codec_pool.lru.count, 2);
+    corr_flush(c);
+    assert_int_equal(c->codec_pool.lru.count, 0);
+    const corr_call_t *k = ts_find(&sink, "cn");
+    assert_non_null(k);
+    assert_int_equal(k->stream_count, 3);
+    int pcmu = 0, cut = 0;
+    for (uint32_t i = 0; i < k->stream_count; i++) {
+        pcmu += strcmp(k->streams[i].codec, "PCMU") == 0;
+        cut += strcmp(k->streams[i].codec, "averyveryverylo") == 0;
+    }
+    assert_int_equal(pcmu, 2);
+    assert_int_equal(cut, 1);
+    corr_free(c);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_sizes),
-                                       cmocka_unit_test(test_string_blobs),
-                                       cmocka_unit_test(test_blob_tags)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sizes), cmocka_unit_test(test_string_blobs),
+        cmocka_unit_test(test_blob_tags), cmocka_unit_test(test_codec_names)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
