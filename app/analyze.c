@@ -260,17 +260,10 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             continue;
         }
         frames++;
-        if (frame.ts_ns >= next_expire) {
-            if (next_expire) {
-                cap_decoder_expire(dec, frame.ts_ns);
-                app_corr_expire(&corr, 0, frame.ts_ns);
-            }
-            next_expire = frame.ts_ns - frame.ts_ns % NS_PER_SEC + NS_PER_SEC;
-        }
         cap_frame_t ahead;
         app_corr_prefetch(&corr, dec,
                           cap_files_peek(files, CORR_LOOKAHEAD_DIST, &ahead) ? &ahead : NULL);
-        cap_decode_frame(dec, &frame);
+        app_corr_frame(&corr, 0, dec, &next_expire, &frame);
         if (progress && (frames & 0xffff) == 0) {
             int64_t now = clock_mono_ns();
             if (now >= next_draw) {

@@ -148,6 +148,12 @@ void app_corr_on_datagram(void *feed, const datagram_t *dg);
  * frame decoded.  Starts loading what both will need (cap_decoder_prefetch,
  * corr_prefetch inline; shards look ahead in their own rings). */
 void app_corr_prefetch(app_corr_t *a, cap_decoder_t *dec, const cap_frame_t *frame);
+/* One frame of a producer through dec into the stage, with the expiry rule
+ * analyze and run share: at the first frame of each new second of packet
+ * time the decoder and the stage expire first.  *next_expire is the
+ * producer's own (0 before its first frame). */
+void app_corr_frame(app_corr_t *a, uint32_t producer, cap_decoder_t *dec, int64_t *next_expire,
+                    const cap_frame_t *f);
 void app_corr_expire(app_corr_t *a, uint32_t producer, int64_t now_ns);
 /* Producer has nothing to submit (live, between polls): pl_idle. */
 void app_corr_idle(app_corr_t *a, uint32_t producer, int64_t now_ns);

@@ -69,6 +69,19 @@ void app_corr_prefetch(app_corr_t *a, cap_decoder_t *dec, const cap_frame_t *fra
     if (!a->pl) corr_prefetch(a->corr, &a->la, have ? &hint : NULL);
 }
 
+void app_corr_frame(app_corr_t *a, uint32_t producer, cap_decoder_t *dec, int64_t *next_expire,
+                    const cap_frame_t *f)
+{
+    if (f->ts_ns >= *next_expire) {
+        if (*next_expire) {
+            cap_decoder_expire(dec, f->ts_ns);
+            app_corr_expire(a, producer, f->ts_ns);
+        }
+        *next_expire = f->ts_ns - f->ts_ns % NS_PER_SEC + NS_PER_SEC;
+    }
+    cap_decode_frame(dec, f);
+}
+
 void app_corr_expire(app_corr_t *a, uint32_t producer, int64_t now_ns)
 {
     if (a->pl)

@@ -142,11 +142,7 @@ static void worker_expire(run_worker_t *w, int64_t now_ns)
 static void worker_frame(run_worker_t *w, const cap_frame_t *f)
 {
     if (f->ts_ns > w->last_ts) w->last_ts = f->ts_ns;
-    if (f->ts_ns >= w->next_expire) {
-        if (w->next_expire) worker_expire(w, f->ts_ns);
-        w->next_expire = f->ts_ns - f->ts_ns % NS_PER_SEC + NS_PER_SEC;
-    }
-    cap_decode_frame(w->dec, f);
+    app_corr_frame(&w->r->corr, w->index, w->dec, &w->next_expire, f);
 }
 
 /* Ring counters can only be read by the ring's own thread (the kernel
