@@ -386,7 +386,7 @@ int cap_files_next(cap_files_t *f, cap_frame_t *out, char *err, size_t errlen)
         f->advance = NULL;
         int rc = src_read(s, err, errlen);
         if (rc == 1) {
-            heap_down(f, 0);
+            if (f->nheap > 1) heap_down(f, 0);
         } else {
             heap_pop(f);
             src_close(s);
@@ -434,10 +434,8 @@ bool cap_files_peek(cap_files_t *f, uint32_t k, cap_frame_t *out)
         /* the bytes PEEK_PREFETCH further on are requested as the cursor
          * passes: the records the cursor reaches next are in the cache
          * (the hardware prefetcher stops at every page boundary) */
-        size_t from = s->ahead_off + PEEK_PREFETCH, to = from + 16 + caplen;
-        if (to > s->map_len) to = s->map_len;
-        for (size_t a = from & ~(size_t)63; a < to; a += 64)
-            __builtin_prefetch(s->map + a);
+        size_t at = s->ahead_off + PEEK_PREFETCH;
+        if (at < s->map_len) __builtin_prefetch(s->map + at);
         s->ahead_off += 16 + (size_t)caplen;
         s->ahead_dist++;
     }
