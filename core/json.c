@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 void json_init(json_writer_t *w, buf_t *out)
 {
@@ -108,8 +109,22 @@ static void json_escaped(buf_t *b, const unsigned char *s, size_t n)
 void json_key(json_writer_t *w, const char *key)
 {
     json_sep(w);
-    json_escaped(w->out, (const unsigned char *)key, sv_from_cstr(key).len);
-    buf_putc(w->out, ':');
+    /* keys are the program's own names: plain ASCII goes out as it is */
+    size_t n = strlen(key);
+    bool plain = n < 64;
+    for (size_t i = 0; plain && i < n; i++)
+        plain = key[i] >= 0x20 && key[i] < 0x7f && key[i] != '"' && key[i] != '\\';
+    if (plain) {
+        char t[68];
+        t[0] = '"';
+        memcpy(t + 1, key, n);
+        t[n + 1] = '"';
+        t[n + 2] = ':';
+        buf_append(w->out, t, n + 3);
+    } else {
+        json_escaped(w->out, (const unsigned char *)key, n);
+        buf_putc(w->out, ':');
+    }
     w->need_comma[w->depth] = false; /* the value follows without a comma */
 }
 
@@ -161,6 +176,41 @@ void json_uint(json_writer_t *w, uint64_t v)
     json_digits(w->out, v, false);
 }
 
+/* "%.*f" of v without printf when that is provably the same text: v is
+ * scaled by 10^decimals (exact powers of ten; one rounding, relative error
+ * <= 2^-53), and when the scaled value's fraction is clearly away from
+ * one half the rounded integer is the one printf's exact decimal rounding
+ * gives; its digits are then written with the point put back.  Near a
+ * tie, or for magnitudes past 2^52, or more than 9 decimals, printf
+ * decides.  Output records hold hundreds of such numbers each: printf was
+ * a tenth of `siphon analyze`'s instructions on 10,000 calls. */
+static bool fixed_fast(buf_t *b, double v, int decimals)
+{
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    if (decimals < 0 || decimals > 9) return false;
+    bool neg = signbit(v);
+    double a = neg ? -v : v;
+    double scaled = a * pow10[decimals];
+    if (!(scaled < 4503599627370496.0)) return false; /* 2^52 */
+    double fl = floor(scaled);
+    double frac = scaled - fl; /* exact: fl and scaled are close */
+    double margin = scaled * 0x1p-50 + 0x1p-60;
+    if (fabs(frac - 0.5) <= margin) return false; /* too close to a tie */
+    uint64_t n = (uint64_t)fl + (frac > 0.5);
+    char tmp[40];
+    size_t k = sizeof tmp;
+    int d = 0;
+    do {
+        if (d == decimals && decimals > 0) tmp[--k] = '.';
+        tmp[--k] = (char)('0' + n % 10);
+        n /= 10;
+        d++;
+    } while (n || d <= decimals);
+    if (neg) tmp[--k] = '-';
+    buf_append(b, tmp + k, sizeof tmp - k);
+    return true;
+}
+
 void json_double(json_writer_t *w, double v, int decimals)
 {
     if (!isfinite(v)) {
@@ -168,7 +218,7 @@ void json_double(json_writer_t *w, double v, int decimals)
         return;
     }
     json_sep(w);
-    buf_printf(w->out, "%.*f", decimals, v);
+    if (!fixed_fast(w->out, v, decimals)) buf_printf(w->out, "%.*f", decimals, v);
 }
 
 void json_ts(json_writer_t *w, int64_t ts_ns)

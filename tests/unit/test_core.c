@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core.h"
@@ -116,12 +118,76 @@ static void test_json_escaping(void **state)
     buf_free(&b);
 }
 
+/* json_double writes "%.*f" itself when it can prove the text equal:
+ * compared with snprintf on values of every kind (exact ties such as
+ * 0.125 and 2.5, values one ulp either side, negative zero, tiny and huge
+ * magnitudes, random doubles, millisecond-like figures), 0..9 decimals,
+ * and a key that needs escaping still gets it. */
+static void test_json_double_like_printf(void **state)
+{
+    (void)state;
+    buf_t b;
+    buf_init(&b);
+    json_writer_t w;
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    const double fixed[] = {0.0,      -0.0,   0.125,  2.5,    1.0005,  0.0005,
+                            1e-300,   -1e-12, 1e15,   4.5e15, 9.9e15,  1e300,
+                            123.4565, 0.045,  -0.045, 99.995, 0.99995, 12345.6785};
+    char want[512];
+    unsigned long checked = 0;
+    for (int i = 0; i < 2000000; i++) {
+        double v;
+        if (i < (int)(sizeof fixed / sizeof *fixed) * 3) {
+            v = fixed[i / 3];
+            if (i % 3 == 1) v = nextafter(v, INFINITY);
+            if (i % 3 == 2) v = nextafter(v, -INFINITY);
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            switch (i % 4) {
+            case 0: /* any bit pattern */
+                memcpy(&v, &x, sizeof v);
+                if (!isfinite(v)) continue;
+                break;
+            case 1: /* ms figures, and halves of the last decimal */
+                v = (double)(x % 100000000) / 1000.0;
+                break;
+            case 2:
+                v = ((double)(x % 2000001) - 1000000.0) / 2000.0;
+                break;
+            default:
+                v = (double)(int64_t)(x >> 11) * 1e-9;
+                break;
+            }
+        }
+        int dec = (int)(x >> 60) % 10;
+        buf_reset(&b);
+        json_init(&w, &b);
+        json_double(&w, v, dec);
+        snprintf(want, sizeof want, "%.*f", dec, v);
+        if (strcmp(b.data, want) != 0)
+            fail_msg("%.17g with %d decimals: %s, want %s", v, dec, b.data, want);
+        checked++;
+    }
+    assert_true(checked > 1500000);
+    buf_reset(&b);
+    json_init(&w, &b);
+    json_obj_begin(&w);
+    json_key(&w, "a\"b"), json_uint(&w, 1);
+    json_obj_end(&w);
+    assert_string_equal(b.data, "{\"a\\\"b\":1}");
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sv_basics), cmocka_unit_test(test_sv_to_u64),
-        cmocka_unit_test(test_ip_addr),   cmocka_unit_test(test_hash_spreads),
-        cmocka_unit_test(test_ts_format), cmocka_unit_test(test_json_escaping),
+        cmocka_unit_test(test_sv_basics),
+        cmocka_unit_test(test_sv_to_u64),
+        cmocka_unit_test(test_ip_addr),
+        cmocka_unit_test(test_hash_spreads),
+        cmocka_unit_test(test_ts_format),
+        cmocka_unit_test(test_json_escaping),
+        cmocka_unit_test(test_json_double_like_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
