@@ -150,12 +150,11 @@ static uint64_t packet_hash(const cap_decoder_t *d, const uint8_t *p, size_t len
         /* the usual case, IPv4 without options carrying at least 24 bytes:
          * the loop below unrolled, same result (three blocks, the last
          * masked after its 12th byte) */
-        const uint64_t ttl_cksum = ~(0xffULL << BYTE_SHIFT(0) | 0xffULL << BYTE_SHIFT(2) |
-                                     0xffULL << BYTE_SHIFT(3));
+        const uint64_t ttl_cksum =
+            ~(0xffULL << BYTE_SHIFT(0) | 0xffULL << BYTE_SHIFT(2) | 0xffULL << BYTE_SHIFT(3));
         h = hash_mum(word(p) ^ HASH_MUM_K1 ^ h, (word(p + 8) & ttl_cksum) ^ HASH_MUM_K2);
         h = hash_mum(word(p + 16) ^ HASH_MUM_K1 ^ h, word(p + 24) ^ HASH_MUM_K2);
-        h = hash_mum(word(p + 32) ^ HASH_MUM_K1 ^ h,
-                     word_part(p + 40, 4, len - 40) ^ HASH_MUM_K2);
+        h = hash_mum(word(p + 32) ^ HASH_MUM_K1 ^ h, word_part(p + 40, 4, len - 40) ^ HASH_MUM_K2);
         h = hash_mum(h ^ 0x8ebc6af09c88c6e3ULL, (uint64_t)48 ^ 0x589965cc75374cc3ULL);
         return h ? h : 1;
     }
