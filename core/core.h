@@ -260,4 +260,17 @@ void spsc_next(spsc_t *q);
 void spsc_release(spsc_t *q);
 bool spsc_empty(spsc_t *q);
 
+/* ------------------------------------------------------------------------ */
+/* Large tables (table_mem.c)                                                */
+/* ------------------------------------------------------------------------ */
+
+/* calloc(n, size) for a table that is indexed at random on the per-packet
+ * path (the correlator's entries and indexes): the part of it that spans
+ * whole 2 MiB-aligned blocks is also offered to the kernel as transparent
+ * huge pages (MADV_HUGEPAGE), so a walk over megabytes of entries does not
+ * miss the TLB on nearly every packet.  Untouched memory still costs no
+ * RSS; a touched block costs 2 MiB where the kernel grants a huge page.
+ * Free with free(). */
+void *table_calloc(size_t n, size_t size);
+
 #endif /* SIPHON_CORE_H */

@@ -96,10 +96,11 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
     if (g->max_rtcp_streams == 0) g->max_rtcp_streams = 65536;
     c->seed = hash_seed();
 
-    c->calls = calloc(g->max_calls, sizeof *c->calls);
-    c->eps = calloc(g->max_media_endpoints, sizeof *c->eps);
-    c->streams = calloc(g->max_streams, sizeof *c->streams);
-    c->flows = calloc(g->max_orphan_flows, sizeof *c->flows);
+    /* entries reached at random per packet: huge pages where granted */
+    c->calls = table_calloc(g->max_calls, sizeof *c->calls);
+    c->eps = table_calloc(g->max_media_endpoints, sizeof *c->eps);
+    c->streams = table_calloc(g->max_streams, sizeof *c->streams);
+    c->flows = table_calloc(g->max_orphan_flows, sizeof *c->flows);
     c->emit_buf = calloc(g->max_streams_per_call, sizeof *c->emit_buf);
     c->emit_call = calloc(1, sizeof *c->emit_call);
     if (!c->calls || !c->eps || !c->streams || !c->flows || !c->emit_buf || !c->emit_call ||

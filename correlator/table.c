@@ -17,8 +17,8 @@
 
 bool dlist_init(dlist_t *l, uint32_t n)
 {
-    l->prev = malloc((size_t)n * sizeof *l->prev);
-    l->next = malloc((size_t)n * sizeof *l->next);
+    l->prev = table_calloc(n, sizeof *l->prev);
+    l->next = table_calloc(n, sizeof *l->next);
     l->head = l->tail = CORR_NIL;
     l->count = 0;
     return l->prev && l->next;
@@ -77,7 +77,7 @@ static bool itab_init(itab_t *t, uint32_t entries)
     uint64_t cap = 16;
     while (cap < 2ULL * entries)
         cap <<= 1;
-    t->slots = malloc(cap * sizeof *t->slots);
+    t->slots = table_calloc(cap, sizeof *t->slots);
     if (!t->slots) return false;
     t->max_slots = (uint32_t)cap;
     t->count = 0;
