@@ -32,6 +32,7 @@ int app_corr_open(app_corr_t *a, const app_corr_config_t *cfg, app_records_t *re
         corr_sink_t sink = app_records_sink(rec);
         a->corr = corr_new(&cfg->corr, &sink);
         if (!a->corr) goto oom;
+        a->la.min_streams = CORR_LOOKAHEAD_MIN_STREAMS;
         return 0;
     }
     if (!app_shard_records_init(&a->shard_recs, cfg->shards, rec)) goto oom;

@@ -498,8 +498,10 @@ typedef struct {
     uint64_t h[CORR_LOOKAHEAD];
     bool valid[CORR_LOOKAHEAD];
     uint32_t pos;
-    uint64_t found; /* stream entries found and prefetched */
+    uint64_t found;       /* stream entries found and prefetched */
+    uint32_t min_streams; /* look ahead only past this many live streams */
 } corr_lookahead_t;
+#define CORR_LOOKAHEAD_MIN_STREAMS 4096 /* the drivers' min_streams */
 void corr_prefetch(const corr_t *c, corr_lookahead_t *la, const datagram_t *dg);
 /* Ends calls idle since before now_ns - timeout (call as time advances). */
 void corr_expire(corr_t *c, int64_t now_ns);

@@ -17,6 +17,11 @@
  * wastes a prefetch) is prefetched whole.  Nothing is written to the
  * correlator: the ring belongs to the caller (corr_lookahead_t), so a
  * shard thread and the inline driver each keep their own.
+ *
+ * While the stream table is small (la->min_streams; the drivers use
+ * CORR_LOOKAHEAD_MIN_STREAMS, 4,096 entries, ~2.7 MB) its entries stay in
+ * the caches and the look-ahead would only add instructions (4 % of them
+ * on 1,000 calls, measured with callgrind), so stage 1 is skipped.
  */
 #include "correlator_internal.h"
 
@@ -51,6 +56,7 @@ void corr_prefetch(const corr_t *c, corr_lookahead_t *la, const datagram_t *dg)
     if (la->valid[i]) la->found += prefetch_entry(c, la->h[i]);
     la->valid[i] = false;
     if (!dg || dg->transport != TRANSPORT_UDP || !dg->data || dg->len < 12) return;
+    if (c->stream_pool.tab.count < la->min_streams) return; /* all in the caches */
     const uint8_t *p = dg->data;
     if ((p[0] >> 6) != 2 || (p[1] >= 192 && p[1] <= 223)) return; /* not RTP (on_media) */
     uint32_t ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];

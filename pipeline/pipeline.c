@@ -597,6 +597,7 @@ pl_t *pl_new(const pl_config_t *cfg, pl_make_sink_fn make_sink, pl_idle_fn on_id
         pthread_mutex_init(&sh->lock, NULL);
         corr_sink_t sink = make_sink ? make_sink(user, s) : (corr_sink_t){0};
         if (!(sh->corr = corr_new(&cc, &sink))) goto oom;
+        sh->la.min_streams = CORR_LOOKAHEAD_MIN_STREAMS;
     }
     for (uint32_t s = 0; s < S; s++) {
         int rc = pthread_create(&pl->shard[s].thread, NULL, shard_main, &pl->shard[s]);

@@ -321,8 +321,8 @@ static void feed_cb(void *user, const datagram_t *dg)
     corr_on_datagram(f->c, dg);
 }
 
-static void correlate_file(const char *path, bool prefetch, test_sink_t *s, corr_stats_t *st,
-                           uint64_t *found)
+static void correlate_file(const char *path, bool prefetch, uint32_t min_streams, test_sink_t *s,
+                           corr_stats_t *st, uint64_t *found)
 {
     corr_config_t cfg;
     corr_config_default(&cfg);
@@ -331,6 +331,7 @@ static void correlate_file(const char *path, bool prefetch, test_sink_t *s, corr
     cfg.max_media_endpoints = 1024;
     cfg.max_orphan_flows = 256;
     feed_t fd = {.c = ts_new(s, &cfg), .prefetch = prefetch};
+    fd.la.min_streams = min_streams;
     assert_non_null(fd.c);
     cap_files_t *f = open_one(path);
     cap_limits_t lim;
@@ -379,8 +380,8 @@ static void test_correlate_same_with_prefetch(void **state)
     for (int i = 0; capture_at(i); i++) {
         corr_stats_t sa, sb;
         uint64_t found_a, found_b;
-        correlate_file(capture_at(i), false, a, &sa, &found_a);
-        correlate_file(capture_at(i), true, b, &sb, &found_b);
+        correlate_file(capture_at(i), false, 0, a, &sa, &found_a);
+        correlate_file(capture_at(i), true, 0, b, &sb, &found_b);
         assert_int_equal(found_a, 0);
         assert_memory_equal(&sa, &sb, sizeof sa);
         assert_int_equal(a->ncalls, b->ncalls);
@@ -401,6 +402,12 @@ static void test_correlate_same_with_prefetch(void **state)
                    (unsigned long long)found_b, (unsigned long long)sb.rtp_packets);
             assert_true(sb.rtp_packets > 10000);
             assert_true(found_b * 10 >= sb.rtp_packets * 9);
+            /* below min_streams live streams nothing is looked up ahead */
+            corr_stats_t sc;
+            uint64_t found_c;
+            correlate_file(capture_at(i), true, 1000, b, &sc, &found_c);
+            assert_int_equal(found_c, 0);
+            assert_memory_equal(&sa, &sc, sizeof sa);
         }
     }
     free(a);
