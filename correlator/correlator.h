@@ -460,7 +460,8 @@ typedef struct {
     uint64_t registrations_evicted;    /* emitted early: max_registrations full */
     /* appended: shared pools of live-call state exhausted */
     uint64_t vq_pool_exhausted;   /* reports not kept: max_vq_reports full */
-    uint64_t call_strings_cut;    /* call strings cut short: string pool full */
+    uint64_t call_strings_cut;    /* string pool full: call strings cut short,
+                                     or a fork's To tag not kept */
     uint64_t rtcp_pool_exhausted; /* RTCP not kept: max_rtcp_streams full */
     uint64_t media_desc_exhausted; /* SDP payload types not kept: descriptors full */
 } corr_stats_t;
