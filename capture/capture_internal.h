@@ -132,15 +132,26 @@ typedef struct {
     int64_t ts_ns;
 } cap__dedup_ent_t;
 
-/* A hash computed ahead by cap_decoder_prefetch (decode_prefetch.c), for
- * the decode of the same frame (dedup.c). */
-#define CAP__DEDUP_MEMO 32
+/* What cap_decoder_prefetch found in a frame it glanced at
+ * (decode_prefetch.c), kept for the decode of the same frame: the IP
+ * packet's duplicate-check hash (dedup.c, used once), and for a plain UDP
+ * frame the whole decode: the datagram, emitted without walking the
+ * layers again (decoder.c).  Entries are found by frame number and trusted
+ * only when the frame's address and length match too. */
+#define CAP__AHEAD 32
+#define CAP__VXLAN_PORT 4789 /* UDP port decoded further (decode_tunnel.c) */
 typedef struct {
     uint64_t frame_no;
-    const uint8_t *p;
-    size_t len;
+    const uint8_t *frame_data;
+    uint32_t caplen;
+    const uint8_t *ip; /* the IP packet, its length and header length */
+    size_t ip_len, hl;
     uint64_t hash;
-} cap__dedup_memo_t;
+    bool hashed; /* hash not used yet */
+    bool plain;  /* dg is what the layered decode would emit */
+    bool v6;
+    datagram_t dg;
+} cap__ahead_t;
 
 struct cap_decoder {
     cap_limits_t lim;
@@ -160,7 +171,7 @@ struct cap_decoder {
 
     cap__dedup_ent_t *dedup; /* NULL: duplicate suppression disabled */
     uint32_t dedup_set_mask; /* sets - 1; two entries per set */
-    cap__dedup_memo_t dedup_memo[CAP__DEDUP_MEMO];
+    cap__ahead_t ahead[CAP__AHEAD]; /* by frame number (decode_prefetch.c) */
 };
 
 /* What one frame being decoded carries down the layers. */
@@ -241,10 +252,10 @@ void cap__frag_free(cap_decoder_t *d);
  * returns false. */
 bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,
                      size_t hl);
-/* Computes the same packet's hash ahead of its decode, starts loading its
- * table set and keeps the hash for cap__dedup_seen (decode_prefetch.c). */
-void cap__dedup_prepare(cap_decoder_t *d, uint64_t frame_no, const uint8_t *p, size_t len,
-                        size_t hl);
+/* The packet's duplicate-check hash, computed ahead of its decode, with its
+ * table set prefetched (decode_prefetch.c keeps it in the frame's
+ * cap__ahead_t for cap__dedup_seen). */
+uint64_t cap__dedup_prepare(cap_decoder_t *d, const uint8_t *p, size_t len, size_t hl);
 bool cap__dedup_init(cap_decoder_t *d);
 void cap__dedup_free(cap_decoder_t *d);
 

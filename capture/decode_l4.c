@@ -21,7 +21,6 @@ enum {
     IPPROTO_SCTP_ = 132,
 };
 
-#define VXLAN_PORT 4789
 
 static void decode_udp(cap_decoder_t *d, cap__pkt_t *pk, const ip_addr_t *src, const ip_addr_t *dst,
                        cap__cur_t c)
@@ -42,7 +41,7 @@ static void decode_udp(cap_decoder_t *d, cap__pkt_t *pk, const ip_addr_t *src, c
         return;
     }
     cap__skip(&c, 8);
-    if (dport == VXLAN_PORT && cap__decode_vxlan(d, pk, c)) return;
+    if (dport == CAP__VXLAN_PORT && cap__decode_vxlan(d, pk, c)) return;
     cap__emit(d, pk, src, sport, dst, dport, TRANSPORT_UDP, c.p, c.len);
 }
 

@@ -17,13 +17,19 @@
  *    packet whose next header is UDP, carrying UDP.  Anything else returns
  *    false and simply is not prefetched; nothing here changes what the
  *    decode will do or count.
- *  - The duplicate-check hash of the IP packet is computed here (the same
- *    function and inputs as the decode's: dedup.c) and kept in a small
- *    direct-mapped memo indexed by frame number, with the packet's address
- *    and length, and its table set is prefetched.  The decode takes the
- *    hash from the memo when frame number, address and length all match
- *    (the frame's bytes are the same bytes), else computes it again: the
- *    memo is a cache, never a source of truth.
+ *  - What the glance finds is kept in the frame's cap__ahead_t, a small
+ *    direct-mapped array indexed by frame number, with the frame's
+ *    address and length: the duplicate-check hash of the IP packet (the
+ *    same function and inputs as the decode's: dedup.c), whose table set
+ *    is prefetched, and for a plain UDP frame the datagram.  The decode
+ *    uses them only when frame number, address and length all match (the
+ *    frame's bytes are the same bytes): then dedup.c takes the hash, and
+ *    cap_decode_frame emits the datagram with the counters the layered
+ *    walk would have moved (frames, bytes, ipv4/ipv6, udp, datagrams_out)
+ *    instead of walking the layers again.  Otherwise the frame is decoded
+ *    from scratch: the entry is a cache, never a source of truth, and
+ *    tests/unit/test_lookahead.c and fuzz_decode check that both ways give
+ *    the same datagrams and counters.
  *  - The UDP datagram the frame will give is returned, so the caller can
  *    hand it to the next stage's own prefetch (corr_prefetch).
  *  - Bounds: every read is checked against the captured length, as in the
@@ -59,8 +65,7 @@ bool cap_decoder_prefetch(cap_decoder_t *d, const cap_frame_t *frame, datagram_t
     if (len < 20) return false;
     size_t hl, total;
     uint8_t proto;
-    memset(&out->src.ip, 0, sizeof out->src.ip);
-    memset(&out->dst.ip, 0, sizeof out->dst.ip);
+    memset(out, 0, sizeof *out);
     if (p[0] >> 4 == 4) {
         hl = (size_t)(p[0] & 0x0f) * 4;
         total = be16(p + 2);
@@ -84,7 +89,17 @@ bool cap_decoder_prefetch(cap_decoder_t *d, const cap_frame_t *frame, datagram_t
     } else {
         return false;
     }
-    cap__dedup_prepare(d, frame->frame_no, p, total, hl);
+    cap__ahead_t *a = &d->ahead[frame->frame_no % CAP__AHEAD];
+    a->frame_no = frame->frame_no;
+    a->frame_data = frame->data;
+    a->caplen = frame->caplen;
+    a->ip = p;
+    a->ip_len = total;
+    a->hl = hl;
+    a->hashed = d->dedup != NULL;
+    a->hash = cap__dedup_prepare(d, p, total, hl);
+    a->plain = false;
+    a->v6 = p[0] >> 4 == 6;
     if (proto != 17 || total < hl + 8) return false;
     const uint8_t *u = p + hl;
     size_t ulen = be16(u + 4);
@@ -96,5 +111,9 @@ bool cap_decoder_prefetch(cap_decoder_t *d, const cap_frame_t *frame, datagram_t
     out->data = u + 8;
     out->len = ulen - 8;
     out->frame_no = frame->frame_no;
+    /* the decode takes this datagram as it is, but for VXLAN (decoded
+     * further by decode_tunnel.c) */
+    a->plain = out->dst.port != CAP__VXLAN_PORT;
+    a->dg = *out;
     return true;
 }

@@ -103,6 +103,22 @@ void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
         d->st.invalid++;
         return;
     }
+    cap__ahead_t *a = &d->ahead[frame->frame_no % CAP__AHEAD];
+    if (a->plain && a->frame_no == frame->frame_no && a->frame_data == frame->data &&
+        a->caplen == frame->caplen) {
+        /* glanced at ahead (decode_prefetch.c): a plain UDP frame whose
+         * datagram is known; what the layers below would count */
+        a->plain = false;
+        if (cap__dedup_seen(d, &pk, a->ip, a->ip_len, a->hl)) return;
+        if (a->v6)
+            d->st.ipv6++;
+        else
+            d->st.ipv4++;
+        d->st.udp++;
+        d->st.datagrams_out++;
+        if (d->cb) d->cb(d->user, &a->dg);
+        return;
+    }
     cap__decode_link(d, &pk, frame->linktype, cap__cur(frame->data, frame->caplen));
 }
 

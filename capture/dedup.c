@@ -24,9 +24,9 @@
  *    16 bytes (the wyhash construction): about 64 bytes and 20 ns per
  *    packet, where hashing 124 bytes with hash_bytes cost ~140 ns in all.
  *  - Look-ahead (decode_prefetch.c): the driver may have the hash computed
- *    a few frames early, its set prefetched, and the result kept in a
- *    32-entry memo by frame number; the decode takes it when number,
- *    address and length match, else hashes anew.  The hash reads the
+ *    a few frames early, its set prefetched, and the result kept in the
+ *    frame's cap__ahead_t (32 by frame number); the decode takes it when
+ *    number, address and length match, else hashes anew.  The hash reads the
  *    packet in place (whole-word loads masked at the key's end), no copy.
  *  - Table: a fixed array of dedup_slots entries {hash, timestamp},
  *    2-way set-associative (set = hash & mask), allocated once: O(1), no
@@ -175,14 +175,12 @@ static uint64_t packet_hash(const cap_decoder_t *d, const uint8_t *p, size_t len
     return h ? h : 1;
 }
 
-void cap__dedup_prepare(cap_decoder_t *d, uint64_t frame_no, const uint8_t *p, size_t len,
-                        size_t hl)
+uint64_t cap__dedup_prepare(cap_decoder_t *d, const uint8_t *p, size_t len, size_t hl)
 {
-    if (!d->dedup) return;
+    if (!d->dedup) return 0;
     uint64_t h = packet_hash(d, p, len, hl);
     __builtin_prefetch(&d->dedup[(size_t)(h & d->dedup_set_mask) * 2], 1);
-    cap__dedup_memo_t *m = &d->dedup_memo[frame_no % CAP__DEDUP_MEMO];
-    *m = (cap__dedup_memo_t){frame_no, p, len, h};
+    return h;
 }
 
 bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,
@@ -190,10 +188,10 @@ bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, s
 {
     if (!d->dedup) return false;
     uint64_t h;
-    cap__dedup_memo_t *m = &d->dedup_memo[pk->frame->frame_no % CAP__DEDUP_MEMO];
-    if (m->p == p && m->len == len && m->frame_no == pk->frame->frame_no) {
-        h = m->hash;
-        m->p = NULL; /* used once: a later frame at this address hashes anew */
+    cap__ahead_t *a = &d->ahead[pk->frame->frame_no % CAP__AHEAD];
+    if (a->hashed && a->ip == p && a->ip_len == len && a->frame_no == pk->frame->frame_no) {
+        h = a->hash;
+        a->hashed = false; /* used once: a later frame at this address hashes anew */
     } else {
         h = packet_hash(d, p, len, hl);
     }

@@ -5,12 +5,14 @@
  *           tiny limits (so every eviction and overflow path is reachable)
  *           instead of the appliance defaults;
  *   rest:   frames separated by the 4-byte magic "FRM!".
- * All frames go through ONE decoder, so fragment and TCP/WebSocket state
- * carries across frames.  Each frame is copied into an exact-size heap
- * buffer so AddressSanitizer catches any over-read, and the callback reads
- * every byte of every datagram it is given (and of the one
- * cap_decoder_prefetch announces for each frame).  Packet time advances 100 ms
- * per frame, so the lazy expiry runs too. */
+ * All frames go through one decoder, so fragment and TCP/WebSocket state
+ * carries across frames, and through a second one that does not glance at
+ * them ahead (differential: datagrams and counters must match, else the
+ * target aborts).  Each frame is copied into an exact-size heap buffer so
+ * AddressSanitizer catches any over-read, and the callback reads every byte
+ * of every datagram it is given (and of the one cap_decoder_prefetch
+ * announces for each frame).  Packet time advances 100 ms per frame, so the
+ * lazy expiry runs too. */
 #include "capture.h"
 
 #include <stdlib.h>
@@ -21,12 +23,21 @@ static const int link_types[] = {1, 0, 108, 101, 12, 228, 229, 113, 276, 14, 147
 
 static volatile uint64_t sink;
 
+/* Reads every byte of a datagram; with a non-NULL user (a uint64_t) also
+ * folds the datagram into a digest, to compare two decodes. */
 static void touch(void *user, const datagram_t *dg)
 {
     uint64_t s = dg->len + dg->src.port + dg->dst.port + (uint64_t)dg->transport;
     for (size_t i = 0; i < dg->len; i++)
-        s += dg->data[i];
+        s = s * 31 + dg->data[i];
     sink += s;
+    if (user) {
+        uint64_t *h = user;
+        s ^= (uint64_t)dg->ts_ns ^ dg->frame_no << 1;
+        for (int i = 0; i < 16; i++)
+            s = s * 131 + dg->src.ip.bytes[i] + 7 * dg->dst.ip.bytes[i];
+        *h = (*h ^ s) * 0x100000001b3ULL;
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,8 +56,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lim.tcp_idle_ns = 2000000000LL;
         lim.max_sip_header_bytes = 1500;
     }
-    cap_decoder_t *d = cap_decoder_new(&lim, touch, NULL);
-    if (!d) return 0;
+    /* two decoders over the same frames: d glances at each frame first
+     * (cap_decoder_prefetch, whose plain UDP frames then take the decode's
+     * fast path), plain decodes from scratch; both must give the same
+     * datagrams and counters */
+    uint64_t digest = 0, digest_plain = 0;
+    cap_decoder_t *d = cap_decoder_new(&lim, touch, &digest);
+    cap_decoder_t *plain = cap_decoder_new(&lim, touch, &digest_plain);
+    if (!d || !plain) {
+        cap_decoder_free(d);
+        cap_decoder_free(plain);
+        return 0;
+    }
     const uint8_t *p = data + 1, *end = data + size;
     uint64_t frame_no = 0;
     while (p <= end) {
@@ -64,11 +85,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         datagram_t hint;
         if (cap_decoder_prefetch(d, &f, &hint)) touch(NULL, &hint);
         cap_decode_frame(d, &f);
+        cap_decode_frame(plain, &f);
         free(copy);
         if (!sep) break;
         p = sep + 4;
     }
     cap_decoder_expire(d, INT64_MAX);
+    cap_decoder_expire(plain, INT64_MAX);
+    if (digest != digest_plain ||
+        memcmp(cap_decoder_stats(d), cap_decoder_stats(plain), sizeof(cap_stats_t)) != 0)
+        abort(); /* the glance changed a result */
     cap_decoder_free(d);
+    cap_decoder_free(plain);
     return 0;
 }
