@@ -138,7 +138,7 @@ typedef struct {
  * frame the whole decode: the datagram, emitted without walking the
  * layers again (decoder.c).  Entries are found by frame number and trusted
  * only when the frame's address and length match too. */
-#define CAP__AHEAD 32
+#define CAP__AHEAD      32
 #define CAP__VXLAN_PORT 4789 /* UDP port decoded further (decode_tunnel.c) */
 typedef struct {
     uint64_t frame_no;

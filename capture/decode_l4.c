@@ -21,7 +21,6 @@ enum {
     IPPROTO_SCTP_ = 132,
 };
 
-
 static void decode_udp(cap_decoder_t *d, cap__pkt_t *pk, const ip_addr_t *src, const ip_addr_t *dst,
                        cap__cur_t c)
 {
