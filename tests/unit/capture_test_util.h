@@ -8,9 +8,13 @@
 
 #include "capture.h"
 
+#include <pcap/pcap.h>
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 /* ------------------------------------------------------------------------ */
 /* Packet builder                                                            */
@@ -195,6 +199,57 @@ static inline uint32_t v4_of(const ip_addr_t *a)
 {
     return (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 | (uint32_t)a->bytes[2] << 8 |
            a->bytes[3];
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files and commands                                                        */
+/* ------------------------------------------------------------------------ */
+
+/* Runs a shell command built printf-style; its exit status (-1 when it did
+ * not exit normally). */
+static inline int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int test_sh(const char *fmt, ...)
+{
+    char cmd[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* Copies the capture src to dst with every frame written twice, the copy
+ * gap_us microseconds after the original (a capture taken from two SPAN
+ * sources).  Returns the frames read from src, -1 when a file cannot be
+ * opened. */
+static inline long pcap_write_doubled(const char *src, const char *dst, long gap_us)
+{
+    char eb[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(src, eb);
+    if (!p) return -1;
+    pcap_dumper_t *d = pcap_dump_open(p, dst);
+    if (!d) {
+        pcap_close(p);
+        return -1;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    long n = 0;
+    while (pcap_next_ex(p, &h, &data) == 1) {
+        pcap_dump((u_char *)d, h, data);
+        struct pcap_pkthdr h2 = *h;
+        h2.ts.tv_usec += gap_us;
+        while (h2.ts.tv_usec >= 1000000) {
+            h2.ts.tv_usec -= 1000000;
+            h2.ts.tv_sec++;
+        }
+        pcap_dump((u_char *)d, &h2, data);
+        n++;
+    }
+    pcap_dump_close(d);
+    pcap_close(p);
+    return n;
 }
 
 #endif /* SIPHON_CAPTURE_TEST_UTIL_H */

@@ -371,21 +371,8 @@ static void check_doubled(const char *src)
 {
     char dst[] = "/tmp/siphon_dedup_XXXXXX";
     close(mkstemp(dst));
-    char ebuf[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline(src, ebuf);
-    assert_non_null(p);
-    pcap_dumper_t *dp = pcap_dump_open(p, dst);
-    assert_non_null(dp);
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    uint64_t n = 0;
-    while (pcap_next_ex(p, &h, &data) == 1) {
-        pcap_dump((u_char *)dp, h, data);
-        pcap_dump((u_char *)dp, h, data);
-        n++;
-    }
-    pcap_dump_close(dp);
-    pcap_close(p);
+    long n = pcap_write_doubled(src, dst, 0);
+    assert_true(n > 0);
 
     cap_stats_t one, two;
     decode_file(src, &one);

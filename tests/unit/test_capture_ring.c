@@ -45,6 +45,7 @@
 #include <arpa/inet.h>
 
 #include "capture.h"
+#include "capture_test_util.h"
 #include "proto.h"
 
 extern char **environ;
@@ -61,31 +62,15 @@ static struct {
     uint16_t fanout_group;
 } env;
 
-/* ------------------------------------------------------------------------ */
-/* Shell helpers                                                             */
-/* ------------------------------------------------------------------------ */
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 static void env_cleanup(void)
 {
     if (env.ns[0]) {
-        sh("ip netns del %s 2>/dev/null", env.ns);
-        sh("ip link del %s 2>/dev/null", env.veth_host);
+        test_sh("ip netns del %s 2>/dev/null", env.ns);
+        test_sh("ip link del %s 2>/dev/null", env.veth_host);
         env.ns[0] = '\0';
     }
     if (env.dir[0]) {
-        sh("rm -rf %s", env.dir);
+        test_sh("rm -rf %s", env.dir);
         env.dir[0] = '\0';
     }
 }
@@ -273,7 +258,7 @@ static void replay_and_read(const char *pcap, cap_ring_t **rings, int n, seen_t 
     for (int i = 0; i < n; i++)
         cap_decoder_free(dec[i]);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        sh("cat %s/tcpreplay.log", env.dir);
+        test_sh("cat %s/tcpreplay.log", env.dir);
         fail_msg("tcpreplay failed (status %d)", status);
     }
 }
@@ -572,7 +557,7 @@ static int group_setup(void **state)
     return 0;
 #else
     const char *gen = getenv("SIPHON_GEN") ? getenv("SIPHON_GEN") : SIPHON_GEN_PATH;
-    if (sh("command -v tcpreplay >/dev/null && command -v ip >/dev/null") != 0) {
+    if (test_sh("command -v tcpreplay >/dev/null && command -v ip >/dev/null") != 0) {
         snprintf(env.skip_why, sizeof env.skip_why, "tcpreplay or ip (iproute2) missing");
         return 0;
     }
@@ -592,28 +577,30 @@ static int group_setup(void **state)
     snprintf(env.pcap, sizeof env.pcap, "%s/calls50.pcap", env.dir);
     snprintf(env.pcap_vlan, sizeof env.pcap_vlan, "%s/vlan.pcap", env.dir);
     snprintf(env.pcap_qinq, sizeof env.pcap_qinq, "%s/qinq.pcap", env.dir);
-    if (sh("'%s' -q -o %s --truth %s/calls50.ndjson --calls 50 --duration 4 --seed 3", gen,
-           env.pcap, env.dir) != 0 ||
-        sh("'%s' -q -o %s --truth %s/vlan.ndjson --calls 10 --duration 2 --seed 4 --encap vlan",
-           gen, env.pcap_vlan, env.dir) != 0 ||
-        sh("'%s' -q -o %s --truth %s/qinq.ndjson --calls 10 --duration 2 --seed 5 --encap qinq",
-           gen, env.pcap_qinq, env.dir) != 0) {
+    if (test_sh("'%s' -q -o %s --truth %s/calls50.ndjson --calls 50 --duration 4 --seed 3", gen,
+                env.pcap, env.dir) != 0 ||
+        test_sh(
+            "'%s' -q -o %s --truth %s/vlan.ndjson --calls 10 --duration 2 --seed 4 --encap vlan",
+            gen, env.pcap_vlan, env.dir) != 0 ||
+        test_sh(
+            "'%s' -q -o %s --truth %s/qinq.ndjson --calls 10 --duration 2 --seed 5 --encap qinq",
+            gen, env.pcap_qinq, env.dir) != 0) {
         snprintf(env.skip_why, sizeof env.skip_why, "siphon-gen failed");
         return -1;
     }
-    sh("ip netns del %s 2>/dev/null", env.ns);
-    if (sh("ip netns add %s", env.ns) != 0) {
+    test_sh("ip netns del %s 2>/dev/null", env.ns);
+    if (test_sh("ip netns add %s", env.ns) != 0) {
         env.ns[0] = '\0';
         snprintf(env.skip_why, sizeof env.skip_why, "cannot create a network namespace");
         return 0;
     }
-    if (sh("ip link add %s type veth peer name %s netns %s", env.veth_host, env.veth_ns, env.ns) !=
-            0 ||
-        sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", env.veth_host) != 0 ||
-        sh("ip netns exec %s sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", env.ns, env.veth_ns) !=
-            0 ||
-        sh("ip link set %s up && ip -n %s link set %s up", env.veth_host, env.ns, env.veth_ns) !=
-            0) {
+    if (test_sh("ip link add %s type veth peer name %s netns %s", env.veth_host, env.veth_ns,
+                env.ns) != 0 ||
+        test_sh("sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", env.veth_host) != 0 ||
+        test_sh("ip netns exec %s sysctl -qw net.ipv6.conf.%s.disable_ipv6=1", env.ns,
+                env.veth_ns) != 0 ||
+        test_sh("ip link set %s up && ip -n %s link set %s up", env.veth_host, env.ns,
+                env.veth_ns) != 0) {
         env_cleanup();
         snprintf(env.skip_why, sizeof env.skip_why, "cannot set up the veth pair");
         return -1;

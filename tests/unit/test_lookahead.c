@@ -26,7 +26,7 @@
 #include <cmocka.h>
 #include <pcap/pcap.h>
 
-#include "capture.h"
+#include "capture_test_util.h"
 #include "corr_testlib.h"
 
 #define PCAPS SHARED_DIR "/data/pcaps/"
@@ -49,40 +49,6 @@ static const char *const shared[] = {
     PCAPS "ndpi_fuzz-2006-06-26-2594.pcap",
 };
 
-static int sh(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
-/* Writes every frame of in twice (the second copy 20 us later). */
-static void write_doubled(const char *in, const char *out)
-{
-    char eb[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline(in, eb);
-    assert_non_null(p);
-    pcap_dumper_t *d = pcap_dump_open(p, out);
-    assert_non_null(d);
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    while (pcap_next_ex(p, &h, &data) == 1) {
-        pcap_dump((u_char *)d, h, data);
-        struct pcap_pkthdr h2 = *h;
-        h2.ts.tv_usec += 20;
-        if (h2.ts.tv_usec >= 1000000) {
-            h2.ts.tv_usec -= 1000000;
-            h2.ts.tv_sec++;
-        }
-        pcap_dump((u_char *)d, &h2, data);
-    }
-    pcap_dump_close(d);
-    pcap_close(p);
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -92,20 +58,20 @@ static int setup(void **state)
     snprintf(gen_rtp, sizeof gen_rtp, "%s/rtp.pcap", dir);
     snprintf(gen_v6, sizeof gen_v6, "%s/v6.pcap", dir);
     snprintf(gen_double, sizeof gen_double, "%s/double.pcap", dir);
-    if (sh("'%s' -q -o %s --calls 40 --concurrency 40 --duration 3 --seed 11 --loss 2 "
-           "--jitter 30 --duplicate 1 --encap vlan --orphan 3",
-           gen, gen_rtp) != 0 ||
-        sh("'%s' -q -o %s --calls 12 --duration 2 --seed 12 --ipv6 --fragment --tcp", gen,
-           gen_v6) != 0)
+    if (test_sh("'%s' -q -o %s --calls 40 --concurrency 40 --duration 3 --seed 11 --loss 2 "
+                "--jitter 30 --duplicate 1 --encap vlan --orphan 3",
+                gen, gen_rtp) != 0 ||
+        test_sh("'%s' -q -o %s --calls 12 --duration 2 --seed 12 --ipv6 --fragment --tcp", gen,
+                gen_v6) != 0)
         return -1;
-    write_doubled(gen_rtp, gen_double);
+    if (pcap_write_doubled(gen_rtp, gen_double, 20) <= 0) return -1;
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    if (dir[0]) sh("rm -rf '%s'", dir);
+    if (dir[0]) test_sh("rm -rf '%s'", dir);
     return 0;
 }
 
