@@ -8,7 +8,7 @@
 #   tshark -n -q -z rtp,streams -r FILE >/dev/null   once (it is slow)
 #   siphon analyze --json --threads N FILE >/dev/null  for each N of
 #       $BENCH_THREADS (default "0 1 2": one thread; a reader + 1 correlator
-#       thread; a reader + 2), best wall and best CPU time of $BENCH_RUNS (3)
+#       thread; a reader + 2), best wall and best CPU time of $BENCH_RUNS (7)
 # with /usr/bin/time (wall, user + system CPU, peak RSS) and prints a
 # markdown table: packets/s by wall time and per CPU-second (the "per core"
 # figure), CPU ns/packet, peak RSS, and the speed ratio to tshark.
@@ -17,7 +17,7 @@
 #   SIPHON      siphon binary      (default ./build-release/app/siphon)
 #   SIPHON_GEN  siphon-gen binary  (default ./build-release/tests/gen/siphon-gen)
 #   BENCH_DATA  capture cache dir  (default ./bench-data)
-#   BENCH_RUNS  siphon runs per file, best kept (default 3)
+#   BENCH_RUNS  siphon runs per file, best kept (default 7: this VM is noisy)
 #   BENCH_SETS  which captures (default "calls1k calls10k")
 #   BENCH_THREADS  siphon --threads values (default "0 1 2")
 #   BENCH_NO_TSHARK=1  skip tshark
@@ -27,7 +27,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SIPHON=${SIPHON:-$root/build-release/app/siphon}
 SIPHON_GEN=${SIPHON_GEN:-$root/build-release/tests/gen/siphon-gen}
 DATA=${BENCH_DATA:-./bench-data}
-RUNS=${BENCH_RUNS:-3}
+RUNS=${BENCH_RUNS:-7}
 SETS=${BENCH_SETS:-calls1k calls10k}
 THREADS=${BENCH_THREADS:-0 1 2}
 
