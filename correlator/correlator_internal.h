@@ -72,6 +72,23 @@ static inline void dlist_touch(dlist_t *l, uint32_t i)
     dlist_push_head(l, i);
 }
 
+/* Node ids 1..cap (0 = none) over a caller's array of fixed-size nodes
+ * whose uint32_t link to the next node lies at link_off: a free list
+ * threaded through those links, then never-used ids from a high-water mark
+ * (a node's page is touched only once it is used).  The DTMF, RFC 6035
+ * and RTCP pools share it (table.c). */
+typedef struct {
+    uint32_t free;   /* first free id, 0 = none */
+    uint32_t unused; /* ids above this were never handed out */
+    uint32_t cap;
+} idpool_t;
+
+/* An id, 0 when all cap are in use. */
+uint32_t idpool_take(idpool_t *p, const void *nodes, size_t size, size_t link_off);
+/* Gives back the chain head..tail (linked through the nodes' links). */
+void idpool_put(idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t head,
+                uint32_t tail);
+
 bool pool_init(pool_t *p, uint32_t cap);
 void pool_destroy(pool_t *p);
 /* Takes a free entry and puts it at the LRU head; CORR_NIL when full. */
@@ -403,15 +420,13 @@ struct corr {
     rtcp_compound_t rtcp;              /* scratch for rtcp_parse_compound */
     vq_report_t vq;                    /* scratch for vq_report_parse */
     dtmf_node_t *dtmf_nodes;           /* max_dtmf_events */
-    uint32_t dtmf_free;                /* free list of dtmf_nodes (1-based, 0 = empty) */
+    idpool_t dtmf_ids;                 /* ids of dtmf_nodes */
     cstr_class_t cstr[CSTR_CLASSES];   /* call string blobs (cstr.c) */
     cstr_class_t mdesc[MDESC_CLASSES]; /* SDP descriptors of endpoints (media.c) */
     vq_node_t *vq_nodes;               /* max_vq_reports (vq_attach.c) */
-    uint32_t vq_free;                  /* free list of vq_nodes (1-based, 0 = empty) */
-    uint32_t vq_unused;                /* vq_nodes[vq_unused..] never used yet */
+    idpool_t vq_ids;                   /* ids of vq_nodes */
     rtcp_node_t *rtcp_nodes;           /* max_rtcp_streams (rtcp_attach.c) */
-    uint32_t rtcp_free;                /* free list of rtcp_nodes (1-based, 0 = empty) */
-    uint32_t rtcp_unused;              /* rtcp_nodes[rtcp_unused..] never used yet */
+    idpool_t rtcp_ids;                 /* ids of rtcp_nodes */
     /* appended: REGISTER transactions (events.c; only with on_registration) */
     struct reg_entry *regs;
     pool_t reg_pool;

@@ -38,13 +38,9 @@
 
 bool dtmf_pool_init(corr_t *c)
 {
-    uint32_t n = c->cfg.max_dtmf_events;
-    c->dtmf_nodes = calloc(n, sizeof *c->dtmf_nodes);
-    if (!c->dtmf_nodes) return false;
-    for (uint32_t i = 0; i < n; i++)
-        c->dtmf_nodes[i].next = i + 1 < n ? i + 2 : 0;
-    c->dtmf_free = 1;
-    return true;
+    c->dtmf_nodes = calloc(c->cfg.max_dtmf_events, sizeof *c->dtmf_nodes);
+    c->dtmf_ids = (idpool_t){.cap = c->cfg.max_dtmf_events};
+    return c->dtmf_nodes != NULL;
 }
 
 static corr_dtmf_t *node(const corr_t *c, uint32_t id)
@@ -55,13 +51,13 @@ static corr_dtmf_t *node(const corr_t *c, uint32_t id)
 /* A zeroed node appended to l; NULL (counted) when the pool is empty. */
 static corr_dtmf_t *list_append(corr_t *c, dtmf_list_t *l, uint32_t *id_out)
 {
-    uint32_t id = c->dtmf_free;
+    uint32_t id = idpool_take(&c->dtmf_ids, c->dtmf_nodes, sizeof *c->dtmf_nodes,
+                              offsetof(dtmf_node_t, next));
     if (id == 0) {
         c->stats.dtmf_pool_exhausted++;
         return NULL;
     }
     dtmf_node_t *nd = &c->dtmf_nodes[id - 1];
-    c->dtmf_free = nd->next;
     memset(nd, 0, sizeof *nd);
     if (l->tail)
         c->dtmf_nodes[l->tail - 1].next = id;
@@ -74,10 +70,8 @@ static corr_dtmf_t *list_append(corr_t *c, dtmf_list_t *l, uint32_t *id_out)
 
 void dtmf_list_free(corr_t *c, dtmf_list_t *l)
 {
-    if (l->head) {
-        c->dtmf_nodes[l->tail - 1].next = c->dtmf_free;
-        c->dtmf_free = l->head;
-    }
+    idpool_put(&c->dtmf_ids, c->dtmf_nodes, sizeof *c->dtmf_nodes, offsetof(dtmf_node_t, next),
+               l->head, l->tail);
     l->head = l->tail = 0;
 }
 

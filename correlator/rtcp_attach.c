@@ -43,21 +43,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Nodes never used are handed out from rtcp_unused up (the pool's pages
- * are touched only as nodes are used); released ones go to the free list. */
+/* Node ids come from an idpool_t (table.c). */
 bool rtcp_pool_init(corr_t *c)
 {
     c->rtcp_nodes = calloc(c->cfg.max_rtcp_streams, sizeof *c->rtcp_nodes);
-    c->rtcp_free = 0;
-    c->rtcp_unused = 0;
+    c->rtcp_ids = (idpool_t){.cap = c->cfg.max_rtcp_streams};
     return c->rtcp_nodes != NULL;
 }
 
 void rtcp_release(corr_t *c, stream_t *s)
 {
     if (!s->x.rtcp) return;
-    c->rtcp_nodes[s->x.rtcp - 1].next_free = c->rtcp_free;
-    c->rtcp_free = s->x.rtcp;
+    idpool_put(&c->rtcp_ids, c->rtcp_nodes, sizeof *c->rtcp_nodes, offsetof(rtcp_node_t, next_free),
+               s->x.rtcp, s->x.rtcp);
     s->x.rtcp = 0;
 }
 
@@ -72,12 +70,9 @@ static rtcp_node_t *node_of(const corr_t *c, const stream_t *s)
 static rtcp_node_t *node_for(corr_t *c, stream_t *s)
 {
     if (s->x.rtcp) return &c->rtcp_nodes[s->x.rtcp - 1];
-    uint32_t id = c->rtcp_free;
-    if (id) {
-        c->rtcp_free = c->rtcp_nodes[id - 1].next_free;
-    } else if (c->rtcp_unused < c->cfg.max_rtcp_streams) {
-        id = ++c->rtcp_unused;
-    } else {
+    uint32_t id = idpool_take(&c->rtcp_ids, c->rtcp_nodes, sizeof *c->rtcp_nodes,
+                              offsetof(rtcp_node_t, next_free));
+    if (id == 0) {
         c->stats.rtcp_pool_exhausted++;
         return NULL;
     }

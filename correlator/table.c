@@ -142,6 +142,31 @@ void itab_remove(itab_t *t, uint64_t h, uint32_t idx)
     t->slots[hole].idx = CORR_NIL;
 }
 
+/* ------------------------------ idpool ---------------------------------- */
+
+static uint32_t *link_of(const void *nodes, size_t size, size_t link_off, uint32_t id)
+{
+    return (uint32_t *)((uint8_t *)nodes + (size_t)(id - 1) * size + link_off);
+}
+
+uint32_t idpool_take(idpool_t *p, const void *nodes, size_t size, size_t link_off)
+{
+    uint32_t id = p->free;
+    if (id) {
+        p->free = *link_of(nodes, size, link_off, id);
+        return id;
+    }
+    return p->unused < p->cap ? ++p->unused : 0;
+}
+
+void idpool_put(idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t head,
+                uint32_t tail)
+{
+    if (!head) return;
+    *link_of(nodes, size, link_off, tail) = p->free;
+    p->free = head;
+}
+
 /* ------------------------------ pool ------------------------------------ */
 
 bool pool_init(pool_t *p, uint32_t cap)

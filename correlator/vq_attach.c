@@ -23,13 +23,11 @@
 
 #include <stdlib.h>
 
-/* Nodes never used are handed out from vq_unused up (pages are touched
- * only as nodes are used); released ones go to the free list. */
+/* Node ids come from an idpool_t (table.c). */
 bool vq_pool_init(corr_t *c)
 {
     c->vq_nodes = calloc(c->cfg.max_vq_reports, sizeof *c->vq_nodes);
-    c->vq_free = 0;
-    c->vq_unused = 0;
+    c->vq_ids = (idpool_t){.cap = c->cfg.max_vq_reports};
     return c->vq_nodes != NULL;
 }
 
@@ -40,10 +38,8 @@ void vq_collect(corr_t *c, call_t *k, corr_call_t *r)
     for (uint32_t id = l->vq_head; id && r->vq_count < CORR_VQ_MAX; id = c->vq_nodes[id - 1].next)
         r->vq[r->vq_count++] = c->vq_nodes[id - 1].r;
     r->vq_dropped = l->vq_dropped;
-    if (l->vq_head) {
-        c->vq_nodes[l->vq_tail - 1].next = c->vq_free;
-        c->vq_free = l->vq_head;
-    }
+    idpool_put(&c->vq_ids, c->vq_nodes, sizeof *c->vq_nodes, offsetof(vq_node_t, next), l->vq_head,
+               l->vq_tail);
     l->vq_head = l->vq_tail = 0;
     l->vq_count = 0;
 }
@@ -128,12 +124,9 @@ void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
             r->vq_dropped++;
             return;
         }
-        uint32_t id = c->vq_free;
-        if (id) {
-            c->vq_free = c->vq_nodes[id - 1].next;
-        } else if (c->vq_unused < c->cfg.max_vq_reports) {
-            id = ++c->vq_unused;
-        } else {
+        uint32_t id =
+            idpool_take(&c->vq_ids, c->vq_nodes, sizeof *c->vq_nodes, offsetof(vq_node_t, next));
+        if (id == 0) {
             c->stats.vq_pool_exhausted++;
             r->vq_dropped++;
             return;

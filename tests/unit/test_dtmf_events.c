@@ -53,10 +53,10 @@ static void info(corr_t *c, double ms, unsigned cseq, const char *signal)
             (size_t)n);
 }
 
-static void test_call_rfc4733_and_info(void **state)
+/* The call of test_call_rfc4733_and_info: '5' (RFC 4733), '#' (INFO), '*'
+ * (RFC 4733, end lost), then BYE and the end of input. */
+static void play_dtmf_call(corr_t *c)
 {
-    (void)state;
-    corr_t *c = ts_new(&sink, NULL);
     char sa[512], sb[512];
     ts_invite(c, 0, "dtmf1", 1, "ft", NULL, "b1", ts_sdp(sa, sizeof sa, "10.0.0.1", 40000, NULL));
     ts_resp(c, 1000, 200, "OK", "dtmf1", 1, "INVITE", "ft", "tt", NULL,
@@ -77,6 +77,13 @@ static void test_call_rfc4733_and_info(void **state)
     ev(c, 2100, 29, 8000, 5, true, 800); /* a late copy of the old event */
     ts_req_caller(c, 3000, "BYE", "dtmf1", 2, "ft", "tt", NULL, NULL);
     corr_flush(c);
+}
+
+static void test_call_rfc4733_and_info(void **state)
+{
+    (void)state;
+    corr_t *c = ts_new(&sink, NULL);
+    play_dtmf_call(c);
 
     const corr_call_t *k = ts_find(&sink, "dtmf1");
     assert_non_null(k);
@@ -98,6 +105,32 @@ static void test_call_rfc4733_and_info(void **state)
     assert_int_equal(corr_stats(c)->dtmf_info, 1);
     /* the audio stream keeps its codec: events do not replace it */
     assert_string_equal(k->streams[0].codec, "PCMU");
+    corr_free(c);
+}
+
+/* A DTMF pool of 2 events: the call keeps its first two digits and counts
+ * the third as dropped; once the call is emitted its nodes are free again,
+ * so the same call played again keeps two digits too. */
+static void test_dtmf_pool_exhausted_and_reused(void **state)
+{
+    (void)state;
+    corr_config_t cfg;
+    corr_config_default(&cfg);
+    cfg.max_calls = 64;
+    cfg.max_streams = 256;
+    cfg.max_media_endpoints = 256;
+    cfg.max_orphan_flows = 64;
+    cfg.max_dtmf_events = 2;
+    corr_t *c = ts_new(&sink, &cfg);
+    for (int round = 0; round < 2; round++) {
+        play_dtmf_call(c);
+        assert_int_equal(sink.ncalls, round + 1);
+        const corr_call_t *k = &sink.calls[round];
+        assert_int_equal(k->dtmf_count, 2);
+        assert_int_equal(k->dtmf[0].digit, '5');
+        assert_int_equal(k->dtmf[1].digit, '#');
+        assert_int_equal(corr_stats(c)->dtmf_pool_exhausted, (uint64_t)round + 1);
+    }
     corr_free(c);
 }
 
@@ -149,6 +182,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_call_rfc4733_and_info),
+        cmocka_unit_test(test_dtmf_pool_exhausted_and_reused),
         cmocka_unit_test(test_sipp_orphan_captures),
         cmocka_unit_test(test_orphan_audio_not_events),
     };
