@@ -183,35 +183,53 @@ static int64_t ts_of(int64_t sec, int64_t frac_ns)
 }
 
 /* The next record of a mapped classic pcap file (see the top). */
+/* What is wrong with the record of a mapped file at off (bounds-checked
+ * like libpcap), or NULL with its caplen in *caplen.  Both cursors use it:
+ * the walk (src_read_mapped) and the look-ahead (cap_files_peek). */
+static const char *map_record(const src_t *s, size_t off, uint32_t *caplen)
+{
+    if (off > s->map_len || s->map_len - off < 16) return "truncated record header";
+    uint32_t n = rd32(s->map + off + 8, s->swapped);
+    if (n > PCAP_MAX_CAPLEN) return "record length larger than 262144 bytes";
+    if (s->map_len - off - 16 < n) return "truncated record";
+    *caplen = n;
+    return NULL;
+}
+
+/* The frame of the checked record at off. */
+static void map_frame(const src_t *s, size_t off, uint32_t caplen, cap_frame_t *out)
+{
+    const uint8_t *h = s->map + off;
+    uint32_t frac = rd32(h + 4, s->swapped);
+    out->linktype = s->linktype;
+    out->ts_ns =
+        ts_of((int64_t)rd32(h, s->swapped), s->nano ? (int64_t)frac : (int64_t)frac * 1000);
+    out->data = h + 16;
+    out->caplen = caplen < s->snaplen || s->snaplen == 0 ? caplen : s->snaplen;
+    out->wirelen = rd32(h + 12, s->swapped);
+    out->file = s->path;
+}
+
 static int src_read_mapped(src_t *s, char *err, size_t errlen)
 {
     size_t off = (size_t)s->next_off;
     s->rec_off = s->next_off;
     if (off >= s->map_len) return 0;
     if (off >= s->map_mark) map_advance(s, off);
-    const char *why = NULL;
     uint32_t caplen = 0;
-    if (s->map_len - off < 16) {
-        why = "truncated record header";
-    } else {
-        caplen = rd32(s->map + off + 8, s->swapped);
-        if (caplen > PCAP_MAX_CAPLEN)
-            why = "record length larger than 262144 bytes";
-        else if (s->map_len - off - 16 < caplen)
-            why = "truncated record";
-    }
+    const char *why = map_record(s, off, &caplen);
     if (why) {
         if (err && errlen)
             snprintf(err, errlen, "%s: truncated or corrupt record at byte offset %ld: %s", s->path,
                      s->rec_off, why);
         return -1;
     }
-    const uint8_t *h = s->map + off;
-    uint32_t frac = rd32(h + 4, s->swapped);
-    s->ts_ns = ts_of((int64_t)rd32(h, s->swapped), s->nano ? (int64_t)frac : (int64_t)frac * 1000);
-    s->data = h + 16;
-    s->caplen = caplen < s->snaplen || s->snaplen == 0 ? caplen : s->snaplen;
-    s->wirelen = rd32(h + 12, s->swapped);
+    cap_frame_t fr;
+    map_frame(s, off, caplen, &fr);
+    s->ts_ns = fr.ts_ns;
+    s->data = fr.data;
+    s->caplen = fr.caplen;
+    s->wirelen = fr.wirelen;
     s->next_off = (long)(off + 16 + caplen);
     if (s->ahead_dist > 0 && s->ahead_off >= (size_t)s->next_off) {
         s->ahead_dist--;
@@ -409,17 +427,6 @@ int cap_files_next(cap_files_t *f, cap_frame_t *out, char *err, size_t errlen)
 
 #define PEEK_PREFETCH 4096 /* bytes beyond the look-ahead cursor (see below) */
 
-/* The record of a mapped file at off, checked as src_read_mapped does;
- * its caplen in *caplen, or false. */
-static bool map_record(const src_t *s, size_t off, uint32_t *caplen)
-{
-    if (off >= s->map_len || s->map_len - off < 16) return false;
-    uint32_t n = rd32(s->map + off + 8, s->swapped);
-    if (n > PCAP_MAX_CAPLEN || s->map_len - off - 16 < n) return false;
-    *caplen = n;
-    return true;
-}
-
 bool cap_files_peek(cap_files_t *f, uint32_t k, cap_frame_t *out)
 {
     if (!f || k == 0 || !f->advance || !f->advance->map) return false;
@@ -430,7 +437,7 @@ bool cap_files_peek(cap_files_t *f, uint32_t k, cap_frame_t *out)
         s->ahead_dist = 0;
     }
     while (s->ahead_dist < k - 1) {
-        if (!map_record(s, s->ahead_off, &caplen)) return false;
+        if (map_record(s, s->ahead_off, &caplen)) return false;
         /* the bytes PEEK_PREFETCH further on are requested as the cursor
          * passes: the records the cursor reaches next are in the cache
          * (the hardware prefetcher stops at every page boundary) */
@@ -439,17 +446,9 @@ bool cap_files_peek(cap_files_t *f, uint32_t k, cap_frame_t *out)
         s->ahead_off += 16 + (size_t)caplen;
         s->ahead_dist++;
     }
-    if (!map_record(s, s->ahead_off, &caplen)) return false;
-    const uint8_t *h = s->map + s->ahead_off;
-    uint32_t frac = rd32(h + 4, s->swapped);
-    out->linktype = s->linktype;
-    out->ts_ns =
-        ts_of((int64_t)rd32(h, s->swapped), s->nano ? (int64_t)frac : (int64_t)frac * 1000);
-    out->data = h + 16;
-    out->caplen = caplen < s->snaplen || s->snaplen == 0 ? caplen : s->snaplen;
-    out->wirelen = rd32(h + 12, s->swapped);
+    if (map_record(s, s->ahead_off, &caplen)) return false;
+    map_frame(s, s->ahead_off, caplen, out);
     out->frame_no = f->frame_no + s->ahead_dist + 1;
-    out->file = s->path;
     return true;
 }
 
