@@ -89,6 +89,12 @@ void cap_decoder_expire(cap_decoder_t *d, int64_t now_ns)
     cap__tcp_expire(d, now_ns);
 }
 
+static void emit_datagram(cap_decoder_t *d, const datagram_t *dg)
+{
+    d->st.datagrams_out++;
+    if (d->cb) d->cb(d->user, dg);
+}
+
 void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
 {
     d->st.frames++;
@@ -115,8 +121,7 @@ void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
         else
             d->st.ipv4++;
         d->st.udp++;
-        d->st.datagrams_out++;
-        if (d->cb) d->cb(d->user, &a->dg);
+        emit_datagram(d, &a->dg);
         return;
     }
     cap__decode_link(d, &pk, frame->linktype, cap__cur(frame->data, frame->caplen));
@@ -136,6 +141,5 @@ void cap__emit(cap_decoder_t *d, const cap__pkt_t *pk, const ip_addr_t *src, uin
     dg.data = data;
     dg.len = len;
     dg.frame_no = pk->frame->frame_no;
-    d->st.datagrams_out++;
-    if (d->cb) d->cb(d->user, &dg);
+    emit_datagram(d, &dg);
 }
