@@ -290,6 +290,7 @@ typedef struct {
     bool from_caller : 1;
     bool have_codec : 1;
     bool last_pt_valid : 1, last_pt_cn : 1;
+    bool written : 1;     /* its record was made (call or orphan): not lost */
     uint8_t orphan_proto; /* ORPHAN_PROTO_*, named at emission */
     int8_t media_index;
     uint8_t payload_type;   /* of the first media (non CN/DTMF) packet */
@@ -322,6 +323,8 @@ typedef struct {
  * pool, RFC 6035 reports in the vq pool; flags, streams and quality are
  * computed at emission, when call_emit builds the whole record in the
  * correlator's scratch record (emit_call). */
+#define CALL_OFF_NONE UINT32_MAX
+
 typedef struct {
     endpoint_t src, dst; /* of the initial INVITE */
     uint8_t transport;   /* transport_t */
@@ -332,6 +335,10 @@ typedef struct {
     int final_code;
     uint32_t rtcp_packets; /* 32-bit like the streams' packet counters */
     int64_t start_ts_ns, answer_ts_ns, end_ts_ns, ringing_ts_ns;
+    /* the current INVITE transaction, in us: its request after start_ts_ns,
+     * its first provisional response (not 100) after the request;
+     * CALL_OFF_NONE: not captured / none yet (corr_call_t has the times) */
+    uint32_t invite_off_us, progress_off_us;
     uint32_t sip_messages;
     uint32_t invites, reinvites, challenges;
     uint32_t holds;

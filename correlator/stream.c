@@ -9,7 +9,9 @@
  * recently active stream is dropped: an orphan is emitted first, a call's
  * stream is lost and counted (streams_evicted).  Each call holds at most
  * max_streams_per_call streams; packets of extra SSRCs are counted in
- * rtp_dropped_stream_cap.
+ * rtp_dropped_stream_cap.  Every entry (streams_tracked) ends either in a
+ * record (call_streams, orphan_streams) or, released without one (an
+ * evicted call stream, a flow nDPI found not media), in streams_unwritten.
  *
  * The per-packet work (stream_rtp) is a payload-type cache check and
  * rtp_stats_update: the codec lookup runs only when the payload type changes.
@@ -145,6 +147,7 @@ static void owner_link(corr_t *c, uint32_t si, uint32_t owner, bool orphan)
 void stream_release(corr_t *c, uint32_t si)
 {
     stream_t *s = &c->streams[si];
+    if (!s->written) c->stats.streams_unwritten++;
     owner_unlink(c, si);
     if (s->orphan) dlist_unlink(&c->orphan_lru, si);
     pool_put(&c->stream_pool, si, stream_hash(c, &s->src, &s->dst, s->ssrc));
@@ -189,7 +192,7 @@ uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint
     itab_insert(&c->stream_pool.tab, h, si);
     owner_link(c, si, owner, orphan);
     if (orphan) dlist_push_head(&c->orphan_lru, si);
-    c->stats.streams++;
+    c->stats.streams_tracked++;
     return si;
 }
 
@@ -332,6 +335,7 @@ void stream_emit_orphan(corr_t *c, uint32_t si)
 {
     corr_stream_t rec;
     stream_to_record(c, &c->streams[si], "", &rec);
+    c->streams[si].written = true;
     c->stats.orphan_streams++;
     events_final_intervals(c, &rec, 1);
     if (c->sink.on_orphan_stream) c->sink.on_orphan_stream(c->sink.user, &rec);
