@@ -187,6 +187,12 @@ typedef struct {
 #define CORR_DTMF_MAX        64 /* events per call */
 #define CORR_STREAM_DTMF_MAX 16 /* events per stream (orphans report them) */
 
+/* A stream with fewer RTP packets than this (1 s of 20 ms packets) is not
+ * scored (quality.scored false: mos, r_factor, mos_min unknown): a few
+ * packets, an orphan's stray one or a call's last, tell nothing about how
+ * it sounded.  Its statistics are reported as they are. */
+#define CORR_MOS_MIN_PACKETS 50
+
 typedef struct {
     endpoint_t src, dst;
     uint32_t ssrc;
@@ -221,6 +227,7 @@ typedef enum {
     CALL_FLAG_SSRC_CHANGE,
     CALL_FLAG_SILENCE,
     CALL_FLAG_MEDIA_AFTER_BYE,
+    CALL_FLAG_T38_FAX,
     CALL_FLAG_COUNT
 } call_flag_t;
 
@@ -318,6 +325,11 @@ typedef struct {
      * and post-dial delay from the attempt that counted (start_ts_ns is the
      * first, perhaps challenged, INVITE) */
     int64_t invite_ts_ns, progress_ts_ns;
+    /* appended: T.38 fax: an SDP of the call had an enabled m=image line
+     * (RFC 3362), from the caller / the callee; both: the offer was
+     * accepted.  A fax call is not scored for voice (mos < 0, see
+     * stream_call_quality in stream.c) and has the t38_fax flag. */
+    bool t38_caller, t38_callee;
 } corr_call_t;
 
 /* --- lifecycle events (events.c): the correlator's event bus ---

@@ -357,6 +357,9 @@ typedef struct {
     bool challenged : 1;    /* last final response was 401/407 */
     bool challenge_407 : 1; /* ... and it was 407 (else 401) */
     bool reinvite_open : 1;
+    bool t38_caller : 1;       /* the caller's SDP had an enabled m=image (T.38) */
+    bool t38_callee : 1;       /* ... the callee's */
+    bool t38_first_caller : 1; /* ... and the caller's came first (the offer) */
     uint8_t ntags; /* distinct To tags: tags[], then the string blob's */
     uint32_t invite_cseq;
     uint32_t challenge_cseq;
@@ -506,8 +509,11 @@ static inline const char *stream_codec(const corr_t *c, const stream_t *s)
 }
 void stream_emit_orphan(corr_t *c, uint32_t si);
 void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e, bool matched_dst);
-/* Call-level mos/mos_min: the worse direction of the emitted streams. */
-void stream_call_quality(corr_call_t *r);
+/* Call-level mos/mos_min of record r (its flags set), whose streams are
+ * recs: the worse direction of the scored streams; 1.0 with one-way audio
+ * (the silent direction); none for a fax call, whose streams are then not
+ * scored either. */
+void stream_call_quality(corr_stream_t *recs, corr_call_t *r);
 
 /* orphan.c */
 bool orphan_init(corr_t *c);

@@ -194,6 +194,8 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
     r->rtcp_packets = l->rtcp_packets;
     r->holds = l->holds;
     r->evicted = l->evicted;
+    r->t38_caller = k->t38_caller;
+    r->t38_callee = k->t38_callee;
     vq_collect(c, k, r);
 
     uint32_t n = 0;
@@ -205,9 +207,9 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
     c->stats.call_streams += n;
     r->stream_count = n;
     r->streams = c->emit_buf;
-    stream_call_quality(r);
     events_final_intervals(c, c->emit_buf, n); /* the streams' last intervals */
     call_flags_emit(c, ci, r);                 /* DTMF list and problem flags */
+    stream_call_quality(c->emit_buf, r);       /* after the flags: one-way audio */
     return r;
 }
 
@@ -489,6 +491,22 @@ static void on_bye(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t 
     call_end(c, ci, dg->ts_ns);
 }
 
+/* T.38 fax (RFC 3362 m=image, port not 0) in an SDP from one side: the
+ * first such side made the offer; both sides: it was accepted. */
+static void note_t38(call_t *k, const sdp_t *sdp, bool from_caller)
+{
+    for (int i = 0; i < sdp->media_count; i++) {
+        const sdp_media_t *md = &sdp->media[i];
+        if (md->port == 0 || !sv_ieq_cstr(md->media, "image")) continue;
+        if (!k->t38_caller && !k->t38_callee) k->t38_first_caller = from_caller;
+        if (from_caller)
+            k->t38_caller = true;
+        else
+            k->t38_callee = true;
+        return;
+    }
+}
+
 static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
 {
     call_t *k = &c->calls[ci];
@@ -529,8 +547,10 @@ static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
         on_invite_response(c, ci, m, dg);
     }
 
-    if (m->body.len && sip_find_sdp(m, &body) && sdp_parse(body, &c->sdp) == PROTO_OK)
+    if (m->body.len && sip_find_sdp(m, &body) && sdp_parse(body, &c->sdp) == PROTO_OK) {
         media_learn_sdp(c, ci, &c->sdp, from_caller ? SIDE_CALLER : SIDE_CALLEE);
+        note_t38(k, &c->sdp, from_caller);
+    }
 }
 
 void dialog_on_sip(corr_t *c, const datagram_t *dg)

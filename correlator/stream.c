@@ -318,17 +318,30 @@ void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, c
     /* Settles the tracker: records are made once, right before the stream
      * is released (the stream entry itself is not const). */
     sq_finish((sq_t *)&s->quality, &c->cfg.quality, out->rtcp_rtt_ms, &out->quality);
+    /* a handful of packets says nothing about how a call sounded */
+    if (out->stats.packets < CORR_MOS_MIN_PACKETS) out->quality.scored = false;
 }
 
-void stream_call_quality(corr_call_t *r)
+void stream_call_quality(corr_stream_t *recs, corr_call_t *r)
 {
     r->mos = r->mos_min = -1;
+    if (r->t38_caller || r->t38_callee) {
+        /* fax (T.38, or G.711 pass-through after a refused T.38 offer): the
+         * E-model scores speech, a fax is not listened to */
+        for (uint32_t i = 0; i < r->stream_count; i++)
+            recs[i].quality.scored = false;
+        return;
+    }
     for (uint32_t i = 0; i < r->stream_count; i++) {
-        const sq_result_t *q = &r->streams[i].quality;
+        const sq_result_t *q = &recs[i].quality;
         if (!q->scored) continue;
         if (r->mos < 0 || q->mos < r->mos) r->mos = q->mos;
         if (r->mos_min < 0 || q->mos_min < r->mos_min) r->mos_min = q->mos_min;
     }
+    /* one-way audio: the silent direction is heard as nothing at all, the
+     * E-model's floor (100 % loss: R 0, MOS 1.0); the call is that bad */
+    for (uint8_t i = 0; i < r->flag_count; i++)
+        if (r->flags[i].flag == CALL_FLAG_ONE_WAY_AUDIO) r->mos = r->mos_min = 1.0;
 }
 
 void stream_emit_orphan(corr_t *c, uint32_t si)
