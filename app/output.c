@@ -805,6 +805,7 @@ void output_call_table(buf_t *out, const corr_call_t *c, bool with_streams)
     const char *ended = ended_by_name(c->ended_by);
     char mos[8] = "-";
     if (c->mos >= 0) snprintf(mos, sizeof mos, "%.2f", c->mos);
+    if (c->t38_caller || c->t38_callee) snprintf(mos, sizeof mos, "fax"); /* not scored */
     buf_printf(out, "%-26s %-11s %4s %-18s %-18s %9s %9s %-6s %3u %4s  %s\n", ts,
                call_state_name(c->state), code, caller, callee, setup, talk, ended ? ended : "-",
                c->stream_count, mos, c->call_id);
