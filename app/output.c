@@ -838,25 +838,39 @@ void output_stream_table(buf_t *out, const corr_stream_t *s, const char *indent)
     buf_putc(out, '\n');
 }
 
+/* Ends a counter group's line, or takes it back when no counter was 0. */
+static void group_end(buf_t *out, size_t start, size_t head)
+{
+    if (out->len == head)
+        out->len = start;
+    else
+        buf_putc(out, '\n');
+}
+
 /* One line per counter group, "name=value" for each counter that is not 0
- * (the names of the JSON summary): decode, correlate, pipeline. */
+ * (the names of the JSON summary): decode, correlate, pipeline; a group
+ * with none has no line. */
 void output_counters_text(buf_t *out, const char *prefix, const run_summary_t *s)
 {
     const cap_stats_t *k = s->cap;
     const corr_stats_t *r = s->corr;
+    size_t start = out->len;
 #define NZ(name, v)                                                                                \
     if (v) buf_printf(out, " %s=%llu", name, (unsigned long long)(v));
     buf_printf(out, "%sdecode:", prefix);
 #define CAP(f) NZ(#f, k->f)
     CAP_STATS_COUNTERS(CAP)
 #undef CAP
-    buf_printf(out, "\n%scorrelate:", prefix);
+    group_end(out, start, start + strlen(prefix) + strlen("decode:"));
+    start = out->len;
+    buf_printf(out, "%scorrelate:", prefix);
 #define CORR(f) NZ(#f, r->f)
     CORR_STATS_COUNTERS(CORR)
 #undef CORR
-    buf_putc(out, '\n');
+    group_end(out, start, start + strlen(prefix) + strlen("correlate:"));
     if (s->pipeline) {
         const pl_stats_t *p = s->pipeline;
+        start = out->len;
         buf_printf(out, "%spipeline:", prefix);
         NZ("datagrams", p->datagrams) NZ("queue_drops", p->queue_drops);
         NZ("queue_waits", p->queue_waits) NZ("oversize_drops", p->oversize_drops);
@@ -865,7 +879,7 @@ void output_counters_text(buf_t *out, const char *prefix, const run_summary_t *s
         NZ("routed_by_flow", p->route.by_flow);
         NZ("route_endpoints_learnt", p->route.endpoints_learnt);
         NZ("route_endpoints_replaced", p->route.endpoints_replaced);
-        buf_putc(out, '\n');
+        group_end(out, start, start + strlen(prefix) + strlen("pipeline:"));
     }
 #undef NZ
 }
