@@ -63,6 +63,9 @@ typedef struct {
 
 void output_summary_json(buf_t *out, const run_summary_t *s);
 void output_summary_text(buf_t *out, const run_summary_t *s);
+/* Every counter that is not 0, as name=value lines (decode, correlate,
+ * pipeline), each line starting with prefix. */
+void output_counters_text(buf_t *out, const char *prefix, const run_summary_t *s);
 
 /* The correlator sink both subcommands use (records.c): formats each record
  * as it arrives into buf and writes it to out in 64 KiB pieces. */

@@ -15,15 +15,34 @@ _Static_assert(SIP_METHOD_COUNT <= 16, "corr_stats_t.sip_by_method is too small"
 /* Derived figures                                                           */
 /* ------------------------------------------------------------------------ */
 
-/* Post-dial setup time: INVITE to answer, or to the final response that
- * decided a failed call; negative when unknown. */
+/* Setup time from `from` (an INVITE) to the answer, or to the final
+ * response that decided a failed call; negative when unknown. */
+static double setup_from_ms(const corr_call_t *c, int64_t from)
+{
+    if (from <= 0) return -1;
+    if (c->answer_ts_ns > 0) return (double)(c->answer_ts_ns - from) / 1e6;
+    if (c->final_code >= 300 && c->end_ts_ns > 0) return (double)(c->end_ts_ns - from) / 1e6;
+    return -1;
+}
+
+/* setup_ms: from the INVITE that decided the call (the retry after a
+ * 401/407); setup_total_ms: from the first INVITE, challenges included. */
 static double call_setup_ms(const corr_call_t *c)
 {
-    if (c->start_ts_ns <= 0) return -1;
-    if (c->answer_ts_ns > 0) return (double)(c->answer_ts_ns - c->start_ts_ns) / 1e6;
-    if (c->final_code >= 300 && c->end_ts_ns > 0)
-        return (double)(c->end_ts_ns - c->start_ts_ns) / 1e6;
-    return -1;
+    return setup_from_ms(c, c->invite_ts_ns);
+}
+
+static double call_setup_total_ms(const corr_call_t *c)
+{
+    return setup_from_ms(c, c->start_ts_ns);
+}
+
+/* Post-dial delay (RFC 6076 Session Request Delay): that INVITE to its
+ * first provisional response other than 100; negative when none. */
+static double call_pdd_ms(const corr_call_t *c)
+{
+    if (c->invite_ts_ns <= 0 || c->progress_ts_ns <= 0) return -1;
+    return (double)(c->progress_ts_ns - c->invite_ts_ns) / 1e6;
 }
 
 /* Talk time: answer to end, answered calls only; negative when unknown. */
@@ -275,6 +294,10 @@ static void flag_json(json_writer_t *w, const corr_call_flag_t *g)
     case CALL_FLAG_MEDIA_AFTER_BYE:
         json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
         json_key(w, "packets"), json_uint(w, g->count);
+        break;
+    case CALL_FLAG_T38_FAX:
+        json_key(w, "offered_by"), json_cstr(w, direction_name(g->from_caller));
+        json_key(w, "accepted"), json_bool(w, g->count != 0);
         break;
     case CALL_FLAG_COUNT:
         break;
@@ -625,6 +648,8 @@ void output_call_json(buf_t *out, const corr_call_t *c)
     json_key(&w, "answer_ts"), json_ts(&w, c->answer_ts_ns);
     json_key(&w, "end_ts"), json_ts(&w, c->end_ts_ns);
     json_opt_double(&w, "setup_ms", call_setup_ms(c), 3);
+    json_opt_double(&w, "setup_total_ms", call_setup_total_ms(c), 3);
+    json_opt_double(&w, "pdd_ms", call_pdd_ms(c), 3);
     json_opt_double(&w, "duration_s", call_duration_s(c), 3);
     json_key(&w, "ended_by"), json_cstr(&w, ended_by_name(c->ended_by));
     json_opt_str(&w, "user_agent", c->user_agent);
@@ -637,6 +662,7 @@ void output_call_json(buf_t *out, const corr_call_t *c)
     json_key(&w, "reinvites"), json_uint(&w, c->reinvites);
     json_key(&w, "challenges"), json_uint(&w, c->challenges);
     json_key(&w, "early_dialogs"), json_uint(&w, c->early_dialogs);
+    json_key(&w, "media"), json_cstr(&w, c->t38_caller || c->t38_callee ? "fax" : "audio");
     json_opt_double(&w, "mos", c->mos, 2);
     json_opt_double(&w, "mos_min", c->mos_min, 2);
     json_key(&w, "streams");
@@ -665,44 +691,27 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
     json_key(&w, "packets"), json_uint(&w, k->frames);
     json_key(&w, "bytes"), json_uint(&w, k->bytes);
     json_key(&w, "calls"), json_uint(&w, r->calls);
-    json_key(&w, "streams"), json_uint(&w, r->streams);
+    json_key(&w, "streams"), json_uint(&w, r->call_streams + r->orphan_streams); /* written */
     json_key(&w, "orphan_streams"), json_uint(&w, r->orphan_streams);
     json_key(&w, "sip_messages"), json_uint(&w, r->sip_messages);
-    json_key(&w, "registers"), json_uint(&w, r->registers);
+    json_key(&w, "registrations"), json_uint(&w, r->registrations);
+    json_key(&w, "register_requests"), json_uint(&w, r->register_requests);
+    json_key(&w, "registers"), json_uint(&w, r->register_requests); /* old name of the above */
     json_key(&w, "options"), json_uint(&w, r->options);
     json_key(&w, "rtp_packets"), json_uint(&w, r->rtp_packets);
     json_key(&w, "rtcp_packets"), json_uint(&w, r->rtcp_packets);
 
     json_key(&w, "decode");
     json_obj_begin(&w);
-#define CAP(f) json_key(&w, #f), json_uint(&w, k->f)
-    CAP(truncated), CAP(invalid), CAP(unsupported_link), CAP(non_ip), CAP(ipv4), CAP(ipv6);
-    CAP(tunnels), CAP(frag_fragments), CAP(frag_reassembled), CAP(frag_timeouts);
-    CAP(frag_evicted), CAP(frag_overlaps), CAP(udp), CAP(tcp), CAP(sctp_skipped), CAP(other_l4);
-    CAP(tcp_streams), CAP(tcp_streams_evicted), CAP(tcp_sip_messages), CAP(tcp_retransmissions);
-    CAP(tcp_out_of_order), CAP(tcp_gaps), CAP(tcp_buffer_overflows), CAP(tcp_non_sip_streams);
-    CAP(tcp_framing_errors), CAP(ws_messages), CAP(ws_control_frames), CAP(ws_errors);
-    CAP(datagrams_out), CAP(duplicates_dropped);
+#define CAP(f) json_key(&w, #f), json_uint(&w, k->f);
+    CAP_STATS_COUNTERS(CAP)
 #undef CAP
     json_obj_end(&w);
 
     json_key(&w, "correlate");
     json_obj_begin(&w);
-#define CORR(f) json_key(&w, #f), json_uint(&w, r->f)
-    CORR(sip_requests), CORR(sip_responses), CORR(sip_invalid), CORR(sip_incomplete);
-    CORR(calls_evicted), CORR(calls_timed_out), CORR(other_transactions), CORR(rtp_invalid);
-    CORR(streams_evicted), CORR(udp_unclaimed), CORR(media_endpoints_evicted);
-    CORR(orphan_flows_evicted);
-    CORR(rtcp_orphan), CORR(rtcp_invalid), CORR(rtcp_report_blocks), CORR(rtcp_blocks_unmatched);
-    CORR(vq_reports), CORR(vq_attached), CORR(vq_unattached), CORR(vq_invalid);
-    CORR(dtmf_events), CORR(dtmf_info);
-    /* shared pools of live-call state that ran out (memory caps held) */
-    CORR(dtmf_pool_exhausted), CORR(vq_pool_exhausted), CORR(call_strings_cut);
-    CORR(rtcp_pool_exhausted), CORR(media_desc_exhausted);
-    if (s->events) {
-        CORR(registrations), CORR(registrations_challenged), CORR(registrations_timed_out);
-        CORR(registrations_evicted);
-    }
+#define CORR(f) json_key(&w, #f), json_uint(&w, r->f);
+    CORR_STATS_COUNTERS(CORR)
 #undef CORR
     json_key(&w, "sip_methods");
     json_obj_begin(&w);
@@ -796,6 +805,7 @@ void output_call_table(buf_t *out, const corr_call_t *c, bool with_streams)
     const char *ended = ended_by_name(c->ended_by);
     char mos[8] = "-";
     if (c->mos >= 0) snprintf(mos, sizeof mos, "%.2f", c->mos);
+    if (c->t38_caller || c->t38_callee) snprintf(mos, sizeof mos, "fax"); /* not scored */
     buf_printf(out, "%-26s %-11s %4s %-18s %-18s %9s %9s %-6s %3u %4s  %s\n", ts,
                call_state_name(c->state), code, caller, callee, setup, talk, ended ? ended : "-",
                c->stream_count, mos, c->call_id);
@@ -828,6 +838,52 @@ void output_stream_table(buf_t *out, const corr_stream_t *s, const char *indent)
     buf_putc(out, '\n');
 }
 
+/* Ends a counter group's line, or takes it back when no counter was 0. */
+static void group_end(buf_t *out, size_t start, size_t head)
+{
+    if (out->len == head)
+        out->len = start;
+    else
+        buf_putc(out, '\n');
+}
+
+/* One line per counter group, "name=value" for each counter that is not 0
+ * (the names of the JSON summary): decode, correlate, pipeline; a group
+ * with none has no line. */
+void output_counters_text(buf_t *out, const char *prefix, const run_summary_t *s)
+{
+    const cap_stats_t *k = s->cap;
+    const corr_stats_t *r = s->corr;
+    size_t start = out->len;
+#define NZ(name, v)                                                                                \
+    if (v) buf_printf(out, " %s=%llu", name, (unsigned long long)(v));
+    buf_printf(out, "%sdecode:", prefix);
+#define CAP(f) NZ(#f, k->f)
+    CAP_STATS_COUNTERS(CAP)
+#undef CAP
+    group_end(out, start, start + strlen(prefix) + strlen("decode:"));
+    start = out->len;
+    buf_printf(out, "%scorrelate:", prefix);
+#define CORR(f) NZ(#f, r->f)
+    CORR_STATS_COUNTERS(CORR)
+#undef CORR
+    group_end(out, start, start + strlen(prefix) + strlen("correlate:"));
+    if (s->pipeline) {
+        const pl_stats_t *p = s->pipeline;
+        start = out->len;
+        buf_printf(out, "%spipeline:", prefix);
+        NZ("datagrams", p->datagrams) NZ("queue_drops", p->queue_drops);
+        NZ("queue_waits", p->queue_waits) NZ("oversize_drops", p->oversize_drops);
+        NZ("held", p->held) NZ("hold_overflows", p->hold_overflows);
+        NZ("routed_sip", p->route.sip) NZ("routed_media_by_sdp", p->route.media_by_sdp);
+        NZ("routed_by_flow", p->route.by_flow);
+        NZ("route_endpoints_learnt", p->route.endpoints_learnt);
+        NZ("route_endpoints_replaced", p->route.endpoints_replaced);
+        group_end(out, start, start + strlen(prefix) + strlen("pipeline:"));
+    }
+#undef NZ
+}
+
 void output_summary_text(buf_t *out, const run_summary_t *s)
 {
     const cap_stats_t *k = s->cap;
@@ -835,15 +891,16 @@ void output_summary_text(buf_t *out, const run_summary_t *s)
     uint64_t dropped = k->truncated + k->invalid + k->unsupported_link + k->tcp_framing_errors +
                        k->ws_errors + k->frag_timeouts + k->frag_evicted + k->tcp_streams_evicted;
     buf_printf(out,
-               "summary: %llu packets in %.2f s, %llu calls, %llu streams (%llu orphan), %llu SIP "
-               "messages (%llu unparsed), %llu registers, %llu options, %llu dropped/malformed "
-               "packets, %d read errors\n",
+               "summary: %llu packets in %.2f s, %llu calls, %llu streams written (%llu orphan), "
+               "%llu SIP messages (%llu unparsed), %llu registrations (%llu REGISTER requests), "
+               "%llu options, %llu dropped/malformed packets, %d read errors\n",
                (unsigned long long)k->frames, s->elapsed_s, (unsigned long long)r->calls,
-               (unsigned long long)r->streams, (unsigned long long)r->orphan_streams,
-               (unsigned long long)r->sip_messages,
+               (unsigned long long)(r->call_streams + r->orphan_streams),
+               (unsigned long long)r->orphan_streams, (unsigned long long)r->sip_messages,
                (unsigned long long)(r->sip_invalid + r->sip_incomplete),
-               (unsigned long long)r->registers, (unsigned long long)r->options,
-               (unsigned long long)dropped, s->read_errors);
+               (unsigned long long)r->registrations, (unsigned long long)r->register_requests,
+               (unsigned long long)r->options, (unsigned long long)dropped, s->read_errors);
+    output_counters_text(out, "", s);
     for (int i = 0; i < s->n_ifaces; i++) {
         const run_iface_summary_t *f = &s->ifaces[i];
         buf_printf(out, "interface %s: %llu frames, %llu bytes, %llu kernel drops\n", f->ifname,

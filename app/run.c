@@ -273,7 +273,19 @@ static void log_stats(run_t *r)
               ull(k.frames), ull(k.datagrams_out), ull(k.truncated + k.invalid),
               ull(ps.queue_drops), ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete),
               ull(c->calls), ull(app_corr_calls_written(&r->corr)), ull(c->calls_timed_out),
-              ull(c->calls_evicted), ull(c->streams), ull(c->streams_evicted), ull(c->rtp_packets));
+              ull(c->calls_evicted), ull(c->streams_tracked), ull(c->streams_evicted),
+              ull(c->rtp_packets));
+    /* every other counter that is not 0, by its summary name */
+    buf_t b;
+    buf_init(&b);
+    run_summary_t sum = {.cap = &k, .corr = c, .pipeline = r->corr.pl ? &ps : NULL};
+    output_counters_text(&b, "stats ", &sum);
+    buf_putc(&b, '\0');
+    for (char *line = b.data, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+        *nl = '\0';
+        log_write(LOG_LVL_INFO, "%s", line);
+    }
+    buf_free(&b);
 }
 
 /* -------------------------------- SIGHUP -------------------------------- */

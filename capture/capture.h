@@ -85,23 +85,55 @@ typedef struct {
 /* Sensible defaults for an appliance (documented in ARCHITECTURE.md). */
 void cap_limits_default(cap_limits_t *l);
 
+/* The decoder's counters, one X(name) each: the struct below and every
+ * writer of the summary expand this one list (a counter kept is a counter
+ * shown, under its name). */
+#define CAP_STATS_COUNTERS(X)                                                                      \
+    X(frames)                                                                                      \
+    X(bytes)                                                                                       \
+    X(truncated)        /* frame shorter than its headers say */                                   \
+    X(invalid)          /* malformed header (bad version, length...) */                            \
+    X(unsupported_link) /* link type we do not decode */                                           \
+    X(non_ip)           /* ARP, LLDP, ... */                                                       \
+    X(ipv4)                                                                                        \
+    X(ipv6)                                                                                        \
+    X(tunnels) /* decapsulations (IPIP, GRE, ERSPAN, VXLAN) */                                     \
+    X(frag_fragments)                                                                              \
+    X(frag_reassembled)                                                                            \
+    X(frag_timeouts)                                                                               \
+    X(frag_evicted)                                                                                \
+    X(frag_overlaps)                                                                               \
+    X(udp)                                                                                         \
+    X(tcp)                                                                                         \
+    X(sctp_skipped)                                                                                \
+    X(other_l4)                                                                                    \
+    X(tcp_streams)                                                                                 \
+    X(tcp_streams_evicted)                                                                         \
+    X(tcp_sip_messages)                                                                            \
+    X(tcp_retransmissions)                                                                         \
+    X(tcp_out_of_order)                                                                            \
+    X(tcp_gaps)                                                                                    \
+    X(tcp_buffer_overflows)                                                                        \
+    X(tcp_non_sip_streams)                                                                         \
+    X(tcp_framing_errors)                                                                          \
+    X(ws_messages)                                                                                 \
+    X(ws_control_frames)                                                                           \
+    X(ws_errors)                                                                                   \
+    X(datagrams_out)      /* handed to the callback */                                             \
+    X(duplicates_dropped) /* IP packets dropped as capture duplicates                              \
+                             (dedup.c; counted in frames/bytes only) */
+
 typedef struct {
-    uint64_t frames, bytes;
-    uint64_t truncated;        /* frame shorter than its headers say */
-    uint64_t invalid;          /* malformed header (bad version, length...) */
-    uint64_t unsupported_link; /* link type we do not decode */
-    uint64_t non_ip;           /* ARP, LLDP, ... */
-    uint64_t ipv4, ipv6;
-    uint64_t tunnels;          /* decapsulations (IPIP, GRE, ERSPAN, VXLAN) */
-    uint64_t frag_fragments, frag_reassembled, frag_timeouts, frag_evicted, frag_overlaps;
-    uint64_t udp, tcp, sctp_skipped, other_l4;
-    uint64_t tcp_streams, tcp_streams_evicted, tcp_sip_messages, tcp_retransmissions,
-        tcp_out_of_order, tcp_gaps, tcp_buffer_overflows, tcp_non_sip_streams, tcp_framing_errors;
-    uint64_t ws_messages, ws_control_frames, ws_errors;
-    uint64_t datagrams_out;    /* handed to the callback */
-    uint64_t duplicates_dropped; /* IP packets dropped as capture duplicates
-                                    (dedup.c; counted in frames/bytes only) */
+#define CAP_STATS_FIELD(name) uint64_t name;
+    CAP_STATS_COUNTERS(CAP_STATS_FIELD)
+#undef CAP_STATS_FIELD
 } cap_stats_t;
+
+#define CAP_STATS_ONE(name) +1
+enum { CAP_STATS_N = 0 CAP_STATS_COUNTERS(CAP_STATS_ONE) };
+#undef CAP_STATS_ONE
+_Static_assert(sizeof(cap_stats_t) == CAP_STATS_N * sizeof(uint64_t),
+               "cap_stats_t: every counter is in CAP_STATS_COUNTERS");
 
 typedef struct cap_decoder cap_decoder_t;
 

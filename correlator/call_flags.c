@@ -10,7 +10,7 @@
  * Flags (thresholds below):
  *  - one_way_audio: answered, one direction sent >= FLAG_ONE_WAY_MIN_PKTS
  *    RTP packets, the other none.  Evidence: the direction that has audio
- *    and its packets.
+ *    and its packets.  The call's MOS is then 1.0 (stream_call_quality).
  *  - no_rtp: answered, talk time >= FLAG_NO_RTP_MIN_TALK_MS, no RTP at all.
  *  - nat_address_mismatch: a stream's source ip:port is not an RTP endpoint
  *    its sender advertised for that m= line (RFC 3264); evidence the
@@ -30,6 +30,10 @@
  *    direction.
  *  - media_after_bye: RTP arriving more than FLAG_AFTER_BYE_MS after the
  *    BYE (while the call lingers), per direction.
+ *  - t38_fax: an SDP of the call offered T.38 (m=image, RFC 3362): the
+ *    call is a fax call.  Evidence: who offered it, whether the other side
+ *    accepted (an m=image in its SDP too; a 488 leaves only the offer, and
+ *    the fax then goes G.711 pass-through on the audio streams).
  */
 #include "correlator_internal.h"
 
@@ -72,6 +76,8 @@ const char *call_flag_name(call_flag_t f)
         return "silence_periods";
     case CALL_FLAG_MEDIA_AFTER_BYE:
         return "media_after_bye";
+    case CALL_FLAG_T38_FAX:
+        return "t38_fax";
     case CALL_FLAG_COUNT:
         break;
     }
@@ -307,4 +313,7 @@ void call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
         if (after_bye[d] && (g = add(r, CALL_FLAG_MEDIA_AFTER_BYE, d)) != NULL)
             g->count = after_bye[d];
     }
+    if ((k->t38_caller || k->t38_callee) &&
+        (g = add(r, CALL_FLAG_T38_FAX, k->t38_first_caller)) != NULL)
+        g->count = k->t38_caller && k->t38_callee; /* accepted */
 }

@@ -187,6 +187,12 @@ typedef struct {
 #define CORR_DTMF_MAX        64 /* events per call */
 #define CORR_STREAM_DTMF_MAX 16 /* events per stream (orphans report them) */
 
+/* A stream with fewer RTP packets than this (1 s of 20 ms packets) is not
+ * scored (quality.scored false: mos, r_factor, mos_min unknown): a few
+ * packets, an orphan's stray one or a call's last, tell nothing about how
+ * it sounded.  Its statistics are reported as they are. */
+#define CORR_MOS_MIN_PACKETS 50
+
 typedef struct {
     endpoint_t src, dst;
     uint32_t ssrc;
@@ -221,6 +227,7 @@ typedef enum {
     CALL_FLAG_SSRC_CHANGE,
     CALL_FLAG_SILENCE,
     CALL_FLAG_MEDIA_AFTER_BYE,
+    CALL_FLAG_T38_FAX,
     CALL_FLAG_COUNT
 } call_flag_t;
 
@@ -312,6 +319,17 @@ typedef struct {
     corr_vq_report_t vq[CORR_VQ_MAX];
     /* appended: voice quality, the worse direction (< 0: no scored stream) */
     double mos, mos_min;
+    /* appended: the INVITE transaction that decided the call (the retry
+     * after a 401/407, or the only one): its request (0: not captured) and
+     * its first provisional response other than 100 (0: none), for setup
+     * and post-dial delay from the attempt that counted (start_ts_ns is the
+     * first, perhaps challenged, INVITE) */
+    int64_t invite_ts_ns, progress_ts_ns;
+    /* appended: T.38 fax: an SDP of the call had an enabled m=image line
+     * (RFC 3362), from the caller / the callee; both: the offer was
+     * accepted.  A fax call is not scored for voice (mos < 0, see
+     * stream_call_quality in stream.c) and has the t38_fax flag. */
+    bool t38_caller, t38_callee;
 } corr_call_t;
 
 /* --- lifecycle events (events.c): the correlator's event bus ---
@@ -339,7 +357,7 @@ typedef struct {
     int64_t start_ts_ns;
     /* answered only (0 otherwise / unknown) */
     int64_t ringing_ts_ns, answer_ts_ns;
-    double answer_delay_ms; /* start to answer; < 0 unknown */
+    double answer_delay_ms; /* the answered INVITE to its 2xx; < 0 unknown */
     int final_code;         /* the 2xx (0: answer inferred from a BYE) */
     const char *to_tag;
 } corr_call_event_t;
@@ -417,8 +435,8 @@ typedef struct {
     /* appended: DTMF events (RFC 4733 and INFO) kept for all live calls and
      * streams, a shared pool; 0 = the default 65536 */
     uint32_t max_dtmf_events;
-    /* appended: REGISTER transactions awaiting their final response (only
-     * kept when the sink has on_registration); 0 = the default 8192 */
+    /* appended: REGISTER transactions awaiting their final response (the
+     * summary's registrations); 0 = the default 8192 */
     uint32_t max_registrations;
     /* appended: expiry only through corr_expire (a shard: its driver replays
      * the expiry points one correlator would have chosen, see pipeline/) */
@@ -433,38 +451,71 @@ typedef struct {
 
 void corr_config_default(corr_config_t *c);
 
+/* The correlator's counters, one X(name) each: the struct below and every
+ * writer of the summary (JSON "correlate" object, text summary, stats
+ * lines) expand this one list, so a counter cannot be kept and not shown.
+ * A counter is named for what it counts; the summary uses the same name. */
+#define CORR_STATS_COUNTERS(X)                                                                     \
+    X(sip_messages) /* SIP messages parsed (requests + responses) */                               \
+    X(sip_requests)                                                                                \
+    X(sip_responses)                                                                               \
+    X(sip_invalid)        /* rejected by the parser */                                             \
+    X(sip_incomplete)     /* cut short (counted, kept when a Call-ID was found) */                 \
+    X(calls)              /* calls created (each is written once) */                               \
+    X(calls_evicted)      /* written early: max_calls full */                                      \
+    X(calls_timed_out)    /* ended by call_idle_timeout */                                         \
+    X(register_requests)  /* REGISTER requests outside calls (messages, not registrations) */      \
+    X(options)            /* OPTIONS requests outside calls */                                     \
+    X(other_transactions) /* MESSAGE, SUBSCRIBE, NOTIFY, ... outside calls */                      \
+    X(rtp_packets)                                                                                 \
+    X(rtcp_packets)                                                                                \
+    X(rtp_invalid)       /* on an SDP endpoint, but not RTP */                                     \
+    X(streams_tracked)   /* stream entries created (written or not) */                             \
+    X(call_streams)      /* streams written in call records */                                     \
+    X(orphan_streams)    /* orphan stream records written */                                       \
+    X(streams_unwritten) /* entries released without a record: evicted call streams,               \
+                            flows nDPI found not media, undecided ones */                          \
+    X(streams_evicted)   /* entries evicted: max_streams full (orphans are written first) */       \
+    X(udp_unclaimed)     /* datagrams neither SIP nor media */                                     \
+    X(media_endpoints_evicted)                                                                     \
+    X(orphan_flows_evicted)                                                                        \
+    X(rtp_dropped_stream_cap) /* RTP packets of SSRCs beyond max_streams_per_call */               \
+    X(orphan_flows)           /* flows classified */                                               \
+    X(orphan_flows_media)     /* ... found RTP-like */                                             \
+    X(rtcp_orphan)            /* RTCP datagrams on no SDP endpoint */                              \
+    X(rtcp_invalid)           /* RTCP datagrams rtcp_parse_compound rejected */                    \
+    X(rtcp_report_blocks)                                                                          \
+    X(rtcp_blocks_unmatched) /* no stream with that SSRC */                                        \
+    X(vq_reports)                                                                                  \
+    X(vq_attached)                                                                                 \
+    X(vq_unattached)                                                                               \
+    X(vq_invalid)                                                                                  \
+    X(dtmf_events)                                                                                 \
+    X(dtmf_info)                                                                                   \
+    X(dtmf_pool_exhausted)      /* events dropped: max_dtmf_events full */                         \
+    X(registrations)            /* REGISTER transactions (retries after 401/407 included) */       \
+    X(registrations_challenged) /* ... of which challenged */                                      \
+    X(registrations_timed_out)  /* ... with no final response in time */                           \
+    X(registrations_evicted)    /* ... ended early: max_registrations full */                      \
+    X(vq_pool_exhausted)        /* reports not kept: max_vq_reports full */                        \
+    X(call_strings_cut)         /* string pool full: call strings cut short,                       \
+                                   or a fork's To tag not kept */                                  \
+    X(rtcp_pool_exhausted)      /* RTCP not kept: max_rtcp_streams full */                         \
+    X(media_desc_exhausted)     /* SDP payload types not kept: descriptors full */
+
 /* uint64_t counters only: pipeline/ sums the shards' copies as an array. */
 typedef struct {
-    uint64_t sip_messages, sip_requests, sip_responses, sip_invalid, sip_incomplete;
+#define CORR_STATS_FIELD(name) uint64_t name;
+    CORR_STATS_COUNTERS(CORR_STATS_FIELD)
+#undef CORR_STATS_FIELD
     uint64_t sip_by_method[16]; /* indexed by sip_method_t */
-    uint64_t calls, calls_evicted, calls_timed_out;
-    uint64_t registers, options, other_transactions;
-    uint64_t rtp_packets, rtcp_packets, rtp_invalid;
-    uint64_t streams, streams_evicted, orphan_streams;
-    uint64_t udp_unclaimed; /* datagrams neither SIP nor media */
-    uint64_t media_endpoints_evicted, orphan_flows_evicted;
-    /* appended */
-    uint64_t rtp_dropped_stream_cap; /* RTP packets of SSRCs beyond max_streams_per_call */
-    uint64_t orphan_flows, orphan_flows_media; /* flows classified / found RTP-like */
-    /* appended: RTCP contents, RFC 6035, DTMF */
-    uint64_t rtcp_orphan;       /* RTCP datagrams on no SDP endpoint */
-    uint64_t rtcp_invalid;      /* RTCP datagrams rtcp_parse_compound rejected */
-    uint64_t rtcp_report_blocks, rtcp_blocks_unmatched; /* no stream with that SSRC */
-    uint64_t vq_reports, vq_attached, vq_unattached, vq_invalid;
-    uint64_t dtmf_events, dtmf_info;
-    uint64_t dtmf_pool_exhausted; /* appended: events dropped, max_dtmf_events full */
-    /* appended: registration events (only with on_registration) */
-    uint64_t registrations;            /* events emitted */
-    uint64_t registrations_challenged; /* ... of which challenged */
-    uint64_t registrations_timed_out;  /* ... with no final response in time */
-    uint64_t registrations_evicted;    /* emitted early: max_registrations full */
-    /* appended: shared pools of live-call state exhausted */
-    uint64_t vq_pool_exhausted;   /* reports not kept: max_vq_reports full */
-    uint64_t call_strings_cut;    /* string pool full: call strings cut short,
-                                     or a fork's To tag not kept */
-    uint64_t rtcp_pool_exhausted; /* RTCP not kept: max_rtcp_streams full */
-    uint64_t media_desc_exhausted; /* SDP payload types not kept: descriptors full */
 } corr_stats_t;
+
+#define CORR_STATS_ONE(name) +1
+enum { CORR_STATS_N = 0 CORR_STATS_COUNTERS(CORR_STATS_ONE) };
+#undef CORR_STATS_ONE
+_Static_assert(sizeof(corr_stats_t) == (CORR_STATS_N + 16) * sizeof(uint64_t),
+               "corr_stats_t: every counter is in CORR_STATS_COUNTERS");
 
 typedef struct corr corr_t;
 

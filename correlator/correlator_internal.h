@@ -290,6 +290,7 @@ typedef struct {
     bool from_caller : 1;
     bool have_codec : 1;
     bool last_pt_valid : 1, last_pt_cn : 1;
+    bool written : 1;     /* its record was made (call or orphan): not lost */
     uint8_t orphan_proto; /* ORPHAN_PROTO_*, named at emission */
     int8_t media_index;
     uint8_t payload_type;   /* of the first media (non CN/DTMF) packet */
@@ -322,6 +323,8 @@ typedef struct {
  * pool, RFC 6035 reports in the vq pool; flags, streams and quality are
  * computed at emission, when call_emit builds the whole record in the
  * correlator's scratch record (emit_call). */
+#define CALL_OFF_NONE UINT32_MAX
+
 typedef struct {
     endpoint_t src, dst; /* of the initial INVITE */
     uint8_t transport;   /* transport_t */
@@ -332,6 +335,10 @@ typedef struct {
     int final_code;
     uint32_t rtcp_packets; /* 32-bit like the streams' packet counters */
     int64_t start_ts_ns, answer_ts_ns, end_ts_ns, ringing_ts_ns;
+    /* the current INVITE transaction, in us: its request after start_ts_ns,
+     * its first provisional response (not 100) after the request;
+     * CALL_OFF_NONE: not captured / none yet (corr_call_t has the times) */
+    uint32_t invite_off_us, progress_off_us;
     uint32_t sip_messages;
     uint32_t invites, reinvites, challenges;
     uint32_t holds;
@@ -350,6 +357,9 @@ typedef struct {
     bool challenged : 1;    /* last final response was 401/407 */
     bool challenge_407 : 1; /* ... and it was 407 (else 401) */
     bool reinvite_open : 1;
+    bool t38_caller : 1;       /* the caller's SDP had an enabled m=image (T.38) */
+    bool t38_callee : 1;       /* ... the callee's */
+    bool t38_first_caller : 1; /* ... and the caller's came first (the offer) */
     uint8_t ntags; /* distinct To tags: tags[], then the string blob's */
     uint32_t invite_cseq;
     uint32_t challenge_cseq;
@@ -499,8 +509,11 @@ static inline const char *stream_codec(const corr_t *c, const stream_t *s)
 }
 void stream_emit_orphan(corr_t *c, uint32_t si);
 void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e, bool matched_dst);
-/* Call-level mos/mos_min: the worse direction of the emitted streams. */
-void stream_call_quality(corr_call_t *r);
+/* Call-level mos/mos_min of record r (its flags set), whose streams are
+ * recs: the worse direction of the scored streams; 1.0 with one-way audio
+ * (the silent direction); none for a fax call, whose streams are then not
+ * scored either. */
+void stream_call_quality(corr_stream_t *recs, corr_call_t *r);
 
 /* orphan.c */
 bool orphan_init(corr_t *c);

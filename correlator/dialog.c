@@ -18,7 +18,11 @@
  *    waits CORR_CHALLENGE_WAIT_NS (64 s: retries typed by a human take
  *    tens of seconds) for the retry; if none comes it is emitted as
  *    rejected with that code.
- *  - 180/183: ringing_ts (first).  Every distinct To tag in a 1xx/2xx to the
+ *  - 180/183: ringing_ts (first).  The current INVITE transaction keeps its
+ *    request's time (invite_ts) and its first provisional response other
+ *    than 100 (progress_ts): setup and post-dial delay are measured from
+ *    the attempt that decided the call, not from a challenged first one.
+ *    Every distinct To tag in a 1xx/2xx to the
  *    INVITE is an early dialog (forking); the first 2xx wins: answered,
  *    answer_ts, final_code, to_tag.  Later 2xx (retransmissions, other
  *    forks) change nothing.
@@ -174,6 +178,11 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
     r->answer_ts_ns = l->answer_ts_ns;
     r->end_ts_ns = l->end_ts_ns;
     r->ringing_ts_ns = l->ringing_ts_ns;
+    if (l->invite_off_us != CALL_OFF_NONE) {
+        r->invite_ts_ns = l->start_ts_ns + (int64_t)l->invite_off_us * 1000;
+        if (l->progress_off_us != CALL_OFF_NONE)
+            r->progress_ts_ns = r->invite_ts_ns + (int64_t)l->progress_off_us * 1000;
+    }
     r->ended_by = (ended_by_t)l->ended_by;
     r->open_at_end = open_at_end;
     r->timed_out = timed_out;
@@ -185,17 +194,22 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
     r->rtcp_packets = l->rtcp_packets;
     r->holds = l->holds;
     r->evicted = l->evicted;
+    r->t38_caller = k->t38_caller;
+    r->t38_callee = k->t38_callee;
     vq_collect(c, k, r);
 
     uint32_t n = 0;
     for (uint32_t si = k->st_head; si != CORR_NIL && n < c->cfg.max_streams_per_call;
-         si = c->streams[si].owner_next)
+         si = c->streams[si].owner_next) {
         stream_to_record(c, &c->streams[si], r->call_id, &c->emit_buf[n++]);
+        c->streams[si].written = true;
+    }
+    c->stats.call_streams += n;
     r->stream_count = n;
     r->streams = c->emit_buf;
-    stream_call_quality(r);
     events_final_intervals(c, c->emit_buf, n); /* the streams' last intervals */
     call_flags_emit(c, ci, r);                 /* DTMF list and problem flags */
+    stream_call_quality(c->emit_buf, r);       /* after the flags: one-way audio */
     return r;
 }
 
@@ -259,6 +273,7 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
     call_rec_t *r = &k->rec;
     call_str_set(c, ci, CS_CALL_ID, m->call_id);
     r->start_ts_ns = dg->ts_ns;
+    r->invite_off_us = r->progress_off_us = CALL_OFF_NONE; /* no INVITE yet */
     r->transport = (uint8_t)dg->transport;
     copy_party(c, ci, m);
     if (m->is_request) {
@@ -317,12 +332,23 @@ static void set_reason(corr_t *c, uint32_t ci, const sip_msg_t *m)
         call_str_set(c, ci, CS_REASON, m->reason_phrase);
 }
 
-/* A new INVITE transaction (first, or retry): forget a pending failure. */
-static void invite_attempt(corr_t *c, uint32_t ci, const sip_msg_t *m)
+/* Microseconds from `from` to ts, within [0, CALL_OFF_NONE). */
+static uint32_t off_us(int64_t from, int64_t ts)
+{
+    if (ts <= from) return 0;
+    uint64_t d = ((uint64_t)ts - (uint64_t)from) / 1000;
+    return d < CALL_OFF_NONE ? (uint32_t)d : CALL_OFF_NONE - 1;
+}
+
+/* A new INVITE transaction (first, or retry): forget a pending failure.
+ * invite_ts: its request's time (0: only a response to it was captured). */
+static void invite_attempt(corr_t *c, uint32_t ci, const sip_msg_t *m, int64_t invite_ts)
 {
     call_t *k = &c->calls[ci];
     call_rec_t *r = &k->rec;
     k->invite_cseq = m->cseq;
+    r->invite_off_us = invite_ts ? off_us(r->start_ts_ns, invite_ts) : CALL_OFF_NONE;
+    r->progress_off_us = CALL_OFF_NONE;
     call_unend(c, ci);
     k->challenged = false;
     k->cancel_seen = false;
@@ -352,7 +378,6 @@ static void on_invite(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram
     bool first = !k->have_invite;
     k->have_invite = true;
     r->invites++;
-    invite_attempt(c, ci, m);
     if (first) {
         /* the request itself is now known: it defines the call's ends */
         r->src = dg->src;
@@ -362,6 +387,7 @@ static void on_invite(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram
         call_str_set(c, ci, CS_USER_AGENT, m->user_agent);
         if (dg->ts_ns < r->start_ts_ns) r->start_ts_ns = dg->ts_ns;
     }
+    invite_attempt(c, ci, m, dg->ts_ns);
 }
 
 static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
@@ -373,10 +399,13 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
     if (m->cseq != k->invite_cseq) {
         if (k->answered || m->cseq < k->invite_cseq) return; /* re-INVITE or stale */
         /* a newer attempt whose request we did not capture */
-        invite_attempt(c, ci, m);
+        invite_attempt(c, ci, m, 0);
     }
     if (code < 200) {
         if ((code == 180 || code == 183) && r->ringing_ts_ns == 0) r->ringing_ts_ns = dg->ts_ns;
+        if (code > 100 && r->invite_off_us != CALL_OFF_NONE && r->progress_off_us == CALL_OFF_NONE)
+            r->progress_off_us =
+                off_us(r->start_ts_ns + (int64_t)r->invite_off_us * 1000, dg->ts_ns);
         tag_seen(c, ci, m->to.tag);
         return;
     }
@@ -462,6 +491,22 @@ static void on_bye(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t 
     call_end(c, ci, dg->ts_ns);
 }
 
+/* T.38 fax (RFC 3362 m=image, port not 0) in an SDP from one side: the
+ * first such side made the offer; both sides: it was accepted. */
+static void note_t38(call_t *k, const sdp_t *sdp, bool from_caller)
+{
+    for (int i = 0; i < sdp->media_count; i++) {
+        const sdp_media_t *md = &sdp->media[i];
+        if (md->port == 0 || !sv_ieq_cstr(md->media, "image")) continue;
+        if (!k->t38_caller && !k->t38_callee) k->t38_first_caller = from_caller;
+        if (from_caller)
+            k->t38_caller = true;
+        else
+            k->t38_callee = true;
+        return;
+    }
+}
+
 static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
 {
     call_t *k = &c->calls[ci];
@@ -502,8 +547,10 @@ static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
         on_invite_response(c, ci, m, dg);
     }
 
-    if (m->body.len && sip_find_sdp(m, &body) && sdp_parse(body, &c->sdp) == PROTO_OK)
+    if (m->body.len && sip_find_sdp(m, &body) && sdp_parse(body, &c->sdp) == PROTO_OK) {
         media_learn_sdp(c, ci, &c->sdp, from_caller ? SIDE_CALLER : SIDE_CALLEE);
+        note_t38(k, &c->sdp, from_caller);
+    }
 }
 
 void dialog_on_sip(corr_t *c, const datagram_t *dg)
@@ -534,7 +581,7 @@ void dialog_on_sip(corr_t *c, const datagram_t *dg)
     if (ci == CORR_NIL) {
         switch (method) {
         case SIP_REGISTER:
-            if (m->is_request) c->stats.registers++;
+            if (m->is_request) c->stats.register_requests++;
             events_on_register(c, m, dg);
             return;
         case SIP_OPTIONS:

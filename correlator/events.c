@@ -13,11 +13,13 @@
  *    from the live call entry (its scalars and string blob): views valid
  *    during the callback.
  *  - Registrations: a REGISTER transaction is everything with one Call-ID
- *    (a 401/407 challenge and the retry with a higher CSeq included).  A
- *    small table (max_registrations entries, allocated only when the sink
- *    has on_registration; the pool of table.c: free list, LRU, index by
- *    Call-ID hash) keeps each transaction until its final response, which
- *    emits the event; the entry then stays "done" for REG_WAIT_NS so that
+ *    (a 401/407 challenge and the retry with a higher CSeq included).  They
+ *    are always followed, event wanted or not, since the summary counts
+ *    registrations (what users mean), not REGISTER messages.  A small table
+ *    (max_registrations entries, calloc'd: pages touched only when used;
+ *    the pool of table.c: free list, LRU, index by Call-ID hash) keeps
+ *    each transaction until its final response, which emits the event; the
+ *    entry then stays "done" for REG_WAIT_NS so that
  *    retransmitted responses (or the same response seen at another hop)
  *    are not reported twice.  A REGISTER with a higher CSeq on a done entry
  *    (a refresh reusing the Call-ID) starts a new transaction.  No final
@@ -68,8 +70,9 @@ static void call_event(corr_t *c, const call_t *k, corr_call_event_type_t type, 
     if (type == CORR_EV_CALL_ANSWERED) {
         ev.ringing_ts_ns = r->ringing_ts_ns;
         ev.answer_ts_ns = r->answer_ts_ns;
-        if (r->answer_ts_ns > 0 && r->start_ts_ns > 0)
-            ev.answer_delay_ms = (double)(r->answer_ts_ns - r->start_ts_ns) / 1e6;
+        if (r->answer_ts_ns > 0 && r->invite_off_us != CALL_OFF_NONE) /* the record's setup_ms */
+            ev.answer_delay_ms =
+                (double)(r->answer_ts_ns - r->start_ts_ns - (int64_t)r->invite_off_us * 1000) / 1e6;
         ev.final_code = r->final_code;
         ev.to_tag = call_str(c, k, CS_TO_TAG);
     }
@@ -113,7 +116,6 @@ struct reg_entry {
 
 bool events_init(corr_t *c)
 {
-    if (!c->sink.on_registration) return true;
     uint32_t cap = c->cfg.max_registrations ? c->cfg.max_registrations : REG_DEFAULT_MAX;
     c->regs = calloc(cap, sizeof *c->regs);
     return c->regs && pool_init(&c->reg_pool, cap);
@@ -166,7 +168,7 @@ static void reg_emit(corr_t *c, uint32_t ri, int64_t ts, int code, int64_t expir
     c->stats.registrations++;
     if (e->challenged) c->stats.registrations_challenged++;
     if (timed_out) c->stats.registrations_timed_out++;
-    c->sink.on_registration(c->sink.user, &r);
+    if (c->sink.on_registration) c->sink.on_registration(c->sink.user, &r);
 }
 
 /* An entry whose transaction never got its final response. */

@@ -9,7 +9,9 @@
  * recently active stream is dropped: an orphan is emitted first, a call's
  * stream is lost and counted (streams_evicted).  Each call holds at most
  * max_streams_per_call streams; packets of extra SSRCs are counted in
- * rtp_dropped_stream_cap.
+ * rtp_dropped_stream_cap.  Every entry (streams_tracked) ends either in a
+ * record (call_streams, orphan_streams) or, released without one (an
+ * evicted call stream, a flow nDPI found not media), in streams_unwritten.
  *
  * The per-packet work (stream_rtp) is a payload-type cache check and
  * rtp_stats_update: the codec lookup runs only when the payload type changes.
@@ -145,6 +147,7 @@ static void owner_link(corr_t *c, uint32_t si, uint32_t owner, bool orphan)
 void stream_release(corr_t *c, uint32_t si)
 {
     stream_t *s = &c->streams[si];
+    if (!s->written) c->stats.streams_unwritten++;
     owner_unlink(c, si);
     if (s->orphan) dlist_unlink(&c->orphan_lru, si);
     pool_put(&c->stream_pool, si, stream_hash(c, &s->src, &s->dst, s->ssrc));
@@ -189,7 +192,7 @@ uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint
     itab_insert(&c->stream_pool.tab, h, si);
     owner_link(c, si, owner, orphan);
     if (orphan) dlist_push_head(&c->orphan_lru, si);
-    c->stats.streams++;
+    c->stats.streams_tracked++;
     return si;
 }
 
@@ -315,23 +318,37 @@ void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, c
     /* Settles the tracker: records are made once, right before the stream
      * is released (the stream entry itself is not const). */
     sq_finish((sq_t *)&s->quality, &c->cfg.quality, out->rtcp_rtt_ms, &out->quality);
+    /* a handful of packets says nothing about how a call sounded */
+    if (out->stats.packets < CORR_MOS_MIN_PACKETS) out->quality.scored = false;
 }
 
-void stream_call_quality(corr_call_t *r)
+void stream_call_quality(corr_stream_t *recs, corr_call_t *r)
 {
     r->mos = r->mos_min = -1;
+    if (r->t38_caller || r->t38_callee) {
+        /* fax (T.38, or G.711 pass-through after a refused T.38 offer): the
+         * E-model scores speech, a fax is not listened to */
+        for (uint32_t i = 0; i < r->stream_count; i++)
+            recs[i].quality.scored = false;
+        return;
+    }
     for (uint32_t i = 0; i < r->stream_count; i++) {
-        const sq_result_t *q = &r->streams[i].quality;
+        const sq_result_t *q = &recs[i].quality;
         if (!q->scored) continue;
         if (r->mos < 0 || q->mos < r->mos) r->mos = q->mos;
         if (r->mos_min < 0 || q->mos_min < r->mos_min) r->mos_min = q->mos_min;
     }
+    /* one-way audio: the silent direction is heard as nothing at all, the
+     * E-model's floor (100 % loss: R 0, MOS 1.0); the call is that bad */
+    for (uint8_t i = 0; i < r->flag_count; i++)
+        if (r->flags[i].flag == CALL_FLAG_ONE_WAY_AUDIO) r->mos = r->mos_min = 1.0;
 }
 
 void stream_emit_orphan(corr_t *c, uint32_t si)
 {
     corr_stream_t rec;
     stream_to_record(c, &c->streams[si], "", &rec);
+    c->streams[si].written = true;
     c->stats.orphan_streams++;
     events_final_intervals(c, &rec, 1);
     if (c->sink.on_orphan_stream) c->sink.on_orphan_stream(c->sink.user, &rec);

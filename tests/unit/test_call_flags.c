@@ -87,6 +87,7 @@ static void test_flags(void **state)
     const corr_call_t *k = ts_find(&sink, "clean");
     assert_non_null(k);
     assert_int_equal(k->flag_count, 0);
+    assert_true(k->mos > 4.0); /* scored: 100 clean packets each way */
 
     k = ts_find(&sink, "oneway");
     assert_non_null(k);
@@ -95,6 +96,11 @@ static void test_flags(void **state)
     assert_int_equal(g->from_caller, 1);
     assert_int_equal(g->count, 100);
     assert_null(flag(k, CALL_FLAG_NO_RTP));
+    /* the caller's clean audio scores well, but the callee hears nothing:
+     * the call's MOS is the silent direction's, the E-model's floor */
+    assert_int_equal(k->stream_count, 1);
+    assert_true(k->streams[0].quality.scored && k->streams[0].quality.mos > 4.0);
+    assert_true(k->mos == 1.0 && k->mos_min == 1.0);
 
     k = ts_find(&sink, "nortp");
     assert_non_null(k);
@@ -138,10 +144,106 @@ static void test_flags(void **state)
     corr_free(c);
 }
 
+/* A call that switches to fax: a re-INVITE offers T.38 (m=image).  Refused
+ * (488, the fax then goes G.711 pass-through) or accepted, the call is a
+ * fax call: flagged with who offered it and whether it was accepted, and
+ * not scored for voice (its audio legs' loss and discards after the switch
+ * would read as MOS 1). */
+static void test_t38_fax(void **state)
+{
+    (void)state;
+    corr_t *c = ts_new(&sink, NULL);
+    char sdp[512];
+    const char *image = "m=image 40100 udptl t38\na=T38FaxVersion:0\n";
+    setup(c, 0, "faxno", 40000, 50000);
+    run(c, 600, "10.0.0.1", 40000, "10.0.0.2", 50000, 0xA0, 1, 0, 100, 0);
+    run(c, 600, "10.0.0.2", 50000, "10.0.0.1", 40000, 0xB0, 1, 0, 100, 0);
+    ts_invite(c, 2700, "faxno", 2, "ft", "tt", "b2",
+              ts_sdp(sdp, sizeof sdp, "10.0.0.1", 40000, image));
+    ts_resp(c, 2710, 488, "Not Acceptable Here", "faxno", 2, "INVITE", "ft", "tt", NULL, NULL);
+    bye(c, 5000, "faxno");
+
+    setup(c, 10000, "faxyes", 40010, 50010);
+    run(c, 10600, "10.0.0.1", 40010, "10.0.0.2", 50010, 0xA1, 1, 0, 100, 0);
+    run(c, 10600, "10.0.0.2", 50010, "10.0.0.1", 40010, 0xB1, 1, 0, 100, 0);
+    ts_req_callee(c, 12700, "INVITE", "faxyes", 1, "ft", "tt", NULL,
+                  ts_sdp(sdp, sizeof sdp, "10.0.0.2", 50010, "m=image 50100 udptl t38\n"));
+    ts_resp(c, 12710, 200, "OK", "faxyes", 1, "INVITE", "tt", "ft", NULL,
+            ts_sdp(sdp, sizeof sdp, "10.0.0.1", 40010, image));
+    bye(c, 15000, "faxyes");
+
+    setup(c, 20000, "voice", 40020, 50020); /* m=image with port 0: refused, no fax */
+    ts_invite(c, 20700, "voice", 2, "ft", "tt", "b3",
+              ts_sdp(sdp, sizeof sdp, "10.0.0.1", 40020, "m=image 0 udptl t38\n"));
+    bye(c, 21000, "voice");
+    corr_flush(c);
+
+    const corr_call_t *k = ts_find(&sink, "faxno");
+    assert_non_null(k);
+    const corr_call_flag_t *g = flag(k, CALL_FLAG_T38_FAX);
+    assert_non_null(g);
+    assert_int_equal(g->from_caller, 1);
+    assert_int_equal(g->count, 0); /* refused */
+    assert_true(k->t38_caller && !k->t38_callee);
+    assert_true(k->mos < 0 && k->mos_min < 0);
+    assert_int_equal(k->stream_count, 2);
+    for (uint32_t i = 0; i < k->stream_count; i++) {
+        assert_false(k->streams[i].quality.scored);
+        assert_int_equal(k->streams[i].stats.packets, 100); /* still reported */
+    }
+
+    k = ts_find(&sink, "faxyes");
+    assert_non_null(k);
+    g = flag(k, CALL_FLAG_T38_FAX);
+    assert_non_null(g);
+    assert_int_equal(g->from_caller, 0); /* the callee's re-INVITE */
+    assert_int_equal(g->count, 1);       /* accepted */
+    assert_true(k->mos < 0);
+
+    k = ts_find(&sink, "voice");
+    assert_non_null(k);
+    assert_null(flag(k, CALL_FLAG_T38_FAX));
+    assert_false(k->t38_caller || k->t38_callee);
+    corr_free(c);
+}
+
+/* Too few packets to score: below CORR_MOS_MIN_PACKETS a stream has no
+ * MOS (a one-packet stream scored 4.38), from that many on it has one. */
+static void test_mos_min_packets(void **state)
+{
+    (void)state;
+    corr_t *c = ts_new(&sink, NULL);
+    setup(c, 0, "short", 40000, 50000);
+    run(c, 600, "10.0.0.1", 40000, "10.0.0.2", 50000, 0xA0, 1, 0, CORR_MOS_MIN_PACKETS - 1, 0);
+    run(c, 600, "10.0.0.2", 50000, "10.0.0.1", 40000, 0xB0, 1, 0, CORR_MOS_MIN_PACKETS, 0);
+    bye(c, 3000, "short");
+    setup(c, 10000, "one", 40010, 50010);
+    run(c, 10600, "10.0.0.1", 40010, "10.0.0.2", 50010, 0xA1, 1, 0, 1, 0);
+    run(c, 10600, "10.0.0.2", 50010, "10.0.0.1", 40010, 0xB1, 1, 0, 1, 0);
+    bye(c, 11000, "one");
+    corr_flush(c);
+
+    const corr_call_t *k = ts_find(&sink, "short");
+    assert_non_null(k);
+    assert_int_equal(k->stream_count, 2);
+    for (uint32_t i = 0; i < k->stream_count; i++) {
+        const corr_stream_t *s = &k->streams[i];
+        assert_int_equal(s->quality.scored, s->stats.packets >= CORR_MOS_MIN_PACKETS);
+    }
+    assert_true(k->mos > 4.0); /* the direction that has enough */
+    k = ts_find(&sink, "one");
+    assert_non_null(k);
+    assert_false(k->streams[0].quality.scored || k->streams[1].quality.scored);
+    assert_true(k->mos < 0);
+    corr_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flags),
+        cmocka_unit_test(test_t38_fax),
+        cmocka_unit_test(test_mos_min_packets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

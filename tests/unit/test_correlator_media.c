@@ -170,6 +170,13 @@ static void test_stream_caps(void **state)
     assert_true(corr_stats(c)->streams_evicted >= 1);
     corr_flush(c);
     assert_true(sink.calls[0].stream_count <= 2);
+    /* every entry is a record written or counted as not written */
+    const corr_stats_t *st = corr_stats(c);
+    assert_int_equal(st->call_streams, sink.calls[0].stream_count);
+    assert_int_equal(st->orphan_streams, (uint64_t)sink.norphans);
+    assert_true(st->streams_unwritten >= 1); /* the evicted call stream */
+    assert_int_equal(st->streams_tracked,
+                     st->call_streams + st->orphan_streams + st->streams_unwritten);
     corr_free(c);
 }
 

@@ -96,6 +96,9 @@ static void test_challenge_then_answer(void **state)
     assert_int_equal(k->challenges, 1);
     assert_int_equal(k->invites, 2);
     assert_int_equal(k->start_ts_ns, AT(0));
+    /* setup and post-dial delay count from the retry that was answered */
+    assert_int_equal(k->invite_ts_ns, AT(20));
+    assert_int_equal(k->progress_ts_ns, AT(60));
     assert_int_equal(k->answer_ts_ns, AT(2000));
     assert_int_equal(k->end_ts_ns, AT(9000));
     assert_int_equal(k->ended_by, ENDED_BY_CALLER);
@@ -304,13 +307,46 @@ static void test_register_options_not_calls(void **state)
     const corr_stats_t *st = corr_stats(c);
     assert_int_equal(sink.ncalls, 0);
     assert_int_equal(st->calls, 0);
-    assert_int_equal(st->registers, 1);
+    assert_int_equal(st->register_requests, 1);
+    assert_int_equal(st->registrations, 1);
     assert_int_equal(st->options, 1);
     assert_int_equal(st->other_transactions, 1);
     assert_int_equal(st->sip_messages, 4);
     assert_int_equal(st->sip_requests, 3);
     assert_int_equal(st->sip_responses, 1);
     assert_int_equal(st->sip_by_method[SIP_REGISTER], 1);
+    corr_free(c);
+}
+
+/* Users count registrations, not REGISTER messages: a REGISTER, its
+ * retransmission, the 401, the retry with credentials and its 200 are one
+ * registration (challenged) of three REGISTER requests; a second client's
+ * REGISTER answered 200 at once is another. */
+static void test_registrations_not_messages(void **state)
+{
+    (void)state;
+    corr_t *c = ts_new(&sink, NULL);
+    static const char *req = "REGISTER sip:example.com SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.1;"
+                             "branch=z9hG4bK%s\nFrom: <sip:alice@example.com>;tag=r1\n"
+                             "To: <sip:alice@example.com>\nCall-ID: %s\nCSeq: %d REGISTER\n"
+                             "Expires: 3600\n";
+    static const char *resp = "SIP/2.0 %d %s\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK%s\n"
+                              "From: <sip:alice@example.com>;tag=r1\n"
+                              "To: <sip:alice@example.com>;tag=s\nCall-ID: %s\n"
+                              "CSeq: %d REGISTER\n";
+    ts_sip(c, 0, A_TO_B, NULL, req, "a", "regA", 1);
+    ts_sip(c, 500, A_TO_B, NULL, req, "a", "regA", 1); /* retransmission */
+    ts_sip(c, 510, B_TO_A, NULL, resp, 401, "Unauthorized", "a", "regA", 1);
+    ts_sip(c, 520, A_TO_B, NULL, req, "b", "regA", 2);
+    ts_sip(c, 530, B_TO_A, NULL, resp, 200, "OK", "b", "regA", 2);
+    ts_sip(c, 600, A_TO_B, NULL, req, "c", "regB", 1);
+    ts_sip(c, 610, B_TO_A, NULL, resp, 200, "OK", "c", "regB", 1);
+    corr_flush(c);
+    const corr_stats_t *st = corr_stats(c);
+    assert_int_equal(st->register_requests, 4);
+    assert_int_equal(st->registrations, 2);
+    assert_int_equal(st->registrations_challenged, 1);
+    assert_int_equal(st->calls, 0);
     corr_free(c);
 }
 
@@ -402,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_open_at_end),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_register_options_not_calls),
+        cmocka_unit_test(test_registrations_not_messages),
         cmocka_unit_test(test_call_cap_eviction),
         cmocka_unit_test(test_response_first),
         cmocka_unit_test(test_bye_without_200),
