@@ -144,8 +144,8 @@ typedef struct {
     uint64_t frame_no;
     const uint8_t *frame_data;
     uint32_t caplen;
-    const uint8_t *ip; /* the IP packet, its length and header length */
-    size_t ip_len, hl;
+    const uint8_t *ip; /* the IP packet and its length */
+    size_t ip_len;
     uint64_t hash;
     bool hashed; /* hash not used yet */
     bool plain;  /* dg is what the layered decode would emit */
@@ -246,16 +246,14 @@ void cap__frag_free(cap_decoder_t *d);
 /* Duplicate suppression (dedup.c)                                           */
 /* ------------------------------------------------------------------------ */
 
-/* The IP packet at p (len bytes, trimmed to its own length; hl = header
- * length, 20..60 for IPv4, 40 for IPv6) was already seen within the window:
- * returns true and counts it in duplicates_dropped.  Otherwise records it and
- * returns false. */
-bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,
-                     size_t hl);
+/* The IP packet at p (len bytes, trimmed to its own length) was already
+ * seen within the window: returns true and counts it in duplicates_dropped.
+ * Otherwise records it and returns false. */
+bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len);
 /* The packet's duplicate-check hash, computed ahead of its decode, with its
  * table set prefetched (decode_prefetch.c keeps it in the frame's
  * cap__ahead_t for cap__dedup_seen). */
-uint64_t cap__dedup_prepare(cap_decoder_t *d, const uint8_t *p, size_t len, size_t hl);
+uint64_t cap__dedup_prepare(cap_decoder_t *d, const uint8_t *p, size_t len);
 bool cap__dedup_init(cap_decoder_t *d);
 void cap__dedup_free(cap_decoder_t *d);
 

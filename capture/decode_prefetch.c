@@ -95,9 +95,8 @@ bool cap_decoder_prefetch(cap_decoder_t *d, const cap_frame_t *frame, datagram_t
     a->caplen = frame->caplen;
     a->ip = p;
     a->ip_len = total;
-    a->hl = hl;
     a->hashed = d->dedup != NULL;
-    a->hash = cap__dedup_prepare(d, p, total, hl);
+    a->hash = cap__dedup_prepare(d, p, total);
     a->plain = false;
     a->v6 = p[0] >> 4 == 6;
     if (proto != 17 || total < hl + 8) return false;

@@ -115,7 +115,7 @@ void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
         /* glanced at ahead (decode_prefetch.c): a plain UDP frame whose
          * datagram is known; what the layers below would count */
         a->plain = false;
-        if (cap__dedup_seen(d, &pk, a->ip, a->ip_len, a->hl)) return;
+        if (cap__dedup_seen(d, &pk, a->ip, a->ip_len)) return;
         if (a->v6)
             d->st.ipv6++;
         else
