@@ -8,8 +8,9 @@
  *  - the decoder (decode_*.c): link layer (Ethernet, Linux SLL/SLL2, raw IP,
  *    BSD loopback/null), 802.1Q/QinQ, MPLS, IPv4/IPv6 with extension headers,
  *    fragment reassembly, IP-in-IP, GRE (incl. ERSPAN II/III), VXLAN, UDP,
- *    TCP stream reassembly with SIP framing, SIP over WebSocket (RFC 7118).
- *    SCTP is counted and skipped.
+ *    TCP stream reassembly with SIP framing, SIP over WebSocket (RFC 7118),
+ *    SIP over SCTP (RFC 4168: DATA and I-DATA chunks, fragmented user
+ *    messages reassembled).
  *
  * The decoder is single-threaded state (fragment and TCP tables); a
  * multi-threaded pipeline runs one decoder per capture thread.  Memory is
@@ -65,21 +66,26 @@ void cap_files_close(cap_files_t *f);
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
-    uint32_t max_frag_datagrams;  /* datagrams being reassembled at once */
-    uint32_t max_frag_bytes;      /* total bytes buffered for fragments */
-    int64_t frag_timeout_ns;      /* drop an incomplete datagram after this */
-    uint32_t max_tcp_streams;     /* TCP flows tracked at once */
-    uint32_t max_tcp_stream_bytes; /* buffered bytes per direction of a flow */
-    uint64_t max_tcp_total_bytes; /* buffered bytes across all flows */
-    int64_t tcp_idle_ns;          /* forget a quiet TCP flow after this */
-    uint32_t max_sip_header_bytes; /* a SIP header block larger than this on
-                                      a stream is a framing error */
-    int64_t dedup_window_ns;      /* an IP packet seen again within this is a
-                                     capture duplicate (two SPAN sources, both
-                                     legs of a bond); <= 0 disables (dedup.c) */
-    uint32_t dedup_slots;         /* recent-packet table entries (16 bytes
-                                     each, rounded up to a power of two); 0
-                                     disables; default 16384 (on) */
+    uint32_t max_frag_datagrams;     /* datagrams being reassembled at once */
+    uint32_t max_frag_bytes;         /* total bytes buffered for fragments */
+    int64_t frag_timeout_ns;         /* drop an incomplete datagram after this */
+    uint32_t max_tcp_streams;        /* TCP flows tracked at once */
+    uint32_t max_tcp_stream_bytes;   /* buffered bytes per direction of a flow */
+    uint64_t max_tcp_total_bytes;    /* buffered bytes across all flows */
+    int64_t tcp_idle_ns;             /* forget a quiet TCP flow after this */
+    uint32_t max_sip_header_bytes;   /* a SIP header block larger than this on
+                                        a stream is a framing error */
+    int64_t dedup_window_ns;         /* an IP packet seen again within this is a
+                                        capture duplicate (two SPAN sources, both
+                                        legs of a bond); <= 0 disables (dedup.c) */
+    uint32_t max_sctp_messages;      /* fragmented SCTP user messages being
+                                        reassembled at once (sctp.c); 0: none,
+                                        fragmented messages are dropped */
+    uint32_t max_sctp_message_bytes; /* largest SCTP user message reassembled */
+    uint64_t max_sctp_total_bytes;   /* buffered across all of them */
+    uint32_t dedup_slots;            /* recent-packet table entries (16 bytes
+                                        each, rounded up to a power of two); 0
+                                        disables; default 16384 (on) */
 } cap_limits_t;
 
 /* Sensible defaults for an appliance (documented in ARCHITECTURE.md). */
@@ -92,13 +98,20 @@ typedef struct {
     uint64_t unsupported_link; /* link type we do not decode */
     uint64_t non_ip;           /* ARP, LLDP, ... */
     uint64_t ipv4, ipv6;
-    uint64_t tunnels;          /* decapsulations (IPIP, GRE, ERSPAN, VXLAN) */
+    uint64_t tunnels; /* decapsulations (IPIP, GRE, ERSPAN, VXLAN) */
     uint64_t frag_fragments, frag_reassembled, frag_timeouts, frag_evicted, frag_overlaps;
-    uint64_t udp, tcp, sctp_skipped, other_l4;
+    uint64_t udp, tcp, other_l4;
+    uint64_t sctp;               /* SCTP packets (sctp.c) */
+    uint64_t sctp_data_chunks;   /* DATA and I-DATA chunks */
+    uint64_t sctp_messages;      /* SIP messages (user messages) handed out */
+    uint64_t sctp_non_sip;       /* user messages that are not SIP, dropped */
+    uint64_t sctp_reassembled;   /* fragmented user messages completed */
+    uint64_t sctp_reasm_dropped; /* partial messages dropped: gap, cap, timeout */
+    uint64_t sctp_bad_checksum;  /* CRC32c mismatch (decoded anyway) */
     uint64_t tcp_streams, tcp_streams_evicted, tcp_sip_messages, tcp_retransmissions,
         tcp_out_of_order, tcp_gaps, tcp_buffer_overflows, tcp_non_sip_streams, tcp_framing_errors;
     uint64_t ws_messages, ws_control_frames, ws_errors;
-    uint64_t datagrams_out;    /* handed to the callback */
+    uint64_t datagrams_out;      /* handed to the callback */
     uint64_t duplicates_dropped; /* IP packets dropped as capture duplicates
                                     (dedup.c; counted in frames/bytes only) */
 } cap_stats_t;
@@ -106,8 +119,8 @@ typedef struct {
 typedef struct cap_decoder cap_decoder_t;
 
 /* The callback receives every UDP datagram and every SIP message framed out
- * of a TCP or WebSocket stream.  TCP payload that is not SIP (after a probe
- * of the stream's first bytes) is dropped and counted. */
+ * of a TCP or WebSocket stream or carried by an SCTP user message.  TCP payload that is not SIP
+ * (after a probe of the stream's first bytes) is dropped and counted. */
 cap_decoder_t *cap_decoder_new(const cap_limits_t *limits, datagram_cb_pt cb, void *user);
 void cap_decoder_free(cap_decoder_t *d);
 

@@ -132,6 +132,16 @@ typedef struct {
     int64_t ts_ns;
 } cap__dedup_ent_t;
 
+/* SIP over SCTP (sctp.c): the partial user messages being reassembled, in
+ * a fixed array of max_sctp_messages slots, and the CRC32c table. */
+typedef struct cap__sctp_msg cap__sctp_msg_t;
+typedef struct {
+    cap__sctp_msg_t *msgs; /* NULL when max_sctp_messages is 0 */
+    uint32_t used;         /* slots in use */
+    uint64_t bytes;        /* buffer bytes held across them */
+    uint32_t crc[256];
+} cap__sctp_t;
+
 /* What cap_decoder_prefetch found in a frame it glanced at
  * (decode_prefetch.c), kept for the decode of the same frame: the IP
  * packet's duplicate-check hash (dedup.c, used once), and for a plain UDP
@@ -169,8 +179,10 @@ struct cap_decoder {
     uint8_t *scratch; /* WebSocket unmasking */
     size_t scratch_cap;
 
-    cap__dedup_ent_t *dedup; /* NULL: duplicate suppression disabled */
-    uint32_t dedup_set_mask; /* sets - 1; two entries per set */
+    cap__sctp_t sctp;
+
+    cap__dedup_ent_t *dedup;        /* NULL: duplicate suppression disabled */
+    uint32_t dedup_set_mask;        /* sets - 1; two entries per set */
     cap__ahead_t ahead[CAP__AHEAD]; /* by frame number (decode_prefetch.c) */
 };
 
@@ -241,6 +253,17 @@ void cap__frag_release(cap_decoder_t *d);
 void cap__frag_expire(cap_decoder_t *d, int64_t now_ns);
 bool cap__frag_init(cap_decoder_t *d);
 void cap__frag_free(cap_decoder_t *d);
+
+/* ------------------------------------------------------------------------ */
+/* SCTP (sctp.c)                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* An SCTP packet (common header at c, not yet length-checked). */
+void cap__decode_sctp(cap_decoder_t *d, cap__pkt_t *pk, const ip_addr_t *src, const ip_addr_t *dst,
+                      cap__cur_t c);
+void cap__sctp_expire(cap_decoder_t *d, int64_t now_ns);
+bool cap__sctp_init(cap_decoder_t *d);
+void cap__sctp_free(cap_decoder_t *d);
 
 /* ------------------------------------------------------------------------ */
 /* Duplicate suppression (dedup.c)                                           */

@@ -55,6 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lim.max_tcp_total_bytes = 8000;
         lim.tcp_idle_ns = 2000000000LL;
         lim.max_sip_header_bytes = 1500;
+        lim.max_sctp_messages = 2;
+        lim.max_sctp_message_bytes = 2000;
+        lim.max_sctp_total_bytes = 3000;
     }
     /* two decoders over the same frames: d glances at each frame first
      * (cap_decoder_prefetch, whose plain UDP frames then take the decode's

@@ -7,6 +7,7 @@
  *   tshark -r sngrep_ipv6frag.pcap -Y sip                                    (32)
  *   tshark -r suricata-verify_sip-body-large__sip-body-large.pcap -Y sip \
  *          -T fields -e tcp.reassembled.length                               (65793)
+ *   tshark -r heplify_sip_sctp.pcap -Y sip                                   (4)
  *   tshark -r zeek_erspanI.pcap -T fields -e frame.protocols  (10 x ...gre:erspan:eth:ip:icmp)
  * Also: file errors (a truncated copy made here), and several files merged
  * in timestamp order. */
@@ -25,7 +26,8 @@
 #define PCAPS SHARED_DIR "/data/pcaps/"
 
 typedef struct {
-    uint64_t datagrams, sip, udp_sip, tcp_sip, ws_sip;
+    uint64_t datagrams, sip, udp_sip, tcp_sip, ws_sip, sctp_sip;
+    char sctp_first_lines[8][64]; /* of the SIP messages over SCTP */
     size_t max_sip_len;
     cap_stats_t st;
     uint64_t frames_read;
@@ -41,6 +43,14 @@ static void run_cb(void *user, const datagram_t *dg)
     if (dg->transport == TRANSPORT_UDP) r->udp_sip++;
     if (dg->transport == TRANSPORT_TCP) r->tcp_sip++;
     if (dg->transport == TRANSPORT_WS) r->ws_sip++;
+    if (dg->transport == TRANSPORT_SCTP && r->sctp_sip < 8) {
+        char *l = r->sctp_first_lines[r->sctp_sip++];
+        size_t n = 0;
+        while (n < dg->len && n < 63 && dg->data[n] != '\r')
+            n++;
+        memcpy(l, dg->data, n);
+        l[n] = 0;
+    }
     if (dg->len > r->max_sip_len) r->max_sip_len = dg->len;
 }
 
@@ -174,9 +184,19 @@ static void test_tunnels_without_sip(void **state)
 
 static void test_udp_and_others(void **state)
 {
+    /* tshark -r heplify_sip_sctp.pcap -Y sip: INVITE (two DATA fragments,
+     * TSN 0 and 1, unordered), 100, 403, ACK; checksums all valid */
     run_t r = run_file("heplify_sip_sctp.pcap");
-    assert_int_equal(r.st.sctp_skipped, 5);
-    assert_int_equal(r.datagrams, 0);
+    assert_int_equal(r.st.sctp, 5);
+    assert_int_equal(r.st.sctp_data_chunks, 5);
+    assert_int_equal(r.st.sctp_reassembled, 1);
+    assert_int_equal(r.st.sctp_reasm_dropped + r.st.sctp_non_sip + r.st.sctp_bad_checksum, 0);
+    assert_int_equal(r.datagrams, 4);
+    assert_int_equal(r.sctp_sip, 4);
+    assert_string_equal(r.sctp_first_lines[0], "INVITE sip:9275890000@VMSSM;user=phone SIP/2.0");
+    assert_string_equal(r.sctp_first_lines[1], "SIP/2.0 100 Giving a try");
+    assert_string_equal(r.sctp_first_lines[2], "SIP/2.0 403 The reason is nocallee");
+    assert_string_equal(r.sctp_first_lines[3], "ACK sip:9275890000@VMSSM;user=phone SIP/2.0");
     r = run_file("sngrep_aaa.pcap");
     assert_int_equal(r.udp_sip, 81);
     r = run_file("heplify_sip_ipv6_udp.pcap");
