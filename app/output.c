@@ -678,7 +678,9 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
 #define CAP(f) json_key(&w, #f), json_uint(&w, k->f)
     CAP(truncated), CAP(invalid), CAP(unsupported_link), CAP(non_ip), CAP(ipv4), CAP(ipv6);
     CAP(tunnels), CAP(frag_fragments), CAP(frag_reassembled), CAP(frag_timeouts);
-    CAP(frag_evicted), CAP(frag_overlaps), CAP(udp), CAP(tcp), CAP(sctp_skipped), CAP(other_l4);
+    CAP(frag_evicted), CAP(frag_overlaps), CAP(udp), CAP(tcp), CAP(other_l4);
+    CAP(sctp), CAP(sctp_data_chunks), CAP(sctp_messages), CAP(sctp_non_sip);
+    CAP(sctp_reassembled), CAP(sctp_reasm_dropped), CAP(sctp_bad_checksum);
     CAP(tcp_streams), CAP(tcp_streams_evicted), CAP(tcp_sip_messages), CAP(tcp_retransmissions);
     CAP(tcp_out_of_order), CAP(tcp_gaps), CAP(tcp_buffer_overflows), CAP(tcp_non_sip_streams);
     CAP(tcp_framing_errors), CAP(ws_messages), CAP(ws_control_frames), CAP(ws_errors);
