@@ -26,6 +26,16 @@
 /* Frames from a source                                                      */
 /* ------------------------------------------------------------------------ */
 
+/* The capture times siphon works with: [0, CAP_TS_MAX_NS] ns since the
+ * epoch, 1970-01-01 to 2116-02-20.  A source hands out a time outside it
+ * (a corrupt or hostile capture: a pcapng timestamp of 2^64-1, if_tsresol
+ * 2^0 with huge values) clamped to the nearer end, with ts_clamped set;
+ * the decoder clamps any frame given to it the same way and counts both in
+ * timestamps_clamped.  The ceiling leaves 2^62 ns of headroom, so adding
+ * any timeout or window to a capture time cannot overflow; classic pcap
+ * (32-bit seconds, up to 2106) and the kernel never reach it. */
+#define CAP_TS_MAX_NS ((INT64_C(1) << 62) - 1)
+
 typedef struct {
     int linktype; /* DLT_* value as libpcap reports it */
     int64_t ts_ns;
@@ -33,6 +43,7 @@ typedef struct {
     uint32_t caplen, wirelen;
     uint64_t frame_no; /* 1-based, across all files of the run */
     const char *file;  /* name of the file it came from */
+    bool ts_clamped;   /* the source's time was outside [0, CAP_TS_MAX_NS] */
 } cap_frame_t;
 
 typedef struct cap_files cap_files_t;
@@ -111,6 +122,8 @@ typedef struct {
     uint64_t tcp_streams, tcp_streams_evicted, tcp_sip_messages, tcp_retransmissions,
         tcp_out_of_order, tcp_gaps, tcp_buffer_overflows, tcp_non_sip_streams, tcp_framing_errors;
     uint64_t ws_messages, ws_control_frames, ws_errors;
+    uint64_t timestamps_clamped; /* frames whose capture time was outside
+                                    [0, CAP_TS_MAX_NS] (see there) */
     uint64_t datagrams_out;      /* handed to the callback */
     uint64_t duplicates_dropped; /* IP packets dropped as capture duplicates
                                     (dedup.c; counted in frames/bytes only) */

@@ -93,6 +93,32 @@ static inline bool cap__limit(cap__cur_t *c, size_t n)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Capture time                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* sec seconds and frac_ns nanoseconds (a corrupt file may hold any value in
+ * either) as a capture time in [0, CAP_TS_MAX_NS]; *clamped tells whether
+ * it had to be clamped. */
+static inline int64_t cap__ts_from(int64_t sec, int64_t frac_ns, bool *clamped)
+{
+    int64_t ns;
+    *clamped = false;
+    if (__builtin_mul_overflow(sec, NS_PER_SEC, &ns) || __builtin_add_overflow(ns, frac_ns, &ns) ||
+        ns < 0 || ns > CAP_TS_MAX_NS) {
+        *clamped = true;
+        bool low = sec < 0 || (sec == 0 && frac_ns < 0);
+        return low ? 0 : CAP_TS_MAX_NS;
+    }
+    return ns;
+}
+
+/* A capture time clamped into [0, CAP_TS_MAX_NS]. */
+static inline int64_t cap__ts_clamp(int64_t ts_ns)
+{
+    return ts_ns < 0 ? 0 : ts_ns > CAP_TS_MAX_NS ? CAP_TS_MAX_NS : ts_ns;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Decoder state                                                             */
 /* ------------------------------------------------------------------------ */
 

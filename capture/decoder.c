@@ -105,12 +105,19 @@ static void emit_datagram(cap_decoder_t *d, const datagram_t *dg)
 
 void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
 {
+    cap_frame_t fixed;
+    if (frame->ts_clamped || (uint64_t)frame->ts_ns > (uint64_t)CAP_TS_MAX_NS) {
+        /* an absurd capture time (capture.h, CAP_TS_MAX_NS) */
+        d->st.timestamps_clamped++;
+        fixed = *frame;
+        fixed.ts_ns = cap__ts_clamp(frame->ts_ns);
+        frame = &fixed;
+    }
     d->st.frames++;
     d->st.bytes += frame->caplen;
     if (frame->ts_ns >= d->next_expire_ns) {
         if (d->next_expire_ns != INT64_MIN) cap_decoder_expire(d, frame->ts_ns);
-        d->next_expire_ns =
-            frame->ts_ns > INT64_MAX - NS_PER_SEC ? INT64_MAX : frame->ts_ns + NS_PER_SEC;
+        d->next_expire_ns = frame->ts_ns + NS_PER_SEC; /* <= CAP_TS_MAX_NS + 1 s */
     }
     cap__pkt_t pk = {frame, 0};
     if (!frame->data && frame->caplen) {
@@ -129,6 +136,7 @@ void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
         else
             d->st.ipv4++;
         d->st.udp++;
+        a->dg.ts_ns = frame->ts_ns;
         emit_datagram(d, &a->dg);
         return;
     }

@@ -45,7 +45,7 @@
  * each window, to save the page faults (the kernel's page walk cost as much
  * as the faults it saved).
  */
-#include "capture.h"
+#include "capture_internal.h"
 
 #include <stdbool.h>
 
@@ -79,6 +79,7 @@ typedef struct {
     uint32_t snaplen;
     /* pending frame */
     int64_t ts_ns;
+    bool ts_clamped;
     const uint8_t *data;
     uint32_t caplen, wirelen;
     bool loaded; /* a pending frame has been read */
@@ -173,15 +174,6 @@ static uint32_t rd32(const uint8_t *p, bool swapped)
     return swapped ? __builtin_bswap32(v) : v;
 }
 
-static int64_t ts_of(int64_t sec, int64_t frac_ns)
-{
-    /* A corrupt file can hold any seconds value: saturate, not overflow. */
-    int64_t ns;
-    if (__builtin_mul_overflow(sec, NS_PER_SEC, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
-        ns = sec < 0 ? INT64_MIN : INT64_MAX;
-    return ns;
-}
-
 /* The next record of a mapped classic pcap file (see the top). */
 /* What is wrong with the record of a mapped file at off (bounds-checked
  * like libpcap), or NULL with its caplen in *caplen.  Both cursors use it:
@@ -202,8 +194,8 @@ static void map_frame(const src_t *s, size_t off, uint32_t caplen, cap_frame_t *
     const uint8_t *h = s->map + off;
     uint32_t frac = rd32(h + 4, s->swapped);
     out->linktype = s->linktype;
-    out->ts_ns =
-        ts_of((int64_t)rd32(h, s->swapped), s->nano ? (int64_t)frac : (int64_t)frac * 1000);
+    out->ts_ns = cap__ts_from((int64_t)rd32(h, s->swapped),
+                              s->nano ? (int64_t)frac : (int64_t)frac * 1000, &out->ts_clamped);
     out->data = h + 16;
     out->caplen = caplen < s->snaplen || s->snaplen == 0 ? caplen : s->snaplen;
     out->wirelen = rd32(h + 12, s->swapped);
@@ -227,6 +219,7 @@ static int src_read_mapped(src_t *s, char *err, size_t errlen)
     cap_frame_t fr;
     map_frame(s, off, caplen, &fr);
     s->ts_ns = fr.ts_ns;
+    s->ts_clamped = fr.ts_clamped;
     s->data = fr.data;
     s->caplen = fr.caplen;
     s->wirelen = fr.wirelen;
@@ -257,7 +250,7 @@ static int src_read(src_t *s, char *err, size_t errlen)
     if (rc == 1) {
         if (!s->pcapng) s->next_off = s->rec_off + 16 + (long)h->caplen;
         /* NANO precision: tv_usec holds nanoseconds */
-        s->ts_ns = ts_of((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
+        s->ts_ns = cap__ts_from((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec, &s->ts_clamped);
         s->data = data;
         s->caplen = h->caplen;
         s->wirelen = h->len;
@@ -416,6 +409,7 @@ int cap_files_next(cap_files_t *f, cap_frame_t *out, char *err, size_t errlen)
     src_t *s = f->heap[0];
     out->linktype = s->linktype;
     out->ts_ns = s->ts_ns;
+    out->ts_clamped = s->ts_clamped;
     out->data = s->data;
     out->caplen = s->caplen;
     out->wirelen = s->wirelen;
