@@ -684,7 +684,7 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
     CAP(tcp_streams), CAP(tcp_streams_evicted), CAP(tcp_sip_messages), CAP(tcp_retransmissions);
     CAP(tcp_out_of_order), CAP(tcp_gaps), CAP(tcp_buffer_overflows), CAP(tcp_non_sip_streams);
     CAP(tcp_framing_errors), CAP(ws_messages), CAP(ws_control_frames), CAP(ws_errors);
-    CAP(datagrams_out), CAP(duplicates_dropped);
+    CAP(datagrams_out), CAP(duplicates_dropped), CAP(timestamps_clamped);
 #undef CAP
     json_obj_end(&w);
 
