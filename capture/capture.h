@@ -48,8 +48,11 @@ typedef struct {
 
 typedef struct cap_files cap_files_t;
 
-/* Opens every file (pcap or pcapng).  A file that cannot be opened is an
- * error: returns NULL and writes a message naming the file into err. */
+/* Opens every file: pcap or pcapng, gzip-compressed or not, "-" for
+ * standard input (file_input.c).  A file that cannot be opened or is not a
+ * capture does not stop the others: cap_files_next reports it first (-1,
+ * err naming the file and saying what is wrong) and then goes on with the
+ * rest.  NULL, with every file's reason in err, only when none opened. */
 cap_files_t *cap_files_open(const char *const *paths, int count, char *err, size_t errlen);
 
 /* Next frame in timestamp order across all files.  Returns 1 with *out

@@ -14,6 +14,7 @@
 
 #include "capture.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------ */
@@ -117,6 +118,36 @@ static inline int64_t cap__ts_clamp(int64_t ts_ns)
 {
     return ts_ns < 0 ? 0 : ts_ns > CAP_TS_MAX_NS ? CAP_TS_MAX_NS : ts_ns;
 }
+
+/* ------------------------------------------------------------------------ */
+/* Opening capture files (file_input.c)                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    FILE *fp;           /* for libpcap, which closes it (pcap_close) */
+    char *iobuf;        /* stdio buffer of a plain file; free after fp is closed */
+    bool plain;         /* a regular uncompressed file: fp may be mapped */
+    bool compressed;    /* gzip data, decompressed behind fp */
+    struct cap__gz *gz; /* the zlib reader behind fp (stdin, gzip), or NULL;
+                           freed when fp is closed */
+    uint64_t size;      /* size on disk, 0 when unknown (a pipe) */
+    uint8_t head[24];   /* the capture's first bytes (decompressed) */
+    size_t head_len;
+} cap__input_t;
+
+/* Opens path ("-": standard input) for reading as a capture: fills *in and
+ * returns true, or false with what is wrong in err (without the path). */
+bool cap__input_open(cap__input_t *in, const char *path, char *err, size_t errlen);
+/* The head is a pcapng section header block. */
+bool cap__input_pcapng(const cap__input_t *in);
+/* libpcap refused the file: why, from its first bytes, into err. */
+void cap__input_refused(const cap__input_t *in, char *err, size_t errlen);
+/* A record could not be read from fp: why, into err (detail: libpcap's
+ * reason, used only when nothing better is known). */
+void cap__input_read_failed(const cap__input_t *in, FILE *fp, const char *detail, char *err,
+                            size_t errlen);
+/* Bytes of the file read so far (compressed bytes for gzip). */
+uint64_t cap__input_consumed(const cap__input_t *in, FILE *fp);
 
 /* ------------------------------------------------------------------------ */
 /* Decoder state                                                             */

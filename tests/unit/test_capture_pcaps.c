@@ -334,6 +334,44 @@ static void test_extreme_timestamps(void **state)
     pkt_free(&u);
 }
 
+/* Files that cannot be read among good ones: each is reported (-1, its
+ * name in err) before any frame, then the good ones are read whole; a
+ * gzip-compressed copy reads as the original; with no readable file at all,
+ * open fails naming every one. */
+static void test_unreadable_among_good(void **state)
+{
+    (void)state;
+    char gz[] = "/tmp/siphon_gz_XXXXXX";
+    close(mkstemp(gz));
+    assert_int_equal(test_sh("gzip -c %s > %s", PCAPS "sngrep_aaa.pcap", gz), 0);
+    const char *paths[] = {"/nonexistent/a.pcap", PCAPS "sngrep_aaa.pcap",
+                           TEST_SRC_DIR "/unit/test_capture_pcaps.c", gz};
+    char err[512];
+    cap_files_t *f = cap_files_open(paths, 4, err, sizeof err);
+    assert_non_null(f);
+    cap_frame_t fr;
+    assert_int_equal(cap_files_next(f, &fr, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/a.pcap"));
+    assert_int_equal(cap_files_next(f, &fr, err, sizeof err), -1);
+    assert_non_null(strstr(err, TEST_SRC_DIR "/unit/test_capture_pcaps.c"));
+    assert_non_null(strstr(err, "not a pcap or pcapng capture"));
+    uint64_t frames[4] = {0};
+    int rc;
+    while ((rc = cap_files_next(f, &fr, err, sizeof err)) == 1)
+        frames[strcmp(fr.file, gz) == 0 ? 3 : 1]++;
+    assert_int_equal(rc, 0);
+    assert_true(frames[1] > 0);
+    assert_int_equal(frames[3], frames[1]);
+    assert_int_equal(cap_files_read_bytes(f), cap_files_total_bytes(f));
+    cap_files_close(f);
+    unlink(gz);
+
+    const char *bad[] = {"/nonexistent/b.pcap", TEST_SRC_DIR "/unit/test_capture_pcaps.c"};
+    assert_null(cap_files_open(bad, 2, err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/b.pcap"));
+    assert_non_null(strstr(err, TEST_SRC_DIR "/unit/test_capture_pcaps.c"));
+}
+
 /* Copies src to a temporary file cut to keep bytes. */
 static void truncated_copy(const char *src, const char *dst, long keep)
 {
@@ -462,6 +500,7 @@ int main(void)
         cmocka_unit_test(test_udp_and_others),
         cmocka_unit_test(test_nanosecond_timestamps),
         cmocka_unit_test(test_extreme_timestamps),
+        cmocka_unit_test(test_unreadable_among_good),
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_merge_in_timestamp_order),
     };
