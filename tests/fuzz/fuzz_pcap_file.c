@@ -8,7 +8,9 @@
  * Every frame's capture time must lie in [0, CAP_TS_MAX_NS] whatever the
  * file says (seeds in seeds/fuzz_pcap_file/ hold pcapng timestamps of
  * 2^64-1 with several if_tsresol values, and classic pcap ones at 2^32-1 s):
- * the target aborts otherwise, and drives the decoder's expiry with it. */
+ * the target aborts otherwise, and drives the decoder's expiry with it.
+ * Inputs starting with the gzip magic go through the zlib reader
+ * (file_input.c; gzip_* seeds). */
 #include "capture.h"
 
 #include <stdio.h>
