@@ -45,7 +45,8 @@ static void usage(FILE *f, const corr_config_t *d)
     fprintf(f,
             "usage: siphon analyze [options] FILE...\n"
             "\n"
-            "Reads pcap/pcapng files (several files are merged in timestamp order),\n"
+            "Reads pcap/pcapng files, gzip-compressed or not, - for standard input\n"
+            "(several files are merged in timestamp order),\n"
             "rebuilds SIP calls and measures every RTP stream.\n"
             "\n"
             "  --json                 NDJSON on stdout: one object per call, orphan stream,\n"

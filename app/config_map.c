@@ -41,6 +41,9 @@ void app_config_to_cap_limits(const siphon_config_t *cfg, cap_limits_t *l)
     l->max_tcp_total_bytes = cfg->capture.max_tcp_total_bytes;
     l->tcp_idle_ns = cfg->capture.tcp_idle_timeout_ns;
     l->max_sip_header_bytes = u32(cfg->capture.max_sip_header_bytes);
+    l->max_sctp_messages = cfg->capture.max_sctp_messages;
+    l->max_sctp_message_bytes = u32(cfg->capture.max_sctp_message_bytes);
+    l->max_sctp_total_bytes = cfg->capture.max_sctp_total_bytes;
     l->dedup_window_ns = cfg->capture.dedup_window_ns;
     l->dedup_slots = cfg->capture.dedup_slots;
 }

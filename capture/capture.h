@@ -8,8 +8,9 @@
  *  - the decoder (decode_*.c): link layer (Ethernet, Linux SLL/SLL2, raw IP,
  *    BSD loopback/null), 802.1Q/QinQ, MPLS, IPv4/IPv6 with extension headers,
  *    fragment reassembly, IP-in-IP, GRE (incl. ERSPAN II/III), VXLAN, UDP,
- *    TCP stream reassembly with SIP framing, SIP over WebSocket (RFC 7118).
- *    SCTP is counted and skipped.
+ *    TCP stream reassembly with SIP framing, SIP over WebSocket (RFC 7118),
+ *    SIP over SCTP (RFC 4168: DATA and I-DATA chunks, fragmented user
+ *    messages reassembled).
  *
  * The decoder is single-threaded state (fragment and TCP tables); a
  * multi-threaded pipeline runs one decoder per capture thread.  Memory is
@@ -25,6 +26,16 @@
 /* Frames from a source                                                      */
 /* ------------------------------------------------------------------------ */
 
+/* The capture times siphon works with: [0, CAP_TS_MAX_NS] ns since the
+ * epoch, 1970-01-01 to 2116-02-20.  A source hands out a time outside it
+ * (a corrupt or hostile capture: a pcapng timestamp of 2^64-1, if_tsresol
+ * 2^0 with huge values) clamped to the nearer end, with ts_clamped set;
+ * the decoder clamps any frame given to it the same way and counts both in
+ * timestamps_clamped.  The ceiling leaves 2^62 ns of headroom, so adding
+ * any timeout or window to a capture time cannot overflow; classic pcap
+ * (32-bit seconds, up to 2106) and the kernel never reach it. */
+#define CAP_TS_MAX_NS ((INT64_C(1) << 62) - 1)
+
 typedef struct {
     int linktype; /* DLT_* value as libpcap reports it */
     int64_t ts_ns;
@@ -32,12 +43,16 @@ typedef struct {
     uint32_t caplen, wirelen;
     uint64_t frame_no; /* 1-based, across all files of the run */
     const char *file;  /* name of the file it came from */
+    bool ts_clamped;   /* the source's time was outside [0, CAP_TS_MAX_NS] */
 } cap_frame_t;
 
 typedef struct cap_files cap_files_t;
 
-/* Opens every file (pcap or pcapng).  A file that cannot be opened is an
- * error: returns NULL and writes a message naming the file into err. */
+/* Opens every file: pcap or pcapng, gzip-compressed or not, "-" for
+ * standard input (file_input.c).  A file that cannot be opened or is not a
+ * capture does not stop the others: cap_files_next reports it first (-1,
+ * err naming the file and saying what is wrong) and then goes on with the
+ * rest.  NULL, with every file's reason in err, only when none opened. */
 cap_files_t *cap_files_open(const char *const *paths, int count, char *err, size_t errlen);
 
 /* Next frame in timestamp order across all files.  Returns 1 with *out
@@ -65,21 +80,26 @@ void cap_files_close(cap_files_t *f);
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
-    uint32_t max_frag_datagrams;  /* datagrams being reassembled at once */
-    uint32_t max_frag_bytes;      /* total bytes buffered for fragments */
-    int64_t frag_timeout_ns;      /* drop an incomplete datagram after this */
-    uint32_t max_tcp_streams;     /* TCP flows tracked at once */
-    uint32_t max_tcp_stream_bytes; /* buffered bytes per direction of a flow */
-    uint64_t max_tcp_total_bytes; /* buffered bytes across all flows */
-    int64_t tcp_idle_ns;          /* forget a quiet TCP flow after this */
-    uint32_t max_sip_header_bytes; /* a SIP header block larger than this on
-                                      a stream is a framing error */
-    int64_t dedup_window_ns;      /* an IP packet seen again within this is a
-                                     capture duplicate (two SPAN sources, both
-                                     legs of a bond); <= 0 disables (dedup.c) */
-    uint32_t dedup_slots;         /* recent-packet table entries (16 bytes
-                                     each, rounded up to a power of two); 0
-                                     disables; default 16384 (on) */
+    uint32_t max_frag_datagrams;     /* datagrams being reassembled at once */
+    uint32_t max_frag_bytes;         /* total bytes buffered for fragments */
+    int64_t frag_timeout_ns;         /* drop an incomplete datagram after this */
+    uint32_t max_tcp_streams;        /* TCP flows tracked at once */
+    uint32_t max_tcp_stream_bytes;   /* buffered bytes per direction of a flow */
+    uint64_t max_tcp_total_bytes;    /* buffered bytes across all flows */
+    int64_t tcp_idle_ns;             /* forget a quiet TCP flow after this */
+    uint32_t max_sip_header_bytes;   /* a SIP header block larger than this on
+                                        a stream is a framing error */
+    int64_t dedup_window_ns;         /* an IP packet seen again within this is a
+                                        capture duplicate (two SPAN sources, both
+                                        legs of a bond); <= 0 disables (dedup.c) */
+    uint32_t max_sctp_messages;      /* fragmented SCTP user messages being
+                                        reassembled at once (sctp.c); 0: none,
+                                        fragmented messages are dropped */
+    uint32_t max_sctp_message_bytes; /* largest SCTP user message reassembled */
+    uint64_t max_sctp_total_bytes;   /* buffered across all of them */
+    uint32_t dedup_slots;            /* recent-packet table entries (16 bytes
+                                        each, rounded up to a power of two); 0
+                                        disables; default 16384 (on) */
 } cap_limits_t;
 
 /* Sensible defaults for an appliance (documented in ARCHITECTURE.md). */
@@ -105,7 +125,13 @@ void cap_limits_default(cap_limits_t *l);
     X(frag_overlaps)                                                                               \
     X(udp)                                                                                         \
     X(tcp)                                                                                         \
-    X(sctp_skipped)                                                                                \
+    X(sctp)               /* SCTP packets (sctp.c) */                                          \
+    X(sctp_data_chunks)   /* DATA and I-DATA chunks */                                         \
+    X(sctp_messages)      /* SIP messages (user messages) handed out */                        \
+    X(sctp_non_sip)       /* user messages that are not SIP, dropped */                        \
+    X(sctp_reassembled)   /* fragmented user messages completed */                             \
+    X(sctp_reasm_dropped) /* partial messages dropped: gap, cap, timeout */                    \
+    X(sctp_bad_checksum)  /* CRC32c mismatch (decoded anyway) */                               \
     X(other_l4)                                                                                    \
     X(tcp_streams)                                                                                 \
     X(tcp_streams_evicted)                                                                         \
@@ -119,6 +145,7 @@ void cap_limits_default(cap_limits_t *l);
     X(ws_messages)                                                                                 \
     X(ws_control_frames)                                                                           \
     X(ws_errors)                                                                                   \
+    X(timestamps_clamped) /* capture time outside [0, CAP_TS_MAX_NS] */                        \
     X(datagrams_out)      /* handed to the callback */                                             \
     X(duplicates_dropped) /* IP packets dropped as capture duplicates                              \
                              (dedup.c; counted in frames/bytes only) */
@@ -138,8 +165,8 @@ _Static_assert(sizeof(cap_stats_t) == CAP_STATS_N * sizeof(uint64_t),
 typedef struct cap_decoder cap_decoder_t;
 
 /* The callback receives every UDP datagram and every SIP message framed out
- * of a TCP or WebSocket stream.  TCP payload that is not SIP (after a probe
- * of the stream's first bytes) is dropped and counted. */
+ * of a TCP or WebSocket stream or carried by an SCTP user message.  TCP payload that is not SIP
+ * (after a probe of the stream's first bytes) is dropped and counted. */
 cap_decoder_t *cap_decoder_new(const cap_limits_t *limits, datagram_cb_pt cb, void *user);
 void cap_decoder_free(cap_decoder_t *d);
 

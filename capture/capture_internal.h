@@ -14,6 +14,7 @@
 
 #include "capture.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------------------ */
@@ -93,6 +94,62 @@ static inline bool cap__limit(cap__cur_t *c, size_t n)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Capture time                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* sec seconds and frac_ns nanoseconds (a corrupt file may hold any value in
+ * either) as a capture time in [0, CAP_TS_MAX_NS]; *clamped tells whether
+ * it had to be clamped. */
+static inline int64_t cap__ts_from(int64_t sec, int64_t frac_ns, bool *clamped)
+{
+    int64_t ns;
+    *clamped = false;
+    if (__builtin_mul_overflow(sec, NS_PER_SEC, &ns) || __builtin_add_overflow(ns, frac_ns, &ns) ||
+        ns < 0 || ns > CAP_TS_MAX_NS) {
+        *clamped = true;
+        bool low = sec < 0 || (sec == 0 && frac_ns < 0);
+        return low ? 0 : CAP_TS_MAX_NS;
+    }
+    return ns;
+}
+
+/* A capture time clamped into [0, CAP_TS_MAX_NS]. */
+static inline int64_t cap__ts_clamp(int64_t ts_ns)
+{
+    return ts_ns < 0 ? 0 : ts_ns > CAP_TS_MAX_NS ? CAP_TS_MAX_NS : ts_ns;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opening capture files (file_input.c)                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct {
+    FILE *fp;           /* for libpcap, which closes it (pcap_close) */
+    char *iobuf;        /* stdio buffer of a plain file; free after fp is closed */
+    bool plain;         /* a regular uncompressed file: fp may be mapped */
+    bool compressed;    /* gzip data, decompressed behind fp */
+    struct cap__gz *gz; /* the zlib reader behind fp (stdin, gzip), or NULL;
+                           freed when fp is closed */
+    uint64_t size;      /* size on disk, 0 when unknown (a pipe) */
+    uint8_t head[24];   /* the capture's first bytes (decompressed) */
+    size_t head_len;
+} cap__input_t;
+
+/* Opens path ("-": standard input) for reading as a capture: fills *in and
+ * returns true, or false with what is wrong in err (without the path). */
+bool cap__input_open(cap__input_t *in, const char *path, char *err, size_t errlen);
+/* The head is a pcapng section header block. */
+bool cap__input_pcapng(const cap__input_t *in);
+/* libpcap refused the file: why, from its first bytes, into err. */
+void cap__input_refused(const cap__input_t *in, char *err, size_t errlen);
+/* A record could not be read from fp: why, into err (detail: libpcap's
+ * reason, used only when nothing better is known). */
+void cap__input_read_failed(const cap__input_t *in, FILE *fp, const char *detail, char *err,
+                            size_t errlen);
+/* Bytes of the file read so far (compressed bytes for gzip). */
+uint64_t cap__input_consumed(const cap__input_t *in, FILE *fp);
+
+/* ------------------------------------------------------------------------ */
 /* Decoder state                                                             */
 /* ------------------------------------------------------------------------ */
 
@@ -132,6 +189,16 @@ typedef struct {
     int64_t ts_ns;
 } cap__dedup_ent_t;
 
+/* SIP over SCTP (sctp.c): the partial user messages being reassembled, in
+ * a fixed array of max_sctp_messages slots, and the CRC32c table. */
+typedef struct cap__sctp_msg cap__sctp_msg_t;
+typedef struct {
+    cap__sctp_msg_t *msgs; /* NULL when max_sctp_messages is 0 */
+    uint32_t used;         /* slots in use */
+    uint64_t bytes;        /* buffer bytes held across them */
+    uint32_t crc[256];
+} cap__sctp_t;
+
 /* What cap_decoder_prefetch found in a frame it glanced at
  * (decode_prefetch.c), kept for the decode of the same frame: the IP
  * packet's duplicate-check hash (dedup.c, used once), and for a plain UDP
@@ -144,8 +211,8 @@ typedef struct {
     uint64_t frame_no;
     const uint8_t *frame_data;
     uint32_t caplen;
-    const uint8_t *ip; /* the IP packet, its length and header length */
-    size_t ip_len, hl;
+    const uint8_t *ip; /* the IP packet and its length */
+    size_t ip_len;
     uint64_t hash;
     bool hashed; /* hash not used yet */
     bool plain;  /* dg is what the layered decode would emit */
@@ -169,8 +236,10 @@ struct cap_decoder {
     uint8_t *scratch; /* WebSocket unmasking */
     size_t scratch_cap;
 
-    cap__dedup_ent_t *dedup; /* NULL: duplicate suppression disabled */
-    uint32_t dedup_set_mask; /* sets - 1; two entries per set */
+    cap__sctp_t sctp;
+
+    cap__dedup_ent_t *dedup;        /* NULL: duplicate suppression disabled */
+    uint32_t dedup_set_mask;        /* sets - 1; two entries per set */
     cap__ahead_t ahead[CAP__AHEAD]; /* by frame number (decode_prefetch.c) */
 };
 
@@ -243,19 +312,28 @@ bool cap__frag_init(cap_decoder_t *d);
 void cap__frag_free(cap_decoder_t *d);
 
 /* ------------------------------------------------------------------------ */
+/* SCTP (sctp.c)                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* An SCTP packet (common header at c, not yet length-checked). */
+void cap__decode_sctp(cap_decoder_t *d, cap__pkt_t *pk, const ip_addr_t *src, const ip_addr_t *dst,
+                      cap__cur_t c);
+void cap__sctp_expire(cap_decoder_t *d, int64_t now_ns);
+bool cap__sctp_init(cap_decoder_t *d);
+void cap__sctp_free(cap_decoder_t *d);
+
+/* ------------------------------------------------------------------------ */
 /* Duplicate suppression (dedup.c)                                           */
 /* ------------------------------------------------------------------------ */
 
-/* The IP packet at p (len bytes, trimmed to its own length; hl = header
- * length, 20..60 for IPv4, 40 for IPv6) was already seen within the window:
- * returns true and counts it in duplicates_dropped.  Otherwise records it and
- * returns false. */
-bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,
-                     size_t hl);
+/* The IP packet at p (len bytes, trimmed to its own length) was already
+ * seen within the window: returns true and counts it in duplicates_dropped.
+ * Otherwise records it and returns false. */
+bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len);
 /* The packet's duplicate-check hash, computed ahead of its decode, with its
  * table set prefetched (decode_prefetch.c keeps it in the frame's
  * cap__ahead_t for cap__dedup_seen). */
-uint64_t cap__dedup_prepare(cap_decoder_t *d, const uint8_t *p, size_t len, size_t hl);
+uint64_t cap__dedup_prepare(cap_decoder_t *d, const uint8_t *p, size_t len);
 bool cap__dedup_init(cap_decoder_t *d);
 void cap__dedup_free(cap_decoder_t *d);
 

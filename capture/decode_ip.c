@@ -76,7 +76,7 @@ void cap__decode_ipv4(cap_decoder_t *d, cap__pkt_t *pk, cap__cur_t c)
         d->st.truncated++;
         return;
     }
-    if (cap__dedup_seen(d, pk, c.p, c.len, hl)) return;
+    if (cap__dedup_seen(d, pk, c.p, c.len)) return;
     d->st.ipv4++;
     ip_addr_t src, dst;
     addr_v4(&src, c.p + 12);
@@ -196,7 +196,7 @@ void cap__decode_ipv6(cap_decoder_t *d, cap__pkt_t *pk, cap__cur_t c)
         d->st.truncated++;
         return;
     }
-    if (cap__dedup_seen(d, pk, c.p, c.len, 40)) return;
+    if (cap__dedup_seen(d, pk, c.p, c.len)) return;
     d->st.ipv6++;
     ip_addr_t src, dst;
     addr_v6(&src, c.p + 8);

@@ -1,6 +1,6 @@
 /* decode_l4.c - the transport layer: UDP (RFC 768) datagrams to the
- * callback, TCP (RFC 9293) segments to tcp_stream.c, SCTP counted and
- * skipped, IP-in-IP (protocol 4, RFC 2003; protocol 41, RFC 4213/2473) and
+ * callback, TCP (RFC 9293) segments to tcp_stream.c, SCTP (RFC 9260)
+ * packets to sctp.c, IP-in-IP (protocol 4, RFC 2003; protocol 41, RFC 4213/2473) and
  * GRE (47) to the tunnel decoders.
  *
  * Design: the UDP path is the hot one (RTP): a length check, two port reads,
@@ -70,7 +70,7 @@ void cap__decode_l4(cap_decoder_t *d, cap__pkt_t *pk, uint8_t proto, const ip_ad
         cap__tcp_segment(d, pk, src, dst, c);
         return;
     case IPPROTO_SCTP_:
-        d->st.sctp_skipped++;
+        cap__decode_sctp(d, pk, src, dst, c);
         return;
     case IPPROTO_IPIP_:
         if (!enter_tunnel(d, pk)) return;

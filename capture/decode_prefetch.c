@@ -95,16 +95,15 @@ bool cap_decoder_prefetch(cap_decoder_t *d, const cap_frame_t *frame, datagram_t
     a->caplen = frame->caplen;
     a->ip = p;
     a->ip_len = total;
-    a->hl = hl;
     a->hashed = d->dedup != NULL;
-    a->hash = cap__dedup_prepare(d, p, total, hl);
+    a->hash = cap__dedup_prepare(d, p, total);
     a->plain = false;
     a->v6 = p[0] >> 4 == 6;
     if (proto != 17 || total < hl + 8) return false;
     const uint8_t *u = p + hl;
     size_t ulen = be16(u + 4);
     if (ulen < 8 || ulen > total - hl) return false;
-    out->ts_ns = frame->ts_ns;
+    out->ts_ns = cap__ts_clamp(frame->ts_ns); /* as cap_decode_frame will */
     out->src.port = be16(u);
     out->dst.port = be16(u + 2);
     out->transport = TRANSPORT_UDP;

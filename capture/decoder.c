@@ -23,6 +23,9 @@
  *    forgotten after 30 minutes without a segment (SIP over TCP connections
  *    are long-lived; a forgotten flow is picked up mid-stream again);
  *  - a SIP header block larger than 64 KiB on a stream is a framing error;
+ *  - 1024 fragmented SCTP user messages in reassembly at once, 256 KiB
+ *    each (as a TCP direction), 16 MiB in total, dropped after the fragment
+ *    timeout (30 s; sctp.c);
  *  - duplicate suppression on: an IP packet seen again within 2 ms is a
  *    capture duplicate, 16384 slots (256 KiB; dedup.c explains the window,
  *    the table size and why it is on by default). */
@@ -36,6 +39,9 @@ void cap_limits_default(cap_limits_t *l)
     l->max_tcp_total_bytes = 256ull << 20;
     l->tcp_idle_ns = 1800 * NS_PER_SEC;
     l->max_sip_header_bytes = 64u << 10;
+    l->max_sctp_messages = 1024;
+    l->max_sctp_message_bytes = 256u << 10;
+    l->max_sctp_total_bytes = 16u << 20;
     l->dedup_window_ns = 2 * NS_PER_MSEC;
     l->dedup_slots = 16384; /* on: see dedup.c */
 }
@@ -58,7 +64,7 @@ cap_decoder_t *cap_decoder_new(const cap_limits_t *limits, datagram_cb_pt cb, vo
     d->user = user;
     d->seed = hash_seed();
     d->next_expire_ns = INT64_MIN;
-    if (!cap__frag_init(d) || !cap__tcp_init(d) || !cap__dedup_init(d)) {
+    if (!cap__frag_init(d) || !cap__tcp_init(d) || !cap__sctp_init(d) || !cap__dedup_init(d)) {
         cap_decoder_free(d);
         return NULL;
     }
@@ -70,6 +76,7 @@ void cap_decoder_free(cap_decoder_t *d)
     if (!d) return;
     cap__frag_free(d);
     cap__tcp_free(d);
+    cap__sctp_free(d);
     cap__dedup_free(d);
     for (int i = 0; i < CAP__REASM_LEVELS; i++)
         free(d->reasm_buf[i]);
@@ -87,6 +94,7 @@ void cap_decoder_expire(cap_decoder_t *d, int64_t now_ns)
     if (!d) return;
     cap__frag_expire(d, now_ns);
     cap__tcp_expire(d, now_ns);
+    cap__sctp_expire(d, now_ns);
 }
 
 static void emit_datagram(cap_decoder_t *d, const datagram_t *dg)
@@ -97,12 +105,19 @@ static void emit_datagram(cap_decoder_t *d, const datagram_t *dg)
 
 void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
 {
+    cap_frame_t fixed;
+    if (frame->ts_clamped || (uint64_t)frame->ts_ns > (uint64_t)CAP_TS_MAX_NS) {
+        /* an absurd capture time (capture.h, CAP_TS_MAX_NS) */
+        d->st.timestamps_clamped++;
+        fixed = *frame;
+        fixed.ts_ns = cap__ts_clamp(frame->ts_ns);
+        frame = &fixed;
+    }
     d->st.frames++;
     d->st.bytes += frame->caplen;
     if (frame->ts_ns >= d->next_expire_ns) {
         if (d->next_expire_ns != INT64_MIN) cap_decoder_expire(d, frame->ts_ns);
-        d->next_expire_ns =
-            frame->ts_ns > INT64_MAX - NS_PER_SEC ? INT64_MAX : frame->ts_ns + NS_PER_SEC;
+        d->next_expire_ns = frame->ts_ns + NS_PER_SEC; /* <= CAP_TS_MAX_NS + 1 s */
     }
     cap__pkt_t pk = {frame, 0};
     if (!frame->data && frame->caplen) {
@@ -115,12 +130,13 @@ void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
         /* glanced at ahead (decode_prefetch.c): a plain UDP frame whose
          * datagram is known; what the layers below would count */
         a->plain = false;
-        if (cap__dedup_seen(d, &pk, a->ip, a->ip_len, a->hl)) return;
+        if (cap__dedup_seen(d, &pk, a->ip, a->ip_len)) return;
         if (a->v6)
             d->st.ipv6++;
         else
             d->st.ipv4++;
         d->st.udp++;
+        a->dg.ts_ns = frame->ts_ns;
         emit_datagram(d, &a->dg);
         return;
     }

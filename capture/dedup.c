@@ -9,20 +9,42 @@
  *    the link layer is ignored entirely, so copies with different MACs,
  *    VLAN tags or tunnel wrappers still match (an inner packet of a tunnel
  *    is checked on its own).
- *  - Key: a 64-bit keyed hash (per-process seed) of the IP header with
- *    the fields a router changes between capture points masked to zero
- *    (IPv4: TTL and header checksum; IPv6: hop limit), plus the first
- *    CAP__DEDUP_PAYLOAD (24) bytes after it, and the packet length.  Those
- *    24 bytes hold the whole UDP header or the TCP header up to its
- *    checksum, and the transport checksum covers every payload byte: two
- *    packets that differ anywhere differ there, but for a checksum
- *    collision (1 in 65536, and then they still need the same addresses,
- *    ports, length, IPv4 ID, RTP sequence number and timestamp or TCP
- *    sequence number, within 2 ms).  A UDP checksum of 0 (IPv4 may omit it)
- *    leaves the RTP header (sequence, timestamp, SSRC) in those bytes.
- *    The hash reads the key as 8-byte words, two 64x64->128 multiplies per
- *    16 bytes (the wyhash construction): about 64 bytes and 20 ns per
- *    packet, where hashing 124 bytes with hash_bytes cost ~140 ns in all.
+ *  - Key: a 64-bit keyed hash (per-process seed) of the IP packet with the
+ *    fields a router changes between capture points masked to zero (IPv4:
+ *    TTL and header checksum; IPv6: hop limit), and its length.  A packet
+ *    that differs anywhere must never be taken for a copy, so the key
+ *    covers the whole packet, with one exception where fewer bytes already
+ *    say the same: the IP header and the first CAP__DEDUP_PAYLOAD (24)
+ *    bytes after it, when
+ *      UDP: the checksum is real (not 0, not the pseudo-header sum alone)
+ *        and the payload starts like RTP (version 2): sequence number,
+ *        timestamp and SSRC are in those bytes, and the checksum covers
+ *        every other byte;
+ *      TCP: the checksum is real: sequence and acknowledgement numbers,
+ *        window and checksum are in those bytes.
+ *    Two distinct packets then collide only with the same addresses,
+ *    ports, length, IP ID, RTP sequence number and timestamp (or TCP
+ *    sequence and acknowledgement) and a 1-in-65536 checksum collision,
+ *    within 2 ms: an RTP packet with another's sequence and timestamp is a
+ *    duplicate to RTP anyway, a TCP segment resent at the same sequence
+ *    number is an overlap to the reassembly.  Why not the short key for
+ *    everything: the 24 bytes hold no payload that tells two SIP messages
+ *    apart (the request line), and neither does the checksum when it is 0
+ *    (allowed for UDP over IPv4) or holds only the pseudo-header sum (a
+ *    capture on the sending host with TX checksum offload); and Linux
+ *    sends IP ID 0 for DF datagrams from unconnected UDP sockets (most SIP
+ *    servers), IPv6 has no ID at all.  Two different INVITEs with the same
+ *    hosts, ports and length 0.5 ms apart were taken for copies.
+ *    Cost (microbenchmark, this 2-core host): a 200-byte RTP packet with a
+ *    real checksum 27-32 ns including the checksum check (the 24-byte key
+ *    alone: 26-28 ns); hashing all 200 bytes: 51 ns, 600 bytes: 110 ns.
+ *    SIP messages pay the whole-packet hash, negligible next to parsing.
+ *    A TCP segment sent again with the same bytes within 2 ms (a fast
+ *    retransmission on a LAN) cannot be told from a capture copy and is
+ *    dropped: the reassembly already has those bytes.  Fragments, IPv6
+ *    extension headers, tunnels and other protocols take the whole packet.
+ *    The hash reads the key as 8-byte words, two independent lanes of
+ *    64x64->128 multiplies (the wyhash construction).
  *  - Look-ahead (decode_prefetch.c): the driver may have the hash computed
  *    a few frames early, its set prefetched, and the result kept in the
  *    frame's cap__ahead_t (32 by frame number); the decode takes it when
@@ -53,8 +75,8 @@
  *    monitoring port fed by two SPAN sessions or a bond sees every packet
  *    twice, and without suppression every stream shows 50 % duplicates and
  *    doubled packet counts, and every SIP message a retransmission; the
- *    operator would have to know to turn it on.  The cost is one hash of at
- *    most 124 bytes and one cache line per IP packet (BENCHMARKS.md), and
+ *    operator would have to know to turn it on.  The cost is one hash (of 44
+ *    bytes for RTP over IPv4) and one cache line per IP packet (BENCHMARKS.md), and
  *    the only packets lost are network duplicates within 2 ms, which are
  *    rare and indistinguishable anyway.  Peers agree: the HOMER agents
  *    deduplicate out of the box (heplify: -dd, default true).  16384 slots
@@ -72,8 +94,8 @@
 
 #include <stdlib.h>
 
-/* Bytes after the IP header that enter the hash (UDP header, TCP header
- * to its checksum, RTP sequence/timestamp/SSRC). */
+/* Bytes after the IP header that make the short key (UDP header and RTP
+ * sequence/timestamp/SSRC, TCP header to its checksum). */
 #define CAP__DEDUP_PAYLOAD 24
 
 /* Largest table accepted (16 M entries, 256 MiB). */
@@ -134,57 +156,116 @@ static inline uint64_t word_part(const uint8_t *p, size_t valid, size_t avail)
     return v;
 }
 
-/* The key hash of the IP packet at p (see the top): its first n bytes,
- * read as zero-padded 16-byte blocks straight from the packet (no copy),
- * with the bytes a router rewrites masked to zero, two 64x64->128
- * multiplies a block. */
-static uint64_t packet_hash(const cap_decoder_t *d, const uint8_t *p, size_t len, size_t hl)
+static inline uint16_t be16(const uint8_t *p)
 {
-    if (hl > 60) hl = 60;
-    if (hl > len) hl = len;
-    size_t n = len - hl > CAP__DEDUP_PAYLOAD ? hl + CAP__DEDUP_PAYLOAD : len;
-    size_t padded = (n + 15) & ~(size_t)15;
-    bool v4 = n > 0 && (p[0] >> 4) == 4;
-    uint64_t h = d->seed ^ ((uint64_t)len << 32 | n);
-    if (v4 && n == 44 && len >= 48) {
-        /* the usual case, IPv4 without options carrying at least 24 bytes:
-         * the loop below unrolled, same result (three blocks, the last
-         * masked after its 12th byte) */
-        const uint64_t ttl_cksum =
-            ~(0xffULL << BYTE_SHIFT(0) | 0xffULL << BYTE_SHIFT(2) | 0xffULL << BYTE_SHIFT(3));
-        h = hash_mum(word(p) ^ HASH_MUM_K1 ^ h, (word(p + 8) & ttl_cksum) ^ HASH_MUM_K2);
-        h = hash_mum(word(p + 16) ^ HASH_MUM_K1 ^ h, word(p + 24) ^ HASH_MUM_K2);
-        h = hash_mum(word(p + 32) ^ HASH_MUM_K1 ^ h, word_part(p + 40, 4, len - 40) ^ HASH_MUM_K2);
-        h = hash_mum(h ^ 0x8ebc6af09c88c6e3ULL, (uint64_t)48 ^ 0x589965cc75374cc3ULL);
-        return h ? h : 1;
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* Ones-complement sum of the 16-bit words of n bytes (n even), unfolded. */
+static inline uint32_t sum16(const uint8_t *p, size_t n)
+{
+    uint32_t acc = 0;
+    for (size_t i = 0; i < n; i += 2)
+        acc += be16(p + i);
+    return acc;
+}
+
+/* True when the transport checksum ck can be trusted to cover the payload:
+ * not 0 (UDP over IPv4 may omit it; TCP never sends 0 when it is computed
+ * and folded, but offloading stacks leave it) and not the pseudo-header
+ * sum alone, in either representation (with TX checksum offload the
+ * sending host's stack writes that sum and the NIC adds the payload after
+ * the capture point).  A real checksum equal to the pseudo-header sum by
+ * chance (1 in 65536) only costs a longer key. */
+static bool checksum_trusted(const uint8_t *p, bool v4, size_t hl, size_t len, uint8_t proto,
+                             uint16_t ck)
+{
+    if (ck == 0 || ck == 0xffff) return false;
+    uint32_t acc = v4 ? sum16(p + 12, 8) : sum16(p + 8, 32);
+    acc += proto + (uint32_t)(len - hl);
+    while (acc >> 16)
+        acc = (acc & 0xffff) + (acc >> 16);
+    return ck != (uint16_t)acc && ck != (uint16_t)~acc;
+}
+
+/* How many bytes of the IP packet at p (len bytes) the key covers: the
+ * header and CAP__DEDUP_PAYLOAD bytes after it when those name the packet
+ * (see the top), else all of it. */
+static size_t key_len(const uint8_t *p, size_t len)
+{
+    bool v4 = (p[0] >> 4) == 4;
+    size_t hl = v4 ? (size_t)(p[0] & 0x0f) * 4 : 40;
+    if (len < 20 || hl < 20 || len <= hl + CAP__DEDUP_PAYLOAD) return len;
+    uint8_t proto;
+    if (v4) {
+        if ((be16(p + 6) & 0x3fff) != 0) return len; /* a fragment */
+        proto = p[9];
+    } else {
+        proto = p[6]; /* extension headers and fragments: all of it */
     }
-    for (size_t i = 0; i < padded; i += 16) {
+    const uint8_t *t = p + hl;
+    if (proto == 17) {
+        /* UDP whose checksum covers the payload, carrying what looks like
+         * RTP (version 2, sequence, timestamp, SSRC inside the key) */
+        if ((t[8] >> 6) != 2 || be16(t + 4) != len - hl) return len;
+        if (!checksum_trusted(p, v4, hl, len, proto, be16(t + 6))) return len;
+    } else if (proto == 6) {
+        if (!checksum_trusted(p, v4, hl, len, proto, be16(t + 16))) return len;
+    } else {
+        return len;
+    }
+    return hl + CAP__DEDUP_PAYLOAD;
+}
+
+/* The key hash of the IP packet at p (len bytes, see the top): its first
+ * key_len bytes, read in place as 8-byte words (the last one masked, no
+ * copy), with the bytes a router rewrites masked to zero.  Two lanes of
+ * 64x64->128 multiplies over alternate 16-byte blocks, so consecutive
+ * multiplies do not wait for each other; the lanes are folded together at
+ * the end. */
+static uint64_t packet_hash(const cap_decoder_t *d, const uint8_t *p, size_t len)
+{
+    size_t n = len ? key_len(p, len) : 0;
+    uint64_t h0 = d->seed ^ ((uint64_t)len << 32 | n);
+    uint64_t h1 = d->seed ^ 0x8ebc6af09c88c6e3ULL;
+    if (n == 0) return hash_mum(h0 ^ HASH_MUM_K1, h1 ^ HASH_MUM_K2) | 1;
+    /* first block: IPv4 TTL (byte 8) and header checksum (10, 11), or the
+     * IPv6 hop limit (byte 7), read as zero */
+    uint64_t a = word_part(p, n, len),
+             b = word_part(p + 8, n > 8 ? n - 8 : 0, len > 8 ? len - 8 : 0);
+    if ((p[0] >> 4) == 4)
+        b &= ~(0xffULL << BYTE_SHIFT(0) | 0xffULL << BYTE_SHIFT(2) | 0xffULL << BYTE_SHIFT(3));
+    else
+        a &= ~(0xffULL << BYTE_SHIFT(7));
+    h0 = hash_mum(a ^ HASH_MUM_K1 ^ h0, b ^ HASH_MUM_K2);
+    size_t i = 16;
+    for (; i + 32 <= n; i += 32) {
+        h1 = hash_mum(word(p + i) ^ HASH_MUM_K1 ^ h1, word(p + i + 8) ^ HASH_MUM_K2);
+        h0 = hash_mum(word(p + i + 16) ^ HASH_MUM_K1 ^ h0, word(p + i + 24) ^ HASH_MUM_K2);
+    }
+    if (i < n) { /* 1..31 bytes left: up to four masked words */
         size_t left = n - i, room = len - i;
-        uint64_t a = word_part(p + i, left, room);
-        uint64_t b = word_part(p + i + 8, left > 8 ? left - 8 : 0, room > 8 ? room - 8 : 0);
-        if (i == 0) {
-            if (v4) /* TTL (byte 8), header checksum (10, 11) */
-                b &= ~(0xffULL << BYTE_SHIFT(0) | 0xffULL << BYTE_SHIFT(2) |
-                       0xffULL << BYTE_SHIFT(3));
-            else /* hop limit (byte 7) */
-                a &= ~(0xffULL << BYTE_SHIFT(7));
+        uint64_t w[4];
+        for (size_t k = 0; k < 4; k++) {
+            size_t o = 8 * k;
+            w[k] = o < left ? word_part(p + i + o, left - o, room - o) : 0;
         }
-        h = hash_mum(a ^ HASH_MUM_K1 ^ h, b ^ HASH_MUM_K2);
+        h1 = hash_mum(w[0] ^ HASH_MUM_K1 ^ h1, w[1] ^ HASH_MUM_K2);
+        if (left > 16) h0 = hash_mum(w[2] ^ HASH_MUM_K1 ^ h0, w[3] ^ HASH_MUM_K2);
     }
-    h = hash_mum(h ^ 0x8ebc6af09c88c6e3ULL, (uint64_t)padded ^ 0x589965cc75374cc3ULL);
+    uint64_t h = hash_mum(h0 ^ 0x8ebc6af09c88c6e3ULL, h1 ^ 0x589965cc75374cc3ULL);
     return h ? h : 1;
 }
 
-uint64_t cap__dedup_prepare(cap_decoder_t *d, const uint8_t *p, size_t len, size_t hl)
+uint64_t cap__dedup_prepare(cap_decoder_t *d, const uint8_t *p, size_t len)
 {
     if (!d->dedup) return 0;
-    uint64_t h = packet_hash(d, p, len, hl);
+    uint64_t h = packet_hash(d, p, len);
     __builtin_prefetch(&d->dedup[(size_t)(h & d->dedup_set_mask) * 2], 1);
     return h;
 }
 
-bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len,
-                     size_t hl)
+bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, size_t len)
 {
     if (!d->dedup) return false;
     uint64_t h;
@@ -193,7 +274,7 @@ bool cap__dedup_seen(cap_decoder_t *d, const cap__pkt_t *pk, const uint8_t *p, s
         h = a->hash;
         a->hashed = false; /* used once: a later frame at this address hashes anew */
     } else {
-        h = packet_hash(d, p, len, hl);
+        h = packet_hash(d, p, len);
     }
     int64_t ts = pk->frame->ts_ns;
     cap__dedup_ent_t *set = &d->dedup[(size_t)(h & d->dedup_set_mask) * 2];

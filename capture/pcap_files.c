@@ -9,6 +9,12 @@
  * even if its own timestamps go backwards.  The frame handed out stays valid
  * until the next call: its file is only advanced at the start of that call.
  *
+ * Opening a file is file_input.c's job (plain, standard input, gzip; and
+ * the words for a file that is not a capture).  A file that cannot be
+ * opened is kept with its message and reported by the first
+ * cap_files_next calls, before any frame; the others are read as if it
+ * had not been given.
+ *
  * A read error (pcap_next_ex returning -1: truncated record, bad block) is
  * reported with the file name and the byte offset of the record that failed;
  * that file is closed and the others go on.  Offsets cost nothing on the hot
@@ -45,7 +51,7 @@
  * each window, to save the page faults (the kernel's page walk cost as much
  * as the faults it saved).
  */
-#include "capture.h"
+#include "capture_internal.h"
 
 #include <stdbool.h>
 
@@ -68,8 +74,9 @@ typedef struct {
     long rec_off;  /* byte offset of the pending frame's record */
     long next_off; /* classic pcap: offset of the record after it */
     bool pcapng;   /* offsets come from ftell(); classic pcap computes them */
-    FILE *fp;      /* opened by us, with a large buffer; owned by s->p */
-    char *iobuf;
+    FILE *fp;      /* opened by file_input.c; owned by s->p */
+    cap__input_t in;
+    char *open_error; /* the file could not be opened: reported by cap_files_next */
     /* classic pcap read from a mapping (NULL: through libpcap) */
     const uint8_t *map;
     size_t map_len;
@@ -79,6 +86,7 @@ typedef struct {
     uint32_t snaplen;
     /* pending frame */
     int64_t ts_ns;
+    bool ts_clamped;
     const uint8_t *data;
     uint32_t caplen, wirelen;
     bool loaded; /* a pending frame has been read */
@@ -96,6 +104,7 @@ struct cap_files {
     src_t *advance; /* source whose frame was handed out last time */
     uint64_t frame_no;
     uint64_t total_bytes;
+    int next_open_error; /* srcs below this had their open error reported */
 };
 
 /* -------------------------- min-heap by (ts, index) ---------------------- */
@@ -137,11 +146,12 @@ static void src_close(src_t *s)
 {
     if (s->map) munmap((void *)s->map, s->map_len);
     s->map = NULL;
-    if (s->p) pcap_close(s->p); /* closes s->fp too */
+    if (s->p) pcap_close(s->p); /* closes s->fp too, and the zlib reader */
     s->p = NULL;
     s->fp = NULL;
-    free(s->iobuf);
-    s->iobuf = NULL;
+    s->in.gz = NULL;
+    free(s->in.iobuf);
+    s->in.iobuf = NULL;
 }
 
 #define PCAP_MAX_CAPLEN 262144u /* libpcap's MAXIMUM_SNAPLEN */
@@ -173,15 +183,6 @@ static uint32_t rd32(const uint8_t *p, bool swapped)
     return swapped ? __builtin_bswap32(v) : v;
 }
 
-static int64_t ts_of(int64_t sec, int64_t frac_ns)
-{
-    /* A corrupt file can hold any seconds value: saturate, not overflow. */
-    int64_t ns;
-    if (__builtin_mul_overflow(sec, NS_PER_SEC, &ns) || __builtin_add_overflow(ns, frac_ns, &ns))
-        ns = sec < 0 ? INT64_MIN : INT64_MAX;
-    return ns;
-}
-
 /* The next record of a mapped classic pcap file (see the top). */
 /* What is wrong with the record of a mapped file at off (bounds-checked
  * like libpcap), or NULL with its caplen in *caplen.  Both cursors use it:
@@ -202,8 +203,8 @@ static void map_frame(const src_t *s, size_t off, uint32_t caplen, cap_frame_t *
     const uint8_t *h = s->map + off;
     uint32_t frac = rd32(h + 4, s->swapped);
     out->linktype = s->linktype;
-    out->ts_ns =
-        ts_of((int64_t)rd32(h, s->swapped), s->nano ? (int64_t)frac : (int64_t)frac * 1000);
+    out->ts_ns = cap__ts_from((int64_t)rd32(h, s->swapped),
+                              s->nano ? (int64_t)frac : (int64_t)frac * 1000, &out->ts_clamped);
     out->data = h + 16;
     out->caplen = caplen < s->snaplen || s->snaplen == 0 ? caplen : s->snaplen;
     out->wirelen = rd32(h + 12, s->swapped);
@@ -227,6 +228,7 @@ static int src_read_mapped(src_t *s, char *err, size_t errlen)
     cap_frame_t fr;
     map_frame(s, off, caplen, &fr);
     s->ts_ns = fr.ts_ns;
+    s->ts_clamped = fr.ts_clamped;
     s->data = fr.data;
     s->caplen = fr.caplen;
     s->wirelen = fr.wirelen;
@@ -257,7 +259,7 @@ static int src_read(src_t *s, char *err, size_t errlen)
     if (rc == 1) {
         if (!s->pcapng) s->next_off = s->rec_off + 16 + (long)h->caplen;
         /* NANO precision: tv_usec holds nanoseconds */
-        s->ts_ns = ts_of((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
+        s->ts_ns = cap__ts_from((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec, &s->ts_clamped);
         s->data = data;
         s->caplen = h->caplen;
         s->wirelen = h->len;
@@ -265,9 +267,12 @@ static int src_read(src_t *s, char *err, size_t errlen)
         return 1;
     }
     if (rc == PCAP_ERROR_BREAK || rc == 0) return 0; /* -2: end of file */
-    if (err && errlen)
-        snprintf(err, errlen, "%s: truncated or corrupt record at byte offset %ld: %s", s->path,
-                 s->rec_off, pcap_geterr(s->p));
+    if (err && errlen) {
+        char why[256];
+        cap__input_read_failed(&s->in, s->fp, pcap_geterr(s->p), why, sizeof why);
+        snprintf(err, errlen, "%s: truncated or corrupt record at byte offset %ld%s: %s", s->path,
+                 s->rec_off, s->in.compressed ? " of the decompressed capture" : "", why);
+    }
     return -1;
 }
 
@@ -303,32 +308,27 @@ static void src_map(src_t *s)
     s->map_dropped = 0;
 }
 
-/* Opens one file through our own FILE with a 1 MiB buffer.  False with a
- * message in ebuf (PCAP_ERRBUF_SIZE bytes). */
-static bool src_open(src_t *s, const char *path, char *ebuf)
+/* Opens one file (file_input.c: plain, standard input or gzip) and hands
+ * it to libpcap.  False with what is wrong in err (without the path). */
+static bool src_open(src_t *s, const char *path, char *err, size_t errlen)
 {
-    s->fp = fopen(path, "rb");
-    if (!s->fp) {
-        snprintf(ebuf, PCAP_ERRBUF_SIZE, "%s", strerror(errno));
-        return false;
-    }
-    s->iobuf = malloc(SRC_IOBUF_BYTES);
-    if (s->iobuf) setvbuf(s->fp, s->iobuf, _IOFBF, SRC_IOBUF_BYTES);
-    uint8_t magic[4] = {0};
-    size_t got = fread(magic, 1, sizeof magic, s->fp);
-    rewind(s->fp);
-    s->pcapng =
-        got == 4 && magic[0] == 0x0a && magic[1] == 0x0d && magic[2] == 0x0d && magic[3] == 0x0a;
+    if (!cap__input_open(&s->in, path, err, errlen)) return false;
+    s->fp = s->in.fp;
+    s->size = s->in.size;
+    s->pcapng = cap__input_pcapng(&s->in);
+    char ebuf[PCAP_ERRBUF_SIZE] = "";
     s->p = pcap_fopen_offline_with_tstamp_precision(s->fp, PCAP_TSTAMP_PRECISION_NANO, ebuf);
     if (!s->p) {
-        fclose(s->fp);
+        cap__input_refused(&s->in, err, errlen);
+        fclose(s->fp); /* frees the zlib reader too */
         s->fp = NULL;
-        free(s->iobuf);
-        s->iobuf = NULL;
+        s->in.gz = NULL;
+        free(s->in.iobuf);
+        s->in.iobuf = NULL;
         return false;
     }
     s->next_off = 24; /* classic pcap: records start after the file header */
-    if (!s->pcapng) src_map(s);
+    if (!s->pcapng && s->in.plain) src_map(s);
     return true;
 }
 
@@ -345,26 +345,40 @@ cap_files_t *cap_files_open(const char *const *paths, int count, char *err, size
     f->heap = calloc((size_t)count, sizeof *f->heap);
     if (!f->srcs || !f->heap) goto nomem;
     f->nsrcs = count;
+    int opened = 0;
     for (int i = 0; i < count; i++) {
         src_t *s = &f->srcs[i];
-        char ebuf[PCAP_ERRBUF_SIZE] = "";
+        char why[384] = "";
         s->index = i;
-        s->path = strdup(paths[i]);
+        s->path = strdup(strcmp(paths[i], "-") == 0 ? "standard input" : paths[i]);
         if (!s->path) goto nomem;
-        if (!src_open(s, paths[i], ebuf)) {
-            if (err && errlen) snprintf(err, errlen, "%s: cannot open: %s", paths[i], ebuf);
-            cap_files_close(f);
-            return NULL;
+        if (!src_open(s, paths[i], why, sizeof why)) {
+            s->size = 0; /* counts in neither the total nor the progress */
+            size_t n = strlen(s->path) + strlen(why) + 3;
+            s->open_error = malloc(n);
+            if (!s->open_error) goto nomem;
+            snprintf(s->open_error, n, "%s: %s", s->path, why);
+            continue;
         }
+        opened++;
         s->linktype = pcap_datalink(s->p);
-        struct stat stbuf;
-        if (stat(paths[i], &stbuf) == 0 && S_ISREG(stbuf.st_mode))
-            s->size = (uint64_t)stbuf.st_size;
         f->total_bytes += s->size;
     }
-    /* Prime the heap.  A file whose very first record is broken is reported
-     * by the first cap_files_next() call, so open itself does not fail. */
+    if (opened == 0) { /* nothing to read: every reason, in file order */
+        size_t at = 0;
+        for (int i = 0; i < count && err && errlen; i++) {
+            int w = snprintf(err + at, errlen - at, "%s%s", i ? "; " : "", f->srcs[i].open_error);
+            if (w < 0 || (size_t)w >= errlen - at) break;
+            at += (size_t)w;
+        }
+        cap_files_close(f);
+        return NULL;
+    }
+    /* Prime the heap with the files that opened.  A file whose very first
+     * record is broken is reported by the first cap_files_next() call, so
+     * open itself does not fail. */
     for (int i = 0; i < count; i++) {
+        if (!f->srcs[i].p) continue;
         f->srcs[i].ts_ns = INT64_MIN; /* read first in cap_files_next */
         f->heap[f->nheap++] = &f->srcs[i];
     }
@@ -398,6 +412,12 @@ int cap_files_next(cap_files_t *f, cap_frame_t *out, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = '\0';
     if (!f) return 0;
+    while (f->next_open_error < f->nsrcs) { /* files that did not open, first */
+        const src_t *s = &f->srcs[f->next_open_error++];
+        if (!s->open_error) continue;
+        if (err && errlen) snprintf(err, errlen, "%s", s->open_error);
+        return -1;
+    }
     if (f->advance) {
         /* The frame handed out last time was at the heap top; replace it. */
         src_t *s = f->advance;
@@ -416,6 +436,7 @@ int cap_files_next(cap_files_t *f, cap_frame_t *out, char *err, size_t errlen)
     src_t *s = f->heap[0];
     out->linktype = s->linktype;
     out->ts_ns = s->ts_ns;
+    out->ts_clamped = s->ts_clamped;
     out->data = s->data;
     out->caplen = s->caplen;
     out->wirelen = s->wirelen;
@@ -471,9 +492,8 @@ uint64_t cap_files_read_bytes(const cap_files_t *f)
             n += (uint64_t)s->next_off;
             continue;
         }
-        FILE *fp = pcap_file(s->p);
-        long pos = fp ? ftell(fp) : -1;
-        if (pos > 0) n += (uint64_t)pos < s->size ? (uint64_t)pos : s->size;
+        uint64_t pos = cap__input_consumed(&s->in, pcap_file(s->p));
+        n += pos < s->size ? pos : s->size;
     }
     return n;
 }
@@ -484,6 +504,7 @@ void cap_files_close(cap_files_t *f)
     for (int i = 0; f->srcs && i < f->nsrcs; i++) {
         src_close(&f->srcs[i]);
         free(f->srcs[i].path);
+        free(f->srcs[i].open_error);
     }
     free(f->srcs);
     free(f->heap);

@@ -19,6 +19,7 @@
  * interface's).  Frames whose link type libpcap reports (SLL for "any",
  * raw IP for tunnels...) go to the decoder as they are.
  */
+#include "capture_internal.h"
 #include "ring_internal.h"
 
 #include <errno.h>
@@ -55,7 +56,7 @@ static int pl_try(pl_t *l, cap_frame_t *out)
     if (rc == 1) {
         out->linktype = l->base.linktype;
         /* NANO precision: tv_usec holds nanoseconds. */
-        out->ts_ns = (int64_t)h->ts.tv_sec * NS_PER_SEC + (int64_t)h->ts.tv_usec;
+        out->ts_ns = cap__ts_from((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec, &out->ts_clamped);
         out->data = data;
         out->caplen = h->caplen;
         out->wirelen = h->len;

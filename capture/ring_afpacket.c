@@ -184,7 +184,8 @@ static bool afp_frame(afp_t *a, cap_frame_t *out)
         wirelen += VLAN_TAG_LEN;
     }
     out->linktype = a->base.linktype;
-    out->ts_ns = (int64_t)h->tp_sec * NS_PER_SEC + (int64_t)h->tp_nsec;
+    out->ts_ns = (int64_t)h->tp_sec * NS_PER_SEC + (int64_t)h->tp_nsec; /* 32-bit seconds */
+    out->ts_clamped = false;
     out->data = data;
     out->caplen = caplen;
     out->wirelen = wirelen;

@@ -87,6 +87,9 @@ typedef struct {
         uint64_t max_tcp_total_bytes;
         int64_t tcp_idle_timeout_ns;
         uint64_t max_sip_header_bytes;
+        uint32_t max_sctp_messages;
+        uint64_t max_sctp_message_bytes;
+        uint64_t max_sctp_total_bytes;
         int64_t dedup_window_ns;
         uint32_t dedup_slots;           /* 0: duplicate suppression off */
     } capture;

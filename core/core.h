@@ -92,7 +92,7 @@ typedef enum {
     TRANSPORT_UDP = 1,
     TRANSPORT_TCP = 2,  /* one whole SIP message framed out of a TCP stream */
     TRANSPORT_WS = 3,   /* one WebSocket message payload (RFC 7118) */
-    TRANSPORT_SCTP = 4, /* reserved: SCTP is counted and skipped for now */
+    TRANSPORT_SCTP = 4, /* one SCTP user message carrying SIP (RFC 4168) */
 } transport_t;
 
 const char *transport_name(transport_t t); /* "udp", "tcp", "ws", "sctp" */

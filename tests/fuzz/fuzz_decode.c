@@ -55,6 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lim.max_tcp_total_bytes = 8000;
         lim.tcp_idle_ns = 2000000000LL;
         lim.max_sip_header_bytes = 1500;
+        lim.max_sctp_messages = 2;
+        lim.max_sctp_message_bytes = 2000;
+        lim.max_sctp_total_bytes = 3000;
     }
     /* two decoders over the same frames: d glances at each frame first
      * (cap_decoder_prefetch, whose plain UDP frames then take the decode's
@@ -77,9 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t *copy = malloc(n ? n : 1);
         if (n) memcpy(copy, p, n);
         frame_no++;
-        cap_frame_t f = {
-            linktype, (int64_t)frame_no * 100000000LL, copy, (uint32_t)n, (uint32_t)n, frame_no,
-            "fuzz"};
+        cap_frame_t f = {linktype,    (int64_t)frame_no * 100000000LL,
+                         copy,        (uint32_t)n,
+                         (uint32_t)n, frame_no,
+                         "fuzz",      false};
         /* the look-ahead glance first (decode_prefetch.c): bounds-checked
          * like the decode, and the datagram it announces lies in the frame */
         datagram_t hint;

@@ -4,11 +4,18 @@
  * bytes, so the timestamp merge runs), and every frame is decoded by one
  * decoder until the end or until both copies report an error.  Before each
  * decode a frame further on is peeked at (cap_files_peek, distance 1..17)
- * and glanced at by cap_decoder_prefetch, as `siphon analyze` does. */
+ * and glanced at by cap_decoder_prefetch, as `siphon analyze` does.
+ * Every frame's capture time must lie in [0, CAP_TS_MAX_NS] whatever the
+ * file says (seeds in seeds/fuzz_pcap_file/ hold pcapng timestamps of
+ * 2^64-1 with several if_tsresol values, and classic pcap ones at 2^32-1 s):
+ * the target aborts otherwise, and drives the decoder's expiry with it.
+ * Inputs starting with the gzip magic go through the zlib reader
+ * (file_input.c; gzip_* seeds). */
 #include "capture.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -41,15 +48,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while ((rc = cap_files_next(f, &fr, err, sizeof err)) != 0 && guard++ < 100000) {
             if (rc == 1) {
                 sink += fr.data && fr.caplen ? fr.data[fr.caplen - 1] : 0;
+                if (fr.ts_ns < 0 || fr.ts_ns > CAP_TS_MAX_NS) abort();
                 /* the look-ahead walk (varying distances, so the cursor
                  * also restarts) and the decoder's glance at what it finds */
                 cap_frame_t ahead;
                 datagram_t hint;
                 if (cap_files_peek(f, 1 + (uint32_t)(guard % 17), &ahead)) {
                     sink += ahead.caplen ? ahead.data[ahead.caplen - 1] : 0;
+                    if (ahead.ts_ns < 0 || ahead.ts_ns > CAP_TS_MAX_NS) abort();
                     if (cap_decoder_prefetch(d, &ahead, &hint)) touch(NULL, &hint);
                 }
                 cap_decode_frame(d, &fr);
+                cap_decoder_expire(d, fr.ts_ns);
             }
         }
         (void)cap_files_read_bytes(f);

@@ -11,6 +11,16 @@
 #  4. Two captures overlapping in time, given together: merged by timestamp,
 #     every call of both files reported exactly as the union of their truth
 #     files says (one over IPv4, one over IPv6, so no address is shared).
+#  5. A missing file and a text file given with two good captures: exit 1,
+#     each bad file named on stderr, and the good files analysed as if given
+#     alone (the same calls as the truth of both).
+#  6. `-` reads a capture from standard input (redirected file and pipe);
+#     a gzip-compressed capture is read (by name and through the pipe):
+#     exit 0 and the same records as the plain file.
+#  7. Messages in siphon's words: for an empty file, a short file, a text
+#     file, a directory, a damaged pcap header and a gzip file cut short,
+#     stderr names the file and says what is wrong without libpcap's jargon
+#     ("dump file", "savefile", "unknown file format", ...); exit 1, no crash.
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
 for tool in python3 "$SIPHON" "$SIPHON_GEN"; do
@@ -102,6 +112,52 @@ grep -hv '"type":"summary"' "$work/a.truth" "$work/b.truth" >"$work/ab.truth"
 rc=$?
 [ $rc -eq 0 ] || fail merged-exit "siphon exited $rc on two good files: $(head -c 300 "$work/ab.err")"
 python3 "$lib/compare_truth.py" --label merged "$work/ab.truth" "$work/ab.out" || fail merged "merged output differs"
+
+# 5. unreadable files among good ones -------------------------------------------
+"$SIPHON" analyze --json --no-progress "$work/does-not-exist.pcap" "$work/a.pcap" \
+    "$work/notpcap.pcap" "$work/b.pcap" >"$work/mixed.out" 2>"$work/mixed.err"
+rc=$?
+echo "mixed: exit $rc; stderr: $(head -c 400 "$work/mixed.err")"
+[ $rc -eq 1 ] || fail mixed-exit "siphon exited $rc, not 1, with two bad files among good ones"
+grep -q "does-not-exist.pcap" "$work/mixed.err" || fail mixed-name-missing "stderr does not name the missing file"
+grep -q "notpcap.pcap" "$work/mixed.err" || fail mixed-name-text "stderr does not name the text file"
+python3 "$lib/compare_truth.py" --label mixed "$work/ab.truth" "$work/mixed.out" ||
+    fail mixed "the good files were not analysed as if given alone"
+
+# 6. standard input and gzip ------------------------------------------------------
+"$SIPHON" analyze --json --no-progress "$work/a.pcap" | grep -v '"type":"summary"' >"$work/a.plain"
+same_as_plain() { # NAME OUTFILE RC
+    [ "$3" -eq 0 ] || { fail "$1-exit" "exit $3: $(head -c 300 "$work/$1.err")"; return; }
+    grep -v '"type":"summary"' "$2" | cmp -s - "$work/a.plain" ||
+        fail "$1" "records differ from the plain file's ($(grep -c '"type":"call"' "$2") calls)"
+}
+"$SIPHON" analyze --json --no-progress - <"$work/a.pcap" >"$work/stdin.out" 2>"$work/stdin.err"
+same_as_plain stdin "$work/stdin.out" $?
+cat "$work/a.pcap" | "$SIPHON" analyze --json --no-progress - >"$work/pipe.out" 2>"$work/pipe.err"
+same_as_plain pipe "$work/pipe.out" $?
+gzip -c "$work/a.pcap" >"$work/a.pcap.gz"
+"$SIPHON" analyze --json --no-progress "$work/a.pcap.gz" >"$work/gz.out" 2>"$work/gz.err"
+same_as_plain gz "$work/gz.out" $?
+gzip -c "$work/a.pcap" | "$SIPHON" analyze --json --no-progress - >"$work/gzpipe.out" 2>"$work/gzpipe.err"
+same_as_plain gzpipe "$work/gzpipe.out" $?
+echo "stdin/pipe/gz: $(grep -c '"type":"call"' "$work/a.plain") calls in the plain file"
+
+# 7. messages in siphon's words --------------------------------------------------
+: >"$work/empty.pcap"
+printf '\xd4\xc3\xb2' >"$work/short.pcap"
+mkdir -p "$work/dir.pcap"
+python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<IHHiIII",0xa1b2c3d4,9,9,0,0,0,1))' >"$work/badhdr.pcap"
+head -c 300 "$work/a.pcap.gz" >"$work/cut.pcap.gz"
+for name in empty.pcap short.pcap notpcap.pcap dir.pcap badhdr.pcap cut.pcap.gz; do
+    "$SIPHON" analyze --json --no-progress "$work/$name" >"$work/msg.out" 2>"$work/msg.err"
+    rc=$?
+    echo "$name: exit $rc; stderr: $(head -c 300 "$work/msg.err")"
+    [ $rc -eq 1 ] || fail "msg-$name-exit" "exit $rc"
+    grep -q "$name" "$work/msg.err" || fail "msg-$name-name" "stderr does not name the file"
+    if grep -qiE 'dump file|savefile|pcap_|libpcap|magic number|unknown file format' "$work/msg.err"; then
+        fail "msg-$name-words" "libpcap's words on stderr"
+    fi
+done
 
 if [ ${#failed[@]} -ne 0 ]; then
     echo "FAIL: ${failed[*]}"

@@ -33,7 +33,9 @@
 # Calls (lib/sip_states.py): on the real captures, the outcome of every
 # INVITE dialog derived from tshark's SIP dissection must equal siphon's
 # state (sngrep_aaa: INVITE/CANCEL -> cancelled, 407 then 403/480 ->
-# rejected; the fax and TCP calls -> answered), pinned by hand as well.
+# rejected; the fax and TCP calls -> answered; the SIP-over-SCTP call ->
+# rejected, with as many SIP messages as tshark dissects), pinned by hand as
+# well.
 #
 # Duplicate suppression.  siphon drops capture duplicates by default (the
 # same IP packet, TTL/hop limit and checksum aside, within 2 ms: capture/
@@ -142,6 +144,16 @@ state_case real_fax  "$pcaps/ndpi_FAX-Call-t38-CA-TDM-SIP-FB-1.pcap" 2 \
     --expect SD4909701-=answered --expect 00e9d4a5=answered
 state_case real_tcp  "$pcaps/heplify_sip_ipv4_tcp.pcap" 1 --expect 1589366569=answered
 state_case real_ndpi "$pcaps/ndpi_sip.pcap" 4
+# SIP over SCTP (capture/sctp.c): the call's state, and as many SIP messages
+# as tshark dissects (an INVITE from two DATA fragments, 100, 403, ACK)
+state_case real_sctp "$pcaps/heplify_sip_sctp.pcap" 1 --expect 717B2539AD2002C9=rejected
+sctp_want=$(tshark -n -r "$pcaps/heplify_sip_sctp.pcap" -Y sip -T fields -e sip.CSeq | grep -c .)
+sctp_got=$(grep '"type":"summary"' "$work/real_sctp.ndjson" | grep -o '"sip_messages":[0-9]*' | cut -d: -f2)
+echo "real_sctp: tshark $sctp_want SIP messages, siphon ${sctp_got:-none}"
+if [ "$sctp_want" -lt 4 ] || [ "$sctp_got" != "$sctp_want" ] ||
+   ! grep -q '"transport":"sctp"' "$work/real_sctp.ndjson"; then
+    echo "real_sctp: FAIL: SIP messages or transport differ from tshark's"; failed+=("real_sctp")
+fi
 
 dedup_case() { # name pcap [dedup_oracle args...]: default run vs dedup off
     local name=$1 pcap=$2; shift 2

@@ -171,6 +171,203 @@ static void test_different_packets(void **state)
     cap_decoder_free(d);
 }
 
+/* Two INVITEs that differ only past the first 16 bytes of their payload
+ * (the Call-ID), same hosts, ports and length. */
+#define INVITE_A                                                                                   \
+    "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKaa\r\n"         \
+    "Call-ID: call-aaaa@10.0.0.1\r\nCSeq: 1 INVITE\r\nFrom: <sip:a@x>;tag=1\r\n"                   \
+    "To: <sip:bob@x>\r\nContent-Length: 0\r\n\r\n"
+#define INVITE_B                                                                                   \
+    "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKbb\r\n"         \
+    "Call-ID: call-bbbb@10.0.0.1\r\nCSeq: 1 INVITE\r\nFrom: <sip:a@x>;tag=1\r\n"                   \
+    "To: <sip:bob@x>\r\nContent-Length: 0\r\n\r\n"
+
+/* Ones-complement sum of n bytes (n even or odd), unfolded. */
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
+{
+    for (size_t i = 0; i + 1 < n; i += 2)
+        acc += (uint32_t)(p[i] << 8 | p[i + 1]);
+    if (n & 1) acc += (uint32_t)p[n - 1] << 8;
+    return acc;
+}
+
+static uint16_t fold(uint32_t acc)
+{
+    while (acc >> 16)
+        acc = (acc & 0xffff) + (acc >> 16);
+    return (uint16_t)acc;
+}
+
+typedef enum { CK_ZERO, CK_PSEUDO, CK_REAL } cksum_kind_t;
+
+/* Fills the UDP checksum of the IP packet at ip (v4 or v6, no options or
+ * extension headers): 0, only the pseudo-header sum (what a capture on the
+ * sending host sees with TX checksum offload: the NIC adds the rest), or
+ * the real one. */
+static void set_udp_cksum(uint8_t *ip, cksum_kind_t kind)
+{
+    bool v6 = ip[0] >> 4 == 6;
+    size_t hl = v6 ? 40 : 20;
+    uint8_t *u = ip + hl;
+    size_t ulen = (size_t)(u[4] << 8 | u[5]);
+    put16(u + 6, 0);
+    if (kind == CK_ZERO) return;
+    uint32_t acc = v6 ? sum16(ip + 8, 32, 0) : sum16(ip + 12, 8, 0);
+    acc += 17 + (uint32_t)ulen;
+    if (kind == CK_PSEUDO) {
+        put16(u + 6, fold(acc));
+        return;
+    }
+    uint16_t c = (uint16_t)~fold(sum16(u, ulen, acc));
+    put16(u + 6, c ? c : 0xffff);
+}
+
+/* msg over UDP/IPv4 (IP ID id) or IPv6 with the given checksum kind. */
+static pkt_t udp_ck(const char *msg, bool v6, uint16_t id, cksum_kind_t kind)
+{
+    pkt_t k = pkt_str(msg);
+    udp_wrap(&k, 5060, 5060);
+    if (v6) {
+        ipv6_wrap(&k, V6A, V6B, 17);
+    } else {
+        ipv4_wrap(&k, SRC, DST, 17);
+        put16(k.p + 4, id);
+    }
+    set_udp_cksum(k.p, kind);
+    eth_wrap(&k, v6 ? 0x86dd : 0x0800);
+    return k;
+}
+
+/* Two distinct INVITEs 0.5 ms apart, for each way a sender fills the UDP
+ * checksum and IP ID, over IPv4 and IPv6: both are delivered; a true copy
+ * of either is still dropped. */
+static void test_distinct_messages_kept(void **state)
+{
+    (void)state;
+    assert_int_equal(strlen(INVITE_A), strlen(INVITE_B));
+    static const cksum_kind_t kinds[] = {CK_ZERO, CK_PSEUDO, CK_REAL};
+    for (int v6 = 0; v6 < 2; v6++) {
+        for (size_t k = 0; k < 3; k++) {
+            for (int idz = 0; idz < 2; idz++) {
+                if (v6 && (idz || kinds[k] == CK_ZERO)) continue; /* no ID; 0 not allowed */
+                uint16_t id = idz ? 0 : 0x1234;
+                cap_decoder_t *d = new_decoder(NULL);
+                pkt_t a = udp_ck(INVITE_A, v6, id, kinds[k]);
+                pkt_t b = udp_ck(INVITE_B, v6, id, kinds[k]);
+                feed_pkt(d, DLT_ETHER, &a, T0);
+                feed_pkt(d, DLT_ETHER, &b, T0 + 500 * 1000);
+                print_message("v6=%d checksum=%zu id=%u: %zu delivered, %llu dropped\n", v6, k, id,
+                              got.n, (unsigned long long)dups(d));
+                assert_int_equal(got.n, 2);
+                assert_true(dg_is(&got.dg[0], INVITE_A));
+                assert_true(dg_is(&got.dg[1], INVITE_B));
+                assert_int_equal(dups(d), 0);
+                /* the copy of each from a second SPAN source */
+                feed_pkt(d, DLT_ETHER, &a, T0 + 600 * 1000);
+                feed_pkt(d, DLT_ETHER, &b, T0 + 700 * 1000);
+                assert_int_equal(got.n, 2);
+                assert_int_equal(dups(d), 2);
+                pkt_free(&a);
+                pkt_free(&b);
+                cap_decoder_free(d);
+            }
+        }
+    }
+}
+
+/* Two messages with the same valid checksum: swapping two aligned 16-bit
+ * words keeps the ones-complement sum.  IP ID 0 (Linux DF datagrams), so
+ * only the payload tells them apart. */
+static void test_same_checksum_kept(void **state)
+{
+    (void)state;
+    char other[] = INVITE_A;
+    char *cid = strstr(other, "call-aaaa");
+    assert_non_null(cid);
+    size_t off = (size_t)(cid - other);
+    if (off & 1) off++; /* word-aligned in the UDP payload (the header is 8 bytes) */
+    char t0 = other[off], t1 = other[off + 1];
+    other[off] = 'x';
+    other[off + 1] = 'y';
+    other[off + 2] = t0;
+    other[off + 3] = t1; /* words (t0 t1)(x y) became (x y)(t0 t1) */
+    char orig[] = INVITE_A;
+    orig[off + 0] = t0;
+    orig[off + 1] = t1;
+    orig[off + 2] = 'x';
+    orig[off + 3] = 'y';
+    for (int v6 = 0; v6 < 2; v6++) {
+        cap_decoder_t *d = new_decoder(NULL);
+        pkt_t a = udp_ck(orig, v6, 0, CK_REAL), b = udp_ck(other, v6, 0, CK_REAL);
+        size_t ck = 14 + (v6 ? 40 : 20) + 6;
+        assert_memory_equal(a.p + ck, b.p + ck, 2); /* same checksum */
+        assert_memory_not_equal(a.p, b.p, a.n);
+        feed_pkt(d, DLT_ETHER, &a, T0);
+        feed_pkt(d, DLT_ETHER, &b, T0 + 500 * 1000);
+        assert_int_equal(got.n, 2);
+        assert_int_equal(dups(d), 0);
+        pkt_free(&a);
+        pkt_free(&b);
+        cap_decoder_free(d);
+    }
+}
+
+/* RTP with a real UDP checksum takes the short key (dedup.c): a copy is
+ * still dropped, and two packets with the same RTP header but other audio
+ * (so another checksum) are both kept; with checksum 0 the same. */
+static void test_rtp_real_checksum(void **state)
+{
+    (void)state;
+    static const cksum_kind_t kinds[] = {CK_REAL, CK_ZERO};
+    for (size_t k = 0; k < 2; k++) {
+        cap_decoder_t *d = new_decoder(NULL);
+        char rtp[12 + 160 + 1];
+        memset(rtp, 'a', sizeof rtp - 1);
+        rtp[sizeof rtp - 1] = 0;
+        memcpy(rtp, "\x80\x08\x12\x34\x01\x02\x10\x03\xca\xfe\xba\xbe",
+               12); /* no NUL: a C string */
+        pkt_t a = udp_ck(rtp, false, 0, kinds[k]);
+        rtp[100] = 'b'; /* other audio, same header */
+        pkt_t b = udp_ck(rtp, false, 0, kinds[k]);
+        feed_pkt(d, DLT_ETHER, &a, T0);
+        feed_pkt(d, DLT_ETHER, &b, T0 + 20 * 1000);
+        feed_pkt(d, DLT_ETHER, &a, T0 + 40 * 1000); /* a copy */
+        assert_int_equal(got.n, 2);
+        assert_int_equal(dups(d), 1);
+        pkt_free(&a);
+        pkt_free(&b);
+        cap_decoder_free(d);
+    }
+}
+
+/* TCP: a capture copy of a segment is dropped (the reassembly would take
+ * it for a retransmission); a segment with the same sequence number but
+ * other bytes (a retransmission that repacketised) is not a copy. */
+static void test_tcp_copy_and_resend(void **state)
+{
+    (void)state;
+    cap_limits_t l = on();
+    cap_decoder_t *d = new_decoder(&l);
+    pkt_t a = pkt_str(INVITE_A), b = pkt_str(INVITE_B);
+    tcp_wrap(&a, 5060, 5060, 1000, TH_ACK | TH_PSH);
+    tcp_wrap(&b, 5060, 5060, 1000, TH_ACK | TH_PSH);
+    ipv4_wrap(&a, SRC, DST, 6);
+    ipv4_wrap(&b, SRC, DST, 6);
+    put16(a.p + 4, 0);
+    put16(b.p + 4, 0);
+    eth_wrap(&a, 0x0800);
+    eth_wrap(&b, 0x0800);
+    feed_pkt(d, DLT_ETHER, &a, T0);
+    feed_pkt(d, DLT_ETHER, &a, T0 + 100 * 1000);
+    assert_int_equal(dups(d), 1);
+    feed_pkt(d, DLT_ETHER, &b, T0 + 200 * 1000);
+    assert_int_equal(dups(d), 0 + 1);
+    assert_int_equal(cap_decoder_stats(d)->tcp, 2);
+    pkt_free(&a);
+    pkt_free(&b);
+    cap_decoder_free(d);
+}
+
 static pkt_t udp_v6(const char *msg, uint8_t hop_limit)
 {
     pkt_t k = pkt_str(msg);
@@ -401,12 +598,22 @@ static void test_doubled_capture(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_frame_twice),   cmocka_unit_test(test_different_link_and_ttl),
-        cmocka_unit_test(test_outside_window),     cmocka_unit_test(test_sip_retransmission),
-        cmocka_unit_test(test_different_packets),  cmocka_unit_test(test_ipv6),
-        cmocka_unit_test(test_default_on),         cmocka_unit_test(test_fragment_copy),
-        cmocka_unit_test(test_network_duplicates), cmocka_unit_test(test_disabled),
-        cmocka_unit_test(test_small_table),        cmocka_unit_test(test_doubled_capture),
+        cmocka_unit_test(test_same_frame_twice),
+        cmocka_unit_test(test_different_link_and_ttl),
+        cmocka_unit_test(test_outside_window),
+        cmocka_unit_test(test_sip_retransmission),
+        cmocka_unit_test(test_different_packets),
+        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_default_on),
+        cmocka_unit_test(test_fragment_copy),
+        cmocka_unit_test(test_network_duplicates),
+        cmocka_unit_test(test_disabled),
+        cmocka_unit_test(test_small_table),
+        cmocka_unit_test(test_doubled_capture),
+        cmocka_unit_test(test_distinct_messages_kept),
+        cmocka_unit_test(test_same_checksum_kept),
+        cmocka_unit_test(test_tcp_copy_and_resend),
+        cmocka_unit_test(test_rtp_real_checksum),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     got_reset(&got);

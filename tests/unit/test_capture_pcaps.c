@@ -7,6 +7,7 @@
  *   tshark -r sngrep_ipv6frag.pcap -Y sip                                    (32)
  *   tshark -r suricata-verify_sip-body-large__sip-body-large.pcap -Y sip \
  *          -T fields -e tcp.reassembled.length                               (65793)
+ *   tshark -r heplify_sip_sctp.pcap -Y sip                                   (4)
  *   tshark -r zeek_erspanI.pcap -T fields -e frame.protocols  (10 x ...gre:erspan:eth:ip:icmp)
  * Also: file errors (a truncated copy made here), and several files merged
  * in timestamp order. */
@@ -25,7 +26,8 @@
 #define PCAPS SHARED_DIR "/data/pcaps/"
 
 typedef struct {
-    uint64_t datagrams, sip, udp_sip, tcp_sip, ws_sip;
+    uint64_t datagrams, sip, udp_sip, tcp_sip, ws_sip, sctp_sip;
+    char sctp_first_lines[8][64]; /* of the SIP messages over SCTP */
     size_t max_sip_len;
     cap_stats_t st;
     uint64_t frames_read;
@@ -41,6 +43,14 @@ static void run_cb(void *user, const datagram_t *dg)
     if (dg->transport == TRANSPORT_UDP) r->udp_sip++;
     if (dg->transport == TRANSPORT_TCP) r->tcp_sip++;
     if (dg->transport == TRANSPORT_WS) r->ws_sip++;
+    if (dg->transport == TRANSPORT_SCTP && r->sctp_sip < 8) {
+        char *l = r->sctp_first_lines[r->sctp_sip++];
+        size_t n = 0;
+        while (n < dg->len && n < 63 && dg->data[n] != '\r')
+            n++;
+        memcpy(l, dg->data, n);
+        l[n] = 0;
+    }
     if (dg->len > r->max_sip_len) r->max_sip_len = dg->len;
 }
 
@@ -174,9 +184,19 @@ static void test_tunnels_without_sip(void **state)
 
 static void test_udp_and_others(void **state)
 {
+    /* tshark -r heplify_sip_sctp.pcap -Y sip: INVITE (two DATA fragments,
+     * TSN 0 and 1, unordered), 100, 403, ACK; checksums all valid */
     run_t r = run_file("heplify_sip_sctp.pcap");
-    assert_int_equal(r.st.sctp_skipped, 5);
-    assert_int_equal(r.datagrams, 0);
+    assert_int_equal(r.st.sctp, 5);
+    assert_int_equal(r.st.sctp_data_chunks, 5);
+    assert_int_equal(r.st.sctp_reassembled, 1);
+    assert_int_equal(r.st.sctp_reasm_dropped + r.st.sctp_non_sip + r.st.sctp_bad_checksum, 0);
+    assert_int_equal(r.datagrams, 4);
+    assert_int_equal(r.sctp_sip, 4);
+    assert_string_equal(r.sctp_first_lines[0], "INVITE sip:9275890000@VMSSM;user=phone SIP/2.0");
+    assert_string_equal(r.sctp_first_lines[1], "SIP/2.0 100 Giving a try");
+    assert_string_equal(r.sctp_first_lines[2], "SIP/2.0 403 The reason is nocallee");
+    assert_string_equal(r.sctp_first_lines[3], "ACK sip:9275890000@VMSSM;user=phone SIP/2.0");
     r = run_file("sngrep_aaa.pcap");
     assert_int_equal(r.udp_sip, 81);
     r = run_file("heplify_sip_ipv6_udp.pcap");
@@ -207,6 +227,149 @@ static void test_nanosecond_timestamps(void **state)
 
     assert_null(cap_files_open((const char *[]){"/nonexistent/x.pcap"}, 1, err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/x.pcap"));
+}
+
+/* pcapng writer for hand-made files: a section header, one interface
+ * (Ethernet) with an if_tsresol option when tsresol >= 0, then enhanced
+ * packet blocks with raw 64-bit timestamps. */
+static void le32(FILE *f, uint32_t v)
+{
+    fwrite(&v, 4, 1, f); /* the host is little-endian; the BOM says so */
+}
+
+static void pcapng_begin(FILE *f, int tsresol)
+{
+    le32(f, 0x0A0D0D0A), le32(f, 28), le32(f, 0x1A2B3C4D), le32(f, 1); /* v1.0 */
+    le32(f, 0xffffffff), le32(f, 0xffffffff), le32(f, 28);
+    uint32_t len = 20 + (tsresol >= 0 ? 12 : 0);
+    le32(f, 1), le32(f, len), le32(f, 1 /* DLT_EN10MB */), le32(f, 65535);
+    if (tsresol >= 0) le32(f, 9 | 1u << 16), le32(f, (uint32_t)tsresol), le32(f, 0);
+    le32(f, len);
+}
+
+static void pcapng_packet(FILE *f, uint64_t ts, const uint8_t *p, uint32_t n)
+{
+    uint32_t padded = (n + 3) & ~3u, len = 32 + padded;
+    le32(f, 6), le32(f, len), le32(f, 0), le32(f, (uint32_t)(ts >> 32)), le32(f, (uint32_t)ts);
+    le32(f, n), le32(f, n);
+    fwrite(p, 1, n, f);
+    for (uint32_t i = n; i < padded; i++)
+        fputc(0, f);
+    le32(f, len);
+}
+
+/* Absurd capture times (a pcapng timestamp of 2^64-1 in microseconds, in
+ * seconds with if_tsresol 2^0, beyond 2^63 in nanoseconds) reach siphon
+ * clamped to [0, CAP_TS_MAX_NS] and counted in timestamps_clamped; a sane
+ * one in seconds comes through exactly. */
+static void test_extreme_timestamps(void **state)
+{
+    (void)state;
+    pkt_t k = pkt_str("OPTIONS sip:a@b SIP/2.0\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n");
+    udp_wrap(&k, 5060, 5060);
+    ipv4_wrap(&k, 0x0a000001, 0x0a000002, 17);
+    eth_wrap(&k, 0x0800);
+    char path[] = "/tmp/siphon_ts_XXXXXX";
+    close(mkstemp(path));
+    struct {
+        int tsresol;
+        uint64_t ts;
+        int64_t want; /* -1: clamped to either end */
+    } cases[] = {
+        {-1, UINT64_MAX, -1},                             /* microseconds */
+        {0x80, UINT64_MAX, -1},                           /* 2^0 s */
+        {0x80, (uint64_t)1 << 62, -1},                    /* 2^0 s */
+        {9, ((uint64_t)1 << 63) + 5, -1},                 /* ns, past INT64_MAX */
+        {0x80, 1700000000, 1700000000 * NS_PER_SEC},      /* a sane one */
+        {-1, 1700000000123456ull, 1700000000123456000LL}, /* microseconds */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        FILE *f = fopen(path, "wb");
+        assert_non_null(f);
+        pcapng_begin(f, cases[i].tsresol);
+        pcapng_packet(f, cases[i].ts, k.p, (uint32_t)k.n);
+        fclose(f);
+        char err[256];
+        const char *paths[1] = {path};
+        cap_files_t *cf = cap_files_open(paths, 1, err, sizeof err);
+        assert_non_null(cf);
+        run_t r;
+        memset(&r, 0, sizeof r);
+        cap_decoder_t *d = cap_decoder_new(NULL, run_cb, &r);
+        cap_frame_t fr;
+        assert_int_equal(cap_files_next(cf, &fr, err, sizeof err), 1);
+        print_message("case %zu: ts %lld\n", i, (long long)fr.ts_ns);
+        assert_true(fr.ts_ns >= 0 && fr.ts_ns <= CAP_TS_MAX_NS);
+        cap_decode_frame(d, &fr);
+        cap_decoder_expire(d, fr.ts_ns);
+        if (cases[i].want >= 0) {
+            assert_int_equal(fr.ts_ns, cases[i].want);
+            assert_int_equal(cap_decoder_stats(d)->timestamps_clamped, 0);
+        } else {
+            assert_int_equal(cap_decoder_stats(d)->timestamps_clamped, 1);
+        }
+        assert_int_equal(r.udp_sip, 1);
+        assert_int_equal(cap_files_next(cf, &fr, err, sizeof err), 0);
+        cap_decoder_free(d);
+        cap_files_close(cf);
+    }
+    unlink(path);
+    pkt_free(&k);
+
+    /* a frame handed to the decoder directly is clamped there too */
+    run_t r;
+    memset(&r, 0, sizeof r);
+    cap_decoder_t *d = cap_decoder_new(NULL, run_cb, &r);
+    pkt_t u = pkt_str("OPTIONS sip:a@b SIP/2.0\r\nCall-ID: y\r\nCSeq: 1 OPTIONS\r\n\r\n");
+    udp_wrap(&u, 5060, 5060);
+    ipv4_wrap(&u, 0x0a000001, 0x0a000002, 17);
+    cap_frame_t fr = {101, INT64_MIN, u.p, (uint32_t)u.n, (uint32_t)u.n, 1, "direct", false};
+    cap_decode_frame(d, &fr);
+    fr.ts_ns = INT64_MAX;
+    fr.frame_no = 2;
+    cap_decode_frame(d, &fr);
+    assert_int_equal(cap_decoder_stats(d)->timestamps_clamped, 2);
+    assert_int_equal(r.udp_sip, 2);
+    cap_decoder_free(d);
+    pkt_free(&u);
+}
+
+/* Files that cannot be read among good ones: each is reported (-1, its
+ * name in err) before any frame, then the good ones are read whole; a
+ * gzip-compressed copy reads as the original; with no readable file at all,
+ * open fails naming every one. */
+static void test_unreadable_among_good(void **state)
+{
+    (void)state;
+    char gz[] = "/tmp/siphon_gz_XXXXXX";
+    close(mkstemp(gz));
+    assert_int_equal(test_sh("gzip -c %s > %s", PCAPS "sngrep_aaa.pcap", gz), 0);
+    const char *paths[] = {"/nonexistent/a.pcap", PCAPS "sngrep_aaa.pcap",
+                           TEST_SRC_DIR "/unit/test_capture_pcaps.c", gz};
+    char err[512];
+    cap_files_t *f = cap_files_open(paths, 4, err, sizeof err);
+    assert_non_null(f);
+    cap_frame_t fr;
+    assert_int_equal(cap_files_next(f, &fr, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/a.pcap"));
+    assert_int_equal(cap_files_next(f, &fr, err, sizeof err), -1);
+    assert_non_null(strstr(err, TEST_SRC_DIR "/unit/test_capture_pcaps.c"));
+    assert_non_null(strstr(err, "not a pcap or pcapng capture"));
+    uint64_t frames[4] = {0};
+    int rc;
+    while ((rc = cap_files_next(f, &fr, err, sizeof err)) == 1)
+        frames[strcmp(fr.file, gz) == 0 ? 3 : 1]++;
+    assert_int_equal(rc, 0);
+    assert_true(frames[1] > 0);
+    assert_int_equal(frames[3], frames[1]);
+    assert_int_equal(cap_files_read_bytes(f), cap_files_total_bytes(f));
+    cap_files_close(f);
+    unlink(gz);
+
+    const char *bad[] = {"/nonexistent/b.pcap", TEST_SRC_DIR "/unit/test_capture_pcaps.c"};
+    assert_null(cap_files_open(bad, 2, err, sizeof err));
+    assert_non_null(strstr(err, "/nonexistent/b.pcap"));
+    assert_non_null(strstr(err, TEST_SRC_DIR "/unit/test_capture_pcaps.c"));
 }
 
 /* Copies src to a temporary file cut to keep bytes. */
@@ -336,6 +499,8 @@ int main(void)
         cmocka_unit_test(test_tunnels_without_sip),
         cmocka_unit_test(test_udp_and_others),
         cmocka_unit_test(test_nanosecond_timestamps),
+        cmocka_unit_test(test_extreme_timestamps),
+        cmocka_unit_test(test_unreadable_among_good),
         cmocka_unit_test(test_truncated_file),
         cmocka_unit_test(test_merge_in_timestamp_order),
     };

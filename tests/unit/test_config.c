@@ -118,6 +118,8 @@ static void test_defaults_match_components(void **state)
     got_l.max_frag_datagrams = got_l.max_frag_bytes = got_l.max_tcp_streams = 1;
     got_l.max_tcp_stream_bytes = got_l.max_sip_header_bytes = 1;
     got_l.max_tcp_total_bytes = 1;
+    got_l.max_sctp_messages = got_l.max_sctp_message_bytes = 7;
+    got_l.max_sctp_total_bytes = 7;
     got_l.frag_timeout_ns = got_l.tcp_idle_ns = 1;
     app_config_to_cap_limits(&cfg, &got_l);
     assert_memory_equal(&want_l, &got_l, sizeof want_l);
