@@ -26,6 +26,7 @@
 #include "correlator_internal.h"
 
 #include <ndpi/ndpi_api.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #define ORPHAN_MAX_PKTS 12
@@ -58,13 +59,26 @@ bool orphan_init(corr_t *c)
     return true;
 }
 
+/* Opening is serialised across correlators: with --threads each shard
+ * opens its own module from its own thread, and nDPI's start-up also
+ * initialises libgcrypt, which must not run twice at once. */
+static pthread_mutex_t ndpi_open_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Opens nDPI and the scratch packet; false (once logged, then silently)
  * when that fails, and classification stays off. */
 static bool ndpi_open(corr_t *c)
 {
     if (c->ndpi) return true;
     if (c->ndpi_failed) return false;
+    pthread_mutex_lock(&ndpi_open_lock);
     c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
+    if (c->ndpi) {
+        NDPI_PROTOCOL_BITMASK all;
+        NDPI_BITMASK_SET_ALL(all);
+        ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
+        ndpi_finalize_initialization(c->ndpi);
+    }
+    pthread_mutex_unlock(&ndpi_open_lock);
     c->ndpi_pkt = malloc(ORPHAN_HDR_MAX + 65535);
     if (!c->ndpi || !c->ndpi_pkt) {
         log_error("correlator: cannot start nDPI; unclaimed UDP flows are not classified");
@@ -75,10 +89,6 @@ static bool ndpi_open(corr_t *c)
         c->ndpi_failed = true;
         return false;
     }
-    NDPI_PROTOCOL_BITMASK all;
-    NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
-    ndpi_finalize_initialization(c->ndpi);
     return true;
 }
 
