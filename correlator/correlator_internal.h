@@ -417,8 +417,9 @@ struct corr {
 
     oflow_t *flows;
     pool_t flow_pool;
-    struct ndpi_detection_module_struct *ndpi;
-    uint8_t *ndpi_pkt; /* scratch: synthetic IP+UDP header + payload */
+    struct ndpi_detection_module_struct *ndpi; /* opened at the first unclaimed datagram */
+    uint8_t *ndpi_pkt;                         /* scratch: synthetic IP+UDP header + payload */
+    bool ndpi_failed;                          /* opening nDPI failed: classification stays off */
 
     corr_clock_t clock;      /* corr_on_datagram's own expiry points */
     sip_msg_t msg;           /* scratch for the SIP parser */

@@ -19,10 +19,14 @@
  * orphan_idle_timeout_ns, when evicted from the stream table, and at
  * corr_flush.  Flows are capped by max_orphan_flows (LRU eviction, counted)
  * and forgotten after the same idle timeout.
+ *
+ * nDPI's detection module is opened at the first unclaimed datagram
+ * (ndpi_open), so a capture without one never pays for it.
  */
 #include "correlator_internal.h"
 
 #include <ndpi/ndpi_api.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #define ORPHAN_MAX_PKTS 12
@@ -45,17 +49,47 @@ static bool flow_eq(const void *ctx, uint32_t idx, const void *key)
     return endpoint_eq(&f->src, k->src) && endpoint_eq(&f->dst, k->dst);
 }
 
+/* nDPI is opened when the first unclaimed datagram needs it, not here:
+ * its detection module costs ~100,000 allocations and ~45 ms of CPU
+ * (its IP lists loaded into Patricia trees), which a capture whose media
+ * all belongs to calls never needs. */
 bool orphan_init(corr_t *c)
 {
-    if (!c->cfg.classify_orphans) return true;
+    (void)c;
+    return true;
+}
+
+/* Opening is serialised across correlators: with --threads each shard
+ * opens its own module from its own thread, and nDPI's start-up also
+ * initialises libgcrypt, which must not run twice at once. */
+static pthread_mutex_t ndpi_open_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Opens nDPI and the scratch packet; false (once logged, then silently)
+ * when that fails, and classification stays off. */
+static bool ndpi_open(corr_t *c)
+{
+    if (c->ndpi) return true;
+    if (c->ndpi_failed) return false;
+    pthread_mutex_lock(&ndpi_open_lock);
     c->ndpi = ndpi_init_detection_module(ndpi_no_prefs);
-    if (!c->ndpi) return false;
-    NDPI_PROTOCOL_BITMASK all;
-    NDPI_BITMASK_SET_ALL(all);
-    ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
-    ndpi_finalize_initialization(c->ndpi);
+    if (c->ndpi) {
+        NDPI_PROTOCOL_BITMASK all;
+        NDPI_BITMASK_SET_ALL(all);
+        ndpi_set_protocol_detection_bitmask2(c->ndpi, &all);
+        ndpi_finalize_initialization(c->ndpi);
+    }
+    pthread_mutex_unlock(&ndpi_open_lock);
     c->ndpi_pkt = malloc(ORPHAN_HDR_MAX + 65535);
-    return c->ndpi_pkt != NULL;
+    if (!c->ndpi || !c->ndpi_pkt) {
+        log_error("correlator: cannot start nDPI; unclaimed UDP flows are not classified");
+        if (c->ndpi) ndpi_exit_detection_module(c->ndpi);
+        c->ndpi = NULL;
+        free(c->ndpi_pkt);
+        c->ndpi_pkt = NULL;
+        c->ndpi_failed = true;
+        return false;
+    }
+    return true;
 }
 
 static void flow_release(corr_t *c, uint32_t fi)
@@ -224,7 +258,9 @@ static uint32_t flow_get(corr_t *c, const datagram_t *dg)
 void orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh)
 {
     c->stats.udp_unclaimed++;
-    if (!c->ndpi || dg->src.ip.family == IP_NONE || dg->src.ip.family != dg->dst.ip.family) return;
+    if (!c->cfg.classify_orphans || dg->src.ip.family == IP_NONE ||
+        dg->src.ip.family != dg->dst.ip.family || !ndpi_open(c))
+        return;
     uint32_t fi = flow_get(c, dg);
     if (fi == CORR_NIL) return;
     oflow_t *f = &c->flows[fi];

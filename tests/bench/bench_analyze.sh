@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # bench_analyze.sh - throughput and memory of `siphon analyze` against tshark.
 #
-# Generates once (cached) two G.711 captures with siphon-gen:
+# Generates once (cached) G.711 captures with siphon-gen:
 #   calls1k   1,000 concurrent calls x 20 s of media both ways (~2 M RTP packets)
 #   calls10k 10,000 concurrent calls x  6 s of media both ways (~6 M RTP packets)
-# (about 1.9 GB of disk together), then on each file times
+# and three that look like the field, 1 % random loss and 0-3 ms of jitter per
+# packet (which reorders some packets) in each direction:
+#   field100  1,000 calls, about 100 at once, 20 s of media (~2 M RTP packets)
+#   field1k   1,000 calls, all at once, 20 s of media        (~2 M RTP packets)
+#   field100s   100 calls, all at once, 60 s of media        (~0.6 M RTP packets:
+#             a short file, where the cost of starting up weighs)
+# (about 2.9 GB of disk together; fixed seeds, so every run measures the same
+# bytes), then on each file times
 #   tshark -n -q -z rtp,streams -r FILE >/dev/null   once (it is slow)
 #   siphon analyze --json --threads N FILE >/dev/null  for each N of
 #       $BENCH_THREADS (default "0 1 2": one thread; a reader + 1 correlator
@@ -18,7 +25,7 @@
 #   SIPHON_GEN  siphon-gen binary  (default ./build-release/tests/gen/siphon-gen)
 #   BENCH_DATA  capture cache dir  (default ./bench-data)
 #   BENCH_RUNS  siphon runs per file, best kept (default 7: this VM is noisy)
-#   BENCH_SETS  which captures (default "calls1k calls10k")
+#   BENCH_SETS  which captures (default "calls1k calls10k field100 field1k field100s")
 #   BENCH_THREADS  siphon --threads values (default "0 1 2")
 #   BENCH_NO_TSHARK=1  skip tshark
 # Missing release binaries are built into ./build-release (CMAKE_BUILD_TYPE=Release).
@@ -28,7 +35,7 @@ SIPHON=${SIPHON:-$root/build-release/app/siphon}
 SIPHON_GEN=${SIPHON_GEN:-$root/build-release/tests/gen/siphon-gen}
 DATA=${BENCH_DATA:-./bench-data}
 RUNS=${BENCH_RUNS:-7}
-SETS=${BENCH_SETS:-calls1k calls10k}
+SETS=${BENCH_SETS:-calls1k calls10k field100 field1k field100s}
 THREADS=${BENCH_THREADS:-0 1 2}
 
 if [ ! -x /usr/bin/time ]; then
@@ -49,6 +56,9 @@ set_args() {
     case $1 in
         calls1k)  echo "--calls 1000 --concurrency 1000 --duration 20 --seed 1" ;;
         calls10k) echo "--calls 10000 --concurrency 10000 --duration 6 --seed 2" ;;
+        field100) echo "--calls 1000 --concurrency 100 --duration 20 --loss 1 --jitter 3 --seed 11" ;;
+        field1k)  echo "--calls 1000 --concurrency 1000 --duration 20 --loss 1 --jitter 3 --seed 12" ;;
+        field100s) echo "--calls 100 --concurrency 100 --duration 60 --loss 1 --jitter 3 --seed 13" ;;
         smoke)    echo "--calls 100 --concurrency 100 --duration 5 --seed 3" ;;
         *) echo "bench: unknown set $1" >&2; exit 1 ;;
     esac

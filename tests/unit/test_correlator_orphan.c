@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "../../correlator/correlator_internal.h"
 #include "corr_testlib.h"
 
 static test_sink_t sink;
@@ -142,6 +143,38 @@ static void test_classification_off(void **state)
     corr_free(c);
 }
 
+/* nDPI's detection module (~100,000 allocations, ~45 ms of CPU to load)
+ * is opened by the first unclaimed datagram: a call whose media all
+ * matches its SDP never pays for it, and the first orphan still gets
+ * classified from its first packet. */
+static void test_ndpi_opened_on_demand(void **state)
+{
+    (void)state;
+    corr_t *c = ts_new(&sink, NULL);
+    assert_null(c->ndpi);
+    char sa[512], sb[512];
+    ts_invite(c, 0, "od", 1, "ft", NULL, "b1", ts_sdp(sa, sizeof sa, "10.0.0.1", 40000, NULL));
+    ts_resp(c, 100, 200, "OK", "od", 1, "INVITE", "ft", "tt", NULL,
+            ts_sdp(sb, sizeof sb, "10.0.0.2", 50000, NULL));
+    ts_req_caller(c, 150, "ACK", "od", 1, "ft", "tt", NULL, NULL);
+    ts_rtp_run(c, 200, "10.0.0.1", 40000, "10.0.0.2", 50000, 0x11, 1, 50);
+    ts_rtp_run(c, 200, "10.0.0.2", 50000, "10.0.0.1", 40000, 0x22, 1, 50);
+    ts_req_caller(c, 1300, "BYE", "od", 2, "ft", "tt", NULL, NULL);
+    ts_resp(c, 1310, 200, "OK", "od", 2, "BYE", "ft", "tt", NULL, NULL);
+    assert_int_equal(corr_stats(c)->rtp_packets, 100);
+    assert_int_equal(corr_stats(c)->udp_unclaimed, 0);
+    assert_null(c->ndpi);
+
+    ts_rtp_run(c, 2000, "192.0.2.10", 16384, "198.51.100.7", 17000, 0x1234, 500, 40);
+    assert_non_null(c->ndpi);
+    corr_flush(c);
+    assert_int_equal(sink.ncalls, 1);
+    assert_int_equal(sink.norphans, 1);
+    assert_int_equal(sink.orphans[0].stats.packets, 40);
+    assert_string_equal(sink.orphans[0].orphan_proto, "RTP");
+    corr_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -149,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_crafted_orphan_and_junk),
         cmocka_unit_test(test_orphan_idle),
         cmocka_unit_test(test_classification_off),
+        cmocka_unit_test(test_ndpi_opened_on_demand),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
