@@ -91,7 +91,10 @@ live_case() {
         >"$work/$name.tcpreplay" 2>&1; then
         fail "$name-replay" "tcpreplay failed: $(cat "$work/$name.tcpreplay")"
     fi
-    sleep 1.5 # blocks are handed over after 10 ms; let the loop drain them
+    # blocks are handed over after 10 ms; let the loop drain them (a slow
+    # build, e.g. ThreadSanitizer's, takes seconds: the stats line says when)
+    wait_for "$err" "stats $vh: $frames frames" 30 || true
+    sleep 1.5
     kill -INT "$pid"
     local i rc
     for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done

@@ -336,7 +336,8 @@ static void test_ip_in_ip(void **state)
 
 static void gre_wrap(pkt_t *k, uint16_t flags, uint16_t proto, int extra_words)
 {
-    uint8_t h[20] = {0};
+    uint8_t h[20] = {0}; /* the 4-byte base header and up to 4 optional words */
+    if (extra_words < 0 || extra_words > 4) abort(); /* a bug in the test itself */
     put16(h, flags);
     put16(h + 2, proto);
     for (int i = 0; i < extra_words; i++)

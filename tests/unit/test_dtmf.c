@@ -65,12 +65,12 @@ static void check_capture(const char *file, uint8_t event, char digit)
         size_t udp = 14 + ihl, rtp = udp + 8;
         size_t ulen = (size_t)((d[udp + 4] << 8) | d[udp + 5]);
         assert_true(udp + ulen <= h->caplen);
-        rtp_header_t rh;
+        rtp_header_t rh = {0};
         assert_int_equal(rtp_parse_header(d + rtp, ulen - 8, &rh), PROTO_OK);
         assert_int_equal(rh.payload_type, 101);
         assert_int_equal(rh.marker, i == 0);
         assert_int_equal(rh.payload_len, 4);
-        rtp_event_t e;
+        rtp_event_t e = {0};
         assert_int_equal(parse_event(d + rtp + rh.header_len, rh.payload_len, &e), PROTO_OK);
         assert_int_equal(e.event, event);
         assert_int_equal(e.digit, digit);

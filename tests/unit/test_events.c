@@ -16,7 +16,7 @@ enum { EV_STARTED, EV_ANSWERED, EV_REG, EV_IV, EV_CALL, EV_ORPHAN };
 typedef struct {
     int kind;
     int64_t ts;
-    char call_id[64];
+    char call_id[CORR_STR_MAX];
     /* call events */
     char caller[32], callee[32], from_uri[64];
     endpoint_t src, dst;

@@ -133,8 +133,8 @@ static void test_static_codecs(void **state)
         {18, "G729", 8000},  {25, "CelB", 90000}, {26, "JPEG", 90000}, {28, "nv", 90000},
         {31, "H261", 90000}, {32, "MPV", 90000},  {33, "MP2T", 90000}, {34, "H263", 90000},
     };
-    const char *name;
-    uint32_t clock;
+    const char *name = NULL;
+    uint32_t clock = 0;
     unsigned found = 0;
     for (unsigned pt = 0; pt < 256; pt++) {
         bool ok = rtp_static_codec((uint8_t)pt, &name, &clock);

@@ -105,8 +105,8 @@ static void test_two_streams(void **state)
     assert_sv(v->label, "main-video");
     assert_int_equal(v->ptime, 0);
 
-    sv_t enc;
-    uint32_t clock;
+    sv_t enc = {0};
+    uint32_t clock = 0;
     assert_true(sdp_media_codec(a, 97, &enc, &clock));
     assert_sv(enc, "opus");
     assert_int_equal(clock, 48000);

@@ -32,6 +32,7 @@
 /* Reads a whole file into an exact-size malloc'd buffer; NULL on error. */
 static uint8_t *read_file(const char *path, size_t *len)
 {
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     fseek(f, 0, SEEK_END);
