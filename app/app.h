@@ -9,6 +9,7 @@
 #include "capture.h"
 #include "core.h"
 #include "correlator.h"
+#include "encode.h"
 #include "pipeline.h"
 #include "proto.h"
 
@@ -19,21 +20,12 @@ int cmd_analyze(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
-/* Output formats for call and stream records (output.c). */
+/* Output formats for call and stream records (table.c; JSON: encode.h). */
 typedef enum { OUTPUT_TABLE = 0, OUTPUT_JSON } output_format_t;
 
-void output_call_json(buf_t *out, const corr_call_t *call);
-void output_stream_json(buf_t *out, const corr_stream_t *s, bool orphan);
 void output_call_table(buf_t *out, const corr_call_t *call, bool with_streams);
 void output_stream_table(buf_t *out, const corr_stream_t *s, const char *indent);
 void output_table_header(buf_t *out);
-/* An RFC 6035 report whose call is not in the capture (or already written). */
-void output_vq_report_json(buf_t *out, const corr_vq_report_t *r);
-/* Lifecycle events (README.md, "Events"): call_started / call_answered,
- * registration, quality_interval; one NDJSON line each. */
-void output_call_event_json(buf_t *out, const corr_call_event_t *ev);
-void output_registration_json(buf_t *out, const corr_registration_t *r);
-void output_interval_json(buf_t *out, const corr_interval_event_t *ev);
 
 /* One live interface in the summary of `siphon run`. */
 typedef struct {
@@ -72,7 +64,7 @@ typedef struct {
     FILE *out;
     buf_t buf;
     uint64_t calls_written;
-    bool events; /* appended: lifecycle events too (app_records_want_events) */
+    bool events;                   /* appended: lifecycle events too (app_records_want_events) */
     struct app_out_shared *shared; /* appended: several writers, one out */
     bool pending_rows;             /* table rows buffered, header not sure */
 } app_records_t;

@@ -5,7 +5,7 @@
  * Design: the sink only formats into one growing buf_t and writes it out in
  * 64 KiB pieces, so a long offline run does one write per few hundred
  * records.  A live run calls app_records_flush after each batch of packets
- * so records appear as calls end.  The formatting itself is output.c.
+ * so records appear as calls end.  The formatting itself is encode/ (JSON) and table.c.
  *
  * Events: with app_records_want_events (JSON only) the sink also takes the
  * correlator's lifecycle events (call_started, call_answered, registration,
@@ -74,7 +74,7 @@ static void on_call(void *user, const corr_call_t *call)
 {
     app_records_t *r = user;
     if (r->format == OUTPUT_JSON) {
-        output_call_json(&r->buf, call);
+        enc_call_json(&r->buf, call);
     } else {
         if (r->shared)
             r->pending_rows = true; /* the header comes with the flush */
@@ -90,7 +90,7 @@ static void on_orphan(void *user, const corr_stream_t *s)
 {
     app_records_t *r = user;
     if (r->format == OUTPUT_JSON) {
-        output_stream_json(&r->buf, s, true);
+        enc_stream_json(&r->buf, s, true);
         buf_putc(&r->buf, '\n');
     } else {
         buf_printf(&r->buf, "orphan stream (%s, no signalling seen):\n",
@@ -103,28 +103,28 @@ static void on_orphan(void *user, const corr_stream_t *s)
 static void on_vq_report(void *user, const corr_vq_report_t *rep)
 {
     app_records_t *r = user;
-    if (r->format == OUTPUT_JSON) output_vq_report_json(&r->buf, rep);
+    if (r->format == OUTPUT_JSON) enc_vq_report_json(&r->buf, rep);
     maybe_flush(r);
 }
 
 static void on_call_event(void *user, const corr_call_event_t *ev)
 {
     app_records_t *r = user;
-    output_call_event_json(&r->buf, ev);
+    enc_call_event_json(&r->buf, ev);
     maybe_flush(r);
 }
 
 static void on_registration(void *user, const corr_registration_t *reg)
 {
     app_records_t *r = user;
-    output_registration_json(&r->buf, reg);
+    enc_registration_json(&r->buf, reg);
     maybe_flush(r);
 }
 
 static void on_interval(void *user, const corr_interval_event_t *ev)
 {
     app_records_t *r = user;
-    output_interval_json(&r->buf, ev);
+    enc_interval_json(&r->buf, ev);
     maybe_flush(r);
 }
 
