@@ -3,7 +3,8 @@
  *
  * The loop is the offline pipeline:
  *   cap_files_next -> cap_decode_frame -> (datagram callback) correlation
- *   -> (call callback) output (the sink in records.c, shared with run).
+ *   -> (call callback) the consumers of the fan-out (fanout.h): here the
+ *   table/NDJSON writer (output.h), as in run.
  * Correlation (correlate.c) runs in this thread by default, or, with
  * --threads N (correlator.shards), in N correlator threads fed through the
  * pipeline's rings (lossless: the reader waits when a ring is full) with
@@ -115,7 +116,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    output_format_t format = OUTPUT_TABLE;
+    out_format_t format = OUT_TABLE;
     bool progress = true, streams_in_table = false, events = false;
     corr_config_t ccfg;
     corr_config_default(&ccfg);
@@ -132,7 +133,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         uint64_t v;
         switch (c) {
         case 'j':
-            format = OUTPUT_JSON;
+            format = OUT_JSON;
             break;
         case 'E':
             events = true;
@@ -222,27 +223,36 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         return 1;
     }
 
-    app_records_t rec;
-    app_records_init(&rec, format, streams_in_table, stdout);
-    app_records_want_events(&rec, events);
+    /* Start order: consumers, correlation, source (fanout.h). */
+    fan_env_t env = {.shards = threads ? threads : 1, .threaded = threads > 0, .lossless = true};
+    out_config_t ocfg = {
+        .format = format, .streams_in_table = streams_in_table, .events = events, .out = stdout};
+    fan_t *fan = fan_new(&env);
+    out_t *out = fan ? fan_add(fan, &out_consumer, &ocfg, err, sizeof err) : NULL;
+    if (!out || fan_start(fan, err, sizeof err) != 0) {
+        fprintf(stderr, "siphon analyze: %s\n", fan ? err : "out of memory");
+        fan_free(fan);
+        cap_files_close(files);
+        return 1;
+    }
     app_corr_config_t acfg = {.corr = ccfg,
                               .shards = threads,
                               .producers = 1,
                               .queue_bytes = cfg->correlator.queue_size,
                               .lossless = true};
     app_corr_t corr;
-    if (app_corr_open(&corr, &acfg, &rec, err, sizeof err) != 0) {
+    if (app_corr_open(&corr, &acfg, fan, err, sizeof err) != 0) {
         fprintf(stderr, "siphon analyze: %s\n", err);
+        fan_free(fan);
         cap_files_close(files);
-        app_records_free(&rec);
         return 1;
     }
     cap_decoder_t *dec = cap_decoder_new(&limits, app_corr_on_datagram, &corr.feeds[0]);
     if (!dec) {
         fprintf(stderr, "siphon analyze: out of memory setting up tables\n");
         app_corr_close(&corr);
+        fan_free(fan);
         cap_files_close(files);
-        app_records_free(&rec);
         return 1;
     }
 
@@ -273,11 +283,12 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             }
         }
     }
-    app_corr_finish(&corr);
+    app_corr_finish(&corr); /* stop order: source, correlation, consumers */
+    fan_stop(fan);
     if (progress)
         progress_draw(cap_files_total_bytes(files), cap_files_total_bytes(files), frames, true);
 
-    run_summary_t sum = {
+    out_summary_t sum = {
         .files = nfiles,
         .read_errors = read_errors,
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
@@ -291,11 +302,11 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         sum.shards = threads;
         sum.capture_threads = 1;
     }
-    app_records_summary(&rec, &sum);
+    out_summary(out, &sum);
 
     cap_decoder_free(dec);
     app_corr_close(&corr);
+    fan_free(fan);
     cap_files_close(files);
-    app_records_free(&rec);
     return read_errors ? 1 : 0;
 }

@@ -4,21 +4,20 @@
  * Both subcommands call the same five functions whatever the choice, so
  * there is one loop per subcommand, not two.
  *
- * Records: inline, the caller's app_records_t is the sink.  With shards,
- * every shard gets a copy of its settings (app_shard_records_t) and writes
- * to the same FILE; at the end the calls written by the shards are added
- * to the caller's count, so its summary ("no calls found") is right.
+ * Records go to the consumers registered with the fan-out (fanout.h):
+ * inline, the correlator's sink is the fan-out's sink of shard 0; with
+ * shards, each shard asks the fan-out for its own on its thread and tells
+ * it when it runs dry (fan_shard_idle).
  */
 #include "app.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-int app_corr_open(app_corr_t *a, const app_corr_config_t *cfg, app_records_t *rec, char *err,
-                  size_t errlen)
+int app_corr_open(app_corr_t *a, const app_corr_config_t *cfg, fan_t *fan, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
-    a->rec = rec;
+    a->fan = fan;
     a->producers = cfg->producers ? cfg->producers : 1;
     a->feeds = calloc(a->producers, sizeof *a->feeds);
     if (!a->feeds) goto oom;
@@ -29,22 +28,20 @@ int app_corr_open(app_corr_t *a, const app_corr_config_t *cfg, app_records_t *re
             snprintf(err, errlen, "several capture threads need correlator threads (shards)");
             return -1;
         }
-        corr_sink_t sink = app_records_sink(rec);
+        corr_sink_t sink = fan_shard_sink(fan, 0);
         a->corr = corr_new(&cfg->corr, &sink);
         if (!a->corr) goto oom;
         a->la.min_streams = CORR_LOOKAHEAD_MIN_STREAMS;
         return 0;
     }
-    if (!app_shard_records_init(&a->shard_recs, cfg->shards, rec)) goto oom;
     pl_config_t pc = {.shards = cfg->shards,
                       .producers = a->producers,
                       .queue_bytes = cfg->queue_bytes,
                       .lossless = cfg->lossless,
                       .corr = cfg->corr};
-    a->pl =
-        pl_new(&pc, app_shard_records_sink, app_shard_records_idle, &a->shard_recs, err, errlen);
+    a->pl = pl_new(&pc, fan_shard_sink, fan_shard_idle, fan, err, errlen);
     if (!a->pl) {
-        app_shard_records_free(&a->shard_recs);
+        app_corr_close(a);
         return -1;
     }
     return 0;
@@ -107,7 +104,6 @@ void app_corr_finish(app_corr_t *a)
     for (uint32_t p = 0; p < a->producers; p++)
         pl_producer_done(a->pl, p);
     pl_join(a->pl);
-    a->rec->calls_written += app_shard_records_calls(&a->shard_recs);
 }
 
 const corr_stats_t *app_corr_stats(app_corr_t *a)
@@ -117,18 +113,9 @@ const corr_stats_t *app_corr_stats(app_corr_t *a)
     return &a->sum;
 }
 
-uint64_t app_corr_calls_written(app_corr_t *a)
-{
-    return a->pl && !a->finished ? a->rec->calls_written + app_shard_records_calls(&a->shard_recs)
-                                 : a->rec->calls_written;
-}
-
 void app_corr_close(app_corr_t *a)
 {
-    if (a->pl) {
-        pl_free(a->pl);
-        app_shard_records_free(&a->shard_recs);
-    }
+    if (a->pl) pl_free(a->pl);
     corr_free(a->corr);
     free(a->feeds);
     memset(a, 0, sizeof *a);

@@ -20,8 +20,9 @@
  *   capture thread t: poll(its rings, 100 ms) -> cap_ring_next (a batch per
  *     ring, so one busy interface cannot starve another) -> its own
  *     cap_decoder -> pl_submit (pipeline.h): routed to a correlator shard;
- *   correlator.shards shard threads (0 = 1): correlate and write records
- *     (records.c) as calls end, and lifecycle events with --json;
+ *   correlator.shards shard threads (0 = 1): correlate and hand records
+ *     to the consumers (fanout.h): the table/NDJSON writer (output.h)
+ *     writes them as calls end, and lifecycle events with --json;
  *   the main thread: signals, statistics lines, SIGHUP reload.
  * Expiry: each capture thread runs its decoder's expiry and broadcasts an
  * expiry point to the shards each time its capture clock passes a whole
@@ -105,7 +106,8 @@ typedef struct {
 
 struct run {
     siphon_config_t *cfg;
-    app_records_t rec;
+    fan_t *fan; /* the consumers */
+    out_t *out; /* the table/NDJSON writer among them */
     app_corr_t corr;
     run_worker_t *w;
     uint32_t nw;
@@ -272,7 +274,7 @@ static void log_stats(run_t *r)
               "evicted), %llu streams (%llu evicted), %llu RTP packets",
               ull(k.frames), ull(k.datagrams_out), ull(k.truncated + k.invalid),
               ull(ps.queue_drops), ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete),
-              ull(c->calls), ull(app_corr_calls_written(&r->corr)), ull(c->calls_timed_out),
+              ull(c->calls), ull(out_calls_written(r->out)), ull(c->calls_timed_out),
               ull(c->calls_evicted), ull(c->streams), ull(c->streams_evicted), ull(c->rtp_packets));
 }
 
@@ -536,14 +538,14 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     siphon_config_t *cfg = r->cfg;
-    output_format_t format = OUTPUT_TABLE;
+    out_format_t format = OUT_TABLE;
     bool streams_in_table = false, allow_root = cfg->capture.allow_root;
     int verbosity = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
-            format = OUTPUT_JSON;
+            format = OUT_JSON;
             break;
         case 's':
             streams_in_table = true;
@@ -644,11 +646,24 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
     cap_limits_t limits;
     cap_limits_default(&limits);
     app_config_to_cap_limits(cfg, &limits);
-    app_records_init(&r->rec, format, streams_in_table, stdout);
-    app_records_want_events(&r->rec, true); /* JSON only: events on the bus */
-    if (app_corr_open(&r->corr, &acfg, &r->rec, err, sizeof err) != 0) {
+    /* Start order: consumers, correlation, capture threads (fanout.h). */
+    fan_env_t env = {.shards = acfg.shards, .threaded = true, .lossless = !live};
+    out_config_t ocfg = {.format = format,
+                         .streams_in_table = streams_in_table,
+                         .events = true, /* JSON only: events on the bus */
+                         .out = stdout};
+    r->fan = fan_new(&env);
+    r->out = r->fan ? fan_add(r->fan, &out_consumer, &ocfg, err, sizeof err) : NULL;
+    if (!r->out || fan_start(r->fan, err, sizeof err) != 0) {
+        fprintf(stderr, "siphon run: %s\n", r->fan ? err : "out of memory");
+        fan_free(r->fan);
+        free_workers(r);
+        if (files) cap_files_close(files);
+        return 1;
+    }
+    if (app_corr_open(&r->corr, &acfg, r->fan, err, sizeof err) != 0) {
         fprintf(stderr, "siphon run: %s\n", err);
-        app_records_free(&r->rec);
+        fan_free(r->fan);
         free_workers(r);
         if (files) cap_files_close(files);
         return 1;
@@ -659,7 +674,7 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
             fprintf(stderr, "siphon run: out of memory setting up tables\n");
             app_corr_finish(&r->corr);
             app_corr_close(&r->corr);
-            app_records_free(&r->rec);
+            fan_free(r->fan);
             free_workers(r);
             if (files) cap_files_close(files);
             return 1;
@@ -688,21 +703,22 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
             if (r->w[t].started) pthread_join(r->w[t].thread, NULL);
     }
     log_info("stopping: flushing the calls in flight");
-    app_corr_finish(&r->corr);
+    app_corr_finish(&r->corr); /* stop order: capture, correlation, consumers */
+    fan_stop(r->fan);
 
-    run_iface_summary_t sum_if[64];
+    out_iface_summary_t sum_if[64];
     cap_ring_stats_t per_if[64];
     cap_stats_t dec;
     run_collect(r, per_if, &dec);
     for (int i = 0; i < r->n_ifaces; i++) {
         sum_if[i] =
-            (run_iface_summary_t){.ifname = cfg->capture.interfaces.items[i], .ring = per_if[i]};
+            (out_iface_summary_t){.ifname = cfg->capture.interfaces.items[i], .ring = per_if[i]};
         sum_if[i].has_iface = cap_iface_stats(sum_if[i].ifname, &sum_if[i].iface) == 0;
     }
     if (cfg->log.stats_interval_ns > 0) log_stats(r);
     pl_stats_t ps;
     pl_stats(r->corr.pl, &ps);
-    run_summary_t sum = {
+    out_summary_t sum = {
         .files = files ? (int)cfg->capture.files.count : 0,
         .read_errors = read_errors,
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
@@ -714,10 +730,10 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
         .shards = acfg.shards,
         .capture_threads = nw,
     };
-    app_records_summary(&r->rec, &sum);
+    out_summary(r->out, &sum);
 
     app_corr_close(&r->corr);
-    app_records_free(&r->rec);
+    fan_free(r->fan);
     free_workers(r);
     if (files) cap_files_close(files);
     return status || read_errors ? 1 : 0;

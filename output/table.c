@@ -2,7 +2,7 @@
  * lines, and the run summary (a JSON object after NDJSON records, a line
  * after the table).  The records' JSON encoders are encode/.
  */
-#include "app.h"
+#include "output.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -13,7 +13,7 @@ _Static_assert(SIP_METHOD_COUNT <= 16, "corr_stats_t.sip_by_method is too small"
 /* Summary                                                                   */
 /* ------------------------------------------------------------------------ */
 
-void output_summary_json(buf_t *out, const run_summary_t *s)
+void out_summary_json(buf_t *out, const out_summary_t *s)
 {
     const cap_stats_t *k = s->cap;
     const corr_stats_t *r = s->corr;
@@ -78,7 +78,7 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
         json_key(&w, "interfaces");
         json_arr_begin(&w);
         for (int i = 0; i < s->n_ifaces; i++) {
-            const run_iface_summary_t *f = &s->ifaces[i];
+            const out_iface_summary_t *f = &s->ifaces[i];
             drops += f->ring.drops;
             json_obj_begin(&w);
             json_key(&w, "name"), json_cstr(&w, f->ifname);
@@ -126,7 +126,7 @@ void output_summary_json(buf_t *out, const run_summary_t *s)
 /* Table                                                                     */
 /* ------------------------------------------------------------------------ */
 
-void output_table_header(buf_t *out)
+void out_table_header(buf_t *out)
 {
     buf_printf(out, "%-26s %-11s %4s %-18s %-18s %9s %9s %-6s %3s %4s  %s\n", "START (UTC)",
                "STATE", "CODE", "CALLER", "CALLEE", "SETUP ms", "TALK s", "ENDED", "RTP", "MOS",
@@ -145,7 +145,7 @@ static void cut(char *dst, size_t n, const char *src)
     dst[n - 1] = '\0';
 }
 
-void output_call_table(buf_t *out, const corr_call_t *c, bool with_streams)
+void out_call_table(buf_t *out, const corr_call_t *c, bool with_streams)
 {
     char ts[40] = "-", caller[19], callee[19], setup[16] = "-", talk[16] = "-", code[8] = "-";
     if (c->start_ts_ns > 0) ts_format_rfc3339(c->start_ts_ns, ts, sizeof ts);
@@ -169,10 +169,10 @@ void output_call_table(buf_t *out, const corr_call_t *c, bool with_streams)
     }
     if (with_streams)
         for (uint32_t i = 0; i < c->stream_count; i++)
-            output_stream_table(out, &c->streams[i], "    ");
+            out_stream_table(out, &c->streams[i], "    ");
 }
 
-void output_stream_table(buf_t *out, const corr_stream_t *s, const char *indent)
+void out_stream_table(buf_t *out, const corr_stream_t *s, const char *indent)
 {
     const rtp_stats_t *st = &s->stats;
     char src[IP_STR_MAX], dst[IP_STR_MAX];
@@ -190,7 +190,7 @@ void output_stream_table(buf_t *out, const corr_stream_t *s, const char *indent)
     buf_putc(out, '\n');
 }
 
-void output_summary_text(buf_t *out, const run_summary_t *s)
+void out_summary_text(buf_t *out, const out_summary_t *s)
 {
     const cap_stats_t *k = s->cap;
     const corr_stats_t *r = s->corr;
@@ -207,7 +207,7 @@ void output_summary_text(buf_t *out, const run_summary_t *s)
                (unsigned long long)r->registers, (unsigned long long)r->options,
                (unsigned long long)dropped, s->read_errors);
     for (int i = 0; i < s->n_ifaces; i++) {
-        const run_iface_summary_t *f = &s->ifaces[i];
+        const out_iface_summary_t *f = &s->ifaces[i];
         buf_printf(out, "interface %s: %llu frames, %llu bytes, %llu kernel drops\n", f->ifname,
                    (unsigned long long)f->ring.frames, (unsigned long long)f->ring.bytes,
                    (unsigned long long)f->ring.drops);
