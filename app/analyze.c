@@ -235,22 +235,22 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         cap_files_close(files);
         return 1;
     }
-    app_corr_config_t acfg = {.corr = ccfg,
+    pl_stage_config_t acfg = {.corr = ccfg,
                               .shards = threads,
                               .producers = 1,
                               .queue_bytes = cfg->correlator.queue_size,
                               .lossless = true};
-    app_corr_t corr;
-    if (app_corr_open(&corr, &acfg, fan, err, sizeof err) != 0) {
+    pl_stage_t corr;
+    if (pl_stage_open(&corr, &acfg, fan_shard_sink, fan_shard_idle, fan, err, sizeof err) != 0) {
         fprintf(stderr, "siphon analyze: %s\n", err);
         fan_free(fan);
         cap_files_close(files);
         return 1;
     }
-    cap_decoder_t *dec = cap_decoder_new(&limits, app_corr_on_datagram, &corr.feeds[0]);
+    cap_decoder_t *dec = cap_decoder_new(&limits, pl_stage_on_datagram, &corr.feeds[0]);
     if (!dec) {
         fprintf(stderr, "siphon analyze: out of memory setting up tables\n");
-        app_corr_close(&corr);
+        pl_stage_close(&corr);
         fan_free(fan);
         cap_files_close(files);
         return 1;
@@ -271,9 +271,9 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         }
         frames++;
         cap_frame_t ahead;
-        app_corr_prefetch(&corr, dec,
+        pl_stage_prefetch(&corr, dec,
                           cap_files_peek(files, CORR_LOOKAHEAD_DIST, &ahead) ? &ahead : NULL);
-        app_corr_frame(&corr, 0, dec, &next_expire, &frame);
+        pl_stage_frame(&corr, 0, dec, &next_expire, &frame);
         if (progress && (frames & 0xffff) == 0) {
             int64_t now = clock_mono_ns();
             if (now >= next_draw) {
@@ -283,7 +283,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             }
         }
     }
-    app_corr_finish(&corr); /* stop order: source, correlation, consumers */
+    pl_stage_finish(&corr); /* stop order: source, correlation, consumers */
     fan_stop(fan);
     if (progress)
         progress_draw(cap_files_total_bytes(files), cap_files_total_bytes(files), frames, true);
@@ -293,7 +293,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         .read_errors = read_errors,
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
         .cap = cap_decoder_stats(dec),
-        .corr = app_corr_stats(&corr),
+        .corr = pl_stage_stats(&corr),
     };
     pl_stats_t ps;
     if (corr.pl) {
@@ -305,7 +305,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
     out_summary(out, &sum);
 
     cap_decoder_free(dec);
-    app_corr_close(&corr);
+    pl_stage_close(&corr);
     fan_free(fan);
     cap_files_close(files);
     return read_errors ? 1 : 0;

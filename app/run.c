@@ -108,7 +108,7 @@ struct run {
     siphon_config_t *cfg;
     fan_t *fan; /* the consumers */
     out_t *out; /* the table/NDJSON writer among them */
-    app_corr_t corr;
+    pl_stage_t corr;
     run_worker_t *w;
     uint32_t nw;
     int n_ifaces;
@@ -138,13 +138,13 @@ static unsigned long long ull(uint64_t v)
 static void worker_expire(run_worker_t *w, int64_t now_ns)
 {
     cap_decoder_expire(w->dec, now_ns);
-    app_corr_expire(&w->r->corr, w->index, now_ns);
+    pl_stage_expire(&w->r->corr, w->index, now_ns);
 }
 
 static void worker_frame(run_worker_t *w, const cap_frame_t *f)
 {
     if (f->ts_ns > w->last_ts) w->last_ts = f->ts_ns;
-    app_corr_frame(&w->r->corr, w->index, w->dec, &w->next_expire, f);
+    pl_stage_frame(&w->r->corr, w->index, w->dec, &w->next_expire, f);
 }
 
 /* Ring counters can only be read by the ring's own thread (the kernel
@@ -203,7 +203,7 @@ static void *worker_main(void *arg)
                 ;
         } else {
             int64_t lag = 2 * atomic_load_explicit(&r->max_delay_ns, memory_order_relaxed);
-            app_corr_idle(&r->corr, w->index,
+            pl_stage_idle(&r->corr, w->index,
                           real - (lag > RUN_IDLE_LAG_NS ? lag : RUN_IDLE_LAG_NS));
         }
         mono = clock_mono_ns();
@@ -265,7 +265,7 @@ static void log_stats(run_t *r)
                   ull(st->drops), ull(st->drops - last->drops), ull(st->freeze_q), ifd, r->nw);
         *last = *st;
     }
-    const corr_stats_t *c = app_corr_stats(&r->corr);
+    const corr_stats_t *c = pl_stage_stats(&r->corr);
     pl_stats_t ps = {0};
     if (r->corr.pl) pl_stats(r->corr.pl, &ps);
     log_write(LOG_LVL_INFO,
@@ -637,7 +637,7 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
         log_warn("running as root (allowed by --allow-root / capture.allow_root)");
     }
 
-    app_corr_config_t acfg = {.shards = cfg->correlator.shards ? cfg->correlator.shards : 1,
+    pl_stage_config_t acfg = {.shards = cfg->correlator.shards ? cfg->correlator.shards : 1,
                               .producers = nw,
                               .queue_bytes = cfg->correlator.queue_size,
                               .lossless = !live};
@@ -661,7 +661,8 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
         if (files) cap_files_close(files);
         return 1;
     }
-    if (app_corr_open(&r->corr, &acfg, r->fan, err, sizeof err) != 0) {
+    if (pl_stage_open(&r->corr, &acfg, fan_shard_sink, fan_shard_idle, r->fan, err, sizeof err) !=
+        0) {
         fprintf(stderr, "siphon run: %s\n", err);
         fan_free(r->fan);
         free_workers(r);
@@ -669,11 +670,11 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
         return 1;
     }
     for (uint32_t t = 0; t < nw; t++) {
-        r->w[t].dec = cap_decoder_new(&limits, app_corr_on_datagram, &r->corr.feeds[t]);
+        r->w[t].dec = cap_decoder_new(&limits, pl_stage_on_datagram, &r->corr.feeds[t]);
         if (!r->w[t].dec) {
             fprintf(stderr, "siphon run: out of memory setting up tables\n");
-            app_corr_finish(&r->corr);
-            app_corr_close(&r->corr);
+            pl_stage_finish(&r->corr);
+            pl_stage_close(&r->corr);
             fan_free(r->fan);
             free_workers(r);
             if (files) cap_files_close(files);
@@ -703,7 +704,7 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
             if (r->w[t].started) pthread_join(r->w[t].thread, NULL);
     }
     log_info("stopping: flushing the calls in flight");
-    app_corr_finish(&r->corr); /* stop order: capture, correlation, consumers */
+    pl_stage_finish(&r->corr); /* stop order: capture, correlation, consumers */
     fan_stop(r->fan);
 
     out_iface_summary_t sum_if[64];
@@ -723,7 +724,7 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
         .read_errors = read_errors,
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
         .cap = &dec,
-        .corr = app_corr_stats(&r->corr),
+        .corr = pl_stage_stats(&r->corr),
         .ifaces = live ? sum_if : NULL,
         .n_ifaces = live ? r->n_ifaces : 0,
         .pipeline = &ps,
@@ -732,7 +733,7 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
     };
     out_summary(r->out, &sum);
 
-    app_corr_close(&r->corr);
+    pl_stage_close(&r->corr);
     fan_free(r->fan);
     free_workers(r);
     if (files) cap_files_close(files);

@@ -28,6 +28,7 @@
 #ifndef SIPHON_PIPELINE_H
 #define SIPHON_PIPELINE_H
 
+#include "capture.h"
 #include "core.h"
 #include "correlator.h"
 
@@ -82,5 +83,60 @@ void pl_stats(pl_t *pl, pl_stats_t *out);
  * shard's last expiry point. */
 void pl_corr_stats(pl_t *pl, corr_stats_t *out);
 uint32_t pl_shards(const pl_t *pl);
+
+/* ------------------------------------------------------------------------
+ * The correlation stage (stage.c): one correlator called inline by the
+ * thread that decodes (shards = 0), or the shard threads above fed by
+ * producers; analyze, run and the capture threads drive both alike.
+ * ------------------------------------------------------------------------ */
+typedef struct {
+    corr_config_t corr;
+    uint32_t shards;    /* 0: inline, in the producer's thread */
+    uint32_t producers; /* threads that feed datagrams (0 = 1) */
+    size_t queue_bytes; /* pipeline ring per producer and shard */
+    bool lossless;      /* files: wait for room; live: drop and count */
+} pl_stage_config_t;
+
+typedef struct pl_stage pl_stage_t;
+typedef struct {
+    pl_stage_t *a;
+    uint32_t producer;
+} pl_stage_feed_t; /* the user pointer of pl_stage_on_datagram */
+
+struct pl_stage {
+    corr_t *corr;           /* inline */
+    pl_t *pl;               /* or shards */
+    pl_stage_feed_t *feeds; /* one per producer */
+    uint32_t producers;
+    bool finished;
+    corr_stats_t sum;
+    corr_lookahead_t la; /* inline: corr_prefetch's ring */
+};
+
+/* Inline, make_sink(user, 0) is the correlator's sink; with shards, each
+ * shard asks for its own (pl_new).  The consumers behind them must be
+ * started. */
+int pl_stage_open(pl_stage_t *a, const pl_stage_config_t *cfg, pl_make_sink_fn make_sink,
+                  pl_idle_fn on_idle, void *user, char *err, size_t errlen);
+/* datagram_cb_pt: user is &a->feeds[producer]. */
+void pl_stage_on_datagram(void *feed, const datagram_t *dg);
+/* Look-ahead: frame (NULL: none) will be decoded by dec and fed to the
+ * correlation stage CORR_LOOKAHEAD_DIST frames from now; called once per
+ * frame decoded.  Starts loading what both will need (cap_decoder_prefetch,
+ * corr_prefetch inline; shards look ahead in their own rings). */
+void pl_stage_prefetch(pl_stage_t *a, cap_decoder_t *dec, const cap_frame_t *frame);
+/* One frame of a producer through dec into the stage, with the expiry rule
+ * analyze and run share: at the first frame of each new second of packet
+ * time the decoder and the stage expire first.  *next_expire is the
+ * producer's own (0 before its first frame). */
+void pl_stage_frame(pl_stage_t *a, uint32_t producer, cap_decoder_t *dec, int64_t *next_expire,
+                    const cap_frame_t *f);
+void pl_stage_expire(pl_stage_t *a, uint32_t producer, int64_t now_ns);
+/* Producer has nothing to submit (live, between polls): pl_idle. */
+void pl_stage_idle(pl_stage_t *a, uint32_t producer, int64_t now_ns);
+/* End of input: every call in flight is emitted (shards: joined). */
+void pl_stage_finish(pl_stage_t *a);
+const corr_stats_t *pl_stage_stats(pl_stage_t *a);
+void pl_stage_close(pl_stage_t *a);
 
 #endif /* SIPHON_PIPELINE_H */
