@@ -139,4 +139,47 @@ void pl_stage_finish(pl_stage_t *a);
 const corr_stats_t *pl_stage_stats(pl_stage_t *a);
 void pl_stage_close(pl_stage_t *a);
 
+/* ------------------------------------------------------------------------
+ * Capture threads (capture_threads.c): the producers of a live capture.
+ * Thread t reads its ring of every interface (the rings of one interface
+ * share a PACKET_FANOUT group when there are several threads), decodes
+ * with its own decoder and feeds the stage as producer t; it expires its
+ * decoder and the stage each second of packet and of wall time, and tells
+ * the stage when it is idle.  Without interfaces (capture files) the
+ * caller reads and is producer 0 (pl_capture_frame).
+ * ------------------------------------------------------------------------ */
+
+#define PL_MAX_IFACES 64
+
+typedef struct pl_capture pl_capture_t;
+
+typedef struct {
+    uint32_t threads;               /* 1..PL_MAX_THREADS (files: 1) */
+    uint32_t n_ifaces;              /* 0..PL_MAX_IFACES; 0: the caller reads */
+    const char *const *ifnames;     /* per interface, for the logs */
+    const cap_ring_config_t *rings; /* per interface (fanout_group is set here) */
+} pl_capture_config_t;
+
+/* Opens every ring: as root, before privileges are dropped. */
+pl_capture_t *pl_capture_open(const pl_capture_config_t *cfg, char *err, size_t errlen);
+/* One decoder per thread, feeding stage (opened with cfg.threads
+ * producers). */
+int pl_capture_attach(pl_capture_t *c, pl_stage_t *stage, const cap_limits_t *limits, char *err,
+                      size_t errlen);
+/* Starts the threads (interfaces only). */
+int pl_capture_start(pl_capture_t *c, char *err, size_t errlen);
+/* The caller as producer p (files): one frame through its decoder. */
+void pl_capture_frame(pl_capture_t *c, uint32_t producer, const cap_frame_t *f);
+/* Producer p's ring and decoder counters for pl_capture_stats; on p's
+ * thread (the threads do it each second and at the end). */
+void pl_capture_publish(pl_capture_t *c, uint32_t producer);
+/* Every thread has lost all its rings. */
+bool pl_capture_all_failed(pl_capture_t *c);
+/* Stops and joins the threads (NULL: nothing). */
+void pl_capture_stop(pl_capture_t *c);
+/* What the threads last published, summed: per_if has n_ifaces entries. */
+void pl_capture_stats(pl_capture_t *c, cap_ring_stats_t *per_if, cap_stats_t *dec);
+/* Stops the threads, closes the rings, frees the decoders (NULL: nothing). */
+void pl_capture_free(pl_capture_t *c);
+
 #endif /* SIPHON_PIPELINE_H */
