@@ -5,7 +5,7 @@
  *   cap_files_next -> cap_decode_frame -> (datagram callback) correlation
  *   -> (call callback) the consumers of the fan-out (fanout.h): here the
  *   table/NDJSON writer (output.h), as in run.
- * Correlation (correlate.c) runs in this thread by default, or, with
+ * Correlation (pipeline.h pl_stage_t) runs in this thread by default, or, with
  * --threads N (correlator.shards), in N correlator threads fed through the
  * pipeline's rings (lossless: the reader waits when a ring is full) with
  * the same results: same calls, streams and counters.
@@ -15,6 +15,11 @@
  *
  * Records are written as they complete (streaming), so memory stays bounded by
  * the correlator's caps however long the capture is.
+ *
+ * analyze_main is options (analyze_options), set-up (analyze_setup: the
+ * consumers, the correlation stage, the source, in that order), the loop
+ * (analyze_loop), the summary (analyze_summary) and one cleanup path
+ * (analyze_cleanup, the reverse order; it frees whatever set-up got to).
  *
  * Exit status: 0 on success, 1 when some input could not be read completely
  * (what could be read is still reported), 2 on usage errors.
