@@ -1,4 +1,7 @@
-/* pipeline.h - the multi-threaded path from capture to the correlator.
+/* pipeline.h - the multi-threaded path from capture to the correlator:
+ * the shards and their rings (pipeline.c), the correlation stage that
+ * drives one correlator inline or the shards (stage.c), and the live
+ * capture threads that feed it (capture_threads.c).
  *
  *   producer threads (capture: read, decode)      shard threads
  *   ─ pl_submit(p, datagram) ─ corr_route ─▶ SPSC ring [p][s] ─▶ corr_t s ─▶ sink s
