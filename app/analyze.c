@@ -3,8 +3,9 @@
  *
  * The loop is the offline pipeline:
  *   cap_files_next -> cap_decode_frame -> (datagram callback) correlation
- *   -> (call callback) output (the sink in records.c, shared with run).
- * Correlation (correlate.c) runs in this thread by default, or, with
+ *   -> (call callback) the consumers of the fan-out (fanout.h): here the
+ *   table/NDJSON writer (output.h), as in run.
+ * Correlation (pipeline.h pl_stage_t) runs in this thread by default, or, with
  * --threads N (correlator.shards), in N correlator threads fed through the
  * pipeline's rings (lossless: the reader waits when a ring is full) with
  * the same results: same calls, streams and counters.
@@ -14,6 +15,11 @@
  *
  * Records are written as they complete (streaming), so memory stays bounded by
  * the correlator's caps however long the capture is.
+ *
+ * analyze_main is options (analyze_options), set-up (analyze_setup: the
+ * consumers, the correlation stage, the source, in that order), the loop
+ * (analyze_loop), the summary (analyze_summary) and one cleanup path
+ * (analyze_cleanup, the reverse order; it frees whatever set-up got to).
  *
  * Exit status: 0 on success, 1 when some input could not be read completely
  * (what could be read is still reported), 2 on usage errors.
@@ -77,6 +83,29 @@ static void usage(FILE *f, const corr_config_t *d)
             d->quality.interval_ms / 1000);
 }
 
+/* What the command line and the configuration ask for (analyze_options). */
+typedef struct {
+    out_format_t format;
+    bool progress, streams_in_table, events;
+    int verbosity;
+    uint32_t threads; /* correlator shards, 0: inline */
+    corr_config_t ccfg;
+    cap_limits_t limits;
+} analyze_options_t;
+
+typedef struct {
+    analyze_options_t opt;
+    const char *const *paths;
+    int nfiles;
+    fan_t *fan;      /* the consumers */
+    out_t *out;      /* the table/NDJSON writer among them */
+    pl_stage_t corr; /* the correlation stage */
+    bool corr_open;
+    cap_files_t *files;
+    cap_decoder_t *dec;
+    uint64_t frames;
+} analyze_t;
+
 static int analyze_main(int argc, char **argv, const siphon_config_t *cfg);
 
 /* The configuration comes first (-c FILE and --section.key=value; no file is
@@ -95,7 +124,8 @@ int cmd_analyze(int argc, char **argv)
     return rc;
 }
 
-static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
+/* The command line.  -1: go on; else the exit status (help, usage). */
+static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_config_t *cfg)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
@@ -116,16 +146,13 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    output_format_t format = OUTPUT_TABLE;
-    bool progress = true, streams_in_table = false, events = false;
-    corr_config_t ccfg;
-    corr_config_default(&ccfg);
-    cap_limits_t limits;
-    cap_limits_default(&limits);
-    app_config_to_corr_config(cfg, &ccfg);
-    app_config_to_cap_limits(cfg, &limits);
-    int verbosity = 0;
-    uint32_t threads = cfg->correlator.shards;
+    analyze_options_t *o = &a->opt;
+    *o = (analyze_options_t){.format = OUT_TABLE, .progress = true};
+    corr_config_default(&o->ccfg);
+    cap_limits_default(&o->limits);
+    app_config_to_corr_config(cfg, &o->ccfg);
+    app_config_to_cap_limits(cfg, &o->limits);
+    o->threads = cfg->correlator.shards;
 
     optind = 1;
     int c;
@@ -133,22 +160,22 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         uint64_t v;
         switch (c) {
         case 'j':
-            format = OUTPUT_JSON;
+            o->format = OUT_JSON;
             break;
         case 'E':
-            events = true;
+            o->events = true;
             break;
         case 's':
-            streams_in_table = true;
+            o->streams_in_table = true;
             break;
         case 'P':
-            progress = false;
+            o->progress = false;
             break;
         case 'O':
-            ccfg.classify_orphans = false;
+            o->ccfg.classify_orphans = false;
             break;
         case 'v':
-            verbosity++;
+            o->verbosity++;
             break;
         case 't':
         case 'C':
@@ -157,16 +184,16 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
                 fprintf(stderr, "siphon analyze: bad number '%s'\n", optarg);
                 return 2;
             }
-            if (c == 't') ccfg.call_idle_timeout_ns = (int64_t)v * NS_PER_SEC;
-            if (c == 'C') ccfg.max_calls = (uint32_t)v;
-            if (c == 'S') ccfg.max_streams = (uint32_t)v;
+            if (c == 't') o->ccfg.call_idle_timeout_ns = (int64_t)v * NS_PER_SEC;
+            if (c == 'C') o->ccfg.max_calls = (uint32_t)v;
+            if (c == 'S') o->ccfg.max_streams = (uint32_t)v;
             break;
         case 'n':
             if (!sv_to_u64(sv_from_cstr(optarg), PL_MAX_THREADS, &v)) {
                 fprintf(stderr, "siphon analyze: --threads takes 0..%d\n", PL_MAX_THREADS);
                 return 2;
             }
-            threads = (uint32_t)v;
+            o->threads = (uint32_t)v;
             break;
         case 'F':
         case 'm':
@@ -177,10 +204,10 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
                 fprintf(stderr, "siphon analyze: bad value '%s'\n", optarg);
                 return 2;
             }
-            if (c == 'F') ccfg.quality.jb_fixed_ms = (uint32_t)v;
-            if (c == 'm') ccfg.quality.jb_min_ms = (uint32_t)v;
-            if (c == 'M') ccfg.quality.jb_max_ms = (uint32_t)v;
-            if (c == 'I') ccfg.quality.interval_ms = (uint32_t)v * 1000;
+            if (c == 'F') o->ccfg.quality.jb_fixed_ms = (uint32_t)v;
+            if (c == 'm') o->ccfg.quality.jb_min_ms = (uint32_t)v;
+            if (c == 'M') o->ccfg.quality.jb_max_ms = (uint32_t)v;
+            if (c == 'I') o->ccfg.quality.interval_ms = (uint32_t)v * 1000;
             break;
         case 'T': {
             char terr[512];
@@ -191,112 +218,158 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             break;
         }
         case 'h':
-            usage(stdout, &ccfg);
+            usage(stdout, &o->ccfg);
             return 0;
         default:
-            usage(stderr, &ccfg);
+            usage(stderr, &o->ccfg);
             return 2;
         }
     }
-    if (ccfg.quality.jb_min_ms > ccfg.quality.jb_max_ms) {
+    if (o->ccfg.quality.jb_min_ms > o->ccfg.quality.jb_max_ms) {
         fprintf(stderr, "siphon analyze: --jb-min-ms is above --jb-max-ms\n");
         return 2;
     }
     if (optind >= argc && cfg->capture.files.count == 0) {
         fprintf(stderr, "siphon analyze: no input file\n");
-        usage(stderr, &ccfg);
+        usage(stderr, &o->ccfg);
         return 2;
     }
-    log_set_level(app_config_log_level(cfg, verbosity));
-    if (!isatty(STDERR_FILENO)) progress = false;
+    a->paths = (const char *const *)(argv + optind);
+    a->nfiles = argc - optind;
+    if (a->nfiles == 0) { /* no FILE: the configuration's capture.file */
+        a->paths = (const char *const *)cfg->capture.files.items;
+        a->nfiles = (int)cfg->capture.files.count;
+    }
+    log_set_level(app_config_log_level(cfg, o->verbosity));
+    if (!isatty(STDERR_FILENO)) o->progress = false;
+    return -1;
+}
 
+/* Start order: the consumers, the correlation stage, the source (files and
+ * decoder).  0, or the exit status; analyze_cleanup undoes what was done
+ * either way. */
+static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
+{
+    const analyze_options_t *o = &a->opt;
     char err[512];
-    int nfiles = argc - optind;
-    const char *const *paths = (const char *const *)(argv + optind);
-    if (nfiles == 0) { /* no FILE: the configuration's capture.file */
-        paths = (const char *const *)cfg->capture.files.items;
-        nfiles = (int)cfg->capture.files.count;
+    fan_env_t env = {
+        .shards = o->threads ? o->threads : 1, .threaded = o->threads > 0, .lossless = true};
+    out_config_t ocfg = {.format = o->format,
+                         .streams_in_table = o->streams_in_table,
+                         .events = o->events,
+                         .out = stdout};
+    a->fan = fan_new(&env);
+    if (!a->fan) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
     }
-    cap_files_t *files = cap_files_open(paths, nfiles, err, sizeof err);
-    if (!files) {
-        fprintf(stderr, "siphon analyze: %s\n", err);
-        return 1;
-    }
-
-    app_records_t rec;
-    app_records_init(&rec, format, streams_in_table, stdout);
-    app_records_want_events(&rec, events);
-    app_corr_config_t acfg = {.corr = ccfg,
-                              .shards = threads,
+    a->out = fan_add(a->fan, &out_consumer, &ocfg, err, sizeof err);
+    if (!a->out || fan_start(a->fan, err, sizeof err) != 0) goto fail;
+    pl_stage_config_t scfg = {.corr = o->ccfg,
+                              .shards = o->threads,
                               .producers = 1,
                               .queue_bytes = cfg->correlator.queue_size,
                               .lossless = true};
-    app_corr_t corr;
-    if (app_corr_open(&corr, &acfg, &rec, err, sizeof err) != 0) {
-        fprintf(stderr, "siphon analyze: %s\n", err);
-        cap_files_close(files);
-        app_records_free(&rec);
-        return 1;
+    if (pl_stage_open(&a->corr, &scfg, fan_shard_sink, fan_shard_idle, a->fan, err, sizeof err) !=
+        0)
+        goto fail;
+    a->corr_open = true;
+    a->files = cap_files_open(a->paths, a->nfiles, err, sizeof err);
+    if (!a->files) goto fail;
+    a->dec = cap_decoder_new(&o->limits, pl_stage_on_datagram, &a->corr.feeds[0]);
+    if (!a->dec) {
+        snprintf(err, sizeof err, "out of memory setting up tables");
+        goto fail;
     }
-    cap_decoder_t *dec = cap_decoder_new(&limits, app_corr_on_datagram, &corr.feeds[0]);
-    if (!dec) {
-        fprintf(stderr, "siphon analyze: out of memory setting up tables\n");
-        app_corr_close(&corr);
-        cap_files_close(files);
-        app_records_free(&rec);
-        return 1;
-    }
+    return 0;
+fail:
+    fprintf(stderr, "siphon analyze: %s\n", err);
+    return 1;
+}
 
-    int64_t t0 = clock_mono_ns(), next_draw = t0;
-    int64_t next_expire = 0;
+/* Every frame of the files through the decoder into the stage; returns
+ * the read errors. */
+static int analyze_loop(analyze_t *a)
+{
+    char err[512];
+    int64_t next_draw = clock_mono_ns(), next_expire = 0;
     int read_errors = 0;
-    uint64_t frames = 0;
     cap_frame_t frame;
     for (;;) {
-        int r = cap_files_next(files, &frame, err, sizeof err);
+        int r = cap_files_next(a->files, &frame, err, sizeof err);
         if (r == 0) break;
         if (r < 0) {
             fprintf(stderr, "siphon analyze: %s\n", err);
             read_errors++;
             continue;
         }
-        frames++;
+        a->frames++;
         cap_frame_t ahead;
-        app_corr_prefetch(&corr, dec,
-                          cap_files_peek(files, CORR_LOOKAHEAD_DIST, &ahead) ? &ahead : NULL);
-        app_corr_frame(&corr, 0, dec, &next_expire, &frame);
-        if (progress && (frames & 0xffff) == 0) {
+        pl_stage_prefetch(&a->corr, a->dec,
+                          cap_files_peek(a->files, CORR_LOOKAHEAD_DIST, &ahead) ? &ahead : NULL);
+        pl_stage_frame(&a->corr, 0, a->dec, &next_expire, &frame);
+        if (a->opt.progress && (a->frames & 0xffff) == 0) {
             int64_t now = clock_mono_ns();
             if (now >= next_draw) {
-                progress_draw(cap_files_read_bytes(files), cap_files_total_bytes(files), frames,
-                              false);
+                progress_draw(cap_files_read_bytes(a->files), cap_files_total_bytes(a->files),
+                              a->frames, false);
                 next_draw = now + 200 * NS_PER_MSEC;
             }
         }
     }
-    app_corr_finish(&corr);
-    if (progress)
-        progress_draw(cap_files_total_bytes(files), cap_files_total_bytes(files), frames, true);
+    return read_errors;
+}
 
-    run_summary_t sum = {
-        .files = nfiles,
+/* Stop order: the source has ended; correlation (every call in flight is
+ * flushed into the sinks), the consumers; then the summary. */
+static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
+{
+    pl_stage_finish(&a->corr);
+    fan_stop(a->fan);
+    if (a->opt.progress)
+        progress_draw(cap_files_total_bytes(a->files), cap_files_total_bytes(a->files), a->frames,
+                      true);
+    out_summary_t sum = {
+        .files = a->nfiles,
         .read_errors = read_errors,
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
-        .cap = cap_decoder_stats(dec),
-        .corr = app_corr_stats(&corr),
+        .cap = cap_decoder_stats(a->dec),
+        .corr = pl_stage_stats(&a->corr),
     };
     pl_stats_t ps;
-    if (corr.pl) {
-        pl_stats(corr.pl, &ps);
+    if (a->corr.pl) {
+        pl_stats(a->corr.pl, &ps);
         sum.pipeline = &ps;
-        sum.shards = threads;
+        sum.shards = a->opt.threads;
         sum.capture_threads = 1;
     }
-    app_records_summary(&rec, &sum);
+    out_summary(a->out, &sum);
+}
 
-    cap_decoder_free(dec);
-    app_corr_close(&corr);
-    cap_files_close(files);
-    app_records_free(&rec);
-    return read_errors ? 1 : 0;
+/* The one cleanup path: whatever analyze_setup got to, in reverse order. */
+static void analyze_cleanup(analyze_t *a)
+{
+    if (a->dec) cap_decoder_free(a->dec);
+    if (a->files) cap_files_close(a->files);
+    if (a->corr_open) {
+        pl_stage_finish(&a->corr);
+        pl_stage_close(&a->corr);
+    }
+    fan_free(a->fan);
+}
+
+static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
+{
+    analyze_t a = {0};
+    int status = analyze_options(&a, argc, argv, cfg);
+    if (status >= 0) return status;
+    status = analyze_setup(&a, cfg);
+    if (status == 0) {
+        int64_t t0 = clock_mono_ns();
+        int read_errors = analyze_loop(&a);
+        analyze_summary(&a, read_errors, t0);
+        status = read_errors ? 1 : 0;
+    }
+    analyze_cleanup(&a);
+    return status;
 }

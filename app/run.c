@@ -17,25 +17,26 @@
  *      any thread starts.
  *
  * Threads (ARCHITECTURE.md, "Threads and queues"):
- *   capture thread t: poll(its rings, 100 ms) -> cap_ring_next (a batch per
- *     ring, so one busy interface cannot starve another) -> its own
- *     cap_decoder -> pl_submit (pipeline.h): routed to a correlator shard;
- *   correlator.shards shard threads (0 = 1): correlate and write records
- *     (records.c) as calls end, and lifecycle events with --json;
+ *   capture thread t (pipeline.h pl_capture_t): its rings -> its own
+ *     cap_decoder -> the correlation stage: routed to a correlator shard;
+ *   correlator.shards shard threads (0 = 1): correlate and hand records
+ *     to the consumers (fanout.h): the table/NDJSON writer (output.h)
+ *     writes them as calls end, and lifecycle events with --json;
  *   the main thread: signals, statistics lines, SIGHUP reload.
- * Expiry: each capture thread runs its decoder's expiry and broadcasts an
- * expiry point to the shards each time its capture clock passes a whole
- * second, and also once per second of wall time with now = max(latest
- * packet time, real time), so calls still end when traffic stops.  Live
- * packet times are the kernel's receive times, so the two clocks agree.
- * Replaying capture.file uses packet time only and is lossless (the reader
- * waits for the shards); live capture never waits: a full shard queue drops
- * the datagram and counts it (queue_drops), so capture keeps up.
+ * Expiry: the capture threads expire in packet and in wall time
+ * (pipeline/capture_threads.c).  Replaying capture.file uses packet time only and is lossless (the
+ * reader waits for the shards); live capture never waits: a full shard queue drops the datagram and
+ * counts it (queue_drops), so capture keeps up.
  *
  * Every log.stats_interval (wall time; 0: never) one line per interface
  * (frames, bytes, kernel ring drops, interface drops, summed over its
  * capture threads) and one line for decoders, queues and correlators are
  * logged whatever log.level says: they are the daemon's heartbeat.
+ *
+ * run_main is options (run_options), set-up (run_setup: sources, privilege
+ * drop, consumers, correlation, capture threads, in that order), the loop
+ * (run_loop), the summary (run_summary) and one cleanup path (run_cleanup,
+ * the reverse order; it frees whatever set-up got to).
  *
  * Signals are blocked in every thread and taken by the main thread with
  * sigtimedwait.  SIGINT/SIGTERM: capture threads stop, the shards drain
@@ -55,9 +56,7 @@
 #include "app.h"
 #include "config_map.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -66,189 +65,47 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RUN_POLL_MS 100
-#define RUN_BATCH   256 /* frames taken from one ring before the next */
-#define RUN_ERRMAX  512
-/* An idle capture thread tells the pipeline it has passed "now" minus a
- * lag: a frame the kernel already stamped may still sit in a ring block
- * that is handed over only at the block timeout (10 ms by default), later
- * when the machine is loaded (its timer runs late).  Too short, and early
- * RTP of a call whose SIP another capture thread has not read yet is taken
- * for an orphan; longer, and the correlators run that much behind an idle
- * capture thread (the queues buffer it).  The lag is at least
- * RUN_IDLE_LAG_NS and at least twice the longest delivery delay seen
- * recently (now minus the kernel's stamp of the last frame of a batch, the
- * largest over every capture thread, halved every second): on a quiet
- * machine 100 ms; on a loaded one it follows the load.  30 ms let the
- * sanitizer build under load misplace early RTP in tests/integration/
- * test_run_live.sh, a fixed 100 ms once in test_sipp_live.sh. */
-#define RUN_IDLE_LAG_NS (100 * NS_PER_MSEC)
+#define RUN_ERRMAX 512
 
-typedef struct run run_t;
-
-/* One capture thread: its rings (one per interface), its decoder. */
+/* What the command line and the configuration ask for (run_options). */
 typedef struct {
-    run_t *r;
-    uint32_t index; /* producer index in the pipeline */
-    cap_ring_t **rings;
-    bool *failed;
-    cap_decoder_t *dec;
-    pthread_t thread;
-    bool started;
-    int64_t last_ts, next_expire;
-    /* published for the main thread (lock) */
-    pthread_mutex_t lock;
-    cap_ring_stats_t *ring_snap; /* per interface */
-    cap_stats_t dec_snap;
-    bool all_failed;
-} run_worker_t;
+    out_format_t format;
+    bool streams_in_table, allow_root;
+    int verbosity;
+} run_options_t;
 
-struct run {
+typedef struct {
     siphon_config_t *cfg;
-    app_records_t rec;
-    app_corr_t corr;
-    run_worker_t *w;
-    uint32_t nw;
-    int n_ifaces;
-    cap_ring_stats_t *last_logged; /* per interface, at the previous stats line */
-    _Atomic bool stop;
-    _Atomic int64_t max_delay_ns; /* recent worst frame delivery delay */
+    run_options_t opt;
+    bool live;   /* interfaces; else capture.file, read by this thread */
+    uint32_t nw; /* capture threads (producers) */
+    uint32_t n_ifaces;
+    cap_files_t *files; /* capture.file (not live) */
+    pl_capture_t *cap;  /* the capture threads (live) or producer 0 (files) */
+    fan_t *fan;         /* the consumers */
+    out_t *out;         /* the table/NDJSON writer among them */
+    pl_stage_t corr;    /* the correlation stage */
+    bool corr_open;
+    cap_ring_stats_t last_logged[PL_MAX_IFACES]; /* at the previous stats line */
     /* for SIGHUP: how the configuration was made */
     int argc;
     char **argv;
     const char *default_path;
-};
-
-static int64_t clock_real_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
+} run_t;
 
 static unsigned long long ull(uint64_t v)
 {
     return (unsigned long long)v;
 }
 
-/* ---------------------------- capture threads --------------------------- */
-
-static void worker_expire(run_worker_t *w, int64_t now_ns)
-{
-    cap_decoder_expire(w->dec, now_ns);
-    app_corr_expire(&w->r->corr, w->index, now_ns);
-}
-
-static void worker_frame(run_worker_t *w, const cap_frame_t *f)
-{
-    if (f->ts_ns > w->last_ts) w->last_ts = f->ts_ns;
-    app_corr_frame(&w->r->corr, w->index, w->dec, &w->next_expire, f);
-}
-
-/* Ring counters can only be read by the ring's own thread (the kernel
- * resets its counters at each read): the thread publishes copies. */
-static void worker_publish(run_worker_t *w)
-{
-    run_t *r = w->r;
-    pthread_mutex_lock(&w->lock);
-    for (int i = 0; w->rings && i < r->n_ifaces; i++)
-        cap_ring_stats(w->rings[i], &w->ring_snap[i]);
-    w->dec_snap = *cap_decoder_stats(w->dec);
-    pthread_mutex_unlock(&w->lock);
-}
-
-static void *worker_main(void *arg)
-{
-    run_worker_t *w = arg;
-    run_t *r = w->r;
-    struct pollfd pfd[64];
-    int64_t mono = clock_mono_ns(), next_wall = mono + NS_PER_SEC;
-    cap_frame_t frame;
-    while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-        bool busy = false;
-        int live = 0;
-        int64_t batch_last_ts = 0;
-        for (int i = 0; i < r->n_ifaces; i++) {
-            if (w->failed[i]) continue;
-            for (int n = 0; n < RUN_BATCH; n++) {
-                int got = cap_ring_next(w->rings[i], &frame, 0);
-                if (got == 1) {
-                    worker_frame(w, &frame);
-                    if (frame.ts_ns > batch_last_ts) batch_last_ts = frame.ts_ns;
-                    busy = true;
-                    continue;
-                }
-                if (got < 0) {
-                    log_error("capture on %s failed: %s", r->cfg->capture.interfaces.items[i],
-                              cap_ring_error(w->rings[i]));
-                    w->failed[i] = true;
-                }
-                break;
-            }
-            if (!w->failed[i] && live < 64)
-                pfd[live++] = (struct pollfd){.fd = cap_ring_fd(w->rings[i]), .events = POLLIN};
-        }
-        if (live == 0) {
-            pthread_mutex_lock(&w->lock);
-            w->all_failed = true;
-            pthread_mutex_unlock(&w->lock);
-            break;
-        }
-        int64_t real = clock_real_ns();
-        if (busy) {
-            int64_t delay = real - batch_last_ts, seen = atomic_load(&r->max_delay_ns);
-            while (delay > seen && !atomic_compare_exchange_weak(&r->max_delay_ns, &seen, delay))
-                ;
-        } else {
-            int64_t lag = 2 * atomic_load_explicit(&r->max_delay_ns, memory_order_relaxed);
-            app_corr_idle(&r->corr, w->index,
-                          real - (lag > RUN_IDLE_LAG_NS ? lag : RUN_IDLE_LAG_NS));
-        }
-        mono = clock_mono_ns();
-        if (mono >= next_wall) {
-            if (w->index == 0) /* forget old delays: halve the worst every second */
-                atomic_store(&r->max_delay_ns, atomic_load(&r->max_delay_ns) / 2);
-            int64_t now = clock_real_ns();
-            worker_expire(w, now > w->last_ts ? now : w->last_ts);
-            worker_publish(w);
-            next_wall = mono + NS_PER_SEC;
-        }
-        if (!busy && poll(pfd, (nfds_t)live, RUN_POLL_MS) < 0 && errno != EINTR) {
-            log_error("poll: %s", strerror(errno));
-            break;
-        }
-    }
-    worker_publish(w);
-    return NULL;
-}
-
 /* ------------------------------ statistics ------------------------------ */
-
-/* Both are counters only; summed member by member as arrays. */
-_Static_assert(sizeof(cap_stats_t) % sizeof(uint64_t) == 0, "cap_stats_t: uint64_t only");
-_Static_assert(sizeof(cap_ring_stats_t) % sizeof(uint64_t) == 0, "cap_ring_stats_t: uint64_t");
-
-/* Sums what the capture threads published: per interface and decoders. */
-static void run_collect(run_t *r, cap_ring_stats_t *per_if, cap_stats_t *dec)
-{
-    memset(per_if, 0, (size_t)r->n_ifaces * sizeof *per_if);
-    memset(dec, 0, sizeof *dec);
-    for (uint32_t t = 0; t < r->nw; t++) {
-        run_worker_t *w = &r->w[t];
-        pthread_mutex_lock(&w->lock);
-        for (int i = 0; i < r->n_ifaces; i++)
-            counters_add(&per_if[i], &w->ring_snap[i], sizeof per_if[i]);
-        counters_add(dec, &w->dec_snap, sizeof *dec);
-        pthread_mutex_unlock(&w->lock);
-    }
-}
 
 static void log_stats(run_t *r)
 {
-    cap_ring_stats_t per_if[64];
+    cap_ring_stats_t per_if[PL_MAX_IFACES];
     cap_stats_t k;
-    run_collect(r, per_if, &k);
-    for (int i = 0; i < r->n_ifaces; i++) {
+    pl_capture_stats(r->cap, per_if, &k);
+    for (uint32_t i = 0; i < r->n_ifaces; i++) {
         const char *ifname = r->cfg->capture.interfaces.items[i];
         cap_ring_stats_t *st = &per_if[i], *last = &r->last_logged[i];
         cap_iface_stats_t is;
@@ -263,7 +120,7 @@ static void log_stats(run_t *r)
                   ull(st->drops), ull(st->drops - last->drops), ull(st->freeze_q), ifd, r->nw);
         *last = *st;
     }
-    const corr_stats_t *c = app_corr_stats(&r->corr);
+    const corr_stats_t *c = pl_stage_stats(&r->corr);
     pl_stats_t ps = {0};
     if (r->corr.pl) pl_stats(r->corr.pl, &ps);
     log_write(LOG_LVL_INFO,
@@ -272,14 +129,14 @@ static void log_stats(run_t *r)
               "evicted), %llu streams (%llu evicted), %llu RTP packets",
               ull(k.frames), ull(k.datagrams_out), ull(k.truncated + k.invalid),
               ull(ps.queue_drops), ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete),
-              ull(c->calls), ull(app_corr_calls_written(&r->corr)), ull(c->calls_timed_out),
+              ull(c->calls), ull(out_calls_written(r->out)), ull(c->calls_timed_out),
               ull(c->calls_evicted), ull(c->streams_tracked), ull(c->streams_evicted),
               ull(c->rtp_packets));
     /* every other counter that is not 0, by its summary name */
     buf_t b;
     buf_init(&b);
-    run_summary_t sum = {.cap = &k, .corr = c, .pipeline = r->corr.pl ? &ps : NULL};
-    output_counters_text(&b, "stats ", &sum);
+    out_summary_t sum = {.cap = &k, .corr = c, .pipeline = r->corr.pl ? &ps : NULL};
+    out_counters_text(&b, "stats ", &sum);
     buf_putc(&b, '\0');
     for (char *line = b.data, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
         *nl = '\0';
@@ -394,13 +251,7 @@ static int loop_main(run_t *r)
             next_stats = mono + every;
         }
         if (wait_signal(r, 200)) return 0;
-        uint32_t dead = 0;
-        for (uint32_t t = 0; t < r->nw; t++) {
-            pthread_mutex_lock(&r->w[t].lock);
-            dead += r->w[t].all_failed;
-            pthread_mutex_unlock(&r->w[t].lock);
-        }
-        if (dead == r->nw) {
+        if (pl_capture_all_failed(r->cap)) {
             log_error("no interface left to capture on");
             return 1;
         }
@@ -411,7 +262,6 @@ static int loop_main(run_t *r)
  * producer 0.  Returns the number of read errors. */
 static int loop_files(run_t *r, cap_files_t *files)
 {
-    run_worker_t *w = &r->w[0];
     int64_t next_stats = r->cfg->log.stats_interval_ns > 0
                              ? clock_mono_ns() + r->cfg->log.stats_interval_ns
                              : INT64_MAX;
@@ -427,17 +277,17 @@ static int loop_files(run_t *r, cap_files_t *files)
             read_errors++;
             continue;
         }
-        worker_frame(w, &frame);
+        pl_capture_frame(r->cap, 0, &frame);
         if ((++frames & 0x3ff) == 0) {
             if (wait_signal(r, 0)) break;
             if (clock_mono_ns() >= next_stats) {
-                worker_publish(w);
+                pl_capture_publish(r->cap, 0);
                 log_stats(r);
                 next_stats = clock_mono_ns() + r->cfg->log.stats_interval_ns;
             }
         }
     }
-    worker_publish(w);
+    pl_capture_publish(r->cap, 0);
     return read_errors;
 }
 
@@ -489,82 +339,33 @@ int cmd_run(int argc, char **argv)
     return rc;
 }
 
-static void free_workers(run_t *r)
-{
-    for (uint32_t t = 0; r->w && t < r->nw; t++) {
-        run_worker_t *w = &r->w[t];
-        for (int i = 0; w->rings && i < r->n_ifaces; i++)
-            if (w->rings[i]) cap_ring_close(w->rings[i]);
-        if (w->dec) cap_decoder_free(w->dec);
-        free(w->rings);
-        free(w->failed);
-        free(w->ring_snap);
-        pthread_mutex_destroy(&w->lock);
-    }
-    free(r->w);
-    r->w = NULL;
-    free(r->last_logged);
-    r->last_logged = NULL;
-}
+/* ------------------------------- the stages ----------------------------- */
 
-/* nw workers, each with a ring per interface (NULL rings for files). */
-static int open_workers(run_t *r, uint32_t nw, bool live, char *err, size_t errlen)
-{
-    const siphon_config_t *cfg = r->cfg;
-    r->w = calloc(nw, sizeof *r->w);
-    r->last_logged = calloc((size_t)r->n_ifaces + 1, sizeof *r->last_logged);
-    if (!r->w || !r->last_logged) return snprintf(err, errlen, "out of memory"), -1;
-    r->nw = nw;
-    for (uint32_t t = 0; t < nw; t++) {
-        run_worker_t *w = &r->w[t];
-        *w = (run_worker_t){.r = r, .index = t};
-        pthread_mutex_init(&w->lock, NULL);
-        w->ring_snap = calloc((size_t)r->n_ifaces + 1, sizeof *w->ring_snap);
-        w->failed = calloc((size_t)r->n_ifaces + 1, sizeof *w->failed);
-        if (!w->ring_snap || !w->failed) return snprintf(err, errlen, "out of memory"), -1;
-        if (!live) continue;
-        w->rings = calloc((size_t)r->n_ifaces, sizeof *w->rings);
-        if (!w->rings) return snprintf(err, errlen, "out of memory"), -1;
-        for (int i = 0; i < r->n_ifaces; i++) {
-            cap_ring_config_t rc;
-            cap_ring_config_default(&rc);
-            app_config_to_ring_config(cfg, cfg->capture.interfaces.items[i], &rc);
-            /* one fanout group per interface, unique to this process */
-            if (nw > 1) rc.fanout_group = (uint16_t)((getpid() * 64 + i) % 65000 + 1);
-            w->rings[i] = cap_ring_open(&rc, err, errlen);
-            if (!w->rings[i]) return -1;
-            if (t == 0)
-                log_info("capturing on %s (%u threads)", cfg->capture.interfaces.items[i], nw);
-        }
-    }
-    return 0;
-}
-
-static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
+/* The command line.  -1: go on; else the exit status (help, usage). */
+static int run_options(run_t *r, int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},       {"streams", no_argument, NULL, 's'},
         {"allow-root", no_argument, NULL, 'R'}, {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
-    siphon_config_t *cfg = r->cfg;
-    output_format_t format = OUTPUT_TABLE;
-    bool streams_in_table = false, allow_root = cfg->capture.allow_root;
-    int verbosity = 0, c;
+    run_options_t *o = &r->opt;
+    *o = (run_options_t){.format = OUT_TABLE, .allow_root = r->cfg->capture.allow_root};
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
         switch (c) {
         case 'j':
-            format = OUTPUT_JSON;
+            o->format = OUT_JSON;
             break;
         case 's':
-            streams_in_table = true;
+            o->streams_in_table = true;
             break;
         case 'R':
-            allow_root = true;
+            o->allow_root = true;
             break;
         case 'v':
-            verbosity++;
+            o->verbosity++;
             break;
         case 'h':
             usage(stdout);
@@ -580,11 +381,31 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
         usage(stderr);
         return 2;
     }
+    r->n_ifaces = (uint32_t)r->cfg->capture.interfaces.count;
+    if (r->n_ifaces == 0 && r->cfg->capture.files.count == 0) {
+        fprintf(stderr,
+                "siphon run: nothing to capture: set capture.interfaces (or capture.file)\n");
+        return 2;
+    }
+    if (r->n_ifaces > PL_MAX_IFACES) {
+        fprintf(stderr, "siphon run: at most %d capture interfaces\n", PL_MAX_IFACES);
+        return 2;
+    }
+    return -1;
+}
+
+/* Start order: logging, the root check, the sources (rings are opened as
+ * root), the privilege drop, the consumers, the correlation stage, the
+ * capture threads.  0, or the exit status; run_cleanup undoes what was
+ * done either way. */
+static int run_setup(run_t *r, bool no_config_file)
+{
+    siphon_config_t *cfg = r->cfg;
     /* signals go to the main thread only (sigtimedwait): blocked before
      * anything is opened or started, so an early one waits for the loop */
     sigset_t sigs = run_signals();
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    log_set_level(app_config_log_level(cfg, verbosity));
+    log_set_level(app_config_log_level(cfg, r->opt.verbosity));
     char err[RUN_ERRMAX];
     if (cfg->log.file[0] && log_open(cfg->log.file, err, sizeof err) != 0) {
         fprintf(stderr, "siphon run: %s\n", err);
@@ -595,51 +416,41 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
                  "settings (give one with -c FILE)",
                  CONFIG_DEFAULT_PATH);
     const char *user = cfg->capture.user;
-    if (geteuid() == 0 && !user[0] && !allow_root) {
+    if (geteuid() == 0 && !user[0] && !r->opt.allow_root) {
         fprintf(stderr,
                 "siphon run: refusing to run as root without capture.user: set capture.user "
                 "(e.g. --capture.user=nobody) to drop privileges once capture is open, or pass "
                 "--allow-root (capture.allow_root = true) to stay root\n");
         return 1;
     }
-    r->n_ifaces = (int)cfg->capture.interfaces.count;
-    if (r->n_ifaces == 0 && cfg->capture.files.count == 0) {
-        fprintf(stderr,
-                "siphon run: nothing to capture: set capture.interfaces (or capture.file)\n");
-        return 2;
-    }
-    if (r->n_ifaces > 64) {
-        fprintf(stderr, "siphon run: at most 64 capture interfaces\n");
-        return 2;
-    }
-    bool live = r->n_ifaces > 0;
-    uint32_t nw = 1;
-    if (live) {
+    r->live = r->n_ifaces > 0;
+    r->nw = 1;
+    if (r->live) {
         long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        nw = cfg->capture.threads ? cfg->capture.threads : (uint32_t)(ncpu > 0 ? ncpu : 1);
-        if (nw > PL_MAX_THREADS) nw = PL_MAX_THREADS;
+        r->nw = cfg->capture.threads ? cfg->capture.threads : (uint32_t)(ncpu > 0 ? ncpu : 1);
+        if (r->nw > PL_MAX_THREADS) r->nw = PL_MAX_THREADS;
     }
 
-    cap_files_t *files = NULL;
-    if (open_workers(r, nw, live, err, sizeof err) != 0) {
-        fprintf(stderr, "siphon run: %s\n", err);
-        free_workers(r);
-        return 1;
+    /* the sources */
+    cap_ring_config_t rings[PL_MAX_IFACES];
+    for (uint32_t i = 0; i < r->n_ifaces; i++) {
+        cap_ring_config_default(&rings[i]);
+        app_config_to_ring_config(cfg, cfg->capture.interfaces.items[i], &rings[i]);
     }
-    if (!live) {
-        files = cap_files_open((const char *const *)cfg->capture.files.items,
-                               (int)cfg->capture.files.count, err, sizeof err);
-        if (!files) {
-            fprintf(stderr, "siphon run: %s\n", err);
-            free_workers(r);
-            return 1;
-        }
+    pl_capture_config_t cc = {.threads = r->nw,
+                              .n_ifaces = r->n_ifaces,
+                              .ifnames = (const char *const *)cfg->capture.interfaces.items,
+                              .rings = rings};
+    r->cap = pl_capture_open(&cc, err, sizeof err);
+    if (!r->cap) goto fail;
+    if (!r->live) {
+        r->files = cap_files_open((const char *const *)cfg->capture.files.items,
+                                  (int)cfg->capture.files.count, err, sizeof err);
+        if (!r->files) goto fail;
     }
     if (user[0]) {
         if (cap_drop_privileges(user, err, sizeof err) != 0) {
             fprintf(stderr, "siphon run: dropping privileges to %s: %s\n", user, err);
-            free_workers(r);
-            if (files) cap_files_close(files);
             return 1;
         }
         log_info("running as %s", user);
@@ -647,90 +458,117 @@ static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
         log_warn("running as root (allowed by --allow-root / capture.allow_root)");
     }
 
-    app_corr_config_t acfg = {.shards = cfg->correlator.shards ? cfg->correlator.shards : 1,
-                              .producers = nw,
+    /* the consumers (fanout.h) */
+    pl_stage_config_t acfg = {.shards = cfg->correlator.shards ? cfg->correlator.shards : 1,
+                              .producers = r->nw,
                               .queue_bytes = cfg->correlator.queue_size,
-                              .lossless = !live};
+                              .lossless = !r->live};
+    fan_env_t env = {.shards = acfg.shards, .threaded = true, .lossless = !r->live};
+    out_config_t ocfg = {.format = r->opt.format,
+                         .streams_in_table = r->opt.streams_in_table,
+                         .events = true, /* JSON only: events on the bus */
+                         .out = stdout};
+    r->fan = fan_new(&env);
+    if (!r->fan) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    r->out = fan_add(r->fan, &out_consumer, &ocfg, err, sizeof err);
+    if (!r->out || fan_start(r->fan, err, sizeof err) != 0) goto fail;
+
+    /* the correlation stage, then the capture threads that feed it */
     corr_config_default(&acfg.corr);
     app_config_to_corr_config(cfg, &acfg.corr);
     cap_limits_t limits;
     cap_limits_default(&limits);
     app_config_to_cap_limits(cfg, &limits);
-    app_records_init(&r->rec, format, streams_in_table, stdout);
-    app_records_want_events(&r->rec, true); /* JSON only: events on the bus */
-    if (app_corr_open(&r->corr, &acfg, &r->rec, err, sizeof err) != 0) {
-        fprintf(stderr, "siphon run: %s\n", err);
-        app_records_free(&r->rec);
-        free_workers(r);
-        if (files) cap_files_close(files);
+    if (pl_stage_open(&r->corr, &acfg, fan_shard_sink, fan_shard_idle, r->fan, err, sizeof err) !=
+        0)
+        goto fail;
+    r->corr_open = true;
+    if (pl_capture_attach(r->cap, &r->corr, &limits, err, sizeof err) != 0) goto fail;
+    log_info("%u capture thread%s, %u correlator thread%s", r->nw, r->nw == 1 ? "" : "s",
+             acfg.shards, acfg.shards == 1 ? "" : "s");
+    if (r->live && pl_capture_start(r->cap, err, sizeof err) != 0) {
+        log_error("%s", err);
         return 1;
     }
-    for (uint32_t t = 0; t < nw; t++) {
-        r->w[t].dec = cap_decoder_new(&limits, app_corr_on_datagram, &r->corr.feeds[t]);
-        if (!r->w[t].dec) {
-            fprintf(stderr, "siphon run: out of memory setting up tables\n");
-            app_corr_finish(&r->corr);
-            app_corr_close(&r->corr);
-            app_records_free(&r->rec);
-            free_workers(r);
-            if (files) cap_files_close(files);
-            return 1;
-        }
-    }
-    log_info("%u capture thread%s, %u correlator thread%s", nw, nw == 1 ? "" : "s", acfg.shards,
-             acfg.shards == 1 ? "" : "s");
+    return 0;
+fail:
+    fprintf(stderr, "siphon run: %s\n", err);
+    return 1;
+}
 
-    int64_t t0 = clock_mono_ns();
-    int status = 0, read_errors = 0;
-    if (files) {
-        read_errors = loop_files(r, files);
-    } else {
-        for (uint32_t t = 0; t < nw; t++) {
-            int rc = pthread_create(&r->w[t].thread, NULL, worker_main, &r->w[t]);
-            if (rc != 0) {
-                log_error("cannot start a capture thread: %s", strerror(rc));
-                status = 1;
-                break;
-            }
-            r->w[t].started = true;
-        }
-        if (status == 0) status = loop_main(r);
-        atomic_store(&r->stop, true);
-        for (uint32_t t = 0; t < nw; t++)
-            if (r->w[t].started) pthread_join(r->w[t].thread, NULL);
-    }
+/* Until a signal, every ring failed, or the end of capture.file.  Returns
+ * the read errors of capture.file; *status 1 when every ring failed. */
+static int run_loop(run_t *r, int *status)
+{
+    if (r->files) return loop_files(r, r->files);
+    *status = loop_main(r);
+    return 0;
+}
+
+/* Stop order: capture threads, correlation (every call in flight is
+ * flushed into the sinks), consumers; then the summary. */
+static void run_summary(run_t *r, int read_errors, int64_t t0)
+{
+    siphon_config_t *cfg = r->cfg;
+    pl_capture_stop(r->cap);
     log_info("stopping: flushing the calls in flight");
-    app_corr_finish(&r->corr);
+    pl_stage_finish(&r->corr);
+    fan_stop(r->fan);
 
-    run_iface_summary_t sum_if[64];
-    cap_ring_stats_t per_if[64];
+    out_iface_summary_t sum_if[PL_MAX_IFACES];
+    cap_ring_stats_t per_if[PL_MAX_IFACES];
     cap_stats_t dec;
-    run_collect(r, per_if, &dec);
-    for (int i = 0; i < r->n_ifaces; i++) {
+    pl_capture_stats(r->cap, per_if, &dec);
+    for (uint32_t i = 0; i < r->n_ifaces; i++) {
         sum_if[i] =
-            (run_iface_summary_t){.ifname = cfg->capture.interfaces.items[i], .ring = per_if[i]};
+            (out_iface_summary_t){.ifname = cfg->capture.interfaces.items[i], .ring = per_if[i]};
         sum_if[i].has_iface = cap_iface_stats(sum_if[i].ifname, &sum_if[i].iface) == 0;
     }
     if (cfg->log.stats_interval_ns > 0) log_stats(r);
     pl_stats_t ps;
     pl_stats(r->corr.pl, &ps);
-    run_summary_t sum = {
-        .files = files ? (int)cfg->capture.files.count : 0,
+    out_summary_t sum = {
+        .files = r->files ? (int)cfg->capture.files.count : 0,
         .read_errors = read_errors,
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
         .cap = &dec,
-        .corr = app_corr_stats(&r->corr),
-        .ifaces = live ? sum_if : NULL,
-        .n_ifaces = live ? r->n_ifaces : 0,
+        .corr = pl_stage_stats(&r->corr),
+        .ifaces = r->live ? sum_if : NULL,
+        .n_ifaces = r->live ? (int)r->n_ifaces : 0,
         .pipeline = &ps,
-        .shards = acfg.shards,
-        .capture_threads = nw,
+        .shards = pl_shards(r->corr.pl),
+        .capture_threads = r->nw,
     };
-    app_records_summary(&r->rec, &sum);
+    out_summary(r->out, &sum);
+}
 
-    app_corr_close(&r->corr);
-    app_records_free(&r->rec);
-    free_workers(r);
-    if (files) cap_files_close(files);
-    return status || read_errors ? 1 : 0;
+/* The one cleanup path: whatever run_setup got to, in reverse order. */
+static void run_cleanup(run_t *r)
+{
+    pl_capture_stop(r->cap);
+    if (r->corr_open) {
+        pl_stage_finish(&r->corr);
+        pl_stage_close(&r->corr);
+    }
+    fan_free(r->fan);
+    pl_capture_free(r->cap);
+    if (r->files) cap_files_close(r->files);
+}
+
+static int run_main(run_t *r, int argc, char **argv, bool no_config_file)
+{
+    int status = run_options(r, argc, argv);
+    if (status >= 0) return status;
+    status = run_setup(r, no_config_file);
+    if (status == 0) {
+        int64_t t0 = clock_mono_ns();
+        int read_errors = run_loop(r, &status);
+        run_summary(r, read_errors, t0);
+        if (read_errors) status = 1;
+    }
+    run_cleanup(r);
+    return status;
 }

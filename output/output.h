@@ -1,0 +1,89 @@
+/* output.h - the table / NDJSON writer: one consumer of the fan-out
+ * (fanout.h) among equals.
+ *
+ * out_consumer turns every finished call, orphan stream and unattached
+ * RFC 6035 report, and with events on the lifecycle events, into text on
+ * one FILE: a fixed-width table for people or NDJSON in the record
+ * contract of encode.h.  It does no slow work (it formats into memory and
+ * writes in large pieces), so it needs no worker thread: each shard
+ * formats into its own buffer on its own thread, and a flush writes whole
+ * records under one lock.  At the end the app asks it for the summary
+ * (out_summary), written after every record.
+ *
+ * Public prefix out_; internal out__ (output/ has no internal header).
+ */
+#ifndef SIPHON_OUTPUT_H
+#define SIPHON_OUTPUT_H
+
+#include "capture.h"
+#include "core.h"
+#include "correlator.h"
+#include "encode.h"
+#include "fanout.h"
+#include "pipeline.h"
+
+#include <stdio.h>
+
+typedef enum { OUT_TABLE = 0, OUT_JSON } out_format_t;
+
+/* The consumer's configuration (fan_add's config). */
+typedef struct {
+    out_format_t format;
+    bool streams_in_table; /* table: each call's streams below it */
+    bool events;           /* JSON: lifecycle events among the records */
+    FILE *out;
+} out_config_t;
+
+/* The ops table to register: fan_add(fan, &out_consumer, &out_config, ...)
+ * returns the out_t the calls below take. */
+extern const fan_consumer_ops_t out_consumer;
+
+typedef struct out out_t;
+
+/* Writes what the shards buffered (inline: shard 0) and fflushes. */
+void out_flush(out_t *o);
+/* Calls written so far, summed over shards (exact once they stopped). */
+uint64_t out_calls_written(const out_t *o);
+
+/* One live interface in the summary of `siphon run`. */
+typedef struct {
+    const char *ifname;
+    cap_ring_stats_t ring;   /* cap_ring_stats at the end */
+    cap_iface_stats_t iface; /* /sys counters at the end (when has_iface) */
+    bool has_iface;
+} out_iface_summary_t;
+
+/* The figures of a finished (or interrupted) run. */
+typedef struct {
+    int files;
+    int read_errors;
+    double elapsed_s;
+    const cap_stats_t *cap;
+    const corr_stats_t *corr;
+    /* live capture only (analyze leaves them 0/NULL and the summary then has
+     * no "interfaces" member) */
+    const out_iface_summary_t *ifaces;
+    int n_ifaces;
+    /* with correlator threads (else NULL/0): the summary gets "pipeline" */
+    const pl_stats_t *pipeline;
+    uint32_t shards, capture_threads;
+    /* lifecycle events were written (out_summary sets it): the correlate
+     * section then has the registration counters */
+    bool events;
+} out_summary_t;
+
+/* After the shards stopped: the summary (JSON object, or text line after
+ * "no calls found" in a table with no call), then a flush. */
+void out_summary(out_t *o, const out_summary_t *s);
+
+/* The formatters (table.c), for people. */
+void out_table_header(buf_t *out);
+void out_call_table(buf_t *out, const corr_call_t *call, bool with_streams);
+void out_stream_table(buf_t *out, const corr_stream_t *s, const char *indent);
+void out_summary_json(buf_t *out, const out_summary_t *s);
+void out_summary_text(buf_t *out, const out_summary_t *s);
+/* One line per counter group (decode, correlate, pipeline), "name=value"
+ * for each counter that is not 0, each line starting with prefix. */
+void out_counters_text(buf_t *out, const char *prefix, const out_summary_t *s);
+
+#endif /* SIPHON_OUTPUT_H */
