@@ -175,6 +175,7 @@ void corr_expire(corr_t *c, int64_t now_ns)
     }
     orphan_expire(c, now_ns);
     events_expire(c, now_ns);
+    if (c->sink.on_clock) c->sink.on_clock(c->sink.user, now_ns);
 }
 
 void corr_flush(corr_t *c)

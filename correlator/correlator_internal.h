@@ -359,6 +359,7 @@ typedef struct {
     uint32_t str;     /* string blob (cstr.c) */
     uint32_t ep_head; /* media endpoints */
     uint64_t hash;
+    uint64_t key;                    /* corr_call_t.call_key */
     uint64_t tags[CALL_TAGS_INLINE]; /* To-tag hashes (the first ones) */
     int64_t last_activity_ns;
     int64_t lru_ns; /* last move to the LRU head (<= last_activity_ns) */
@@ -590,6 +591,12 @@ void events_free(corr_t *c);
 void events_on_register(corr_t *c, const sip_msg_t *m, const datagram_t *dg);
 void events_expire(corr_t *c, int64_t now_ns);
 void events_flush(corr_t *c);
+/* Every SIP message dialog.c takes: st the parser's answer (m NULL when
+ * PROTO_INVALID); ci its call or CORR_NIL. */
+void events_sip_message(corr_t *c, const datagram_t *dg, const sip_msg_t *m, proto_status_t st,
+                        uint32_t ci);
+/* The call key of a call created at ts_ns by a message with this Call-ID. */
+uint64_t corr_call_key(sv_t call_id, int64_t ts_ns);
 /* stream.c: the packet at ts closed stream s's interval iv (before the
  * packet was counted); final: the records' last intervals at emission. */
 void events_interval(corr_t *c, const stream_t *s, const sq_interval_t *iv, uint32_t index,

@@ -57,11 +57,11 @@
  * before the RTCP endpoints on port+1 were implied by their RTP entries
  * (4 endpoint entries, 2 of them RTCP), 2,056 B before streams named their
  * codec by an interned id instead of a 16-byte copy (stream_t was 672);
- * now call_t 224 + string blob 224, stream_t 656 (header 80, rtp_stats
+ * now call_t 232 (its call_key: 8 B) + string blob 224, stream_t 656 (header 80, rtp_stats
  * 192, x 88, quality 296), 2 media_ep_t 40 with 2 descriptors 32, 5 table
  * entries of 24 B bookkeeping:
- * 224 + 224 + 2 * 656 + 2 * 40 + 2 * 32 + 5 * 24. */
-#define CORR_CALL_BYTES_MAX 2024
+ * 232 + 224 + 2 * 656 + 2 * 40 + 2 * 32 + 5 * 24. */
+#define CORR_CALL_BYTES_MAX 2032
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {
