@@ -165,6 +165,7 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
         offsetof(corr_call_t, reason)};
     for (int i = 0; i < CS_COUNT; i++)
         snprintf((char *)r + str_off[i], CORR_STR_MAX, "%s", call_str(c, k, i));
+    r->call_key = k->key;
     r->src = l->src;
     r->dst = l->dst;
     r->transport = (transport_t)l->transport;
@@ -249,6 +250,7 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
     memset(k, 0, sizeof *k);
     k->used = true;
     k->hash = h;
+    k->key = corr_call_key(m->call_id, dg->ts_ns);
     k->cid_len = (uint32_t)m->call_id.len;
     k->ep_head = k->st_head = CORR_NIL;
     k->last_activity_ns = k->lru_ns = dg->ts_ns;
@@ -506,10 +508,8 @@ static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
         media_learn_sdp(c, ci, &c->sdp, from_caller ? SIDE_CALLER : SIDE_CALLEE);
 }
 
-void dialog_on_sip(corr_t *c, const datagram_t *dg)
+static void dialog_take(corr_t *c, const datagram_t *dg, const sip_msg_t *m, proto_status_t st)
 {
-    sip_msg_t *m = &c->msg;
-    proto_status_t st = sip_parse_message(dg->data, dg->len, m);
     if (st == PROTO_INVALID) {
         c->stats.sip_invalid++;
         return;
@@ -559,4 +559,17 @@ void dialog_on_sip(corr_t *c, const datagram_t *dg)
     bool was_answered = !created && c->calls[ci].answered;
     call_on_msg(c, ci, m, dg);
     events_after_sip(c, ci, created, was_answered, dg->ts_ns); /* started / answered */
+}
+
+/* Every message reaches the sink's on_sip_message after what it caused,
+ * with the call it belongs to (found, or just created). */
+void dialog_on_sip(corr_t *c, const datagram_t *dg)
+{
+    sip_msg_t *m = &c->msg;
+    proto_status_t st = sip_parse_message(dg->data, dg->len, m);
+    dialog_take(c, dg, m, st);
+    if (!c->sink.on_sip_message) return;
+    bool parsed = st != PROTO_INVALID;
+    uint32_t ci = parsed && m->call_id.len ? call_find(c, m->call_id) : CORR_NIL;
+    events_sip_message(c, dg, parsed ? m : NULL, st, ci);
 }
