@@ -52,6 +52,9 @@ static void usage(FILE *f, const corr_config_t *d)
             "                         and a final summary object\n"
             "  --events               with --json, also lifecycle events (call_started,\n"
             "                         call_answered, registration, quality_interval)\n"
+            "  --messages             with --json, also every SIP message (type sip_message:\n"
+            "                         endpoints, method or status, Call-ID, CSeq, call_key,\n"
+            "                         the message text), in capture order\n"
             "  --streams              in the table, list each call's streams\n"
             "  --no-progress          no progress bar (it is shown only on a terminal)\n"
             "  --call-timeout SEC     end calls idle for SEC seconds (default %d)\n"
@@ -99,6 +102,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"events", no_argument, NULL, 'E'},
+        {"messages", no_argument, NULL, 'G'},
         {"streams", no_argument, NULL, 's'},
         {"no-progress", no_argument, NULL, 'P'},
         {"call-timeout", required_argument, NULL, 't'},
@@ -116,7 +120,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         {NULL, 0, NULL, 0},
     };
     output_format_t format = OUTPUT_TABLE;
-    bool progress = true, streams_in_table = false, events = false;
+    bool progress = true, streams_in_table = false, events = false, messages = false;
     corr_config_t ccfg;
     corr_config_default(&ccfg);
     cap_limits_t limits;
@@ -136,6 +140,9 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
             break;
         case 'E':
             events = true;
+            break;
+        case 'G':
+            messages = true;
             break;
         case 's':
             streams_in_table = true;
@@ -201,6 +208,10 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
         fprintf(stderr, "siphon analyze: --jb-min-ms is above --jb-max-ms\n");
         return 2;
     }
+    if (messages && format != OUTPUT_JSON) {
+        fprintf(stderr, "siphon analyze: --messages needs --json\n");
+        return 2;
+    }
     if (optind >= argc && cfg->capture.files.count == 0) {
         fprintf(stderr, "siphon analyze: no input file\n");
         usage(stderr, &ccfg);
@@ -225,6 +236,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
     app_records_t rec;
     app_records_init(&rec, format, streams_in_table, stdout);
     app_records_want_events(&rec, events);
+    app_records_want_messages(&rec, messages);
     app_corr_config_t acfg = {.corr = ccfg,
                               .shards = threads,
                               .producers = 1,

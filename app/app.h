@@ -34,6 +34,8 @@ void output_vq_report_json(buf_t *out, const corr_vq_report_t *r);
 void output_call_event_json(buf_t *out, const corr_call_event_t *ev);
 void output_registration_json(buf_t *out, const corr_registration_t *r);
 void output_interval_json(buf_t *out, const corr_interval_event_t *ev);
+/* One SIP message (README.md, "Messages"): one NDJSON line. */
+void output_sip_message_json(buf_t *out, const corr_sip_message_t *m);
 
 /* One live interface in the summary of `siphon run`. */
 typedef struct {
@@ -72,9 +74,10 @@ typedef struct {
     FILE *out;
     buf_t buf;
     uint64_t calls_written;
-    bool events; /* appended: lifecycle events too (app_records_want_events) */
+    bool events;                   /* appended: lifecycle events too (app_records_want_events) */
     struct app_out_shared *shared; /* appended: several writers, one out */
     bool pending_rows;             /* table rows buffered, header not sure */
+    bool messages;                 /* every SIP message too (app_records_want_messages) */
 } app_records_t;
 
 void app_records_init(app_records_t *r, output_format_t format, bool streams_in_table, FILE *out);
@@ -82,6 +85,9 @@ void app_records_init(app_records_t *r, output_format_t format, bool streams_in_
  * intervals) as NDJSON lines among the records; JSON format only, off by
  * default.  Call before app_records_sink. */
 void app_records_want_events(app_records_t *r, bool on);
+/* Every SIP message as an NDJSON line (type "sip_message") among the
+ * records; JSON format only, off by default.  Call before app_records_sink. */
+void app_records_want_messages(app_records_t *r, bool on);
 /* A sink whose user pointer is r (r must outlive the correlator). */
 corr_sink_t app_records_sink(app_records_t *r);
 /* Writes what is buffered and fflushes out. */

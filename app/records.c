@@ -11,7 +11,8 @@
  * correlator's lifecycle events (call_started, call_answered, registration,
  * quality_interval) and writes each as its own NDJSON line, in the order
  * the correlator raised them, between the records; without it those
- * callbacks stay NULL and the correlator keeps nothing for them.
+ * callbacks stay NULL and the correlator keeps nothing for them.  Messages
+ * (app_records_want_messages) likewise: every SIP message as a line.
  */
 #include "app.h"
 
@@ -128,6 +129,18 @@ static void on_interval(void *user, const corr_interval_event_t *ev)
     maybe_flush(r);
 }
 
+static void on_sip_message(void *user, const corr_sip_message_t *m)
+{
+    app_records_t *r = user;
+    output_sip_message_json(&r->buf, m);
+    maybe_flush(r);
+}
+
+void app_records_want_messages(app_records_t *r, bool on)
+{
+    r->messages = on;
+}
+
 void app_records_want_events(app_records_t *r, bool on)
 {
     r->events = on;
@@ -142,6 +155,7 @@ corr_sink_t app_records_sink(app_records_t *r)
         s.on_registration = on_registration;
         s.on_quality_interval = on_interval;
     }
+    if (r->messages && r->format == OUTPUT_JSON) s.on_sip_message = on_sip_message;
     return s;
 }
 
