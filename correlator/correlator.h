@@ -552,8 +552,15 @@ typedef struct {
 } corr_lookahead_t;
 #define CORR_LOOKAHEAD_MIN_STREAMS 4096 /* the drivers' min_streams */
 void corr_prefetch(const corr_t *c, corr_lookahead_t *la, const datagram_t *dg);
-/* Ends calls idle since before now_ns - timeout (call as time advances). */
+/* Ends calls idle since before now_ns - timeout (call as time advances).
+ * The correlator's clock is the largest packet time it was given (by a
+ * datagram, corr_expire or corr_advance): a smaller now_ns expires at the
+ * clock instead, time never goes backwards. */
 void corr_expire(corr_t *c, int64_t now_ns);
+/* A shard's driver, before each datagram: the clock of the whole datagram
+ * sequence (the largest packet time so far, whichever shard had it), so
+ * every shard times activity as one correlator would. */
+void corr_advance(corr_t *c, int64_t clock_ns);
 /* End of input: emits every call still open (open_at_end = true) and every
  * orphan stream. */
 void corr_flush(corr_t *c);

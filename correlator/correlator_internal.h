@@ -65,6 +65,8 @@ bool dlist_init(dlist_t *l, uint32_t n);
 void dlist_destroy(dlist_t *l);
 void dlist_push_head(dlist_t *l, uint32_t i);
 void dlist_unlink(dlist_t *l, uint32_t i);
+/* Links i (not on the list) on the head side of at (CORR_NIL: at the tail). */
+void dlist_insert_before(dlist_t *l, uint32_t at, uint32_t i);
 static inline void dlist_touch(dlist_t *l, uint32_t i)
 {
     if (l->head == i) return;
@@ -412,6 +414,10 @@ struct corr {
     uint8_t *ndpi_pkt; /* scratch: synthetic IP+UDP header + payload */
 
     corr_clock_t clock;      /* corr_on_datagram's own expiry points */
+    int64_t now_ns;          /* the correlator clock: the largest packet time
+                                so far, of the whole datagram sequence
+                                (corr_advance); activity and deadlines run
+                                on it, so it never goes backwards */
     sip_msg_t msg;           /* scratch for the SIP parser */
     sdp_t sdp;               /* scratch for the SDP parser */
     corr_stream_t *emit_buf; /* max_streams_per_call records for on_call */
@@ -440,9 +446,12 @@ struct corr {
 void dialog_on_sip(corr_t *c, const datagram_t *dg);
 void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out);
 /* Brings a call's activity up to date from its streams (RTP does not touch
- * calls per packet); true when it moved to the LRU head. */
+ * calls per packet); true when it moved in the LRU (ordered by lru_ns). */
 bool call_refresh_activity(corr_t *c, uint32_t ci);
 void call_touch(corr_t *c, uint32_t ci, int64_t ts);
+/* correlator.c: moves call ci to its place in the LRU, ordered by lru_ns,
+ * with lru_ns = t (a walk from the head past the calls that moved later). */
+void call_lru_place(corr_t *c, uint32_t ci, int64_t t);
 
 /* media.c */
 bool media_init(corr_t *c);

@@ -3,7 +3,11 @@
  *
  * Records on a ring:
  *   PL_REC_DATAGRAM  pl_dg_hdr_t + the datagram's bytes (copied: the
- *                    decoder's buffers are reused as soon as it returns)
+ *                    decoder's buffers are reused as soon as it returns);
+ *                    the header carries the producer's correlator clock
+ *                    (largest packet time so far, corr_advance), so a
+ *                    shard times activity by the whole sequence, not by
+ *                    its share of it
  *   PL_REC_EXPIRE    an int64_t packet time: corr_expire(now)
  *   PL_REC_DONE      the producer has finished
  *
@@ -59,6 +63,7 @@
 
 typedef struct {
     int64_t ts_ns;
+    int64_t clock_ns; /* the producer's correlator clock (corr_advance) */
     uint64_t frame_no;
     endpoint_t src, dst;
     uint32_t transport;
@@ -82,6 +87,7 @@ typedef struct {
 typedef struct {
     corr_route_ctx_t *route;
     corr_clock_t clock;
+    int64_t clock_ns; /* the correlator clock: largest packet time so far */
     pl_stats_t st;        /* this producer's own counters */
     pthread_mutex_t lock; /* guards snap */
     pl_stats_t snap;
@@ -106,9 +112,10 @@ struct pl {
 };
 
 /* A datagram record: the header, then the bytes (copied from dg). */
-static void record_write(pl_dg_hdr_t *h, const datagram_t *dg)
+static void record_write(pl_dg_hdr_t *h, const datagram_t *dg, int64_t clock_ns)
 {
     *h = (pl_dg_hdr_t){.ts_ns = dg->ts_ns,
+                       .clock_ns = clock_ns,
                        .frame_no = dg->frame_no,
                        .src = dg->src,
                        .dst = dg->dst,
@@ -169,6 +176,7 @@ static void shard_record(pl_shard_t *sh, uint32_t type, const void *rec)
 {
     if (type == PL_REC_DATAGRAM) {
         datagram_t dg = record_datagram(rec);
+        corr_advance(sh->corr, ((const pl_dg_hdr_t *)rec)->clock_ns);
         corr_on_datagram(sh->corr, &dg);
     } else if (type == PL_REC_EXPIRE) {
         int64_t now;
@@ -396,6 +404,7 @@ static void broadcast(pl_t *pl, pl_producer_t *pr, uint32_t type, int64_t now_ns
 void pl_expire(pl_t *pl, uint32_t producer, int64_t now_ns)
 {
     pl_producer_t *pr = &pl->prod[producer];
+    if (now_ns > pr->clock_ns) pr->clock_ns = now_ns;
     broadcast(pl, pr, PL_REC_EXPIRE, now_ns);
     producer_publish(pr);
 }
@@ -404,7 +413,7 @@ static void enqueue(pl_t *pl, pl_producer_t *pr, uint32_t s, const datagram_t *d
 {
     pl_dg_hdr_t *h = reserve(pl, pr, s, PL_REC_DATAGRAM, sizeof *h + dg->len, false);
     if (!h) return;
-    record_write(h, dg);
+    record_write(h, dg, pr->clock_ns);
     commit(pl, pr, s, false);
 }
 
@@ -433,7 +442,7 @@ static bool hold_push(pl_producer_t *pr, const datagram_t *dg)
 {
     pl_dg_hdr_t *h = spsc_reserve(&pr->hold, PL_REC_DATAGRAM, sizeof *h + dg->len);
     if (!h) return false;
-    record_write(h, dg);
+    record_write(h, dg, pr->clock_ns);
     spsc_commit(&pr->hold);
     pr->held++;
     pr->held_flows[flow_slot(dg)]++;
@@ -499,6 +508,7 @@ void pl_submit(pl_t *pl, uint32_t producer, const datagram_t *dg)
 {
     if (!dg->data || dg->len == 0) return; /* as corr_on_datagram */
     pl_producer_t *pr = &pl->prod[producer];
+    if (dg->ts_ns > pr->clock_ns) pr->clock_ns = dg->ts_ns;
     if (corr_clock_due(&pr->clock, dg->ts_ns)) pl_expire(pl, producer, dg->ts_ns);
     pr->st.datagrams++;
     uint32_t s = pl->cfg.shards > 1 ? corr_route(pr->route, dg) : 0;
