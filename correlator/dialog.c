@@ -78,8 +78,10 @@ static bool tag_eq(const char *copy, sv_t tag)
 
 /* RTP packets do not touch their call (that was a cache miss per packet);
  * a call's activity is brought up to date from its streams' last packets
- * where it matters: idle expiry, eviction and emission.  Moves the call to
- * the LRU head and returns true when its streams were more recent. */
+ * where it matters: idle expiry, eviction and emission.  When its streams
+ * were more recent, the call moves to its place in the LRU, which stays
+ * ordered by lru_ns (a stream's packet time may lie behind the correlator
+ * clock other calls were touched at), and true is returned. */
 bool call_refresh_activity(corr_t *c, uint32_t ci)
 {
     call_t *k = &c->calls[ci];
@@ -87,8 +89,8 @@ bool call_refresh_activity(corr_t *c, uint32_t ci)
     for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next)
         if (c->streams[si].stats.last_ts_ns > last) last = c->streams[si].stats.last_ts_ns;
     if (last <= k->last_activity_ns) return false;
-    k->last_activity_ns = k->lru_ns = last;
-    dlist_touch(&c->call_pool.lru, ci);
+    k->last_activity_ns = last;
+    call_lru_place(c, ci, last);
     return true;
 }
 
@@ -124,7 +126,10 @@ static void call_end(corr_t *c, uint32_t ci, int64_t ts)
     if (k->ended) return;
     k->ended = true;
     k->end_challenge = k->challenged;
-    k->linger_deadline_ns = ts + (k->challenged ? CORR_CHALLENGE_WAIT_NS : c->cfg.call_linger_ns);
+    /* on the correlator clock (never behind ts): each queue stays in
+     * deadline order whatever the packet times do */
+    int64_t at = ts > c->now_ns ? ts : c->now_ns;
+    k->linger_deadline_ns = at + (k->challenged ? CORR_CHALLENGE_WAIT_NS : c->cfg.call_linger_ns);
     dlist_push_head(end_queue(c, k), ci);
 }
 
@@ -253,7 +258,7 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
     k->key = corr_call_key(m->call_id, dg->ts_ns);
     k->cid_len = (uint32_t)m->call_id.len;
     k->ep_head = k->st_head = CORR_NIL;
-    k->last_activity_ns = k->lru_ns = dg->ts_ns;
+    k->last_activity_ns = k->lru_ns = c->now_ns; /* the correlator clock */
     k->str = cstr_new(c);
     itab_insert(&c->call_pool.tab, h, ci);
     c->stats.calls++;
@@ -473,7 +478,7 @@ static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
     sv_t body;
 
     r->sip_messages++;
-    call_touch(c, ci, dg->ts_ns);
+    call_touch(c, ci, c->now_ns);
 
     if (m->is_request) {
         switch (method) {
