@@ -2,7 +2,8 @@
  * datagram.  Every message of a Call-ID lands on one shard; the media an
  * SDP names (RTP port, RTCP on port+1 or a=rtcp, rtcp-mux) follows its
  * call whichever direction it flows; flows nobody named are spread by a
- * hash that both directions share; an RFC 6035 report follows the call it
+ * hash that both directions share; an RTP stream stays on the shard its
+ * first packet went to; an RFC 6035 report follows the call it
  * reports on; with one shard everything is shard 0. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -184,6 +185,38 @@ static void test_flows_and_vq(void **state)
     corr_router_free(r);
 }
 
+/* A UAS answering every call from one media port: once a stream of the
+ * first call has its shard, a later SDP naming that port for a call on
+ * another shard takes the new call's streams, not the old one's (as the
+ * correlator keeps a stream with the call it was attached to). */
+static void test_stream_stays(void **state)
+{
+    (void)state;
+    corr_router_t *r = corr_router_new(SHARDS, 64);
+    corr_route_ctx_t *x = corr_route_ctx_new(r);
+    endpoint_t pa = ts_ep("10.0.0.1", 5060), pb = ts_ep("10.0.0.2", 5060),
+               uas = ts_ep("10.9.9.9", 30000), ua = ts_ep("10.1.0.1", 4000),
+               ub = ts_ep("10.1.0.2", 4000);
+    uint32_t s1 =
+        route_text(x, sip_with_sdp("SIP/2.0 200 OK", "one", "10.9.9.9", 30000, ""), pb, pa);
+    uint8_t a[12] = {0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xa1};
+    uint8_t b[12] = {0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xb2};
+    assert_int_equal(route_bytes(x, a, sizeof a, uas, ua), s1);
+    char cid[32];
+    uint32_t s2 = s1;
+    for (int i = 0; s2 == s1; i++) {
+        snprintf(cid, sizeof cid, "two-%d", i);
+        s2 = route_text(x, sip_plain("OPTIONS sip:b@y SIP/2.0", cid, "1 OPTIONS"), pa, pb);
+    }
+    assert_int_equal(
+        route_text(x, sip_with_sdp("SIP/2.0 200 OK", cid, "10.9.9.9", 30000, ""), pb, pa), s2);
+    assert_int_equal(route_bytes(x, a, sizeof a, uas, ua), s1); /* placed before */
+    assert_int_equal(route_bytes(x, b, sizeof b, uas, ub), s2); /* new: the latest SDP */
+    assert_int_equal(route_bytes(x, b, sizeof b, uas, ub), s2);
+    corr_route_ctx_free(x);
+    corr_router_free(r);
+}
+
 static void test_full_table_counts(void **state)
 {
     (void)state;
@@ -230,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_call_and_media_meet),
         cmocka_unit_test(test_a_rtcp_and_latest_sdp_wins),
         cmocka_unit_test(test_flows_and_vq),
+        cmocka_unit_test(test_stream_stays),
         cmocka_unit_test(test_full_table_counts),
         cmocka_unit_test(test_one_shard),
     };
