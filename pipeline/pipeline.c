@@ -87,7 +87,7 @@ typedef struct {
 typedef struct {
     corr_route_ctx_t *route;
     corr_clock_t clock;
-    int64_t clock_ns; /* the correlator clock: largest packet time so far */
+    int64_t clock_ns;     /* the correlator clock: largest packet time so far */
     pl_stats_t st;        /* this producer's own counters */
     pthread_mutex_t lock; /* guards snap */
     pl_stats_t snap;
