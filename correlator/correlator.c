@@ -1,7 +1,8 @@
 /* correlator.c - the correlator's front door: configuration, allocation of
  * every table, per-datagram dispatch, and the expiry queues.
  *
- * Dispatch of one datagram (in capture order):
+ * Dispatch of one datagram (in capture order; a shard is handed SIP with
+ * the parse its router made, corr_on_datagram_parsed, parse.c):
  *  - TCP/WS/SCTP: one framed SIP message -> dialog.c.
  *  - UDP whose first byte has version bits 2 (0x80..0xBF): media.
  *      RTCP (second byte 192..223 and rtcp_probe, RFC 5761) is counted on
@@ -331,6 +332,19 @@ bool corr_clock_due(corr_clock_t *k, int64_t ts_ns)
     if (ts_ns < k->next_ns) return false;
     k->next_ns = ts_ns + EXPIRE_EVERY_NS;
     return true;
+}
+
+void corr_on_datagram_parsed(corr_t *c, const datagram_t *dg, const void *parse, size_t len)
+{
+    proto_status_t st;
+    if (!len || !dg->data || dg->len == 0 || !corr_parse_read(parse, len, dg, &c->msg, &st)) {
+        corr_on_datagram(c, dg);
+        return;
+    }
+    /* the router parsed it as SIP: corr_on_datagram's dispatch would too */
+    corr_advance(c, dg->ts_ns);
+    if (!c->cfg.external_expiry && corr_clock_due(&c->clock, dg->ts_ns)) corr_expire(c, dg->ts_ns);
+    dialog_on_parsed(c, dg, st);
 }
 
 void corr_on_datagram(corr_t *c, const datagram_t *dg)

@@ -599,6 +599,16 @@ const corr_route_stats_t *corr_route_ctx_stats(const corr_route_ctx_t *x);
  * named either endpoint (yet: with several capture threads, the SDP may be
  * on its way through another one; pipeline.c holds such packets back). */
 bool corr_route_unnamed_media(const corr_route_ctx_t *x);
+/* The SIP parse the last corr_route made (a SIP message, parsed or found
+ * invalid), for the shard that takes the datagram: its size in bytes, 0
+ * when it made none; corr_route_parse_write writes it (size bytes, any
+ * alignment).  Read it before routing anything else with x. */
+size_t corr_route_parse_size(const corr_route_ctx_t *x);
+void corr_route_parse_write(const corr_route_ctx_t *x, void *out);
+/* corr_on_datagram for a datagram whose parse corr_route made (parse, len:
+ * what corr_route_parse_write wrote; NULL/0: none): the SIP message is not
+ * parsed again. */
+void corr_on_datagram_parsed(corr_t *c, const datagram_t *dg, const void *parse, size_t len);
 /* Changes whenever a route is learnt from an SDP (any thread). */
 uint64_t corr_router_generation(const corr_router_t *r);
 

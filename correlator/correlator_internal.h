@@ -444,6 +444,15 @@ struct corr {
 
 /* dialog.c */
 void dialog_on_sip(corr_t *c, const datagram_t *dg);
+/* dialog_on_sip for a message already parsed into c->msg (status st). */
+void dialog_on_parsed(corr_t *c, const datagram_t *dg, proto_status_t st);
+
+/* parse.c: a SIP parse carried from the router to a shard (see there) */
+size_t corr_parse_size(const sip_msg_t *m, proto_status_t st);
+void corr_parse_write(const sip_msg_t *m, proto_status_t st, const uint8_t *base, void *out);
+/* Rebuilds m (views into dg's bytes) and *st; false when in is malformed. */
+bool corr_parse_read(const void *in, size_t n, const datagram_t *dg, sip_msg_t *m,
+                     proto_status_t *st);
 void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out);
 /* Brings a call's activity up to date from its streams (RTP does not touch
  * calls per packet); true when it moved in the LRU (ordered by lru_ns). */

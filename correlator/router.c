@@ -38,9 +38,15 @@
  * stale entry sends trailing media to the shard that had the call, which
  * is where one correlator would have seen it too.
  *
- * Cost: media packets do one or two bucket probes (a cache line each);
- * SIP messages are parsed once more here (they are a small share of
- * packets) and SDP bodies once more.
+ * A SIP message is parsed here, on the capture thread, and only here: the
+ * parse travels to the shard with the datagram (corr_route_parse_size /
+ * corr_route_parse_write: the message's fixed fields and the headers it
+ * has, views as offsets into its bytes), and the shard's correlator takes
+ * it instead of parsing the header block again (corr_on_datagram_parsed,
+ * parse.c).
+ *
+ * Cost: media packets do one or two bucket probes (a cache line each), RTP
+ * a third for its stream; SDP bodies are parsed once more in the shard.
  */
 #include "correlator_internal.h"
 
@@ -65,6 +71,9 @@ struct corr_route_ctx {
     vq_report_t vq;
     corr_route_stats_t stats;
     bool unnamed_media; /* the last datagram: media no SDP named */
+    bool parsed;        /* the last datagram: msg is its parse */
+    proto_status_t st;  /* ... and this the parser's answer */
+    const uint8_t *base; /* ... of these bytes */
 };
 
 corr_router_t *corr_router_new(uint32_t shards, uint32_t endpoints)
@@ -219,6 +228,9 @@ static uint32_t route_sip(corr_route_ctx_t *x, const datagram_t *dg)
     corr_router_t *r = x->r;
     sip_msg_t *m = &x->msg;
     proto_status_t st = sip_parse_message(dg->data, dg->len, m);
+    x->parsed = true;
+    x->st = st;
+    x->base = dg->data;
     if (st == PROTO_INVALID || m->call_id.len == 0) {
         x->stats.by_flow++;
         return flow_shard(r, dg);
@@ -237,6 +249,7 @@ uint32_t corr_route(corr_route_ctx_t *x, const datagram_t *dg)
 {
     corr_router_t *r = x->r;
     x->unnamed_media = false;
+    x->parsed = false;
     if (r->shards == 1) return 0;
     if (!dg->data || dg->len == 0) return 0;
     if (dg->transport != TRANSPORT_UDP) return route_sip(x, dg);
@@ -264,6 +277,16 @@ uint32_t corr_route(corr_route_ctx_t *x, const datagram_t *dg)
     if (sip_probe(dg->data, dg->len)) return route_sip(x, dg);
     x->stats.by_flow++;
     return flow_shard(r, dg);
+}
+
+size_t corr_route_parse_size(const corr_route_ctx_t *x)
+{
+    return x->parsed ? corr_parse_size(&x->msg, x->st) : 0;
+}
+
+void corr_route_parse_write(const corr_route_ctx_t *x, void *out)
+{
+    corr_parse_write(&x->msg, x->st, x->base, out);
 }
 
 bool corr_route_unnamed_media(const corr_route_ctx_t *x)
