@@ -570,8 +570,12 @@ static void dialog_take(corr_t *c, const datagram_t *dg, const sip_msg_t *m, pro
  * with the call it belongs to (found, or just created). */
 void dialog_on_sip(corr_t *c, const datagram_t *dg)
 {
+    dialog_on_parsed(c, dg, sip_parse_message(dg->data, dg->len, &c->msg));
+}
+
+void dialog_on_parsed(corr_t *c, const datagram_t *dg, proto_status_t st)
+{
     sip_msg_t *m = &c->msg;
-    proto_status_t st = sip_parse_message(dg->data, dg->len, m);
     dialog_take(c, dg, m, st);
     if (!c->sink.on_sip_message) return;
     bool parsed = st != PROTO_INVALID;
