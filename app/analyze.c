@@ -59,6 +59,9 @@ static void usage(FILE *f, const corr_config_t *d)
             "                         and a final summary object\n"
             "  --events               with --json, also lifecycle events (call_started,\n"
             "                         call_answered, registration, quality_interval)\n"
+            "  --messages             with --json, also every SIP message (type sip_message:\n"
+            "                         endpoints, method or status, Call-ID, CSeq, call_key,\n"
+            "                         the message text), in capture order\n"
             "  --streams              in the table, list each call's streams\n"
             "  --no-progress          no progress bar (it is shown only on a terminal)\n"
             "  --call-timeout SEC     end calls idle for SEC seconds (default %d)\n"
@@ -86,7 +89,7 @@ static void usage(FILE *f, const corr_config_t *d)
 /* What the command line and the configuration ask for (analyze_options). */
 typedef struct {
     out_format_t format;
-    bool progress, streams_in_table, events;
+    bool progress, streams_in_table, events, messages;
     int verbosity;
     uint32_t threads; /* correlator shards, 0: inline */
     corr_config_t ccfg;
@@ -130,6 +133,7 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
         {"events", no_argument, NULL, 'E'},
+        {"messages", no_argument, NULL, 'G'},
         {"streams", no_argument, NULL, 's'},
         {"no-progress", no_argument, NULL, 'P'},
         {"call-timeout", required_argument, NULL, 't'},
@@ -164,6 +168,9 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
             break;
         case 'E':
             o->events = true;
+            break;
+        case 'G':
+            o->messages = true;
             break;
         case 's':
             o->streams_in_table = true;
@@ -229,6 +236,10 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         fprintf(stderr, "siphon analyze: --jb-min-ms is above --jb-max-ms\n");
         return 2;
     }
+    if (o->messages && o->format != OUT_JSON) {
+        fprintf(stderr, "siphon analyze: --messages needs --json\n");
+        return 2;
+    }
     if (optind >= argc && cfg->capture.files.count == 0) {
         fprintf(stderr, "siphon analyze: no input file\n");
         usage(stderr, &o->ccfg);
@@ -257,6 +268,7 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
     out_config_t ocfg = {.format = o->format,
                          .streams_in_table = o->streams_in_table,
                          .events = o->events,
+                         .messages = o->messages,
                          .out = stdout};
     a->fan = fan_new(&env);
     if (!a->fan) {

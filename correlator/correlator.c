@@ -1,7 +1,8 @@
 /* correlator.c - the correlator's front door: configuration, allocation of
  * every table, per-datagram dispatch, and the expiry queues.
  *
- * Dispatch of one datagram (in capture order):
+ * Dispatch of one datagram (in capture order; a shard is handed SIP with
+ * the parse its router made, corr_on_datagram_parsed, parse.c):
  *  - TCP/WS/SCTP: one framed SIP message -> dialog.c.
  *  - UDP whose first byte has version bits 2 (0x80..0xBF): media.
  *      RTCP (second byte 192..223 and rtcp_probe, RFC 5761) is counted on
@@ -12,10 +13,17 @@
  *      call's stream, a miss goes to orphan.c.
  *  - other UDP: SIP when sip_probe says so, else orphan.c.
  *
- * Time is packet time.  Every 100 ms of it, and on corr_expire, two queues
- * are checked from their old end: calls whose linger ended (BYE or final
- * failure + call_linger_ns) and calls idle (no SIP, no RTP) for
- * call_idle_timeout_ns; both are O(1) when there is nothing to do.
+ * Time is packet time, and the correlator's clock is the largest packet
+ * time seen so far (of the whole datagram sequence: a shard's driver
+ * passes it with corr_advance): it never goes backwards.  Call activity,
+ * linger deadlines and expiry run on it, so a capture whose timestamps
+ * jump back (to 0, or from 2^32-1 s to now) delays expiry until time
+ * passes the largest one again instead of reordering it; the records'
+ * own times (start, answer, end, RTP arrivals) stay packet times.  Every
+ * 100 ms of it, and on corr_expire, two queues are checked from their old
+ * end: calls whose linger ended (BYE or final failure + call_linger_ns)
+ * and calls idle (no SIP, no RTP) for call_idle_timeout_ns; both are O(1)
+ * when there is nothing to do.
  *
  * Defaults (corr_config_default), sized for an appliance; memory is
  * reserved up front but only touched as entries are used:
@@ -157,24 +165,52 @@ const corr_stats_t *corr_stats(const corr_t *c)
 
 /* ------------------------------- expiry --------------------------------- */
 
+void call_lru_place(corr_t *c, uint32_t ci, int64_t t)
+{
+    dlist_t *l = &c->call_pool.lru;
+    c->calls[ci].lru_ns = t;
+    dlist_unlink(l, ci);
+    uint32_t at = l->head; /* past the calls that moved after t */
+    while (at != CORR_NIL && c->calls[at].lru_ns > t)
+        at = l->next[at];
+    dlist_insert_before(l, at, ci);
+}
+
+void corr_advance(corr_t *c, int64_t clock_ns)
+{
+    if (clock_ns > c->now_ns) c->now_ns = clock_ns;
+}
+
 void corr_expire(corr_t *c, int64_t now_ns)
 {
+    corr_advance(c, now_ns);
+    now_ns = c->now_ns; /* the clock never goes backwards */
     uint32_t ci;
     while ((ci = c->linger.tail) != CORR_NIL && c->calls[ci].linger_deadline_ns <= now_ns)
         call_emit(c, ci, false, false);
     while ((ci = c->challenge_wait.tail) != CORR_NIL && c->calls[ci].linger_deadline_ns <= now_ns)
         call_emit(c, ci, false, false);
-    /* The LRU is ordered by the last move to its head, which lags the
-     * last activity by less than CORR_LRU_GRAIN_NS: stopping at the first
-     * tail still active finds every idle call within that grain. */
-    while ((ci = c->call_pool.lru.tail) != CORR_NIL &&
-           c->calls[ci].last_activity_ns + c->cfg.call_idle_timeout_ns <= now_ns) {
+    /* The LRU is ordered by lru_ns, the last move to its place, never
+     * after the call's last activity: every call behind a tail that moved
+     * within the timeout is active.  A tail whose streams or messages
+     * kept it alive moves to its place (call_refresh_activity, or here
+     * when its own activity ran ahead of its last move), so exactly the
+     * calls idle for the timeout are emitted, whichever other calls share
+     * this correlator (a shard holds some of them). */
+    int64_t idle = c->cfg.call_idle_timeout_ns;
+    while ((ci = c->call_pool.lru.tail) != CORR_NIL && c->calls[ci].lru_ns + idle <= now_ns) {
+        call_t *k = &c->calls[ci];
         if (call_refresh_activity(c, ci)) continue; /* its RTP kept it alive */
+        if (k->last_activity_ns + idle > now_ns) {
+            call_lru_place(c, ci, k->last_activity_ns);
+            continue;
+        }
         c->stats.calls_timed_out++;
         call_emit(c, ci, false, true);
     }
     orphan_expire(c, now_ns);
     events_expire(c, now_ns);
+    if (c->sink.on_clock) c->sink.on_clock(c->sink.user, now_ns);
 }
 
 void corr_flush(corr_t *c)
@@ -222,7 +258,7 @@ static void on_rtcp(corr_t *c, const datagram_t *dg)
     uint32_t ci = media_call(c, ei);
     call_t *k = &c->calls[ci];
     k->rec.rtcp_packets++;
-    call_touch(c, ci, dg->ts_ns);
+    call_touch(c, ci, c->now_ns);
     const uint8_t *p = dg->data;
     uint32_t ssrc = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
     for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next) {
@@ -269,7 +305,7 @@ static void on_media(corr_t *c, const datagram_t *dg)
         }
         c->stats.rtp_packets++;
         stream_rtp(c, si, &rh, dg->ts_ns);
-        if (!s->orphan) call_touch(c, s->owner, dg->ts_ns);
+        if (!s->orphan) call_touch(c, s->owner, c->now_ns);
         return;
     }
 
@@ -283,7 +319,7 @@ static void on_media(corr_t *c, const datagram_t *dg)
     dlist_touch(&c->ep_pool.lru, ei & ~MEDIA_IMPLIED);
     si = stream_new(c, h, &dg->src, &dg->dst, rh.ssrc, ci, false);
     c->stats.rtp_packets++;
-    call_touch(c, ci, dg->ts_ns);
+    call_touch(c, ci, c->now_ns);
     if (si == CORR_NIL) return;
     stream_set_side(&c->streams[si], &e, matched_dst);
     stream_rtp(c, si, &rh, dg->ts_ns);
@@ -298,9 +334,23 @@ bool corr_clock_due(corr_clock_t *k, int64_t ts_ns)
     return true;
 }
 
+void corr_on_datagram_parsed(corr_t *c, const datagram_t *dg, const void *parse, size_t len)
+{
+    proto_status_t st;
+    if (!len || !dg->data || dg->len == 0 || !corr_parse_read(parse, len, dg, &c->msg, &st)) {
+        corr_on_datagram(c, dg);
+        return;
+    }
+    /* the router parsed it as SIP: corr_on_datagram's dispatch would too */
+    corr_advance(c, dg->ts_ns);
+    if (!c->cfg.external_expiry && corr_clock_due(&c->clock, dg->ts_ns)) corr_expire(c, dg->ts_ns);
+    dialog_on_parsed(c, dg, st);
+}
+
 void corr_on_datagram(corr_t *c, const datagram_t *dg)
 {
     if (!dg->data || dg->len == 0) return;
+    corr_advance(c, dg->ts_ns);
     if (!c->cfg.external_expiry && corr_clock_due(&c->clock, dg->ts_ns)) corr_expire(c, dg->ts_ns);
     if (dg->transport != TRANSPORT_UDP) {
         dialog_on_sip(c, dg);

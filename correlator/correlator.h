@@ -282,8 +282,14 @@ typedef struct {
 #define CORR_VQ_MAX   4 /* reports kept per call */
 #define CORR_FLAG_MAX 16 /* flags reported per call */
 
+/* A call's identity across its records and events (corr_call_t.call_key,
+ * corr_call_event_t.call_key, corr_sip_message_t.call_key): a hash of the
+ * whole Call-ID and of the capture time of the message that created the
+ * call, so two calls reusing one Call-ID hours apart have different keys,
+ * and every thread count gives the same key.  Never 0 (0: no call). */
 typedef struct {
     char call_id[CORR_STR_MAX];
+    uint64_t call_key;
     char from_uri[CORR_STR_MAX], to_uri[CORR_STR_MAX];
     char caller[CORR_STR_MAX], callee[CORR_STR_MAX]; /* user parts */
     char from_tag[CORR_STR_MAX], to_tag[CORR_STR_MAX];
@@ -349,6 +355,7 @@ typedef struct {
     corr_call_event_type_t type;
     int64_t ts_ns; /* of the message that caused the event */
     const char *call_id;
+    uint64_t call_key;
     const char *from_uri, *to_uri; /* "" when unknown */
     const char *caller, *callee;   /* user parts */
     const char *user_agent;
@@ -402,6 +409,40 @@ typedef struct {
     double mos;       /* < 0 not computable */
 } corr_interval_event_t;
 
+/* One SIP message, as the correlator took it: every message it was handed
+ * (requests and responses, in calls or not, and those it could not parse),
+ * in the order it was handed them.  The views point into the message's
+ * bytes (data) and are empty when the message does not have that part. */
+typedef enum {
+    CORR_SIP_OK = 0,     /* parsed */
+    CORR_SIP_INCOMPLETE, /* header block without end, or body shorter than
+                            Content-Length: fields as far as found */
+    CORR_SIP_INVALID,    /* not parsable: only the bytes and endpoints */
+} corr_sip_parse_t;
+
+const char *corr_sip_parse_name(corr_sip_parse_t p); /* "ok", "incomplete", "invalid" */
+
+typedef struct {
+    int64_t ts_ns; /* capture time */
+    uint64_t frame_no;
+    endpoint_t src, dst;
+    transport_t transport;
+    const uint8_t *data; /* the whole message */
+    size_t len;
+    corr_sip_parse_t parse;
+    bool is_request;
+    sv_t method;        /* requests: the method as written */
+    int status_code;    /* responses: 100..699 (0 for requests) */
+    sv_t reason_phrase; /* responses */
+    sv_t call_id;
+    uint32_t cseq;    /* CSeq number (0 when absent) */
+    sv_t cseq_method; /* CSeq method */
+    sv_t from_user, to_user;
+    sv_t user_agent;   /* User-Agent, else Server */
+    uint64_t call_key; /* the call it belongs to; 0: none (REGISTER,
+                          OPTIONS, a message of no known call, ...) */
+} corr_sip_message_t;
+
 typedef struct {
     void (*on_call)(void *user, const corr_call_t *call);
     void (*on_orphan_stream)(void *user, const corr_stream_t *stream);
@@ -413,6 +454,13 @@ typedef struct {
     void (*on_call_event)(void *user, const corr_call_event_t *ev);
     void (*on_registration)(void *user, const corr_registration_t *r);
     void (*on_quality_interval)(void *user, const corr_interval_event_t *ev);
+    /* Every SIP message (corr_sip_message_t; NULL: nothing is built),
+     * after the call events it caused. */
+    void (*on_sip_message)(void *user, const corr_sip_message_t *msg);
+    /* Packet time at every expiry point, after what expired there was
+     * emitted: the same times on every shard, in time order (the
+     * correlator's clock never goes backwards, see corr_clock_t). */
+    void (*on_clock)(void *user, int64_t now_ns);
 } corr_sink_t;
 
 /* ------------------------------------------------------------------------ */
@@ -555,8 +603,15 @@ typedef struct {
 } corr_lookahead_t;
 #define CORR_LOOKAHEAD_MIN_STREAMS 4096 /* the drivers' min_streams */
 void corr_prefetch(const corr_t *c, corr_lookahead_t *la, const datagram_t *dg);
-/* Ends calls idle since before now_ns - timeout (call as time advances). */
+/* Ends calls idle since before now_ns - timeout (call as time advances).
+ * The correlator's clock is the largest packet time it was given (by a
+ * datagram, corr_expire or corr_advance): a smaller now_ns expires at the
+ * clock instead, time never goes backwards. */
 void corr_expire(corr_t *c, int64_t now_ns);
+/* A shard's driver, before each datagram: the clock of the whole datagram
+ * sequence (the largest packet time so far, whichever shard had it), so
+ * every shard times activity as one correlator would. */
+void corr_advance(corr_t *c, int64_t clock_ns);
 /* End of input: emits every call still open (open_at_end = true) and every
  * orphan stream. */
 void corr_flush(corr_t *c);
@@ -595,6 +650,16 @@ const corr_route_stats_t *corr_route_ctx_stats(const corr_route_ctx_t *x);
  * named either endpoint (yet: with several capture threads, the SDP may be
  * on its way through another one; pipeline.c holds such packets back). */
 bool corr_route_unnamed_media(const corr_route_ctx_t *x);
+/* The SIP parse the last corr_route made (a SIP message, parsed or found
+ * invalid), for the shard that takes the datagram: its size in bytes, 0
+ * when it made none; corr_route_parse_write writes it (size bytes, any
+ * alignment).  Read it before routing anything else with x. */
+size_t corr_route_parse_size(const corr_route_ctx_t *x);
+void corr_route_parse_write(const corr_route_ctx_t *x, void *out);
+/* corr_on_datagram for a datagram whose parse corr_route made (parse, len:
+ * what corr_route_parse_write wrote; NULL/0: none): the SIP message is not
+ * parsed again. */
+void corr_on_datagram_parsed(corr_t *c, const datagram_t *dg, const void *parse, size_t len);
 /* Changes whenever a route is learnt from an SDP (any thread). */
 uint64_t corr_router_generation(const corr_router_t *r);
 

@@ -65,6 +65,8 @@ bool dlist_init(dlist_t *l, uint32_t n);
 void dlist_destroy(dlist_t *l);
 void dlist_push_head(dlist_t *l, uint32_t i);
 void dlist_unlink(dlist_t *l, uint32_t i);
+/* Links i (not on the list) on the head side of at (CORR_NIL: at the tail). */
+void dlist_insert_before(dlist_t *l, uint32_t at, uint32_t i);
 static inline void dlist_touch(dlist_t *l, uint32_t i)
 {
     if (l->head == i) return;
@@ -369,6 +371,7 @@ typedef struct {
     uint32_t str;     /* string blob (cstr.c) */
     uint32_t ep_head; /* media endpoints */
     uint64_t hash;
+    uint64_t key;                    /* corr_call_t.call_key */
     uint64_t tags[CALL_TAGS_INLINE]; /* To-tag hashes (the first ones) */
     int64_t last_activity_ns;
     int64_t lru_ns; /* last move to the LRU head (<= last_activity_ns) */
@@ -422,6 +425,10 @@ struct corr {
     bool ndpi_failed;                          /* opening nDPI failed: classification stays off */
 
     corr_clock_t clock;      /* corr_on_datagram's own expiry points */
+    int64_t now_ns;          /* the correlator clock: the largest packet time
+                                so far, of the whole datagram sequence
+                                (corr_advance); activity and deadlines run
+                                on it, so it never goes backwards */
     sip_msg_t msg;           /* scratch for the SIP parser */
     sdp_t sdp;               /* scratch for the SDP parser */
     corr_stream_t *emit_buf; /* max_streams_per_call records for on_call */
@@ -448,11 +455,23 @@ struct corr {
 
 /* dialog.c */
 void dialog_on_sip(corr_t *c, const datagram_t *dg);
+/* dialog_on_sip for a message already parsed into c->msg (status st). */
+void dialog_on_parsed(corr_t *c, const datagram_t *dg, proto_status_t st);
+
+/* parse.c: a SIP parse carried from the router to a shard (see there) */
+size_t corr_parse_size(const sip_msg_t *m, proto_status_t st);
+void corr_parse_write(const sip_msg_t *m, proto_status_t st, const uint8_t *base, void *out);
+/* Rebuilds m (views into dg's bytes) and *st; false when in is malformed. */
+bool corr_parse_read(const void *in, size_t n, const datagram_t *dg, sip_msg_t *m,
+                     proto_status_t *st);
 void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out);
 /* Brings a call's activity up to date from its streams (RTP does not touch
- * calls per packet); true when it moved to the LRU head. */
+ * calls per packet); true when it moved in the LRU (ordered by lru_ns). */
 bool call_refresh_activity(corr_t *c, uint32_t ci);
 void call_touch(corr_t *c, uint32_t ci, int64_t ts);
+/* correlator.c: moves call ci to its place in the LRU, ordered by lru_ns,
+ * with lru_ns = t (a walk from the head past the calls that moved later). */
+void call_lru_place(corr_t *c, uint32_t ci, int64_t t);
 
 /* media.c */
 bool media_init(corr_t *c);
@@ -604,6 +623,12 @@ void events_free(corr_t *c);
 void events_on_register(corr_t *c, const sip_msg_t *m, const datagram_t *dg);
 void events_expire(corr_t *c, int64_t now_ns);
 void events_flush(corr_t *c);
+/* Every SIP message dialog.c takes: st the parser's answer (m NULL when
+ * PROTO_INVALID); ci its call or CORR_NIL. */
+void events_sip_message(corr_t *c, const datagram_t *dg, const sip_msg_t *m, proto_status_t st,
+                        uint32_t ci);
+/* The call key of a call created at ts_ns by a message with this Call-ID. */
+uint64_t corr_call_key(sv_t call_id, int64_t ts_ns);
 /* stream.c: the packet at ts closed stream s's interval iv (before the
  * packet was counted); final: the records' last intervals at emission. */
 void events_interval(corr_t *c, const stream_t *s, const sq_interval_t *iv, uint32_t index,

@@ -82,8 +82,10 @@ static bool tag_eq(const char *copy, sv_t tag)
 
 /* RTP packets do not touch their call (that was a cache miss per packet);
  * a call's activity is brought up to date from its streams' last packets
- * where it matters: idle expiry, eviction and emission.  Moves the call to
- * the LRU head and returns true when its streams were more recent. */
+ * where it matters: idle expiry, eviction and emission.  When its streams
+ * were more recent, the call moves to its place in the LRU, which stays
+ * ordered by lru_ns (a stream's packet time may lie behind the correlator
+ * clock other calls were touched at), and true is returned. */
 bool call_refresh_activity(corr_t *c, uint32_t ci)
 {
     call_t *k = &c->calls[ci];
@@ -91,8 +93,8 @@ bool call_refresh_activity(corr_t *c, uint32_t ci)
     for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next)
         if (c->streams[si].stats.last_ts_ns > last) last = c->streams[si].stats.last_ts_ns;
     if (last <= k->last_activity_ns) return false;
-    k->last_activity_ns = k->lru_ns = last;
-    dlist_touch(&c->call_pool.lru, ci);
+    k->last_activity_ns = last;
+    call_lru_place(c, ci, last);
     return true;
 }
 
@@ -128,7 +130,10 @@ static void call_end(corr_t *c, uint32_t ci, int64_t ts)
     if (k->ended) return;
     k->ended = true;
     k->end_challenge = k->challenged;
-    k->linger_deadline_ns = ts + (k->challenged ? CORR_CHALLENGE_WAIT_NS : c->cfg.call_linger_ns);
+    /* on the correlator clock (never behind ts): each queue stays in
+     * deadline order whatever the packet times do */
+    int64_t at = ts > c->now_ns ? ts : c->now_ns;
+    k->linger_deadline_ns = at + (k->challenged ? CORR_CHALLENGE_WAIT_NS : c->cfg.call_linger_ns);
     dlist_push_head(end_queue(c, k), ci);
 }
 
@@ -169,6 +174,7 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
         offsetof(corr_call_t, reason)};
     for (int i = 0; i < CS_COUNT; i++)
         snprintf((char *)r + str_off[i], CORR_STR_MAX, "%s", call_str(c, k, i));
+    r->call_key = k->key;
     r->src = l->src;
     r->dst = l->dst;
     r->transport = (transport_t)l->transport;
@@ -263,9 +269,10 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
     memset(k, 0, sizeof *k);
     k->used = true;
     k->hash = h;
+    k->key = corr_call_key(m->call_id, dg->ts_ns);
     k->cid_len = (uint32_t)m->call_id.len;
     k->ep_head = k->st_head = CORR_NIL;
-    k->last_activity_ns = k->lru_ns = dg->ts_ns;
+    k->last_activity_ns = k->lru_ns = c->now_ns; /* the correlator clock */
     k->str = cstr_new(c);
     itab_insert(&c->call_pool.tab, h, ci);
     c->stats.calls++;
@@ -516,7 +523,7 @@ static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
     sv_t body;
 
     r->sip_messages++;
-    call_touch(c, ci, dg->ts_ns);
+    call_touch(c, ci, c->now_ns);
 
     if (m->is_request) {
         switch (method) {
@@ -553,10 +560,8 @@ static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
     }
 }
 
-void dialog_on_sip(corr_t *c, const datagram_t *dg)
+static void dialog_take(corr_t *c, const datagram_t *dg, const sip_msg_t *m, proto_status_t st)
 {
-    sip_msg_t *m = &c->msg;
-    proto_status_t st = sip_parse_message(dg->data, dg->len, m);
     if (st == PROTO_INVALID) {
         c->stats.sip_invalid++;
         return;
@@ -606,4 +611,21 @@ void dialog_on_sip(corr_t *c, const datagram_t *dg)
     bool was_answered = !created && c->calls[ci].answered;
     call_on_msg(c, ci, m, dg);
     events_after_sip(c, ci, created, was_answered, dg->ts_ns); /* started / answered */
+}
+
+/* Every message reaches the sink's on_sip_message after what it caused,
+ * with the call it belongs to (found, or just created). */
+void dialog_on_sip(corr_t *c, const datagram_t *dg)
+{
+    dialog_on_parsed(c, dg, sip_parse_message(dg->data, dg->len, &c->msg));
+}
+
+void dialog_on_parsed(corr_t *c, const datagram_t *dg, proto_status_t st)
+{
+    sip_msg_t *m = &c->msg;
+    dialog_take(c, dg, m, st);
+    if (!c->sink.on_sip_message) return;
+    bool parsed = st != PROTO_INVALID;
+    uint32_t ci = parsed && m->call_id.len ? call_find(c, m->call_id) : CORR_NIL;
+    events_sip_message(c, dg, parsed ? m : NULL, st, ci);
 }

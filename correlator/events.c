@@ -29,6 +29,15 @@
  *    evicts its least recently active entry (emitted as far as known,
  *    counted in registrations_evicted).  A final response whose request
  *    was not captured is reported from the response alone.
+ *  - SIP messages: dialog.c hands over every message it takes, parsed or
+ *    not, once it has handled it (after the call_started / call_answered
+ *    it caused), with the call it belongs to (found or just created); the
+ *    event
+ *    is views into the message and its parse, built on the stack.  The
+ *    call key (corr_call_key) hashes the whole Call-ID with a fixed seed
+ *    (not the tables' random one: the key must be the same in every run
+ *    and every shard) and the capture time of the message that created
+ *    the call.
  *  - Quality intervals: stream.c asks the tracker (quality.h) whether the
  *    packet it is about to count closes the open interval and, if so,
  *    takes its figures first (sq_interval_peek: same figures the tracker
@@ -55,6 +64,7 @@ static void call_event(corr_t *c, const call_t *k, corr_call_event_type_t type, 
         .type = type,
         .ts_ns = ts,
         .call_id = call_str(c, k, CS_CALL_ID),
+        .call_key = k->key,
         .from_uri = call_str(c, k, CS_FROM_URI),
         .to_uri = call_str(c, k, CS_TO_URI),
         .caller = call_str(c, k, CS_CALLER),
@@ -86,6 +96,64 @@ void events_after_sip(corr_t *c, uint32_t ci, bool created, bool was_answered, i
     if (!k->used) return;
     if (created) call_event(c, k, CORR_EV_CALL_STARTED, ts);
     if (!was_answered && k->answered) call_event(c, k, CORR_EV_CALL_ANSWERED, ts);
+}
+
+/* ------------------------------------------------------------------------ */
+/* SIP messages                                                              */
+/* ------------------------------------------------------------------------ */
+
+#define CALL_KEY_SEED 0x63616c6c2d6b6579ULL /* "call-key" */
+
+uint64_t corr_call_key(sv_t call_id, int64_t ts_ns)
+{
+    uint64_t k = hash_u64(hash_bytes(call_id.p, call_id.len, CALL_KEY_SEED) ^
+                          hash_u64((uint64_t)ts_ns ^ CALL_KEY_SEED));
+    return k ? k : 1;
+}
+
+const char *corr_sip_parse_name(corr_sip_parse_t p)
+{
+    switch (p) {
+    case CORR_SIP_OK:
+        return "ok";
+    case CORR_SIP_INCOMPLETE:
+        return "incomplete";
+    case CORR_SIP_INVALID:
+        return "invalid";
+    }
+    return "invalid";
+}
+
+void events_sip_message(corr_t *c, const datagram_t *dg, const sip_msg_t *m, proto_status_t st,
+                        uint32_t ci)
+{
+    if (!c->sink.on_sip_message) return;
+    corr_sip_message_t e = {
+        .ts_ns = dg->ts_ns,
+        .frame_no = dg->frame_no,
+        .src = dg->src,
+        .dst = dg->dst,
+        .transport = dg->transport,
+        .data = dg->data,
+        .len = dg->len,
+        .parse = CORR_SIP_INVALID,
+        .call_key = ci != CORR_NIL ? c->calls[ci].key : 0,
+    };
+    if (m && st != PROTO_INVALID) {
+        e.parse = st == PROTO_OK ? CORR_SIP_OK : CORR_SIP_INCOMPLETE;
+        e.is_request = m->is_request;
+        if (m->is_request)
+            e.method = m->method_name;
+        else
+            e.status_code = m->status_code, e.reason_phrase = m->reason_phrase;
+        e.call_id = m->call_id;
+        e.cseq = m->cseq;
+        e.cseq_method = m->cseq_method_name;
+        e.from_user = m->from.user;
+        e.to_user = m->to.user;
+        e.user_agent = m->user_agent.len ? m->user_agent : m->server;
+    }
+    c->sink.on_sip_message(c->sink.user, &e);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -14,7 +14,13 @@
  *    very endpoints the shard's media table will hold).
  *  - media (UDP with RTP version bits): the shard of its source endpoint
  *    when an SDP named it, else of its destination (the correlator's own
- *    rule: the sender's SDP names the call), else the flow's shard.
+ *    rule: the sender's SDP names the call), else the flow's shard.  An
+ *    RTP stream (source, destination, SSRC) an SDP named stays on the
+ *    shard its first packet went to, as a stream stays with the call it
+ *    was attached to in the correlator: when a later SDP names one of its
+ *    endpoints for another call (a UAS answering every call from one media
+ *    port), the new call's streams go to the new call's shard, the old
+ *    ones stay (the stream table: same buckets as the route table).
  *  - anything else (unparsable SIP, other UDP): the flow's shard, a
  *    symmetric hash of the two endpoints, so both directions of an orphan
  *    flow meet in one correlator for nDPI classification.
@@ -32,9 +38,15 @@
  * stale entry sends trailing media to the shard that had the call, which
  * is where one correlator would have seen it too.
  *
- * Cost: media packets do one or two bucket probes (a cache line each);
- * SIP messages are parsed once more here (they are a small share of
- * packets) and SDP bodies once more.
+ * A SIP message is parsed here, on the capture thread, and only here: the
+ * parse travels to the shard with the datagram (corr_route_parse_size /
+ * corr_route_parse_write: the message's fixed fields and the headers it
+ * has, views as offsets into its bytes), and the shard's correlator takes
+ * it instead of parsing the header block again (corr_on_datagram_parsed,
+ * parse.c).
+ *
+ * Cost: media packets do one or two bucket probes (a cache line each), RTP
+ * a third for its stream; SDP bodies are parsed once more in the shard.
  */
 #include "correlator_internal.h"
 
@@ -47,6 +59,7 @@ struct corr_router {
     uint64_t seed;
     uint64_t bucket_mask;
     _Atomic uint64_t *table;     /* (bucket_mask + 1) * ROUTE_WAYS words */
+    _Atomic uint64_t *streams;   /* RTP streams' shards, same shape */
     _Atomic uint64_t generation; /* bumped by every SDP learnt */
 };
 
@@ -58,6 +71,9 @@ struct corr_route_ctx {
     vq_report_t vq;
     corr_route_stats_t stats;
     bool unnamed_media; /* the last datagram: media no SDP named */
+    bool parsed;        /* the last datagram: msg is its parse */
+    proto_status_t st;  /* ... and this the parser's answer */
+    const uint8_t *base; /* ... of these bytes */
 };
 
 corr_router_t *corr_router_new(uint32_t shards, uint32_t endpoints)
@@ -73,12 +89,15 @@ corr_router_t *corr_router_new(uint32_t shards, uint32_t endpoints)
     r->bucket_mask = buckets - 1;
     atomic_init(&r->generation, 0);
     r->table = aligned_alloc(64, buckets * ROUTE_WAYS * sizeof *r->table);
-    if (!r->table) {
-        free(r);
+    r->streams = aligned_alloc(64, buckets * ROUTE_WAYS * sizeof *r->streams);
+    if (!r->table || !r->streams) {
+        corr_router_free(r);
         return NULL;
     }
-    for (uint64_t i = 0; i < buckets * ROUTE_WAYS; i++)
+    for (uint64_t i = 0; i < buckets * ROUTE_WAYS; i++) {
         atomic_init(&r->table[i], 0);
+        atomic_init(&r->streams[i], 0);
+    }
     return r;
 }
 
@@ -86,6 +105,7 @@ void corr_router_free(corr_router_t *r)
 {
     if (!r) return;
     free(r->table);
+    free(r->streams);
     free(r);
 }
 
@@ -117,15 +137,18 @@ static uint64_t ep_key(const corr_router_t *r, const endpoint_t *ep)
 
 #define ROUTE_TAG(h) ((((h) >> 8) | 1) << 8) /* h's top 56 bits, never 0 */
 
-static _Atomic uint64_t *bucket_of(const corr_router_t *r, uint64_t h)
+static _Atomic uint64_t *bucket_in(const corr_router_t *r, _Atomic uint64_t *t, uint64_t h)
 {
-    return &r->table[(h & r->bucket_mask) * ROUTE_WAYS];
+    return &t[(h & r->bucket_mask) * ROUTE_WAYS];
 }
 
-static int route_lookup(const corr_router_t *r, const endpoint_t *ep)
+static _Atomic uint64_t *bucket_of(const corr_router_t *r, uint64_t h)
 {
-    uint64_t h = ep_key(r, ep), tag = ROUTE_TAG(h);
-    _Atomic uint64_t *b = bucket_of(r, h);
+    return bucket_in(r, r->table, h);
+}
+
+static int bucket_find(_Atomic uint64_t *b, uint64_t tag)
+{
     for (int i = 0; i < ROUTE_WAYS; i++) {
         uint64_t w = atomic_load_explicit(&b[i], memory_order_relaxed);
         if ((w & ~0xffull) == tag) return (int)(w & 0xff);
@@ -134,11 +157,25 @@ static int route_lookup(const corr_router_t *r, const endpoint_t *ep)
     return -1;
 }
 
-static void route_learn(corr_route_ctx_t *x, const endpoint_t *ep, uint32_t shard)
+/* The key of an RTP stream (src, dst, ssrc) in the stream table. */
+static uint64_t stream_key(const corr_router_t *r, const datagram_t *dg)
 {
-    const corr_router_t *r = x->r;
-    uint64_t h = ep_key(r, ep), tag = ROUTE_TAG(h), word = tag | shard;
-    _Atomic uint64_t *b = bucket_of(r, h);
+    uint32_t ssrc;
+    memcpy(&ssrc, dg->data + 8, sizeof ssrc);
+    return hash_u64(ep_key(r, &dg->src) ^ hash_u64(ep_key(r, &dg->dst) + ssrc));
+}
+
+static int route_lookup(const corr_router_t *r, const endpoint_t *ep)
+{
+    uint64_t h = ep_key(r, ep);
+    return bucket_find(bucket_of(r, h), ROUTE_TAG(h));
+}
+
+/* Writes {tag of h, shard} into table t (a full bucket loses one entry). */
+static void table_learn(corr_route_ctx_t *x, _Atomic uint64_t *t, uint64_t h, uint32_t shard)
+{
+    uint64_t tag = ROUTE_TAG(h), word = tag | shard;
+    _Atomic uint64_t *b = bucket_in(x->r, t, h);
     for (int i = 0; i < ROUTE_WAYS; i++) {
         uint64_t w = atomic_load_explicit(&b[i], memory_order_relaxed);
         if (w == 0 || (w & ~0xffull) == tag) {
@@ -148,6 +185,11 @@ static void route_learn(corr_route_ctx_t *x, const endpoint_t *ep, uint32_t shar
     }
     x->stats.endpoints_replaced++;
     atomic_store_explicit(&b[(tag >> 8) % ROUTE_WAYS], word, memory_order_relaxed);
+}
+
+static void route_learn(corr_route_ctx_t *x, const endpoint_t *ep, uint32_t shard)
+{
+    table_learn(x, x->r->table, ep_key(x->r, ep), shard);
 }
 
 /* ------------------------------ routing --------------------------------- */
@@ -186,6 +228,9 @@ static uint32_t route_sip(corr_route_ctx_t *x, const datagram_t *dg)
     corr_router_t *r = x->r;
     sip_msg_t *m = &x->msg;
     proto_status_t st = sip_parse_message(dg->data, dg->len, m);
+    x->parsed = true;
+    x->st = st;
+    x->base = dg->data;
     if (st == PROTO_INVALID || m->call_id.len == 0) {
         x->stats.by_flow++;
         return flow_shard(r, dg);
@@ -204,14 +249,25 @@ uint32_t corr_route(corr_route_ctx_t *x, const datagram_t *dg)
 {
     corr_router_t *r = x->r;
     x->unnamed_media = false;
+    x->parsed = false;
     if (r->shards == 1) return 0;
     if (!dg->data || dg->len == 0) return 0;
     if (dg->transport != TRANSPORT_UDP) return route_sip(x, dg);
     if (dg->len >= 12 && (dg->data[0] >> 6) == 2) {
-        int s = route_lookup(r, &dg->src);
+        /* RTP (not RTCP, which the correlator matches by endpoint alone):
+         * a stream already placed stays */
+        bool rtp = !(dg->data[1] >= 192 && dg->data[1] <= 223);
+        uint64_t sk = rtp ? stream_key(r, dg) : 0;
+        int s = rtp ? bucket_find(bucket_in(r, r->streams, sk), ROUTE_TAG(sk)) : -1;
+        if (s >= 0 && (uint32_t)s < r->shards) {
+            x->stats.media_by_sdp++;
+            return (uint32_t)s;
+        }
+        s = route_lookup(r, &dg->src);
         if (s < 0) s = route_lookup(r, &dg->dst);
         if (s >= 0 && (uint32_t)s < r->shards) {
             x->stats.media_by_sdp++;
+            if (rtp) table_learn(x, r->streams, sk, (uint32_t)s);
             return (uint32_t)s;
         }
         x->stats.by_flow++;
@@ -221,6 +277,16 @@ uint32_t corr_route(corr_route_ctx_t *x, const datagram_t *dg)
     if (sip_probe(dg->data, dg->len)) return route_sip(x, dg);
     x->stats.by_flow++;
     return flow_shard(r, dg);
+}
+
+size_t corr_route_parse_size(const corr_route_ctx_t *x)
+{
+    return x->parsed ? corr_parse_size(&x->msg, x->st) : 0;
+}
+
+void corr_route_parse_write(const corr_route_ctx_t *x, void *out)
+{
+    corr_parse_write(&x->msg, x->st, x->base, out);
 }
 
 bool corr_route_unnamed_media(const corr_route_ctx_t *x)

@@ -41,6 +41,23 @@ void dlist_push_head(dlist_t *l, uint32_t i)
     l->count++;
 }
 
+void dlist_insert_before(dlist_t *l, uint32_t at, uint32_t i)
+{
+    if (at == l->head) {
+        dlist_push_head(l, i);
+        return;
+    }
+    uint32_t p = at == CORR_NIL ? l->tail : l->prev[at];
+    l->prev[i] = p;
+    l->next[i] = at;
+    l->next[p] = i;
+    if (at != CORR_NIL)
+        l->prev[at] = i;
+    else
+        l->tail = i;
+    l->count++;
+}
+
 void dlist_unlink(dlist_t *l, uint32_t i)
 {
     uint32_t p = l->prev[i], n = l->next[i];

@@ -85,6 +85,20 @@ static void json_opt_double(json_writer_t *w, const char *key, double v, int dec
 /* JSON: RTCP, DTMF, call flags, RFC 6035 reports                            */
 /* ------------------------------------------------------------------------ */
 
+/* A call key (correlator.h) as 16 hex digits (a JSON number would lose
+ * bits past 2^53); 0, no call, as null. */
+static void json_call_key(json_writer_t *w, uint64_t key)
+{
+    json_key(w, "call_key");
+    if (!key) {
+        json_null(w);
+        return;
+    }
+    char k[17];
+    snprintf(k, sizeof k, "%016llx", (unsigned long long)key);
+    json_cstr(w, k);
+}
+
 static void json_endpoint(json_writer_t *w, const char *key, const endpoint_t *e)
 {
     char ip[IP_STR_MAX];
@@ -411,6 +425,7 @@ void enc_call_event_json(buf_t *out, const corr_call_event_t *ev)
     json_obj_begin(&w);
     json_key(&w, "type"), json_cstr(&w, answered ? "call_answered" : "call_started");
     json_key(&w, "call_id"), json_cstr(&w, ev->call_id);
+    json_call_key(&w, ev->call_key);
     json_key(&w, "ts"), json_ts(&w, ev->ts_ns);
     json_opt_str(&w, "from_uri", ev->from_uri);
     json_opt_str(&w, "to_uri", ev->to_uri);
@@ -431,6 +446,56 @@ void enc_call_event_json(buf_t *out, const corr_call_event_t *ev)
             json_null(&w);
         json_opt_str(&w, "to_tag", ev->to_tag);
     }
+    json_obj_end(&w);
+    buf_putc(out, '\n');
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON: one SIP message (corr_sip_message_t)                                */
+/* ------------------------------------------------------------------------ */
+
+static void json_opt_sv(json_writer_t *w, const char *key, sv_t v)
+{
+    json_key(w, key);
+    if (v.len)
+        json_str(w, v);
+    else
+        json_null(w);
+}
+
+void enc_sip_message_json(buf_t *out, const corr_sip_message_t *m)
+{
+    json_writer_t w;
+    json_init(&w, out);
+    json_obj_begin(&w);
+    json_key(&w, "type"), json_cstr(&w, "sip_message");
+    json_key(&w, "ts"), json_ts(&w, m->ts_ns);
+    json_key(&w, "frame"), json_uint(&w, m->frame_no);
+    json_src_dst(&w, &m->src, &m->dst);
+    json_key(&w, "transport"), json_cstr(&w, transport_name(m->transport));
+    json_key(&w, "parse"), json_cstr(&w, corr_sip_parse_name(m->parse));
+    if (m->parse == CORR_SIP_INVALID || m->is_request) {
+        json_opt_sv(&w, "method", m->method);
+    } else {
+        json_key(&w, "status"), json_int(&w, m->status_code);
+        json_opt_sv(&w, "reason_phrase", m->reason_phrase);
+    }
+    json_opt_sv(&w, "call_id", m->call_id);
+    json_key(&w, "cseq");
+    if (m->cseq_method.len) {
+        json_obj_begin(&w);
+        json_key(&w, "seq"), json_uint(&w, m->cseq);
+        json_key(&w, "method"), json_str(&w, m->cseq_method);
+        json_obj_end(&w);
+    } else {
+        json_null(&w);
+    }
+    json_opt_sv(&w, "from_user", m->from_user);
+    json_opt_sv(&w, "to_user", m->to_user);
+    json_opt_sv(&w, "user_agent", m->user_agent);
+    json_call_key(&w, m->call_key);
+    json_key(&w, "len"), json_uint(&w, m->len);
+    json_key(&w, "text"), json_str(&w, (sv_t){.p = (const char *)m->data, .len = m->len});
     json_obj_end(&w);
     buf_putc(out, '\n');
 }
@@ -627,6 +692,7 @@ void enc_call_json(buf_t *out, const corr_call_t *c)
     json_obj_begin(&w);
     json_key(&w, "type"), json_cstr(&w, "call");
     json_key(&w, "call_id"), json_cstr(&w, c->call_id);
+    json_call_key(&w, c->call_key);
     json_opt_str(&w, "from_uri", c->from_uri);
     json_opt_str(&w, "to_uri", c->to_uri);
     json_opt_str(&w, "caller", c->caller);

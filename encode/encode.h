@@ -29,6 +29,9 @@ void enc_vq_report_json(buf_t *out, const corr_vq_report_t *r);
 void enc_call_event_json(buf_t *out, const corr_call_event_t *ev);
 void enc_registration_json(buf_t *out, const corr_registration_t *r);
 void enc_interval_json(buf_t *out, const corr_interval_event_t *ev);
+/* One SIP message (README.md, "Messages"): type sip_message, with the
+ * message text JSON-escaped. */
+void enc_sip_message_json(buf_t *out, const corr_sip_message_t *m);
 
 /* Derived figures, the same in JSON and in the table. */
 /* Post-dial setup time: INVITE to answer, or to the final response that

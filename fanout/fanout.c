@@ -20,16 +20,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* X(bit, corr_sink_t field, record type).  The SIP message event and the
- * clock (FAN_WANT_SIP_MESSAGES, FAN_WANT_CLOCK) join this list with their
- * corr_sink_t callbacks. */
+/* X(bit, corr_sink_t field, record type): one line per corr_sink_t callback. */
 #define FAN__KINDS(X)                                                                              \
     X(FAN_WANT_CALLS, on_call, const corr_call_t *)                                                \
     X(FAN_WANT_ORPHAN_STREAMS, on_orphan_stream, const corr_stream_t *)                            \
     X(FAN_WANT_VQ_REPORTS, on_vq_report, const corr_vq_report_t *)                                 \
     X(FAN_WANT_CALL_EVENTS, on_call_event, const corr_call_event_t *)                              \
     X(FAN_WANT_REGISTRATIONS, on_registration, const corr_registration_t *)                        \
-    X(FAN_WANT_INTERVALS, on_quality_interval, const corr_interval_event_t *)
+    X(FAN_WANT_INTERVALS, on_quality_interval, const corr_interval_event_t *)                      \
+    X(FAN_WANT_SIP_MESSAGES, on_sip_message, const corr_sip_message_t *)                           \
+    X(FAN_WANT_CLOCK, on_clock, int64_t)
 
 /* One shard's takers of each kind. */
 typedef struct {

@@ -52,8 +52,8 @@ typedef enum {
     FAN_WANT_CALL_EVENTS = 1u << 3,    /* on_call_event: started, answered */
     FAN_WANT_REGISTRATIONS = 1u << 4,  /* on_registration */
     FAN_WANT_INTERVALS = 1u << 5,      /* on_quality_interval */
-    FAN_WANT_SIP_MESSAGES = 1u << 6,   /* every SIP message (issue 9 item 2) */
-    FAN_WANT_CLOCK = 1u << 7,          /* the packet-time clock at expiry points */
+    FAN_WANT_SIP_MESSAGES = 1u << 6,   /* on_sip_message: every SIP message */
+    FAN_WANT_CLOCK = 1u << 7,          /* on_clock: packet time at expiry points */
 } fan_want_t;
 
 #define FAN_MAX_CONSUMERS 16

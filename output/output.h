@@ -31,6 +31,7 @@ typedef struct {
     out_format_t format;
     bool streams_in_table; /* table: each call's streams below it */
     bool events;           /* JSON: lifecycle events among the records */
+    bool messages;         /* JSON: every SIP message among the records */
     FILE *out;
 } out_config_t;
 

@@ -13,7 +13,9 @@
  * quality_interval) and writes each as its own NDJSON line, in the order
  * the correlator raised them, between the records; without it it does not
  * want them, so the fan-out leaves those callbacks NULL and the correlator
- * keeps nothing for them.
+ * keeps nothing for them.  Messages (out_config_t.messages, JSON only)
+ * likewise: every SIP message as a line, in the order the correlator saw
+ * them.
  *
  * Shards: inline (one unthreaded shard) one writer does everything.  With
  * correlator threads each shard has its own writer on its own thread, all
@@ -144,6 +146,13 @@ static void on_interval(void *user, const corr_interval_event_t *ev)
     maybe_flush(r);
 }
 
+static void on_sip_message(void *user, const corr_sip_message_t *m)
+{
+    out__writer_t *r = user;
+    enc_sip_message_json(&r->buf, m);
+    maybe_flush(r);
+}
+
 /* ------------------------------ the consumer ----------------------------- */
 
 static out__writer_t *writer_of(out_t *o, uint32_t shard)
@@ -182,6 +191,7 @@ static uint32_t out_wants(const void *self)
     if (o->cfg.format == OUT_JSON) w |= FAN_WANT_VQ_REPORTS;
     if (o->cfg.events && o->cfg.format == OUT_JSON)
         w |= FAN_WANT_CALL_EVENTS | FAN_WANT_REGISTRATIONS | FAN_WANT_INTERVALS;
+    if (o->cfg.messages && o->cfg.format == OUT_JSON) w |= FAN_WANT_SIP_MESSAGES;
     return w;
 }
 
@@ -193,7 +203,8 @@ static corr_sink_t out_shard_sink(void *self, uint32_t shard)
                          .on_vq_report = on_vq_report,
                          .on_call_event = on_call_event,
                          .on_registration = on_registration,
-                         .on_quality_interval = on_interval};
+                         .on_quality_interval = on_interval,
+                         .on_sip_message = on_sip_message};
 }
 
 static void out_shard_idle(void *self, uint32_t shard)

@@ -3,7 +3,13 @@
  *
  * Records on a ring:
  *   PL_REC_DATAGRAM  pl_dg_hdr_t + the datagram's bytes (copied: the
- *                    decoder's buffers are reused as soon as it returns)
+ *                    decoder's buffers are reused as soon as it returns);
+ *                    the header carries the producer's correlator clock
+ *                    (largest packet time so far, corr_advance), so a
+ *                    shard times activity by the whole sequence, not by
+ *                    its share of it; a SIP message carries the parse its
+ *                    router made after its bytes (parse_len), so the shard
+ *                    does not parse it again
  *   PL_REC_EXPIRE    an int64_t packet time: corr_expire(now)
  *   PL_REC_DONE      the producer has finished
  *
@@ -59,10 +65,12 @@
 
 typedef struct {
     int64_t ts_ns;
+    int64_t clock_ns; /* the producer's correlator clock (corr_advance) */
     uint64_t frame_no;
     endpoint_t src, dst;
     uint32_t transport;
     uint32_t len;
+    uint32_t parse_len; /* the router's SIP parse after the bytes (0: none) */
 } pl_dg_hdr_t;
 
 typedef struct {
@@ -82,6 +90,7 @@ typedef struct {
 typedef struct {
     corr_route_ctx_t *route;
     corr_clock_t clock;
+    int64_t clock_ns;     /* the correlator clock: largest packet time so far */
     pl_stats_t st;        /* this producer's own counters */
     pthread_mutex_t lock; /* guards snap */
     pl_stats_t snap;
@@ -106,9 +115,10 @@ struct pl {
 };
 
 /* A datagram record: the header, then the bytes (copied from dg). */
-static void record_write(pl_dg_hdr_t *h, const datagram_t *dg)
+static void record_write(pl_dg_hdr_t *h, const datagram_t *dg, int64_t clock_ns)
 {
     *h = (pl_dg_hdr_t){.ts_ns = dg->ts_ns,
+                       .clock_ns = clock_ns,
                        .frame_no = dg->frame_no,
                        .src = dg->src,
                        .dst = dg->dst,
@@ -168,8 +178,13 @@ static void shard_publish(pl_shard_t *sh)
 static void shard_record(pl_shard_t *sh, uint32_t type, const void *rec)
 {
     if (type == PL_REC_DATAGRAM) {
-        datagram_t dg = record_datagram(rec);
-        corr_on_datagram(sh->corr, &dg);
+        const pl_dg_hdr_t *h = rec;
+        datagram_t dg = record_datagram(h);
+        corr_advance(sh->corr, h->clock_ns);
+        if (h->parse_len)
+            corr_on_datagram_parsed(sh->corr, &dg, (const uint8_t *)(h + 1) + h->len, h->parse_len);
+        else
+            corr_on_datagram(sh->corr, &dg);
     } else if (type == PL_REC_EXPIRE) {
         int64_t now;
         memcpy(&now, rec, sizeof now);
@@ -396,15 +411,26 @@ static void broadcast(pl_t *pl, pl_producer_t *pr, uint32_t type, int64_t now_ns
 void pl_expire(pl_t *pl, uint32_t producer, int64_t now_ns)
 {
     pl_producer_t *pr = &pl->prod[producer];
+    if (now_ns > pr->clock_ns) pr->clock_ns = now_ns;
     broadcast(pl, pr, PL_REC_EXPIRE, now_ns);
     producer_publish(pr);
 }
 
-static void enqueue(pl_t *pl, pl_producer_t *pr, uint32_t s, const datagram_t *dg)
+/* parse_len: the route context holds the SIP parse of dg (its size). */
+static void enqueue(pl_t *pl, pl_producer_t *pr, uint32_t s, const datagram_t *dg,
+                    size_t parse_len)
 {
-    pl_dg_hdr_t *h = reserve(pl, pr, s, PL_REC_DATAGRAM, sizeof *h + dg->len, false);
+    /* a message too large to take its parse along is parsed by the shard */
+    if (sizeof(pl_dg_hdr_t) + dg->len + parse_len >
+        spsc_max_record(ring_of(pl, (uint32_t)(pr - pl->prod), s)))
+        parse_len = 0;
+    pl_dg_hdr_t *h = reserve(pl, pr, s, PL_REC_DATAGRAM, sizeof *h + dg->len + parse_len, false);
     if (!h) return;
-    record_write(h, dg);
+    record_write(h, dg, pr->clock_ns);
+    if (parse_len) {
+        corr_route_parse_write(pr->route, (uint8_t *)(h + 1) + dg->len);
+        h->parse_len = (uint32_t)parse_len;
+    }
     commit(pl, pr, s, false);
 }
 
@@ -433,7 +459,7 @@ static bool hold_push(pl_producer_t *pr, const datagram_t *dg)
 {
     pl_dg_hdr_t *h = spsc_reserve(&pr->hold, PL_REC_DATAGRAM, sizeof *h + dg->len);
     if (!h) return false;
-    record_write(h, dg);
+    record_write(h, dg, pr->clock_ns);
     spsc_commit(&pr->hold);
     pr->held++;
     pr->held_flows[flow_slot(dg)]++;
@@ -466,7 +492,7 @@ static void hold_pass(pl_t *pl, pl_producer_t *pr, bool force, bool rescan)
         pr->held_flows[flow_slot(&dg)]--;
         uint32_t s = corr_route(pr->route, &dg);
         if (!corr_route_unnamed_media(pr->route) || dg.ts_ns <= wm)
-            enqueue(pl, pr, s, &dg);
+            enqueue(pl, pr, s, &dg, 0); /* media: no SIP parse */
         else
             hold_push(pr, &dg); /* fits: its own room was just freed */
     }
@@ -499,9 +525,11 @@ void pl_submit(pl_t *pl, uint32_t producer, const datagram_t *dg)
 {
     if (!dg->data || dg->len == 0) return; /* as corr_on_datagram */
     pl_producer_t *pr = &pl->prod[producer];
+    if (dg->ts_ns > pr->clock_ns) pr->clock_ns = dg->ts_ns;
     if (corr_clock_due(&pr->clock, dg->ts_ns)) pl_expire(pl, producer, dg->ts_ns);
     pr->st.datagrams++;
     uint32_t s = pl->cfg.shards > 1 ? corr_route(pr->route, dg) : 0;
+    size_t parse_len = pl->cfg.shards > 1 ? corr_route_parse_size(pr->route) : 0;
     if (pl->cfg.producers > 1 && pl->cfg.shards > 1) {
         /* (hold_pass routes again, which overwrites the route context's
          * answer about this datagram: read it first) */
@@ -518,13 +546,13 @@ void pl_submit(pl_t *pl, uint32_t producer, const datagram_t *dg)
             if (!hold_push(pr, dg)) {
                 pr->st.hold_overflows++;
                 hold_pass(pl, pr, true, false);
-                if (!hold_push(pr, dg)) enqueue(pl, pr, s, dg);
+                if (!hold_push(pr, dg)) enqueue(pl, pr, s, dg, 0);
             }
             publish_progress(pr, dg->ts_ns);
             return;
         }
     }
-    enqueue(pl, pr, s, dg);
+    enqueue(pl, pr, s, dg, parse_len);
     /* after the enqueue: a shard merging by time may now pass this one, and
      * the routes learnt from it are visible to whoever sees the progress */
     if (pl->cfg.producers > 1) publish_progress(pr, dg->ts_ns);

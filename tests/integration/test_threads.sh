@@ -13,6 +13,13 @@
 #    re-INVITEs, loss, jitter, duplicates, orphans, 200 calls at once), SIP
 #    over TCP, IPv6 with fragments, G.729 with SSRC changes and reordering,
 #    VXLAN-tunnelled SIP on port 5080;
+#  - crafted (lib/craft_threads.py, two seeds each): calls whose SDP names
+#    the same media endpoints (one UAS media port for every call, callers
+#    reusing each other's ports), and captures whose time jumps to 0, to
+#    2^32-1 s, backwards and forwards (a call seen far ahead, then calls
+#    ringing in the present that time passes by); these run --threads 2
+#    and 3 three times each, since shard assignment changes from run to run
+#    (the hash seed is random);
 #  - every capture in $SHARED_DIR/data/pcaps (real third-party traffic: RTCP,
 #    RFC 6035 PUBLISH, WebSocket, orphan RTP, T.38, ...).
 # The pipeline counters of a threaded run must show SIP and media actually
@@ -39,6 +46,13 @@ gen v6frag --seed 33 --calls 30 --duration 3 --ipv6 --fragment --burst-loss 5,30
 gen g729 --seed 34 --calls 30 --duration 3 --codec g729 --ssrc-change --reorder 2
 gen vxlan --seed 35 --calls 30 --duration 3 --encap vxlan --sip-port 5080
 
+for seed in 1 2; do
+    for kind in shared_sdp ts_jumps; do
+        python3 "$lib/craft_threads.py" "$kind" "$work/craft_${kind}_$seed.pcap" "$seed" ||
+            failed+=("craft-$kind-$seed")
+    done
+done
+
 captures=("$work"/*.pcap)
 for f in "$SHARED_DIR"/data/pcaps/*; do
     [ "${THREADS_QUICK:-0}" = 1 ] && break
@@ -49,16 +63,20 @@ checked=0
 for pcap in "${captures[@]}"; do
     name=$(basename "$pcap")
     base="$work/$name"
-    for t in 0 "${counts[@]}"; do
-        "$SIPHON" analyze --json --no-progress --threads "$t" "$pcap" >"$base.t$t" 2>"$base.t$t.err"
+    runs=(0 "${counts[@]}")
+    case "$name" in craft_*) runs+=(2b 3b 2c 3c) ;; esac
+    for t in "${runs[@]}"; do
+        "$SIPHON" analyze --json --no-progress --threads "${t:0:1}" "$pcap" >"$base.t$t" 2>"$base.t$t.err"
         echo $? >"$base.t$t.rc"
     done
     rc0=$(cat "$base.t0.rc")
-    for t in "${counts[@]}"; do
+    others=()
+    for t in "${runs[@]:1}"; do
+        others+=("$base.t$t")
         [ "$(cat "$base.t$t.rc")" = "$rc0" ] ||
             { echo "$name: FAIL: exit $(cat "$base.t$t.rc") with --threads $t, $rc0 with 0"; failed+=("$name-rc$t"); }
     done
-    python3 "$lib/compare_runs.py" --label "$name" "$base.t0" "${counts[@]/#/$base.t}" ||
+    python3 "$lib/compare_runs.py" --label "$name" "$base.t0" "${others[@]}" ||
         failed+=("$name")
     # siphon run replaying the file, 2 correlator threads: the same calls
     : >"$work/empty.conf"

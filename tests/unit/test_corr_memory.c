@@ -37,33 +37,14 @@
 /* LRU prev/next (next also chains free entries) + 2 index slots (load <= 1/2) */
 #define POOL_ENTRY_OVERHEAD (2 * sizeof(uint32_t) + 2 * sizeof(itab_slot_t))
 
-/* Measured 2026-12-03 (x86_64, gcc and clang): 12,540 B before the DTMF
- * event lists moved to the shared pool, 11,028 B before the live call kept
- * compact state (call_t was 6944 with its corr_call_t record inline) and
- * RTCP contents moved to their pool (stream_t was 1384), 3,952 B before
- * the SDP payload types left the endpoint entries (media_ep_t was 280),
- * 3,160 B before the per-stream trackers were packed (stream_t was 1016:
- * rtp_stats 272, quality 496, x 120; call_t 296, blob 256, media_ep_t 44,
- * descriptors 96), 2,400 B before the tables' and blob classes' free
- * stacks (4 B an entry or blob) became free lists threaded through the LRU
- * links and the free blobs, 2,360 B before the quality tracker stopped
- * keeping a copy of its configuration (sq_t was 336: buffer delay, interval
- * length and count, the adaptive buffer's bounds) and kept 32-bit extended
- * sequence numbers, 2,296 B before flags became bits and holes were filled
- * (stream_t 696: header 88, x 96, quality 304), 2,248 B before the call
- * entry kept two To-tag hashes instead of eight (the others follow the
- * strings in the blob) and its flags as bits (call_t was 288), 2,192 B
- * before the 401/407 challenge code became a bit (call_t was 232), 2,184 B
- * before the RTCP endpoints on port+1 were implied by their RTP entries
- * (4 endpoint entries, 2 of them RTCP), 2,056 B before streams named their
- * codec by an interned id instead of a 16-byte copy (stream_t was 672);
- * now call_t 232 (8 B of it the deciding INVITE's and its first
- * provisional response's offsets, for setup_ms and pdd_ms) + string blob
- * 224, stream_t 656 (header 80, rtp_stats 192, x 88, quality 296), 2
+/* The bytes one live call with two RTP streams costs (x86_64, gcc and
+ * clang): call_t 240 (with its call_key and the deciding INVITE's and
+ * first provisional response's offsets, for setup_ms and pdd_ms) + string
+ * blob 224, stream_t 656 (header 80, rtp_stats 192, x 88, quality 296), 2
  * media_ep_t 40 with 2 descriptors 32, 5 table entries of 24 B
- * bookkeeping:
- * 232 + 224 + 2 * 656 + 2 * 40 + 2 * 32 + 5 * 24. */
-#define CORR_CALL_BYTES_MAX 2032
+ * bookkeeping: 240 + 224 + 2 * 656 + 2 * 40 + 2 * 32 + 5 * 24.  How each
+ * part got this small is in git's history and BENCHMARKS.md. */
+#define CORR_CALL_BYTES_MAX 2040
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {

@@ -2,7 +2,8 @@
  * datagram.  Every message of a Call-ID lands on one shard; the media an
  * SDP names (RTP port, RTCP on port+1 or a=rtcp, rtcp-mux) follows its
  * call whichever direction it flows; flows nobody named are spread by a
- * hash that both directions share; an RFC 6035 report follows the call it
+ * hash that both directions share; an RTP stream stays on the shard its
+ * first packet went to; an RFC 6035 report follows the call it
  * reports on; with one shard everything is shard 0. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -184,6 +185,38 @@ static void test_flows_and_vq(void **state)
     corr_router_free(r);
 }
 
+/* A UAS answering every call from one media port: once a stream of the
+ * first call has its shard, a later SDP naming that port for a call on
+ * another shard takes the new call's streams, not the old one's (as the
+ * correlator keeps a stream with the call it was attached to). */
+static void test_stream_stays(void **state)
+{
+    (void)state;
+    corr_router_t *r = corr_router_new(SHARDS, 64);
+    corr_route_ctx_t *x = corr_route_ctx_new(r);
+    endpoint_t pa = ts_ep("10.0.0.1", 5060), pb = ts_ep("10.0.0.2", 5060),
+               uas = ts_ep("10.9.9.9", 30000), ua = ts_ep("10.1.0.1", 4000),
+               ub = ts_ep("10.1.0.2", 4000);
+    uint32_t s1 =
+        route_text(x, sip_with_sdp("SIP/2.0 200 OK", "one", "10.9.9.9", 30000, ""), pb, pa);
+    uint8_t a[12] = {0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xa1};
+    uint8_t b[12] = {0x80, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0xb2};
+    assert_int_equal(route_bytes(x, a, sizeof a, uas, ua), s1);
+    char cid[32];
+    uint32_t s2 = s1;
+    for (int i = 0; s2 == s1; i++) {
+        snprintf(cid, sizeof cid, "two-%d", i);
+        s2 = route_text(x, sip_plain("OPTIONS sip:b@y SIP/2.0", cid, "1 OPTIONS"), pa, pb);
+    }
+    assert_int_equal(
+        route_text(x, sip_with_sdp("SIP/2.0 200 OK", cid, "10.9.9.9", 30000, ""), pb, pa), s2);
+    assert_int_equal(route_bytes(x, a, sizeof a, uas, ua), s1); /* placed before */
+    assert_int_equal(route_bytes(x, b, sizeof b, uas, ub), s2); /* new: the latest SDP */
+    assert_int_equal(route_bytes(x, b, sizeof b, uas, ub), s2);
+    corr_route_ctx_free(x);
+    corr_router_free(r);
+}
+
 static void test_full_table_counts(void **state)
 {
     (void)state;
@@ -210,6 +243,95 @@ static void test_full_table_counts(void **state)
     corr_router_free(r);
 }
 
+/* What on_sip_message showed, as strings, and whether its views lay in the
+ * bytes the correlator was handed. */
+typedef struct {
+    int n;
+    char text[6][128];
+    bool inside;
+    const uint8_t *bytes;
+    size_t len;
+    int parse;
+} seen_msg_t;
+
+static void keep_sv(char *out, sv_t v)
+{
+    snprintf(out, 128, "%.*s", (int)v.len, v.p ? v.p : "");
+}
+
+static bool sv_in(sv_t v, const uint8_t *p, size_t n)
+{
+    return !v.p || ((const uint8_t *)v.p >= p && (const uint8_t *)v.p + v.len <= p + n);
+}
+
+static void on_msg(void *user, const corr_sip_message_t *m)
+{
+    seen_msg_t *s = user;
+    s->n++;
+    s->parse = m->parse;
+    sv_t v[6] = {m->method, m->call_id, m->cseq_method, m->from_user, m->to_user, m->user_agent};
+    s->inside = true;
+    for (int i = 0; i < 6; i++) {
+        keep_sv(s->text[i], v[i]);
+        s->inside = s->inside && sv_in(v[i], s->bytes, s->len);
+    }
+}
+
+/* The parse the router made reaches a correlator on another thread as if
+ * it had parsed the message itself (views rebased into its own copy of the
+ * bytes); a damaged parse record is ignored and the message parsed. */
+static void test_parse_carried(void **state)
+{
+    (void)state;
+    corr_router_t *r = corr_router_new(SHARDS, 64);
+    corr_route_ctx_t *x = corr_route_ctx_new(r);
+    const char *text = sip_with_sdp("INVITE sip:b@y SIP/2.0", "carried-1", "10.1.0.1", 4000, "");
+    char orig[4096], copy[4096];
+    snprintf(orig, sizeof orig, "%s", text);
+    snprintf(copy, sizeof copy, "%s", text);
+    datagram_t dg = dg_of(orig, ts_ep("10.0.0.1", 5060), ts_ep("10.0.0.2", 5060));
+    corr_route(x, &dg);
+    size_t n = corr_route_parse_size(x);
+    assert_true(n > 0);
+    uint8_t blob[8192];
+    assert_true(n <= sizeof blob);
+    corr_route_parse_write(x, blob);
+    /* media routed afterwards makes no parse */
+    assert_int_equal(route_bytes(x, rtp_pkt, sizeof rtp_pkt, ts_ep("10.1.0.9", 1),
+                                 ts_ep("10.1.0.1", 4000)) < SHARDS,
+                     1);
+    assert_int_equal(corr_route_parse_size(x), 0);
+
+    seen_msg_t a = {.bytes = (const uint8_t *)orig, .len = strlen(orig)};
+    seen_msg_t b = {.bytes = (const uint8_t *)copy, .len = strlen(copy)};
+    seen_msg_t c2 = b;
+    corr_sink_t sa = {.user = &a, .on_sip_message = on_msg};
+    corr_sink_t sb = {.user = &b, .on_sip_message = on_msg};
+    corr_sink_t sc = {.user = &c2, .on_sip_message = on_msg};
+    corr_t *ca = corr_new(NULL, &sa), *cb = corr_new(NULL, &sb), *cc = corr_new(NULL, &sc);
+    corr_on_datagram(ca, &dg);
+    datagram_t dc = dg_of(copy, dg.src, dg.dst);
+    corr_on_datagram_parsed(cb, &dc, blob, n);
+    corr_on_datagram_parsed(cc, &dc, blob, n - 1); /* damaged: parsed anew */
+    assert_int_equal(a.n, 1);
+    assert_int_equal(b.n, 1);
+    assert_int_equal(c2.n, 1);
+    assert_true(a.inside && b.inside && c2.inside);
+    assert_int_equal(b.parse, a.parse);
+    for (int i = 0; i < 6; i++) {
+        assert_string_equal(b.text[i], a.text[i]);
+        assert_string_equal(c2.text[i], a.text[i]);
+    }
+    assert_string_equal(a.text[1], "carried-1");
+    assert_int_equal(corr_stats(cb)->calls, 1);
+    assert_int_equal(corr_stats(cc)->calls, 1);
+    corr_free(ca);
+    corr_free(cb);
+    corr_free(cc);
+    corr_route_ctx_free(x);
+    corr_router_free(r);
+}
+
 static void test_one_shard(void **state)
 {
     (void)state;
@@ -230,7 +352,9 @@ int main(void)
         cmocka_unit_test(test_call_and_media_meet),
         cmocka_unit_test(test_a_rtcp_and_latest_sdp_wins),
         cmocka_unit_test(test_flows_and_vq),
+        cmocka_unit_test(test_stream_stays),
         cmocka_unit_test(test_full_table_counts),
+        cmocka_unit_test(test_parse_carried),
         cmocka_unit_test(test_one_shard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
