@@ -48,8 +48,9 @@ chk inert-streams "$work/h.analyze.streams" analyze--streams
 chk inert-streams "$work/h.analyze.t2" analyze--threads2
 run_file "$h" "$work/h.run"
 chk inert "$work/h.run" run
-run_file "$h" "$work/h.run.streams" --streams --correlator.shards=2
+run_file "$h" "$work/h.run.streams" --streams --correlator.shards=2 --log.level=debug
 chk inert-streams "$work/h.run.streams" run--streams
+chk clean "$work/h.run.streams.err" run-log
 # --json keeps the bytes (JSON-escaped): the contract is unchanged
 "$SIPHON" analyze --json "$h" >"$work/h.json"
 python3 - "$work/h.json" <<'PY' || failed+=("json")

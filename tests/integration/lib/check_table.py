@@ -3,6 +3,7 @@
 
   check_table.py inert FILE LABEL         no terminal control reaches the
                                           reader; the escaped forms appear
+  check_table.py clean FILE LABEL         no terminal control (stderr)
   check_table.py layout FILE LABEL [--any-order] [--no-streams-column]
                                           order, open marker, directions,
                                           payload type names, STREAMS column
@@ -37,6 +38,16 @@ def read_text(path, label):
     except UnicodeDecodeError as e:
         fail(label, "output is not well-formed UTF-8: %s" % e)
         return raw, raw.decode("utf-8", "replace")
+
+
+def check_clean(path, label):
+    """No terminal control at all (log lines on stderr)."""
+    raw, text = read_text(path, label)
+    bad = sorted({b for b in raw if (b < 0x20 and b != 0x0A) or b == 0x7F})
+    if bad:
+        fail(label, "control bytes reach the terminal: %s" % " ".join("%02x" % b for b in bad))
+    if any(0x80 <= ord(ch) <= 0x9F or ch in "\u202a\u202b\u202c\u202d\u202e" for ch in text):
+        fail(label, "C1 or bidi controls reach the terminal")
 
 
 def check_inert(path, label):
@@ -183,7 +194,9 @@ def check_summary(path, label, calls):
 
 def main():
     mode, path, label = sys.argv[1:4]
-    if mode == "inert":
+    if mode == "clean":
+        check_clean(path, label)
+    elif mode == "inert":
         check_inert(path, label)
     elif mode == "inert-streams":
         check_inert(path, label)
