@@ -225,6 +225,18 @@ static size_t unit_len(const char *s, size_t i, size_t len)
  * spaces to width columns, continuation lines indented by cont spaces; a
  * word longer than any line is split between units where it stands.
  * Ends it with '\n'. */
+/* Breaks a wrapped line (no trailing space) and indents the next by cont;
+ * returns cont, the column it is at. */
+static size_t new_line(buf_t *out, size_t cont)
+{
+    while (out->len && out->data[out->len - 1] == ' ')
+        out->len--;
+    buf_putc(out, '\n');
+    for (size_t i = 0; i < cont; i++)
+        buf_putc(out, ' ');
+    return cont;
+}
+
 static void put_wrapped(buf_t *out, const char *s, size_t len, size_t width, size_t cont)
 {
     if (width < W_FLOOR) width = W_FLOOR;
@@ -239,10 +251,7 @@ static void put_wrapped(buf_t *out, const char *s, size_t len, size_t width, siz
         size_t wc = text_cols(s + i, w - i);
         if (col > line_start) {
             if (col + 1 + wc > width && cont + wc <= width) {
-                buf_putc(out, '\n');
-                for (col = 0; col < cont; col++)
-                    buf_putc(out, ' ');
-                line_start = col;
+                col = line_start = new_line(out, cont);
             } else {
                 buf_putc(out, ' ');
                 col++;
@@ -252,12 +261,7 @@ static void put_wrapped(buf_t *out, const char *s, size_t len, size_t width, siz
             size_t n = unit_len(s, i, w);
             if (i + n > w) n = w - i;
             size_t uc = s[i] == '\\' ? n : 1;
-            if (col + uc > width && col > line_start) {
-                buf_putc(out, '\n');
-                for (col = 0; col < cont; col++)
-                    buf_putc(out, ' ');
-                line_start = col;
-            }
+            if (col + uc > width && col > line_start) col = line_start = new_line(out, cont);
             if (s[i] == NB[0])
                 buf_putc(out, ' ');
             else
