@@ -1,6 +1,20 @@
-/* table.c - the text people read: the fixed-width call table, its stream
+/* table.c - the text people read: the call table, its detail and stream
  * lines, and the run summary (a JSON object after NDJSON records, a line
  * after the table).  The records' JSON encoders are encode/.
+ *
+ * Everything here may reach a terminal, and much of it comes from the
+ * network: every wire string (Call-ID, caller, callee, From/To URIs,
+ * User-Agent, rtpmap names) goes through text_inert or text_cell (core.h),
+ * so control bytes, C1, bidi controls and invalid UTF-8 are shown as \xNN
+ * and never act on the terminal.
+ *
+ * Layout: a row has fixed columns (times, state, figures) and three
+ * flexible ones (CALLER, CALLEE, CALL-ID) that share what the width leaves,
+ * cut with '~' (text_cell counts display columns, not bytes).  When the
+ * width cannot hold every column, the least asked-for ones go first
+ * (out_table_layout).  Detail lines (problems, --streams) are free text:
+ * they wrap at spaces to the width, words that belong together joined so
+ * they wrap as one.
  */
 #include "output.h"
 
