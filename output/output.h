@@ -33,6 +33,7 @@ typedef struct {
     bool events;           /* JSON: lifecycle events among the records */
     bool messages;         /* JSON: every SIP message among the records */
     FILE *out;
+    unsigned width; /* table: the columns to fit; 0: out_table_width(out) */
 } out_config_t;
 
 /* The ops table to register: fan_add(fan, &out_consumer, &out_config, ...)
@@ -77,10 +78,39 @@ typedef struct {
  * "no calls found" in a table with no call), then a flush. */
 void out_summary(out_t *o, const out_summary_t *s);
 
-/* The formatters (table.c), for people. */
-void out_table_header(buf_t *out);
-void out_call_table(buf_t *out, const corr_call_t *call, bool with_streams);
-void out_stream_table(buf_t *out, const corr_stream_t *s, const char *indent);
+/* The formatters (table.c), for people.  Every wire-controlled string
+ * (Call-ID, caller, callee, User-Agent, rtpmap names) goes through
+ * text_inert/text_cell (core.h), so no byte from the network reaches a
+ * terminal as a control. */
+
+#define OUT_TABLE_WIDTH_DEFAULT 120 /* not a terminal and no COLUMNS */
+#define OUT_TABLE_WIDTH_MAX     1000
+
+/* The columns of the table for one output width. */
+typedef struct {
+    unsigned width;      /* what rows and wrapped detail lines fit */
+    unsigned name_w;     /* CALLER and CALLEE */
+    unsigned id_w;       /* CALL-ID, the last column (cut with '~') */
+    bool date;           /* START has the date (else the time of day) */
+    bool setup, streams; /* the SETUP ms and STREAMS columns are shown */
+} out_table_layout_t;
+
+/* The width to fit: COLUMNS when set to a number (POSIX: it overrides the
+ * terminal's), else the terminal's (TIOCGWINSZ) when out is one, else
+ * OUT_TABLE_WIDTH_DEFAULT.  Read once: a live table keeps its layout. */
+unsigned out_table_width(FILE *out);
+/* Columns for width: every column when it fits (103 and more), else
+ * without SETUP ms, then STREAMS, then the date; below 75 the narrowest
+ * layout, wider than width. */
+void out_table_layout(out_table_layout_t *l, unsigned width);
+void out_table_header(buf_t *out, const out_table_layout_t *l);
+/* One call's row; under it its problems (with direction), and with
+ * with_streams the full Call-ID, User-Agent, From and To URIs and stream
+ * lines (detail lines wrap at the layout's width). */
+void out_call_table(buf_t *out, const corr_call_t *call, bool with_streams,
+                    const out_table_layout_t *l);
+void out_stream_table(buf_t *out, const corr_stream_t *s, const char *indent,
+                      const out_table_layout_t *l);
 void out_summary_json(buf_t *out, const out_summary_t *s);
 void out_summary_text(buf_t *out, const out_summary_t *s);
 /* One line per counter group (decode, correlate, pipeline), "name=value"

@@ -8,6 +8,16 @@
  * records appear as calls end.  The formatting itself is encode/ (JSON) and
  * table.c.
  *
+ * Table order: calls are finished (and handed here) in the order they end,
+ * but people read a table by start time.  A table writer therefore keeps
+ * where each buffered record lies in buf with its start time (a call's
+ * first INVITE, an orphan stream's first packet) and writes a flush's
+ * records sorted by it: rows are in start-time order within what one
+ * flush holds (offline, 64 KiB of text at a time; live, what a
+ * shard finished since it last ran dry).  NDJSON keeps the order the
+ * correlator gave.  The table's width is fixed when the consumer is
+ * created (output.h, out_table_width).
+ *
  * Events: with out_config_t.events (JSON only) the consumer also wants the
  * correlator's lifecycle events (call_started, call_answered, registration,
  * quality_interval) and writes each as its own NDJSON line, in the order
@@ -21,7 +31,7 @@
  * correlator threads each shard has its own writer on its own thread, all
  * writing to one FILE: a flush writes whole records under one lock
  * (records are per call, not per packet).  In a table, the header is
- * written once, before the first call row any shard flushes.  Records of
+ * written once, before the first call row any writer flushes.  Records of
  * different shards interleave in the order they are flushed.  The summary
  * is written by the main writer after the shards stopped.
  */
@@ -33,19 +43,31 @@
 
 #define RECORDS_FLUSH_AT (1 << 16)
 
-/* What shard writers share. */
+/* What the writers of one output share. */
 typedef struct {
     pthread_mutex_t lock;
     bool header_done;
 } out__shared_t;
 
+/* A table record buffered for a flush: its bytes in the writer's buf and
+ * the time it is ordered by. */
+typedef struct {
+    int64_t key;     /* the call's start, the orphan stream's first packet */
+    uint32_t seq;    /* formatting order, for equal keys */
+    bool call;       /* a call row: the header goes before the first */
+    size_t off, len; /* in buf */
+} out__row_t;
+
 /* One writer: formats into buf, writes to cfg.out. */
 typedef struct {
     out_config_t cfg;
+    out_table_layout_t layout;
     buf_t buf;
     uint64_t calls_written;
-    out__shared_t *shared; /* NULL: the only writer of out */
-    bool pending_rows;     /* table rows buffered, header not sure */
+    out__shared_t *shared;
+    out__row_t *rows; /* table: the records in buf, sorted at a flush */
+    uint32_t nrows, rows_cap;
+    bool loose_call; /* a call row in buf with no out__row_t (no memory) */
 } out__writer_t;
 
 struct out {
@@ -56,30 +78,44 @@ struct out {
     out__shared_t shared;
 };
 
+static int row_cmp(const void *a, const void *b)
+{
+    const out__row_t *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Writes what buf holds under the shared lock: a table's records in
+ * start-time order (after the header, before the first call row ever),
+ * anything else as it is. */
 static void writer_flush(out__writer_t *r)
 {
-    if (r->shared) {
-        if (!r->buf.len) return;
-        pthread_mutex_lock(&r->shared->lock);
-        if (r->cfg.format == OUT_TABLE && r->pending_rows && !r->shared->header_done) {
-            buf_t h;
-            buf_init(&h);
-            out_table_header(&h);
-            fwrite(h.data, 1, h.len, r->cfg.out);
-            buf_free(&h);
-            r->shared->header_done = true;
-        }
-        fwrite(r->buf.data, 1, r->buf.len, r->cfg.out);
-        fflush(r->cfg.out);
-        pthread_mutex_unlock(&r->shared->lock);
-        r->pending_rows = false;
-        buf_reset(&r->buf);
+    if (!r->buf.len) {
+        r->nrows = 0;
         return;
     }
-    if (r->buf.len) {
-        fwrite(r->buf.data, 1, r->buf.len, r->cfg.out);
-        fflush(r->cfg.out);
+    bool calls = r->loose_call;
+    for (uint32_t i = 0; i < r->nrows; i++)
+        calls |= r->rows[i].call;
+    if (r->nrows > 1) qsort(r->rows, r->nrows, sizeof *r->rows, row_cmp);
+    pthread_mutex_lock(&r->shared->lock);
+    if (r->cfg.format == OUT_TABLE && calls && !r->shared->header_done) {
+        buf_t h;
+        buf_init(&h);
+        out_table_header(&h, &r->layout);
+        fwrite(h.data, 1, h.len, r->cfg.out);
+        buf_free(&h);
+        r->shared->header_done = true;
     }
+    if (r->nrows)
+        for (uint32_t i = 0; i < r->nrows; i++)
+            fwrite(r->buf.data + r->rows[i].off, 1, r->rows[i].len, r->cfg.out);
+    else
+        fwrite(r->buf.data, 1, r->buf.len, r->cfg.out);
+    fflush(r->cfg.out);
+    pthread_mutex_unlock(&r->shared->lock);
+    r->nrows = 0;
+    r->loose_call = false;
     buf_reset(&r->buf);
 }
 
@@ -88,20 +124,49 @@ static void maybe_flush(out__writer_t *r)
     if (r->buf.len > RECORDS_FLUSH_AT) writer_flush(r);
 }
 
+/* Room for one more table record; false (nothing buffered) when there is
+ * no memory for it, and the record is then written on its own. */
+static bool row_reserve(out__writer_t *r)
+{
+    if (r->nrows < r->rows_cap) return true;
+    uint32_t cap = r->rows_cap ? 2 * r->rows_cap : 64;
+    out__row_t *n = realloc(r->rows, cap * sizeof *n);
+    if (n) {
+        r->rows = n;
+        r->rows_cap = cap;
+        return true;
+    }
+    writer_flush(r);
+    return r->nrows < r->rows_cap;
+}
+
+/* After a table record was formatted at buf offset off. */
+static void row_add(out__writer_t *r, bool have_row, int64_t key, bool call, size_t off)
+{
+    if (have_row) {
+        r->rows[r->nrows] = (out__row_t){
+            .key = key, .seq = r->nrows, .call = call, .off = off, .len = r->buf.len - off};
+        r->nrows++;
+        maybe_flush(r);
+    } else {
+        r->loose_call |= call;
+        writer_flush(r);
+    }
+}
+
 static void on_call(void *user, const corr_call_t *call)
 {
     out__writer_t *r = user;
+    r->calls_written++;
     if (r->cfg.format == OUT_JSON) {
         enc_call_json(&r->buf, call);
-    } else {
-        if (r->shared)
-            r->pending_rows = true; /* the header comes with the flush */
-        else if (r->calls_written == 0)
-            out_table_header(&r->buf);
-        out_call_table(&r->buf, call, r->cfg.streams_in_table);
+        maybe_flush(r);
+        return;
     }
-    r->calls_written++;
-    maybe_flush(r);
+    bool have_row = row_reserve(r);
+    size_t off = r->buf.len;
+    out_call_table(&r->buf, call, r->cfg.streams_in_table, &r->layout);
+    row_add(r, have_row, call->start_ts_ns, true, off);
 }
 
 static void on_orphan(void *user, const corr_stream_t *s)
@@ -110,12 +175,16 @@ static void on_orphan(void *user, const corr_stream_t *s)
     if (r->cfg.format == OUT_JSON) {
         enc_stream_json(&r->buf, s, true);
         buf_putc(&r->buf, '\n');
-    } else {
-        buf_printf(&r->buf, "orphan stream (%s, no signalling seen):\n",
-                   s->orphan_proto[0] ? s->orphan_proto : "RTP");
-        out_stream_table(&r->buf, s, "  ");
+        maybe_flush(r);
+        return;
     }
-    maybe_flush(r);
+    bool have_row = row_reserve(r);
+    size_t off = r->buf.len;
+    buf_printf(&r->buf, "orphan stream (");
+    text_inert_cstr(&r->buf, s->orphan_proto[0] ? s->orphan_proto : "RTP");
+    buf_printf(&r->buf, ", no signalling seen):\n");
+    out_stream_table(&r->buf, s, "  ", &r->layout);
+    row_add(r, have_row, s->stats.first_ts_ns, false, off);
 }
 
 static void on_vq_report(void *user, const corr_vq_report_t *rep)
@@ -165,20 +234,25 @@ static void *out_create(const void *config, const fan_env_t *env, char *err, siz
     out_t *o = calloc(1, sizeof *o);
     if (!o) goto oom;
     o->cfg = *(const out_config_t *)config;
-    o->main = (out__writer_t){.cfg = o->cfg};
+    out_table_layout_t layout;
+    out_table_layout(&layout, o->cfg.width ? o->cfg.width : out_table_width(o->cfg.out));
+    pthread_mutex_init(&o->shared.lock, NULL);
+    o->main = (out__writer_t){.cfg = o->cfg, .layout = layout, .shared = &o->shared};
     buf_init(&o->main.buf);
     if (!env->threaded) return o;
     o->shard = calloc(env->shards, sizeof *o->shard);
     if (!o->shard) goto oom;
     o->shards = env->shards;
-    pthread_mutex_init(&o->shared.lock, NULL);
     for (uint32_t i = 0; i < o->shards; i++) {
-        o->shard[i] = (out__writer_t){.cfg = o->cfg, .shared = &o->shared};
+        o->shard[i] = (out__writer_t){.cfg = o->cfg, .layout = layout, .shared = &o->shared};
         buf_init(&o->shard[i].buf);
     }
     return o;
 oom:
-    if (o) buf_free(&o->main.buf);
+    if (o) {
+        buf_free(&o->main.buf);
+        pthread_mutex_destroy(&o->shared.lock);
+    }
     free(o);
     snprintf(err, errlen, "output: out of memory");
     return NULL;
@@ -221,9 +295,12 @@ static void out_free(void *self)
 {
     out_t *o = self;
     buf_free(&o->main.buf);
-    for (uint32_t i = 0; i < o->shards; i++)
+    free(o->main.rows);
+    for (uint32_t i = 0; i < o->shards; i++) {
         buf_free(&o->shard[i].buf);
-    if (o->shard) pthread_mutex_destroy(&o->shared.lock);
+        free(o->shard[i].rows);
+    }
+    pthread_mutex_destroy(&o->shared.lock);
     free(o->shard);
     free(o);
 }
@@ -252,6 +329,7 @@ uint64_t out_calls_written(const out_t *o)
 void out_summary(out_t *o, const out_summary_t *s)
 {
     out__writer_t *r = &o->main;
+    writer_flush(r); /* the records before it */
     if (r->cfg.format == OUT_JSON) {
         out_summary_t t = *s;
         t.events = r->cfg.events;
