@@ -13,8 +13,10 @@
  *     is stale and ignored.
  *  2. Timing (packets with a known clock): RTP time from the extended
  *     timestamp, transit relative to the playout anchor (first packet,
- *     re-anchored at marker-bit talkspurt starts), RFC 3550 jitter, and the
- *     fixed and adaptive buffers (jitter_buffer.c) decide played/discarded.
+ *     re-anchored at marker-bit talkspurt starts, and moved with the
+ *     sender clock's drift that clock_skew.c follows, as a receiver's
+ *     buffer keeps pace with the sender), RFC 3550 jitter, and the fixed
+ *     and adaptive buffers (jitter_buffer.c) decide played/discarded.
  *     Telephone-event and unknown-clock packets only count in sequence.
  *  3. Fate in sequence order: slots are settled from the oldest: a played
  *     or discarded slot at once, a missing one when its playout deadline
@@ -106,6 +108,7 @@ void sq_init(sq_t *q, const sq_config_t *cfg)
     cfg = conf(cfg);
     memset(q, 0, sizeof *q);
     burst_init(&q->burst, BURST_GMIN);
+    skew_init(&q->skew);
     jbuf_bounds_t b = adaptive_bounds(cfg);
     jbuf_init(&q->adaptive, &b, fixed_ns(cfg));
 }
@@ -344,8 +347,18 @@ void sq_update(sq_t *q, const sq_config_t *cfg, uint16_t seq, uint32_t ts, bool 
         }
         q->last_transit_ns = transit;
         q->have_transit = true;
-        if (talkspurt) q->anchor_ns = transit;
+        /* play at the sender's pace: the anchor moves with the drift */
+        uint16_t win = since <= 0 ? 0 : (uint16_t)(since / SKEW_WINDOW_NS);
+        if (win != q->skew_win) {
+            q->skew_win = win;
+            q->anchor_ns += skew_close(&q->skew);
+        }
+        if (talkspurt) {
+            q->anchor_ns = transit;
+            skew_init(&q->skew);
+        }
         int64_t rel = transit - q->anchor_ns;
+        skew_note(&q->skew, rel);
         played = rel <= fixed_ns(cfg); /* jbuf_offer's fixed buffer */
         if (!played) q->fixed_discards++;
         jbuf_bounds_t b = adaptive_bounds(cfg);

@@ -56,12 +56,13 @@
  * before the 401/407 challenge code became a bit (call_t was 232), 2,184 B
  * before the RTCP endpoints on port+1 were implied by their RTP entries
  * (4 endpoint entries, 2 of them RTCP), 2,056 B before streams named their
- * codec by an interned id instead of a 16-byte copy (stream_t was 672);
- * now call_t 224 + string blob 224, stream_t 656 (header 80, rtp_stats
- * 192, x 88, quality 296), 2 media_ep_t 40 with 2 descriptors 32, 5 table
- * entries of 24 B bookkeeping:
- * 224 + 224 + 2 * 656 + 2 * 40 + 2 * 32 + 5 * 24. */
-#define CORR_CALL_BYTES_MAX 2024
+ * codec by an interned id instead of a 16-byte copy (stream_t was 672),
+ * 2,024 B before the quality tracker followed sender clock drift (its
+ * skew_t, 8 B; quality was 296); now call_t 224 + string blob 224,
+ * stream_t 664 (header 80, rtp_stats 192, x 88, quality 304), 2 media_ep_t
+ * 40 with 2 descriptors 32, 5 table entries of 24 B bookkeeping:
+ * 224 + 224 + 2 * 664 + 2 * 40 + 2 * 32 + 5 * 24. */
+#define CORR_CALL_BYTES_MAX 2040
 
 /* Strings of one siphon-gen call (the largest of its calls: 181 bytes). */
 static const char *const typical[CS_COUNT] = {
