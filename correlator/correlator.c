@@ -168,7 +168,7 @@ void corr_expire(corr_t *c, int64_t now_ns)
      * last activity by less than CORR_LRU_GRAIN_NS: stopping at the first
      * tail still active finds every idle call within that grain. */
     while ((ci = c->call_pool.lru.tail) != CORR_NIL &&
-           c->calls[ci].last_activity_ns + c->cfg.call_idle_timeout_ns <= now_ns) {
+           ts_sub_sat(now_ns, c->calls[ci].last_activity_ns) >= c->cfg.call_idle_timeout_ns) {
         if (call_refresh_activity(c, ci)) continue; /* its RTP kept it alive */
         c->stats.calls_timed_out++;
         call_emit(c, ci, false, true);
@@ -294,7 +294,7 @@ static void on_media(corr_t *c, const datagram_t *dg)
 bool corr_clock_due(corr_clock_t *k, int64_t ts_ns)
 {
     if (ts_ns < k->next_ns) return false;
-    k->next_ns = ts_ns + EXPIRE_EVERY_NS;
+    k->next_ns = ts_add_sat(ts_ns, EXPIRE_EVERY_NS);
     return true;
 }
 
