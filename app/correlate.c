@@ -78,7 +78,7 @@ void app_corr_frame(app_corr_t *a, uint32_t producer, cap_decoder_t *dec, int64_
             cap_decoder_expire(dec, f->ts_ns);
             app_corr_expire(a, producer, f->ts_ns);
         }
-        *next_expire = f->ts_ns - f->ts_ns % NS_PER_SEC + NS_PER_SEC;
+        *next_expire = ts_add_sat(f->ts_ns - f->ts_ns % NS_PER_SEC, NS_PER_SEC);
     }
     cap_decode_frame(dec, f);
 }
