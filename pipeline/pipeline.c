@@ -481,7 +481,7 @@ static void publish_progress(pl_producer_t *pr, int64_t ts_ns)
         uint32_t type;
         size_t len;
         const pl_dg_hdr_t *head = spsc_peek(&pr->hold, &type, &len);
-        if (head && head->ts_ns - 1 < ts_ns) ts_ns = head->ts_ns - 1;
+        if (head && ts_sub_sat(head->ts_ns, 1) < ts_ns) ts_ns = ts_sub_sat(head->ts_ns, 1);
     }
     if (ts_ns > atomic_load_explicit(&pr->progress_ns, memory_order_relaxed))
         atomic_store_explicit(&pr->progress_ns, ts_ns, memory_order_release);
