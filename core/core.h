@@ -140,6 +140,23 @@ uint64_t hash_seed(void);
 #define NS_PER_MSEC 1000000LL
 #define NS_PER_USEC 1000LL
 
+/* Saturating time arithmetic: a + b and a - b clamped to [INT64_MIN,
+ * INT64_MAX] instead of overflowing (undefined behaviour).  Packet times
+ * come from the wire and may sit at either end of the range; deadlines,
+ * timeouts and deltas computed from them use these. */
+static inline int64_t ts_add_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+static inline int64_t ts_sub_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r)) return b < 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
 /* RFC 3339 UTC with microseconds: 2026-11-22T04:40:06.123456Z.  buf must hold
  * 32 bytes.  Returns the length written. */
 size_t ts_format_rfc3339(int64_t ts_ns, char *buf, size_t n);
@@ -273,6 +290,18 @@ const void *spsc_peek(spsc_t *q, uint32_t *type, size_t *len);
 void spsc_next(spsc_t *q);
 void spsc_release(spsc_t *q);
 bool spsc_empty(spsc_t *q);
+
+/* ------------------------------------------------------------------------ */
+/* Over-aligned arrays (mem_aligned.c)                                       */
+/* ------------------------------------------------------------------------ */
+
+/* calloc(n, size) with the start aligned to align (a power of two; below
+ * alignof(max_align_t) it is raised to it): for types that declare more
+ * alignment than malloc guarantees (alignas(64) members, e.g. spsc_t, or
+ * structs embedding one).  NULL on overflow or out of memory.  Free with
+ * free().  CORE_CALLOC_ARRAY(n, type) passes the type's own alignment. */
+void *core_calloc_aligned(size_t n, size_t size, size_t align);
+#define CORE_CALLOC_ARRAY(n, type) ((type *)core_calloc_aligned((n), sizeof(type), alignof(type)))
 
 /* ------------------------------------------------------------------------ */
 /* Large tables (table_mem.c)                                                */

@@ -42,14 +42,20 @@ uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
     return hash_u64(h);
 }
 
+/* Drawn on first use, which may come from several threads at once (each
+ * capture thread's decoder asks for it): the first draw to be published
+ * wins, atomically, and 0 means "not drawn yet" (a draw of 0 becomes 1). */
 uint64_t hash_seed(void)
 {
-    static uint64_t seed;
-    static bool ready;
-    if (!ready) {
-        if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
-            seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
-        ready = true;
-    }
-    return seed;
+    static _Atomic uint64_t seed;
+    uint64_t v = atomic_load_explicit(&seed, memory_order_acquire);
+    if (v) return v;
+    uint64_t draw;
+    if (getrandom(&draw, sizeof draw, 0) != (ssize_t)sizeof draw)
+        draw = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
+    if (!draw) draw = 1;
+    if (atomic_compare_exchange_strong_explicit(&seed, &v, draw, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return draw;
+    return v; /* another thread published first */
 }

@@ -104,7 +104,7 @@ void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
     }
     stream_x_t *x = &s->x;
     if (!s->orphan && !x->after_bye_ns && c->calls[s->owner].bye_seen)
-        x->after_bye_ns = c->calls[s->owner].rec.end_ts_ns + FLAG_AFTER_BYE_NS;
+        x->after_bye_ns = ts_add_sat(c->calls[s->owner].rec.end_ts_ns, FLAG_AFTER_BYE_NS);
     x->pt_event = known && strncasecmp(name, "telephone-event", 15) == 0;
     x->ev_clock = x->pt_event && clock ? clock : 8000;
     x->pt_event_guess = !known && !ep && s->orphan && pt >= 96;
@@ -123,7 +123,7 @@ void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
 void flags_on_bye(corr_t *c, uint32_t ci, int64_t ts)
 {
     for (uint32_t si = c->calls[ci].st_head; si != CORR_NIL; si = c->streams[si].owner_next)
-        c->streams[si].x.after_bye_ns = ts + FLAG_AFTER_BYE_NS;
+        c->streams[si].x.after_bye_ns = ts_add_sat(ts, FLAG_AFTER_BYE_NS);
 }
 
 void flags_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
@@ -143,12 +143,12 @@ void flags_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
         if (s->last_pt_cn) x->cn_start_ns = ts;
         return;
     }
-    int64_t gap = ts - x->prev_arr_ns;
+    int64_t gap = ts_sub_sat(ts, x->prev_arr_ns);
     if (s->last_pt_cn) {
         if (!x->cn_start_ns) x->cn_start_ns = ts;
     } else if (x->cn_start_ns) {
         x->silence_periods++;
-        x->silence_ms += (double)(ts - x->cn_start_ns) / 1e6;
+        x->silence_ms += (double)ts_sub_sat(ts, x->cn_start_ns) / 1e6;
         x->cn_start_ns = 0;
     } else if (gap >= FLAG_SILENCE_GAP_NS) {
         x->silence_periods++;
@@ -243,7 +243,7 @@ void call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
         silence_ms[d] += s->x.silence_ms;
         if (s->x.cn_start_ns && s->stats.last_ts_ns > s->x.cn_start_ns) {
             silences[d]++; /* comfort noise until the end */
-            silence_ms[d] += (double)(s->stats.last_ts_ns - s->x.cn_start_ns) / 1e6;
+            silence_ms[d] += (double)ts_sub_sat(s->stats.last_ts_ns, s->x.cn_start_ns) / 1e6;
         }
     }
     bool answered = r->state == CALL_ANSWERED;

@@ -198,10 +198,11 @@ void corr_expire(corr_t *c, int64_t now_ns)
      * calls idle for the timeout are emitted, whichever other calls share
      * this correlator (a shard holds some of them). */
     int64_t idle = c->cfg.call_idle_timeout_ns;
-    while ((ci = c->call_pool.lru.tail) != CORR_NIL && c->calls[ci].lru_ns + idle <= now_ns) {
+    while ((ci = c->call_pool.lru.tail) != CORR_NIL &&
+           ts_add_sat(c->calls[ci].lru_ns, idle) <= now_ns) {
         call_t *k = &c->calls[ci];
         if (call_refresh_activity(c, ci)) continue; /* its RTP kept it alive */
-        if (k->last_activity_ns + idle > now_ns) {
+        if (ts_add_sat(k->last_activity_ns, idle) > now_ns) {
             call_lru_place(c, ci, k->last_activity_ns);
             continue;
         }
@@ -330,7 +331,7 @@ static void on_media(corr_t *c, const datagram_t *dg)
 bool corr_clock_due(corr_clock_t *k, int64_t ts_ns)
 {
     if (ts_ns < k->next_ns) return false;
-    k->next_ns = ts_ns + EXPIRE_EVERY_NS;
+    k->next_ns = ts_add_sat(ts_ns, EXPIRE_EVERY_NS);
     return true;
 }
 

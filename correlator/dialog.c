@@ -102,7 +102,7 @@ void call_touch(corr_t *c, uint32_t ci, int64_t ts)
 {
     call_t *k = &c->calls[ci];
     if (ts > k->last_activity_ns) k->last_activity_ns = ts;
-    if (k->last_activity_ns - k->lru_ns >= CORR_LRU_GRAIN_NS) {
+    if (ts_sub_sat(k->last_activity_ns, k->lru_ns) >= CORR_LRU_GRAIN_NS) {
         k->lru_ns = k->last_activity_ns;
         dlist_touch(&c->call_pool.lru, ci);
     }
@@ -133,7 +133,8 @@ static void call_end(corr_t *c, uint32_t ci, int64_t ts)
     /* on the correlator clock (never behind ts): each queue stays in
      * deadline order whatever the packet times do */
     int64_t at = ts > c->now_ns ? ts : c->now_ns;
-    k->linger_deadline_ns = at + (k->challenged ? CORR_CHALLENGE_WAIT_NS : c->cfg.call_linger_ns);
+    k->linger_deadline_ns =
+        ts_add_sat(at, k->challenged ? CORR_CHALLENGE_WAIT_NS : c->cfg.call_linger_ns);
     dlist_push_head(end_queue(c, k), ci);
 }
 

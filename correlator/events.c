@@ -81,8 +81,9 @@ static void call_event(corr_t *c, const call_t *k, corr_call_event_type_t type, 
         ev.ringing_ts_ns = r->ringing_ts_ns;
         ev.answer_ts_ns = r->answer_ts_ns;
         if (r->answer_ts_ns > 0 && r->invite_off_us != CALL_OFF_NONE) /* the record's setup_ms */
-            ev.answer_delay_ms =
-                (double)(r->answer_ts_ns - r->start_ts_ns - (int64_t)r->invite_off_us * 1000) / 1e6;
+            ev.answer_delay_ms = (double)(ts_sub_sat(r->answer_ts_ns, r->start_ts_ns) -
+                                          (int64_t)r->invite_off_us * 1000) /
+                                 1e6;
         ev.final_code = r->final_code;
         ev.to_tag = call_str(c, k, CS_TO_TAG);
     }
@@ -395,8 +396,9 @@ void events_expire(corr_t *c, int64_t now_ns)
 {
     if (!c->regs) return;
     uint32_t ri;
-    while ((ri = c->reg_pool.lru.tail) != CORR_NIL && c->regs[ri].last_ns + REG_WAIT_NS <= now_ns) {
-        reg_emit_unfinished(c, ri, c->regs[ri].last_ns + REG_WAIT_NS);
+    while ((ri = c->reg_pool.lru.tail) != CORR_NIL &&
+           ts_sub_sat(now_ns, c->regs[ri].last_ns) >= REG_WAIT_NS) {
+        reg_emit_unfinished(c, ri, ts_add_sat(c->regs[ri].last_ns, REG_WAIT_NS));
         reg_release(c, ri);
     }
 }
@@ -441,7 +443,7 @@ void events_interval(corr_t *c, const stream_t *s, const sq_interval_t *iv, uint
         .final = false,
         .index = index,
         .start_ns = iv->start_ns,
-        .end_ns = iv->start_ns + sq_interval_ns(&c->cfg.quality),
+        .end_ns = ts_add_sat(iv->start_ns, sq_interval_ns(&c->cfg.quality)),
         .packets = iv->packets,
         .lost = iv->lost,
         .discards = iv->discards,

@@ -306,18 +306,20 @@ void orphan_expire(corr_t *c, int64_t now_ns)
     /* idle flows nDPI is still looking at get its best guess first, so their
      * tentative streams are decided rather than silently dropped */
     for (uint32_t fi = c->flow_pool.lru.tail;
-         fi != CORR_NIL && c->flows[fi].last_ns + idle <= now_ns; fi = c->flow_pool.lru.prev[fi])
+         fi != CORR_NIL && ts_sub_sat(now_ns, c->flows[fi].last_ns) >= idle;
+         fi = c->flow_pool.lru.prev[fi])
         if (c->flows[fi].state == OFLOW_CLASSIFYING && c->flows[fi].nf) flow_giveup(c, fi);
     uint32_t si;
     while ((si = c->orphan_lru.tail) != CORR_NIL &&
-           c->streams[si].stats.last_ts_ns + idle <= now_ns) {
+           ts_sub_sat(now_ns, c->streams[si].stats.last_ts_ns) >= idle) {
         if (c->streams[si].tentative)
             stream_release(c, si);
         else
             stream_emit_orphan(c, si);
     }
     uint32_t fi;
-    while ((fi = c->flow_pool.lru.tail) != CORR_NIL && c->flows[fi].last_ns + idle <= now_ns)
+    while ((fi = c->flow_pool.lru.tail) != CORR_NIL &&
+           ts_sub_sat(now_ns, c->flows[fi].last_ns) >= idle)
         flow_release(c, fi);
 }
 

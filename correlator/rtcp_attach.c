@@ -184,7 +184,7 @@ static double rtt_from(const corr_t *c, const stream_t *s, uint32_t lsr, uint32_
     for (int i = 0; i < STREAM_NTP_MEMORY; i++) {
         if (n->ntp_ts[i] == 0 || n->ntp_mid[i] != lsr || ts < n->ntp_ts[i]) continue;
         /* the report's arrival on the SR's time base, in 1/65536 s */
-        uint64_t elapsed = (uint64_t)(ts - n->ntp_ts[i]);
+        uint64_t elapsed = (uint64_t)ts - (uint64_t)n->ntp_ts[i]; /* ts >= ntp_ts */
         uint32_t a = lsr + (uint32_t)((elapsed << 16) / (uint64_t)NS_PER_SEC);
         double ms = rtcp_rtt_ms(a, lsr, dlsr);
         return ms <= RTCP_RTT_MAX_MS ? ms : -1;

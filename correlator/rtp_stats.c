@@ -170,14 +170,14 @@ void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool mar
     rfc_update_seq(s, seq, &cycles);
     s->highest_ext_seq = cycles + s->max_seq;
     if (clock) {
-        double d = (double)(arrival_ns - prev_arrival_ns) * clock / 1e9 -
+        double d = (double)ts_sub_sat(arrival_ns, prev_arrival_ns) * clock / 1e9 -
                    (double)(int32_t)(timestamp - s->last_timestamp);
         s->jitter_rfc += (fabs(d) - s->jitter_rfc) / 16.0;
     }
     s->last_timestamp = timestamp;
 
     /* Wireshark 4.0 */
-    double now_ms = (double)(arrival_ns - s->first_ts_ns) / 1e6;
+    double now_ms = (double)ts_sub_sat(arrival_ns, s->first_ts_ns) / 1e6;
     bool in_time = timestamp - s->first_timestamp < 0x80000000u;
     double delta_ms = 0; /* arrival delta, set (and read) for in-time packets */
     int first = (int)(uint16_t)s->first_seq, cur = seq, last = s->ws_seq;

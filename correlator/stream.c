@@ -287,7 +287,7 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
     sq_update(&s->quality, &c->cfg.quality, rh->seq, rh->timestamp, rh->marker, s->stats.clock_rate,
               ts);
     if (iv_closes) events_interval(c, s, &iv, iv_index, ts);
-    if (ts - s->lru_ns >= CORR_LRU_GRAIN_NS) {
+    if (ts_sub_sat(ts, s->lru_ns) >= CORR_LRU_GRAIN_NS) {
         s->lru_ns = ts;
         dlist_touch(&c->stream_pool.lru, si);
     }

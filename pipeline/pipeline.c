@@ -507,7 +507,7 @@ static void publish_progress(pl_producer_t *pr, int64_t ts_ns)
         uint32_t type;
         size_t len;
         const pl_dg_hdr_t *head = spsc_peek(&pr->hold, &type, &len);
-        if (head && head->ts_ns - 1 < ts_ns) ts_ns = head->ts_ns - 1;
+        if (head && ts_sub_sat(head->ts_ns, 1) < ts_ns) ts_ns = ts_sub_sat(head->ts_ns, 1);
     }
     if (ts_ns > atomic_load_explicit(&pr->progress_ns, memory_order_relaxed))
         atomic_store_explicit(&pr->progress_ns, ts_ns, memory_order_release);
@@ -591,9 +591,10 @@ pl_t *pl_new(const pl_config_t *cfg, pl_make_sink_fn make_sink, pl_idle_fn on_id
     pl->user = user;
     uint32_t S = cfg->shards, P = cfg->producers;
     pl->router = corr_router_new(S, cfg->corr.max_media_endpoints);
-    pl->prod = calloc(P, sizeof *pl->prod);
-    pl->shard = calloc(S, sizeof *pl->shard);
-    pl->rings = calloc((size_t)P * S, sizeof *pl->rings);
+    /* the producer and ring types hold spsc_t (alignas(64) members) */
+    pl->prod = CORE_CALLOC_ARRAY(P, pl_producer_t);
+    pl->shard = CORE_CALLOC_ARRAY(S, pl_shard_t);
+    pl->rings = CORE_CALLOC_ARRAY((size_t)P * S, spsc_t);
     if (!pl->router || !pl->prod || !pl->shard || !pl->rings) goto oom;
     for (uint32_t i = 0; i < (size_t)P * S; i++)
         if (!spsc_init(&pl->rings[i], pl->cfg.queue_bytes)) goto oom;

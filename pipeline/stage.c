@@ -75,7 +75,7 @@ void pl_stage_frame(pl_stage_t *a, uint32_t producer, cap_decoder_t *dec, int64_
             cap_decoder_expire(dec, f->ts_ns);
             pl_stage_expire(a, producer, f->ts_ns);
         }
-        *next_expire = f->ts_ns - f->ts_ns % NS_PER_SEC + NS_PER_SEC;
+        *next_expire = ts_add_sat(f->ts_ns - f->ts_ns % NS_PER_SEC, NS_PER_SEC);
     }
     cap_decode_frame(dec, f);
 }

@@ -10,11 +10,13 @@
  * to 129); siphon scores them on the narrowband scale with
  * narrowband-equivalent values and says so in its output (mos_scale).
  *
- * The table is one process-wide array (QUALITY_CODEC_MAX rows) that starts
- * as the built-in rows and can be changed before analysis starts:
+ * The table is process-wide: the constant built-in rows, valid from program
+ * load (no first-use load: lookups from several correlator threads only
+ * read), until it is changed before analysis starts, single-threaded:
  * quality_codec_override(), or a text file, one `codec ie bpl [source...]`
- * per line.  The file parser is total over hostile input (any bytes, any
- * line length): it works on (pointer, length), validates every token and
+ * per line; a change copies the rows into one writable array
+ * (QUALITY_CODEC_MAX rows) that lookups read from then on.  The file parser is total over hostile
+ * input (any bytes, any line length): it works on (pointer, length), validates every token and
  * applies all lines or none, reporting the first bad line by number.
  */
 #include "quality.h"
@@ -63,22 +65,26 @@ static const quality_codec_t builtin[] = {
 
 #define NBUILTIN (sizeof builtin / sizeof builtin[0])
 
-static quality_codec_t table[QUALITY_CODEC_MAX];
-static size_t ntable;
-static bool loaded;
+/* What lookups read: the built-in rows (constant, valid from program load)
+ * until an override or a file changes the table, then the changed copy.
+ * Lookups never write, so correlator threads may look up concurrently;
+ * changes (the calls below) happen before analysis starts, on one thread. */
+static const quality_codec_t *rows = builtin;
+static size_t nrows = NBUILTIN;
+static quality_codec_t table[QUALITY_CODEC_MAX]; /* the changed copy */
 
-static void ensure_loaded(void)
+/* Makes the changed copy the table lookups read (a writer's first step). */
+static void make_writable(void)
 {
-    if (loaded) return;
+    if (rows == table) return;
     memcpy(table, builtin, sizeof builtin);
-    ntable = NBUILTIN;
-    loaded = true;
+    rows = table;
 }
 
 void quality_codec_table_reset(void)
 {
-    loaded = false;
-    ensure_loaded();
+    rows = builtin;
+    nrows = NBUILTIN;
 }
 
 /* ------------------------------ lookup ---------------------------------- */
@@ -98,32 +104,37 @@ static bool in_list(const char *list, const char *name, size_t len)
     return false;
 }
 
-static quality_codec_t *find_in(quality_codec_t *t, size_t n, const char *name, size_t len)
+/* The index of the row named name (len bytes) in t[0..n), or -1. */
+static ptrdiff_t index_in(const quality_codec_t *t, size_t n, const char *name, size_t len)
 {
     for (size_t i = 0; i < n; i++)
         if ((strlen(t[i].name) == len && strncasecmp(t[i].name, name, len) == 0) ||
             in_list(t[i].aliases, name, len))
-            return &t[i];
-    return NULL;
+            return (ptrdiff_t)i;
+    return -1;
+}
+
+static const quality_codec_t *find_in(const quality_codec_t *t, size_t n, const char *name,
+                                      size_t len)
+{
+    ptrdiff_t i = index_in(t, n, name, len);
+    return i >= 0 ? &t[i] : NULL;
 }
 
 const quality_codec_t *quality_codec_find(const char *name)
 {
-    ensure_loaded();
     if (!name || !name[0]) return NULL;
-    return find_in(table, ntable, name, strlen(name));
+    return find_in(rows, nrows, name, strlen(name));
 }
 
 size_t quality_codec_count(void)
 {
-    ensure_loaded();
-    return ntable;
+    return nrows;
 }
 
 const quality_codec_t *quality_codec_at(size_t i)
 {
-    ensure_loaded();
-    return i < ntable ? &table[i] : NULL;
+    return i < nrows ? &rows[i] : NULL;
 }
 
 /* ----------------------------- changes ---------------------------------- */
@@ -151,7 +162,8 @@ static int set_row(quality_codec_t *t, size_t *n, const char *name, size_t len, 
                    double bpl, const char *source, size_t srclen)
 {
     if (!name_ok(name, len) || !values_ok(ie, bpl)) return -1;
-    quality_codec_t *r = find_in(t, *n, name, len);
+    ptrdiff_t i = index_in(t, *n, name, len);
+    quality_codec_t *r = i >= 0 ? &t[i] : NULL;
     if (!r) {
         if (*n >= QUALITY_CODEC_MAX) return -1;
         r = &t[(*n)++];
@@ -172,9 +184,9 @@ static int set_row(quality_codec_t *t, size_t *n, const char *name, size_t len, 
 
 int quality_codec_override(const char *name, double ie, double bpl)
 {
-    ensure_loaded();
     if (!name) return -1;
-    return set_row(table, &ntable, name, strlen(name), ie, bpl, NULL, 0);
+    make_writable();
+    return set_row(table, &nrows, name, strlen(name), ie, bpl, NULL, 0);
 }
 
 /* ----------------------------- the file --------------------------------- */
@@ -225,9 +237,9 @@ static bool next_token(const char **p, const char *end, const char **tok, size_t
 int quality_codec_table_parse(const char *text, size_t len, char *err, size_t errlen)
 {
     static quality_codec_t stage[QUALITY_CODEC_MAX];
-    ensure_loaded();
-    memcpy(stage, table, sizeof table);
-    size_t nstage = ntable;
+    memset(stage, 0, sizeof stage);
+    memcpy(stage, rows, nrows * sizeof *rows);
+    size_t nstage = nrows;
     const char *p = text, *end = text + len;
     unsigned line = 0;
     if (errlen) err[0] = '\0';
@@ -292,7 +304,8 @@ int quality_codec_table_parse(const char *text, size_t len, char *err, size_t er
         }
     }
     memcpy(table, stage, sizeof table);
-    ntable = nstage;
+    rows = table;
+    nrows = nstage;
     return 0;
 }
 

@@ -5,7 +5,8 @@
  * The caller (stream_quality.c) gives each packet's transit relative to a
  * playout anchor: rel = (arrival - anchor arrival) - (RTP time - anchor RTP
  * time), where the anchor is the stream's first packet (re-anchored at each
- * talkspurt start, marker bit).  A packet is played when rel <= delay and
+ * talkspurt start, marker bit), moved with the sender clock's drift
+ * (clock_skew.c), so a buffer plays at the sender's pace.  A packet is played when rel <= delay and
  * discarded otherwise: its playout deadline is anchor arrival + delay +
  * its RTP time offset.
  *

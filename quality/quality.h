@@ -11,6 +11,9 @@
  *                     consecutive-loss run histogram, the Gilbert BurstR.
  *  - jitter_buffer.c  fixed and adaptive playout-buffer emulation (late
  *                     packets are discards).
+ *  - clock_skew.c     the drift between a sender's RTP clock and arrival
+ *                     time, followed so the buffers play at the sender's
+ *                     real pace.
  *  - stream_quality.c the per-stream tracker the correlator feeds per RTP
  *                     packet; fixed-length intervals; the stream's score.
  *
@@ -155,6 +158,28 @@ void jbuf_init(jbuf_t *j, const jbuf_bounds_t *b, int64_t start_ns);
 bool jbuf_offer(jbuf_t *j, const jbuf_bounds_t *b, int64_t rel_transit_ns, bool talkspurt);
 
 /* ------------------------------------------------------------------------ */
+/* Clock skew (clock_skew.c)                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* The lower envelope of a stream's transit (arrival minus RTP time)
+ * relative to its playout anchor, followed window by window so that the
+ * anchor moves with a drifting sender clock (up to +-2 %): the drift costs
+ * no discards while delay spikes still do. */
+#define SKEW_WINDOW_NS 1000000000LL /* windows of 1 s of arrival time */
+
+typedef struct {
+    int32_t ref_ns;     /* the envelope at the anchor (INT32_MIN: not yet) */
+    int32_t win_min_ns; /* lowest relative transit in the open window */
+} skew_t;
+
+/* A new anchor: the next window closed gives the reference. */
+void skew_init(skew_t *s);
+/* One packet's transit relative to the anchor, in the open window. */
+void skew_note(skew_t *s, int64_t rel_ns);
+/* The open window closed: how far to move the anchor (ns). */
+int64_t skew_close(skew_t *s);
+
+/* ------------------------------------------------------------------------ */
 /* Per-stream tracker (stream_quality.c)                                     */
 /* ------------------------------------------------------------------------ */
 
@@ -189,6 +214,7 @@ typedef struct {
 typedef struct {
     bool started : 1, have_ts : 1, have_clock : 1, have_transit : 1;
     uint8_t codec_row; /* quality_codec_at(codec_row - 1); 0: unknown, no score */
+    uint16_t skew_win; /* the skew window open (arrival / SKEW_WINDOW_NS, mod 2^16) */
     uint32_t clock;
     double ns_per_tick;
     /* sequence: extended numbers (32-bit, modulo 2^32 like RFC 3550's,
@@ -200,13 +226,14 @@ typedef struct {
     uint32_t fixed_discards; /* packets late for the fixed buffer */
     int64_t first_arrival_ns;
     int64_t ext_ts, high_ext_ts; /* timestamp of the last / highest-seq packet */
-    int64_t anchor_ns;           /* transit that plays exactly on time */
+    int64_t anchor_ns;           /* transit that plays exactly on time (moves with skew) */
     int64_t last_transit_ns;
     double jitter_ns; /* RFC 3550 J, in ns */
     int64_t iv_end_ns;
     uint32_t cur_packets, cur_lost, cur_discards; /* the open interval */
     uint8_t slot[SQ_RING / 2];                    /* two 4-bit slots a byte */
     uint32_t duplicates; /* rarely touched: fills the hole before adaptive */
+    skew_t skew;         /* sender clock drift, followed by anchor_ns */
     jbuf_t adaptive;     /* bounds jb_min_ms..jb_max_ms of sq_config_t */
     burst_t burst;
     /* rarely touched */

@@ -13,8 +13,10 @@
  *     is stale and ignored.
  *  2. Timing (packets with a known clock): RTP time from the extended
  *     timestamp, transit relative to the playout anchor (first packet,
- *     re-anchored at marker-bit talkspurt starts), RFC 3550 jitter, and the
- *     fixed and adaptive buffers (jitter_buffer.c) decide played/discarded.
+ *     re-anchored at marker-bit talkspurt starts, and moved with the
+ *     sender clock's drift that clock_skew.c follows, as a receiver's
+ *     buffer keeps pace with the sender), RFC 3550 jitter, and the fixed
+ *     and adaptive buffers (jitter_buffer.c) decide played/discarded.
  *     Telephone-event and unknown-clock packets only count in sequence.
  *  3. Fate in sequence order: slots are settled from the oldest: a played
  *     or discarded slot at once, a missing one when its playout deadline
@@ -44,8 +46,11 @@
  */
 #include "quality.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core.h"
 
 #define MAX_DROPOUT     3000
 #define MIN_IV_EXPECTED 10
@@ -84,7 +89,7 @@ static inline jbuf_bounds_t adaptive_bounds(const sq_config_t *c)
 /* The open interval as a record (it started interval_ms before its end). */
 static sq_interval_t cur_interval(const sq_t *q, const sq_config_t *cfg)
 {
-    sq_interval_t v = {.start_ns = q->iv_end_ns - iv_len_ns(cfg),
+    sq_interval_t v = {.start_ns = ts_sub_sat(q->iv_end_ns, iv_len_ns(cfg)),
                        .packets = q->cur_packets,
                        .lost = q->cur_lost,
                        .discards = q->cur_discards};
@@ -106,6 +111,7 @@ void sq_init(sq_t *q, const sq_config_t *cfg)
     cfg = conf(cfg);
     memset(q, 0, sizeof *q);
     burst_init(&q->burst, BURST_GMIN);
+    skew_init(&q->skew);
     jbuf_bounds_t b = adaptive_bounds(cfg);
     jbuf_init(&q->adaptive, &b, fixed_ns(cfg));
 }
@@ -174,19 +180,27 @@ static void iv_roll(sq_t *q, const sq_config_t *cfg, int64_t now)
     if (now < q->iv_end_ns) return;
     int64_t len = iv_len_ns(cfg);
     iv_close(q, cfg);
-    int64_t skip = (now - q->iv_end_ns) / len; /* silent intervals in between */
+    int64_t skip = ts_sub_sat(now, q->iv_end_ns) / len; /* silent intervals in between */
     int64_t start = q->iv_end_ns;
     for (int64_t k = 0; k < skip; k++) {
         if (q->n_iv >= cfg->max_intervals) {
             q->iv_dropped += (uint32_t)(skip - k > UINT32_MAX ? UINT32_MAX : skip - k);
             break;
         }
-        sq_interval_t e = {.start_ns = start + k * len, .jitter_ms = -1, .mos = -1};
+        sq_interval_t e = {.start_ns = ts_add_sat(start, k * len), .jitter_ms = -1, .mos = -1};
         iv_push(q, cfg->max_intervals, &e);
     }
-    start += skip * len;
+    start = ts_add_sat(start, skip * len); /* skip * len <= now - end */
     q->cur_packets = q->cur_lost = q->cur_discards = 0;
-    q->iv_end_ns = start + len;
+    q->iv_end_ns = ts_add_sat(start, len);
+}
+
+/* RTP time in ns of a count of ticks (an extended timestamp), saturated to
+ * the int64 range (the conversion of a larger double is undefined). */
+static inline int64_t ticks_ns(const sq_t *q, int64_t ticks)
+{
+    double v = (double)ticks * q->ns_per_tick;
+    return v >= 9.2e18 ? INT64_MAX : v <= -9.2e18 ? INT64_MIN : (int64_t)v;
 }
 
 /* ----------------------------- sequence --------------------------------- */
@@ -238,7 +252,8 @@ static void settle(sq_t *q, const sq_config_t *cfg, int64_t now)
             /* estimated RTP time of the missing packet, then its deadline */
             int64_t ts = q->high_ext_ts - (int64_t)seq_diff(q->high, q->base) * (int64_t)q->ts_step;
             double media_ns = (double)ts * q->ns_per_tick;
-            double rel = (double)(now - q->first_arrival_ns) - media_ns - (double)q->anchor_ns;
+            double rel =
+                (double)ts_sub_sat(now, q->first_arrival_ns) - media_ns - (double)q->anchor_ns;
             if (rel <= (double)fixed_ns(cfg)) break;
         }
         settle_one(q);
@@ -265,7 +280,7 @@ void sq_update(sq_t *q, const sq_config_t *cfg, uint16_t seq, uint32_t ts, bool 
     if (!q->started) {
         q->started = true;
         q->first_arrival_ns = arrival_ns;
-        q->iv_end_ns = arrival_ns + iv_len_ns(cfg);
+        q->iv_end_ns = ts_add_sat(arrival_ns, iv_len_ns(cfg));
         ext = q->high = q->base = seq;
         open_slot(q, ext);
     } else {
@@ -317,7 +332,7 @@ void sq_update(sq_t *q, const sq_config_t *cfg, uint16_t seq, uint32_t ts, bool 
             q->have_ts = false;
             q->ts_step = 0;
         }
-        int64_t since = arrival_ns - q->first_arrival_ns;
+        int64_t since = ts_sub_sat(arrival_ns, q->first_arrival_ns);
         if (!q->have_ts) {
             q->have_ts = true;
             q->ext_ts = 0;
@@ -326,7 +341,7 @@ void sq_update(sq_t *q, const sq_config_t *cfg, uint16_t seq, uint32_t ts, bool 
             talkspurt = true;
             prev_high_clocked = false;
         } else {
-            q->ext_ts += (int32_t)(ts - q->last_ts);
+            q->ext_ts = ts_add_sat(q->ext_ts, (int32_t)(ts - q->last_ts));
         }
         q->last_ts = ts;
         if (new_high) {
@@ -336,16 +351,25 @@ void sq_update(sq_t *q, const sq_config_t *cfg, uint16_t seq, uint32_t ts, bool 
             }
             q->high_ext_ts = q->ext_ts;
         }
-        int64_t transit = since - (int64_t)((double)q->ext_ts * q->ns_per_tick);
+        int64_t transit = ts_sub_sat(since, ticks_ns(q, q->ext_ts));
         if (q->have_transit) {
-            int64_t dd = transit - q->last_transit_ns;
-            if (dd < 0) dd = -dd;
-            q->jitter_ns += ((double)dd - q->jitter_ns) / 16.0;
+            double dd = fabs((double)ts_sub_sat(transit, q->last_transit_ns));
+            q->jitter_ns += (dd - q->jitter_ns) / 16.0;
         }
         q->last_transit_ns = transit;
         q->have_transit = true;
-        if (talkspurt) q->anchor_ns = transit;
-        int64_t rel = transit - q->anchor_ns;
+        /* play at the sender's pace: the anchor moves with the drift */
+        uint16_t win = since <= 0 ? 0 : (uint16_t)(since / SKEW_WINDOW_NS);
+        if (win != q->skew_win) {
+            q->skew_win = win;
+            q->anchor_ns = ts_add_sat(q->anchor_ns, skew_close(&q->skew));
+        }
+        if (talkspurt) {
+            q->anchor_ns = transit;
+            skew_init(&q->skew);
+        }
+        int64_t rel = ts_sub_sat(transit, q->anchor_ns);
+        skew_note(&q->skew, rel);
         played = rel <= fixed_ns(cfg); /* jbuf_offer's fixed buffer */
         if (!played) q->fixed_discards++;
         jbuf_bounds_t b = adaptive_bounds(cfg);

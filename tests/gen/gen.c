@@ -28,6 +28,7 @@ static void usage(FILE *f)
                "  --loss PCT          random loss per direction\n"
                "  --burst-loss P,R    Gilbert-Elliott loss: P(good->bad), P(bad->good) in %%\n"
                "  --jitter MS         random extra delay 0..MS per packet (reorders)\n"
+               "  --drift-ppm PPM     RTP senders' clocks run PPM fast (< 0: slow), -50000..50000\n"
                "  --reorder PCT       swap adjacent packets\n"
                "  --duplicate PCT     network duplicates of RTP packets (see gen_rtp.c)\n"
                "  --seq-start N       first RTP sequence number of every stream\n"
@@ -105,6 +106,7 @@ enum {
     OPT_LOSS,
     OPT_BURST,
     OPT_JITTER,
+    OPT_DRIFT,
     OPT_REORDER,
     OPT_DUP,
     OPT_SEQ,
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
         {"loss", required_argument, NULL, OPT_LOSS},
         {"burst-loss", required_argument, NULL, OPT_BURST},
         {"jitter", required_argument, NULL, OPT_JITTER},
+        {"drift-ppm", required_argument, NULL, OPT_DRIFT},
         {"reorder", required_argument, NULL, OPT_REORDER},
         {"duplicate", required_argument, NULL, OPT_DUP},
         {"seq-start", required_argument, NULL, OPT_SEQ},
@@ -228,6 +231,9 @@ int main(int argc, char **argv)
         }
         case OPT_JITTER:
             ok = parse_num(optarg, 0, 10000, &o.jitter_ms);
+            break;
+        case OPT_DRIFT:
+            ok = parse_num(optarg, -50000, 50000, &o.drift_ppm);
             break;
         case OPT_REORDER:
             ok = parse_num(optarg, 0, 100, &o.reorder_pct);

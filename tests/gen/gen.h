@@ -61,6 +61,7 @@ typedef struct {
     double burst_p_pct;   /* P(good -> bad) */
     double burst_r_pct;   /* P(bad -> good) */
     double jitter_ms;     /* max random extra delay per packet */
+    double drift_ppm;     /* RTP senders' clocks run this fast (< 0: slow) */
     double reorder_pct;   /* adjacent swaps */
     double duplicate_pct; /* copies */
     int32_t seq_start;    /* -1: random */
@@ -141,6 +142,9 @@ typedef struct {
 } gen_codec_info_t;
 
 const gen_codec_info_t *gen_codec_info(gen_codec_t c);
+/* Real time after a stream's first send at which packet k leaves: k
+ * ptimes of the sender's clock, which runs --drift-ppm fast (us). */
+int64_t gen_send_offset(const gen_opts_t *o, uint32_t k, int64_t ptime_us);
 uint32_t gen_payload_len(const gen_opts_t *o);
 
 /* Builds one direction's packets in arrival order with the impairments of

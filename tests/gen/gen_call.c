@@ -281,7 +281,8 @@ void gen_call_plan(gen_call_t *c, const gen_opts_t *o, uint32_t index, int64_t t
         int64_t start[2] = {tack + ms, t200 + ms};
         int64_t tswitch = INT64_MAX;
         if (c->reinvite) {
-            int64_t tre = start[0] + (int64_t)(npk / 2) * ptime + gen_range(r, 1, 19) * 1000 / 2;
+            int64_t tre =
+                start[0] + gen_send_offset(o, npk / 2, ptime) + gen_range(r, 1, 19) * 1000 / 2;
             spec_req(&s, "INVITE", true, cseq + 1, br[3], c->to_tag);
             s.sdp = 1;
             s.sdp_version = 2;
@@ -313,7 +314,7 @@ void gen_call_plan(gen_call_t *c, const gen_opts_t *o, uint32_t index, int64_t t
         }
         (void)ci;
         int64_t last = start[0] > start[1] ? start[0] : start[1];
-        last += (int64_t)(npk ? npk - 1 : 0) * ptime;
+        last += gen_send_offset(o, npk ? npk - 1 : 0, ptime);
         int64_t tbye = last + gen_range(r, 10, 30) * ms;
         bool bc = c->ended_by_caller;
         spec_req(&s, "BYE", bc, bc ? cseq + 2 : 1, br[5], c->to_tag);

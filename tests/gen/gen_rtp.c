@@ -3,7 +3,9 @@
  *
  * A direction of a call is one array of packets in arrival order, built in
  * four passes:
- *   1. the send schedule: packet k leaves at t0 + k * ptime exactly, with
+ *   1. the send schedule: packet k leaves at t0 + k * ptime exactly (with
+ *      --drift-ppm D, k * ptime of a sender clock running D ppm fast:
+ *      k * ptime / (1 + D 1e-6) of real time, rounded to the us), with
  *      seq0 + k and ts0 + k * samples (RFC 3551: 8000 Hz for G.711, G.729
  *      and G.722), the marker bit on the first packet (and on the first of
  *      the second SSRC with --ssrc-change), minus the packets lost
@@ -33,6 +35,7 @@
  * The draw count is the same either way, so the schedule of an IPv4
  * capture does not depend on this choice.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +108,12 @@ static void sort_stable(gen_rtp_pkt_t *p, uint32_t n)
     free(k);
 }
 
+int64_t gen_send_offset(const gen_opts_t *o, uint32_t k, int64_t ptime_us)
+{
+    if (o->drift_ppm == 0) return (int64_t)k * ptime_us;
+    return llround((double)k * (double)ptime_us / (1.0 + o->drift_ppm * 1e-6));
+}
+
 gen_rtp_pkt_t *gen_rtp_schedule(const gen_opts_t *o, uint64_t *rng, const gen_rtp_params_t *p,
                                 uint32_t *n_out)
 {
@@ -131,7 +140,7 @@ gen_rtp_pkt_t *gen_rtp_schedule(const gen_opts_t *o, uint64_t *rng, const gen_rt
         }
         if (lost) continue;
         gen_rtp_pkt_t *q = &a[n++];
-        q->t = p->t0 + (int64_t)k * ptime_us;
+        q->t = p->t0 + gen_send_offset(o, k, ptime_us);
         q->flags = 0;
         q->pad = 0;
         if (p->change_ssrc && k >= half) {

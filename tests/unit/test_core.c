@@ -293,14 +293,57 @@ static void test_text_cell(void **state)
     buf_free(&b);
 }
 
+static void test_calloc_aligned(void **state)
+{
+    (void)state;
+    typedef struct {
+        alignas(64) uint64_t a;
+        char b;
+    } over_t;
+    for (size_t n = 1; n <= 9; n++) {
+        over_t *v = CORE_CALLOC_ARRAY(n, over_t);
+        assert_non_null(v);
+        assert_int_equal((uintptr_t)v % 64, 0);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal((uintptr_t)&v[i] % 64, 0);
+            assert_int_equal(v[i].a, 0);
+            assert_int_equal(v[i].b, 0);
+        }
+        free(v);
+    }
+    void *big = core_calloc_aligned(3, 5, 4096);
+    assert_non_null(big);
+    assert_int_equal((uintptr_t)big % 4096, 0);
+    free(big);
+    assert_null(core_calloc_aligned(SIZE_MAX / 2, 3, 64)); /* count overflow */
+    assert_null(core_calloc_aligned(1, 8, 48));            /* not a power of two */
+}
+
+static void test_ts_saturating(void **state)
+{
+    (void)state;
+    assert_int_equal(ts_add_sat(1, 2), 3);
+    assert_int_equal(ts_add_sat(INT64_MAX - 1, 5), INT64_MAX);
+    assert_int_equal(ts_add_sat(INT64_MIN + 1, -5), INT64_MIN);
+    assert_int_equal(ts_add_sat(INT64_MAX, INT64_MIN), -1);
+    assert_int_equal(ts_sub_sat(5, 7), -2);
+    assert_int_equal(ts_sub_sat(INT64_MAX, -1), INT64_MAX);
+    assert_int_equal(ts_sub_sat(INT64_MIN, 1), INT64_MIN);
+    assert_int_equal(ts_sub_sat(INT64_MIN + 1, INT64_MAX - 1), INT64_MIN);
+    assert_int_equal(ts_sub_sat(INT64_MAX - 1, INT64_MIN + 1), INT64_MAX);
+    assert_int_equal(ts_sub_sat(0, INT64_MIN), INT64_MAX);
+    assert_int_equal(ts_sub_sat(-1, INT64_MIN), INT64_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_text_inert),    cmocka_unit_test(test_text_cell),
-        cmocka_unit_test(test_log_inert),     cmocka_unit_test(test_sv_basics),
-        cmocka_unit_test(test_sv_to_u64),     cmocka_unit_test(test_ip_addr),
-        cmocka_unit_test(test_hash_spreads),  cmocka_unit_test(test_ts_format),
-        cmocka_unit_test(test_json_escaping), cmocka_unit_test(test_json_double_like_printf),
+        cmocka_unit_test(test_text_inert),     cmocka_unit_test(test_text_cell),
+        cmocka_unit_test(test_log_inert),      cmocka_unit_test(test_sv_basics),
+        cmocka_unit_test(test_sv_to_u64),      cmocka_unit_test(test_ip_addr),
+        cmocka_unit_test(test_hash_spreads),   cmocka_unit_test(test_ts_format),
+        cmocka_unit_test(test_json_escaping),  cmocka_unit_test(test_json_double_like_printf),
+        cmocka_unit_test(test_calloc_aligned), cmocka_unit_test(test_ts_saturating),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

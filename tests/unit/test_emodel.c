@@ -3,13 +3,15 @@
  * MOS 4.41; G.711 with PLC at 1/2/5 % random loss -> R 89.56/86.19/77.42,
  * MOS 4.33/4.24/3.92; G.729A without loss -> R 82.2, MOS 4.10), BurstR and
  * delay effects, clamps, and the codec table with its overrides and file
- * parser. */
+ * parser, and lookups from several threads at once (first use included:
+ * run under ThreadSanitizer, a lookup that loads the table races). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,34 @@ static void test_clamps(void **st)
     assert_false(isnan(emodel_r(NAN, 0, 25.1, NAN, NAN)));
 }
 
+/* Looks codecs up, as each correlator shard does from its own thread. */
+static void *lookup_loop(void *arg)
+{
+    const char *name = arg;
+    uintptr_t bad = 0;
+    for (int i = 0; i < 2000; i++) {
+        const quality_codec_t *c = quality_codec_find(name);
+        if (!c || c != quality_codec_at((size_t)(c - quality_codec_at(0)))) bad++;
+    }
+    return (void *)bad;
+}
+
+/* Runs first in this program: the table's first use comes from two threads
+ * at once (ThreadSanitizer reports a lookup that writes). */
+static void test_codec_lookup_threads(void **st)
+{
+    (void)st;
+    pthread_t a, b;
+    assert_int_equal(pthread_create(&a, NULL, lookup_loop, "PCMU"), 0);
+    assert_int_equal(pthread_create(&b, NULL, lookup_loop, "g729"), 0);
+    void *ra, *rb;
+    pthread_join(a, &ra);
+    pthread_join(b, &rb);
+    assert_int_equal((uintptr_t)ra, 0);
+    assert_int_equal((uintptr_t)rb, 0);
+    near(quality_codec_find("G729A")->ie, 11, 0);
+}
+
 static void test_codec_table(void **st)
 {
     (void)st;
@@ -177,10 +207,15 @@ static void test_codec_file(void **st)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_r),   cmocka_unit_test(test_g711_plc_random_loss),
-        cmocka_unit_test(test_g729a),       cmocka_unit_test(test_burst_r_lowers_r),
-        cmocka_unit_test(test_delay),       cmocka_unit_test(test_clamps),
-        cmocka_unit_test(test_codec_table), cmocka_unit_test(test_codec_file),
+        cmocka_unit_test(test_codec_lookup_threads),
+        cmocka_unit_test(test_default_r),
+        cmocka_unit_test(test_g711_plc_random_loss),
+        cmocka_unit_test(test_g729a),
+        cmocka_unit_test(test_burst_r_lowers_r),
+        cmocka_unit_test(test_delay),
+        cmocka_unit_test(test_clamps),
+        cmocka_unit_test(test_codec_table),
+        cmocka_unit_test(test_codec_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

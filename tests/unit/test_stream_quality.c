@@ -1,13 +1,16 @@
 /* test_stream_quality.c - unit tests of quality/stream_quality.c: a clean
  * stream scores the E-model's no-loss value with the delay estimate; loss,
  * late packets (discards, not loss), duplicates, sequence wrap, intervals
- * and their cap, unknown codec/clock, and bursty vs random loss. */
+ * and their cap, unknown codec/clock, and bursty vs random loss; a sender
+ * clock that drifts (+-150..1000 ppm, 10 minutes, no jitter) costs no
+ * discards while real delay spikes on the drifting stream still do. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "quality.h"
@@ -241,6 +244,112 @@ static void test_interval_cap_and_wideband(void **st)
     sq_free(&q);
 }
 
+/* A drifting stream (10,000 ppm: a capture replayed 1 % fast or slow): n packets of 20 ms G.711
+ * whose sender clock runs ppm fast (< 0: slow): packet k is sent at k * 20 ms * (1 - ppm 1e-6) of
+ * real time, so arrival gaps differ from the RTP timestamp gaps by ppm.  spike(k) adds a one-packet
+ * delay (ms).  Fed in arrival order. */
+typedef struct {
+    int64_t at;
+    int k;
+} drift_pkt_t;
+
+static int by_arrival(const void *a, const void *b)
+{
+    const drift_pkt_t *x = a, *y = b;
+    return x->at < y->at ? -1 : x->at > y->at ? 1 : x->k - y->k;
+}
+
+static void run_drift(sq_t *q, const sq_config_t *cfg, int n, double ppm, double (*spike)(int))
+{
+    drift_pkt_t *p = malloc((size_t)n * sizeof *p);
+    assert_non_null(p);
+    for (int k = 0; k < n; k++) {
+        double ms = k * 20.0 * (1.0 - ppm * 1e-6) + (spike ? spike(k) : 0);
+        p[k] = (drift_pkt_t){T0 + (int64_t)llround(ms * 1e6), k};
+    }
+    qsort(p, (size_t)n, sizeof *p, by_arrival);
+    sq_set_codec(q, "PCMU");
+    for (int i = 0; i < n; i++) {
+        int k = p[i].k;
+        sq_update(q, cfg, (uint16_t)(7 + k), 5000u + (uint32_t)k * 160, k == 0, 8000, p[i].at);
+    }
+    free(p);
+}
+
+#define DRIFT_PKTS 30000 /* 10 minutes of 20 ms packets */
+
+static void test_drift_clean(void **st)
+{
+    (void)st;
+    const double ppms[] = {-1000, -300, -150, 150, 300, 1000, 10000, -10000};
+    for (size_t i = 0; i < sizeof ppms / sizeof ppms[0]; i++) {
+        sq_t q;
+        sq_result_t r;
+        sq_init(&q, NULL);
+        run_drift(&q, NULL, DRIFT_PKTS, ppms[i], NULL);
+        sq_finish(&q, NULL, -1, &r);
+        print_message("drift %+.0f ppm: discards %llu adaptive %llu mos %.3f mos_min %.3f\n",
+                      ppms[i], (unsigned long long)r.discards,
+                      (unsigned long long)r.discards_adaptive, r.mos, r.mos_min);
+        assert_int_equal(r.expected, DRIFT_PKTS);
+        assert_int_equal(r.lost, 0);
+        assert_int_equal(r.discards, 0);
+        assert_int_equal(r.discards_adaptive, 0);
+        assert_true(r.mos >= 4.3);
+        assert_true(r.mos_min >= 4.3);
+        for (uint32_t v = 0; v < r.n_intervals; v++)
+            assert_int_equal(r.intervals[v].discards, 0);
+        sq_free(&q);
+    }
+}
+
+static double spike100(int k)
+{
+    return k % 100 == 50 ? 100 : 0;
+}
+static double spike40(int k)
+{
+    return k % 100 == 50 ? 40 : k % 100 == 80 ? 15 : 0;
+}
+
+/* Real jitter on a drifting stream is still jitter: each 100 ms spike
+ * misses the 60 ms buffer, each 40 ms spike a 20 ms one (15 ms spikes do
+ * not), at every drift as without drift. */
+static void test_drift_keeps_jitter(void **st)
+{
+    (void)st;
+    const double ppms[] = {0, -1000, -300, 300, 1000};
+    sq_config_t small;
+    sq_config_default(&small);
+    small.jb_fixed_ms = 20;
+    for (size_t i = 0; i < sizeof ppms / sizeof ppms[0]; i++) {
+        sq_t q;
+        sq_result_t r;
+        sq_init(&q, NULL);
+        run_drift(&q, NULL, DRIFT_PKTS, ppms[i], spike100);
+        sq_finish(&q, NULL, -1, &r);
+        print_message("drift %+.0f ppm, 100 ms spikes: discards %llu adaptive %llu mos %.3f\n",
+                      ppms[i], (unsigned long long)r.discards,
+                      (unsigned long long)r.discards_adaptive, r.mos);
+        assert_int_equal(r.lost, 0);
+        assert_int_equal(r.discards, DRIFT_PKTS / 100);
+        assert_true(r.mos < 4.3);
+        uint32_t sum = 0;
+        for (uint32_t v = 0; v < r.n_intervals; v++)
+            sum += r.intervals[v].discards;
+        assert_int_equal(sum, DRIFT_PKTS / 100);
+        sq_free(&q);
+
+        sq_init(&q, &small);
+        run_drift(&q, &small, DRIFT_PKTS, ppms[i], spike40);
+        sq_finish(&q, &small, -1, &r);
+        print_message("drift %+.0f ppm, 40 ms spikes, 20 ms buffer: discards %llu\n", ppms[i],
+                      (unsigned long long)r.discards);
+        assert_int_equal(r.discards, DRIFT_PKTS / 100);
+        sq_free(&q);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +360,8 @@ int main(void)
         cmocka_unit_test(test_duplicates_and_stale),
         cmocka_unit_test(test_unknown),
         cmocka_unit_test(test_interval_cap_and_wideband),
+        cmocka_unit_test(test_drift_clean),
+        cmocka_unit_test(test_drift_keeps_jitter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
