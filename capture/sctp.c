@@ -286,8 +286,8 @@ void cap__decode_sctp(cap_decoder_t *d, cap__pkt_t *pk, const ip_addr_t *src, co
         }
         size_t hdr = type == CHUNK_DATA ? 16 : type == CHUNK_IDATA ? 20 : 0;
         if (hdr) {
-            uint32_t tsn, mid = 0, fsn = 0;
-            uint16_t sid;
+            uint32_t tsn = 0, mid = 0, fsn = 0; /* set by the bounded reads below */
+            uint16_t sid = 0;
             if (clen < hdr) {
                 d->st.invalid++;
                 return;

@@ -199,10 +199,10 @@ void corr_expire(corr_t *c, int64_t now_ns)
      * this correlator (a shard holds some of them). */
     int64_t idle = c->cfg.call_idle_timeout_ns;
     while ((ci = c->call_pool.lru.tail) != CORR_NIL &&
-           ts_add_sat(c->calls[ci].lru_ns, idle) <= now_ns) {
+           ts_sub_sat(now_ns, c->calls[ci].lru_ns) >= idle) {
         call_t *k = &c->calls[ci];
         if (call_refresh_activity(c, ci)) continue; /* its RTP kept it alive */
-        if (ts_add_sat(k->last_activity_ns, idle) > now_ns) {
+        if (ts_sub_sat(now_ns, k->last_activity_ns) < idle) {
             call_lru_place(c, ci, k->last_activity_ns);
             continue;
         }
