@@ -209,7 +209,9 @@ void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* JSON writer: appends to a buf_t, tracks commas.  Strings are escaped as
  * RFC 8259 requires; bytes that are not valid UTF-8 become U+FFFD, so hostile
- * input always yields valid JSON.  Nesting depth is limited to 16. */
+ * input always yields valid JSON; C1 controls and bidi/invisible format
+ * characters (text_cp_is_control) are written as \uXXXX escapes, so NDJSON
+ * read on a terminal cannot drive it or reorder what is shown.  Nesting depth is limited to 16. */
 typedef struct {
     buf_t *out;
     int depth;
@@ -253,6 +255,10 @@ static inline void counters_add(void *sum, const void *add, size_t bytes)
  * byte, a backslash "\\".  Returns the display columns written. */
 size_t text_inert(buf_t *out, const void *p, size_t len);
 size_t text_inert_cstr(buf_t *out, const char *s); /* NULL writes nothing */
+/* Code points that move the cursor, change direction or hide text: C1
+ * controls, bidi embeddings/overrides/isolates and marks, zero-width and
+ * invisible format characters (escaped by text_inert and the JSON writer). */
+bool text_cp_is_control(uint32_t cp);
 /* s made inert in a cell of exactly width columns, padded with spaces
  * (left-aligned or right-aligned); longer text is cut and ends in '~'. */
 void text_cell(buf_t *out, const char *s, size_t width, bool left);

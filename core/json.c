@@ -95,7 +95,12 @@ static void json_escaped(buf_t *b, const unsigned char *s, size_t n)
                 cp = (cp << 6) | (s[i + k] & 0x3f);
         }
         if (ok && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = false;
-        if (ok) {
+        if (ok && text_cp_is_control(cp)) { /* all of them are in the BMP */
+            char e[6] = {'\\',        'u', hex[cp >> 12], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15],
+                         hex[cp & 15]};
+            buf_append(b, e, 6);
+            i += need + 1;
+        } else if (ok) {
             buf_append(b, s + i, need + 1);
             i += need + 1;
         } else {

@@ -41,8 +41,7 @@ static size_t utf8_seq(const uint8_t *p, size_t avail, uint32_t *cp)
     return n;
 }
 
-/* Code points that move the cursor, change direction or hide text. */
-static bool cp_is_control(uint32_t c)
+bool text_cp_is_control(uint32_t c)
 {
     return (c >= 0x80 && c <= 0x9f)        /* C1 controls (CSI, OSC as one byte) */
            || c == 0x061c                  /* ARABIC LETTER MARK */
@@ -84,7 +83,7 @@ size_t text_inert(buf_t *out, const void *data, size_t len)
         }
         uint32_t cp;
         size_t n = p[i] >= 0x80 ? utf8_seq(p + i, len - i, &cp) : 0;
-        if (n && !cp_is_control(cp)) {
+        if (n && !text_cp_is_control(cp)) {
             buf_append(out, p + i, n);
             cols += 1;
             i += n;

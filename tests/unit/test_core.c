@@ -117,6 +117,16 @@ static void test_json_escaping(void **state)
     assert_string_equal(b.data, "{\"s\":\"a\\\"b\\\\c\\u000a\\u0001\","
                                 "\"bad\":\"\xef\xbf\xbd\xef\xbf\xbd(\xe2\x82\xac\","
                                 "\"n\":null,\"arr\":[-5,7,1.23,true],\"nan\":null}");
+    /* C1 CSI, a bidi override and a zero-width space are valid JSON raw, but
+     * NDJSON is read on terminals: they go out escaped; other letters pass */
+    buf_reset(&b);
+    json_init(&w, &b);
+    json_str(&w, sv_make("\xc2\x9b"
+                         "2J\xe2\x80\xae"
+                         "x\xe2\x80\x8b\xc3\xbc",
+                         13));
+    buf_putc(&b, '\0');
+    assert_string_equal(b.data, "\"\\u009b2J\\u202ex\\u200b\xc3\xbc\"");
     buf_free(&b);
 }
 
