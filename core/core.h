@@ -227,6 +227,20 @@ static inline void counters_add(void *sum, const void *add, size_t bytes)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Text for people (text.c)                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Appends len bytes of wire-controlled text made inert for a terminal:
+ * printable ASCII and well-formed UTF-8 pass; control bytes, C1 controls,
+ * bidi/invisible format characters and ill-formed UTF-8 become \xNN per
+ * byte, a backslash "\\".  Returns the display columns written. */
+size_t text_inert(buf_t *out, const void *p, size_t len);
+size_t text_inert_cstr(buf_t *out, const char *s); /* NULL writes nothing */
+/* s made inert in a cell of exactly width columns, padded with spaces
+ * (left-aligned or right-aligned); longer text is cut and ends in '~'. */
+void text_cell(buf_t *out, const char *s, size_t width, bool left);
+
+/* ------------------------------------------------------------------------ */
 /* A bounded lock-free SPSC ring of variable-length records (spsc.c)         */
 /* ------------------------------------------------------------------------ */
 

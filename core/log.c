@@ -6,7 +6,8 @@
  * log_open switches to a file (append, created 0640) and, called again,
  * reopens it (after logrotate moved it away): the new file is dup2'ed onto
  * the descriptor writers already use, so a line is never written to a
- * closed descriptor.  A failed reopen keeps the old file. */
+ * closed descriptor.  A failed reopen keeps the old file.  Messages are
+ * made inert (text.c) before they are written. */
 #include "core.h"
 
 #include <errno.h>
@@ -47,15 +48,21 @@ int log_open(const char *path, char *err, size_t errlen)
 void log_write(log_level_t lvl, const char *fmt, ...)
 {
     static const char *names[] = {"error", "warning", "info", "debug"};
-    char line[1024];
-    int k = snprintf(line, sizeof line, "siphon: %s: ", names[lvl]);
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + k, sizeof line - (size_t)k - 1, fmt, ap);
+    int m = vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    size_t len = (size_t)k + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof line - 2) len = sizeof line - 2;
-    line[len++] = '\n';
-    ssize_t w = write(log_fd, line, len);
+    size_t mlen = m < 0 ? 0 : (size_t)m < sizeof msg ? (size_t)m : sizeof msg - 1;
+    /* A message may quote wire text (a User-Agent, a file name): the whole
+     * line goes through text_inert, so no byte of it can drive the
+     * terminal or forge a second log line. */
+    buf_t line;
+    buf_init(&line);
+    buf_printf(&line, "siphon: %s: ", names[lvl]);
+    text_inert(&line, msg, mlen);
+    buf_putc(&line, '\n');
+    ssize_t w = write(log_fd, line.data, line.len);
     (void)w;
+    buf_free(&line);
 }

@@ -8,6 +8,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "core.h"
 
@@ -178,16 +180,127 @@ static void test_json_double_like_printf(void **state)
     buf_free(&b);
 }
 
+static const char *inert(const char *s, size_t len, size_t *cols)
+{
+    static buf_t b;
+    buf_reset(&b);
+    size_t c = text_inert(&b, s, len);
+    if (cols) *cols = c;
+    buf_putc(&b, '\0');
+    return b.data;
+}
+
+/* Wire text shown to a person can never drive the terminal. */
+static void test_text_inert(void **state)
+{
+    (void)state;
+    size_t cols;
+    assert_string_equal(inert("alice", 5, &cols), "alice");
+    assert_int_equal(cols, 5);
+    /* CSI clear screen, OSC title with BEL, OSC 8 hyperlink with ST */
+    assert_string_equal(inert("\x1b[2Jx", 5, NULL), "\\x1b[2Jx");
+    assert_string_equal(inert("\x1b]0;pwned\x07", 10, NULL), "\\x1b]0;pwned\\x07");
+    assert_string_equal(inert("a\r\nb\t\x7f", 6, NULL), "a\\x0d\\x0ab\\x09\\x7f");
+    /* C1 CSI as a UTF-8 code point (U+009B) and as a raw byte */
+    assert_string_equal(inert("\xc2\x9b"
+                              "2J",
+                              4, NULL),
+                        "\\xc2\\x9b2J");
+    assert_string_equal(inert("\x9b"
+                              "2J",
+                              3, NULL),
+                        "\\x9b2J");
+    /* bidi override (Trojan Source), zero-width space */
+    assert_string_equal(inert("a\xe2\x80\xae"
+                              "b",
+                              5, NULL),
+                        "a\\xe2\\x80\\xaeb");
+    assert_string_equal(inert("\xe2\x80\x8b", 3, NULL), "\\xe2\\x80\\x8b");
+    /* well-formed UTF-8 passes, one column per code point */
+    assert_string_equal(inert("J\xc3\xbcrgen \xe6\x9d\x8e", 11, &cols),
+                        "J\xc3\xbcrgen \xe6\x9d\x8e");
+    assert_int_equal(cols, 8);
+    /* ill-formed: overlong, surrogate, truncated, above U+10FFFF */
+    assert_string_equal(inert("\xc0\xaf", 2, NULL), "\\xc0\\xaf");
+    assert_string_equal(inert("\xed\xa0\x80", 3, NULL), "\\xed\\xa0\\x80");
+    assert_string_equal(inert("x\xe6\x9d", 3, NULL), "x\\xe6\\x9d");
+    assert_string_equal(inert("\xf4\x90\x80\x80", 4, NULL), "\\xf4\\x90\\x80\\x80");
+    /* a backslash is escaped, so an escape shown is never ambiguous; NUL too */
+    assert_string_equal(inert("a\\x1b", 5, NULL), "a\\\\x1b");
+    assert_string_equal(inert("a\0b", 3, NULL), "a\\x00b");
+    /* every output byte is printable ASCII or part of a passed sequence:
+     * no byte below 0x20 and no ESC ever, whatever the input */
+    uint64_t seed = 88172645463325252ULL;
+    char in[64];
+    for (int round = 0; round < 20000; round++) {
+        for (size_t i = 0; i < sizeof in; i++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            in[i] = (char)(seed & 0xff);
+        }
+        const char *o = inert(in, sizeof in, NULL);
+        for (const char *q = o; *q; q++)
+            assert_true((uint8_t)*q >= 0x20 && *q != 0x7f);
+    }
+}
+
+/* A log line quoting wire text stays one inert line. */
+static void test_log_inert(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/siphon_test_log_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[128];
+    assert_int_equal(log_open(path, err, sizeof err), 0);
+    log_error("bad User-Agent '%s'", "x\x1b[2J\nsiphon: error: forged");
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[512];
+    int lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        lines++;
+        assert_string_equal(
+            line, "siphon: error: bad User-Agent 'x\\x1b[2J\\x0asiphon: error: forged'\n");
+    }
+    fclose(f);
+    unlink(path);
+    assert_int_equal(lines, 1);
+}
+
+static void test_text_cell(void **state)
+{
+    (void)state;
+    buf_t b;
+    buf_init(&b);
+    text_cell(&b, "bob", 6, true);
+    text_cell(&b, "1.5", 5, false);
+    buf_putc(&b, '\0');
+    assert_string_equal(b.data, "bob     1.5");
+    buf_reset(&b);
+    text_cell(&b, "a-very-long-caller-name", 8, true);
+    buf_putc(&b, '\0');
+    assert_string_equal(b.data, "a-very-~");
+    buf_reset(&b);
+    /* an escape is never cut in half; width counts columns, not bytes */
+    text_cell(&b, "ab\x1b[2J", 6, true);
+    buf_putc(&b, '\0');
+    assert_string_equal(b.data, "ab~   ");
+    buf_reset(&b);
+    text_cell(&b, "\xc3\xbc\xc3\xbc\xc3\xbc", 4, true);
+    buf_putc(&b, '\0');
+    assert_string_equal(b.data, "\xc3\xbc\xc3\xbc\xc3\xbc ");
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sv_basics),
-        cmocka_unit_test(test_sv_to_u64),
-        cmocka_unit_test(test_ip_addr),
-        cmocka_unit_test(test_hash_spreads),
-        cmocka_unit_test(test_ts_format),
-        cmocka_unit_test(test_json_escaping),
-        cmocka_unit_test(test_json_double_like_printf),
+        cmocka_unit_test(test_text_inert),    cmocka_unit_test(test_text_cell),
+        cmocka_unit_test(test_log_inert),     cmocka_unit_test(test_sv_basics),
+        cmocka_unit_test(test_sv_to_u64),     cmocka_unit_test(test_ip_addr),
+        cmocka_unit_test(test_hash_spreads),  cmocka_unit_test(test_ts_format),
+        cmocka_unit_test(test_json_escaping), cmocka_unit_test(test_json_double_like_printf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
