@@ -37,4 +37,10 @@ enum { APP_CONFIG_OK = 0, APP_CONFIG_INVALID = -1, APP_CONFIG_USAGE = -2 };
 int app_config_from_args(const char *cmd, int *argc, char **argv, const char *default_path,
                          siphon_config_t *cfg, const char **path_used);
 
+/* The configuration against this host (preflight.c): the BPF filter
+ * compiles, capture.user exists and is not root, every capture interface
+ * exists ("any" allowed).  Appends one "SECTION.KEY: message\n" line per
+ * problem to out and returns how many there were. */
+unsigned app_preflight(const siphon_config_t *cfg, buf_t *out);
+
 #endif /* SIPHON_APP_CONFIG_MAP_H */

@@ -4,7 +4,9 @@
  *   1. the configuration: -c FILE, else /etc/siphon/siphon.conf when it
  *      exists, else the defaults (with a warning); then --section.key=value;
  *      log.file, when set, takes the log lines from then on;
- *   2. the root check: running as root with neither capture.user nor
+ *   2. the host checks check-config makes too (app_preflight: the filter
+ *      compiles, capture.user exists, the interfaces exist), then the root
+ *      check: running as root with neither capture.user nor
  *      --allow-root / capture.allow_root is refused (exit 1) before anything
  *      is opened;
  *   3. the sources: for each of capture.threads capture threads (0: one per
@@ -403,6 +405,18 @@ static int run_setup(run_t *r, bool no_config_file)
         log_warn("no configuration file at %s: running with the defaults and command-line "
                  "settings (give one with -c FILE)",
                  CONFIG_DEFAULT_PATH);
+    /* the host checks check-config makes, with its words, before opening anything */
+    buf_t pre;
+    buf_init(&pre);
+    unsigned bad = app_preflight(cfg, &pre);
+    for (size_t at = 0; at < pre.len;) {
+        const char *nl = memchr(pre.data + at, '\n', pre.len - at);
+        size_t len = nl ? (size_t)(nl - (pre.data + at)) : pre.len - at;
+        fprintf(stderr, "siphon run: %.*s\n", (int)len, pre.data + at);
+        at += len + 1;
+    }
+    buf_free(&pre);
+    if (bad) return 1;
     const char *user = cfg->capture.user;
     if (geteuid() == 0 && !user[0] && !r->opt.allow_root) {
         fprintf(stderr,

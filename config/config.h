@@ -88,7 +88,7 @@ typedef struct {
         int64_t tcp_idle_timeout_ns;
         uint64_t max_sip_header_bytes;
         int64_t dedup_window_ns;
-        uint32_t dedup_slots;           /* 0: duplicate suppression off */
+        uint32_t dedup_slots; /* 0: duplicate suppression off */
     } capture;
     struct { /* corr_config_t */
         uint32_t max_calls, max_streams, max_media_endpoints, max_orphan_flows,
@@ -150,6 +150,8 @@ typedef struct {
     size_t offset;       /* of the value in siphon_config_t */
     uint64_t min, max;   /* UINT, DURATION (ns), SIZE */
     const char *choices; /* ENUM: "error|warn|info|debug" */
+    bool listen;         /* STRING: an ADDRESS:PORT to listen on (IPv4, or
+                            [IPv6], and a port 1..65535) */
     const char *def;     /* default, written as in a config file */
     const char *help;    /* one line */
 } config_key_t;

@@ -64,6 +64,11 @@
         .section = #sec, .name = #n, .type = CONFIG_STRING, .offset = F_STR(sec, n), .def = d,     \
         .help = h                                                                                  \
     }
+#define LISTEN(sec, n, d, h)                                                                       \
+    {                                                                                              \
+        .section = #sec, .name = #n, .type = CONFIG_STRING, .offset = F_STR(sec, n), .def = d,     \
+        .listen = true, .help = h                                                                  \
+    }
 #define LIST(sec, n, f, d, h)                                                                      \
     {                                                                                              \
         .section = #sec, .name = #n, .type = CONFIG_LIST, .offset = F_LIST(sec, f), .def = d,      \
@@ -166,9 +171,9 @@ static const config_key_t schema[] = {
     BOOL(storage, enabled, "false", "write calls and streams to PostgreSQL"),
     STRING(storage, dsn, "", "PostgreSQL connection string, e.g. \"host=db dbname=siphon\""),
     BOOL(web, enabled, "false", "serve the web interface and HTTP API"),
-    STRING(web, listen, "127.0.0.1:8080", "address:port the web interface listens on"),
+    LISTEN(web, listen, "127.0.0.1:8080", "address:port the web interface listens on"),
     BOOL(siprec, enabled, "false", "accept SIPREC recording sessions (RFC 7866 SRS)"),
-    STRING(siprec, listen, "0.0.0.0:5060", "address:port the SIPREC SRS listens on"),
+    LISTEN(siprec, listen, "0.0.0.0:5060", "address:port the SIPREC SRS listens on"),
     BOOL(alerts, enabled, "false", "evaluate alert rules"),
 };
 
