@@ -14,7 +14,8 @@
 void app_config_to_cap_limits(const siphon_config_t *cfg, cap_limits_t *l);
 void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c);
 /* One capture ring on ifname: block_size, block_count (ring_size /
- * block_size, rounded down, at least 1), promisc and bpf ("" -> NULL).  The
+ * block_size, rounded down, at least 1), promisc and bpf ("" -> NULL);
+ * "any" (every interface) takes the libpcap backend.  The
  * strings are borrowed from cfg and ifname.  Call cap_ring_config_default()
  * first; the backend and fanout are the caller's choice. */
 void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname,

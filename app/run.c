@@ -283,14 +283,17 @@ static int loop_files(run_t *r, cap_files_t *files)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: siphon run [-c FILE] [--SECTION.KEY=VALUE...] [--json] [--streams]\n"
-               "                  [--allow-root] [-v]\n"
+    fprintf(f, "usage: siphon run [-i IFACE]... [-c FILE] [--SECTION.KEY=VALUE...] [--json]\n"
+               "                  [--streams] [--allow-root] [-v]\n"
                "\n"
-               "Captures live on capture.interfaces (or replays capture.file when no interface\n"
-               "is set), rebuilds SIP calls and RTP streams and writes each call when it ends.\n"
+               "Captures live on the -i interfaces or capture.interfaces (or replays\n"
+               "capture.file when no interface is set), rebuilds SIP calls and RTP streams and "
+               "writes each call when it ends.\n"
                "Stops on SIGINT/SIGTERM: calls in flight are written, then a summary.\n"
                "SIGHUP reopens log.file and reloads the log settings.\n"
                "\n"
+               "  -i IFACE               capture on IFACE (repeat for several; any: every\n"
+               "                         interface); replaces capture.interfaces\n"
                "  -c FILE                configuration file (default " CONFIG_DEFAULT_PATH ";\n"
                "                         when it does not exist: the defaults, with a warning)\n"
                "  --SECTION.KEY=VALUE    one setting, e.g. --capture.interfaces=eth1,eth2\n"
@@ -305,8 +308,76 @@ static void usage(FILE *f)
 
 static int run_main(run_t *r, int argc, char **argv, bool no_config_file);
 
+/* -i IFACE / -iIFACE / --interface IFACE / --interface=IFACE (tcpdump's
+ * habit; repeatable) become one --capture.interfaces=A,B override at the
+ * end of a copy of argv, so the list replaces the configuration's and a
+ * SIGHUP reload sees the same settings.  *joined (freed by the caller)
+ * holds the override.  NULL on a usage error (message printed) or when out
+ * of memory. */
+static char **interfaces_to_override(int *argc, char **argv, char **joined)
+{
+    int n = *argc, out = 0;
+    char **v = calloc((size_t)n + 2, sizeof *v);
+    buf_t list;
+    buf_init(&list);
+    if (!v) return NULL;
+    bool ended = false, any = false;
+    for (int i = 0; i < n; i++) {
+        const char *a = argv[i], *name = NULL;
+        if (i == 0 || ended) {
+            v[out++] = argv[i];
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            ended = true;
+        } else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+            v[out++] = argv[i];
+            if (i + 1 < n) v[out++] = argv[++i];
+            continue;
+        } else if (strcmp(a, "-i") == 0 || strcmp(a, "--interface") == 0) {
+            if (i + 1 >= n || !argv[i + 1][0]) {
+                fprintf(stderr, "siphon run: %s needs an interface name (or any)\n", a);
+                free(v);
+                buf_free(&list);
+                return NULL;
+            }
+            name = argv[++i];
+        } else if (strncmp(a, "-i", 2) == 0 && a[2] != '-') {
+            name = a + 2;
+        } else if (strncmp(a, "--interface=", 12) == 0 && a[12]) {
+            name = a + 12;
+        }
+        if (!name) {
+            v[out++] = argv[i];
+            continue;
+        }
+        if (strchr(name, ',')) {
+            fprintf(stderr, "siphon run: -i takes one interface: repeat it (-i %.*s -i ...)\n",
+                    (int)(strchr(name, ',') - name), name);
+            free(v);
+            buf_free(&list);
+            return NULL;
+        }
+        buf_printf(&list, "%s%s", any ? "," : "--capture.interfaces=", name);
+        any = true;
+    }
+    if (any) {
+        buf_putc(&list, '\0');
+        *joined = list.data; /* ownership moves to the caller */
+        v[out++] = *joined;
+    } else {
+        buf_free(&list);
+    }
+    v[out] = NULL;
+    *argc = out;
+    return v;
+}
+
 int cmd_run(int argc, char **argv)
 {
+    char *joined = NULL;
+    argv = interfaces_to_override(&argc, argv, &joined);
+    if (!argv) return 2;
     siphon_config_t cfg;
     config_defaults(&cfg);
     run_t r;
@@ -315,7 +386,11 @@ int cmd_run(int argc, char **argv)
     /* the arguments as given, for SIGHUP (app_config_from_args compacts argv) */
     r.argc = argc;
     r.argv = calloc((size_t)argc + 1, sizeof *r.argv);
-    if (!r.argv) return 1;
+    if (!r.argv) {
+        free(argv);
+        free(joined);
+        return 1;
+    }
     memcpy(r.argv, argv, (size_t)argc * sizeof *argv);
     r.default_path = access(CONFIG_DEFAULT_PATH, F_OK) == 0 ? CONFIG_DEFAULT_PATH : NULL;
     const char *used = NULL;
@@ -325,6 +400,8 @@ int cmd_run(int argc, char **argv)
     else
         rc = 2;
     free(r.argv);
+    free(argv);
+    free(joined);
     config_free(&cfg);
     return rc;
 }
