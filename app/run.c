@@ -30,10 +30,14 @@
  * reader waits for the shards); live capture never waits: a full shard queue drops the datagram and
  * counts it (queue_drops), so capture keeps up.
  *
- * Every log.stats_interval (wall time; 0: never) one line per interface
- * (frames, bytes, kernel ring drops, interface drops, summed over its
- * capture threads) and one line for decoders, queues and correlators are
- * logged whatever log.level says: they are the daemon's heartbeat.
+ * Once started, one line says what is captured (interfaces, promiscuous,
+ * filter; or the files), with how many capture and correlator threads, as
+ * which user.  Every log.stats_interval (wall time; 0: never) one line per
+ * interface (frames, bytes, kernel ring drops, interface drops, summed over
+ * its capture threads) and one line for decoders, routing, queues and
+ * correlators follow.  These lines are written whatever log.level says
+ * (labelled info, even at log.level = error): they are the daemon's
+ * heartbeat, and a daemon that says nothing for a minute looks dead.
  *
  * run_main is options (run_options), set-up (run_setup: sources, privilege
  * drop, consumers, correlation, capture threads, in that order), the loop
@@ -60,6 +64,7 @@
 
 #include <getopt.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +107,18 @@ static unsigned long long ull(uint64_t v)
 
 /* ------------------------------ statistics ------------------------------ */
 
+static const char *plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* The heartbeat.  Each figure names what it counts, and at rest they add
+ * up (while traffic flows, threads publish their counters every 100 ms, so
+ * figures of different threads may be that far apart): the interfaces'
+ * frames captured are the frames decoded; every datagram (a UDP payload, or a SIP message cut
+ * from a TCP/TLS stream) is routed once, by Call-ID, by an SDP endpoint or
+ * by its flow (with one correlator thread there is nothing to route);
+ * "RTP packets" are the ones measured in streams, of those datagrams. */
 static void log_stats(run_t *r)
 {
     cap_ring_stats_t per_if[PL_MAX_IFACES];
@@ -116,23 +133,32 @@ static void log_stats(run_t *r)
             snprintf(ifd, sizeof ifd, "%llu",
                      ull(is.rx_dropped + is.rx_missed + is.rx_fifo_errors));
         log_write(LOG_LVL_INFO,
-                  "stats %s: %llu frames (+%llu), %llu bytes, %llu kernel drops (+%llu), "
-                  "%llu ring freezes, %s interface drops, %u capture threads",
+                  "stats %s: %llu frames captured (+%llu), %llu bytes, %llu kernel drops (+%llu), "
+                  "%llu ring freezes, %s interface drops, over %u capture thread%s",
                   ifname, ull(st->frames), ull(st->frames - last->frames), ull(st->bytes),
-                  ull(st->drops), ull(st->drops - last->drops), ull(st->freeze_q), ifd, r->nw);
+                  ull(st->drops), ull(st->drops - last->drops), ull(st->freeze_q), ifd, r->nw,
+                  plural(r->nw));
         *last = *st;
     }
     const corr_stats_t *c = pl_stage_stats(&r->corr);
     pl_stats_t ps = {0};
     if (r->corr.pl) pl_stats(r->corr.pl, &ps);
+    char routed[192] = "not routed: one correlator thread";
+    if (r->corr.pl && pl_shards(r->corr.pl) > 1)
+        snprintf(routed, sizeof routed,
+                 "routed %llu SIP by Call-ID + %llu RTP by SDP + %llu by flow", ull(ps.route.sip),
+                 ull(ps.route.media_by_sdp), ull(ps.route.by_flow));
     log_write(LOG_LVL_INFO,
-              "stats pipeline: %llu packets, %llu datagrams, %llu malformed, %llu queue drops, "
-              "%llu SIP messages (%llu unparsed), %llu calls (%llu written, %llu timed out, %llu "
-              "evicted), %llu streams (%llu evicted), %llu RTP packets",
-              ull(k.frames), ull(k.datagrams_out), ull(k.truncated + k.invalid),
-              ull(ps.queue_drops), ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete),
-              ull(c->calls), ull(out_calls_written(r->out)), ull(c->calls_timed_out),
-              ull(c->calls_evicted), ull(c->streams), ull(c->streams_evicted), ull(c->rtp_packets));
+              "stats pipeline: %llu frames decoded (%llu malformed), %llu datagrams to the "
+              "correlator (%s; %llu queue drops), %llu SIP messages (%llu unparsed), %llu call%s "
+              "(%llu written, %llu timed out, %llu evicted), %llu stream%s (%llu evicted), %llu "
+              "RTP packets measured",
+              ull(k.frames), ull(k.truncated + k.invalid),
+              ull(r->corr.pl ? ps.datagrams : k.datagrams_out), routed, ull(ps.queue_drops),
+              ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete), ull(c->calls),
+              plural(c->calls), ull(out_calls_written(r->out)), ull(c->calls_timed_out),
+              ull(c->calls_evicted), ull(c->streams), plural(c->streams), ull(c->streams_evicted),
+              ull(c->rtp_packets));
 }
 
 /* -------------------------------- SIGHUP -------------------------------- */
@@ -461,6 +487,37 @@ static int run_options(run_t *r, int argc, char **argv)
     return -1;
 }
 
+/* The start-up line, written whatever log.level says (as the stats lines):
+ * what is captured, by how many threads, as which user, through which
+ * filter -- so a quiet daemon is known to be listening. */
+static void log_start(run_t *r, uint32_t shards)
+{
+    const siphon_config_t *cfg = r->cfg;
+    const config_list_t *src = r->live ? &cfg->capture.interfaces : &cfg->capture.files;
+    buf_t b;
+    buf_init(&b);
+    buf_printf(&b, "%s ", r->live ? "capturing on" : "reading");
+    for (uint32_t i = 0; i < src->count; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", src->items[i]);
+    if (r->live)
+        buf_printf(&b, " (%s)", cfg->capture.promiscuous ? "promiscuous" : "not promiscuous");
+    else
+        buf_printf(&b, " (%u file%s, in packet time)", src->count, plural(src->count));
+    buf_printf(&b, " with %u capture thread%s and %u correlator thread%s", r->nw, plural(r->nw),
+               shards, plural(shards));
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw)
+        buf_printf(&b, ", as user %s", pw->pw_name);
+    else
+        buf_printf(&b, ", as uid %u", (unsigned)geteuid());
+    if (r->live && cfg->capture.bpf_filter[0])
+        buf_printf(&b, ", filter \"%s\"", cfg->capture.bpf_filter);
+    else if (r->live)
+        buf_printf(&b, ", no filter");
+    log_write(LOG_LVL_INFO, "%.*s", (int)b.len, b.data);
+    buf_free(&b);
+}
+
 /* Start order: logging, the root check, the sources (rings are opened as
  * root), the privilege drop, the consumers, the correlation stage, the
  * capture threads.  0, or the exit status; run_cleanup undoes what was
@@ -566,12 +623,11 @@ static int run_setup(run_t *r, bool no_config_file)
         goto fail;
     r->corr_open = true;
     if (pl_capture_attach(r->cap, &r->corr, &limits, err, sizeof err) != 0) goto fail;
-    log_info("%u capture thread%s, %u correlator thread%s", r->nw, r->nw == 1 ? "" : "s",
-             acfg.shards, acfg.shards == 1 ? "" : "s");
     if (r->live && pl_capture_start(r->cap, err, sizeof err) != 0) {
         log_error("%s", err);
         return 1;
     }
+    log_start(r, acfg.shards);
     return 0;
 fail:
     fprintf(stderr, "siphon run: %s\n", err);

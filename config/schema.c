@@ -161,7 +161,8 @@ static const config_key_t schema[] = {
      .offset = F_U32(log, level),
      .choices = "error|warn|info|debug",
      .def = "warn",
-     .help = "least severe messages logged (-v raises it by one step)"},
+     .help = "least severe messages logged (-v raises it by one step); siphon run's start-up "
+             "and statistics lines are written at every level"},
     STRING(log, file, "",
            "append log lines to this file instead of stderr (SIGHUP reopens it: logrotate)"),
     DURATION(log, stats_interval, stats_interval_ns, 0, SEC(86400), "60s",

@@ -11,7 +11,8 @@
 #     correlator.max_calls takes (1..16777216), --threads 0..64.
 #  5. run -i IFACE (repeatable) sets the interfaces: a missing one is named
 #     as check-config names it; -i any captures on every interface (libpcap),
-#     and the start-up line says so.
+#     and the start-up line, shown at the default log level, says so with
+#     the thread counts, the user and the filter.
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
 work="$TEST_TMP/cli"
@@ -89,7 +90,9 @@ if [ "$(id -u)" -eq 0 ]; then
     kill -INT "$pid"; wait "$pid"; rc=$?
     echo "-i any: exit $rc: $(head -c 400 "$work/any.err" | tr '\n' ';')"
     [ $rc -eq 0 ] || fail any-exit "run -i any: exit $rc"
-    grep -q "capturing on any" "$work/any.err" || fail any-start "no start-up line naming any"
+    # at the default log level: what, how many threads, which user, the filter
+    grep -Eq "^siphon: info: capturing on any \(promiscuous\) with [0-9]+ capture threads? and [0-9]+ correlator threads?, as user root, no filter$" \
+        "$work/any.err" || fail any-start "no start-up line naming any, the threads, the user and the filter"
     python3 -c 'import json,sys
 s=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
 assert s["type"]=="summary" and [i["name"] for i in s["interfaces"]]==["any"], s' "$work/any.out" ||

@@ -17,7 +17,10 @@
 #   3. with capture.user=nobody: the process runs as nobody (Uid line of
 #      /proc/PID/status) and still captures every call;
 #   4. with 2 capture threads on one fanout group and 3 correlator threads:
-#      every call as the truth says, no frame lost, no queue drop;
+#      every call as the truth says, no frame lost, no queue drop; every
+#      datagram routed once (sip + media by SDP + by flow == datagrams, held
+#      media included) in the summary and the last stats lines, and the
+#      stats lines' frames captured == frames decoded >= datagrams >= RTP;
 #   5. SIGHUP: log.file is reopened after it was moved away, a changed
 #      log.level applies, a changed correlator key is named as needing a
 #      restart, a file with errors is rejected and the daemon keeps running.
@@ -162,10 +165,35 @@ assert p["capture_threads"] == 2 and p["correlator_threads"] == 3, p
 assert p["queue_drops"] == 0 and p["oversize_drops"] == 0, p
 assert p["datagrams"] == s["datagrams"] if "datagrams" in s else True
 assert p["routed_sip"] > 0 and p["routed_media_by_sdp"] > 0, p
+# every datagram is routed once, by its final route (held media re-routed
+# when its SDP shows up counts once)
+routed = p["routed_sip"] + p["routed_media_by_sdp"] + p["routed_by_flow"]
+assert routed == p["datagrams"], "routed %d (sip %d + media by SDP %d + by flow %d) != %d datagrams" % (
+    routed, p["routed_sip"], p["routed_media_by_sdp"], p["routed_by_flow"], p["datagrams"])
+PY
+}
+check_stats_lines() { # the last stats lines (written after the stop) add up
+    python3 - "$work/threads.stderr" "$vh" <<'PY' || fail threads-stats "stats lines do not add up"
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+iface = [l for l in lines if l.startswith("siphon: info: stats %s:" % sys.argv[2])][-1]
+pipe = [l for l in lines if l.startswith("siphon: info: stats pipeline:")][-1]
+print("  " + iface + "\n  " + pipe)
+num = lambda pat, l: int(re.search(pat, l).group(1))
+captured = num(r"(\d+) frames captured", iface)
+decoded = num(r"(\d+) frames decoded", pipe)
+dgrams = num(r"(\d+) datagrams to the correlator", pipe)
+m = re.search(r"routed (\d+) SIP by Call-ID \+ (\d+) RTP by SDP \+ (\d+) by flow", pipe)
+routed = sum(int(x) for x in m.groups())
+rtp = num(r"(\d+) RTP packets measured", pipe)
+assert captured == decoded, "captured %d != decoded %d" % (captured, decoded)
+assert routed == dgrams, "routed %d != datagrams %d" % (routed, dgrams)
+assert 0 < rtp <= dgrams <= decoded, (rtp, dgrams, decoded)
 PY
 }
 live_case threads --allow-root --capture.threads=2 --correlator.shards=3
 check_pipeline
+check_stats_lines
 
 # 5. SIGHUP: log.file reopened (logrotate), log settings reloaded, the rest
 #    named as needing a restart, a broken file rejected -----------------------
