@@ -73,6 +73,17 @@ range "--interval-s: 86401 is out of range 1..86400" --interval-s 86401
 "$SIPHON" analyze --no-progress --max-calls 16777216 --threads 64 "$work/x.pcap" >/dev/null 2>&1 ||
     fail range-edge "the range's ends are refused"
 
+# 4b. the summary's routing counts each datagram once (analyze --threads 2)
+"$SIPHON" analyze --no-progress --json --threads 2 "$work/x.pcap" >"$work/t2.out" 2>/dev/null ||
+    fail threads2 "analyze --threads 2 failed"
+python3 - "$work/t2.out" <<'PY' || fail route-sum "routed != datagrams"
+import json, sys
+p = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["pipeline"]
+routed = p["routed_sip"] + p["routed_media_by_sdp"] + p["routed_by_flow"]
+print("analyze --threads 2: routed %d of %d datagrams" % (routed, p["datagrams"]))
+assert p["datagrams"] > 0 and routed == p["datagrams"], p
+PY
+
 # 5. run -i ----------------------------------------------------------------------------
 : >"$work/empty.conf"
 out=$("$SIPHON" run -c "$work/empty.conf" --allow-root -i lo -i nosuch9 2>&1); rc=$?
