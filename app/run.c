@@ -47,8 +47,10 @@
  * Signals are blocked in every thread and taken by the main thread with
  * sigtimedwait.  SIGINT/SIGTERM: capture threads stop, the shards drain
  * their queues and flush every call in flight (open_at_end), the summary is
- * written and the exit status is 0.  SIGHUP: log.file is reopened (after
- * logrotate), and the configuration is read again (same file, same
+ * written and the exit status is 0.  SIGHUP: log.file and output.file are
+ * reopened (after logrotate moved them; no record is lost or cut: records
+ * written before the reopen are in the moved file, the rest in the new
+ * one), and the configuration is read again (same file, same
  * command-line settings): log.level and log.stats_interval take effect at
  * once; any other key that changed is named in a warning (it needs a
  * restart: rings, tables and threads are sized at start); a configuration
@@ -62,6 +64,8 @@
 #include "app.h"
 #include "config_map.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -89,6 +93,7 @@ typedef struct {
     uint32_t n_ifaces;
     cap_files_t *files; /* capture.file (not live) */
     pl_capture_t *cap;  /* the capture threads (live) or producer 0 (files) */
+    FILE *outf;         /* output.file, or NULL: stdout */
     fan_t *fan;         /* the consumers */
     out_t *out;         /* the table/NDJSON writer among them */
     pl_stage_t corr;    /* the correlation stage */
@@ -168,11 +173,49 @@ static bool reloadable(const config_key_t *k)
     return strcmp(k->section, "log") == 0;
 }
 
+/* output.file, appending, unbuffered: each flush of the writers (whole
+ * records) is one write(2), so a reopen between two of them never cuts a
+ * record.  *f NULL: opens a new FILE; else the new file takes over *f's
+ * descriptor (dup2), under the FILE the writers hold.  0, or -1 with a
+ * message in err. */
+static int output_open(const char *path, FILE **f, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "output.file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (*f) { /* the writers keep their FILE; its descriptor now names the new file */
+        int rc = dup2(fd, fileno(*f));
+        int e = errno;
+        close(fd);
+        if (rc < 0) {
+            snprintf(err, errlen, "output.file %s: %s", path, strerror(e));
+            return -1;
+        }
+        return 0;
+    }
+    *f = fdopen(fd, "a");
+    if (!*f) {
+        snprintf(err, errlen, "output.file %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    setvbuf(*f, NULL, _IONBF, 0);
+    return 0;
+}
+
 static void reload(run_t *r)
 {
     siphon_config_t *cur = r->cfg;
     char err[RUN_ERRMAX];
     if (cur->log.file[0] && log_open(cur->log.file, err, sizeof err) != 0) log_error("%s", err);
+    if (r->outf) {
+        if (output_open(cur->output.file, &r->outf, err, sizeof err) != 0)
+            log_error("SIGHUP: %s (records still go to the old file)", err);
+        else
+            log_write(LOG_LVL_INFO, "SIGHUP: output.file %s reopened", cur->output.file);
+    }
     /* the same file and command-line settings as at start */
     char **argv = calloc((size_t)r->argc + 1, sizeof *argv);
     if (!argv) return;
@@ -316,7 +359,8 @@ static void usage(FILE *f)
                "capture.file when no interface is set), rebuilds SIP calls and RTP streams and "
                "writes each call when it ends.\n"
                "Stops on SIGINT/SIGTERM: calls in flight are written, then a summary.\n"
-               "SIGHUP reopens log.file and reloads the log settings.\n"
+               "Records go to stdout, or to output.file (appended). SIGHUP reopens\n"
+               "output.file and log.file (logrotate) and reloads the log settings.\n"
                "\n"
                "  -i IFACE               capture on IFACE (repeat for several; any: every\n"
                "                         interface); replaces capture.interfaces\n"
@@ -584,6 +628,8 @@ static int run_setup(run_t *r, bool no_config_file)
                                   (int)cfg->capture.files.count, err, sizeof err);
         if (!r->files) goto fail;
     }
+    if (cfg->output.file[0] && output_open(cfg->output.file, &r->outf, err, sizeof err) != 0)
+        goto fail;
     if (user[0]) {
         if (cap_drop_privileges(user, err, sizeof err) != 0) {
             fprintf(stderr, "siphon run: dropping privileges to %s: %s\n", user, err);
@@ -594,7 +640,7 @@ static int run_setup(run_t *r, bool no_config_file)
         log_warn("running as root (allowed by --allow-root / capture.allow_root)");
     }
 
-    /* the consumers (fanout.h) */
+    /* the consumers (fanout.h); output.file was opened before the drop */
     pl_stage_config_t acfg = {.shards = cfg->correlator.shards ? cfg->correlator.shards : 1,
                               .producers = r->nw,
                               .queue_bytes = cfg->correlator.queue_size,
@@ -603,7 +649,7 @@ static int run_setup(run_t *r, bool no_config_file)
     out_config_t ocfg = {.format = r->opt.format,
                          .streams_in_table = r->opt.streams_in_table,
                          .events = true, /* JSON only: events on the bus */
-                         .out = stdout};
+                         .out = r->outf ? r->outf : stdout};
     r->fan = fan_new(&env);
     if (!r->fan) {
         snprintf(err, sizeof err, "out of memory");
@@ -689,6 +735,7 @@ static void run_cleanup(run_t *r)
         pl_stage_close(&r->corr);
     }
     fan_free(r->fan);
+    if (r->outf) fclose(r->outf);
     pl_capture_free(r->cap);
     if (r->files) cap_files_close(r->files);
 }

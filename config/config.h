@@ -104,6 +104,9 @@ typedef struct {
         uint32_t max_intervals;
     } quality;
     struct {
+        char *file; /* siphon run's records; "" = stdout */
+    } output;
+    struct {
         uint32_t level;            /* a log_level_t value */
         int64_t stats_interval_ns; /* siphon run's capture statistics (0: off) */
         char *file;                /* "" = stderr */

@@ -154,6 +154,11 @@ static const config_key_t schema[] = {
              "length of a quality-over-time interval"),
     UINT(quality, max_intervals, 1, 1u << 20, "720", "intervals kept per stream"),
 
+    /* [output] --------------------------------------------------------- */
+    STRING(output, file, "",
+           "siphon run appends its records (NDJSON or the table) to this file instead of "
+           "stdout (SIGHUP reopens it: logrotate)"),
+
     /* [log] ------------------------------------------------------------ */
     {.section = "log",
      .name = "level",

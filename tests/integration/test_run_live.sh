@@ -23,7 +23,10 @@
 #      stats lines' frames captured == frames decoded >= datagrams >= RTP;
 #   5. SIGHUP: log.file is reopened after it was moved away, a changed
 #      log.level applies, a changed correlator key is named as needing a
-#      restart, a file with errors is rejected and the daemon keeps running.
+#      restart, a file with errors is rejected and the daemon keeps running;
+#   6. SIGHUP reopens output.file: after mv + SIGHUP, the moved file holds
+#      every call of a first replay and the new file every call of a second
+#      one and the summary; no record lost, cut or written twice.
 # Without root, ip netns or tcpreplay the test fails: packaging/test.sh runs
 # as root and installs iproute2 and tcpreplay, so a missing one is a bug.
 # An empty -c file keeps a host's /etc/siphon/siphon.conf out of the test.
@@ -219,6 +222,55 @@ if wait_for "$log" "capturing on $vh" 20; then
     echo "hup: $(grep -c . "$log") lines in the reopened log:"; sed 's/^/  /' "$log" | tail -6
 else
     fail hup-start "siphon run did not log to $log: $(head -c 600 "$work/hup.err")"
+    kill -KILL "$pid" 2>/dev/null
+fi
+
+# 6. output.file rotation: records of a first replay, mv, SIGHUP, records of
+#    a second replay: the moved file has every call of the first, the new
+#    file every call of the second and the summary; no record lost, none cut
+#    in two, none written twice --------------------------------------------
+pcap2="$work/g.pcap" truth2="$work/g.ndjson" rec="$work/records.ndjson"
+"$SIPHON_GEN" -q -o "$pcap2" --truth "$truth2" --calls 20 --duration 3 --seed 12 ||
+    { echo "FAIL: siphon-gen failed"; exit 1; }
+"$SIPHON" run -c "$conf" --allow-root --json -i "$vh" --output.file="$rec" \
+    --correlator.call_linger=0s >"$work/rot.stdout" 2>"$work/rot.err" &
+pid=$!
+pids+=("$pid")
+count_calls() { grep -c '"type":"call"' "$1" 2>/dev/null || echo 0; }
+if wait_for "$work/rot.err" "capturing on $vh" 20; then
+    timeout 60 ip netns exec "$ns" tcpreplay -q -i "$vn" --pps=20000 "$pcap" >/dev/null 2>&1 ||
+        fail rot-replay1 "tcpreplay failed"
+    for ((i = 0; i < 150; i++)); do [ "$(count_calls "$rec")" -ge 20 ] && break; sleep 0.1; done
+    mv "$rec" "$rec.1"
+    kill -HUP "$pid"
+    wait_for "$work/rot.err" "output.file $rec reopened" 10 || fail rot-reopen "no reopen line"
+    timeout 60 ip netns exec "$ns" tcpreplay -q -i "$vn" --pps=20000 "$pcap2" >/dev/null 2>&1 ||
+        fail rot-replay2 "tcpreplay failed"
+    for ((i = 0; i < 150; i++)); do [ "$(count_calls "$rec")" -ge 20 ] && break; sleep 0.1; done
+    kill -INT "$pid"
+    wait "$pid"; rc=$?
+    [ $rc -eq 0 ] || fail rot-exit "exit $rc after SIGINT"
+    echo "rotation: $(count_calls "$rec.1") calls in the moved file, $(count_calls "$rec") in the new one, $(wc -c <"$work/rot.stdout") bytes on stdout"
+    [ ! -s "$work/rot.stdout" ] || fail rot-stdout "records on stdout despite output.file"
+    # (the summary is in the new file: compare_truth wants one)
+    { cat "$rec.1"; tail -n 1 "$rec"; } >"$work/rotated-old.ndjson"
+    python3 "$lib/compare_truth.py" --no-timestamps --label rotated-old "$truth" "$work/rotated-old.ndjson" ||
+        fail rot-old "the moved file lacks calls of the first replay"
+    python3 "$lib/compare_truth.py" --no-timestamps --label rotated-new "$truth2" "$rec" ||
+        fail rot-new "the new file lacks calls of the second replay"
+    python3 - "$rec.1" "$rec" <<'PY' || fail rot-records "records lost, cut or doubled"
+import json, sys
+old = [json.loads(l) for l in open(sys.argv[1])]   # every line one whole record
+new = [json.loads(l) for l in open(sys.argv[2])]
+ids = lambda recs: [r["call_id"] for r in recs if r["type"] == "call"]
+a, b = ids(old), ids(new)
+assert len(a) == 20 and len(b) == 20, (len(a), len(b))
+assert not set(a) & set(b) and len(set(a + b)) == 40, "a call written twice"
+assert new[-1]["type"] == "summary" and all(r["type"] != "summary" for r in old), "summary placement"
+assert new[-1]["calls"] == 40 if "calls" in new[-1] else True
+PY
+else
+    fail rot-start "siphon run did not start: $(head -c 600 "$work/rot.err")"
     kill -KILL "$pid" 2>/dev/null
 fi
 
