@@ -127,6 +127,60 @@ int cmd_analyze(int argc, char **argv)
     return rc;
 }
 
+/* The numeric options and the configuration key each one stands for: its
+ * range is the key's (in the option's unit), so the option and the key
+ * accept the same values and refuse the others in the same words. */
+static const struct {
+    int c;
+    const char *section, *key;
+    uint64_t unit; /* ns per option unit for durations; 1 otherwise */
+} numeric[] = {
+    {'t', "correlator", "call_idle_timeout", NS_PER_SEC},
+    {'C', "correlator", "max_calls", 1},
+    {'S', "correlator", "max_streams", 1},
+    {'n', "correlator", "shards", 1},
+    {'F', "quality", "jb_fixed_delay", NS_PER_MSEC},
+    {'m', "quality", "jb_min_delay", NS_PER_MSEC},
+    {'M', "quality", "jb_max_delay", NS_PER_MSEC},
+    {'I', "quality", "interval", NS_PER_SEC},
+};
+
+/* optarg of the numeric option c, checked against its key's range:
+ * "--max-calls: 0 is out of range 1..16777216" otherwise. */
+static bool option_number(const struct option *opts, int c, const char *arg, uint64_t *v)
+{
+    const char *name = "?";
+    for (const struct option *o = opts; o->name; o++)
+        if (o->val == c) name = o->name;
+    uint64_t lo = 0, hi = UINT32_MAX;
+    for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++) {
+        if (numeric[i].c != c) continue;
+        const config_key_t *k = config_find(numeric[i].section, numeric[i].key);
+        if (k) {
+            lo = (k->min + numeric[i].unit - 1) / numeric[i].unit;
+            hi = k->max / numeric[i].unit;
+        }
+    }
+    if (c == 'n' && hi > PL_MAX_THREADS) hi = PL_MAX_THREADS;
+    if (!sv_to_u64(sv_from_cstr(arg), UINT64_MAX, v)) {
+        bool digits = arg[0] && strspn(arg, "0123456789") == strlen(arg);
+        if (digits)
+            fprintf(stderr, "siphon analyze: --%s: %s is out of range %llu..%llu\n", name, arg,
+                    (unsigned long long)lo, (unsigned long long)hi);
+        else
+            fprintf(stderr,
+                    "siphon analyze: --%s: '%s' is not a whole number (expected %llu..%llu)\n",
+                    name, arg, (unsigned long long)lo, (unsigned long long)hi);
+        return false;
+    }
+    if (*v < lo || *v > hi) {
+        fprintf(stderr, "siphon analyze: --%s: %s is out of range %llu..%llu\n", name, arg,
+                (unsigned long long)lo, (unsigned long long)hi);
+        return false;
+    }
+    return true;
+}
+
 /* The command line.  -1: go on; else the exit status (help, usage). */
 static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_config_t *cfg)
 {
@@ -187,30 +241,16 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         case 't':
         case 'C':
         case 'S':
-            if (!sv_to_u64(sv_from_cstr(optarg), UINT32_MAX, &v) || v == 0) {
-                fprintf(stderr, "siphon analyze: bad number '%s'\n", optarg);
-                return 2;
-            }
-            if (c == 't') o->ccfg.call_idle_timeout_ns = (int64_t)v * NS_PER_SEC;
-            if (c == 'C') o->ccfg.max_calls = (uint32_t)v;
-            if (c == 'S') o->ccfg.max_streams = (uint32_t)v;
-            break;
         case 'n':
-            if (!sv_to_u64(sv_from_cstr(optarg), PL_MAX_THREADS, &v)) {
-                fprintf(stderr, "siphon analyze: --threads takes 0..%d\n", PL_MAX_THREADS);
-                return 2;
-            }
-            o->threads = (uint32_t)v;
-            break;
         case 'F':
         case 'm':
         case 'M':
         case 'I':
-            if (!sv_to_u64(sv_from_cstr(optarg), c == 'I' ? 86400 : 10000, &v) ||
-                (v == 0 && c != 'F' && c != 'm')) {
-                fprintf(stderr, "siphon analyze: bad value '%s'\n", optarg);
-                return 2;
-            }
+            if (!option_number(opts, c, optarg, &v)) return 2;
+            if (c == 't') o->ccfg.call_idle_timeout_ns = (int64_t)v * NS_PER_SEC;
+            if (c == 'C') o->ccfg.max_calls = (uint32_t)v;
+            if (c == 'S') o->ccfg.max_streams = (uint32_t)v;
+            if (c == 'n') o->threads = (uint32_t)v;
             if (c == 'F') o->ccfg.quality.jb_fixed_ms = (uint32_t)v;
             if (c == 'm') o->ccfg.quality.jb_min_ms = (uint32_t)v;
             if (c == 'M') o->ccfg.quality.jb_max_ms = (uint32_t)v;
@@ -231,6 +271,10 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
             usage(stderr, &o->ccfg);
             return 2;
         }
+    }
+    if (o->events && o->format != OUT_JSON) {
+        fprintf(stderr, "siphon analyze: --events needs --json (events are NDJSON records)\n");
+        return 2;
     }
     if (o->ccfg.quality.jb_min_ms > o->ccfg.quality.jb_max_ms) {
         fprintf(stderr, "siphon analyze: --jb-min-ms is above --jb-max-ms\n");

@@ -4,16 +4,22 @@
  *
  *   siphon check-config [-c FILE] [--dump] [--section.key=value...]
  *
- * Without -c it reads CONFIG_DEFAULT_PATH and says so plainly when that file
- * does not exist.  Exit status: 0 when the configuration is valid ("FILE:
- * configuration OK (N keys set)"), 1 when it is not (every error printed as
- * FILE:LINE: message on stderr), 2 on usage errors.
+ * Without -c it reads CONFIG_DEFAULT_PATH.  When that file does not exist
+ * (a fresh install) the defaults are what run would use: with --dump or
+ * overrides they are checked and dumped, with a note; with neither there is
+ * nothing to check, and it says so plainly (exit 1).  Once every value is
+ * valid, the host checks that run makes before opening anything
+ * (app_preflight: filter, user, interfaces) run too, with run's words.
+ * Exit status: 0 when the configuration is valid ("FILE: configuration OK
+ * (N keys set)"), 1 when it is not (every error printed as FILE:LINE:
+ * message or SECTION.KEY: message on stderr), 2 on usage errors.
  */
 #include "app.h"
 #include "config_map.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -42,7 +48,9 @@ int cmd_check_config(int argc, char **argv)
     siphon_config_t cfg;
     config_defaults(&cfg);
     const char *path = NULL;
-    int rc = app_config_from_args("check-config", &argc, argv, CONFIG_DEFAULT_PATH, &cfg, &path);
+    bool have_default = access(CONFIG_DEFAULT_PATH, F_OK) == 0;
+    int rc = app_config_from_args("check-config", &argc, argv,
+                                  have_default ? CONFIG_DEFAULT_PATH : NULL, &cfg, &path);
     if (rc == APP_CONFIG_USAGE) {
         usage(stderr);
         config_free(&cfg);
@@ -58,6 +66,28 @@ int cmd_check_config(int argc, char **argv)
         config_free(&cfg);
         return 2;
     }
+    if (!path && !dump && config_keys_set(&cfg) == 0) {
+        fprintf(stderr,
+                "siphon check-config: no configuration file at %s (give one with -c FILE, or "
+                "--dump to see the defaults)\n",
+                CONFIG_DEFAULT_PATH);
+        config_free(&cfg);
+        return 1;
+    }
+    if (!path)
+        fprintf(stderr,
+                "siphon check-config: no configuration file at %s: checking the defaults "
+                "and the command line\n",
+                CONFIG_DEFAULT_PATH);
+    if (rc == APP_CONFIG_OK) {
+        buf_t e;
+        buf_init(&e);
+        if (app_preflight(&cfg, &e) > 0) {
+            fwrite(e.data, 1, e.len, stderr);
+            rc = APP_CONFIG_INVALID;
+        }
+        buf_free(&e);
+    }
     if (rc != APP_CONFIG_OK) { /* every error was printed */
         config_free(&cfg);
         return 1;
@@ -71,8 +101,9 @@ int cmd_check_config(int argc, char **argv)
         fwrite(b.data, 1, b.len, stdout);
         buf_free(&b);
     }
-    fprintf(dump ? stderr : stdout, "%s: configuration OK (%u keys set)\n", path,
-            config_keys_set(&cfg));
+    fprintf(dump ? stderr : stdout, "%s: configuration OK (%u key%s set)\n",
+            path ? path : "defaults and command line", config_keys_set(&cfg),
+            config_keys_set(&cfg) == 1 ? "" : "s");
     config_free(&cfg);
     return 0;
 }

@@ -75,6 +75,9 @@ void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname, c
     uint64_t block = cfg->capture.block_size ? cfg->capture.block_size : 1;
     uint64_t count = cfg->capture.ring_size / block;
     r->ifname = ifname;
+    /* "any" is libpcap's cooked capture on every interface; the AF_PACKET
+     * ring binds one device */
+    if (strcmp(ifname, "any") == 0) r->use_libpcap = true;
     r->block_size = u32(block);
     r->block_count = count ? u32(count) : 1;
     r->promisc = cfg->capture.promiscuous;

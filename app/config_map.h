@@ -14,7 +14,8 @@
 void app_config_to_cap_limits(const siphon_config_t *cfg, cap_limits_t *l);
 void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c);
 /* One capture ring on ifname: block_size, block_count (ring_size /
- * block_size, rounded down, at least 1), promisc and bpf ("" -> NULL).  The
+ * block_size, rounded down, at least 1), promisc and bpf ("" -> NULL);
+ * "any" (every interface) takes the libpcap backend.  The
  * strings are borrowed from cfg and ifname.  Call cap_ring_config_default()
  * first; the backend and fanout are the caller's choice. */
 void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname,
@@ -36,5 +37,11 @@ enum { APP_CONFIG_OK = 0, APP_CONFIG_INVALID = -1, APP_CONFIG_USAGE = -2 };
  * (if not NULL) gets the file read, or NULL. */
 int app_config_from_args(const char *cmd, int *argc, char **argv, const char *default_path,
                          siphon_config_t *cfg, const char **path_used);
+
+/* The configuration against this host (preflight.c): the BPF filter
+ * compiles, capture.user exists and is not root, every capture interface
+ * exists ("any" allowed).  Appends one "SECTION.KEY: message\n" line per
+ * problem to out and returns how many there were. */
+unsigned app_preflight(const siphon_config_t *cfg, buf_t *out);
 
 #endif /* SIPHON_APP_CONFIG_MAP_H */

@@ -1,12 +1,16 @@
 /* main.c - the siphon command line: dispatches to a subcommand.
  *
  *   siphon analyze [options] FILE...   rebuild calls and streams from captures
- *   siphon run [-c FILE] [--json]      the live daemon: capture, calls, records
+ *   siphon run [-i IFACE] [-c FILE]    the live daemon: capture, calls, records
  *   siphon check-config [-c FILE]      validate a configuration file
- *   siphon version
+ *   siphon version | --version | -V    siphon's version and its libraries'
+ *   siphon help [COMMAND]              this list, or COMMAND --help
  */
 #include "app.h"
 
+#include <gnu/libc-version.h>
+#include <ndpi/ndpi_api.h>
+#include <pcap/pcap.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,13 +22,36 @@ static void usage(FILE *f)
         "\n"
         "commands:\n"
         "  analyze [options] FILE...   rebuild SIP calls and RTP streams from pcap/pcapng files\n"
-        "  run [-c FILE] [--json]      capture live on capture.interfaces until SIGINT/SIGTERM\n"
+        "  run [-i IFACE] [--json]     capture live (-i, or capture.interfaces) until\n"
+        "                              SIGINT/SIGTERM\n"
         "  check-config [-c FILE]      validate a configuration file (--dump prints it)\n"
-        "  version                     print the version\n"
+        "  version                     print the version of siphon and of its libraries\n"
+        "                              (also --version, -V)\n"
+        "  help [COMMAND]              this list, or the options of COMMAND\n"
         "\n"
-        "`siphon analyze --help` and `siphon run --help` list their options.  Every\n"
-        "subcommand also takes -c FILE (a configuration file) and --SECTION.KEY=VALUE (one\n"
-        "setting).\n");
+        "`siphon help analyze` (or `siphon analyze --help`) lists a command's options.\n"
+        "Every subcommand also takes -c FILE (a configuration file) and\n"
+        "--SECTION.KEY=VALUE (one setting).\n");
+}
+
+/* siphon's version, then every library linked in whose version can be
+ * asked at run time (the ones the binary really loaded, not the headers). */
+static void version(void)
+{
+    printf("siphon %s\n", SIPHON_VERSION);
+    printf("libpcap: %s\n", pcap_lib_version());
+    printf("nDPI: %s\n", ndpi_revision());
+    printf("glibc: %s\n", gnu_get_libc_version());
+}
+
+typedef int (*command_fn)(int argc, char **argv);
+
+static command_fn find_command(const char *name)
+{
+    if (strcmp(name, "analyze") == 0) return cmd_analyze;
+    if (strcmp(name, "run") == 0) return cmd_run;
+    if (strcmp(name, "check-config") == 0) return cmd_check_config;
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -34,16 +61,29 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "analyze") == 0) return cmd_analyze(argc - 1, argv + 1);
-    if (strcmp(cmd, "run") == 0) return cmd_run(argc - 1, argv + 1);
-    if (strcmp(cmd, "check-config") == 0) return cmd_check_config(argc - 1, argv + 1);
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("siphon %s\n", SIPHON_VERSION);
+    command_fn fn = find_command(cmd);
+    if (fn) return fn(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        version();
         return 0;
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        usage(stdout);
-        return 0;
+        if (argc < 3) {
+            usage(stdout);
+            return 0;
+        }
+        if (strcmp(argv[2], "version") == 0 || strcmp(argv[2], "help") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        fn = find_command(argv[2]);
+        if (!fn) {
+            fprintf(stderr, "siphon help: unknown command '%s'\n", argv[2]);
+            usage(stderr);
+            return 2;
+        }
+        char *hargv[] = {argv[2], "--help", NULL};
+        return fn(2, hargv);
     }
     fprintf(stderr, "siphon: unknown command '%s'\n", cmd);
     usage(stderr);

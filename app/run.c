@@ -4,7 +4,9 @@
  *   1. the configuration: -c FILE, else /etc/siphon/siphon.conf when it
  *      exists, else the defaults (with a warning); then --section.key=value;
  *      log.file, when set, takes the log lines from then on;
- *   2. the root check: running as root with neither capture.user nor
+ *   2. the host checks check-config makes too (app_preflight: the filter
+ *      compiles, capture.user exists, the interfaces exist), then the root
+ *      check: running as root with neither capture.user nor
  *      --allow-root / capture.allow_root is refused (exit 1) before anything
  *      is opened;
  *   3. the sources: for each of capture.threads capture threads (0: one per
@@ -28,10 +30,14 @@
  * reader waits for the shards); live capture never waits: a full shard queue drops the datagram and
  * counts it (queue_drops), so capture keeps up.
  *
- * Every log.stats_interval (wall time; 0: never) one line per interface
- * (frames, bytes, kernel ring drops, interface drops, summed over its
- * capture threads) and one line for decoders, queues and correlators are
- * logged whatever log.level says: they are the daemon's heartbeat.
+ * Once started, one line says what is captured (interfaces, promiscuous,
+ * filter; or the files), with how many capture and correlator threads, as
+ * which user.  Every log.stats_interval (wall time; 0: never) one line per
+ * interface (frames, bytes, kernel ring drops, interface drops, summed over
+ * its capture threads) and one line for decoders, routing, queues and
+ * correlators follow.  These lines are written whatever log.level says
+ * (labelled info, even at log.level = error): they are the daemon's
+ * heartbeat, and a daemon that says nothing for a minute looks dead.
  *
  * run_main is options (run_options), set-up (run_setup: sources, privilege
  * drop, consumers, correlation, capture threads, in that order), the loop
@@ -41,8 +47,10 @@
  * Signals are blocked in every thread and taken by the main thread with
  * sigtimedwait.  SIGINT/SIGTERM: capture threads stop, the shards drain
  * their queues and flush every call in flight (open_at_end), the summary is
- * written and the exit status is 0.  SIGHUP: log.file is reopened (after
- * logrotate), and the configuration is read again (same file, same
+ * written and the exit status is 0.  SIGHUP: log.file and output.file are
+ * reopened (after logrotate moved them; no record is lost or cut: records
+ * written before the reopen are in the moved file, the rest in the new
+ * one), and the configuration is read again (same file, same
  * command-line settings): log.level and log.stats_interval take effect at
  * once; any other key that changed is named in a warning (it needs a
  * restart: rings, tables and threads are sized at start); a configuration
@@ -56,8 +64,11 @@
 #include "app.h"
 #include "config_map.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +93,7 @@ typedef struct {
     uint32_t n_ifaces;
     cap_files_t *files; /* capture.file (not live) */
     pl_capture_t *cap;  /* the capture threads (live) or producer 0 (files) */
+    FILE *outf;         /* output.file, or NULL: stdout */
     fan_t *fan;         /* the consumers */
     out_t *out;         /* the table/NDJSON writer among them */
     pl_stage_t corr;    /* the correlation stage */
@@ -100,6 +112,18 @@ static unsigned long long ull(uint64_t v)
 
 /* ------------------------------ statistics ------------------------------ */
 
+static const char *plural(uint64_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* The heartbeat.  Each figure names what it counts, and at rest they add
+ * up (while traffic flows, threads publish their counters every 100 ms, so
+ * figures of different threads may be that far apart): the interfaces'
+ * frames captured are the frames decoded; every datagram (a UDP payload, or a SIP message cut
+ * from a TCP/TLS stream) is routed once, by Call-ID, by an SDP endpoint or
+ * by its flow (with one correlator thread there is nothing to route);
+ * "RTP packets" are the ones measured in streams, of those datagrams. */
 static void log_stats(run_t *r)
 {
     cap_ring_stats_t per_if[PL_MAX_IFACES];
@@ -114,23 +138,31 @@ static void log_stats(run_t *r)
             snprintf(ifd, sizeof ifd, "%llu",
                      ull(is.rx_dropped + is.rx_missed + is.rx_fifo_errors));
         log_write(LOG_LVL_INFO,
-                  "stats %s: %llu frames (+%llu), %llu bytes, %llu kernel drops (+%llu), "
-                  "%llu ring freezes, %s interface drops, %u capture threads",
+                  "stats %s: %llu frames captured (+%llu), %llu bytes, %llu kernel drops (+%llu), "
+                  "%llu ring freezes, %s interface drops, over %u capture thread%s",
                   ifname, ull(st->frames), ull(st->frames - last->frames), ull(st->bytes),
-                  ull(st->drops), ull(st->drops - last->drops), ull(st->freeze_q), ifd, r->nw);
+                  ull(st->drops), ull(st->drops - last->drops), ull(st->freeze_q), ifd, r->nw,
+                  plural(r->nw));
         *last = *st;
     }
     const corr_stats_t *c = pl_stage_stats(&r->corr);
     pl_stats_t ps = {0};
     if (r->corr.pl) pl_stats(r->corr.pl, &ps);
+    char routed[192] = "not routed: one correlator thread";
+    if (r->corr.pl && pl_shards(r->corr.pl) > 1)
+        snprintf(routed, sizeof routed,
+                 "routed %llu SIP by Call-ID + %llu RTP by SDP + %llu by flow", ull(ps.route.sip),
+                 ull(ps.route.media_by_sdp), ull(ps.route.by_flow));
     log_write(LOG_LVL_INFO,
-              "stats pipeline: %llu packets, %llu datagrams, %llu malformed, %llu queue drops, "
-              "%llu SIP messages (%llu unparsed), %llu calls (%llu written, %llu timed out, %llu "
-              "evicted), %llu streams (%llu evicted), %llu RTP packets",
-              ull(k.frames), ull(k.datagrams_out), ull(k.truncated + k.invalid),
-              ull(ps.queue_drops), ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete),
-              ull(c->calls), ull(out_calls_written(r->out)), ull(c->calls_timed_out),
-              ull(c->calls_evicted), ull(c->streams_tracked), ull(c->streams_evicted),
+              "stats pipeline: %llu frames decoded (%llu malformed), %llu datagrams to the "
+              "correlator (%s; %llu queue drops), %llu SIP messages (%llu unparsed), %llu call%s "
+              "(%llu written, %llu timed out, %llu evicted), %llu stream%s (%llu evicted), %llu "
+              "RTP packets measured",
+              ull(k.frames), ull(k.truncated + k.invalid),
+              ull(r->corr.pl ? ps.datagrams : k.datagrams_out), routed, ull(ps.queue_drops),
+              ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete), ull(c->calls),
+              plural(c->calls), ull(out_calls_written(r->out)), ull(c->calls_timed_out),
+              ull(c->calls_evicted), ull(c->streams_tracked), plural(c->streams_tracked), ull(c->streams_evicted),
               ull(c->rtp_packets));
     /* every other counter that is not 0, by its summary name */
     buf_t b;
@@ -152,11 +184,49 @@ static bool reloadable(const config_key_t *k)
     return strcmp(k->section, "log") == 0;
 }
 
+/* output.file, appending, unbuffered: each flush of the writers (whole
+ * records) is one write(2), so a reopen between two of them never cuts a
+ * record.  *f NULL: opens a new FILE; else the new file takes over *f's
+ * descriptor (dup2), under the FILE the writers hold.  0, or -1 with a
+ * message in err. */
+static int output_open(const char *path, FILE **f, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "output.file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (*f) { /* the writers keep their FILE; its descriptor now names the new file */
+        int rc = dup2(fd, fileno(*f));
+        int e = errno;
+        close(fd);
+        if (rc < 0) {
+            snprintf(err, errlen, "output.file %s: %s", path, strerror(e));
+            return -1;
+        }
+        return 0;
+    }
+    *f = fdopen(fd, "a");
+    if (!*f) {
+        snprintf(err, errlen, "output.file %s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    setvbuf(*f, NULL, _IONBF, 0);
+    return 0;
+}
+
 static void reload(run_t *r)
 {
     siphon_config_t *cur = r->cfg;
     char err[RUN_ERRMAX];
     if (cur->log.file[0] && log_open(cur->log.file, err, sizeof err) != 0) log_error("%s", err);
+    if (r->outf) {
+        if (output_open(cur->output.file, &r->outf, err, sizeof err) != 0)
+            log_error("SIGHUP: %s (records still go to the old file)", err);
+        else
+            log_write(LOG_LVL_INFO, "SIGHUP: output.file %s reopened", cur->output.file);
+    }
     /* the same file and command-line settings as at start */
     char **argv = calloc((size_t)r->argc + 1, sizeof *argv);
     if (!argv) return;
@@ -293,14 +363,18 @@ static int loop_files(run_t *r, cap_files_t *files)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: siphon run [-c FILE] [--SECTION.KEY=VALUE...] [--json] [--streams]\n"
-               "                  [--allow-root] [-v]\n"
+    fprintf(f, "usage: siphon run [-i IFACE]... [-c FILE] [--SECTION.KEY=VALUE...] [--json]\n"
+               "                  [--streams] [--allow-root] [-v]\n"
                "\n"
-               "Captures live on capture.interfaces (or replays capture.file when no interface\n"
-               "is set), rebuilds SIP calls and RTP streams and writes each call when it ends.\n"
+               "Captures live on the -i interfaces or capture.interfaces (or replays\n"
+               "capture.file when no interface is set), rebuilds SIP calls and RTP streams and "
+               "writes each call when it ends.\n"
                "Stops on SIGINT/SIGTERM: calls in flight are written, then a summary.\n"
-               "SIGHUP reopens log.file and reloads the log settings.\n"
+               "Records go to stdout, or to output.file (appended). SIGHUP reopens\n"
+               "output.file and log.file (logrotate) and reloads the log settings.\n"
                "\n"
+               "  -i IFACE               capture on IFACE (repeat for several; any: every\n"
+               "                         interface); replaces capture.interfaces\n"
                "  -c FILE                configuration file (default " CONFIG_DEFAULT_PATH ";\n"
                "                         when it does not exist: the defaults, with a warning)\n"
                "  --SECTION.KEY=VALUE    one setting, e.g. --capture.interfaces=eth1,eth2\n"
@@ -315,8 +389,76 @@ static void usage(FILE *f)
 
 static int run_main(run_t *r, int argc, char **argv, bool no_config_file);
 
+/* -i IFACE / -iIFACE / --interface IFACE / --interface=IFACE (tcpdump's
+ * habit; repeatable) become one --capture.interfaces=A,B override at the
+ * end of a copy of argv, so the list replaces the configuration's and a
+ * SIGHUP reload sees the same settings.  *joined (freed by the caller)
+ * holds the override.  NULL on a usage error (message printed) or when out
+ * of memory. */
+static char **interfaces_to_override(int *argc, char **argv, char **joined)
+{
+    int n = *argc, out = 0;
+    char **v = calloc((size_t)n + 2, sizeof *v);
+    buf_t list;
+    buf_init(&list);
+    if (!v) return NULL;
+    bool ended = false, any = false;
+    for (int i = 0; i < n; i++) {
+        const char *a = argv[i], *name = NULL;
+        if (i == 0 || ended) {
+            v[out++] = argv[i];
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            ended = true;
+        } else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+            v[out++] = argv[i];
+            if (i + 1 < n) v[out++] = argv[++i];
+            continue;
+        } else if (strcmp(a, "-i") == 0 || strcmp(a, "--interface") == 0) {
+            if (i + 1 >= n || !argv[i + 1][0]) {
+                fprintf(stderr, "siphon run: %s needs an interface name (or any)\n", a);
+                free(v);
+                buf_free(&list);
+                return NULL;
+            }
+            name = argv[++i];
+        } else if (strncmp(a, "-i", 2) == 0 && a[2] != '-') {
+            name = a + 2;
+        } else if (strncmp(a, "--interface=", 12) == 0 && a[12]) {
+            name = a + 12;
+        }
+        if (!name) {
+            v[out++] = argv[i];
+            continue;
+        }
+        if (strchr(name, ',')) {
+            fprintf(stderr, "siphon run: -i takes one interface: repeat it (-i %.*s -i ...)\n",
+                    (int)(strchr(name, ',') - name), name);
+            free(v);
+            buf_free(&list);
+            return NULL;
+        }
+        buf_printf(&list, "%s%s", any ? "," : "--capture.interfaces=", name);
+        any = true;
+    }
+    if (any) {
+        buf_putc(&list, '\0');
+        *joined = list.data; /* ownership moves to the caller */
+        v[out++] = *joined;
+    } else {
+        buf_free(&list);
+    }
+    v[out] = NULL;
+    *argc = out;
+    return v;
+}
+
 int cmd_run(int argc, char **argv)
 {
+    char *joined = NULL;
+    argv = interfaces_to_override(&argc, argv, &joined);
+    if (!argv) return 2;
     siphon_config_t cfg;
     config_defaults(&cfg);
     run_t r;
@@ -325,7 +467,11 @@ int cmd_run(int argc, char **argv)
     /* the arguments as given, for SIGHUP (app_config_from_args compacts argv) */
     r.argc = argc;
     r.argv = calloc((size_t)argc + 1, sizeof *r.argv);
-    if (!r.argv) return 1;
+    if (!r.argv) {
+        free(argv);
+        free(joined);
+        return 1;
+    }
     memcpy(r.argv, argv, (size_t)argc * sizeof *argv);
     r.default_path = access(CONFIG_DEFAULT_PATH, F_OK) == 0 ? CONFIG_DEFAULT_PATH : NULL;
     const char *used = NULL;
@@ -335,6 +481,8 @@ int cmd_run(int argc, char **argv)
     else
         rc = 2;
     free(r.argv);
+    free(argv);
+    free(joined);
     config_free(&cfg);
     return rc;
 }
@@ -394,6 +542,37 @@ static int run_options(run_t *r, int argc, char **argv)
     return -1;
 }
 
+/* The start-up line, written whatever log.level says (as the stats lines):
+ * what is captured, by how many threads, as which user, through which
+ * filter -- so a quiet daemon is known to be listening. */
+static void log_start(run_t *r, uint32_t shards)
+{
+    const siphon_config_t *cfg = r->cfg;
+    const config_list_t *src = r->live ? &cfg->capture.interfaces : &cfg->capture.files;
+    buf_t b;
+    buf_init(&b);
+    buf_printf(&b, "%s ", r->live ? "capturing on" : "reading");
+    for (uint32_t i = 0; i < src->count; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", src->items[i]);
+    if (r->live)
+        buf_printf(&b, " (%s)", cfg->capture.promiscuous ? "promiscuous" : "not promiscuous");
+    else
+        buf_printf(&b, " (%u file%s, in packet time)", src->count, plural(src->count));
+    buf_printf(&b, " with %u capture thread%s and %u correlator thread%s", r->nw, plural(r->nw),
+               shards, plural(shards));
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw)
+        buf_printf(&b, ", as user %s", pw->pw_name);
+    else
+        buf_printf(&b, ", as uid %u", (unsigned)geteuid());
+    if (r->live && cfg->capture.bpf_filter[0])
+        buf_printf(&b, ", filter \"%s\"", cfg->capture.bpf_filter);
+    else if (r->live)
+        buf_printf(&b, ", no filter");
+    log_write(LOG_LVL_INFO, "%.*s", (int)b.len, b.data);
+    buf_free(&b);
+}
+
 /* Start order: logging, the root check, the sources (rings are opened as
  * root), the privilege drop, the consumers, the correlation stage, the
  * capture threads.  0, or the exit status; run_cleanup undoes what was
@@ -415,6 +594,18 @@ static int run_setup(run_t *r, bool no_config_file)
         log_warn("no configuration file at %s: running with the defaults and command-line "
                  "settings (give one with -c FILE)",
                  CONFIG_DEFAULT_PATH);
+    /* the host checks check-config makes, with its words, before opening anything */
+    buf_t pre;
+    buf_init(&pre);
+    unsigned bad = app_preflight(cfg, &pre);
+    for (size_t at = 0; at < pre.len;) {
+        const char *nl = memchr(pre.data + at, '\n', pre.len - at);
+        size_t len = nl ? (size_t)(nl - (pre.data + at)) : pre.len - at;
+        fprintf(stderr, "siphon run: %.*s\n", (int)len, pre.data + at);
+        at += len + 1;
+    }
+    buf_free(&pre);
+    if (bad) return 1;
     const char *user = cfg->capture.user;
     if (geteuid() == 0 && !user[0] && !r->opt.allow_root) {
         fprintf(stderr,
@@ -448,6 +639,8 @@ static int run_setup(run_t *r, bool no_config_file)
                                   (int)cfg->capture.files.count, err, sizeof err);
         if (!r->files) goto fail;
     }
+    if (cfg->output.file[0] && output_open(cfg->output.file, &r->outf, err, sizeof err) != 0)
+        goto fail;
     if (user[0]) {
         if (cap_drop_privileges(user, err, sizeof err) != 0) {
             fprintf(stderr, "siphon run: dropping privileges to %s: %s\n", user, err);
@@ -458,7 +651,7 @@ static int run_setup(run_t *r, bool no_config_file)
         log_warn("running as root (allowed by --allow-root / capture.allow_root)");
     }
 
-    /* the consumers (fanout.h) */
+    /* the consumers (fanout.h); output.file was opened before the drop */
     pl_stage_config_t acfg = {.shards = cfg->correlator.shards ? cfg->correlator.shards : 1,
                               .producers = r->nw,
                               .queue_bytes = cfg->correlator.queue_size,
@@ -467,7 +660,7 @@ static int run_setup(run_t *r, bool no_config_file)
     out_config_t ocfg = {.format = r->opt.format,
                          .streams_in_table = r->opt.streams_in_table,
                          .events = true, /* JSON only: events on the bus */
-                         .out = stdout};
+                         .out = r->outf ? r->outf : stdout};
     r->fan = fan_new(&env);
     if (!r->fan) {
         snprintf(err, sizeof err, "out of memory");
@@ -487,12 +680,11 @@ static int run_setup(run_t *r, bool no_config_file)
         goto fail;
     r->corr_open = true;
     if (pl_capture_attach(r->cap, &r->corr, &limits, err, sizeof err) != 0) goto fail;
-    log_info("%u capture thread%s, %u correlator thread%s", r->nw, r->nw == 1 ? "" : "s",
-             acfg.shards, acfg.shards == 1 ? "" : "s");
     if (r->live && pl_capture_start(r->cap, err, sizeof err) != 0) {
         log_error("%s", err);
         return 1;
     }
+    log_start(r, acfg.shards);
     return 0;
 fail:
     fprintf(stderr, "siphon run: %s\n", err);
@@ -554,6 +746,7 @@ static void run_cleanup(run_t *r)
         pl_stage_close(&r->corr);
     }
     fan_free(r->fan);
+    if (r->outf) fclose(r->outf);
     pl_capture_free(r->cap);
     if (r->files) cap_files_close(r->files);
 }

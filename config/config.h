@@ -91,7 +91,7 @@ typedef struct {
         uint64_t max_sctp_message_bytes;
         uint64_t max_sctp_total_bytes;
         int64_t dedup_window_ns;
-        uint32_t dedup_slots;           /* 0: duplicate suppression off */
+        uint32_t dedup_slots; /* 0: duplicate suppression off */
     } capture;
     struct { /* corr_config_t */
         uint32_t max_calls, max_streams, max_media_endpoints, max_orphan_flows,
@@ -106,6 +106,9 @@ typedef struct {
         int64_t jb_fixed_delay_ns, jb_min_delay_ns, jb_max_delay_ns, interval_ns;
         uint32_t max_intervals;
     } quality;
+    struct {
+        char *file; /* siphon run's records; "" = stdout */
+    } output;
     struct {
         uint32_t level;            /* a log_level_t value */
         int64_t stats_interval_ns; /* siphon run's capture statistics (0: off) */
@@ -153,6 +156,8 @@ typedef struct {
     size_t offset;       /* of the value in siphon_config_t */
     uint64_t min, max;   /* UINT, DURATION (ns), SIZE */
     const char *choices; /* ENUM: "error|warn|info|debug" */
+    bool listen;         /* STRING: an ADDRESS:PORT to listen on (IPv4, or
+                            [IPv6], and a port 1..65535) */
     const char *def;     /* default, written as in a config file */
     const char *help;    /* one line */
 } config_key_t;

@@ -18,6 +18,7 @@
  */
 #include "config_internal.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,6 +297,40 @@ static bool conv_enum(const config_key_t *k, sv_t t, uint32_t *out, char *err, s
     return false;
 }
 
+/* ADDRESS:PORT: a dotted IPv4 address or a bracketed IPv6 one, a colon, a
+ * decimal port 1..65535 -- what a listening socket is bound to. */
+static bool conv_listen(sv_t t, char *err, size_t errlen)
+{
+    char s[CONFIG_VALUE_MAX + 1];
+    size_t n = t.len < sizeof s - 1 ? t.len : sizeof s - 1;
+    memcpy(s, t.p ? t.p : "", n);
+    s[n] = 0;
+    char *colon = strrchr(s, ':');
+    const char *why = NULL;
+    if (!colon || colon == s) {
+        why = "no ADDRESS:PORT";
+    } else {
+        *colon = 0;
+        const char *port = colon + 1;
+        unsigned long pv = 0;
+        bool digits = *port && strspn(port, "0123456789") == strlen(port) && strlen(port) <= 5;
+        if (digits) pv = strtoul(port, NULL, 10);
+        unsigned char addr[16];
+        size_t hl = strlen(s);
+        bool v6 = s[0] == '[' && hl > 2 && s[hl - 1] == ']';
+        if (v6) s[hl - 1] = 0;
+        bool ok = v6 ? inet_pton(AF_INET6, s + 1, addr) == 1 : inet_pton(AF_INET, s, addr) == 1;
+        if (!ok)
+            why = v6 ? "not an IPv6 address"
+                     : "not an IPv4 address (IPv6 goes in brackets: [::1]:8080)";
+        else if (!digits || pv < 1 || pv > 65535)
+            why = "the port is out of range 1..65535";
+    }
+    if (!why) return true;
+    snprintf(err, errlen, "'%.*s%s' is not ADDRESS:PORT: %s", SHOW(t), why);
+    return false;
+}
+
 static char *dup_or_die(const char *s, size_t len)
 {
     char *d = malloc(len + 1);
@@ -329,7 +364,7 @@ const char *config__expected(const config_key_t *k)
     case CONFIG_SIZE:
         return "a size such as 512KiB, 64MiB or 1GiB";
     case CONFIG_STRING:
-        return "a string";
+        return k->listen ? "an ADDRESS:PORT such as 127.0.0.1:8080 or [::1]:8080" : "a string";
     case CONFIG_LIST:
         return "a comma-separated list";
     case CONFIG_ENUM:
@@ -382,6 +417,7 @@ bool config__set_value(siphon_config_t *cfg, const config_key_t *k, sv_t raw, bo
     case CONFIG_ENUM:
         return conv_enum(k, t, (uint32_t *)field, err, errlen);
     case CONFIG_STRING: {
+        if (k->listen && !conv_listen(t, err, errlen)) return false;
         char **s = field;
         free(*s);
         *s = dup_or_die(t.p ? t.p : "", t.len);

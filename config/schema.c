@@ -64,6 +64,11 @@
         .section = #sec, .name = #n, .type = CONFIG_STRING, .offset = F_STR(sec, n), .def = d,     \
         .help = h                                                                                  \
     }
+#define LISTEN(sec, n, d, h)                                                                       \
+    {                                                                                              \
+        .section = #sec, .name = #n, .type = CONFIG_STRING, .offset = F_STR(sec, n), .def = d,     \
+        .listen = true, .help = h                                                                  \
+    }
 #define LIST(sec, n, f, d, h)                                                                      \
     {                                                                                              \
         .section = #sec, .name = #n, .type = CONFIG_LIST, .offset = F_LIST(sec, f), .def = d,      \
@@ -155,6 +160,11 @@ static const config_key_t schema[] = {
              "length of a quality-over-time interval"),
     UINT(quality, max_intervals, 1, 1u << 20, "720", "intervals kept per stream"),
 
+    /* [output] --------------------------------------------------------- */
+    STRING(output, file, "",
+           "siphon run appends its records (NDJSON or the table) to this file instead of "
+           "stdout (SIGHUP reopens it: logrotate)"),
+
     /* [log] ------------------------------------------------------------ */
     {.section = "log",
      .name = "level",
@@ -162,7 +172,8 @@ static const config_key_t schema[] = {
      .offset = F_U32(log, level),
      .choices = "error|warn|info|debug",
      .def = "warn",
-     .help = "least severe messages logged (-v raises it by one step)"},
+     .help = "least severe messages logged (-v raises it by one step); siphon run's start-up "
+             "and statistics lines are written at every level"},
     STRING(log, file, "",
            "append log lines to this file instead of stderr (SIGHUP reopens it: logrotate)"),
     DURATION(log, stats_interval, stats_interval_ns, 0, SEC(86400), "60s",
@@ -172,9 +183,9 @@ static const config_key_t schema[] = {
     BOOL(storage, enabled, "false", "write calls and streams to PostgreSQL"),
     STRING(storage, dsn, "", "PostgreSQL connection string, e.g. \"host=db dbname=siphon\""),
     BOOL(web, enabled, "false", "serve the web interface and HTTP API"),
-    STRING(web, listen, "127.0.0.1:8080", "address:port the web interface listens on"),
+    LISTEN(web, listen, "127.0.0.1:8080", "address:port the web interface listens on"),
     BOOL(siprec, enabled, "false", "accept SIPREC recording sessions (RFC 7866 SRS)"),
-    STRING(siprec, listen, "0.0.0.0:5060", "address:port the SIPREC SRS listens on"),
+    LISTEN(siprec, listen, "0.0.0.0:5060", "address:port the SIPREC SRS listens on"),
     BOOL(alerts, enabled, "false", "evaluate alert rules"),
 };
 

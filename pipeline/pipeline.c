@@ -97,8 +97,9 @@ typedef struct {
     uint32_t unwoken[PL_MAX_THREADS]; /* records since a sleeping shard was seen */
     /* several producers: media no SDP named yet, held back (see the top) */
     spsc_t hold;
-    uint32_t held;                           /* records in hold */
-    uint64_t hold_gen;                       /* router generation at the last pass */
+    uint32_t held;     /* records in hold */
+    uint64_t rerouted; /* held records routed again: their first route (by flow) is not counted */
+    uint64_t hold_gen; /* router generation at the last pass */
     _Atomic int64_t progress_ns;             /* read by the other producers */
     uint8_t *scratch;                        /* one held record while it is re-routed */
     uint32_t held_flows[PL_HELD_FLOW_SLOTS]; /* held records per flow hash */
@@ -341,7 +342,13 @@ static void *shard_main(void *arg)
 
 static void producer_publish(pl_producer_t *pr)
 {
-    if (pr->route) pr->st.route = *corr_route_ctx_stats(pr->route);
+    /* each datagram counts once, under its final route: a held one was
+     * counted by flow when it was held, and again each time hold_pass
+     * routed it, so its earlier routes are taken back out */
+    if (pr->route) {
+        pr->st.route = *corr_route_ctx_stats(pr->route);
+        pr->st.route.by_flow -= pr->rerouted;
+    }
     pthread_mutex_lock(&pr->lock);
     pr->snap = pr->st;
     pthread_mutex_unlock(&pr->lock);
@@ -491,6 +498,7 @@ static void hold_pass(pl_t *pl, pl_producer_t *pr, bool force, bool rescan)
         datagram_t dg = record_datagram((const pl_dg_hdr_t *)pr->scratch);
         pr->held_flows[flow_slot(&dg)]--;
         uint32_t s = corr_route(pr->route, &dg);
+        pr->rerouted++;
         if (!corr_route_unnamed_media(pr->route) || dg.ts_ns <= wm)
             enqueue(pl, pr, s, &dg, 0); /* media: no SIP parse */
         else

@@ -77,6 +77,10 @@ typedef struct {
     uint64_t oversize_drops; /* larger than a ring record can be */
     uint64_t held;           /* media held back until its SDP could be seen */
     uint64_t hold_overflows; /* the hold was full: everything held was sent */
+    /* with more than one shard, each datagram under its final route (held
+     * media counts once, however often it was looked at again):
+     * route.sip + route.media_by_sdp + route.by_flow == datagrams; all zero
+     * with one shard, where nothing is routed */
     corr_route_stats_t route;
 } pl_stats_t;
 

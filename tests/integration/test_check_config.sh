@@ -13,6 +13,12 @@
 #     --max-calls beats both.
 #  5. A bad override, an unknown key and a broken -c file make analyze exit
 #     2 with a message naming the key; analyze needs no /etc/siphon file.
+#  6. A fresh install (no /etc/siphon/siphon.conf): check-config with
+#     overrides checks the defaults + overrides, --dump prints them.
+#  7. What run rejects, check-config rejects, with the same words: a filter
+#     that does not compile, a capture.user that does not exist, an
+#     interface that does not exist ("any" is fine), a listen address that
+#     is not ADDRESS:PORT (IPv4 or [IPv6], port 1..65535).
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
 work="$TEST_TMP/check_config"
@@ -97,6 +103,44 @@ grep -q "correlator.max_calls: 'lots' is not a whole number" "$work/e1" || fail 
 [ $rc -eq 2 ] && grep -q "^$bad:3:" "$work/e3" || fail analyze-badfile "bad -c file: exit $rc: $(cat "$work/e3")"
 "$SIPHON" analyze --no-progress -c "$work/missing.conf" "$work/x.pcap" >/dev/null 2>"$work/e4"; rc=$?
 [ $rc -eq 2 ] && grep -q "missing.conf: cannot open" "$work/e4" || fail analyze-missing "missing -c file: exit $rc"
+
+# 6. a fresh install ------------------------------------------------------------
+if [ ! -e /etc/siphon/siphon.conf ]; then
+    out=$("$SIPHON" check-config --correlator.max_calls=7 2>&1); rc=$?
+    echo "fresh install, an override: exit $rc: $out"
+    [ $rc -eq 0 ] || fail fresh-override "check-config --correlator.max_calls=7 without a file: exit $rc"
+    [[ "$out" == *"configuration OK (1 key set)"* ]] || fail fresh-override-msg "no 'configuration OK (1 key set)'"
+    "$SIPHON" check-config --dump --correlator.max_calls=7 >"$work/fresh.conf" 2>"$work/fresh.err"; rc=$?
+    echo "fresh install, --dump: exit $rc, $(wc -l <"$work/fresh.conf") lines"
+    [ $rc -eq 0 ] || fail fresh-dump "check-config --dump without a file: exit $rc: $(cat "$work/fresh.err")"
+    grep -q '^max_calls = 7$' "$work/fresh.conf" || fail fresh-dump-override "--dump lacks the override"
+    grep -q '^max_streams = 262144$' "$work/fresh.conf" || fail fresh-dump-default "--dump lacks a default"
+    "$SIPHON" check-config -c "$work/fresh.conf" >/dev/null 2>&1 || fail fresh-dump-parse "the dump does not pass"
+fi
+
+# 7. check-config rejects what run rejects, in the same words --------------------
+"$SIPHON_GEN" -q -o "$work/y.pcap" --calls 1 --duration 1 --seed 2 || { echo "FAIL: generator"; exit 1; }
+both() { # NAME WORDS OVERRIDE...: check-config and run both fail and both say WORDS
+    local name=$1 words=$2; shift 2
+    "$SIPHON" check-config -c "$example" "$@" >"$work/$name.cc" 2>&1; local rc1=$?
+    "$SIPHON" run --allow-root --capture.file="$work/y.pcap" "$@" >"$work/$name.run" 2>&1; local rc2=$?
+    echo "$name: check-config exit $rc1: $(head -c 300 "$work/$name.cc" | tr '\n' ' ')"
+    echo "$name: run exit $rc2: $(head -c 300 "$work/$name.run" | tr '\n' ' ')"
+    [ $rc1 -eq 1 ] || fail "$name-check" "check-config accepts $*: exit $rc1"
+    [ $rc2 -ne 0 ] || fail "$name-run" "run accepts $*"
+    grep -qF -- "$words" "$work/$name.cc" || fail "$name-check-words" "check-config does not say '$words'"
+    grep -qF -- "$words" "$work/$name.run" || fail "$name-run-words" "run does not say '$words'"
+}
+both bpf 'capture.bpf_filter: "udp portt 5060" is not a valid filter' '--capture.bpf_filter=udp portt 5060'
+both user "capture.user: no user 'siphon-no-such-user' on this host" --capture.user=siphon-no-such-user
+both iface "capture.interfaces: no interface 'nosuch9' on this host" --capture.interfaces=nosuch9
+both listen "web.listen: '256.1.1.1:99999' is not ADDRESS:PORT" --web.listen=256.1.1.1:99999
+both port "siprec.listen: '127.0.0.1:0' is not ADDRESS:PORT: the port is out of range 1..65535" --siprec.listen=127.0.0.1:0
+both v6 "web.listen: '[::1:8080' is not ADDRESS:PORT" '--web.listen=[::1:8080'
+for ok in '--web.listen=[::1]:8080' '--web.listen=0.0.0.0:65535' --capture.interfaces=any,lo \
+          '--capture.bpf_filter=udp port 5060 or tcp port 5060' --capture.user=nobody; do
+    out=$("$SIPHON" check-config -c "$example" "$ok" 2>&1) || fail "good-$ok" "check-config rejects $ok: $out"
+done
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "FAILED: ${failed[*]}"

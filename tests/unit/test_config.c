@@ -527,8 +527,8 @@ static void test_overrides(void **state)
     assert_string_equal(cfg.capture.bpf_filter, "udp # x ; y"); /* no comments */
     assert_int_equal(config_set_override(&cfg, "--capture.interfaces=eth1,eth2", &errs), 0);
     assert_int_equal(cfg.capture.interfaces.count, 2);
-    assert_int_equal(config_set_override(&cfg, "--web.listen=\"a b\"", &errs), 0);
-    assert_string_equal(cfg.web.listen, "a b");
+    assert_int_equal(config_set_override(&cfg, "--storage.dsn=\"a b\"", &errs), 0);
+    assert_string_equal(cfg.storage.dsn, "a b");
     assert_int_equal(config_keys_set(&cfg), 4);
     size_t n;
     const config_key_t *k = config_find("correlator", "max_calls");
@@ -550,6 +550,23 @@ static void test_overrides(void **state)
     assert_err(5, 0, "control character 0x01");
     assert_int_equal(config_set_override(&cfg, "--\x1b[31m.x=1", &errs), -1);
     assert_null(strchr(err_text(6), '\x1b'));
+
+    /* listen keys: ADDRESS:PORT, IPv4 or [IPv6], port 1..65535 */
+    config_errors_init(&errs);
+    assert_int_equal(config_set_override(&cfg, "--web.listen=[::1]:8443", &errs), 0);
+    assert_string_equal(cfg.web.listen, "[::1]:8443");
+    assert_int_equal(config_set_override(&cfg, "--siprec.listen=10.0.0.1:65535", &errs), 0);
+    assert_int_equal(config_set_override(&cfg, "--web.listen=256.1.1.1:99999", &errs), -1);
+    assert_err(0, 0, "--web.listen: '256.1.1.1:99999' is not ADDRESS:PORT: not an IPv4 address");
+    assert_int_equal(config_set_override(&cfg, "--web.listen=1.2.3.4:65536", &errs), -1);
+    assert_err(1, 0, "the port is out of range 1..65535");
+    assert_int_equal(config_set_override(&cfg, "--web.listen=1.2.3.4:0", &errs), -1);
+    assert_err(2, 0, "the port is out of range 1..65535");
+    assert_int_equal(config_set_override(&cfg, "--web.listen=1.2.3.4", &errs), -1);
+    assert_int_equal(config_set_override(&cfg, "--web.listen=::1:80", &errs), -1);
+    assert_int_equal(config_set_override(&cfg, "--web.listen=[::1]:8x", &errs), -1);
+    assert_int_equal(config_set_override(&cfg, "--web.listen=", &errs), -1);
+    assert_string_equal(cfg.web.listen, "[::1]:8443"); /* bad values change nothing */
 }
 
 /* Values that need quoting survive dump -> parse; the second dump is the
@@ -561,7 +578,7 @@ static void test_dump_round_trip(void **state)
     assert_int_equal(config_set_override(&cfg, "--capture.file=\"a,b\", \"#c\", \"\", d e", &errs),
                      0);
     assert_int_equal(config_set_override(&cfg, "--capture.user=\"\"", &errs), 0);
-    assert_int_equal(config_set_override(&cfg, "--web.listen=a\"b", &errs), 0);
+    assert_int_equal(config_set_override(&cfg, "--capture.bpf_filter=a\"b", &errs), 0);
     assert_int_equal(config_set_override(&cfg, "--correlator.call_linger=1500ms", &errs), 0);
     assert_int_equal(config_set_override(&cfg, "--capture.max_frag_bytes=100000", &errs), 0);
     assert_int_equal(config_set_override(&cfg, "--log.level=Debug", &errs), 0);

@@ -112,7 +112,8 @@ static pl_config_t small_config(uint32_t shards, uint32_t producers, bool lossle
  * and the 200 OK (t = 5) whose SDPs name their endpoints.  Routed at once
  * they would be orphans on the flow's shard; held back until thread 0 has
  * passed their capture time (or a new SDP was learnt), they reach the
- * call's shard: one call, two streams with every packet, no orphan. */
+ * call's shard: one call, two streams with every packet, no orphan.  The
+ * route counters count each datagram once, by its final route. */
 static void test_early_rtp_on_another_thread(void **state)
 {
     (void)state;
@@ -147,6 +148,13 @@ static void test_early_rtp_on_another_thread(void **state)
         assert_int_equal(ps.held, 40);
         assert_int_equal(ps.queue_drops, 0);
         assert_int_equal(ps.hold_overflows, 0);
+        /* each datagram counts once, under its final route: the 40 held
+         * RTP packets by SDP (not also by flow when they were held) */
+        assert_int_equal(ps.datagrams, 45);
+        assert_int_equal(ps.route.sip, 5);
+        assert_int_equal(ps.route.media_by_sdp, 40);
+        assert_int_equal(ps.route.by_flow, 0);
+        assert_int_equal(ps.route.sip + ps.route.media_by_sdp + ps.route.by_flow, ps.datagrams);
         pl_free(pl);
     }
 }
