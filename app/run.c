@@ -168,7 +168,7 @@ static void log_stats(run_t *r)
     buf_t b;
     buf_init(&b);
     out_summary_t sum = {.cap = &k, .corr = c, .pipeline = r->corr.pl ? &ps : NULL};
-    out_counters_text(&b, "stats ", &sum);
+    out_counters_text(&b, "stats counters ", &sum);
     buf_putc(&b, '\0');
     for (char *line = b.data, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
         *nl = '\0';

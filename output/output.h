@@ -112,7 +112,8 @@ void out_call_table(buf_t *out, const corr_call_t *call, bool with_streams,
 void out_stream_table(buf_t *out, const corr_stream_t *s, const char *indent,
                       const out_table_layout_t *l);
 void out_summary_json(buf_t *out, const out_summary_t *s);
-void out_summary_text(buf_t *out, const out_summary_t *s);
+/* width: the table's columns, counter lines wrapped to it (0: not wrapped). */
+void out_summary_text(buf_t *out, const out_summary_t *s, unsigned width);
 /* One line per counter group (decode, correlate, pipeline), "name=value"
  * for each counter that is not 0, each line starting with prefix. */
 void out_counters_text(buf_t *out, const char *prefix, const out_summary_t *s);

@@ -336,7 +336,7 @@ void out_summary(out_t *o, const out_summary_t *s)
         out_summary_json(&r->buf, &t);
     } else {
         if (out_calls_written(o) == 0) buf_printf(&r->buf, "no calls found\n");
-        out_summary_text(&r->buf, s);
+        out_summary_text(&r->buf, s, r->layout.width);
     }
     writer_flush(r);
 }

@@ -452,7 +452,7 @@ void out_counters_text(buf_t *out, const char *prefix, const out_summary_t *s)
 #undef NZ
 }
 
-void out_summary_text(buf_t *out, const out_summary_t *s)
+void out_summary_text(buf_t *out, const out_summary_t *s, unsigned width)
 {
     const cap_stats_t *k = s->cap;
     const corr_stats_t *r = s->corr;
@@ -474,7 +474,20 @@ void out_summary_text(buf_t *out, const out_summary_t *s)
     buf_printf(out, ", ");
     count(out, (uint64_t)s->read_errors, "read error", "read errors");
     buf_putc(out, '\n');
-    out_counters_text(out, "", s);
+    /* the counter lines, wrapped at the table's width (0: as they are) */
+    buf_t counters;
+    buf_init(&counters);
+    out_counters_text(&counters, "", s);
+    for (size_t i = 0; i < counters.len;) {
+        const char *nl = memchr(counters.data + i, '\n', counters.len - i);
+        size_t n = nl ? (size_t)(nl - (counters.data + i)) : counters.len - i;
+        if (width)
+            put_wrapped(out, counters.data + i, n, width, 4);
+        else
+            buf_append(out, counters.data + i, n), buf_putc(out, '\n');
+        i += n + 1;
+    }
+    buf_free(&counters);
     for (int i = 0; i < s->n_ifaces; i++) {
         const out_iface_summary_t *f = &s->ifaces[i];
         buf_printf(out, "interface ");

@@ -148,7 +148,7 @@ state_case real_ndpi "$pcaps/ndpi_sip.pcap" 4
 # as tshark dissects (an INVITE from two DATA fragments, 100, 403, ACK)
 state_case real_sctp "$pcaps/heplify_sip_sctp.pcap" 1 --expect 717B2539AD2002C9=rejected
 sctp_want=$(tshark -n -r "$pcaps/heplify_sip_sctp.pcap" -Y sip -T fields -e sip.CSeq | grep -c .)
-sctp_got=$(grep '"type":"summary"' "$work/real_sctp.ndjson" | grep -o '"sip_messages":[0-9]*' | cut -d: -f2)
+sctp_got=$(grep '"type":"summary"' "$work/real_sctp.ndjson" | grep -o '"sip_messages":[0-9]*' | head -n 1 | cut -d: -f2)
 echo "real_sctp: tshark $sctp_want SIP messages, siphon ${sctp_got:-none}"
 if [ "$sctp_want" -lt 4 ] || [ "$sctp_got" != "$sctp_want" ] ||
    ! grep -q '"transport":"sctp"' "$work/real_sctp.ndjson"; then
