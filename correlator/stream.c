@@ -277,7 +277,7 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
     rtp_stats_update(&s->stats, rh->seq, rh->timestamp, rh->marker, s->last_pt_cn, rh->payload_len,
                      ts);
     /* a quality interval this packet closes: its figures before the packet */
-    sq_interval_t iv;
+    sq_interval_t iv = {0}; /* set when iv_closes; zeroed for gcc -O2 LTO's flow analysis */
     uint32_t iv_index = 0;
     bool iv_closes = c->sink.on_quality_interval && sq_interval_due(&s->quality, ts);
     if (iv_closes) {
