@@ -362,7 +362,7 @@ typedef struct {
     bool t38_caller : 1;       /* the caller's SDP had an enabled m=image (T.38) */
     bool t38_callee : 1;       /* ... the callee's */
     bool t38_first_caller : 1; /* ... and the caller's came first (the offer) */
-    uint8_t ntags; /* distinct To tags: tags[], then the string blob's */
+    uint8_t ntags;             /* distinct To tags: tags[], then the string blob's */
     uint32_t invite_cseq;
     uint32_t challenge_cseq;
     uint32_t reinvite_cseq;
@@ -378,7 +378,7 @@ typedef struct {
     int64_t linger_deadline_ns;
     uint32_t st_head; /* streams */
     uint32_t nstreams;
-    call_x_t x; /* appended: SIP INFO DTMF */
+    call_x_t x; /* SIP INFO DTMF */
     call_rec_t rec;
 } call_t;
 
@@ -406,51 +406,56 @@ struct corr {
     corr_stats_t stats;
     uint64_t seed;
 
+    corr_clock_t clock; /* corr_on_datagram's own expiry points */
+    int64_t now_ns;     /* the correlator clock: the largest packet time
+                           so far, of the whole datagram sequence
+                           (corr_advance); activity and deadlines run
+                           on it, so it never goes backwards */
+
+    /* calls, their strings and what hangs off them */
     call_t *calls;
     pool_t call_pool;
-    dlist_t linger;         /* ended calls, in order of their linger deadline */
-    dlist_t challenge_wait; /* calls whose last answer was 401/407, idem */
+    dlist_t linger;                  /* ended calls, in order of their linger deadline */
+    dlist_t challenge_wait;          /* calls whose last answer was 401/407, idem */
+    cstr_class_t cstr[CSTR_CLASSES]; /* call string blobs (cstr.c) */
+    dtmf_node_t *dtmf_nodes;         /* max_dtmf_events */
+    idpool_t dtmf_ids;               /* ids of dtmf_nodes */
+    vq_node_t *vq_nodes;             /* max_vq_reports (vq_attach.c) */
+    idpool_t vq_ids;                 /* ids of vq_nodes */
 
+    /* REGISTER transactions (events.c; only with on_registration) */
+    struct reg_entry *regs;
+    pool_t reg_pool;
+
+    /* SDP endpoints */
     media_ep_t *eps;
     pool_t ep_pool;
+    cstr_class_t mdesc[MDESC_CLASSES]; /* SDP descriptors of endpoints (media.c) */
 
+    /* streams */
     stream_t *streams;
     pool_t stream_pool;
-    dlist_t orphan_lru; /* orphan streams, for idle expiry */
+    dlist_t orphan_lru;        /* orphan streams, for idle expiry */
+    rtcp_node_t *rtcp_nodes;   /* max_rtcp_streams (rtcp_attach.c) */
+    idpool_t rtcp_ids;         /* ids of rtcp_nodes */
+    codec_name_t *codec_names; /* codec names, interned (stream.c); entry i is id i + 1 */
+    pool_t codec_pool;
 
+    /* UDP flows nobody claimed */
     oflow_t *flows;
     pool_t flow_pool;
     struct ndpi_detection_module_struct *ndpi; /* opened at the first unclaimed datagram */
     uint8_t *ndpi_pkt;                         /* scratch: synthetic IP+UDP header + payload */
     bool ndpi_failed;                          /* opening nDPI failed: classification stays off */
 
-    corr_clock_t clock;      /* corr_on_datagram's own expiry points */
-    int64_t now_ns;          /* the correlator clock: the largest packet time
-                                so far, of the whole datagram sequence
-                                (corr_advance); activity and deadlines run
-                                on it, so it never goes backwards */
-    sip_msg_t msg;           /* scratch for the SIP parser */
-    sdp_t sdp;               /* scratch for the SDP parser */
-    corr_stream_t *emit_buf; /* max_streams_per_call records for on_call */
-    corr_call_t *emit_call;  /* the record call_emit builds for on_call */
-    /* appended */
-    const uint8_t *rtp_payload;        /* payload of the RTP packet being handled */
-    rtcp_compound_t rtcp;              /* scratch for rtcp_parse_compound */
-    vq_report_t vq;                    /* scratch for vq_report_parse */
-    dtmf_node_t *dtmf_nodes;           /* max_dtmf_events */
-    idpool_t dtmf_ids;                 /* ids of dtmf_nodes */
-    cstr_class_t cstr[CSTR_CLASSES];   /* call string blobs (cstr.c) */
-    cstr_class_t mdesc[MDESC_CLASSES]; /* SDP descriptors of endpoints (media.c) */
-    vq_node_t *vq_nodes;               /* max_vq_reports (vq_attach.c) */
-    idpool_t vq_ids;                   /* ids of vq_nodes */
-    rtcp_node_t *rtcp_nodes;           /* max_rtcp_streams (rtcp_attach.c) */
-    idpool_t rtcp_ids;                 /* ids of rtcp_nodes */
-    /* appended: REGISTER transactions (events.c; only with on_registration) */
-    struct reg_entry *regs;
-    pool_t reg_pool;
-    /* appended: streams' codec names, interned (stream.c); entry i is id i + 1 */
-    codec_name_t *codec_names;
-    pool_t codec_pool;
+    /* scratch for the packet being handled, and the records being emitted */
+    sip_msg_t msg;              /* for the SIP parser */
+    sdp_t sdp;                  /* for the SDP parser */
+    const uint8_t *rtp_payload; /* payload of the RTP packet being handled */
+    rtcp_compound_t rtcp;       /* for rtcp_parse_compound */
+    vq_report_t vq;             /* for vq_report_parse */
+    corr_stream_t *emit_buf;    /* max_streams_per_call records for on_call */
+    corr_call_t *emit_call;     /* the record call_emit builds for on_call */
 };
 
 /* dialog.c */

@@ -2,8 +2,8 @@
  * User-Agent, reason) in compact blobs, and the size-class allocator that
  * media.c shares for its SDP descriptors (bclass_*).
  *
- * A live call used to carry its whole corr_call_t, nine 128-byte arrays
- * among it, whatever the strings' lengths.  Now each call owns one blob:
+ * A live call holds its strings in one blob rather than the record's nine
+ * 128-byte arrays, so it pays for the strings' lengths only.  The blob is
  * CS_COUNT length bytes, then the strings one after the other, each cut to
  * CORR_STR_MAX - 1 bytes (as the record's arrays cut them) and
  * NUL-terminated, so call_str hands out a C string without copying.  The
