@@ -329,7 +329,7 @@ typedef struct {
     uint64_t rtcp_packets;        /* RTCP datagrams on the call's SDP endpoints */
     /* T.38 fax: an SDP of the call had an enabled m=image line (RFC 3362),
      * from the caller / the callee; both: the offer was accepted.  A fax
-     * call is not scored for voice (mos < 0, see stream_call_quality in
+     * call is not scored for voice (mos < 0, see corr__stream_call_quality in
      * stream.c) and has the t38_fax flag. */
     bool t38_caller, t38_callee;
     /* voice quality, the worse direction (< 0: no scored stream) */

@@ -15,7 +15,7 @@
 
 /* ------------------------------ dlist ----------------------------------- */
 
-bool dlist_init(dlist_t *l, uint32_t n)
+bool corr__dlist_init(corr__dlist_t *l, uint32_t n)
 {
     l->prev = table_calloc(n, sizeof *l->prev);
     l->next = table_calloc(n, sizeof *l->next);
@@ -24,14 +24,14 @@ bool dlist_init(dlist_t *l, uint32_t n)
     return l->prev && l->next;
 }
 
-void dlist_destroy(dlist_t *l)
+void corr__dlist_destroy(corr__dlist_t *l)
 {
     free(l->prev);
     free(l->next);
     l->prev = l->next = NULL;
 }
 
-void dlist_push_head(dlist_t *l, uint32_t i)
+void corr__dlist_push_head(corr__dlist_t *l, uint32_t i)
 {
     l->prev[i] = CORR_NIL;
     l->next[i] = l->head;
@@ -41,10 +41,10 @@ void dlist_push_head(dlist_t *l, uint32_t i)
     l->count++;
 }
 
-void dlist_insert_before(dlist_t *l, uint32_t at, uint32_t i)
+void corr__dlist_insert_before(corr__dlist_t *l, uint32_t at, uint32_t i)
 {
     if (at == l->head) {
-        dlist_push_head(l, i);
+        corr__dlist_push_head(l, i);
         return;
     }
     uint32_t p = at == CORR_NIL ? l->tail : l->prev[at];
@@ -58,7 +58,7 @@ void dlist_insert_before(dlist_t *l, uint32_t at, uint32_t i)
     l->count++;
 }
 
-void dlist_unlink(dlist_t *l, uint32_t i)
+void corr__dlist_unlink(corr__dlist_t *l, uint32_t i)
 {
     uint32_t p = l->prev[i], n = l->next[i];
     if (p != CORR_NIL)
@@ -82,14 +82,14 @@ void dlist_unlink(dlist_t *l, uint32_t i)
  * single cost of the RTP path).  Untouched reserved pages cost no RSS. */
 #define ITAB_MIN_SLOTS 1024
 
-static void itab_clear(itab_t *t, uint32_t slots)
+static void itab_clear(corr__itab_t *t, uint32_t slots)
 {
     for (uint32_t i = 0; i < slots; i++)
         t->slots[i].idx = CORR_NIL;
     t->mask = slots - 1;
 }
 
-static bool itab_init(itab_t *t, uint32_t entries)
+static bool itab_init(corr__itab_t *t, uint32_t entries)
 {
     uint64_t cap = 16;
     while (cap < 2ULL * entries)
@@ -102,7 +102,7 @@ static bool itab_init(itab_t *t, uint32_t entries)
     return true;
 }
 
-static void itab_place(itab_t *t, uint32_t h32, uint32_t idx)
+static void itab_place(corr__itab_t *t, uint32_t h32, uint32_t idx)
 {
     uint32_t i = h32 & t->mask;
     while (t->slots[i].idx != CORR_NIL)
@@ -113,10 +113,10 @@ static void itab_place(itab_t *t, uint32_t h32, uint32_t idx)
 
 /* Doubles the slots in use and re-places every entry (not on the per-packet
  * path: only when a new entry pushes the load past 1/2). */
-static void itab_grow(itab_t *t)
+static void itab_grow(corr__itab_t *t)
 {
     uint32_t old = t->mask + 1;
-    itab_slot_t *copy = malloc((size_t)old * sizeof *copy);
+    corr__itab_slot_t *copy = malloc((size_t)old * sizeof *copy);
     if (!copy) {
         log_error("out of memory growing a correlator index");
         abort();
@@ -128,14 +128,14 @@ static void itab_grow(itab_t *t)
     free(copy);
 }
 
-void itab_insert(itab_t *t, uint64_t h, uint32_t idx)
+void corr__itab_insert(corr__itab_t *t, uint64_t h, uint32_t idx)
 {
     if (2 * (t->count + 1) > t->mask + 1 && t->mask + 1 < t->max_slots) itab_grow(t);
     t->count++;
     itab_place(t, (uint32_t)h, idx);
 }
 
-void itab_remove(itab_t *t, uint64_t h, uint32_t idx)
+void corr__itab_remove(corr__itab_t *t, uint64_t h, uint32_t idx)
 {
     uint32_t i = (uint32_t)h & t->mask;
     for (;; i = (i + 1) & t->mask) {
@@ -166,7 +166,7 @@ static uint32_t *link_of(const void *nodes, size_t size, size_t link_off, uint32
     return (uint32_t *)((uint8_t *)nodes + (size_t)(id - 1) * size + link_off);
 }
 
-uint32_t idpool_take(idpool_t *p, const void *nodes, size_t size, size_t link_off)
+uint32_t corr__idpool_take(corr__idpool_t *p, const void *nodes, size_t size, size_t link_off)
 {
     uint32_t id = p->free;
     if (id) {
@@ -176,8 +176,8 @@ uint32_t idpool_take(idpool_t *p, const void *nodes, size_t size, size_t link_of
     return p->unused < p->cap ? ++p->unused : 0;
 }
 
-void idpool_put(idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t head,
-                uint32_t tail)
+void corr__idpool_put(corr__idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t head,
+                      uint32_t tail)
 {
     if (!head) return;
     *link_of(nodes, size, link_off, tail) = p->free;
@@ -186,22 +186,22 @@ void idpool_put(idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t
 
 /* ------------------------------ pool ------------------------------------ */
 
-bool pool_init(pool_t *p, uint32_t cap)
+bool corr__pool_init(corr__pool_t *p, uint32_t cap)
 {
     memset(p, 0, sizeof *p);
     p->cap = cap;
     p->free_head = CORR_NIL;
-    return dlist_init(&p->lru, cap) && itab_init(&p->tab, cap);
+    return corr__dlist_init(&p->lru, cap) && itab_init(&p->tab, cap);
 }
 
-void pool_destroy(pool_t *p)
+void corr__pool_destroy(corr__pool_t *p)
 {
-    dlist_destroy(&p->lru);
+    corr__dlist_destroy(&p->lru);
     free(p->tab.slots);
     memset(p, 0, sizeof *p);
 }
 
-uint32_t pool_take(pool_t *p)
+uint32_t corr__pool_take(corr__pool_t *p)
 {
     uint32_t i = p->free_head;
     if (i != CORR_NIL)
@@ -210,19 +210,19 @@ uint32_t pool_take(pool_t *p)
         i = p->unused++;
     else
         return CORR_NIL;
-    dlist_push_head(&p->lru, i);
+    corr__dlist_push_head(&p->lru, i);
     return i;
 }
 
-void pool_free_entry(pool_t *p, uint32_t i)
+void corr__pool_free_entry(corr__pool_t *p, uint32_t i)
 {
-    dlist_unlink(&p->lru, i);
+    corr__dlist_unlink(&p->lru, i);
     p->lru.next[i] = p->free_head;
     p->free_head = i;
 }
 
-void pool_put(pool_t *p, uint32_t i, uint64_t h)
+void corr__pool_put(corr__pool_t *p, uint32_t i, uint64_t h)
 {
-    itab_remove(&p->tab, h, i);
-    pool_free_entry(p, i);
+    corr__itab_remove(&p->tab, h, i);
+    corr__pool_free_entry(p, i);
 }
