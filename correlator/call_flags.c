@@ -57,7 +57,7 @@
  * a UA that stops its media a little late are normal). */
 #define FLAG_AFTER_BYE_NS (1000 * NS_PER_MSEC)
 
-const char *call_flag_name(call_flag_t f)
+const char *corr_call_flag_name(call_flag_t f)
 {
     switch (f) {
     case CALL_FLAG_ONE_WAY_AUDIO:

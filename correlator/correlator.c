@@ -45,7 +45,7 @@
 
 #define EXPIRE_EVERY_NS (100 * NS_PER_MSEC)
 
-const char *call_state_name(call_state_t s)
+const char *corr_call_state_name(call_state_t s)
 {
     switch (s) {
     case CALL_UNANSWERED:

@@ -114,7 +114,7 @@ typedef enum {
     CALL_REJECTED,       /* any other final >= 300 that ended the call */
 } call_state_t;
 
-const char *call_state_name(call_state_t s); /* "answered", ... */
+const char *corr_call_state_name(call_state_t s); /* "answered", ... */
 
 typedef enum { ENDED_BY_NONE = 0, ENDED_BY_CALLER, ENDED_BY_CALLEE } ended_by_t;
 
@@ -236,7 +236,7 @@ typedef enum {
 } call_flag_t;
 
 /* "one_way_audio", "no_rtp", "nat_address_mismatch", ... */
-const char *call_flag_name(call_flag_t f);
+const char *corr_call_flag_name(call_flag_t f);
 
 /* One flag with its evidence; which fields mean something depends on the
  * flag (see call_flags.c and README.md). */
