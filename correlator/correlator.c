@@ -113,13 +113,13 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
     c->emit_call = calloc(1, sizeof *c->emit_call);
     if (!c->calls || !c->eps || !c->streams || !c->flows || !c->emit_buf || !c->emit_call ||
         !corr__cstr_init(c) || !corr__media_init(c) || !corr__vq_pool_init(c) ||
-        !corr__rtcp_pool_init(c) || !corr__pool_init(&c->call_pool, g->max_calls) ||
-        !corr__dlist_init(&c->linger, g->max_calls) ||
-        !corr__dlist_init(&c->challenge_wait, g->max_calls) ||
-        !corr__pool_init(&c->ep_pool, g->max_media_endpoints) ||
-        !corr__pool_init(&c->stream_pool, g->max_streams) ||
-        !corr__dlist_init(&c->orphan_lru, g->max_streams) ||
-        !corr__pool_init(&c->flow_pool, g->max_orphan_flows) || !corr__orphan_init(c) ||
+        !corr__rtcp_pool_init(c) || !tbl_pool_init(&c->call_pool, g->max_calls) ||
+        !tbl_dlist_init(&c->linger, g->max_calls) ||
+        !tbl_dlist_init(&c->challenge_wait, g->max_calls) ||
+        !tbl_pool_init(&c->ep_pool, g->max_media_endpoints) ||
+        !tbl_pool_init(&c->stream_pool, g->max_streams) ||
+        !tbl_dlist_init(&c->orphan_lru, g->max_streams) ||
+        !tbl_pool_init(&c->flow_pool, g->max_orphan_flows) || !corr__orphan_init(c) ||
         !corr__dtmf_pool_init(c) || !corr__events_init(c) || !corr__codec_names_init(c)) {
         log_error("correlator: cannot allocate tables");
         corr_free(c);
@@ -137,13 +137,13 @@ void corr_free(corr_t *c)
         for (uint32_t si = c->stream_pool.lru.head; si != CORR_NIL;
              si = c->stream_pool.lru.next[si])
             sq_free(&c->streams[si].quality);
-    corr__pool_destroy(&c->call_pool);
-    corr__dlist_destroy(&c->linger);
-    corr__dlist_destroy(&c->challenge_wait);
-    corr__pool_destroy(&c->ep_pool);
-    corr__pool_destroy(&c->stream_pool);
-    corr__dlist_destroy(&c->orphan_lru);
-    corr__pool_destroy(&c->flow_pool);
+    tbl_pool_destroy(&c->call_pool);
+    tbl_dlist_destroy(&c->linger);
+    tbl_dlist_destroy(&c->challenge_wait);
+    tbl_pool_destroy(&c->ep_pool);
+    tbl_pool_destroy(&c->stream_pool);
+    tbl_dlist_destroy(&c->orphan_lru);
+    tbl_pool_destroy(&c->flow_pool);
     free(c->calls);
     free(c->eps);
     free(c->streams);
@@ -168,13 +168,13 @@ const corr_stats_t *corr_stats(const corr_t *c)
 
 void corr__call_lru_place(corr_t *c, uint32_t ci, int64_t t)
 {
-    corr__dlist_t *l = &c->call_pool.lru;
+    tbl_dlist_t *l = &c->call_pool.lru;
     c->calls[ci].lru_ns = t;
-    corr__dlist_unlink(l, ci);
+    tbl_dlist_unlink(l, ci);
     uint32_t at = l->head; /* past the calls that moved after t */
     while (at != CORR_NIL && c->calls[at].lru_ns > t)
         at = l->next[at];
-    corr__dlist_insert_before(l, at, ci);
+    tbl_dlist_insert_before(l, at, ci);
 }
 
 void corr_advance(corr_t *c, int64_t clock_ns)
@@ -318,7 +318,7 @@ static void on_media(corr_t *c, const datagram_t *dg)
     }
     corr__media_ep_t e = corr__media_get(c, ei);
     uint32_t ci = e.call;
-    corr__dlist_touch(&c->ep_pool.lru, ei & ~MEDIA_IMPLIED);
+    tbl_dlist_touch(&c->ep_pool.lru, ei & ~MEDIA_IMPLIED);
     si = corr__stream_new(c, h, &dg->src, &dg->dst, rh.ssrc, ci, false);
     c->stats.rtp_packets++;
     corr__call_touch(c, ci, c->now_ns);

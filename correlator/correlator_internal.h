@@ -1,10 +1,10 @@
 /* correlator_internal.h - private declarations shared by the correlator's
- * files (table.c, dialog.c, media.c, stream.c, orphan.c, correlator.c).
+ * files (dialog.c, media.c, stream.c, orphan.c, correlator.c).
  *
  * Memory model: every table is an array of entries allocated once in
- * corr_new, an LRU list threaded through the entries by index (corr__dlist_t),
+ * corr_new, an LRU list threaded through the entries by index (tbl_dlist_t),
  * whose next array also chains the free entries, and an open-addressing
- * index (corr__itab_t) from a 64-bit key hash to entry index.  Nothing on the RTP
+ * index (tbl_itab_t) from a 64-bit key hash to entry index.  Nothing on the RTP
  * path allocates.
  * Entries refer to each other by uint32_t index; CORR_NIL is "none".
  */
@@ -18,104 +18,12 @@
 
 #include <string.h>
 
-#define CORR_NIL UINT32_MAX
+#define CORR_NIL TBL_NIL /* no entry (core.h's containers) */
 
 /* Hot entries move to their LRU head at most once per this much packet
  * time: eviction order is exact to this granularity and the RTP path does
  * not rewrite neighbouring list links on every packet. */
 #define CORR_LRU_GRAIN_NS (1000 * NS_PER_MSEC)
-
-/* ------------------------------------------------------------------------ */
-/* table.c: index hash, intrusive lists, entry pools                         */
-/* ------------------------------------------------------------------------ */
-
-/* Open addressing with linear probing; a slot holds the entry index and the
- * low 32 bits of its hash (also the home bucket).  Deletion shifts back, so
- * there are no tombstones. */
-typedef struct {
-    uint32_t idx; /* CORR_NIL = empty */
-    uint32_t h32;
-} corr__itab_slot_t;
-
-typedef struct {
-    corr__itab_slot_t *slots; /* max_slots reserved; the first mask + 1 in use */
-    uint32_t mask;
-    uint32_t count;
-    uint32_t max_slots;
-} corr__itab_t;
-
-/* Doubly linked list through entry indices (head = most recently used). */
-typedef struct {
-    uint32_t *prev, *next;
-    uint32_t head, tail, count;
-} corr__dlist_t;
-
-/* A fixed pool of entries: LRU, free list and index.  Entries [unused,
- * cap) were never handed out; released ones are chained from free_head
- * through lru.next (a free entry is never on the LRU). */
-typedef struct {
-    uint32_t cap;
-    uint32_t unused;
-    uint32_t free_head; /* CORR_NIL = none */
-    corr__dlist_t lru;
-    corr__itab_t tab;
-} corr__pool_t;
-
-bool corr__dlist_init(corr__dlist_t *l, uint32_t n);
-void corr__dlist_destroy(corr__dlist_t *l);
-void corr__dlist_push_head(corr__dlist_t *l, uint32_t i);
-void corr__dlist_unlink(corr__dlist_t *l, uint32_t i);
-/* Links i (not on the list) on the head side of at (CORR_NIL: at the tail). */
-void corr__dlist_insert_before(corr__dlist_t *l, uint32_t at, uint32_t i);
-static inline void corr__dlist_touch(corr__dlist_t *l, uint32_t i)
-{
-    if (l->head == i) return;
-    corr__dlist_unlink(l, i);
-    corr__dlist_push_head(l, i);
-}
-
-/* Node ids 1..cap (0 = none) over a caller's array of fixed-size nodes
- * whose uint32_t link to the next node lies at link_off: a free list
- * threaded through those links, then never-used ids from a high-water mark
- * (a node's page is touched only once it is used).  The DTMF, RFC 6035
- * and RTCP pools share it (table.c). */
-typedef struct {
-    uint32_t free;   /* first free id, 0 = none */
-    uint32_t unused; /* ids above this were never handed out */
-    uint32_t cap;
-} corr__idpool_t;
-
-/* An id, 0 when all cap are in use. */
-uint32_t corr__idpool_take(corr__idpool_t *p, const void *nodes, size_t size, size_t link_off);
-/* Gives back the chain head..tail (linked through the nodes' links). */
-void corr__idpool_put(corr__idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t head,
-                      uint32_t tail);
-
-bool corr__pool_init(corr__pool_t *p, uint32_t cap);
-void corr__pool_destroy(corr__pool_t *p);
-/* Takes a free entry and puts it at the LRU head; CORR_NIL when full. */
-uint32_t corr__pool_take(corr__pool_t *p);
-/* Unlinks entry i from the LRU and the index (hash h) and frees it. */
-void corr__pool_put(corr__pool_t *p, uint32_t i, uint64_t h);
-/* Frees entry i that is on the LRU but not in the index. */
-void corr__pool_free_entry(corr__pool_t *p, uint32_t i);
-void corr__itab_insert(corr__itab_t *t, uint64_t h, uint32_t idx);
-void corr__itab_remove(corr__itab_t *t, uint64_t h, uint32_t idx);
-
-typedef bool (*corr__itab_eq_pt)(const void *ctx, uint32_t idx, const void *key);
-
-/* The entry whose hash is h and for which eq(ctx, idx, key) holds, or
- * CORR_NIL.  Inline so that eq is inlined on the hot path. */
-static inline uint32_t corr__itab_find(const corr__itab_t *t, uint64_t h, corr__itab_eq_pt eq,
-                                       const void *ctx, const void *key)
-{
-    uint32_t h32 = (uint32_t)h;
-    for (uint32_t i = h32 & t->mask;; i = (i + 1) & t->mask) {
-        corr__itab_slot_t s = t->slots[i];
-        if (s.idx == CORR_NIL) return CORR_NIL;
-        if (s.h32 == h32 && eq(ctx, s.idx, key)) return s.idx;
-    }
-}
 
 /* Hash of an endpoint mixed into h (no string work: two 64-bit loads). */
 static inline uint64_t corr__hash_ep(uint64_t h, const endpoint_t *e)
@@ -414,36 +322,36 @@ struct corr {
 
     /* calls, their strings and what hangs off them */
     corr__call_t *calls;
-    corr__pool_t call_pool;
-    corr__dlist_t linger;                  /* ended calls, in order of their linger deadline */
-    corr__dlist_t challenge_wait;          /* calls whose last answer was 401/407, idem */
+    tbl_pool_t call_pool;
+    tbl_dlist_t linger;                    /* ended calls, in order of their linger deadline */
+    tbl_dlist_t challenge_wait;            /* calls whose last answer was 401/407, idem */
     corr__cstr_class_t cstr[CSTR_CLASSES]; /* call string blobs (cstr.c) */
     corr__dtmf_node_t *dtmf_nodes;         /* max_dtmf_events */
-    corr__idpool_t dtmf_ids;               /* ids of dtmf_nodes */
+    tbl_idpool_t dtmf_ids;                 /* ids of dtmf_nodes */
     corr__vq_node_t *vq_nodes;             /* max_vq_reports (vq_attach.c) */
-    corr__idpool_t vq_ids;                 /* ids of vq_nodes */
+    tbl_idpool_t vq_ids;                   /* ids of vq_nodes */
 
     /* REGISTER transactions (events.c; only with on_registration) */
     struct reg_entry *regs;
-    corr__pool_t reg_pool;
+    tbl_pool_t reg_pool;
 
     /* SDP endpoints */
     corr__media_ep_t *eps;
-    corr__pool_t ep_pool;
+    tbl_pool_t ep_pool;
     corr__cstr_class_t mdesc[MDESC_CLASSES]; /* SDP descriptors of endpoints (media.c) */
 
     /* streams */
     corr__stream_t *streams;
-    corr__pool_t stream_pool;
-    corr__dlist_t orphan_lru;        /* orphan streams, for idle expiry */
+    tbl_pool_t stream_pool;
+    tbl_dlist_t orphan_lru;          /* orphan streams, for idle expiry */
     corr__rtcp_node_t *rtcp_nodes;   /* max_rtcp_streams (rtcp_attach.c) */
-    corr__idpool_t rtcp_ids;         /* ids of rtcp_nodes */
+    tbl_idpool_t rtcp_ids;           /* ids of rtcp_nodes */
     corr__codec_name_t *codec_names; /* codec names, interned (stream.c); entry i is id i + 1 */
-    corr__pool_t codec_pool;
+    tbl_pool_t codec_pool;
 
     /* UDP flows nobody claimed */
     corr__oflow_t *flows;
-    corr__pool_t flow_pool;
+    tbl_pool_t flow_pool;
     struct ndpi_detection_module_struct *ndpi; /* opened at the first unclaimed datagram */
     uint8_t *ndpi_pkt;                         /* scratch: synthetic IP+UDP header + payload */
     bool ndpi_failed;                          /* opening nDPI failed: classification stays off */

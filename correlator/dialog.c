@@ -70,7 +70,7 @@ static bool call_eq(const void *ctx, uint32_t idx, const void *key)
 
 uint32_t corr__call_find(const corr_t *c, sv_t call_id)
 {
-    return corr__itab_find(&c->call_pool.tab, cid_hash(c, call_id), call_eq, c, &call_id);
+    return tbl_itab_find(&c->call_pool.tab, cid_hash(c, call_id), call_eq, c, &call_id);
 }
 
 /* Compares a copied (possibly cut) tag with a tag in the packet. */
@@ -104,11 +104,11 @@ void corr__call_touch(corr_t *c, uint32_t ci, int64_t ts)
     if (ts > k->last_activity_ns) k->last_activity_ns = ts;
     if (ts_sub_sat(k->last_activity_ns, k->lru_ns) >= CORR_LRU_GRAIN_NS) {
         k->lru_ns = k->last_activity_ns;
-        corr__dlist_touch(&c->call_pool.lru, ci);
+        tbl_dlist_touch(&c->call_pool.lru, ci);
     }
 }
 
-static corr__dlist_t *end_queue(corr_t *c, const corr__call_t *k)
+static tbl_dlist_t *end_queue(corr_t *c, const corr__call_t *k)
 {
     return k->end_challenge ? &c->challenge_wait : &c->linger;
 }
@@ -118,7 +118,7 @@ static void call_unend(corr_t *c, uint32_t ci)
     corr__call_t *k = &c->calls[ci];
     if (!k->ended) return;
     k->ended = false;
-    corr__dlist_unlink(end_queue(c, k), ci);
+    tbl_dlist_unlink(end_queue(c, k), ci);
 }
 
 /* Puts the call in its end queue: the linger queue (deadline from the first
@@ -135,7 +135,7 @@ static void call_end(corr_t *c, uint32_t ci, int64_t ts)
     int64_t at = ts > c->now_ns ? ts : c->now_ns;
     k->linger_deadline_ns =
         ts_add_sat(at, k->challenged ? CORR_CHALLENGE_WAIT_NS : c->cfg.call_linger_ns);
-    corr__dlist_push_head(end_queue(c, k), ci);
+    tbl_dlist_push_head(end_queue(c, k), ci);
 }
 
 /* Final state at emission time (see the rules in the file comment). */
@@ -236,7 +236,7 @@ void corr__call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
     corr__dtmf_list_free(c, &k->x.info);
     corr__cstr_release(c, k->str);
     k->str = CORR_NIL;
-    corr__pool_put(&c->call_pool, ci, k->hash);
+    tbl_pool_put(&c->call_pool, ci, k->hash);
     k->used = false;
 }
 
@@ -251,7 +251,7 @@ static void copy_party(corr_t *c, uint32_t ci, const sip_msg_t *m)
 
 static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagram_t *dg)
 {
-    uint32_t ci = corr__pool_take(&c->call_pool);
+    uint32_t ci = tbl_pool_take(&c->call_pool);
     if (ci == CORR_NIL) {
         /* the least recently active call, counting RTP: a few tails whose
          * media is newer than their signalling move to the head first */
@@ -263,7 +263,7 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
         c->calls[victim].rec.evicted = true;
         corr__call_emit(c, victim, false, false);
         c->stats.calls_evicted++;
-        ci = corr__pool_take(&c->call_pool);
+        ci = tbl_pool_take(&c->call_pool);
         if (ci == CORR_NIL) return CORR_NIL;
     }
     corr__call_t *k = &c->calls[ci];
@@ -275,7 +275,7 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
     k->ep_head = k->st_head = CORR_NIL;
     k->last_activity_ns = k->lru_ns = c->now_ns; /* the correlator clock */
     k->str = corr__cstr_new(c);
-    corr__itab_insert(&c->call_pool.tab, h, ci);
+    tbl_itab_insert(&c->call_pool.tab, h, ci);
     c->stats.calls++;
 
     corr__call_rec_t *r = &k->rec;
@@ -582,7 +582,7 @@ static void dialog_take(corr_t *c, const datagram_t *dg, const sip_msg_t *m, pro
     sip_method_t method = m->is_request ? m->method : m->cseq_method;
     if (m->is_request && method == SIP_PUBLISH) corr__vq_on_publish(c, m, dg); /* RFC 6035 */
     uint64_t h = cid_hash(c, m->call_id);
-    uint32_t ci = corr__itab_find(&c->call_pool.tab, h, call_eq, c, &m->call_id);
+    uint32_t ci = tbl_itab_find(&c->call_pool.tab, h, call_eq, c, &m->call_id);
     bool created = false;
     if (ci == CORR_NIL) {
         switch (method) {

@@ -39,7 +39,7 @@
 bool corr__dtmf_pool_init(corr_t *c)
 {
     c->dtmf_nodes = calloc(c->cfg.max_dtmf_events, sizeof *c->dtmf_nodes);
-    c->dtmf_ids = (corr__idpool_t){.cap = c->cfg.max_dtmf_events};
+    c->dtmf_ids = (tbl_idpool_t){.cap = c->cfg.max_dtmf_events};
     return c->dtmf_nodes != NULL;
 }
 
@@ -51,8 +51,8 @@ static corr_dtmf_t *node(const corr_t *c, uint32_t id)
 /* A zeroed node appended to l; NULL (counted) when the pool is empty. */
 static corr_dtmf_t *list_append(corr_t *c, corr__dtmf_list_t *l, uint32_t *id_out)
 {
-    uint32_t id = corr__idpool_take(&c->dtmf_ids, c->dtmf_nodes, sizeof *c->dtmf_nodes,
-                                    offsetof(corr__dtmf_node_t, next));
+    uint32_t id = tbl_idpool_take(&c->dtmf_ids, c->dtmf_nodes, sizeof *c->dtmf_nodes,
+                                  offsetof(corr__dtmf_node_t, next));
     if (id == 0) {
         c->stats.dtmf_pool_exhausted++;
         return NULL;
@@ -70,8 +70,8 @@ static corr_dtmf_t *list_append(corr_t *c, corr__dtmf_list_t *l, uint32_t *id_ou
 
 void corr__dtmf_list_free(corr_t *c, corr__dtmf_list_t *l)
 {
-    corr__idpool_put(&c->dtmf_ids, c->dtmf_nodes, sizeof *c->dtmf_nodes,
-                     offsetof(corr__dtmf_node_t, next), l->head, l->tail);
+    tbl_idpool_put(&c->dtmf_ids, c->dtmf_nodes, sizeof *c->dtmf_nodes,
+                   offsetof(corr__dtmf_node_t, next), l->head, l->tail);
     l->head = l->tail = 0;
 }
 

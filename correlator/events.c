@@ -17,7 +17,7 @@
  *    are always followed, event wanted or not, since the summary counts
  *    registrations (what users mean), not REGISTER messages.  A small table
  *    (max_registrations entries, calloc'd: pages touched only when used;
- *    the pool of table.c: free list, LRU, index by Call-ID hash) keeps
+ *    the pool of core/table.c: free list, LRU, index by Call-ID hash) keeps
  *    each transaction until its final response, which emits the event; the
  *    entry then stays "done" for REG_WAIT_NS so that
  *    retransmitted responses (or the same response seen at another hop)
@@ -187,13 +187,13 @@ bool corr__events_init(corr_t *c)
 {
     uint32_t cap = c->cfg.max_registrations ? c->cfg.max_registrations : REG_DEFAULT_MAX;
     c->regs = calloc(cap, sizeof *c->regs);
-    return c->regs && corr__pool_init(&c->reg_pool, cap);
+    return c->regs && tbl_pool_init(&c->reg_pool, cap);
 }
 
 void corr__events_free(corr_t *c)
 {
     if (!c->regs) return;
-    corr__pool_destroy(&c->reg_pool);
+    tbl_pool_destroy(&c->reg_pool);
     free(c->regs);
     c->regs = NULL;
 }
@@ -251,20 +251,20 @@ static void reg_emit_unfinished(corr_t *c, uint32_t ri, int64_t ts)
 
 static void reg_release(corr_t *c, uint32_t ri)
 {
-    corr__pool_put(&c->reg_pool, ri, c->regs[ri].hash);
+    tbl_pool_put(&c->reg_pool, ri, c->regs[ri].hash);
     c->regs[ri].used = false;
 }
 
 static uint32_t reg_new(corr_t *c, uint64_t h, const sip_msg_t *m, int64_t ts)
 {
-    uint32_t ri = corr__pool_take(&c->reg_pool);
+    uint32_t ri = tbl_pool_take(&c->reg_pool);
     if (ri == CORR_NIL) {
         uint32_t victim = c->reg_pool.lru.tail;
         if (victim == CORR_NIL) return CORR_NIL;
         if (c->regs[victim].state != REG_DONE) c->stats.registrations_evicted++;
         reg_emit_unfinished(c, victim, ts);
         reg_release(c, victim);
-        ri = corr__pool_take(&c->reg_pool);
+        ri = tbl_pool_take(&c->reg_pool);
         if (ri == CORR_NIL) return CORR_NIL;
     }
     struct reg_entry *e = &c->regs[ri];
@@ -274,7 +274,7 @@ static uint32_t reg_new(corr_t *c, uint64_t h, const sip_msg_t *m, int64_t ts)
     e->cid_len = (uint32_t)m->call_id.len;
     e->req_expires = -1;
     corr__copy_sv(e->call_id, sizeof e->call_id, m->call_id);
-    corr__itab_insert(&c->reg_pool.tab, h, ri);
+    tbl_itab_insert(&c->reg_pool.tab, h, ri);
     return ri;
 }
 
@@ -378,14 +378,14 @@ void corr__events_on_register(corr_t *c, const sip_msg_t *m, const datagram_t *d
     if (!c->regs) return;
     if (!m->is_request && m->status_code < 200) return; /* provisional */
     uint64_t h = hash_bytes(m->call_id.p, m->call_id.len, c->seed ^ REG_HASH_SEED);
-    uint32_t ri = corr__itab_find(&c->reg_pool.tab, h, reg_eq, c, &m->call_id);
+    uint32_t ri = tbl_itab_find(&c->reg_pool.tab, h, reg_eq, c, &m->call_id);
     bool fresh = ri == CORR_NIL;
     if (fresh) {
         ri = reg_new(c, h, m, dg->ts_ns);
         if (ri == CORR_NIL) return;
     }
     c->regs[ri].last_ns = dg->ts_ns;
-    corr__dlist_touch(&c->reg_pool.lru, ri);
+    tbl_dlist_touch(&c->reg_pool.lru, ri);
     if (m->is_request)
         reg_request(c, ri, m, dg);
     else

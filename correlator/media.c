@@ -160,7 +160,7 @@ static bool ep_eq(const void *ctx, uint32_t idx, const void *key)
 /* The entry keyed ep, or CORR_NIL. */
 static uint32_t find_entry(const corr_t *c, const endpoint_t *ep)
 {
-    return corr__itab_find(&c->ep_pool.tab, ep_hash(c, ep), ep_eq, c, ep);
+    return tbl_itab_find(&c->ep_pool.tab, ep_hash(c, ep), ep_eq, c, ep);
 }
 
 /* The entry whose implied RTCP endpoint is ep (on ep's port - 1, with
@@ -212,7 +212,7 @@ static void ep_release(corr_t *c, uint32_t ei)
 {
     call_list_unlink(c, ei);
     desc_release(c, &c->eps[ei]);
-    corr__pool_put(&c->ep_pool, ei, ep_hash(c, &c->eps[ei].ep));
+    tbl_pool_put(&c->ep_pool, ei, ep_hash(c, &c->eps[ei].ep));
     c->eps[ei].used = false;
 }
 
@@ -226,13 +226,13 @@ void corr__media_release_call(corr_t *c, uint32_t ci)
  * table is full (never `keep`); CORR_NIL when there is none. */
 static uint32_t ep_take(corr_t *c, uint32_t keep)
 {
-    uint32_t ei = corr__pool_take(&c->ep_pool);
+    uint32_t ei = tbl_pool_take(&c->ep_pool);
     if (ei != CORR_NIL) return ei;
     uint32_t victim = c->ep_pool.lru.tail;
     if (victim == CORR_NIL || victim == keep) return CORR_NIL;
     ep_release(c, victim);
     c->stats.media_endpoints_evicted++;
-    return corr__pool_take(&c->ep_pool);
+    return tbl_pool_take(&c->ep_pool);
 }
 
 static void call_list_link(corr_t *c, uint32_t ci, uint32_t ei)
@@ -263,7 +263,7 @@ static void implied_to_entry(corr_t *c, uint32_t vi)
     e->side = v.side;
     e->media_index = v.media_index;
     e->desc = CORR_NIL;
-    corr__itab_insert(&c->ep_pool.tab, ep_hash(c, &e->ep), ei);
+    tbl_itab_insert(&c->ep_pool.tab, ep_hash(c, &e->ep), ei);
     call_list_link(c, v.call, ei);
 }
 
@@ -273,9 +273,9 @@ static void implied_to_entry(corr_t *c, uint32_t vi)
 static uint32_t ep_upsert(corr_t *c, uint32_t ci, const endpoint_t *ep, bool keep_next)
 {
     uint64_t h = ep_hash(c, ep);
-    uint32_t ei = corr__itab_find(&c->ep_pool.tab, h, ep_eq, c, ep);
+    uint32_t ei = tbl_itab_find(&c->ep_pool.tab, h, ep_eq, c, ep);
     if (ei != CORR_NIL) {
-        corr__dlist_touch(&c->ep_pool.lru, ei);
+        tbl_dlist_touch(&c->ep_pool.lru, ei);
         if (c->eps[ei].rtcp_next && !keep_next) implied_to_entry(c, ei);
         call_list_unlink(c, ei);
     } else {
@@ -283,7 +283,7 @@ static uint32_t ep_upsert(corr_t *c, uint32_t ci, const endpoint_t *ep, bool kee
         if (owner != CORR_NIL) c->eps[owner].rtcp_next = false; /* taken over */
         ei = ep_take(c, CORR_NIL);
         if (ei == CORR_NIL) return CORR_NIL;
-        corr__itab_insert(&c->ep_pool.tab, h, ei);
+        tbl_itab_insert(&c->ep_pool.tab, h, ei);
         c->eps[ei].desc = CORR_NIL;
     }
     corr__media_ep_t *e = &c->eps[ei];

@@ -98,7 +98,7 @@ static void flow_release(corr_t *c, uint32_t fi)
     corr__stream_flow_decided(c, fi, false, ORPHAN_PROTO_NONE, 0); /* tentative streams go */
     if (f->nf) ndpi_free_flow(f->nf);
     f->nf = NULL;
-    corr__pool_put(&c->flow_pool, fi, f->hash);
+    tbl_pool_put(&c->flow_pool, fi, f->hash);
     f->used = false;
 }
 
@@ -226,23 +226,23 @@ static uint32_t flow_get(corr_t *c, const datagram_t *dg)
 {
     uint64_t h = flow_hash(c, &dg->src, &dg->dst);
     fkey_t k = {&dg->src, &dg->dst};
-    uint32_t fi = corr__itab_find(&c->flow_pool.tab, h, flow_eq, c, &k);
+    uint32_t fi = tbl_itab_find(&c->flow_pool.tab, h, flow_eq, c, &k);
     if (fi != CORR_NIL) {
-        corr__dlist_touch(&c->flow_pool.lru, fi);
+        tbl_dlist_touch(&c->flow_pool.lru, fi);
         return fi;
     }
-    fi = corr__pool_take(&c->flow_pool);
+    fi = tbl_pool_take(&c->flow_pool);
     if (fi == CORR_NIL) {
         flow_release(c, c->flow_pool.lru.tail);
         c->stats.orphan_flows_evicted++;
-        fi = corr__pool_take(&c->flow_pool);
+        fi = tbl_pool_take(&c->flow_pool);
         if (fi == CORR_NIL) return CORR_NIL;
     }
     corr__oflow_t *f = &c->flows[fi];
     memset(f, 0, sizeof *f);
     f->nf = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
     if (!f->nf) {
-        corr__pool_free_entry(&c->flow_pool, fi);
+        tbl_pool_free_entry(&c->flow_pool, fi);
         return CORR_NIL;
     }
     memset(f->nf, 0, SIZEOF_FLOW_STRUCT);
@@ -251,7 +251,7 @@ static uint32_t flow_get(corr_t *c, const datagram_t *dg)
     f->src = dg->src;
     f->dst = dg->dst;
     f->st_head = CORR_NIL;
-    corr__itab_insert(&c->flow_pool.tab, h, fi);
+    tbl_itab_insert(&c->flow_pool.tab, h, fi);
     return fi;
 }
 

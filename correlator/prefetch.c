@@ -34,11 +34,11 @@
  * for pure and deletes a call whose result is unused. */
 static uint32_t prefetch_entry(const corr_t *c, uint64_t h)
 {
-    const corr__itab_t *t = &c->stream_pool.tab;
+    const tbl_itab_t *t = &c->stream_pool.tab;
     uint32_t h32 = (uint32_t)h;
     uint32_t i = h32 & t->mask;
     for (int n = 0; n < PREFETCH_PROBES; n++, i = (i + 1) & t->mask) {
-        corr__itab_slot_t s = t->slots[i];
+        tbl_itab_slot_t s = t->slots[i];
         if (s.idx == CORR_NIL) return 0;
         if (s.h32 != h32) continue;
         const char *e = (const char *)&c->streams[s.idx];
@@ -61,7 +61,7 @@ void corr_prefetch(const corr_t *c, corr_lookahead_t *la, const datagram_t *dg)
     if ((p[0] >> 6) != 2 || (p[1] >= 192 && p[1] <= 223)) return; /* not RTP (on_media) */
     uint32_t ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
     uint64_t h = corr__stream_hash(c, &dg->src, &dg->dst, ssrc);
-    const corr__itab_t *t = &c->stream_pool.tab;
+    const tbl_itab_t *t = &c->stream_pool.tab;
     __builtin_prefetch(&t->slots[(uint32_t)h & t->mask]);
     la->h[i] = h;
     la->valid[i] = true;

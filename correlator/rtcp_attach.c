@@ -43,19 +43,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Node ids come from an corr__idpool_t (table.c). */
+/* Node ids come from a tbl_idpool_t (core/table.c). */
 bool corr__rtcp_pool_init(corr_t *c)
 {
     c->rtcp_nodes = calloc(c->cfg.max_rtcp_streams, sizeof *c->rtcp_nodes);
-    c->rtcp_ids = (corr__idpool_t){.cap = c->cfg.max_rtcp_streams};
+    c->rtcp_ids = (tbl_idpool_t){.cap = c->cfg.max_rtcp_streams};
     return c->rtcp_nodes != NULL;
 }
 
 void corr__rtcp_release(corr_t *c, corr__stream_t *s)
 {
     if (!s->x.rtcp) return;
-    corr__idpool_put(&c->rtcp_ids, c->rtcp_nodes, sizeof *c->rtcp_nodes,
-                     offsetof(corr__rtcp_node_t, next_free), s->x.rtcp, s->x.rtcp);
+    tbl_idpool_put(&c->rtcp_ids, c->rtcp_nodes, sizeof *c->rtcp_nodes,
+                   offsetof(corr__rtcp_node_t, next_free), s->x.rtcp, s->x.rtcp);
     s->x.rtcp = 0;
 }
 
@@ -70,8 +70,8 @@ static corr__rtcp_node_t *node_of(const corr_t *c, const corr__stream_t *s)
 static corr__rtcp_node_t *node_for(corr_t *c, corr__stream_t *s)
 {
     if (s->x.rtcp) return &c->rtcp_nodes[s->x.rtcp - 1];
-    uint32_t id = corr__idpool_take(&c->rtcp_ids, c->rtcp_nodes, sizeof *c->rtcp_nodes,
-                                    offsetof(corr__rtcp_node_t, next_free));
+    uint32_t id = tbl_idpool_take(&c->rtcp_ids, c->rtcp_nodes, sizeof *c->rtcp_nodes,
+                                  offsetof(corr__rtcp_node_t, next_free));
     if (id == 0) {
         c->stats.rtcp_pool_exhausted++;
         return NULL;
@@ -391,8 +391,8 @@ void corr__rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci)
             uint32_t si = (uint32_t)(s - c->streams);
             if (s->stats.first_ts_ns == 0) s->stats.first_ts_ns = dg->ts_ns;
             s->stats.last_ts_ns = dg->ts_ns;
-            corr__dlist_touch(&c->orphan_lru, si);
-            corr__dlist_touch(&c->stream_pool.lru, si);
+            tbl_dlist_touch(&c->orphan_lru, si);
+            tbl_dlist_touch(&c->stream_pool.lru, si);
         }
     }
 }

@@ -51,7 +51,7 @@ uint32_t corr__stream_find(const corr_t *c, uint64_t h, const endpoint_t *src,
                            const endpoint_t *dst, uint32_t ssrc)
 {
     skey_t k = {src, dst, ssrc};
-    return corr__itab_find(&c->stream_pool.tab, h, stream_eq, c, &k);
+    return tbl_itab_find(&c->stream_pool.tab, h, stream_eq, c, &k);
 }
 
 /* ---------------------------- codec names ------------------------------- */
@@ -60,12 +60,12 @@ bool corr__codec_names_init(corr_t *c)
 {
     uint32_t n = c->cfg.max_streams + 1;
     c->codec_names = calloc(n, sizeof *c->codec_names);
-    return c->codec_names && corr__pool_init(&c->codec_pool, n);
+    return c->codec_names && tbl_pool_init(&c->codec_pool, n);
 }
 
 void corr__codec_names_free(corr_t *c)
 {
-    corr__pool_destroy(&c->codec_pool);
+    tbl_pool_destroy(&c->codec_pool);
     free(c->codec_names);
     c->codec_names = NULL;
 }
@@ -86,7 +86,7 @@ static void codec_put(corr_t *c, corr__stream_t *s)
     uint32_t i = s->codec - 1;
     s->codec = 0;
     if (--c->codec_names[i].refs) return;
-    corr__pool_put(&c->codec_pool, i, codec_hash(c, c->codec_names[i].name));
+    tbl_pool_put(&c->codec_pool, i, codec_hash(c, c->codec_names[i].name));
 }
 
 /* Names stream s's codec (cut as the record's array cuts it). */
@@ -97,13 +97,13 @@ static void codec_set(corr_t *c, corr__stream_t *s, const char *name)
     if (s->codec && strcmp(c->codec_names[s->codec - 1].name, cut) == 0) return;
     codec_put(c, s);
     uint64_t h = codec_hash(c, cut);
-    uint32_t i = corr__itab_find(&c->codec_pool.tab, h, codec_eq, c, cut);
+    uint32_t i = tbl_itab_find(&c->codec_pool.tab, h, codec_eq, c, cut);
     if (i == CORR_NIL) {
-        i = corr__pool_take(&c->codec_pool);
+        i = tbl_pool_take(&c->codec_pool);
         if (i == CORR_NIL) return; /* not reached: an entry per stream and one more */
         memcpy(c->codec_names[i].name, cut, sizeof cut);
         c->codec_names[i].refs = 0;
-        corr__itab_insert(&c->codec_pool.tab, h, i);
+        tbl_itab_insert(&c->codec_pool.tab, h, i);
     }
     c->codec_names[i].refs++;
     s->codec = i + 1;
@@ -150,8 +150,8 @@ void corr__stream_release(corr_t *c, uint32_t si)
     corr__stream_t *s = &c->streams[si];
     if (!s->written) c->stats.streams_unwritten++;
     owner_unlink(c, si);
-    if (s->orphan) corr__dlist_unlink(&c->orphan_lru, si);
-    corr__pool_put(&c->stream_pool, si, corr__stream_hash(c, &s->src, &s->dst, s->ssrc));
+    if (s->orphan) tbl_dlist_unlink(&c->orphan_lru, si);
+    tbl_pool_put(&c->stream_pool, si, corr__stream_hash(c, &s->src, &s->dst, s->ssrc));
     sq_free(&s->quality);
     corr__dtmf_list_free(c, &s->x.dtmf);
     corr__rtcp_release(c, s);
@@ -168,7 +168,7 @@ uint32_t corr__stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const en
         c->stats.rtp_dropped_stream_cap++;
         return CORR_NIL;
     }
-    uint32_t si = corr__pool_take(&c->stream_pool);
+    uint32_t si = tbl_pool_take(&c->stream_pool);
     if (si == CORR_NIL) {
         uint32_t victim = c->stream_pool.lru.tail;
         if (victim == CORR_NIL) return CORR_NIL;
@@ -177,7 +177,7 @@ uint32_t corr__stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const en
         else
             corr__stream_release(c, victim);
         c->stats.streams_evicted++;
-        si = corr__pool_take(&c->stream_pool);
+        si = tbl_pool_take(&c->stream_pool);
         if (si == CORR_NIL) return CORR_NIL;
     }
     corr__stream_t *s = &c->streams[si];
@@ -190,9 +190,9 @@ uint32_t corr__stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const en
     s->media_index = -1;
     rtp_stats_init(&s->stats, 0);
     sq_init(&s->quality, &c->cfg.quality);
-    corr__itab_insert(&c->stream_pool.tab, h, si);
+    tbl_itab_insert(&c->stream_pool.tab, h, si);
     owner_link(c, si, owner, orphan);
-    if (orphan) corr__dlist_push_head(&c->orphan_lru, si);
+    if (orphan) tbl_dlist_push_head(&c->orphan_lru, si);
     c->stats.streams_tracked++;
     return si;
 }
@@ -214,12 +214,12 @@ void corr__stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const corr__m
     corr__stream_t *s = &c->streams[si];
     if (s->owner != CORR_NIL || s->orphan) {
         owner_unlink(c, si);
-        if (s->orphan) corr__dlist_unlink(&c->orphan_lru, si);
+        if (s->orphan) tbl_dlist_unlink(&c->orphan_lru, si);
     }
     if (c->calls[ci].nstreams >= c->cfg.max_streams_per_call) {
         /* keep it as an orphan without owner rather than lose it */
         s->orphan = true;
-        corr__dlist_push_head(&c->orphan_lru, si);
+        tbl_dlist_push_head(&c->orphan_lru, si);
         c->stats.rtp_dropped_stream_cap++;
         return;
     }
@@ -292,9 +292,9 @@ void corr__stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts
     if (iv_closes) corr__events_interval(c, s, &iv, iv_index, ts);
     if (ts_sub_sat(ts, s->lru_ns) >= CORR_LRU_GRAIN_NS) {
         s->lru_ns = ts;
-        corr__dlist_touch(&c->stream_pool.lru, si);
+        tbl_dlist_touch(&c->stream_pool.lru, si);
     }
-    if (s->orphan) corr__dlist_touch(&c->orphan_lru, si); /* exact: drives idle expiry */
+    if (s->orphan) tbl_dlist_touch(&c->orphan_lru, si); /* exact: drives idle expiry */
 }
 
 /* ------------------------------- output --------------------------------- */

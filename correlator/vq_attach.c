@@ -23,11 +23,11 @@
 
 #include <stdlib.h>
 
-/* Node ids come from an corr__idpool_t (table.c). */
+/* Node ids come from a tbl_idpool_t (core/table.c). */
 bool corr__vq_pool_init(corr_t *c)
 {
     c->vq_nodes = calloc(c->cfg.max_vq_reports, sizeof *c->vq_nodes);
-    c->vq_ids = (corr__idpool_t){.cap = c->cfg.max_vq_reports};
+    c->vq_ids = (tbl_idpool_t){.cap = c->cfg.max_vq_reports};
     return c->vq_nodes != NULL;
 }
 
@@ -38,8 +38,8 @@ void corr__vq_collect(corr_t *c, corr__call_t *k, corr_call_t *r)
     for (uint32_t id = l->vq_head; id && r->vq_count < CORR_VQ_MAX; id = c->vq_nodes[id - 1].next)
         r->vq[r->vq_count++] = c->vq_nodes[id - 1].r;
     r->vq_dropped = l->vq_dropped;
-    corr__idpool_put(&c->vq_ids, c->vq_nodes, sizeof *c->vq_nodes, offsetof(corr__vq_node_t, next),
-                     l->vq_head, l->vq_tail);
+    tbl_idpool_put(&c->vq_ids, c->vq_nodes, sizeof *c->vq_nodes, offsetof(corr__vq_node_t, next),
+                   l->vq_head, l->vq_tail);
     l->vq_head = l->vq_tail = 0;
     l->vq_count = 0;
 }
@@ -124,8 +124,8 @@ void corr__vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
             r->vq_dropped++;
             return;
         }
-        uint32_t id = corr__idpool_take(&c->vq_ids, c->vq_nodes, sizeof *c->vq_nodes,
-                                        offsetof(corr__vq_node_t, next));
+        uint32_t id = tbl_idpool_take(&c->vq_ids, c->vq_nodes, sizeof *c->vq_nodes,
+                                      offsetof(corr__vq_node_t, next));
         if (id == 0) {
             c->stats.vq_pool_exhausted++;
             r->vq_dropped++;

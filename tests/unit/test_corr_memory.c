@@ -35,7 +35,7 @@
 
 #define EPS_PER_CALL 2
 /* LRU prev/next (next also chains free entries) + 2 index slots (load <= 1/2) */
-#define POOL_ENTRY_OVERHEAD (2 * sizeof(uint32_t) + 2 * sizeof(corr__itab_slot_t))
+#define POOL_ENTRY_OVERHEAD (2 * sizeof(uint32_t) + 2 * sizeof(tbl_itab_slot_t))
 
 /* The bytes one live call with two RTP streams costs (x86_64, gcc and
  * clang): corr__call_t 240 (with its call_key and the deciding INVITE's and
