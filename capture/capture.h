@@ -109,30 +109,31 @@ void cap_limits_default(cap_limits_t *l);
  * writer of the summary expand this one list (a counter kept is a counter
  * shown, under its name). */
 #define CAP_STATS_COUNTERS(X)                                                                      \
+    /* frames in */                                                                                \
     X(frames)                                                                                      \
     X(bytes)                                                                                       \
-    X(truncated)        /* frame shorter than its headers say */                                   \
-    X(invalid)          /* malformed header (bad version, length...) */                            \
-    X(unsupported_link) /* link type we do not decode */                                           \
-    X(non_ip)           /* ARP, LLDP, ... */                                                       \
+    X(timestamps_clamped) /* capture time outside [0, CAP_TS_MAX_NS] */                            \
+    X(truncated)          /* frame shorter than its headers say */                                 \
+    X(invalid)            /* malformed header (bad version, length...) */                          \
+    X(unsupported_link)   /* link type we do not decode */                                         \
+    X(non_ip)             /* ARP, LLDP, ... */                                                     \
+    /* IP */                                                                                       \
     X(ipv4)                                                                                        \
     X(ipv6)                                                                                        \
-    X(tunnels) /* decapsulations (IPIP, GRE, ERSPAN, VXLAN) */                                     \
+    X(tunnels)            /* decapsulations (IPIP, GRE, ERSPAN, VXLAN) */                          \
+    X(duplicates_dropped) /* IP packets dropped as capture duplicates                              \
+                             (dedup.c; counted in frames/bytes only) */                            \
     X(frag_fragments)                                                                              \
     X(frag_reassembled)                                                                            \
     X(frag_timeouts)                                                                               \
     X(frag_evicted)                                                                                \
     X(frag_overlaps)                                                                               \
+    /* transport */                                                                                \
     X(udp)                                                                                         \
     X(tcp)                                                                                         \
-    X(sctp)               /* SCTP packets (sctp.c) */                                          \
-    X(sctp_data_chunks)   /* DATA and I-DATA chunks */                                         \
-    X(sctp_messages)      /* SIP messages (user messages) handed out */                        \
-    X(sctp_non_sip)       /* user messages that are not SIP, dropped */                        \
-    X(sctp_reassembled)   /* fragmented user messages completed */                             \
-    X(sctp_reasm_dropped) /* partial messages dropped: gap, cap, timeout */                    \
-    X(sctp_bad_checksum)  /* CRC32c mismatch (decoded anyway) */                               \
+    X(sctp) /* SCTP packets (sctp.c) */                                                            \
     X(other_l4)                                                                                    \
+    /* SIP over TCP */                                                                             \
     X(tcp_streams)                                                                                 \
     X(tcp_streams_evicted)                                                                         \
     X(tcp_sip_messages)                                                                            \
@@ -145,10 +146,15 @@ void cap_limits_default(cap_limits_t *l);
     X(ws_messages)                                                                                 \
     X(ws_control_frames)                                                                           \
     X(ws_errors)                                                                                   \
-    X(timestamps_clamped) /* capture time outside [0, CAP_TS_MAX_NS] */                        \
-    X(datagrams_out)      /* handed to the callback */                                             \
-    X(duplicates_dropped) /* IP packets dropped as capture duplicates                              \
-                             (dedup.c; counted in frames/bytes only) */
+    /* SIP over SCTP */                                                                            \
+    X(sctp_data_chunks)   /* DATA and I-DATA chunks */                                             \
+    X(sctp_messages)      /* SIP messages (user messages) handed out */                            \
+    X(sctp_non_sip)       /* user messages that are not SIP, dropped */                            \
+    X(sctp_reassembled)   /* fragmented user messages completed */                                 \
+    X(sctp_reasm_dropped) /* partial messages dropped: gap, cap, timeout */                        \
+    X(sctp_bad_checksum)  /* CRC32c mismatch (decoded anyway) */                                   \
+    /* out */                                                                                      \
+    X(datagrams_out) /* handed to the callback */
 
 typedef struct {
 #define CAP_STATS_FIELD(name) uint64_t name;

@@ -322,4 +322,98 @@ void *core_calloc_aligned(size_t n, size_t size, size_t align);
  * Free with free(). */
 void *table_calloc(size_t n, size_t size);
 
+#define TBL_NIL UINT32_MAX /* no entry */
+
+/* ------------------------------------------------------------------------ */
+/* Fixed-size containers (table.c): index hash, intrusive lists, pools       */
+/* ------------------------------------------------------------------------ */
+
+/* Open addressing with linear probing; a slot holds the entry index and the
+ * low 32 bits of its hash (also the home bucket).  Deletion shifts back, so
+ * there are no tombstones. */
+typedef struct {
+    uint32_t idx; /* TBL_NIL = empty */
+    uint32_t h32;
+} tbl_itab_slot_t;
+
+typedef struct {
+    tbl_itab_slot_t *slots; /* max_slots reserved; the first mask + 1 in use */
+    uint32_t mask;
+    uint32_t count;
+    uint32_t max_slots;
+} tbl_itab_t;
+
+/* Doubly linked list through entry indices (head = most recently used). */
+typedef struct {
+    uint32_t *prev, *next;
+    uint32_t head, tail, count;
+} tbl_dlist_t;
+
+/* A fixed pool of entries: LRU, free list and index.  Entries [unused,
+ * cap) were never handed out; released ones are chained from free_head
+ * through lru.next (a free entry is never on the LRU). */
+typedef struct {
+    uint32_t cap;
+    uint32_t unused;
+    uint32_t free_head; /* TBL_NIL = none */
+    tbl_dlist_t lru;
+    tbl_itab_t tab;
+} tbl_pool_t;
+
+bool tbl_dlist_init(tbl_dlist_t *l, uint32_t n);
+void tbl_dlist_destroy(tbl_dlist_t *l);
+void tbl_dlist_push_head(tbl_dlist_t *l, uint32_t i);
+void tbl_dlist_unlink(tbl_dlist_t *l, uint32_t i);
+/* Links i (not on the list) on the head side of at (TBL_NIL: at the tail). */
+void tbl_dlist_insert_before(tbl_dlist_t *l, uint32_t at, uint32_t i);
+static inline void tbl_dlist_touch(tbl_dlist_t *l, uint32_t i)
+{
+    if (l->head == i) return;
+    tbl_dlist_unlink(l, i);
+    tbl_dlist_push_head(l, i);
+}
+
+/* Node ids 1..cap (0 = none) over a caller's array of fixed-size nodes
+ * whose uint32_t link to the next node lies at link_off: a free list
+ * threaded through those links, then never-used ids from a high-water mark
+ * (a node's page is touched only once it is used).  The correlator's DTMF, RFC
+ * 6035 and RTCP pools share it. */
+typedef struct {
+    uint32_t free;   /* first free id, 0 = none */
+    uint32_t unused; /* ids above this were never handed out */
+    uint32_t cap;
+} tbl_idpool_t;
+
+/* An id, 0 when all cap are in use. */
+uint32_t tbl_idpool_take(tbl_idpool_t *p, const void *nodes, size_t size, size_t link_off);
+/* Gives back the chain head..tail (linked through the nodes' links). */
+void tbl_idpool_put(tbl_idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t head,
+                    uint32_t tail);
+
+bool tbl_pool_init(tbl_pool_t *p, uint32_t cap);
+void tbl_pool_destroy(tbl_pool_t *p);
+/* Takes a free entry and puts it at the LRU head; TBL_NIL when full. */
+uint32_t tbl_pool_take(tbl_pool_t *p);
+/* Unlinks entry i from the LRU and the index (hash h) and frees it. */
+void tbl_pool_put(tbl_pool_t *p, uint32_t i, uint64_t h);
+/* Frees entry i that is on the LRU but not in the index. */
+void tbl_pool_free_entry(tbl_pool_t *p, uint32_t i);
+void tbl_itab_insert(tbl_itab_t *t, uint64_t h, uint32_t idx);
+void tbl_itab_remove(tbl_itab_t *t, uint64_t h, uint32_t idx);
+
+typedef bool (*tbl_itab_eq_pt)(const void *ctx, uint32_t idx, const void *key);
+
+/* The entry whose hash is h and for which eq(ctx, idx, key) holds, or
+ * TBL_NIL.  Inline so that eq is inlined on the hot path. */
+static inline uint32_t tbl_itab_find(const tbl_itab_t *t, uint64_t h, tbl_itab_eq_pt eq,
+                                     const void *ctx, const void *key)
+{
+    uint32_t h32 = (uint32_t)h;
+    for (uint32_t i = h32 & t->mask;; i = (i + 1) & t->mask) {
+        tbl_itab_slot_t s = t->slots[i];
+        if (s.idx == TBL_NIL) return TBL_NIL;
+        if (s.h32 == h32 && eq(ctx, s.idx, key)) return s.idx;
+    }
+}
+
 #endif /* SIPHON_CORE_H */

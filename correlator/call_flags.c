@@ -5,12 +5,12 @@
  * and, when the clock is known, a handful of arithmetic operations per
  * packet); the payload-type checks run only when a stream's payload type
  * changes; every decision is taken once, when the call is emitted
- * (call_flags_emit, from call_emit in dialog.c).
+ * (corr__call_flags_emit, from corr__call_emit in dialog.c).
  *
  * Flags (thresholds below):
  *  - one_way_audio: answered, one direction sent >= FLAG_ONE_WAY_MIN_PKTS
  *    RTP packets, the other none.  Evidence: the direction that has audio
- *    and its packets.  The call's MOS is then 1.0 (stream_call_quality).
+ *    and its packets.  The call's MOS is then 1.0 (corr__stream_call_quality).
  *  - no_rtp: answered, talk time >= FLAG_NO_RTP_MIN_TALK_MS, no RTP at all.
  *  - nat_address_mismatch: a stream's source ip:port is not an RTP endpoint
  *    its sender advertised for that m= line (RFC 3264); evidence the
@@ -57,7 +57,7 @@
  * a UA that stops its media a little late are normal). */
 #define FLAG_AFTER_BYE_NS (1000 * NS_PER_MSEC)
 
-const char *call_flag_name(call_flag_t f)
+const char *corr_call_flag_name(call_flag_t f)
 {
     switch (f) {
     case CALL_FLAG_ONE_WAY_AUDIO:
@@ -88,21 +88,21 @@ const char *call_flag_name(call_flag_t f)
 /* Packet path                                                               */
 /* ------------------------------------------------------------------------ */
 
-void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
+void corr__flags_on_pt(corr_t *c, corr__stream_t *s, uint8_t pt, const corr__media_ep_t *ep)
 {
     const char *name = NULL;
     uint32_t clock = 0;
-    bool known = media_codec(c, ep, pt, &name, &clock);
+    bool known = corr__media_codec(c, ep, pt, &name, &clock);
     if (!known && ep && !s->orphan) {
         /* the receiver's SDP does not map it: the sender's own rtpmap
          * (answers that drop telephone-event while the offerer sends it) */
-        uint32_t ei = media_find(c, &s->src);
-        if (ei != CORR_NIL && media_call(c, ei) == s->owner) {
-            media_ep_t e = media_get(c, ei);
-            known = media_codec(c, &e, pt, &name, &clock);
+        uint32_t ei = corr__media_find(c, &s->src);
+        if (ei != CORR_NIL && corr__media_call(c, ei) == s->owner) {
+            corr__media_ep_t e = corr__media_get(c, ei);
+            known = corr__media_codec(c, &e, pt, &name, &clock);
         }
     }
-    stream_x_t *x = &s->x;
+    corr__stream_x_t *x = &s->x;
     if (!s->orphan && !x->after_bye_ns && c->calls[s->owner].bye_seen)
         x->after_bye_ns = ts_add_sat(c->calls[s->owner].rec.end_ts_ns, FLAG_AFTER_BYE_NS);
     x->pt_event = known && strncasecmp(name, "telephone-event", 15) == 0;
@@ -110,7 +110,7 @@ void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
     x->pt_event_guess = !known && !ep && s->orphan && pt >= 96;
     x->pt_bad = false;
     int nfmt = 0;
-    const uint8_t *fmts = ep ? media_fmts(c, ep, &nfmt) : NULL;
+    const uint8_t *fmts = ep ? corr__media_fmts(c, ep, &nfmt) : NULL;
     if (nfmt && pt != 13 && pt != 19) { /* CN is often sent unannounced */
         bool listed = false;
         for (int i = 0; i < nfmt; i++)
@@ -120,17 +120,17 @@ void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
     }
 }
 
-void flags_on_bye(corr_t *c, uint32_t ci, int64_t ts)
+void corr__flags_on_bye(corr_t *c, uint32_t ci, int64_t ts)
 {
     for (uint32_t si = c->calls[ci].st_head; si != CORR_NIL; si = c->streams[si].owner_next)
         c->streams[si].x.after_bye_ns = ts_add_sat(ts, FLAG_AFTER_BYE_NS);
 }
 
-void flags_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
+void corr__flags_on_rtp(corr_t *c, corr__stream_t *s, const rtp_header_t *rh, int64_t ts)
 {
-    stream_x_t *x = &s->x;
+    corr__stream_x_t *x = &s->x;
     if (x->pt_event || x->pt_event_guess) {
-        dtmf_on_rtp(c, s, rh, ts);
+        corr__dtmf_on_rtp(c, s, rh, ts);
         return; /* events keep their start timestamp: not audio timing */
     }
     if (x->pt_bad) x->bad_pt_packets++;
@@ -187,20 +187,20 @@ static corr_call_flag_t *add(corr_call_t *r, call_flag_t f, int from_caller)
     return g;
 }
 
-static bool is_media(const stream_t *s)
+static bool is_media(const corr__stream_t *s)
 {
     return !s->x.rtcp_only && s->stats.packets > 0;
 }
 
 /* The RTP endpoints side advertised for m= line mi: whether src is one of
  * them, and the latest (the call's list is newest first). */
-static const media_ep_t *advertised(const corr_t *c, const call_t *k, uint8_t side, int mi,
-                                    const endpoint_t *src, bool *match)
+static const corr__media_ep_t *advertised(const corr_t *c, const corr__call_t *k, uint8_t side,
+                                          int mi, const endpoint_t *src, bool *match)
 {
-    const media_ep_t *latest = NULL;
+    const corr__media_ep_t *latest = NULL;
     *match = false;
     for (uint32_t ei = k->ep_head; ei != CORR_NIL; ei = c->eps[ei].call_next) {
-        const media_ep_t *e = &c->eps[ei];
+        const corr__media_ep_t *e = &c->eps[ei];
         if (e->rtcp || e->side != side || e->media_index != mi) continue;
         if (!latest) latest = e;
         if (endpoint_eq(&e->ep, src)) *match = true;
@@ -208,11 +208,12 @@ static const media_ep_t *advertised(const corr_t *c, const call_t *k, uint8_t si
     return latest;
 }
 
-static void flag_nat(const corr_t *c, const call_t *k, corr_call_t *r, const stream_t *s)
+static void flag_nat(const corr_t *c, const corr__call_t *k, corr_call_t *r,
+                     const corr__stream_t *s)
 {
     bool match;
-    const media_ep_t *e = advertised(c, k, s->from_caller ? SIDE_CALLER : SIDE_CALLEE,
-                                     s->media_index, &s->src, &match);
+    const corr__media_ep_t *e = advertised(c, k, s->from_caller ? SIDE_CALLER : SIDE_CALLEE,
+                                           s->media_index, &s->src, &match);
     if (!e || match) return;
     for (int i = 0; i < r->flag_count; i++) /* one flag per address seen */
         if (r->flags[i].flag == CALL_FLAG_NAT_MISMATCH && endpoint_eq(&r->flags[i].seen, &s->src))
@@ -225,16 +226,16 @@ static void flag_nat(const corr_t *c, const call_t *k, corr_call_t *r, const str
     g->count = s->stats.packets;
 }
 
-void call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
+void corr__call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
 {
-    call_t *k = &c->calls[ci];
-    dtmf_collect(c, ci, r);
+    corr__call_t *k = &c->calls[ci];
+    corr__dtmf_collect(c, ci, r);
     r->flag_count = 0;
 
     uint64_t pkts[2] = {0, 0}, after_bye[2] = {0, 0}, silences[2] = {0, 0};
     double silence_ms[2] = {0, 0};
     for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next) {
-        const stream_t *s = &c->streams[si];
+        const corr__stream_t *s = &c->streams[si];
         if (!is_media(s)) continue;
         int d = s->from_caller ? 1 : 0;
         pkts[d] += s->stats.packets;
@@ -265,7 +266,7 @@ void call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
 
     /* per stream: NAT, payload types, timestamp jumps */
     for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next) {
-        const stream_t *s = &c->streams[si];
+        const corr__stream_t *s = &c->streams[si];
         if (!is_media(s)) continue;
         if (s->media_index >= 0) flag_nat(c, k, r, s);
         if (s->x.bad_pt_packets && (g = add(r, CALL_FLAG_PT_NOT_NEGOTIATED, s->from_caller))) {
@@ -282,12 +283,12 @@ void call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
     /* SSRCs per direction and m= line: audio streams (events may ride on
      * their own SSRC) */
     for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next) {
-        const stream_t *s = &c->streams[si];
+        const corr__stream_t *s = &c->streams[si];
         if (!is_media(s) || !s->have_codec || s->x.pt_event) continue;
         uint64_t n = 0;
         uint32_t first = si;
         for (uint32_t sj = k->st_head; sj != CORR_NIL; sj = c->streams[sj].owner_next) {
-            const stream_t *o = &c->streams[sj];
+            const corr__stream_t *o = &c->streams[sj];
             if (!is_media(o) || !o->have_codec || o->x.pt_event ||
                 o->from_caller != s->from_caller || o->media_index != s->media_index)
                 continue;

@@ -45,7 +45,7 @@
 
 #define EXPIRE_EVERY_NS (100 * NS_PER_MSEC)
 
-const char *call_state_name(call_state_t s)
+const char *corr_call_state_name(call_state_t s)
 {
     switch (s) {
     case CALL_UNANSWERED:
@@ -112,14 +112,15 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
     c->emit_buf = calloc(g->max_streams_per_call, sizeof *c->emit_buf);
     c->emit_call = calloc(1, sizeof *c->emit_call);
     if (!c->calls || !c->eps || !c->streams || !c->flows || !c->emit_buf || !c->emit_call ||
-        !cstr_init(c) || !media_init(c) || !vq_pool_init(c) || !rtcp_pool_init(c) ||
-        !pool_init(&c->call_pool, g->max_calls) || !dlist_init(&c->linger, g->max_calls) ||
-        !dlist_init(&c->challenge_wait, g->max_calls) ||
-        !pool_init(&c->ep_pool, g->max_media_endpoints) ||
-        !pool_init(&c->stream_pool, g->max_streams) ||
-        !dlist_init(&c->orphan_lru, g->max_streams) ||
-        !pool_init(&c->flow_pool, g->max_orphan_flows) || !orphan_init(c) || !dtmf_pool_init(c) ||
-        !events_init(c) || !codec_names_init(c)) {
+        !corr__cstr_init(c) || !corr__media_init(c) || !corr__vq_pool_init(c) ||
+        !corr__rtcp_pool_init(c) || !tbl_pool_init(&c->call_pool, g->max_calls) ||
+        !tbl_dlist_init(&c->linger, g->max_calls) ||
+        !tbl_dlist_init(&c->challenge_wait, g->max_calls) ||
+        !tbl_pool_init(&c->ep_pool, g->max_media_endpoints) ||
+        !tbl_pool_init(&c->stream_pool, g->max_streams) ||
+        !tbl_dlist_init(&c->orphan_lru, g->max_streams) ||
+        !tbl_pool_init(&c->flow_pool, g->max_orphan_flows) || !corr__orphan_init(c) ||
+        !corr__dtmf_pool_init(c) || !corr__events_init(c) || !corr__codec_names_init(c)) {
         log_error("correlator: cannot allocate tables");
         corr_free(c);
         return NULL;
@@ -130,28 +131,28 @@ corr_t *corr_new(const corr_config_t *cfg, const corr_sink_t *sink)
 void corr_free(corr_t *c)
 {
     if (!c) return;
-    orphan_free(c);
-    events_free(c);
+    corr__orphan_free(c);
+    corr__events_free(c);
     if (c->streams && c->stream_pool.lru.next) /* live streams' interval arrays */
         for (uint32_t si = c->stream_pool.lru.head; si != CORR_NIL;
              si = c->stream_pool.lru.next[si])
             sq_free(&c->streams[si].quality);
-    pool_destroy(&c->call_pool);
-    dlist_destroy(&c->linger);
-    dlist_destroy(&c->challenge_wait);
-    pool_destroy(&c->ep_pool);
-    pool_destroy(&c->stream_pool);
-    dlist_destroy(&c->orphan_lru);
-    pool_destroy(&c->flow_pool);
+    tbl_pool_destroy(&c->call_pool);
+    tbl_dlist_destroy(&c->linger);
+    tbl_dlist_destroy(&c->challenge_wait);
+    tbl_pool_destroy(&c->ep_pool);
+    tbl_pool_destroy(&c->stream_pool);
+    tbl_dlist_destroy(&c->orphan_lru);
+    tbl_pool_destroy(&c->flow_pool);
     free(c->calls);
     free(c->eps);
     free(c->streams);
     free(c->flows);
     free(c->emit_buf);
     free(c->emit_call);
-    cstr_free(c);
-    media_free(c);
-    codec_names_free(c);
+    corr__cstr_free(c);
+    corr__media_free(c);
+    corr__codec_names_free(c);
     free(c->vq_nodes);
     free(c->rtcp_nodes);
     free(c->dtmf_nodes);
@@ -165,15 +166,15 @@ const corr_stats_t *corr_stats(const corr_t *c)
 
 /* ------------------------------- expiry --------------------------------- */
 
-void call_lru_place(corr_t *c, uint32_t ci, int64_t t)
+void corr__call_lru_place(corr_t *c, uint32_t ci, int64_t t)
 {
-    dlist_t *l = &c->call_pool.lru;
+    tbl_dlist_t *l = &c->call_pool.lru;
     c->calls[ci].lru_ns = t;
-    dlist_unlink(l, ci);
+    tbl_dlist_unlink(l, ci);
     uint32_t at = l->head; /* past the calls that moved after t */
     while (at != CORR_NIL && c->calls[at].lru_ns > t)
         at = l->next[at];
-    dlist_insert_before(l, at, ci);
+    tbl_dlist_insert_before(l, at, ci);
 }
 
 void corr_advance(corr_t *c, int64_t clock_ns)
@@ -187,30 +188,30 @@ void corr_expire(corr_t *c, int64_t now_ns)
     now_ns = c->now_ns; /* the clock never goes backwards */
     uint32_t ci;
     while ((ci = c->linger.tail) != CORR_NIL && c->calls[ci].linger_deadline_ns <= now_ns)
-        call_emit(c, ci, false, false);
+        corr__call_emit(c, ci, false, false);
     while ((ci = c->challenge_wait.tail) != CORR_NIL && c->calls[ci].linger_deadline_ns <= now_ns)
-        call_emit(c, ci, false, false);
+        corr__call_emit(c, ci, false, false);
     /* The LRU is ordered by lru_ns, the last move to its place, never
      * after the call's last activity: every call behind a tail that moved
      * within the timeout is active.  A tail whose streams or messages
-     * kept it alive moves to its place (call_refresh_activity, or here
+     * kept it alive moves to its place (corr__call_refresh_activity, or here
      * when its own activity ran ahead of its last move), so exactly the
      * calls idle for the timeout are emitted, whichever other calls share
      * this correlator (a shard holds some of them). */
     int64_t idle = c->cfg.call_idle_timeout_ns;
     while ((ci = c->call_pool.lru.tail) != CORR_NIL &&
            ts_sub_sat(now_ns, c->calls[ci].lru_ns) >= idle) {
-        call_t *k = &c->calls[ci];
-        if (call_refresh_activity(c, ci)) continue; /* its RTP kept it alive */
+        corr__call_t *k = &c->calls[ci];
+        if (corr__call_refresh_activity(c, ci)) continue; /* its RTP kept it alive */
         if (ts_sub_sat(now_ns, k->last_activity_ns) < idle) {
-            call_lru_place(c, ci, k->last_activity_ns);
+            corr__call_lru_place(c, ci, k->last_activity_ns);
             continue;
         }
         c->stats.calls_timed_out++;
-        call_emit(c, ci, false, true);
+        corr__call_emit(c, ci, false, true);
     }
-    orphan_expire(c, now_ns);
-    events_expire(c, now_ns);
+    corr__orphan_expire(c, now_ns);
+    corr__events_expire(c, now_ns);
     if (c->sink.on_clock) c->sink.on_clock(c->sink.user, now_ns);
 }
 
@@ -219,13 +220,13 @@ void corr_flush(corr_t *c)
     uint32_t ci;
     /* lingering calls have ended: not open */
     while ((ci = c->linger.tail) != CORR_NIL)
-        call_emit(c, ci, false, false);
+        corr__call_emit(c, ci, false, false);
     while ((ci = c->challenge_wait.tail) != CORR_NIL)
-        call_emit(c, ci, false, false);
+        corr__call_emit(c, ci, false, false);
     while ((ci = c->call_pool.lru.tail) != CORR_NIL)
-        call_emit(c, ci, true, false);
-    orphan_flush(c);
-    events_flush(c);
+        corr__call_emit(c, ci, true, false);
+    corr__orphan_flush(c);
+    corr__events_flush(c);
 }
 
 /* ------------------------------- media ---------------------------------- */
@@ -233,12 +234,12 @@ void corr_flush(corr_t *c)
 /* The SDP endpoint for a packet: its destination, else its source. */
 static uint32_t endpoint_for(const corr_t *c, const datagram_t *dg, bool *matched_dst)
 {
-    uint32_t ei = media_find(c, &dg->dst);
+    uint32_t ei = corr__media_find(c, &dg->dst);
     *matched_dst = ei != CORR_NIL;
-    uint32_t si = media_find(c, &dg->src);
+    uint32_t si = corr__media_find(c, &dg->src);
     /* both ends advertised, by different calls (a UAS with one media port
      * for every call): the sender's own SDP names the call */
-    if (si != CORR_NIL && (ei == CORR_NIL || media_call(c, si) != media_call(c, ei))) {
+    if (si != CORR_NIL && (ei == CORR_NIL || corr__media_call(c, si) != corr__media_call(c, ei))) {
         *matched_dst = false;
         return si;
     }
@@ -251,15 +252,15 @@ static void on_rtcp(corr_t *c, const datagram_t *dg)
     uint32_t ei = endpoint_for(c, dg, &matched_dst);
     if (ei == CORR_NIL) {
         c->stats.rtcp_orphan++;
-        rtcp_attach(c, dg, CORR_NIL);
-        orphan_on_datagram(c, dg, NULL);
+        corr__rtcp_attach(c, dg, CORR_NIL);
+        corr__orphan_on_datagram(c, dg, NULL);
         return;
     }
     c->stats.rtcp_packets++;
-    uint32_t ci = media_call(c, ei);
-    call_t *k = &c->calls[ci];
+    uint32_t ci = corr__media_call(c, ei);
+    corr__call_t *k = &c->calls[ci];
     k->rec.rtcp_packets++;
-    call_touch(c, ci, c->now_ns);
+    corr__call_touch(c, ci, c->now_ns);
     const uint8_t *p = dg->data;
     uint32_t ssrc = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
     for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next) {
@@ -268,7 +269,7 @@ static void on_rtcp(corr_t *c, const datagram_t *dg)
             break;
         }
     }
-    rtcp_attach(c, dg, ci);
+    corr__rtcp_attach(c, dg, ci);
 }
 
 static void on_media(corr_t *c, const datagram_t *dg)
@@ -281,49 +282,49 @@ static void on_media(corr_t *c, const datagram_t *dg)
     rtp_header_t rh;
     if (rtp_parse_header(p, dg->len, &rh) != PROTO_OK) {
         c->stats.rtp_invalid++;
-        orphan_on_datagram(c, dg, NULL);
+        corr__orphan_on_datagram(c, dg, NULL);
         return;
     }
     c->rtp_payload = p + rh.header_len; /* for RFC 4733 events (dtmf.c) */
 
     /* hot path: a known stream */
-    uint64_t h = stream_hash(c, &dg->src, &dg->dst, rh.ssrc);
-    uint32_t si = stream_find(c, h, &dg->src, &dg->dst, rh.ssrc);
+    uint64_t h = corr__stream_hash(c, &dg->src, &dg->dst, rh.ssrc);
+    uint32_t si = corr__stream_find(c, h, &dg->src, &dg->dst, rh.ssrc);
     bool matched_dst;
     if (si != CORR_NIL) {
-        stream_t *s = &c->streams[si];
+        corr__stream_t *s = &c->streams[si];
         if (!s->orphan) {
-            /* the call is not touched: see call_refresh_activity */
+            /* the call is not touched: see corr__call_refresh_activity */
             c->stats.rtp_packets++;
-            stream_rtp(c, si, &rh, dg->ts_ns);
+            corr__stream_rtp(c, si, &rh, dg->ts_ns);
             return;
         }
         /* an orphan whose SDP may have shown up since */
         uint32_t ei = s->tentative ? CORR_NIL : endpoint_for(c, dg, &matched_dst);
         if (ei != CORR_NIL) {
-            media_ep_t e = media_get(c, ei);
-            stream_attach_call(c, si, e.call, &e, matched_dst);
+            corr__media_ep_t e = corr__media_get(c, ei);
+            corr__stream_attach_call(c, si, e.call, &e, matched_dst);
         }
         c->stats.rtp_packets++;
-        stream_rtp(c, si, &rh, dg->ts_ns);
-        if (!s->orphan) call_touch(c, s->owner, c->now_ns);
+        corr__stream_rtp(c, si, &rh, dg->ts_ns);
+        if (!s->orphan) corr__call_touch(c, s->owner, c->now_ns);
         return;
     }
 
     uint32_t ei = endpoint_for(c, dg, &matched_dst);
     if (ei == CORR_NIL) {
-        orphan_on_datagram(c, dg, &rh);
+        corr__orphan_on_datagram(c, dg, &rh);
         return;
     }
-    media_ep_t e = media_get(c, ei);
+    corr__media_ep_t e = corr__media_get(c, ei);
     uint32_t ci = e.call;
-    dlist_touch(&c->ep_pool.lru, ei & ~MEDIA_IMPLIED);
-    si = stream_new(c, h, &dg->src, &dg->dst, rh.ssrc, ci, false);
+    tbl_dlist_touch(&c->ep_pool.lru, ei & ~MEDIA_IMPLIED);
+    si = corr__stream_new(c, h, &dg->src, &dg->dst, rh.ssrc, ci, false);
     c->stats.rtp_packets++;
-    call_touch(c, ci, c->now_ns);
+    corr__call_touch(c, ci, c->now_ns);
     if (si == CORR_NIL) return;
-    stream_set_side(&c->streams[si], &e, matched_dst);
-    stream_rtp(c, si, &rh, dg->ts_ns);
+    corr__stream_set_side(&c->streams[si], &e, matched_dst);
+    corr__stream_rtp(c, si, &rh, dg->ts_ns);
 }
 
 /* ------------------------------ dispatch -------------------------------- */
@@ -338,14 +339,14 @@ bool corr_clock_due(corr_clock_t *k, int64_t ts_ns)
 void corr_on_datagram_parsed(corr_t *c, const datagram_t *dg, const void *parse, size_t len)
 {
     proto_status_t st;
-    if (!len || !dg->data || dg->len == 0 || !corr_parse_read(parse, len, dg, &c->msg, &st)) {
+    if (!len || !dg->data || dg->len == 0 || !corr__parse_read(parse, len, dg, &c->msg, &st)) {
         corr_on_datagram(c, dg);
         return;
     }
     /* the router parsed it as SIP: corr_on_datagram's dispatch would too */
     corr_advance(c, dg->ts_ns);
     if (!c->cfg.external_expiry && corr_clock_due(&c->clock, dg->ts_ns)) corr_expire(c, dg->ts_ns);
-    dialog_on_parsed(c, dg, st);
+    corr__dialog_on_parsed(c, dg, st);
 }
 
 void corr_on_datagram(corr_t *c, const datagram_t *dg)
@@ -354,7 +355,7 @@ void corr_on_datagram(corr_t *c, const datagram_t *dg)
     corr_advance(c, dg->ts_ns);
     if (!c->cfg.external_expiry && corr_clock_due(&c->clock, dg->ts_ns)) corr_expire(c, dg->ts_ns);
     if (dg->transport != TRANSPORT_UDP) {
-        dialog_on_sip(c, dg);
+        corr__dialog_on_sip(c, dg);
         return;
     }
     if (dg->len >= 12 && (dg->data[0] >> 6) == 2) {
@@ -362,8 +363,8 @@ void corr_on_datagram(corr_t *c, const datagram_t *dg)
         return;
     }
     if (sip_probe(dg->data, dg->len)) {
-        dialog_on_sip(c, dg);
+        corr__dialog_on_sip(c, dg);
         return;
     }
-    orphan_on_datagram(c, dg, NULL);
+    corr__orphan_on_datagram(c, dg, NULL);
 }

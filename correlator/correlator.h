@@ -4,7 +4,9 @@
  * Input: datagram_t (core.h) in capture-time order.  Output: one
  * corr_call_t per call when it ends (BYE answered, failure final response,
  * idle timeout, or corr_flush at the end of input), and one corr_stream_t per
- * orphan RTP stream (media whose signalling was not seen).
+ * orphan RTP stream (media whose signalling was not seen).  A stream's RTP
+ * statistics (rtp_stats_t) and voice quality (sq_t) come from quality.h,
+ * which knows nothing of SIP.
  *
  * Inside (one concept per file):
  *  - dialog.c    calls keyed by Call-ID, RFC 3261 dialogs (From/To tags,
@@ -12,8 +14,6 @@
  *                re-INVITE/UPDATE/PRACK; REGISTER/OPTIONS counted.
  *  - media.c     the SDP endpoint table: which (ip, port) belongs to which
  *                call, from every offer and answer.
- *  - rtp_stats.c per-SSRC statistics: RFC 3550 A.1/A.3/A.8 and the
- *                Wireshark-compatible jitter/delta figures.
  *  - orphan.c    nDPI classification of UDP flows nobody claimed.
  *  - events.c    lifecycle events for the sink (call started/answered,
  *                REGISTER transactions, closed quality intervals).
@@ -29,80 +29,6 @@
 #include "quality.h"
 
 /* ------------------------------------------------------------------------ */
-/* RTP stream statistics                                                     */
-/* ------------------------------------------------------------------------ */
-
-/* 192 bytes, in every stream entry and updated per packet.  Packet
- * counters are 32-bit like Wireshark's own (tap-rtp-analysis) and like the
- * extended sequence numbers below: they wrap after 2^32 packets, 49 days of
- * a 1,000 packet/s stream, far beyond a call.  Bytes stay 64-bit (4 GiB is
- * 7 hours of a 1 Mbit/s video stream).  The jitter and delta figures are
- * doubles: the output reads them at full precision (Wireshark's own
- * arithmetic, compared with tshark). */
-typedef struct {
-    int64_t first_ts_ns, last_ts_ns; /* first and last arrival */
-    uint64_t bytes;                  /* RTP payload bytes (header excluded) */
-
-    /* jitter: RFC 3550 (timestamp units, float form) and Wireshark's (ms) */
-    double jitter_rfc;     /* J in timestamp units */
-    double jitter_ms;      /* current Wireshark jitter */
-    double jitter_min_ms;  /* valid when jitter_count > 0 */
-    double jitter_max_ms;  /* idem */
-    double jitter_mean_ms; /* Wireshark's running mean (see rtp_stats.c) */
-    double delta_min_ms, delta_max_ms;
-    double delta_mean_ms; /* idem for the arrival delta */
-    double ws_time_ms;    /* arrival of the last in-time packet, ms from first */
-    double ws_nominal_ms; /* its RTP time, ms from the first timestamp */
-    /* duplicate / reorder detection: bit i = (highest_ext_seq - i) seen */
-    uint64_t seen[2];
-
-    /* Wireshark-compatible counters (tap-rtp-analysis) */
-    uint32_t packets; /* every RTP packet of the stream */
-    uint32_t duplicates;
-    uint32_t out_of_order;
-    uint32_t seq_errors;   /* wrong-sequence events (jumps, resets) */
-    uint32_t jitter_count; /* packets contributing to jitter min/mean/max */
-    uint32_t delta_count;  /* packets contributing to delta min/mean/max */
-    uint32_t received;     /* packets counted by RFC 3550 A.1, from the first */
-
-    /* RFC 3550 A.1 sequence state (cycles = highest_ext_seq - max_seq) */
-    uint32_t bad_seq;
-    uint32_t highest_ext_seq;
-    uint16_t max_seq;
-    uint16_t base_seq;
-
-    uint16_t first_seq;
-    uint16_t ws_seq;       /* last in-sequence seq (wrong-seq detection) */
-    uint32_t last_ext_seq; /* extended seq of the last packet received (its
-                            * high half is Wireshark's wrap count, "under") */
-    uint16_t ws_stop_seq;  /* seq of the last packet received */
-    uint8_t probation;
-    bool have_last;
-    uint32_t clock_rate; /* 0 = unknown: no jitter computed */
-    uint32_t last_timestamp;
-    uint32_t first_timestamp;
-    bool ws_under;
-    bool prev_cn; /* previous packet was comfort noise */
-} rtp_stats_t;
-
-/* clock_rate is the clock of the packets about to be fed (0 = unknown or
- * telephone-event: no jitter).  Callers may change s->clock_rate between
- * updates when the payload type changes, as Wireshark does per packet. */
-void rtp_stats_init(rtp_stats_t *s, uint32_t clock_rate);
-/* Updates the statistics with one packet (seq, RTP timestamp, marker bit,
- * payload bytes, arrival time).  comfort_noise: PT 13 or 19 (excluded from
- * jitter min/max/mean like Wireshark). */
-void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool marker,
-                      bool comfort_noise, size_t payload_len, int64_t arrival_ns);
-/* RFC 3550 A.3 cumulative loss (expected - received, may be negative with
- * duplicates), with base_seq at the stream's first packet. */
-int64_t rtp_stats_lost(const rtp_stats_t *s);
-/* Wireshark 4.0's count: last_ext_seq - first_seq + 1 - packets. */
-int64_t rtp_stats_lost_wireshark(const rtp_stats_t *s);
-double rtp_stats_jitter_mean_ms(const rtp_stats_t *s);
-double rtp_stats_delta_mean_ms(const rtp_stats_t *s);
-
-/* ------------------------------------------------------------------------ */
 /* Records                                                                   */
 /* ------------------------------------------------------------------------ */
 
@@ -114,7 +40,7 @@ typedef enum {
     CALL_REJECTED,       /* any other final >= 300 that ended the call */
 } call_state_t;
 
-const char *call_state_name(call_state_t s); /* "answered", ... */
+const char *corr_call_state_name(call_state_t s); /* "answered", ... */
 
 typedef enum { ENDED_BY_NONE = 0, ENDED_BY_CALLER, ENDED_BY_CALLEE } ended_by_t;
 
@@ -125,7 +51,7 @@ typedef enum { ENDED_BY_NONE = 0, ENDED_BY_CALLER, ENDED_BY_CALLEE } ended_by_t;
 /* RFC 3611 4.7 VoIP Metrics about one SSRC, converted: negative = absent
  * or unavailable (127 on the wire for R / MOS). */
 typedef struct {
-    double loss_rate_pct, discard_rate_pct;     /* x/256 -> % */
+    double loss_rate_pct, discard_rate_pct;    /* x/256 -> % */
     double burst_density_pct, gap_density_pct; /* x/256 -> % */
     uint16_t burst_duration_ms, gap_duration_ms;
     uint16_t round_trip_ms, end_system_delay_ms;
@@ -175,13 +101,13 @@ typedef struct {
 typedef enum { DTMF_SRC_RFC4733 = 0, DTMF_SRC_INFO = 1 } dtmf_source_t;
 
 typedef struct {
-    int64_t ts_ns;        /* first packet of the event / the INFO request */
-    int32_t duration_ms;  /* -1 when unknown */
-    char digit;           /* '0'-'9', '*', '#', 'A'-'D', '!' (flash) */
-    uint8_t event;        /* RFC 4733 event code */
-    uint8_t source;       /* dtmf_source_t */
-    int8_t from_caller;   /* 1 caller, 0 callee, -1 unknown */
-    bool ended;           /* an end packet was seen (RFC 4733) */
+    int64_t ts_ns;       /* first packet of the event / the INFO request */
+    int32_t duration_ms; /* -1 when unknown */
+    char digit;          /* '0'-'9', '*', '#', 'A'-'D', '!' (flash) */
+    uint8_t event;       /* RFC 4733 event code */
+    uint8_t source;      /* dtmf_source_t */
+    int8_t from_caller;  /* 1 caller, 0 callee, -1 unknown */
+    bool ended;          /* an end packet was seen (RFC 4733) */
 } corr_dtmf_t;
 
 #define CORR_DTMF_MAX        64 /* events per call */
@@ -194,24 +120,28 @@ typedef struct {
 #define CORR_MOS_MIN_PACKETS 50
 
 typedef struct {
+    /* the stream: its flow, SSRC and payload */
     endpoint_t src, dst;
     uint32_t ssrc;
     uint8_t payload_type;
-    char codec[32];   /* "PCMU", "opus", ... ("" when unknown) */
-    bool from_caller; /* direction relative to the call, when known */
-    int media_index;  /* index of the m= line it belongs to, -1 unknown */
-    rtp_stats_t stats;
-    uint64_t rtcp_packets;
+    char codec[32]; /* "PCMU", "opus", ... ("" when unknown) */
+    /* its call, or why it is an orphan */
     char call_id[CORR_STR_MAX]; /* "" for an orphan stream */
+    bool from_caller;           /* direction relative to the call, when known */
+    int media_index;            /* index of the m= line it belongs to, -1 unknown */
     int orphan_reason;          /* for orphans: nDPI protocol id that classified it */
     char orphan_proto[16];      /* "RTP", "RTCP", "SRTP"... from nDPI */
-    /* appended: RTCP contents (rtcp_attach.c) */
+    /* RTP as received */
+    rtp_stats_t stats;
+    /* RTCP: datagrams on the stream's endpoints and their contents
+     * (rtcp_attach.c) */
+    uint64_t rtcp_packets;
     corr_rtcp_t rtcp;
     double rtcp_rtt_ms; /* mean RTCP round trip, ms; < 0 when unknown */
-    /* appended: RFC 4733 events seen on this stream (dtmf.c) */
+    /* RFC 4733 events seen on this stream (dtmf.c) */
     uint16_t dtmf_count, dtmf_dropped;
     corr_dtmf_t dtmf[CORR_STREAM_DTMF_MAX];
-    /* appended: voice quality (quality.h): E-model score, loss structure,
+    /* voice quality (quality.h): E-model score, loss structure,
      * jitter-buffer discards, intervals (valid during the callback) */
     sq_result_t quality;
 } corr_stream_t;
@@ -232,18 +162,18 @@ typedef enum {
 } call_flag_t;
 
 /* "one_way_audio", "no_rtp", "nat_address_mismatch", ... */
-const char *call_flag_name(call_flag_t f);
+const char *corr_call_flag_name(call_flag_t f);
 
 /* One flag with its evidence; which fields mean something depends on the
  * flag (see call_flags.c and README.md). */
 typedef struct {
-    uint8_t flag;        /* call_flag_t */
-    int8_t from_caller;  /* direction concerned: 1 caller, 0 callee, -1 n/a */
+    uint8_t flag;       /* call_flag_t */
+    int8_t from_caller; /* direction concerned: 1 caller, 0 callee, -1 n/a */
     uint8_t payload_type;
     uint32_t ssrc;
-    uint64_t count;      /* packets / events / periods */
-    uint64_t other;      /* second figure (packets the other way, ssrcs...) */
-    double ms;           /* duration / total ms */
+    uint64_t count;       /* packets / events / periods */
+    uint64_t other;       /* second figure (packets the other way, ssrcs...) */
+    double ms;            /* duration / total ms */
     endpoint_t sdp, seen; /* nat_address_mismatch */
 } corr_call_flag_t;
 
@@ -253,33 +183,33 @@ typedef struct {
  * levels where absent is flagged by has_signal. */
 typedef struct {
     bool present;
-    double nlr_pct, jdr_pct;        /* PacketLoss */
-    double bld_pct, gld_pct;        /* BurstGapLoss densities */
-    double bd_ms, gd_ms;            /* burst / gap durations */
+    double nlr_pct, jdr_pct;               /* PacketLoss */
+    double bld_pct, gld_pct;               /* BurstGapLoss densities */
+    double bd_ms, gd_ms;                   /* burst / gap durations */
     double rtd_ms, esd_ms, iaj_ms, maj_ms; /* Delay */
-    double jbn_ms, jbm_ms, jbx_ms;  /* JitterBuffer */
-    double rlq, rcq, moslq, moscq;  /* QualityEst */
-    double pt;                      /* SessionDesc PT */
-    char pd[16];                    /* SessionDesc PD (codec) */
+    double jbn_ms, jbm_ms, jbx_ms;         /* JitterBuffer */
+    double rlq, rcq, moslq, moscq;         /* QualityEst */
+    double pt;                             /* SessionDesc PT */
+    char pd[16];                           /* SessionDesc PD (codec) */
 } corr_vq_metrics_t;
 
 #define CORR_VQ_ID_MAX 64
 
 typedef struct {
-    int64_t ts_ns;       /* of the PUBLISH */
-    uint8_t type;        /* vq_report_type_t: 1 session, 2 interval, 3 alert */
+    int64_t ts_ns; /* of the PUBLISH */
+    uint8_t type;  /* vq_report_type_t: 1 session, 2 interval, 3 alert */
     bool call_term;
     char call_id[CORR_STR_MAX]; /* the reported call (CallID:) */
     char local_id[CORR_VQ_ID_MAX], remote_id[CORR_VQ_ID_MAX];
     endpoint_t local_addr, remote_addr;
     uint32_t local_ssrc, remote_ssrc;
     bool has_local_ssrc, has_remote_ssrc;
-    endpoint_t publisher;         /* where the PUBLISH came from */
+    endpoint_t publisher; /* where the PUBLISH came from */
     corr_vq_metrics_t local, remote;
     uint64_t body_hash; /* to drop the same report seen twice (retransmission, hops) */
 } corr_vq_report_t;
 
-#define CORR_VQ_MAX   4 /* reports kept per call */
+#define CORR_VQ_MAX   4  /* reports kept per call */
 #define CORR_FLAG_MAX 16 /* flags reported per call */
 
 /* A call's identity across its records and events (corr_call_t.call_key,
@@ -288,54 +218,59 @@ typedef struct {
  * call, so two calls reusing one Call-ID hours apart have different keys,
  * and every thread count gives the same key.  Never 0 (0: no call). */
 typedef struct {
+    /* identity */
     char call_id[CORR_STR_MAX];
     uint64_t call_key;
+    /* parties, from the initial INVITE and its answer */
     char from_uri[CORR_STR_MAX], to_uri[CORR_STR_MAX];
     char caller[CORR_STR_MAX], callee[CORR_STR_MAX]; /* user parts */
     char from_tag[CORR_STR_MAX], to_tag[CORR_STR_MAX];
     char user_agent[CORR_STR_MAX];
-    char reason[CORR_STR_MAX]; /* Reason header or reason phrase of the final */
-    endpoint_t src, dst;       /* of the initial INVITE */
+    /* signalling */
+    endpoint_t src, dst; /* of the initial INVITE */
     transport_t transport;
+    uint32_t sip_messages;
+    uint32_t invites, reinvites, challenges, early_dialogs;
+    uint32_t holds; /* SDP m= lines put on hold (sendonly/recvonly/
+                       inactive or c=0.0.0.0) */
+    /* outcome */
     call_state_t state;
-    int final_code;                                              /* 0 when none */
-    int64_t start_ts_ns, answer_ts_ns, end_ts_ns, ringing_ts_ns; /* 0 = never */
+    int final_code;            /* 0 when none */
+    char reason[CORR_STR_MAX]; /* Reason header or reason phrase of the final */
     ended_by_t ended_by;
     bool open_at_end; /* still open when input ended */
     bool timed_out;
-    uint32_t sip_messages;
-    uint32_t invites, reinvites, challenges, early_dialogs;
+    bool evicted; /* emitted early because max_calls was reached */
+    /* times, 0 = never.  invite_ts_ns and progress_ts_ns belong to the
+     * INVITE transaction that decided the call (the retry after a 401/407,
+     * or the only one): its request (0: not captured) and its first
+     * provisional response other than 100 (0: none), for setup and
+     * post-dial delay from the attempt that counted; start_ts_ns is the
+     * first, perhaps challenged, INVITE. */
+    int64_t start_ts_ns, answer_ts_ns, end_ts_ns, ringing_ts_ns;
+    int64_t invite_ts_ns, progress_ts_ns;
+    /* media */
     uint32_t stream_count;
     const corr_stream_t *streams; /* stream_count entries, valid during the callback */
-    /* appended */
-    uint64_t rtcp_packets; /* RTCP datagrams on the call's SDP endpoints */
-    uint32_t holds;        /* SDP m= lines put on hold (sendonly/recvonly/
-                              inactive or c=0.0.0.0) */
-    bool evicted;          /* emitted early because max_calls was reached */
-    /* appended: DTMF in time order (RFC 4733 from every stream, SIP INFO) */
-    uint16_t dtmf_count;
-    uint32_t dtmf_dropped; /* events beyond CORR_DTMF_MAX */
-    corr_dtmf_t dtmf[CORR_DTMF_MAX];
-    /* appended: problems found at emission (call_flags.c) */
-    uint8_t flag_count;
-    corr_call_flag_t flags[CORR_FLAG_MAX];
-    /* appended: RFC 6035 reports whose CallID is this call */
+    uint64_t rtcp_packets;        /* RTCP datagrams on the call's SDP endpoints */
+    /* T.38 fax: an SDP of the call had an enabled m=image line (RFC 3362),
+     * from the caller / the callee; both: the offer was accepted.  A fax
+     * call is not scored for voice (mos < 0, see corr__stream_call_quality in
+     * stream.c) and has the t38_fax flag. */
+    bool t38_caller, t38_callee;
+    /* voice quality, the worse direction (< 0: no scored stream) */
+    double mos, mos_min;
+    /* RFC 6035 reports whose CallID is this call */
     uint8_t vq_count;
     uint32_t vq_dropped; /* reports beyond CORR_VQ_MAX */
     corr_vq_report_t vq[CORR_VQ_MAX];
-    /* appended: voice quality, the worse direction (< 0: no scored stream) */
-    double mos, mos_min;
-    /* appended: the INVITE transaction that decided the call (the retry
-     * after a 401/407, or the only one): its request (0: not captured) and
-     * its first provisional response other than 100 (0: none), for setup
-     * and post-dial delay from the attempt that counted (start_ts_ns is the
-     * first, perhaps challenged, INVITE) */
-    int64_t invite_ts_ns, progress_ts_ns;
-    /* appended: T.38 fax: an SDP of the call had an enabled m=image line
-     * (RFC 3362), from the caller / the callee; both: the offer was
-     * accepted.  A fax call is not scored for voice (mos < 0, see
-     * stream_call_quality in stream.c) and has the t38_fax flag. */
-    bool t38_caller, t38_callee;
+    /* DTMF in time order (RFC 4733 from every stream, SIP INFO) */
+    uint16_t dtmf_count;
+    uint32_t dtmf_dropped; /* events beyond CORR_DTMF_MAX */
+    corr_dtmf_t dtmf[CORR_DTMF_MAX];
+    /* problems found at emission (call_flags.c) */
+    uint8_t flag_count;
+    corr_call_flag_t flags[CORR_FLAG_MAX];
 } corr_call_t;
 
 /* --- lifecycle events (events.c): the correlator's event bus ---
@@ -444,13 +379,14 @@ typedef struct {
 } corr_sip_message_t;
 
 typedef struct {
+    void *user; /* handed to every callback */
+    /* records, when a call or an orphan stream ends */
     void (*on_call)(void *user, const corr_call_t *call);
     void (*on_orphan_stream)(void *user, const corr_stream_t *stream);
-    void *user;
-    /* appended: an RFC 6035 report whose call is unknown or already emitted
-     * (may be NULL: the report is only counted) */
+    /* an RFC 6035 report whose call is unknown or already emitted (may be
+     * NULL: the report is only counted) */
     void (*on_vq_report)(void *user, const corr_vq_report_t *report);
-    /* appended: lifecycle events (see above; NULL: not wanted) */
+    /* lifecycle events (see above; NULL: not wanted) */
     void (*on_call_event)(void *user, const corr_call_event_t *ev);
     void (*on_registration)(void *user, const corr_registration_t *r);
     void (*on_quality_interval)(void *user, const corr_interval_event_t *ev);
@@ -468,33 +404,30 @@ typedef struct {
 /* ------------------------------------------------------------------------ */
 
 typedef struct {
-    uint32_t max_calls;           /* concurrent calls tracked */
-    uint32_t max_streams;         /* concurrent RTP streams tracked */
+    /* caps: every table is sized once in corr_new */
+    uint32_t max_calls;   /* concurrent calls tracked */
+    uint32_t max_streams; /* concurrent RTP streams tracked */
+    uint32_t max_streams_per_call;
     uint32_t max_media_endpoints; /* SDP endpoints in the media table */
     uint32_t max_orphan_flows;    /* unattributed UDP flows being classified */
-    uint32_t max_streams_per_call;
-    int64_t call_idle_timeout_ns; /* no SIP or RTP for this long: call ends */
-    int64_t call_linger_ns;       /* keep a finished call this long for late
-                                     messages/RTP (e.g. BYE's 200, ACK) */
-    bool classify_orphans;        /* use nDPI on unattributed UDP */
-    /* appended */
+    /* shared pools; 0 = the default in brackets */
+    uint32_t max_dtmf_events;   /* DTMF events (RFC 4733 and INFO) kept for all
+                                   live calls and streams [65536] */
+    uint32_t max_registrations; /* REGISTER transactions awaiting their final
+                                   response (the summary's registrations) [8192] */
+    uint32_t max_vq_reports;    /* RFC 6035 reports kept on live calls [4096] */
+    uint32_t max_rtcp_streams;  /* streams with RTCP contents (corr_rtcp_t) [65536] */
+    /* expiry */
+    int64_t call_idle_timeout_ns;   /* no SIP or RTP for this long: call ends */
+    int64_t call_linger_ns;         /* keep a finished call this long for late
+                                       messages/RTP (e.g. BYE's 200, ACK) */
     int64_t orphan_idle_timeout_ns; /* an orphan stream silent this long is emitted */
-    sq_config_t quality; /* appended: jitter buffers, intervals (quality.h) */
-    /* appended: DTMF events (RFC 4733 and INFO) kept for all live calls and
-     * streams, a shared pool; 0 = the default 65536 */
-    uint32_t max_dtmf_events;
-    /* appended: REGISTER transactions awaiting their final response (the
-     * summary's registrations); 0 = the default 8192 */
-    uint32_t max_registrations;
-    /* appended: expiry only through corr_expire (a shard: its driver replays
-     * the expiry points one correlator would have chosen, see pipeline/) */
-    bool external_expiry;
-    /* appended: RFC 6035 reports kept on live calls, a shared pool;
-     * 0 = the default 4096 */
-    uint32_t max_vq_reports;
-    /* appended: streams with RTCP contents (corr_rtcp_t), a shared pool;
-     * 0 = the default 65536 */
-    uint32_t max_rtcp_streams;
+    bool external_expiry;           /* expiry only through corr_expire (a shard: its
+                                       driver replays the expiry points one
+                                       correlator would have chosen, see pipeline/) */
+    /* analysis */
+    bool classify_orphans; /* use nDPI on unattributed UDP */
+    sq_config_t quality;   /* jitter buffers, intervals (quality.h) */
 } corr_config_t;
 
 void corr_config_default(corr_config_t *c);
@@ -504,52 +437,60 @@ void corr_config_default(corr_config_t *c);
  * lines) expand this one list, so a counter cannot be kept and not shown.
  * A counter is named for what it counts; the summary uses the same name. */
 #define CORR_STATS_COUNTERS(X)                                                                     \
+    /* SIP */                                                                                      \
     X(sip_messages) /* SIP messages parsed (requests + responses) */                               \
     X(sip_requests)                                                                                \
     X(sip_responses)                                                                               \
-    X(sip_invalid)        /* rejected by the parser */                                             \
-    X(sip_incomplete)     /* cut short (counted, kept when a Call-ID was found) */                 \
-    X(calls)              /* calls created (each is written once) */                               \
-    X(calls_evicted)      /* written early: max_calls full */                                      \
-    X(calls_timed_out)    /* ended by call_idle_timeout */                                         \
+    X(sip_invalid)    /* rejected by the parser */                                                 \
+    X(sip_incomplete) /* cut short (counted, kept when a Call-ID was found) */                     \
+    /* calls */                                                                                    \
+    X(calls)            /* calls created (each is written once) */                                 \
+    X(calls_evicted)    /* written early: max_calls full */                                        \
+    X(calls_timed_out)  /* ended by call_idle_timeout */                                           \
+    X(call_strings_cut) /* string pool full: call strings cut short,                               \
+                           or a fork's To tag not kept */                                          \
+    /* transactions outside calls */                                                               \
     X(register_requests)  /* REGISTER requests outside calls (messages, not registrations) */      \
     X(options)            /* OPTIONS requests outside calls */                                     \
     X(other_transactions) /* MESSAGE, SUBSCRIBE, NOTIFY, ... outside calls */                      \
+    X(registrations)      /* REGISTER transactions (retries after 401/407 included) */             \
+    X(registrations_challenged) /* ... of which challenged */                                      \
+    X(registrations_timed_out)  /* ... with no final response in time */                           \
+    X(registrations_evicted)    /* ... ended early: max_registrations full */                      \
+    /* RTP and streams */                                                                          \
     X(rtp_packets)                                                                                 \
-    X(rtcp_packets)                                                                                \
-    X(rtp_invalid)       /* on an SDP endpoint, but not RTP */                                     \
-    X(streams_tracked)   /* stream entries created (written or not) */                             \
-    X(call_streams)      /* streams written in call records */                                     \
-    X(orphan_streams)    /* orphan stream records written */                                       \
-    X(streams_unwritten) /* entries released without a record: evicted call streams,               \
-                            flows nDPI found not media, undecided ones */                          \
-    X(streams_evicted)   /* entries evicted: max_streams full (orphans are written first) */       \
-    X(udp_unclaimed)     /* datagrams neither SIP nor media */                                     \
-    X(media_endpoints_evicted)                                                                     \
-    X(orphan_flows_evicted)                                                                        \
+    X(rtp_invalid)            /* on an SDP endpoint, but not RTP */                                \
     X(rtp_dropped_stream_cap) /* RTP packets of SSRCs beyond max_streams_per_call */               \
-    X(orphan_flows)           /* flows classified */                                               \
-    X(orphan_flows_media)     /* ... found RTP-like */                                             \
-    X(rtcp_orphan)            /* RTCP datagrams on no SDP endpoint */                              \
-    X(rtcp_invalid)           /* RTCP datagrams rtcp_parse_compound rejected */                    \
+    X(streams_tracked)        /* stream entries created (written or not) */                        \
+    X(call_streams)           /* streams written in call records */                                \
+    X(orphan_streams)         /* orphan stream records written */                                  \
+    X(streams_unwritten)      /* entries released without a record: evicted call streams,          \
+                                 flows nDPI found not media, undecided ones */                     \
+    X(streams_evicted)        /* entries evicted: max_streams full (orphans are written first) */  \
+    X(media_endpoints_evicted)                                                                     \
+    X(media_desc_exhausted) /* SDP payload types not kept: descriptors full */                     \
+    /* UDP nobody claimed */                                                                       \
+    X(udp_unclaimed)      /* datagrams neither SIP nor media */                                    \
+    X(orphan_flows)       /* flows classified */                                                   \
+    X(orphan_flows_media) /* ... found RTP-like */                                                 \
+    X(orphan_flows_evicted)                                                                        \
+    /* RTCP */                                                                                     \
+    X(rtcp_packets)                                                                                \
+    X(rtcp_orphan)  /* RTCP datagrams on no SDP endpoint */                                        \
+    X(rtcp_invalid) /* RTCP datagrams rtcp_parse_compound rejected */                              \
     X(rtcp_report_blocks)                                                                          \
     X(rtcp_blocks_unmatched) /* no stream with that SSRC */                                        \
+    X(rtcp_pool_exhausted)   /* RTCP not kept: max_rtcp_streams full */                            \
+    /* RFC 6035 reports */                                                                         \
     X(vq_reports)                                                                                  \
     X(vq_attached)                                                                                 \
     X(vq_unattached)                                                                               \
     X(vq_invalid)                                                                                  \
+    X(vq_pool_exhausted) /* reports not kept: max_vq_reports full */                               \
+    /* DTMF */                                                                                     \
     X(dtmf_events)                                                                                 \
     X(dtmf_info)                                                                                   \
-    X(dtmf_pool_exhausted)      /* events dropped: max_dtmf_events full */                         \
-    X(registrations)            /* REGISTER transactions (retries after 401/407 included) */       \
-    X(registrations_challenged) /* ... of which challenged */                                      \
-    X(registrations_timed_out)  /* ... with no final response in time */                           \
-    X(registrations_evicted)    /* ... ended early: max_registrations full */                      \
-    X(vq_pool_exhausted)        /* reports not kept: max_vq_reports full */                        \
-    X(call_strings_cut)         /* string pool full: call strings cut short,                       \
-                                   or a fork's To tag not kept */                                  \
-    X(rtcp_pool_exhausted)      /* RTCP not kept: max_rtcp_streams full */                         \
-    X(media_desc_exhausted)     /* SDP payload types not kept: descriptors full */
+    X(dtmf_pool_exhausted) /* events dropped: max_dtmf_events full */
 
 /* uint64_t counters only: pipeline/ sums the shards' copies as an array. */
 typedef struct {

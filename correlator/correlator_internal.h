@@ -1,10 +1,10 @@
 /* correlator_internal.h - private declarations shared by the correlator's
- * files (table.c, dialog.c, media.c, stream.c, orphan.c, correlator.c).
+ * files (dialog.c, media.c, stream.c, orphan.c, correlator.c).
  *
  * Memory model: every table is an array of entries allocated once in
- * corr_new, an LRU list threaded through the entries by index (dlist_t),
+ * corr_new, an LRU list threaded through the entries by index (tbl_dlist_t),
  * whose next array also chains the free entries, and an open-addressing
- * index (itab_t) from a 64-bit key hash to entry index.  Nothing on the RTP
+ * index (tbl_itab_t) from a 64-bit key hash to entry index.  Nothing on the RTP
  * path allocates.
  * Entries refer to each other by uint32_t index; CORR_NIL is "none".
  */
@@ -18,107 +18,15 @@
 
 #include <string.h>
 
-#define CORR_NIL UINT32_MAX
+#define CORR_NIL TBL_NIL /* no entry (core.h's containers) */
 
 /* Hot entries move to their LRU head at most once per this much packet
  * time: eviction order is exact to this granularity and the RTP path does
  * not rewrite neighbouring list links on every packet. */
 #define CORR_LRU_GRAIN_NS (1000 * NS_PER_MSEC)
 
-/* ------------------------------------------------------------------------ */
-/* table.c: index hash, intrusive lists, entry pools                         */
-/* ------------------------------------------------------------------------ */
-
-/* Open addressing with linear probing; a slot holds the entry index and the
- * low 32 bits of its hash (also the home bucket).  Deletion shifts back, so
- * there are no tombstones. */
-typedef struct {
-    uint32_t idx; /* CORR_NIL = empty */
-    uint32_t h32;
-} itab_slot_t;
-
-typedef struct {
-    itab_slot_t *slots; /* max_slots reserved; the first mask + 1 in use */
-    uint32_t mask;
-    uint32_t count;
-    uint32_t max_slots;
-} itab_t;
-
-/* Doubly linked list through entry indices (head = most recently used). */
-typedef struct {
-    uint32_t *prev, *next;
-    uint32_t head, tail, count;
-} dlist_t;
-
-/* A fixed pool of entries: LRU, free list and index.  Entries [unused,
- * cap) were never handed out; released ones are chained from free_head
- * through lru.next (a free entry is never on the LRU). */
-typedef struct {
-    uint32_t cap;
-    uint32_t unused;
-    uint32_t free_head; /* CORR_NIL = none */
-    dlist_t lru;
-    itab_t tab;
-} pool_t;
-
-bool dlist_init(dlist_t *l, uint32_t n);
-void dlist_destroy(dlist_t *l);
-void dlist_push_head(dlist_t *l, uint32_t i);
-void dlist_unlink(dlist_t *l, uint32_t i);
-/* Links i (not on the list) on the head side of at (CORR_NIL: at the tail). */
-void dlist_insert_before(dlist_t *l, uint32_t at, uint32_t i);
-static inline void dlist_touch(dlist_t *l, uint32_t i)
-{
-    if (l->head == i) return;
-    dlist_unlink(l, i);
-    dlist_push_head(l, i);
-}
-
-/* Node ids 1..cap (0 = none) over a caller's array of fixed-size nodes
- * whose uint32_t link to the next node lies at link_off: a free list
- * threaded through those links, then never-used ids from a high-water mark
- * (a node's page is touched only once it is used).  The DTMF, RFC 6035
- * and RTCP pools share it (table.c). */
-typedef struct {
-    uint32_t free;   /* first free id, 0 = none */
-    uint32_t unused; /* ids above this were never handed out */
-    uint32_t cap;
-} idpool_t;
-
-/* An id, 0 when all cap are in use. */
-uint32_t idpool_take(idpool_t *p, const void *nodes, size_t size, size_t link_off);
-/* Gives back the chain head..tail (linked through the nodes' links). */
-void idpool_put(idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t head,
-                uint32_t tail);
-
-bool pool_init(pool_t *p, uint32_t cap);
-void pool_destroy(pool_t *p);
-/* Takes a free entry and puts it at the LRU head; CORR_NIL when full. */
-uint32_t pool_take(pool_t *p);
-/* Unlinks entry i from the LRU and the index (hash h) and frees it. */
-void pool_put(pool_t *p, uint32_t i, uint64_t h);
-/* Frees entry i that is on the LRU but not in the index. */
-void pool_free_entry(pool_t *p, uint32_t i);
-void itab_insert(itab_t *t, uint64_t h, uint32_t idx);
-void itab_remove(itab_t *t, uint64_t h, uint32_t idx);
-
-typedef bool (*itab_eq_pt)(const void *ctx, uint32_t idx, const void *key);
-
-/* The entry whose hash is h and for which eq(ctx, idx, key) holds, or
- * CORR_NIL.  Inline so that eq is inlined on the hot path. */
-static inline uint32_t itab_find(const itab_t *t, uint64_t h, itab_eq_pt eq, const void *ctx,
-                                 const void *key)
-{
-    uint32_t h32 = (uint32_t)h;
-    for (uint32_t i = h32 & t->mask;; i = (i + 1) & t->mask) {
-        itab_slot_t s = t->slots[i];
-        if (s.idx == CORR_NIL) return CORR_NIL;
-        if (s.h32 == h32 && eq(ctx, s.idx, key)) return s.idx;
-    }
-}
-
 /* Hash of an endpoint mixed into h (no string work: two 64-bit loads). */
-static inline uint64_t corr_hash_ep(uint64_t h, const endpoint_t *e)
+static inline uint64_t corr__hash_ep(uint64_t h, const endpoint_t *e)
 {
     /* one hash_mum step keyed by h (which starts from the table's random
      * seed): a third of the latency of two hash_u64 rounds, on every RTP
@@ -140,7 +48,7 @@ static inline uint64_t corr_hash_ep(uint64_t h, const endpoint_t *e)
 #define CORR_CHALLENGE_WAIT_NS (64 * NS_PER_SEC)
 
 #define CORR_MAX_TAGS    8 /* distinct To tags remembered per call (forking) */
-#define CALL_TAGS_INLINE 2 /* of them in call_t; the others in its string blob */
+#define CALL_TAGS_INLINE 2 /* of them in corr__call_t; the others in its string blob */
 #define CORR_MAP_MAX     8 /* rtpmap entries kept per media endpoint */
 #define CORR_CODEC_NAME  16
 
@@ -149,7 +57,7 @@ enum { SIDE_NONE = 0, SIDE_CALLER = 1, SIDE_CALLEE = 2 };
 /* One (ip, port) learnt from SDP.  What an RTP endpoint's m= line says
  * about payload types (its format list, up to SDP_MAX_FMTS, and rtpmap, up
  * to CORR_MAP_MAX entries) is a descriptor blob of the shared media
- * descriptor classes (media.c), read through media_codec / media_fmts;
+ * descriptor classes (media.c), read through corr__media_codec / corr__media_fmts;
  * RTCP endpoints have none.  An RTCP endpoint on the RTP address's port+1
  * has no entry: its RTP entry's rtcp_next bit implies it (media.c). */
 typedef struct {
@@ -163,7 +71,7 @@ typedef struct {
     uint32_t call;
     uint32_t call_prev, call_next; /* the call's endpoint list */
     uint32_t desc;                 /* descriptor blob id, CORR_NIL = none */
-} media_ep_t;
+} corr__media_ep_t;
 
 /* DTMF events live in a shared pool of nodes (corr_new, max_dtmf_events),
  * one singly linked list per stream and per call (INFO).  Node ids are
@@ -171,11 +79,11 @@ typedef struct {
 typedef struct {
     corr_dtmf_t d;
     uint32_t next;
-} dtmf_node_t;
+} corr__dtmf_node_t;
 
 typedef struct {
     uint32_t head, tail;
-} dtmf_list_t;
+} corr__dtmf_list_t;
 
 /* What RTCP said about one stream (rtcp_attach.c): a node of a shared pool
  * (max_rtcp_streams) taken on the stream's first RTCP, so a stream without
@@ -190,14 +98,14 @@ typedef struct {
     int64_t ntp_ts[STREAM_NTP_MEMORY];
     uint8_t ntp_next;
     uint32_t next_free;
-} rtcp_node_t;
+} corr__rtcp_node_t;
 
 /* Per-stream state of rtcp_attach.c, dtmf.c and call_flags.c (zeroed by
- * stream_new).  Flags are bits and the two cold bytes sit in the hole the
+ * corr__stream_new).  Flags are bits and the two cold bytes sit in the hole the
  * hot flags leave, so the hot head is 64 bytes. */
 
 typedef struct {
-    /* hot: read or written by every RTP packet (flags_on_rtp), kept first */
+    /* hot: read or written by every RTP packet (corr__flags_on_rtp), kept first */
     bool pt_event : 1;       /* current PT is telephone-event (SDP, or orphan guess) */
     bool pt_event_guess : 1; /* orphan dynamic PT: event if the payload fits */
     bool pt_bad : 1;         /* current PT not in the m= line */
@@ -223,13 +131,13 @@ typedef struct {
     uint32_t ev_rtp_ts;
     uint32_t ev_node; /* node of the open event, 0 when it did not fit */
     uint16_t dtmf_count, dtmf_dropped;
-    uint32_t rtcp;    /* rtcp_node_t id, 0 = no RTCP yet */
-    dtmf_list_t dtmf; /* up to CORR_STREAM_DTMF_MAX events */
-} stream_x_t;
+    uint32_t rtcp;          /* corr__rtcp_node_t id, 0 = no RTCP yet */
+    corr__dtmf_list_t dtmf; /* up to CORR_STREAM_DTMF_MAX events */
+} corr__stream_x_t;
 
 /* The live call's strings (cstr.c): one blob per call from a shared pool
  * of size classes, each string cut to CORR_STR_MAX - 1 bytes like the
- * record's arrays and kept NUL-terminated (call_str gives a C string). */
+ * record's arrays and kept NUL-terminated (corr__call_str gives a C string). */
 enum {
     CS_CALL_ID = 0,
     CS_FROM_URI,
@@ -255,14 +163,14 @@ typedef struct {
     uint32_t cap;
     uint32_t free_head; /* CORR_NIL = none */
     uint32_t unused;
-} cstr_class_t;
+} corr__cstr_class_t;
 
 /* RFC 6035 reports kept on live calls: nodes of a shared pool (vq_attach.c,
  * max_vq_reports), one list per call; ids are 1-based, 0 = none. */
 typedef struct {
     corr_vq_report_t r;
     uint32_t next;
-} vq_node_t;
+} corr__vq_node_t;
 
 /* Per-call state of dtmf.c (SIP INFO events). */
 #define CALL_INFO_DTMF_MAX 32
@@ -271,18 +179,18 @@ typedef struct {
     bool have_info : 1; /* last INFO DTMF request, for retransmissions */
     bool last_info_caller : 1;
     uint16_t info_dropped;
-    dtmf_list_t info; /* up to CALL_INFO_DTMF_MAX events */
+    corr__dtmf_list_t info; /* up to CALL_INFO_DTMF_MAX events */
     uint32_t last_info_cseq;
-} call_x_t;
+} corr__call_x_t;
 
 /* What nDPI (or siphon's own checks) classified an orphan stream as
- * (stream_t.orphan_proto; the record's orphan_proto string). */
+ * (corr__stream_t.orphan_proto; the record's orphan_proto string). */
 enum { ORPHAN_PROTO_NONE = 0, ORPHAN_PROTO_RTP, ORPHAN_PROTO_RTCP, ORPHAN_PROTO_SRTP };
 
 /* One RTP stream: (src, dst, ssrc).  Field order is for the cache: the key
  * and what the per-packet path touches come first (the header, rtp_stats,
  * the hot head of x: STREAM_HOT_END), x's cold tail (DTMF, RTCP) next, the
- * quality tracker (per packet too, after the hot span) last.  stream_rtp
+ * quality tracker (per packet too, after the hot span) last.  corr__stream_rtp
  * prefetches the hot span at once, so its cache misses overlap instead of
  * following one another.  The codec name is an interned id (stream.c). */
 typedef struct {
@@ -303,12 +211,12 @@ typedef struct {
     endpoint_t src, dst;
     uint32_t owner_prev, owner_next; /* the owner's stream list */
     uint32_t rtcp_packets;
-    uint32_t codec;    /* interned codec name (stream.c), 0 = none */
-    int64_t lru_ns;    /* last move to the LRU head */
-    rtp_stats_t stats; /* its clock_rate is the current PT's clock (0: none) */
-    stream_x_t x;      /* RTCP, DTMF, flag counters (hot part first) */
-    sq_t quality;      /* voice-quality tracker (quality.h) */
-} stream_t;
+    uint32_t codec;     /* interned codec name (stream.c), 0 = none */
+    int64_t lru_ns;     /* last move to the LRU head */
+    rtp_stats_t stats;  /* its clock_rate is the current PT's clock (0: none) */
+    corr__stream_x_t x; /* RTCP, DTMF, flag counters (hot part first) */
+    sq_t quality;       /* voice-quality tracker (quality.h) */
+} corr__stream_t;
 
 /* A codec name streams share (stream.c): cut to CORR_CODEC_NAME - 1 bytes
  * as rtpmap names are (static ones are shorter), with the number of
@@ -316,14 +224,14 @@ typedef struct {
 typedef struct {
     char name[CORR_CODEC_NAME];
     uint32_t refs;
-} codec_name_t;
+} corr__codec_name_t;
 
-#define STREAM_HOT_END (offsetof(stream_t, x) + offsetof(stream_x_t, ev_rtp_ts))
+#define STREAM_HOT_END (offsetof(corr__stream_t, x) + offsetof(corr__stream_x_t, ev_rtp_ts))
 
 /* What a live call keeps of its corr_call_t: the scalars, under the same
- * names.  Strings live in the call's blob (call_str), DTMF in the DTMF
+ * names.  Strings live in the call's blob (corr__call_str), DTMF in the DTMF
  * pool, RFC 6035 reports in the vq pool; flags, streams and quality are
- * computed at emission, when call_emit builds the whole record in the
+ * computed at emission, when corr__call_emit builds the whole record in the
  * correlator's scratch record (emit_call). */
 #define CALL_OFF_NONE UINT32_MAX
 
@@ -346,7 +254,7 @@ typedef struct {
     uint32_t holds;
     uint32_t vq_dropped;
     uint32_t vq_head, vq_tail; /* vq pool nodes */
-} call_rec_t;
+} corr__call_rec_t;
 
 typedef struct {
     bool used : 1;
@@ -362,7 +270,7 @@ typedef struct {
     bool t38_caller : 1;       /* the caller's SDP had an enabled m=image (T.38) */
     bool t38_callee : 1;       /* ... the callee's */
     bool t38_first_caller : 1; /* ... and the caller's came first (the offer) */
-    uint8_t ntags; /* distinct To tags: tags[], then the string blob's */
+    uint8_t ntags;             /* distinct To tags: tags[], then the string blob's */
     uint32_t invite_cseq;
     uint32_t challenge_cseq;
     uint32_t reinvite_cseq;
@@ -378,9 +286,9 @@ typedef struct {
     int64_t linger_deadline_ns;
     uint32_t st_head; /* streams */
     uint32_t nstreams;
-    call_x_t x; /* appended: SIP INFO DTMF */
-    call_rec_t rec;
-} call_t;
+    corr__call_x_t x; /* SIP INFO DTMF */
+    corr__call_rec_t rec;
+} corr__call_t;
 
 /* A UDP flow nobody claimed, being classified by nDPI. */
 enum { OFLOW_CLASSIFYING = 0, OFLOW_MEDIA, OFLOW_OTHER };
@@ -398,7 +306,7 @@ typedef struct {
     int64_t last_ns;
     struct ndpi_flow_struct *nf;
     uint32_t st_head; /* tentative streams */
-} oflow_t;
+} corr__oflow_t;
 
 struct corr {
     corr_config_t cfg;
@@ -406,233 +314,241 @@ struct corr {
     corr_stats_t stats;
     uint64_t seed;
 
-    call_t *calls;
-    pool_t call_pool;
-    dlist_t linger;         /* ended calls, in order of their linger deadline */
-    dlist_t challenge_wait; /* calls whose last answer was 401/407, idem */
+    corr_clock_t clock; /* corr_on_datagram's own expiry points */
+    int64_t now_ns;     /* the correlator clock: the largest packet time
+                           so far, of the whole datagram sequence
+                           (corr_advance); activity and deadlines run
+                           on it, so it never goes backwards */
 
-    media_ep_t *eps;
-    pool_t ep_pool;
+    /* calls, their strings and what hangs off them */
+    corr__call_t *calls;
+    tbl_pool_t call_pool;
+    tbl_dlist_t linger;                    /* ended calls, in order of their linger deadline */
+    tbl_dlist_t challenge_wait;            /* calls whose last answer was 401/407, idem */
+    corr__cstr_class_t cstr[CSTR_CLASSES]; /* call string blobs (cstr.c) */
+    corr__dtmf_node_t *dtmf_nodes;         /* max_dtmf_events */
+    tbl_idpool_t dtmf_ids;                 /* ids of dtmf_nodes */
+    corr__vq_node_t *vq_nodes;             /* max_vq_reports (vq_attach.c) */
+    tbl_idpool_t vq_ids;                   /* ids of vq_nodes */
 
-    stream_t *streams;
-    pool_t stream_pool;
-    dlist_t orphan_lru; /* orphan streams, for idle expiry */
+    /* REGISTER transactions (events.c; only with on_registration) */
+    struct reg_entry *regs;
+    tbl_pool_t reg_pool;
 
-    oflow_t *flows;
-    pool_t flow_pool;
+    /* SDP endpoints */
+    corr__media_ep_t *eps;
+    tbl_pool_t ep_pool;
+    corr__cstr_class_t mdesc[MDESC_CLASSES]; /* SDP descriptors of endpoints (media.c) */
+
+    /* streams */
+    corr__stream_t *streams;
+    tbl_pool_t stream_pool;
+    tbl_dlist_t orphan_lru;          /* orphan streams, for idle expiry */
+    corr__rtcp_node_t *rtcp_nodes;   /* max_rtcp_streams (rtcp_attach.c) */
+    tbl_idpool_t rtcp_ids;           /* ids of rtcp_nodes */
+    corr__codec_name_t *codec_names; /* codec names, interned (stream.c); entry i is id i + 1 */
+    tbl_pool_t codec_pool;
+
+    /* UDP flows nobody claimed */
+    corr__oflow_t *flows;
+    tbl_pool_t flow_pool;
     struct ndpi_detection_module_struct *ndpi; /* opened at the first unclaimed datagram */
     uint8_t *ndpi_pkt;                         /* scratch: synthetic IP+UDP header + payload */
     bool ndpi_failed;                          /* opening nDPI failed: classification stays off */
 
-    corr_clock_t clock;      /* corr_on_datagram's own expiry points */
-    int64_t now_ns;          /* the correlator clock: the largest packet time
-                                so far, of the whole datagram sequence
-                                (corr_advance); activity and deadlines run
-                                on it, so it never goes backwards */
-    sip_msg_t msg;           /* scratch for the SIP parser */
-    sdp_t sdp;               /* scratch for the SDP parser */
-    corr_stream_t *emit_buf; /* max_streams_per_call records for on_call */
-    corr_call_t *emit_call;  /* the record call_emit builds for on_call */
-    /* appended */
-    const uint8_t *rtp_payload;        /* payload of the RTP packet being handled */
-    rtcp_compound_t rtcp;              /* scratch for rtcp_parse_compound */
-    vq_report_t vq;                    /* scratch for vq_report_parse */
-    dtmf_node_t *dtmf_nodes;           /* max_dtmf_events */
-    idpool_t dtmf_ids;                 /* ids of dtmf_nodes */
-    cstr_class_t cstr[CSTR_CLASSES];   /* call string blobs (cstr.c) */
-    cstr_class_t mdesc[MDESC_CLASSES]; /* SDP descriptors of endpoints (media.c) */
-    vq_node_t *vq_nodes;               /* max_vq_reports (vq_attach.c) */
-    idpool_t vq_ids;                   /* ids of vq_nodes */
-    rtcp_node_t *rtcp_nodes;           /* max_rtcp_streams (rtcp_attach.c) */
-    idpool_t rtcp_ids;                 /* ids of rtcp_nodes */
-    /* appended: REGISTER transactions (events.c; only with on_registration) */
-    struct reg_entry *regs;
-    pool_t reg_pool;
-    /* appended: streams' codec names, interned (stream.c); entry i is id i + 1 */
-    codec_name_t *codec_names;
-    pool_t codec_pool;
+    /* scratch for the packet being handled, and the records being emitted */
+    sip_msg_t msg;              /* for the SIP parser */
+    sdp_t sdp;                  /* for the SDP parser */
+    const uint8_t *rtp_payload; /* payload of the RTP packet being handled */
+    rtcp_compound_t rtcp;       /* for rtcp_parse_compound */
+    vq_report_t vq;             /* for vq_report_parse */
+    corr_stream_t *emit_buf;    /* max_streams_per_call records for on_call */
+    corr_call_t *emit_call;     /* the record corr__call_emit builds for on_call */
 };
 
 /* dialog.c */
-void dialog_on_sip(corr_t *c, const datagram_t *dg);
-/* dialog_on_sip for a message already parsed into c->msg (status st). */
-void dialog_on_parsed(corr_t *c, const datagram_t *dg, proto_status_t st);
+void corr__dialog_on_sip(corr_t *c, const datagram_t *dg);
+/* corr__dialog_on_sip for a message already parsed into c->msg (status st). */
+void corr__dialog_on_parsed(corr_t *c, const datagram_t *dg, proto_status_t st);
 
 /* parse.c: a SIP parse carried from the router to a shard (see there) */
-size_t corr_parse_size(const sip_msg_t *m, proto_status_t st);
-void corr_parse_write(const sip_msg_t *m, proto_status_t st, const uint8_t *base, void *out);
+size_t corr__parse_size(const sip_msg_t *m, proto_status_t st);
+void corr__parse_write(const sip_msg_t *m, proto_status_t st, const uint8_t *base, void *out);
 /* Rebuilds m (views into dg's bytes) and *st; false when in is malformed. */
-bool corr_parse_read(const void *in, size_t n, const datagram_t *dg, sip_msg_t *m,
-                     proto_status_t *st);
-void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out);
+bool corr__parse_read(const void *in, size_t n, const datagram_t *dg, sip_msg_t *m,
+                      proto_status_t *st);
+void corr__call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out);
 /* Brings a call's activity up to date from its streams (RTP does not touch
  * calls per packet); true when it moved in the LRU (ordered by lru_ns). */
-bool call_refresh_activity(corr_t *c, uint32_t ci);
-void call_touch(corr_t *c, uint32_t ci, int64_t ts);
+bool corr__call_refresh_activity(corr_t *c, uint32_t ci);
+void corr__call_touch(corr_t *c, uint32_t ci, int64_t ts);
 /* correlator.c: moves call ci to its place in the LRU, ordered by lru_ns,
  * with lru_ns = t (a walk from the head past the calls that moved later). */
-void call_lru_place(corr_t *c, uint32_t ci, int64_t t);
+void corr__call_lru_place(corr_t *c, uint32_t ci, int64_t t);
 
 /* media.c */
-bool media_init(corr_t *c);
-void media_free(corr_t *c);
-void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side);
+bool corr__media_init(corr_t *c);
+void corr__media_free(corr_t *c);
+void corr__media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side);
 /* The m= line's format list of endpoint e (n = 0: none known). */
-const uint8_t *media_fmts(const corr_t *c, const media_ep_t *e, int *n);
+const uint8_t *corr__media_fmts(const corr_t *c, const corr__media_ep_t *e, int *n);
 /* Descriptor bytes endpoint e uses (its class size, 0 for none). */
-uint32_t media_desc_size(const corr_t *c, const media_ep_t *e);
+uint32_t corr__media_desc_size(const corr_t *c, const corr__media_ep_t *e);
 /* The endpoint for ep (RTP or RTCP), or CORR_NIL: an entry index, or for
  * an RTCP endpoint implied by its RTP entry on port-1, that entry's index
- * with MEDIA_IMPLIED set.  Read it with media_get / media_call. */
+ * with MEDIA_IMPLIED set.  Read it with corr__media_get / corr__media_call. */
 #define MEDIA_IMPLIED (1u << 31)
-uint32_t media_find(const corr_t *c, const endpoint_t *ep);
-/* What endpoint h (of media_find) is: a copy of its entry, or for an
+uint32_t corr__media_find(const corr_t *c, const endpoint_t *ep);
+/* What endpoint h (of corr__media_find) is: a copy of its entry, or for an
  * implied RTCP endpoint, its RTP entry's call, side and m= line as an RTCP
  * endpoint without descriptor. */
-media_ep_t media_get(const corr_t *c, uint32_t h);
-static inline uint32_t media_call(const corr_t *c, uint32_t h)
+corr__media_ep_t corr__media_get(const corr_t *c, uint32_t h);
+static inline uint32_t corr__media_call(const corr_t *c, uint32_t h)
 {
     return c->eps[h & ~MEDIA_IMPLIED].call;
 }
-void media_release_call(corr_t *c, uint32_t ci);
+void corr__media_release_call(corr_t *c, uint32_t ci);
 /* Codec name and clock of payload type pt on endpoint e (SDP rtpmap, else
  * the static table).  False when unknown. */
-bool media_codec(const corr_t *c, const media_ep_t *e, uint8_t pt, const char **name,
-                 uint32_t *clock);
+bool corr__media_codec(const corr_t *c, const corr__media_ep_t *e, uint8_t pt, const char **name,
+                       uint32_t *clock);
 
 /* stream.c */
-uint64_t stream_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst, uint32_t ssrc);
-uint32_t stream_find(const corr_t *c, uint64_t h, const endpoint_t *src, const endpoint_t *dst,
-                     uint32_t ssrc);
+uint64_t corr__stream_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst,
+                           uint32_t ssrc);
+uint32_t corr__stream_find(const corr_t *c, uint64_t h, const endpoint_t *src,
+                           const endpoint_t *dst, uint32_t ssrc);
 /* Creates a stream owned by call ci (or orphan flow fi when orphan); evicts
  * the least recently active stream when the table is full.  CORR_NIL when
  * the call already has max_streams_per_call streams. */
-uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint_t *dst,
-                    uint32_t ssrc, uint32_t owner, bool orphan);
+uint32_t corr__stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint_t *dst,
+                          uint32_t ssrc, uint32_t owner, bool orphan);
 /* One RTP packet of stream si (codec looked up only when the PT changes). */
-void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts);
+void corr__stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts);
 /* Sets from_caller/media_index from the endpoint that matched. */
-void stream_set_side(stream_t *s, const media_ep_t *e, bool matched_dst);
+void corr__stream_set_side(corr__stream_t *s, const corr__media_ep_t *e, bool matched_dst);
 /* nDPI decided orphan flow fi: keep its tentative streams as orphans
  * (media) or drop them. */
-void stream_flow_decided(corr_t *c, uint32_t fi, bool media, uint8_t proto, int proto_id);
-void stream_release(corr_t *c, uint32_t si);
-void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, corr_stream_t *out);
+void corr__stream_flow_decided(corr_t *c, uint32_t fi, bool media, uint8_t proto, int proto_id);
+void corr__stream_release(corr_t *c, uint32_t si);
+void corr__stream_to_record(const corr_t *c, const corr__stream_t *s, const char *call_id,
+                            corr_stream_t *out);
 /* Codec names: one interned entry per distinct name in use, shared by the
  * streams naming it (max_streams + 1 entries: never full, a stream holds
- * one name at most).  stream_codec: stream s's codec name, "" when none. */
-bool codec_names_init(corr_t *c);
-void codec_names_free(corr_t *c);
-static inline const char *stream_codec(const corr_t *c, const stream_t *s)
+ * one name at most).  corr__stream_codec: stream s's codec name, "" when none. */
+bool corr__codec_names_init(corr_t *c);
+void corr__codec_names_free(corr_t *c);
+static inline const char *corr__stream_codec(const corr_t *c, const corr__stream_t *s)
 {
     return s->codec ? c->codec_names[s->codec - 1].name : "";
 }
-void stream_emit_orphan(corr_t *c, uint32_t si);
-void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e, bool matched_dst);
+void corr__stream_emit_orphan(corr_t *c, uint32_t si);
+void corr__stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const corr__media_ep_t *e,
+                              bool matched_dst);
 /* Call-level mos/mos_min of record r (its flags set), whose streams are
  * recs: the worse direction of the scored streams; 1.0 with one-way audio
  * (the silent direction); none for a fax call, whose streams are then not
  * scored either. */
-void stream_call_quality(corr_stream_t *recs, corr_call_t *r);
+void corr__stream_call_quality(corr_stream_t *recs, corr_call_t *r);
 
 /* orphan.c */
-bool orphan_init(corr_t *c);
-void orphan_free(corr_t *c);
+bool corr__orphan_init(corr_t *c);
+void corr__orphan_free(corr_t *c);
 /* A UDP datagram nobody claimed. */
-void orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh);
-void orphan_expire(corr_t *c, int64_t now_ns);
-void orphan_flush(corr_t *c);
+void corr__orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh);
+void corr__orphan_expire(corr_t *c, int64_t now_ns);
+void corr__orphan_flush(corr_t *c);
 
 /* helpers (correlator.c) */
-void corr_copy_sv(char *dst, size_t n, sv_t v);
+void corr__copy_sv(char *dst, size_t n, sv_t v);
 
 /* cstr.c: size classes of fixed blobs (a free list each), and call string
  * blobs */
-bool bclass_init(cstr_class_t *cl, uint32_t size, uint32_t cap);
-void bclass_free(cstr_class_t *cl);
+bool corr__bclass_init(corr__cstr_class_t *cl, uint32_t size, uint32_t cap);
+void corr__bclass_free(corr__cstr_class_t *cl);
 /* A free blob's index, or CORR_NIL. */
-uint32_t bclass_take(cstr_class_t *cl);
-void bclass_put(cstr_class_t *cl, uint32_t i);
-bool cstr_init(corr_t *c);
-void cstr_free(corr_t *c);
+uint32_t corr__bclass_take(corr__cstr_class_t *cl);
+void corr__bclass_put(corr__cstr_class_t *cl, uint32_t i);
+bool corr__cstr_init(corr_t *c);
+void corr__cstr_free(corr_t *c);
 /* A blob for a new call (always available: one per call at most). */
-uint32_t cstr_new(corr_t *c);
-void cstr_release(corr_t *c, uint32_t id);
+uint32_t corr__cstr_new(corr_t *c);
+void corr__cstr_release(corr_t *c, uint32_t id);
 /* String i of call k ("" when unset). */
-const char *call_str(const corr_t *c, const call_t *k, int i);
+const char *corr__call_str(const corr_t *c, const corr__call_t *k, int i);
 /* Sets string i of call ci to v cut to CORR_STR_MAX - 1 bytes (cut further,
  * and counted in call_strings_cut, only when every larger class is full). */
-void call_str_set(corr_t *c, uint32_t ci, int i, sv_t v);
+void corr__call_str_set(corr_t *c, uint32_t ci, int i, sv_t v);
 /* To-tag hashes of call k beyond CALL_TAGS_INLINE, kept after its strings
  * (k->ntags - CALL_TAGS_INLINE of them): whether h is one. */
-bool call_tag_in_blob(const corr_t *c, const call_t *k, uint64_t h);
+bool corr__call_tag_in_blob(const corr_t *c, const corr__call_t *k, uint64_t h);
 /* Appends h to them (the caller counts it in ntags); false, counted in
  * call_strings_cut, when no blob has room. */
-bool call_tag_add(corr_t *c, uint32_t ci, uint64_t h);
+bool corr__call_tag_add(corr_t *c, uint32_t ci, uint64_t h);
 /* Blob bytes call k uses (its class size). */
-uint32_t cstr_blob_size(const corr_t *c, const call_t *k);
+uint32_t corr__cstr_blob_size(const corr_t *c, const corr__call_t *k);
 
 /* dialog.c: the call with this Call-ID, or CORR_NIL */
-uint32_t call_find(const corr_t *c, sv_t call_id);
+uint32_t corr__call_find(const corr_t *c, sv_t call_id);
 
 /* rtcp_attach.c: an RTCP datagram of call ci (CORR_NIL: no SDP endpoint) */
-void rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci);
-void rtcp_to_record(const corr_t *c, const stream_t *s, corr_stream_t *out);
-bool rtcp_pool_init(corr_t *c);
+void corr__rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci);
+void corr__rtcp_to_record(const corr_t *c, const corr__stream_t *s, corr_stream_t *out);
+bool corr__rtcp_pool_init(corr_t *c);
 /* Gives stream s's RTCP node back. */
-void rtcp_release(corr_t *c, stream_t *s);
+void corr__rtcp_release(corr_t *c, corr__stream_t *s);
 
 /* vq_attach.c: a PUBLISH request (RFC 6035 bodies are taken, others not) */
-void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg);
-bool vq_pool_init(corr_t *c);
+void corr__vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg);
+bool corr__vq_pool_init(corr_t *c);
 /* Copies call k's reports into r and gives their nodes back. */
-void vq_collect(corr_t *c, call_t *k, corr_call_t *r);
+void corr__vq_collect(corr_t *c, corr__call_t *k, corr_call_t *r);
 /* An RFC 6035 report: Content-Type vq-rtcpxr, or Event vq-rtcpxr and no type. */
-bool vq_is_report_publish(const sip_msg_t *m);
+bool corr__vq_is_report_publish(const sip_msg_t *m);
 
 /* dtmf.c */
-void dtmf_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts);
-void dtmf_on_info(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg,
-                  bool from_caller);
+void corr__dtmf_on_rtp(corr_t *c, corr__stream_t *s, const rtp_header_t *rh, int64_t ts);
+void corr__dtmf_on_info(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg,
+                        bool from_caller);
 /* Merges INFO and every stream's events, in time order, into r. */
-void dtmf_collect(corr_t *c, uint32_t ci, corr_call_t *r);
-void dtmf_to_record(const corr_t *c, const stream_t *s, corr_stream_t *out);
-bool dtmf_pool_init(corr_t *c);
+void corr__dtmf_collect(corr_t *c, uint32_t ci, corr_call_t *r);
+void corr__dtmf_to_record(const corr_t *c, const corr__stream_t *s, corr_stream_t *out);
+bool corr__dtmf_pool_init(corr_t *c);
 /* Gives the list's nodes back to the pool. */
-void dtmf_list_free(corr_t *c, dtmf_list_t *l);
+void corr__dtmf_list_free(corr_t *c, corr__dtmf_list_t *l);
 
 /* call_flags.c: pt changed on stream s (ep = its SDP endpoint or NULL) */
-void flags_on_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep);
+void corr__flags_on_pt(corr_t *c, corr__stream_t *s, uint8_t pt, const corr__media_ep_t *ep);
 /* Per RTP packet, before rtp_stats_update (reads the previous packet's
- * figures); also feeds dtmf_on_rtp.  Touches only the stream. */
-void flags_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts);
+ * figures); also feeds corr__dtmf_on_rtp.  Touches only the stream. */
+void corr__flags_on_rtp(corr_t *c, corr__stream_t *s, const rtp_header_t *rh, int64_t ts);
 /* BYE seen on call ci at ts: its streams count media after ts + grace. */
-void flags_on_bye(corr_t *c, uint32_t ci, int64_t ts);
+void corr__flags_on_bye(corr_t *c, uint32_t ci, int64_t ts);
 /* At emission: DTMF list and flags of call ci into r (its record being
  * built: state and times already set). */
-void call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r);
+void corr__call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r);
 
 /* events.c: lifecycle events for the sink (each returns at once when the
  * sink does not want that kind) */
 /* After dialog.c handled a message of call ci: created = the message
  * created the call, was_answered = the call was answered before it. */
-void events_after_sip(corr_t *c, uint32_t ci, bool created, bool was_answered, int64_t ts);
-bool events_init(corr_t *c);
-void events_free(corr_t *c);
+void corr__events_after_sip(corr_t *c, uint32_t ci, bool created, bool was_answered, int64_t ts);
+bool corr__events_init(corr_t *c);
+void corr__events_free(corr_t *c);
 /* A REGISTER request or response (dialog.c, when no call has its Call-ID). */
-void events_on_register(corr_t *c, const sip_msg_t *m, const datagram_t *dg);
-void events_expire(corr_t *c, int64_t now_ns);
-void events_flush(corr_t *c);
+void corr__events_on_register(corr_t *c, const sip_msg_t *m, const datagram_t *dg);
+void corr__events_expire(corr_t *c, int64_t now_ns);
+void corr__events_flush(corr_t *c);
 /* Every SIP message dialog.c takes: st the parser's answer (m NULL when
  * PROTO_INVALID); ci its call or CORR_NIL. */
-void events_sip_message(corr_t *c, const datagram_t *dg, const sip_msg_t *m, proto_status_t st,
-                        uint32_t ci);
+void corr__events_sip_message(corr_t *c, const datagram_t *dg, const sip_msg_t *m,
+                              proto_status_t st, uint32_t ci);
 /* The call key of a call created at ts_ns by a message with this Call-ID. */
-uint64_t corr_call_key(sv_t call_id, int64_t ts_ns);
+uint64_t corr__call_key(sv_t call_id, int64_t ts_ns);
 /* stream.c: the packet at ts closed stream s's interval iv (before the
  * packet was counted); final: the records' last intervals at emission. */
-void events_interval(corr_t *c, const stream_t *s, const sq_interval_t *iv, uint32_t index,
-                     int64_t ts);
-void events_final_intervals(corr_t *c, const corr_stream_t *recs, uint32_t n);
+void corr__events_interval(corr_t *c, const corr__stream_t *s, const sq_interval_t *iv,
+                           uint32_t index, int64_t ts);
+void corr__events_final_intervals(corr_t *c, const corr_stream_t *recs, uint32_t n);
 
 #endif /* SIPHON_CORRELATOR_INTERNAL_H */

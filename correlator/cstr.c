@@ -2,12 +2,12 @@
  * User-Agent, reason) in compact blobs, and the size-class allocator that
  * media.c shares for its SDP descriptors (bclass_*).
  *
- * A live call used to carry its whole corr_call_t, nine 128-byte arrays
- * among it, whatever the strings' lengths.  Now each call owns one blob:
+ * A live call holds its strings in one blob rather than the record's nine
+ * 128-byte arrays, so it pays for the strings' lengths only.  The blob is
  * CS_COUNT length bytes, then the strings one after the other, each cut to
  * CORR_STR_MAX - 1 bytes (as the record's arrays cut them) and
- * NUL-terminated, so call_str hands out a C string without copying.  The
- * record's arrays are filled from it at emission (dialog.c, call_emit).
+ * NUL-terminated, so corr__call_str hands out a C string without copying.  The
+ * record's arrays are filled from it at emission (dialog.c, corr__call_emit).
  *
  * Blobs come from CSTR_CLASSES size classes (128, 224, 320, 512 and 1168
  * bytes, the last one fits nine full strings; 224 fits the 166-199 bytes of
@@ -41,7 +41,7 @@ static const uint32_t class_size[CSTR_CLASSES] = {128, 224, 320, 512, CS_COUNT *
 
 /* ------------------------- size classes -------------------------------- */
 
-bool bclass_init(cstr_class_t *cl, uint32_t size, uint32_t cap)
+bool corr__bclass_init(corr__cstr_class_t *cl, uint32_t size, uint32_t cap)
 {
     cl->size = size;
     cl->cap = cap < CSTR_MIN_BLOBS ? CSTR_MIN_BLOBS : cap;
@@ -53,13 +53,13 @@ bool bclass_init(cstr_class_t *cl, uint32_t size, uint32_t cap)
     return cl->mem != NULL;
 }
 
-void bclass_free(cstr_class_t *cl)
+void corr__bclass_free(corr__cstr_class_t *cl)
 {
     free(cl->mem);
     cl->mem = NULL;
 }
 
-uint32_t bclass_take(cstr_class_t *cl)
+uint32_t corr__bclass_take(corr__cstr_class_t *cl)
 {
     uint32_t i = cl->free_head;
     if (i != CORR_NIL) {
@@ -69,7 +69,7 @@ uint32_t bclass_take(cstr_class_t *cl)
     return cl->unused < cl->cap ? cl->unused++ : CORR_NIL;
 }
 
-void bclass_put(cstr_class_t *cl, uint32_t i)
+void corr__bclass_put(corr__cstr_class_t *cl, uint32_t i)
 {
     memcpy(cl->mem + (size_t)i * cl->size, &cl->free_head, sizeof cl->free_head);
     cl->free_head = i;
@@ -77,30 +77,30 @@ void bclass_put(cstr_class_t *cl, uint32_t i)
 
 /* ---------------------------- strings ----------------------------------- */
 
-bool cstr_init(corr_t *c)
+bool corr__cstr_init(corr_t *c)
 {
     uint32_t n = c->cfg.max_calls;
     uint32_t caps[CSTR_CLASSES] = {n, n, n, n / 4, n / 16};
     for (int k = 0; k < CSTR_CLASSES; k++)
-        if (!bclass_init(&c->cstr[k], class_size[k], caps[k])) return false;
+        if (!corr__bclass_init(&c->cstr[k], class_size[k], caps[k])) return false;
     return true;
 }
 
-void cstr_free(corr_t *c)
+void corr__cstr_free(corr_t *c)
 {
     for (int k = 0; k < CSTR_CLASSES; k++)
-        bclass_free(&c->cstr[k]);
+        corr__bclass_free(&c->cstr[k]);
 }
 
 static uint8_t *blob(const corr_t *c, uint32_t id)
 {
-    const cstr_class_t *cl = &c->cstr[id >> CSTR_SHIFT];
+    const corr__cstr_class_t *cl = &c->cstr[id >> CSTR_SHIFT];
     return cl->mem + (size_t)(id & ((1u << CSTR_SHIFT) - 1)) * cl->size;
 }
 
 static uint32_t take(corr_t *c, int k)
 {
-    uint32_t i = bclass_take(&c->cstr[k]);
+    uint32_t i = corr__bclass_take(&c->cstr[k]);
     if (i == CORR_NIL) return CORR_NIL;
     uint32_t id = (uint32_t)k << CSTR_SHIFT | i;
     memset(blob(c, id), 0, CS_COUNT); /* every string empty */
@@ -109,7 +109,7 @@ static uint32_t take(corr_t *c, int k)
     return id;
 }
 
-uint32_t cstr_new(corr_t *c)
+uint32_t corr__cstr_new(corr_t *c)
 {
     for (int k = 0; k < CSTR_CLASSES; k++) {
         uint32_t id = take(c, k);
@@ -118,13 +118,13 @@ uint32_t cstr_new(corr_t *c)
     return CORR_NIL; /* not reached: class 0 has a blob per call */
 }
 
-void cstr_release(corr_t *c, uint32_t id)
+void corr__cstr_release(corr_t *c, uint32_t id)
 {
     if (id == CORR_NIL) return;
-    bclass_put(&c->cstr[id >> CSTR_SHIFT], id & ((1u << CSTR_SHIFT) - 1));
+    corr__bclass_put(&c->cstr[id >> CSTR_SHIFT], id & ((1u << CSTR_SHIFT) - 1));
 }
 
-uint32_t cstr_blob_size(const corr_t *c, const call_t *k)
+uint32_t corr__cstr_blob_size(const corr_t *c, const corr__call_t *k)
 {
     return k->str == CORR_NIL ? 0 : c->cstr[k->str >> CSTR_SHIFT].size;
 }
@@ -139,7 +139,7 @@ static uint32_t str_bytes(const uint8_t *b)
 }
 
 /* Bytes of the To-tag hashes after the strings. */
-static uint32_t tag_bytes(const call_t *k)
+static uint32_t tag_bytes(const corr__call_t *k)
 {
     return k->ntags > CALL_TAGS_INLINE ? (k->ntags - CALL_TAGS_INLINE) * 8u : 0;
 }
@@ -147,7 +147,7 @@ static uint32_t tag_bytes(const call_t *k)
 /* Moves call k's blob to a larger class when need bytes do not fit: the
  * smallest that fits, else the largest free.  Returns the blob (need may
  * still not fit when every larger class is full). */
-static uint8_t *room_for(corr_t *c, call_t *k, uint32_t need)
+static uint8_t *room_for(corr_t *c, corr__call_t *k, uint32_t need)
 {
     uint8_t *b = blob(c, k->str);
     int cls = (int)(k->str >> CSTR_SHIFT);
@@ -160,7 +160,7 @@ static uint8_t *room_for(corr_t *c, call_t *k, uint32_t need)
     if (id == CORR_NIL) return b;
     uint8_t *nb = blob(c, id);
     memcpy(nb, b, str_bytes(b) + tag_bytes(k));
-    cstr_release(c, k->str);
+    corr__cstr_release(c, k->str);
     k->str = id;
     return nb;
 }
@@ -173,17 +173,17 @@ static uint32_t offset(const uint8_t *b, int i)
     return off;
 }
 
-const char *call_str(const corr_t *c, const call_t *k, int i)
+const char *corr__call_str(const corr_t *c, const corr__call_t *k, int i)
 {
     if (k->str == CORR_NIL) return "";
     const uint8_t *b = blob(c, k->str);
     return (const char *)b + offset(b, i);
 }
 
-void call_str_set(corr_t *c, uint32_t ci, int i, sv_t v)
+void corr__call_str_set(corr_t *c, uint32_t ci, int i, sv_t v)
 {
-    call_t *k = &c->calls[ci];
-    if (k->str == CORR_NIL && (k->str = cstr_new(c)) == CORR_NIL) return;
+    corr__call_t *k = &c->calls[ci];
+    if (k->str == CORR_NIL && (k->str = corr__cstr_new(c)) == CORR_NIL) return;
     uint8_t *b = blob(c, k->str);
     uint32_t n = v.len < CSTR_MAX_LEN ? (uint32_t)v.len : CSTR_MAX_LEN;
     uint32_t total = str_bytes(b) + tag_bytes(k);
@@ -201,7 +201,7 @@ void call_str_set(corr_t *c, uint32_t ci, int i, sv_t v)
     b[i] = (uint8_t)n;
 }
 
-bool call_tag_in_blob(const corr_t *c, const call_t *k, uint64_t h)
+bool corr__call_tag_in_blob(const corr_t *c, const corr__call_t *k, uint64_t h)
 {
     if (k->str == CORR_NIL) return false;
     const uint8_t *b = blob(c, k->str);
@@ -214,10 +214,10 @@ bool call_tag_in_blob(const corr_t *c, const call_t *k, uint64_t h)
     return false;
 }
 
-bool call_tag_add(corr_t *c, uint32_t ci, uint64_t h)
+bool corr__call_tag_add(corr_t *c, uint32_t ci, uint64_t h)
 {
-    call_t *k = &c->calls[ci];
-    if (k->str == CORR_NIL && (k->str = cstr_new(c)) == CORR_NIL) return false;
+    corr__call_t *k = &c->calls[ci];
+    if (k->str == CORR_NIL && (k->str = corr__cstr_new(c)) == CORR_NIL) return false;
     uint32_t total = str_bytes(blob(c, k->str)) + tag_bytes(k);
     uint8_t *b = room_for(c, k, total + 8);
     if (total + 8 > c->cstr[k->str >> CSTR_SHIFT].size) {

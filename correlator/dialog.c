@@ -49,7 +49,7 @@
 
 #include <stdio.h>
 
-void corr_copy_sv(char *dst, size_t n, sv_t v)
+void corr__copy_sv(char *dst, size_t n, sv_t v)
 {
     sv_copy_cstr(v, dst, n);
 }
@@ -61,16 +61,16 @@ static uint64_t cid_hash(const corr_t *c, sv_t cid)
 
 static bool call_eq(const void *ctx, uint32_t idx, const void *key)
 {
-    const call_t *k = &((const corr_t *)ctx)->calls[idx];
+    const corr__call_t *k = &((const corr_t *)ctx)->calls[idx];
     const sv_t *cid = key;
     if (k->cid_len != cid->len) return false;
     size_t n = cid->len < CORR_STR_MAX - 1 ? cid->len : CORR_STR_MAX - 1;
-    return memcmp(call_str(ctx, k, CS_CALL_ID), cid->p, n) == 0;
+    return memcmp(corr__call_str(ctx, k, CS_CALL_ID), cid->p, n) == 0;
 }
 
-uint32_t call_find(const corr_t *c, sv_t call_id)
+uint32_t corr__call_find(const corr_t *c, sv_t call_id)
 {
-    return itab_find(&c->call_pool.tab, cid_hash(c, call_id), call_eq, c, &call_id);
+    return tbl_itab_find(&c->call_pool.tab, cid_hash(c, call_id), call_eq, c, &call_id);
 }
 
 /* Compares a copied (possibly cut) tag with a tag in the packet. */
@@ -86,39 +86,39 @@ static bool tag_eq(const char *copy, sv_t tag)
  * were more recent, the call moves to its place in the LRU, which stays
  * ordered by lru_ns (a stream's packet time may lie behind the correlator
  * clock other calls were touched at), and true is returned. */
-bool call_refresh_activity(corr_t *c, uint32_t ci)
+bool corr__call_refresh_activity(corr_t *c, uint32_t ci)
 {
-    call_t *k = &c->calls[ci];
+    corr__call_t *k = &c->calls[ci];
     int64_t last = k->last_activity_ns;
     for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next)
         if (c->streams[si].stats.last_ts_ns > last) last = c->streams[si].stats.last_ts_ns;
     if (last <= k->last_activity_ns) return false;
     k->last_activity_ns = last;
-    call_lru_place(c, ci, last);
+    corr__call_lru_place(c, ci, last);
     return true;
 }
 
-void call_touch(corr_t *c, uint32_t ci, int64_t ts)
+void corr__call_touch(corr_t *c, uint32_t ci, int64_t ts)
 {
-    call_t *k = &c->calls[ci];
+    corr__call_t *k = &c->calls[ci];
     if (ts > k->last_activity_ns) k->last_activity_ns = ts;
     if (ts_sub_sat(k->last_activity_ns, k->lru_ns) >= CORR_LRU_GRAIN_NS) {
         k->lru_ns = k->last_activity_ns;
-        dlist_touch(&c->call_pool.lru, ci);
+        tbl_dlist_touch(&c->call_pool.lru, ci);
     }
 }
 
-static dlist_t *end_queue(corr_t *c, const call_t *k)
+static tbl_dlist_t *end_queue(corr_t *c, const corr__call_t *k)
 {
     return k->end_challenge ? &c->challenge_wait : &c->linger;
 }
 
 static void call_unend(corr_t *c, uint32_t ci)
 {
-    call_t *k = &c->calls[ci];
+    corr__call_t *k = &c->calls[ci];
     if (!k->ended) return;
     k->ended = false;
-    dlist_unlink(end_queue(c, k), ci);
+    tbl_dlist_unlink(end_queue(c, k), ci);
 }
 
 /* Puts the call in its end queue: the linger queue (deadline from the first
@@ -126,7 +126,7 @@ static void call_unend(corr_t *c, uint32_t ci)
  * 401/407.  Each queue has one delay, so its tail is always due first. */
 static void call_end(corr_t *c, uint32_t ci, int64_t ts)
 {
-    call_t *k = &c->calls[ci];
+    corr__call_t *k = &c->calls[ci];
     if (k->ended) return;
     k->ended = true;
     k->end_challenge = k->challenged;
@@ -135,13 +135,13 @@ static void call_end(corr_t *c, uint32_t ci, int64_t ts)
     int64_t at = ts > c->now_ns ? ts : c->now_ns;
     k->linger_deadline_ns =
         ts_add_sat(at, k->challenged ? CORR_CHALLENGE_WAIT_NS : c->cfg.call_linger_ns);
-    dlist_push_head(end_queue(c, k), ci);
+    tbl_dlist_push_head(end_queue(c, k), ci);
 }
 
 /* Final state at emission time (see the rules in the file comment). */
-static void call_finish_state(call_t *k)
+static void call_finish_state(corr__call_t *k)
 {
-    call_rec_t *r = &k->rec;
+    corr__call_rec_t *r = &k->rec;
     if (k->answered) {
         r->state = CALL_ANSWERED;
     } else if (r->final_code >= 300) {
@@ -163,8 +163,8 @@ static void call_finish_state(call_t *k)
  * call's compact state (strings from its blob, DTMF, flags, reports). */
 static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
 {
-    call_t *k = &c->calls[ci];
-    const call_rec_t *l = &k->rec;
+    corr__call_t *k = &c->calls[ci];
+    const corr__call_rec_t *l = &k->rec;
     corr_call_t *r = c->emit_call;
     memset(r, 0, sizeof *r);
     static const size_t str_off[CS_COUNT] = {
@@ -174,7 +174,7 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
         offsetof(corr_call_t, to_tag),  offsetof(corr_call_t, user_agent),
         offsetof(corr_call_t, reason)};
     for (int i = 0; i < CS_COUNT; i++)
-        snprintf((char *)r + str_off[i], CORR_STR_MAX, "%s", call_str(c, k, i));
+        snprintf((char *)r + str_off[i], CORR_STR_MAX, "%s", corr__call_str(c, k, i));
     r->call_key = k->key;
     r->src = l->src;
     r->dst = l->dst;
@@ -203,83 +203,83 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
     r->evicted = l->evicted;
     r->t38_caller = k->t38_caller;
     r->t38_callee = k->t38_callee;
-    vq_collect(c, k, r);
+    corr__vq_collect(c, k, r);
 
     uint32_t n = 0;
     for (uint32_t si = k->st_head; si != CORR_NIL && n < c->cfg.max_streams_per_call;
          si = c->streams[si].owner_next) {
-        stream_to_record(c, &c->streams[si], r->call_id, &c->emit_buf[n++]);
+        corr__stream_to_record(c, &c->streams[si], r->call_id, &c->emit_buf[n++]);
         c->streams[si].written = true;
     }
     c->stats.call_streams += n;
     r->stream_count = n;
     r->streams = c->emit_buf;
-    events_final_intervals(c, c->emit_buf, n); /* the streams' last intervals */
-    call_flags_emit(c, ci, r);                 /* DTMF list and problem flags */
-    stream_call_quality(c->emit_buf, r);       /* after the flags: one-way audio */
+    corr__events_final_intervals(c, c->emit_buf, n); /* the streams' last intervals */
+    corr__call_flags_emit(c, ci, r);                 /* DTMF list and problem flags */
+    corr__stream_call_quality(c->emit_buf, r);       /* after the flags: one-way audio */
     return r;
 }
 
-void call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
+void corr__call_emit(corr_t *c, uint32_t ci, bool open_at_end, bool timed_out)
 {
-    call_refresh_activity(c, ci);
-    call_t *k = &c->calls[ci];
+    corr__call_refresh_activity(c, ci);
+    corr__call_t *k = &c->calls[ci];
     call_finish_state(k);
     corr_call_t *r = call_record(c, ci, open_at_end, timed_out);
     if (c->sink.on_call) c->sink.on_call(c->sink.user, r);
     r->streams = NULL;
 
     while (k->st_head != CORR_NIL)
-        stream_release(c, k->st_head);
-    media_release_call(c, ci);
+        corr__stream_release(c, k->st_head);
+    corr__media_release_call(c, ci);
     call_unend(c, ci);
-    dtmf_list_free(c, &k->x.info);
-    cstr_release(c, k->str);
+    corr__dtmf_list_free(c, &k->x.info);
+    corr__cstr_release(c, k->str);
     k->str = CORR_NIL;
-    pool_put(&c->call_pool, ci, k->hash);
+    tbl_pool_put(&c->call_pool, ci, k->hash);
     k->used = false;
 }
 
 static void copy_party(corr_t *c, uint32_t ci, const sip_msg_t *m)
 {
-    call_str_set(c, ci, CS_FROM_URI, m->from.uri);
-    call_str_set(c, ci, CS_TO_URI, m->to.uri);
-    call_str_set(c, ci, CS_CALLER, m->from.user);
-    call_str_set(c, ci, CS_CALLEE, m->to.user);
-    call_str_set(c, ci, CS_FROM_TAG, m->from.tag);
+    corr__call_str_set(c, ci, CS_FROM_URI, m->from.uri);
+    corr__call_str_set(c, ci, CS_TO_URI, m->to.uri);
+    corr__call_str_set(c, ci, CS_CALLER, m->from.user);
+    corr__call_str_set(c, ci, CS_CALLEE, m->to.user);
+    corr__call_str_set(c, ci, CS_FROM_TAG, m->from.tag);
 }
 
 static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagram_t *dg)
 {
-    uint32_t ci = pool_take(&c->call_pool);
+    uint32_t ci = tbl_pool_take(&c->call_pool);
     if (ci == CORR_NIL) {
         /* the least recently active call, counting RTP: a few tails whose
          * media is newer than their signalling move to the head first */
         uint32_t victim = c->call_pool.lru.tail;
-        for (int tries = 0; tries < 8 && victim != CORR_NIL && call_refresh_activity(c, victim);
-             tries++)
+        for (int tries = 0;
+             tries < 8 && victim != CORR_NIL && corr__call_refresh_activity(c, victim); tries++)
             victim = c->call_pool.lru.tail;
         if (victim == CORR_NIL) return CORR_NIL;
         c->calls[victim].rec.evicted = true;
-        call_emit(c, victim, false, false);
+        corr__call_emit(c, victim, false, false);
         c->stats.calls_evicted++;
-        ci = pool_take(&c->call_pool);
+        ci = tbl_pool_take(&c->call_pool);
         if (ci == CORR_NIL) return CORR_NIL;
     }
-    call_t *k = &c->calls[ci];
+    corr__call_t *k = &c->calls[ci];
     memset(k, 0, sizeof *k);
     k->used = true;
     k->hash = h;
-    k->key = corr_call_key(m->call_id, dg->ts_ns);
+    k->key = corr__call_key(m->call_id, dg->ts_ns);
     k->cid_len = (uint32_t)m->call_id.len;
     k->ep_head = k->st_head = CORR_NIL;
     k->last_activity_ns = k->lru_ns = c->now_ns; /* the correlator clock */
-    k->str = cstr_new(c);
-    itab_insert(&c->call_pool.tab, h, ci);
+    k->str = corr__cstr_new(c);
+    tbl_itab_insert(&c->call_pool.tab, h, ci);
     c->stats.calls++;
 
-    call_rec_t *r = &k->rec;
-    call_str_set(c, ci, CS_CALL_ID, m->call_id);
+    corr__call_rec_t *r = &k->rec;
+    corr__call_str_set(c, ci, CS_CALL_ID, m->call_id);
     r->start_ts_ns = dg->ts_ns;
     r->invite_off_us = r->progress_off_us = CALL_OFF_NONE; /* no INVITE yet */
     r->transport = (uint8_t)dg->transport;
@@ -298,16 +298,16 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
         if (m->is_request || (m->status_code >= 200 && m->status_code < 300)) {
             k->answered = true;
             r->state = CALL_ANSWERED;
-            call_str_set(c, ci, CS_TO_TAG, m->to.tag);
+            corr__call_str_set(c, ci, CS_TO_TAG, m->to.tag);
         }
     }
     return ci;
 }
 
-static bool msg_from_caller(const corr_t *c, const call_t *k, const sip_msg_t *m,
+static bool msg_from_caller(const corr_t *c, const corr__call_t *k, const sip_msg_t *m,
                             const datagram_t *dg)
 {
-    const char *from_tag = call_str(c, k, CS_FROM_TAG);
+    const char *from_tag = corr__call_str(c, k, CS_FROM_TAG);
     if (from_tag[0] && m->from.tag.len) {
         bool same = tag_eq(from_tag, m->from.tag);
         return m->is_request ? same : !same;
@@ -319,7 +319,7 @@ static bool msg_from_caller(const corr_t *c, const call_t *k, const sip_msg_t *m
  * hashes in the call entry, the others after its strings (cstr.c). */
 static void tag_seen(corr_t *c, uint32_t ci, sv_t tag)
 {
-    call_t *k = &c->calls[ci];
+    corr__call_t *k = &c->calls[ci];
     if (tag.len == 0) return;
     uint64_t h = hash_bytes(tag.p, tag.len, 0x7a6);
     for (int i = 0; i < k->ntags && i < CALL_TAGS_INLINE; i++)
@@ -327,7 +327,7 @@ static void tag_seen(corr_t *c, uint32_t ci, sv_t tag)
     if (k->ntags >= CORR_MAX_TAGS) return;
     if (k->ntags < CALL_TAGS_INLINE) {
         k->tags[k->ntags++] = h;
-    } else if (!call_tag_in_blob(c, k, h) && call_tag_add(c, ci, h)) {
+    } else if (!corr__call_tag_in_blob(c, k, h) && corr__call_tag_add(c, ci, h)) {
         k->ntags++;
     }
 }
@@ -335,9 +335,9 @@ static void tag_seen(corr_t *c, uint32_t ci, sv_t tag)
 static void set_reason(corr_t *c, uint32_t ci, const sip_msg_t *m)
 {
     if (m->reason.len)
-        call_str_set(c, ci, CS_REASON, m->reason);
+        corr__call_str_set(c, ci, CS_REASON, m->reason);
     else if (!m->is_request)
-        call_str_set(c, ci, CS_REASON, m->reason_phrase);
+        corr__call_str_set(c, ci, CS_REASON, m->reason_phrase);
 }
 
 /* Microseconds from `from` to ts, within [0, CALL_OFF_NONE). */
@@ -352,8 +352,8 @@ static uint32_t off_us(int64_t from, int64_t ts)
  * invite_ts: its request's time (0: only a response to it was captured). */
 static void invite_attempt(corr_t *c, uint32_t ci, const sip_msg_t *m, int64_t invite_ts)
 {
-    call_t *k = &c->calls[ci];
-    call_rec_t *r = &k->rec;
+    corr__call_t *k = &c->calls[ci];
+    corr__call_rec_t *r = &k->rec;
     k->invite_cseq = m->cseq;
     r->invite_off_us = invite_ts ? off_us(r->start_ts_ns, invite_ts) : CALL_OFF_NONE;
     r->progress_off_us = CALL_OFF_NONE;
@@ -363,14 +363,14 @@ static void invite_attempt(corr_t *c, uint32_t ci, const sip_msg_t *m, int64_t i
     r->state = CALL_UNANSWERED;
     r->final_code = 0;
     r->end_ts_ns = 0;
-    call_str_set(c, ci, CS_REASON, (sv_t){0});
+    corr__call_str_set(c, ci, CS_REASON, (sv_t){0});
     r->ended_by = ENDED_BY_NONE;
 }
 
 static void on_invite(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
 {
-    call_t *k = &c->calls[ci];
-    call_rec_t *r = &k->rec;
+    corr__call_t *k = &c->calls[ci];
+    corr__call_rec_t *r = &k->rec;
 
     if (m->to.tag.len || k->answered) {
         /* re-INVITE inside the dialog */
@@ -392,7 +392,7 @@ static void on_invite(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram
         r->dst = dg->dst;
         r->transport = (uint8_t)dg->transport;
         copy_party(c, ci, m);
-        call_str_set(c, ci, CS_USER_AGENT, m->user_agent);
+        corr__call_str_set(c, ci, CS_USER_AGENT, m->user_agent);
         if (dg->ts_ns < r->start_ts_ns) r->start_ts_ns = dg->ts_ns;
     }
     invite_attempt(c, ci, m, dg->ts_ns);
@@ -400,8 +400,8 @@ static void on_invite(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram
 
 static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
 {
-    call_t *k = &c->calls[ci];
-    call_rec_t *r = &k->rec;
+    corr__call_t *k = &c->calls[ci];
+    corr__call_rec_t *r = &k->rec;
     int code = m->status_code;
 
     if (m->cseq != k->invite_cseq) {
@@ -429,9 +429,9 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
         r->final_code = code;
         r->end_ts_ns = 0;
         r->ended_by = ENDED_BY_NONE;
-        call_str_set(c, ci, CS_REASON, (sv_t){0});
+        corr__call_str_set(c, ci, CS_REASON, (sv_t){0});
         set_reason(c, ci, m);
-        call_str_set(c, ci, CS_TO_TAG, m->to.tag);
+        corr__call_str_set(c, ci, CS_TO_TAG, m->to.tag);
         return;
     }
     if (k->answered) return;
@@ -455,7 +455,7 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
                : (code == 486 || code == 600) ? CALL_BUSY
                                               : CALL_REJECTED;
     r->ended_by = cancelled ? ENDED_BY_CALLER : ENDED_BY_CALLEE;
-    if (!(k->cancel_seen && call_str(c, k, CS_REASON)[0])) set_reason(c, ci, m);
+    if (!(k->cancel_seen && corr__call_str(c, k, CS_REASON)[0])) set_reason(c, ci, m);
     r->end_ts_ns = dg->ts_ns;
     k->challenged = false;
     call_unend(c, ci); /* decided now: from the challenge wait to the linger */
@@ -464,8 +464,8 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
 
 static void on_cancel(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
 {
-    call_t *k = &c->calls[ci];
-    call_rec_t *r = &k->rec;
+    corr__call_t *k = &c->calls[ci];
+    corr__call_rec_t *r = &k->rec;
     if (k->answered || k->cancel_seen || r->final_code >= 300) return;
     k->cancel_seen = true;
     r->state = CALL_CANCELLED;
@@ -480,12 +480,12 @@ static void on_cancel(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram
 static void on_bye(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg,
                    bool from_caller)
 {
-    call_t *k = &c->calls[ci];
-    call_rec_t *r = &k->rec;
+    corr__call_t *k = &c->calls[ci];
+    corr__call_rec_t *r = &k->rec;
     if (k->bye_seen) return;
     if (!k->answered && (r->final_code >= 300 || k->cancel_seen)) return;
     k->bye_seen = true;
-    flags_on_bye(c, ci, dg->ts_ns);
+    corr__flags_on_bye(c, ci, dg->ts_ns);
     if (!k->answered) {
         /* the 2xx was not captured: the dialog was confirmed anyway */
         call_unend(c, ci);
@@ -501,7 +501,7 @@ static void on_bye(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t 
 
 /* T.38 fax (RFC 3362 m=image, port not 0) in an SDP from one side: the
  * first such side made the offer; both sides: it was accepted. */
-static void note_t38(call_t *k, const sdp_t *sdp, bool from_caller)
+static void note_t38(corr__call_t *k, const sdp_t *sdp, bool from_caller)
 {
     for (int i = 0; i < sdp->media_count; i++) {
         const sdp_media_t *md = &sdp->media[i];
@@ -517,14 +517,14 @@ static void note_t38(call_t *k, const sdp_t *sdp, bool from_caller)
 
 static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
 {
-    call_t *k = &c->calls[ci];
-    call_rec_t *r = &k->rec;
+    corr__call_t *k = &c->calls[ci];
+    corr__call_rec_t *r = &k->rec;
     sip_method_t method = m->is_request ? m->method : m->cseq_method;
     bool from_caller = msg_from_caller(c, k, m, dg);
     sv_t body;
 
     r->sip_messages++;
-    call_touch(c, ci, c->now_ns);
+    corr__call_touch(c, ci, c->now_ns);
 
     if (m->is_request) {
         switch (method) {
@@ -544,7 +544,7 @@ static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
             }
             break;
         case SIP_INFO:
-            dtmf_on_info(c, ci, m, dg, from_caller);
+            corr__dtmf_on_info(c, ci, m, dg, from_caller);
             break;
         default:
             break;
@@ -556,7 +556,7 @@ static void call_on_msg(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
     }
 
     if (m->body.len && sip_find_sdp(m, &body) && sdp_parse(body, &c->sdp) == PROTO_OK) {
-        media_learn_sdp(c, ci, &c->sdp, from_caller ? SIDE_CALLER : SIDE_CALLEE);
+        corr__media_learn_sdp(c, ci, &c->sdp, from_caller ? SIDE_CALLER : SIDE_CALLEE);
         note_t38(k, &c->sdp, from_caller);
     }
 }
@@ -580,15 +580,15 @@ static void dialog_take(corr_t *c, const datagram_t *dg, const sip_msg_t *m, pro
     }
 
     sip_method_t method = m->is_request ? m->method : m->cseq_method;
-    if (m->is_request && method == SIP_PUBLISH) vq_on_publish(c, m, dg); /* RFC 6035 */
+    if (m->is_request && method == SIP_PUBLISH) corr__vq_on_publish(c, m, dg); /* RFC 6035 */
     uint64_t h = cid_hash(c, m->call_id);
-    uint32_t ci = itab_find(&c->call_pool.tab, h, call_eq, c, &m->call_id);
+    uint32_t ci = tbl_itab_find(&c->call_pool.tab, h, call_eq, c, &m->call_id);
     bool created = false;
     if (ci == CORR_NIL) {
         switch (method) {
         case SIP_REGISTER:
             if (m->is_request) c->stats.register_requests++;
-            events_on_register(c, m, dg);
+            corr__events_on_register(c, m, dg);
             return;
         case SIP_OPTIONS:
             if (m->is_request) c->stats.options++;
@@ -611,22 +611,22 @@ static void dialog_take(corr_t *c, const datagram_t *dg, const sip_msg_t *m, pro
     }
     bool was_answered = !created && c->calls[ci].answered;
     call_on_msg(c, ci, m, dg);
-    events_after_sip(c, ci, created, was_answered, dg->ts_ns); /* started / answered */
+    corr__events_after_sip(c, ci, created, was_answered, dg->ts_ns); /* started / answered */
 }
 
 /* Every message reaches the sink's on_sip_message after what it caused,
  * with the call it belongs to (found, or just created). */
-void dialog_on_sip(corr_t *c, const datagram_t *dg)
+void corr__dialog_on_sip(corr_t *c, const datagram_t *dg)
 {
-    dialog_on_parsed(c, dg, sip_parse_message(dg->data, dg->len, &c->msg));
+    corr__dialog_on_parsed(c, dg, sip_parse_message(dg->data, dg->len, &c->msg));
 }
 
-void dialog_on_parsed(corr_t *c, const datagram_t *dg, proto_status_t st)
+void corr__dialog_on_parsed(corr_t *c, const datagram_t *dg, proto_status_t st)
 {
     sip_msg_t *m = &c->msg;
     dialog_take(c, dg, m, st);
     if (!c->sink.on_sip_message) return;
     bool parsed = st != PROTO_INVALID;
-    uint32_t ci = parsed && m->call_id.len ? call_find(c, m->call_id) : CORR_NIL;
-    events_sip_message(c, dg, parsed ? m : NULL, st, ci);
+    uint32_t ci = parsed && m->call_id.len ? corr__call_find(c, m->call_id) : CORR_NIL;
+    corr__events_sip_message(c, dg, parsed ? m : NULL, st, ci);
 }

@@ -36,10 +36,10 @@
 #include <stdlib.h>
 #include <strings.h>
 
-bool dtmf_pool_init(corr_t *c)
+bool corr__dtmf_pool_init(corr_t *c)
 {
     c->dtmf_nodes = calloc(c->cfg.max_dtmf_events, sizeof *c->dtmf_nodes);
-    c->dtmf_ids = (idpool_t){.cap = c->cfg.max_dtmf_events};
+    c->dtmf_ids = (tbl_idpool_t){.cap = c->cfg.max_dtmf_events};
     return c->dtmf_nodes != NULL;
 }
 
@@ -49,15 +49,15 @@ static corr_dtmf_t *node(const corr_t *c, uint32_t id)
 }
 
 /* A zeroed node appended to l; NULL (counted) when the pool is empty. */
-static corr_dtmf_t *list_append(corr_t *c, dtmf_list_t *l, uint32_t *id_out)
+static corr_dtmf_t *list_append(corr_t *c, corr__dtmf_list_t *l, uint32_t *id_out)
 {
-    uint32_t id = idpool_take(&c->dtmf_ids, c->dtmf_nodes, sizeof *c->dtmf_nodes,
-                              offsetof(dtmf_node_t, next));
+    uint32_t id = tbl_idpool_take(&c->dtmf_ids, c->dtmf_nodes, sizeof *c->dtmf_nodes,
+                                  offsetof(corr__dtmf_node_t, next));
     if (id == 0) {
         c->stats.dtmf_pool_exhausted++;
         return NULL;
     }
-    dtmf_node_t *nd = &c->dtmf_nodes[id - 1];
+    corr__dtmf_node_t *nd = &c->dtmf_nodes[id - 1];
     memset(nd, 0, sizeof *nd);
     if (l->tail)
         c->dtmf_nodes[l->tail - 1].next = id;
@@ -68,16 +68,16 @@ static corr_dtmf_t *list_append(corr_t *c, dtmf_list_t *l, uint32_t *id_out)
     return &nd->d;
 }
 
-void dtmf_list_free(corr_t *c, dtmf_list_t *l)
+void corr__dtmf_list_free(corr_t *c, corr__dtmf_list_t *l)
 {
-    idpool_put(&c->dtmf_ids, c->dtmf_nodes, sizeof *c->dtmf_nodes, offsetof(dtmf_node_t, next),
-               l->head, l->tail);
+    tbl_idpool_put(&c->dtmf_ids, c->dtmf_nodes, sizeof *c->dtmf_nodes,
+                   offsetof(corr__dtmf_node_t, next), l->head, l->tail);
     l->head = l->tail = 0;
 }
 
-void dtmf_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
+void corr__dtmf_on_rtp(corr_t *c, corr__stream_t *s, const rtp_header_t *rh, int64_t ts)
 {
-    stream_x_t *x = &s->x;
+    corr__stream_x_t *x = &s->x;
     rtp_event_t ev;
     if (!c->rtp_payload || rtp_event_parse(c->rtp_payload, rh->payload_len, &ev) != PROTO_OK)
         return;
@@ -120,13 +120,13 @@ void dtmf_on_rtp(corr_t *c, stream_t *s, const rtp_header_t *rh, int64_t ts)
     d->ended = ev.end;
 }
 
-void dtmf_on_info(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg,
-                  bool from_caller)
+void corr__dtmf_on_info(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg,
+                        bool from_caller)
 {
     if (!sv_istarts_with(m->content_type, "application/dtmf")) return;
     dtmf_info_t info;
     if (dtmf_relay_parse(m->body, &info) != PROTO_OK) return;
-    call_x_t *x = &c->calls[ci].x;
+    corr__call_x_t *x = &c->calls[ci].x;
     if (x->have_info && x->last_info_cseq == m->cseq && x->last_info_caller == from_caller)
         return; /* retransmission, or the same request at another hop */
     x->have_info = true;
@@ -169,22 +169,22 @@ static void insert_sorted(corr_call_t *r, const corr_dtmf_t *d)
     r->dtmf[pos] = *d;
 }
 
-void dtmf_collect(corr_t *c, uint32_t ci, corr_call_t *r)
+void corr__dtmf_collect(corr_t *c, uint32_t ci, corr_call_t *r)
 {
-    call_t *k = &c->calls[ci];
+    corr__call_t *k = &c->calls[ci];
     r->dtmf_count = 0;
     r->dtmf_dropped = k->x.info_dropped;
     for (uint32_t id = k->x.info.head; id; id = c->dtmf_nodes[id - 1].next)
         insert_sorted(r, node(c, id));
     for (uint32_t si = k->st_head; si != CORR_NIL; si = c->streams[si].owner_next) {
-        const stream_x_t *x = &c->streams[si].x;
+        const corr__stream_x_t *x = &c->streams[si].x;
         r->dtmf_dropped += x->dtmf_dropped;
         for (uint32_t id = x->dtmf.head; id; id = c->dtmf_nodes[id - 1].next)
             insert_sorted(r, node(c, id));
     }
 }
 
-void dtmf_to_record(const corr_t *c, const stream_t *s, corr_stream_t *out)
+void corr__dtmf_to_record(const corr_t *c, const corr__stream_t *s, corr_stream_t *out)
 {
     uint32_t n = 0;
     for (uint32_t id = s->x.dtmf.head; id && n < CORR_STREAM_DTMF_MAX;

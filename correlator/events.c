@@ -17,7 +17,7 @@
  *    are always followed, event wanted or not, since the summary counts
  *    registrations (what users mean), not REGISTER messages.  A small table
  *    (max_registrations entries, calloc'd: pages touched only when used;
- *    the pool of table.c: free list, LRU, index by Call-ID hash) keeps
+ *    the pool of core/table.c: free list, LRU, index by Call-ID hash) keeps
  *    each transaction until its final response, which emits the event; the
  *    entry then stays "done" for REG_WAIT_NS so that
  *    retransmitted responses (or the same response seen at another hop)
@@ -34,7 +34,7 @@
  *    it caused), with the call it belongs to (found or just created); the
  *    event
  *    is views into the message and its parse, built on the stack.  The
- *    call key (corr_call_key) hashes the whole Call-ID with a fixed seed
+ *    call key (corr__call_key) hashes the whole Call-ID with a fixed seed
  *    (not the tables' random one: the key must be the same in every run
  *    and every shard) and the capture time of the message that created
  *    the call.
@@ -57,19 +57,19 @@
 /* Calls                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static void call_event(corr_t *c, const call_t *k, corr_call_event_type_t type, int64_t ts)
+static void call_event(corr_t *c, const corr__call_t *k, corr_call_event_type_t type, int64_t ts)
 {
-    const call_rec_t *r = &k->rec;
+    const corr__call_rec_t *r = &k->rec;
     corr_call_event_t ev = {
         .type = type,
         .ts_ns = ts,
-        .call_id = call_str(c, k, CS_CALL_ID),
+        .call_id = corr__call_str(c, k, CS_CALL_ID),
         .call_key = k->key,
-        .from_uri = call_str(c, k, CS_FROM_URI),
-        .to_uri = call_str(c, k, CS_TO_URI),
-        .caller = call_str(c, k, CS_CALLER),
-        .callee = call_str(c, k, CS_CALLEE),
-        .user_agent = call_str(c, k, CS_USER_AGENT),
+        .from_uri = corr__call_str(c, k, CS_FROM_URI),
+        .to_uri = corr__call_str(c, k, CS_TO_URI),
+        .caller = corr__call_str(c, k, CS_CALLER),
+        .callee = corr__call_str(c, k, CS_CALLEE),
+        .user_agent = corr__call_str(c, k, CS_USER_AGENT),
         .src = r->src,
         .dst = r->dst,
         .transport = (transport_t)r->transport,
@@ -85,15 +85,15 @@ static void call_event(corr_t *c, const call_t *k, corr_call_event_type_t type, 
                                           (int64_t)r->invite_off_us * 1000) /
                                  1e6;
         ev.final_code = r->final_code;
-        ev.to_tag = call_str(c, k, CS_TO_TAG);
+        ev.to_tag = corr__call_str(c, k, CS_TO_TAG);
     }
     c->sink.on_call_event(c->sink.user, &ev);
 }
 
-void events_after_sip(corr_t *c, uint32_t ci, bool created, bool was_answered, int64_t ts)
+void corr__events_after_sip(corr_t *c, uint32_t ci, bool created, bool was_answered, int64_t ts)
 {
     if (!c->sink.on_call_event) return;
-    const call_t *k = &c->calls[ci];
+    const corr__call_t *k = &c->calls[ci];
     if (!k->used) return;
     if (created) call_event(c, k, CORR_EV_CALL_STARTED, ts);
     if (!was_answered && k->answered) call_event(c, k, CORR_EV_CALL_ANSWERED, ts);
@@ -105,7 +105,7 @@ void events_after_sip(corr_t *c, uint32_t ci, bool created, bool was_answered, i
 
 #define CALL_KEY_SEED 0x63616c6c2d6b6579ULL /* "call-key" */
 
-uint64_t corr_call_key(sv_t call_id, int64_t ts_ns)
+uint64_t corr__call_key(sv_t call_id, int64_t ts_ns)
 {
     uint64_t k = hash_u64(hash_bytes(call_id.p, call_id.len, CALL_KEY_SEED) ^
                           hash_u64((uint64_t)ts_ns ^ CALL_KEY_SEED));
@@ -125,8 +125,8 @@ const char *corr_sip_parse_name(corr_sip_parse_t p)
     return "invalid";
 }
 
-void events_sip_message(corr_t *c, const datagram_t *dg, const sip_msg_t *m, proto_status_t st,
-                        uint32_t ci)
+void corr__events_sip_message(corr_t *c, const datagram_t *dg, const sip_msg_t *m,
+                              proto_status_t st, uint32_t ci)
 {
     if (!c->sink.on_sip_message) return;
     corr_sip_message_t e = {
@@ -183,17 +183,17 @@ struct reg_entry {
     char user[REG_USER_MAX];
 };
 
-bool events_init(corr_t *c)
+bool corr__events_init(corr_t *c)
 {
     uint32_t cap = c->cfg.max_registrations ? c->cfg.max_registrations : REG_DEFAULT_MAX;
     c->regs = calloc(cap, sizeof *c->regs);
-    return c->regs && pool_init(&c->reg_pool, cap);
+    return c->regs && tbl_pool_init(&c->reg_pool, cap);
 }
 
-void events_free(corr_t *c)
+void corr__events_free(corr_t *c)
 {
     if (!c->regs) return;
-    pool_destroy(&c->reg_pool);
+    tbl_pool_destroy(&c->reg_pool);
     free(c->regs);
     c->regs = NULL;
 }
@@ -251,20 +251,20 @@ static void reg_emit_unfinished(corr_t *c, uint32_t ri, int64_t ts)
 
 static void reg_release(corr_t *c, uint32_t ri)
 {
-    pool_put(&c->reg_pool, ri, c->regs[ri].hash);
+    tbl_pool_put(&c->reg_pool, ri, c->regs[ri].hash);
     c->regs[ri].used = false;
 }
 
 static uint32_t reg_new(corr_t *c, uint64_t h, const sip_msg_t *m, int64_t ts)
 {
-    uint32_t ri = pool_take(&c->reg_pool);
+    uint32_t ri = tbl_pool_take(&c->reg_pool);
     if (ri == CORR_NIL) {
         uint32_t victim = c->reg_pool.lru.tail;
         if (victim == CORR_NIL) return CORR_NIL;
         if (c->regs[victim].state != REG_DONE) c->stats.registrations_evicted++;
         reg_emit_unfinished(c, victim, ts);
         reg_release(c, victim);
-        ri = pool_take(&c->reg_pool);
+        ri = tbl_pool_take(&c->reg_pool);
         if (ri == CORR_NIL) return CORR_NIL;
     }
     struct reg_entry *e = &c->regs[ri];
@@ -273,8 +273,8 @@ static uint32_t reg_new(corr_t *c, uint64_t h, const sip_msg_t *m, int64_t ts)
     e->hash = h;
     e->cid_len = (uint32_t)m->call_id.len;
     e->req_expires = -1;
-    corr_copy_sv(e->call_id, sizeof e->call_id, m->call_id);
-    itab_insert(&c->reg_pool.tab, h, ri);
+    corr__copy_sv(e->call_id, sizeof e->call_id, m->call_id);
+    tbl_itab_insert(&c->reg_pool.tab, h, ri);
     return ri;
 }
 
@@ -291,14 +291,14 @@ static void reg_restart(struct reg_entry *e)
 
 static void reg_copy_parties(struct reg_entry *e, const sip_msg_t *m)
 {
-    corr_copy_sv(e->aor, sizeof e->aor, m->to.uri);
-    corr_copy_sv(e->user, sizeof e->user, m->to.user);
+    corr__copy_sv(e->aor, sizeof e->aor, m->to.uri);
+    corr__copy_sv(e->user, sizeof e->user, m->to.user);
     sip_name_addr_t na;
     sv_t ct = sv_trim(m->contact);
     if (ct.len && sip_parse_name_addr(ct, &na))
-        corr_copy_sv(e->contact, sizeof e->contact, na.uri);
+        corr__copy_sv(e->contact, sizeof e->contact, na.uri);
     else
-        corr_copy_sv(e->contact, sizeof e->contact, ct); /* "*" */
+        corr__copy_sv(e->contact, sizeof e->contact, ct); /* "*" */
 }
 
 /* Seconds granted by a 2xx: the ;expires of the Contact naming the
@@ -373,26 +373,26 @@ static void reg_response(corr_t *c, uint32_t ri, bool fresh, const sip_msg_t *m,
     e->state = REG_DONE;
 }
 
-void events_on_register(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
+void corr__events_on_register(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
 {
     if (!c->regs) return;
     if (!m->is_request && m->status_code < 200) return; /* provisional */
     uint64_t h = hash_bytes(m->call_id.p, m->call_id.len, c->seed ^ REG_HASH_SEED);
-    uint32_t ri = itab_find(&c->reg_pool.tab, h, reg_eq, c, &m->call_id);
+    uint32_t ri = tbl_itab_find(&c->reg_pool.tab, h, reg_eq, c, &m->call_id);
     bool fresh = ri == CORR_NIL;
     if (fresh) {
         ri = reg_new(c, h, m, dg->ts_ns);
         if (ri == CORR_NIL) return;
     }
     c->regs[ri].last_ns = dg->ts_ns;
-    dlist_touch(&c->reg_pool.lru, ri);
+    tbl_dlist_touch(&c->reg_pool.lru, ri);
     if (m->is_request)
         reg_request(c, ri, m, dg);
     else
         reg_response(c, ri, fresh, m, dg);
 }
 
-void events_expire(corr_t *c, int64_t now_ns)
+void corr__events_expire(corr_t *c, int64_t now_ns)
 {
     if (!c->regs) return;
     uint32_t ri;
@@ -403,7 +403,7 @@ void events_expire(corr_t *c, int64_t now_ns)
     }
 }
 
-void events_flush(corr_t *c)
+void corr__events_flush(corr_t *c)
 {
     if (!c->regs) return;
     uint32_t ri;
@@ -426,19 +426,19 @@ static int8_t direction(bool orphan, int media_index, bool from_caller)
     return from_caller ? 1 : 0;
 }
 
-void events_interval(corr_t *c, const stream_t *s, const sq_interval_t *iv, uint32_t index,
-                     int64_t ts)
+void corr__events_interval(corr_t *c, const corr__stream_t *s, const sq_interval_t *iv,
+                           uint32_t index, int64_t ts)
 {
     if (!c->sink.on_quality_interval || s->tentative || iv->packets == 0) return;
     bool orphan = s->orphan || s->owner == CORR_NIL;
     corr_interval_event_t ev = {
         .ts_ns = ts,
-        .call_id = orphan ? NULL : call_str(c, &c->calls[s->owner], CS_CALL_ID),
+        .call_id = orphan ? NULL : corr__call_str(c, &c->calls[s->owner], CS_CALL_ID),
         .src = s->src,
         .dst = s->dst,
         .ssrc = s->ssrc,
         .payload_type = s->have_codec ? s->payload_type : s->last_pt,
-        .codec = stream_codec(c, s),
+        .codec = corr__stream_codec(c, s),
         .from_caller = direction(orphan, s->media_index, s->from_caller),
         .final = false,
         .index = index,
@@ -453,7 +453,7 @@ void events_interval(corr_t *c, const stream_t *s, const sq_interval_t *iv, uint
     c->sink.on_quality_interval(c->sink.user, &ev);
 }
 
-void events_final_intervals(corr_t *c, const corr_stream_t *recs, uint32_t n)
+void corr__events_final_intervals(corr_t *c, const corr_stream_t *recs, uint32_t n)
 {
     if (!c->sink.on_quality_interval) return;
     for (uint32_t i = 0; i < n; i++) {

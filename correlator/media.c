@@ -17,9 +17,9 @@
  *
  * Implied RTCP endpoints: the usual RTCP endpoint, the RTP address on
  * port+1 (none or the same on a=rtcp), takes no entry: the RTP entry's
- * rtcp_next bit stands for it, and media_find answers a lookup that finds
+ * rtcp_next bit stands for it, and corr__media_find answers a lookup that finds
  * no entry with the entry on port-1 when that bit is set (a handle with
- * MEDIA_IMPLIED; media_get gives it as an RTCP endpoint: that entry's
+ * MEDIA_IMPLIED; corr__media_get gives it as an RTCP endpoint: that entry's
  * call, side and m= line, no descriptor).  The bit follows what a separate
  * entry would do under the upsert rule: an SDP that names the implied
  * endpoint itself (as RTP, or as another line's RTCP) takes it over (the
@@ -41,7 +41,7 @@
  * order), the encoding name cut to CORR_CODEC_NAME - 1 bytes and its NUL;
  * an entry that only repeats what the static payload-type table says (a
  * desk phone's "0 PCMU/8000") or a payload type an earlier entry mapped is
- * not stored, as media_codec answers the same without it (desk phone
+ * not stored, as corr__media_codec answers the same without it (desk phone
  * offer with PCMU, PCMA, G722, G729 and telephone-event: 28 bytes, was 68).
  * A descriptor that finds no free blob is not kept (the endpoint knows no
  * payload type: static ones still resolve) and is counted in
@@ -57,40 +57,40 @@
 
 static const uint32_t desc_size[MDESC_CLASSES] = {32, 48, 96, CORR_DESC_MAX};
 
-bool media_init(corr_t *c)
+bool corr__media_init(corr_t *c)
 {
     uint32_t n = c->cfg.max_media_endpoints;
     uint32_t caps[MDESC_CLASSES] = {n / 2, n / 4, n / 4, n / 8};
     for (int k = 0; k < MDESC_CLASSES; k++)
-        if (!bclass_init(&c->mdesc[k], desc_size[k], caps[k])) return false;
+        if (!corr__bclass_init(&c->mdesc[k], desc_size[k], caps[k])) return false;
     return true;
 }
 
-void media_free(corr_t *c)
+void corr__media_free(corr_t *c)
 {
     for (int k = 0; k < MDESC_CLASSES; k++)
-        bclass_free(&c->mdesc[k]);
+        corr__bclass_free(&c->mdesc[k]);
 }
 
 static const uint8_t *desc(const corr_t *c, uint32_t id)
 {
-    const cstr_class_t *cl = &c->mdesc[id >> CSTR_SHIFT];
+    const corr__cstr_class_t *cl = &c->mdesc[id >> CSTR_SHIFT];
     return cl->mem + (size_t)(id & ((1u << CSTR_SHIFT) - 1)) * cl->size;
 }
 
-static void desc_release(corr_t *c, media_ep_t *e)
+static void desc_release(corr_t *c, corr__media_ep_t *e)
 {
     if (e->desc == CORR_NIL) return;
-    bclass_put(&c->mdesc[e->desc >> CSTR_SHIFT], e->desc & ((1u << CSTR_SHIFT) - 1));
+    corr__bclass_put(&c->mdesc[e->desc >> CSTR_SHIFT], e->desc & ((1u << CSTR_SHIFT) - 1));
     e->desc = CORR_NIL;
 }
 
-uint32_t media_desc_size(const corr_t *c, const media_ep_t *e)
+uint32_t corr__media_desc_size(const corr_t *c, const corr__media_ep_t *e)
 {
     return e->desc == CORR_NIL ? 0 : c->mdesc[e->desc >> CSTR_SHIFT].size;
 }
 
-const uint8_t *media_fmts(const corr_t *c, const media_ep_t *e, int *n)
+const uint8_t *corr__media_fmts(const corr_t *c, const corr__media_ep_t *e, int *n)
 {
     *n = 0;
     if (e->desc == CORR_NIL) return NULL;
@@ -100,7 +100,7 @@ const uint8_t *media_fmts(const corr_t *c, const media_ep_t *e, int *n)
 }
 
 /* Writes m's descriptor into a blob of its size for endpoint e. */
-static void desc_learn(corr_t *c, media_ep_t *e, const sdp_media_t *md)
+static void desc_learn(corr_t *c, corr__media_ep_t *e, const sdp_media_t *md)
 {
     uint8_t buf[CORR_DESC_MAX];
     uint32_t nfmt = md->fmt_count <= SDP_MAX_FMTS ? (uint32_t)md->fmt_count : SDP_MAX_FMTS;
@@ -111,11 +111,11 @@ static void desc_learn(corr_t *c, media_ep_t *e, const sdp_media_t *md)
     uint8_t seen[32] = {0}; /* payload types an earlier entry maps */
     for (int i = 0; i < md->rtpmap_count && i < CORR_MAP_MAX; i++) {
         char name[CORR_CODEC_NAME];
-        corr_copy_sv(name, sizeof name, md->rtpmap[i].encoding);
+        corr__copy_sv(name, sizeof name, md->rtpmap[i].encoding);
         size_t nl = strlen(name);
         uint32_t clock = md->rtpmap[i].clock_rate;
         uint8_t pt = md->rtpmap[i].pt;
-        /* media_codec takes the first entry of a payload type, else the
+        /* corr__media_codec takes the first entry of a payload type, else the
          * static table: a repeated type, or one the static table names
          * alike, is not stored (an entry read from the blob and the
          * static table answer the same) */
@@ -137,7 +137,7 @@ static void desc_learn(corr_t *c, media_ep_t *e, const sdp_media_t *md)
     desc_release(c, e);
     for (int k = 0; k < MDESC_CLASSES; k++) {
         if (len > c->mdesc[k].size) continue;
-        uint32_t i = bclass_take(&c->mdesc[k]);
+        uint32_t i = corr__bclass_take(&c->mdesc[k]);
         if (i == CORR_NIL) continue;
         e->desc = (uint32_t)k << CSTR_SHIFT | i;
         memcpy(c->mdesc[k].mem + (size_t)i * c->mdesc[k].size, buf, len);
@@ -148,7 +148,7 @@ static void desc_learn(corr_t *c, media_ep_t *e, const sdp_media_t *md)
 
 static uint64_t ep_hash(const corr_t *c, const endpoint_t *ep)
 {
-    return corr_hash_ep(c->seed, ep);
+    return corr__hash_ep(c->seed, ep);
 }
 
 static bool ep_eq(const void *ctx, uint32_t idx, const void *key)
@@ -160,7 +160,7 @@ static bool ep_eq(const void *ctx, uint32_t idx, const void *key)
 /* The entry keyed ep, or CORR_NIL. */
 static uint32_t find_entry(const corr_t *c, const endpoint_t *ep)
 {
-    return itab_find(&c->ep_pool.tab, ep_hash(c, ep), ep_eq, c, ep);
+    return tbl_itab_find(&c->ep_pool.tab, ep_hash(c, ep), ep_eq, c, ep);
 }
 
 /* The entry whose implied RTCP endpoint is ep (on ep's port - 1, with
@@ -174,7 +174,7 @@ static uint32_t implied_owner(const corr_t *c, const endpoint_t *ep)
     return ei != CORR_NIL && c->eps[ei].rtcp_next ? ei : CORR_NIL;
 }
 
-uint32_t media_find(const corr_t *c, const endpoint_t *ep)
+uint32_t corr__media_find(const corr_t *c, const endpoint_t *ep)
 {
     uint32_t ei = find_entry(c, ep);
     if (ei != CORR_NIL) return ei;
@@ -182,9 +182,9 @@ uint32_t media_find(const corr_t *c, const endpoint_t *ep)
     return ei == CORR_NIL ? CORR_NIL : ei | MEDIA_IMPLIED;
 }
 
-media_ep_t media_get(const corr_t *c, uint32_t h)
+corr__media_ep_t corr__media_get(const corr_t *c, uint32_t h)
 {
-    media_ep_t e = c->eps[h & ~MEDIA_IMPLIED];
+    corr__media_ep_t e = c->eps[h & ~MEDIA_IMPLIED];
     if (h & MEDIA_IMPLIED) {
         e.ep.port++;
         e.rtcp = true;
@@ -197,9 +197,9 @@ media_ep_t media_get(const corr_t *c, uint32_t h)
 
 static void call_list_unlink(corr_t *c, uint32_t ei)
 {
-    media_ep_t *e = &c->eps[ei];
+    corr__media_ep_t *e = &c->eps[ei];
     if (e->call == CORR_NIL) return;
-    call_t *call = &c->calls[e->call];
+    corr__call_t *call = &c->calls[e->call];
     if (e->call_prev != CORR_NIL)
         c->eps[e->call_prev].call_next = e->call_next;
     else
@@ -212,11 +212,11 @@ static void ep_release(corr_t *c, uint32_t ei)
 {
     call_list_unlink(c, ei);
     desc_release(c, &c->eps[ei]);
-    pool_put(&c->ep_pool, ei, ep_hash(c, &c->eps[ei].ep));
+    tbl_pool_put(&c->ep_pool, ei, ep_hash(c, &c->eps[ei].ep));
     c->eps[ei].used = false;
 }
 
-void media_release_call(corr_t *c, uint32_t ci)
+void corr__media_release_call(corr_t *c, uint32_t ci)
 {
     while (c->calls[ci].ep_head != CORR_NIL)
         ep_release(c, c->calls[ci].ep_head);
@@ -226,18 +226,18 @@ void media_release_call(corr_t *c, uint32_t ci)
  * table is full (never `keep`); CORR_NIL when there is none. */
 static uint32_t ep_take(corr_t *c, uint32_t keep)
 {
-    uint32_t ei = pool_take(&c->ep_pool);
+    uint32_t ei = tbl_pool_take(&c->ep_pool);
     if (ei != CORR_NIL) return ei;
     uint32_t victim = c->ep_pool.lru.tail;
     if (victim == CORR_NIL || victim == keep) return CORR_NIL;
     ep_release(c, victim);
     c->stats.media_endpoints_evicted++;
-    return pool_take(&c->ep_pool);
+    return tbl_pool_take(&c->ep_pool);
 }
 
 static void call_list_link(corr_t *c, uint32_t ci, uint32_t ei)
 {
-    media_ep_t *e = &c->eps[ei];
+    corr__media_ep_t *e = &c->eps[ei];
     e->call = ci;
     e->call_prev = CORR_NIL;
     e->call_next = c->calls[ci].ep_head;
@@ -250,11 +250,11 @@ static void call_list_link(corr_t *c, uint32_t ci, uint32_t ei)
  * separate entry would have stayed. */
 static void implied_to_entry(corr_t *c, uint32_t vi)
 {
-    media_ep_t v = c->eps[vi];
+    corr__media_ep_t v = c->eps[vi];
     c->eps[vi].rtcp_next = false;
     uint32_t ei = ep_take(c, vi);
     if (ei == CORR_NIL) return;
-    media_ep_t *e = &c->eps[ei];
+    corr__media_ep_t *e = &c->eps[ei];
     e->used = true;
     e->ep = v.ep;
     e->ep.port++;
@@ -263,7 +263,7 @@ static void implied_to_entry(corr_t *c, uint32_t vi)
     e->side = v.side;
     e->media_index = v.media_index;
     e->desc = CORR_NIL;
-    itab_insert(&c->ep_pool.tab, ep_hash(c, &e->ep), ei);
+    tbl_itab_insert(&c->ep_pool.tab, ep_hash(c, &e->ep), ei);
     call_list_link(c, v.call, ei);
 }
 
@@ -273,9 +273,9 @@ static void implied_to_entry(corr_t *c, uint32_t vi)
 static uint32_t ep_upsert(corr_t *c, uint32_t ci, const endpoint_t *ep, bool keep_next)
 {
     uint64_t h = ep_hash(c, ep);
-    uint32_t ei = itab_find(&c->ep_pool.tab, h, ep_eq, c, ep);
+    uint32_t ei = tbl_itab_find(&c->ep_pool.tab, h, ep_eq, c, ep);
     if (ei != CORR_NIL) {
-        dlist_touch(&c->ep_pool.lru, ei);
+        tbl_dlist_touch(&c->ep_pool.lru, ei);
         if (c->eps[ei].rtcp_next && !keep_next) implied_to_entry(c, ei);
         call_list_unlink(c, ei);
     } else {
@@ -283,10 +283,10 @@ static uint32_t ep_upsert(corr_t *c, uint32_t ci, const endpoint_t *ep, bool kee
         if (owner != CORR_NIL) c->eps[owner].rtcp_next = false; /* taken over */
         ei = ep_take(c, CORR_NIL);
         if (ei == CORR_NIL) return CORR_NIL;
-        itab_insert(&c->ep_pool.tab, h, ei);
+        tbl_itab_insert(&c->ep_pool.tab, h, ei);
         c->eps[ei].desc = CORR_NIL;
     }
-    media_ep_t *e = &c->eps[ei];
+    corr__media_ep_t *e = &c->eps[ei];
     e->used = true;
     e->ep = *ep;
     e->rtcp = e->rtcp_mux = e->rtcp_next = false;
@@ -303,7 +303,7 @@ static bool addr_usable(const ip_addr_t *a)
     return false; /* 0.0.0.0 / :: = hold (RFC 3264 8.4 legacy) */
 }
 
-void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side)
+void corr__media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side)
 {
     for (int m = 0; m < sdp->media_count && m < SDP_MAX_MEDIA; m++) {
         const sdp_media_t *md = &sdp->media[m];
@@ -326,7 +326,7 @@ void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side)
 
         uint32_t ei = ep_upsert(c, ci, &ep, implied);
         if (ei == CORR_NIL) continue;
-        media_ep_t *e = &c->eps[ei];
+        corr__media_ep_t *e = &c->eps[ei];
         e->side = side;
         e->media_index = (int8_t)m;
         e->rtcp_mux = md->rtcp_mux;
@@ -345,8 +345,8 @@ void media_learn_sdp(corr_t *c, uint32_t ci, const sdp_t *sdp, uint8_t side)
     }
 }
 
-bool media_codec(const corr_t *c, const media_ep_t *e, uint8_t pt, const char **name,
-                 uint32_t *clock)
+bool corr__media_codec(const corr_t *c, const corr__media_ep_t *e, uint8_t pt, const char **name,
+                       uint32_t *clock)
 {
     if (e && e->desc != CORR_NIL) {
         const uint8_t *d = desc(c, e->desc);

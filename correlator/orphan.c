@@ -35,7 +35,7 @@
 
 static uint64_t flow_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst)
 {
-    return corr_hash_ep(corr_hash_ep(c->seed ^ 0x6f7270ULL, src), dst);
+    return corr__hash_ep(corr__hash_ep(c->seed ^ 0x6f7270ULL, src), dst);
 }
 
 typedef struct {
@@ -44,7 +44,7 @@ typedef struct {
 
 static bool flow_eq(const void *ctx, uint32_t idx, const void *key)
 {
-    const oflow_t *f = &((const corr_t *)ctx)->flows[idx];
+    const corr__oflow_t *f = &((const corr_t *)ctx)->flows[idx];
     const fkey_t *k = key;
     return endpoint_eq(&f->src, k->src) && endpoint_eq(&f->dst, k->dst);
 }
@@ -53,7 +53,7 @@ static bool flow_eq(const void *ctx, uint32_t idx, const void *key)
  * its detection module costs ~100,000 allocations and ~45 ms of CPU
  * (its IP lists loaded into Patricia trees), which a capture whose media
  * all belongs to calls never needs. */
-bool orphan_init(corr_t *c)
+bool corr__orphan_init(corr_t *c)
 {
     (void)c;
     return true;
@@ -94,15 +94,15 @@ static bool ndpi_open(corr_t *c)
 
 static void flow_release(corr_t *c, uint32_t fi)
 {
-    oflow_t *f = &c->flows[fi];
-    stream_flow_decided(c, fi, false, ORPHAN_PROTO_NONE, 0); /* tentative streams go */
+    corr__oflow_t *f = &c->flows[fi];
+    corr__stream_flow_decided(c, fi, false, ORPHAN_PROTO_NONE, 0); /* tentative streams go */
     if (f->nf) ndpi_free_flow(f->nf);
     f->nf = NULL;
-    pool_put(&c->flow_pool, fi, f->hash);
+    tbl_pool_put(&c->flow_pool, fi, f->hash);
     f->used = false;
 }
 
-void orphan_free(corr_t *c)
+void corr__orphan_free(corr_t *c)
 {
     if (c->flows && c->flow_pool.lru.prev) {
         while (c->flow_pool.lru.tail != CORR_NIL)
@@ -191,7 +191,7 @@ static uint8_t media_proto_kind(uint16_t id)
  * decide: a tentative stream confirmed by RFC 3550 A.1 (MIN_SEQUENTIAL
  * in-order packets of one SSRC, version 2) with at least ORPHAN_MIN_RTP
  * packets makes the flow media. */
-static bool flow_has_confirmed_rtp(const corr_t *c, const oflow_t *f)
+static bool flow_has_confirmed_rtp(const corr_t *c, const corr__oflow_t *f)
 {
     for (uint32_t si = f->st_head; si != CORR_NIL; si = c->streams[si].owner_next) {
         const rtp_stats_t *st = &c->streams[si].stats;
@@ -202,14 +202,14 @@ static bool flow_has_confirmed_rtp(const corr_t *c, const oflow_t *f)
 
 static void flow_decide(corr_t *c, uint32_t fi, uint16_t id)
 {
-    oflow_t *f = &c->flows[fi];
+    corr__oflow_t *f = &c->flows[fi];
     if (id == NDPI_PROTOCOL_UNKNOWN && flow_has_confirmed_rtp(c, f)) id = NDPI_PROTOCOL_RTP;
     bool media = is_media_proto(id);
     f->state = media ? OFLOW_MEDIA : OFLOW_OTHER;
     f->proto = id;
     c->stats.orphan_flows++;
     if (media) c->stats.orphan_flows_media++;
-    stream_flow_decided(c, fi, media, media ? media_proto_kind(id) : ORPHAN_PROTO_NONE, id);
+    corr__stream_flow_decided(c, fi, media, media ? media_proto_kind(id) : ORPHAN_PROTO_NONE, id);
     if (f->nf) ndpi_free_flow(f->nf);
     f->nf = NULL;
 }
@@ -226,23 +226,23 @@ static uint32_t flow_get(corr_t *c, const datagram_t *dg)
 {
     uint64_t h = flow_hash(c, &dg->src, &dg->dst);
     fkey_t k = {&dg->src, &dg->dst};
-    uint32_t fi = itab_find(&c->flow_pool.tab, h, flow_eq, c, &k);
+    uint32_t fi = tbl_itab_find(&c->flow_pool.tab, h, flow_eq, c, &k);
     if (fi != CORR_NIL) {
-        dlist_touch(&c->flow_pool.lru, fi);
+        tbl_dlist_touch(&c->flow_pool.lru, fi);
         return fi;
     }
-    fi = pool_take(&c->flow_pool);
+    fi = tbl_pool_take(&c->flow_pool);
     if (fi == CORR_NIL) {
         flow_release(c, c->flow_pool.lru.tail);
         c->stats.orphan_flows_evicted++;
-        fi = pool_take(&c->flow_pool);
+        fi = tbl_pool_take(&c->flow_pool);
         if (fi == CORR_NIL) return CORR_NIL;
     }
-    oflow_t *f = &c->flows[fi];
+    corr__oflow_t *f = &c->flows[fi];
     memset(f, 0, sizeof *f);
     f->nf = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
     if (!f->nf) {
-        pool_free_entry(&c->flow_pool, fi);
+        tbl_pool_free_entry(&c->flow_pool, fi);
         return CORR_NIL;
     }
     memset(f->nf, 0, SIZEOF_FLOW_STRUCT);
@@ -251,11 +251,11 @@ static uint32_t flow_get(corr_t *c, const datagram_t *dg)
     f->src = dg->src;
     f->dst = dg->dst;
     f->st_head = CORR_NIL;
-    itab_insert(&c->flow_pool.tab, h, fi);
+    tbl_itab_insert(&c->flow_pool.tab, h, fi);
     return fi;
 }
 
-void orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh)
+void corr__orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh)
 {
     c->stats.udp_unclaimed++;
     if (!c->cfg.classify_orphans || dg->src.ip.family == IP_NONE ||
@@ -263,18 +263,19 @@ void orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh)
         return;
     uint32_t fi = flow_get(c, dg);
     if (fi == CORR_NIL) return;
-    oflow_t *f = &c->flows[fi];
+    corr__oflow_t *f = &c->flows[fi];
     f->last_ns = dg->ts_ns;
     if (f->state == OFLOW_OTHER) return;
 
     if (rh) {
-        uint64_t h = stream_hash(c, &dg->src, &dg->dst, rh->ssrc);
-        uint32_t si = stream_find(c, h, &dg->src, &dg->dst, rh->ssrc);
+        uint64_t h = corr__stream_hash(c, &dg->src, &dg->dst, rh->ssrc);
+        uint32_t si = corr__stream_find(c, h, &dg->src, &dg->dst, rh->ssrc);
         if (si == CORR_NIL) {
             bool decided = f->state == OFLOW_MEDIA;
-            si = stream_new(c, h, &dg->src, &dg->dst, rh->ssrc, decided ? CORR_NIL : fi, true);
+            si =
+                corr__stream_new(c, h, &dg->src, &dg->dst, rh->ssrc, decided ? CORR_NIL : fi, true);
             if (si != CORR_NIL) {
-                stream_t *s = &c->streams[si];
+                corr__stream_t *s = &c->streams[si];
                 s->tentative = !decided;
                 if (decided) {
                     s->orphan_reason = f->proto;
@@ -284,7 +285,7 @@ void orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh)
         }
         if (si != CORR_NIL) {
             c->stats.rtp_packets++;
-            stream_rtp(c, si, rh, dg->ts_ns);
+            corr__stream_rtp(c, si, rh, dg->ts_ns);
         }
     }
     if (f->state != OFLOW_CLASSIFYING) return;
@@ -300,7 +301,7 @@ void orphan_on_datagram(corr_t *c, const datagram_t *dg, const rtp_header_t *rh)
         flow_giveup(c, fi);
 }
 
-void orphan_expire(corr_t *c, int64_t now_ns)
+void corr__orphan_expire(corr_t *c, int64_t now_ns)
 {
     int64_t idle = c->cfg.orphan_idle_timeout_ns;
     /* idle flows nDPI is still looking at get its best guess first, so their
@@ -313,9 +314,9 @@ void orphan_expire(corr_t *c, int64_t now_ns)
     while ((si = c->orphan_lru.tail) != CORR_NIL &&
            ts_sub_sat(now_ns, c->streams[si].stats.last_ts_ns) >= idle) {
         if (c->streams[si].tentative)
-            stream_release(c, si);
+            corr__stream_release(c, si);
         else
-            stream_emit_orphan(c, si);
+            corr__stream_emit_orphan(c, si);
     }
     uint32_t fi;
     while ((fi = c->flow_pool.lru.tail) != CORR_NIL &&
@@ -323,7 +324,7 @@ void orphan_expire(corr_t *c, int64_t now_ns)
         flow_release(c, fi);
 }
 
-void orphan_flush(corr_t *c)
+void corr__orphan_flush(corr_t *c)
 {
     /* flows still undecided: ask nDPI for its best guess now */
     for (uint32_t fi = c->flow_pool.lru.head; fi != CORR_NIL; fi = c->flow_pool.lru.next[fi])
@@ -331,9 +332,9 @@ void orphan_flush(corr_t *c)
     uint32_t si;
     while ((si = c->orphan_lru.tail) != CORR_NIL) {
         if (c->streams[si].tentative)
-            stream_release(c, si);
+            corr__stream_release(c, si);
         else
-            stream_emit_orphan(c, si);
+            corr__stream_emit_orphan(c, si);
     }
     while (c->flow_pool.lru.tail != CORR_NIL)
         flow_release(c, c->flow_pool.lru.tail);

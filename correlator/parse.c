@@ -33,12 +33,12 @@ static uint32_t header_count(const sip_msg_t *m, proto_status_t st)
     return m->header_count < SIP_MAX_HEADERS ? m->header_count : SIP_MAX_HEADERS;
 }
 
-size_t corr_parse_size(const sip_msg_t *m, proto_status_t st)
+size_t corr__parse_size(const sip_msg_t *m, proto_status_t st)
 {
     return sizeof(parse_hdr_t) + FIXED_BYTES + header_count(m, st) * sizeof(sip_header_t);
 }
 
-void corr_parse_write(const sip_msg_t *m, proto_status_t st, const uint8_t *base, void *out)
+void corr__parse_write(const sip_msg_t *m, proto_status_t st, const uint8_t *base, void *out)
 {
     uint32_t n = header_count(m, st);
     parse_hdr_t h = {.status = (uint32_t)st, .header_count = n, .base = (uint64_t)(uintptr_t)base};
@@ -86,8 +86,8 @@ static void rebase_msg(sip_msg_t *m, uint64_t old, const uint8_t *base, size_t l
     }
 }
 
-bool corr_parse_read(const void *in, size_t n, const datagram_t *dg, sip_msg_t *m,
-                     proto_status_t *st)
+bool corr__parse_read(const void *in, size_t n, const datagram_t *dg, sip_msg_t *m,
+                      proto_status_t *st)
 {
     parse_hdr_t h;
     if (n < sizeof h) return false;

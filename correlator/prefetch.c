@@ -34,17 +34,17 @@
  * for pure and deletes a call whose result is unused. */
 static uint32_t prefetch_entry(const corr_t *c, uint64_t h)
 {
-    const itab_t *t = &c->stream_pool.tab;
+    const tbl_itab_t *t = &c->stream_pool.tab;
     uint32_t h32 = (uint32_t)h;
     uint32_t i = h32 & t->mask;
     for (int n = 0; n < PREFETCH_PROBES; n++, i = (i + 1) & t->mask) {
-        itab_slot_t s = t->slots[i];
+        tbl_itab_slot_t s = t->slots[i];
         if (s.idx == CORR_NIL) return 0;
         if (s.h32 != h32) continue;
         const char *e = (const char *)&c->streams[s.idx];
-        for (size_t off = 0; off < sizeof(stream_t); off += 64)
+        for (size_t off = 0; off < sizeof(corr__stream_t); off += 64)
             __builtin_prefetch(e + off, 1);
-        __builtin_prefetch(e + sizeof(stream_t) - 1, 1);
+        __builtin_prefetch(e + sizeof(corr__stream_t) - 1, 1);
         return 1;
     }
     return 0;
@@ -60,8 +60,8 @@ void corr_prefetch(const corr_t *c, corr_lookahead_t *la, const datagram_t *dg)
     const uint8_t *p = dg->data;
     if ((p[0] >> 6) != 2 || (p[1] >= 192 && p[1] <= 223)) return; /* not RTP (on_media) */
     uint32_t ssrc = (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
-    uint64_t h = stream_hash(c, &dg->src, &dg->dst, ssrc);
-    const itab_t *t = &c->stream_pool.tab;
+    uint64_t h = corr__stream_hash(c, &dg->src, &dg->dst, ssrc);
+    const tbl_itab_t *t = &c->stream_pool.tab;
     __builtin_prefetch(&t->slots[(uint32_t)h & t->mask]);
     la->h[i] = h;
     la->valid[i] = true;

@@ -70,9 +70,9 @@ struct corr_route_ctx {
     sdp_t sdp;
     vq_report_t vq;
     corr_route_stats_t stats;
-    bool unnamed_media; /* the last datagram: media no SDP named */
-    bool parsed;        /* the last datagram: msg is its parse */
-    proto_status_t st;  /* ... and this the parser's answer */
+    bool unnamed_media;  /* the last datagram: media no SDP named */
+    bool parsed;         /* the last datagram: msg is its parse */
+    proto_status_t st;   /* ... and this the parser's answer */
     const uint8_t *base; /* ... of these bytes */
 };
 
@@ -132,7 +132,7 @@ const corr_route_stats_t *corr_route_ctx_stats(const corr_route_ctx_t *x)
  * final mix so the bucket bits and the tag bits are both well spread. */
 static uint64_t ep_key(const corr_router_t *r, const endpoint_t *ep)
 {
-    return hash_u64(corr_hash_ep(r->seed, ep));
+    return hash_u64(corr__hash_ep(r->seed, ep));
 }
 
 #define ROUTE_TAG(h) ((((h) >> 8) | 1) << 8) /* h's top 56 bits, never 0 */
@@ -237,7 +237,7 @@ static uint32_t route_sip(corr_route_ctx_t *x, const datagram_t *dg)
     }
     x->stats.sip++;
     sv_t id = m->call_id;
-    if (m->is_request && m->method == SIP_PUBLISH && m->body.len && vq_is_report_publish(m) &&
+    if (m->is_request && m->method == SIP_PUBLISH && m->body.len && corr__vq_is_report_publish(m) &&
         vq_report_parse(m->body, &x->vq) == PROTO_OK && x->vq.call_id.len)
         id = x->vq.call_id;
     uint32_t shard = shard_of_bytes(r, id.p, id.len);
@@ -281,12 +281,12 @@ uint32_t corr_route(corr_route_ctx_t *x, const datagram_t *dg)
 
 size_t corr_route_parse_size(const corr_route_ctx_t *x)
 {
-    return x->parsed ? corr_parse_size(&x->msg, x->st) : 0;
+    return x->parsed ? corr__parse_size(&x->msg, x->st) : 0;
 }
 
 void corr_route_parse_write(const corr_route_ctx_t *x, void *out)
 {
-    corr_parse_write(&x->msg, x->st, x->base, out);
+    corr__parse_write(&x->msg, x->st, x->base, out);
 }
 
 bool corr_route_unnamed_media(const corr_route_ctx_t *x)

@@ -43,40 +43,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Node ids come from an idpool_t (table.c). */
-bool rtcp_pool_init(corr_t *c)
+/* Node ids come from a tbl_idpool_t (core/table.c). */
+bool corr__rtcp_pool_init(corr_t *c)
 {
     c->rtcp_nodes = calloc(c->cfg.max_rtcp_streams, sizeof *c->rtcp_nodes);
-    c->rtcp_ids = (idpool_t){.cap = c->cfg.max_rtcp_streams};
+    c->rtcp_ids = (tbl_idpool_t){.cap = c->cfg.max_rtcp_streams};
     return c->rtcp_nodes != NULL;
 }
 
-void rtcp_release(corr_t *c, stream_t *s)
+void corr__rtcp_release(corr_t *c, corr__stream_t *s)
 {
     if (!s->x.rtcp) return;
-    idpool_put(&c->rtcp_ids, c->rtcp_nodes, sizeof *c->rtcp_nodes, offsetof(rtcp_node_t, next_free),
-               s->x.rtcp, s->x.rtcp);
+    tbl_idpool_put(&c->rtcp_ids, c->rtcp_nodes, sizeof *c->rtcp_nodes,
+                   offsetof(corr__rtcp_node_t, next_free), s->x.rtcp, s->x.rtcp);
     s->x.rtcp = 0;
 }
 
 /* Stream s's RTCP node, or NULL when it has none. */
-static rtcp_node_t *node_of(const corr_t *c, const stream_t *s)
+static corr__rtcp_node_t *node_of(const corr_t *c, const corr__stream_t *s)
 {
     return s->x.rtcp ? &c->rtcp_nodes[s->x.rtcp - 1] : NULL;
 }
 
 /* Stream s's RTCP node, taken from the pool on first use (zeroed); NULL,
  * counted, when the pool is empty. */
-static rtcp_node_t *node_for(corr_t *c, stream_t *s)
+static corr__rtcp_node_t *node_for(corr_t *c, corr__stream_t *s)
 {
     if (s->x.rtcp) return &c->rtcp_nodes[s->x.rtcp - 1];
-    uint32_t id = idpool_take(&c->rtcp_ids, c->rtcp_nodes, sizeof *c->rtcp_nodes,
-                              offsetof(rtcp_node_t, next_free));
+    uint32_t id = tbl_idpool_take(&c->rtcp_ids, c->rtcp_nodes, sizeof *c->rtcp_nodes,
+                                  offsetof(corr__rtcp_node_t, next_free));
     if (id == 0) {
         c->stats.rtcp_pool_exhausted++;
         return NULL;
     }
-    rtcp_node_t *n = &c->rtcp_nodes[id - 1];
+    corr__rtcp_node_t *n = &c->rtcp_nodes[id - 1];
     memset(n, 0, sizeof *n);
     s->x.rtcp = id;
     return n;
@@ -84,9 +84,9 @@ static rtcp_node_t *node_for(corr_t *c, stream_t *s)
 
 /* The corr_rtcp_t of stream s, taken on first use; NULL when the pool is
  * empty. */
-static corr_rtcp_t *rx(corr_t *c, stream_t *s)
+static corr_rtcp_t *rx(corr_t *c, corr__stream_t *s)
 {
-    rtcp_node_t *n = node_for(c, s);
+    corr__rtcp_node_t *n = node_for(c, s);
     return n ? &n->r : NULL;
 }
 
@@ -97,24 +97,25 @@ static corr_rtcp_t *rx(corr_t *c, stream_t *s)
 /* Finding the stream an SSRC belongs to                                     */
 /* ------------------------------------------------------------------------ */
 
-static stream_t *call_stream_by_ssrc(corr_t *c, uint32_t ci, uint32_t ssrc)
+static corr__stream_t *call_stream_by_ssrc(corr_t *c, uint32_t ci, uint32_t ssrc)
 {
     for (uint32_t si = c->calls[ci].st_head; si != CORR_NIL; si = c->streams[si].owner_next)
         if (c->streams[si].ssrc == ssrc) return &c->streams[si];
     return NULL;
 }
 
-static stream_t *stream_at(corr_t *c, const endpoint_t *src, const endpoint_t *dst, uint32_t ssrc)
+static corr__stream_t *stream_at(corr_t *c, const endpoint_t *src, const endpoint_t *dst,
+                                 uint32_t ssrc)
 {
-    uint32_t si = stream_find(c, stream_hash(c, src, dst, ssrc), src, dst, ssrc);
+    uint32_t si = corr__stream_find(c, corr__stream_hash(c, src, dst, ssrc), src, dst, ssrc);
     return si == CORR_NIL ? NULL : &c->streams[si];
 }
 
 /* Orphan lookup: (src, dst, ssrc), then the RTP ports one below. */
-static stream_t *orphan_stream(corr_t *c, const endpoint_t *src, const endpoint_t *dst,
-                               uint32_t ssrc)
+static corr__stream_t *orphan_stream(corr_t *c, const endpoint_t *src, const endpoint_t *dst,
+                                     uint32_t ssrc)
 {
-    stream_t *s = stream_at(c, src, dst, ssrc);
+    corr__stream_t *s = stream_at(c, src, dst, ssrc);
     if (s || src->port == 0 || dst->port == 0) return s;
     endpoint_t a = *src, b = *dst;
     a.port--;
@@ -130,7 +131,7 @@ typedef struct {
 
 /* The stream sent by ssrc: from the datagram's sender when sender is true
  * (SR/RR/SDES/XR sender), else the other way (a report block's source). */
-static stream_t *find(const ctx_t *x, uint32_t ssrc, bool sender)
+static corr__stream_t *find(const ctx_t *x, uint32_t ssrc, bool sender)
 {
     if (x->ci != CORR_NIL) return call_stream_by_ssrc(x->c, x->ci, ssrc);
     return sender ? orphan_stream(x->c, &x->dg->src, &x->dg->dst, ssrc)
@@ -138,14 +139,14 @@ static stream_t *find(const ctx_t *x, uint32_t ssrc, bool sender)
 }
 
 /* The sender's stream; for orphan RTCP an RTCP-only entry is created. */
-static stream_t *sender_stream(const ctx_t *x, uint32_t ssrc)
+static corr__stream_t *sender_stream(const ctx_t *x, uint32_t ssrc)
 {
-    stream_t *s = find(x, ssrc, true);
+    corr__stream_t *s = find(x, ssrc, true);
     corr_t *c = x->c;
     if (s || x->ci != CORR_NIL || ssrc == 0 || !c->cfg.classify_orphans) return s;
     const datagram_t *dg = x->dg;
-    uint64_t h = stream_hash(c, &dg->src, &dg->dst, ssrc);
-    uint32_t si = stream_new(c, h, &dg->src, &dg->dst, ssrc, CORR_NIL, true);
+    uint64_t h = corr__stream_hash(c, &dg->src, &dg->dst, ssrc);
+    uint32_t si = corr__stream_new(c, h, &dg->src, &dg->dst, ssrc, CORR_NIL, true);
     if (si == CORR_NIL) return NULL;
     s = &c->streams[si];
     s->x.rtcp_only = true;
@@ -157,9 +158,9 @@ static stream_t *sender_stream(const ctx_t *x, uint32_t ssrc)
 /* Round trip                                                                */
 /* ------------------------------------------------------------------------ */
 
-static void ntp_remember(corr_t *c, stream_t *s, uint32_t mid32, int64_t ts)
+static void ntp_remember(corr_t *c, corr__stream_t *s, uint32_t mid32, int64_t ts)
 {
-    rtcp_node_t *n = node_for(c, s);
+    corr__rtcp_node_t *n = node_for(c, s);
     if (!n) return;
     n->ntp_mid[n->ntp_next] = mid32;
     n->ntp_ts[n->ntp_next] = ts;
@@ -177,9 +178,10 @@ static void rtt_add(corr_rtcp_t *r, double ms)
 
 /* LSR/LRR (an NTP middle-32 that s's source sent) and DLSR/DLRR of a report
  * that arrived at ts: the round trip in ms, or < 0. */
-static double rtt_from(const corr_t *c, const stream_t *s, uint32_t lsr, uint32_t dlsr, int64_t ts)
+static double rtt_from(const corr_t *c, const corr__stream_t *s, uint32_t lsr, uint32_t dlsr,
+                       int64_t ts)
 {
-    const rtcp_node_t *n = node_of(c, s);
+    const corr__rtcp_node_t *n = node_of(c, s);
     if (lsr == 0 || !n) return -1; /* no SR received yet (RFC 3550 6.4.1) */
     for (int i = 0; i < STREAM_NTP_MEMORY; i++) {
         if (n->ntp_ts[i] == 0 || n->ntp_mid[i] != lsr || ts < n->ntp_ts[i]) continue;
@@ -196,12 +198,12 @@ static double rtt_from(const corr_t *c, const stream_t *s, uint32_t lsr, uint32_
 /* Packets                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static uint32_t stream_clock(const stream_t *s)
+static uint32_t stream_clock(const corr__stream_t *s)
 {
     return s->stats.clock_rate;
 }
 
-static double ts_units_ms(const stream_t *s, uint32_t units)
+static double ts_units_ms(const corr__stream_t *s, uint32_t units)
 {
     uint32_t clock = stream_clock(s);
     return clock ? (double)units * 1000.0 / (double)clock : -1;
@@ -210,7 +212,7 @@ static double ts_units_ms(const stream_t *s, uint32_t units)
 static void on_report_block(const ctx_t *x, const rtcp_report_block_t *b)
 {
     x->c->stats.rtcp_report_blocks++;
-    stream_t *s = find(x, b->ssrc, false);
+    corr__stream_t *s = find(x, b->ssrc, false);
     if (!s) {
         x->c->stats.rtcp_blocks_unmatched++;
         return;
@@ -228,7 +230,7 @@ static void on_report_block(const ctx_t *x, const rtcp_report_block_t *b)
 
 static void on_sr_rr(const ctx_t *x, const rtcp_packet_t *p)
 {
-    stream_t *s = sender_stream(x, p->ssrc);
+    corr__stream_t *s = sender_stream(x, p->ssrc);
     corr_rtcp_t *r = s ? rx(x->c, s) : NULL;
     if (r) {
         if (p->pt == RTCP_PT_SR) {
@@ -250,15 +252,15 @@ static void on_sdes(const ctx_t *x, const rtcp_packet_t *p)
     for (int i = 0; i < p->u.sdes.stored; i++) {
         const rtcp_sdes_chunk_t *ch = &p->u.sdes.chunks[i];
         if (!ch->cname.p) continue;
-        stream_t *s = i == 0 ? sender_stream(x, ch->ssrc) : find(x, ch->ssrc, true);
+        corr__stream_t *s = i == 0 ? sender_stream(x, ch->ssrc) : find(x, ch->ssrc, true);
         corr_rtcp_t *r = s ? rx(x->c, s) : NULL;
-        if (r) corr_copy_sv(r->cname, sizeof r->cname, ch->cname);
+        if (r) corr__copy_sv(r->cname, sizeof r->cname, ch->cname);
     }
 }
 
 static void xr_voip(const ctx_t *x, const rtcp_xr_voip_t *v)
 {
-    stream_t *s = find(x, v->ssrc, false);
+    corr__stream_t *s = find(x, v->ssrc, false);
     if (!s) s = find(x, v->ssrc, true); /* some agents report their own source */
     if (!s) {
         x->c->stats.rtcp_blocks_unmatched++;
@@ -294,7 +296,7 @@ static void xr_voip(const ctx_t *x, const rtcp_xr_voip_t *v)
 
 static void xr_stats(const ctx_t *x, const rtcp_xr_stats_t *v)
 {
-    stream_t *s = find(x, v->ssrc, false);
+    corr__stream_t *s = find(x, v->ssrc, false);
     if (!s) {
         x->c->stats.rtcp_blocks_unmatched++;
         return;
@@ -315,7 +317,7 @@ static void xr_stats(const ctx_t *x, const rtcp_xr_stats_t *v)
 
 static void on_xr(const ctx_t *x, const rtcp_packet_t *p)
 {
-    stream_t *self = sender_stream(x, p->ssrc);
+    corr__stream_t *self = sender_stream(x, p->ssrc);
     corr_rtcp_t *sr = self ? rx(x->c, self) : NULL;
     if (sr) sr->xr_packets++;
     for (int i = 0; i < p->u.xr.stored; i++) {
@@ -331,7 +333,7 @@ static void on_xr(const ctx_t *x, const rtcp_packet_t *p)
              * trip is between it and this sender */
             for (int j = 0; j < b->u.dlrr.stored; j++) {
                 const rtcp_xr_dlrr_item_t *it = &b->u.dlrr.items[j];
-                stream_t *r = find(x, it->ssrc, false);
+                corr__stream_t *r = find(x, it->ssrc, false);
                 double rtt = r ? rtt_from(x->c, r, it->lrr, it->dlrr, x->dg->ts_ns) : -1;
                 corr_rtcp_t *rr = rtt >= 0 ? rx(x->c, r) : NULL;
                 if (rr) rtt_add(rr, rtt);
@@ -349,14 +351,14 @@ static void on_xr(const ctx_t *x, const rtcp_packet_t *p)
     }
 }
 
-void rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci)
+void corr__rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci)
 {
     rtcp_compound_t *cp = &c->rtcp;
     if (rtcp_parse_compound(dg->data, dg->len, cp) != PROTO_OK) c->stats.rtcp_invalid++;
     ctx_t x = {c, dg, ci};
     for (int i = 0; i < cp->count; i++) {
         const rtcp_packet_t *p = &cp->pkt[i];
-        stream_t *s;
+        corr__stream_t *s;
         corr_rtcp_t *r;
         switch (p->pt) {
         case RTCP_PT_SR:
@@ -383,21 +385,21 @@ void rtcp_attach(corr_t *c, const datagram_t *dg, uint32_t ci)
     }
     /* an orphan RTCP-only entry lives as long as its RTCP does */
     if (ci == CORR_NIL && cp->count > 0) {
-        stream_t *s = find(&x, cp->pkt[0].ssrc, true);
+        corr__stream_t *s = find(&x, cp->pkt[0].ssrc, true);
         if (s && s->orphan) s->rtcp_packets++;
         if (s && s->orphan && s->x.rtcp_only) {
             uint32_t si = (uint32_t)(s - c->streams);
             if (s->stats.first_ts_ns == 0) s->stats.first_ts_ns = dg->ts_ns;
             s->stats.last_ts_ns = dg->ts_ns;
-            dlist_touch(&c->orphan_lru, si);
-            dlist_touch(&c->stream_pool.lru, si);
+            tbl_dlist_touch(&c->orphan_lru, si);
+            tbl_dlist_touch(&c->stream_pool.lru, si);
         }
     }
 }
 
-void rtcp_to_record(const corr_t *c, const stream_t *s, corr_stream_t *out)
+void corr__rtcp_to_record(const corr_t *c, const corr__stream_t *s, corr_stream_t *out)
 {
-    const rtcp_node_t *n = node_of(c, s);
+    const corr__rtcp_node_t *n = node_of(c, s);
     if (n)
         out->rtcp = n->r;
     else

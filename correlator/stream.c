@@ -13,7 +13,7 @@
  * record (call_streams, orphan_streams) or, released without one (an
  * evicted call stream, a flow nDPI found not media), in streams_unwritten.
  *
- * The per-packet work (stream_rtp) is a payload-type cache check and
+ * The per-packet work (corr__stream_rtp) is a payload-type cache check and
  * rtp_stats_update: the codec lookup runs only when the payload type changes.
  *
  * Codec names are interned: a stream keeps the id of a shared entry (name
@@ -29,9 +29,10 @@
 #include <string.h>
 #include <strings.h>
 
-uint64_t stream_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst, uint32_t ssrc)
+uint64_t corr__stream_hash(const corr_t *c, const endpoint_t *src, const endpoint_t *dst,
+                           uint32_t ssrc)
 {
-    return corr_hash_ep(corr_hash_ep(c->seed ^ ssrc, src), dst);
+    return corr__hash_ep(corr__hash_ep(c->seed ^ ssrc, src), dst);
 }
 
 typedef struct {
@@ -41,30 +42,30 @@ typedef struct {
 
 static bool stream_eq(const void *ctx, uint32_t idx, const void *key)
 {
-    const stream_t *s = &((const corr_t *)ctx)->streams[idx];
+    const corr__stream_t *s = &((const corr_t *)ctx)->streams[idx];
     const skey_t *k = key;
     return s->ssrc == k->ssrc && endpoint_eq(&s->src, k->src) && endpoint_eq(&s->dst, k->dst);
 }
 
-uint32_t stream_find(const corr_t *c, uint64_t h, const endpoint_t *src, const endpoint_t *dst,
-                     uint32_t ssrc)
+uint32_t corr__stream_find(const corr_t *c, uint64_t h, const endpoint_t *src,
+                           const endpoint_t *dst, uint32_t ssrc)
 {
     skey_t k = {src, dst, ssrc};
-    return itab_find(&c->stream_pool.tab, h, stream_eq, c, &k);
+    return tbl_itab_find(&c->stream_pool.tab, h, stream_eq, c, &k);
 }
 
 /* ---------------------------- codec names ------------------------------- */
 
-bool codec_names_init(corr_t *c)
+bool corr__codec_names_init(corr_t *c)
 {
     uint32_t n = c->cfg.max_streams + 1;
     c->codec_names = calloc(n, sizeof *c->codec_names);
-    return c->codec_names && pool_init(&c->codec_pool, n);
+    return c->codec_names && tbl_pool_init(&c->codec_pool, n);
 }
 
-void codec_names_free(corr_t *c)
+void corr__codec_names_free(corr_t *c)
 {
-    pool_destroy(&c->codec_pool);
+    tbl_pool_destroy(&c->codec_pool);
     free(c->codec_names);
     c->codec_names = NULL;
 }
@@ -79,30 +80,30 @@ static uint64_t codec_hash(const corr_t *c, const char *name)
     return hash_bytes(name, strlen(name), c->seed);
 }
 
-static void codec_put(corr_t *c, stream_t *s)
+static void codec_put(corr_t *c, corr__stream_t *s)
 {
     if (!s->codec) return;
     uint32_t i = s->codec - 1;
     s->codec = 0;
     if (--c->codec_names[i].refs) return;
-    pool_put(&c->codec_pool, i, codec_hash(c, c->codec_names[i].name));
+    tbl_pool_put(&c->codec_pool, i, codec_hash(c, c->codec_names[i].name));
 }
 
 /* Names stream s's codec (cut as the record's array cuts it). */
-static void codec_set(corr_t *c, stream_t *s, const char *name)
+static void codec_set(corr_t *c, corr__stream_t *s, const char *name)
 {
     char cut[CORR_CODEC_NAME];
     snprintf(cut, sizeof cut, "%s", name);
     if (s->codec && strcmp(c->codec_names[s->codec - 1].name, cut) == 0) return;
     codec_put(c, s);
     uint64_t h = codec_hash(c, cut);
-    uint32_t i = itab_find(&c->codec_pool.tab, h, codec_eq, c, cut);
+    uint32_t i = tbl_itab_find(&c->codec_pool.tab, h, codec_eq, c, cut);
     if (i == CORR_NIL) {
-        i = pool_take(&c->codec_pool);
+        i = tbl_pool_take(&c->codec_pool);
         if (i == CORR_NIL) return; /* not reached: an entry per stream and one more */
         memcpy(c->codec_names[i].name, cut, sizeof cut);
         c->codec_names[i].refs = 0;
-        itab_insert(&c->codec_pool.tab, h, i);
+        tbl_itab_insert(&c->codec_pool.tab, h, i);
     }
     c->codec_names[i].refs++;
     s->codec = i + 1;
@@ -110,7 +111,7 @@ static void codec_set(corr_t *c, stream_t *s, const char *name)
 
 /* ---------------------------- owner lists ------------------------------- */
 
-static uint32_t *owner_head(corr_t *c, const stream_t *s)
+static uint32_t *owner_head(corr_t *c, const corr__stream_t *s)
 {
     if (s->owner == CORR_NIL) return NULL;
     return s->orphan ? &c->flows[s->owner].st_head : &c->calls[s->owner].st_head;
@@ -118,7 +119,7 @@ static uint32_t *owner_head(corr_t *c, const stream_t *s)
 
 static void owner_unlink(corr_t *c, uint32_t si)
 {
-    stream_t *s = &c->streams[si];
+    corr__stream_t *s = &c->streams[si];
     uint32_t *head = owner_head(c, s);
     if (!head) return;
     if (s->owner_prev != CORR_NIL)
@@ -132,7 +133,7 @@ static void owner_unlink(corr_t *c, uint32_t si)
 
 static void owner_link(corr_t *c, uint32_t si, uint32_t owner, bool orphan)
 {
-    stream_t *s = &c->streams[si];
+    corr__stream_t *s = &c->streams[si];
     s->owner = owner;
     s->orphan = orphan;
     s->owner_prev = s->owner_next = CORR_NIL;
@@ -144,43 +145,43 @@ static void owner_link(corr_t *c, uint32_t si, uint32_t owner, bool orphan)
     if (!orphan) c->calls[owner].nstreams++;
 }
 
-void stream_release(corr_t *c, uint32_t si)
+void corr__stream_release(corr_t *c, uint32_t si)
 {
-    stream_t *s = &c->streams[si];
+    corr__stream_t *s = &c->streams[si];
     if (!s->written) c->stats.streams_unwritten++;
     owner_unlink(c, si);
-    if (s->orphan) dlist_unlink(&c->orphan_lru, si);
-    pool_put(&c->stream_pool, si, stream_hash(c, &s->src, &s->dst, s->ssrc));
+    if (s->orphan) tbl_dlist_unlink(&c->orphan_lru, si);
+    tbl_pool_put(&c->stream_pool, si, corr__stream_hash(c, &s->src, &s->dst, s->ssrc));
     sq_free(&s->quality);
-    dtmf_list_free(c, &s->x.dtmf);
-    rtcp_release(c, s);
+    corr__dtmf_list_free(c, &s->x.dtmf);
+    corr__rtcp_release(c, s);
     codec_put(c, s);
     s->used = false;
 }
 
 /* ----------------------------- creation --------------------------------- */
 
-uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint_t *dst,
-                    uint32_t ssrc, uint32_t owner, bool orphan)
+uint32_t corr__stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint_t *dst,
+                          uint32_t ssrc, uint32_t owner, bool orphan)
 {
     if (!orphan && c->calls[owner].nstreams >= c->cfg.max_streams_per_call) {
         c->stats.rtp_dropped_stream_cap++;
         return CORR_NIL;
     }
-    uint32_t si = pool_take(&c->stream_pool);
+    uint32_t si = tbl_pool_take(&c->stream_pool);
     if (si == CORR_NIL) {
         uint32_t victim = c->stream_pool.lru.tail;
         if (victim == CORR_NIL) return CORR_NIL;
         if (c->streams[victim].orphan && !c->streams[victim].tentative)
-            stream_emit_orphan(c, victim);
+            corr__stream_emit_orphan(c, victim);
         else
-            stream_release(c, victim);
+            corr__stream_release(c, victim);
         c->stats.streams_evicted++;
-        si = pool_take(&c->stream_pool);
+        si = tbl_pool_take(&c->stream_pool);
         if (si == CORR_NIL) return CORR_NIL;
     }
-    stream_t *s = &c->streams[si];
-    memset(s, 0, offsetof(stream_t, stats)); /* codec 0: none */
+    corr__stream_t *s = &c->streams[si];
+    memset(s, 0, offsetof(corr__stream_t, stats)); /* codec 0: none */
     memset(&s->x, 0, sizeof s->x);
     s->used = true;
     s->src = *src;
@@ -189,9 +190,9 @@ uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint
     s->media_index = -1;
     rtp_stats_init(&s->stats, 0);
     sq_init(&s->quality, &c->cfg.quality);
-    itab_insert(&c->stream_pool.tab, h, si);
+    tbl_itab_insert(&c->stream_pool.tab, h, si);
     owner_link(c, si, owner, orphan);
-    if (orphan) dlist_push_head(&c->orphan_lru, si);
+    if (orphan) tbl_dlist_push_head(&c->orphan_lru, si);
     c->stats.streams_tracked++;
     return si;
 }
@@ -199,7 +200,7 @@ uint32_t stream_new(corr_t *c, uint64_t h, const endpoint_t *src, const endpoint
 /* Direction and m= line of a stream from the endpoint that matched it:
  * matched_dst means the packet was sent to e, so it travels towards the
  * side that advertised e. */
-void stream_set_side(stream_t *s, const media_ep_t *e, bool matched_dst)
+void corr__stream_set_side(corr__stream_t *s, const corr__media_ep_t *e, bool matched_dst)
 {
     s->media_index = e->media_index;
     bool to_advertiser = matched_dst;
@@ -207,17 +208,18 @@ void stream_set_side(stream_t *s, const media_ep_t *e, bool matched_dst)
     s->from_caller = to_advertiser ? !advertiser_is_caller : advertiser_is_caller;
 }
 
-void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e, bool matched_dst)
+void corr__stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const corr__media_ep_t *e,
+                              bool matched_dst)
 {
-    stream_t *s = &c->streams[si];
+    corr__stream_t *s = &c->streams[si];
     if (s->owner != CORR_NIL || s->orphan) {
         owner_unlink(c, si);
-        if (s->orphan) dlist_unlink(&c->orphan_lru, si);
+        if (s->orphan) tbl_dlist_unlink(&c->orphan_lru, si);
     }
     if (c->calls[ci].nstreams >= c->cfg.max_streams_per_call) {
         /* keep it as an orphan without owner rather than lose it */
         s->orphan = true;
-        dlist_push_head(&c->orphan_lru, si);
+        tbl_dlist_push_head(&c->orphan_lru, si);
         c->stats.rtp_dropped_stream_cap++;
         return;
     }
@@ -225,17 +227,17 @@ void stream_attach_call(corr_t *c, uint32_t si, uint32_t ci, const media_ep_t *e
     s->orphan_proto = ORPHAN_PROTO_NONE;
     s->orphan_reason = 0;
     owner_link(c, si, ci, false);
-    stream_set_side(s, e, matched_dst);
+    corr__stream_set_side(s, e, matched_dst);
     s->last_pt_valid = false; /* re-resolve the codec with the SDP map */
 }
 
 /* ------------------------------ packets --------------------------------- */
 
-static void stream_resolve_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep_t *ep)
+static void stream_resolve_pt(corr_t *c, corr__stream_t *s, uint8_t pt, const corr__media_ep_t *ep)
 {
     const char *name = NULL;
     uint32_t clock = 0;
-    bool known = media_codec(c, ep, pt, &name, &clock);
+    bool known = corr__media_codec(c, ep, pt, &name, &clock);
     bool cn = pt == 13 || pt == 19;
     bool dtmf = known && strncasecmp(name, "telephone-event", 15) == 0;
     s->last_pt = pt;
@@ -246,34 +248,35 @@ static void stream_resolve_pt(corr_t *c, stream_t *s, uint8_t pt, const media_ep
         s->have_codec = true;
         s->payload_type = pt;
         if (known) codec_set(c, s, name);
-        sq_set_codec(&s->quality, stream_codec(c, s));
+        sq_set_codec(&s->quality, corr__stream_codec(c, s));
     }
 }
 
 /* The SDP endpoint describing a call stream's payload types (its
  * destination, else its source), copied into *e, or NULL. */
-static const media_ep_t *stream_endpoint(const corr_t *c, const stream_t *s, media_ep_t *e)
+static const corr__media_ep_t *stream_endpoint(const corr_t *c, const corr__stream_t *s,
+                                               corr__media_ep_t *e)
 {
     if (s->orphan) return NULL;
-    uint32_t ei = media_find(c, &s->dst);
-    if (ei == CORR_NIL || media_call(c, ei) != s->owner) ei = media_find(c, &s->src);
-    if (ei == CORR_NIL || media_call(c, ei) != s->owner) return NULL;
-    *e = media_get(c, ei);
+    uint32_t ei = corr__media_find(c, &s->dst);
+    if (ei == CORR_NIL || corr__media_call(c, ei) != s->owner) ei = corr__media_find(c, &s->src);
+    if (ei == CORR_NIL || corr__media_call(c, ei) != s->owner) return NULL;
+    *e = corr__media_get(c, ei);
     return e;
 }
 
-void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
+void corr__stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
 {
-    stream_t *s = &c->streams[si];
+    corr__stream_t *s = &c->streams[si];
     for (size_t off = 64; off < STREAM_HOT_END; off += 64)
         __builtin_prefetch((const char *)s + off, 1);
     if (!s->last_pt_valid || s->last_pt != rh->payload_type) {
-        media_ep_t e;
-        const media_ep_t *ep = stream_endpoint(c, s, &e);
+        corr__media_ep_t e;
+        const corr__media_ep_t *ep = stream_endpoint(c, s, &e);
         stream_resolve_pt(c, s, rh->payload_type, ep);
-        flags_on_pt(c, s, rh->payload_type, ep);
+        corr__flags_on_pt(c, s, rh->payload_type, ep);
     }
-    flags_on_rtp(c, s, rh, ts); /* before the stats: reads the previous packet */
+    corr__flags_on_rtp(c, s, rh, ts); /* before the stats: reads the previous packet */
     rtp_stats_update(&s->stats, rh->seq, rh->timestamp, rh->marker, s->last_pt_cn, rh->payload_len,
                      ts);
     /* a quality interval this packet closes: its figures before the packet */
@@ -286,24 +289,25 @@ void stream_rtp(corr_t *c, uint32_t si, const rtp_header_t *rh, int64_t ts)
     }
     sq_update(&s->quality, &c->cfg.quality, rh->seq, rh->timestamp, rh->marker, s->stats.clock_rate,
               ts);
-    if (iv_closes) events_interval(c, s, &iv, iv_index, ts);
+    if (iv_closes) corr__events_interval(c, s, &iv, iv_index, ts);
     if (ts_sub_sat(ts, s->lru_ns) >= CORR_LRU_GRAIN_NS) {
         s->lru_ns = ts;
-        dlist_touch(&c->stream_pool.lru, si);
+        tbl_dlist_touch(&c->stream_pool.lru, si);
     }
-    if (s->orphan) dlist_touch(&c->orphan_lru, si); /* exact: drives idle expiry */
+    if (s->orphan) tbl_dlist_touch(&c->orphan_lru, si); /* exact: drives idle expiry */
 }
 
 /* ------------------------------- output --------------------------------- */
 
-void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, corr_stream_t *out)
+void corr__stream_to_record(const corr_t *c, const corr__stream_t *s, const char *call_id,
+                            corr_stream_t *out)
 {
     memset(out, 0, sizeof *out);
     out->src = s->src;
     out->dst = s->dst;
     out->ssrc = s->ssrc;
     out->payload_type = s->have_codec ? s->payload_type : s->last_pt;
-    snprintf(out->codec, sizeof out->codec, "%s", stream_codec(c, s));
+    snprintf(out->codec, sizeof out->codec, "%s", corr__stream_codec(c, s));
     out->from_caller = s->from_caller;
     out->media_index = s->media_index;
     out->stats = s->stats;
@@ -313,8 +317,8 @@ void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, c
     static const char *const proto_names[] = {"", "RTP", "RTCP", "SRTP"};
     if (s->orphan_proto < sizeof proto_names / sizeof proto_names[0])
         snprintf(out->orphan_proto, sizeof out->orphan_proto, "%s", proto_names[s->orphan_proto]);
-    rtcp_to_record(c, s, out);
-    dtmf_to_record(c, s, out);
+    corr__rtcp_to_record(c, s, out);
+    corr__dtmf_to_record(c, s, out);
     /* Settles the tracker: records are made once, right before the stream
      * is released (the stream entry itself is not const). */
     sq_finish((sq_t *)&s->quality, &c->cfg.quality, out->rtcp_rtt_ms, &out->quality);
@@ -322,7 +326,7 @@ void stream_to_record(const corr_t *c, const stream_t *s, const char *call_id, c
     if (out->stats.packets < CORR_MOS_MIN_PACKETS) out->quality.scored = false;
 }
 
-void stream_call_quality(corr_stream_t *recs, corr_call_t *r)
+void corr__stream_call_quality(corr_stream_t *recs, corr_call_t *r)
 {
     r->mos = r->mos_min = -1;
     if (r->t38_caller || r->t38_callee) {
@@ -344,24 +348,24 @@ void stream_call_quality(corr_stream_t *recs, corr_call_t *r)
         if (r->flags[i].flag == CALL_FLAG_ONE_WAY_AUDIO) r->mos = r->mos_min = 1.0;
 }
 
-void stream_emit_orphan(corr_t *c, uint32_t si)
+void corr__stream_emit_orphan(corr_t *c, uint32_t si)
 {
     corr_stream_t rec;
-    stream_to_record(c, &c->streams[si], "", &rec);
+    corr__stream_to_record(c, &c->streams[si], "", &rec);
     c->streams[si].written = true;
     c->stats.orphan_streams++;
-    events_final_intervals(c, &rec, 1);
+    corr__events_final_intervals(c, &rec, 1);
     if (c->sink.on_orphan_stream) c->sink.on_orphan_stream(c->sink.user, &rec);
-    stream_release(c, si);
+    corr__stream_release(c, si);
 }
 
-void stream_flow_decided(corr_t *c, uint32_t fi, bool media, uint8_t proto, int proto_id)
+void corr__stream_flow_decided(corr_t *c, uint32_t fi, bool media, uint8_t proto, int proto_id)
 {
     while (c->flows[fi].st_head != CORR_NIL) {
         uint32_t si = c->flows[fi].st_head;
-        stream_t *s = &c->streams[si];
+        corr__stream_t *s = &c->streams[si];
         if (!media) {
-            stream_release(c, si);
+            corr__stream_release(c, si);
             continue;
         }
         owner_unlink(c, si); /* an orphan without owner from now on */

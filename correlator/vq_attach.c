@@ -23,23 +23,23 @@
 
 #include <stdlib.h>
 
-/* Node ids come from an idpool_t (table.c). */
-bool vq_pool_init(corr_t *c)
+/* Node ids come from a tbl_idpool_t (core/table.c). */
+bool corr__vq_pool_init(corr_t *c)
 {
     c->vq_nodes = calloc(c->cfg.max_vq_reports, sizeof *c->vq_nodes);
-    c->vq_ids = (idpool_t){.cap = c->cfg.max_vq_reports};
+    c->vq_ids = (tbl_idpool_t){.cap = c->cfg.max_vq_reports};
     return c->vq_nodes != NULL;
 }
 
-void vq_collect(corr_t *c, call_t *k, corr_call_t *r)
+void corr__vq_collect(corr_t *c, corr__call_t *k, corr_call_t *r)
 {
-    call_rec_t *l = &k->rec;
+    corr__call_rec_t *l = &k->rec;
     r->vq_count = 0;
     for (uint32_t id = l->vq_head; id && r->vq_count < CORR_VQ_MAX; id = c->vq_nodes[id - 1].next)
         r->vq[r->vq_count++] = c->vq_nodes[id - 1].r;
     r->vq_dropped = l->vq_dropped;
-    idpool_put(&c->vq_ids, c->vq_nodes, sizeof *c->vq_nodes, offsetof(vq_node_t, next), l->vq_head,
-               l->vq_tail);
+    tbl_idpool_put(&c->vq_ids, c->vq_nodes, sizeof *c->vq_nodes, offsetof(corr__vq_node_t, next),
+                   l->vq_head, l->vq_tail);
     l->vq_head = l->vq_tail = 0;
     l->vq_count = 0;
 }
@@ -71,7 +71,7 @@ static void metrics(corr_vq_metrics_t *o, const vq_metrics_t *m)
     o->moslq = val(m->moslq);
     o->moscq = val(m->moscq);
     o->pt = val(m->pt);
-    corr_copy_sv(o->pd, sizeof o->pd, m->pd);
+    corr__copy_sv(o->pd, sizeof o->pd, m->pd);
 }
 
 static void addr(endpoint_t *ep, uint32_t *ssrc, bool *has_ssrc, const vq_addr_t *a)
@@ -83,16 +83,16 @@ static void addr(endpoint_t *ep, uint32_t *ssrc, bool *has_ssrc, const vq_addr_t
     *ssrc = a->ssrc;
 }
 
-bool vq_is_report_publish(const sip_msg_t *m)
+bool corr__vq_is_report_publish(const sip_msg_t *m)
 {
     if (sv_istarts_with(m->content_type, "application/vq-rtcpxr")) return true;
     sv_t ev = sip_header_get(m, "Event", 0);
     return m->content_type.len == 0 && sv_istarts_with(ev, "vq-rtcpxr");
 }
 
-void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
+void corr__vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
 {
-    if (!vq_is_report_publish(m) || m->body.len == 0) return;
+    if (!corr__vq_is_report_publish(m) || m->body.len == 0) return;
     c->stats.vq_reports++;
     vq_report_t *q = &c->vq;
     if (vq_report_parse(m->body, q) != PROTO_OK) {
@@ -104,9 +104,9 @@ void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
     rep.ts_ns = dg->ts_ns;
     rep.type = (uint8_t)q->type;
     rep.call_term = q->call_term;
-    corr_copy_sv(rep.call_id, sizeof rep.call_id, q->call_id);
-    corr_copy_sv(rep.local_id, sizeof rep.local_id, q->local_id);
-    corr_copy_sv(rep.remote_id, sizeof rep.remote_id, q->remote_id);
+    corr__copy_sv(rep.call_id, sizeof rep.call_id, q->call_id);
+    corr__copy_sv(rep.local_id, sizeof rep.local_id, q->local_id);
+    corr__copy_sv(rep.remote_id, sizeof rep.remote_id, q->remote_id);
     addr(&rep.local_addr, &rep.local_ssrc, &rep.has_local_ssrc, &q->local_addr);
     addr(&rep.remote_addr, &rep.remote_ssrc, &rep.has_remote_ssrc, &q->remote_addr);
     rep.publisher = dg->src;
@@ -114,9 +114,9 @@ void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
     metrics(&rep.remote, &q->remote);
     rep.body_hash = hash_bytes(m->body.p, m->body.len, 0x76710);
 
-    uint32_t ci = q->call_id.len ? call_find(c, q->call_id) : CORR_NIL;
+    uint32_t ci = q->call_id.len ? corr__call_find(c, q->call_id) : CORR_NIL;
     if (ci != CORR_NIL) {
-        call_rec_t *r = &c->calls[ci].rec;
+        corr__call_rec_t *r = &c->calls[ci].rec;
         c->stats.vq_attached++;
         for (uint32_t id = r->vq_head; id; id = c->vq_nodes[id - 1].next)
             if (c->vq_nodes[id - 1].r.body_hash == rep.body_hash) return; /* seen already */
@@ -124,14 +124,14 @@ void vq_on_publish(corr_t *c, const sip_msg_t *m, const datagram_t *dg)
             r->vq_dropped++;
             return;
         }
-        uint32_t id =
-            idpool_take(&c->vq_ids, c->vq_nodes, sizeof *c->vq_nodes, offsetof(vq_node_t, next));
+        uint32_t id = tbl_idpool_take(&c->vq_ids, c->vq_nodes, sizeof *c->vq_nodes,
+                                      offsetof(corr__vq_node_t, next));
         if (id == 0) {
             c->stats.vq_pool_exhausted++;
             r->vq_dropped++;
             return;
         }
-        vq_node_t *nd = &c->vq_nodes[id - 1];
+        corr__vq_node_t *nd = &c->vq_nodes[id - 1];
         nd->r = rep;
         nd->next = 0;
         if (r->vq_tail)

@@ -264,7 +264,7 @@ static void flag_json(json_writer_t *w, const corr_call_flag_t *g)
     char ssrc[16];
     snprintf(ssrc, sizeof ssrc, "0x%08x", g->ssrc);
     json_obj_begin(w);
-    json_key(w, "flag"), json_cstr(w, call_flag_name((call_flag_t)g->flag));
+    json_key(w, "flag"), json_cstr(w, corr_call_flag_name((call_flag_t)g->flag));
     json_key(w, "evidence");
     json_obj_begin(w);
     switch ((call_flag_t)g->flag) {
@@ -702,7 +702,7 @@ void enc_call_json(buf_t *out, const corr_call_t *c)
     json_key(&w, "dst_ip"), json_ip(&w, &c->dst.ip);
     json_key(&w, "dst_port"), json_uint(&w, c->dst.port);
     json_key(&w, "transport"), json_cstr(&w, transport_name(c->transport));
-    json_key(&w, "state"), json_cstr(&w, call_state_name(c->state));
+    json_key(&w, "state"), json_cstr(&w, corr_call_state_name(c->state));
     json_key(&w, "final_code");
     if (c->final_code)
         json_int(&w, c->final_code);

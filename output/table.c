@@ -327,7 +327,7 @@ void out_call_table(buf_t *out, const corr_call_t *c, bool with_streams,
     if (c->t38_caller || c->t38_callee) snprintf(mos, sizeof mos, "fax"); /* not scored */
 
     buf_printf(out, "%-*s %-*s %*s ", l->date ? W_DATE : W_TIME, start, W_STATE,
-               call_state_name(c->state), W_CODE, code);
+               corr_call_state_name(c->state), W_CODE, code);
     text_cell(out, c->caller[0] ? c->caller : "-", l->name_w, true);
     buf_putc(out, ' ');
     text_cell(out, c->callee[0] ? c->callee : "-", l->name_w, true);
@@ -345,7 +345,7 @@ void out_call_table(buf_t *out, const corr_call_t *c, bool with_streams,
         buf_printf(&line, "    problems:");
         for (uint8_t i = 0; i < c->flag_count; i++) {
             const char *dir = flag_direction(c->flags[i].from_caller);
-            buf_printf(&line, " %s", call_flag_name((call_flag_t)c->flags[i].flag));
+            buf_printf(&line, " %s", corr_call_flag_name((call_flag_t)c->flags[i].flag));
             if (dir) buf_printf(&line, NB "(%s)", dir);
             if (i + 1 < c->flag_count) buf_putc(&line, ',');
         }

@@ -424,8 +424,7 @@ void pl_expire(pl_t *pl, uint32_t producer, int64_t now_ns)
 }
 
 /* parse_len: the route context holds the SIP parse of dg (its size). */
-static void enqueue(pl_t *pl, pl_producer_t *pr, uint32_t s, const datagram_t *dg,
-                    size_t parse_len)
+static void enqueue(pl_t *pl, pl_producer_t *pr, uint32_t s, const datagram_t *dg, size_t parse_len)
 {
     /* a message too large to take its parse along is parsed by the shard */
     if (sizeof(pl_dg_hdr_t) + dg->len + parse_len >
@@ -703,7 +702,8 @@ void pl_stats(pl_t *pl, pl_stats_t *out)
 }
 
 /* corr_stats_t and pl_stats_t are counters only (uint64_t): summed member
- * by member (counters_add), so counters appended later need no code here. */
+ * by member (counters_add), so a counter added to either list needs no
+ * code here. */
 _Static_assert(sizeof(pl_stats_t) % sizeof(uint64_t) == 0, "pl_stats_t: uint64_t only");
 _Static_assert(sizeof(corr_stats_t) % sizeof(uint64_t) == 0, "corr_stats_t: uint64_t only");
 

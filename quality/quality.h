@@ -1,5 +1,7 @@
-/* quality.h - voice-quality engine: loss structure, jitter-buffer emulation
- * and the codec-aware E-model (ITU-T G.107) for RTP streams.
+/* quality.h - what an RTP stream's packets tell, without SIP: per-SSRC
+ * statistics (RFC 3550 and Wireshark's figures) and the voice-quality
+ * engine: loss structure, jitter-buffer emulation and the codec-aware
+ * E-model (ITU-T G.107).
  *
  * Inside (one concept per file):
  *  - emodel.c         G.107 R-factor: R = R0 - Id - Ie,eff (R0 = 93.2), the
@@ -14,6 +16,8 @@
  *  - clock_skew.c     the drift between a sender's RTP clock and arrival
  *                     time, followed so the buffers play at the sender's
  *                     real pace.
+ *  - rtp_stats.c      per-SSRC statistics: RFC 3550 A.1/A.3/A.8 and the
+ *                     Wireshark-compatible jitter/delta figures.
  *  - stream_quality.c the per-stream tracker the correlator feeds per RTP
  *                     packet; fixed-length intervals; the stream's score.
  *
@@ -293,5 +297,79 @@ static inline uint32_t sq_intervals_closed(const sq_t *q)
 {
     return q->n_iv + q->iv_dropped;
 }
+
+/* ------------------------------------------------------------------------ */
+/* RTP stream statistics (rtp_stats.c)                                      */
+/* ------------------------------------------------------------------------ */
+
+/* 192 bytes, in every stream entry and updated per packet.  Packet
+ * counters are 32-bit like Wireshark's own (tap-rtp-analysis) and like the
+ * extended sequence numbers below: they wrap after 2^32 packets, 49 days of
+ * a 1,000 packet/s stream, far beyond a call.  Bytes stay 64-bit (4 GiB is
+ * 7 hours of a 1 Mbit/s video stream).  The jitter and delta figures are
+ * doubles: the output reads them at full precision (Wireshark's own
+ * arithmetic, compared with tshark). */
+typedef struct {
+    int64_t first_ts_ns, last_ts_ns; /* first and last arrival */
+    uint64_t bytes;                  /* RTP payload bytes (header excluded) */
+
+    /* jitter: RFC 3550 (timestamp units, float form) and Wireshark's (ms) */
+    double jitter_rfc;     /* J in timestamp units */
+    double jitter_ms;      /* current Wireshark jitter */
+    double jitter_min_ms;  /* valid when jitter_count > 0 */
+    double jitter_max_ms;  /* idem */
+    double jitter_mean_ms; /* Wireshark's running mean (see rtp_stats.c) */
+    double delta_min_ms, delta_max_ms;
+    double delta_mean_ms; /* idem for the arrival delta */
+    double ws_time_ms;    /* arrival of the last in-time packet, ms from first */
+    double ws_nominal_ms; /* its RTP time, ms from the first timestamp */
+    /* duplicate / reorder detection: bit i = (highest_ext_seq - i) seen */
+    uint64_t seen[2];
+
+    /* Wireshark-compatible counters (tap-rtp-analysis) */
+    uint32_t packets; /* every RTP packet of the stream */
+    uint32_t duplicates;
+    uint32_t out_of_order;
+    uint32_t seq_errors;   /* wrong-sequence events (jumps, resets) */
+    uint32_t jitter_count; /* packets contributing to jitter min/mean/max */
+    uint32_t delta_count;  /* packets contributing to delta min/mean/max */
+    uint32_t received;     /* packets counted by RFC 3550 A.1, from the first */
+
+    /* RFC 3550 A.1 sequence state (cycles = highest_ext_seq - max_seq) */
+    uint32_t bad_seq;
+    uint32_t highest_ext_seq;
+    uint16_t max_seq;
+    uint16_t base_seq;
+
+    uint16_t first_seq;
+    uint16_t ws_seq;       /* last in-sequence seq (wrong-seq detection) */
+    uint32_t last_ext_seq; /* extended seq of the last packet received (its
+                            * high half is Wireshark's wrap count, "under") */
+    uint16_t ws_stop_seq;  /* seq of the last packet received */
+    uint8_t probation;
+    bool have_last;
+    uint32_t clock_rate; /* 0 = unknown: no jitter computed */
+    uint32_t last_timestamp;
+    uint32_t first_timestamp;
+    bool ws_under;
+    bool prev_cn; /* previous packet was comfort noise */
+} rtp_stats_t;
+
+/* clock_rate is the clock of the packets about to be fed (0 = unknown or
+ * telephone-event: no jitter).  Callers may change s->clock_rate between
+ * updates when the payload type changes, as Wireshark does per packet. */
+void rtp_stats_init(rtp_stats_t *s, uint32_t clock_rate);
+/* Updates the statistics with one packet (seq, RTP timestamp, marker bit,
+ * payload bytes, arrival time).  comfort_noise: PT 13 or 19 (excluded from
+ * jitter min/max/mean like Wireshark). */
+void rtp_stats_update(rtp_stats_t *s, uint16_t seq, uint32_t timestamp, bool marker,
+                      bool comfort_noise, size_t payload_len, int64_t arrival_ns);
+/* RFC 3550 A.3 cumulative loss (expected - received, may be negative with
+ * duplicates), with base_seq at the stream's first packet. */
+int64_t rtp_stats_lost(const rtp_stats_t *s);
+/* Wireshark 4.0's count: last_ext_seq - first_seq + 1 - packets. */
+int64_t rtp_stats_lost_wireshark(const rtp_stats_t *s);
+double rtp_stats_jitter_mean_ms(const rtp_stats_t *s);
+double rtp_stats_delta_mean_ms(const rtp_stats_t *s);
 
 #endif /* SIPHON_QUALITY_H */

@@ -20,7 +20,7 @@ static void on_call(void *user, const corr_call_t *k)
     (void)user;
     sink_bytes += strlen(k->call_id) + strlen(k->caller) + strlen(k->callee) + strlen(k->reason) +
                   strlen(k->user_agent) + strlen(k->from_tag) + strlen(k->to_tag) +
-                  strlen(call_state_name(k->state));
+                  strlen(corr_call_state_name(k->state));
     for (uint32_t i = 0; i < k->stream_count; i++) {
         const corr_stream_t *s = &k->streams[i];
         sink_bytes += strlen(s->codec) + strlen(s->call_id) + (size_t)s->stats.packets;

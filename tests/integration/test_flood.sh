@@ -14,7 +14,7 @@
 # phase of the normal calls, shorter than the 300 s idle timeout.
 #
 # RSS bound: max_calls x bytes per call, 2024 B (tests/unit/
-# test_corr_memory.c: call_t and its string blob + 2 stream_t + 2 media
+# test_corr_memory.c: corr__call_t and its string blob + 2 corr__stream_t + 2 media
 # endpoint entries and 2 descriptors + table bookkeeping), x 2.5 for
 # AddressSanitizer's redzones, shadow memory and quarantine, + 100 MB fixed
 # (the other tables and pools are calloc'ed but only touched as used; ASan

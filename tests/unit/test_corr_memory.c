@@ -1,7 +1,7 @@
 /* test_corr_memory.c - bytes of correlator state per active call.
  *
- * Issue 4 asks for the memory a call costs while it is tracked: its call_t
- * entry, two stream_t entries (one per direction) and the media endpoint
+ * Issue 4 asks for the memory a call costs while it is tracked: its corr__call_t
+ * entry, two corr__stream_t entries (one per direction) and the media endpoint
  * entries its SDP offer/answer make (an RTP endpoint per side: 2; the RTCP
  * endpoint on port+1 is implied by the RTP entry and takes none),
  * plus the per-entry bookkeeping of each table (LRU prev/next links, which
@@ -35,13 +35,13 @@
 
 #define EPS_PER_CALL 2
 /* LRU prev/next (next also chains free entries) + 2 index slots (load <= 1/2) */
-#define POOL_ENTRY_OVERHEAD (2 * sizeof(uint32_t) + 2 * sizeof(itab_slot_t))
+#define POOL_ENTRY_OVERHEAD (2 * sizeof(uint32_t) + 2 * sizeof(tbl_itab_slot_t))
 
 /* The bytes one live call with two RTP streams costs (x86_64, gcc and
- * clang): call_t 240 (with its call_key and the deciding INVITE's and
+ * clang): corr__call_t 240 (with its call_key and the deciding INVITE's and
  * first provisional response's offsets, for setup_ms and pdd_ms) + string
- * blob 224, stream_t 664 (header 80, rtp_stats 192, x 88, quality 304 with
- * the drift estimate), 2 media_ep_t 40 with 2 descriptors 32, 5 table
+ * blob 224, corr__stream_t 664 (header 80, rtp_stats 192, x 88, quality 304 with
+ * the drift estimate), 2 corr__media_ep_t 40 with 2 descriptors 32, 5 table
  * entries of 24 B bookkeeping: 240 + 224 + 2 * 664 + 2 * 40 + 2 * 32 + 5 *
  * 24 = 2,056.  How each part got this small is in git's history and BENCHMARKS.md. */
 #define CORR_CALL_BYTES_MAX 2056
@@ -81,16 +81,16 @@ static sv_t sv_of(const char *s)
 static uint32_t typical_blob_bytes(void)
 {
     corr_t *c = new_corr(16);
-    call_t *k = &c->calls[0];
-    k->str = cstr_new(c);
+    corr__call_t *k = &c->calls[0];
+    k->str = corr__cstr_new(c);
     assert_int_not_equal(k->str, CORR_NIL);
     for (int i = 0; i < CS_COUNT; i++)
-        call_str_set(c, 0, i, sv_of(typical[i]));
+        corr__call_str_set(c, 0, i, sv_of(typical[i]));
     for (int i = 0; i < CS_COUNT; i++)
-        assert_string_equal(call_str(c, k, i), typical[i]);
-    uint32_t n = cstr_blob_size(c, k);
+        assert_string_equal(corr__call_str(c, k, i), typical[i]);
+    uint32_t n = corr__cstr_blob_size(c, k);
     assert_int_equal(c->stats.call_strings_cut, 0);
-    cstr_release(c, k->str);
+    corr__cstr_release(c, k->str);
     corr_free(c);
     return n;
 }
@@ -114,44 +114,45 @@ static const char desk_phone_sdp[] = "v=0\r\n"
 static uint32_t desk_phone_desc_bytes(void)
 {
     corr_t *c = new_corr(16);
-    call_t *k = &c->calls[0];
+    corr__call_t *k = &c->calls[0];
     k->ep_head = k->st_head = CORR_NIL;
     static sdp_t sdp;
     assert_int_equal(sdp_parse(sv_of(desk_phone_sdp), &sdp), PROTO_OK);
-    media_learn_sdp(c, 0, &sdp, SIDE_CALLER);
+    corr__media_learn_sdp(c, 0, &sdp, SIDE_CALLER);
     endpoint_t rtp = {.ip = sdp.media[0].conn, .port = 40000};
     endpoint_t rtcp = {.ip = sdp.media[0].conn, .port = 40001};
-    uint32_t ei = media_find(c, &rtp), ri = media_find(c, &rtcp);
+    uint32_t ei = corr__media_find(c, &rtp), ri = corr__media_find(c, &rtcp);
     assert_int_not_equal(ei, CORR_NIL);
     assert_int_not_equal(ri, CORR_NIL);
     assert_int_equal(c->ep_pool.lru.count, 1);
-    media_ep_t re = media_get(c, ri);
+    corr__media_ep_t re = corr__media_get(c, ri);
     assert_true(re.rtcp);
     assert_int_equal(re.call, 0);
-    const media_ep_t *e = &c->eps[ei];
+    const corr__media_ep_t *e = &c->eps[ei];
     const char *name;
     uint32_t clock;
-    assert_true(media_codec(c, e, 18, &name, &clock));
+    assert_true(corr__media_codec(c, e, 18, &name, &clock));
     assert_string_equal(name, "G729");
-    assert_true(media_codec(c, e, 101, &name, &clock));
+    assert_true(corr__media_codec(c, e, 101, &name, &clock));
     assert_string_equal(name, "telephone-event");
     assert_int_equal(clock, 8000);
     int n;
-    const uint8_t *fmts = media_fmts(c, e, &n);
+    const uint8_t *fmts = corr__media_fmts(c, e, &n);
     assert_int_equal(n, 5);
     assert_int_equal(fmts[4], 101);
-    assert_int_equal(media_desc_size(c, &re), 0);
+    assert_int_equal(corr__media_desc_size(c, &re), 0);
     assert_int_equal(c->stats.media_desc_exhausted, 0);
-    uint32_t size = media_desc_size(c, e);
-    media_release_call(c, 0);
+    uint32_t size = corr__media_desc_size(c, e);
+    corr__media_release_call(c, 0);
     corr_free(c);
     return size;
 }
 
 static size_t per_call_bytes(uint32_t blob, uint32_t desc)
 {
-    return sizeof(call_t) + blob + 2 * sizeof(stream_t) + EPS_PER_CALL * sizeof(media_ep_t) +
-           2 * desc + (1 + 2 + EPS_PER_CALL) * POOL_ENTRY_OVERHEAD;
+    return sizeof(corr__call_t) + blob + 2 * sizeof(corr__stream_t) +
+           EPS_PER_CALL * sizeof(corr__media_ep_t) + 2 * desc +
+           (1 + 2 + EPS_PER_CALL) * POOL_ENTRY_OVERHEAD;
 }
 
 static void test_sizes(void **state)
@@ -160,10 +161,13 @@ static void test_sizes(void **state)
     uint32_t blob = typical_blob_bytes();
     uint32_t desc = desk_phone_desc_bytes();
     size_t total = per_call_bytes(blob, desc);
-    printf("call_t %zu B + string blob %u B, stream_t %zu B (x %zu, stats %zu, quality %zu), "
-           "media_ep_t %zu B + descriptor %u B per RTP endpoint, table overhead %zu B/entry\n",
-           sizeof(call_t), blob, sizeof(stream_t), sizeof(stream_x_t), sizeof(rtp_stats_t),
-           sizeof(sq_t), sizeof(media_ep_t), desc, (size_t)POOL_ENTRY_OVERHEAD);
+    printf(
+        "corr__call_t %zu B + string blob %u B, corr__stream_t %zu B (x %zu, stats %zu, quality "
+        "%zu), "
+        "corr__media_ep_t %zu B + descriptor %u B per RTP endpoint, table overhead %zu B/entry\n",
+        sizeof(corr__call_t), blob, sizeof(corr__stream_t), sizeof(corr__stream_x_t),
+        sizeof(rtp_stats_t), sizeof(sq_t), sizeof(corr__media_ep_t), desc,
+        (size_t)POOL_ENTRY_OVERHEAD);
     printf("per active call (two streams, %d endpoint entries): %zu B\n", EPS_PER_CALL, total);
     assert_true(total <= CORR_CALL_BYTES_MAX);
 }
@@ -178,29 +182,29 @@ static void test_string_blobs(void **state)
     memset(big, 'x', sizeof big);
     sv_t full = {big, sizeof big}; /* cut to CORR_STR_MAX - 1 */
     for (uint32_t ci = 0; ci < 16; ci++) {
-        call_t *k = &c->calls[ci];
-        k->str = cstr_new(c);
+        corr__call_t *k = &c->calls[ci];
+        k->str = corr__cstr_new(c);
         assert_int_not_equal(k->str, CORR_NIL);
         for (int i = 0; i < CS_COUNT; i++)
-            call_str_set(c, ci, i, full);
-        assert_int_equal(cstr_blob_size(c, k), CS_COUNT * (CORR_STR_MAX + 1));
-        assert_int_equal(strlen(call_str(c, k, CS_REASON)), CORR_STR_MAX - 1);
+            corr__call_str_set(c, ci, i, full);
+        assert_int_equal(corr__cstr_blob_size(c, k), CS_COUNT * (CORR_STR_MAX + 1));
+        assert_int_equal(strlen(corr__call_str(c, k, CS_REASON)), CORR_STR_MAX - 1);
     }
     assert_int_equal(c->stats.call_strings_cut, 0);
     /* a 17th call: every 1168-byte blob is taken, its strings are cut */
-    call_t *k = &c->calls[16 % c->cfg.max_calls];
+    corr__call_t *k = &c->calls[16 % c->cfg.max_calls];
     uint32_t saved = k->str;
-    k->str = cstr_new(c);
+    k->str = corr__cstr_new(c);
     for (int i = 0; i < CS_COUNT; i++)
-        call_str_set(c, 16 % c->cfg.max_calls, i, full);
+        corr__call_str_set(c, 16 % c->cfg.max_calls, i, full);
     assert_true(c->stats.call_strings_cut > 0);
-    assert_true(strlen(call_str(c, k, CS_REASON)) < CORR_STR_MAX - 1);
-    assert_int_equal(strlen(call_str(c, k, CS_CALL_ID)), CORR_STR_MAX - 1);
+    assert_true(strlen(corr__call_str(c, k, CS_REASON)) < CORR_STR_MAX - 1);
+    assert_int_equal(strlen(corr__call_str(c, k, CS_CALL_ID)), CORR_STR_MAX - 1);
     /* replacing a string with a shorter one keeps the others */
-    call_str_set(c, 16 % c->cfg.max_calls, CS_CALL_ID, sv_of("short"));
-    assert_string_equal(call_str(c, k, CS_CALL_ID), "short");
-    assert_int_equal(strlen(call_str(c, k, CS_FROM_URI)), CORR_STR_MAX - 1);
-    cstr_release(c, k->str);
+    corr__call_str_set(c, 16 % c->cfg.max_calls, CS_CALL_ID, sv_of("short"));
+    assert_string_equal(corr__call_str(c, k, CS_CALL_ID), "short");
+    assert_int_equal(strlen(corr__call_str(c, k, CS_FROM_URI)), CORR_STR_MAX - 1);
+    corr__cstr_release(c, k->str);
     k->str = saved;
     corr_free(c);
 }
@@ -211,43 +215,43 @@ static void test_blob_tags(void **state)
 {
     (void)state;
     corr_t *c = new_corr(16);
-    call_t *k = &c->calls[0];
-    k->str = cstr_new(c);
+    corr__call_t *k = &c->calls[0];
+    k->str = corr__cstr_new(c);
     k->ntags = CALL_TAGS_INLINE;
     for (int i = 0; i < CS_COUNT; i++)
-        call_str_set(c, 0, i, sv_of(typical[i]));
+        corr__call_str_set(c, 0, i, sv_of(typical[i]));
     for (uint64_t h = 1; h <= 6; h++) {
-        assert_false(call_tag_in_blob(c, k, h * 0x9e3779b97f4a7c15ull));
-        assert_true(call_tag_add(c, 0, h * 0x9e3779b97f4a7c15ull));
+        assert_false(corr__call_tag_in_blob(c, k, h * 0x9e3779b97f4a7c15ull));
+        assert_true(corr__call_tag_add(c, 0, h * 0x9e3779b97f4a7c15ull));
         k->ntags++;
     }
     /* a longer string moves the blob to a larger class, tags included */
-    uint32_t before = cstr_blob_size(c, k);
+    uint32_t before = corr__cstr_blob_size(c, k);
     char reason[100];
     memset(reason, 'r', sizeof reason);
-    call_str_set(c, 0, CS_REASON, (sv_t){reason, sizeof reason});
-    assert_true(cstr_blob_size(c, k) > before);
-    assert_int_equal(strlen(call_str(c, k, CS_REASON)), sizeof reason);
+    corr__call_str_set(c, 0, CS_REASON, (sv_t){reason, sizeof reason});
+    assert_true(corr__cstr_blob_size(c, k) > before);
+    assert_int_equal(strlen(corr__call_str(c, k, CS_REASON)), sizeof reason);
     for (uint64_t h = 1; h <= 6; h++)
-        assert_true(call_tag_in_blob(c, k, h * 0x9e3779b97f4a7c15ull));
-    assert_false(call_tag_in_blob(c, k, 7));
+        assert_true(corr__call_tag_in_blob(c, k, h * 0x9e3779b97f4a7c15ull));
+    assert_false(corr__call_tag_in_blob(c, k, 7));
     for (int i = 0; i < CS_COUNT - 1; i++)
-        assert_string_equal(call_str(c, k, i), typical[i]);
+        assert_string_equal(corr__call_str(c, k, i), typical[i]);
     assert_int_equal(c->stats.call_strings_cut, 0);
     /* full strings take all of the largest blob: no room for a tag */
     char big[200];
     memset(big, 'x', sizeof big);
-    call_t *f = &c->calls[1];
-    f->str = cstr_new(c);
+    corr__call_t *f = &c->calls[1];
+    f->str = corr__cstr_new(c);
     f->ntags = CALL_TAGS_INLINE;
     for (int i = 0; i < CS_COUNT; i++)
-        call_str_set(c, 1, i, (sv_t){big, sizeof big});
+        corr__call_str_set(c, 1, i, (sv_t){big, sizeof big});
     assert_int_equal(c->stats.call_strings_cut, 0);
-    assert_false(call_tag_add(c, 1, 42));
+    assert_false(corr__call_tag_add(c, 1, 42));
     assert_int_equal(c->stats.call_strings_cut, 1);
-    assert_int_equal(strlen(call_str(c, f, CS_REASON)), CORR_STR_MAX - 1);
-    cstr_release(c, k->str);
-    cstr_release(c, f->str);
+    assert_int_equal(strlen(corr__call_str(c, f, CS_REASON)), CORR_STR_MAX - 1);
+    corr__cstr_release(c, k->str);
+    corr__cstr_release(c, f->str);
     corr_free(c);
 }
 

@@ -28,7 +28,7 @@ static void test_busy(void **state)
     const corr_call_t *k = &sink.calls[0];
     assert_string_equal(k->call_id, "busy1");
     assert_int_equal(k->state, CALL_BUSY);
-    assert_string_equal(call_state_name(k->state), "busy");
+    assert_string_equal(corr_call_state_name(k->state), "busy");
     assert_int_equal(k->final_code, 486);
     assert_int_equal(k->ended_by, ENDED_BY_CALLEE);
     assert_string_equal(k->reason, "Busy Here");

@@ -1,4 +1,4 @@
-/* test_rtp_stats.c - unit tests of correlator/rtp_stats.c: RFC 3550 A.1/A.3
+/* test_rtp_stats.c - unit tests of quality/rtp_stats.c: RFC 3550 A.1/A.3
  * sequence and loss accounting, and the Wireshark 4.0 jitter/delta/loss
  * figures, with expected values worked out by hand in the comments. */
 #include <setjmp.h>

@@ -44,10 +44,12 @@
  *
  * No allocation; rtp_stats_update is on the per-packet hot path.
  */
-#include "correlator.h"
+#include "quality.h"
 
 #include <math.h>
 #include <string.h>
+
+#include "core.h"
 
 #define RTP_SEQ_MOD    (1u << 16)
 #define MAX_DROPOUT    3000

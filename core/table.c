@@ -1,4 +1,4 @@
-/* table.c - the correlator's fixed-size containers: an open-addressing index
+/* table.c - fixed-size containers: an open-addressing index
  * from key hash to entry index (linear probing, backward-shift deletion, load
  * factor <= 1/2), intrusive doubly linked lists threaded by index (LRU and
  * linger queues), and entry pools combining a free list, an LRU and an
@@ -6,70 +6,70 @@
  * never on the LRU, so the list is threaded through the LRU's next array
  * (released entries, last released first), and never-used entries are
  * handed out from a high-water mark, lowest index first, so their pages are
- * touched only as used.  Everything is allocated once at corr_new; no
- * operation here allocates. */
-#include "correlator_internal.h"
+ * touched only as used.  Everything is allocated once by its owner at start (the correlator in
+ * corr_new); no operation here allocates. */
+#include "core.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------ dlist ----------------------------------- */
 
-bool dlist_init(dlist_t *l, uint32_t n)
+bool tbl_dlist_init(tbl_dlist_t *l, uint32_t n)
 {
     l->prev = table_calloc(n, sizeof *l->prev);
     l->next = table_calloc(n, sizeof *l->next);
-    l->head = l->tail = CORR_NIL;
+    l->head = l->tail = TBL_NIL;
     l->count = 0;
     return l->prev && l->next;
 }
 
-void dlist_destroy(dlist_t *l)
+void tbl_dlist_destroy(tbl_dlist_t *l)
 {
     free(l->prev);
     free(l->next);
     l->prev = l->next = NULL;
 }
 
-void dlist_push_head(dlist_t *l, uint32_t i)
+void tbl_dlist_push_head(tbl_dlist_t *l, uint32_t i)
 {
-    l->prev[i] = CORR_NIL;
+    l->prev[i] = TBL_NIL;
     l->next[i] = l->head;
-    if (l->head != CORR_NIL) l->prev[l->head] = i;
+    if (l->head != TBL_NIL) l->prev[l->head] = i;
     l->head = i;
-    if (l->tail == CORR_NIL) l->tail = i;
+    if (l->tail == TBL_NIL) l->tail = i;
     l->count++;
 }
 
-void dlist_insert_before(dlist_t *l, uint32_t at, uint32_t i)
+void tbl_dlist_insert_before(tbl_dlist_t *l, uint32_t at, uint32_t i)
 {
     if (at == l->head) {
-        dlist_push_head(l, i);
+        tbl_dlist_push_head(l, i);
         return;
     }
-    uint32_t p = at == CORR_NIL ? l->tail : l->prev[at];
+    uint32_t p = at == TBL_NIL ? l->tail : l->prev[at];
     l->prev[i] = p;
     l->next[i] = at;
     l->next[p] = i;
-    if (at != CORR_NIL)
+    if (at != TBL_NIL)
         l->prev[at] = i;
     else
         l->tail = i;
     l->count++;
 }
 
-void dlist_unlink(dlist_t *l, uint32_t i)
+void tbl_dlist_unlink(tbl_dlist_t *l, uint32_t i)
 {
     uint32_t p = l->prev[i], n = l->next[i];
-    if (p != CORR_NIL)
+    if (p != TBL_NIL)
         l->next[p] = n;
     else
         l->head = n;
-    if (n != CORR_NIL)
+    if (n != TBL_NIL)
         l->prev[n] = p;
     else
         l->tail = p;
-    l->prev[i] = l->next[i] = CORR_NIL;
+    l->prev[i] = l->next[i] = TBL_NIL;
     l->count--;
 }
 
@@ -82,14 +82,14 @@ void dlist_unlink(dlist_t *l, uint32_t i)
  * single cost of the RTP path).  Untouched reserved pages cost no RSS. */
 #define ITAB_MIN_SLOTS 1024
 
-static void itab_clear(itab_t *t, uint32_t slots)
+static void itab_clear(tbl_itab_t *t, uint32_t slots)
 {
     for (uint32_t i = 0; i < slots; i++)
-        t->slots[i].idx = CORR_NIL;
+        t->slots[i].idx = TBL_NIL;
     t->mask = slots - 1;
 }
 
-static bool itab_init(itab_t *t, uint32_t entries)
+static bool itab_init(tbl_itab_t *t, uint32_t entries)
 {
     uint64_t cap = 16;
     while (cap < 2ULL * entries)
@@ -102,10 +102,10 @@ static bool itab_init(itab_t *t, uint32_t entries)
     return true;
 }
 
-static void itab_place(itab_t *t, uint32_t h32, uint32_t idx)
+static void itab_place(tbl_itab_t *t, uint32_t h32, uint32_t idx)
 {
     uint32_t i = h32 & t->mask;
-    while (t->slots[i].idx != CORR_NIL)
+    while (t->slots[i].idx != TBL_NIL)
         i = (i + 1) & t->mask;
     t->slots[i].idx = idx;
     t->slots[i].h32 = h32;
@@ -113,10 +113,10 @@ static void itab_place(itab_t *t, uint32_t h32, uint32_t idx)
 
 /* Doubles the slots in use and re-places every entry (not on the per-packet
  * path: only when a new entry pushes the load past 1/2). */
-static void itab_grow(itab_t *t)
+static void itab_grow(tbl_itab_t *t)
 {
     uint32_t old = t->mask + 1;
-    itab_slot_t *copy = malloc((size_t)old * sizeof *copy);
+    tbl_itab_slot_t *copy = malloc((size_t)old * sizeof *copy);
     if (!copy) {
         log_error("out of memory growing a correlator index");
         abort();
@@ -124,22 +124,22 @@ static void itab_grow(itab_t *t)
     memcpy(copy, t->slots, (size_t)old * sizeof *copy);
     itab_clear(t, old * 2);
     for (uint32_t i = 0; i < old; i++)
-        if (copy[i].idx != CORR_NIL) itab_place(t, copy[i].h32, copy[i].idx);
+        if (copy[i].idx != TBL_NIL) itab_place(t, copy[i].h32, copy[i].idx);
     free(copy);
 }
 
-void itab_insert(itab_t *t, uint64_t h, uint32_t idx)
+void tbl_itab_insert(tbl_itab_t *t, uint64_t h, uint32_t idx)
 {
     if (2 * (t->count + 1) > t->mask + 1 && t->mask + 1 < t->max_slots) itab_grow(t);
     t->count++;
     itab_place(t, (uint32_t)h, idx);
 }
 
-void itab_remove(itab_t *t, uint64_t h, uint32_t idx)
+void tbl_itab_remove(tbl_itab_t *t, uint64_t h, uint32_t idx)
 {
     uint32_t i = (uint32_t)h & t->mask;
     for (;; i = (i + 1) & t->mask) {
-        if (t->slots[i].idx == CORR_NIL) return; /* not present */
+        if (t->slots[i].idx == TBL_NIL) return; /* not present */
         if (t->slots[i].idx == idx) break;
     }
     t->count--;
@@ -148,7 +148,7 @@ void itab_remove(itab_t *t, uint64_t h, uint32_t idx)
     uint32_t hole = i, j = i;
     for (;;) {
         j = (j + 1) & t->mask;
-        if (t->slots[j].idx == CORR_NIL) break;
+        if (t->slots[j].idx == TBL_NIL) break;
         uint32_t home = t->slots[j].h32 & t->mask;
         bool in_range = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
         if (!in_range) {
@@ -156,7 +156,7 @@ void itab_remove(itab_t *t, uint64_t h, uint32_t idx)
             hole = j;
         }
     }
-    t->slots[hole].idx = CORR_NIL;
+    t->slots[hole].idx = TBL_NIL;
 }
 
 /* ------------------------------ idpool ---------------------------------- */
@@ -166,7 +166,7 @@ static uint32_t *link_of(const void *nodes, size_t size, size_t link_off, uint32
     return (uint32_t *)((uint8_t *)nodes + (size_t)(id - 1) * size + link_off);
 }
 
-uint32_t idpool_take(idpool_t *p, const void *nodes, size_t size, size_t link_off)
+uint32_t tbl_idpool_take(tbl_idpool_t *p, const void *nodes, size_t size, size_t link_off)
 {
     uint32_t id = p->free;
     if (id) {
@@ -176,8 +176,8 @@ uint32_t idpool_take(idpool_t *p, const void *nodes, size_t size, size_t link_of
     return p->unused < p->cap ? ++p->unused : 0;
 }
 
-void idpool_put(idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t head,
-                uint32_t tail)
+void tbl_idpool_put(tbl_idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t head,
+                    uint32_t tail)
 {
     if (!head) return;
     *link_of(nodes, size, link_off, tail) = p->free;
@@ -186,43 +186,43 @@ void idpool_put(idpool_t *p, void *nodes, size_t size, size_t link_off, uint32_t
 
 /* ------------------------------ pool ------------------------------------ */
 
-bool pool_init(pool_t *p, uint32_t cap)
+bool tbl_pool_init(tbl_pool_t *p, uint32_t cap)
 {
     memset(p, 0, sizeof *p);
     p->cap = cap;
-    p->free_head = CORR_NIL;
-    return dlist_init(&p->lru, cap) && itab_init(&p->tab, cap);
+    p->free_head = TBL_NIL;
+    return tbl_dlist_init(&p->lru, cap) && itab_init(&p->tab, cap);
 }
 
-void pool_destroy(pool_t *p)
+void tbl_pool_destroy(tbl_pool_t *p)
 {
-    dlist_destroy(&p->lru);
+    tbl_dlist_destroy(&p->lru);
     free(p->tab.slots);
     memset(p, 0, sizeof *p);
 }
 
-uint32_t pool_take(pool_t *p)
+uint32_t tbl_pool_take(tbl_pool_t *p)
 {
     uint32_t i = p->free_head;
-    if (i != CORR_NIL)
+    if (i != TBL_NIL)
         p->free_head = p->lru.next[i];
     else if (p->unused < p->cap)
         i = p->unused++;
     else
-        return CORR_NIL;
-    dlist_push_head(&p->lru, i);
+        return TBL_NIL;
+    tbl_dlist_push_head(&p->lru, i);
     return i;
 }
 
-void pool_free_entry(pool_t *p, uint32_t i)
+void tbl_pool_free_entry(tbl_pool_t *p, uint32_t i)
 {
-    dlist_unlink(&p->lru, i);
+    tbl_dlist_unlink(&p->lru, i);
     p->lru.next[i] = p->free_head;
     p->free_head = i;
 }
 
-void pool_put(pool_t *p, uint32_t i, uint64_t h)
+void tbl_pool_put(tbl_pool_t *p, uint32_t i, uint64_t h)
 {
-    itab_remove(&p->tab, h, i);
-    pool_free_entry(p, i);
+    tbl_itab_remove(&p->tab, h, i);
+    tbl_pool_free_entry(p, i);
 }
