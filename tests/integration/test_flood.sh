@@ -13,16 +13,14 @@
 # without SIP (RTP refreshes a call's activity), longer than any ringing
 # phase of the normal calls, shorter than the 300 s idle timeout.
 #
-# RSS bound: max_calls x bytes per call, 2024 B (tests/unit/
+# RSS bound: max_calls x bytes per call, 2,056 B (tests/unit/
 # test_corr_memory.c: corr__call_t and its string blob + 2 corr__stream_t + 2 media
 # endpoint entries and 2 descriptors + table bookkeeping), x 2.5 for
 # AddressSanitizer's redzones, shadow memory and quarantine, + 100 MB fixed
 # (the other tables and pools are calloc'ed but only touched as used; ASan
-# runtime, nDPI, libraries): 148 MiB with the defaults (157 MiB while a
-# live call was 2,400 B, 175 MiB at 3,160 B).  Measured: ~161 MB
-# under ASan (~86 MB release) while a live call was 11,028 B; ~73 MB
-# since calls keep compact state (22 MB release).  Without the cap the
-# flood would need 1,000,000 x ~0.6 KB (a flood call) = 0.6 GB.
+# runtime, nDPI, libraries): 149 MiB with the defaults.  Measured: ~73 MB
+# under ASan, 22 MB release.  Without the cap the flood would need
+# 1,000,000 x ~0.6 KB (a flood call) = 0.6 GB.
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
 for tool in python3 "$SIPHON" "$SIPHON_GEN" /usr/bin/time; do
@@ -30,7 +28,7 @@ for tool in python3 "$SIPHON" "$SIPHON_GEN" /usr/bin/time; do
 done
 n=${FLOOD_N:-1000000}
 max_calls=10000
-per_call=2024
+per_call=2056
 bound_kb=$(( (max_calls * per_call * 5 / 2 + 100 * 1024 * 1024) / 1024 ))
 work="$TEST_TMP/flood"
 rm -rf "$work" && mkdir -p "$work"
