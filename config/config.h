@@ -65,7 +65,7 @@ typedef struct {
  * in ns, sizes in bytes.
  *
  * storage, web, siprec and alerts are reserved for the components that
- * will read them (issue 4); the keys exist now so one file serves every
+ * will read them; the keys exist now so one file serves every
  * release and each part can be switched off. */
 typedef struct {
     struct {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_flood.sh - bounded memory under an INVITE flood (issue 4).
+# test_flood.sh - bounded memory under an INVITE flood.
 #
 # lib/flood_pcap.py writes FLOOD_N (default 1,000,000) INVITEs, each with
 # its own Call-ID and never answered, at 500 per second of packet time

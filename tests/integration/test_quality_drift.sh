@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_quality_drift.sh - a drifting sender clock is not jitter (issue 10 #2).
+# test_quality_drift.sh - a drifting sender clock is not jitter.
 #
 # siphon-gen --drift-ppm makes both RTP senders' clocks run fast or slow:
 # arrival gaps differ from the RTP timestamp gaps by that many ppm, with no

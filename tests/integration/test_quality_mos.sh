@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_quality_mos.sh - siphon's voice-quality figures on generated captures
-# with known impairments (issue 3, validation).
+# with known impairments.
 #
 # Each capture is 10 calls x 20 s of media.  lib/quality_emodel.py computes
 # the E-model per stream independently from the truth file (loss counted by

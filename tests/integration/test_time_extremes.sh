@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# test_time_extremes.sh - capture times at the ends of the int64 range
-# (issue 10 #7).  A generated capture is rewritten as pcapng with an
+# test_time_extremes.sh - capture times at the ends of the int64 range.
+# A generated capture is rewritten as pcapng with an
 # interface counting whole seconds and absurd timestamps on every third
 # record (lib/pcapng_extreme_ts.py: 1 s below INT64_MAX ns, saturating,
 # negative, 0).  `siphon analyze`, inline and with 2 and 3 correlator

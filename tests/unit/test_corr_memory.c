@@ -1,6 +1,6 @@
 /* test_corr_memory.c - bytes of correlator state per active call.
  *
- * Issue 4 asks for the memory a call costs while it is tracked: its corr__call_t
+ * The memory a call costs while it is tracked: its corr__call_t
  * entry, two corr__stream_t entries (one per direction) and the media endpoint
  * entries its SDP offer/answer make (an RTP endpoint per side: 2; the RTCP
  * endpoint on port+1 is implied by the RTP entry and takes none),

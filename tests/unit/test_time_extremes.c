@@ -1,6 +1,6 @@
 /* test_time_extremes.c - packet times at the ends of the int64 range never
  * overflow the time arithmetic (deadlines, timeouts, deltas) of the
- * correlator, its expiry clock and the quality tracker (issue 10 #7).
+ * correlator, its expiry clock and the quality tracker.
  *
  * A capture time is whatever the file or the kernel said, saturated to
  * int64 nanoseconds: a pcapng record with timestamp 0xffffffffffffffff

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """flood_pcap.py - writes a pcap of N SIP INVITEs over UDP/IPv4, each with
-its own Call-ID, none ever answered (the flood of issue 4).
+its own Call-ID, none ever answered (an INVITE flood).
 
   flood_pcap.py OUT.pcap N START_EPOCH RATE_PER_S
 
