@@ -67,8 +67,10 @@ static inline corr_t *ts_new(test_sink_t *s, const corr_config_t *cfg_in)
         cfg.max_media_endpoints = 256;
         cfg.max_orphan_flows = 64;
     }
-    corr_sink_t sink = {
-        .on_call = ts_on_call, .on_orphan_stream = ts_on_orphan, .user = s, .on_vq_report = ts_on_vq};
+    corr_sink_t sink = {.on_call = ts_on_call,
+                        .on_orphan_stream = ts_on_orphan,
+                        .user = s,
+                        .on_vq_report = ts_on_vq};
     return corr_new(&cfg, &sink);
 }
 
@@ -101,15 +103,14 @@ static inline void ts_feed(corr_t *c, int64_t ts, endpoint_t src, endpoint_t dst
 
 enum { A_TO_B = 0, B_TO_A = 1 };
 
-/* Sends a SIP message: fmt gives start line and headers separated by "\n"
- * (without Content-Length); sdp (LF lines, may be NULL) becomes the body. */
-static inline void ts_sip(corr_t *c, double ms, int dir, const char *sdp, const char *fmt, ...)
+/* Sends a SIP message at packet time ts: fmt gives start line and headers
+ * separated by "\n" (without Content-Length); sdp (LF lines, may be NULL)
+ * becomes the body. */
+static inline void ts_sip_vat(corr_t *c, int64_t ts, int dir, const char *sdp, const char *fmt,
+                              va_list ap)
 {
     char head[4096], msg[8192], body[2048] = "";
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(head, sizeof head, fmt, ap);
-    va_end(ap);
     size_t n = 0, bl = 0;
     if (sdp)
         for (const char *p = sdp; *p && bl + 2 < sizeof body; p++) {
@@ -124,8 +125,16 @@ static inline void ts_sip(corr_t *c, double ms, int dir, const char *sdp, const 
     n += (size_t)snprintf(msg + n, sizeof msg - n, "%sContent-Length: %zu\r\n\r\n%s",
                           sdp ? "Content-Type: application/sdp\r\n" : "", bl, body);
     endpoint_t a = ts_ep("10.0.0.1", 5060), b = ts_ep("10.0.0.2", 5060);
-    ts_feed(c, T0 + (int64_t)(ms * NS_PER_MSEC), dir == A_TO_B ? a : b, dir == A_TO_B ? b : a,
-            TRANSPORT_UDP, msg, n);
+    ts_feed(c, ts, dir == A_TO_B ? a : b, dir == A_TO_B ? b : a, TRANSPORT_UDP, msg, n);
+}
+
+/* ts_sip_vat at ms after T0. */
+static inline void ts_sip(corr_t *c, double ms, int dir, const char *sdp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ts_sip_vat(c, T0 + (int64_t)(ms * NS_PER_MSEC), dir, sdp, fmt, ap);
+    va_end(ap);
 }
 
 /* An audio SDP offering PCMU and telephone-event/8000 as 101. */

@@ -40,26 +40,10 @@ static int64_t when(tclock_t *t, int64_t ms)
 
 static void sip_at(corr_t *c, int64_t ts, int dir, const char *sdp, const char *fmt, ...)
 {
-    char head[2048], msg[4096], body[1024] = "";
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(head, sizeof head, fmt, ap);
+    ts_sip_vat(c, ts, dir, sdp, fmt, ap);
     va_end(ap);
-    size_t n = 0, bl = 0;
-    if (sdp)
-        for (const char *p = sdp; *p && bl + 2 < sizeof body; p++) {
-            if (*p == '\n') body[bl++] = '\r';
-            body[bl++] = *p;
-        }
-    body[bl] = '\0';
-    for (const char *p = head; *p && n + 2 < sizeof msg; p++) {
-        if (*p == '\n') msg[n++] = '\r';
-        msg[n++] = *p;
-    }
-    n += (size_t)snprintf(msg + n, sizeof msg - n, "%sContent-Length: %zu\r\n\r\n%s",
-                          sdp ? "Content-Type: application/sdp\r\n" : "", bl, body);
-    endpoint_t a = ts_ep("10.0.0.1", 5060), b = ts_ep("10.0.0.2", 5060);
-    ts_feed(c, ts, dir == A_TO_B ? a : b, dir == A_TO_B ? b : a, TRANSPORT_UDP, msg, n);
 }
 
 static void rtp_at(corr_t *c, int64_t ts, const char *sip, uint16_t sport, const char *dip,
