@@ -57,28 +57,28 @@
  * a UA that stops its media a little late are normal). */
 #define FLAG_AFTER_BYE_NS (1000 * NS_PER_MSEC)
 
-const char *corr_call_flag_name(call_flag_t f)
+const char *corr_call_flag_name(corr_call_flag_kind_t f)
 {
     switch (f) {
-    case CALL_FLAG_ONE_WAY_AUDIO:
+    case CORR_CALL_FLAG_ONE_WAY_AUDIO:
         return "one_way_audio";
-    case CALL_FLAG_NO_RTP:
+    case CORR_CALL_FLAG_NO_RTP:
         return "no_rtp";
-    case CALL_FLAG_NAT_MISMATCH:
+    case CORR_CALL_FLAG_NAT_MISMATCH:
         return "nat_address_mismatch";
-    case CALL_FLAG_PT_NOT_NEGOTIATED:
+    case CORR_CALL_FLAG_PT_NOT_NEGOTIATED:
         return "payload_type_not_negotiated";
-    case CALL_FLAG_TIMESTAMP_JUMP:
+    case CORR_CALL_FLAG_TIMESTAMP_JUMP:
         return "timestamp_jump";
-    case CALL_FLAG_SSRC_CHANGE:
+    case CORR_CALL_FLAG_SSRC_CHANGE:
         return "ssrc_change";
-    case CALL_FLAG_SILENCE:
+    case CORR_CALL_FLAG_SILENCE:
         return "silence_periods";
-    case CALL_FLAG_MEDIA_AFTER_BYE:
+    case CORR_CALL_FLAG_MEDIA_AFTER_BYE:
         return "media_after_bye";
-    case CALL_FLAG_T38_FAX:
+    case CORR_CALL_FLAG_T38_FAX:
         return "t38_fax";
-    case CALL_FLAG_COUNT:
+    case CORR_CALL_FLAG_COUNT:
         break;
     }
     return "unknown";
@@ -177,7 +177,7 @@ void corr__flags_on_rtp(corr_t *c, corr__stream_t *s, const rtp_header_t *rh, in
 /* Emission                                                                  */
 /* ------------------------------------------------------------------------ */
 
-static corr_call_flag_t *add(corr_call_t *r, call_flag_t f, int from_caller)
+static corr_call_flag_t *add(corr_call_t *r, corr_call_flag_kind_t f, int from_caller)
 {
     if (r->flag_count >= CORR_FLAG_MAX) return NULL;
     corr_call_flag_t *g = &r->flags[r->flag_count++];
@@ -216,9 +216,10 @@ static void flag_nat(const corr_t *c, const corr__call_t *k, corr_call_t *r,
                                            s->media_index, &s->src, &match);
     if (!e || match) return;
     for (int i = 0; i < r->flag_count; i++) /* one flag per address seen */
-        if (r->flags[i].flag == CALL_FLAG_NAT_MISMATCH && endpoint_eq(&r->flags[i].seen, &s->src))
+        if (r->flags[i].flag == CORR_CALL_FLAG_NAT_MISMATCH &&
+            endpoint_eq(&r->flags[i].seen, &s->src))
             return;
-    corr_call_flag_t *g = add(r, CALL_FLAG_NAT_MISMATCH, s->from_caller);
+    corr_call_flag_t *g = add(r, CORR_CALL_FLAG_NAT_MISMATCH, s->from_caller);
     if (!g) return;
     g->ssrc = s->ssrc;
     g->sdp = e->ep;
@@ -247,12 +248,12 @@ void corr__call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
             silence_ms[d] += (double)ts_sub_sat(s->stats.last_ts_ns, s->x.cn_start_ns) / 1e6;
         }
     }
-    bool answered = r->state == CALL_ANSWERED;
+    bool answered = r->state == CORR_CALL_ANSWERED;
 
     corr_call_flag_t *g;
     for (int d = 0; d < 2 && answered; d++) {
         if (pkts[d] >= FLAG_ONE_WAY_MIN_PKTS && pkts[!d] == 0 &&
-            (g = add(r, CALL_FLAG_ONE_WAY_AUDIO, d)) != NULL) {
+            (g = add(r, CORR_CALL_FLAG_ONE_WAY_AUDIO, d)) != NULL) {
             g->count = pkts[d];
             g->other = 0;
         }
@@ -260,7 +261,7 @@ void corr__call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
     if (answered && pkts[0] + pkts[1] == 0 && r->answer_ts_ns > 0 &&
         r->end_ts_ns > r->answer_ts_ns) {
         double talk_ms = (double)(r->end_ts_ns - r->answer_ts_ns) / 1e6;
-        if (talk_ms >= FLAG_NO_RTP_MIN_TALK_MS && (g = add(r, CALL_FLAG_NO_RTP, -1)) != NULL)
+        if (talk_ms >= FLAG_NO_RTP_MIN_TALK_MS && (g = add(r, CORR_CALL_FLAG_NO_RTP, -1)) != NULL)
             g->ms = talk_ms;
     }
 
@@ -269,12 +270,12 @@ void corr__call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
         const corr__stream_t *s = &c->streams[si];
         if (!is_media(s)) continue;
         if (s->media_index >= 0) flag_nat(c, k, r, s);
-        if (s->x.bad_pt_packets && (g = add(r, CALL_FLAG_PT_NOT_NEGOTIATED, s->from_caller))) {
+        if (s->x.bad_pt_packets && (g = add(r, CORR_CALL_FLAG_PT_NOT_NEGOTIATED, s->from_caller))) {
             g->ssrc = s->ssrc;
             g->payload_type = s->x.bad_pt;
             g->count = s->x.bad_pt_packets;
         }
-        if (s->x.ts_jumps && (g = add(r, CALL_FLAG_TIMESTAMP_JUMP, s->from_caller))) {
+        if (s->x.ts_jumps && (g = add(r, CORR_CALL_FLAG_TIMESTAMP_JUMP, s->from_caller))) {
             g->ssrc = s->ssrc;
             g->count = s->x.ts_jumps;
         }
@@ -297,7 +298,7 @@ void corr__call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
             if (a < b || (a == b && sj < first)) first = sj;
         }
         if (n < 2 || first != si) continue; /* one flag per group, from its first stream */
-        if ((g = add(r, CALL_FLAG_SSRC_CHANGE, s->from_caller)) != NULL) {
+        if ((g = add(r, CORR_CALL_FLAG_SSRC_CHANGE, s->from_caller)) != NULL) {
             g->count = n - 1;
             g->ssrc = s->ssrc; /* the first SSRC */
             g->other = n;
@@ -305,16 +306,16 @@ void corr__call_flags_emit(corr_t *c, uint32_t ci, corr_call_t *r)
     }
 
     for (int d = 1; d >= 0; d--) {
-        if (silences[d] && (g = add(r, CALL_FLAG_SILENCE, d)) != NULL) {
+        if (silences[d] && (g = add(r, CORR_CALL_FLAG_SILENCE, d)) != NULL) {
             g->count = silences[d];
             g->ms = silence_ms[d];
         }
     }
     for (int d = 1; d >= 0; d--) {
-        if (after_bye[d] && (g = add(r, CALL_FLAG_MEDIA_AFTER_BYE, d)) != NULL)
+        if (after_bye[d] && (g = add(r, CORR_CALL_FLAG_MEDIA_AFTER_BYE, d)) != NULL)
             g->count = after_bye[d];
     }
     if ((k->t38_caller || k->t38_callee) &&
-        (g = add(r, CALL_FLAG_T38_FAX, k->t38_first_caller)) != NULL)
+        (g = add(r, CORR_CALL_FLAG_T38_FAX, k->t38_first_caller)) != NULL)
         g->count = k->t38_caller && k->t38_callee; /* accepted */
 }

@@ -45,18 +45,18 @@
 
 #define EXPIRE_EVERY_NS (100 * NS_PER_MSEC)
 
-const char *corr_call_state_name(call_state_t s)
+const char *corr_call_state_name(corr_call_state_t s)
 {
     switch (s) {
-    case CALL_UNANSWERED:
+    case CORR_CALL_UNANSWERED:
         return "unanswered";
-    case CALL_ANSWERED:
+    case CORR_CALL_ANSWERED:
         return "answered";
-    case CALL_BUSY:
+    case CORR_CALL_BUSY:
         return "busy";
-    case CALL_CANCELLED:
+    case CORR_CALL_CANCELLED:
         return "cancelled";
-    case CALL_REJECTED:
+    case CORR_CALL_REJECTED:
         return "rejected";
     }
     return "unknown";

@@ -33,16 +33,16 @@
 /* ------------------------------------------------------------------------ */
 
 typedef enum {
-    CALL_UNANSWERED = 0, /* no final response by end of input / timeout */
-    CALL_ANSWERED,       /* 2xx to the INVITE */
-    CALL_BUSY,           /* 486 or 600 */
-    CALL_CANCELLED,      /* CANCEL / 487 before answer */
-    CALL_REJECTED,       /* any other final >= 300 that ended the call */
-} call_state_t;
+    CORR_CALL_UNANSWERED = 0, /* no final response by end of input / timeout */
+    CORR_CALL_ANSWERED,       /* 2xx to the INVITE */
+    CORR_CALL_BUSY,           /* 486 or 600 */
+    CORR_CALL_CANCELLED,      /* CANCEL / 487 before answer */
+    CORR_CALL_REJECTED,       /* any other final >= 300 that ended the call */
+} corr_call_state_t;
 
-const char *corr_call_state_name(call_state_t s); /* "answered", ... */
+const char *corr_call_state_name(corr_call_state_t s); /* "answered", ... */
 
-typedef enum { ENDED_BY_NONE = 0, ENDED_BY_CALLER, ENDED_BY_CALLEE } ended_by_t;
+typedef enum { CORR_ENDED_BY_NONE = 0, CORR_ENDED_BY_CALLER, CORR_ENDED_BY_CALLEE } corr_ended_by_t;
 
 #define CORR_STR_MAX 128 /* copied strings are cut to this many bytes */
 
@@ -98,14 +98,14 @@ typedef struct {
 
 /* --- DTMF (dtmf.c) --- */
 
-typedef enum { DTMF_SRC_RFC4733 = 0, DTMF_SRC_INFO = 1 } dtmf_source_t;
+typedef enum { CORR_DTMF_SRC_RFC4733 = 0, CORR_DTMF_SRC_INFO = 1 } corr_dtmf_source_t;
 
 typedef struct {
     int64_t ts_ns;       /* first packet of the event / the INFO request */
     int32_t duration_ms; /* -1 when unknown */
     char digit;          /* '0'-'9', '*', '#', 'A'-'D', '!' (flash) */
     uint8_t event;       /* RFC 4733 event code */
-    uint8_t source;      /* dtmf_source_t */
+    uint8_t source;      /* corr_dtmf_source_t */
     int8_t from_caller;  /* 1 caller, 0 callee, -1 unknown */
     bool ended;          /* an end packet was seen (RFC 4733) */
 } corr_dtmf_t;
@@ -149,25 +149,25 @@ typedef struct {
 /* --- call-level problems (call_flags.c) --- */
 
 typedef enum {
-    CALL_FLAG_ONE_WAY_AUDIO = 0,
-    CALL_FLAG_NO_RTP,
-    CALL_FLAG_NAT_MISMATCH,
-    CALL_FLAG_PT_NOT_NEGOTIATED,
-    CALL_FLAG_TIMESTAMP_JUMP,
-    CALL_FLAG_SSRC_CHANGE,
-    CALL_FLAG_SILENCE,
-    CALL_FLAG_MEDIA_AFTER_BYE,
-    CALL_FLAG_T38_FAX,
-    CALL_FLAG_COUNT
-} call_flag_t;
+    CORR_CALL_FLAG_ONE_WAY_AUDIO = 0,
+    CORR_CALL_FLAG_NO_RTP,
+    CORR_CALL_FLAG_NAT_MISMATCH,
+    CORR_CALL_FLAG_PT_NOT_NEGOTIATED,
+    CORR_CALL_FLAG_TIMESTAMP_JUMP,
+    CORR_CALL_FLAG_SSRC_CHANGE,
+    CORR_CALL_FLAG_SILENCE,
+    CORR_CALL_FLAG_MEDIA_AFTER_BYE,
+    CORR_CALL_FLAG_T38_FAX,
+    CORR_CALL_FLAG_COUNT
+} corr_call_flag_kind_t;
 
 /* "one_way_audio", "no_rtp", "nat_address_mismatch", ... */
-const char *corr_call_flag_name(call_flag_t f);
+const char *corr_call_flag_name(corr_call_flag_kind_t f);
 
 /* One flag with its evidence; which fields mean something depends on the
  * flag (see call_flags.c and README.md). */
 typedef struct {
-    uint8_t flag;       /* call_flag_t */
+    uint8_t flag;       /* corr_call_flag_kind_t */
     int8_t from_caller; /* direction concerned: 1 caller, 0 callee, -1 n/a */
     uint8_t payload_type;
     uint32_t ssrc;
@@ -234,10 +234,10 @@ typedef struct {
     uint32_t holds; /* SDP m= lines put on hold (sendonly/recvonly/
                        inactive or c=0.0.0.0) */
     /* outcome */
-    call_state_t state;
+    corr_call_state_t state;
     int final_code;            /* 0 when none */
     char reason[CORR_STR_MAX]; /* Reason header or reason phrase of the final */
-    ended_by_t ended_by;
+    corr_ended_by_t ended_by;
     bool open_at_end; /* still open when input ended */
     bool timed_out;
     bool evicted; /* emitted early because max_calls was reached */

@@ -47,10 +47,10 @@ static inline uint64_t corr__hash_ep(uint64_t h, const endpoint_t *e)
  * take tens of seconds; 64 s is twice RFC 3261's Timer B. */
 #define CORR_CHALLENGE_WAIT_NS (64 * NS_PER_SEC)
 
-#define CORR_MAX_TAGS    8 /* distinct To tags remembered per call (forking) */
-#define CALL_TAGS_INLINE 2 /* of them in corr__call_t; the others in its string blob */
-#define CORR_MAP_MAX     8 /* rtpmap entries kept per media endpoint */
-#define CORR_CODEC_NAME  16
+#define CORR_MAX_TAGS          8 /* distinct To tags remembered per call (forking) */
+#define CORR__CALL_TAGS_INLINE 2 /* of them in corr__call_t; the others in its string blob */
+#define CORR_MAP_MAX           8 /* rtpmap entries kept per media endpoint */
+#define CORR_CODEC_NAME        16
 
 enum { SIDE_NONE = 0, SIDE_CALLER = 1, SIDE_CALLEE = 2 };
 
@@ -173,13 +173,13 @@ typedef struct {
 } corr__vq_node_t;
 
 /* Per-call state of dtmf.c (SIP INFO events). */
-#define CALL_INFO_DTMF_MAX 32
+#define CORR__CALL_INFO_DTMF_MAX 32
 typedef struct {
-    uint8_t info_count; /* <= CALL_INFO_DTMF_MAX */
+    uint8_t info_count; /* <= CORR__CALL_INFO_DTMF_MAX */
     bool have_info : 1; /* last INFO DTMF request, for retransmissions */
     bool last_info_caller : 1;
     uint16_t info_dropped;
-    corr__dtmf_list_t info; /* up to CALL_INFO_DTMF_MAX events */
+    corr__dtmf_list_t info; /* up to CORR__CALL_INFO_DTMF_MAX events */
     uint32_t last_info_cseq;
 } corr__call_x_t;
 
@@ -233,13 +233,13 @@ typedef struct {
  * pool, RFC 6035 reports in the vq pool; flags, streams and quality are
  * computed at emission, when corr__call_emit builds the whole record in the
  * correlator's scratch record (emit_call). */
-#define CALL_OFF_NONE UINT32_MAX
+#define CORR__CALL_OFF_NONE UINT32_MAX
 
 typedef struct {
     endpoint_t src, dst; /* of the initial INVITE */
     uint8_t transport;   /* transport_t */
-    uint8_t state;       /* call_state_t */
-    uint8_t ended_by;    /* ended_by_t */
+    uint8_t state;       /* corr_call_state_t */
+    uint8_t ended_by;    /* corr_ended_by_t */
     bool evicted;
     uint8_t vq_count;
     int final_code;
@@ -247,7 +247,7 @@ typedef struct {
     int64_t start_ts_ns, answer_ts_ns, end_ts_ns, ringing_ts_ns;
     /* the current INVITE transaction, in us: its request after start_ts_ns,
      * its first provisional response (not 100) after the request;
-     * CALL_OFF_NONE: not captured / none yet (corr_call_t has the times) */
+     * CORR__CALL_OFF_NONE: not captured / none yet (corr_call_t has the times) */
     uint32_t invite_off_us, progress_off_us;
     uint32_t sip_messages;
     uint32_t invites, reinvites, challenges;
@@ -279,8 +279,8 @@ typedef struct {
     uint32_t str;     /* string blob (cstr.c) */
     uint32_t ep_head; /* media endpoints */
     uint64_t hash;
-    uint64_t key;                    /* corr_call_t.call_key */
-    uint64_t tags[CALL_TAGS_INLINE]; /* To-tag hashes (the first ones) */
+    uint64_t key;                          /* corr_call_t.call_key */
+    uint64_t tags[CORR__CALL_TAGS_INLINE]; /* To-tag hashes (the first ones) */
     int64_t last_activity_ns;
     int64_t lru_ns; /* last move to the LRU head (<= last_activity_ns) */
     int64_t linger_deadline_ns;
@@ -479,8 +479,8 @@ const char *corr__call_str(const corr_t *c, const corr__call_t *k, int i);
 /* Sets string i of call ci to v cut to CORR_STR_MAX - 1 bytes (cut further,
  * and counted in call_strings_cut, only when every larger class is full). */
 void corr__call_str_set(corr_t *c, uint32_t ci, int i, sv_t v);
-/* To-tag hashes of call k beyond CALL_TAGS_INLINE, kept after its strings
- * (k->ntags - CALL_TAGS_INLINE of them): whether h is one. */
+/* To-tag hashes of call k beyond CORR__CALL_TAGS_INLINE, kept after its strings
+ * (k->ntags - CORR__CALL_TAGS_INLINE of them): whether h is one. */
 bool corr__call_tag_in_blob(const corr_t *c, const corr__call_t *k, uint64_t h);
 /* Appends h to them (the caller counts it in ntags); false, counted in
  * call_strings_cut, when no blob has room. */

@@ -24,7 +24,7 @@
  * free the string is cut to the room left and counted (call_strings_cut):
  * memory stays bounded whatever the traffic.
  *
- * A forked call's To-tag hashes beyond the CALL_TAGS_INLINE its entry
+ * A forked call's To-tag hashes beyond the CORR__CALL_TAGS_INLINE its entry
  * holds (dialog.c counts early dialogs by distinct To tag, up to
  * CORR_MAX_TAGS) follow the strings, 8 bytes each, and move with them; one
  * that finds no room is not remembered and is counted in call_strings_cut
@@ -141,7 +141,7 @@ static uint32_t str_bytes(const uint8_t *b)
 /* Bytes of the To-tag hashes after the strings. */
 static uint32_t tag_bytes(const corr__call_t *k)
 {
-    return k->ntags > CALL_TAGS_INLINE ? (k->ntags - CALL_TAGS_INLINE) * 8u : 0;
+    return k->ntags > CORR__CALL_TAGS_INLINE ? (k->ntags - CORR__CALL_TAGS_INLINE) * 8u : 0;
 }
 
 /* Moves call k's blob to a larger class when need bytes do not fit: the

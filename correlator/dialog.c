@@ -143,18 +143,18 @@ static void call_finish_state(corr__call_t *k)
 {
     corr__call_rec_t *r = &k->rec;
     if (k->answered) {
-        r->state = CALL_ANSWERED;
+        r->state = CORR_CALL_ANSWERED;
     } else if (r->final_code >= 300) {
         /* state set when the failure arrived */
     } else if (k->cancel_seen) {
-        r->state = CALL_CANCELLED;
-        r->ended_by = ENDED_BY_CALLER;
+        r->state = CORR_CALL_CANCELLED;
+        r->ended_by = CORR_ENDED_BY_CALLER;
     } else if (k->challenged) {
-        r->state = CALL_REJECTED;
+        r->state = CORR_CALL_REJECTED;
         r->final_code = k->challenge_407 ? 407 : 401;
-        r->ended_by = ENDED_BY_CALLEE;
+        r->ended_by = CORR_ENDED_BY_CALLEE;
     } else {
-        r->state = CALL_UNANSWERED;
+        r->state = CORR_CALL_UNANSWERED;
     }
     if (r->end_ts_ns == 0) r->end_ts_ns = k->last_activity_ns;
 }
@@ -179,18 +179,18 @@ static corr_call_t *call_record(corr_t *c, uint32_t ci, bool open_at_end, bool t
     r->src = l->src;
     r->dst = l->dst;
     r->transport = (transport_t)l->transport;
-    r->state = (call_state_t)l->state;
+    r->state = (corr_call_state_t)l->state;
     r->final_code = l->final_code;
     r->start_ts_ns = l->start_ts_ns;
     r->answer_ts_ns = l->answer_ts_ns;
     r->end_ts_ns = l->end_ts_ns;
     r->ringing_ts_ns = l->ringing_ts_ns;
-    if (l->invite_off_us != CALL_OFF_NONE) {
+    if (l->invite_off_us != CORR__CALL_OFF_NONE) {
         r->invite_ts_ns = l->start_ts_ns + (int64_t)l->invite_off_us * 1000;
-        if (l->progress_off_us != CALL_OFF_NONE)
+        if (l->progress_off_us != CORR__CALL_OFF_NONE)
             r->progress_ts_ns = r->invite_ts_ns + (int64_t)l->progress_off_us * 1000;
     }
-    r->ended_by = (ended_by_t)l->ended_by;
+    r->ended_by = (corr_ended_by_t)l->ended_by;
     r->open_at_end = open_at_end;
     r->timed_out = timed_out;
     r->sip_messages = l->sip_messages;
@@ -281,7 +281,7 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
     corr__call_rec_t *r = &k->rec;
     corr__call_str_set(c, ci, CS_CALL_ID, m->call_id);
     r->start_ts_ns = dg->ts_ns;
-    r->invite_off_us = r->progress_off_us = CALL_OFF_NONE; /* no INVITE yet */
+    r->invite_off_us = r->progress_off_us = CORR__CALL_OFF_NONE; /* no INVITE yet */
     r->transport = (uint8_t)dg->transport;
     copy_party(c, ci, m);
     if (m->is_request) {
@@ -297,7 +297,7 @@ static uint32_t call_new(corr_t *c, uint64_t h, const sip_msg_t *m, const datagr
         /* joined mid-dialog (re-INVITE or in-dialog response): confirmed */
         if (m->is_request || (m->status_code >= 200 && m->status_code < 300)) {
             k->answered = true;
-            r->state = CALL_ANSWERED;
+            r->state = CORR_CALL_ANSWERED;
             corr__call_str_set(c, ci, CS_TO_TAG, m->to.tag);
         }
     }
@@ -315,17 +315,17 @@ static bool msg_from_caller(const corr_t *c, const corr__call_t *k, const sip_ms
     return m->is_request ? endpoint_eq(&dg->src, &k->rec.src) : !endpoint_eq(&dg->dst, &k->rec.src);
 }
 
-/* Counts a distinct To tag (an early dialog): the first CALL_TAGS_INLINE
+/* Counts a distinct To tag (an early dialog): the first CORR__CALL_TAGS_INLINE
  * hashes in the call entry, the others after its strings (cstr.c). */
 static void tag_seen(corr_t *c, uint32_t ci, sv_t tag)
 {
     corr__call_t *k = &c->calls[ci];
     if (tag.len == 0) return;
     uint64_t h = hash_bytes(tag.p, tag.len, 0x7a6);
-    for (int i = 0; i < k->ntags && i < CALL_TAGS_INLINE; i++)
+    for (int i = 0; i < k->ntags && i < CORR__CALL_TAGS_INLINE; i++)
         if (k->tags[i] == h) return;
     if (k->ntags >= CORR_MAX_TAGS) return;
-    if (k->ntags < CALL_TAGS_INLINE) {
+    if (k->ntags < CORR__CALL_TAGS_INLINE) {
         k->tags[k->ntags++] = h;
     } else if (!corr__call_tag_in_blob(c, k, h) && corr__call_tag_add(c, ci, h)) {
         k->ntags++;
@@ -340,12 +340,12 @@ static void set_reason(corr_t *c, uint32_t ci, const sip_msg_t *m)
         corr__call_str_set(c, ci, CS_REASON, m->reason_phrase);
 }
 
-/* Microseconds from `from` to ts, within [0, CALL_OFF_NONE). */
+/* Microseconds from `from` to ts, within [0, CORR__CALL_OFF_NONE). */
 static uint32_t off_us(int64_t from, int64_t ts)
 {
     if (ts <= from) return 0;
     uint64_t d = ((uint64_t)ts - (uint64_t)from) / 1000;
-    return d < CALL_OFF_NONE ? (uint32_t)d : CALL_OFF_NONE - 1;
+    return d < CORR__CALL_OFF_NONE ? (uint32_t)d : CORR__CALL_OFF_NONE - 1;
 }
 
 /* A new INVITE transaction (first, or retry): forget a pending failure.
@@ -355,16 +355,16 @@ static void invite_attempt(corr_t *c, uint32_t ci, const sip_msg_t *m, int64_t i
     corr__call_t *k = &c->calls[ci];
     corr__call_rec_t *r = &k->rec;
     k->invite_cseq = m->cseq;
-    r->invite_off_us = invite_ts ? off_us(r->start_ts_ns, invite_ts) : CALL_OFF_NONE;
-    r->progress_off_us = CALL_OFF_NONE;
+    r->invite_off_us = invite_ts ? off_us(r->start_ts_ns, invite_ts) : CORR__CALL_OFF_NONE;
+    r->progress_off_us = CORR__CALL_OFF_NONE;
     call_unend(c, ci);
     k->challenged = false;
     k->cancel_seen = false;
-    r->state = CALL_UNANSWERED;
+    r->state = CORR_CALL_UNANSWERED;
     r->final_code = 0;
     r->end_ts_ns = 0;
     corr__call_str_set(c, ci, CS_REASON, (sv_t){0});
-    r->ended_by = ENDED_BY_NONE;
+    r->ended_by = CORR_ENDED_BY_NONE;
 }
 
 static void on_invite(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t *dg)
@@ -411,7 +411,8 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
     }
     if (code < 200) {
         if ((code == 180 || code == 183) && r->ringing_ts_ns == 0) r->ringing_ts_ns = dg->ts_ns;
-        if (code > 100 && r->invite_off_us != CALL_OFF_NONE && r->progress_off_us == CALL_OFF_NONE)
+        if (code > 100 && r->invite_off_us != CORR__CALL_OFF_NONE &&
+            r->progress_off_us == CORR__CALL_OFF_NONE)
             r->progress_off_us =
                 off_us(r->start_ts_ns + (int64_t)r->invite_off_us * 1000, dg->ts_ns);
         tag_seen(c, ci, m->to.tag);
@@ -424,11 +425,11 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
         k->answered = true;
         k->challenged = false;
         k->cancel_seen = false;
-        r->state = CALL_ANSWERED;
+        r->state = CORR_CALL_ANSWERED;
         r->answer_ts_ns = dg->ts_ns;
         r->final_code = code;
         r->end_ts_ns = 0;
-        r->ended_by = ENDED_BY_NONE;
+        r->ended_by = CORR_ENDED_BY_NONE;
         corr__call_str_set(c, ci, CS_REASON, (sv_t){0});
         set_reason(c, ci, m);
         corr__call_str_set(c, ci, CS_TO_TAG, m->to.tag);
@@ -451,10 +452,10 @@ static void on_invite_response(corr_t *c, uint32_t ci, const sip_msg_t *m, const
     /* A caller that sent CANCEL abandoned the call, whatever final response
      * crosses it (487 normally, but 408/480/486 happen): cancelled. */
     bool cancelled = code == 487 || k->cancel_seen;
-    r->state = cancelled                      ? CALL_CANCELLED
-               : (code == 486 || code == 600) ? CALL_BUSY
-                                              : CALL_REJECTED;
-    r->ended_by = cancelled ? ENDED_BY_CALLER : ENDED_BY_CALLEE;
+    r->state = cancelled                      ? CORR_CALL_CANCELLED
+               : (code == 486 || code == 600) ? CORR_CALL_BUSY
+                                              : CORR_CALL_REJECTED;
+    r->ended_by = cancelled ? CORR_ENDED_BY_CALLER : CORR_ENDED_BY_CALLEE;
     if (!(k->cancel_seen && corr__call_str(c, k, CS_REASON)[0])) set_reason(c, ci, m);
     r->end_ts_ns = dg->ts_ns;
     k->challenged = false;
@@ -468,8 +469,8 @@ static void on_cancel(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram
     corr__call_rec_t *r = &k->rec;
     if (k->answered || k->cancel_seen || r->final_code >= 300) return;
     k->cancel_seen = true;
-    r->state = CALL_CANCELLED;
-    r->ended_by = ENDED_BY_CALLER;
+    r->state = CORR_CALL_CANCELLED;
+    r->ended_by = CORR_ENDED_BY_CALLER;
     r->end_ts_ns = dg->ts_ns;
     if (m->reason.len) set_reason(c, ci, m);
     call_unend(c, ci);
@@ -491,10 +492,10 @@ static void on_bye(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagram_t 
         call_unend(c, ci);
         k->answered = true;
         k->challenged = false;
-        r->state = CALL_ANSWERED;
+        r->state = CORR_CALL_ANSWERED;
     }
     r->end_ts_ns = dg->ts_ns;
-    r->ended_by = from_caller ? ENDED_BY_CALLER : ENDED_BY_CALLEE;
+    r->ended_by = from_caller ? CORR_ENDED_BY_CALLER : CORR_ENDED_BY_CALLEE;
     if (m->reason.len) set_reason(c, ci, m);
     call_end(c, ci, dg->ts_ns);
 }

@@ -24,7 +24,7 @@
  * direction) is dropped.
  *
  * Memory: each stream keeps CORR_STREAM_DTMF_MAX events and each call
- * CALL_INFO_DTMF_MAX INFO digits, as lists of nodes of one pool shared by
+ * CORR__CALL_INFO_DTMF_MAX INFO digits, as lists of nodes of one pool shared by
  * all calls and streams (max_dtmf_events, allocated in corr_new), so an
  * entry without digits costs two list ids; at emission they are merged in
  * time order into the call record (CORR_DTMF_MAX).  What does not fit (the
@@ -115,7 +115,7 @@ void corr__dtmf_on_rtp(corr_t *c, corr__stream_t *s, const rtp_header_t *rh, int
     d->duration_ms = dur_ms;
     d->digit = ev.digit;
     d->event = ev.event;
-    d->source = DTMF_SRC_RFC4733;
+    d->source = CORR_DTMF_SRC_RFC4733;
     d->from_caller = s->orphan ? -1 : s->from_caller ? 1 : 0;
     d->ended = ev.end;
 }
@@ -134,7 +134,7 @@ void corr__dtmf_on_info(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
     x->last_info_caller = from_caller;
     c->stats.dtmf_info++;
     corr_dtmf_t *d = NULL;
-    if (x->info_count < CALL_INFO_DTMF_MAX) d = list_append(c, &x->info, NULL);
+    if (x->info_count < CORR__CALL_INFO_DTMF_MAX) d = list_append(c, &x->info, NULL);
     if (!d) {
         x->info_dropped++;
         return;
@@ -145,7 +145,7 @@ void corr__dtmf_on_info(corr_t *c, uint32_t ci, const sip_msg_t *m, const datagr
         info.has_duration ? (int32_t)(info.duration > INT32_MAX ? INT32_MAX : info.duration) : -1;
     d->digit = info.digit;
     d->event = info.event;
-    d->source = DTMF_SRC_INFO;
+    d->source = CORR_DTMF_SRC_INFO;
     d->from_caller = from_caller ? 1 : 0;
     d->ended = true;
 }

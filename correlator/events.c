@@ -80,7 +80,8 @@ static void call_event(corr_t *c, const corr__call_t *k, corr_call_event_type_t 
     if (type == CORR_EV_CALL_ANSWERED) {
         ev.ringing_ts_ns = r->ringing_ts_ns;
         ev.answer_ts_ns = r->answer_ts_ns;
-        if (r->answer_ts_ns > 0 && r->invite_off_us != CALL_OFF_NONE) /* the record's setup_ms */
+        if (r->answer_ts_ns > 0 &&
+            r->invite_off_us != CORR__CALL_OFF_NONE) /* the record's setup_ms */
             ev.answer_delay_ms = (double)(ts_sub_sat(r->answer_ts_ns, r->start_ts_ns) -
                                           (int64_t)r->invite_off_us * 1000) /
                                  1e6;
@@ -103,12 +104,12 @@ void corr__events_after_sip(corr_t *c, uint32_t ci, bool created, bool was_answe
 /* SIP messages                                                              */
 /* ------------------------------------------------------------------------ */
 
-#define CALL_KEY_SEED 0x63616c6c2d6b6579ULL /* "call-key" */
+#define CORR__CALL_KEY_SEED 0x63616c6c2d6b6579ULL /* "call-key" */
 
 uint64_t corr__call_key(sv_t call_id, int64_t ts_ns)
 {
-    uint64_t k = hash_u64(hash_bytes(call_id.p, call_id.len, CALL_KEY_SEED) ^
-                          hash_u64((uint64_t)ts_ns ^ CALL_KEY_SEED));
+    uint64_t k = hash_u64(hash_bytes(call_id.p, call_id.len, CORR__CALL_KEY_SEED) ^
+                          hash_u64((uint64_t)ts_ns ^ CORR__CALL_KEY_SEED));
     return k ? k : 1;
 }
 

@@ -345,7 +345,7 @@ void corr__stream_call_quality(corr_stream_t *recs, corr_call_t *r)
     /* one-way audio: the silent direction is heard as nothing at all, the
      * E-model's floor (100 % loss: R 0, MOS 1.0); the call is that bad */
     for (uint8_t i = 0; i < r->flag_count; i++)
-        if (r->flags[i].flag == CALL_FLAG_ONE_WAY_AUDIO) r->mos = r->mos_min = 1.0;
+        if (r->flags[i].flag == CORR_CALL_FLAG_ONE_WAY_AUDIO) r->mos = r->mos_min = 1.0;
 }
 
 void corr__stream_emit_orphan(corr_t *c, uint32_t si)

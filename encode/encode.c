@@ -52,9 +52,9 @@ double enc_call_duration_s(const corr_call_t *c)
     return (double)(c->end_ts_ns - c->answer_ts_ns) / 1e9;
 }
 
-const char *enc_ended_by_name(ended_by_t e)
+const char *enc_ended_by_name(corr_ended_by_t e)
 {
-    return e == ENDED_BY_CALLER ? "caller" : e == ENDED_BY_CALLEE ? "callee" : NULL;
+    return e == CORR_ENDED_BY_CALLER ? "caller" : e == CORR_ENDED_BY_CALLEE ? "callee" : NULL;
 }
 
 /* RFC 3550 interarrival jitter converted from timestamp units to ms. */
@@ -251,7 +251,7 @@ static void dtmf_json(json_writer_t *w, const corr_dtmf_t *d, uint32_t n)
             json_int(w, d[i].duration_ms);
         else
             json_null(w);
-        json_key(w, "source"), json_cstr(w, d[i].source == DTMF_SRC_INFO ? "info" : "rfc4733");
+        json_key(w, "source"), json_cstr(w, d[i].source == CORR_DTMF_SRC_INFO ? "info" : "rfc4733");
         json_key(w, "direction"), json_cstr(w, direction_name(d[i].from_caller));
         json_key(w, "ended"), json_bool(w, d[i].ended);
         json_obj_end(w);
@@ -264,56 +264,56 @@ static void flag_json(json_writer_t *w, const corr_call_flag_t *g)
     char ssrc[16];
     snprintf(ssrc, sizeof ssrc, "0x%08x", g->ssrc);
     json_obj_begin(w);
-    json_key(w, "flag"), json_cstr(w, corr_call_flag_name((call_flag_t)g->flag));
+    json_key(w, "flag"), json_cstr(w, corr_call_flag_name((corr_call_flag_kind_t)g->flag));
     json_key(w, "evidence");
     json_obj_begin(w);
-    switch ((call_flag_t)g->flag) {
-    case CALL_FLAG_ONE_WAY_AUDIO:
+    switch ((corr_call_flag_kind_t)g->flag) {
+    case CORR_CALL_FLAG_ONE_WAY_AUDIO:
         json_key(w, "audio_from"), json_cstr(w, direction_name(g->from_caller));
         json_key(w, "packets"), json_uint(w, g->count);
         json_key(w, "packets_other_way"), json_uint(w, g->other);
         break;
-    case CALL_FLAG_NO_RTP:
+    case CORR_CALL_FLAG_NO_RTP:
         json_key(w, "talk_ms"), json_double(w, g->ms, 0);
         break;
-    case CALL_FLAG_NAT_MISMATCH:
+    case CORR_CALL_FLAG_NAT_MISMATCH:
         json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
         json_key(w, "ssrc"), json_cstr(w, ssrc);
         json_endpoint(w, "sdp", &g->sdp);
         json_endpoint(w, "seen", &g->seen);
         json_key(w, "packets"), json_uint(w, g->count);
         break;
-    case CALL_FLAG_PT_NOT_NEGOTIATED:
+    case CORR_CALL_FLAG_PT_NOT_NEGOTIATED:
         json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
         json_key(w, "ssrc"), json_cstr(w, ssrc);
         json_key(w, "payload_type"), json_uint(w, g->payload_type);
         json_key(w, "packets"), json_uint(w, g->count);
         break;
-    case CALL_FLAG_TIMESTAMP_JUMP:
+    case CORR_CALL_FLAG_TIMESTAMP_JUMP:
         json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
         json_key(w, "ssrc"), json_cstr(w, ssrc);
         json_key(w, "jumps"), json_uint(w, g->count);
         break;
-    case CALL_FLAG_SSRC_CHANGE:
+    case CORR_CALL_FLAG_SSRC_CHANGE:
         json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
         json_key(w, "first_ssrc"), json_cstr(w, ssrc);
         json_key(w, "changes"), json_uint(w, g->count);
         json_key(w, "ssrcs"), json_uint(w, g->other);
         break;
-    case CALL_FLAG_SILENCE:
+    case CORR_CALL_FLAG_SILENCE:
         json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
         json_key(w, "periods"), json_uint(w, g->count);
         json_key(w, "total_ms"), json_double(w, g->ms, 0);
         break;
-    case CALL_FLAG_MEDIA_AFTER_BYE:
+    case CORR_CALL_FLAG_MEDIA_AFTER_BYE:
         json_key(w, "direction"), json_cstr(w, direction_name(g->from_caller));
         json_key(w, "packets"), json_uint(w, g->count);
         break;
-    case CALL_FLAG_T38_FAX:
+    case CORR_CALL_FLAG_T38_FAX:
         json_key(w, "offered_by"), json_cstr(w, direction_name(g->from_caller));
         json_key(w, "accepted"), json_bool(w, g->count != 0);
         break;
-    case CALL_FLAG_COUNT:
+    case CORR_CALL_FLAG_COUNT:
         break;
     }
     json_obj_end(w);

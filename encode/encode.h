@@ -40,6 +40,6 @@ double enc_call_setup_ms(const corr_call_t *c);
 /* Talk time: answer to end, answered calls only; negative when unknown. */
 double enc_call_duration_s(const corr_call_t *c);
 /* "caller", "callee" or NULL (unknown). */
-const char *enc_ended_by_name(ended_by_t e);
+const char *enc_ended_by_name(corr_ended_by_t e);
 
 #endif /* SIPHON_ENCODE_H */

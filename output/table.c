@@ -345,7 +345,7 @@ void out_call_table(buf_t *out, const corr_call_t *c, bool with_streams,
         buf_printf(&line, "    problems:");
         for (uint8_t i = 0; i < c->flag_count; i++) {
             const char *dir = flag_direction(c->flags[i].from_caller);
-            buf_printf(&line, " %s", corr_call_flag_name((call_flag_t)c->flags[i].flag));
+            buf_printf(&line, " %s", corr_call_flag_name((corr_call_flag_kind_t)c->flags[i].flag));
             if (dir) buf_printf(&line, NB "(%s)", dir);
             if (i + 1 < c->flag_count) buf_putc(&line, ',');
         }

@@ -35,7 +35,7 @@ static void run(corr_t *c, double t, const char *ip, int sp, const char *dip, in
                ts0 + 160u * (uint32_t)i, pt);
 }
 
-static const corr_call_flag_t *flag(const corr_call_t *k, call_flag_t f)
+static const corr_call_flag_t *flag(const corr_call_t *k, corr_call_flag_kind_t f)
 {
     for (int i = 0; i < k->flag_count; i++)
         if (k->flags[i].flag == f) return &k->flags[i];
@@ -91,11 +91,11 @@ static void test_flags(void **state)
 
     k = ts_find(&sink, "oneway");
     assert_non_null(k);
-    const corr_call_flag_t *g = flag(k, CALL_FLAG_ONE_WAY_AUDIO);
+    const corr_call_flag_t *g = flag(k, CORR_CALL_FLAG_ONE_WAY_AUDIO);
     assert_non_null(g);
     assert_int_equal(g->from_caller, 1);
     assert_int_equal(g->count, 100);
-    assert_null(flag(k, CALL_FLAG_NO_RTP));
+    assert_null(flag(k, CORR_CALL_FLAG_NO_RTP));
     /* the caller's clean audio scores well, but the callee hears nothing:
      * the call's MOS is the silent direction's, the E-model's floor */
     assert_int_equal(k->stream_count, 1);
@@ -104,43 +104,43 @@ static void test_flags(void **state)
 
     k = ts_find(&sink, "nortp");
     assert_non_null(k);
-    g = flag(k, CALL_FLAG_NO_RTP);
+    g = flag(k, CORR_CALL_FLAG_NO_RTP);
     assert_non_null(g);
     assert_true(g->ms >= 9999 && g->ms <= 10001);
-    assert_null(flag(k, CALL_FLAG_ONE_WAY_AUDIO));
+    assert_null(flag(k, CORR_CALL_FLAG_ONE_WAY_AUDIO));
 
     k = ts_find(&sink, "nat");
     assert_non_null(k);
-    g = flag(k, CALL_FLAG_NAT_MISMATCH);
+    g = flag(k, CORR_CALL_FLAG_NAT_MISMATCH);
     assert_non_null(g);
     assert_int_equal(g->from_caller, 0);
     assert_int_equal(g->sdp.port, 50030);
     assert_int_equal(g->seen.port, 6000);
-    g = flag(k, CALL_FLAG_PT_NOT_NEGOTIATED);
+    g = flag(k, CORR_CALL_FLAG_PT_NOT_NEGOTIATED);
     assert_non_null(g);
     assert_int_equal(g->payload_type, 8);
     assert_int_equal(g->count, 100);
-    g = flag(k, CALL_FLAG_TIMESTAMP_JUMP);
+    g = flag(k, CORR_CALL_FLAG_TIMESTAMP_JUMP);
     assert_non_null(g);
     assert_int_equal(g->ssrc, 0xB3);
     assert_int_equal(g->count, 1);
-    assert_null(flag(k, CALL_FLAG_SILENCE)); /* the jump is in timestamps, not arrival */
+    assert_null(flag(k, CORR_CALL_FLAG_SILENCE)); /* the jump is in timestamps, not arrival */
 
     k = ts_find(&sink, "ssrc");
     assert_non_null(k);
-    g = flag(k, CALL_FLAG_SSRC_CHANGE);
+    g = flag(k, CORR_CALL_FLAG_SSRC_CHANGE);
     assert_non_null(g);
     assert_int_equal(g->from_caller, 1);
     assert_int_equal(g->count, 1);
     assert_int_equal(g->ssrc, 0xA4);
-    g = flag(k, CALL_FLAG_SILENCE);
+    g = flag(k, CORR_CALL_FLAG_SILENCE);
     assert_non_null(g);
     assert_int_equal(g->from_caller, 1);
     assert_int_equal(g->count, 2); /* the CN run and the 1.9 s gap before the late packets */
-    g = flag(k, CALL_FLAG_MEDIA_AFTER_BYE);
+    g = flag(k, CORR_CALL_FLAG_MEDIA_AFTER_BYE);
     assert_non_null(g);
     assert_int_equal(g->count, 20);
-    assert_null(flag(k, CALL_FLAG_TIMESTAMP_JUMP));
+    assert_null(flag(k, CORR_CALL_FLAG_TIMESTAMP_JUMP));
     corr_free(c);
 }
 
@@ -180,7 +180,7 @@ static void test_t38_fax(void **state)
 
     const corr_call_t *k = ts_find(&sink, "faxno");
     assert_non_null(k);
-    const corr_call_flag_t *g = flag(k, CALL_FLAG_T38_FAX);
+    const corr_call_flag_t *g = flag(k, CORR_CALL_FLAG_T38_FAX);
     assert_non_null(g);
     assert_int_equal(g->from_caller, 1);
     assert_int_equal(g->count, 0); /* refused */
@@ -194,7 +194,7 @@ static void test_t38_fax(void **state)
 
     k = ts_find(&sink, "faxyes");
     assert_non_null(k);
-    g = flag(k, CALL_FLAG_T38_FAX);
+    g = flag(k, CORR_CALL_FLAG_T38_FAX);
     assert_non_null(g);
     assert_int_equal(g->from_caller, 0); /* the callee's re-INVITE */
     assert_int_equal(g->count, 1);       /* accepted */
@@ -202,7 +202,7 @@ static void test_t38_fax(void **state)
 
     k = ts_find(&sink, "voice");
     assert_non_null(k);
-    assert_null(flag(k, CALL_FLAG_T38_FAX));
+    assert_null(flag(k, CORR_CALL_FLAG_T38_FAX));
     assert_false(k->t38_caller || k->t38_callee);
     corr_free(c);
 }

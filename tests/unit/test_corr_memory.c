@@ -217,7 +217,7 @@ static void test_blob_tags(void **state)
     corr_t *c = new_corr(16);
     corr__call_t *k = &c->calls[0];
     k->str = corr__cstr_new(c);
-    k->ntags = CALL_TAGS_INLINE;
+    k->ntags = CORR__CALL_TAGS_INLINE;
     for (int i = 0; i < CS_COUNT; i++)
         corr__call_str_set(c, 0, i, sv_of(typical[i]));
     for (uint64_t h = 1; h <= 6; h++) {
@@ -243,7 +243,7 @@ static void test_blob_tags(void **state)
     memset(big, 'x', sizeof big);
     corr__call_t *f = &c->calls[1];
     f->str = corr__cstr_new(c);
-    f->ntags = CALL_TAGS_INLINE;
+    f->ntags = CORR__CALL_TAGS_INLINE;
     for (int i = 0; i < CS_COUNT; i++)
         corr__call_str_set(c, 1, i, (sv_t){big, sizeof big});
     assert_int_equal(c->stats.call_strings_cut, 0);

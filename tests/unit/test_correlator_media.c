@@ -42,7 +42,7 @@ static void test_answered_two_streams(void **state)
 
     assert_int_equal(sink.ncalls, 1);
     const corr_call_t *k = &sink.calls[0];
-    assert_int_equal(k->state, CALL_ANSWERED);
+    assert_int_equal(k->state, CORR_CALL_ANSWERED);
     assert_int_equal(k->stream_count, 2);
     assert_int_equal(k->rtcp_packets, 2);
     const corr_stream_t *a = NULL, *b = NULL;

@@ -27,10 +27,10 @@ static void test_busy(void **state)
     assert_int_equal(sink.ncalls, 1);
     const corr_call_t *k = &sink.calls[0];
     assert_string_equal(k->call_id, "busy1");
-    assert_int_equal(k->state, CALL_BUSY);
+    assert_int_equal(k->state, CORR_CALL_BUSY);
     assert_string_equal(corr_call_state_name(k->state), "busy");
     assert_int_equal(k->final_code, 486);
-    assert_int_equal(k->ended_by, ENDED_BY_CALLEE);
+    assert_int_equal(k->ended_by, CORR_ENDED_BY_CALLEE);
     assert_string_equal(k->reason, "Busy Here");
     assert_string_equal(k->caller, "alice");
     assert_string_equal(k->callee, "bob");
@@ -65,9 +65,9 @@ static void test_cancel(void **state)
     corr_flush(c);
     assert_int_equal(sink.ncalls, 1);
     const corr_call_t *k = &sink.calls[0];
-    assert_int_equal(k->state, CALL_CANCELLED);
+    assert_int_equal(k->state, CORR_CALL_CANCELLED);
     assert_int_equal(k->final_code, 487);
-    assert_int_equal(k->ended_by, ENDED_BY_CALLER);
+    assert_int_equal(k->ended_by, CORR_ENDED_BY_CALLER);
     assert_string_equal(k->reason, "SIP;cause=200;text=\"Call completed elsewhere\"");
     assert_int_equal(k->answer_ts_ns, 0);
     corr_free(c);
@@ -91,7 +91,7 @@ static void test_challenge_then_answer(void **state)
     corr_flush(c);
     assert_int_equal(sink.ncalls, 1);
     const corr_call_t *k = &sink.calls[0];
-    assert_int_equal(k->state, CALL_ANSWERED);
+    assert_int_equal(k->state, CORR_CALL_ANSWERED);
     assert_int_equal(k->final_code, 200);
     assert_int_equal(k->challenges, 1);
     assert_int_equal(k->invites, 2);
@@ -101,7 +101,7 @@ static void test_challenge_then_answer(void **state)
     assert_int_equal(k->progress_ts_ns, AT(60));
     assert_int_equal(k->answer_ts_ns, AT(2000));
     assert_int_equal(k->end_ts_ns, AT(9000));
-    assert_int_equal(k->ended_by, ENDED_BY_CALLER);
+    assert_int_equal(k->ended_by, CORR_ENDED_BY_CALLER);
     assert_string_equal(k->to_tag, "tt");
     assert_int_equal(corr_stats(c)->calls, 1);
     corr_free(c);
@@ -120,7 +120,7 @@ static void test_challenge_abandoned(void **state)
     assert_int_equal(sink.ncalls, 0);
     corr_expire(c, AT(5 + 64000));
     assert_int_equal(sink.ncalls, 1);
-    assert_int_equal(sink.calls[0].state, CALL_REJECTED);
+    assert_int_equal(sink.calls[0].state, CORR_CALL_REJECTED);
     assert_int_equal(sink.calls[0].final_code, 407);
     assert_int_equal(sink.calls[0].challenges, 1);
     assert_false(sink.calls[0].open_at_end);
@@ -142,7 +142,7 @@ static void test_challenge_slow_retry(void **state)
     ts_resp(c, 32200, 403, "Forbidden", "slow", 2, "INVITE", "ft", "y", NULL, NULL);
     corr_expire(c, AT(40000));
     assert_int_equal(sink.ncalls, 1);
-    assert_int_equal(sink.calls[0].state, CALL_REJECTED);
+    assert_int_equal(sink.calls[0].state, CORR_CALL_REJECTED);
     assert_int_equal(sink.calls[0].final_code, 403);
     assert_int_equal(sink.calls[0].challenges, 1);
     assert_int_equal(sink.calls[0].invites, 2);
@@ -160,10 +160,10 @@ static void test_rejected_403(void **state)
             NULL);
     corr_flush(c);
     assert_int_equal(sink.ncalls, 1);
-    assert_int_equal(sink.calls[0].state, CALL_REJECTED);
+    assert_int_equal(sink.calls[0].state, CORR_CALL_REJECTED);
     assert_int_equal(sink.calls[0].final_code, 403);
     assert_string_equal(sink.calls[0].reason, "Q.850;cause=21");
-    assert_int_equal(sink.calls[0].ended_by, ENDED_BY_CALLEE);
+    assert_int_equal(sink.calls[0].ended_by, CORR_ENDED_BY_CALLEE);
     corr_free(c);
 }
 
@@ -179,7 +179,7 @@ static void test_forking(void **state)
     ts_resp(c, 3500, 200, "OK", "fork", 1, "INVITE", "ft", "t2", NULL, NULL); /* rexmit */
     corr_flush(c);
     const corr_call_t *k = &sink.calls[0];
-    assert_int_equal(k->state, CALL_ANSWERED);
+    assert_int_equal(k->state, CORR_CALL_ANSWERED);
     assert_int_equal(k->early_dialogs, 2);
     assert_string_equal(k->to_tag, "t2");
     assert_int_equal(k->ringing_ts_ns, AT(40));
@@ -237,7 +237,7 @@ static void test_bye_from_callee(void **state)
            "From: <sip:a@x>;tag=1\nTo: <sip:x@y>\nCall-ID: opt1\nCSeq: 1 OPTIONS\n");
     assert_int_equal(sink.ncalls, 1);
     const corr_call_t *k = &sink.calls[0];
-    assert_int_equal(k->ended_by, ENDED_BY_CALLEE);
+    assert_int_equal(k->ended_by, CORR_ENDED_BY_CALLEE);
     assert_int_equal(k->end_ts_ns, AT(7000));
     assert_string_equal(k->reason, "Q.850;cause=16");
     assert_int_equal(k->sip_messages, 5);
@@ -256,7 +256,7 @@ static void test_open_at_end(void **state)
     assert_int_equal(sink.ncalls, 1);
     const corr_call_t *k = &sink.calls[0];
     assert_true(k->open_at_end);
-    assert_int_equal(k->state, CALL_UNANSWERED);
+    assert_int_equal(k->state, CORR_CALL_UNANSWERED);
     assert_int_equal(k->invites, 1);
     assert_int_equal(k->final_code, 0);
     assert_int_equal(k->end_ts_ns, AT(600));
@@ -275,7 +275,7 @@ static void test_idle_timeout(void **state)
     assert_int_equal(sink.ncalls, 1);
     assert_true(sink.calls[0].timed_out);
     assert_false(sink.calls[0].open_at_end);
-    assert_int_equal(sink.calls[0].state, CALL_ANSWERED);
+    assert_int_equal(sink.calls[0].state, CORR_CALL_ANSWERED);
     assert_int_equal(sink.calls[0].end_ts_ns, AT(100));
     assert_int_equal(corr_stats(c)->calls_timed_out, 1);
     corr_flush(c);
@@ -388,10 +388,10 @@ static void test_response_first(void **state)
     corr_flush(c);
     assert_int_equal(sink.ncalls, 1);
     const corr_call_t *k = &sink.calls[0];
-    assert_int_equal(k->state, CALL_ANSWERED);
+    assert_int_equal(k->state, CORR_CALL_ANSWERED);
     assert_int_equal(k->invites, 0);
     assert_int_equal(k->answer_ts_ns, AT(900));
-    assert_int_equal(k->ended_by, ENDED_BY_CALLER);
+    assert_int_equal(k->ended_by, CORR_ENDED_BY_CALLER);
     assert_int_equal(k->src.ip.bytes[3], 1); /* the caller, although it sent nothing first */
     assert_string_equal(k->caller, "alice");
     corr_free(c);
@@ -405,9 +405,9 @@ static void test_bye_without_200(void **state)
     ts_invite(c, 0, "nob", 1, "ft", NULL, "b1", NULL);
     ts_req_callee(c, 9000, "BYE", "nob", 1, "ft", "tt", NULL, NULL);
     corr_flush(c);
-    assert_int_equal(sink.calls[0].state, CALL_ANSWERED);
+    assert_int_equal(sink.calls[0].state, CORR_CALL_ANSWERED);
     assert_int_equal(sink.calls[0].final_code, 0);
-    assert_int_equal(sink.calls[0].ended_by, ENDED_BY_CALLEE);
+    assert_int_equal(sink.calls[0].ended_by, CORR_ENDED_BY_CALLEE);
     corr_free(c);
 }
 

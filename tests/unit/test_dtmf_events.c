@@ -89,13 +89,13 @@ static void test_call_rfc4733_and_info(void **state)
     assert_non_null(k);
     assert_int_equal(k->dtmf_count, 3);
     assert_int_equal(k->dtmf[0].digit, '5');
-    assert_int_equal(k->dtmf[0].source, DTMF_SRC_RFC4733);
+    assert_int_equal(k->dtmf[0].source, CORR_DTMF_SRC_RFC4733);
     assert_int_equal(k->dtmf[0].duration_ms, 100);
     assert_true(k->dtmf[0].ended);
     assert_int_equal(k->dtmf[0].from_caller, 1);
     assert_int_equal(k->dtmf[0].ts_ns, AT(1500));
     assert_int_equal(k->dtmf[1].digit, '#');
-    assert_int_equal(k->dtmf[1].source, DTMF_SRC_INFO);
+    assert_int_equal(k->dtmf[1].source, CORR_DTMF_SRC_INFO);
     assert_int_equal(k->dtmf[1].duration_ms, 160);
     assert_int_equal(k->dtmf[1].from_caller, 0);
     assert_int_equal(k->dtmf[2].digit, '*');

@@ -35,7 +35,7 @@ typedef struct {
     int64_t start_ns, end_ns;
     double mos, jitter_ms;
     /* call record */
-    call_state_t state;
+    corr_call_state_t state;
 } ev_t;
 
 #define MAX_EV 256
@@ -206,7 +206,7 @@ static void test_normal_call(void **state)
     assert_int_equal(an->code, 200);
     assert_true(an->answer_delay_ms > 1499.999 && an->answer_delay_ms < 1500.001);
 
-    assert_int_equal(evs[k].state, CALL_ANSWERED);
+    assert_int_equal(evs[k].state, CORR_CALL_ANSWERED);
     /* 3 s of media: no interval closed live; each stream's final one comes
      * right before the record */
     assert_int_equal(count_kind(EV_IV), 2);
@@ -235,7 +235,7 @@ static void test_failed_call(void **state)
     assert_int_equal(count_kind(EV_ANSWERED), 0);
     assert_int_equal(count_kind(EV_CALL), 1);
     assert_true(index_of(EV_STARTED, 0) < index_of(EV_CALL, 0));
-    assert_int_equal(evs[index_of(EV_CALL, 0)].state, CALL_BUSY);
+    assert_int_equal(evs[index_of(EV_CALL, 0)].state, CORR_CALL_BUSY);
     assert_int_equal(evs[index_of(EV_STARTED, 0)].ts, AT(0));
     corr_free(c);
 }
@@ -254,7 +254,7 @@ static void test_answer_inferred_from_bye(void **state)
     assert_int_equal(an->ts, AT(4000));
     assert_int_equal(an->answer_ts, 0);
     assert_true(an->answer_delay_ms < 0);
-    assert_int_equal(evs[index_of(EV_CALL, 0)].state, CALL_ANSWERED);
+    assert_int_equal(evs[index_of(EV_CALL, 0)].state, CORR_CALL_ANSWERED);
     corr_free(c);
 }
 
@@ -421,7 +421,7 @@ static void test_no_events_wanted(void **state)
     corr_flush(c);
     assert_int_equal(nev, 1);
     assert_int_equal(evs[0].kind, EV_CALL);
-    assert_int_equal(evs[0].state, CALL_ANSWERED);
+    assert_int_equal(evs[0].state, CORR_CALL_ANSWERED);
     /* registrations are counted for the summary, events wanted or not */
     assert_int_equal(corr_stats(c)->registrations, 1);
     assert_int_equal(corr_stats(c)->register_requests, 1);

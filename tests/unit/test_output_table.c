@@ -37,7 +37,7 @@ static corr_call_t *hostile_call(corr_stream_t *st)
     snprintf(c->from_uri, sizeof c->from_uri, "sip:\x1b]8;;http://x/\x1b\\@h");
     snprintf(c->to_uri, sizeof c->to_uri, "sip:bob@h");
     snprintf(c->user_agent, sizeof c->user_agent, "%s", HOSTILE_UA);
-    c->state = CALL_ANSWERED;
+    c->state = CORR_CALL_ANSWERED;
     c->final_code = 200;
     c->start_ts_ns = 1767225600LL * NS_PER_SEC;
     c->answer_ts_ns = c->start_ts_ns + NS_PER_SEC / 10;
@@ -45,9 +45,9 @@ static corr_call_t *hostile_call(corr_stream_t *st)
     c->open_at_end = true;
     c->mos = 4.37;
     c->flag_count = 3;
-    c->flags[0] = (corr_call_flag_t){.flag = CALL_FLAG_ONE_WAY_AUDIO, .from_caller = 1};
-    c->flags[1] = (corr_call_flag_t){.flag = CALL_FLAG_PT_NOT_NEGOTIATED, .from_caller = 0};
-    c->flags[2] = (corr_call_flag_t){.flag = CALL_FLAG_NO_RTP, .from_caller = -1};
+    c->flags[0] = (corr_call_flag_t){.flag = CORR_CALL_FLAG_ONE_WAY_AUDIO, .from_caller = 1};
+    c->flags[1] = (corr_call_flag_t){.flag = CORR_CALL_FLAG_PT_NOT_NEGOTIATED, .from_caller = 0};
+    c->flags[2] = (corr_call_flag_t){.flag = CORR_CALL_FLAG_NO_RTP, .from_caller = -1};
     memset(st, 0, 2 * sizeof *st);
     st[0].payload_type = 96;
     snprintf(st[0].codec, sizeof st[0].codec, "op\x1b[2Jus-with-a-long-name");
