@@ -28,14 +28,14 @@
 
 /* The `alert_type` of the NDJSON contract, in this order. */
 typedef enum {
-    ALERT_FLOOD = 0,             /* "flood" */
-    ALERT_DISTRIBUTION_ANOMALY,  /* "distribution_anomaly" */
-    ALERT_SCANNER,               /* "scanner" */
-    ALERT_ENUMERATION,           /* "enumeration" */
-    ALERT_BRUTEFORCE,            /* "bruteforce" */
-    ALERT_TOLL_FRAUD,            /* "toll_fraud" */
-    ALERT_SPIT,                  /* "spit" */
-    ALERT_QUALITY,               /* "quality" */
+    ALERT_FLOOD = 0,            /* "flood" */
+    ALERT_DISTRIBUTION_ANOMALY, /* "distribution_anomaly" */
+    ALERT_SCANNER,              /* "scanner" */
+    ALERT_ENUMERATION,          /* "enumeration" */
+    ALERT_BRUTEFORCE,           /* "bruteforce" */
+    ALERT_TOLL_FRAUD,           /* "toll_fraud" */
+    ALERT_SPIT,                 /* "spit" */
+    ALERT_QUALITY,              /* "quality" */
     ALERT_TYPE_COUNT
 } alert_type_t;
 
