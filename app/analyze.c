@@ -100,9 +100,10 @@ typedef struct {
     analyze_options_t opt;
     const char *const *paths;
     int nfiles;
-    fan_t *fan;      /* the consumers */
-    out_t *out;      /* the table/NDJSON writer among them */
-    pl_stage_t corr; /* the correlation stage */
+    fan_t *fan;          /* the consumers */
+    out_t *out;          /* the table/NDJSON writer among them */
+    alert_hub_t *alerts; /* [alerts] sinks (NULL: none configured) */
+    pl_stage_t corr;     /* the correlation stage */
     bool corr_open;
     cap_files_t *files;
     cap_decoder_t *dec;
@@ -314,6 +315,9 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
                          .events = o->events,
                          .messages = o->messages,
                          .out = stdout};
+    if (app_alerts_new(cfg, &a->alerts, err, sizeof err) != 0 ||
+        app_alerts_start(a->alerts, err, sizeof err) != 0)
+        goto fail;
     a->fan = fan_new(&env);
     if (!a->fan) {
         snprintf(err, sizeof err, "out of memory");
@@ -382,6 +386,7 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
 {
     pl_stage_finish(&a->corr);
     fan_stop(a->fan);
+    app_alerts_stop(a->alerts);
     if (a->opt.progress)
         progress_draw(cap_files_total_bytes(a->files), cap_files_total_bytes(a->files), a->frames,
                       true);
@@ -412,6 +417,7 @@ static void analyze_cleanup(analyze_t *a)
         pl_stage_close(&a->corr);
     }
     fan_free(a->fan);
+    alert_hub_free(a->alerts);
 }
 
 static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)

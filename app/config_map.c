@@ -84,6 +84,37 @@ void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname, c
     r->bpf = cfg->capture.bpf_filter && cfg->capture.bpf_filter[0] ? cfg->capture.bpf_filter : NULL;
 }
 
+int app_config_to_alert_config(const siphon_config_t *cfg, alert_config_t *ac, char *err,
+                               size_t errlen)
+{
+    const config_list_t *l = &cfg->alerts.sinks;
+    if (l->count > ALERT_SINKS_MAX) {
+        snprintf(err, errlen, "alerts.sinks: %u sinks, at most %d", l->count, ALERT_SINKS_MAX);
+        return -1;
+    }
+    for (uint32_t i = 0; i < l->count; i++) {
+        char why[256];
+        if (alert_sink_parse(l->items[i], &ac->sinks[i], why, sizeof why) != 0) {
+            snprintf(err, errlen, "alerts.sinks: item %u (%.200s): %s", i + 1, l->items[i], why);
+            return -1;
+        }
+    }
+    ac->sink_count = l->count;
+    ac->tls_ca = cfg->alerts.tls_ca;
+    ac->tls_cert = cfg->alerts.tls_cert;
+    ac->tls_key = cfg->alerts.tls_key;
+    ac->webhook_secret_file = cfg->alerts.webhook_secret_file;
+    ac->hec_token_file = cfg->alerts.hec_token_file;
+    ac->queue = cfg->alerts.sink_queue;
+    ac->retry_min_ns = cfg->alerts.sink_retry_min_ns;
+    ac->retry_max_ns = cfg->alerts.sink_retry_max_ns;
+    ac->timeout_ns = cfg->alerts.sink_timeout_ns;
+    ac->drain_ns = cfg->alerts.sink_drain_ns;
+    ac->facility = (int)cfg->alerts.syslog_facility;
+    ac->hostname = cfg->alerts.hostname;
+    return 0;
+}
+
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity)
 {
     int level = (int)cfg->log.level + (verbosity > 0 ? verbosity : 0);
@@ -151,6 +182,15 @@ int app_config_from_args(const char *cmd, int *argc, char **argv, const char *de
     }
     argv[out] = NULL;
     *argc = out;
+
+    /* [alerts] sink URLs: a value the schema's types cannot check */
+    static alert_config_t ac; /* ~80 KiB: kept off the stack */
+    char aerr[512];
+    alert_config_default(&ac);
+    if (rc == APP_CONFIG_OK && app_config_to_alert_config(cfg, &ac, aerr, sizeof aerr) != 0) {
+        fprintf(stderr, "siphon %s: %s\n", cmd, aerr);
+        rc = APP_CONFIG_INVALID;
+    }
 
     buf_t b;
     buf_init(&b);

@@ -4,6 +4,7 @@
 #ifndef SIPHON_APP_CONFIG_MAP_H
 #define SIPHON_APP_CONFIG_MAP_H
 
+#include "alert.h"
 #include "capture.h"
 #include "config.h"
 #include "correlator.h"
@@ -20,6 +21,13 @@ void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c);
  * first; the backend and fanout are the caller's choice. */
 void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname,
                                cap_ring_config_t *r);
+
+/* The [alerts] sink keys onto the alert hub's configuration (after
+ * alert_config_default): every alerts.sinks URL parsed.  The strings are
+ * borrowed from cfg.  0, or -1 with err naming the key, the item and what
+ * is wrong with it. */
+int app_config_to_alert_config(const siphon_config_t *cfg, alert_config_t *ac, char *err,
+                               size_t errlen);
 
 /* The log level: log.level raised one step per -v. */
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity);

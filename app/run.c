@@ -91,12 +91,13 @@ typedef struct {
     bool live;   /* interfaces; else capture.file, read by this thread */
     uint32_t nw; /* capture threads (producers) */
     uint32_t n_ifaces;
-    cap_files_t *files; /* capture.file (not live) */
-    pl_capture_t *cap;  /* the capture threads (live) or producer 0 (files) */
-    FILE *outf;         /* output.file, or NULL: stdout */
-    fan_t *fan;         /* the consumers */
-    out_t *out;         /* the table/NDJSON writer among them */
-    pl_stage_t corr;    /* the correlation stage */
+    cap_files_t *files;  /* capture.file (not live) */
+    pl_capture_t *cap;   /* the capture threads (live) or producer 0 (files) */
+    FILE *outf;          /* output.file, or NULL: stdout */
+    fan_t *fan;          /* the consumers */
+    out_t *out;          /* the table/NDJSON writer among them */
+    alert_hub_t *alerts; /* [alerts] sinks (NULL: none configured) */
+    pl_stage_t corr;     /* the correlation stage */
     bool corr_open;
     cap_ring_stats_t last_logged[PL_MAX_IFACES]; /* at the previous stats line */
     /* for SIGHUP: how the configuration was made */
@@ -162,8 +163,8 @@ static void log_stats(run_t *r)
               ull(r->corr.pl ? ps.datagrams : k.datagrams_out), routed, ull(ps.queue_drops),
               ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete), ull(c->calls),
               plural(c->calls), ull(out_calls_written(r->out)), ull(c->calls_timed_out),
-              ull(c->calls_evicted), ull(c->streams_tracked), plural(c->streams_tracked), ull(c->streams_evicted),
-              ull(c->rtp_packets));
+              ull(c->calls_evicted), ull(c->streams_tracked), plural(c->streams_tracked),
+              ull(c->streams_evicted), ull(c->rtp_packets));
     /* every other counter that is not 0, by its summary name */
     buf_t b;
     buf_init(&b);
@@ -641,6 +642,8 @@ static int run_setup(run_t *r, bool no_config_file)
     }
     if (cfg->output.file[0] && output_open(cfg->output.file, &r->outf, err, sizeof err) != 0)
         goto fail;
+    /* alert sinks read their secrets and keys before the drop */
+    if (app_alerts_new(cfg, &r->alerts, err, sizeof err) != 0) goto fail;
     if (user[0]) {
         if (cap_drop_privileges(user, err, sizeof err) != 0) {
             fprintf(stderr, "siphon run: dropping privileges to %s: %s\n", user, err);
@@ -661,6 +664,7 @@ static int run_setup(run_t *r, bool no_config_file)
                          .streams_in_table = r->opt.streams_in_table,
                          .events = true, /* JSON only: events on the bus */
                          .out = r->outf ? r->outf : stdout};
+    if (app_alerts_start(r->alerts, err, sizeof err) != 0) goto fail;
     r->fan = fan_new(&env);
     if (!r->fan) {
         snprintf(err, sizeof err, "out of memory");
@@ -709,6 +713,7 @@ static void run_summary(run_t *r, int read_errors, int64_t t0)
     log_info("stopping: flushing the calls in flight");
     pl_stage_finish(&r->corr);
     fan_stop(r->fan);
+    app_alerts_stop(r->alerts);
 
     out_iface_summary_t sum_if[PL_MAX_IFACES];
     cap_ring_stats_t per_if[PL_MAX_IFACES];
@@ -746,6 +751,7 @@ static void run_cleanup(run_t *r)
         pl_stage_close(&r->corr);
     }
     fan_free(r->fan);
+    alert_hub_free(r->alerts);
     if (r->outf) fclose(r->outf);
     pl_capture_free(r->cap);
     if (r->files) cap_files_close(r->files);

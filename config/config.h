@@ -49,7 +49,7 @@
 #define CONFIG_FILE_MAX   (1 << 20) /* bytes per file */
 #define CONFIG_LIST_MAX   64        /* items in one list value */
 #define CONFIG_ERRORS_MAX 50        /* errors kept; parsing stops after */
-#define CONFIG_KEYS_MAX   64        /* room for schema keys (checked) */
+#define CONFIG_KEYS_MAX   256       /* room for schema keys (checked) */
 
 /* ------------------------------------------------------------------------ */
 /* The configuration                                                         */
@@ -128,6 +128,14 @@ typedef struct {
     } siprec;
     struct {
         bool enabled;
+        /* the SIEM sinks (alert/ hub; app_config_to_alert_config) */
+        config_list_t sinks; /* sink URLs (alert.h) */
+        char *tls_ca, *tls_cert, *tls_key;
+        char *webhook_secret_file, *hec_token_file;
+        uint32_t sink_queue;
+        int64_t sink_retry_min_ns, sink_retry_max_ns, sink_timeout_ns, sink_drain_ns;
+        uint32_t syslog_facility;
+        char *hostname;
     } alerts;
 
     /* Where each key's value came from (config_source_t), by schema index. */

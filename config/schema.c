@@ -187,6 +187,31 @@ static const config_key_t schema[] = {
     BOOL(siprec, enabled, "false", "accept SIPREC recording sessions (RFC 7866 SRS)"),
     LISTEN(siprec, listen, "0.0.0.0:5060", "address:port the SIPREC SRS listens on"),
     BOOL(alerts, enabled, "false", "evaluate alert rules"),
+
+    /* [alerts] SIEM sinks (alert/ hub) --------------------------------- */
+    LIST(alerts, sinks, sinks, "",
+         "where alerts go, any number of URLs: syslog+udp|tcp|tls://HOST:PORT?format=rfc5424|"
+         "cef|leef, ecs:/FILE, webhook+https://HOST/PATH, hec+https://HOST:PORT"),
+    STRING(alerts, tls_ca, "",
+           "CA file the syslog+tls and HTTPS receivers' certificates are verified against "
+           "(empty: the system store)"),
+    STRING(alerts, tls_cert, "", "client certificate for TLS and HTTPS sinks (empty: none)"),
+    STRING(alerts, tls_key, "", "its private key (empty: in tls_cert)"),
+    STRING(alerts, webhook_secret_file, "",
+           "file holding the HMAC-SHA256 key that signs webhook requests"),
+    STRING(alerts, hec_token_file, "", "file holding the Splunk HEC token"),
+    UINT(alerts, sink_queue, 1, 1u << 20, "4096",
+         "alerts queued per sink while it is slow or down (full: dropped and counted)"),
+    DURATION(alerts, sink_retry_min, sink_retry_min_ns, MSEC(10), SEC(60), "500ms",
+             "first wait before a failed delivery is tried again (then doubling)"),
+    DURATION(alerts, sink_retry_max, sink_retry_max_ns, MSEC(10), SEC(3600), "60s",
+             "longest wait between delivery attempts"),
+    DURATION(alerts, sink_timeout, sink_timeout_ns, MSEC(100), SEC(300), "5s",
+             "connect, TLS handshake, write and HTTP request time limit"),
+    DURATION(alerts, sink_drain, sink_drain_ns, 0, SEC(600), "5s",
+             "at stop, keep delivering queued alerts this long, then drop the rest"),
+    UINT(alerts, syslog_facility, 0, 23, "13", "syslog facility (13: log audit, 4: auth)"),
+    STRING(alerts, hostname, "", "HOSTNAME in syslog and host in HEC (empty: this host's name)"),
 };
 
 _Static_assert(sizeof schema / sizeof schema[0] <= CONFIG_KEYS_MAX,
