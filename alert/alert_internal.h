@@ -66,6 +66,10 @@ extern const alert__sink_ops_t alert__hec_ops;
 
 /* ---- Formats (each appends one record, no framing, no newline) ---- */
 
+/* siphon's version, as the CEF and LEEF headers and the HTTP User-Agent
+ * name the product. */
+extern const char alert__version[];
+
 /* Severity on the scales the formats use. */
 int alert__sev_syslog(alert_severity_t s);     /* RFC 5424: 2 critical .. 6 informational */
 int alert__sev_ten(alert_severity_t s);        /* CEF 0-10 / LEEF 1-10 / ECS: 1, 3, 5, 8, 10 */

@@ -14,10 +14,6 @@
 
 #include <string.h>
 
-#ifndef ALERT_VERSION
-#define ALERT_VERSION "0"
-#endif
-
 static void alert__cef_kv(buf_t *out, const char *k, const char *v, size_t n)
 {
     buf_printf(out, " %s=", k);
@@ -51,7 +47,7 @@ void alert__fmt_cef(buf_t *out, const alert_t *a)
     buf_putc(out, '|');
     alert__escape_cstr(out, "siphon", ALERT__ESC_CEF_HDR, 0);
     buf_putc(out, '|');
-    alert__escape_cstr(out, ALERT_VERSION, ALERT__ESC_CEF_HDR, 0);
+    alert__escape_cstr(out, alert__version, ALERT__ESC_CEF_HDR, 0);
     buf_putc(out, '|');
     alert__escape_cstr(out, alert_type_name(a->type), ALERT__ESC_CEF_HDR, 0);
     buf_putc(out, '|');

@@ -12,6 +12,12 @@
 
 #include <time.h>
 
+#ifndef ALERT_VERSION
+#define ALERT_VERSION "0"
+#endif
+
+const char alert__version[] = ALERT_VERSION;
+
 int alert__sev_syslog(alert_severity_t s)
 {
     static const int map[ALERT_SEV_COUNT] = {6, 5, 4, 3, 2};

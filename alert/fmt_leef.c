@@ -16,10 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-#ifndef ALERT_VERSION
-#define ALERT_VERSION "0"
-#endif
-
 static void alert__leef_kv(buf_t *out, char d, const char *k, const char *v, size_t n)
 {
     buf_putc(out, d);
@@ -56,7 +52,7 @@ void alert__fmt_leef(buf_t *out, const alert_t *a, char d)
     buf_putc(out, '|');
     alert__escape_cstr(out, "siphon", ALERT__ESC_LEEF_HDR, 0);
     buf_putc(out, '|');
-    alert__escape_cstr(out, ALERT_VERSION, ALERT__ESC_LEEF_HDR, 0);
+    alert__escape_cstr(out, alert__version, ALERT__ESC_LEEF_HDR, 0);
     buf_putc(out, '|');
     alert__escape_cstr(out, alert_type_name(a->type), ALERT__ESC_LEEF_HDR, 0);
     if (d > 0x20 && d < 0x7f)
