@@ -353,7 +353,8 @@ static void *alert__sink_main(void *arg)
     if (max > ALERT__BATCH_MAX) max = ALERT__BATCH_MAX;
     bool open = false;
     int64_t backoff = 0;
-    uint64_t failing = 0; /* failures in a row */
+    uint64_t failing = 0;  /* failures in a row */
+    bool refusing = false; /* the last attempt was refused */
     unsigned seed = (unsigned)clock_mono_ns() ^ (unsigned)(uintptr_t)s;
     char err[320];
     for (;;) {
@@ -394,14 +395,15 @@ static void *alert__sink_main(void *arg)
             if (failing)
                 log_warn("alert sink %s: delivering again after %llu failed attempts", s->spec.name,
                          (unsigned long long)failing);
-            failing = 0, backoff = 0;
+            failing = 0, backoff = 0, refusing = false;
             continue;
         }
         atomic_fetch_add(&s->failures, 1);
         if (perm) { /* refused for good: drop it, the connection is fine */
             atomic_fetch_add(&s->dropped, 1);
             alert__pop(s, 1);
-            if (failing == 0) log_warn("alert sink %s: alert refused: %s", s->spec.name, err);
+            if (!refusing) log_warn("alert sink %s: alert refused: %s", s->spec.name, err);
+            refusing = true;
             continue;
         }
         if (open) s->ops->close(s->impl);

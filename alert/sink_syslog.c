@@ -9,8 +9,9 @@
  * hold any byte, and receivers need not guess where it ends), a batch in
  * one write.  Before writing on a connection it already had, the sink
  * checks that the receiver has not closed it (a syslog receiver never
- * sends, so anything readable is an end): a write into a connection the
- * peer already closed would succeed locally and be lost.
+ * sends, so an EOF or an error is an end; TLS 1.3 session tickets are
+ * not): a write into a connection the peer already closed would succeed
+ * locally and be lost.
  *
  * TLS uses OpenSSL, TLS 1.2 or later, and verifies the server's
  * certificate against alerts.tls_ca (or ?ca=; the system store when
@@ -190,11 +191,36 @@ fail:
     return -1;
 }
 
-/* The receiver closed (or reset) a connection we already had. */
-static bool alert__peer_gone(int fd)
+/* The receiver closed (or reset) a connection we already had.  A syslog
+ * receiver sends no application data, but a TLS 1.3 server does send
+ * records after the handshake (session tickets): what TLS reads and
+ * hands back as nothing, or as data, is not an end; only an EOF, a
+ * close_notify or an error is. */
+static bool alert__peer_gone(alert__syslog_t *t)
 {
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    return poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP | POLLERR));
+    struct pollfd p = {.fd = t->fd, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0) return false;
+    if (p.revents & (POLLHUP | POLLERR)) return true;
+    char scratch[4096];
+    int fl = fcntl(t->fd, F_GETFL);
+    fcntl(t->fd, F_SETFL, fl | O_NONBLOCK);
+    bool gone = false;
+    for (int i = 0; i < 16; i++) {
+        if (t->ssl) {
+            int k = SSL_read(t->ssl, scratch, sizeof scratch);
+            if (k > 0) continue;
+            int e = SSL_get_error(t->ssl, k);
+            gone = e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+            ERR_clear_error();
+            break;
+        }
+        ssize_t k = recv(t->fd, scratch, sizeof scratch, 0);
+        if (k > 0) continue;
+        gone = k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+        break;
+    }
+    fcntl(t->fd, F_SETFL, fl);
+    return gone;
 }
 
 static bool alert__write_all(alert__syslog_t *t, const char *p, size_t n, char *err, size_t errlen)
@@ -238,7 +264,7 @@ static uint32_t alert__syslog_send(void *self, alert__rec_t *const *recs, uint32
         }
         return n;
     }
-    if (!t->fresh && alert__peer_gone(t->fd)) {
+    if (!t->fresh && alert__peer_gone(t)) {
         snprintf(err, errlen, "connection closed by the receiver");
         return 0;
     }

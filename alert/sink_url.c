@@ -70,7 +70,7 @@ static bool alert__host_char(char c)
 /* Printable ASCII that may appear in a URL path or a parameter value. */
 static bool alert__url_char(char c)
 {
-    return c > 0x20 && c < 0x7f && !strchr("\"<>\\^`{|}#", c);
+    return c > 0x20 && c < 0x7f && !strchr("\"<>\\`{|}#", c);
 }
 
 static bool alert__u32(const char *p, size_t n, uint32_t max, uint32_t *out)
