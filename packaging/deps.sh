@@ -11,10 +11,12 @@ set -euo pipefail
 mode=${1:-build}
 pkgs=(build-essential cmake pkg-config git xz-utils
       libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev zlib1g-dev
-      iproute2 tcpreplay)
+      iproute2 tcpreplay
+      libssl-dev libcurl4-openssl-dev)     # alert sinks: TLS, HMAC (OpenSSL), HTTPS (libcurl)
 if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
-         time procps)
+         time procps
+         openssl)                         # test_alert_sinks.sh makes its CA and certificates
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -103,6 +103,7 @@ def serve_udp(sock, d, name):
 def http_handler(d, name, kind, secret, token):
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16  # the answer in one segment (no Nagle / delayed-ACK stall)
 
         def log_message(self, *a):
             pass

@@ -98,6 +98,12 @@ static alert_t make_alert(uint32_t i, bool plain, strings_t *s)
     return a;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 static int64_t ms_arg(const char *v)
 {
     return (int64_t)strtoll(v, NULL, 10) * NS_PER_MSEC;
@@ -179,12 +185,14 @@ int main(int argc, char **argv)
     strings_t s;
     buf_init(&s.evidence);
     int64_t worst = 0, total = 0, t_start = clock_mono_ns();
+    int64_t *times = calloc(count ? count : 1, sizeof *times);
     for (uint32_t i = 0; i < count; i++) {
         alert_t a = make_alert(i, plain, &s);
         int64_t t0 = clock_mono_ns();
         alert_hub_publish(h, &a);
         int64_t dt = clock_mono_ns() - t0;
         total += dt;
+        times[i] = dt;
         if (dt > worst) worst = dt;
     }
     int64_t t_published = clock_mono_ns();
@@ -204,11 +212,16 @@ int main(int argc, char **argv)
     uint64_t published;
     alert_sink_stats_t sum;
     alert_hub_stats(h, &sum, &published);
+    qsort(times, count, sizeof *times, cmp_i64);
+    int64_t p99 = count ? times[(uint64_t)count * 99 / 100] : 0;
+    int64_t p999 = count ? times[(uint64_t)count * 999 / 1000] : 0;
+    free(times);
     printf("{\"published\":%llu,\"publish_ns_max\":%lld,\"publish_ns_mean\":%lld,"
+           "\"publish_ns_p99\":%lld,\"publish_ns_p999\":%lld,"
            "\"publish_s\":%.6f,\"deliver_s\":%.6f,\"stop_s\":%.6f,\"sinks\":[",
            (unsigned long long)published, (long long)worst, (long long)(count ? total / count : 0),
-           (double)(t_published - t_start) / 1e9, (double)(t_delivered - t_start) / 1e9,
-           (double)(t_stopped - t_delivered) / 1e9);
+           (long long)p99, (long long)p999, (double)(t_published - t_start) / 1e9,
+           (double)(t_delivered - t_start) / 1e9, (double)(t_stopped - t_delivered) / 1e9);
     for (uint32_t i = 0; i < alert_hub_sink_count(h); i++) {
         alert_sink_stats_t st;
         alert_hub_sink_stats(h, i, &st);
