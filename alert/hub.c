@@ -5,8 +5,9 @@
  *                      └─▶ copy ─▶ queue ─▶ thread ─▶ sink n (webhook ...)
  *
  * Publishing never blocks: each sink takes its own deep copy of the alert
- * (strings included, bounded in size) into its own bounded queue under a
- * mutex held only to store a pointer; a full queue drops the copy and
+ * (strings included, bounded in size; the evidence checked once) into its
+ * own bounded queue under a mutex held only to copy and store it, never
+ * across I/O; a full queue drops the alert, without copying it, and
  * counts it.  One thread per sink, so a SIEM that is down or slow delays
  * only its own alerts, never capture, detection or the other sinks.
  *
@@ -90,22 +91,28 @@ static size_t alert__cut(const char *s, size_t max)
     return s ? strnlen(s, max) : 0;
 }
 
-alert__rec_t *alert__rec_copy(const alert_t *a)
+/* The evidence a copy keeps: the alert's own when it is one well-formed
+ * JSON object within ALERT__EVIDENCE_MAX, else a note (written to note). */
+static const char *alert__evidence(const alert_t *a, char note[64], size_t *len)
+{
+    size_t ne = alert__cut(a->evidence_json, ALERT__EVIDENCE_MAX + 1);
+    if (ne == 0) return *len = 2, "{}";
+    if (ne > ALERT__EVIDENCE_MAX) {
+        *len = (size_t)snprintf(note, 64, "{\"truncated\":true,\"bytes\":%zu}",
+                                strlen(a->evidence_json));
+        return note;
+    }
+    if (!alert__json_object_valid(a->evidence_json, ne)) {
+        static const char bad[] = "{\"invalid_evidence\":true}";
+        return *len = sizeof bad - 1, bad;
+    }
+    return *len = ne, a->evidence_json;
+}
+
+static alert__rec_t *alert__copy_with(const alert_t *a, const char *ev, size_t ne)
 {
     size_t nu = alert__cut(a->target_user, ALERT_USER_MAX);
     size_t ns = alert__cut(a->summary, ALERT__SUMMARY_MAX);
-    size_t ne = alert__cut(a->evidence_json, ALERT__EVIDENCE_MAX + 1);
-    const char *ev = a->evidence_json ? a->evidence_json : "{}";
-    char note[64];
-    if (ne == 0) {
-        ev = "{}", ne = 2;
-    } else if (ne > ALERT__EVIDENCE_MAX) {
-        ne = (size_t)snprintf(note, sizeof note, "{\"truncated\":true,\"bytes\":%zu}",
-                              strlen(a->evidence_json));
-        ev = note;
-    } else if (!alert__json_object_valid(ev, ne)) {
-        ev = "{\"invalid_evidence\":true}", ne = strlen(ev);
-    }
     alert__rec_t *r = malloc(sizeof *r + nu + ns + ne + 3);
     if (!r) return NULL;
     r->a = *a;
@@ -118,6 +125,14 @@ alert__rec_t *alert__rec_copy(const alert_t *a)
     memcpy(p, ev, ne), p[ne] = '\0';
     r->a.evidence_json = p;
     return r;
+}
+
+alert__rec_t *alert__rec_copy(const alert_t *a)
+{
+    char note[64];
+    size_t ne;
+    const char *ev = alert__evidence(a, note, &ne);
+    return alert__copy_with(a, ev, ne);
 }
 
 /* ---- time -------------------------------------------------------------- */
@@ -446,26 +461,27 @@ void alert_hub_publish(alert_hub_t *h, const alert_t *a)
     atomic_fetch_add(&h->published, 1);
     for (uint32_t i = 0; i < h->nl; i++)
         h->listeners[i].fn(h->listeners[i].user, a);
+    if (h->n == 0) return;
+    char note[64];
+    size_t ne;
+    const char *ev = alert__evidence(a, note, &ne); /* checked once for every sink */
     for (uint32_t i = 0; i < h->n; i++) {
         alert__sink_t *s = h->sinks[i];
-        alert__rec_t *r = alert__rec_copy(a);
         bool taken = false;
-        if (r) {
-            pthread_mutex_lock(&s->mu);
-            if (s->count < s->cap && !s->stopping) {
+        /* the copy is made under the lock, and only when there is room: a
+         * full queue (a receiver that is down) costs no allocation */
+        pthread_mutex_lock(&s->mu);
+        if (s->count < s->cap && !s->stopping) {
+            alert__rec_t *r = alert__copy_with(a, ev, ne);
+            if (r) {
                 s->ring[(s->head + s->count) % s->cap] = r;
                 s->count++;
                 taken = true;
                 pthread_cond_signal(&s->cv);
             }
-            pthread_mutex_unlock(&s->mu);
         }
-        if (taken) {
-            atomic_fetch_add(&s->queued, 1);
-        } else {
-            free(r);
-            atomic_fetch_add(&s->dropped, 1);
-        }
+        pthread_mutex_unlock(&s->mu);
+        atomic_fetch_add(taken ? &s->queued : &s->dropped, 1);
     }
 }
 

@@ -7,7 +7,9 @@
 #     webhook and HEC) or to a file (ECS); alerts/s = N / time until the
 #     sink's queue is empty.  The receivers are Python: for HTTPS they, not
 #     the sink, set the pace (one request per webhook alert, 64 alerts per
-#     HEC request).
+#     HEC request).  Also the driver process's CPU time per alert (publish,
+#     copy, format, system calls; the least of the three runs), which a
+#     busy machine disturbs less than the rate.
 #  2. The peer in the same run: util-linux `logger` sending the same number
 #     of RFC 5424 messages from a file to the same UDP and TCP (octet
 #     counting) receivers.
@@ -82,9 +84,11 @@ import json, sys
 runs = [json.loads(l) for l in sys.stdin]
 best = max(runs, key=lambda d: d['sinks'][0]['sent'] / d['deliver_s'])
 s = best['sinks'][0]
-print('%-34s %7d alerts %8.0f alerts/s (runs: %s)  sent %d dropped %d' % (
+cpu = min(d['cpu_s'] for d in runs) / s['queued'] * 1e6
+print('%-26s %6d alerts %7.0f alerts/s (runs: %s) %5.1f us CPU/alert  sent %d dropped %d' % (
     s['name'].split(':')[0] + ' ' + sys.argv[1], s['queued'], s['sent'] / best['deliver_s'],
-    ' '.join('%.0f' % (d['sinks'][0]['sent'] / d['deliver_s']) for d in runs), s['sent'], s['dropped']))" "$FMT"
+    ' '.join('%.0f' % (d['sinks'][0]['sent'] / d['deliver_s']) for d in runs), cpu, s['sent'],
+    s['dropped']))" "$FMT"
 }
 echo "== throughput (alerts/s, one sink at a time)"
 FMT=rfc5424 rate 20000 "syslog+udp://$L:$P_udp"
@@ -106,9 +110,11 @@ for t in udp tcp; do
     flag=$([ $t = udp ] && echo --udp || echo "--tcp --octet-count")
     t0=$(date +%s.%N)
     # shellcheck disable=SC2086
-    logger $flag --rfc5424 -n $L -P "${!port}" -t siphon -f lines
+    /usr/bin/time -f "%U %S" -o cpu logger $flag --rfc5424 -n $L -P "${!port}" -t siphon -f lines
     t1=$(date +%s.%N)
-    python3 -c "print('%-34s %7d lines  %8.0f lines/s' % ('logger $t rfc5424', 20000, 20000 / ($t1 - $t0)))"
+    python3 -c "
+u, s = map(float, open('cpu').read().split())
+print('%-26s %6d lines  %7.0f lines/s %5.1f us CPU/line' % ('logger $t rfc5424', 20000, 20000 / ($t1 - $t0), (u + s) / 20000 * 1e6))"
 done
 
 echo "== publish cost with dead receivers (queue 4096; the rest dropped)"
