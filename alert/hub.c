@@ -52,6 +52,7 @@ struct alert__sink {
     alert__rec_t **ring;
     uint32_t cap, head, count;
     bool stopping;
+    bool idle;           /* the thread waits for alerts (not backing off) */
     int64_t deadline_ns; /* stopping: monotonic end of the drain */
 
     _Atomic uint64_t queued, sent, dropped, retries, failures;
@@ -374,8 +375,11 @@ static void *alert__sink_main(void *arg)
     char err[320];
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        while (s->count == 0 && !s->stopping)
+        while (s->count == 0 && !s->stopping) {
+            s->idle = true;
             pthread_cond_wait(&s->cv, &s->mu);
+            s->idle = false;
+        }
         if (s->count == 0 || (s->stopping && clock_mono_ns() >= s->deadline_ns)) {
             /* stopped, and drained or out of time: what is left is lost */
             uint32_t left = s->count;
@@ -477,7 +481,9 @@ void alert_hub_publish(alert_hub_t *h, const alert_t *a)
                 s->ring[(s->head + s->count) % s->cap] = r;
                 s->count++;
                 taken = true;
-                pthread_cond_signal(&s->cv);
+                /* wake the thread only when it waits for work: one backing
+                 * off sleeps on (its time is the back-off's, not ours) */
+                if (s->idle) pthread_cond_signal(&s->cv);
             }
         }
         pthread_mutex_unlock(&s->mu);
