@@ -207,10 +207,10 @@ static void test_json_formats(void **state)
         "\"source\":{\"ip\":\"192.0.2.7\",\"port\":5060}",
         "\"destination\":{\"ip\":\"2001:db8::1\",\"port\":5080}",
         "\"network\":{\"protocol\":\"sip\"}",
-        "\"user\":{\"target\":{\"name\":\"a\\\"b|c=d\\\\e]f\\u000ag\\u000dh" FFFD
-        "i\\u0085j\\u202ek\\u0009l\"}}",
-        "\"incident_id\":42,\"phase\":\"open\",\"severity\":\"high\",\"count\":1234,"
-        "\"evidence\":{\"ua\":\"x\\\"y=|]\"}}}",
+        ("\"user\":{\"target\":{\"name\":\"a\\\"b|c=d\\\\e]f\\u000ag\\u000dh" FFFD
+         "i\\u0085j\\u202ek\\u0009l\"}}"),
+        ("\"incident_id\":42,\"phase\":\"open\",\"severity\":\"high\",\"count\":1234,"
+         "\"evidence\":{\"ua\":\"x\\\"y=|]\"}}}"),
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         if (!strstr(b.data, want[i])) fprintf(stderr, "missing %s in %s\n", want[i], b.data);
