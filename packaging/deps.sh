@@ -16,7 +16,8 @@ pkgs=(build-essential cmake pkg-config git xz-utils
 if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
          time procps
-         openssl)                         # test_alert_sinks.sh makes its CA and certificates
+         openssl rsyslog rsyslog-gnutls)  # test_alert_sinks.sh: its CA and certificates, a
+                                          # private rsyslogd as a real syslog receiver
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -359,12 +359,18 @@ def parse_leef(m, delim):
     return parts[:5], attrs
 
 
+def parsed(m):
+    """A raw message, or what rsyslog parsed of one (hdr, sd, msg)."""
+    return parse_5424(m) if isinstance(m, str) else m
+
+
 def check_5424(recs, n):
     for i, m in enumerate(recs):
         a = alert(i)
-        hdr, sd, msg = parse_5424(m)
+        hdr, sd, msg = parsed(m)
         eq("pri", hdr["pri"], 13 * 8 + a["sevsys"])
-        eq("timestamp", hdr["ts"], rfc3339(a["last"]))
+        if hdr["ts"] is not None:
+            eq("timestamp", hdr["ts"], rfc3339(a["last"]))
         eq("host", hdr["host"], "siphon-test")
         eq("app", hdr["app"], "siphon")
         eq("msgid", hdr["msgid"], a["type"])
@@ -383,7 +389,7 @@ def check_5424(recs, n):
 
 
 def strip_syslog(m):
-    hdr, sd, msg = parse_5424(m)
+    hdr, sd, msg = parsed(m)
     if sd:
         raise Fail("CEF/LEEF record with structured data")
     return hdr, msg
@@ -500,6 +506,24 @@ def check_ecs(path, n):
     eq("ecs lines", len(lines), n)
 
 
+def rsyslog_records(d, name):
+    """rsyslogd's own parse of what it received (its JSON template): the
+    header fields, the structured data as rsyslog extracted it (parsed
+    here as an SD element), the message."""
+    out = []
+    for r in load(d, name):
+        hdr = {"pri": int(r["pri"]), "ts": None, "host": r["host"], "app": r["app"],
+               "procid": r["procid"], "msgid": r["msgid"]}
+        sd = {}
+        if r["sd"] != "-":
+            h, sd, rest = parse_5424("<0>1 - - - - - " + r["sd"])
+            if rest:
+                raise Fail("rsyslog's structured data has a tail: %r" % rest[:40])
+            hdr["sdid"] = h["sdid"]
+        out.append((hdr, sd, r["msg"]))
+    return out
+
+
 def load(d, name):
     p = os.path.join(d, name + ".jsonl")
     return [json.loads(l) for l in open(p)] if os.path.exists(p) else []
@@ -543,6 +567,10 @@ def check(a):
             if not late and s["failures"] != 0:
                 raise Fail("%s: %d failures" % (s["name"], s["failures"]))
     run("counters", counters)
+    if a.rsyslog:  # the same alerts as a real syslog daemon parsed them
+        run("rsyslogd udp rfc5424", lambda: check_5424(rsyslog_records(a.rsyslog, "rs_udp"), n))
+        run("rsyslogd tcp cef", lambda: check_cef(rsyslog_records(a.rsyslog, "rs_tcp"), n))
+        run("rsyslogd tls leef (^)", lambda: check_leef(rsyslog_records(a.rsyslog, "rs_tls"), n, "^"))
     if errors:
         sys.exit(1)
 
@@ -559,6 +587,7 @@ def main():
     c.add_argument("--dir", required=True)
     c.add_argument("--count", type=int, required=True)
     c.add_argument("--driver", required=True)
+    c.add_argument("--rsyslog", help="directory of rsyslogd's rs_*.jsonl files")
     a = p.parse_args()
     serve(a) if a.cmd == "serve" else check(a)
 

@@ -7,17 +7,22 @@
 #     signature and its timestamp, a Splunk HEC endpoint that checks the
 #     token.  One TCP syslog receiver and the webhook come up only 1.5 s
 #     after the alerts are published (a SIEM that is down, then up).
+#     And a private rsyslogd (Debian rsyslog + rsyslog-gnutls; its own
+#     configuration, work directory and pid file) with UDP, TCP and TLS
+#     inputs, writing the fields it parsed of each message.
 #  2. alert_sink_driver publishes 24 alerts with hostile values (quotes,
 #     pipes, equals signs, backslashes, brackets, CR/LF/TAB, an ill-formed
-#     UTF-8 byte, a C1 control, a bidi override) through one hub with ten
-#     sinks: RFC 5424, CEF and LEEF over UDP, LEEF with '^' over TCP, RFC
-#     5424 and CEF over TLS (one by IP address, one by name), RFC 5424 over
-#     TCP to the late receiver, the webhook (late), HEC, an ECS file.
+#     UTF-8 byte, a C1 control, a bidi override) through one hub with
+#     thirteen sinks: RFC 5424, CEF and LEEF over UDP, LEEF with '^' over
+#     TCP, RFC 5424 and CEF over TLS (one by IP address, one by name), RFC
+#     5424 over TCP to the late receiver, the webhook (late), HEC, an ECS
+#     file; to rsyslogd RFC 5424 over UDP, CEF over TCP, LEEF over TLS.
 #  3. The checker parses every record (RFC 5424 header and SD-PARAMs, CEF
 #     header and extension, LEEF attributes, JSON) and compares each field
-#     with the alert, escaping included; every sink's counters say 24
-#     queued, 24 sent, 0 dropped, and the late ones show failures and
-#     retries.
+#     with the alert, escaping included, and does the same with rsyslogd's
+#     own parse (its PRI, HOSTNAME, APP-NAME, MSGID, STRUCTURED-DATA, MSG);
+#     every sink's counters say 24 queued, 24 sent, 0 dropped, and the
+#     late ones show failures and retries.
 #  4. A second hub with a queue of 4: a TCP receiver that never comes up
 #     (publish never waits: 100 alerts, worst publish under 20 ms; 4 queued,
 #     96 dropped, the 4 dropped at the end of the drain), a TLS receiver
@@ -29,9 +34,10 @@ set -uo pipefail
 : "${SIPHON:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}" "${ALERT_SINK_DRIVER:?}"
 work="$TEST_TMP/alert_sinks"
 rm -rf "$work" && mkdir -p "$work/rx"
-recv_pid=""
+recv_pid="" rs_pid=""
 cleanup() {
     [ -n "$recv_pid" ] && kill "$recv_pid" 2>/dev/null && wait "$recv_pid" 2>/dev/null
+    [ -n "$rs_pid" ] && kill "$rs_pid" 2>/dev/null && wait "$rs_pid" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -65,6 +71,47 @@ for _ in $(seq 100); do [ -s "$rx/ports.json" ] && break; sleep 0.1; done
 eval "$(python3 -c "import json; [print('port_%s=%d' % kv) for kv in json.load(open('$rx/ports.json')).items()]")"
 port() { local v="port_$1"; echo "${!v}"; }
 
+# a private rsyslogd (its own configuration, work directory and pid file,
+# not the system's), the real syslog daemon: UDP, TCP and TLS inputs write
+# what it parsed of each message (its RFC 5424 fields) as JSON lines
+mkdir -p "$work/rs"
+read -r rs_udp rs_tcp rs_tls < <(python3 -c "
+import socket
+ss = [socket.socket(socket.AF_INET, t) for t in (socket.SOCK_DGRAM, socket.SOCK_STREAM, socket.SOCK_STREAM)]
+for s in ss: s.bind(('127.0.0.1', 0))
+print(*[s.getsockname()[1] for s in ss])")
+cat >"$work/rs/rsyslog.conf" <<EOF
+global(workDirectory="$work/rs" maxMessageSize="64k"
+       defaultNetstreamDriverCAFile="$work/ca.pem" defaultNetstreamDriverCertFile="$work/srv.pem"
+       defaultNetstreamDriverKeyFile="$work/srv.key")
+module(load="imudp")
+module(load="imtcp" maxSessions="16")
+template(name="fields" type="list" option.jsonf="on") {
+  property(outname="pri" name="pri" format="jsonf")
+  property(outname="host" name="hostname" format="jsonf")
+  property(outname="app" name="app-name" format="jsonf")
+  property(outname="procid" name="procid" format="jsonf")
+  property(outname="msgid" name="msgid" format="jsonf")
+  property(outname="sd" name="structured-data" format="jsonf")
+  property(outname="msg" name="msg" format="jsonf")
+}
+ruleset(name="udp") { action(type="omfile" file="$work/rs/rs_udp.jsonl" template="fields") }
+ruleset(name="tcp") { action(type="omfile" file="$work/rs/rs_tcp.jsonl" template="fields") }
+ruleset(name="tls") { action(type="omfile" file="$work/rs/rs_tls.jsonl" template="fields") }
+input(type="imudp" address="127.0.0.1" port="$rs_udp" ruleset="udp")
+input(type="imtcp" address="127.0.0.1" port="$rs_tcp" ruleset="tcp")
+input(type="imtcp" address="127.0.0.1" port="$rs_tls" ruleset="tls" streamDriver.name="gtls"
+      streamDriver.mode="1" streamDriver.authMode="anon")
+EOF
+rsyslogd -N1 -f "$work/rs/rsyslog.conf" >"$work/rs/check.out" 2>&1 ||
+    { cat "$work/rs/check.out"; echo "FAIL: rsyslog configuration"; exit 1; }
+rsyslogd -n -f "$work/rs/rsyslog.conf" -i "$work/rs/rsyslogd.pid" >"$work/rs/rsyslogd.out" 2>&1 &
+rs_pid=$!
+for _ in $(seq 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $rs_tls), 0.2)" 2>/dev/null && break
+    sleep 0.1
+done
+
 n=24
 L=127.0.0.1
 touch "$rx/go" # the late receivers come up 1.5 s from now
@@ -79,13 +126,19 @@ touch "$rx/go" # the late receivers come up 1.5 s from now
     --sink "syslog+tcp://$L:$(port tcplate)" \
     --sink "webhook+https://$L:$(port webhooklate)/hook/in" \
     --sink "hec+https://$L:$(port hec)?index=voip" \
-    --sink "ecs:$rx/alerts.json" >"$work/run1.json" 2>"$work/run1.err"
+    --sink "ecs:$rx/alerts.json" \
+    --sink "syslog+udp://$L:$rs_udp" \
+    --sink "syslog+tcp://$L:$rs_tcp?format=cef" \
+    --sink "syslog+tls://$L:$rs_tls?format=leef&delimiter=^" >"$work/run1.json" 2>"$work/run1.err"
 rc=$?
 echo "driver: exit $rc"; cat "$work/run1.json"; sed 's/^/  driver: /' "$work/run1.err"
 [ $rc -eq 0 ] || fail driver "exit $rc"
 [ -e "$rx/late_up" ] || fail late "the late receivers never came up"
-sleep 0.3 # the receivers write what the last connections carried
-python3 "$py" check --dir "$rx" --count $n --driver "$work/run1.json" || fail formats "see above"
+sleep 0.5 # the receivers write what the last connections carried
+kill "$rs_pid" && wait "$rs_pid" # rsyslogd flushes its files as it ends
+rs_pid=""
+python3 "$py" check --dir "$rx" --count $n --driver "$work/run1.json" --rsyslog "$work/rs" ||
+    fail formats "see above"
 
 # 4. full queue, dead and refusing receivers --------------------------------
 dead=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
