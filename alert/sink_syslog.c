@@ -2,9 +2,10 @@
  * counting (RFC 6587 3.4.1) and TLS (RFC 5425).
  *
  * One message per alert (fmt_syslog.c), as RFC 5424, CEF or LEEF.  UDP
- * sends one datagram per message on a connected socket, so an ICMP port
- * unreachable comes back as ECONNREFUSED on a later send (UDP has no other
- * delivery feedback: a receiver that is down loses datagrams).  TCP and
+ * sends one datagram per message, a batch in one sendmmsg(2), on a
+ * connected socket, so an ICMP port unreachable comes back as ECONNREFUSED
+ * on a later send (UDP has no other delivery feedback: a receiver that is
+ * down loses datagrams).  TCP and
  * TLS frame each message as "LEN SP MSG" (octet counting: a message may
  * hold any byte, and receivers need not guess where it ends), a batch in
  * one write.  Before writing on a connection it already had, the sink
@@ -36,6 +37,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define ALERT__SYSLOG_BATCH 64
 
 typedef struct {
     const alert__sink_env_t *env;
@@ -253,16 +256,32 @@ static uint32_t alert__syslog_send(void *self, alert__rec_t *const *recs, uint32
     alert__syslog_t *t = self;
     *perm = false;
     if (t->env->spec->kind == ALERT_SINK_SYSLOG_UDP) {
+        /* one datagram per message, the batch in one sendmmsg(2) */
+        struct mmsghdr mm[ALERT__SYSLOG_BATCH];
+        struct iovec iov[ALERT__SYSLOG_BATCH];
+        size_t at[ALERT__SYSLOG_BATCH + 1];
+        buf_reset(&t->frame);
         for (uint32_t i = 0; i < n; i++) {
-            buf_reset(&t->msg);
-            alert__fmt_syslog(&t->msg, &recs[i]->a, t->env);
-            size_t len = t->msg.len < 65000 ? t->msg.len : 65000;
-            if (send(t->fd, t->msg.data, len, MSG_NOSIGNAL) < 0) {
-                snprintf(err, errlen, "send: %s", strerror(errno));
-                return i;
-            }
+            at[i] = t->frame.len;
+            alert__fmt_syslog(&t->frame, &recs[i]->a, t->env);
+            if (t->frame.len - at[i] > 65000) t->frame.len = at[i] + 65000;
         }
-        return n;
+        at[n] = t->frame.len;
+        for (uint32_t i = 0; i < n; i++) {
+            iov[i] = (struct iovec){t->frame.data + at[i], at[i + 1] - at[i]};
+            mm[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+        }
+        uint32_t done = 0;
+        while (done < n) {
+            int k = sendmmsg(t->fd, mm + done, n - done, MSG_NOSIGNAL);
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) {
+                snprintf(err, errlen, "send: %s", strerror(k < 0 ? errno : EIO));
+                break;
+            }
+            done += (uint32_t)k;
+        }
+        return done;
     }
     if (!t->fresh && alert__peer_gone(t)) {
         snprintf(err, errlen, "connection closed by the receiver");
@@ -291,7 +310,7 @@ static void alert__syslog_free(void *self)
 
 const alert__sink_ops_t alert__syslog_ops = {
     .name = "syslog",
-    .max_batch = 64,
+    .max_batch = ALERT__SYSLOG_BATCH,
     .create = alert__syslog_create,
     .open = alert__syslog_open,
     .send = alert__syslog_send,
