@@ -42,6 +42,7 @@ RECEIVERS = {
     "tcpleef": ("tcp", False), "tls5424": ("tls", False), "tlscef": ("tls", False),
     "tcplate": ("tcp", True), "webhooklate": ("webhook", True), "hec": ("hec", False),
     "untrusted": ("tls-untrusted", False), "webhookbad": ("webhook", False),
+    "blackhole": ("blackhole", False),
 }
 
 lock = threading.Lock()
@@ -89,6 +90,17 @@ def serve_stream(sock, d, name, ctx):
                 conn.close()
                 continue
         threading.Thread(target=octet_frames, args=(conn, d, name), daemon=True).start()
+
+
+def serve_blackhole(sock):
+    """Accepts connections and never reads or answers: a TLS handshake with
+    it hangs until the client's timeout."""
+    held = []
+    while True:
+        try:
+            held.append(sock.accept()[0])
+        except OSError:
+            return
 
 
 def serve_udp(sock, d, name):
@@ -161,6 +173,9 @@ def serve(a):
                 s.bind(("127.0.0.1", ports[name]))
             if kind == "udp":
                 target, args = serve_udp, (s, d, name)
+            elif kind == "blackhole":
+                s.listen(16)
+                target, args = serve_blackhole, (s,)
             elif kind in ("tcp", "tls", "tls-untrusted"):
                 s.listen(16)
                 c = {"tcp": None, "tls": ctx, "tls-untrusted": bad_ctx}[kind]
