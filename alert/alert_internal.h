@@ -32,7 +32,7 @@ alert__rec_t *alert__rec_copy(const alert_t *a);
 /* Per-sink settings resolved from the spec and the hub's configuration. */
 typedef struct {
     const alert_sink_spec_t *spec;
-    const char *ca, *cert, *key; /* NULL: none */
+    const char *ca, *cert, *key; /* NULL: none; read by the ops' create only */
     char *secret;                /* webhook HMAC key or HEC token (owned) */
     size_t secret_len;
     int64_t timeout_ns;

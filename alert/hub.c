@@ -277,6 +277,7 @@ static alert__sink_t *alert__sink_new(alert_hub_t *h, const alert_config_t *cfg,
         }
     }
     s->impl = s->ops->create(e, why, sizeof why);
+    e->ca = e->cert = e->key = NULL; /* the configuration's strings: read by create only */
     if (!s->impl) {
         snprintf(err, errlen, "%s: %s", spec->name, why);
         alert__sink_free(s);
