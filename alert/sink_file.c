@@ -5,9 +5,9 @@
  * O_APPEND descriptor, so a reader tailing the file never sees half a
  * batch interleaved with another writer's lines.  The file is opened
  * (created 0640) when the sink first delivers and again after a failed
- * write (a full disk, a removed directory), which also follows a rotation
- * done by moving the file and then making one failed write impossible to
- * miss; logrotate's copytruncate works as is.
+ * write (a full disk, a removed directory: retried with the hub's
+ * back-off).  The descriptor is kept, so rotate with logrotate's
+ * copytruncate (a file moved away keeps receiving the lines).
  */
 #include "alert_internal.h"
 
