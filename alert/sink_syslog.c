@@ -155,6 +155,38 @@ static int alert__connect(const alert_sink_spec_t *sp, int socktype, int64_t tim
     return fd;
 }
 
+/* The receiver closed (or reset) a connection we already had.  A syslog
+ * receiver sends no application data, but a TLS 1.3 server does send
+ * records after the handshake (session tickets): what TLS reads and
+ * hands back as nothing, or as data, is not an end; only an EOF, a
+ * close_notify or an error is. */
+static bool alert__peer_gone(alert__syslog_t *t, int wait_ms)
+{
+    struct pollfd p = {.fd = t->fd, .events = POLLIN};
+    if (poll(&p, 1, wait_ms) <= 0) return false;
+    if (p.revents & (POLLHUP | POLLERR)) return true;
+    char scratch[4096];
+    int fl = fcntl(t->fd, F_GETFL);
+    fcntl(t->fd, F_SETFL, fl | O_NONBLOCK);
+    bool gone = false;
+    for (int i = 0; i < 16; i++) {
+        if (t->ssl) {
+            int k = SSL_read(t->ssl, scratch, sizeof scratch);
+            if (k > 0) continue;
+            int e = SSL_get_error(t->ssl, k);
+            gone = e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+            ERR_clear_error();
+            break;
+        }
+        ssize_t k = recv(t->fd, scratch, sizeof scratch, 0);
+        if (k > 0) continue;
+        gone = k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+        break;
+    }
+    fcntl(t->fd, F_SETFL, fl);
+    return gone;
+}
+
 static int alert__syslog_open(void *self, char *err, size_t errlen)
 {
     alert__syslog_t *t = self;
@@ -188,42 +220,21 @@ static int alert__syslog_open(void *self, char *err, size_t errlen)
         }
         goto fail;
     }
+    /* With TLS 1.3 the client finishes its handshake before the server has
+     * judged its certificate: a server that refuses it (or none) says so
+     * just after.  Waiting briefly for that answer keeps the first batch
+     * from being written into a connection that is already refused. */
+    if (alert__peer_gone(t, 100)) {
+        snprintf(err, errlen,
+                 "TLS: %s closed the connection after the handshake (client "
+                 "certificate refused?)",
+                 sp->host);
+        goto fail;
+    }
     return 0;
 fail:
     alert__syslog_close(t);
     return -1;
-}
-
-/* The receiver closed (or reset) a connection we already had.  A syslog
- * receiver sends no application data, but a TLS 1.3 server does send
- * records after the handshake (session tickets): what TLS reads and
- * hands back as nothing, or as data, is not an end; only an EOF, a
- * close_notify or an error is. */
-static bool alert__peer_gone(alert__syslog_t *t)
-{
-    struct pollfd p = {.fd = t->fd, .events = POLLIN};
-    if (poll(&p, 1, 0) <= 0) return false;
-    if (p.revents & (POLLHUP | POLLERR)) return true;
-    char scratch[4096];
-    int fl = fcntl(t->fd, F_GETFL);
-    fcntl(t->fd, F_SETFL, fl | O_NONBLOCK);
-    bool gone = false;
-    for (int i = 0; i < 16; i++) {
-        if (t->ssl) {
-            int k = SSL_read(t->ssl, scratch, sizeof scratch);
-            if (k > 0) continue;
-            int e = SSL_get_error(t->ssl, k);
-            gone = e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
-            ERR_clear_error();
-            break;
-        }
-        ssize_t k = recv(t->fd, scratch, sizeof scratch, 0);
-        if (k > 0) continue;
-        gone = k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-        break;
-    }
-    fcntl(t->fd, F_SETFL, fl);
-    return gone;
 }
 
 static bool alert__write_all(alert__syslog_t *t, const char *p, size_t n, char *err, size_t errlen)
@@ -283,7 +294,7 @@ static uint32_t alert__syslog_send(void *self, alert__rec_t *const *recs, uint32
         }
         return done;
     }
-    if (!t->fresh && alert__peer_gone(t)) {
+    if (!t->fresh && alert__peer_gone(t, 0)) {
         snprintf(err, errlen, "connection closed by the receiver");
         return 0;
     }

@@ -4,7 +4,8 @@
   serve --dir D --cert C --key K --untrusted-cert C2 --untrusted-key K2
         --secret S --token T --late SECONDS --timeout SECONDS
       Listens on loopback (ports chosen by the kernel, written to D/ports.json):
-      syslog over UDP, TCP and TLS (octet counting, RFC 6587 / RFC 5425), an
+      syslog over UDP, TCP and TLS (octet counting, RFC 6587 / RFC 5425; one
+      TLS receiver requires a client certificate from the CA), an
       HTTPS webhook that verifies X-Siphon-Signature (HMAC-SHA256 over
       "timestamp.body") and the timestamp's age, and a Splunk HEC endpoint
       that checks "Authorization: Splunk <token>".  Receivers named *late
@@ -42,7 +43,7 @@ RECEIVERS = {
     "tcpleef": ("tcp", False), "tls5424": ("tls", False), "tlscef": ("tls", False),
     "tcplate": ("tcp", True), "webhooklate": ("webhook", True), "hec": ("hec", False),
     "untrusted": ("tls-untrusted", False), "webhookbad": ("webhook", False),
-    "blackhole": ("blackhole", False),
+    "blackhole": ("blackhole", False), "tlsmutual": ("tls-mutual", False),
 }
 
 lock = threading.Lock()
@@ -156,6 +157,10 @@ def serve(a):
     ctx.load_cert_chain(a.cert, a.key)
     bad_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     bad_ctx.load_cert_chain(a.untrusted_cert, a.untrusted_key)
+    mutual_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)  # wants a client certificate
+    mutual_ctx.load_cert_chain(a.cert, a.key)
+    mutual_ctx.verify_mode = ssl.CERT_REQUIRED
+    mutual_ctx.load_verify_locations(a.ca)
     ports, starters = {}, []
     for name, (kind, late) in RECEIVERS.items():
         udp = kind == "udp"
@@ -176,9 +181,9 @@ def serve(a):
             elif kind == "blackhole":
                 s.listen(16)
                 target, args = serve_blackhole, (s,)
-            elif kind in ("tcp", "tls", "tls-untrusted"):
+            elif kind in ("tcp", "tls", "tls-untrusted", "tls-mutual"):
                 s.listen(16)
-                c = {"tcp": None, "tls": ctx, "tls-untrusted": bad_ctx}[kind]
+                c = {"tcp": None, "tls": ctx, "tls-untrusted": bad_ctx, "tls-mutual": mutual_ctx}[kind]
                 target, args = serve_stream, (s, d, name, c)
             else:
                 s.listen(16)
@@ -565,6 +570,7 @@ def check(a):
     run("syslog+tls rfc5424", check_5424, msgs("tls5424"), n)
     run("syslog+tls cef (by name)", check_cef, msgs("tlscef"), n)
     run("syslog+tcp late receiver", check_5424, msgs("tcplate"), n)
+    run("syslog+tls with a client certificate (mutual TLS)", check_5424, msgs("tlsmutual"), n)
     run("webhook (late, HMAC)", check_webhook, load(d, "webhooklate"), n)
     run("hec", check_hec, load(d, "hec"), n)
     run("ecs file", check_ecs, os.path.join(d, "alerts.json"), n)
@@ -594,7 +600,7 @@ def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("serve")
-    for k in ("dir", "cert", "key", "untrusted-cert", "untrusted-key", "secret", "token"):
+    for k in ("dir", "ca", "cert", "key", "untrusted-cert", "untrusted-key", "secret", "token"):
         s.add_argument("--" + k, required=True)
     s.add_argument("--late", type=float, default=1.5)
     s.add_argument("--timeout", type=float, default=50)

@@ -3,7 +3,8 @@
 # loopback, and every format is checked field by field.
 #  1. Receivers (alert_receivers.py serve, ports from the kernel): syslog
 #     over UDP, TCP and TLS (server certificate from a CA this test makes
-#     with openssl), an HTTPS webhook that verifies the HMAC-SHA256
+#     with openssl; one TLS receiver also requires a client certificate
+#     from that CA), an HTTPS webhook that verifies the HMAC-SHA256
 #     signature and its timestamp, a Splunk HEC endpoint that checks the
 #     token.  One TCP syslog receiver and the webhook come up only 1.5 s
 #     after the alerts are published (a SIEM that is down, then up).
@@ -13,9 +14,10 @@
 #  2. alert_sink_driver publishes 24 alerts with hostile values (quotes,
 #     pipes, equals signs, backslashes, brackets, CR/LF/TAB, an ill-formed
 #     UTF-8 byte, a C1 control, a bidi override) through one hub with
-#     thirteen sinks: RFC 5424, CEF and LEEF over UDP, LEEF with '^' over
+#     fourteen sinks: RFC 5424, CEF and LEEF over UDP, LEEF with '^' over
 #     TCP, RFC 5424 and CEF over TLS (one by IP address, one by name), RFC
-#     5424 over TCP to the late receiver, the webhook (late), HEC, an ECS
+#     5424 over TLS with a client certificate, RFC 5424 over TCP to the
+#     late receiver, the webhook (late), HEC, an ECS
 #     file; to rsyslogd RFC 5424 over UDP, CEF over TCP, LEEF over TLS.
 #  3. The checker parses every record (RFC 5424 header and SD-PARAMs, CEF
 #     header and extension, LEEF attributes, JSON) and compares each field
@@ -30,7 +32,9 @@
 #     (refused with 401, every attempt dropped, none retried forever), a
 #     "black hole" that accepts TCP and never answers the TLS handshake:
 #     100 publishes still take well under a second (one that waited would
-#     take the 5 s handshake timeout).
+#     take the 5 s handshake timeout); the mutual-TLS receiver without a
+#     client certificate (refused after the TLS 1.3 handshake: nothing
+#     counted as sent).
 #  5. siphon check-config rejects a bad sink URL naming the item.
 set -uo pipefail
 : "${SIPHON:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}" "${ALERT_SINK_DRIVER:?}"
@@ -60,12 +64,16 @@ openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -
     -out srv.pem 2>/dev/null || { echo "FAIL: openssl server certificate"; exit 1; }
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=localhost" \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout bad.key -out bad.pem 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=siphon probe" \
+    -keyout client.key -out client.csr 2>/dev/null
+openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+    -out client.pem 2>/dev/null || { echo "FAIL: openssl client certificate"; exit 1; }
 printf 'hmac-key-%s\n' "$RANDOM$RANDOM" >secret
 printf 'wrong-key\n' >wrong_secret
 printf '5c1e0d1a-%s\n' "$RANDOM" >token
 chmod 600 secret token
 
-python3 "$py" serve --dir "$rx" --cert srv.pem --key srv.key --untrusted-cert bad.pem \
+python3 "$py" serve --dir "$rx" --ca ca.pem --cert srv.pem --key srv.key --untrusted-cert bad.pem \
     --untrusted-key bad.key --secret secret --token token --late 1.5 --timeout 50 &
 recv_pid=$!
 for _ in $(seq 100); do [ -s "$rx/ports.json" ] && break; sleep 0.1; done
@@ -126,6 +134,7 @@ touch "$rx/go" # the late receivers come up 1.5 s from now
     --sink "syslog+tls://$L:$(port tls5424)" \
     --sink "syslog+tls://localhost:$(port tlscef)?format=cef" \
     --sink "syslog+tcp://$L:$(port tcplate)" \
+    --sink "syslog+tls://$L:$(port tlsmutual)?cert=$work/client.pem&key=$work/client.key" \
     --sink "webhook+https://$L:$(port webhooklate)/hook/in" \
     --sink "hec+https://$L:$(port hec)?index=voip" \
     --sink "ecs:$rx/alerts.json" \
@@ -149,7 +158,8 @@ dead=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); pr
     --sink "syslog+tcp://$L:$dead" \
     --sink "syslog+tls://$L:$(port untrusted)" \
     --sink "webhook+https://$L:$(port webhookbad)/bad" \
-    --sink "syslog+tls://$L:$(port blackhole)" >"$work/run2.json" 2>"$work/run2.err"
+    --sink "syslog+tls://$L:$(port blackhole)" \
+    --sink "syslog+tls://$L:$(port tlsmutual)" >"$work/run2.json" 2>"$work/run2.err"
 rc=$?
 echo "driver (queue 4): exit $rc"; cat "$work/run2.json"; sed 's/^/  driver: /' "$work/run2.err"
 [ $rc -eq 0 ] || fail driver2 "exit $rc"
@@ -160,7 +170,7 @@ bad = []
 def want(what, ok):
     print(("ok   " if ok else "FAIL ") + what)
     ok or bad.append(what)
-dead, tls, hook, hole = st["sinks"]
+dead, tls, hook, hole, nocert = st["sinks"]
 want("published 100", st["published"] == 100)
 # a publish that waited for a receiver would take the 5 s handshake timeout
 # of the black hole; the bound leaves room for a descheduled thread
@@ -168,6 +178,8 @@ want("publish never waits: 100 publishes in %.3f s < 1 s (p99 %d ns, worst %d ns
      % (st["publish_s"], st["publish_ns_p99"], st["publish_ns_max"]), st["publish_s"] < 1)
 want("black hole: the handshake timed out, nothing sent, all dropped (%s)" % hole,
      hole["sent"] == 0 and hole["dropped"] == 100 and hole["failures"] >= 1)
+want("no client certificate: refused by the mutual-TLS receiver, nothing sent (%s)" % nocert,
+     nocert["sent"] == 0 and nocert["dropped"] == 100 and nocert["failures"] >= 1)
 want("dead receiver: 4 queued, 100 dropped, 0 sent (%s)" % dead,
      (dead["queued"], dead["dropped"], dead["sent"], dead["depth"]) == (4, 100, 0, 0))
 want("dead receiver: failures %d and retries %d counted" % (dead["failures"], dead["retries"]),
