@@ -22,5 +22,7 @@
 int cmd_analyze(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/* siphon audio (audio.c): one call's voice as an audio file */
+int cmd_audio(int argc, char **argv);
 
 #endif /* SIPHON_APP_H */
