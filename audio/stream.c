@@ -19,7 +19,10 @@
  * with its own anchor.
  *
  * Gaps: a missing sequence number is loss and stays silent, except with
- * Opus, whose decoder conceals up to 5 lost packets (100 ms); a timestamp
+ * Opus, whose decoder conceals up to 5 lost packets (100 ms at 20 ms); a
+ * G.729 decoder simply takes the next frame (telling it of the lost frames
+ * as erasures made the speech after a gap worse on the generated tones:
+ * correlation 0.56 instead of 0.68 at 3 % loss); a timestamp
  * gap with consecutive sequence numbers is silence suppression, silent.
  * Comfort noise (CN, G.729B SID) is silence; RFC 4733 events are counted
  * and never decoded as audio.
