@@ -81,6 +81,8 @@ int aud__base64(sv_t in, uint8_t *out, size_t cap)
 bool aud__key_make(const char *suite, size_t suite_len, sv_t key_b64, aud__key_t *k)
 {
     memset(k, 0, sizeof *k);
+    char err[64];
+    if (!aud__srtp_init(err, sizeof err)) return false;
     int si = -1;
     for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++)
         if (strlen(suites[i].name) == suite_len && memcmp(suites[i].name, suite, suite_len) == 0)
