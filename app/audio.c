@@ -253,9 +253,12 @@ static int audio_main(int argc, char **argv)
     print_streams(r);
     aud_summary_t sum;
     aud_summary(r, &sum);
-    if (sum.streams_dropped || sum.samples_cut)
-        fprintf(stderr, "siphon audio: %llu streams over the cap, %llu samples past the cap\n",
-                (unsigned long long)sum.streams_dropped, (unsigned long long)sum.samples_cut);
+    if (sum.streams_dropped || sum.samples_cut || sum.packets_cut)
+        fprintf(stderr,
+                "siphon audio: %llu streams over the cap, %llu samples and %llu packets past "
+                "the cap\n",
+                (unsigned long long)sum.streams_dropped, (unsigned long long)sum.samples_cut,
+                (unsigned long long)sum.packets_cut);
     if (st == AUD_OK || st == AUD_ERR_CODEC || st == AUD_ERR_SRTP) {
         if (sum.seconds > 0)
             fprintf(stderr, "siphon audio: wrote %s%s: %.3f s at %u Hz\n", out,

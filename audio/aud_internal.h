@@ -94,6 +94,22 @@ typedef struct {
     uint8_t data[AUD__MAX_PAYLOAD];
 } aud__pkt_t;
 
+/* A packet in sequence order, waiting for aud__stream_decode; its payload
+ * at off in the stream's bytes. */
+typedef struct {
+    int64_t ts_ns;
+    uint64_t ext_seq;
+    uint32_t rtp_ts;
+    uint32_t off;
+    uint16_t len;
+    uint8_t pt;
+} aud__logent_t;
+
+/* The packet log's cap per second of max_seconds: 200 packets (5 ms
+ * packets) and 16,000 payload bytes (twice G.711's rate). */
+#define AUD__MAX_PPS 200
+#define AUD__MAX_BPS 16000
+
 typedef struct aud__stream {
     aud_stream_info_t info;
     uint32_t key; /* stream id: SSRC, or the aud_feed_rtp id */
@@ -122,6 +138,13 @@ typedef struct aud__stream {
     int16_t *pcm;
     size_t len, cap;
     bool has_base;
+    /* packets in sequence order until aud_finish decodes them */
+    aud__logent_t *log;
+    size_t nlog, caplog;
+    uint8_t *bytes;
+    size_t nbytes, capbytes;
+    uint64_t packets_cut, samples_cut; /* over max_seconds */
+    int16_t scratch[AUD__MAX_SAMPLES];
     /* payload-type map of a stream fed by aud_feed_rtp */
     aud__codec_t fed_codec[4];
     uint8_t fed_pt[4];
@@ -135,8 +158,11 @@ void aud__stream_free(aud__stream_t *s);
 /* A (decrypted) RTP packet of s. */
 void aud__stream_push(struct aud_renderer *r, aud__stream_t *s, int64_t ts_ns, const uint8_t *rtp,
                       size_t len);
-/* Decodes everything still in the reorder window. */
+/* Moves what is still in the reorder window to the packet log. */
 void aud__stream_flush(struct aud_renderer *r, aud__stream_t *s);
+/* Decodes the packet log onto the stream's PCM: touches only s (and reads
+ * r), so streams decode in parallel threads. */
+void aud__stream_decode(const struct aud_renderer *r, aud__stream_t *s);
 
 /* ------------------------------------------------------------------------ */
 /* The renderer (call.c)                                                     */
@@ -174,7 +200,6 @@ struct aud_renderer {
     uint32_t nstreams;
     aud_summary_t sum;
     uint8_t scratch[AUD__MAX_PAYLOAD + 64];
-    int16_t pcm[AUD__MAX_SAMPLES];
 };
 
 /* The codec a packet of side with payload type pt is in: the receiving

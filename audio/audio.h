@@ -13,9 +13,11 @@
  *    already knows (a SIPREC server's received streams), no SIP needed;
  *  - captures without clear signalling: aud_add_ssrc names the streams of
  *    each side and aud_add_key gives their SRTP keys.
- * aud_finish decodes nothing more: packets are decoded as they leave a
- * small per-stream reorder window, placed on the timeline and kept as PCM,
- * so the end only mixes and writes the file (WAV, FLAC or Ogg/Opus through
+ * Packets leave a small per-stream reorder window in sequence order into
+ * a per-stream log (payloads only, a few kB per second of call); aud_finish
+ * decodes each stream's log in its own thread (the decoders are the cost:
+ * libopus takes ~10 us per 20 ms packet), places the audio on the
+ * timeline, mixes and writes the file (WAV, FLAC or Ogg/Opus through
  * libsndfile).
  *
  * Decoders are Debian libraries: spandsp (G.711, G.722, G.726, GSM 06.10),
@@ -26,7 +28,8 @@
  * without a key are counted per stream and dropped.
  *
  * Memory is bounded: at most max_streams streams (more are counted and
- * ignored) and max_seconds of audio per stream.
+ * ignored), and per stream max_seconds of audio and a packet log of 200
+ * packets and 16 kB of payload per second of max_seconds.
  */
 #ifndef SIPHON_AUDIO_H
 #define SIPHON_AUDIO_H
@@ -126,6 +129,7 @@ typedef struct {
     uint64_t rtp_packets;     /* of the call's streams */
     uint64_t streams_dropped; /* over max_streams */
     uint64_t samples_cut;     /* audio past max_seconds */
+    uint64_t packets_cut;     /* packets past the packet log's cap */
     uint32_t rate;            /* of the file */
     double seconds;           /* length of the file */
 } aud_summary_t;

@@ -70,11 +70,14 @@ void aud__stream_free(aud__stream_t *s)
     free(s->pend);
     free(s->free);
     free(s->pcm);
+    free(s->log);
+    free(s->bytes);
     free(s);
 }
 
 /* Writes n samples at pos (stream rate, since the origin). */
-static void put_pcm(struct aud_renderer *r, aud__stream_t *s, int64_t pos, const int16_t *x, int n)
+static void put_pcm(const struct aud_renderer *r, aud__stream_t *s, int64_t pos, const int16_t *x,
+                    int n)
 {
     if (n <= 0) return;
     if (pos < 0) {
@@ -98,7 +101,7 @@ static void put_pcm(struct aud_renderer *r, aud__stream_t *s, int64_t pos, const
     size_t max = (size_t)r->cfg.max_seconds * s->rate;
     if (at + (size_t)n > max) {
         size_t keep = at < max ? max - at : 0;
-        r->sum.samples_cut += (size_t)n - keep;
+        s->samples_cut += (size_t)n - keep;
         n = (int)keep;
         if (n == 0) return;
     }
@@ -119,9 +122,9 @@ static void put_pcm(struct aud_renderer *r, aud__stream_t *s, int64_t pos, const
 }
 
 /* Converts n samples at rate from to the stream's rate (8 <-> 16 kHz:
- * linear interpolation up, every other sample down) in place in r->pcm
+ * linear interpolation up, every other sample down) in place in s->scratch
  * (which has room: AUD__MAX_SAMPLES). */
-static int convert_rate(struct aud_renderer *r, int16_t *x, int n, uint32_t from, uint32_t to)
+static int convert_rate(const struct aud_renderer *r, int16_t *x, int n, uint32_t from, uint32_t to)
 {
     if (from == to || n <= 0) return n;
     if (from * 2 == to) {
@@ -148,7 +151,7 @@ static int64_t ns_to_samples(int64_t ns, uint32_t rate)
 }
 
 /* Decodes one packet in sequence order and places it. */
-static void release(struct aud_renderer *r, aud__stream_t *s, const aud__pkt_t *p)
+static void decode_one(const struct aud_renderer *r, aud__stream_t *s, const aud__logent_t *p)
 {
     uint64_t gap = s->released_any ? p->ext_seq - s->last_out_ext - 1 : 0;
     s->released_any = true;
@@ -216,13 +219,13 @@ static void release(struct aud_renderer *r, aud__stream_t *s, const aud__pkt_t *
     if (gap > 0 && gap <= CONCEAL_MAX && c.id == AUD__C_OPUS && s->last_frame > 0) {
         int64_t at = pos - (int64_t)gap * s->last_frame;
         for (uint64_t i = 0; i < gap; i++) {
-            int k = aud__dec_conceal(s->dec, s->last_frame, r->pcm);
-            if (k > 0) put_pcm(r, s, at, r->pcm, k);
+            int k = aud__dec_conceal(s->dec, s->last_frame, s->scratch);
+            if (k > 0) put_pcm(r, s, at, s->scratch, k);
             at += s->last_frame;
         }
     }
     bool sid = false;
-    int n = aud__dec_decode(s->dec, p->data, p->len, r->pcm, &sid);
+    int n = aud__dec_decode(s->dec, s->bytes + p->off, p->len, s->scratch, &sid);
     if (n < 0) {
         s->info.undecodable++;
         return;
@@ -233,13 +236,54 @@ static void release(struct aud_renderer *r, aud__stream_t *s, const aud__pkt_t *
     }
     uint32_t dec_rate = c.id == AUD__C_OPUS ? s->rate : c.rate;
     s->last_frame = n;
-    n = convert_rate(r, r->pcm, n, dec_rate, s->rate);
+    n = convert_rate(r, s->scratch, n, dec_rate, s->rate);
     if (n < 0) {
         s->info.undecodable++;
         return;
     }
-    put_pcm(r, s, pos, r->pcm, n);
+    put_pcm(r, s, pos, s->scratch, n);
     s->info.decoded++;
+}
+
+/* Keeps a packet that left the reorder window, in sequence order, for
+ * aud__stream_decode. */
+static void release(struct aud_renderer *r, aud__stream_t *s, const aud__pkt_t *p)
+{
+    if (s->nlog >= (size_t)r->cfg.max_seconds * AUD__MAX_PPS ||
+        s->nbytes + p->len > (size_t)r->cfg.max_seconds * AUD__MAX_BPS) {
+        s->packets_cut++;
+        return;
+    }
+    if (s->nlog == s->caplog) {
+        size_t cap = s->caplog ? s->caplog * 2 : 1024;
+        aud__logent_t *l = realloc(s->log, cap * sizeof *l);
+        if (!l) {
+            s->packets_cut++;
+            return;
+        }
+        s->log = l;
+        s->caplog = cap;
+    }
+    if (s->nbytes + p->len > s->capbytes) {
+        size_t cap = s->capbytes ? s->capbytes * 2 : 65536;
+        while (cap < s->nbytes + p->len)
+            cap *= 2;
+        uint8_t *b = realloc(s->bytes, cap);
+        if (!b) {
+            s->packets_cut++;
+            return;
+        }
+        s->bytes = b;
+        s->capbytes = cap;
+    }
+    memcpy(s->bytes + s->nbytes, p->data, p->len);
+    s->log[s->nlog++] = (aud__logent_t){.ts_ns = p->ts_ns,
+                                        .ext_seq = p->ext_seq,
+                                        .rtp_ts = p->rtp_ts,
+                                        .off = s->nbytes,
+                                        .len = p->len,
+                                        .pt = p->pt};
+    s->nbytes += p->len;
 }
 
 void aud__stream_push(struct aud_renderer *r, aud__stream_t *s, int64_t ts_ns, const uint8_t *rtp,
@@ -319,6 +363,17 @@ void aud__stream_flush(struct aud_renderer *r, aud__stream_t *s)
         s->free[s->nfree++] = s->pend[i];
     }
     s->npend = 0;
+}
+
+void aud__stream_decode(const struct aud_renderer *r, aud__stream_t *s)
+{
+    for (size_t i = 0; i < s->nlog; i++)
+        decode_one(r, s, &s->log[i]);
+    free(s->log);
+    free(s->bytes);
+    s->log = NULL;
+    s->bytes = NULL;
+    s->nlog = s->caplog = s->nbytes = s->capbytes = 0;
     s->info.start_s = s->rate && s->has_base ? (double)s->base / s->rate : 0;
     s->info.seconds = s->rate ? (double)s->len / s->rate : 0;
 }

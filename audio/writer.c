@@ -13,6 +13,7 @@
  */
 #include "aud_internal.h"
 
+#include <pthread.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,12 +99,51 @@ static void stream_path(char *dst, size_t n, const char *out_path, uint32_t idx,
              s->info.side == AUD_SIDE_CALLER ? "caller" : "callee", s->info.ssrc, dot);
 }
 
+typedef struct {
+    const aud_renderer_t *r;
+    aud__stream_t *s;
+} decode_job_t;
+
+static void *decode_thread(void *arg)
+{
+    decode_job_t *j = arg;
+    aud__stream_decode(j->r, j->s);
+    return NULL;
+}
+
+/* Decodes every stream, AUD__THREADS at a time: streams share nothing but
+ * the renderer's read-only state (payload-type maps, origin). */
+#define AUD__THREADS 4
+
+static void decode_all(aud_renderer_t *r)
+{
+    for (uint32_t i = 0; i < r->nstreams; i += AUD__THREADS) {
+        decode_job_t jobs[AUD__THREADS];
+        pthread_t tid[AUD__THREADS];
+        bool started[AUD__THREADS] = {false};
+        uint32_t n = r->nstreams - i < AUD__THREADS ? r->nstreams - i : AUD__THREADS;
+        for (uint32_t k = 0; k < n; k++) {
+            jobs[k] = (decode_job_t){r, r->streams[i + k]};
+            /* the last one runs here; a thread that cannot start too */
+            if (k + 1 < n) started[k] = pthread_create(&tid[k], NULL, decode_thread, &jobs[k]) == 0;
+            if (!started[k]) decode_thread(&jobs[k]);
+        }
+        for (uint32_t k = 0; k < n; k++)
+            if (started[k]) pthread_join(tid[k], NULL);
+    }
+    for (uint32_t i = 0; i < r->nstreams; i++) {
+        r->sum.samples_cut += r->streams[i]->samples_cut;
+        r->sum.packets_cut += r->streams[i]->packets_cut;
+    }
+}
+
 aud_status_t aud_finish(aud_renderer_t *r, const char *out_path, aud_format_t fmt,
                         bool mono_per_stream, char *err, size_t errlen)
 {
     err[0] = '\0';
     for (uint32_t i = 0; i < r->nstreams; i++)
         aud__stream_flush(r, r->streams[i]);
+    decode_all(r);
     if (r->cfg.call_id && !r->sum.call_seen) {
         snprintf(err, errlen, "call %s not found in the input", r->cfg.call_id);
         return AUD_ERR_NO_CALL;
