@@ -136,7 +136,7 @@ typedef struct aud__stream {
     /* PCM: sample pos lives at pcm[pos - base] */
     int64_t base;
     int16_t *pcm;
-    size_t len, cap;
+    size_t len, cap, len_hint;
     bool has_base;
     /* packets in sequence order until aud_finish decodes them */
     aud__logent_t *log;

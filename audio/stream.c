@@ -107,13 +107,20 @@ static void put_pcm(const struct aud_renderer *r, aud__stream_t *s, int64_t pos,
     }
     size_t end = at + (size_t)n;
     if (end > s->cap) {
-        size_t cap = s->cap ? s->cap : 16000;
+        /* the first allocation is the log's estimate (calloc'd: fresh
+         * pages come zeroed, nothing to clear); growth doubles */
+        size_t cap = s->cap ? s->cap * 2 : s->len_hint + 16000;
         while (cap < end)
             cap *= 2;
         if (cap > max) cap = max;
-        int16_t *p = realloc(s->pcm, cap * sizeof *p);
+        int16_t *p;
+        if (!s->pcm) {
+            p = calloc(cap, sizeof *p);
+        } else {
+            p = realloc(s->pcm, cap * sizeof *p);
+            if (p) memset(p + s->cap, 0, (cap - s->cap) * sizeof *p);
+        }
         if (!p) return;
-        memset(p + s->cap, 0, (cap - s->cap) * sizeof *p);
         s->pcm = p;
         s->cap = cap;
     }
@@ -367,6 +374,13 @@ void aud__stream_flush(struct aud_renderer *r, aud__stream_t *s)
 
 void aud__stream_decode(const struct aud_renderer *r, aud__stream_t *s)
 {
+    /* the stream's length, were its packets at 16 kHz from first to last
+     * arrival (the PCM buffer's first size) */
+    if (s->nlog > 1) {
+        int64_t span = s->log[s->nlog - 1].ts_ns - s->log[0].ts_ns;
+        if (span > 0 && span < (int64_t)r->cfg.max_seconds * NS_PER_SEC)
+            s->len_hint = (size_t)ns_to_samples(span, 16000);
+    }
     for (size_t i = 0; i < s->nlog; i++)
         decode_one(r, s, &s->log[i]);
     free(s->log);

@@ -24,6 +24,11 @@ static int64_t conv(int64_t pos, uint32_t from, uint32_t to)
     return pos * to / from;
 }
 
+static inline int16_t sat16(int v)
+{
+    return (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+}
+
 /* Sample i (file rate) of stream s, 0 outside it. */
 static inline int16_t sample_at(const aud__stream_t *s, int64_t i, uint32_t rate)
 {
@@ -68,12 +73,18 @@ static int write_file(const char *path, aud_format_t fmt, uint32_t rate, int cha
             int64_t lo = conv(s->base, s->rate, rate);
             int64_t hi = conv(s->base + (int64_t)s->len, s->rate, rate);
             int64_t a = at > lo ? at : lo, b = at + m < hi ? at + m : hi;
-            for (int64_t i = a; i < b; i++) {
-                int v = buf[(i - at) * channels + ch] + sample_at(s, i, rate);
-                buf[(i - at) * channels + ch] = (int16_t)(v > 32767    ? 32767
-                                                          : v < -32768 ? -32768
-                                                                       : v);
+            int16_t *o = buf + (a - at) * channels + ch;
+            if (s->rate == rate) {
+                /* the usual case: a straight copy with saturation */
+                const int16_t *x = s->pcm + (a - s->base);
+                for (int64_t i = a; i < b; i++, o += channels) {
+                    int v = *o + *x++;
+                    *o = sat16(v);
+                }
+                continue;
             }
+            for (int64_t i = a; i < b; i++, o += channels)
+                *o = sat16(*o + sample_at(s, i, rate));
         }
         if (sf_writef_short(f, buf, m) != m) {
             snprintf(err, errlen, "cannot write %s: %s", path, sf_strerror(f));
