@@ -11,7 +11,8 @@ set -euo pipefail
 mode=${1:-build}
 pkgs=(build-essential cmake pkg-config git xz-utils
       libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev zlib1g-dev
-      iproute2 tcpreplay)
+      iproute2 tcpreplay
+      libspandsp-dev libbcg729-dev libopus-dev libsndfile1-dev)
 if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
          time procps)

@@ -48,32 +48,29 @@ for set in audio_g711 audio_opus audio_g711_srtp; do
 done
 
 best() { # prints "wall cpu rss_kb" of the best of RUNS runs of the command
-    local b_wall=999999 b_cpu=999999 b_rss=0
-    for _ in $(seq "$RUNS"); do
-        read -r w u s m < <(/usr/bin/time -f "%e %U %S %M" "$@" 2>&1 >/dev/null | tail -1)
-        c=$(echo "$u + $s" | bc)
-        if (($(echo "$w < $b_wall" | bc))); then b_wall=$w; fi
-        if (($(echo "$c < $b_cpu" | bc))); then b_cpu=$c; b_rss=$m; fi
-    done
-    echo "$b_wall $b_cpu $b_rss"
+    local runs=${RUNS}
+    for _ in $(seq "$runs"); do
+        /usr/bin/time -f "%e %U %S %M" "$@" 2>&1 >/dev/null | tail -1
+    done | awk 'NR == 1 || $1 < w {w = $1} NR == 1 || $2 + $3 < c {c = $2 + $3; m = $4}
+                END {printf "%.2f %.2f %d\n", w, c, m}'
 }
-quiet() { "$@" 2>/dev/null; }
+mb() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
 
 echo "| capture | command | wall s | CPU s | peak RSS MB | output MB |"
 echo "|---|---|---:|---:|---:|---:|"
 for set in audio_g711 audio_opus audio_g711_srtp; do
     id=$(python3 -c "import json,sys; print(json.loads(open(sys.argv[1]).readline())['call_id'])" \
         "$DATA/$set.json")
-    mb=$(du -m "$DATA/$set.pcap" | cut -f1)
+    size=$(du -m "$DATA/$set.pcap" | cut -f1)
     read -r w c m < <(best bash -c "'$SIPHON' audio '$id' --pcap '$DATA/$set.pcap' -o '$out/a.wav' 2>/dev/null")
-    printf '| %s (%s MB) | audio, WAV | %s | %s | %.0f | %.1f |\n' "$set" "$mb" "$w" "$c" \
-        "$(echo "$m / 1024" | bc -l)" "$(echo "$(stat -c %s "$out/a.wav") / 1048576" | bc -l)"
+    printf '| %s (%s MB) | audio, WAV | %s | %s | %d | %s |\n' "$set" "$size" "$w" "$c" \
+        $((m / 1024)) "$(mb "$(stat -c %s "$out/a.wav")")"
     read -r w c m < <(best bash -c "'$SIPHON' analyze '$DATA/$set.pcap' >/dev/null 2>&1")
-    printf '| %s | analyze (peer) | %s | %s | %.0f | |\n' "$set" "$w" "$c" "$(echo "$m / 1024" | bc -l)"
+    printf '| %s | analyze (peer) | %s | %s | %d | |\n' "$set" "$w" "$c" $((m / 1024))
     [[ $set == audio_g711_srtp ]] && continue
     for fmt in flac opus; do
-        RUNS=1 read -r w c m < <(RUNS=1 best bash -c "'$SIPHON' audio '$id' --pcap '$DATA/$set.pcap' --format $fmt -o '$out/a.$fmt' 2>/dev/null")
-        printf '| %s | audio, %s | %s | %s | %.0f | %.1f |\n' "$set" "$fmt" "$w" "$c" \
-            "$(echo "$m / 1024" | bc -l)" "$(echo "$(stat -c %s "$out/a.$fmt") / 1048576" | bc -l)"
+        read -r w c m < <(RUNS=1 best bash -c "'$SIPHON' audio '$id' --pcap '$DATA/$set.pcap' --format $fmt -o '$out/a.$fmt' 2>/dev/null")
+        printf '| %s | audio, %s | %s | %s | %d | %s |\n' "$set" "$fmt" "$w" "$c" \
+            $((m / 1024)) "$(mb "$(stat -c %s "$out/a.$fmt")")"
     done
 done
