@@ -196,14 +196,17 @@ static void on_sip(aud_renderer_t *r, const datagram_t *dg)
         return;
     r->sum.call_seen = true;
     r->sum.sip_messages++;
-    if (!r->have_caller) {
-        /* the sender of the first INVITE; a capture that starts later
-         * takes the From of whatever comes first */
+    /* the caller: the From of the INVITE transaction (its request or a
+     * response to it); a capture that starts later, with an SDP in some
+     * other message, takes that message's From */
+    bool invite = msg.is_request ? msg.method == SIP_INVITE : msg.cseq_method == SIP_INVITE;
+    sv_t body;
+    bool has_sdp = sip_find_sdp(&msg, &body);
+    if (!r->have_caller && (invite || has_sdp)) {
         r->have_caller = true;
         r->caller_tag_len = sv_copy_cstr(msg.from.tag, r->caller_tag, sizeof r->caller_tag);
     }
-    sv_t body;
-    if (!sip_find_sdp(&msg, &body)) return;
+    if (!has_sdp) return;
     bool from_caller = msg.from.tag.len == r->caller_tag_len &&
                        memcmp(msg.from.tag.p, r->caller_tag, r->caller_tag_len) == 0;
     bool by_caller = msg.is_request ? from_caller : !from_caller;

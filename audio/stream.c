@@ -97,10 +97,12 @@ static void put_pcm(const struct aud_renderer *r, aud__stream_t *s, int64_t pos,
         n -= (int)cut;
         pos = s->base;
     }
+    /* the file never runs past max_seconds from the call's first packet,
+     * however far a hostile capture's timestamps jump */
     size_t at = (size_t)(pos - s->base);
     size_t max = (size_t)r->cfg.max_seconds * s->rate;
-    if (at + (size_t)n > max) {
-        size_t keep = at < max ? max - at : 0;
+    if ((size_t)pos + (size_t)n > max) {
+        size_t keep = (size_t)pos < max ? max - (size_t)pos : 0;
         s->samples_cut += (size_t)n - keep;
         n = (int)keep;
         if (n == 0) return;
@@ -112,7 +114,7 @@ static void put_pcm(const struct aud_renderer *r, aud__stream_t *s, int64_t pos,
         size_t cap = s->cap ? s->cap * 2 : s->len_hint + 16000;
         while (cap < end)
             cap *= 2;
-        if (cap > max) cap = max;
+        if (cap > max - (size_t)s->base) cap = max - (size_t)s->base;
         int16_t *p;
         if (!s->pcm) {
             p = calloc(cap, sizeof *p);

@@ -73,6 +73,7 @@ static int write_file(const char *path, aud_format_t fmt, uint32_t rate, int cha
             int64_t lo = conv(s->base, s->rate, rate);
             int64_t hi = conv(s->base + (int64_t)s->len, s->rate, rate);
             int64_t a = at > lo ? at : lo, b = at + m < hi ? at + m : hi;
+            if (a >= b) continue; /* the stream is not in this chunk */
             int16_t *o = buf + (a - at) * channels + ch;
             if (s->rate == rate) {
                 /* the usual case: a straight copy with saturation */
