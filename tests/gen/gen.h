@@ -12,6 +12,7 @@
  *  - gen_pcap.c  frame building (Ethernet, IPv4/IPv6, UDP, TCP,
  *                encapsulations, fragmentation) and the pcap writer
  *  - gen_truth.c the truth file (NDJSON, one object per call or orphan stream)
+ *  - gen_audio.c --audio: real encoded tones, SRTP, holds and their truth
  *
  * Times are integers in microseconds since the Unix epoch: that is the pcap
  * resolution, so every time the truth file states is exactly what a reader

@@ -12,7 +12,8 @@
 #   - SRTP (every SDES suite) renders byte for byte what its clear twin
 #     renders, also across a re-INVITE that changes the caller's key;
 #   - a wrong key: exit 6, every packet counted as an authentication
-#     failure, no file;
+#     failure, no file; no key (RTP/SAVP without a=crypto): counted as
+#     packets without a key, exit 6, no file;
 #   - SSRC change, jitter, reordering and duplicates; one file per stream;
 #     FLAC and Ogg/Opus output;
 #   - exit status and message for a call not found (3), a call without RTP
@@ -86,6 +87,16 @@ render wrong
 [[ ! -e $tmp/wrong.wav ]] || bad "wrong key: a file was written"
 n=$(grep -c ", 0 decoded.*SRTP: 200 auth failures" "$tmp/wrong.err" || true)
 [[ $n == 2 ]] || bad "wrong key: want 200 auth failures on both streams: $(cat "$tmp/wrong.err")"
+
+# SRTP without a key (RTP/SAVP, the a=crypto lines renamed away): counted
+# per stream as packets without a key, exit 6, no file
+python3 -c "import sys; d=open(sys.argv[1],'rb').read(); open(sys.argv[2],'wb').write(d.replace(b'a=crypto:', b'a=xrypto:'))" \
+    "$tmp/wrong.pcap" "$tmp/nokey.pcap"
+cp "$tmp/wrong.json" "$tmp/nokey.json"
+render nokey
+[[ $rc == 6 && ! -e $tmp/nokey.wav ]] || bad "no key: exit $rc, want 6 and no file"
+n=$(grep -c "SRTP: 0 auth failures, 200 without key" "$tmp/nokey.err" || true)
+[[ $n == 2 ]] || bad "no key: want 200 packets without key on both streams: $(cat "$tmp/nokey.err")"
 
 # SSRC change, jitter, reordering, duplicates
 gen imp --codec pcma --ssrc-change --jitter 30 --reorder 2 --duplicate 2 --seed 9
