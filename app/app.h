@@ -24,6 +24,8 @@
 int cmd_analyze(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/* siphon audio (audio.c): one call's voice as an audio file */
+int cmd_audio(int argc, char **argv);
 
 /* The alert hub in analyze and run (alerts.c): created from [alerts] when
  * sinks are configured (*hub stays NULL otherwise), started before the

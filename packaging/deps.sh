@@ -12,6 +12,7 @@ mode=${1:-build}
 pkgs=(build-essential cmake pkg-config git xz-utils
       libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev zlib1g-dev
       iproute2 tcpreplay
+      libspandsp-dev libbcg729-dev libopus-dev libsndfile1-dev   # audio: decoders, files
       libssl-dev libcurl4-openssl-dev)     # alert sinks: TLS, HMAC (OpenSSL), HTTPS (libcurl)
 if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
