@@ -3,6 +3,7 @@
  *   siphon analyze [options] FILE...   rebuild calls and streams from captures
  *   siphon run [-i IFACE] [-c FILE]    the live daemon: capture, calls, records
  *   siphon check-config [-c FILE]      validate a configuration file
+ *   siphon db migrate|status|maintain  the database (storage/)
  *   siphon version | --version | -V    siphon's version and its libraries'
  *   siphon help [COMMAND]              this list, or COMMAND --help
  */
@@ -25,6 +26,8 @@ static void usage(FILE *f)
         "  run [-i IFACE] [--json]     capture live (-i, or capture.interfaces) until\n"
         "                              SIGINT/SIGTERM\n"
         "  check-config [-c FILE]      validate a configuration file (--dump prints it)\n"
+        "  db migrate|status|maintain  the database: apply the schema, show tables and\n"
+        "                              partitions, apply retention\n"
         "  version                     print the version of siphon and of its libraries\n"
         "                              (also --version, -V)\n"
         "  help [COMMAND]              this list, or the options of COMMAND\n"
@@ -51,6 +54,7 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "analyze") == 0) return cmd_analyze;
     if (strcmp(name, "run") == 0) return cmd_run;
     if (strcmp(name, "check-config") == 0) return cmd_check_config;
+    if (strcmp(name, "db") == 0) return cmd_db;
     return NULL;
 }
 
