@@ -47,6 +47,12 @@ static void st__day_text(int32_t day, char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%d", &tm);
 }
 
+/* libpq's messages span lines (detail, hint): the log keeps the first. */
+static void st__oneline(char *err)
+{
+    err[strcspn(err, "\n")] = '\0';
+}
+
 static void st__disconnect(st__writer_t *w)
 {
     if (w->conn) PQfinish(w->conn);
@@ -101,7 +107,10 @@ static bool st__ensure_conn(st__writer_t *w)
     w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : ST__RECONNECT_MIN_NS;
     if (w->backoff_ns > ST__RECONNECT_MAX_NS) w->backoff_ns = ST__RECONNECT_MAX_NS;
     w->next_connect_ns = now + w->backoff_ns;
+    st__oneline(err);
     if (!w->outage || w->schema_refused) log_error("storage: %s: spooling batches", err);
+    log_debug("storage: reconnecting failed (%s); next try in %lld ms", err,
+              (long long)(w->backoff_ns / NS_PER_MSEC));
     w->outage = true;
     return false;
 }
@@ -244,6 +253,7 @@ static void st__replay(st__writer_t *w, int64_t slice_ns)
             w->replay_failures = 0;
         } else {
             atomic_fetch_add(&w->st->batch_failures, 1);
+            st__oneline(err);
             if (PQstatus(w->conn) != CONNECTION_OK) {
                 log_error("storage: replaying the spool: %s", err);
                 st__disconnect(w);
@@ -276,6 +286,7 @@ static void st__flush(st__writer_t *w)
             return;
         }
         atomic_fetch_add(&w->st->batch_failures, 1);
+        st__oneline(err);
         log_error("storage: writing a batch of %u rows: %s: spooled", b->total, err);
         if (PQstatus(w->conn) != CONNECTION_OK) {
             st__disconnect(w);
@@ -302,6 +313,7 @@ void st__writer_work(st__writer_t *w, st__chunk_t *c)
 void st__writer_tick(st__writer_t *w, bool stop)
 {
     int64_t now = clock_mono_ns();
+    if (stop) w->next_connect_ns = 0; /* one more try, whatever the back-off says */
     if (w->batch.total && (stop || now - w->batch_first_ns >= w->batch_delay_ns)) st__flush(w);
     if (!st__spool_empty(w->spool)) st__replay(w, stop ? 0 : ST__REPLAY_SLICE_NS);
     if (w->maintenance_interval_ns > 0 && now >= w->next_maintenance_ns && !stop) {
