@@ -110,6 +110,7 @@ void st__rows_call(st__rowctx_t *x, st__chunk_t *c, const corr_call_t *call);
 void st__rows_orphan(st__rowctx_t *x, st__chunk_t *c, const corr_stream_t *s);
 void st__rows_message(st__rowctx_t *x, st__chunk_t *c, const corr_sip_message_t *m);
 void st__rows_registration(st__rowctx_t *x, st__chunk_t *c, const corr_registration_t *r);
+void st__rows_alert(st__rowctx_t *x, st__chunk_t *c, const alert_t *a);
 
 /* --- database helpers (db.c) --- */
 /* Connects (connect_timeout) and sets the session up; NULL with err. */
