@@ -228,6 +228,7 @@ static void *st__create(const void *config, const fan_env_t *env, char *err, siz
     st__writer_t *w = &s->w;
     w->dsn = s->dsn;
     w->spool_dir = s->spool_dir;
+    w->probe = s->probe;
     w->migrate = cfg->auto_migrate == ST_MIGRATE_ALWAYS ||
                  (cfg->auto_migrate == ST_MIGRATE_EMBEDDED && cfg->embedded);
     w->connect_timeout_ns = cfg->connect_timeout_ns;
