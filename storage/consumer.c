@@ -70,6 +70,7 @@ void st_config_default(st_config_t *c)
         .probe = "",
         .auto_migrate = ST_MIGRATE_EMBEDDED,
         .retention_ns = 30 * 86400 * NS_PER_SEC,
+        .maintenance_interval_ns = 3600 * NS_PER_SEC,
         .batch_rows = 5000,
         .batch_delay_ns = 500 * NS_PER_MSEC,
         .queue = 4096,
