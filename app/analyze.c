@@ -63,6 +63,9 @@ static void usage(FILE *f, const corr_config_t *d)
             "                         endpoints, method or status, Call-ID, CSeq, call_key,\n"
             "                         the message text), in capture order\n"
             "  --streams              in the table, list each call's streams\n"
+            "  --store                also store calls, streams, SIP messages and\n"
+            "                         registrations in PostgreSQL (storage.dsn, else the\n"
+            "                         embedded server)\n"
             "  --no-progress          no progress bar (it is shown only on a terminal)\n"
             "  --call-timeout SEC     end calls idle for SEC seconds (default %d)\n"
             "  --max-calls N          concurrent calls tracked (default %u)\n"
@@ -89,7 +92,7 @@ static void usage(FILE *f, const corr_config_t *d)
 /* What the command line and the configuration ask for (analyze_options). */
 typedef struct {
     out_format_t format;
-    bool progress, streams_in_table, events, messages;
+    bool progress, streams_in_table, events, messages, store;
     int verbosity;
     uint32_t threads; /* correlator shards, 0: inline */
     corr_config_t ccfg;
@@ -108,6 +111,8 @@ typedef struct {
     cap_files_t *files;
     cap_decoder_t *dec;
     uint64_t frames;
+    st_config_t sc;     /* --store */
+    app_storage_t stor; /* the storage consumer and its server */
 } analyze_t;
 
 static int analyze_main(int argc, char **argv, const siphon_config_t *cfg);
@@ -190,6 +195,7 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         {"events", no_argument, NULL, 'E'},
         {"messages", no_argument, NULL, 'G'},
         {"streams", no_argument, NULL, 's'},
+        {"store", no_argument, NULL, 'D'},
         {"no-progress", no_argument, NULL, 'P'},
         {"call-timeout", required_argument, NULL, 't'},
         {"max-calls", required_argument, NULL, 'C'},
@@ -229,6 +235,9 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
             break;
         case 's':
             o->streams_in_table = true;
+            break;
+        case 'D':
+            o->store = true;
             break;
         case 'P':
             o->progress = false;
@@ -324,7 +333,16 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
         goto fail;
     }
     a->out = fan_add(a->fan, &out_consumer, &ocfg, err, sizeof err);
-    if (!a->out || fan_start(a->fan, err, sizeof err) != 0) goto fail;
+    if (!a->out) goto fail;
+    if (o->store) { /* no maintenance: an import keeps what it stores */
+        st_config_default(&a->sc);
+        app_config_to_st_config(cfg, &a->sc);
+        a->sc.maintenance_interval_ns = 0;
+        if (app_storage_server(&a->stor, &a->sc, err, sizeof err) != 0 ||
+            app_storage_add(&a->stor, a->fan, &a->sc, err, sizeof err) != 0)
+            goto fail;
+    }
+    if (fan_start(a->fan, err, sizeof err) != 0) goto fail;
     pl_stage_config_t scfg = {.corr = o->ccfg,
                               .shards = o->threads,
                               .producers = 1,
@@ -396,6 +414,8 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
         .cap = cap_decoder_stats(a->dec),
         .corr = pl_stage_stats(&a->corr),
+        .groups = app_storage_group(&a->stor),
+        .n_groups = a->stor.st ? 1 : 0,
     };
     pl_stats_t ps;
     if (a->corr.pl) {
@@ -418,6 +438,7 @@ static void analyze_cleanup(analyze_t *a)
     }
     fan_free(a->fan);
     alert_hub_free(a->alerts);
+    app_storage_stop(&a->stor);
 }
 
 static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)

@@ -17,6 +17,7 @@
 #include "output.h"
 #include "pipeline.h"
 #include "proto.h"
+#include "storage.h"
 
 #include <stdio.h>
 
@@ -34,5 +35,22 @@ int cmd_audio(int argc, char **argv);
 int app_alerts_new(const siphon_config_t *cfg, alert_hub_t **hub, char *err, size_t errlen);
 int app_alerts_start(alert_hub_t *hub, char *err, size_t errlen);
 void app_alerts_stop(alert_hub_t *hub);
+int cmd_db(int argc, char **argv);
+
+/* Storage wiring shared by run, analyze and db (db.c). */
+typedef struct {
+    st_server_t *server; /* the embedded server, when no storage.dsn */
+    st_t *st;            /* the consumer, when added */
+    st_stats_t snap;
+    out_counter_group_t group;
+} app_storage_t;
+/* With no dsn, starts the embedded server and points sc->dsn at it (before
+ * dropping privileges).  0, or -1 with err. */
+int app_storage_server(app_storage_t *a, st_config_t *sc, char *err, size_t errlen);
+int app_storage_add(app_storage_t *a, fan_t *fan, const st_config_t *sc, char *err, size_t errlen);
+/* The consumer's counters for the summary / stats lines (NULL: none). */
+const out_counter_group_t *app_storage_group(app_storage_t *a);
+/* Stops the embedded server (after fan_stop: the writer is done). */
+void app_storage_stop(app_storage_t *a);
 
 #endif /* SIPHON_APP_H */

@@ -8,6 +8,7 @@
 #include "capture.h"
 #include "config.h"
 #include "correlator.h"
+#include "storage.h"
 
 /* Copy the configuration's values into the component structs.  Only the
  * fields the configuration knows are written: call cap_limits_default() /
@@ -28,6 +29,8 @@ void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname,
  * is wrong with it. */
 int app_config_to_alert_config(const siphon_config_t *cfg, alert_config_t *ac, char *err,
                                size_t errlen);
+/* The [storage] section; st_config_default() first. */
+void app_config_to_st_config(const siphon_config_t *cfg, st_config_t *s);
 
 /* The log level: log.level raised one step per -v. */
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity);

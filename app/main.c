@@ -4,6 +4,7 @@
  *   siphon run [-i IFACE] [-c FILE]    the live daemon: capture, calls, records
  *   siphon check-config [-c FILE]      validate a configuration file
  *   siphon audio CALL_ID --pcap FILE   one call's voice as an audio file
+ *   siphon db migrate|status|maintain  the database (storage/)
  *   siphon version | --version | -V    siphon's version and its libraries'
  *   siphon help [COMMAND]              this list, or COMMAND --help
  */
@@ -27,6 +28,8 @@ static void usage(FILE *f)
         "                              SIGINT/SIGTERM\n"
         "  check-config [-c FILE]      validate a configuration file (--dump prints it)\n"
         "  audio CALL_ID --pcap FILE   render a call's voice (stereo WAV/FLAC/Opus)\n"
+        "  db migrate|status|maintain  the database: apply the schema, show tables and\n"
+        "                              partitions, apply retention\n"
         "  version                     print the version of siphon and of its libraries\n"
         "                              (also --version, -V)\n"
         "  help [COMMAND]              this list, or the options of COMMAND\n"
@@ -54,6 +57,7 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "run") == 0) return cmd_run;
     if (strcmp(name, "check-config") == 0) return cmd_check_config;
     if (strcmp(name, "audio") == 0) return cmd_audio;
+    if (strcmp(name, "db") == 0) return cmd_db;
     return NULL;
 }
 
