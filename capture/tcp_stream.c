@@ -94,7 +94,10 @@ struct cap__tcp_half {
 bool cap__tcp_init(cap_decoder_t *d)
 {
     cap__tcp_table_t *t = &d->tcp;
-    t->halves = table_calloc(d->lim.max_tcp_streams, sizeof *t->halves);
+    /* calloc, not table_calloc: huge pages would cost 2 MiB of RSS for the
+     * first flow, and SIP over TCP is too little of the traffic for the
+     * TLB to matter */
+    t->halves = calloc(d->lim.max_tcp_streams, sizeof *t->halves);
     return t->halves && tbl_pool_init(&t->pool, d->lim.max_tcp_streams);
 }
 
