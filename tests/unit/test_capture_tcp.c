@@ -261,19 +261,20 @@ static void test_stream_cap_reuse(void **state)
     cap_limits_default(&l);
     l.max_tcp_streams = 8;
     cap_decoder_t *d = new_decoder(&l);
-    const size_t cut = 40, n = strlen(MSG_A);
+    const char *msg = MSG_A;
+    const size_t cut = 40, n = strlen(msg);
     for (uint16_t p = 1; p <= 1000; p++)
-        seg(d, CLI, p, SRV, 5060, 1, TH_ACK, MSG_A, cut);
+        seg(d, CLI, p, SRV, 5060, 1, TH_ACK, msg, cut);
     assert_int_equal(st(d)->tcp_streams, 1000);
     assert_int_equal(st(d)->tcp_streams_evicted, 992);
     for (uint16_t p = 993; p <= 1000; p++)
-        seg(d, CLI, p, SRV, 5060, 1 + (uint32_t)cut, TH_ACK, MSG_A + cut, n - cut);
+        seg(d, CLI, p, SRV, 5060, 1 + (uint32_t)cut, TH_ACK, msg + cut, n - cut);
     assert_int_equal(got.n, 8);
     for (size_t i = 0; i < got.n; i++) {
         assert_true(dg_is(&got.dg[i], MSG_A));
         assert_int_equal(got.dg[i].dg.src.port, 993 + i);
     }
-    seg(d, CLI, 1, SRV, 5060, 1 + (uint32_t)cut, TH_ACK, MSG_A + cut, n - cut);
+    seg(d, CLI, 1, SRV, 5060, 1 + (uint32_t)cut, TH_ACK, msg + cut, n - cut);
     assert_int_equal(got.n, 8);
     assert_int_equal(st(d)->tcp_streams, 1001);
     assert_int_equal(st(d)->tcp_streams_evicted, 993);
