@@ -49,7 +49,7 @@
 #define CONFIG_FILE_MAX   (1 << 20) /* bytes per file */
 #define CONFIG_LIST_MAX   64        /* items in one list value */
 #define CONFIG_ERRORS_MAX 50        /* errors kept; parsing stops after */
-#define CONFIG_KEYS_MAX   64        /* room for schema keys (checked) */
+#define CONFIG_KEYS_MAX   128       /* room for schema keys (checked) */
 
 /* ------------------------------------------------------------------------ */
 /* The configuration                                                         */
@@ -122,9 +122,19 @@ typedef struct {
         bool enabled;
         char *listen; /* host:port */
     } web;
-    struct {
+    struct { /* the SIPREC recording server (siprec/, srs_config_t) */
         bool enabled;
-        char *listen; /* host:port of the SIPREC SRS */
+        config_list_t listen; /* udp:|tcp:|tls:ADDRESS:PORT */
+        char *tls_cert, *tls_key, *tls_ca;
+        bool verify_client;
+        config_list_t allow; /* ADDRESS[/PREFIX] */
+        uint32_t max_sessions;
+        char *rtp_ports; /* LOW-HIGH */
+        uint32_t rtp_threads;
+        uint64_t rcvbuf, max_message, max_metadata;
+        uint32_t max_connections;
+        int64_t answer_delay_ns, idle_timeout_ns;
+        char *media_address;
     } siprec;
     struct {
         bool enabled;

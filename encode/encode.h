@@ -15,6 +15,7 @@
 #include "core.h"
 #include "correlator.h"
 #include "proto.h"
+#include "siprec.h"
 
 /* A finished call with its streams, then a newline. */
 void enc_call_json(buf_t *out, const corr_call_t *call);
@@ -32,6 +33,10 @@ void enc_interval_json(buf_t *out, const corr_interval_event_t *ev);
 /* One SIP message (README.md, "Messages"): type sip_message, with the
  * message text JSON-escaped. */
 void enc_sip_message_json(buf_t *out, const corr_sip_message_t *m);
+
+/* An ended SIPREC recording session (siprec.h), type siprec_session, then
+ * a newline (README.md, "SIPREC sessions"). */
+void enc_siprec_session_json(buf_t *out, const srs_session_t *s);
 
 /* Derived figures, the same in JSON and in the table. */
 /* Post-dial setup time: INVITE to answer, or to the final response that
