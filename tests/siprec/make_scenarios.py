@@ -33,7 +33,7 @@ C_BARE = '      Contact: sip:src@[local_ip]:[local_port];+sip.src\n'
 C_SEMI = '      Contact: <sip:src@[local_ip]:[local_port]>;src\n'
 C_PLAIN = '      Contact: <sip:src@[local_ip]:[local_port]>\n'
 
-# name: (body file, extra headers, expected status, pcap, pause ms)
+# name: (body file, extra headers, expected status, pcap played after the ACK)
 SCEN = {
     'cisco_cube': ('cisco_cube_invite_body.txt', REQ + C_SRC, 200, 'pcmu2.pcap'),
     'cisco_cube_inactive': ('cisco_cube_invite_body_inactive.txt', REQ + C_SRC, 200, None),
@@ -110,7 +110,7 @@ for name, (f, hdrs, status, pcap) in SCEN.items():
         xml.append(ACK2XX)
         if pcap:
             xml.append('  <nop><action><exec play_pcap_audio="%s"/></action></nop>\n' % pcap)
-        xml.append('  <pause milliseconds="[$pause]"/>\n' if False else '  <pause milliseconds="2600"/>\n')
+        xml.append('  <pause milliseconds="1300"/>\n')
         xml.append(BYE)
     else:
         xml.append('  <recv response="%d"/>\n' % status)
