@@ -34,8 +34,10 @@ static int b64(const char *in, uint8_t *out, int max)
 static uint16_t ip_sum(const uint8_t *h)
 {
     uint32_t s = 0;
-    for (int i = 0; i < 20; i += 2) s += (uint32_t)(h[i] << 8 | h[i + 1]);
-    while (s >> 16) s = (s & 0xffff) + (s >> 16);
+    for (int i = 0; i < 20; i += 2)
+        s += (uint32_t)(h[i] << 8 | h[i + 1]);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
     return (uint16_t)~s;
 }
 

@@ -1,0 +1,495 @@
+/* test_siprec.c - unit tests of the SIPREC recording server (siprec/)
+ * without sockets: the metadata model on every real SRC offer of
+ * ../shared/data/siprec (CRLF and LF), partial updates, hostile documents;
+ * and the UAS through srs_process/srs_tick: INVITE/100/200 with the SDP
+ * answer, retransmissions absorbed, 2xx retransmitted until the ACK,
+ * re-INVITE pause, metadata-only UPDATE, BYE and the session record,
+ * CANCEL before the answer, 503 at max_sessions, SRTP answers, refused
+ * streams, malformed requests. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "proto.h"
+#include "siprec.h"
+
+static char *slurp(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/data/siprec/%s", SHARED_DIR, name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *b = malloc(1 << 16);
+    *len = fread(b, 1, (1 << 16) - 1, f);
+    b[*len] = '\0';
+    fclose(f);
+    return b;
+}
+
+/* LF -> CRLF (real SIP uses CRLF; the shared files keep upstream LF). */
+static char *crlf(const char *s, size_t *len)
+{
+    char *o = malloc(strlen(s) * 2 + 1);
+    size_t n = 0;
+    for (; *s; s++) {
+        if (*s == '\n') o[n++] = '\r';
+        o[n++] = *s;
+    }
+    o[n] = '\0';
+    *len = n;
+    return o;
+}
+
+/* The metadata part of a shared body into md; 0 or -1 like srs_metadata_apply. */
+static int apply_body(srs_metadata_t *md, const char *text, size_t len)
+{
+    char boundary[128] = "";
+    const char *d = strstr(text, "\n--");
+    assert_non_null(d);
+    sscanf(d + 3, "%127[^\r\n ]", boundary);
+    char ct[200];
+    snprintf(ct, sizeof ct, "multipart/mixed;boundary=\"%s\"", boundary);
+    mime_part_t parts[8];
+    int n = mime_multipart_parse(sv_from_cstr(ct), sv_make(text, len), parts, 8);
+    assert_true(n >= 2);
+    for (int i = 0; i < n; i++) {
+        sv_t disp = mime_part_header(parts[i].headers, "Content-Disposition", NULL);
+        if (disp.p && sv_istarts_with(disp, "recording-session")) {
+            char err[160];
+            return srs_metadata_apply(md, parts[i].body.p, parts[i].body.len, 65536, err,
+                                      sizeof err);
+        }
+    }
+    fail_msg("no metadata part");
+    return -1;
+}
+
+static const char *sender_of(const srs_metadata_t *md, const char *label)
+{
+    const srs_md_stream_t *s = srs_metadata_stream_by_label(md, label);
+    const srs_md_participant_t *p = s ? srs_metadata_sender(md, s->id) : NULL;
+    return p ? p->aor : NULL;
+}
+
+static void check_dialect(const char *file, int lf, uint32_t parts, const char *label1,
+                          const char *sender1, const char *call_id)
+{
+    size_t len;
+    char *raw = slurp(file, &len);
+    char *text = raw;
+    if (!lf) text = crlf(raw, &len);
+    srs_metadata_t md;
+    srs_metadata_init(&md);
+    assert_int_equal(apply_body(&md, text, len), 0);
+    assert_int_equal(md.n_participants, parts);
+    assert_non_null(srs_metadata_stream_by_label(&md, label1));
+    if (sender1)
+        assert_string_equal(sender_of(&md, label1), sender1);
+    else
+        assert_null(sender_of(&md, label1));
+    if (call_id) {
+        assert_true(md.n_call_ids >= 1);
+        assert_string_equal(md.call_ids[0], call_id);
+    }
+    assert_int_equal(md.updates, 1);
+    srs_metadata_free(&md);
+    if (text != raw) free(text);
+    free(raw);
+}
+
+static void test_dialects(void **state)
+{
+    (void)state;
+    for (int lf = 0; lf < 2; lf++) {
+        check_dialect("cisco_cube_invite_body.txt", lf, 2, "2", "sip:7300@35.162.237.204",
+                      "e9fffff2020a598b86962867715db0cf");
+        check_dialect("cisco_cube_invite_body_inactive.txt", lf, 2, "1", NULL,
+                      "f845891467cf5c2189987435807bd432");
+        check_dialect("oracle_acme_sbc_invite_body.txt", lf, 2, "16777228",
+                      "sip:1002@192.168.50.10", NULL);
+        check_dialect("avaya_env_acme_format_invite_body.txt", lf, 2, "201835599",
+                      "sip:31624895902@10.10.128.62", "134485702_44821128@10.10.128.62");
+        check_dialect("sonus_ribbon_sbc_invite_body.txt", lf, 2, "1", "2249888012@172.16.195.72",
+                      "2da553f7-a48b-1235-d6a2-5254003a4988");
+        check_dialect("sems_procomm_invite_body.txt", lf, 2, "b_leg",
+                      "Extension-016190619@speechpath.ie", NULL);
+        check_dialect("opensips_connectel_invite_body.txt", lf, 2, "2", NULL,
+                      "2d8abbf0769c66e15bb349f509693d60@52.57.92.239");
+    }
+    /* Acme: roles from callingParty, the vendor extension kept verbatim */
+    size_t len;
+    char *raw = slurp("oracle_acme_sbc_invite_body.txt", &len);
+    srs_metadata_t md;
+    srs_metadata_init(&md);
+    assert_int_equal(apply_body(&md, raw, len), 0);
+    assert_string_equal(md.participants[0].role, "calling");
+    assert_string_equal(md.participants[1].role, "called");
+    assert_string_equal(md.participants[0].name, "9000");
+    assert_non_null(md.extensions);
+    assert_non_null(strstr(md.extensions, "apkt:callingParty"));
+    srs_metadata_free(&md);
+    free(raw);
+}
+
+static void test_partial_and_hostile(void **state)
+{
+    (void)state;
+    srs_metadata_t md;
+    srs_metadata_init(&md);
+    char err[160];
+    const char *full = "<recording xmlns='urn:ietf:params:xml:ns:recording:1'><datamode>complete"
+                       "</datamode><participant participant_id='p'><nameID aor='sip:x@y'/>"
+                       "</participant><stream stream_id='s1' session_id='z'><label>1</label>"
+                       "</stream></recording>";
+    const char *part = "<recording xmlns='urn:ietf:params:xml:ns:recording:1'><DataMode>partial"
+                       "</DataMode><participant participant_id='q'><nameID aor='sip:q@y'>"
+                       "<name>Q</name></nameID></participant><participantstreamassoc "
+                       "participant_id='q'><send>s1</send></participantstreamassoc></recording>";
+    assert_int_equal(srs_metadata_apply(&md, full, strlen(full), 65536, err, sizeof err), 0);
+    assert_int_equal(srs_metadata_apply(&md, part, strlen(part), 65536, err, sizeof err), 0);
+    assert_int_equal(md.n_participants, 2);
+    assert_string_equal(srs_metadata_sender(&md, "s1")->aor, "sip:q@y");
+    assert_int_equal(md.updates, 2);
+    /* a complete snapshot replaces the model */
+    assert_int_equal(srs_metadata_apply(&md, full, strlen(full), 65536, err, sizeof err), 0);
+    assert_int_equal(md.n_participants, 1);
+    assert_null(srs_metadata_sender(&md, "s1"));
+
+    const char *bad[] = {
+        "<?xml version='1.0'?><!DOCTYPE r [<!ENTITY a 'b'>]><recording>&a;</recording>",
+        "<!DOCTYPE recording SYSTEM 'http://example.com/x.dtd'><recording/>",
+        "<recording><participant participant_id='p'>",
+        "<notrecording/>",
+        "not xml at all",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(srs_metadata_apply(&md, bad[i], strlen(bad[i]), 65536, err, sizeof err),
+                         -1);
+        assert_true(err[0] != '\0');
+    }
+    char deep[4096] = "<recording>";
+    for (int i = 0; i < 100; i++)
+        strcat(deep, "<a>");
+    for (int i = 0; i < 100; i++)
+        strcat(deep, "</a>");
+    strcat(deep, "</recording>");
+    assert_int_equal(srs_metadata_apply(&md, deep, strlen(deep), 65536, err, sizeof err), -1);
+    assert_non_null(strstr(err, "deeper"));
+    assert_int_equal(srs_metadata_apply(&md, full, strlen(full), 16, err, sizeof err), -1);
+    assert_non_null(strstr(err, "exceeds"));
+    /* refused documents changed nothing */
+    assert_int_equal(md.n_participants, 1);
+    assert_int_equal(md.updates, 3);
+    srs_metadata_free(&md);
+}
+
+/* ------------------------------ the UAS --------------------------------- */
+
+typedef struct {
+    int sessions;
+    char state[32];
+    uint32_t streams, participants;
+    uint32_t pauses;
+    char label0[32];
+    char sender0[64];
+} rec_t;
+
+static void on_session(void *user, const srs_session_t *s)
+{
+    rec_t *r = user;
+    r->sessions++;
+    snprintf(r->state, sizeof r->state, "%s", s->state);
+    r->streams = s->n_streams;
+    r->participants = s->n_participants;
+    r->pauses = s->n_streams ? s->streams[0].pauses : 0;
+    snprintf(r->label0, sizeof r->label0, "%s",
+             s->n_streams && s->streams[0].label ? s->streams[0].label : "");
+    snprintf(r->sender0, sizeof r->sender0, "%s",
+             s->n_streams && s->streams[0].sender_aor ? s->streams[0].sender_aor : "");
+}
+
+static srs_t *server(srs_config_t *c, rec_t *r)
+{
+    char err[200];
+    c->no_sockets = true;
+    c->rtp_port_min = 40000;
+    c->rtp_port_max = 40099;
+    srs_t *s = srs_new(c, err, sizeof err);
+    assert_non_null(s);
+    srs_set_session_listener(s, on_session, r);
+    return s;
+}
+
+static endpoint_t peer(void)
+{
+    endpoint_t e;
+    memset(&e, 0, sizeof e);
+    ip_addr_parse(SV_LIT("10.1.1.1"), &e.ip);
+    e.port = 5060;
+    return e;
+}
+
+/* A request with body (CRLF), into b. */
+static void request(buf_t *b, const char *method, int cseq, const char *branch, const char *to_tag,
+                    const char *extra, const char *ctype, const char *body)
+{
+    buf_reset(b);
+    buf_printf(b,
+               "%s sip:srs@192.0.2.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.1.1:5060;branch=z9hG4bK%s\r\n"
+               "From: <sip:src@10.1.1.1>;tag=src1\r\nTo: <sip:srs@192.0.2.1>%s%s\r\n"
+               "Call-ID: unit-1@10.1.1.1\r\nCSeq: %d %s\r\n"
+               "Contact: <sip:src@10.1.1.1:5060>;+sip.src\r\n%s",
+               method, branch, to_tag ? ";tag=" : "", to_tag ? to_tag : "", cseq, method,
+               extra ? extra : "");
+    if (ctype) buf_printf(b, "Content-Type: %s\r\n", ctype);
+    buf_printf(b, "Content-Length: %zu\r\n\r\n%s", body ? strlen(body) : 0, body ? body : "");
+}
+
+static void send_req(srs_t *s, const buf_t *req, buf_t *out)
+{
+    endpoint_t p = peer();
+    buf_reset(out);
+    srs_process(s, SRS_UDP, &p, (const uint8_t *)req->data, req->len, out);
+    buf_putc(out, '\0');
+    out->len--;
+}
+
+static char *body_crlf(const char *file)
+{
+    size_t len;
+    char *raw = slurp(file, &len);
+    char *b = crlf(raw, &len);
+    free(raw);
+    return b;
+}
+
+/* The To tag of the last response in out. */
+static void to_tag_of(const buf_t *out, char *tag, size_t n)
+{
+    const char *t = strstr(out->data, ";tag=srs");
+    assert_non_null(t);
+    sscanf(t + 5, "%63[^\r\n;>]", tag);
+    (void)n;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+static void test_session(void **state)
+{
+    (void)state;
+    srs_config_t c;
+    srs_config_default(&c);
+    rec_t r = {0};
+    srs_t *s = server(&c, &r);
+    buf_t req, out;
+    buf_init(&req);
+    buf_init(&out);
+    char *body = body_crlf("cisco_cube_invite_body.txt");
+    request(&req, "INVITE", 1, "inv1", NULL, "Require: siprec\r\n",
+            "multipart/mixed;boundary=uniqueBoundary", body);
+    send_req(s, &req, &out);
+    assert_true(strncmp(out.data, "SIP/2.0 100 Trying", 18) == 0);
+    assert_non_null(strstr(out.data, "SIP/2.0 200 OK"));
+    assert_non_null(strstr(out.data, ";+sip.srs"));
+    assert_int_equal(count(out.data, "m=audio "), 2);
+    assert_non_null(strstr(out.data, "m=audio 40000 RTP/AVP 0 101"));
+    assert_non_null(strstr(out.data, "m=audio 40002 RTP/AVP 0 101"));
+    assert_int_equal(count(out.data, "a=recvonly"), 2);
+    assert_non_null(strstr(out.data, "a=label:1\r\n"));
+    assert_non_null(strstr(out.data, "a=label:2\r\n"));
+    char tag[64];
+    to_tag_of(&out, tag, sizeof tag);
+    /* a retransmitted INVITE gets the same 200 and nothing else happens */
+    send_req(s, &req, &out);
+    assert_true(strncmp(out.data, "SIP/2.0 200 OK", 14) == 0);
+    srs_stats_t st;
+    srs_stats(s, &st);
+    assert_int_equal(st.retransmissions_absorbed, 1);
+    assert_int_equal(st.sessions_started, 1);
+    /* no ACK yet: the 200 is retransmitted after T1 */
+    int64_t t = clock_mono_ns() + 600 * 1000000LL;
+    buf_reset(&out);
+    srs_tick(s, t, &out);
+    assert_true(out.len > 0 && strncmp(out.data, "SIP/2.0 200 OK", 14) == 0);
+    request(&req, "ACK", 1, "ack1", tag, NULL, NULL, NULL);
+    send_req(s, &req, &out);
+    assert_int_equal(out.len, 0);
+    buf_reset(&out);
+    srs_tick(s, t + 5000 * 1000000LL, &out);
+    assert_int_equal(out.len, 0); /* acknowledged: no more retransmissions */
+
+    /* re-INVITE pausing both streams: the same ports, a=inactive */
+    char *paused = strdup(body);
+    for (char *p; (p = strstr(paused, "a=sendonly")) != NULL;)
+        memcpy(p, "a=inactive", 10);
+    request(&req, "INVITE", 2, "inv2", tag, NULL, "multipart/mixed;boundary=uniqueBoundary",
+            paused);
+    send_req(s, &req, &out);
+    assert_non_null(strstr(out.data, "SIP/2.0 200 OK"));
+    assert_non_null(strstr(out.data, "m=audio 40000 "));
+    assert_int_equal(count(out.data, "a=inactive"), 2);
+    request(&req, "ACK", 2, "ack2", tag, NULL, NULL, NULL);
+    send_req(s, &req, &out);
+
+    /* metadata-only UPDATE: 200 without a body */
+    const char *md = "<recording xmlns='urn:ietf:params:xml:ns:recording:1'><datamode>partial"
+                     "</datamode><participant participant_id='extra'><nameID aor='sip:e@x'/>"
+                     "</participant></recording>";
+    request(&req, "UPDATE", 3, "upd3", tag, NULL, "application/rs-metadata+xml", md);
+    send_req(s, &req, &out);
+    assert_true(strncmp(out.data, "SIP/2.0 200 OK", 14) == 0);
+    assert_non_null(strstr(out.data, "Content-Length: 0"));
+
+    /* OPTIONS, an unknown dialog's BYE, then the BYE */
+    request(&req, "OPTIONS", 4, "opt4", NULL, NULL, NULL, NULL);
+    send_req(s, &req, &out);
+    assert_true(strncmp(out.data, "SIP/2.0 200 OK", 14) == 0);
+    assert_non_null(strstr(out.data, "Supported: siprec"));
+    request(&req, "BYE", 5, "bye5", "wrongtag", NULL, NULL, NULL);
+    send_req(s, &req, &out);
+    assert_true(strncmp(out.data, "SIP/2.0 481", 11) == 0);
+    assert_int_equal(r.sessions, 0);
+    request(&req, "BYE", 5, "bye5b", tag, NULL, NULL, NULL);
+    send_req(s, &req, &out);
+    assert_true(strncmp(out.data, "SIP/2.0 200 OK", 14) == 0);
+    assert_int_equal(r.sessions, 1);
+    assert_string_equal(r.state, "completed");
+    assert_int_equal(r.streams, 2);
+    assert_int_equal(r.participants, 3);
+    assert_int_equal(r.pauses, 1);
+    assert_string_equal(r.label0, "1");
+    assert_string_equal(r.sender0, "sip:7301@35.162.237.204");
+    srs_stats(s, &st);
+    assert_int_equal(st.sessions_active, 0);
+    assert_int_equal(st.reinvites, 1);
+    assert_int_equal(st.updates, 1);
+    free(paused);
+    free(body);
+    buf_free(&req);
+    buf_free(&out);
+    srs_free(s);
+}
+
+static void test_cancel_busy_and_refusals(void **state)
+{
+    (void)state;
+    srs_config_t c;
+    srs_config_default(&c);
+    c.max_sessions = 1;
+    c.answer_delay_ns = 1000 * 1000000LL;
+    rec_t r = {0};
+    srs_t *s = server(&c, &r);
+    buf_t req, out;
+    buf_init(&req);
+    buf_init(&out);
+    const char *sdp = "v=0\r\no=- 1 1 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n"
+                      "m=audio 30000 RTP/SAVP 0\r\na=label:x\r\na=sendonly\r\n"
+                      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+                      "inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e|2^31\r\n"
+                      "m=audio 0 RTP/AVP 0\r\na=label:y\r\n"
+                      "m=audio 30004 RTP/SAVP 0\r\na=label:z\r\na=crypto:1 F8_128_HMAC_SHA1_80 "
+                      "inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e\r\n";
+    request(&req, "INVITE", 1, "c1", NULL, "Require: siprec\r\n", "application/sdp", sdp);
+    send_req(s, &req, &out);
+    assert_true(strncmp(out.data, "SIP/2.0 100 Trying", 18) == 0);
+    assert_null(strstr(out.data, "SIP/2.0 200")); /* held by answer_delay */
+    /* the second session: 503 with Retry-After */
+    buf_t req2;
+    buf_init(&req2);
+    request(&req2, "INVITE", 1, "c2", NULL, "Require: siprec\r\n", "application/sdp", sdp);
+    char *cid = strstr(req2.data, "unit-1@");
+    cid[5] = '2';
+    send_req(s, &req2, &out);
+    assert_non_null(strstr(out.data, "SIP/2.0 503"));
+    assert_non_null(strstr(out.data, "Retry-After:"));
+    /* CANCEL: 200, then 487 to the INVITE; the session ends cancelled */
+    request(&req, "CANCEL", 1, "c1", NULL, NULL, NULL, NULL);
+    send_req(s, &req, &out);
+    assert_true(strncmp(out.data, "SIP/2.0 200 OK", 14) == 0);
+    assert_non_null(strstr(out.data, "SIP/2.0 487 Request Terminated"));
+    assert_non_null(strstr(out.data, "CSeq: 1 INVITE"));
+    assert_int_equal(r.sessions, 1);
+    assert_string_equal(r.state, "cancelled");
+    /* the offer again, answered at once after the delay: SRTP with our own
+     * key, the port-0 stream and the unknown suite refused */
+    request(&req, "INVITE", 1, "c3", NULL, "Require: siprec\r\n", "application/sdp", sdp);
+    cid = strstr(req.data, "unit-1@");
+    cid[5] = '3';
+    send_req(s, &req, &out);
+    buf_reset(&out);
+    srs_tick(s, clock_mono_ns() + 1500 * 1000000LL, &out);
+    buf_putc(&out, '\0');
+    assert_non_null(strstr(out.data, "SIP/2.0 200 OK"));
+    assert_non_null(strstr(out.data, "RTP/SAVP 0\r\n"));
+    const char *cr = strstr(out.data, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:");
+    assert_non_null(cr);
+    assert_null(strstr(out.data, "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0e"));
+    assert_non_null(strstr(out.data, "m=audio 0 RTP/AVP 0\r\n"));
+    assert_non_null(strstr(out.data, "m=audio 0 RTP/SAVP 0\r\n"));
+    /* malformed: no CSeq -> 400 naming it; Require: foo -> 420 */
+    buf_reset(&req);
+    buf_printf(&req, "OPTIONS sip:srs SIP/2.0\r\nVia: SIP/2.0/UDP 10.1.1.1;branch=z9hG4bKm\r\n"
+                     "From: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: m@x\r\n"
+                     "Content-Length: 0\r\n\r\n");
+    send_req(s, &req, &out);
+    assert_non_null(strstr(out.data, "SIP/2.0 400 Bad Request (missing or malformed CSeq)"));
+    request(&req, "INVITE", 1, "r1", NULL, "Require: siprec, foo\r\n", "application/sdp", sdp);
+    send_req(s, &req, &out);
+    assert_non_null(strstr(out.data, "SIP/2.0 420"));
+    assert_non_null(strstr(out.data, "Unsupported: foo"));
+    buf_free(&req);
+    buf_free(&req2);
+    buf_free(&out);
+    srs_free(s);
+    /* srs_free ends the session left ("shutdown") through the listener */
+    assert_int_equal(r.sessions, 2);
+    assert_string_equal(r.state, "shutdown");
+}
+
+static void test_config_parsers(void **state)
+{
+    (void)state;
+    char err[200];
+    srs_listen_t l;
+    assert_int_equal(srs_parse_listen("udp:0.0.0.0:5080", &l, err, sizeof err), 0);
+    assert_int_equal(l.transport, SRS_UDP);
+    assert_int_equal(l.addr.port, 5080);
+    assert_int_equal(srs_parse_listen("tls:[::1]:5061", &l, err, sizeof err), 0);
+    assert_int_equal(l.transport, SRS_TLS);
+    assert_int_equal(l.addr.ip.family, IP_V6);
+    assert_int_equal(srs_parse_listen("sctp:1.2.3.4:5060", &l, err, sizeof err), -1);
+    assert_int_equal(srs_parse_listen("tcp:1.2.3.4:0", &l, err, sizeof err), -1);
+    assert_int_equal(srs_parse_listen("tcp:host:5060", &l, err, sizeof err), -1);
+    srs_cidr_t cidr;
+    assert_int_equal(srs_parse_cidr("10.0.0.0/8", &cidr, err, sizeof err), 0);
+    assert_int_equal(cidr.prefix, 8);
+    assert_int_equal(srs_parse_cidr("10.0.0.0/33", &cidr, err, sizeof err), -1);
+    uint16_t lo, hi;
+    assert_int_equal(srs_parse_port_range("20000-29999", &lo, &hi, err, sizeof err), 0);
+    assert_int_equal(lo, 20000);
+    assert_int_equal(hi, 29999);
+    assert_int_equal(srs_parse_port_range("30000-20000", &lo, &hi, err, sizeof err), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dialects),       cmocka_unit_test(test_partial_and_hostile),
+        cmocka_unit_test(test_session),        cmocka_unit_test(test_cancel_busy_and_refusals),
+        cmocka_unit_test(test_config_parsers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
