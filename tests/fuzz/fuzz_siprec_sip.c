@@ -10,7 +10,6 @@
  * the tag the server last answered with, so seeds reach in-dialog
  * requests (re-INVITE, UPDATE, BYE) despite the server's random tags.
  * Every message gets an exact-size heap copy so ASan sees over-reads. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
