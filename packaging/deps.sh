@@ -11,10 +11,11 @@ set -euo pipefail
 mode=${1:-build}
 pkgs=(build-essential cmake pkg-config git xz-utils
       libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev zlib1g-dev
+      libssl-dev
       iproute2 tcpreplay)
 if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
-         time procps)
+         time procps openssl)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -11,6 +11,7 @@
 #include "siprec_internal.h"
 
 #include <libxml/parser.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,13 @@ int srs_start(srs_t *s, char *err, size_t errlen)
     if (s->cfg.no_sockets) {
         snprintf(err, errlen, "siprec: a socket-less instance cannot start");
         return -1;
+    }
+    /* two sockets per stream: take the hard limit of descriptors (a
+     * daemon's usual soft limit of 1,024 is 250 two-stream sessions) */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
     }
     atomic_store(&s->running, true); /* before any thread looks at it */
     if (srs__media_start(s, err, errlen) != 0 || srs__transport_start(s, err, errlen) != 0) {
