@@ -49,8 +49,9 @@ static const char *find_delim(const char *p, const char *end, sv_t boundary, boo
  * name), folded continuation lines included. */
 sv_t mime_part_header(sv_t headers, const char *name, const char *compact)
 {
+    if (!headers.p) return SV_NULL;
     const char *p = headers.p, *end = headers.p + headers.len;
-    while (p && p < end) {
+    while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         const char *colon = memchr(p, ':', (size_t)(le - p));
