@@ -10,12 +10,12 @@
 # (siphon's own counter), packets received against packets sent (every
 # stream must have all 500, none lost, no socket drops), SIPp's failed
 # calls, and the CPU seconds siphon and SIPp used.  Needs: SIPp, python3,
-# a Release build (BUILD=, default ./build-rel).
+# an optimised build (BUILD=, default ./bg: cmake -B bg -DCMAKE_BUILD_TYPE=RelWithDebInfo).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 SESSIONS=${1:-1000} RATE=${2:-50}
-BUILD=${BUILD:-$root/build-rel}
+BUILD=${BUILD:-$root/bg}
 SIPHON=$BUILD/app/siphon
 work=$(mktemp -d /tmp/bench_siprec.XXXXXX)
 srs_pid=""
