@@ -428,6 +428,7 @@ static void on_packet(struct srs *s, srs__stream_t *st, bool rtcp, uint8_t *data
             ip_addr_set_v6(&p.src.ip, (const uint8_t *)&a->sin6_addr);
             p.src.port = ntohs(a->sin6_port);
         }
+        p.dst.ip = st->local_ip;
         p.dst.port = (uint16_t)(st->port + rtcp);
         s->on_packet(s->on_packet_user, &p);
     }

@@ -282,6 +282,7 @@ int srs__offer_answer(struct srs *s, srs__session_t *ss, const srs__offer_t *o,
             continue;
         }
         st->accepted = true;
+        if (!ip_addr_parse(sv_from_cstr(addr), &st->local_ip)) st->local_ip = *local;
         if (m->label.len) sv_copy_cstr(m->label, st->label, sizeof st->label);
         bool pause = paused_offer(m);
         pthread_mutex_lock(&st->lock);

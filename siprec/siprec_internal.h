@@ -81,6 +81,7 @@ struct srs__stream {
     uint32_t index;
     int fd[2]; /* RTP, RTCP; -1 when not bound */
     uint16_t port;
+    ip_addr_t local_ip; /* the answer's c= address: the packets' destination */
     int thread;
     srs__tag_t tag[2];
     /* the negotiation (SIP thread) */

@@ -5,7 +5,8 @@
  * answer, retransmissions absorbed, 2xx retransmitted until the ACK,
  * re-INVITE pause, metadata-only UPDATE, BYE and the session record,
  * CANCEL before the answer, 503 at max_sessions, SRTP answers, refused
- * streams, malformed requests. */
+ * streams, malformed requests; and one started server on loopback whose
+ * RTP and RTCP reach the media hook and the record. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,12 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include "proto.h"
 #include "siprec.h"
@@ -459,6 +466,121 @@ static void test_cancel_busy_and_refusals(void **state)
     assert_string_equal(r.state, "shutdown");
 }
 
+/* ------------------------------ with sockets ---------------------------- */
+
+typedef struct {
+    int rtp, rtcp;
+    uint16_t dst_port;
+    char label[16];
+} hook_t;
+
+static void on_packet(void *user, const srs_packet_t *p)
+{
+    hook_t *h = user;
+    if (p->rtcp)
+        h->rtcp++;
+    else
+        h->rtp++;
+    h->dst_port = p->dst.port;
+    snprintf(h->label, sizeof h->label, "%s", p->label);
+}
+
+static uint16_t free_udp_port(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    socklen_t l = sizeof a;
+    getsockname(fd, (struct sockaddr *)&a, &l);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* A started server on loopback: INVITE over UDP, RTP to the answered port,
+ * every packet through the media hook and into the record, BYE. */
+static void test_started_server_media_hook(void **state)
+{
+    (void)state;
+    srs_config_t c;
+    srs_config_default(&c);
+    char err[200];
+    c.n_listen = 1;
+    assert_int_equal(srs_parse_listen("udp:127.0.0.1:5060", &c.listen[0], err, sizeof err), 0);
+    c.listen[0].addr.port = free_udp_port();
+    uint16_t base = (uint16_t)(free_udp_port() & ~1u);
+    c.rtp_port_min = base;
+    c.rtp_port_max = (uint16_t)(base + 9);
+    rec_t r = {0};
+    hook_t h = {0};
+    srs_t *s = srs_new(&c, err, sizeof err);
+    assert_non_null(s);
+    srs_set_session_listener(s, on_session, &r);
+    srs_set_media_hook(s, on_packet, &h);
+    assert_int_equal(srs_start(s, err, sizeof err), 0);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in srv = {.sin_family = AF_INET,
+                              .sin_port = htons(c.listen[0].addr.port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    buf_t req;
+    buf_init(&req);
+    const char *sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                      "m=audio 30000 RTP/AVP 8\r\na=label:h1\r\na=sendonly\r\n";
+    request(&req, "INVITE", 1, "s1", NULL, "Require: siprec\r\n", "application/sdp", sdp);
+    sendto(fd, req.data, req.len, 0, (struct sockaddr *)&srv, sizeof srv);
+    char resp[4096];
+    ssize_t n = 0;
+    for (int i = 0; i < 3; i++) { /* 100 Trying, then the 200 */
+        n = recv(fd, resp, sizeof resp - 1, 0);
+        assert_true(n > 0);
+        resp[n] = '\0';
+        if (strncmp(resp, "SIP/2.0 200", 11) == 0) break;
+    }
+    assert_true(strncmp(resp, "SIP/2.0 200", 11) == 0);
+    unsigned port = 0;
+    assert_int_equal(sscanf(strstr(resp, "m=audio "), "m=audio %u", &port), 1);
+    assert_int_equal(port, base);
+    assert_non_null(strstr(resp, "c=IN IP4 127.0.0.1"));
+    char tag[64];
+    buf_t out = {.data = resp, .len = (size_t)n};
+    to_tag_of(&out, tag, sizeof tag);
+    request(&req, "ACK", 1, "s2", tag, NULL, NULL, NULL);
+    sendto(fd, req.data, req.len, 0, (struct sockaddr *)&srv, sizeof srv);
+    struct sockaddr_in rtp = srv;
+    rtp.sin_port = htons((uint16_t)port);
+    for (int i = 0; i < 20; i++) {
+        uint8_t pkt[172] = {
+            0x80, 8, 0, (uint8_t)i, 0, 0, (uint8_t)(i * 160 >> 8), (uint8_t)(i * 160), 1, 2, 3, 4};
+        sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *)&rtp, sizeof rtp);
+    }
+    uint8_t rr[8] = {0x80, 201, 0, 1, 1, 2, 3, 4};
+    rtp.sin_port = htons((uint16_t)(port + 1));
+    sendto(fd, rr, sizeof rr, 0, (struct sockaddr *)&rtp, sizeof rtp);
+    for (int i = 0; i < 100 && (h.rtp < 20 || h.rtcp < 1); i++)
+        usleep(10000);
+    request(&req, "BYE", 2, "s3", tag, NULL, NULL, NULL);
+    sendto(fd, req.data, req.len, 0, (struct sockaddr *)&srv, sizeof srv);
+    n = recv(fd, resp, sizeof resp - 1, 0);
+    assert_true(n > 0);
+    assert_true(strncmp(resp, "SIP/2.0 200", 11) == 0);
+    for (int i = 0; i < 100 && r.sessions == 0; i++)
+        usleep(10000);
+    srs_stats_t st;
+    srs_stats(s, &st);
+    srs_free(s);
+    close(fd);
+    buf_free(&req);
+    assert_int_equal(h.rtp, 20);
+    assert_int_equal(h.rtcp, 1);
+    assert_string_equal(h.label, "h1");
+    assert_int_equal(h.dst_port, port + 1);
+    assert_int_equal(r.sessions, 1);
+    assert_string_equal(r.state, "completed");
+    assert_int_equal(st.rtp_packets, 20);
+    assert_int_equal(st.rtcp_packets, 1);
+}
+
 static void test_config_parsers(void **state)
 {
     (void)state;
@@ -487,8 +609,11 @@ static void test_config_parsers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dialects),       cmocka_unit_test(test_partial_and_hostile),
-        cmocka_unit_test(test_session),        cmocka_unit_test(test_cancel_busy_and_refusals),
+        cmocka_unit_test(test_dialects),
+        cmocka_unit_test(test_partial_and_hostile),
+        cmocka_unit_test(test_session),
+        cmocka_unit_test(test_cancel_busy_and_refusals),
+        cmocka_unit_test(test_started_server_media_hook),
         cmocka_unit_test(test_config_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
