@@ -56,6 +56,12 @@
  * restart: rings, tables and threads are sized at start); a configuration
  * with errors is rejected and the running one kept.
  *
+ * With siprec.enabled the SIPREC recording server (siprec.h) starts after
+ * the consumers; its ended sessions go to the output writer, its counters
+ * to the stats lines and the summary.  With siprec.enabled and neither
+ * capture.interfaces nor capture.file, run is a pure recording server:
+ * the output writer and the SRS only (run_setup_siprec), until a signal.
+ *
  * Exit status: 0 after a signal or at the end of capture.file; 1 when
  * start-up fails (root refused, a ring or file cannot be opened, the
  * privilege drop fails), when every ring failed, or when a capture file was
@@ -119,13 +125,8 @@ static const char *plural(uint64_t n)
     return n == 1 ? "" : "s";
 }
 
-/* The heartbeat.  Each figure names what it counts, and at rest they add
- * up (while traffic flows, threads publish their counters every 100 ms, so
- * figures of different threads may be that far apart): the interfaces'
- * frames captured are the frames decoded; every datagram (a UDP payload, or a SIP message cut
- * from a TCP/TLS stream) is routed once, by Call-ID, by an SDP endpoint or
- * by its flow (with one correlator thread there is nothing to route);
- * "RTP packets" are the ones measured in streams, of those datagrams. */
+/* The SIPREC recording server's line (siprec.enabled): sessions, SIP, RTP,
+ * drops. */
 static void log_stats_siprec(run_t *r)
 {
     if (!r->srs) return;
@@ -141,6 +142,13 @@ static void log_stats_siprec(run_t *r)
               ull(st.socket_drops), ull(st.srtp_auth_failures));
 }
 
+/* The heartbeat.  Each figure names what it counts, and at rest they add
+ * up (while traffic flows, threads publish their counters every 100 ms, so
+ * figures of different threads may be that far apart): the interfaces'
+ * frames captured are the frames decoded; every datagram (a UDP payload, or a SIP message cut
+ * from a TCP/TLS stream) is routed once, by Call-ID, by an SDP endpoint or
+ * by its flow (with one correlator thread there is nothing to route);
+ * "RTP packets" are the ones measured in streams, of those datagrams. */
 static void log_stats(run_t *r)
 {
     log_stats_siprec(r);
