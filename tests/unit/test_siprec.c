@@ -581,6 +581,65 @@ static void test_started_server_media_hook(void **state)
     assert_int_equal(st.rtcp_packets, 1);
 }
 
+/* A 200 never acknowledged ends the session "no_ack" after 64*T1; a
+ * session with no SIP and no media for siprec.idle_timeout ends "timeout". */
+static void test_no_ack_and_idle(void **state)
+{
+    (void)state;
+    srs_config_t c;
+    srs_config_default(&c);
+    c.idle_timeout_ns = 60 * 1000000000LL;
+    rec_t r = {0};
+    srs_t *s = server(&c, &r);
+    buf_t req, out;
+    buf_init(&req);
+    buf_init(&out);
+    const char *sdp = "v=0\r\no=- 1 1 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n"
+                      "m=audio 30000 RTP/AVP 0\r\na=label:x\r\na=sendonly\r\n";
+    request(&req, "INVITE", 1, "n1", NULL, "Require: siprec\r\n", "application/sdp", sdp);
+    send_req(s, &req, &out);
+    assert_non_null(strstr(out.data, "SIP/2.0 200 OK"));
+    int64_t t0 = clock_mono_ns();
+    int resent = 0;
+    for (int64_t t = t0; t < t0 + 31 * 1000000000LL; t += 250 * 1000000LL) {
+        buf_reset(&out);
+        srs_tick(s, t, &out);
+        resent += out.len > 0;
+    }
+    /* T1 doubling to T2: 0.5, 1, 2, 4, 4, ... s: 10 retransmissions in 31 s */
+    assert_true(resent >= 8 && resent <= 11);
+    assert_int_equal(r.sessions, 0);
+    buf_reset(&out);
+    srs_tick(s, t0 + 33 * 1000000000LL, &out);
+    assert_int_equal(r.sessions, 1);
+    assert_string_equal(r.state, "no_ack");
+
+    /* the second one is acknowledged, then nothing: idle_timeout */
+    request(&req, "INVITE", 1, "n2", NULL, "Require: siprec\r\n", "application/sdp", sdp);
+    char *cid = strstr(req.data, "unit-1@");
+    cid[5] = '9';
+    send_req(s, &req, &out);
+    char tag[64];
+    to_tag_of(&out, tag, sizeof tag);
+    request(&req, "ACK", 1, "n3", tag, NULL, NULL, NULL);
+    cid = strstr(req.data, "unit-1@");
+    cid[5] = '9';
+    send_req(s, &req, &out);
+    t0 = clock_mono_ns();
+    srs_tick(s, t0 + 30 * 1000000000LL, &out);
+    assert_int_equal(r.sessions, 1);
+    srs_tick(s, t0 + 62 * 1000000000LL, &out);
+    assert_int_equal(r.sessions, 2);
+    assert_string_equal(r.state, "timeout");
+    srs_stats_t st;
+    srs_stats(s, &st);
+    assert_int_equal(st.sessions_timed_out, 1);
+    assert_int_equal(st.sessions_active, 0);
+    buf_free(&req);
+    buf_free(&out);
+    srs_free(s);
+}
+
 static void test_config_parsers(void **state)
 {
     (void)state;
@@ -609,11 +668,9 @@ static void test_config_parsers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dialects),
-        cmocka_unit_test(test_partial_and_hostile),
-        cmocka_unit_test(test_session),
-        cmocka_unit_test(test_cancel_busy_and_refusals),
-        cmocka_unit_test(test_started_server_media_hook),
+        cmocka_unit_test(test_dialects),        cmocka_unit_test(test_partial_and_hostile),
+        cmocka_unit_test(test_session),         cmocka_unit_test(test_cancel_busy_and_refusals),
+        cmocka_unit_test(test_no_ack_and_idle), cmocka_unit_test(test_started_server_media_hook),
         cmocka_unit_test(test_config_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
