@@ -196,10 +196,10 @@ typedef void (*srs_media_fn)(void *user, const srs_packet_t *p);
     /* SIP */                                                                                      \
     X(sip_received)                                                                                \
     X(sip_malformed)                                                                               \
-    X(sip_too_large) X(responses_sent) X(retransmissions_absorbed) X(retransmissions_sent)         \
-        X(options) X(forbidden) X(rejected_busy) X(rejected_offer) X(rejected_metadata)            \
-            X(transactions_full) X(tcp_connections) X(tcp_refused)                                 \
-                X(tls_handshake_failures) /* sessions */                                           \
+    X(sip_too_large)                                                                               \
+    X(responses_sent) X(retransmissions_absorbed) X(retransmissions_sent) X(options) X(forbidden)  \
+        X(rejected_busy) X(rejected_offer) X(rejected_metadata) X(transactions_full)               \
+            X(tcp_connections) X(tcp_refused) X(tls_handshake_failures) /* sessions */             \
         X(sessions_started) X(sessions_ended) X(sessions_cancelled) X(sessions_timed_out)          \
             X(sessions_active) X(reinvites) X(updates) X(metadata_updates) /* media */             \
         X(rtp_packets) X(rtcp_packets) X(media_bytes) X(rtp_malformed) X(srtp_auth_failures)       \
