@@ -28,7 +28,7 @@
 #define SRS__STREAM_GRACE_NS (1000000000LL)
 #define SRS__MAX_PARTS       8
 #define SRS__TAG_LEN         24
-#define SRS__KEY_B64         64
+#define SRS__KEY_B64         96 /* base64 of the longest key (46 B: 64) and a NUL */
 
 #define SRS__STAT_ADD(s, f, n) atomic_fetch_add_explicit(&(s)->st.f, (n), memory_order_relaxed)
 #define SRS__STAT_INC(s, f)    SRS__STAT_ADD(s, f, 1)

@@ -581,6 +581,62 @@ static void test_started_server_media_hook(void **state)
     assert_int_equal(st.rtcp_packets, 1);
 }
 
+/* Every SDES suite siprec decrypts is answered with a key of its length. */
+static void test_srtp_suites(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *suite;
+        size_t key_len;
+    } suites[] = {{"AES_CM_128_HMAC_SHA1_80", 30},
+                  {"AES_CM_128_HMAC_SHA1_32", 30},
+                  {"AES_256_CM_HMAC_SHA1_80", 46},
+                  {"AEAD_AES_128_GCM", 28},
+                  {"AEAD_AES_256_GCM", 44}};
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
+        srs_config_t c;
+        srs_config_default(&c);
+        rec_t r = {0};
+        srs_t *s = server(&c, &r);
+        /* base64 of key_len bytes 1, 2, 3, ... */
+        char key[80];
+        size_t o = 0;
+        for (size_t k = 0; k < suites[i].key_len; k += 3) {
+            uint32_t v = (uint32_t)(k + 1) << 16 | (uint32_t)(k + 2) << 8 | (uint32_t)(k + 3);
+            key[o++] = b64[(v >> 18) & 63];
+            key[o++] = b64[(v >> 12) & 63];
+            key[o++] = k + 1 < suites[i].key_len ? b64[(v >> 6) & 63] : '=';
+            key[o++] = k + 2 < suites[i].key_len ? b64[v & 63] : '=';
+        }
+        key[o] = '\0';
+        char sdp[512];
+        snprintf(sdp, sizeof sdp,
+                 "v=0\r\no=- 1 1 IN IP4 10.1.1.1\r\ns=-\r\nc=IN IP4 10.1.1.1\r\nt=0 0\r\n"
+                 "m=audio 30000 RTP/SAVP 8\r\na=label:k\r\na=sendonly\r\n"
+                 "a=crypto:7 %s inline:%s\r\n",
+                 suites[i].suite, key);
+        buf_t req, out;
+        buf_init(&req);
+        buf_init(&out);
+        request(&req, "INVITE", 1, "k1", NULL, "Require: siprec\r\n", "application/sdp", sdp);
+        send_req(s, &req, &out);
+        char want[96];
+        snprintf(want, sizeof want, "a=crypto:7 %s inline:", suites[i].suite);
+        const char *cr = strstr(out.data, want);
+        if (!cr) fail_msg("%s: no a=crypto in the answer:\n%s", suites[i].suite, out.data);
+        assert_non_null(strstr(out.data, "m=audio 40000 RTP/SAVP 8"));
+        /* our key: as long as theirs, not theirs */
+        const char *k = cr + strlen(want);
+        size_t kl = strcspn(k, "\r|");
+        assert_int_equal(kl, strlen(key));
+        assert_true(strncmp(k, key, kl) != 0);
+        buf_free(&req);
+        buf_free(&out);
+        srs_free(s);
+    }
+}
+
 /* A 200 never acknowledged ends the session "no_ack" after 64*T1; a
  * session with no SIP and no media for siprec.idle_timeout ends "timeout". */
 static void test_no_ack_and_idle(void **state)
@@ -668,9 +724,13 @@ static void test_config_parsers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dialects),        cmocka_unit_test(test_partial_and_hostile),
-        cmocka_unit_test(test_session),         cmocka_unit_test(test_cancel_busy_and_refusals),
-        cmocka_unit_test(test_no_ack_and_idle), cmocka_unit_test(test_started_server_media_hook),
+        cmocka_unit_test(test_dialects),
+        cmocka_unit_test(test_partial_and_hostile),
+        cmocka_unit_test(test_session),
+        cmocka_unit_test(test_cancel_busy_and_refusals),
+        cmocka_unit_test(test_srtp_suites),
+        cmocka_unit_test(test_no_ack_and_idle),
+        cmocka_unit_test(test_started_server_media_hook),
         cmocka_unit_test(test_config_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
