@@ -81,7 +81,7 @@ size_t srs__suite_key_len(srs__suite_t s)
 
 bool srs__stream_srtp(srs__stream_t *st, srs__suite_t suite, sv_t key_b64)
 {
-    uint8_t key[64];
+    uint8_t key[64] = {0};
     size_t want = srs__suite_key_len(suite);
     int n = srs__b64_decode(key_b64, key, sizeof key);
     if (want == 0 || n < (int)want) return false;

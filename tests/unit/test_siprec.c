@@ -26,6 +26,8 @@
 #include "proto.h"
 #include "siprec.h"
 
+#include <srtp2/srtp.h>
+
 static char *slurp(const char *name, size_t *len)
 {
     char path[512];
@@ -696,6 +698,142 @@ static void test_no_ack_and_idle(void **state)
     srs_free(s);
 }
 
+/* The started server decrypts each SDES suite: 10 packets protected by
+ * libsrtp2 under the offered key are all recorded; one under another key
+ * is an authentication failure, counted and not recorded. */
+static void set_policy(srtp_policy_t *p, int suite)
+{
+    switch (suite) {
+    case 0:
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtp);
+        break;
+    case 1:
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p->rtp);
+        break;
+    case 2:
+        srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(&p->rtp);
+        break;
+    case 3:
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
+        break;
+    default:
+        srtp_crypto_policy_set_aes_gcm_256_16_auth(&p->rtp);
+        break;
+    }
+    /* SRTCP as RFC 4568 / RFC 7714 pair it: the suite's own, 80-bit tag for
+     * the HMAC ones (libsrtp derives both from one master key of the longer
+     * length, so a sender must use the same pair) */
+    p->rtcp = p->rtp;
+    if (suite == 1) srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+}
+
+static void test_started_server_srtp(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *suite;
+        size_t key_len;
+    } suites[] = {{"AES_CM_128_HMAC_SHA1_80", 30},
+                  {"AES_CM_128_HMAC_SHA1_32", 30},
+                  {"AES_256_CM_HMAC_SHA1_80", 46},
+                  {"AEAD_AES_128_GCM", 28},
+                  {"AEAD_AES_256_GCM", 44}};
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    srs_config_t c;
+    srs_config_default(&c);
+    char err[200];
+    c.n_listen = 1;
+    assert_int_equal(srs_parse_listen("udp:127.0.0.1:5060", &c.listen[0], err, sizeof err), 0);
+    c.listen[0].addr.port = free_udp_port();
+    uint16_t base = (uint16_t)(free_udp_port() & ~1u);
+    c.rtp_port_min = base;
+    c.rtp_port_max = (uint16_t)(base + 19);
+    srs_t *s = srs_new(&c, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(srs_start(s, err, sizeof err), 0);
+    srtp_init();
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct timeval tv = {.tv_sec = 2};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in srv = {.sin_family = AF_INET,
+                              .sin_port = htons(c.listen[0].addr.port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    buf_t req;
+    buf_init(&req);
+    srs_stats_t st;
+    for (int i = 0; i < 5; i++) {
+        uint8_t raw[64];
+        for (size_t k = 0; k < sizeof raw; k++)
+            raw[k] = (uint8_t)(k * 7 + (size_t)i);
+        char key[96];
+        size_t o = 0;
+        for (size_t k = 0; k < suites[i].key_len; k += 3) {
+            uint32_t v = (uint32_t)raw[k] << 16 | (uint32_t)raw[k + 1] << 8 | raw[k + 2];
+            key[o++] = b64[(v >> 18) & 63];
+            key[o++] = b64[(v >> 12) & 63];
+            key[o++] = k + 1 < suites[i].key_len ? b64[(v >> 6) & 63] : '=';
+            key[o++] = k + 2 < suites[i].key_len ? b64[v & 63] : '=';
+        }
+        key[o] = '\0';
+        char sdp[512];
+        snprintf(sdp, sizeof sdp,
+                 "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+                 "m=audio 30000 RTP/SAVP 0\r\na=label:k\r\na=sendonly\r\n"
+                 "a=crypto:1 %s inline:%s\r\n",
+                 suites[i].suite, key);
+        request(&req, "INVITE", 1, "e1", NULL, "Require: siprec\r\n", "application/sdp", sdp);
+        char *cid = strstr(req.data, "unit-1@");
+        cid[5] = (char)('a' + i);
+        sendto(fd, req.data, req.len, 0, (struct sockaddr *)&srv, sizeof srv);
+        char resp[4096];
+        ssize_t n = 0;
+        for (int k = 0; k < 3; k++) {
+            n = recv(fd, resp, sizeof resp - 1, 0);
+            assert_true(n > 0);
+            resp[n] = '\0';
+            if (strncmp(resp, "SIP/2.0 200", 11) == 0) break;
+        }
+        unsigned port = 0;
+        assert_int_equal(sscanf(strstr(resp, "m=audio "), "m=audio %u", &port), 1);
+        assert_true(port != 0);
+        srtp_policy_t p;
+        memset(&p, 0, sizeof p);
+        set_policy(&p, i);
+        p.ssrc.type = ssrc_any_outbound;
+        p.key = raw;
+        p.window_size = 1024;
+        srtp_t tx;
+        assert_int_equal(srtp_create(&tx, &p), srtp_err_status_ok);
+        uint8_t other[64];
+        memset(other, 0x5a, sizeof other);
+        p.key = other;
+        srtp_t bad;
+        assert_int_equal(srtp_create(&bad, &p), srtp_err_status_ok);
+        struct sockaddr_in rtp = srv;
+        rtp.sin_port = htons((uint16_t)port);
+        for (int k = 0; k < 11; k++) {
+            uint8_t pkt[256] = {
+                0x80, 0, 0, (uint8_t)k, 0, 0, (uint8_t)(k * 160 >> 8), (uint8_t)(k * 160),
+                9,    9, 9, (uint8_t)i};
+            int len = 12 + 160;
+            assert_int_equal(srtp_protect(k < 10 ? tx : bad, pkt, &len), srtp_err_status_ok);
+            sendto(fd, pkt, (size_t)len, 0, (struct sockaddr *)&rtp, sizeof rtp);
+        }
+        srtp_dealloc(tx);
+        srtp_dealloc(bad);
+    }
+    for (int k = 0; k < 200; k++) {
+        srs_stats(s, &st);
+        if (st.rtp_packets + st.srtp_auth_failures >= 55) break;
+        usleep(10000);
+    }
+    srs_free(s);
+    close(fd);
+    buf_free(&req);
+    assert_int_equal(st.rtp_packets, 50);
+    assert_int_equal(st.srtp_auth_failures, 5);
+}
+
 static void test_config_parsers(void **state)
 {
     (void)state;
@@ -731,6 +869,7 @@ int main(void)
         cmocka_unit_test(test_srtp_suites),
         cmocka_unit_test(test_no_ack_and_idle),
         cmocka_unit_test(test_started_server_media_hook),
+        cmocka_unit_test(test_started_server_srtp),
         cmocka_unit_test(test_config_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
