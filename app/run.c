@@ -411,7 +411,10 @@ static void usage(FILE *f)
                "  --allow-root           keep running as root when capture.user is not set\n"
                "                         (same as capture.allow_root = true)\n"
                "  -v, --verbose          log more (repeat for debug)\n"
-               "  -h, --help             this help\n");
+               "  -h, --help             this help\n"
+               "With --siprec.enabled=true siphon run is also a SIPREC recording server\n"
+               "(siprec.listen, siprec.rtp_ports, ...); with no interface and no capture.file,\n"
+               "only that.\n");
 }
 
 static int run_main(run_t *r, int argc, char **argv, bool no_config_file);
