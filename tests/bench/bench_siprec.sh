@@ -13,8 +13,10 @@
 # stream must have all 500, none lost, no socket drops), SIPp's failed
 # calls, the UDP datagrams the kernel found no socket for (NoPorts: RTP
 # arriving after its session's BYE), and the CPU seconds siphon and SIPp
-# used.  Needs: SIPp, python3,
-# an optimised build (BUILD=, default ./bg: cmake -B bg -DCMAKE_BUILD_TYPE=RelWithDebInfo).
+# used.  SIPHON_ARGS: more `siphon run` arguments, e.g. passive capture
+# alongside (--capture.interfaces=lo --capture.threads=1).  KEEP=1 keeps
+# the work directory.  Needs: SIPp, python3, an optimised build (BUILD=,
+# default ./bg: cmake -B bg -DCMAKE_BUILD_TYPE=RelWithDebInfo).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -49,7 +51,7 @@ ulimit -n 16384
 : >empty.conf
 "$SIPHON" run -c empty.conf --allow-root --json --log.stats_interval=1s \
     --siprec.enabled=true --siprec.listen="udp:127.0.0.1:$sip" --siprec.rtp_ports=40000-47999 \
-    --siprec.max_sessions=2000 >run.ndjson 2>run.stderr &
+    --siprec.max_sessions=2000 ${SIPHON_ARGS:-} >run.ndjson 2>run.stderr &
 srs_pid=$!
 for _ in $(seq 50); do grep -q "SIPREC recording server on" run.stderr && break; sleep 0.1; done
 udp() { awk -v f=$1 '/^Udp:/ {n++; if (n == 2) print $f}' /proc/net/snmp; } # 3 NoPorts, 6 RcvbufErrors
