@@ -232,3 +232,67 @@ void app_config_to_st_config(const siphon_config_t *cfg, st_config_t *s)
         s->skip_methods[s->n_skip_methods++] = cfg->storage.skip_methods.items[i];
     s->connect_timeout_ns = cfg->storage.connect_timeout_ns;
 }
+
+/* ------------------------------ [siprec] -------------------------------- */
+
+unsigned app_config_to_srs_config(const siphon_config_t *cfg, srs_config_t *c, buf_t *errs)
+{
+    unsigned bad = 0;
+    char err[256];
+    srs_config_default(c);
+    const config_list_t *l = &cfg->siprec.listen;
+    if (l->count > SRS_MAX_LISTEN) {
+        buf_printf(errs, "siprec.listen: at most %d listeners\n", SRS_MAX_LISTEN);
+        bad++;
+    }
+    for (uint32_t i = 0; i < l->count && i < SRS_MAX_LISTEN; i++) {
+        if (srs_parse_listen(l->items[i], &c->listen[c->n_listen], err, sizeof err) != 0) {
+            buf_printf(errs, "siprec.listen: %s\n", err);
+            bad++;
+            continue;
+        }
+        if (c->listen[c->n_listen].transport == SRS_TLS &&
+            (!cfg->siprec.tls_cert[0] || !cfg->siprec.tls_key[0])) {
+            buf_printf(errs, "siprec.listen: %s needs siprec.tls_cert and siprec.tls_key\n",
+                       l->items[i]);
+            bad++;
+        }
+        c->n_listen++;
+    }
+    const config_list_t *a = &cfg->siprec.allow;
+    if (a->count > SRS_MAX_ALLOW) {
+        buf_printf(errs, "siprec.allow: at most %d entries\n", SRS_MAX_ALLOW);
+        bad++;
+    }
+    for (uint32_t i = 0; i < a->count && i < SRS_MAX_ALLOW; i++) {
+        if (srs_parse_cidr(a->items[i], &c->allow[c->n_allow], err, sizeof err) != 0) {
+            buf_printf(errs, "siprec.allow: %s\n", err);
+            bad++;
+            continue;
+        }
+        c->n_allow++;
+    }
+    if (srs_parse_port_range(cfg->siprec.rtp_ports, &c->rtp_port_min, &c->rtp_port_max, err,
+                             sizeof err) != 0) {
+        buf_printf(errs, "siprec.rtp_ports: %s\n", err);
+        bad++;
+    }
+    if (cfg->siprec.verify_client && !cfg->siprec.tls_ca[0]) {
+        buf_printf(errs, "siprec.verify_client: needs siprec.tls_ca\n");
+        bad++;
+    }
+    c->tls_cert = cfg->siprec.tls_cert;
+    c->tls_key = cfg->siprec.tls_key;
+    c->tls_ca = cfg->siprec.tls_ca;
+    c->verify_client = cfg->siprec.verify_client;
+    c->max_sessions = cfg->siprec.max_sessions;
+    c->rtp_threads = cfg->siprec.rtp_threads;
+    c->rcvbuf = u32(cfg->siprec.rcvbuf);
+    c->max_message = u32(cfg->siprec.max_message);
+    c->max_metadata = u32(cfg->siprec.max_metadata);
+    c->max_connections = cfg->siprec.max_connections;
+    c->answer_delay_ns = cfg->siprec.answer_delay_ns;
+    c->idle_timeout_ns = cfg->siprec.idle_timeout_ns;
+    c->media_address = cfg->siprec.media_address;
+    return bad;
+}

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "correlator.h"
 #include "storage.h"
+#include "siprec.h"
 
 /* Copy the configuration's values into the component structs.  Only the
  * fields the configuration knows are written: call cap_limits_default() /
@@ -54,5 +55,9 @@ int app_config_from_args(const char *cmd, int *argc, char **argv, const char *de
  * exists ("any" allowed).  Appends one "SECTION.KEY: message\n" line per
  * problem to out and returns how many there were. */
 unsigned app_preflight(const siphon_config_t *cfg, buf_t *out);
+
+/* [siprec] into srs_config_t (pointers into cfg): the number of problems,
+ * each one line "siprec.KEY: message" appended to errs. */
+unsigned app_config_to_srs_config(const siphon_config_t *cfg, srs_config_t *c, buf_t *errs);
 
 #endif /* SIPHON_APP_CONFIG_MAP_H */

@@ -134,9 +134,19 @@ typedef struct {
         bool enabled;
         char *listen; /* host:port */
     } web;
-    struct {
+    struct { /* the SIPREC recording server (siprec/, srs_config_t) */
         bool enabled;
-        char *listen; /* host:port of the SIPREC SRS */
+        config_list_t listen; /* udp:|tcp:|tls:ADDRESS:PORT */
+        char *tls_cert, *tls_key, *tls_ca;
+        bool verify_client;
+        config_list_t allow; /* ADDRESS[/PREFIX] */
+        uint32_t max_sessions;
+        char *rtp_ports; /* LOW-HIGH */
+        uint32_t rtp_threads;
+        uint64_t rcvbuf, max_message, max_metadata;
+        uint32_t max_connections;
+        int64_t answer_delay_ns, idle_timeout_ns;
+        char *media_address;
     } siprec;
     struct {
         bool enabled;

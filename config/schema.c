@@ -231,8 +231,6 @@ static const config_key_t schema[] = {
              "give up connecting to the database after this (then spool)"),
     BOOL(web, enabled, "false", "serve the web interface and HTTP API"),
     LISTEN(web, listen, "127.0.0.1:8080", "address:port the web interface listens on"),
-    BOOL(siprec, enabled, "false", "accept SIPREC recording sessions (RFC 7866 SRS)"),
-    LISTEN(siprec, listen, "0.0.0.0:5060", "address:port the SIPREC SRS listens on"),
     BOOL(alerts, enabled, "false", "evaluate alert rules"),
 
     /* [alerts] SIEM sinks (alert/ hub) --------------------------------- */
@@ -259,6 +257,38 @@ static const config_key_t schema[] = {
              "at stop, keep delivering queued alerts this long, then drop the rest"),
     UINT(alerts, syslog_facility, 0, 23, "13", "syslog facility (13: log audit, 4: auth)"),
     STRING(alerts, hostname, "", "HOSTNAME in syslog and host in HEC (empty: this host's name)"),
+    /* [siprec]: the SIPREC recording server (siprec/) ------------------- */
+    BOOL(siprec, enabled, "false",
+         "accept SIPREC recording sessions (RFC 7866 SRS); siphon run without capture "
+         "interfaces is then a pure recording server"),
+    LIST(siprec, listen, listen, "udp:0.0.0.0:5060, tcp:0.0.0.0:5060",
+         "where the SRS takes SIP: udp:|tcp:|tls:ADDRESS:PORT, comma-separated"),
+    STRING(siprec, tls_cert, "", "PEM certificate (chain) of tls: listeners"),
+    STRING(siprec, tls_key, "", "PEM private key of tls_cert"),
+    STRING(siprec, tls_ca, "", "PEM CA file client certificates are verified against"),
+    BOOL(siprec, verify_client, "false",
+         "TLS: require a client certificate signed by tls_ca (mutual TLS with the SBC)"),
+    LIST(siprec, allow, allow, "",
+         "sources (ADDRESS[/PREFIX], comma-separated) that may record; others get 403 "
+         "(empty: any)"),
+    UINT(siprec, max_sessions, 1, 1000000, "1000",
+         "recording sessions at once; more are answered 503 with Retry-After"),
+    STRING(siprec, rtp_ports, "20000-29999",
+           "RTP ports of recorded streams (LOW-HIGH): even RTP port, RTCP +1"),
+    UINT(siprec, rtp_threads, 1, 64, "1", "threads receiving recorded media"),
+    SIZE(siprec, rcvbuf, 4 * KIB, 64 * MIB, "256KiB",
+         "receive buffer of each media socket (absorbs bursts while a thread is busy)"),
+    SIZE(siprec, max_message, 1 * KIB, 16 * MIB, "128KiB",
+         "largest SIP message taken; larger ones are answered 413"),
+    SIZE(siprec, max_metadata, 1 * KIB, 16 * MIB, "64KiB",
+         "largest recording metadata document; larger ones are answered 400"),
+    UINT(siprec, max_connections, 1, 65536, "256", "TCP/TLS connections at once"),
+    DURATION(siprec, answer_delay, answer_delay_ns, 0, SEC(60), "0s",
+             "hold the 200 to a recording INVITE this long (a CANCEL can still end it)"),
+    DURATION(siprec, idle_timeout, idle_timeout_ns, 0, SEC(7 * 86400), "14400s",
+             "a session with no SIP and no media this long ends (state timeout; 0: never)"),
+    STRING(siprec, media_address, "",
+           "address in the answers' c= lines (empty: the address the SIP request came to)"),
 };
 
 _Static_assert(sizeof schema / sizeof schema[0] <= CONFIG_KEYS_MAX,

@@ -21,6 +21,7 @@
 #include "encode.h"
 #include "fanout.h"
 #include "pipeline.h"
+#include "siprec.h"
 
 #include <stdio.h>
 
@@ -79,6 +80,9 @@ typedef struct {
     /* with correlator threads (else NULL/0): the summary gets "pipeline" */
     const pl_stats_t *pipeline;
     uint32_t shards, capture_threads;
+    /* the SIPREC recording server's counters (siprec.enabled; else NULL):
+     * the summary gets "siprec" */
+    const srs_stats_t *siprec;
     /* lifecycle events were written (out_summary sets it): the correlate
      * section then has the registration counters */
     bool events;
@@ -90,6 +94,12 @@ typedef struct {
 /* After the shards stopped: the summary (JSON object, or text line after
  * "no calls found" in a table with no call), then a flush. */
 void out_summary(out_t *o, const out_summary_t *s);
+
+/* An srs_session_fn (siprec.h), user = the out_t: an ended SIPREC
+ * recording session, written at once under the writers' lock (it comes
+ * from the SRS's SIP thread): a "siprec_session" object in JSON, one line
+ * in a table. */
+void out_siprec_session(void *o, const srs_session_t *s);
 
 /* The formatters (table.c), for people.  Every wire-controlled string
  * (Call-ID, caller, callee, User-Agent, rtpmap names) goes through

@@ -126,6 +126,14 @@ void out_summary_json(buf_t *out, const out_summary_t *s)
         json_key(&w, "route_endpoints_replaced"), json_uint(&w, p->route.endpoints_replaced);
         json_obj_end(&w);
     }
+    if (s->siprec) { /* the SIPREC recording server (siprec.h) */
+        json_key(&w, "siprec");
+        json_obj_begin(&w);
+#define SRS_JSON(f) json_key(&w, #f), json_uint(&w, s->siprec->f);
+        SRS_STATS_COUNTERS(SRS_JSON)
+#undef SRS_JSON
+        json_obj_end(&w);
+    }
     json_obj_end(&w);
     buf_putc(out, '\n');
 }
@@ -464,6 +472,14 @@ void out_counters_text(buf_t *out, const char *prefix, const out_summary_t *s)
         for (uint32_t i = 0; i < grp->n; i++)
             NZ(grp->names[i], grp->values[i]);
         group_end(out, start, start + strlen(prefix) + strlen(grp->name) + 1);
+    }
+    if (s->siprec) {
+        start = out->len;
+        buf_printf(out, "%ssiprec:", prefix);
+#define SRS_NZ(f) NZ(#f, s->siprec->f)
+        SRS_STATS_COUNTERS(SRS_NZ)
+#undef SRS_NZ
+        group_end(out, start, start + strlen(prefix) + strlen("siprec:"));
     }
 #undef NZ
 }

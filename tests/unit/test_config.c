@@ -85,7 +85,11 @@ static void test_defaults(void **state)
     assert_false(cfg.siprec.enabled);
     assert_false(cfg.alerts.enabled);
     assert_string_equal(cfg.web.listen, "127.0.0.1:8080");
-    assert_string_equal(cfg.siprec.listen, "0.0.0.0:5060");
+    assert_int_equal(cfg.siprec.listen.count, 2);
+    assert_string_equal(cfg.siprec.listen.items[0], "udp:0.0.0.0:5060");
+    assert_string_equal(cfg.siprec.listen.items[1], "tcp:0.0.0.0:5060");
+    assert_string_equal(cfg.siprec.rtp_ports, "20000-29999");
+    assert_int_equal(cfg.siprec.max_sessions, 1000);
     assert_string_equal(cfg.storage.dsn, "");
     assert_int_equal(cfg.capture.interfaces.count, 0);
     assert_int_equal(cfg.log.level, LOG_LVL_WARN);
@@ -577,7 +581,7 @@ static void test_overrides(void **state)
     config_errors_init(&errs);
     assert_int_equal(config_set_override(&cfg, "--web.listen=[::1]:8443", &errs), 0);
     assert_string_equal(cfg.web.listen, "[::1]:8443");
-    assert_int_equal(config_set_override(&cfg, "--siprec.listen=10.0.0.1:65535", &errs), 0);
+    assert_int_equal(config_set_override(&cfg, "--siprec.listen=udp:10.0.0.1:65535", &errs), 0);
     assert_int_equal(config_set_override(&cfg, "--web.listen=256.1.1.1:99999", &errs), -1);
     assert_err(0, 0, "--web.listen: '256.1.1.1:99999' is not ADDRESS:PORT: not an IPv4 address");
     assert_int_equal(config_set_override(&cfg, "--web.listen=1.2.3.4:65536", &errs), -1);
