@@ -12,6 +12,7 @@
 #ifndef SIPHON_ENCODE_H
 #define SIPHON_ENCODE_H
 
+#include "alert.h"
 #include "core.h"
 #include "correlator.h"
 #include "proto.h"
@@ -32,6 +33,12 @@ void enc_interval_json(buf_t *out, const corr_interval_event_t *ev);
 /* One SIP message (README.md, "Messages"): type sip_message, with the
  * message text JSON-escaped. */
 void enc_sip_message_json(buf_t *out, const corr_sip_message_t *m);
+
+/* One alert, an incident update (alert.h), then a newline: type alert,
+ * alert_type, severity, phase, incident_id (decimal string), src/dst
+ * ip and port, target_user, first_ts, last_ts, count, summary, evidence
+ * (README.md, "Alerts"). */
+void enc_alert_json(buf_t *out, const alert_t *a);
 
 /* Derived figures, the same in JSON and in the table. */
 /* Post-dial setup time: INVITE to answer, or to the final response that
