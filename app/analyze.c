@@ -62,6 +62,10 @@ static void usage(FILE *f, const corr_config_t *d)
             "  --messages             with --json, also every SIP message (type sip_message:\n"
             "                         endpoints, method or status, Call-ID, CSeq, call_key,\n"
             "                         the message text), in capture order\n"
+            "  --alerts               detect attacks and bad quality (floods, scanners,\n"
+            "                         enumeration, password guessing, toll fraud, SPIT,\n"
+            "                         quality; thresholds in [alerts]): one alert per\n"
+            "                         incident update, NDJSON with --json, else one line\n"
             "  --streams              in the table, list each call's streams\n"
             "  --no-progress          no progress bar (it is shown only on a terminal)\n"
             "  --call-timeout SEC     end calls idle for SEC seconds (default %d)\n"
@@ -89,7 +93,7 @@ static void usage(FILE *f, const corr_config_t *d)
 /* What the command line and the configuration ask for (analyze_options). */
 typedef struct {
     out_format_t format;
-    bool progress, streams_in_table, events, messages;
+    bool progress, streams_in_table, events, messages, alerts;
     int verbosity;
     uint32_t threads; /* correlator shards, 0: inline */
     corr_config_t ccfg;
@@ -102,6 +106,7 @@ typedef struct {
     int nfiles;
     fan_t *fan;      /* the consumers */
     out_t *out;      /* the table/NDJSON writer among them */
+    det_t *det;      /* the detection (--alerts) */
     pl_stage_t corr; /* the correlation stage */
     bool corr_open;
     cap_files_t *files;
@@ -188,6 +193,7 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         {"json", no_argument, NULL, 'j'},
         {"events", no_argument, NULL, 'E'},
         {"messages", no_argument, NULL, 'G'},
+        {"alerts", no_argument, NULL, 'A'},
         {"streams", no_argument, NULL, 's'},
         {"no-progress", no_argument, NULL, 'P'},
         {"call-timeout", required_argument, NULL, 't'},
@@ -225,6 +231,9 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
             break;
         case 'G':
             o->messages = true;
+            break;
+        case 'A':
+            o->alerts = true;
             break;
         case 's':
             o->streams_in_table = true;
@@ -320,7 +329,15 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
         goto fail;
     }
     a->out = fan_add(a->fan, &out_consumer, &ocfg, err, sizeof err);
-    if (!a->out || fan_start(a->fan, err, sizeof err) != 0) goto fail;
+    if (!a->out) goto fail;
+    if (o->alerts) {
+        det_consumer_config_t dcfg = {.listener = out_alert, .listener_user = a->out};
+        det_config_default(&dcfg.cfg);
+        app_config_to_det_config(cfg, &dcfg.cfg);
+        a->det = fan_add(a->fan, &det_consumer, &dcfg, err, sizeof err);
+        if (!a->det) goto fail;
+    }
+    if (fan_start(a->fan, err, sizeof err) != 0) goto fail;
     pl_stage_config_t scfg = {.corr = o->ccfg,
                               .shards = o->threads,
                               .producers = 1,
@@ -392,6 +409,11 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
         .cap = cap_decoder_stats(a->dec),
         .corr = pl_stage_stats(&a->corr),
     };
+    det_stats_t ds;
+    if (a->det) {
+        det_stats(a->det, &ds);
+        sum.detect = &ds;
+    }
     pl_stats_t ps;
     if (a->corr.pl) {
         pl_stats(a->corr.pl, &ps);
