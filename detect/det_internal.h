@@ -157,7 +157,7 @@ void det__table_remove(det__table_t *t, uint64_t key);
 
 #define DET__SUMMARY_MAX  200
 #define DET__EVIDENCE_MAX 2048
-#define DET__REFRESH_NS   (NS_PER_SEC / 4) /* evidence rebuilt at most this often */
+#define DET__REFRESH_NS   NS_PER_MSEC /* evidence rebuilt at most this often */
 
 typedef struct {
     uint64_t id;

@@ -9,8 +9,8 @@
  * While reports come, an update is published once update_interval of
  * packet time has passed and the count grew; when none came for
  * close_after, the incident is closed with its last evidence (refreshed,
- * without an alert, every 250 ms of packet time while reports come and
- * whenever the count doubled).  Asking
+ * without an alert, whenever the count grew, at most once per millisecond
+ * of packet time: a tool's every request, a flood's a thousand a second).  Asking
  * det__incident_due first lets a detector build its evidence only when an
  * alert goes out, not on every packet of a flood.
  *
@@ -77,8 +77,8 @@ bool det__incident_due(det_t *d, const det__report_t *r)
     if (r->count > in->count) in->count = r->count;
     /* the evidence is rebuilt at most every DET__REFRESH_NS, so the closing
      * alert tells the end of the story, not its first packet */
-    return emission_due(d, in, r) || r->ts - in->refresh_ts >= DET__REFRESH_NS ||
-           in->count >= 2 * in->refresh_count;
+    return emission_due(d, in, r) ||
+           (in->count > in->refresh_count && r->ts - in->refresh_ts >= DET__REFRESH_NS);
 }
 
 static bool rate_ok(det_t *d, alert_type_t t, int64_t ts)

@@ -43,20 +43,38 @@ static bool all_digits(const char *s)
     return true;
 }
 
-/* A tag that hex-decodes to printable text (sipvicious's encoding). */
+/* sipvicious's tags: hex of "<payload>\x01<random digits>" (the payload is
+ * the target's ip:port as hex for svmap, the extension for svwar,
+ * "user:password" for svcrack).  The payload, when the tag is one. */
 bool det__hex_text(const char *tag, char *out, size_t n)
 {
-    size_t len = strlen(tag);
-    if (len < 4 || len % 2) return false;
-    size_t k = 0;
+    size_t len = strlen(tag), k = 0;
+    if (len < 4 || len % 2 || !n) return false;
+    bool sep = false;
     for (size_t i = 0; i + 1 < len; i += 2) {
         char h[3] = {tag[i], tag[i + 1], 0};
         if (!isxdigit((unsigned char)h[0]) || !isxdigit((unsigned char)h[1])) return false;
         unsigned v = (unsigned)strtoul(h, NULL, 16);
+        if (sep) {
+            if (!isdigit((int)v)) return false;
+            continue;
+        }
+        if (v == 1 && k > 0) {
+            sep = true;
+            continue;
+        }
         if (v < 0x20 || v > 0x7e) return false;
         if (k + 1 < n) out[k++] = (char)v;
     }
-    if (n) out[k] = '\0';
+    out[k] = '\0';
+    return sep || k >= 2;
+}
+
+static bool all_hex(const char *s)
+{
+    if (!*s) return false;
+    for (; *s; s++)
+        if (!isxdigit((unsigned char)*s)) return false;
     return true;
 }
 
@@ -78,7 +96,7 @@ static uint32_t fingerprint(const det_t *d, const det__msg_t *m, const char **to
         all_digits(m->call_id))
         fp |= DET__FP_SV_BRANCH;
     char dec[64];
-    if (det__hex_text(m->from_tag, dec, sizeof dec) && (strchr(dec, ':') || all_digits(dec)))
+    if (det__hex_text(m->from_tag, dec, sizeof dec) && (strchr(dec, ':') || all_hex(dec)))
         fp |= DET__FP_SV_TAG;
     if (strcmp(m->from_tag, "3206210844") == 0 || m->contact_123) fp |= DET__FP_SVCRACK;
     if (fp & (DET__FP_SV_FROM | DET__FP_SV_BRANCH | DET__FP_SV_TAG | DET__FP_SVCRACK))
