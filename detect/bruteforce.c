@@ -40,8 +40,15 @@ static void request(det_t *d, const det__msg_t *m)
 {
     const char *user = m->to_user[0] ? m->to_user : m->auth_user;
     if (!user[0]) return;
-    bool created;
-    det__acct_t *a = det__table_get(&d->accounts, acct_key(&m->src.ip, user), &created);
+    char dec[64];
+    bool tagged = det__hex_text(m->from_tag, dec, sizeof dec);
+    uint64_t key = acct_key(&m->src.ip, user);
+    bool created = false;
+    /* an entry only for a request that authenticates or carries a guess:
+     * a flood of plain INVITEs costs no account entries */
+    det__acct_t *a = m->has_auth || tagged ? det__table_get(&d->accounts, key, &created)
+                                           : det__table_find(&d->accounts, key);
+    if (!a) return;
     if (created) {
         a->ip = m->src.ip;
         a->dst = m->dst;
@@ -56,8 +63,7 @@ static void request(det_t *d, const det__msg_t *m)
         lc_add(a->nonces, m->auth_nonce_hash);
         lc_add(a->responses, m->auth_response_hash);
     }
-    char dec[64];
-    if (det__hex_text(m->from_tag, dec, sizeof dec)) {
+    if (tagged) {
         const char *colon = strchr(dec, ':');
         if (colon && strncmp(dec, user, (size_t)(colon - dec)) == 0 &&
             strlen(user) == (size_t)(colon - dec)) {

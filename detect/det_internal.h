@@ -226,7 +226,6 @@ enum {
 typedef struct {
     endpoint_t ep;
     det__win_t reqs;
-    int64_t first_ts;
     int64_t src_start;
     uint64_t srcs_prev[16], srcs_cur[16]; /* distinct sources, 1,024 bits */
 } det__target_t;

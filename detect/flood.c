@@ -108,10 +108,7 @@ void det__flood_target(det_t *d, const det__msg_t *m)
     bool created;
     uint64_t key = endpoint_hash(&m->dst) ^ 0x746172676574ULL;
     det__target_t *t = det__table_get(&d->targets, key, &created);
-    if (created) {
-        t->ep = m->dst;
-        t->first_ts = m->ts_ns;
-    }
+    if (created) t->ep = m->dst;
     int64_t w = d->cfg.flood_target_window > 0 ? d->cfg.flood_target_window : 1;
     int64_t slot = m->ts_ns - m->ts_ns % w;
     if (t->src_start == 0) {
@@ -123,7 +120,6 @@ void det__flood_target(det_t *d, const det__msg_t *m)
             memset(t->srcs_prev, 0, sizeof t->srcs_prev);
         memset(t->srcs_cur, 0, sizeof t->srcs_cur);
         t->src_start = slot;
-        t->first_ts = t->reqs.cur ? t->first_ts : m->ts_ns;
     }
     uint32_t bit = (uint32_t)(hash_u64(det__key_ip(7, &m->src.ip)) % (16 * 64));
     t->srcs_cur[bit / 64] |= 1ull << (bit % 64);
@@ -139,7 +135,7 @@ void det__flood_target(det_t *d, const det__msg_t *m)
                        .key = key,
                        .dst = t->ep,
                        .user = m->to_user,
-                       .first_ts = t->first_ts,
+                       .first_ts = t->reqs.start - (t->reqs.prev ? w : 0),
                        .ts = m->ts_ns,
                        .count = v};
     if (!det__incident_due(d, &r)) return;

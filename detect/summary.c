@@ -73,7 +73,8 @@ void det__summarise_msg(const corr_sip_message_t *m, det__msg_t *o)
     cp(m->user_agent, o->user_agent, sizeof o->user_agent);
     o->cseq_method = (uint8_t)sip_method_from_sv(m->cseq_method);
     if (m->is_request) o->method = (uint8_t)sip_method_from_sv(m->method);
-    if (m->parse == CORR_SIP_INVALID) return;
+    /* a response tells the detectors nothing more than the fields above */
+    if (m->parse == CORR_SIP_INVALID || !m->is_request) return;
     sip_msg_t p;
     if (sip_parse_message(m->data, m->len, &p) == PROTO_INVALID) return;
     cp(p.from.display, o->from_display, sizeof o->from_display);
