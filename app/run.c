@@ -96,6 +96,7 @@ typedef struct {
     FILE *outf;         /* output.file, or NULL: stdout */
     fan_t *fan;         /* the consumers */
     out_t *out;         /* the table/NDJSON writer among them */
+    det_t *det;         /* the detection (alerts.enabled), alerts to the output */
     pl_stage_t corr;    /* the correlation stage */
     bool corr_open;
     cap_ring_stats_t last_logged[PL_MAX_IFACES]; /* at the previous stats line */
@@ -162,8 +163,8 @@ static void log_stats(run_t *r)
               ull(r->corr.pl ? ps.datagrams : k.datagrams_out), routed, ull(ps.queue_drops),
               ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete), ull(c->calls),
               plural(c->calls), ull(out_calls_written(r->out)), ull(c->calls_timed_out),
-              ull(c->calls_evicted), ull(c->streams_tracked), plural(c->streams_tracked), ull(c->streams_evicted),
-              ull(c->rtp_packets));
+              ull(c->calls_evicted), ull(c->streams_tracked), plural(c->streams_tracked),
+              ull(c->streams_evicted), ull(c->rtp_packets));
     /* every other counter that is not 0, by its summary name */
     buf_t b;
     buf_init(&b);
@@ -667,7 +668,15 @@ static int run_setup(run_t *r, bool no_config_file)
         goto fail;
     }
     r->out = fan_add(r->fan, &out_consumer, &ocfg, err, sizeof err);
-    if (!r->out || fan_start(r->fan, err, sizeof err) != 0) goto fail;
+    if (!r->out) goto fail;
+    if (cfg->alerts.enabled) {
+        det_consumer_config_t dcfg = {.listener = out_alert, .listener_user = r->out};
+        det_config_default(&dcfg.cfg);
+        app_config_to_det_config(cfg, &dcfg.cfg);
+        r->det = fan_add(r->fan, &det_consumer, &dcfg, err, sizeof err);
+        if (!r->det) goto fail;
+    }
+    if (fan_start(r->fan, err, sizeof err) != 0) goto fail;
 
     /* the correlation stage, then the capture threads that feed it */
     corr_config_default(&acfg.corr);
@@ -722,7 +731,10 @@ static void run_summary(run_t *r, int read_errors, int64_t t0)
     if (cfg->log.stats_interval_ns > 0) log_stats(r);
     pl_stats_t ps;
     pl_stats(r->corr.pl, &ps);
+    det_stats_t ds;
+    if (r->det) det_stats(r->det, &ds);
     out_summary_t sum = {
+        .detect = r->det ? &ds : NULL,
         .files = r->files ? (int)cfg->capture.files.count : 0,
         .read_errors = read_errors,
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,

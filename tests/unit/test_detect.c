@@ -182,8 +182,12 @@ static void invite_flood(rig_t *r, const char *src, int64_t start, int n, int64_
     char cid[32];
     for (int i = 0; i < n; i++) {
         snprintf(cid, sizeof cid, "fl%d-%lld", i, (long long)start);
-        feed(r, &(msg_t){.ts = start + i * gap, .src = src, .dst = "10.0.0.1", .method = "INVITE",
-                         .call_id = cid, .ua = "Zoiper"});
+        feed(r, &(msg_t){.ts = start + i * gap,
+                         .src = src,
+                         .dst = "10.0.0.1",
+                         .method = "INVITE",
+                         .call_id = cid,
+                         .ua = "Zoiper"});
     }
 }
 
@@ -251,7 +255,10 @@ static void test_trusted_and_rate_limit(void **state)
     char ip[32];
     for (int s = 0; s < 5; s++) {
         snprintf(ip, sizeof ip, "198.51.100.%d", 10 + s);
-        feed(&r, &(msg_t){.ts = T0 + s * SEC, .src = ip, .dst = "10.0.0.1", .method = "OPTIONS",
+        feed(&r, &(msg_t){.ts = T0 + s * SEC,
+                          .src = ip,
+                          .dst = "10.0.0.1",
+                          .method = "OPTIONS",
                           .ua = "friendly-scanner"});
     }
     det_stats_t st;
@@ -276,8 +283,11 @@ static void test_memory_bound(void **state)
     for (int i = 0; i < n; i++) {
         snprintf(ip, sizeof ip, "11.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
         snprintf(cid, sizeof cid, "m%d", i);
-        feed(&r, &(msg_t){.ts = T0 + i * 20 * NS_PER_USEC, .src = ip, .dst = "10.0.0.1",
-                          .method = "INVITE", .call_id = cid});
+        feed(&r, &(msg_t){.ts = T0 + i * 20 * NS_PER_USEC,
+                          .src = ip,
+                          .dst = "10.0.0.1",
+                          .method = "INVITE",
+                          .call_id = cid});
     }
     det_stats_t st;
     rig_stop(&r, &st);
@@ -297,7 +307,10 @@ static void test_hostile_user_agent(void **state)
     rig_t r;
     det_config_t c = defaults();
     rig_open(&r, &c);
-    feed(&r, &(msg_t){.ts = T0, .src = "203.0.113.5", .dst = "10.0.0.1", .method = "OPTIONS",
+    feed(&r, &(msg_t){.ts = T0,
+                      .src = "203.0.113.5",
+                      .dst = "10.0.0.1",
+                      .method = "OPTIONS",
                       .ua = "friendly-scanner \"q\" \\ |=] \x1b[2J\x7f end"});
     rig_stop(&r, NULL);
     const caught_t *a = last_of(ALERT_SCANNER);
@@ -320,12 +333,24 @@ static void auth_attempts(rig_t *r, const char *src, const char *user, int n, in
         snprintf(auth, sizeof auth,
                  "Digest username=\"%s\",realm=\"h\",nonce=\"n%d\",uri=\"sip:h\",response=\"r%d\"",
                  user, vary ? 0 : i, i);
-        feed(r, &(msg_t){.ts = t, .src = src, .dst = "10.0.0.1", .method = "REGISTER",
-                         .to_user = user, .from_user = user, .call_id = cid, .cseq = 2,
+        feed(r, &(msg_t){.ts = t,
+                         .src = src,
+                         .dst = "10.0.0.1",
+                         .method = "REGISTER",
+                         .to_user = user,
+                         .from_user = user,
+                         .call_id = cid,
+                         .cseq = 2,
                          .auth = auth});
-        feed(r, &(msg_t){.ts = t + 2 * MS, .src = "10.0.0.1", .dst = src, .status = 401,
-                         .cseq_method = "REGISTER", .to_user = user, .from_user = user,
-                         .call_id = cid, .cseq = 2});
+        feed(r, &(msg_t){.ts = t + 2 * MS,
+                         .src = "10.0.0.1",
+                         .dst = src,
+                         .status = 401,
+                         .cseq_method = "REGISTER",
+                         .to_user = user,
+                         .from_user = user,
+                         .call_id = cid,
+                         .cseq = 2});
     }
 }
 
@@ -360,8 +385,12 @@ static void test_bruteforce_verdicts(void **state)
     /* a routine challenge (no credentials in the request) is no failure */
     rig_open(&r, &c);
     for (int i = 0; i < 20; i++)
-        feed(&r, &(msg_t){.ts = T0 + i * SEC, .src = "10.0.0.1", .dst = "192.0.2.52", .status = 401,
-                          .cseq_method = "REGISTER", .to_user = "203"});
+        feed(&r, &(msg_t){.ts = T0 + i * SEC,
+                          .src = "10.0.0.1",
+                          .dst = "192.0.2.52",
+                          .status = 401,
+                          .cseq_method = "REGISTER",
+                          .to_user = "203"});
     rig_stop(&r, NULL);
     assert_null(last_of(ALERT_BRUTEFORCE));
     rig_free(&r);
@@ -411,8 +440,9 @@ static void test_spit(void **state)
         snprintf(callee, sizeof callee, "friend%d", i % 5);
         call(&r, "192.0.2.80", "alice", callee, T0 + i * 60 * SEC, 5 * SEC,
              (60 + (i * 37) % 600) * SEC, i % 4 ? 200 : 486);
-        if (i % 2) call(&r, "192.0.2.81", callee, "alice", T0 + i * 60 * SEC + 30 * SEC, 3 * SEC,
-                        120 * SEC, 200);
+        if (i % 2)
+            call(&r, "192.0.2.81", callee, "alice", T0 + i * 60 * SEC + 30 * SEC, 3 * SEC,
+                 120 * SEC, 200);
     }
     rig_stop(&r, NULL);
     int spit = 0;
@@ -440,17 +470,29 @@ static void test_toll_fraud(void **state)
     for (int i = 0; i < 12; i++) { /* 12 countries in 6 s */
         snprintf(num, sizeof num, "00%d%07d", 30 + i * 3, i);
         snprintf(cid, sizeof cid, "t%d", i);
-        feed(&r, &(msg_t){.ts = T0 + i * 500 * MS, .src = "203.0.113.77", .dst = "10.0.0.1",
-                          .method = "INVITE", .to_user = num, .call_id = cid});
+        feed(&r, &(msg_t){.ts = T0 + i * 500 * MS,
+                          .src = "203.0.113.77",
+                          .dst = "10.0.0.1",
+                          .method = "INVITE",
+                          .to_user = num,
+                          .call_id = cid});
     }
-    feed(&r, &(msg_t){.ts = T0 + 60 * SEC, .src = "203.0.113.78", .dst = "10.0.0.1",
-                      .method = "INVITE", .to_user = "+88216000111", .call_id = "p1"});
+    feed(&r, &(msg_t){.ts = T0 + 60 * SEC,
+                      .src = "203.0.113.78",
+                      .dst = "10.0.0.1",
+                      .method = "INVITE",
+                      .to_user = "+88216000111",
+                      .call_id = "p1"});
     /* an office dialling 12 local numbers: one prefix */
     for (int i = 0; i < 12; i++) {
         snprintf(num, sizeof num, "0301234%04d", i);
         snprintf(cid, sizeof cid, "o%d", i);
-        feed(&r, &(msg_t){.ts = T0 + i * 500 * MS, .src = "192.0.2.90", .dst = "10.0.0.1",
-                          .method = "INVITE", .to_user = num, .call_id = cid});
+        feed(&r, &(msg_t){.ts = T0 + i * 500 * MS,
+                          .src = "192.0.2.90",
+                          .dst = "10.0.0.1",
+                          .method = "INVITE",
+                          .to_user = num,
+                          .call_id = cid});
     }
     rig_stop(&r, NULL);
     int probing = 0, premium_n = 0;
@@ -479,10 +521,18 @@ static void test_enumeration(void **state)
         snprintf(user, sizeof user, "%d", 100 + i);
         snprintf(cid, sizeof cid, "e%d", i);
         int64_t t = T0 + i * 20 * MS;
-        feed(&r, &(msg_t){.ts = t, .src = "203.0.113.20", .dst = "10.0.0.1", .method = "REGISTER",
-                          .to_user = user, .call_id = cid});
-        feed(&r, &(msg_t){.ts = t + MS, .src = "10.0.0.1", .dst = "203.0.113.20",
-                          .status = i % 10 ? 404 : 401, .cseq_method = "REGISTER", .to_user = user,
+        feed(&r, &(msg_t){.ts = t,
+                          .src = "203.0.113.20",
+                          .dst = "10.0.0.1",
+                          .method = "REGISTER",
+                          .to_user = user,
+                          .call_id = cid});
+        feed(&r, &(msg_t){.ts = t + MS,
+                          .src = "10.0.0.1",
+                          .dst = "203.0.113.20",
+                          .status = i % 10 ? 404 : 401,
+                          .cseq_method = "REGISTER",
+                          .to_user = user,
                           .call_id = cid});
     }
     rig_stop(&r, NULL);
@@ -533,24 +583,39 @@ static void test_anomaly(void **state)
     for (int i = 0; i < 400; i++, t += 250 * MS) {
         snprintf(cid, sizeof cid, "n%d", i);
         snprintf(src, sizeof src, "10.1.%d.%d", i / 200, 1 + i % 200);
-        feed(&r, &(msg_t){.ts = t, .src = src, .dst = "10.0.0.1", .method = "INVITE", .call_id = cid});
-        feed(&r, &(msg_t){.ts = t + 10 * MS, .src = "10.0.0.1", .dst = src, .status = 180,
+        feed(&r,
+             &(msg_t){.ts = t, .src = src, .dst = "10.0.0.1", .method = "INVITE", .call_id = cid});
+        feed(&r,
+             &(msg_t){
+                 .ts = t + 10 * MS, .src = "10.0.0.1", .dst = src, .status = 180, .call_id = cid});
+        feed(&r,
+             &(msg_t){
+                 .ts = t + 20 * MS, .src = "10.0.0.1", .dst = src, .status = 200, .call_id = cid});
+        feed(
+            &r,
+            &(msg_t){
+                .ts = t + 30 * MS, .src = src, .dst = "10.0.0.1", .method = "ACK", .call_id = cid});
+        feed(&r, &(msg_t){.ts = t + 40 * MS,
+                          .src = src,
+                          .dst = "10.0.0.1",
+                          .method = "BYE",
+                          .cseq = 2,
                           .call_id = cid});
-        feed(&r, &(msg_t){.ts = t + 20 * MS, .src = "10.0.0.1", .dst = src, .status = 200,
+        feed(&r, &(msg_t){.ts = t + 50 * MS,
+                          .src = "10.0.0.1",
+                          .dst = src,
+                          .status = 200,
+                          .cseq = 2,
+                          .cseq_method = "BYE",
                           .call_id = cid});
-        feed(&r, &(msg_t){.ts = t + 30 * MS, .src = src, .dst = "10.0.0.1", .method = "ACK",
-                          .call_id = cid});
-        feed(&r, &(msg_t){.ts = t + 40 * MS, .src = src, .dst = "10.0.0.1", .method = "BYE",
-                          .cseq = 2, .call_id = cid});
-        feed(&r, &(msg_t){.ts = t + 50 * MS, .src = "10.0.0.1", .dst = src, .status = 200,
-                          .cseq = 2, .cseq_method = "BYE", .call_id = cid});
     }
     assert_int_equal(count_of(ALERT_DISTRIBUTION_ANOMALY, ALERT_PHASE_OPEN), 0);
     /* then INVITEs from everywhere, each source once */
     for (int i = 0; i < 2000; i++, t += 5 * MS) {
         snprintf(cid, sizeof cid, "x%d", i);
         snprintf(src, sizeof src, "11.0.%d.%d", i / 250, i % 250);
-        feed(&r, &(msg_t){.ts = t, .src = src, .dst = "10.0.0.1", .method = "INVITE", .call_id = cid});
+        feed(&r,
+             &(msg_t){.ts = t, .src = src, .dst = "10.0.0.1", .method = "INVITE", .call_id = cid});
     }
     r.sink.on_clock(r.sink.user, t + 10 * SEC);
     rig_stop(&r, NULL);
@@ -566,11 +631,11 @@ static void test_anomaly(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_flood_lifecycle),    cmocka_unit_test(test_trusted_and_rate_limit),
-        cmocka_unit_test(test_memory_bound),       cmocka_unit_test(test_hostile_user_agent),
+        cmocka_unit_test(test_flood_lifecycle),     cmocka_unit_test(test_trusted_and_rate_limit),
+        cmocka_unit_test(test_memory_bound),        cmocka_unit_test(test_hostile_user_agent),
         cmocka_unit_test(test_bruteforce_verdicts), cmocka_unit_test(test_spit),
-        cmocka_unit_test(test_toll_fraud),         cmocka_unit_test(test_enumeration),
-        cmocka_unit_test(test_quality_route),      cmocka_unit_test(test_anomaly),
+        cmocka_unit_test(test_toll_fraud),          cmocka_unit_test(test_enumeration),
+        cmocka_unit_test(test_quality_route),       cmocka_unit_test(test_anomaly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
