@@ -9,7 +9,9 @@
  * Learning: the first anomaly_training_slots slots with enough messages set
  * the learned shares (their mean); afterwards every normal slot moves them
  * by 1/16 (an exponentially weighted mean), an anomalous one not at all, so
- * an attack cannot teach itself in.  A slot with fewer than
+ * an attack cannot teach itself in.  Only a shift towards INVITEs and
+ * failures (4xx-6xx) is reported: a mix with fewer INVITEs than learnt is
+ * traffic winding down, not a flood.  A slot with fewer than
  * anomaly_min_messages messages is neither judged nor learnt.  One incident
  * for the whole traffic (key 0), updated while slots stay anomalous.
  */
@@ -64,7 +66,12 @@ static void judge(det_t *d, int64_t slot_end)
         s += x * x;
     }
     double hd = sqrt(s / 2);
-    if (hd * 100 < d->cfg.anomaly_threshold_pct) {
+    /* a flood shifts the mix towards INVITEs and failures; calls winding
+     * down (answers, ACKs and BYEs of calls already begun, no new INVITE)
+     * move it the other way and are no attack */
+    bool towards_flood =
+        q[DET__D_INVITE] + q[DET__D_4XX] > a->learned[DET__D_INVITE] + a->learned[DET__D_4XX];
+    if (hd * 100 < d->cfg.anomaly_threshold_pct || !towards_flood) {
         for (int i = 0; i < DET__D_N; i++)
             a->learned[i] += (q[i] - a->learned[i]) / 16;
         a->first_anomalous = 0;

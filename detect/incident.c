@@ -8,11 +8,10 @@
  * and a source flooding again after its incident closed gets a new one.
  * While reports come, an update is published once update_interval of
  * packet time has passed and the count grew; when none came for
- * close_after, the incident is closed with its last evidence (refreshed,
- * without an alert, whenever the count grew, at most once per millisecond
- * of packet time: a tool's every request, a flood's a thousand a second).  Asking
- * det__incident_due first lets a detector build its evidence only when an
- * alert goes out, not on every packet of a flood.
+ * close_after (SPIT and quality: their windows), the incident is closed with its last evidence
+ * (refreshed, without an alert, whenever the count grew, at most once per millisecond of packet
+ * time: a tool's every request, a flood's a thousand a second).  Asking det__incident_due first
+ * lets a detector build its evidence only when an alert goes out, not on every packet of a flood.
  *
  * Rate limits: at most rate_limit incidents of one type open per minute of
  * packet time; an incident over the limit is tracked but never published
@@ -163,11 +162,23 @@ typedef struct {
     bool all;
 } sweep_ctx_t;
 
+/* How long an incident stays open without new evidence: close_after, or
+ * the detector's own window when it judges over a longer one (a SPIT
+ * caller is judged per spit_window, a route per quality_window: closing
+ * between two calls would open the same incident again and again). */
+static int64_t quiet_for(const det_t *d, alert_type_t t)
+{
+    int64_t q = d->cfg.close_after;
+    if (t == ALERT_SPIT && d->cfg.spit_window > q) q = d->cfg.spit_window;
+    if (t == ALERT_QUALITY && d->cfg.quality_window > q) q = d->cfg.quality_window;
+    return q;
+}
+
 static void sweep_one(void *ctx, void *e, uint64_t key)
 {
     sweep_ctx_t *c = ctx;
     det__incident_t *in = e;
-    if (!c->all && c->now - in->last_ts < c->d->cfg.close_after) return;
+    if (!c->all && c->now - in->last_ts < quiet_for(c->d, (alert_type_t)in->type)) return;
     emit(c->d, in, ALERT_PHASE_CLOSED);
     det__table_remove(&c->d->incidents, key);
 }

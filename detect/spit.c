@@ -2,23 +2,24 @@
  * (the From user of finished calls) over spit_window:
  *
  *   feature                                   points  (score = sum, 0..1)
- *   fan-out: distinct callees / calls >= 0.8    0.15
+ *   fan-out: distinct callees / calls >= 0.8    0.10
  *   answer ratio < 0.5                          0.15
  *   short answered calls (< spit_short_call)
- *     >= half of the answered                   0.20
+ *     >= half of the answered                   0.25
  *   durations alike (coefficient of variation
- *     < 0.5 over >= 3 answered calls)           0.10
- *   callees who call back < 5 %                 0.15
- *   603 Decline / 607 Unwanted >= 5 %           0.15
+ *     < 0.5 over >= 5 answered calls)           0.10
+ *   callees who call back < 5 %                 0.10
+ *   603 Decline / 607 Unwanted >= 5 %           0.20
  *   call rate >= 30 per hour                    0.10
  *
  * A caller is judged from spit_min_calls calls on, and again every
  * spit_min_calls calls; at spit_threshold_pct it is reported, the score and
  * every feature with its points in the evidence.  No single feature is
- * enough: a busy agent of a call centre dials many numbers nobody calls
- * back, at a high rate (0.40), but talks for minutes with most people who
- * answer.  "Calls back" is measured with a capped table of caller-callee
- * pairs: when B calls A after A called B, A's callee called back.
+ * enough, and what people do to unwanted calls (hang up at once, decline)
+ * weighs most: a busy agent of a call centre dials many numbers nobody
+ * calls back, at a high rate, reaching few (at most 0.55), but talks for
+ * minutes with the people who answer and is rarely declined.  "Calls back" is measured with a
+ * capped table of caller-callee pairs: when B calls A after A called B, A's callee called back.
  */
 #include "det_internal.h"
 
@@ -88,12 +89,12 @@ void det__spit_call(det_t *d, const det__call_t *c)
     double hours = (double)(k->last_ts - k->first_ts) / (3600.0 * NS_PER_SEC);
     double rate = k->calls / (hours > 1.0 / 60 ? hours : 1.0 / 60);
     feature_t f[] = {
-        {"fan_out", fan, fan >= 0.8 ? 0.15 : 0},
+        {"fan_out", fan, fan >= 0.8 ? 0.10 : 0},
         {"answer_ratio", ans, ans < 0.5 ? 0.15 : 0},
-        {"short_call_share", shortp, k->answered && shortp >= 0.5 ? 0.20 : 0},
-        {"duration_cv", cv, k->answered >= 3 && cv < 0.5 ? 0.10 : 0},
-        {"callback_ratio", cb, cb < 0.05 ? 0.15 : 0},
-        {"declined_share", decl, decl >= 0.05 ? 0.15 : 0},
+        {"short_call_share", shortp, k->answered && shortp >= 0.5 ? 0.25 : 0},
+        {"duration_cv", cv, k->answered >= 5 && cv < 0.5 ? 0.10 : 0},
+        {"callback_ratio", cb, cb < 0.05 ? 0.10 : 0},
+        {"declined_share", decl, decl >= 0.05 ? 0.20 : 0},
         {"calls_per_hour", rate, rate >= 30 ? 0.10 : 0},
     };
     double score = 0;
