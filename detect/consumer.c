@@ -446,11 +446,6 @@ static void det_stop(void *self)
     det_t *d = self;
     fan_worker_stop(d->worker);
     det__incident_close_all(d); /* end of input: every incident ends */
-    fan_worker_stats_t ws;
-    fan_worker_stats(d->worker, &ws);
-    pthread_mutex_lock(&d->st_lock);
-    d->st.records_dropped += ws.dropped;
-    pthread_mutex_unlock(&d->st_lock);
 }
 
 static void det_fan_stats(const void *self, fan_stats_t *out)
