@@ -56,8 +56,8 @@ for t in flood scanner; do
     python3 "$lib/check_alerts.py" "$tmp/sipp10.ndjson" "$tmp/sipp10.pcapng" "$t" 127.0.0.23 \
         --latency-out "$tmp/lat10.txt" >/dev/null || echo "no $t alert for SIPp at 10 calls/s"
 done
-echo "| attack | tool, rate | alert | latency s |"
-echo "|---|---|---|---|"
+echo "| attack, rate | alert | latency s |"
+echo "|---|---|---|"
 while read -r t src l; do
     case $src in
         127.0.0.11) what="svmap scan of 20 hosts, default rate" ;;
@@ -65,9 +65,9 @@ while read -r t src l; do
         127.0.0.22) what="SIPp REGISTER flood, 200/s" ;;
         *) case $t in enumeration) what="svwar, default rate" ;; *) what="svcrack, default rate" ;; esac ;;
     esac
-    echo "| $what | | $t | $l |"
+    echo "| $what | $t | $l |"
 done <"$lat"
-while read -r t src l; do echo "| SIPp uac, default 10 calls/s | | $t | $l |"; done <"$tmp/lat10.txt"
+while read -r t src l; do echo "| SIPp uac, its default 10 calls/s | $t | $l |"; done <"$tmp/lat10.txt"
 
 echo
 echo "## 2. false alerts on the benign load"

@@ -73,6 +73,8 @@ def main():
                           "-e", "frame.time_epoch", "-c", "1"], capture_output=True, text=True)
     start = float(out.stdout.split()[0])
     latency = ts(first["last_ts"]) - start
+    if -0.0005 < latency < 0:  # the same packet: epoch text vs ns rounding
+        latency = 0.0
     print("%s from %s: opened %.3f s after the source's first packet (%s)" % (
         typ, src, latency, first["summary"]))
     if lat_out:
