@@ -2,8 +2,11 @@
  * queue to the detection thread, the tables sized from the memory bound,
  * and the dispatch of each record to the detectors.
  *
- * Every shard's callbacks reduce what they are given to an owned det__rec_t
- * (summary.c) and push it to one fan_worker_t, whose single thread runs all
+ * Every shard's callbacks reduce what they are given to a det__rec_t
+ * (summary.c) in the shard's current batch of DET__BATCH records, handed to
+ * one fan_worker_t when full or when the shard runs dry (shard_idle; live
+ * capture runs dry often, so alerts wait for no batch to fill): one queue
+ * operation and wake-up per batch, not per message; whose single thread runs all
  * detectors: a source's requests reach different shards (they are routed by
  * Call-ID), and only one place that sees them all can count them.  The
  * worker waits for room with files (every message judged, the same alerts
@@ -19,6 +22,7 @@
  */
 #include "det_internal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,11 +207,8 @@ void det__on_clock(det_t *d, int64_t now)
     advance(d, now);
 }
 
-static void work(void *user, uint32_t shard, void *rec)
+static void work_one(det_t *d, const det__rec_t *r)
 {
-    (void)shard;
-    det_t *d = user;
-    det__rec_t *r = rec;
     switch (r->kind) {
     case DET__REC_MSG:
         det__on_msg(d, &r->u.msg);
@@ -227,6 +228,14 @@ static void work(void *user, uint32_t shard, void *rec)
     }
 }
 
+static void work(void *user, uint32_t shard, void *rec)
+{
+    (void)shard;
+    det__batch_t *b = rec;
+    for (uint32_t i = 0; i < b->n; i++)
+        work_one(user, &b->recs[i]);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The shard callbacks                                                       */
 /* ------------------------------------------------------------------------ */
@@ -234,47 +243,91 @@ static void work(void *user, uint32_t shard, void *rec)
 typedef struct {
     det_t *d;
     uint32_t shard;
+    det__batch_t *batch; /* being filled on the shard's thread */
 } det__shard_t;
 
 static det__shard_t *shard_ctx(det_t *d, uint32_t s);
 
-static det__rec_t *rec_new(uint8_t kind, size_t payload)
+/* Batches are recycled through a small pool (a batch is 46 KB: allocating
+ * and freeing one per 64 messages made the heap grow and shrink, a page
+ * fault storm). */
+static det__batch_t *batch_take(det_t *d)
 {
-    det__rec_t *r = malloc(offsetof(det__rec_t, u) + payload);
-    if (r) r->kind = kind;
+    det__batch_t *b = NULL;
+    pthread_mutex_lock(&d->pool_lock);
+    if (d->npool) b = d->pool[--d->npool];
+    pthread_mutex_unlock(&d->pool_lock);
+    return b ? b : malloc(sizeof *b);
+}
+
+static void batch_release(void *user, void *rec)
+{
+    det_t *d = user;
+    pthread_mutex_lock(&d->pool_lock);
+    if (d->npool < DET__POOL) {
+        d->pool[d->npool++] = rec;
+        rec = NULL;
+    }
+    pthread_mutex_unlock(&d->pool_lock);
+    free(rec);
+}
+
+/* Hands the shard's batch to the detection thread (full, the shard ran
+ * dry, or a clock point). */
+static void flush(det__shard_t *x)
+{
+    det__batch_t *b = x->batch;
+    if (!b) return;
+    x->batch = NULL;
+    if (!fan_worker_push(x->d->worker, x->shard, b)) {
+        pthread_mutex_lock(&x->d->st_lock);
+        x->d->st.records_dropped += b->n;
+        pthread_mutex_unlock(&x->d->st_lock);
+    }
+}
+
+/* The next record of the shard's batch (a new batch when there is none). */
+static det__rec_t *rec_new(det__shard_t *x, uint8_t kind)
+{
+    if (!x->batch) {
+        x->batch = batch_take(x->d);
+        if (!x->batch) {
+            stat_add(x->d, &x->d->st.records_dropped);
+            return NULL;
+        }
+        x->batch->n = 0;
+    }
+    det__rec_t *r = &x->batch->recs[x->batch->n++];
+    r->kind = kind;
     return r;
 }
 
-static void push(det__shard_t *x, det__rec_t *r)
+static void done(det__shard_t *x)
 {
-    if (!r) {
-        stat_add(x->d, &x->d->st.records_dropped);
-        return;
-    }
-    if (!fan_worker_push(x->d->worker, x->shard, r)) stat_add(x->d, &x->d->st.records_dropped);
+    if (x->batch && x->batch->n == DET__BATCH) flush(x);
 }
 
 static void on_sip_message(void *user, const corr_sip_message_t *m)
 {
     det__shard_t *x = user;
-    det__rec_t *r = rec_new(DET__REC_MSG, sizeof(det__msg_t));
+    det__rec_t *r = rec_new(x, DET__REC_MSG);
     if (r) det__summarise_msg(m, &r->u.msg);
-    push(x, r);
+    done(x);
 }
 
 static void on_call(void *user, const corr_call_t *c)
 {
     det__shard_t *x = user;
-    det__rec_t *r = rec_new(DET__REC_CALL, sizeof(det__call_t));
+    det__rec_t *r = rec_new(x, DET__REC_CALL);
     if (r) det__summarise_call(c, &r->u.call);
-    push(x, r);
+    done(x);
 }
 
 static void on_call_event(void *user, const corr_call_event_t *ev)
 {
     if (ev->type != CORR_EV_CALL_STARTED) return;
     det__shard_t *x = user;
-    det__rec_t *r = rec_new(DET__REC_STARTED, sizeof(det__started_t));
+    det__rec_t *r = rec_new(x, DET__REC_STARTED);
     if (r) {
         r->u.started.ts_ns = ev->ts_ns;
         r->u.started.src = ev->src;
@@ -282,13 +335,13 @@ static void on_call_event(void *user, const corr_call_event_t *ev)
         snprintf(r->u.started.caller, sizeof r->u.started.caller, "%s",
                  ev->caller ? ev->caller : "");
     }
-    push(x, r);
+    done(x);
 }
 
 static void on_interval(void *user, const corr_interval_event_t *ev)
 {
     det__shard_t *x = user;
-    det__rec_t *r = rec_new(DET__REC_INTERVAL, sizeof(det__interval_t));
+    det__rec_t *r = rec_new(x, DET__REC_INTERVAL);
     if (r)
         r->u.interval = (det__interval_t){.ts_ns = ev->ts_ns,
                                           .src = ev->src,
@@ -297,16 +350,16 @@ static void on_interval(void *user, const corr_interval_event_t *ev)
                                           .lost = ev->lost,
                                           .jitter_ms = ev->jitter_ms,
                                           .mos = ev->mos};
-    push(x, r);
+    done(x);
 }
 
 static void on_clock(void *user, int64_t now)
 {
     det__shard_t *x = user;
     if (x->shard != 0) return;
-    det__rec_t *r = rec_new(DET__REC_CLOCK, sizeof(int64_t));
+    det__rec_t *r = rec_new(x, DET__REC_CLOCK);
     if (r) r->u.clock_ns = now;
-    push(x, r);
+    done(x);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -380,6 +433,7 @@ static void *det_create(const void *config, const fan_env_t *env, char *err, siz
     d->listener_user = cc->listener_user;
     d->env = *env;
     pthread_mutex_init(&d->st_lock, NULL);
+    pthread_mutex_init(&d->pool_lock, NULL);
     buf_init(&d->ev);
     buf_init(&d->sm);
     for (uint32_t i = 0; i < cc->cfg.n_trusted && d->n_trusted < DET_LIST_MAX; i++) {
@@ -391,7 +445,17 @@ static void *det_create(const void *config, const fan_env_t *env, char *err, siz
         }
         d->n_trusted++;
     }
-    /* the lists are the caller's; only their pointers are kept */
+    /* scanner User-Agents, lower-cased once (matched against a lower-cased
+     * User-Agent with strstr) */
+    for (uint32_t i = 0; i < cc->cfg.n_scanner_user_agents && d->n_ua < DET_LIST_MAX; i++) {
+        const char *u = cc->cfg.scanner_user_agents[i];
+        size_t k = 0;
+        for (; u[k] && k + 1 < sizeof d->ua[0]; k++)
+            d->ua[d->n_ua][k] = (char)tolower((unsigned char)u[k]);
+        d->ua[d->n_ua][k] = '\0';
+        if (k) d->n_ua++;
+    }
+    /* the other lists are the caller's; only their pointers are kept */
     if (!tables_init(d)) {
         snprintf(err, errlen, "detect: out of memory for %llu bytes of tables",
                  (unsigned long long)d->cfg.memory_bytes);
@@ -399,15 +463,17 @@ static void *det_create(const void *config, const fan_env_t *env, char *err, siz
         return NULL;
     }
     for (uint32_t s = 0; s < FAN_WORKER_MAX_SHARDS; s++)
-        x->shards[s] = (det__shard_t){d, s};
+        x->shards[s] = (det__shard_t){d, s, NULL};
     uint32_t shards = env->shards ? env->shards : 1;
     if (shards > FAN_WORKER_MAX_SHARDS) shards = FAN_WORKER_MAX_SHARDS;
-    fan_worker_config_t wc = {.name = "detect",
-                              .shards = shards,
-                              .capacity = d->cfg.queue_size ? d->cfg.queue_size : 1,
-                              .lossless = env->lossless,
-                              .work = work,
-                              .user = d};
+    fan_worker_config_t wc = {
+        .name = "detect",
+        .shards = shards,
+        .capacity = d->cfg.queue_size / DET__BATCH ? d->cfg.queue_size / DET__BATCH : 1,
+        .lossless = env->lossless,
+        .work = work,
+        .release = batch_release,
+        .user = d};
     d->worker = fan_worker_new(&wc, err, errlen);
     if (!d->worker) {
         det_free(d);
@@ -435,6 +501,14 @@ static corr_sink_t det_shard_sink(void *self, uint32_t shard)
                          .on_clock = on_clock};
 }
 
+/* Shard s ran dry (and after its final flush): what it batched goes now. */
+static void det_shard_idle(void *self, uint32_t shard)
+{
+    det_t *d = self;
+    if (shard >= FAN_WORKER_MAX_SHARDS) shard = FAN_WORKER_MAX_SHARDS - 1;
+    flush(shard_ctx(d, shard));
+}
+
 static int det_start(void *self, char *err, size_t errlen)
 {
     det_t *d = self;
@@ -444,6 +518,9 @@ static int det_start(void *self, char *err, size_t errlen)
 static void det_stop(void *self)
 {
     det_t *d = self;
+    det__instance_t *x = (det__instance_t *)d;
+    for (uint32_t s = 0; s < FAN_WORKER_MAX_SHARDS; s++) /* the shards have stopped */
+        flush(&x->shards[s]);
     fan_worker_stop(d->worker);
     det__incident_close_all(d); /* end of input: every incident ends */
 }
@@ -464,6 +541,12 @@ static void det_free(void *self)
     det_t *d = self;
     if (!d) return;
     if (d->worker) fan_worker_free(d->worker);
+    det__instance_t *x = (det__instance_t *)d;
+    for (uint32_t s = 0; s < FAN_WORKER_MAX_SHARDS; s++)
+        free(x->shards[s].batch);
+    for (uint32_t i = 0; i < d->npool; i++)
+        free(d->pool[i]);
+    pthread_mutex_destroy(&d->pool_lock);
     tables_free(d);
     buf_free(&d->ev);
     buf_free(&d->sm);
@@ -475,6 +558,7 @@ const fan_consumer_ops_t det_consumer = {.name = "detect",
                                          .create = det_create,
                                          .wants = det_wants,
                                          .shard_sink = det_shard_sink,
+                                         .shard_idle = det_shard_idle,
                                          .start = det_start,
                                          .stop = det_stop,
                                          .stats = det_fan_stats,

@@ -83,6 +83,15 @@ typedef struct {
     } u;
 } det__rec_t;
 
+/* Records travel to the detection thread in batches (one queue operation
+ * and wake-up per DET__BATCH records). */
+#define DET__BATCH 64
+#define DET__POOL  64 /* spare batches kept */
+typedef struct {
+    uint32_t n;
+    det__rec_t recs[DET__BATCH];
+} det__batch_t;
+
 void det__summarise_msg(const corr_sip_message_t *m, det__msg_t *out);
 void det__summarise_call(const corr_call_t *c, det__call_t *out);
 
@@ -291,6 +300,8 @@ struct det {
     fan_worker_t *worker;
     det__cidr_t trusted[DET_LIST_MAX];
     uint32_t n_trusted;
+    char ua[DET_LIST_MAX][64]; /* scanner User-Agents, lower case */
+    uint32_t n_ua;
     /* the detection thread's state */
     det__table_t sources, targets, accounts, callers, pairs, routes, incidents;
     det__anomaly_t anomaly;
@@ -304,6 +315,10 @@ struct det {
     uint64_t dropped;
     det_stats_t st;
     pthread_mutex_t st_lock;
+    /* spare batches (recycled by the worker's release) */
+    pthread_mutex_t pool_lock;
+    det__batch_t *pool[DET__POOL];
+    uint32_t npool;
 };
 
 /* The detection thread's entry points, one per record kind. */

@@ -83,11 +83,15 @@ static uint32_t fingerprint(const det_t *d, const det__msg_t *m, const char **to
     uint32_t fp = 0;
     *tool = NULL;
     if (m->user_agent[0]) {
-        uint32_t n = d->cfg.n_scanner_user_agents;
-        for (uint32_t i = 0; i < n; i++)
-            if (det__ci_contains(m->user_agent, d->cfg.scanner_user_agents[i])) fp |= DET__FP_UA;
-        if (!n)
-            for (size_t i = 0; i < sizeof default_uas / sizeof default_uas[0]; i++)
+        char ua[DET__UA_MAX];
+        size_t k = 0;
+        for (; m->user_agent[k] && k + 1 < sizeof ua; k++)
+            ua[k] = (char)tolower((unsigned char)m->user_agent[k]);
+        ua[k] = '\0';
+        for (uint32_t i = 0; i < d->n_ua && !fp; i++)
+            if (strstr(ua, d->ua[i])) fp |= DET__FP_UA;
+        if (!d->cfg.n_scanner_user_agents)
+            for (size_t i = 0; i < sizeof default_uas / sizeof default_uas[0] && !fp; i++)
                 if (det__ci_contains(m->user_agent, default_uas[i])) fp |= DET__FP_UA;
         if (fp & DET__FP_UA) *tool = "user-agent";
     }

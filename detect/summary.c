@@ -4,7 +4,9 @@
  * The correlator's corr_sip_message_t names the common fields; the rest
  * (Request-URI user, From display name and tag, Via branch, Authorization,
  * Subject, Contact) come from parsing the message's bytes again here
- * (proto's sip_parse_message: bounded, no allocation).  Strings are cut to
+ * (proto's sip_parse_message: bounded, no allocation), for the requests
+ * that open something (INVITE, REGISTER, OPTIONS, ...) only: a quarter of
+ * a call's messages, and all of a scanner's.  Strings are cut to
  * fixed sizes: a hostile 8 KB User-Agent costs 72 bytes.
  */
 #include "det_internal.h"
@@ -73,8 +75,21 @@ void det__summarise_msg(const corr_sip_message_t *m, det__msg_t *o)
     cp(m->user_agent, o->user_agent, sizeof o->user_agent);
     o->cseq_method = (uint8_t)sip_method_from_sv(m->cseq_method);
     if (m->is_request) o->method = (uint8_t)sip_method_from_sv(m->method);
-    /* a response tells the detectors nothing more than the fields above */
+    /* a response tells the detectors nothing more than the fields above, nor
+     * does a request inside a dialog (ACK, BYE, CANCEL, PRACK, UPDATE, INFO:
+     * no scanner or guesser starts with one) */
     if (m->parse == CORR_SIP_INVALID || !m->is_request) return;
+    switch (o->method) {
+    case SIP_ACK:
+    case SIP_BYE:
+    case SIP_CANCEL:
+    case SIP_PRACK:
+    case SIP_UPDATE:
+    case SIP_INFO:
+        return;
+    default:
+        break;
+    }
     sip_msg_t p;
     if (sip_parse_message(m->data, m->len, &p) == PROTO_INVALID) return;
     cp(p.from.display, o->from_display, sizeof o->from_display);

@@ -33,8 +33,8 @@ bool det__table_init(det__table_t *t, uint32_t cap, size_t entry_size, uint64_t 
     if (cap < 1) cap = 1;
     t->entry_size = entry_size;
     t->evicted = evicted;
-    t->keys = table_calloc(cap, sizeof *t->keys);
-    t->entries = table_calloc(cap, entry_size);
+    t->keys = calloc(cap, sizeof *t->keys);
+    t->entries = calloc(cap, entry_size);
     if (!t->keys || !t->entries || !tbl_pool_init(&t->pool, cap)) {
         det__table_free(t);
         return false;
