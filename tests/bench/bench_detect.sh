@@ -17,7 +17,8 @@
 #     beside the reader: wall hides what CPU shows).
 #
 # Environment: SIPHON, SIPHON_GEN (default ./build-release/...), BENCH_DATA
-# (default ./bench-data), BENCH_RUNS, BENCH_SPIT_SEEDS.
+# (default ./bench-data), BENCH_RUNS, BENCH_SPIT_SEEDS, BENCH_PARTS (default
+# "1 2 3 4").
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SIPHON=${SIPHON:-$root/build-release/app/siphon}
@@ -25,6 +26,8 @@ SIPHON_GEN=${SIPHON_GEN:-$root/build-release/tests/gen/siphon-gen}
 DATA=${BENCH_DATA:-./bench-data}
 RUNS=${BENCH_RUNS:-5}
 SEEDS=${BENCH_SPIT_SEEDS:-1 2 3}
+PARTS=${BENCH_PARTS:-1 2 3 4}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
 tests="$root/tests"
 lib="$tests/integration/lib"
 mkdir -p "$DATA"
@@ -33,6 +36,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export SIPHON TEST_TMP=$tmp TESTS_DIR=$tests
 
+if part 1; then
 echo "## 1. latency (packet time, attack start to open alert)"
 lat="$tmp/latency.txt"
 DETECT_LATENCY_OUT=$lat bash "$tests/integration/test_detect_tools.sh" >"$tmp/tools.log" 2>&1 ||
@@ -68,18 +72,24 @@ while read -r t src l; do
     echo "| $what | $t | $l |"
 done <"$lat"
 while read -r t src l; do echo "| SIPp uac, its default 10 calls/s | $t | $l |"; done <"$tmp/lat10.txt"
+fi
 
+if part 2; then
 echo
 echo "## 2. false alerts on the benign load"
 bash "$tests/integration/test_detect_benign.sh" 2>&1 | grep -E "benign load|PASS|FAIL|unexpected" || true
+fi
 
+if part 3; then
 echo
 echo "## 3. SPIT"
 for s in $SEEDS; do
     SPIT_SEED=$s bash "$tests/integration/test_detect_spit.sh" 2>&1 | grep -E "robocallers|FAIL|Error" |
         sed "s/^/seed $s: /" || true
 done
+fi
 
+part 4 || exit 0
 echo
 echo "## 4. cost of --alerts on analyze"
 [ -f "$DATA/detect_rtp.pcap" ] || "$SIPHON_GEN" -o "$DATA/detect_rtp.pcap" --calls 300 \
