@@ -8,8 +8,9 @@
  * clock moved per datagram).  Per input a detector with the smallest
  * memory bound (1 MiB: tables of a few entries, evictions on every input)
  * and thresholds of 1-2, so every detector fires, is created, fed through
- * a correlator without nDPI, stopped (its queue drained, every incident
- * closed) and freed; each alert is encoded as NDJSON (enc_alert_json) and
+ * a correlator without nDPI (made once, flushed after every input, as in
+ * fuzz_correlator.c), stopped (its queue drained, every incident closed)
+ * and freed; each alert is encoded as NDJSON (enc_alert_json) and
  * as a line (out_alert_text), whose bytes are checked: one line, no
  * control byte. */
 #include <stdlib.h>
@@ -39,6 +40,33 @@ static void on_alert(void *user, const alert_t *a)
     out_alert_text(&b, a);
     check(&b);
     buf_free(&b);
+}
+
+/* The correlator's sink: to the current input's detector. */
+static void fwd_call(void *u, const corr_call_t *k)
+{
+    const corr_sink_t *s = u;
+    s->on_call(s->user, k);
+}
+static void fwd_call_event(void *u, const corr_call_event_t *e)
+{
+    const corr_sink_t *s = u;
+    s->on_call_event(s->user, e);
+}
+static void fwd_interval(void *u, const corr_interval_event_t *e)
+{
+    const corr_sink_t *s = u;
+    s->on_quality_interval(s->user, e);
+}
+static void fwd_sip_message(void *u, const corr_sip_message_t *m)
+{
+    const corr_sink_t *s = u;
+    s->on_sip_message(s->user, m);
+}
+static void fwd_clock(void *u, int64_t now)
+{
+    const corr_sink_t *s = u;
+    s->on_clock(s->user, now);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -71,24 +99,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[256];
     void *det = det_consumer.create(&dc, &env, err, sizeof err);
     if (!det || det_consumer.start(det, err, sizeof err) != 0) abort();
-    corr_sink_t sink = det_consumer.shard_sink(det, 0);
-    corr_config_t cfg;
-    corr_config_default(&cfg);
-    cfg.max_calls = 4;
-    cfg.max_streams = 8;
-    cfg.max_media_endpoints = 8;
-    cfg.max_orphan_flows = 4;
-    cfg.max_streams_per_call = 3;
-    cfg.classify_orphans = false;
-    corr_t *c = corr_new(&cfg, &sink);
-    if (!c) abort();
+    /* the correlator is made once (its pools are slow to allocate); its
+     * sink forwards to this input's detector */
+    static corr_t *c;
+    static corr_sink_t sink;
+    sink = det_consumer.shard_sink(det, 0);
+    if (!c) {
+        corr_config_t cfg;
+        corr_config_default(&cfg);
+        cfg.max_calls = 4;
+        cfg.max_streams = 8;
+        cfg.max_media_endpoints = 8;
+        cfg.max_orphan_flows = 4;
+        cfg.max_streams_per_call = 3;
+        cfg.max_registrations = 16;
+        cfg.classify_orphans = false;
+        corr_sink_t fwd = {.user = &sink,
+                           .on_call = fwd_call,
+                           .on_call_event = fwd_call_event,
+                           .on_quality_interval = fwd_interval,
+                           .on_sip_message = fwd_sip_message,
+                           .on_clock = fwd_clock};
+        c = corr_new(&cfg, &fwd);
+        if (!c) abort();
+    }
     fuzz_dg_iter_t it = fuzz_dg_begin(data, size);
     datagram_t dg;
     while (fuzz_dg_next(&it, &dg))
         corr_on_datagram(c, &dg);
     corr_expire(c, it.ts + 1);
     corr_flush(c);
-    corr_free(c);
     det_consumer.stop(det);
     det_consumer.free(det);
     return 0;
