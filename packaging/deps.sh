@@ -16,6 +16,10 @@ if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
          time procps)
 fi
+# the detection tests: a real registrar with digest authentication
+if [[ $mode == test ]]; then
+  pkgs+=(kamailio)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
