@@ -1,27 +1,38 @@
 /* alerts.c - the alert hub's place in analyze and run.
  *
- * The hub (alert.h) is created from [alerts] only when sinks are
- * configured: secrets and keys are read then, so run creates it before it
- * drops root (like output.file) and starts its threads after.  The
- * detectors publish into it through alert_hub_listener; it starts before
- * the pipeline and stops after the consumers, so an incident a detector
- * closes while the pipeline drains still reaches every sink, each sink
- * draining its queue for at most alerts.sink_drain.
+ * The hub (alert.h) is created from [alerts] when detection runs or sinks
+ * are configured: secrets and keys are read then, so run creates it before
+ * it drops root (like output.file) and starts its threads after.  The
+ * detectors publish into it through alert_hub_listener; its listeners are
+ * the output writer (NDJSON or a line) and, with storage, the `alerts`
+ * table; it starts before the pipeline and stops after the consumers, so
+ * an incident a detector closes while the pipeline drains still reaches
+ * every sink, each sink draining its queue for at most alerts.sink_drain.
  */
 #include "app.h"
 #include "config_map.h"
+#include "encode.h"
 
 #include <stdio.h>
 
-int app_alerts_new(const siphon_config_t *cfg, alert_hub_t **hub, char *err, size_t errlen)
+int app_alerts_new(const siphon_config_t *cfg, bool detecting, alert_hub_t **hub, char *err,
+                   size_t errlen)
 {
     *hub = NULL;
-    if (cfg->alerts.sinks.count == 0) return 0;
+    if (cfg->alerts.sinks.count == 0 && !detecting) return 0;
     static alert_config_t ac; /* ~80 KiB: kept off the stack */
     alert_config_default(&ac);
     if (app_config_to_alert_config(cfg, &ac, err, errlen) != 0) return -1;
+    ac.encode = enc_alert_json;
     *hub = alert_hub_new(&ac, err, errlen);
     return *hub ? 0 : -1;
+}
+
+void app_alerts_listen(alert_hub_t *hub, out_t *out, st_t *st)
+{
+    if (!hub) return;
+    if (out) alert_hub_subscribe(hub, out_alert, out);
+    if (st) alert_hub_subscribe(hub, st_alert_listener, st);
 }
 
 int app_alerts_start(alert_hub_t *hub, char *err, size_t errlen)

@@ -62,6 +62,10 @@ static void usage(FILE *f, const corr_config_t *d)
             "  --messages             with --json, also every SIP message (type sip_message:\n"
             "                         endpoints, method or status, Call-ID, CSeq, call_key,\n"
             "                         the message text), in capture order\n"
+            "  --alerts               detect attacks and bad quality (floods, scanners,\n"
+            "                         enumeration, password guessing, toll fraud, SPIT,\n"
+            "                         quality; thresholds in [alerts]): one alert per\n"
+            "                         incident update, NDJSON with --json, else one line\n"
             "  --streams              in the table, list each call's streams\n"
             "  --store                also store calls, streams, SIP messages and\n"
             "                         registrations in PostgreSQL (storage.dsn, else the\n"
@@ -92,7 +96,7 @@ static void usage(FILE *f, const corr_config_t *d)
 /* What the command line and the configuration ask for (analyze_options). */
 typedef struct {
     out_format_t format;
-    bool progress, streams_in_table, events, messages, store;
+    bool progress, streams_in_table, events, messages, store, alerts;
     int verbosity;
     uint32_t threads; /* correlator shards, 0: inline */
     corr_config_t ccfg;
@@ -106,6 +110,7 @@ typedef struct {
     fan_t *fan;          /* the consumers */
     out_t *out;          /* the table/NDJSON writer among them */
     alert_hub_t *alerts; /* [alerts] sinks (NULL: none configured) */
+    det_t *det;          /* the detection (--alerts) */
     pl_stage_t corr;     /* the correlation stage */
     bool corr_open;
     cap_files_t *files;
@@ -194,6 +199,7 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         {"json", no_argument, NULL, 'j'},
         {"events", no_argument, NULL, 'E'},
         {"messages", no_argument, NULL, 'G'},
+        {"alerts", no_argument, NULL, 'A'},
         {"streams", no_argument, NULL, 's'},
         {"store", no_argument, NULL, 'D'},
         {"no-progress", no_argument, NULL, 'P'},
@@ -232,6 +238,9 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
             break;
         case 'G':
             o->messages = true;
+            break;
+        case 'A':
+            o->alerts = true;
             break;
         case 's':
             o->streams_in_table = true;
@@ -324,9 +333,7 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
                          .events = o->events,
                          .messages = o->messages,
                          .out = stdout};
-    if (app_alerts_new(cfg, &a->alerts, err, sizeof err) != 0 ||
-        app_alerts_start(a->alerts, err, sizeof err) != 0)
-        goto fail;
+    if (app_alerts_new(cfg, o->alerts, &a->alerts, err, sizeof err) != 0) goto fail;
     a->fan = fan_new(&env);
     if (!a->fan) {
         snprintf(err, sizeof err, "out of memory");
@@ -341,6 +348,15 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
         if (app_storage_server(&a->stor, &a->sc, err, sizeof err) != 0 ||
             app_storage_add(&a->stor, a->fan, &a->sc, err, sizeof err) != 0)
             goto fail;
+    }
+    app_alerts_listen(a->alerts, a->out, a->stor.st);
+    if (app_alerts_start(a->alerts, err, sizeof err) != 0) goto fail;
+    if (o->alerts) { /* the detectors publish into the hub */
+        det_consumer_config_t dcfg = {.listener = alert_hub_listener, .listener_user = a->alerts};
+        det_config_default(&dcfg.cfg);
+        app_config_to_det_config(cfg, &dcfg.cfg);
+        a->det = fan_add(a->fan, &det_consumer, &dcfg, err, sizeof err);
+        if (!a->det) goto fail;
     }
     if (fan_start(a->fan, err, sizeof err) != 0) goto fail;
     pl_stage_config_t scfg = {.corr = o->ccfg,
@@ -417,6 +433,11 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
         .groups = app_storage_group(&a->stor),
         .n_groups = a->stor.st ? 1 : 0,
     };
+    det_stats_t ds;
+    if (a->det) {
+        det_stats(a->det, &ds);
+        sum.detect = &ds;
+    }
     pl_stats_t ps;
     if (a->corr.pl) {
         pl_stats(a->corr.pl, &ps);

@@ -32,7 +32,11 @@ int cmd_audio(int argc, char **argv);
  * sinks are configured (*hub stays NULL otherwise), started before the
  * pipeline, stopped after the consumers (draining), its counters logged.
  * Every call takes NULL.  0, or -1 with err set. */
-int app_alerts_new(const siphon_config_t *cfg, alert_hub_t **hub, char *err, size_t errlen);
+int app_alerts_new(const siphon_config_t *cfg, bool detecting, alert_hub_t **hub, char *err,
+                   size_t errlen);
+/* The hub's listeners, before app_alerts_start: the output writer and the
+ * storage consumer (either may be NULL). */
+void app_alerts_listen(alert_hub_t *hub, out_t *out, st_t *st);
 int app_alerts_start(alert_hub_t *hub, char *err, size_t errlen);
 void app_alerts_stop(alert_hub_t *hub);
 int cmd_db(int argc, char **argv);

@@ -70,6 +70,55 @@ void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c)
     c->quality.max_intervals = cfg->quality.max_intervals;
 }
 
+void app_config_to_det_config(const siphon_config_t *cfg, det_config_t *d)
+{
+    d->memory_bytes = cfg->alerts.memory;
+    d->queue_size = cfg->alerts.queue_size;
+    d->update_interval = cfg->alerts.update_interval_ns;
+    d->close_after = cfg->alerts.close_after_ns;
+    d->rate_limit = cfg->alerts.rate_limit;
+    d->trusted = (const char *const *)cfg->alerts.trusted.items;
+    d->n_trusted = cfg->alerts.trusted.count;
+    d->flood_requests = cfg->alerts.flood_requests;
+    d->flood_window = cfg->alerts.flood_window_ns;
+    d->flood_method_requests = cfg->alerts.flood_method_requests;
+    d->flood_method_window = cfg->alerts.flood_method_window_ns;
+    d->flood_target_requests = cfg->alerts.flood_target_requests;
+    d->flood_target_sources = cfg->alerts.flood_target_sources;
+    d->flood_target_window = cfg->alerts.flood_target_window_ns;
+    d->anomaly_slot = cfg->alerts.anomaly_slot_ns;
+    d->anomaly_threshold_pct = cfg->alerts.anomaly_threshold;
+    d->anomaly_min_messages = cfg->alerts.anomaly_min_messages;
+    d->anomaly_training_slots = cfg->alerts.anomaly_training_slots;
+    d->scan_targets = cfg->alerts.scan_targets;
+    d->scan_window = cfg->alerts.scan_window_ns;
+    d->scanner_user_agents = (const char *const *)cfg->alerts.scanner_user_agents.items;
+    d->n_scanner_user_agents = cfg->alerts.scanner_user_agents.count;
+    d->enum_users = cfg->alerts.enum_users;
+    d->enum_window = cfg->alerts.enum_window_ns;
+    d->enum_failure_pct = cfg->alerts.enum_failure_pct;
+    d->brute_short = cfg->alerts.brute_short;
+    d->brute_short_window = cfg->alerts.brute_short_window_ns;
+    d->brute_long = cfg->alerts.brute_long;
+    d->brute_long_window = cfg->alerts.brute_long_window_ns;
+    d->toll_prefix_len = cfg->alerts.toll_prefix_len;
+    d->toll_prefixes = cfg->alerts.toll_prefixes;
+    d->toll_window = cfg->alerts.toll_window_ns;
+    d->toll_premium_prefixes = (const char *const *)cfg->alerts.toll_premium_prefixes.items;
+    d->n_toll_premium_prefixes = cfg->alerts.toll_premium_prefixes.count;
+    d->toll_max_concurrent = cfg->alerts.toll_max_concurrent;
+    d->spit_window = cfg->alerts.spit_window_ns;
+    d->spit_min_calls = cfg->alerts.spit_min_calls;
+    d->spit_threshold_pct = cfg->alerts.spit_threshold;
+    d->spit_short_call = cfg->alerts.spit_short_call_ns;
+    d->quality_mos_x100 = cfg->alerts.quality_mos;
+    d->quality_bad_calls = cfg->alerts.quality_bad_calls;
+    d->quality_loss_pct = cfg->alerts.quality_loss_pct;
+    d->quality_jitter = cfg->alerts.quality_jitter_ns;
+    d->quality_bad_intervals = cfg->alerts.quality_bad_intervals;
+    d->quality_window = cfg->alerts.quality_window_ns;
+}
+
 void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname, cap_ring_config_t *r)
 {
     uint64_t block = cfg->capture.block_size ? cfg->capture.block_size : 1;

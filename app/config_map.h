@@ -10,12 +10,16 @@
 #include "correlator.h"
 #include "storage.h"
 #include "siprec.h"
+#include "detect.h"
 
 /* Copy the configuration's values into the component structs.  Only the
  * fields the configuration knows are written: call cap_limits_default() /
  * corr_config_default() first. */
 void app_config_to_cap_limits(const siphon_config_t *cfg, cap_limits_t *l);
 void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c);
+/* [alerts] detection keys onto det_config_t; its lists point into cfg
+ * (keep cfg alive while the detector runs). */
+void app_config_to_det_config(const siphon_config_t *cfg, det_config_t *d);
 /* One capture ring on ifname: block_size, block_count (ring_size /
  * block_size, rounded down, at least 1), promisc and bpf ("" -> NULL);
  * "any" (every interface) takes the libpcap backend.  The

@@ -103,6 +103,7 @@ typedef struct {
     fan_t *fan;          /* the consumers */
     out_t *out;          /* the table/NDJSON writer among them */
     alert_hub_t *alerts; /* [alerts] sinks (NULL: none configured) */
+    det_t *det;          /* the detection (alerts.enabled) */
     pl_stage_t corr;     /* the correlation stage */
     bool corr_open;
     srs_t *srs;                                  /* the SIPREC recording server (siprec.enabled) */
@@ -741,7 +742,7 @@ static int run_setup(run_t *r, bool no_config_file)
     if (cfg->output.file[0] && output_open(cfg->output.file, &r->outf, err, sizeof err) != 0)
         goto fail;
     /* alert sinks read their secrets and keys before the drop */
-    if (app_alerts_new(cfg, &r->alerts, err, sizeof err) != 0) goto fail;
+    if (app_alerts_new(cfg, cfg->alerts.enabled, &r->alerts, err, sizeof err) != 0) goto fail;
     /* storage: the embedded server and the spool directory need root */
     if (cfg->storage.enabled) {
         st_config_default(&r->sc);
@@ -771,7 +772,6 @@ static int run_setup(run_t *r, bool no_config_file)
                          .streams_in_table = r->opt.streams_in_table,
                          .events = true, /* JSON only: events on the bus */
                          .out = r->outf ? r->outf : stdout};
-    if (app_alerts_start(r->alerts, err, sizeof err) != 0) goto fail;
     r->fan = fan_new(&env);
     if (!r->fan) {
         snprintf(err, sizeof err, "out of memory");
@@ -781,6 +781,15 @@ static int run_setup(run_t *r, bool no_config_file)
     if (!r->out) goto fail;
     if (cfg->storage.enabled && app_storage_add(&r->stor, r->fan, &r->sc, err, sizeof err) != 0)
         goto fail;
+    app_alerts_listen(r->alerts, r->out, r->stor.st);
+    if (app_alerts_start(r->alerts, err, sizeof err) != 0) goto fail;
+    if (cfg->alerts.enabled) { /* the detectors publish into the hub */
+        det_consumer_config_t dcfg = {.listener = alert_hub_listener, .listener_user = r->alerts};
+        det_config_default(&dcfg.cfg);
+        app_config_to_det_config(cfg, &dcfg.cfg);
+        r->det = fan_add(r->fan, &det_consumer, &dcfg, err, sizeof err);
+        if (!r->det) goto fail;
+    }
     if (fan_start(r->fan, err, sizeof err) != 0) goto fail;
     if (r->cfg->siprec.enabled && run_start_siprec(r, err, sizeof err) != 0) goto fail;
 
@@ -855,7 +864,10 @@ static void run_summary(run_t *r, int read_errors, int64_t t0)
     if (cfg->log.stats_interval_ns > 0) log_stats(r);
     pl_stats_t ps;
     pl_stats(r->corr.pl, &ps);
+    det_stats_t ds;
+    if (r->det) det_stats(r->det, &ds);
     out_summary_t sum = {
+        .detect = r->det ? &ds : NULL,
         .files = r->files ? (int)cfg->capture.files.count : 0,
         .read_errors = read_errors,
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,

@@ -158,6 +158,31 @@ typedef struct {
         int64_t sink_retry_min_ns, sink_retry_max_ns, sink_timeout_ns, sink_drain_ns;
         uint32_t syslog_facility;
         char *hostname;
+        /* detection (detect/, det_config_t): memory, incidents, trust */
+        uint64_t memory;
+        uint32_t queue_size;
+        int64_t update_interval_ns, close_after_ns;
+        uint32_t rate_limit;
+        config_list_t trusted;
+        /* detectors: thresholds and windows */
+        uint32_t flood_requests, flood_method_requests, flood_target_requests, flood_target_sources;
+        int64_t flood_window_ns, flood_method_window_ns, flood_target_window_ns;
+        int64_t anomaly_slot_ns;
+        uint32_t anomaly_threshold, anomaly_min_messages, anomaly_training_slots;
+        uint32_t scan_targets;
+        int64_t scan_window_ns;
+        config_list_t scanner_user_agents;
+        uint32_t enum_users, enum_failure_pct;
+        int64_t enum_window_ns;
+        uint32_t brute_short, brute_long;
+        int64_t brute_short_window_ns, brute_long_window_ns;
+        uint32_t toll_prefix_len, toll_prefixes, toll_max_concurrent;
+        int64_t toll_window_ns;
+        config_list_t toll_premium_prefixes;
+        int64_t spit_window_ns, spit_short_call_ns;
+        uint32_t spit_min_calls, spit_threshold;
+        uint32_t quality_mos, quality_bad_calls, quality_loss_pct, quality_bad_intervals;
+        int64_t quality_jitter_ns, quality_window_ns;
     } alerts;
 
     /* Where each key's value came from (config_source_t), by schema index. */

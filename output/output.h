@@ -15,9 +15,11 @@
 #ifndef SIPHON_OUTPUT_H
 #define SIPHON_OUTPUT_H
 
+#include "alert.h"
 #include "capture.h"
 #include "core.h"
 #include "correlator.h"
+#include "detect.h"
 #include "encode.h"
 #include "fanout.h"
 #include "pipeline.h"
@@ -47,6 +49,11 @@ typedef struct out out_t;
 void out_flush(out_t *o);
 /* Calls written so far, summed over shards (exact once they stopped). */
 uint64_t out_calls_written(const out_t *o);
+
+/* An alert_listener_fn (alert.h), user = the out_t: one incident update,
+ * NDJSON (enc_alert_json) or one readable line (out_alert_text), written at
+ * once under the writers' lock; callable from any thread. */
+void out_alert(void *out, const alert_t *a);
 
 /* One live interface in the summary of `siphon run`. */
 typedef struct {
@@ -83,6 +90,9 @@ typedef struct {
     /* the SIPREC recording server's counters (siprec.enabled; else NULL):
      * the summary gets "siprec" */
     const srs_stats_t *siprec;
+    /* detection ran (analyze --alerts, run with alerts): the summary gets
+     * "detect" (else NULL) */
+    const det_stats_t *detect;
     /* lifecycle events were written (out_summary sets it): the correlate
      * section then has the registration counters */
     bool events;
@@ -137,6 +147,10 @@ void out_stream_table(buf_t *out, const corr_stream_t *s, const char *indent,
 void out_summary_json(buf_t *out, const out_summary_t *s);
 /* width: the table's columns, counter lines wrapped to it (0: not wrapped). */
 void out_summary_text(buf_t *out, const out_summary_t *s, unsigned width);
+/* An alert as one line for people: "ALERT phase severity type src -> dst
+ * [user] count, the summary", every wire-controlled string through
+ * text_inert. */
+void out_alert_text(buf_t *out, const alert_t *a);
 /* One line per counter group (decode, correlate, pipeline), "name=value"
  * for each counter that is not 0, each line starting with prefix. */
 void out_counters_text(buf_t *out, const char *prefix, const out_summary_t *s);

@@ -369,3 +369,22 @@ void out_siprec_session(void *user, const srs_session_t *s)
     pthread_mutex_unlock(&o->shared.lock);
     buf_free(&b);
 }
+
+/* An alert (alert.h) from the detection thread: formatted on that thread
+ * and written at once under the writers' lock (alerts are rare next to
+ * records, and a person watching wants them now). */
+void out_alert(void *self, const alert_t *a)
+{
+    out_t *o = self;
+    buf_t b;
+    buf_init(&b);
+    if (o->cfg.format == OUT_JSON)
+        enc_alert_json(&b, a);
+    else
+        out_alert_text(&b, a);
+    pthread_mutex_lock(&o->shared.lock);
+    fwrite(b.data, 1, b.len, o->cfg.out);
+    fflush(o->cfg.out);
+    pthread_mutex_unlock(&o->shared.lock);
+    buf_free(&b);
+}

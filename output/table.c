@@ -134,6 +134,17 @@ void out_summary_json(buf_t *out, const out_summary_t *s)
 #undef SRS_JSON
         json_obj_end(&w);
     }
+    if (s->detect) { /* detection ran (detect.h) */
+        const det_stats_t *d = s->detect;
+        json_key(&w, "detect");
+        json_obj_begin(&w);
+        json_key(&w, "memory_bytes"), json_uint(&w, d->memory_bytes);
+        json_key(&w, "memory_limit"), json_uint(&w, d->memory_limit);
+#define DET_JSON(f) json_key(&w, #f), json_uint(&w, d->f);
+        DET_STATS_COUNTERS(DET_JSON)
+#undef DET_JSON
+        json_obj_end(&w);
+    }
     json_obj_end(&w);
     buf_putc(out, '\n');
 }
@@ -480,6 +491,15 @@ void out_counters_text(buf_t *out, const char *prefix, const out_summary_t *s)
         SRS_STATS_COUNTERS(SRS_NZ)
 #undef SRS_NZ
         group_end(out, start, start + strlen(prefix) + strlen("siprec:"));
+    }
+    if (s->detect) {
+        const det_stats_t *d = s->detect;
+        start = out->len;
+        buf_printf(out, "%sdetect:", prefix);
+#define DET(f) NZ(#f, d->f)
+        DET_STATS_COUNTERS(DET)
+#undef DET
+        group_end(out, start, start + strlen(prefix) + strlen("detect:"));
     }
 #undef NZ
 }

@@ -20,6 +20,10 @@ if [[ $mode == test ]]; then
          openssl rsyslog rsyslog-gnutls)  # test_alert_sinks.sh: its CA and certificates, a
                                           # private rsyslogd as a real syslog receiver
 fi
+# the detection tests: a real registrar with digest authentication
+if [[ $mode == test ]]; then
+  pkgs+=(kamailio)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
