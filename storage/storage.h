@@ -98,4 +98,52 @@ void st_ladder_render(buf_t *out, const st_ladder_msg_t *msgs, size_t n,
 /* Whether message i repeats an earlier one (the renderer's rule). */
 bool st_ladder_is_retransmission(const st_ladder_msg_t *msgs, size_t i);
 
+/* The SQL of a search: text with $1..$n placeholders and the n parameter
+ * values (owned), for PQexecParams.  No value ever enters the text. */
+#define ST_SQL_PARAMS_MAX 16
+typedef struct {
+    buf_t sql;
+    int n;
+    char *values[ST_SQL_PARAMS_MAX];
+} st_sql_t;
+
+/* The search of f: the newest f->limit matching calls, newest first (the
+ * columns st_calls_row reads).  Patterns become index-friendly predicates:
+ * a prefix `x LIKE 'p%'`, a suffix `reverse(x) LIKE 'reversed%'` (the
+ * reversed-text indexes of schema/README.md), with LIKE's own wildcards
+ * escaped.  0, or -1 (out of memory).  st_sql_free after either. */
+int st_calls_sql(const st_calls_filter_t *f, st_sql_t *q);
+void st_sql_free(st_sql_t *q);
+
+/* A connection for searching (`siphon calls`, `siphon show`) and what the
+ * last search or show found. */
+typedef struct st_search st_search_t;
+
+st_search_t *st_search_open(const char *dsn, char *err, size_t errlen);
+void st_search_close(st_search_t *s);
+
+/* Runs the search of f; returns the calls found (oldest first), or -1 with
+ * err. */
+long st_calls_find(st_search_t *s, const st_calls_filter_t *f, char *err, size_t errlen);
+/* Call i of the last search as a record for the table (output.h): no
+ * streams (stream_count says how many), flags without their evidence. */
+void st_calls_row(const st_search_t *s, size_t i, corr_call_t *c);
+/* Call i as one NDJSON line: the call object of the `analyze --json`
+ * contract (flags, dtmf, vq_reports as stored) with "call_uuid", "probe"
+ * and "stream_count" instead of the "streams" list. */
+void st_calls_row_json(const st_search_t *s, size_t i, buf_t *out);
+/* The uuid of call i ("" when out of range). */
+const char *st_calls_row_uuid(const st_search_t *s, size_t i);
+
+/* `siphon show`: loads the call whose call_uuid is id, else the newest
+ * call with Call-ID id, with its streams and its SIP messages (at most
+ * ST_SHOW_MESSAGES_MAX, in capture order).  1 found, 0 not found, -1 with
+ * err.  *same_id: how many stored calls have that Call-ID. */
+#define ST_SHOW_MESSAGES_MAX 5000
+int st_show_load(st_search_t *s, const char *id, corr_call_t *c, long *same_id, char *err,
+                 size_t errlen);
+/* The loaded call's uuid and probe, one line each; its streams, one line
+ * each; its ladder (st_ladder_render).  Wire text made inert. */
+void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *out);
+
 #endif /* SIPHON_STORAGE_H */
