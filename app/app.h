@@ -9,12 +9,14 @@
 #define SIPHON_APP_H
 
 #include "capture.h"
+#include "config.h"
 #include "core.h"
 #include "correlator.h"
 #include "fanout.h"
 #include "output.h"
 #include "pipeline.h"
 #include "proto.h"
+#include "storage.h"
 
 #include <stdio.h>
 
@@ -22,5 +24,17 @@
 int cmd_analyze(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+
+/* Searching the stored calls (calls.c, show.c, search_db.c). */
+int cmd_calls(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+typedef struct {
+    st_search_t *search;
+} app_search_db_t;
+
+/* Connects to the configured database; -1 with the reason on stderr. */
+int app_search_db_open(const char *cmd, const siphon_config_t *cfg, app_search_db_t *db);
+void app_search_db_close(app_search_db_t *db);
 
 #endif /* SIPHON_APP_H */

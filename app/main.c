@@ -3,6 +3,8 @@
  *   siphon analyze [options] FILE...   rebuild calls and streams from captures
  *   siphon run [-i IFACE] [-c FILE]    the live daemon: capture, calls, records
  *   siphon check-config [-c FILE]      validate a configuration file
+ *   siphon calls [filters] [--json]    search the stored calls
+ *   siphon show CALL_ID|UUID [--raw]   one stored call with its SIP ladder
  *   siphon version | --version | -V    siphon's version and its libraries'
  *   siphon help [COMMAND]              this list, or COMMAND --help
  */
@@ -25,6 +27,9 @@ static void usage(FILE *f)
         "  run [-i IFACE] [--json]     capture live (-i, or capture.interfaces) until\n"
         "                              SIGINT/SIGTERM\n"
         "  check-config [-c FILE]      validate a configuration file (--dump prints it)\n"
+        "  calls [--since 1h] [...]    search the stored calls (--caller, --callee, --ip,\n"
+        "                              --state, --code, --mos-below, --call-id, --json)\n"
+        "  show CALL_ID|UUID [--raw]   one stored call: its streams and SIP ladder\n"
         "  version                     print the version of siphon and of its libraries\n"
         "                              (also --version, -V)\n"
         "  help [COMMAND]              this list, or the options of COMMAND\n"
@@ -51,6 +56,8 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "analyze") == 0) return cmd_analyze;
     if (strcmp(name, "run") == 0) return cmd_run;
     if (strcmp(name, "check-config") == 0) return cmd_check_config;
+    if (strcmp(name, "calls") == 0) return cmd_calls;
+    if (strcmp(name, "show") == 0) return cmd_show;
     return NULL;
 }
 

@@ -27,10 +27,11 @@
 
 struct st_search {
     PGconn *conn;
-    PGresult *calls;    /* the last search */
-    PGresult *call;     /* show: the call */
-    PGresult *streams;  /* show: its streams */
-    PGresult *messages; /* show: its messages */
+    PGresult *calls;            /* the last search */
+    PGresult *call;             /* show: the call */
+    PGresult *streams;          /* show: its streams */
+    PGresult *messages;         /* show: its messages */
+    corr_stream_t *stream_recs; /* show: the streams as records (call.streams) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -313,6 +314,7 @@ void st_search_close(st_search_t *s)
     PQclear(s->call);
     PQclear(s->streams);
     PQclear(s->messages);
+    free(s->stream_recs);
     PQfinish(s->conn);
     free(s);
 }
@@ -599,6 +601,38 @@ static bool q__is_uuid(const char *s)
     return true;
 }
 
+/* A stream row as the record the table's stream line reads (output.h
+ * out_stream_table): the stored figures put where rtp_stats_lost,
+ * rtp_stats_jitter_mean_ms and the quality result find them. */
+static void q__stream(const PGresult *r, int row, corr_stream_t *st)
+{
+    memset(st, 0, sizeof *st);
+    q__endpoint(r, row, 0, 1, &st->src);
+    q__endpoint(r, row, 2, 3, &st->dst);
+    st->ssrc = (uint32_t)q__i64(r, row, 4, 0);
+    st->payload_type = (uint8_t)q__i64(r, row, 5, 0);
+    q__copy(st->codec, sizeof st->codec, r, row, 6);
+    int64_t packets = q__i64(r, row, 7, 0), lost = q__i64(r, row, 8, 0);
+    rtp_stats_t *t = &st->stats;
+    t->packets = t->received = (uint32_t)packets;
+    if (packets > 0 && packets + lost >= 1) t->highest_ext_seq = (uint32_t)(packets + lost - 1);
+    if (q__str(r, row, 9) && q__str(r, row, 10)) {
+        t->clock_rate = 8000; /* any: the line prints jitter when one is known */
+        t->jitter_count = 1;
+        t->jitter_mean_ms = q__f64(r, row, 9, 0);
+        t->jitter_max_ms = q__f64(r, row, 10, 0);
+    }
+    if (q__str(r, row, 11)) {
+        st->quality.scored = true;
+        st->quality.mos = q__f64(r, row, 11, 0);
+        st->quality.mos_min = q__f64(r, row, 12, 0);
+        st->quality.r_factor = q__f64(r, row, 13, 0);
+    }
+    const char *dir = q__str(r, row, 14);
+    st->from_caller = dir && strcmp(dir, "caller") == 0;
+    st->media_index = dir ? 0 : -1;
+}
+
 int st_show_load(st_search_t *s, const char *id, corr_call_t *c, long *same_id, char *err,
                  size_t errlen)
 {
@@ -639,6 +673,17 @@ int st_show_load(st_search_t *s, const char *id, corr_call_t *c, long *same_id, 
     s->streams = q__exec(s, &q, "cannot read the call's streams", err, errlen);
     st_sql_free(&q);
     if (!s->streams) return -1;
+    free(s->stream_recs);
+    int ns = PQntuples(s->streams);
+    s->stream_recs = calloc(ns ? (size_t)ns : 1, sizeof *s->stream_recs);
+    if (!s->stream_recs) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < ns; i++)
+        q__stream(s->streams, i, &s->stream_recs[i]);
+    c->streams = s->stream_recs;
+    c->stream_count = (uint32_t)ns;
 
     memset(&q, 0, sizeof q);
     buf_init(&q.sql);
@@ -656,48 +701,12 @@ int st_show_load(st_search_t *s, const char *id, corr_call_t *c, long *same_id, 
     return s->messages ? 1 : -1;
 }
 
-/* One stream line, as the analyze table writes them. */
-static void q__stream_line(buf_t *out, const PGresult *r, int row)
-{
-    endpoint_t src, dst;
-    q__endpoint(r, row, 0, 1, &src);
-    q__endpoint(r, row, 2, 3, &dst);
-    char a[IP_STR_MAX], b[IP_STR_MAX];
-    ip_addr_format(&src.ip, a, sizeof a);
-    ip_addr_format(&dst.ip, b, sizeof b);
-    buf_printf(out, "    %s:%u -> %s:%u ssrc 0x%08llx ", a, src.port, b, dst.port,
-               (unsigned long long)q__i64(r, row, 4, 0));
-    const char *codec = q__str(r, row, 6);
-    if (codec && codec[0])
-        text_inert_cstr(out, codec);
-    else
-        buf_printf(out, "PT %lld", (long long)q__i64(r, row, 5, 0));
-    buf_printf(out, " pkts %lld lost %lld", (long long)q__i64(r, row, 7, 0),
-               (long long)q__i64(r, row, 8, 0));
-    if (q__str(r, row, 9) && q__str(r, row, 10))
-        buf_printf(out, " jitter mean/max %.3f/%.3f ms", q__f64(r, row, 9, 0),
-                   q__f64(r, row, 10, 0));
-    if (q__str(r, row, 11))
-        buf_printf(out, " MOS %.2f (min %.2f, R %.1f)", q__f64(r, row, 11, 0),
-                   q__f64(r, row, 12, 0), q__f64(r, row, 13, 0));
-    const char *dir = q__str(r, row, 14);
-    if (dir) {
-        buf_printf(out, " from ");
-        text_inert_cstr(out, dir);
-    }
-    buf_putc(out, '\n');
-}
-
 void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *out)
 {
     if (!s->call || PQntuples(s->call) == 0) return;
     buf_printf(out, "    uuid: %s probe: ", PQgetvalue(s->call, 0, C_UUID));
     text_inert_cstr(out, PQgetvalue(s->call, 0, C_PROBE));
     buf_putc(out, '\n');
-    int ns = s->streams ? PQntuples(s->streams) : 0;
-    buf_printf(out, "    %d stream%s stored\n", ns, ns == 1 ? "" : "s");
-    for (int i = 0; i < ns; i++)
-        q__stream_line(out, s->streams, i);
     buf_putc(out, '\n');
 
     int n = s->messages ? PQntuples(s->messages) : 0;

@@ -142,8 +142,10 @@ const char *st_calls_row_uuid(const st_search_t *s, size_t i);
 #define ST_SHOW_MESSAGES_MAX 5000
 int st_show_load(st_search_t *s, const char *id, corr_call_t *c, long *same_id, char *err,
                  size_t errlen);
-/* The loaded call's uuid and probe, one line each; its streams, one line
- * each; its ladder (st_ladder_render).  Wire text made inert. */
+/* The loaded call's uuid and probe, then the ladder of its messages
+ * (st_ladder_render).  Wire text made inert.  The call's streams are in
+ * the record st_show_load filled (c->streams, valid until the next load or
+ * st_search_close), for the table's stream lines. */
 void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *out);
 
 #endif /* SIPHON_STORAGE_H */
