@@ -33,19 +33,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void progress_draw(uint64_t done, uint64_t total, uint64_t frames, bool final)
-{
-    double pct = total ? 100.0 * (double)done / (double)total : 100.0;
-    if (pct > 100.0) pct = 100.0;
-    int width = 30, fill = (int)(pct * width / 100.0);
-    char bar[64];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %5.1f%%  %llu packets%s", bar, pct, (unsigned long long)frames,
-            final ? "\n" : "");
-}
-
 static void usage(FILE *f, const corr_config_t *d)
 {
     fprintf(f,
@@ -64,6 +51,7 @@ static void usage(FILE *f, const corr_config_t *d)
             "                         the message text), in capture order\n"
             "  --streams              in the table, list each call's streams\n"
             "  --no-progress          no progress bar (it is shown only on a terminal)\n"
+            "  --progress             the progress bar on stderr even when it is no terminal\n"
             "  --call-timeout SEC     end calls idle for SEC seconds (default %d)\n"
             "  --max-calls N          concurrent calls tracked (default %u)\n"
             "  --max-streams N        concurrent RTP streams tracked (default %u)\n"
@@ -89,7 +77,7 @@ static void usage(FILE *f, const corr_config_t *d)
 /* What the command line and the configuration ask for (analyze_options). */
 typedef struct {
     out_format_t format;
-    bool progress, streams_in_table, events, messages;
+    bool progress, progress_forced, streams_in_table, events, messages;
     int verbosity;
     uint32_t threads; /* correlator shards, 0: inline */
     corr_config_t ccfg;
@@ -107,9 +95,28 @@ typedef struct {
     cap_files_t *files;
     cap_decoder_t *dec;
     uint64_t frames;
+    int64_t t0; /* the loop's start (clock_mono_ns) */
 } analyze_t;
 
 static int analyze_main(int argc, char **argv, const siphon_config_t *cfg);
+
+/* The progress line on stderr (output.h out_progress_line). */
+static void progress_draw(analyze_t *a, bool final)
+{
+    out_progress_t p = {
+        .bytes_read = cap_files_read_bytes(a->files),
+        .bytes_total = cap_files_total_bytes(a->files),
+        .packets = a->frames,
+        .calls = pl_stage_stats(&a->corr)->calls,
+        .elapsed_s = (double)(clock_mono_ns() - a->t0) / 1e9,
+    };
+    buf_t line;
+    buf_init(&line);
+    out_progress_line(&line, &p, final);
+    fwrite(line.data, 1, line.len, stderr);
+    fflush(stderr);
+    buf_free(&line);
+}
 
 /* The configuration comes first (-c FILE and --section.key=value; no file is
  * read without -c): it gives the defaults that analyze's own options may
@@ -190,6 +197,7 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         {"messages", no_argument, NULL, 'G'},
         {"streams", no_argument, NULL, 's'},
         {"no-progress", no_argument, NULL, 'P'},
+        {"progress", no_argument, NULL, 'Q'},
         {"call-timeout", required_argument, NULL, 't'},
         {"max-calls", required_argument, NULL, 'C'},
         {"max-streams", required_argument, NULL, 'S'},
@@ -231,6 +239,10 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
             break;
         case 'P':
             o->progress = false;
+            o->progress_forced = false;
+            break;
+        case 'Q':
+            o->progress = o->progress_forced = true;
             break;
         case 'O':
             o->ccfg.classify_orphans = false;
@@ -296,7 +308,7 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         a->nfiles = (int)cfg->capture.files.count;
     }
     log_set_level(app_config_log_level(cfg, o->verbosity));
-    if (!isatty(STDERR_FILENO)) o->progress = false;
+    if (!isatty(STDERR_FILENO) && !o->progress_forced) o->progress = false;
     return -1;
 }
 
@@ -367,8 +379,7 @@ static int analyze_loop(analyze_t *a)
         if (a->opt.progress && (a->frames & 0xffff) == 0) {
             int64_t now = clock_mono_ns();
             if (now >= next_draw) {
-                progress_draw(cap_files_read_bytes(a->files), cap_files_total_bytes(a->files),
-                              a->frames, false);
+                progress_draw(a, false);
                 next_draw = now + 200 * NS_PER_MSEC;
             }
         }
@@ -382,9 +393,7 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
 {
     pl_stage_finish(&a->corr);
     fan_stop(a->fan);
-    if (a->opt.progress)
-        progress_draw(cap_files_total_bytes(a->files), cap_files_total_bytes(a->files), a->frames,
-                      true);
+    if (a->opt.progress) progress_draw(a, true);
     out_summary_t sum = {
         .files = a->nfiles,
         .read_errors = read_errors,
@@ -421,7 +430,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
     if (status >= 0) return status;
     status = analyze_setup(&a, cfg);
     if (status == 0) {
-        int64_t t0 = clock_mono_ns();
+        int64_t t0 = a.t0 = clock_mono_ns();
         int read_errors = analyze_loop(&a);
         analyze_summary(&a, read_errors, t0);
         status = read_errors ? 1 : 0;
