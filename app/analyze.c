@@ -50,6 +50,9 @@ static void usage(FILE *f, const corr_config_t *d)
             "                         endpoints, method or status, Call-ID, CSeq, call_key,\n"
             "                         the message text), in capture order\n"
             "  --streams              in the table, list each call's streams\n"
+            "  --store                also store calls, streams, SIP messages and\n"
+            "                         registrations in PostgreSQL (storage.dsn, else the\n"
+            "                         embedded server)\n"
             "  --no-progress          no progress bar (it is shown only on a terminal)\n"
             "  --progress             the progress bar on stderr even when it is no terminal\n"
             "  --call-timeout SEC     end calls idle for SEC seconds (default %d)\n"
@@ -77,7 +80,7 @@ static void usage(FILE *f, const corr_config_t *d)
 /* What the command line and the configuration ask for (analyze_options). */
 typedef struct {
     out_format_t format;
-    bool progress, progress_forced, streams_in_table, events, messages;
+    bool progress, progress_forced, streams_in_table, events, messages, store;
     int verbosity;
     uint32_t threads; /* correlator shards, 0: inline */
     corr_config_t ccfg;
@@ -95,7 +98,9 @@ typedef struct {
     cap_files_t *files;
     cap_decoder_t *dec;
     uint64_t frames;
-    int64_t t0; /* the loop's start (clock_mono_ns) */
+    int64_t t0;         /* the loop's start (clock_mono_ns) */
+    st_config_t sc;     /* --store */
+    app_storage_t stor; /* the storage consumer and its server */
 } analyze_t;
 
 static int analyze_main(int argc, char **argv, const siphon_config_t *cfg);
@@ -110,6 +115,12 @@ static void progress_draw(analyze_t *a, bool final)
         .calls = pl_stage_stats(&a->corr)->calls,
         .elapsed_s = (double)(clock_mono_ns() - a->t0) / 1e9,
     };
+    if (a->stor.st) {
+        st_stats_t ss;
+        st_stats(a->stor.st, &ss);
+        p.storing = true;
+        p.stored = ss.rows_written + ss.rows_duplicate;
+    }
     buf_t line;
     buf_init(&line);
     out_progress_line(&line, &p, final);
@@ -196,6 +207,7 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         {"events", no_argument, NULL, 'E'},
         {"messages", no_argument, NULL, 'G'},
         {"streams", no_argument, NULL, 's'},
+        {"store", no_argument, NULL, 'D'},
         {"no-progress", no_argument, NULL, 'P'},
         {"progress", no_argument, NULL, 'Q'},
         {"call-timeout", required_argument, NULL, 't'},
@@ -236,6 +248,9 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
             break;
         case 's':
             o->streams_in_table = true;
+            break;
+        case 'D':
+            o->store = true;
             break;
         case 'P':
             o->progress = false;
@@ -332,7 +347,16 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
         goto fail;
     }
     a->out = fan_add(a->fan, &out_consumer, &ocfg, err, sizeof err);
-    if (!a->out || fan_start(a->fan, err, sizeof err) != 0) goto fail;
+    if (!a->out) goto fail;
+    if (o->store) { /* no maintenance: an import keeps what it stores */
+        st_config_default(&a->sc);
+        app_config_to_st_config(cfg, &a->sc);
+        a->sc.maintenance_interval_ns = 0;
+        if (app_storage_server(&a->stor, &a->sc, err, sizeof err) != 0 ||
+            app_storage_add(&a->stor, a->fan, &a->sc, err, sizeof err) != 0)
+            goto fail;
+    }
+    if (fan_start(a->fan, err, sizeof err) != 0) goto fail;
     pl_stage_config_t scfg = {.corr = o->ccfg,
                               .shards = o->threads,
                               .producers = 1,
@@ -400,6 +424,8 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
         .cap = cap_decoder_stats(a->dec),
         .corr = pl_stage_stats(&a->corr),
+        .groups = app_storage_group(&a->stor),
+        .n_groups = a->stor.st ? 1 : 0,
     };
     pl_stats_t ps;
     if (a->corr.pl) {
@@ -421,6 +447,7 @@ static void analyze_cleanup(analyze_t *a)
         pl_stage_close(&a->corr);
     }
     fan_free(a->fan);
+    app_storage_stop(&a->stor);
 }
 
 static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)

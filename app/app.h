@@ -24,16 +24,35 @@
 int cmd_analyze(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+
+/* Storage wiring shared by run, analyze and db (db.c). */
+typedef struct {
+    st_server_t *server; /* the embedded server, when no storage.dsn */
+    st_t *st;            /* the consumer, when added */
+    st_stats_t snap;
+    out_counter_group_t group;
+} app_storage_t;
+/* With no dsn, starts the embedded server and points sc->dsn at it (before
+ * dropping privileges).  0, or -1 with err. */
+int app_storage_server(app_storage_t *a, st_config_t *sc, char *err, size_t errlen);
+int app_storage_add(app_storage_t *a, fan_t *fan, const st_config_t *sc, char *err, size_t errlen);
+/* The consumer's counters for the summary / stats lines (NULL: none). */
+const out_counter_group_t *app_storage_group(app_storage_t *a);
+/* Stops the embedded server (after fan_stop: the writer is done). */
+void app_storage_stop(app_storage_t *a);
 
 /* Searching the stored calls (calls.c, show.c, search_db.c). */
 int cmd_calls(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 
 typedef struct {
+    app_storage_t storage; /* the embedded server, when it was started for us */
     st_search_t *search;
 } app_search_db_t;
 
-/* Connects to the configured database; -1 with the reason on stderr. */
+/* Connects to the configured database (storage.dsn, else the embedded
+ * server); -1 with the reason on stderr. */
 int app_search_db_open(const char *cmd, const siphon_config_t *cfg, app_search_db_t *db);
 void app_search_db_close(app_search_db_t *db);
 

@@ -166,3 +166,29 @@ int app_config_from_args(const char *cmd, int *argc, char **argv, const char *de
     if (path_used) *path_used = path;
     return rc;
 }
+
+/* [storage] -> st_config_t (strings borrowed from cfg).  maintenance and
+ * the embedded flag are the subcommand's choice. */
+void app_config_to_st_config(const siphon_config_t *cfg, st_config_t *s)
+{
+    s->dsn = cfg->storage.dsn;
+    s->data_dir = cfg->storage.data_dir;
+    s->run_dir = cfg->storage.run_dir;
+    s->pg_user = cfg->storage.pg_user;
+    s->pg_bin = cfg->storage.pg_bin;
+    s->client_user = cfg->capture.user;
+    s->probe = cfg->storage.probe;
+    s->auto_migrate = (st_migrate_t)cfg->storage.auto_migrate;
+    s->retention_ns = cfg->storage.retention_ns;
+    s->maintenance_interval_ns = cfg->storage.maintenance_interval_ns;
+    s->batch_rows = cfg->storage.batch_rows;
+    s->batch_delay_ns = cfg->storage.batch_delay_ns;
+    s->queue = cfg->storage.queue;
+    s->spool_dir = cfg->storage.spool_dir;
+    s->spool_max = cfg->storage.spool_max;
+    s->spool_fsync = (st_fsync_t)cfg->storage.spool_fsync;
+    s->n_skip_methods = 0;
+    for (uint32_t i = 0; i < cfg->storage.skip_methods.count && i < ST_SKIP_METHODS_MAX; i++)
+        s->skip_methods[s->n_skip_methods++] = cfg->storage.skip_methods.items[i];
+    s->connect_timeout_ns = cfg->storage.connect_timeout_ns;
+}

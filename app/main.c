@@ -5,6 +5,7 @@
  *   siphon check-config [-c FILE]      validate a configuration file
  *   siphon calls [filters] [--json]    search the stored calls
  *   siphon show CALL_ID|UUID [--raw]   one stored call with its SIP ladder
+ *   siphon db migrate|status|maintain  the database (storage/)
  *   siphon version | --version | -V    siphon's version and its libraries'
  *   siphon help [COMMAND]              this list, or COMMAND --help
  */
@@ -30,6 +31,8 @@ static void usage(FILE *f)
         "  calls [--since 1h] [...]    search the stored calls (--caller, --callee, --ip,\n"
         "                              --state, --code, --mos-below, --call-id, --json)\n"
         "  show CALL_ID|UUID [--raw]   one stored call: its streams and SIP ladder\n"
+        "  db migrate|status|maintain  the database: apply the schema, show tables and\n"
+        "                              partitions, apply retention\n"
         "  version                     print the version of siphon and of its libraries\n"
         "                              (also --version, -V)\n"
         "  help [COMMAND]              this list, or the options of COMMAND\n"
@@ -58,6 +61,7 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "check-config") == 0) return cmd_check_config;
     if (strcmp(name, "calls") == 0) return cmd_calls;
     if (strcmp(name, "show") == 0) return cmd_show;
+    if (strcmp(name, "db") == 0) return cmd_db;
     return NULL;
 }
 

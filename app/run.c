@@ -99,6 +99,8 @@ typedef struct {
     pl_stage_t corr;    /* the correlation stage */
     bool corr_open;
     cap_ring_stats_t last_logged[PL_MAX_IFACES]; /* at the previous stats line */
+    st_config_t sc;     /* storage.enabled: the storage consumer's settings */
+    app_storage_t stor; /* ... it and its embedded server */
     /* for SIGHUP: how the configuration was made */
     int argc;
     char **argv;
@@ -162,12 +164,16 @@ static void log_stats(run_t *r)
               ull(r->corr.pl ? ps.datagrams : k.datagrams_out), routed, ull(ps.queue_drops),
               ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete), ull(c->calls),
               plural(c->calls), ull(out_calls_written(r->out)), ull(c->calls_timed_out),
-              ull(c->calls_evicted), ull(c->streams_tracked), plural(c->streams_tracked), ull(c->streams_evicted),
-              ull(c->rtp_packets));
+              ull(c->calls_evicted), ull(c->streams_tracked), plural(c->streams_tracked),
+              ull(c->streams_evicted), ull(c->rtp_packets));
     /* every other counter that is not 0, by its summary name */
     buf_t b;
     buf_init(&b);
-    out_summary_t sum = {.cap = &k, .corr = c, .pipeline = r->corr.pl ? &ps : NULL};
+    out_summary_t sum = {.cap = &k,
+                         .corr = c,
+                         .pipeline = r->corr.pl ? &ps : NULL,
+                         .groups = app_storage_group(&r->stor),
+                         .n_groups = r->stor.st ? 1 : 0};
     out_counters_text(&b, "stats counters ", &sum);
     buf_putc(&b, '\0');
     for (char *line = b.data, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
@@ -641,6 +647,15 @@ static int run_setup(run_t *r, bool no_config_file)
     }
     if (cfg->output.file[0] && output_open(cfg->output.file, &r->outf, err, sizeof err) != 0)
         goto fail;
+    /* storage: the embedded server and the spool directory need root */
+    if (cfg->storage.enabled) {
+        st_config_default(&r->sc);
+        app_config_to_st_config(cfg, &r->sc);
+        r->sc.maintain_at_start = true;
+        if (app_storage_server(&r->stor, &r->sc, err, sizeof err) != 0 ||
+            st_prepare_spool(&r->sc, err, sizeof err) != 0)
+            goto fail;
+    }
     if (user[0]) {
         if (cap_drop_privileges(user, err, sizeof err) != 0) {
             fprintf(stderr, "siphon run: dropping privileges to %s: %s\n", user, err);
@@ -667,7 +682,10 @@ static int run_setup(run_t *r, bool no_config_file)
         goto fail;
     }
     r->out = fan_add(r->fan, &out_consumer, &ocfg, err, sizeof err);
-    if (!r->out || fan_start(r->fan, err, sizeof err) != 0) goto fail;
+    if (!r->out) goto fail;
+    if (cfg->storage.enabled && app_storage_add(&r->stor, r->fan, &r->sc, err, sizeof err) != 0)
+        goto fail;
+    if (fan_start(r->fan, err, sizeof err) != 0) goto fail;
 
     /* the correlation stage, then the capture threads that feed it */
     corr_config_default(&acfg.corr);
@@ -733,6 +751,8 @@ static void run_summary(run_t *r, int read_errors, int64_t t0)
         .pipeline = &ps,
         .shards = pl_shards(r->corr.pl),
         .capture_threads = r->nw,
+        .groups = app_storage_group(&r->stor),
+        .n_groups = r->stor.st ? 1 : 0,
     };
     out_summary(r->out, &sum);
 }
@@ -746,6 +766,7 @@ static void run_cleanup(run_t *r)
         pl_stage_close(&r->corr);
     }
     fan_free(r->fan);
+    app_storage_stop(&r->stor);
     if (r->outf) fclose(r->outf);
     pl_capture_free(r->cap);
     if (r->files) cap_files_close(r->files);

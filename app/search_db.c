@@ -1,6 +1,6 @@
 /* search_db.c - the database `siphon calls` and `siphon show` read: the
- * configuration's storage.dsn, else the embedded server siphon runs
- * itself (started for the search when no siphon runs it, stopped after). */
+ * configuration's storage.dsn, else the embedded server (joined when a
+ * siphon runs it, else started for the search and stopped after). */
 #include "app.h"
 #include "config_map.h"
 
@@ -11,14 +11,17 @@ int app_search_db_open(const char *cmd, const siphon_config_t *cfg, app_search_d
 {
     char err[1024];
     memset(db, 0, sizeof *db);
-    const char *dsn = cfg->storage.dsn ? cfg->storage.dsn : "";
-    if (!dsn[0]) {
-        fprintf(stderr, "siphon %s: no database: set storage.dsn\n", cmd);
+    st_config_t sc;
+    st_config_default(&sc);
+    app_config_to_st_config(cfg, &sc);
+    if (app_storage_server(&db->storage, &sc, err, sizeof err) != 0) {
+        fprintf(stderr, "siphon %s: %s\n", cmd, err);
         return -1;
     }
-    db->search = st_search_open(dsn, err, sizeof err);
+    db->search = st_search_open(sc.dsn, err, sizeof err);
     if (!db->search) {
         fprintf(stderr, "siphon %s: %s\n", cmd, err);
+        app_storage_stop(&db->storage);
         return -1;
     }
     return 0;
@@ -28,4 +31,5 @@ void app_search_db_close(app_search_db_t *db)
 {
     st_search_close(db->search);
     db->search = NULL;
+    app_storage_stop(&db->storage);
 }

@@ -49,7 +49,7 @@
 #define CONFIG_FILE_MAX   (1 << 20) /* bytes per file */
 #define CONFIG_LIST_MAX   64        /* items in one list value */
 #define CONFIG_ERRORS_MAX 50        /* errors kept; parsing stops after */
-#define CONFIG_KEYS_MAX   64        /* room for schema keys (checked) */
+#define CONFIG_KEYS_MAX   256       /* room for schema keys (checked) */
 
 /* ------------------------------------------------------------------------ */
 /* The configuration                                                         */
@@ -114,9 +114,21 @@ typedef struct {
         int64_t stats_interval_ns; /* siphon run's capture statistics (0: off) */
         char *file;                /* "" = stderr */
     } log;
-    struct {
+    struct { /* storage/storage.h st_config_t */
         bool enabled;
-        char *dsn; /* PostgreSQL connection string */
+        char *dsn; /* PostgreSQL connection string; "" = embedded server */
+        char *data_dir, *run_dir, *pg_user, *pg_bin;
+        uint32_t auto_migrate; /* 0 embedded, 1 always, 2 never */
+        char *probe;
+        int64_t retention_ns, maintenance_interval_ns;
+        uint32_t batch_rows;
+        int64_t batch_delay_ns;
+        uint32_t queue;
+        char *spool_dir;
+        uint64_t spool_max;
+        uint32_t spool_fsync; /* 0 always, 1 batch, 2 never */
+        config_list_t skip_methods;
+        int64_t connect_timeout_ns;
     } storage;
     struct {
         bool enabled;

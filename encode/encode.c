@@ -177,10 +177,16 @@ static void xr_stats_json(json_writer_t *w, const corr_xr_stats_t *v)
 
 /* "rtcp": what the far end reported about this stream, or null when no
  * RTCP mentioned it. */
+static void stream_rtcp_value_json(json_writer_t *w, const corr_stream_t *s);
 static void stream_rtcp_json(json_writer_t *w, const corr_stream_t *s)
 {
-    const corr_rtcp_t *r = &s->rtcp;
     json_key(w, "rtcp");
+    stream_rtcp_value_json(w, s);
+}
+
+static void stream_rtcp_value_json(json_writer_t *w, const corr_stream_t *s)
+{
+    const corr_rtcp_t *r = &s->rtcp;
     if (!r->reports && !r->sender_reports && !r->receiver_reports && !r->cname[0] &&
         !r->have_xr_voip && !r->have_xr_stats && !r->byes && !r->app_packets && !r->xr_packets &&
         !r->rtt_count) {
@@ -602,7 +608,7 @@ static void stream_fields_json(json_writer_t *w, const corr_stream_t *s)
 
 /* Voice quality (quality.h): E-model score, loss structure, jitter-buffer
  * discards and the intervals; null where not computable. */
-static void stream_quality_json(json_writer_t *w, const corr_stream_t *s)
+static void stream_quality_json(json_writer_t *w, const corr_stream_t *s, bool with_intervals)
 {
     const sq_result_t *q = &s->quality;
     bool any = q->expected > 0;
@@ -648,6 +654,7 @@ static void stream_quality_json(json_writer_t *w, const corr_stream_t *s)
         json_null(w);
     }
     json_opt_double(w, "jb_adaptive_max_ms", q->have_clock ? q->jb_adaptive_max_ms : -1, 1);
+    if (!with_intervals) return;
     json_key(w, "intervals");
     json_arr_begin(w);
     for (uint32_t i = 0; i < q->n_intervals; i++) {
@@ -680,7 +687,7 @@ void enc_stream_json(buf_t *out, const corr_stream_t *s, bool orphan)
         json_key(&w, "media_index"), json_int(&w, s->media_index);
     }
     stream_fields_json(&w, s);
-    stream_quality_json(&w, s);
+    stream_quality_json(&w, s, true);
     if (orphan) json_key(&w, "dtmf"), dtmf_json(&w, s->dtmf, s->dtmf_count);
     json_obj_end(&w);
 }
@@ -741,4 +748,64 @@ void enc_call_json(buf_t *out, const corr_call_t *c)
     call_extras_json(&w, c);
     json_obj_end(&w);
     buf_putc(out, '\n');
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parts of the contract, for consumers that store them apart (storage's    */
+/* jsonb columns): the same writers as the whole objects above.             */
+/* ------------------------------------------------------------------------ */
+
+void enc_call_list_json(buf_t *out, const corr_call_t *c, enc_call_list_t which)
+{
+    json_writer_t w;
+    json_init(&w, out);
+    if (which == ENC_CALL_DTMF) {
+        dtmf_json(&w, c->dtmf, c->dtmf_count);
+    } else if (which == ENC_CALL_FLAGS) {
+        json_arr_begin(&w);
+        for (uint32_t i = 0; i < c->flag_count; i++)
+            flag_json(&w, &c->flags[i]);
+        json_arr_end(&w);
+    } else {
+        json_arr_begin(&w);
+        for (uint32_t i = 0; i < c->vq_count; i++) {
+            json_obj_begin(&w);
+            vq_fields_json(&w, &c->vq[i]);
+            json_obj_end(&w);
+        }
+        json_arr_end(&w);
+    }
+}
+
+void enc_stream_rtcp_json(buf_t *out, const corr_stream_t *s)
+{
+    json_writer_t w;
+    json_init(&w, out);
+    stream_rtcp_value_json(&w, s);
+}
+
+void enc_stream_quality_json(buf_t *out, const corr_stream_t *s)
+{
+    json_writer_t w;
+    json_init(&w, out);
+    json_obj_begin(&w);
+    stream_quality_json(&w, s, false);
+    json_obj_end(&w);
+}
+
+void enc_stream_dtmf_json(buf_t *out, const corr_stream_t *s)
+{
+    json_writer_t w;
+    json_init(&w, out);
+    dtmf_json(&w, s->dtmf, s->dtmf_count);
+}
+
+double enc_call_setup_total_ms(const corr_call_t *c)
+{
+    return call_setup_total_ms(c);
+}
+
+double enc_call_pdd_ms(const corr_call_t *c)
+{
+    return call_pdd_ms(c);
 }

@@ -33,10 +33,24 @@ void enc_interval_json(buf_t *out, const corr_interval_event_t *ev);
  * message text JSON-escaped. */
 void enc_sip_message_json(buf_t *out, const corr_sip_message_t *m);
 
+/* Parts of the objects above, for consumers that keep them apart
+ * (storage's jsonb columns): a call's "dtmf", "flags" or "vq_reports"
+ * array; a stream's "rtcp" value (object or null), its quality members
+ * (mos ... jb_adaptive_max_ms, without "intervals") as one object, and an
+ * orphan's "dtmf" array. */
+typedef enum { ENC_CALL_DTMF = 0, ENC_CALL_FLAGS, ENC_CALL_VQ_REPORTS } enc_call_list_t;
+void enc_call_list_json(buf_t *out, const corr_call_t *c, enc_call_list_t which);
+void enc_stream_rtcp_json(buf_t *out, const corr_stream_t *s);
+void enc_stream_quality_json(buf_t *out, const corr_stream_t *s);
+void enc_stream_dtmf_json(buf_t *out, const corr_stream_t *s);
+
 /* Derived figures, the same in JSON and in the table. */
 /* Post-dial setup time: INVITE to answer, or to the final response that
  * decided a failed call; negative when unknown. */
 double enc_call_setup_ms(const corr_call_t *c);
+/* setup_total_ms and pdd_ms of the call contract; negative when unknown. */
+double enc_call_setup_total_ms(const corr_call_t *c);
+double enc_call_pdd_ms(const corr_call_t *c);
 /* Talk time: answer to end, answered calls only; negative when unknown. */
 double enc_call_duration_s(const corr_call_t *c);
 /* "caller", "callee" or NULL (unknown). */

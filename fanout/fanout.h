@@ -144,6 +144,12 @@ typedef struct {
      * NULL: free(). */
     void (*release)(void *user, void *rec);
     void *user;
+    /* Optional (NULL: none): on the worker thread, when its queues ran dry
+     * after some work, every tick_ns without work, and once with stop true
+     * after fan_worker_stop's drain, before the thread ends (batching by
+     * time, retries, a final flush). */
+    void (*tick)(void *user, bool stop);
+    int64_t tick_ns;
 } fan_worker_config_t;
 
 typedef struct {

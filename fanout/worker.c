@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FAN__BATCH 64
 
@@ -72,7 +73,11 @@ fan_worker_t *fan_worker_new(const fan_worker_config_t *cfg, char *err, size_t e
         if (!w->q[s].ring) goto oom;
     }
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->ready, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* ticks follow the monotonic clock */
+    pthread_cond_init(&w->ready, &ca);
+    pthread_condattr_destroy(&ca);
     pthread_cond_init(&w->room, NULL);
     return w;
 oom:
@@ -106,18 +111,48 @@ static uint32_t fan__take(fan_worker_t *w, uint32_t *shard, void **out)
     return 0;
 }
 
+/* With a tick (cfg.tick): when the queues ran dry after some work, when
+ * tick_ns passed without any, and once when stopping (stop true) after the
+ * queues were worked off, the worker calls tick without the lock: a
+ * consumer flushes what it batched by time, retries what failed. */
+static void fan__wait(fan_worker_t *w, int64_t next_tick_ns)
+{
+    if (!w->cfg.tick) {
+        pthread_cond_wait(&w->ready, &w->lock);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    int64_t until = next_tick_ns > now ? next_tick_ns : now;
+    ts.tv_sec = until / 1000000000LL, ts.tv_nsec = until % 1000000000LL;
+    pthread_cond_timedwait(&w->ready, &w->lock, &ts);
+}
+
 static void *fan__worker_main(void *arg)
 {
     fan_worker_t *w = arg;
     void *batch[FAN__BATCH];
+    bool dirty = false, final_tick = false;
+    int64_t next_tick = clock_mono_ns() + w->cfg.tick_ns;
     pthread_mutex_lock(&w->lock);
     for (;;) {
         uint32_t shard = 0, n = fan__take(w, &shard, batch);
         if (!n) {
-            if (w->stopping) break;
-            pthread_cond_wait(&w->ready, &w->lock);
+            if (w->stopping && (final_tick || !w->cfg.tick)) break;
+            if (w->cfg.tick && (dirty || w->stopping || clock_mono_ns() >= next_tick)) {
+                bool stop = w->stopping;
+                pthread_mutex_unlock(&w->lock);
+                w->cfg.tick(w->cfg.user, stop);
+                pthread_mutex_lock(&w->lock);
+                dirty = false, final_tick = stop;
+                next_tick = clock_mono_ns() + w->cfg.tick_ns;
+                continue;
+            }
+            fan__wait(w, next_tick);
             continue;
         }
+        dirty = true, final_tick = false;
         pthread_cond_broadcast(&w->room);
         pthread_mutex_unlock(&w->lock);
         for (uint32_t i = 0; i < n; i++) {

@@ -55,6 +55,16 @@ typedef struct {
     bool has_iface;
 } out_iface_summary_t;
 
+/* A consumer's own counters (storage, ...): one object `name` in the JSON
+ * summary, one "name: counter=value ..." line in the text summary and the
+ * stats lines (counters that are not 0).  names/values: n each. */
+typedef struct {
+    const char *name;
+    const char *const *names;
+    const uint64_t *values;
+    uint32_t n;
+} out_counter_group_t;
+
 /* The figures of a finished (or interrupted) run. */
 typedef struct {
     int files;
@@ -72,6 +82,9 @@ typedef struct {
     /* lifecycle events were written (out_summary sets it): the correlate
      * section then has the registration counters */
     bool events;
+    /* consumers' counters (NULL/0: none) */
+    const out_counter_group_t *groups;
+    int n_groups;
 } out_summary_t;
 
 /* After the shards stopped: the summary (JSON object, or text line after

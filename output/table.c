@@ -99,6 +99,14 @@ void out_summary_json(buf_t *out, const out_summary_t *s)
         json_arr_end(&w);
         json_key(&w, "kernel_drops"), json_uint(&w, drops);
     }
+    for (int g = 0; g < s->n_groups; g++) { /* consumers' counters */
+        const out_counter_group_t *grp = &s->groups[g];
+        json_key(&w, grp->name);
+        json_obj_begin(&w);
+        for (uint32_t i = 0; i < grp->n; i++)
+            json_key(&w, grp->names[i]), json_uint(&w, grp->values[i]);
+        json_obj_end(&w);
+    }
     if (s->pipeline) { /* correlator threads (pipeline.h) */
         const pl_stats_t *p = s->pipeline;
         json_key(&w, "pipeline");
@@ -448,6 +456,14 @@ void out_counters_text(buf_t *out, const char *prefix, const out_summary_t *s)
         NZ("route_endpoints_learnt", p->route.endpoints_learnt);
         NZ("route_endpoints_replaced", p->route.endpoints_replaced);
         group_end(out, start, start + strlen(prefix) + strlen("pipeline:"));
+    }
+    for (int g = 0; g < s->n_groups; g++) {
+        const out_counter_group_t *grp = &s->groups[g];
+        start = out->len;
+        buf_printf(out, "%s%s:", prefix, grp->name);
+        for (uint32_t i = 0; i < grp->n; i++)
+            NZ(grp->names[i], grp->values[i]);
+        group_end(out, start, start + strlen(prefix) + strlen(grp->name) + 1);
     }
 #undef NZ
 }

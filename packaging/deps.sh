@@ -11,7 +11,7 @@ set -euo pipefail
 mode=${1:-build}
 pkgs=(build-essential cmake pkg-config git xz-utils
       libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev zlib1g-dev
-      iproute2 tcpreplay)
+      iproute2 tcpreplay postgresql-15)
 if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
          time procps)
@@ -29,4 +29,15 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The embedded PostgreSQL's service user (storage.pg_user, storage/server.c):
+# PostgreSQL refuses to run as root, so siphon running as root starts it as
+# this user.
+if ! id siphon >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]]; then
+    useradd --system --user-group --no-create-home --home-dir /var/lib/siphon \
+      --shell /usr/sbin/nologin siphon
+  else
+    echo "deps.sh: no user 'siphon' (storage.pg_user); run as root to create it" >&2
+  fi
 fi

@@ -85,7 +85,7 @@ assert p["datagrams"] > 0 and routed == p["datagrams"], p
 PY
 
 # 5. run -i ----------------------------------------------------------------------------
-: >"$work/empty.conf"
+printf '[storage]\nenabled = false\n' >"$work/empty.conf" # these runs store nothing
 out=$("$SIPHON" run -c "$work/empty.conf" --allow-root -i lo -i nosuch9 2>&1); rc=$?
 echo "-i lo -i nosuch9: exit $rc: $out"
 [ $rc -eq 1 ] || fail i-exit "exit $rc, want 1"

@@ -61,7 +61,7 @@ ip link add "$vh" type veth peer name "$vn" netns "$ns" &&
 pcap="$work/f.pcap" truth="$work/f.ndjson" conf="$work/empty.conf"
 "$SIPHON_GEN" -q -o "$pcap" --truth "$truth" --calls 20 --duration 3 --seed 11 ||
     { echo "FAIL: siphon-gen failed"; exit 1; }
-: >"$conf"
+printf '[storage]\nenabled = false\n' >"$conf" # these runs store nothing
 frames=$("$SIPHON" analyze --json --no-progress "$pcap" | python3 -c '
 import json, sys
 print([json.loads(l) for l in sys.stdin if l.strip()][-1]["packets"])')
@@ -205,7 +205,7 @@ check_stats_lines
 #    named as needing a restart, a broken file rejected -----------------------
 hup_conf="$work/hup.conf" log="$work/siphon.log"
 printf '[log]\nlevel = info\nfile = %s\n' "$log" >"$hup_conf"
-"$SIPHON" run -c "$hup_conf" --allow-root --capture.interfaces="$vh" >"$work/hup.out" 2>"$work/hup.err" &
+"$SIPHON" run -c "$hup_conf" --allow-root --storage.enabled=false --capture.interfaces="$vh" >"$work/hup.out" 2>"$work/hup.err" &
 pid=$!
 pids+=("$pid")
 if wait_for "$log" "capturing on $vh" 20; then

@@ -30,7 +30,7 @@ chk() { python3 "$lib/check_table.py" "$@" || failed+=("$3"); }
 for m in hostile layout single; do
     python3 "$lib/table_pcap.py" "$m" "$work/$m.pcap"
 done
-: >"$work/empty.conf"
+printf '[storage]\nenabled = false\n' >"$work/empty.conf" # these runs store nothing
 run_file() { # PCAP OUT [options...]: siphon run replaying PCAP
     local pcap=$1 out=$2
     shift 2

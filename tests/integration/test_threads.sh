@@ -79,7 +79,7 @@ for pcap in "${captures[@]}"; do
     python3 "$lib/compare_runs.py" --label "$name" "$base.t0" "${others[@]}" ||
         failed+=("$name")
     # siphon run replaying the file, 2 correlator threads: the same calls
-    : >"$work/empty.conf"
+    printf '[storage]\nenabled = false\n' >"$work/empty.conf" # these runs store nothing
     "$SIPHON" run -c "$work/empty.conf" --allow-root --json --capture.file="$pcap" \
         --correlator.shards=2 >"$base.run" 2>"$base.run.err"
     python3 "$lib/compare_runs.py" --records-only --label "$name run" "$base.t0" "$base.run" ||

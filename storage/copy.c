@@ -1,0 +1,197 @@
+/* copy.c - values in PostgreSQL's COPY text format.
+ *
+ * The writer sends rows with COPY ... FROM STDIN in text format: one line
+ * per row, values separated by tabs, \N for NULL, backslash escapes for
+ * backslash, tab, newline and carriage return.  Text is simpler to produce
+ * than the binary format (no per-type wire encodings: timestamps, inet,
+ * jsonb) and its cost is in the formatting we would do anyway.
+ *
+ * Everything here is hostile input from the wire: a text value that is not
+ * well-formed UTF-8 (the database is UTF-8 and refuses it) has each bad
+ * byte replaced by U+FFFD, as the JSON contract does, and a NUL (which text
+ * cannot hold) too.  The raw SIP message goes to a bytea column as hex, so
+ * it is stored byte for byte whatever it holds.
+ */
+#include "st_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void st__copy_sep(buf_t *b)
+{
+    buf_putc(b, '\t');
+}
+
+void st__copy_end(buf_t *b)
+{
+    buf_putc(b, '\n');
+}
+
+void st__copy_null(buf_t *b)
+{
+    buf_append(b, "\\N", 2);
+}
+
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), 0 when it is not one. */
+static size_t st__utf8_len(const uint8_t *p, size_t avail)
+{
+    uint8_t c = p[0];
+    size_t need;
+    uint32_t cp, min;
+    if (c >= 0xc2 && c <= 0xdf)
+        need = 1, cp = c & 0x1f, min = 0x80;
+    else if (c >= 0xe0 && c <= 0xef)
+        need = 2, cp = c & 0x0f, min = 0x800;
+    else if (c >= 0xf0 && c <= 0xf4)
+        need = 3, cp = c & 0x07, min = 0x10000;
+    else
+        return 0;
+    if (need >= avail) return 0;
+    for (size_t k = 1; k <= need; k++) {
+        if ((p[k] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (p[k] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return need + 1;
+}
+
+void st__copy_text(buf_t *b, const char *text, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)text;
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && p[run] >= 0x20 && p[run] < 0x80 && p[run] != '\\')
+            run++;
+        if (run > i) {
+            buf_append(b, p + i, run - i);
+            i = run;
+            continue;
+        }
+        uint8_t c = p[i];
+        if (c == '\\') {
+            buf_append(b, "\\\\", 2), i++;
+        } else if (c == '\t') {
+            buf_append(b, "\\t", 2), i++;
+        } else if (c == '\n') {
+            buf_append(b, "\\n", 2), i++;
+        } else if (c == '\r') {
+            buf_append(b, "\\r", 2), i++;
+        } else if (c == 0) {
+            buf_append(b, "\xef\xbf\xbd", 3), i++;
+        } else if (c < 0x80) { /* other controls: text holds them */
+            buf_putc(b, (char)c), i++;
+        } else {
+            size_t k = st__utf8_len(p + i, n - i);
+            if (k) {
+                buf_append(b, p + i, k), i += k;
+            } else {
+                buf_append(b, "\xef\xbf\xbd", 3), i++;
+            }
+        }
+    }
+}
+
+void st__copy_cstr(buf_t *b, const char *s, bool null_empty)
+{
+    if (!s || (null_empty && !s[0]))
+        st__copy_null(b);
+    else
+        st__copy_text(b, s, strlen(s));
+}
+
+void st__copy_sv(buf_t *b, sv_t s, bool null_empty)
+{
+    if (!s.p || (null_empty && !s.len))
+        st__copy_null(b);
+    else
+        st__copy_text(b, s.p, s.len);
+}
+
+/* 2024-03-01 12:00:00.123456+00: timestamptz input, microseconds (the
+ * column's precision; nanoseconds are cut, as the JSON contract does). */
+void st__copy_ts(buf_t *b, int64_t ts_ns)
+{
+    if (ts_ns <= 0) {
+        st__copy_null(b);
+        return;
+    }
+    time_t sec = (time_t)(ts_ns / NS_PER_SEC);
+    long us = (long)((ts_ns % NS_PER_SEC) / 1000);
+    struct tm tm;
+    if (!gmtime_r(&sec, &tm)) {
+        st__copy_null(b);
+        return;
+    }
+    buf_printf(b, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00", tm.tm_year + 1900, tm.tm_mon + 1,
+               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+}
+
+void st__copy_int(buf_t *b, int64_t v)
+{
+    buf_printf(b, "%lld", (long long)v);
+}
+
+void st__copy_double(buf_t *b, double v, int decimals, bool null_negative)
+{
+    if (!isfinite(v) || (null_negative && v < 0))
+        st__copy_null(b);
+    else if (decimals >= 0)
+        buf_printf(b, "%.*f", decimals, v);
+    else
+        buf_printf(b, "%.17g", v);
+}
+
+void st__copy_bool(buf_t *b, bool v)
+{
+    buf_putc(b, v ? 't' : 'f');
+}
+
+void st__copy_inet(buf_t *b, const ip_addr_t *a)
+{
+    char s[64];
+    if (a->family == IP_NONE || ip_addr_format(a, s, sizeof s) == 0)
+        st__copy_null(b);
+    else
+        buf_append(b, s, strlen(s));
+}
+
+void st__copy_port(buf_t *b, const endpoint_t *e)
+{
+    if (e->ip.family == IP_NONE)
+        st__copy_null(b);
+    else
+        st__copy_int(b, e->port);
+}
+
+void st__copy_bytea(buf_t *b, const void *data, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *p = data;
+    char tmp[512];
+    buf_append(b, "\\\\x", 3);
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        for (; i < n && k < sizeof tmp; i++) {
+            tmp[k++] = hex[p[i] >> 4];
+            tmp[k++] = hex[p[i] & 15];
+        }
+        buf_append(b, tmp, k);
+    }
+}
+
+void st__copy_uuid(buf_t *b, const st__uuid_t *u)
+{
+    static const char hex[] = "0123456789abcdef";
+    char s[37];
+    size_t k = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) s[k++] = '-';
+        s[k++] = hex[u->b[i] >> 4];
+        s[k++] = hex[u->b[i] & 15];
+    }
+    buf_append(b, s, k);
+}

@@ -1,0 +1,341 @@
+/* writer.c - the writer thread's side: batches into PostgreSQL, or into
+ * the spool while it cannot take them.
+ *
+ * The writer is the work and tick of the consumer's fan_worker_t (one
+ * thread).  Chunks from the shards are merged into a batch, written when
+ * it holds batch_rows rows or batch_delay after its first row (or at stop).
+ * A batch is one transaction:
+ *
+ *   SELECT siphon_ensure_partitions(day)     for each day not seen yet on this connection
+ *   BEGIN
+ *   COPY st_<table> (columns) FROM STDIN     temp staging table, ON COMMIT DELETE ROWS
+ *   INSERT INTO <table> SELECT ... FROM st_<table> ON CONFLICT DO NOTHING
+ *   ... each table with rows ...
+ *   COMMIT
+ *
+ * COPY is the fast path into PostgreSQL (one round trip per table, no
+ * per-row statements); COPY itself cannot skip rows that already exist, so
+ * it fills a staging table and one INSERT ... SELECT moves the rows across,
+ * skipping keys already there: replays and second imports add nothing.
+ *
+ * Outage.  When the database cannot be reached or a batch fails, the batch
+ * is serialised into the spool (spool.c) and, while the spool holds
+ * anything, every later batch goes there too, so rows reach the database
+ * in the order they were made.  Each tick the writer reconnects when due
+ * (every second, then up to every 5 s) and replays spooled batches, oldest
+ * first, a bounded amount per tick so the queue keeps moving.  A spooled
+ * batch the database refuses although the connection is fine (not an
+ * outage: a row it will never take) is tried twice, then logged and
+ * skipped, so one bad batch cannot block the spool forever.
+ */
+#include "st_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ST__RECONNECT_MIN_NS (1 * NS_PER_SEC)
+#define ST__RECONNECT_MAX_NS (5 * NS_PER_SEC)
+#define ST__REPLAY_SLICE_NS  (200 * NS_PER_MSEC)
+
+static void st__day_text(int32_t day, char *buf, size_t n)
+{
+    time_t t = (time_t)day * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%d", &tm);
+}
+
+static void st__disconnect(st__writer_t *w)
+{
+    if (w->conn) PQfinish(w->conn);
+    w->conn = NULL;
+    w->n_known_days = 0;
+}
+
+/* The staging tables of this connection. */
+static int st__stage(st__writer_t *w, char *err, size_t errlen)
+{
+    for (int t = 0; t < ST__NTABLES; t++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "CREATE TEMP TABLE IF NOT EXISTS %s (LIKE %s INCLUDING DEFAULTS) ON COMMIT "
+                 "DELETE ROWS",
+                 st__tables[t].stage, st__tables[t].name);
+        if (st__exec(w->conn, sql, err, errlen) != 0) return -1;
+    }
+    return 0;
+}
+
+int st__writer_connect(st__writer_t *w, bool at_start, char *err, size_t errlen)
+{
+    if (w->conn && PQstatus(w->conn) == CONNECTION_OK) return 0;
+    st__disconnect(w);
+    w->conn = st__connect(w->dsn, w->connect_timeout_ns, err, errlen);
+    if (!w->conn) return -1;
+    if (st__check_schema(w->conn, w->migrate, err, errlen) != 0 || st__stage(w, err, errlen) != 0) {
+        st__disconnect(w);
+        w->schema_refused = true;
+        return -1;
+    }
+    w->schema_refused = false;
+    if (!at_start) atomic_fetch_add(&w->st->reconnects, 1);
+    return 0;
+}
+
+/* Tries to (re)connect when due; true when connected. */
+static bool st__ensure_conn(st__writer_t *w)
+{
+    if (w->conn && PQstatus(w->conn) == CONNECTION_OK) return true;
+    int64_t now = clock_mono_ns();
+    if (now < w->next_connect_ns) return false;
+    char err[512];
+    if (st__writer_connect(w, false, err, sizeof err) == 0) {
+        log_warn("storage: the database is reachable again%s",
+                 st__spool_empty(w->spool) ? "" : ": replaying the spool");
+        w->backoff_ns = 0;
+        w->outage = false;
+        return true;
+    }
+    w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : ST__RECONNECT_MIN_NS;
+    if (w->backoff_ns > ST__RECONNECT_MAX_NS) w->backoff_ns = ST__RECONNECT_MAX_NS;
+    w->next_connect_ns = now + w->backoff_ns;
+    if (!w->outage || w->schema_refused) log_error("storage: %s: spooling batches", err);
+    w->outage = true;
+    return false;
+}
+
+static bool st__day_known(const st__writer_t *w, int32_t d)
+{
+    for (uint32_t i = 0; i < w->n_known_days; i++)
+        if (w->known_days[i] == d) return true;
+    return false;
+}
+
+static int st__partitions(st__writer_t *w, const st__chunk_t *b, char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < b->n_days; i++) {
+        if (st__day_known(w, b->days[i])) continue;
+        char day[16], sql[96];
+        st__day_text(b->days[i], day, sizeof day);
+        snprintf(sql, sizeof sql, "SELECT siphon_ensure_partitions('%s')", day);
+        PGresult *r = PQexec(w->conn, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            snprintf(err, errlen, "making the partitions of %s: %s", day, PQresultErrorMessage(r));
+            PQclear(r);
+            return -1;
+        }
+        atomic_fetch_add(&w->st->partitions_created, (uint64_t)atoi(PQgetvalue(r, 0, 0)));
+        PQclear(r);
+        if (w->n_known_days == ST__KNOWN_DAYS) w->n_known_days = 0; /* forget, recheck */
+        w->known_days[w->n_known_days++] = b->days[i];
+    }
+    return 0;
+}
+
+static int st__copy_table(st__writer_t *w, const st__chunk_t *b, int t, uint64_t *inserted,
+                          char *err, size_t errlen)
+{
+    const st__table_def_t *d = &st__tables[t];
+    char sql[1024];
+    snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN", d->stage, d->columns);
+    PGresult *r = PQexec(w->conn, sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        snprintf(err, errlen, "COPY %s: %s", d->name, PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    const char *p = b->rows[t].data;
+    size_t left = b->rows[t].len;
+    while (left) {
+        int n = left > (1u << 20) ? 1 << 20 : (int)left;
+        if (PQputCopyData(w->conn, p, n) != 1) break;
+        p += n, left -= (size_t)n;
+    }
+    if (PQputCopyEnd(w->conn, left ? "siphon: sending failed" : NULL) != 1) {
+        snprintf(err, errlen, "COPY %s: %s", d->name, PQerrorMessage(w->conn));
+        return -1;
+    }
+    int rc = 0;
+    while ((r = PQgetResult(w->conn)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
+            snprintf(err, errlen, "COPY %s: %s", d->name, PQresultErrorMessage(r));
+            rc = -1;
+        }
+        PQclear(r);
+    }
+    if (rc) return rc;
+    snprintf(sql, sizeof sql, "INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT DO NOTHING",
+             d->name, d->columns, d->columns, d->stage);
+    r = PQexec(w->conn, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        snprintf(err, errlen, "INSERT INTO %s: %s", d->name, PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    *inserted += strtoull(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+/* One batch in one transaction.  0, or -1 with err (rolled back). */
+static int st__write(st__writer_t *w, const st__chunk_t *b, char *err, size_t errlen)
+{
+    if (st__partitions(w, b, err, errlen) != 0) return -1;
+    if (st__exec(w->conn, "BEGIN", err, errlen) != 0) return -1;
+    uint64_t inserted = 0;
+    for (int t = 0; t < ST__NTABLES; t++) {
+        if (!b->n[t]) continue;
+        if (st__copy_table(w, b, t, &inserted, err, errlen) != 0) {
+            char ignore[64];
+            if (PQstatus(w->conn) == CONNECTION_OK) st__exec(w->conn, "ROLLBACK", ignore, 64);
+            w->n_known_days = 0; /* a partition may have been dropped under us */
+            return -1;
+        }
+    }
+    if (st__exec(w->conn, "COMMIT", err, errlen) != 0) return -1;
+    atomic_fetch_add(&w->st->batches, 1);
+    atomic_fetch_add(&w->st->rows_written, inserted);
+    atomic_fetch_add(&w->st->rows_duplicate, b->total >= inserted ? b->total - inserted : 0);
+    return 0;
+}
+
+static void st__to_spool(st__writer_t *w, const st__chunk_t *b)
+{
+    buf_reset(&w->ser);
+    st__chunk_serialize(b, &w->ser);
+    int rc = st__spool_append(w->spool, w->ser.data, w->ser.len);
+    if (rc == 0) {
+        atomic_fetch_add(&w->st->spooled_batches, 1);
+    } else {
+        if (!w->spool_full_logged)
+            log_error("storage: %s: batches are lost until the database is back",
+                      rc > 0 ? "the spool is full (storage.spool_max)"
+                             : "the spool cannot be written");
+        w->spool_full_logged = true;
+        atomic_fetch_add(&w->st->spool_refused, 1);
+        atomic_fetch_add(&w->st->spool_rows_refused, b->total);
+    }
+    atomic_store(&w->st->spool_bytes, st__spool_bytes(w->spool));
+}
+
+/* Replays spooled batches while connected, for at most slice_ns (0: until
+ * the spool is empty or the database fails). */
+static void st__replay(st__writer_t *w, int64_t slice_ns)
+{
+    int64_t until = clock_mono_ns() + slice_ns;
+    while (!st__spool_empty(w->spool) && st__ensure_conn(w)) {
+        uint64_t corrupt = 0;
+        int got = st__spool_peek(w->spool, &w->ser, &corrupt);
+        if (corrupt) atomic_fetch_add(&w->st->spool_corrupt, corrupt);
+        if (!got) break;
+        if (!st__chunk_parse(&w->replay, (const uint8_t *)w->ser.data, w->ser.len)) {
+            log_error("storage: a spooled batch does not parse (checksum fine): skipped");
+            atomic_fetch_add(&w->st->spool_corrupt, 1);
+            st__spool_commit(w->spool);
+            continue;
+        }
+        char err[512];
+        if (st__write(w, &w->replay, err, sizeof err) == 0) {
+            st__spool_commit(w->spool);
+            atomic_fetch_add(&w->st->replayed_batches, 1);
+            w->replay_failures = 0;
+        } else {
+            atomic_fetch_add(&w->st->batch_failures, 1);
+            if (PQstatus(w->conn) != CONNECTION_OK) {
+                log_error("storage: replaying the spool: %s", err);
+                st__disconnect(w);
+                break;
+            }
+            if (++w->replay_failures >= 2) {
+                log_error("storage: the database refuses a spooled batch of %u rows (%s): "
+                          "skipped",
+                          w->replay.total, err);
+                atomic_fetch_add(&w->st->rows_dropped, w->replay.total);
+                st__spool_commit(w->spool);
+                w->replay_failures = 0;
+            }
+        }
+        atomic_store(&w->st->spool_bytes, st__spool_bytes(w->spool));
+        if (slice_ns && clock_mono_ns() >= until) break;
+    }
+    atomic_store(&w->st->spool_bytes, st__spool_bytes(w->spool));
+}
+
+static void st__flush(st__writer_t *w)
+{
+    st__chunk_t *b = &w->batch;
+    if (!b->total) return;
+    if (!st__spool_empty(w->spool)) st__replay(w, ST__REPLAY_SLICE_NS);
+    if (st__spool_empty(w->spool) && st__ensure_conn(w)) {
+        char err[512];
+        if (st__write(w, b, err, sizeof err) == 0) {
+            st__chunk_reset(b);
+            return;
+        }
+        atomic_fetch_add(&w->st->batch_failures, 1);
+        log_error("storage: writing a batch of %u rows: %s: spooled", b->total, err);
+        if (PQstatus(w->conn) != CONNECTION_OK) {
+            st__disconnect(w);
+            w->outage = true;
+            w->next_connect_ns = clock_mono_ns() + ST__RECONNECT_MIN_NS;
+        }
+    }
+    st__to_spool(w, b);
+    st__chunk_reset(b);
+}
+
+void st__writer_work(st__writer_t *w, st__chunk_t *c)
+{
+    if (!c->total) return;
+    if (!w->batch.total) w->batch_first_ns = clock_mono_ns();
+    if (!st__chunk_merge(&w->batch, c)) {
+        st__flush(w);
+        w->batch_first_ns = clock_mono_ns();
+        st__chunk_merge(&w->batch, c);
+    }
+    if (w->batch.total >= w->batch_rows) st__flush(w);
+}
+
+void st__writer_tick(st__writer_t *w, bool stop)
+{
+    int64_t now = clock_mono_ns();
+    if (w->batch.total && (stop || now - w->batch_first_ns >= w->batch_delay_ns)) st__flush(w);
+    if (!st__spool_empty(w->spool)) st__replay(w, stop ? 0 : ST__REPLAY_SLICE_NS);
+    if (w->maintenance_interval_ns > 0 && now >= w->next_maintenance_ns && !stop) {
+        w->next_maintenance_ns = now + w->maintenance_interval_ns;
+        st__writer_maintain(w);
+    }
+    st__spool_sync(w->spool);
+    if (stop && !st__spool_empty(w->spool))
+        log_warn("storage: %llu bytes stay in the spool (%s) for the next start",
+                 (unsigned long long)st__spool_bytes(w->spool), w->spool_dir);
+}
+
+void st__writer_maintain(st__writer_t *w)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+    uint32_t made = 0, dropped = 0;
+    char err[512];
+    if (st_maintain(w->dsn, w->retention_ns, now, &made, &dropped, err, sizeof err) != 0) {
+        log_warn("storage: maintenance: %s", err);
+        return;
+    }
+    atomic_fetch_add(&w->st->partitions_created, made);
+    atomic_fetch_add(&w->st->partitions_dropped, dropped);
+    if (dropped) w->n_known_days = 0;
+}
+
+void st__writer_close(st__writer_t *w)
+{
+    st__disconnect(w);
+    st__chunk_free(&w->batch);
+    st__chunk_free(&w->replay);
+    buf_free(&w->ser);
+    st__spool_close(w->spool);
+    w->spool = NULL;
+}
