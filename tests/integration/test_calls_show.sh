@@ -21,6 +21,7 @@ mkdir -p "$work"
 . "$lib/pg.sh"
 cleanup() { pg_cleanup; rm -rf "$work"; }
 trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap pg_stop EXIT
 pg_start "$work/pg"
 
 now=$(date +%s)
@@ -46,5 +47,6 @@ done
 }
 "$SIPHON" analyze --json --messages "${files[@]}" >"$work/records.ndjson" 2>/dev/null || true
 
+echo "import done: ${SECONDS}s"
 python3 "$lib/check_calls_show.py" "$SIPHON" "$PG_DSN" "$work/records.ndjson" \
     "$work/recent.truth" "$work/old.truth"

@@ -168,7 +168,7 @@ def check_calls(s, calls, now):
     filters += [(["--state", st], lambda c, st=st: c["state"] == st) for st in states]
     filters += [(["--code", str(k)], lambda c, k=k: c.get("final_code") == k) for k in codes]
     nonempty = 0
-    for args, pred in filters:
+    for fi, (args, pred) in enumerate(filters):
         label = "calls " + " ".join(args)
         want = {key(c) for c in calls if pred(c)}
         out = s.run("calls", args + ["--json", "--limit", "0"], label)
@@ -183,7 +183,10 @@ def check_calls(s, calls, now):
         if [c["start_ts"] for c in got] != sorted(c["start_ts"] for c in got):
             fail("%s: not oldest first" % label)
         nonempty += bool(want)
-        # the table of the same search: one row per call and the count
+        if fi % 4:
+            continue
+        # the table of the same search (one filter in four: the test's
+        # time): one row per call and the count
         table = inert(s.run("calls", args + ["--limit", "0"], label + " (table)"), label)
         lines = table.splitlines()
         n = len(want)
@@ -223,9 +226,13 @@ def host(ip, port):
 
 
 def has_sdp(text):
+    """An SDP body: declared (Content-Type, compact c, or multipart), or an
+    undeclared body that is one."""
     head, _, body = text.partition("\r\n\r\n")
-    return bool(re.search(r"(?im)^(content-type|c)\s*:\s*(application/sdp|multipart/)", head)) \
-        and "v=0" in body
+    ctype = re.search(r"(?im)^(content-type|c)\s*:\s*(\S+)", head)
+    if ctype:
+        return ctype.group(2).lower().startswith(("application/sdp", "multipart/")) and "v=0" in body
+    return body.startswith("v=0")
 
 
 def expected_ladder(msgs):
@@ -271,8 +278,9 @@ def parse_ladder(text, label):
         m = re.match(r"\s*(\d+)\s+(-?[\d.]+)\s+(-?[\d.]+)  ", l)
         if not m or "|" not in l[m.end():] and " o " not in l:
             break
-        touch = [i for i, p in enumerate(pos) if p + 1 < len(l) and l[p] == "|" and
-                 (l[p + 1] in "-<" or l[p - 1] in "->")]
+        after = lambda p: l[p + 1] if p + 1 < len(l) else " "
+        touch = [i for i, p in enumerate(pos) if p < len(l) and l[p] == "|" and
+                 (after(p) in "-<" or l[p - 1] in "->")]
         row = {"n": int(m.group(1)), "off": float(m.group(2)), "retrans": "retransmission" in l}
         if len(touch) >= 2:
             lo, hi = touch[0], touch[-1]
@@ -382,6 +390,8 @@ def main():
     for st in ("answered", "busy", "cancelled", "rejected"):
         picks += [c for c in gen if c["state"] == st][:1]
     real = [c for c in calls if not c["call_id"].endswith("@siphon-gen.test") and plain(c)]
+    # every IPv6 call and one real call in four (the test's time)
+    real = [c for k, c in enumerate(real) if k % 6 == 0 or ":" in (c.get("src_ip") or "")]
     hostile = [c for c in calls if not plain(c)]
     if not hostile:
         fail("no hostile call was imported")
