@@ -340,6 +340,17 @@ long st_calls_find(st_search_t *s, const st_calls_filter_t *f, char *err, size_t
         snprintf(err, errlen, "out of memory building the search");
         return -1;
     }
+    if (log_level_current >= LOG_LVL_DEBUG) { /* -vv: the search (log_write makes it inert) */
+        buf_t d;
+        buf_init(&d);
+        const char *from = strstr(q.sql.data, " FROM calls ");
+        buf_printf(&d, "search: SELECT ...%s; parameters:", from ? from : q.sql.data);
+        for (int i = 0; i < q.n; i++)
+            buf_printf(&d, " $%d='%s'", i + 1, q.values[i]);
+        buf_putc(&d, '\0');
+        log_debug("%s", d.data);
+        buf_free(&d);
+    }
     PQclear(s->calls);
     s->calls = q__exec(s, &q, "search failed", err, errlen);
     st_sql_free(&q);

@@ -4,7 +4,7 @@
 #
 # 1. Ingest.  siphon-gen writes (once, cached) $BENCH_CALLS answered calls,
 #    each with its 7 SIP messages (INVITE, 100, 180, 200, ACK, BYE, 200) and
-#    two RTP streams (2 s at ptime 100 ms: 20 packets each way, so the
+#    two RTP streams (G.729, 2 s at ptime 100 ms: 20 packets each way, so the
 #    capture stays small and the figure is about storing, not RTP).
 #    `siphon analyze --store` imports it into the embedded server (its
 #    cluster initialised and migrated beforehand, not timed).  Measured:
@@ -22,9 +22,14 @@
 #    distributions, spread over the last 7 days) bring `calls` to
 #    $BENCH_SEARCH_CALLS (default 1,000,000) beside the imported ones;
 #    then every `siphon calls` filter is run $BENCH_RUNS times (default 5)
-#    and the median wall time of the whole command (process start,
-#    connection, planning in a fresh backend, query, output) is reported,
-#    with the calls it printed.
+#    and reported: the median wall time of the whole command (process
+#    start, connection, query, output), the median time the server spent
+#    on the query in that new session (parse, bind with the planning,
+#    execute, as log_min_duration_statement logs them: a new backend reads
+#    every partition's and index's catalog entries while planning), the
+#    planning and execution time of the same query (its WHERE, ORDER BY and
+#    LIMIT, as `siphon calls -vv` logs it, selecting *) run a second time
+#    in one session (what a long-lived client pays), and the calls printed.
 #
 # Environment:
 #   SIPHON, SIPHON_GEN   binaries (default ./bg/app/siphon, ./bg/tests/gen/siphon-gen:
@@ -66,7 +71,7 @@ trap stop_server EXIT
 
 if [ ! -f "$cap" ]; then
     "$SIPHON_GEN" -q -o "$cap" --seed 42 --calls "$CALLS" --concurrency 2000 --duration 2 \
-        --ptime 100 --start-time $(($(date +%s) - 86400))
+        --ptime 100 --codec g729 --start-time $(($(date +%s) - 86400))
 fi
 rm -rf "$pg" "$run" "$spool"
 mkdir -p "$run" && chmod 755 "$run"
@@ -136,8 +141,10 @@ if stor:
 PY
 
 # the server again, by hand, for the sizes and the searches
-runuser -u siphon -- "$PG_BIN/pg_ctl" -D "$pg" -w -l "$DATA/pg.log" \
-    -o "-c listen_addresses='' -c unix_socket_directories='$run'" start >/dev/null
+runuser -u siphon -- "$PG_BIN/pg_ctl" -D "$pg" -w -l "$pg/bench-server.log" \
+    -o "-c listen_addresses='' -c unix_socket_directories='$run' -c log_min_duration_statement=0" \
+    start >/dev/null
+log="$pg/bench-server.log"
 psql() { "$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -d "$dsn" "$@"; }
 echo "== size"
 psql -F ' ' -c "
@@ -165,19 +172,41 @@ echo "loaded in $(($(date +%s) - t0)) s; calls: $(psql -c 'SELECT count(*) FROM 
 cid=$(psql -c "SELECT call_id FROM calls ORDER BY start_ts DESC OFFSET 5000 LIMIT 1")
 caller=$(psql -c "SELECT caller FROM calls WHERE probe = 'bench' ORDER BY start_ts DESC OFFSET 777 LIMIT 1")
 ip=$(psql -c "SELECT host(src_ip) FROM calls WHERE probe = 'bench' LIMIT 1")
+median() { sort -n | sed -n "$(((RUNS + 1) / 2))p"; }
+# One filter: the median wall time of the whole `siphon calls` command and
+# the median time the server spent on its query (parse, bind with the
+# planning, execute: the durations log_min_duration_statement logs).
 search() {
-    local times=() out n
+    local times=() server=() out n at
     for _ in $(seq "$RUNS"); do
+        at=$(stat -c %s "$log")
         local a=$(date +%s%N)
         out=$("$SIPHON" calls --storage.dsn="$dsn" "$@")
         times+=($((($(date +%s%N) - a) / 1000000)))
+        sleep 0.2 # the log line is written after the reply
+        server+=("$(tail -c +$((at + 1)) "$log" |
+            awk '/duration: .* (parse|bind|execute) <unnamed>/ { for (i = 1; i < NF; i++)
+                 if ($i == "duration:") s += $(i + 1) } END { printf "%.1f", s }')")
     done
     n=$(printf '%s\n' "$out" | tail -1)
-    printf '| `%s` | %s | %s |\n' "$*" \
-        "$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")" "${n%% (*}"
+    # warm: the same query (siphon calls -vv logs it) planned and run again
+    # in one session, the second time
+    "$SIPHON" calls -vv --storage.dsn="$dsn" "$@" 2>&1 >/dev/null | python3 -c '
+import re, sys
+for l in sys.stdin:
+    m = re.search(r"search: (.*); parameters:(.*)$", l)
+    if m:
+        vals = re.findall(r" \$\d+=(\x27[^\x27]*\x27)", m.group(2))
+        ex = "EXPLAIN (ANALYZE, SUMMARY) EXECUTE q%s;" % ("(%s)" % ", ".join(vals) if vals else "")
+        print("PREPARE q AS %s;\n%s\n%s" % (m.group(1).replace("SELECT ...", "SELECT *", 1), ex, ex))' >"$DATA/warm.sql"
+    warm=$(psql -f "$DATA/warm.sql" | awk '/Planning Time|Execution Time/ { t[++k] = $3 }
+        END { printf "%.1f", t[3] + t[4] }')
+    printf '| `%s` | %s | %s | %s | %s |\n' "$*" "$(printf '%s\n' "${times[@]}" | median)" \
+        "$(printf '%s\n' "${server[@]}" | median)" "$warm" "${n%% (*}"
 }
-echo "| filter | median ms | found |"
-echo "|---|---:|---|"
+echo "| filter | command ms (median) | server ms, new session (median) | server ms, warm | found |"
+echo "|---|---:|---:|---:|---|"
+search --call-id no-such-call
 search --limit 100
 search --since 1h
 search --since 2d --until 1d
