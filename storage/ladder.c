@@ -242,7 +242,7 @@ void st_ladder_render(buf_t *out, const st_ladder_msg_t *msgs, size_t n,
     size_t left = (size_t)nw + 1 + 11 + 1 + 9 + 2;
     /* Lanes as far apart as the widest label asks, narrowed to the width. */
     if (max_label > LADDER__LABEL_MAX) max_label = LADDER__LABEL_MAX;
-    size_t gap = max_label + 5 < LADDER__GAP_MIN ? LADDER__GAP_MIN : max_label + 5;
+    size_t gap = max_label + 8 < LADDER__GAP_MIN ? LADDER__GAP_MIN : max_label + 8;
     if (nh > 1) {
         size_t avail = width > left + 18 ? width - left - 18 : 0;
         size_t fit = avail / (nh - 1);
