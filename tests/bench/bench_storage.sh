@@ -158,8 +158,12 @@ psql -F ' ' -c "
             printf "%d calls, %d messages: raw SIP %.0f B per call, on disk %.0f B per call (%.2fx the raw bytes)\n",
                    c, m, r / c, d / c, d / r }'
     done
-psql -F ' ' -c "SELECT parent, pg_size_pretty(sum(bytes)::bigint), round(sum(bytes) / (SELECT count(*) FROM calls))
-                FROM siphon_partitions GROUP BY 1 ORDER BY 1"
+echo "table: B per call, table (heap and TOAST) + indexes"
+psql -F ' ' -c "
+  SELECT p.parent, round(sum(p.bytes) / c.n), round(sum(pg_table_size(p.partition::regclass)) / c.n),
+         round(sum(pg_indexes_size(p.partition::regclass)) / c.n)
+  FROM siphon_partitions p, (SELECT count(*) AS n FROM calls) c
+  GROUP BY p.parent, c.n HAVING sum(p.bytes) / c.n >= 100 ORDER BY 1"
 
 have=$(psql -c "SELECT count(*) FROM calls")
 add=$((SEARCH_CALLS - have))
