@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #define ST__CHUNK_ROWS  256
@@ -43,6 +44,8 @@ struct st {
     bool maintain_at_start;
     uint32_t queue;
     st__shard_t *shards;
+    st__shard_t alerts; /* st_alert_listener's: the queue after the shards' */
+    pthread_mutex_t alert_lock;
     fan_worker_t *worker;
     st__writer_t w;
     st__counters_t c;
@@ -188,8 +191,8 @@ static char *st__dup(const char *s)
 static void *st__create(const void *config, const fan_env_t *env, char *err, size_t errlen)
 {
     const st_config_t *cfg = config;
-    if (env->shards > FAN_WORKER_MAX_SHARDS) {
-        snprintf(err, errlen, "storage: at most %d correlator threads", FAN_WORKER_MAX_SHARDS);
+    if (env->shards >= FAN_WORKER_MAX_SHARDS) {
+        snprintf(err, errlen, "storage: at most %d correlator threads", FAN_WORKER_MAX_SHARDS - 1);
         return NULL;
     }
     struct st *s = calloc(1, sizeof *s);
@@ -219,6 +222,9 @@ static void *st__create(const void *config, const fan_env_t *env, char *err, siz
         s->shards[i] = (st__shard_t){.st = s, .index = i, .x = {.probe = s->probe}};
         buf_init(&s->shards[i].x.json);
     }
+    s->alerts = (st__shard_t){.st = s, .index = env->shards, .x = {.probe = s->probe}};
+    buf_init(&s->alerts.x.json);
+    pthread_mutex_init(&s->alert_lock, NULL);
     st__writer_t *w = &s->w;
     w->dsn = s->dsn;
     w->spool_dir = s->spool_dir;
@@ -234,7 +240,7 @@ static void *st__create(const void *config, const fan_env_t *env, char *err, siz
     st__chunk_init(&w->replay);
     buf_init(&w->ser);
     fan_worker_config_t wc = {.name = "st-writer",
-                              .shards = env->shards,
+                              .shards = env->shards + 1, /* + the alerts' */
                               .capacity = s->queue,
                               .lossless = env->lossless,
                               .work = st__work,
@@ -301,11 +307,26 @@ static int st__start(void *self, char *err, size_t errlen)
     return fan_worker_start(s->worker, err, errlen);
 }
 
+void st_alert_listener(void *user, const alert_t *a)
+{
+    struct st *s = user;
+    pthread_mutex_lock(&s->alert_lock);
+    st__chunk_t *c = st__room(&s->alerts);
+    if (c) {
+        st__rows_alert(&s->alerts.x, c, a);
+        st__push(&s->alerts); /* alerts are few: each goes at once */
+    }
+    pthread_mutex_unlock(&s->alert_lock);
+}
+
 static void st__stop(void *self)
 {
     struct st *s = self;
     for (uint32_t i = 0; i < s->env.shards; i++)
         st__push(&s->shards[i]);
+    pthread_mutex_lock(&s->alert_lock);
+    st__push(&s->alerts);
+    pthread_mutex_unlock(&s->alert_lock);
     fan_worker_stop(s->worker);
 }
 
@@ -340,6 +361,9 @@ static void st__free(void *self)
         if (s->shards[i].chunk) st__chunk_release(NULL, s->shards[i].chunk);
         buf_free(&s->shards[i].x.json);
     }
+    if (s->alerts.chunk) st__chunk_release(NULL, s->alerts.chunk);
+    buf_free(&s->alerts.x.json);
+    pthread_mutex_destroy(&s->alert_lock);
     st__writer_close(&s->w);
     free(s->shards);
     free(s->dsn), free(s->probe), free(s->spool_dir);

@@ -9,8 +9,9 @@
  * Everything here is hostile input from the wire: a text value that is not
  * well-formed UTF-8 (the database is UTF-8 and refuses it) has each bad
  * byte replaced by U+FFFD, as the JSON contract does, and a NUL (which text
- * cannot hold) too.  The raw SIP message goes to a bytea column as hex, so
- * it is stored byte for byte whatever it holds.
+ * cannot hold) too.  The raw SIP message goes to a bytea column, so
+ * it is stored byte for byte whatever it holds (escape format, see
+ * st__copy_bytea).
  */
 #include "st_internal.h"
 
@@ -167,20 +168,29 @@ void st__copy_port(buf_t *b, const endpoint_t *e)
         st__copy_int(b, e->port);
 }
 
+/* bytea in its escape format, not hex: printable ASCII (almost all of a
+ * SIP message) goes as it is, a backslash as two, any other byte as \ooo;
+ * about 1.2 bytes per byte of SIP against hex's 2, and PostgreSQL parses
+ * it as fast.  Every escape is doubled once more for COPY text. */
 void st__copy_bytea(buf_t *b, const void *data, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     const uint8_t *p = data;
-    char tmp[512];
-    buf_append(b, "\\\\x", 3);
-    for (size_t i = 0; i < n;) {
-        size_t k = 0;
-        for (; i < n && k < sizeof tmp; i++) {
-            tmp[k++] = hex[p[i] >> 4];
-            tmp[k++] = hex[p[i] & 15];
+    char tmp[1024];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k > sizeof tmp - 8) buf_append(b, tmp, k), k = 0;
+        uint8_t c = p[i];
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            tmp[k++] = (char)c;
+        } else if (c == '\\') {
+            memcpy(tmp + k, "\\\\\\\\", 4), k += 4;
+        } else {
+            tmp[k++] = '\\', tmp[k++] = '\\';
+            tmp[k++] = (char)('0' + (c >> 6)), tmp[k++] = (char)('0' + ((c >> 3) & 7));
+            tmp[k++] = (char)('0' + (c & 7));
         }
-        buf_append(b, tmp, k);
     }
+    buf_append(b, tmp, k);
 }
 
 void st__copy_uuid(buf_t *b, const st__uuid_t *u)

@@ -354,3 +354,36 @@ void st__rows_registration(st__rowctx_t *x, st__chunk_t *c, const corr_registrat
     st__copy_end(b);
     c->n[ST__REGISTRATIONS]++, c->total++;
 }
+
+void st__rows_alert(st__rowctx_t *x, st__chunk_t *c, const alert_t *a)
+{
+    int64_t first = a->first_ts_ns > 0 ? a->first_ts_ns : a->last_ts_ns > 0 ? a->last_ts_ns : 1000;
+    st__chunk_day(c, first);
+    st__key_t k = {.n = 0};
+    key_u64(&k, a->incident_id);
+    st__uuid_t u = st__uuid(x->probe, "incident", k.b, k.n);
+    key_u64(&k, (uint64_t)a->phase);
+    key_u64(&k, (uint64_t)a->last_ts_ns);
+    key_u64(&k, a->count);
+    int64_t aid = st__id64(k.b, k.n, 0x616c657274733031ULL);
+    buf_t *b = &c->rows[ST__ALERTS];
+    st__copy_uuid(b, &u), st__copy_sep(b);
+    st__copy_ts(b, first), st__copy_sep(b);
+    st__copy_int(b, aid), st__copy_sep(b);
+    st__copy_cstr(b, x->probe, false), st__copy_sep(b);
+    st__copy_int(b, (int64_t)a->incident_id), st__copy_sep(b);
+    st__copy_cstr(b, alert_type_name(a->type), false), st__copy_sep(b);
+    st__copy_cstr(b, alert_severity_name(a->severity), false), st__copy_sep(b);
+    st__copy_cstr(b, alert_phase_name(a->phase), false), st__copy_sep(b);
+    st__copy_inet(b, &a->src.ip), st__copy_sep(b);
+    st__copy_port(b, &a->src), st__copy_sep(b);
+    st__copy_inet(b, &a->dst.ip), st__copy_sep(b);
+    st__copy_port(b, &a->dst), st__copy_sep(b);
+    st__copy_cstr(b, a->target_user, true), st__copy_sep(b);
+    st__copy_ts(b, a->last_ts_ns > 0 ? a->last_ts_ns : first), st__copy_sep(b);
+    st__copy_int(b, (int64_t)a->count), st__copy_sep(b);
+    st__copy_cstr(b, a->summary, true), st__copy_sep(b);
+    st__copy_cstr(b, a->evidence_json, true);
+    st__copy_end(b);
+    c->n[ST__ALERTS]++, c->total++;
+}

@@ -97,7 +97,7 @@ void st__copy_double(buf_t *b, double v, int decimals, bool null_negative);
 void st__copy_bool(buf_t *b, bool v);
 void st__copy_inet(buf_t *b, const ip_addr_t *a); /* IP_NONE: \N */
 void st__copy_port(buf_t *b, const endpoint_t *e);
-void st__copy_bytea(buf_t *b, const void *p, size_t n); /* \\x hex */
+void st__copy_bytea(buf_t *b, const void *p, size_t n); /* escape format */
 void st__copy_uuid(buf_t *b, const st__uuid_t *u);
 
 /* --- rows of the records (rows.c) --- */
@@ -110,6 +110,7 @@ void st__rows_call(st__rowctx_t *x, st__chunk_t *c, const corr_call_t *call);
 void st__rows_orphan(st__rowctx_t *x, st__chunk_t *c, const corr_stream_t *s);
 void st__rows_message(st__rowctx_t *x, st__chunk_t *c, const corr_sip_message_t *m);
 void st__rows_registration(st__rowctx_t *x, st__chunk_t *c, const corr_registration_t *r);
+void st__rows_alert(st__rowctx_t *x, st__chunk_t *c, const alert_t *a);
 
 /* --- database helpers (db.c) --- */
 /* Connects (connect_timeout) and sets the session up; NULL with err. */
@@ -166,6 +167,7 @@ typedef struct {
     st__chunk_t batch, replay;
     int64_t batch_first_ns;
     uint32_t replay_failures;
+    uint32_t safe[ST__NTABLES]; /* batches left that skip the direct COPY */
     buf_t ser;
     st__spool_t *spool;
 } st__writer_t;

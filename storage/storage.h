@@ -28,6 +28,7 @@
 #ifndef SIPHON_STORAGE_H
 #define SIPHON_STORAGE_H
 
+#include "alert.h"
 #include "core.h"
 #include "fanout.h"
 
@@ -115,6 +116,12 @@ extern const char *const st_stats_names[];
 
 /* A snapshot (any thread). */
 void st_stats(const st_t *s, st_stats_t *out);
+
+/* An alert_listener_fn (alert.h) for the alert hub, user = the st_t (after
+ * fan_start): every incident update becomes a row of `alerts`.  Any
+ * thread; it copies the alert into the writer's alert queue (live: full
+ * means dropped and counted in chunks_dropped/rows_dropped). */
+void st_alert_listener(void *user, const alert_t *a);
 
 /* ------------------------------------------------------------------------
  * The schema (migrate.c)

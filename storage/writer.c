@@ -8,15 +8,21 @@
  *
  *   SELECT siphon_ensure_partitions(day)     for each day not seen yet on this connection
  *   BEGIN
- *   COPY st_<table> (columns) FROM STDIN     temp staging table, ON COMMIT DELETE ROWS
- *   INSERT INTO <table> SELECT ... FROM st_<table> ON CONFLICT DO NOTHING
+ *   SAVEPOINT; COPY <table> FROM STDIN       new rows: done (RELEASE)
+ *   or, when a key exists: ROLLBACK TO SAVEPOINT;
+ *     COPY st_<table> (columns) FROM STDIN   temp staging table, ON COMMIT DELETE ROWS
+ *     INSERT INTO <table> SELECT ... FROM st_<table> ON CONFLICT DO NOTHING
  *   ... each table with rows ...
  *   COMMIT
  *
  * COPY is the fast path into PostgreSQL (one round trip per table, no
- * per-row statements); COPY itself cannot skip rows that already exist, so
- * it fills a staging table and one INSERT ... SELECT moves the rows across,
- * skipping keys already there: replays and second imports add nothing.
+ * per-row statements), but COPY cannot skip rows that already exist.  So
+ * each table's rows are first COPY'd straight into the table inside a
+ * savepoint (new rows, the usual case: one COPY); when a key already
+ * exists (a replay, a second import) the savepoint is rolled back and the
+ * rows fill the staging table, from which one INSERT ... SELECT ... ON
+ * CONFLICT DO NOTHING moves the new ones across (st__copy_table).
+ * Either way a row is stored once.
  *
  * Outage.  When the database cannot be reached or a batch fails, the batch
  * is serialised into the spool (spool.c) and, while the spool holds
@@ -45,6 +51,12 @@ static void st__day_text(int32_t day, char *buf, size_t n)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, n, "%Y-%m-%d", &tm);
+}
+
+/* libpq's messages span lines (detail, hint): the log keeps the first. */
+static void st__oneline(char *err)
+{
+    err[strcspn(err, "\n")] = '\0';
 }
 
 static void st__disconnect(st__writer_t *w)
@@ -101,7 +113,10 @@ static bool st__ensure_conn(st__writer_t *w)
     w->backoff_ns = w->backoff_ns ? w->backoff_ns * 2 : ST__RECONNECT_MIN_NS;
     if (w->backoff_ns > ST__RECONNECT_MAX_NS) w->backoff_ns = ST__RECONNECT_MAX_NS;
     w->next_connect_ns = now + w->backoff_ns;
+    st__oneline(err);
     if (!w->outage || w->schema_refused) log_error("storage: %s: spooling batches", err);
+    log_debug("storage: reconnecting failed (%s); next try in %lld ms", err,
+              (long long)(w->backoff_ns / NS_PER_MSEC));
     w->outage = true;
     return false;
 }
@@ -134,12 +149,14 @@ static int st__partitions(st__writer_t *w, const st__chunk_t *b, char *err, size
     return 0;
 }
 
-static int st__copy_table(st__writer_t *w, const st__chunk_t *b, int t, uint64_t *inserted,
-                          char *err, size_t errlen)
+/* COPY of one table's rows into `into`.  0; 1 when a row's key already
+ * exists (unique violation: only from the direct COPY); -1 with err. */
+static int st__copy_rows(st__writer_t *w, const st__chunk_t *b, int t, const char *into, char *err,
+                         size_t errlen)
 {
     const st__table_def_t *d = &st__tables[t];
     char sql[1024];
-    snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN", d->stage, d->columns);
+    snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN", into, d->columns);
     PGresult *r = PQexec(w->conn, sql);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         snprintf(err, errlen, "COPY %s: %s", d->name, PQresultErrorMessage(r));
@@ -161,15 +178,45 @@ static int st__copy_table(st__writer_t *w, const st__chunk_t *b, int t, uint64_t
     int rc = 0;
     while ((r = PQgetResult(w->conn)) != NULL) {
         if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            rc = state && strcmp(state, "23505") == 0 ? 1 : -1;
             snprintf(err, errlen, "COPY %s: %s", d->name, PQresultErrorMessage(r));
-            rc = -1;
         }
         PQclear(r);
     }
-    if (rc) return rc;
+    return rc;
+}
+
+/* One table's rows, idempotently.  Fast path: COPY straight into the
+ * table inside a savepoint; new rows (the usual case) cost one COPY.  When
+ * a key already exists the savepoint is rolled back and the rows go the
+ * safe way: COPY into the staging table, then INSERT ... SELECT ... ON
+ * CONFLICT DO NOTHING; the next ST__SAFE_BATCHES batches of that table
+ * take the safe way at once (a replay or a second import is mostly
+ * duplicates, and a failed COPY is wasted work). */
+#define ST__SAFE_BATCHES 16
+static int st__copy_table(st__writer_t *w, const st__chunk_t *b, int t, uint64_t *inserted,
+                          char *err, size_t errlen)
+{
+    const st__table_def_t *d = &st__tables[t];
+    if (w->safe[t] == 0) {
+        if (st__exec(w->conn, "SAVEPOINT st_fast", err, errlen) != 0) return -1;
+        int rc = st__copy_rows(w, b, t, d->name, err, errlen);
+        if (rc == 0) {
+            *inserted += b->n[t];
+            return st__exec(w->conn, "RELEASE SAVEPOINT st_fast", err, errlen);
+        }
+        if (rc < 0) return -1;
+        if (st__exec(w->conn, "ROLLBACK TO SAVEPOINT st_fast", err, errlen) != 0) return -1;
+        w->safe[t] = ST__SAFE_BATCHES;
+    } else {
+        w->safe[t]--;
+    }
+    if (st__copy_rows(w, b, t, d->stage, err, errlen) != 0) return -1;
+    char sql[1024];
     snprintf(sql, sizeof sql, "INSERT INTO %s (%s) SELECT %s FROM %s ON CONFLICT DO NOTHING",
              d->name, d->columns, d->columns, d->stage);
-    r = PQexec(w->conn, sql);
+    PGresult *r = PQexec(w->conn, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
         snprintf(err, errlen, "INSERT INTO %s: %s", d->name, PQresultErrorMessage(r));
         PQclear(r);
@@ -244,6 +291,7 @@ static void st__replay(st__writer_t *w, int64_t slice_ns)
             w->replay_failures = 0;
         } else {
             atomic_fetch_add(&w->st->batch_failures, 1);
+            st__oneline(err);
             if (PQstatus(w->conn) != CONNECTION_OK) {
                 log_error("storage: replaying the spool: %s", err);
                 st__disconnect(w);
@@ -276,6 +324,7 @@ static void st__flush(st__writer_t *w)
             return;
         }
         atomic_fetch_add(&w->st->batch_failures, 1);
+        st__oneline(err);
         log_error("storage: writing a batch of %u rows: %s: spooled", b->total, err);
         if (PQstatus(w->conn) != CONNECTION_OK) {
             st__disconnect(w);
@@ -302,6 +351,7 @@ void st__writer_work(st__writer_t *w, st__chunk_t *c)
 void st__writer_tick(st__writer_t *w, bool stop)
 {
     int64_t now = clock_mono_ns();
+    if (stop) w->next_connect_ns = 0; /* one more try, whatever the back-off says */
     if (w->batch.total && (stop || now - w->batch_first_ns >= w->batch_delay_ns)) st__flush(w);
     if (!st__spool_empty(w->spool)) st__replay(w, stop ? 0 : ST__REPLAY_SLICE_NS);
     if (w->maintenance_interval_ns > 0 && now >= w->next_maintenance_ns && !stop) {
