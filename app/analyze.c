@@ -33,19 +33,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void progress_draw(uint64_t done, uint64_t total, uint64_t frames, bool final)
-{
-    double pct = total ? 100.0 * (double)done / (double)total : 100.0;
-    if (pct > 100.0) pct = 100.0;
-    int width = 30, fill = (int)(pct * width / 100.0);
-    char bar[64];
-    for (int i = 0; i < width; i++)
-        bar[i] = i < fill ? '#' : '.';
-    bar[width] = '\0';
-    fprintf(stderr, "\r[%s] %5.1f%%  %llu packets%s", bar, pct, (unsigned long long)frames,
-            final ? "\n" : "");
-}
-
 static void usage(FILE *f, const corr_config_t *d)
 {
     fprintf(f,
@@ -71,6 +58,7 @@ static void usage(FILE *f, const corr_config_t *d)
             "                         registrations in PostgreSQL (storage.dsn, else the\n"
             "                         embedded server)\n"
             "  --no-progress          no progress bar (it is shown only on a terminal)\n"
+            "  --progress             the progress bar on stderr even when it is no terminal\n"
             "  --call-timeout SEC     end calls idle for SEC seconds (default %d)\n"
             "  --max-calls N          concurrent calls tracked (default %u)\n"
             "  --max-streams N        concurrent RTP streams tracked (default %u)\n"
@@ -96,7 +84,7 @@ static void usage(FILE *f, const corr_config_t *d)
 /* What the command line and the configuration ask for (analyze_options). */
 typedef struct {
     out_format_t format;
-    bool progress, streams_in_table, events, messages, store, alerts;
+    bool progress, progress_forced, streams_in_table, events, messages, store, alerts;
     int verbosity;
     uint32_t threads; /* correlator shards, 0: inline */
     corr_config_t ccfg;
@@ -116,11 +104,36 @@ typedef struct {
     cap_files_t *files;
     cap_decoder_t *dec;
     uint64_t frames;
+    int64_t t0;         /* the loop's start (clock_mono_ns) */
     st_config_t sc;     /* --store */
     app_storage_t stor; /* the storage consumer and its server */
 } analyze_t;
 
 static int analyze_main(int argc, char **argv, const siphon_config_t *cfg);
+
+/* The progress line on stderr (output.h out_progress_line). */
+static void progress_draw(analyze_t *a, bool final)
+{
+    out_progress_t p = {
+        .bytes_read = cap_files_read_bytes(a->files),
+        .bytes_total = cap_files_total_bytes(a->files),
+        .packets = a->frames,
+        .calls = pl_stage_stats(&a->corr)->calls,
+        .elapsed_s = (double)(clock_mono_ns() - a->t0) / 1e9,
+    };
+    if (a->stor.st) {
+        st_stats_t ss;
+        st_stats(a->stor.st, &ss);
+        p.storing = true;
+        p.stored = ss.rows_written + ss.rows_duplicate;
+    }
+    buf_t line;
+    buf_init(&line);
+    out_progress_line(&line, &p, final);
+    fwrite(line.data, 1, line.len, stderr);
+    fflush(stderr);
+    buf_free(&line);
+}
 
 /* The configuration comes first (-c FILE and --section.key=value; no file is
  * read without -c): it gives the defaults that analyze's own options may
@@ -203,6 +216,7 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         {"streams", no_argument, NULL, 's'},
         {"store", no_argument, NULL, 'D'},
         {"no-progress", no_argument, NULL, 'P'},
+        {"progress", no_argument, NULL, 'Q'},
         {"call-timeout", required_argument, NULL, 't'},
         {"max-calls", required_argument, NULL, 'C'},
         {"max-streams", required_argument, NULL, 'S'},
@@ -250,6 +264,10 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
             break;
         case 'P':
             o->progress = false;
+            o->progress_forced = false;
+            break;
+        case 'Q':
+            o->progress = o->progress_forced = true;
             break;
         case 'O':
             o->ccfg.classify_orphans = false;
@@ -315,7 +333,7 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         a->nfiles = (int)cfg->capture.files.count;
     }
     log_set_level(app_config_log_level(cfg, o->verbosity));
-    if (!isatty(STDERR_FILENO)) o->progress = false;
+    if (!isatty(STDERR_FILENO) && !o->progress_forced) o->progress = false;
     return -1;
 }
 
@@ -405,8 +423,7 @@ static int analyze_loop(analyze_t *a)
         if (a->opt.progress && (a->frames & 0xffff) == 0) {
             int64_t now = clock_mono_ns();
             if (now >= next_draw) {
-                progress_draw(cap_files_read_bytes(a->files), cap_files_total_bytes(a->files),
-                              a->frames, false);
+                progress_draw(a, false);
                 next_draw = now + 200 * NS_PER_MSEC;
             }
         }
@@ -421,9 +438,7 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
     pl_stage_finish(&a->corr);
     fan_stop(a->fan);
     app_alerts_stop(a->alerts);
-    if (a->opt.progress)
-        progress_draw(cap_files_total_bytes(a->files), cap_files_total_bytes(a->files), a->frames,
-                      true);
+    if (a->opt.progress) progress_draw(a, true);
     out_summary_t sum = {
         .files = a->nfiles,
         .read_errors = read_errors,
@@ -469,7 +484,7 @@ static int analyze_main(int argc, char **argv, const siphon_config_t *cfg)
     if (status >= 0) return status;
     status = analyze_setup(&a, cfg);
     if (status == 0) {
-        int64_t t0 = clock_mono_ns();
+        int64_t t0 = a.t0 = clock_mono_ns();
         int read_errors = analyze_loop(&a);
         analyze_summary(&a, read_errors, t0);
         status = read_errors ? 1 : 0;

@@ -57,4 +57,18 @@ const out_counter_group_t *app_storage_group(app_storage_t *a);
 /* Stops the embedded server (after fan_stop: the writer is done). */
 void app_storage_stop(app_storage_t *a);
 
+/* Searching the stored calls (calls.c, show.c, search_db.c). */
+int cmd_calls(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+typedef struct {
+    app_storage_t storage; /* the embedded server, when it was started for us */
+    st_search_t *search;
+} app_search_db_t;
+
+/* Connects to the configured database (storage.dsn, else the embedded
+ * server); -1 with the reason on stderr. */
+int app_search_db_open(const char *cmd, const siphon_config_t *cfg, app_search_db_t *db);
+void app_search_db_close(app_search_db_t *db);
+
 #endif /* SIPHON_APP_H */

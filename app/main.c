@@ -4,6 +4,8 @@
  *   siphon run [-i IFACE] [-c FILE]    the live daemon: capture, calls, records
  *   siphon check-config [-c FILE]      validate a configuration file
  *   siphon audio CALL_ID --pcap FILE   one call's voice as an audio file
+ *   siphon calls [filters] [--json]    search the stored calls
+ *   siphon show CALL_ID|UUID [--raw]   one stored call with its SIP ladder
  *   siphon db migrate|status|maintain  the database (storage/)
  *   siphon version | --version | -V    siphon's version and its libraries'
  *   siphon help [COMMAND]              this list, or COMMAND --help
@@ -28,6 +30,9 @@ static void usage(FILE *f)
         "                              SIGINT/SIGTERM\n"
         "  check-config [-c FILE]      validate a configuration file (--dump prints it)\n"
         "  audio CALL_ID --pcap FILE   render a call's voice (stereo WAV/FLAC/Opus)\n"
+        "  calls [--since 1h] [...]    search the stored calls (--caller, --callee, --ip,\n"
+        "                              --state, --code, --mos-below, --call-id, --json)\n"
+        "  show CALL_ID|UUID [--raw]   one stored call: its streams and SIP ladder\n"
         "  db migrate|status|maintain  the database: apply the schema, show tables and\n"
         "                              partitions, apply retention\n"
         "  version                     print the version of siphon and of its libraries\n"
@@ -57,6 +62,8 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "run") == 0) return cmd_run;
     if (strcmp(name, "check-config") == 0) return cmd_check_config;
     if (strcmp(name, "audio") == 0) return cmd_audio;
+    if (strcmp(name, "calls") == 0) return cmd_calls;
+    if (strcmp(name, "show") == 0) return cmd_show;
     if (strcmp(name, "db") == 0) return cmd_db;
     return NULL;
 }

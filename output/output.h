@@ -155,4 +155,17 @@ void out_alert_text(buf_t *out, const alert_t *a);
  * for each counter that is not 0, each line starting with prefix. */
 void out_counters_text(buf_t *out, const char *prefix, const out_summary_t *s);
 
+/* The progress line of an import (progress.c), for a terminal: a bar,
+ * bytes read of the total, packets, calls, with storage the rows stored,
+ * and the rate of calls.  Starts with '\r' and rewrites the line; final
+ * ends it with a newline. */
+typedef struct {
+    uint64_t bytes_read, bytes_total, packets, calls;
+    bool storing;    /* the figures below mean something */
+    uint64_t stored; /* rows the database took */
+    double elapsed_s;
+} out_progress_t;
+
+void out_progress_line(buf_t *out, const out_progress_t *p, bool final);
+
 #endif /* SIPHON_OUTPUT_H */
