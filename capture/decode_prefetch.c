@@ -110,6 +110,7 @@ bool cap_decoder_prefetch(cap_decoder_t *d, const cap_frame_t *frame, datagram_t
     out->data = u + 8;
     out->len = ulen - 8;
     out->frame_no = frame->frame_no;
+    out->frame = NULL; /* the decode names the frame it is handed */
     /* the decode takes this datagram as it is, but for VXLAN (decoded
      * further by decode_tunnel.c) */
     a->plain = out->dst.port != CAP__VXLAN_PORT;
