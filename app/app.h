@@ -15,6 +15,7 @@
 #include "output.h"
 #include "pipeline.h"
 #include "proto.h"
+#include "record.h"
 
 #include <stdio.h>
 
@@ -22,5 +23,6 @@
 int cmd_analyze(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_pcap(int argc, char **argv);
 
 #endif /* SIPHON_APP_H */

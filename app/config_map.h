@@ -7,6 +7,7 @@
 #include "capture.h"
 #include "config.h"
 #include "correlator.h"
+#include "record.h"
 
 /* Copy the configuration's values into the component structs.  Only the
  * fields the configuration knows are written: call cap_limits_default() /
@@ -20,6 +21,13 @@ void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c);
  * first; the backend and fanout are the caller's choice. */
 void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname,
                                cap_ring_config_t *r);
+
+/* The packet store's settings ([record]); strings borrowed from cfg.  Call
+ * rec_config_default() first. */
+void app_config_to_rec_config(const siphon_config_t *cfg, rec_config_t *r);
+
+/* True when section.name was set by the file or an override. */
+bool app_config_is_set(const siphon_config_t *cfg, const char *section, const char *name);
 
 /* The log level: log.level raised one step per -v. */
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity);

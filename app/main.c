@@ -3,6 +3,7 @@
  *   siphon analyze [options] FILE...   rebuild calls and streams from captures
  *   siphon run [-i IFACE] [-c FILE]    the live daemon: capture, calls, records
  *   siphon check-config [-c FILE]      validate a configuration file
+ *   siphon pcap CALL_ID [-o FILE]      a recorded call's packets as a pcap
  *   siphon version | --version | -V    siphon's version and its libraries'
  *   siphon help [COMMAND]              this list, or COMMAND --help
  */
@@ -25,6 +26,7 @@ static void usage(FILE *f)
         "  run [-i IFACE] [--json]     capture live (-i, or capture.interfaces) until\n"
         "                              SIGINT/SIGTERM\n"
         "  check-config [-c FILE]      validate a configuration file (--dump prints it)\n"
+        "  pcap CALL_ID [-o FILE]      a recorded call's packets (record.dir) as a pcap\n"
         "  version                     print the version of siphon and of its libraries\n"
         "                              (also --version, -V)\n"
         "  help [COMMAND]              this list, or the options of COMMAND\n"
@@ -51,6 +53,7 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "analyze") == 0) return cmd_analyze;
     if (strcmp(name, "run") == 0) return cmd_run;
     if (strcmp(name, "check-config") == 0) return cmd_check_config;
+    if (strcmp(name, "pcap") == 0) return cmd_pcap;
     return NULL;
 }
 

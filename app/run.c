@@ -162,8 +162,8 @@ static void log_stats(run_t *r)
               ull(r->corr.pl ? ps.datagrams : k.datagrams_out), routed, ull(ps.queue_drops),
               ull(c->sip_messages), ull(c->sip_invalid + c->sip_incomplete), ull(c->calls),
               plural(c->calls), ull(out_calls_written(r->out)), ull(c->calls_timed_out),
-              ull(c->calls_evicted), ull(c->streams_tracked), plural(c->streams_tracked), ull(c->streams_evicted),
-              ull(c->rtp_packets));
+              ull(c->calls_evicted), ull(c->streams_tracked), plural(c->streams_tracked),
+              ull(c->streams_evicted), ull(c->rtp_packets));
     /* every other counter that is not 0, by its summary name */
     buf_t b;
     buf_init(&b);
@@ -667,7 +667,15 @@ static int run_setup(run_t *r, bool no_config_file)
         goto fail;
     }
     r->out = fan_add(r->fan, &out_consumer, &ocfg, err, sizeof err);
-    if (!r->out || fan_start(r->fan, err, sizeof err) != 0) goto fail;
+    if (!r->out) goto fail;
+    if (cfg->record.enabled) { /* the packet store, on by default */
+        rec_config_t rcfg;
+        rec_config_default(&rcfg);
+        app_config_to_rec_config(cfg, &rcfg);
+        if (!fan_add(r->fan, &rec_consumer, &rcfg, err, sizeof err)) goto fail;
+    }
+    if (fan_start(r->fan, err, sizeof err) != 0) goto fail;
+    acfg.frames = (fan_wanted(r->fan) & FAN_WANT_PACKETS) != 0;
 
     /* the correlation stage, then the capture threads that feed it */
     corr_config_default(&acfg.corr);

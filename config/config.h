@@ -49,7 +49,7 @@
 #define CONFIG_FILE_MAX   (1 << 20) /* bytes per file */
 #define CONFIG_LIST_MAX   64        /* items in one list value */
 #define CONFIG_ERRORS_MAX 50        /* errors kept; parsing stops after */
-#define CONFIG_KEYS_MAX   64        /* room for schema keys (checked) */
+#define CONFIG_KEYS_MAX   128       /* room for schema keys (checked) */
 
 /* ------------------------------------------------------------------------ */
 /* The configuration                                                         */
@@ -129,6 +129,19 @@ typedef struct {
     struct {
         bool enabled;
     } alerts;
+    struct { /* the packet store (record/, rec_config_t) */
+        bool enabled;
+        char *dir;
+        uint32_t calls; /* rec_calls_t: all|none|rules */
+        config_list_t rules;
+        bool sip;
+        uint32_t rtp; /* rec_rtp_t: none|headers|full */
+        uint64_t max_disk, min_free;
+        int64_t retention_ns;
+        int64_t segment_time_ns;
+        uint64_t segment_size, queue_size;
+        uint32_t max_calls;
+    } record;
 
     /* Where each key's value came from (config_source_t), by schema index. */
     uint8_t source[CONFIG_KEYS_MAX];

@@ -187,6 +187,43 @@ static const config_key_t schema[] = {
     BOOL(siprec, enabled, "false", "accept SIPREC recording sessions (RFC 7866 SRS)"),
     LISTEN(siprec, listen, "0.0.0.0:5060", "address:port the SIPREC SRS listens on"),
     BOOL(alerts, enabled, "false", "evaluate alert rules"),
+
+    /* [record]: the packet store (record/) ------------------------------ */
+    BOOL(record, enabled, "true",
+         "siphon run records calls' packets into record.dir (analyze: when --record.dir is "
+         "given)"),
+    STRING(record, dir, "/var/lib/siphon/record", "directory of the packet store"),
+    {.section = "record",
+     .name = "calls",
+     .type = CONFIG_ENUM,
+     .offset = F_U32(record, calls),
+     .choices = "all|none|rules",
+     .def = "all",
+     .help = "which calls are recorded (rules: record.rules)"},
+    LIST(record, rules, rules, "",
+         "record.calls = rules: a call is recorded when one rule holds; a rule is "
+         "caller=GLOB, callee=GLOB, ip=ADDR[/LEN] or header=NAME[: VALUE], joined with &"),
+    BOOL(record, sip, "true", "record the calls' SIP messages"),
+    {.section = "record",
+     .name = "rtp",
+     .type = CONFIG_ENUM,
+     .offset = F_U32(record, rtp),
+     .choices = "none|headers|full",
+     .def = "full",
+     .help = "record RTP and RTCP: not at all, cut after the RTP header, or whole"},
+    SIZE(record, max_disk, 0, 1ull << 62, "0",
+         "the store's size limit: oldest segments are deleted first (0: no limit)"),
+    SIZE(record, min_free, 0, 1ull << 62, "1GiB",
+         "free space left on the store's filesystem: oldest segments are deleted first"),
+    DURATION(record, retention, retention_ns, 0, SEC(86400) * 36500, "0",
+             "delete segments older than this (0: only when space runs out)"),
+    DURATION(record, segment_time, segment_time_ns, SEC(1), SEC(86400), "60s",
+             "a segment file holds this much packet time"),
+    SIZE(record, segment_size, 64 * KIB, 64 * GIB, "256MiB", "largest segment file"),
+    SIZE(record, queue_size, MIB, 16 * GIB, "64MiB",
+         "packets waiting for the writer, per correlator thread (live: beyond it they are "
+         "dropped and counted)"),
+    UINT(record, max_calls, 1, 1u << 24, "65536", "calls being recorded at once"),
 };
 
 _Static_assert(sizeof schema / sizeof schema[0] <= CONFIG_KEYS_MAX,

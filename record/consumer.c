@@ -14,6 +14,15 @@
  * per-shard open-addressing table of call keys until on_call says the
  * call ended (an END item tells the writer to close its recording).  With
  * record.calls = all there is nothing to remember.
+ *
+ * SIP of a call can come after the correlator let the call go (its record
+ * is written once it lingered 5 s after its end: a CANCEL retransmitted
+ * for half a minute, a late 408): the correlator hands it over with no
+ * call.  A person filtering the capture by Call-ID would see it with the
+ * call, so the shard remembers the Call-IDs of recorded calls that ended
+ * (REC__LATE_SLOTS, direct-mapped) for REC__LATE_NS (64 x T1, RFC 3261's
+ * longest transaction timer) and such a message joins its call; the writer
+ * keeps the recording open as long (writer.c).
  */
 #include "rec_internal.h"
 
@@ -27,10 +36,21 @@ typedef struct {
     bool yes;
 } rec__decision_t;
 
+/* A recorded call that ended, for its late SIP (direct-mapped by Call-ID). */
+typedef struct {
+    uint64_t cid_hash;
+    uint64_t call_key;
+    int64_t until_ns;
+} rec__late_t;
+
+#define REC__LATE_SLOTS 4096
+
 typedef struct {
     rec_t *r;
     uint32_t index;
     rec__batch_t *batch;
+    rec__late_t late[REC__LATE_SLOTS];
+    int64_t now_ns;       /* largest packet time seen */
     rec__decision_t *dec; /* rules only */
     uint32_t dec_mask, dec_count, dec_cap;
     uint64_t calls_skipped, calls_over_cap, frames_missing, packets_dropped;
@@ -156,13 +176,36 @@ static bool decide(rec__shard_t *sh, const corr_packet_t *p)
 
 /* ------------------------------ callbacks ------------------------------- */
 
+/* A file's LINKTYPE_ value for libpcap's DLT_ value: they differ for raw
+ * IP (DLT_RAW is 12, or 14 on OpenBSD; LINKTYPE_RAW is 101). */
+static int linktype_of(int dlt)
+{
+    return dlt == 12 || dlt == 14 ? 101 : dlt;
+}
+
+static uint64_t cid_hash(sv_t id)
+{
+    uint64_t h =
+        hash_bytes(id.p, id.len < CORR_STR_MAX - 1 ? id.len : CORR_STR_MAX - 1, 0x7265632d);
+    return h ? h : 1;
+}
+
 static void on_packet(void *user, const corr_packet_t *p)
 {
     rec__shard_t *sh = user;
     const rec_config_t *cfg = &sh->r->cfg;
-    if (!p->call_key) return;
     bool sip = p->kind == CORR_PKT_SIP;
-    if (!decide(sh, p)) return;
+    if (p->dg->ts_ns > sh->now_ns) sh->now_ns = p->dg->ts_ns;
+    uint64_t call_key = p->call_key;
+    if (!call_key) { /* late SIP of a recorded call that ended? */
+        if (!sip || !p->call_id.len) return;
+        uint64_t h = cid_hash(p->call_id);
+        const rec__late_t *l = &sh->late[h % REC__LATE_SLOTS];
+        if (l->cid_hash != h || p->dg->ts_ns > l->until_ns) return;
+        call_key = l->call_key;
+    } else if (!decide(sh, p)) {
+        return;
+    }
     if (sip ? !cfg->sip : cfg->rtp == REC_RTP_NONE) return;
     const frame_view_t *f = p->dg->frame;
     if (!f || !f->data) {
@@ -181,11 +224,11 @@ static void on_packet(void *user, const corr_packet_t *p)
     if (!it) return;
     *it = (rec__item_t){.len = len,
                         .type = REC__ITEM_PACKET,
-                        .linktype = f->linktype,
+                        .linktype = linktype_of(f->linktype),
                         .caplen = caplen,
                         .wirelen = f->wirelen,
                         .ts_ns = f->ts_ns,
-                        .call_key = p->call_key,
+                        .call_key = call_key,
                         .frame_no = p->dg->frame_no};
     memcpy(it + 1, f->data, caplen);
     sh->batch->packets++;
@@ -202,6 +245,9 @@ static void on_call(void *user, const corr_call_t *call)
         if (!yes) return;
     }
     size_t id_len = strnlen(call->call_id, sizeof call->call_id);
+    uint64_t h = cid_hash(sv_make(call->call_id, id_len));
+    sh->late[h % REC__LATE_SLOTS] = (rec__late_t){
+        .cid_hash = h, .call_key = call->call_key, .until_ns = sh->now_ns + REC__LATE_NS};
     uint32_t len = (uint32_t)((sizeof(rec__item_t) + id_len + 7) & ~(size_t)7);
     rec__item_t *it = item_reserve(sh, len);
     if (!it) return;
@@ -209,7 +255,7 @@ static void on_call(void *user, const corr_call_t *call)
                         .type = REC__ITEM_END,
                         .id_len = (uint16_t)id_len,
                         .call_key = call->call_key,
-                        .ts_ns = call->end_ts_ns};
+                        .ts_ns = sh->now_ns};
     memcpy(it + 1, call->call_id, id_len);
 }
 

@@ -60,6 +60,8 @@ typedef struct {
 } rec__item_t;
 
 #define REC__BATCH_BYTES (256u << 10)
+/* A recorded call's late SIP joins it this long after it ended. */
+#define REC__LATE_NS (32 * NS_PER_SEC)
 
 typedef struct {
     uint32_t used;
@@ -108,6 +110,10 @@ typedef struct {
     uint64_t *segs;
     uint32_t nsegs, segcap;
     uint32_t next_live, prev_live; /* the live list, for rotation */
+    bool ended;                    /* its END came: finished at end_due */
+    int64_t end_due;
+    uint16_t id_len;
+    char id[CORR_STR_MAX];
     uint8_t pos[REC__CHUNK_MAX];
 } rec__wcall_t;
 
@@ -127,6 +133,9 @@ typedef struct {
     uint32_t *free_list;
     uint32_t nfree, ncalls_hw;
     uint32_t live_head;
+    uint32_t *ending; /* FIFO of ended calls (entry indexes), by end_due */
+    uint32_t ending_head, nending;
+    int64_t now_ns; /* largest packet time seen */
     /* the open segment */
     FILE *seg, *idx;
     uint64_t seg_no, seg_bytes, idx_bytes;

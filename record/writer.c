@@ -22,6 +22,12 @@
  *
  * A frame seen twice for one call (two SIP messages in one TCP segment)
  * is stored once, as it is once in the capture.
+ *
+ * A call's end (the END item, when the correlator wrote its record) does
+ * not close its recording at once: late SIP of the call may still come
+ * (consumer.c), so it stays open for REC__LATE_NS of packet time (a FIFO of
+ * ended calls, in the order they ended) and is closed then, or when the
+ * writer stops.  Its calls.idx line, and so `siphon pcap`, follow that.
  */
 #include "rec_internal.h"
 
@@ -250,6 +256,7 @@ static void call_finish(rec__writer_t *w, rec__wcall_t *c, const char *call_id, 
 
 static void put_packet(rec__writer_t *w, const rec__item_t *it)
 {
+    if (it->ts_ns > w->now_ns) w->now_ns = it->ts_ns;
     rec__wcall_t *c = call_find(w, it->call_key);
     if (!c && !(c = call_new(w, it->call_key))) {
         w->st.calls_over_cap++;
@@ -317,9 +324,24 @@ void rec__writer_batch(rec__writer_t *w, const rec__batch_t *b)
             put_packet(w, it);
         } else if (it->type == REC__ITEM_END) {
             rec__wcall_t *c = call_find(w, it->call_key);
-            if (c) call_finish(w, c, (const char *)(it + 1), it->id_len);
+            if (c && !c->ended) {
+                c->ended = true;
+                c->id_len = it->id_len < sizeof c->id ? it->id_len : sizeof c->id - 1;
+                memcpy(c->id, it + 1, c->id_len);
+                c->end_due =
+                    ts_add_sat(it->ts_ns > w->now_ns ? it->ts_ns : w->now_ns, REC__LATE_NS);
+                w->ending[(w->ending_head + w->nending++) % w->cfg->max_calls] =
+                    (uint32_t)(c - w->calls);
+            }
         }
         at += it->len;
+    }
+    while (w->nending) { /* ended calls whose late SIP can no longer come */
+        rec__wcall_t *c = &w->calls[w->ending[w->ending_head]];
+        if (c->key && c->ended && c->end_due > w->now_ns) break;
+        if (c->key && c->ended) call_finish(w, c, c->id, c->id_len);
+        w->ending_head = (w->ending_head + 1) % w->cfg->max_calls;
+        w->nending--;
     }
     w->st.store_bytes = rec__ret_store_bytes(w);
     pthread_mutex_unlock(w->st_lock);
@@ -361,7 +383,8 @@ int rec__writer_open(rec__writer_t *w, const rec_config_t *cfg, char *err, size_
     w->calls = calloc(cfg->max_calls, sizeof *w->calls);
     w->index = calloc(n, sizeof *w->index);
     w->free_list = calloc(cfg->max_calls, sizeof *w->free_list);
-    if (!w->calls || !w->index || !w->free_list) {
+    w->ending = calloc(cfg->max_calls, sizeof *w->ending);
+    if (!w->calls || !w->index || !w->free_list || !w->ending) {
         snprintf(err, errlen, "record: out of memory for %u calls", cfg->max_calls);
         rec__writer_close(w);
         return -1;
@@ -392,18 +415,25 @@ int rec__writer_open(rec__writer_t *w, const rec_config_t *cfg, char *err, size_
 
 void rec__writer_close(rec__writer_t *w)
 {
-    while (w->live_head != REC__NIL) /* calls whose end never came */
-        call_finish(w, &w->calls[w->live_head], "", 0);
+    pthread_mutex_lock(w->st_lock);
+    while (w->live_head != REC__NIL) { /* ended or not: the writer stops */
+        rec__wcall_t *c = &w->calls[w->live_head];
+        call_finish(w, c, c->id, c->ended ? c->id_len : 0);
+    }
     seg_close(w);
     if (w->calls_f) fclose(w->calls_f);
     w->calls_f = NULL;
     free(w->calls);
     free(w->index);
     free(w->free_list);
+    free(w->ending);
     free(w->closed);
     w->calls = NULL;
     w->index = NULL;
     w->free_list = NULL;
     w->closed = NULL;
-    w->nclosed = 0;
+    w->ending = NULL;
+    w->nclosed = w->nending = 0;
+    w->st.store_bytes = rec__ret_store_bytes(w);
+    pthread_mutex_unlock(w->st_lock);
 }
