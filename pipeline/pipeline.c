@@ -157,29 +157,35 @@ static void frame_write(uint8_t *p, const datagram_t *dg)
     memcpy(p + sizeof fh, f->data, f->caplen);
 }
 
-/* The datagram a record holds (its bytes stay in the record); a
- * PL_REC_FRAMED record's frame is described in *fv. */
-static datagram_t record_datagram(const pl_dg_hdr_t *h, uint32_t type, frame_view_t *fv)
+/* *dg: the datagram a record holds (its bytes stay in the record), with
+ * no frame.  Field by field into the caller's datagram: a compound literal
+ * would zero all 96 bytes first, and a returned one be copied, on every
+ * record. */
+static inline void record_datagram(const pl_dg_hdr_t *h, datagram_t *dg)
 {
-    datagram_t dg = {.ts_ns = h->ts_ns,
-                     .src = h->src,
-                     .dst = h->dst,
-                     .transport = (transport_t)h->transport,
-                     .data = (const uint8_t *)(h + 1),
-                     .len = h->len,
-                     .frame_no = h->frame_no};
-    if (type == PL_REC_FRAMED) {
-        const uint8_t *p = (const uint8_t *)(h + 1) + h->len + h->parse_len;
-        pl_frame_hdr_t fh;
-        memcpy(&fh, p, sizeof fh);
-        *fv = (frame_view_t){.linktype = fh.linktype,
-                             .ts_ns = fh.ts_ns,
-                             .data = p + sizeof fh,
-                             .caplen = fh.caplen,
-                             .wirelen = fh.wirelen};
-        dg.frame = fv;
-    }
-    return dg;
+    dg->ts_ns = h->ts_ns;
+    dg->src = h->src;
+    dg->dst = h->dst;
+    dg->transport = (transport_t)h->transport;
+    dg->data = (const uint8_t *)(h + 1);
+    dg->len = h->len;
+    dg->frame_no = h->frame_no;
+    dg->frame = NULL;
+}
+
+/* A PL_REC_FRAMED record's datagram, its frame described in *fv. */
+static void record_framed(const pl_dg_hdr_t *h, datagram_t *dg, frame_view_t *fv)
+{
+    record_datagram(h, dg);
+    const uint8_t *p = (const uint8_t *)(h + 1) + h->len + h->parse_len;
+    pl_frame_hdr_t fh;
+    memcpy(&fh, p, sizeof fh);
+    *fv = (frame_view_t){.linktype = fh.linktype,
+                         .ts_ns = fh.ts_ns,
+                         .data = p + sizeof fh,
+                         .caplen = fh.caplen,
+                         .wirelen = fh.wirelen};
+    dg->frame = fv;
 }
 
 static spsc_t *ring_of(pl_t *pl, uint32_t p, uint32_t s)
@@ -218,17 +224,33 @@ static void shard_publish(pl_shard_t *sh)
 }
 
 /* Handles one record; false once every producer is done. */
+static inline __attribute__((always_inline)) void
+shard_datagram(pl_shard_t *sh, const pl_dg_hdr_t *h, const datagram_t *dg)
+{
+    corr_advance(sh->corr, h->clock_ns);
+    if (h->parse_len)
+        corr_on_datagram_parsed(sh->corr, dg, (const uint8_t *)(h + 1) + h->len, h->parse_len);
+    else
+        corr_on_datagram(sh->corr, dg);
+}
+
+/* Off the path of records without a frame. */
+static __attribute__((noinline)) void shard_framed(pl_shard_t *sh, const pl_dg_hdr_t *h)
+{
+    frame_view_t fv;
+    datagram_t dg;
+    record_framed(h, &dg, &fv);
+    shard_datagram(sh, h, &dg);
+}
+
 static void shard_record(pl_shard_t *sh, uint32_t type, const void *rec)
 {
-    if (type == PL_REC_DATAGRAM || type == PL_REC_FRAMED) {
-        const pl_dg_hdr_t *h = rec;
-        frame_view_t fv;
-        datagram_t dg = record_datagram(h, type, &fv);
-        corr_advance(sh->corr, h->clock_ns);
-        if (h->parse_len)
-            corr_on_datagram_parsed(sh->corr, &dg, (const uint8_t *)(h + 1) + h->len, h->parse_len);
-        else
-            corr_on_datagram(sh->corr, &dg);
+    if (type == PL_REC_DATAGRAM) {
+        datagram_t dg;
+        record_datagram(rec, &dg);
+        shard_datagram(sh, rec, &dg);
+    } else if (type == PL_REC_FRAMED) {
+        shard_framed(sh, rec);
     } else if (type == PL_REC_EXPIRE) {
         int64_t now;
         memcpy(&now, rec, sizeof now);
@@ -244,8 +266,8 @@ static void shard_record(pl_shard_t *sh, uint32_t type, const void *rec)
 static void shard_prefetch(pl_shard_t *sh, uint32_t type, const void *rec)
 {
     if (rec && (type == PL_REC_DATAGRAM || type == PL_REC_FRAMED)) {
-        frame_view_t fv;
-        datagram_t dg = record_datagram(rec, type, &fv);
+        datagram_t dg; /* (the frame is of no use to the look-ahead) */
+        record_datagram(rec, &dg);
         corr_prefetch(sh->corr, &sh->la, &dg);
     } else {
         corr_prefetch(sh->corr, &sh->la, NULL);
@@ -467,14 +489,14 @@ void pl_expire(pl_t *pl, uint32_t producer, int64_t now_ns)
     producer_publish(pr);
 }
 
-/* parse_len: the route context holds the SIP parse of dg (its size). */
-static void enqueue(pl_t *pl, pl_producer_t *pr, uint32_t s, const datagram_t *dg, size_t parse_len)
+/* A datagram with its frame (pl_config_t.frames), off the path of those
+ * without; a frame too large to go along is not recorded. */
+static __attribute__((noinline)) void enqueue_framed(pl_t *pl, pl_producer_t *pr, uint32_t s,
+                                                     const datagram_t *dg, size_t parse_len)
 {
     size_t max = spsc_max_record(ring_of(pl, (uint32_t)(pr - pl->prod), s));
     size_t frame_len = frame_size(pl, dg);
-    /* a frame too large to go along is not recorded; a message too large
-     * to take its parse along is parsed by the shard */
-    if (frame_len && sizeof(pl_dg_hdr_t) + dg->len + frame_len > max) frame_len = 0;
+    if (sizeof(pl_dg_hdr_t) + dg->len + frame_len > max) frame_len = 0;
     if (sizeof(pl_dg_hdr_t) + dg->len + parse_len + frame_len > max) parse_len = 0;
     pl_dg_hdr_t *h = reserve(pl, pr, s, frame_len ? PL_REC_FRAMED : PL_REC_DATAGRAM,
                              sizeof *h + dg->len + parse_len + frame_len, false);
@@ -485,6 +507,27 @@ static void enqueue(pl_t *pl, pl_producer_t *pr, uint32_t s, const datagram_t *d
         h->parse_len = (uint32_t)parse_len;
     }
     if (frame_len) frame_write((uint8_t *)(h + 1) + dg->len + parse_len, dg);
+    commit(pl, pr, s, false);
+}
+
+/* parse_len: the route context holds the SIP parse of dg (its size). */
+static void enqueue(pl_t *pl, pl_producer_t *pr, uint32_t s, const datagram_t *dg, size_t parse_len)
+{
+    if (pl->cfg.frames && dg->frame) {
+        enqueue_framed(pl, pr, s, dg, parse_len);
+        return;
+    }
+    /* a message too large to take its parse along is parsed by the shard */
+    if (sizeof(pl_dg_hdr_t) + dg->len + parse_len >
+        spsc_max_record(ring_of(pl, (uint32_t)(pr - pl->prod), s)))
+        parse_len = 0;
+    pl_dg_hdr_t *h = reserve(pl, pr, s, PL_REC_DATAGRAM, sizeof *h + dg->len + parse_len, false);
+    if (!h) return;
+    record_write(h, dg, pr->clock_ns);
+    if (parse_len) {
+        corr_route_parse_write(pr->route, (uint8_t *)(h + 1) + dg->len);
+        h->parse_len = (uint32_t)parse_len;
+    }
     commit(pl, pr, s, false);
 }
 
@@ -548,7 +591,11 @@ static void hold_pass(pl_t *pl, pl_producer_t *pr, bool force, bool rescan)
         spsc_release(&pr->hold);
         pr->held--;
         frame_view_t fv;
-        datagram_t dg = record_datagram((const pl_dg_hdr_t *)pr->scratch, type, &fv);
+        datagram_t dg;
+        if (type == PL_REC_FRAMED)
+            record_framed((const pl_dg_hdr_t *)pr->scratch, &dg, &fv);
+        else
+            record_datagram((const pl_dg_hdr_t *)pr->scratch, &dg);
         pr->held_flows[flow_slot(&dg)]--;
         uint32_t s = corr_route(pr->route, &dg);
         pr->rerouted++;
