@@ -246,17 +246,14 @@ static uint32_t endpoint_for(const corr_t *c, const datagram_t *dg, bool *matche
     return ei;
 }
 
-/* A packet for the sink's on_packet (the caller tested it): with call ci's
- * key and Call-ID (CORR_NIL: none). */
+/* A media packet for the sink's on_packet (the caller tested it): with
+ * call ci's key (CORR_NIL: none).  Its Call-ID is left out: the key names
+ * the call, and the string is one more cache line per packet. */
 static void packet_out(corr_t *c, const datagram_t *dg, corr_packet_kind_t kind, uint32_t ci,
                        uint32_t rtp_header_len)
 {
     corr_packet_t p = {.kind = kind, .dg = dg, .rtp_header_len = rtp_header_len};
-    if (ci != CORR_NIL) {
-        const corr__call_t *k = &c->calls[ci];
-        p.call_key = k->key;
-        p.call_id = sv_from_cstr(corr__call_str(c, k, CS_CALL_ID));
-    }
+    if (ci != CORR_NIL) p.call_key = c->calls[ci].key;
     c->sink.on_packet(c->sink.user, &p);
 }
 

@@ -394,8 +394,8 @@ typedef struct {
     corr_packet_kind_t kind;
     uint64_t call_key; /* the call it belongs to; 0: none (orphan media,
                           SIP outside calls) */
-    sv_t call_id;      /* that call's Call-ID (SIP: the message's); may be
-                          cut to CORR_STR_MAX - 1 bytes for media */
+    sv_t call_id;      /* SIP: the message's Call-ID; media: empty (the
+                          key names the call) */
     const datagram_t *dg;
     uint32_t rtp_header_len;       /* RTP: header bytes (CSRCs, extension) */
     const corr_sip_message_t *sip; /* SIP: the message, as on_sip_message */

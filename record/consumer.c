@@ -31,6 +31,8 @@
 
 typedef struct rec rec_t;
 
+#define REC__POOL 64 /* batches kept for reuse (16 MiB) */
+
 typedef struct {
     uint64_t key; /* 0: free */
     bool yes;
@@ -67,6 +69,9 @@ struct rec {
     rec__writer_t w;
     bool writer_open;
     pthread_mutex_t st_lock; /* the writer's counters (w.st) */
+    pthread_mutex_t pool_lock;
+    rec__batch_t *pool[REC__POOL]; /* batches the writer is done with */
+    uint32_t npool;
 };
 
 void rec_config_default(rec_config_t *c)
@@ -101,11 +106,30 @@ bool rec_rtp_parse(const char *s, rec_rtp_t *out)
 
 /* ------------------------------- batches -------------------------------- */
 
-static rec__batch_t *batch_new(void)
+/* Batches are reused: the writer gives each back to a small pool when it
+ * is done with it, so a batch (larger than malloc's mmap threshold) does
+ * not cost an mmap, its page faults and an munmap every time. */
+static rec__batch_t *batch_new(rec_t *r)
 {
-    rec__batch_t *b = malloc(sizeof *b + REC__BATCH_BYTES);
+    rec__batch_t *b = NULL;
+    pthread_mutex_lock(&r->pool_lock);
+    if (r->npool) b = r->pool[--r->npool];
+    pthread_mutex_unlock(&r->pool_lock);
+    if (!b) b = malloc(sizeof *b + REC__BATCH_BYTES);
     if (b) b->used = b->packets = 0;
     return b;
+}
+
+static void batch_release(void *user, void *rec)
+{
+    rec_t *r = user;
+    pthread_mutex_lock(&r->pool_lock);
+    if (r->npool < REC__POOL) {
+        r->pool[r->npool++] = rec;
+        rec = NULL;
+    }
+    pthread_mutex_unlock(&r->pool_lock);
+    free(rec);
 }
 
 static void batch_send(rec__shard_t *sh)
@@ -121,7 +145,7 @@ static void batch_send(rec__shard_t *sh)
 static rec__item_t *item_reserve(rec__shard_t *sh, uint32_t len)
 {
     if (sh->batch && sh->batch->used + len > REC__BATCH_BYTES) batch_send(sh);
-    if (!sh->batch && !(sh->batch = batch_new())) return NULL;
+    if (!sh->batch && !(sh->batch = batch_new(sh->r))) return NULL;
     rec__item_t *it = (rec__item_t *)(sh->batch->data + sh->batch->used);
     sh->batch->used += len;
     return it;
@@ -276,6 +300,7 @@ static void *rec_create(const void *config, const fan_env_t *env, char *err, siz
     rec_t *r = calloc(1, sizeof *r);
     if (!r) goto oom;
     pthread_mutex_init(&r->st_lock, NULL);
+    pthread_mutex_init(&r->pool_lock, NULL);
     r->w.st_lock = &r->st_lock;
     r->cfg = *cfg;
     r->env = *env;
@@ -321,6 +346,7 @@ static void *rec_create(const void *config, const fan_env_t *env, char *err, siz
                                   batches < 2 ? 2 : (uint32_t)(batches > 65536 ? 65536 : batches),
                               .lossless = env->lossless,
                               .work = worker_work,
+                              .release = batch_release,
                               .user = r};
     if (!(r->worker = fan_worker_new(&wc, err, errlen))) {
         rec_free(r);
@@ -414,6 +440,9 @@ static void rec_free(void *self)
     free(r->shards);
     free(r->rules);
     free(r->dir);
+    for (uint32_t i = 0; i < r->npool; i++)
+        free(r->pool[i]);
+    pthread_mutex_destroy(&r->pool_lock);
     pthread_mutex_destroy(&r->st_lock);
     free(r);
 }

@@ -17,6 +17,8 @@
 #define REC__CALLS_FILE    "calls.idx"
 #define REC__NAME_MAX      4096
 #define REC__NO_CHUNK      UINT64_MAX
+#define REC__SEG_BUF       (1u << 20) /* stdio buffer of the open segment */
+#define REC__IDX_BUF       (64u << 10)
 
 /* A chunk in seg-N.idx: this header, then count offsets of packets in
  * seg-N.pcap as LEB128 deltas (the first from 0).  prev_seg/prev_off: the
@@ -137,7 +139,11 @@ typedef struct {
     uint32_t ending_head, nending;
     int64_t now_ns; /* largest packet time seen */
     /* the open segment */
-    FILE *seg, *idx;
+    int seg_fd; /* -1: none open */
+    uint8_t *seg_buf;
+    size_t seg_used;
+    FILE *idx;
+    char *idx_buf; /* its stdio buffer */
     uint64_t seg_no, seg_bytes, idx_bytes;
     int seg_linktype;
     int64_t seg_start_ns;
