@@ -2,6 +2,7 @@
 """record_oracle.py - `siphon pcap` against tshark's filtering of the source.
 
 Usage: record_oracle.py SRC_CAPTURE SIPHON_JSON STORE SIPHON [--headers] [--min-calls N]
+                        [--every K]
 
 For every call in SIPHON_JSON (`siphon analyze --json --record.dir=STORE`),
 the oracle is what a person would filter out of the source capture with
@@ -20,6 +21,9 @@ captured), and one more than 37 s after its call ended (the correlator's
 5 s linger plus the store's 32 s for late SIP: a capture whose clock jumps
 by years).  SIP over WebSocket is decoded by tshark through the HTTP
 upgrade (-d tcp.port==P,http on siphon's WebSocket ports).
+
+--every K compares every K-th call only (a second look at a capture
+already compared in full).
 
 With --headers (record.rtp = headers), RTP frames must instead be the
 source frame cut right after the RTP header (12 bytes + 4 per CSRC +
@@ -186,6 +190,7 @@ def main():
     min_calls = 0
     if "--min-calls" in args:
         min_calls = int(args[args.index("--min-calls") + 1])
+    every = int(args[args.index("--every") + 1]) if "--every" in args else 1
     src, js, store, siphon = args[:4]
     label = os.path.basename(src)
     calls, msgs, ws_ports = calls_of(js)
@@ -197,7 +202,9 @@ def main():
     bad = compared = packets = 0
     explained = collections.Counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for cid, c in sorted(calls.items()):
+        for k, (cid, c) in enumerate(sorted(calls.items())):
+            if k % every:
+                continue
             if "\ufffd" in cid:
                 explained["Call-ID not UTF-8 (cannot be named on a command line)"] += 1
                 continue
