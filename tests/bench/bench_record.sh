@@ -8,11 +8,13 @@
 #   siphon analyze --json FILE >/dev/null                    (recording off)
 #   siphon analyze --json --record.dir=STORE FILE >/dev/null (record.rtp=full)
 #   siphon analyze --json --record.dir=STORE --record.rtp=headers FILE
-# best wall time of $BENCH_RUNS each (the store is emptied before every
-# recording run; its writer thread's draining at the end is included), and
-# prints a markdown table: packets/s by wall time, the cost of recording in
-# % of the off throughput, and the store's bytes per call-minute (segment
-# files + indexes, du --apparent-size) against the capture's own.
+# best wall time of $BENCH_RUNS each with /usr/bin/time (the store is
+# emptied before every recording run; its writer thread's draining at the
+# end is included), and prints a markdown table: packets/s by wall time,
+# the cost of recording in % of the off throughput, the CPU time of that
+# run (user + system, every thread), and the store's bytes per
+# call-minute (segment files + indexes, du --apparent-size) against the
+# capture's own.
 #
 # Environment:
 #   SIPHON      siphon binary      (default ./build-release/app/siphon)
@@ -43,29 +45,25 @@ fi
 store="$DATA/record-store"
 trap 'rm -rf "$store"' EXIT
 
-now() { date +%s.%N; }
-# run VARIANT: wall seconds of one analyze
+# run VARIANT: "wall cpu" seconds of one analyze (cpu: user + system, all threads)
 run() {
-    local t0 t1
+    local args=()
     rm -rf "$store"
     case $1 in
-        off) t0=$(now); "$SIPHON" analyze --json --no-progress --threads "$THREADS" "$pcap" >/dev/null ;;
-        full) t0=$(now); "$SIPHON" analyze --json --no-progress --threads "$THREADS" \
-            --record.dir="$store" --record.min_free=0 "$pcap" >/dev/null 2>"$DATA/record.err" ;;
-        headers) t0=$(now); "$SIPHON" analyze --json --no-progress --threads "$THREADS" \
-            --record.dir="$store" --record.min_free=0 --record.rtp=headers "$pcap" \
-            >/dev/null 2>"$DATA/record.err" ;;
+        full) args=(--record.dir="$store" --record.min_free=0) ;;
+        headers) args=(--record.dir="$store" --record.min_free=0 --record.rtp=headers) ;;
     esac
-    t1=$(now)
-    echo "$t1 - $t0" | bc -l
+    /usr/bin/time -f "%e %U %S" -o "$DATA/record.time" "$SIPHON" analyze --json --no-progress \
+        --threads "$THREADS" "${args[@]}" "$pcap" >/dev/null 2>"$DATA/record.err"
+    awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$DATA/record.time"
 }
 
-declare -A best bytes
+declare -A best cpu bytes
 for v in off full headers; do best[$v]=999999; done
 for ((i = 0; i < RUNS; i++)); do
     for v in off full headers; do
-        s=$(run "$v")
-        if (($(echo "$s < ${best[$v]}" | bc -l))); then best[$v]=$s; fi
+        read -r s c < <(run "$v")
+        if (($(echo "$s < ${best[$v]}" | bc -l))); then best[$v]=$s cpu[$v]=$c; fi
         if [ "$v" != off ]; then bytes[$v]=$(du -sb --apparent-size "$store" | cut -f1); fi
     done
 done
@@ -79,15 +77,15 @@ src=$(stat -c %s "$pcap")
 printf '\ncapture %s: %s packets, %.1f call-minutes, %s bytes (%.0f bytes per call-minute)\n' \
     "$(basename "$pcap")" "$packets" "$minutes" "$src" "$(echo "$src / $minutes" | bc -l)"
 printf '%s, --threads %s, best of %s\n\n' "$("$SIPHON" version | head -1)" "$THREADS" "$RUNS"
-echo "| recording | wall s | Mpps | cost vs off | store bytes | bytes per call-minute |"
-echo "|---|---:|---:|---:|---:|---:|"
+echo "| recording | wall s | Mpps | cost vs off | CPU s (all threads) | store bytes | bytes per call-minute |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
 for v in off full headers; do
     mpps=$(echo "$packets / ${best[$v]} / 1000000" | bc -l)
     cost=$(echo "(${best[$v]} - ${best[off]}) / ${best[$v]} * 100" | bc -l)
     if [ "$v" = off ]; then
-        printf '| off | %.2f | %.2f | - | - | - |\n' "${best[$v]}" "$mpps"
+        printf '| off | %.2f | %.2f | - | %s | - | - |\n' "${best[$v]}" "$mpps" "${cpu[$v]}"
     else
-        printf '| rtp=%s | %.2f | %.2f | %.1f %% | %s | %.0f |\n' "$v" "${best[$v]}" "$mpps" \
-            "$cost" "${bytes[$v]}" "$(echo "${bytes[$v]} / $minutes" | bc -l)"
+        printf '| rtp=%s | %.2f | %.2f | %.1f %% | %s | %s | %.0f |\n' "$v" "${best[$v]}" "$mpps" \
+            "$cost" "${cpu[$v]}" "${bytes[$v]}" "$(echo "${bytes[$v]} / $minutes" | bc -l)"
     fi
 done
