@@ -243,11 +243,16 @@ static void on_packet(void *user, const corr_packet_t *p)
         if (cut < caplen) caplen = (uint32_t)cut;
     }
     if (caplen > REC__SNAPLEN) caplen = REC__SNAPLEN;
-    uint32_t len = (uint32_t)((sizeof(rec__item_t) + caplen + 7) & ~(size_t)7);
+    /* SIP carries its Call-ID after the frame: the writer knows the call's
+     * name even if its end never reaches it (a dropped batch) */
+    size_t id_len = sip ? p->call_id.len : 0;
+    if (id_len > CORR_STR_MAX - 1) id_len = CORR_STR_MAX - 1;
+    uint32_t len = (uint32_t)((sizeof(rec__item_t) + caplen + id_len + 7) & ~(size_t)7);
     rec__item_t *it = item_reserve(sh, len);
     if (!it) return;
     *it = (rec__item_t){.len = len,
                         .type = REC__ITEM_PACKET,
+                        .id_len = (uint16_t)id_len,
                         .linktype = linktype_of(f->linktype),
                         .caplen = caplen,
                         .wirelen = f->wirelen,
@@ -255,6 +260,7 @@ static void on_packet(void *user, const corr_packet_t *p)
                         .call_key = call_key,
                         .frame_no = p->dg->frame_no};
     memcpy(it + 1, f->data, caplen);
+    if (id_len) memcpy((uint8_t *)(it + 1) + caplen, p->call_id.p, id_len);
     sh->batch->packets++;
 }
 

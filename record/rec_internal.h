@@ -47,8 +47,8 @@ size_t rec__varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v);
 
 enum { REC__ITEM_PACKET = 1, REC__ITEM_END = 2 };
 
-/* 8-byte aligned; followed by caplen frame bytes (PACKET) or id_len
- * Call-ID bytes (END). */
+/* 8-byte aligned; followed by caplen frame bytes and, for SIP, id_len
+ * Call-ID bytes (PACKET), or id_len Call-ID bytes (END). */
 typedef struct {
     uint32_t len; /* whole item, padded to 8 */
     uint16_t type;
@@ -64,6 +64,9 @@ typedef struct {
 #define REC__BATCH_BYTES (256u << 10)
 /* A recorded call's late SIP joins it this long after it ended. */
 #define REC__LATE_NS (32 * NS_PER_SEC)
+/* A recorded call with no packet for this long and no end is finished
+ * when room is needed (its end was lost with a dropped batch). */
+#define REC__STALE_NS (3600 * NS_PER_SEC)
 
 typedef struct {
     uint32_t used;
@@ -137,7 +140,8 @@ typedef struct {
     uint32_t live_head;
     uint32_t *ending; /* FIFO of ended calls (entry indexes), by end_due */
     uint32_t ending_head, nending;
-    int64_t now_ns; /* largest packet time seen */
+    int64_t now_ns;       /* largest packet time seen */
+    int64_t reclaimed_ns; /* last reclaim_stale */
     /* the open segment */
     int seg_fd; /* -1: none open */
     uint8_t *seg_buf;

@@ -287,13 +287,38 @@ static void call_finish(rec__writer_t *w, rec__wcall_t *c, const char *call_id, 
     call_remove(w, c);
 }
 
+/* Every call is being recorded (max_calls): finish those whose end never
+ * came (a batch holding it was dropped on live capture) and that saw no
+ * packet for REC__STALE_NS; at most once a second of packet time.  True
+ * when one was finished. */
+static bool reclaim_stale(rec__writer_t *w)
+{
+    if (ts_sub_sat(w->now_ns, w->reclaimed_ns) < NS_PER_SEC) return false;
+    w->reclaimed_ns = w->now_ns;
+    bool any = false;
+    for (uint32_t e = w->live_head; e != REC__NIL;) {
+        rec__wcall_t *c = &w->calls[e];
+        e = c->next_live;
+        if (!c->ended && ts_sub_sat(w->now_ns, c->last_ns) > REC__STALE_NS) {
+            call_finish(w, c, c->id, c->id_len);
+            any = true;
+        }
+    }
+    return any;
+}
+
 static void put_packet(rec__writer_t *w, const rec__item_t *it)
 {
     if (it->ts_ns > w->now_ns) w->now_ns = it->ts_ns;
     rec__wcall_t *c = call_find(w, it->call_key);
-    if (!c && !(c = call_new(w, it->call_key))) {
+    if (!c && !(c = call_new(w, it->call_key)) &&
+        !(reclaim_stale(w) && (c = call_new(w, it->call_key)))) {
         w->st.calls_over_cap++;
         return;
+    }
+    if (!c->id_len && it->id_len) { /* its name, from its SIP */
+        c->id_len = it->id_len < sizeof c->id ? it->id_len : sizeof c->id - 1;
+        memcpy(c->id, (const uint8_t *)(it + 1) + it->caplen, c->id_len);
     }
     if (c->packets && it->frame_no == c->last_frame_no && it->ts_ns == c->last_ts_ns)
         return; /* the same frame again */
@@ -360,8 +385,10 @@ void rec__writer_batch(rec__writer_t *w, const rec__batch_t *b)
             rec__wcall_t *c = call_find(w, it->call_key);
             if (c && !c->ended) {
                 c->ended = true;
-                c->id_len = it->id_len < sizeof c->id ? it->id_len : sizeof c->id - 1;
-                memcpy(c->id, it + 1, c->id_len);
+                if (it->id_len) {
+                    c->id_len = it->id_len < sizeof c->id ? it->id_len : sizeof c->id - 1;
+                    memcpy(c->id, it + 1, c->id_len);
+                }
                 c->end_due =
                     ts_add_sat(it->ts_ns > w->now_ns ? it->ts_ns : w->now_ns, REC__LATE_NS);
                 w->ending[(w->ending_head + w->nending++) % w->cfg->max_calls] =
@@ -454,7 +481,7 @@ void rec__writer_close(rec__writer_t *w)
     pthread_mutex_lock(w->st_lock);
     while (w->live_head != REC__NIL) { /* ended or not: the writer stops */
         rec__wcall_t *c = &w->calls[w->live_head];
-        call_finish(w, c, c->id, c->ended ? c->id_len : 0);
+        call_finish(w, c, c->id, c->id_len);
     }
     seg_close(w);
     if (w->calls_f) fclose(w->calls_f);

@@ -346,6 +346,47 @@ static void test_retention(void **state)
     rec_store_close(s);
 }
 
+/* A call whose end never reached the writer (a dropped batch, or the
+ * writer stopping first) is still written under its Call-ID, learnt from
+ * its SIP. */
+static void test_no_end(void **state)
+{
+    (void)state;
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/noend", tmpdir);
+    rec_config_t cfg;
+    rec_config_default(&cfg);
+    cfg.dir = dir;
+    cfg.min_free = 0;
+    fan_env_t env = {.shards = 1, .lossless = true};
+    char err[256];
+    void *r = rec_consumer.create(&cfg, &env, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(rec_consumer.start(r, err, sizeof err), 0);
+    corr_sink_t sink = rec_consumer.shard_sink(r, 0);
+    for (int i = 0; i < 3; i++) {
+        pkt_t p;
+        make_rtp(&p, 2000000000LL + i, 4000, 20, (uint8_t)i);
+        corr_sip_message_t m = {0};
+        corr_packet_t cp = {.kind = i ? CORR_PKT_RTP : CORR_PKT_SIP,
+                            .call_key = 99,
+                            .call_id = i ? SV_NULL : sv_from_cstr("lost-end@host"),
+                            .dg = &p.dg,
+                            .rtp_header_len = 12,
+                            .sip = i ? NULL : &m};
+        sink.on_packet(sink.user, &cp);
+    }
+    rec_consumer.shard_idle(r, 0);
+    rec_consumer.stop(r);
+    rec_consumer.free(r);
+    rec_store_t *s = rec_store_open(dir, err, sizeof err);
+    assert_non_null(s);
+    find_t f = {.s = s};
+    assert_int_equal(rec_find(s, "lost-end@host", find_cb, &f), 1);
+    assert_int_equal(f.g.n, 3);
+    rec_store_close(s);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -363,10 +404,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rules),
-        cmocka_unit_test(test_varint),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_rules),      cmocka_unit_test(test_varint),
+        cmocka_unit_test(test_round_trip), cmocka_unit_test(test_retention),
+        cmocka_unit_test(test_no_end),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
