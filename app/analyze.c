@@ -99,6 +99,7 @@ typedef struct {
     out_t *out;          /* the table/NDJSON writer among them */
     alert_hub_t *alerts; /* [alerts] sinks (NULL: none configured) */
     det_t *det;          /* the detection (--alerts) */
+    void *rec;           /* the packet store (--record.dir), or NULL */
     pl_stage_t corr;     /* the correlation stage */
     bool corr_open;
     cap_files_t *files;
@@ -376,12 +377,19 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
         a->det = fan_add(a->fan, &det_consumer, &dcfg, err, sizeof err);
         if (!a->det) goto fail;
     }
+    if (cfg->record.enabled && app_config_is_set(cfg, "record", "dir")) {
+        rec_config_t rcfg;
+        rec_config_default(&rcfg);
+        app_config_to_rec_config(cfg, &rcfg);
+        if (!(a->rec = fan_add(a->fan, &rec_consumer, &rcfg, err, sizeof err))) goto fail;
+    }
     if (fan_start(a->fan, err, sizeof err) != 0) goto fail;
     pl_stage_config_t scfg = {.corr = o->ccfg,
                               .shards = o->threads,
                               .producers = 1,
                               .queue_bytes = cfg->correlator.queue_size,
-                              .lossless = true};
+                              .lossless = true,
+                              .frames = (fan_wanted(a->fan) & FAN_WANT_PACKETS) != 0};
     if (pl_stage_open(&a->corr, &scfg, fan_shard_sink, fan_shard_idle, a->fan, err, sizeof err) !=
         0)
         goto fail;
@@ -461,6 +469,16 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
         sum.capture_threads = 1;
     }
     out_summary(a->out, &sum);
+    if (a->rec) {
+        rec_stats_t rs;
+        rec_stats(a->rec, &rs);
+        fprintf(stderr,
+                "siphon analyze: recorded %llu calls, %llu packets, %llu bytes (store %llu "
+                "bytes, %llu segments deleted)\n",
+                (unsigned long long)rs.calls, (unsigned long long)rs.packets,
+                (unsigned long long)rs.bytes, (unsigned long long)rs.store_bytes,
+                (unsigned long long)rs.segments_deleted);
+    }
 }
 
 /* The one cleanup path: whatever analyze_setup got to, in reverse order. */

@@ -18,6 +18,7 @@
 #include "pipeline.h"
 #include "proto.h"
 #include "storage.h"
+#include "record.h"
 
 #include <stdio.h>
 
@@ -70,5 +71,6 @@ typedef struct {
  * server); -1 with the reason on stderr. */
 int app_search_db_open(const char *cmd, const siphon_config_t *cfg, app_search_db_t *db);
 void app_search_db_close(app_search_db_t *db);
+int cmd_pcap(int argc, char **argv);
 
 #endif /* SIPHON_APP_H */

@@ -164,6 +164,31 @@ int app_config_to_alert_config(const siphon_config_t *cfg, alert_config_t *ac, c
     return 0;
 }
 
+void app_config_to_rec_config(const siphon_config_t *cfg, rec_config_t *r)
+{
+    r->dir = cfg->record.dir;
+    r->calls = (rec_calls_t)cfg->record.calls;
+    r->rules = (const char *const *)cfg->record.rules.items;
+    r->rule_count = cfg->record.rules.count;
+    r->sip = cfg->record.sip;
+    r->rtp = (rec_rtp_t)cfg->record.rtp;
+    r->max_disk = cfg->record.max_disk;
+    r->min_free = cfg->record.min_free;
+    r->retention_ns = cfg->record.retention_ns;
+    r->segment_ns = cfg->record.segment_time_ns;
+    r->segment_bytes = cfg->record.segment_size;
+    r->queue_bytes = cfg->record.queue_size;
+    r->max_calls = cfg->record.max_calls;
+}
+
+bool app_config_is_set(const siphon_config_t *cfg, const char *section, const char *name)
+{
+    size_t n;
+    const config_key_t *base = config_schema(&n);
+    const config_key_t *k = config_find(section, name);
+    return k && cfg->source[k - base] != CONFIG_SRC_DEFAULT;
+}
+
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity)
 {
     int level = (int)cfg->log.level + (verbosity > 0 ? verbosity : 0);

@@ -11,6 +11,7 @@
 #include "storage.h"
 #include "siprec.h"
 #include "detect.h"
+#include "record.h"
 
 /* Copy the configuration's values into the component structs.  Only the
  * fields the configuration knows are written: call cap_limits_default() /
@@ -36,6 +37,12 @@ int app_config_to_alert_config(const siphon_config_t *cfg, alert_config_t *ac, c
                                size_t errlen);
 /* The [storage] section; st_config_default() first. */
 void app_config_to_st_config(const siphon_config_t *cfg, st_config_t *s);
+/* The packet store's settings ([record]); strings borrowed from cfg.  Call
+ * rec_config_default() first. */
+void app_config_to_rec_config(const siphon_config_t *cfg, rec_config_t *r);
+
+/* True when section.name was set by the file or an override. */
+bool app_config_is_set(const siphon_config_t *cfg, const char *section, const char *name);
 
 /* The log level: log.level raised one step per -v. */
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity);

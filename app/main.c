@@ -7,6 +7,7 @@
  *   siphon calls [filters] [--json]    search the stored calls
  *   siphon show CALL_ID|UUID [--raw]   one stored call with its SIP ladder
  *   siphon db migrate|status|maintain  the database (storage/)
+ *   siphon pcap CALL_ID [-o FILE]      a recorded call's packets as a pcap
  *   siphon version | --version | -V    siphon's version and its libraries'
  *   siphon help [COMMAND]              this list, or COMMAND --help
  */
@@ -35,6 +36,7 @@ static void usage(FILE *f)
         "  show CALL_ID|UUID [--raw]   one stored call: its streams and SIP ladder\n"
         "  db migrate|status|maintain  the database: apply the schema, show tables and\n"
         "                              partitions, apply retention\n"
+        "  pcap CALL_ID [-o FILE]      a recorded call's packets (record.dir) as a pcap\n"
         "  version                     print the version of siphon and of its libraries\n"
         "                              (also --version, -V)\n"
         "  help [COMMAND]              this list, or the options of COMMAND\n"
@@ -65,6 +67,7 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "calls") == 0) return cmd_calls;
     if (strcmp(name, "show") == 0) return cmd_show;
     if (strcmp(name, "db") == 0) return cmd_db;
+    if (strcmp(name, "pcap") == 0) return cmd_pcap;
     return NULL;
 }
 

@@ -72,5 +72,12 @@ unsigned app_preflight(const siphon_config_t *cfg, buf_t *out)
         srs_config_t sc;
         bad += app_config_to_srs_config(cfg, &sc, out);
     }
+    for (uint32_t i = 0; i < cfg->record.rules.count; i++) { /* the packet store's rules */
+        char err[256];
+        if (!rec_rule_check(cfg->record.rules.items[i], err, sizeof err)) {
+            buf_printf(out, "record.rules: %s\n", err);
+            bad++;
+        }
+    }
     return bad;
 }

@@ -790,7 +790,14 @@ static int run_setup(run_t *r, bool no_config_file)
         r->det = fan_add(r->fan, &det_consumer, &dcfg, err, sizeof err);
         if (!r->det) goto fail;
     }
+    if (cfg->record.enabled) { /* the packet store, on by default */
+        rec_config_t rcfg;
+        rec_config_default(&rcfg);
+        app_config_to_rec_config(cfg, &rcfg);
+        if (!fan_add(r->fan, &rec_consumer, &rcfg, err, sizeof err)) goto fail;
+    }
     if (fan_start(r->fan, err, sizeof err) != 0) goto fail;
+    acfg.frames = (fan_wanted(r->fan) & FAN_WANT_PACKETS) != 0;
     if (r->cfg->siprec.enabled && run_start_siprec(r, err, sizeof err) != 0) goto fail;
 
     /* the correlation stage, then the capture threads that feed it */

@@ -138,6 +138,7 @@ void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
             d->st.ipv4++;
         d->st.udp++;
         a->dg.ts_ns = frame->ts_ns;
+        a->dg.frame = &frame->view;
         emit_datagram(d, &a->dg);
         return;
     }
@@ -158,5 +159,6 @@ void cap__emit(cap_decoder_t *d, const cap__pkt_t *pk, const ip_addr_t *src, uin
     dg.data = data;
     dg.len = len;
     dg.frame_no = pk->frame->frame_no;
+    dg.frame = &pk->frame->view; /* the frame that completed it */
     emit_datagram(d, &dg);
 }

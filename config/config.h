@@ -184,6 +184,19 @@ typedef struct {
         uint32_t quality_mos, quality_bad_calls, quality_loss_pct, quality_bad_intervals;
         int64_t quality_jitter_ns, quality_window_ns;
     } alerts;
+    struct { /* the packet store (record/, rec_config_t) */
+        bool enabled;
+        char *dir;
+        uint32_t calls; /* rec_calls_t: all|none|rules */
+        config_list_t rules;
+        bool sip;
+        uint32_t rtp; /* rec_rtp_t: none|headers|full */
+        uint64_t max_disk, min_free;
+        int64_t retention_ns;
+        int64_t segment_time_ns;
+        uint64_t segment_size, queue_size;
+        uint32_t max_calls;
+    } record;
 
     /* Where each key's value came from (config_source_t), by schema index. */
     uint8_t source[CONFIG_KEYS_MAX];

@@ -43,7 +43,9 @@ ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$vn.disable_ipv6=1"
 ip link set "$vh" up && ip -n "$ns" link set "$vn" up
 echo "== siphon run on $vh (the sample replayed live into it)" >&2
 : >"$root/build-release/demo.conf"
-"$root/build-release/app/siphon" run -c "$root/build-release/demo.conf" \
+rec=$(mktemp -d) && chown nobody "$rec" # the packet store, written as nobody
+trap 'cleanup; rm -rf "$rec"' EXIT
+"$root/build-release/app/siphon" run -c "$root/build-release/demo.conf" --record.dir="$rec" \
     --capture.interfaces="$vh" --capture.user=nobody --capture.threads=2 \
     --correlator.shards=2 --streams &
 pid=$!
