@@ -748,6 +748,16 @@ static int run_setup(run_t *r, bool no_config_file)
         st_config_default(&r->sc);
         app_config_to_st_config(cfg, &r->sc);
         r->sc.maintain_at_start = true;
+        /* Once root is dropped, siphon must still be able to stop its
+         * embedded server: it can signal only its own user's processes. */
+        if (!r->sc.dsn[0] && user[0] && geteuid() == 0 && strcmp(user, r->sc.pg_user) != 0) {
+            snprintf(err, sizeof err,
+                     "capture.user (%s) and storage.pg_user (%s) differ: with the embedded "
+                     "PostgreSQL, siphon drops root to the server's own user so it can stop it; "
+                     "set capture.user = %s (or storage.dsn for an external server)",
+                     user, r->sc.pg_user, r->sc.pg_user);
+            goto fail;
+        }
         if (app_storage_server(&r->stor, &r->sc, err, sizeof err) != 0 ||
             st_prepare_spool(&r->sc, err, sizeof err) != 0)
             goto fail;

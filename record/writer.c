@@ -415,7 +415,7 @@ static bool mkdirs(const char *dir, char *err, size_t errlen)
     for (char *s = p + 1; *s; s++) {
         if (*s != '/') continue;
         *s = '\0';
-        if (mkdir(p, 0750) != 0 && errno != EEXIST) break;
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) break; /* parents: as mkdir -p */
         *s = '/';
     }
     if (mkdir(p, 0750) != 0 && errno != EEXIST) {

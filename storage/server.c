@@ -66,6 +66,27 @@ static void st__sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* The server runs as another user: every directory above its data
+ * directory must let that user through, or initdb fails with a bare
+ * "Permission denied".  0, or -1 with err naming the directory. */
+static int st__parents_searchable(const char *dir, uid_t uid, char *err, size_t errlen)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s", dir);
+    for (char *slash = strrchr(p, '/'); slash && slash > p; slash = strrchr(p, '/')) {
+        *slash = '\0';
+        struct stat st;
+        if (stat(p, &st) != 0) continue;
+        if ((st.st_mode & S_IXOTH) || (st.st_uid == uid && (st.st_mode & S_IXUSR))) continue;
+        snprintf(err, errlen,
+                 "storage.data_dir: %s (mode %04o) does not let storage.pg_user through; "
+                 "chmod o+x %s",
+                 p, (unsigned)(st.st_mode & 07777), p);
+        return -1;
+    }
+    return 0;
+}
+
 static int st__mkdir_p(const char *dir, mode_t mode)
 {
     char p[512];
@@ -356,6 +377,7 @@ st_server_t *st_server_start(const st_config_t *cfg, char *err, size_t errlen)
     }
     chmod(s->data_dir, 0700);
     chmod(s->run_dir, 0755);
+    if (s->as_other && st__parents_searchable(s->data_dir, s->uid, err, errlen) != 0) goto fail;
 
     /* a postmaster already on this cluster */
     pid_t old = st__pidfile(s);

@@ -76,7 +76,7 @@ static int st__mkdirs(const char *dir)
     for (char *q = p + 1; *q; q++) {
         if (*q != '/') continue;
         *q = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) return -1;
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) return -1; /* parents: as mkdir -p */
         *q = '/';
     }
     return mkdir(p, 0700) != 0 && errno != EEXIST ? -1 : 0;
