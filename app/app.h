@@ -25,6 +25,9 @@ int cmd_analyze(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_db(int argc, char **argv);
+/* The dashboard (web.c). */
+int cmd_web(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 
 /* Storage wiring shared by run, analyze and db (db.c). */
 typedef struct {

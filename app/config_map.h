@@ -8,6 +8,7 @@
 #include "config.h"
 #include "correlator.h"
 #include "storage.h"
+#include "web.h"
 
 /* Copy the configuration's values into the component structs.  Only the
  * fields the configuration knows are written: call cap_limits_default() /
@@ -24,6 +25,8 @@ void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname,
 
 /* The [storage] section; st_config_default() first. */
 void app_config_to_st_config(const siphon_config_t *cfg, st_config_t *s);
+/* [web] -> web_config_t (strings borrowed from cfg). */
+void app_config_to_web_config(const siphon_config_t *cfg, web_config_t *w);
 
 /* The log level: log.level raised one step per -v. */
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity);

@@ -33,6 +33,9 @@ static void usage(FILE *f)
         "  show CALL_ID|UUID [--raw]   one stored call: its streams and SIP ladder\n"
         "  db migrate|status|maintain  the database: apply the schema, show tables and\n"
         "                              partitions, apply retention\n"
+        "  web [--routes]              serve the dashboard alone (web.listen, HTTPS)\n"
+        "  user add NAME --role ROLE   a dashboard user (admin|listener|viewer); the\n"
+        "                              password is read from stdin\n"
         "  version                     print the version of siphon and of its libraries\n"
         "                              (also --version, -V)\n"
         "  help [COMMAND]              this list, or the options of COMMAND\n"
@@ -62,6 +65,8 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "calls") == 0) return cmd_calls;
     if (strcmp(name, "show") == 0) return cmd_show;
     if (strcmp(name, "db") == 0) return cmd_db;
+    if (strcmp(name, "web") == 0) return cmd_web;
+    if (strcmp(name, "user") == 0) return cmd_user;
     return NULL;
 }
 
