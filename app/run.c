@@ -101,6 +101,7 @@ typedef struct {
     cap_ring_stats_t last_logged[PL_MAX_IFACES]; /* at the previous stats line */
     st_config_t sc;     /* storage.enabled: the storage consumer's settings */
     app_storage_t stor; /* ... it and its embedded server */
+    web_t *web;         /* web.enabled: the dashboard (live capture with storage) */
     /* for SIGHUP: how the configuration was made */
     int argc;
     char **argv;
@@ -656,6 +657,15 @@ static int run_setup(run_t *r, bool no_config_file)
             st_prepare_spool(&r->sc, err, sizeof err) != 0)
             goto fail;
     }
+    /* the dashboard: before the drop (a port below 1024, its certificate);
+     * a dashboard that cannot start is logged, capture goes on without it */
+    if (cfg->web.enabled && cfg->storage.enabled && r->live) {
+        web_config_t wc;
+        web_config_default(&wc);
+        app_config_to_web_config(cfg, &wc);
+        r->web = web_start(&wc, r->sc.dsn, err, sizeof err);
+        if (!r->web) log_warn("web: %s (capture goes on without the dashboard)", err);
+    }
     if (user[0]) {
         if (cap_drop_privileges(user, err, sizeof err) != 0) {
             fprintf(stderr, "siphon run: dropping privileges to %s: %s\n", user, err);
@@ -766,6 +776,7 @@ static void run_cleanup(run_t *r)
         pl_stage_close(&r->corr);
     }
     fan_free(r->fan);
+    web_stop(r->web);
     app_storage_stop(&r->stor);
     if (r->outf) fclose(r->outf);
     pl_capture_free(r->cap);
