@@ -11,10 +11,11 @@ set -euo pipefail
 mode=${1:-build}
 pkgs=(build-essential cmake pkg-config git xz-utils
       libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev zlib1g-dev
+      libargon2-dev libssl-dev
       iproute2 tcpreplay postgresql-15)
 if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
-         time procps)
+         time procps chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -40,4 +41,18 @@ if ! id siphon >/dev/null 2>&1; then
   else
     echo "deps.sh: no user 'siphon' (storage.pg_user); run as root to create it" >&2
   fi
+fi
+# The dashboard's front end (web/ui): Node.js and the npm packages of its
+# committed lock file, installed once (npm's cache serves later installs
+# offline); CMake bundles it with esbuild when web/ui/node_modules exists.
+if ! command -v npm >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  else
+    echo "deps.sh: no npm; run as root to install nodejs and npm" >&2
+  fi
+fi
+ui_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web/ui"
+if command -v npm >/dev/null 2>&1 && [[ ! -d $ui_dir/node_modules/esbuild ]]; then
+  (cd "$ui_dir" && npm ci --no-audit --no-fund --prefer-offline >/dev/null)
 fi
