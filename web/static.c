@@ -5,7 +5,8 @@
  * ever reaches the file system, so there is no traversal to get wrong);
  * any other path that is not /api/ gets index.html, the single page
  * application's entry, so a reload of /calls/UUID works.  index.html is
- * never cached; the bundle may be cached for an hour (its URL does not
+ * A binary run from its build tree falls back to the bundle built there
+ * when web.ui_dir holds none.  index.html is never cached; the bundle may be cached for an hour (its URL does not
  * change between builds, so not longer).
  */
 #include "web_internal.h"
@@ -46,7 +47,11 @@ void web__static(web_t *w, const web__req_t *rq, web__resp_t *rs)
     for (size_t i = 0; i < STATIC__N - 1; i++)
         if (strcmp(rq->path, static__files[i].path) == 0) f = &static__files[i];
     buf_reset(&rs->body);
-    if (static__read(w->cfg.ui_dir, f->file, &rs->body) != 0) {
+    int rc = static__read(w->cfg.ui_dir, f->file, &rs->body);
+#ifdef SIPHON_WEB_UI_BUILD_DIR
+    if (rc != 0) rc = static__read(SIPHON_WEB_UI_BUILD_DIR, f->file, &rs->body);
+#endif
+    if (rc != 0) {
         rs->status = 404;
         rs->content_type = "text/plain; charset=utf-8";
         buf_reset(&rs->body);
