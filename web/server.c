@@ -73,7 +73,9 @@ static void srv__read_request(struct lws *wsi, srv__pss_t *p, const char *uri)
         rq->cookie[0] = '\0';
     if (lws_hdr_custom_copy(wsi, rq->csrf, sizeof rq->csrf, "x-csrf-token:", 13) < 0)
         rq->csrf[0] = '\0';
-    lws_get_peer_simple(wsi, rq->source, sizeof rq->source);
+    if (!lws_get_peer_simple(wsi, rq->source, sizeof rq->source)) rq->source[0] = '\0';
+    if (strncmp(rq->source, "::ffff:", 7) == 0 && strchr(rq->source + 7, '.')) /* v4-mapped */
+        memmove(rq->source, rq->source + 7, strlen(rq->source + 7) + 1);
     rq->method = p->method;
 }
 

@@ -6,8 +6,8 @@
  * any other path that is not /api/ gets index.html, the single page
  * application's entry, so a reload of /calls/UUID works.  index.html is
  * A binary run from its build tree falls back to the bundle built there
- * when web.ui_dir holds none.  index.html is never cached; the bundle may be cached for an hour (its URL does not
- * change between builds, so not longer).
+ * when web.ui_dir holds none.  index.html is never cached; the bundle may be cached for an hour
+ * (its URL does not change between builds, so not longer).
  */
 #include "web_internal.h"
 
