@@ -45,6 +45,7 @@ function useApi(path, deps, every) {
   const [state, setState] = useState({ loading: true });
   useEffect(() => {
     let live = true;
+    setState({ loading: true });
     const load = () => api(path).then(
       (data) => live && setState({ data }),
       (error) => live && setState({ error }));
@@ -253,6 +254,7 @@ const STREAM_COLS = [
 function CallDetail({ uuid, session }) {
   const st = useApi('/calls/' + encodeURIComponent(uuid), [uuid]);
   const [sel, setSel] = useState(-1);
+  useEffect(() => setSel(-1), [uuid]);
   if (!st.data) return html`<section><h2>Call</h2><${Status} state=${st} /></section>`;
   const { call, streams, intervals, messages, alerts } = st.data;
   const flags = Array.isArray(call.flags) ? call.flags : [];
