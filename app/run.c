@@ -695,6 +695,7 @@ static int run_setup(run_t *r, bool no_config_file)
     if (!r->out) goto fail;
     if (cfg->storage.enabled && app_storage_add(&r->stor, r->fan, &r->sc, err, sizeof err) != 0)
         goto fail;
+    if (r->web && !fan_add(r->fan, &web_consumer, r->web, err, sizeof err)) goto fail;
     if (fan_start(r->fan, err, sizeof err) != 0) goto fail;
 
     /* the correlation stage, then the capture threads that feed it */

@@ -471,6 +471,14 @@ static void api__audio(web_t *w, web__req_t *rq, web__resp_t *rs)
     api__error(rs, 404, "no audio stored for this call");
 }
 
+/* The live feed is a WebSocket (feed.c); a plain GET is told so. */
+static void api__live(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    (void)w;
+    (void)rq;
+    api__error(rs, 426, "a WebSocket with subprotocol siphon-live-v1");
+}
+
 /* ---------------------------------------------------------------------- */
 /* alerts, registrations, status, users, audit                             */
 /* ---------------------------------------------------------------------- */
@@ -509,17 +517,23 @@ static void api__registrations(web_t *w, web__req_t *rq, web__resp_t *rs)
 static void api__status(web_t *w, web__req_t *rq, web__resp_t *rs)
 {
     (void)rq;
-    char web[512];
+    char web[768];
     uint32_t sessions = 0;
+    pthread_mutex_lock(&w->feed_mu);
+    uint64_t events = w->events, events_dropped = w->events_dropped;
+    pthread_mutex_unlock(&w->feed_mu);
     for (uint32_t i = 0; i < w->cfg.max_sessions; i++)
         sessions += w->sessions[i].used;
     snprintf(web, sizeof web,
              "{\"version\":\"%s\",\"uptime_s\":%lld,\"requests\":%llu,\"rejected_auth\":%llu,"
-             "\"rejected_csrf\":%llu,\"rate_limited\":%llu,\"db_errors\":%llu,\"sessions\":%u}",
+             "\"rejected_csrf\":%llu,\"rate_limited\":%llu,\"db_errors\":%llu,\"sessions\":%u,"
+             "\"live_clients\":%u,\"live_events\":%llu,\"live_events_dropped\":%llu,"
+             "\"live_clients_dropped\":%llu}",
              SIPHON_WEB_VERSION, (long long)((clock_mono_ns() - w->started_ns) / 1000000000LL),
              (unsigned long long)w->requests, (unsigned long long)w->rejected_auth,
              (unsigned long long)w->rejected_csrf, (unsigned long long)w->rate_limited,
-             (unsigned long long)w->db_errors, sessions);
+             (unsigned long long)w->db_errors, sessions, w->n_clients, (unsigned long long)events,
+             (unsigned long long)events_dropped, (unsigned long long)w->clients_dropped);
     const char *p[1] = {web};
     api__sql_json(w, rs,
                   "SELECT jsonb_build_object('web', $1::jsonb, "
@@ -591,6 +605,7 @@ static const api__route_t api__routes[] = {
     {"GET", "/api/v1/calls/{id}", WEB_ROLE_VIEWER, api__call},
     {"GET", "/api/v1/calls/{id}/pcap", WEB_ROLE_LISTENER, api__pcap},
     {"GET", "/api/v1/calls/{id}/audio", WEB_ROLE_LISTENER, api__audio},
+    {"GET", "/api/v1/live", WEB_ROLE_VIEWER, api__live},
     {"GET", "/api/v1/alerts", WEB_ROLE_VIEWER, api__alerts},
     {"GET", "/api/v1/registrations", WEB_ROLE_VIEWER, api__registrations},
     {"GET", "/api/v1/status", WEB_ROLE_VIEWER, api__status},

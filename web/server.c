@@ -207,9 +207,8 @@ static int srv__http(struct lws *wsi, enum lws_callback_reasons reason, void *us
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
-static const struct lws_protocols srv__protocols[] = {
+static struct lws_protocols srv__protocols[3] = {
     {"http", srv__http, sizeof(srv__pss_t), 0, 0, NULL, 0},
-    {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
 void web_config_default(web_config_t *c)
@@ -299,7 +298,10 @@ web_t *web_start(const web_config_t *cfg, const char *dsn, char *err, size_t err
     w->dsn = strdup(dsn ? dsn : "");
     w->sessions = calloc(cfg->max_sessions ? cfg->max_sessions : 1, sizeof *w->sessions);
     w->started_ns = clock_mono_ns();
-    if (!w->dsn || !w->sessions) {
+    pthread_mutex_init(&w->feed_mu, NULL);
+    w->feed_cap = cfg->ws_queue * 4;
+    w->feed = calloc(w->feed_cap, sizeof *w->feed);
+    if (!w->dsn || !w->sessions || !w->feed) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -314,6 +316,7 @@ web_t *web_start(const web_config_t *cfg, const char *dsn, char *err, size_t err
     memset(&info, 0, sizeof info);
     info.port = w->port;
     info.iface = w->listen_host[0] ? w->listen_host : NULL;
+    srv__protocols[1] = web__live_protocol;
     info.protocols = srv__protocols;
     info.user = w;
     info.max_http_header_data = 4096;
@@ -359,6 +362,7 @@ void web_stop(web_t *w)
     }
     if (w->ctx) lws_context_destroy(w->ctx);
     if (w->db) PQfinish(w->db);
+    web__feed_free(w);
     free(w->sessions);
     free(w->dsn);
     free(w);

@@ -23,6 +23,8 @@
 #ifndef SIPHON_WEB_H
 #define SIPHON_WEB_H
 
+#include "fanout.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,5 +79,11 @@ typedef struct {
     const char *role;
 } web_route_info_t;
 size_t web_routes(const web_route_info_t **out);
+
+/* The live feed: a fan consumer whose shard sinks turn call events and
+ * call records into small JSON events for the WebSocket clients of w
+ * (bounded; never waits).  fan_add(fan, &web_consumer, w, ...) with a
+ * running web_t; fan_free before web_stop. */
+extern const fan_consumer_ops_t web_consumer;
 
 #endif /* SIPHON_WEB_H */

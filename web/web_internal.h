@@ -56,6 +56,16 @@ typedef struct {
     char disposition[256];
 } web__resp_t;
 
+/* A live event (feed.c): JSON text shared by every client queue holding it
+ * (refs counted on the service thread only). */
+typedef struct {
+    uint32_t refs;
+    size_t len;
+    char data[];
+} web__event_t;
+
+typedef struct web__client web__client_t;
+
 struct web {
     web_config_t cfg;
     char listen_host[64];
@@ -71,6 +81,14 @@ struct web {
     web__limit_t limits[WEB__LIMITS];
     uint64_t requests, rejected_auth, rejected_csrf, rate_limited, db_errors;
     int64_t started_ns;
+    /* the live feed (feed.c): shard threads -> feed ring -> client queues */
+    pthread_mutex_t feed_mu;
+    web__event_t **feed;
+    uint32_t feed_cap, feed_head, feed_n;
+    uint64_t events, events_dropped; /* feed ring full */
+    web__client_t *clients;          /* service thread only */
+    uint32_t n_clients;
+    uint64_t clients_dropped; /* a client's queue was full */
 };
 
 /* auth.c */
@@ -94,6 +112,11 @@ void web__handle(web_t *w, web__req_t *rq, web__resp_t *rs);
 bool web__arg(const web__req_t *rq, const char *name, char *out, size_t outlen);
 void web__json_str(buf_t *b, const char *s);
 PGconn *web__db(web_t *w);
+
+/* feed.c: the service thread's side */
+extern const struct lws_protocols web__live_protocol;
+void web__feed_drain(web_t *w);
+void web__feed_free(web_t *w);
 
 /* static.c */
 void web__static(web_t *w, const web__req_t *rq, web__resp_t *rs);

@@ -116,7 +116,7 @@ try {
     await page.locator('main h2').waitFor();
   }
   await page.goto(url + '/#/live');
-  await page.locator('table[aria-label="Recent calls"]').waitFor();
+  await page.locator('table[aria-label="Calls in progress"]').waitFor();
   await page.screenshot({ path: out + '/live.png', fullPage: true });
   ok(await page.evaluate(() => window.__xss === undefined), 'no injected script ran');
   ok(xssRequests.length === 0, 'no request to an injected URL: ' + xssRequests.join(' '));

@@ -325,14 +325,68 @@ function Counters({ s }) {
     <dt>Alerts stored</dt><dd>${s.alerts_total}</dd></dl>`;
 }
 
+// The live feed (/api/v1/live, a WebSocket): calls in progress keyed by
+// call_key, the last ended calls with their MOS.
+function useLive() {
+  const [live, setLive] = useState({ calls: new Map(), ended: [], connected: false, events: 0 });
+  useEffect(() => {
+    let ws;
+    let closed = false;
+    let timer;
+    const connect = () => {
+      ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/live`,
+        'siphon-live-v1');
+      ws.onopen = () => setLive((l) => ({ ...l, connected: true }));
+      ws.onclose = () => {
+        setLive((l) => ({ ...l, connected: false }));
+        if (!closed) timer = setTimeout(connect, 3000);
+      };
+      ws.onmessage = (m) => {
+        let e;
+        try { e = JSON.parse(m.data); } catch (x) { return; }
+        setLive((l) => {
+          const calls = new Map(l.calls);
+          let { ended } = l;
+          if (e.type === 'call_started' || e.type === 'call_answered') {
+            calls.set(e.call_key, { ...(calls.get(e.call_key) || {}), ...e, state: e.type === 'call_answered' ? 'answered' : 'ringing' });
+          } else if (e.type === 'call_ended') {
+            calls.delete(e.call_key);
+            ended = [e, ...ended].slice(0, 50);
+          }
+          return { ...l, calls, ended, events: l.events + 1 };
+        });
+      };
+    };
+    connect();
+    return () => { closed = true; clearTimeout(timer); if (ws) ws.close(); };
+  }, []);
+  return live;
+}
+
+const LIVE_COLS = [
+  { title: 'Start', cell: (c) => fmtTime(c.start_ts) }, { title: 'Caller', key: 'caller' },
+  { title: 'Callee', key: 'callee' }, { title: 'State', key: 'state' },
+  { title: 'Duration s', cell: (c) => ((Date.now() - Date.parse(c.answer_ts || c.start_ts)) / 1000).toFixed(0), cls: 'num' },
+  { title: 'User-Agent', key: 'user_agent' },
+];
+const ENDED_COLS = [
+  { title: 'End', cell: (c) => fmtTime(c.end_ts) }, { title: 'Caller', key: 'caller' },
+  { title: 'Callee', key: 'callee' }, { title: 'State', key: 'state' }, { title: 'Code', key: 'final_code' },
+  { title: 'MOS', cell: (c) => fmtNum(c.mos), cls: 'num' },
+];
+
 function Live() {
   const st = useApi('/status', [], 5000);
-  const calls = useApi('/calls?since=15m&limit=100', [], 5000);
+  const live = useLive();
+  const [, tick] = useState(0);
+  useEffect(() => { const t = setInterval(() => tick((n) => n + 1), 1000); return () => clearInterval(t); }, []);
   return html`<section><h2>Live</h2>
-    <p class="muted">Calls stored in the last 15 minutes, refreshed every 5 seconds.</p>
+    <p class="muted" role="status">${live.connected ? 'Connected' : 'Connecting…'}: ${live.events} events</p>
     ${st.data && html`<${Counters} s=${st.data} />`}
-    <${Status} state=${calls} />
-    ${calls.data && html`<${Table} label="Recent calls" cols=${CALL_COLS} rows=${calls.data.calls} rowKey=${(c) => c.call_uuid} />`}
+    <h3>Calls in progress (${live.calls.size})</h3>
+    <${Table} label="Calls in progress" cols=${LIVE_COLS} rows=${[...live.calls.values()]} rowKey=${(c) => c.call_key} />
+    <h3>Just ended</h3>
+    <${Table} label="Ended calls" cols=${ENDED_COLS} rows=${live.ended} />
   </section>`;
 }
 
