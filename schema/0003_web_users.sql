@@ -5,7 +5,7 @@
 -- web_audit: one row per access to sensitive data (a recording, a pcap)
 -- and per change of a user: who, what, when, from where.  Plain tables:
 -- small, kept forever (no partitions, no retention).
-CREATE TABLE web_users (
+CREATE TABLE IF NOT EXISTS web_users (
     name text PRIMARY KEY,
     role text NOT NULL CHECK (role IN ('viewer', 'listener', 'admin')),
     hash text NOT NULL,
@@ -13,7 +13,7 @@ CREATE TABLE web_users (
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE web_audit (
+CREATE TABLE IF NOT EXISTS web_audit (
     id bigserial PRIMARY KEY,
     ts timestamptz NOT NULL DEFAULT now(),
     username text NOT NULL,
@@ -22,4 +22,4 @@ CREATE TABLE web_audit (
     source text
 );
 
-CREATE INDEX web_audit_ts ON web_audit (ts);
+CREATE INDEX IF NOT EXISTS web_audit_ts ON web_audit (ts);
