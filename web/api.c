@@ -76,10 +76,10 @@ bool web__arg(const web__req_t *rq, const char *name, char *out, size_t outlen)
 }
 
 /* A field of an application/x-www-form-urlencoded body. */
-static bool api__form(const web__req_t *rq, const char *name, char *out, size_t outlen)
+bool web__form(const char *body, size_t len, const char *name, char *out, size_t outlen)
 {
     size_t n = strlen(name);
-    const char *p = rq->body, *end = rq->body + rq->body_len;
+    const char *p = body, *end = body + len;
     out[0] = '\0';
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p));
@@ -92,7 +92,7 @@ static bool api__form(const web__req_t *rq, const char *name, char *out, size_t 
             for (size_t i = 0; i < vl; i++)
                 tmp[i] = v[i] == '+' ? ' ' : v[i];
             tmp[vl] = '\0';
-            bool ok = vl < outlen && lws_urldecode(out, tmp, (int)outlen) == 0;
+            bool ok = vl < outlen && vl <= INT32_MAX && lws_urldecode(out, tmp, (int)outlen) == 0;
             free(tmp);
             if (!ok) out[0] = '\0';
             return ok && out[0] && strlen(out) == strnlen(out, outlen);
@@ -206,8 +206,8 @@ static void api__login(web_t *w, web__req_t *rq, web__resp_t *rs)
 {
     char user[WEB__USER_MAX + 1], pass[1024], ks[96], ku[96];
     int64_t now = clock_mono_ns();
-    if (!api__form(rq, "user", user, sizeof user) ||
-        !api__form(rq, "password", pass, sizeof pass)) {
+    if (!web__form(rq->body, rq->body_len, "user", user, sizeof user) ||
+        !web__form(rq->body, rq->body_len, "password", pass, sizeof pass)) {
         api__error(rs, 400, "user and password required (form fields)");
         return;
     }
@@ -561,8 +561,9 @@ static void api__users(web_t *w, web__req_t *rq, web__resp_t *rs)
 static void api__user_add(web_t *w, web__req_t *rq, web__resp_t *rs)
 {
     char name[WEB__USER_MAX + 1], role[16], pass[1024], err[256];
-    if (!api__form(rq, "name", name, sizeof name) || !api__form(rq, "role", role, sizeof role) ||
-        !api__form(rq, "password", pass, sizeof pass)) {
+    if (!web__form(rq->body, rq->body_len, "name", name, sizeof name) ||
+        !web__form(rq->body, rq->body_len, "role", role, sizeof role) ||
+        !web__form(rq->body, rq->body_len, "password", pass, sizeof pass)) {
         api__error(rs, 400, "name, role and password required");
         return;
     }
@@ -628,7 +629,7 @@ size_t web_routes(const web_route_info_t **out)
 }
 
 /* Whether path matches pattern; the {id} segment into param. */
-static bool api__match(const char *pattern, const char *path, char *param, size_t plen)
+bool web__route_match(const char *pattern, const char *path, char *param, size_t plen)
 {
     const char *brace = strstr(pattern, "{id}");
     if (!brace) return strcmp(pattern, path) == 0;
@@ -648,7 +649,8 @@ void web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
     const api__route_t *route = NULL;
     bool path_known = false;
     for (size_t i = 0; i < API__N; i++) {
-        if (!api__match(api__routes[i].pattern, rq->path, rq->param, sizeof rq->param)) continue;
+        if (!web__route_match(api__routes[i].pattern, rq->path, rq->param, sizeof rq->param))
+            continue;
         path_known = true;
         if (strcmp(api__routes[i].method, rq->method) == 0) {
             route = &api__routes[i];

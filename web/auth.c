@@ -61,7 +61,7 @@ static bool auth__expired(const web_t *w, const web__session_t *s, int64_t now_n
 }
 
 /* The value of cookie "siphon_session" in a Cookie header, or "". */
-static void auth__cookie(const char *header, char *out, size_t outlen)
+void web__cookie_token(const char *header, char *out, size_t outlen)
 {
     out[0] = '\0';
     const char *p = header;
@@ -84,7 +84,7 @@ static void auth__cookie(const char *header, char *out, size_t outlen)
 web__session_t *web__session_find(web_t *w, const char *cookie, int64_t now_ns)
 {
     char token[WEB__TOKEN_HEX + 2];
-    auth__cookie(cookie, token, sizeof token);
+    web__cookie_token(cookie, token, sizeof token);
     if (strlen(token) != WEB__TOKEN_HEX) return NULL;
     for (uint32_t i = 0; i < w->cfg.max_sessions; i++) {
         web__session_t *s = &w->sessions[i];

@@ -98,6 +98,8 @@ void web__random_hex(char *out, size_t nbytes);
 web__session_t *web__session_find(web_t *w, const char *cookie, int64_t now_ns);
 web__session_t *web__session_new(web_t *w, const char *user, web_role_t role, int64_t now_ns);
 void web__session_end(web__session_t *s);
+/* the value of cookie siphon_session in a Cookie header ("" when none) */
+void web__cookie_token(const char *header, char *out, size_t outlen);
 /* log-in rate limiting: true when key may try now */
 bool web__limit_ok(web_t *w, const char *key, int64_t now_ns);
 void web__limit_fail(web_t *w, const char *key, int64_t now_ns);
@@ -110,6 +112,10 @@ int web__selfsigned(const char *cert_path, const char *key_path, const char *hos
 /* api.c */
 void web__handle(web_t *w, web__req_t *rq, web__resp_t *rs);
 bool web__arg(const web__req_t *rq, const char *name, char *out, size_t outlen);
+/* field name of an x-www-form-urlencoded body, decoded into out */
+bool web__form(const char *body, size_t len, const char *name, char *out, size_t outlen);
+/* path against a route pattern; its {id} segment into param */
+bool web__route_match(const char *pattern, const char *path, char *param, size_t plen);
 void web__json_str(buf_t *b, const char *s);
 PGconn *web__db(web_t *w);
 
