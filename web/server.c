@@ -71,6 +71,9 @@ static void srv__read_request(struct lws *wsi, srv__pss_t *p, const char *uri)
     rq->query[q] = '\0';
     if (lws_hdr_copy(wsi, rq->cookie, sizeof rq->cookie, WSI_TOKEN_HTTP_COOKIE) < 0)
         rq->cookie[0] = '\0';
+    char enc[256];
+    rq->gzip_ok = lws_hdr_copy(wsi, enc, sizeof enc, WSI_TOKEN_HTTP_ACCEPT_ENCODING) > 0 &&
+                  strstr(enc, "gzip") != NULL;
     if (lws_hdr_custom_copy(wsi, rq->csrf, sizeof rq->csrf, "x-csrf-token:", 13) < 0)
         rq->csrf[0] = '\0';
     if (!lws_get_peer_simple(wsi, rq->source, sizeof rq->source)) rq->source[0] = '\0';
@@ -121,6 +124,9 @@ static int srv__write(web_t *w, struct lws *wsi, srv__pss_t *p)
             srv__header(wsi, "strict-transport-security:", "max-age=31536000", &pp, end))
             return -1;
         if (rs->set_cookie[0] && srv__header(wsi, "set-cookie:", rs->set_cookie, &pp, end))
+            return -1;
+        if (rs->encoding && (srv__header(wsi, "content-encoding:", rs->encoding, &pp, end) ||
+                             srv__header(wsi, "vary:", "Accept-Encoding", &pp, end)))
             return -1;
         if (rs->disposition[0] &&
             srv__header(wsi, "content-disposition:", rs->disposition, &pp, end))
@@ -363,6 +369,7 @@ void web_stop(web_t *w)
     if (w->ctx) lws_context_destroy(w->ctx);
     if (w->db) PQfinish(w->db);
     web__feed_free(w);
+    web__static_free(w);
     free(w->sessions);
     free(w->dsn);
     free(w);

@@ -42,6 +42,7 @@ typedef struct {
     char source[64];   /* peer address */
     char cookie[1024]; /* the Cookie header */
     char csrf[WEB__TOKEN_HEX + 8];
+    bool gzip_ok;    /* Accept-Encoding names gzip */
     char param[128]; /* the {id} of the route's pattern */
     web__session_t *session;
 } web__req_t;
@@ -54,6 +55,7 @@ typedef struct {
     char set_cookie[512];
     const char *cache; /* Cache-Control */
     char disposition[256];
+    const char *encoding; /* Content-Encoding (NULL: none) */
 } web__resp_t;
 
 /* A live event (feed.c): JSON text shared by every client queue holding it
@@ -88,7 +90,8 @@ struct web {
     uint64_t events, events_dropped; /* feed ring full */
     web__client_t *clients;          /* service thread only */
     uint32_t n_clients;
-    uint64_t clients_dropped; /* a client's queue was full */
+    uint64_t clients_dropped;  /* a client's queue was full */
+    struct web__asset *assets; /* static.c: the front end, read once */
 };
 
 /* auth.c */
@@ -126,5 +129,6 @@ void web__feed_free(web_t *w);
 
 /* static.c */
 void web__static(web_t *w, const web__req_t *rq, web__resp_t *rs);
+void web__static_free(web_t *w);
 
 #endif /* SIPHON_WEB_INTERNAL_H */

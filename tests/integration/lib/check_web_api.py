@@ -116,7 +116,15 @@ ok("frame-ancestors 'none'" in h.get("Content-Security-Policy", ""), "CSP on ind
 st, h, body = req("/app.js", raw=True)
 ok(st == 200 and "max-age" in h.get("Cache-Control", "") and len(body) > 10000,
    f"app.js served with a cache lifetime ({st}, {h.get('Cache-Control')})")
-print("ok: log-in, cookie HttpOnly Secure SameSite=Strict, CSP, nosniff, cache headers")
+r = urllib.request.Request(URL + "/app.js", headers={"Accept-Encoding": "gzip"})
+with urllib.request.urlopen(r, context=CTX, timeout=30) as resp:
+    gz = resp.read()
+    ok(resp.headers.get("Content-Encoding") == "gzip", "app.js gzip-encoded when accepted")
+import gzip  # noqa: E402
+ok(gzip.decompress(gz) == body, "gzip body decompresses to the plain one")
+ok(len(gz) * 2 < len(body), f"gzip {len(gz)} bytes vs {len(body)}")
+print(f"ok: log-in, cookie HttpOnly Secure SameSite=Strict, CSP, nosniff, cache headers; "
+      f"app.js {len(body)} bytes, {len(gz)} gzip-encoded")
 
 # -- search: every filter equals `siphon calls --json` --
 def cli(*args):
