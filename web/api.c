@@ -242,6 +242,10 @@ static void api__login(web_t *w, web__req_t *rq, web__resp_t *rs)
     }
     web__limit_clear(w, ku);
     web__session_t *s = web__session_new(w, user, role, now);
+    if (!s) {
+        api__error(rs, 503, "no session slot");
+        return;
+    }
     snprintf(rs->set_cookie, sizeof rs->set_cookie,
              "siphon_session=%s; Path=/; HttpOnly;%s SameSite=Strict", s->token,
              w->cfg.plain_http ? "" : " Secure;");

@@ -111,6 +111,7 @@ web__session_t *web__session_new(web_t *w, const char *user, web_role_t role, in
         }
         if (!slot || s->used_ns < slot->used_ns) slot = s; /* least recently used */
     }
+    if (!slot) return NULL; /* max_sessions 0 */
     memset(slot, 0, sizeof *slot);
     slot->used = true;
     web__random_hex(slot->token, WEB__TOKEN_HEX / 2);
