@@ -305,18 +305,23 @@ static void api__calls(web_t *w, web__req_t *rq, web__resp_t *rs)
     uint32_t offset = api__uint(rq, "offset", 0, 100000);
     if (limit == 0) limit = 50;
     f.limit = offset + limit + 1;
-    st_search_t *s = st_search_open(w->dsn, err, sizeof err);
-    if (!s) {
+    long n = -1;
+    for (int attempt = 0; attempt < 2 && n < 0; attempt++) {
+        if (!w->search) w->search = st_search_open(w->dsn, err, sizeof err);
+        if (!w->search) break;
+        n = st_calls_find(w->search, &f, err, sizeof err);
+        if (n < 0) { /* a broken connection: once more on a new one */
+            st_search_close(w->search);
+            w->search = NULL;
+        }
+    }
+    if (n < 0) {
+        w->db_errors++;
+        log_warn("web: search: %s", err);
         api__error(rs, 503, "database unavailable");
         return;
     }
-    long n = st_calls_find(s, &f, err, sizeof err);
-    if (n < 0) {
-        st_search_close(s);
-        w->db_errors++;
-        api__error(rs, 500, "query failed");
-        return;
-    }
+    st_search_t *s = w->search;
     api__json(rs);
     buf_printf(&rs->body, "{\"offset\":%u,\"limit\":%u,\"more\":%s,\"calls\":[", offset, limit,
                (uint64_t)n > (uint64_t)offset + limit ? "true" : "false");
@@ -325,7 +330,6 @@ static void api__calls(web_t *w, web__req_t *rq, web__resp_t *rs)
         st_calls_row_json(s, (size_t)(n - 1 - k), &rs->body);
     }
     buf_printf(&rs->body, "]}");
-    st_search_close(s);
 }
 
 /* The call's messages with their raw text, for the ladder. */

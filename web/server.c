@@ -13,6 +13,8 @@
  */
 #include "web_internal.h"
 
+#include "storage.h"
+
 #include <errno.h>
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -368,6 +370,7 @@ void web_stop(web_t *w)
     }
     if (w->ctx) lws_context_destroy(w->ctx);
     if (w->db) PQfinish(w->db);
+    st_search_close(w->search);
     web__feed_free(w);
     web__static_free(w);
     free(w->sessions);

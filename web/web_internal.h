@@ -74,7 +74,8 @@ struct web {
     int port;
     char cert[1024], key[1024];
     char *dsn;
-    PGconn *db; /* the service thread's */
+    PGconn *db;               /* the service thread's */
+    struct st_search *search; /* storage's search connection, kept open */
     struct lws_context *ctx;
     pthread_t thread;
     bool thread_started;
