@@ -49,6 +49,10 @@ static void usage(FILE *f, const corr_config_t *d)
             "  --messages             with --json, also every SIP message (type sip_message:\n"
             "                         endpoints, method or status, Call-ID, CSeq, call_key,\n"
             "                         the message text), in capture order\n"
+            "  --alerts               detect attacks and bad quality (floods, scanners,\n"
+            "                         enumeration, password guessing, toll fraud, SPIT,\n"
+            "                         quality; thresholds in [alerts]): one alert per\n"
+            "                         incident update, NDJSON with --json, else one line\n"
             "  --streams              in the table, list each call's streams\n"
             "  --store                also store calls, streams, SIP messages and\n"
             "                         registrations in PostgreSQL (storage.dsn, else the\n"
@@ -80,7 +84,7 @@ static void usage(FILE *f, const corr_config_t *d)
 /* What the command line and the configuration ask for (analyze_options). */
 typedef struct {
     out_format_t format;
-    bool progress, progress_forced, streams_in_table, events, messages, store;
+    bool progress, progress_forced, streams_in_table, events, messages, store, alerts;
     int verbosity;
     uint32_t threads; /* correlator shards, 0: inline */
     corr_config_t ccfg;
@@ -91,9 +95,12 @@ typedef struct {
     analyze_options_t opt;
     const char *const *paths;
     int nfiles;
-    fan_t *fan;      /* the consumers */
-    out_t *out;      /* the table/NDJSON writer among them */
-    pl_stage_t corr; /* the correlation stage */
+    fan_t *fan;          /* the consumers */
+    out_t *out;          /* the table/NDJSON writer among them */
+    alert_hub_t *alerts; /* [alerts] sinks (NULL: none configured) */
+    det_t *det;          /* the detection (--alerts) */
+    void *rec;           /* the packet store (--record.dir), or NULL */
+    pl_stage_t corr;     /* the correlation stage */
     bool corr_open;
     cap_files_t *files;
     cap_decoder_t *dec;
@@ -206,6 +213,7 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
         {"json", no_argument, NULL, 'j'},
         {"events", no_argument, NULL, 'E'},
         {"messages", no_argument, NULL, 'G'},
+        {"alerts", no_argument, NULL, 'A'},
         {"streams", no_argument, NULL, 's'},
         {"store", no_argument, NULL, 'D'},
         {"no-progress", no_argument, NULL, 'P'},
@@ -245,6 +253,9 @@ static int analyze_options(analyze_t *a, int argc, char **argv, const siphon_con
             break;
         case 'G':
             o->messages = true;
+            break;
+        case 'A':
+            o->alerts = true;
             break;
         case 's':
             o->streams_in_table = true;
@@ -341,6 +352,7 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
                          .events = o->events,
                          .messages = o->messages,
                          .out = stdout};
+    if (app_alerts_new(cfg, o->alerts, &a->alerts, err, sizeof err) != 0) goto fail;
     a->fan = fan_new(&env);
     if (!a->fan) {
         snprintf(err, sizeof err, "out of memory");
@@ -356,12 +368,28 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
             app_storage_add(&a->stor, a->fan, &a->sc, err, sizeof err) != 0)
             goto fail;
     }
+    app_alerts_listen(a->alerts, a->out, a->stor.st);
+    if (app_alerts_start(a->alerts, err, sizeof err) != 0) goto fail;
+    if (o->alerts) { /* the detectors publish into the hub */
+        det_consumer_config_t dcfg = {.listener = alert_hub_listener, .listener_user = a->alerts};
+        det_config_default(&dcfg.cfg);
+        app_config_to_det_config(cfg, &dcfg.cfg);
+        a->det = fan_add(a->fan, &det_consumer, &dcfg, err, sizeof err);
+        if (!a->det) goto fail;
+    }
+    if (cfg->record.enabled && app_config_is_set(cfg, "record", "dir")) {
+        rec_config_t rcfg;
+        rec_config_default(&rcfg);
+        app_config_to_rec_config(cfg, &rcfg);
+        if (!(a->rec = fan_add(a->fan, &rec_consumer, &rcfg, err, sizeof err))) goto fail;
+    }
     if (fan_start(a->fan, err, sizeof err) != 0) goto fail;
     pl_stage_config_t scfg = {.corr = o->ccfg,
                               .shards = o->threads,
                               .producers = 1,
                               .queue_bytes = cfg->correlator.queue_size,
-                              .lossless = true};
+                              .lossless = true,
+                              .frames = (fan_wanted(a->fan) & FAN_WANT_PACKETS) != 0};
     if (pl_stage_open(&a->corr, &scfg, fan_shard_sink, fan_shard_idle, a->fan, err, sizeof err) !=
         0)
         goto fail;
@@ -417,6 +445,7 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
 {
     pl_stage_finish(&a->corr);
     fan_stop(a->fan);
+    app_alerts_stop(a->alerts);
     if (a->opt.progress) progress_draw(a, true);
     out_summary_t sum = {
         .files = a->nfiles,
@@ -427,6 +456,11 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
         .groups = app_storage_group(&a->stor),
         .n_groups = a->stor.st ? 1 : 0,
     };
+    det_stats_t ds;
+    if (a->det) {
+        det_stats(a->det, &ds);
+        sum.detect = &ds;
+    }
     pl_stats_t ps;
     if (a->corr.pl) {
         pl_stats(a->corr.pl, &ps);
@@ -435,6 +469,16 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
         sum.capture_threads = 1;
     }
     out_summary(a->out, &sum);
+    if (a->rec) {
+        rec_stats_t rs;
+        rec_stats(a->rec, &rs);
+        fprintf(stderr,
+                "siphon analyze: recorded %llu calls, %llu packets, %llu bytes (store %llu "
+                "bytes, %llu segments deleted)\n",
+                (unsigned long long)rs.calls, (unsigned long long)rs.packets,
+                (unsigned long long)rs.bytes, (unsigned long long)rs.store_bytes,
+                (unsigned long long)rs.segments_deleted);
+    }
 }
 
 /* The one cleanup path: whatever analyze_setup got to, in reverse order. */
@@ -447,6 +491,7 @@ static void analyze_cleanup(analyze_t *a)
         pl_stage_close(&a->corr);
     }
     fan_free(a->fan);
+    alert_hub_free(a->alerts);
     app_storage_stop(&a->stor);
 }
 

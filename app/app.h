@@ -8,6 +8,7 @@
 #ifndef SIPHON_APP_H
 #define SIPHON_APP_H
 
+#include "alert.h"
 #include "capture.h"
 #include "config.h"
 #include "core.h"
@@ -17,6 +18,7 @@
 #include "pipeline.h"
 #include "proto.h"
 #include "storage.h"
+#include "record.h"
 
 #include <stdio.h>
 
@@ -24,6 +26,20 @@
 int cmd_analyze(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/* siphon audio (audio.c): one call's voice as an audio file */
+int cmd_audio(int argc, char **argv);
+
+/* The alert hub in analyze and run (alerts.c): created from [alerts] when
+ * sinks are configured (*hub stays NULL otherwise), started before the
+ * pipeline, stopped after the consumers (draining), its counters logged.
+ * Every call takes NULL.  0, or -1 with err set. */
+int app_alerts_new(const siphon_config_t *cfg, bool detecting, alert_hub_t **hub, char *err,
+                   size_t errlen);
+/* The hub's listeners, before app_alerts_start: the output writer and the
+ * storage consumer (either may be NULL). */
+void app_alerts_listen(alert_hub_t *hub, out_t *out, st_t *st);
+int app_alerts_start(alert_hub_t *hub, char *err, size_t errlen);
+void app_alerts_stop(alert_hub_t *hub);
 int cmd_db(int argc, char **argv);
 /* The dashboard (web.c). */
 int cmd_web(int argc, char **argv);
@@ -58,5 +74,6 @@ typedef struct {
  * server); -1 with the reason on stderr. */
 int app_search_db_open(const char *cmd, const siphon_config_t *cfg, app_search_db_t *db);
 void app_search_db_close(app_search_db_t *db);
+int cmd_pcap(int argc, char **argv);
 
 #endif /* SIPHON_APP_H */

@@ -70,6 +70,55 @@ void app_config_to_corr_config(const siphon_config_t *cfg, corr_config_t *c)
     c->quality.max_intervals = cfg->quality.max_intervals;
 }
 
+void app_config_to_det_config(const siphon_config_t *cfg, det_config_t *d)
+{
+    d->memory_bytes = cfg->alerts.memory;
+    d->queue_size = cfg->alerts.queue_size;
+    d->update_interval = cfg->alerts.update_interval_ns;
+    d->close_after = cfg->alerts.close_after_ns;
+    d->rate_limit = cfg->alerts.rate_limit;
+    d->trusted = (const char *const *)cfg->alerts.trusted.items;
+    d->n_trusted = cfg->alerts.trusted.count;
+    d->flood_requests = cfg->alerts.flood_requests;
+    d->flood_window = cfg->alerts.flood_window_ns;
+    d->flood_method_requests = cfg->alerts.flood_method_requests;
+    d->flood_method_window = cfg->alerts.flood_method_window_ns;
+    d->flood_target_requests = cfg->alerts.flood_target_requests;
+    d->flood_target_sources = cfg->alerts.flood_target_sources;
+    d->flood_target_window = cfg->alerts.flood_target_window_ns;
+    d->anomaly_slot = cfg->alerts.anomaly_slot_ns;
+    d->anomaly_threshold_pct = cfg->alerts.anomaly_threshold;
+    d->anomaly_min_messages = cfg->alerts.anomaly_min_messages;
+    d->anomaly_training_slots = cfg->alerts.anomaly_training_slots;
+    d->scan_targets = cfg->alerts.scan_targets;
+    d->scan_window = cfg->alerts.scan_window_ns;
+    d->scanner_user_agents = (const char *const *)cfg->alerts.scanner_user_agents.items;
+    d->n_scanner_user_agents = cfg->alerts.scanner_user_agents.count;
+    d->enum_users = cfg->alerts.enum_users;
+    d->enum_window = cfg->alerts.enum_window_ns;
+    d->enum_failure_pct = cfg->alerts.enum_failure_pct;
+    d->brute_short = cfg->alerts.brute_short;
+    d->brute_short_window = cfg->alerts.brute_short_window_ns;
+    d->brute_long = cfg->alerts.brute_long;
+    d->brute_long_window = cfg->alerts.brute_long_window_ns;
+    d->toll_prefix_len = cfg->alerts.toll_prefix_len;
+    d->toll_prefixes = cfg->alerts.toll_prefixes;
+    d->toll_window = cfg->alerts.toll_window_ns;
+    d->toll_premium_prefixes = (const char *const *)cfg->alerts.toll_premium_prefixes.items;
+    d->n_toll_premium_prefixes = cfg->alerts.toll_premium_prefixes.count;
+    d->toll_max_concurrent = cfg->alerts.toll_max_concurrent;
+    d->spit_window = cfg->alerts.spit_window_ns;
+    d->spit_min_calls = cfg->alerts.spit_min_calls;
+    d->spit_threshold_pct = cfg->alerts.spit_threshold;
+    d->spit_short_call = cfg->alerts.spit_short_call_ns;
+    d->quality_mos_x100 = cfg->alerts.quality_mos;
+    d->quality_bad_calls = cfg->alerts.quality_bad_calls;
+    d->quality_loss_pct = cfg->alerts.quality_loss_pct;
+    d->quality_jitter = cfg->alerts.quality_jitter_ns;
+    d->quality_bad_intervals = cfg->alerts.quality_bad_intervals;
+    d->quality_window = cfg->alerts.quality_window_ns;
+}
+
 void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname, cap_ring_config_t *r)
 {
     uint64_t block = cfg->capture.block_size ? cfg->capture.block_size : 1;
@@ -82,6 +131,62 @@ void app_config_to_ring_config(const siphon_config_t *cfg, const char *ifname, c
     r->block_count = count ? u32(count) : 1;
     r->promisc = cfg->capture.promiscuous;
     r->bpf = cfg->capture.bpf_filter && cfg->capture.bpf_filter[0] ? cfg->capture.bpf_filter : NULL;
+}
+
+int app_config_to_alert_config(const siphon_config_t *cfg, alert_config_t *ac, char *err,
+                               size_t errlen)
+{
+    const config_list_t *l = &cfg->alerts.sinks;
+    if (l->count > ALERT_SINKS_MAX) {
+        snprintf(err, errlen, "alerts.sinks: %u sinks, at most %d", l->count, ALERT_SINKS_MAX);
+        return -1;
+    }
+    for (uint32_t i = 0; i < l->count; i++) {
+        char why[256];
+        if (alert_sink_parse(l->items[i], &ac->sinks[i], why, sizeof why) != 0) {
+            snprintf(err, errlen, "alerts.sinks: item %u (%.200s): %s", i + 1, l->items[i], why);
+            return -1;
+        }
+    }
+    ac->sink_count = l->count;
+    ac->tls_ca = cfg->alerts.tls_ca;
+    ac->tls_cert = cfg->alerts.tls_cert;
+    ac->tls_key = cfg->alerts.tls_key;
+    ac->webhook_secret_file = cfg->alerts.webhook_secret_file;
+    ac->hec_token_file = cfg->alerts.hec_token_file;
+    ac->queue = cfg->alerts.sink_queue;
+    ac->retry_min_ns = cfg->alerts.sink_retry_min_ns;
+    ac->retry_max_ns = cfg->alerts.sink_retry_max_ns;
+    ac->timeout_ns = cfg->alerts.sink_timeout_ns;
+    ac->drain_ns = cfg->alerts.sink_drain_ns;
+    ac->facility = (int)cfg->alerts.syslog_facility;
+    ac->hostname = cfg->alerts.hostname;
+    return 0;
+}
+
+void app_config_to_rec_config(const siphon_config_t *cfg, rec_config_t *r)
+{
+    r->dir = cfg->record.dir;
+    r->calls = (rec_calls_t)cfg->record.calls;
+    r->rules = (const char *const *)cfg->record.rules.items;
+    r->rule_count = cfg->record.rules.count;
+    r->sip = cfg->record.sip;
+    r->rtp = (rec_rtp_t)cfg->record.rtp;
+    r->max_disk = cfg->record.max_disk;
+    r->min_free = cfg->record.min_free;
+    r->retention_ns = cfg->record.retention_ns;
+    r->segment_ns = cfg->record.segment_time_ns;
+    r->segment_bytes = cfg->record.segment_size;
+    r->queue_bytes = cfg->record.queue_size;
+    r->max_calls = cfg->record.max_calls;
+}
+
+bool app_config_is_set(const siphon_config_t *cfg, const char *section, const char *name)
+{
+    size_t n;
+    const config_key_t *base = config_schema(&n);
+    const config_key_t *k = config_find(section, name);
+    return k && cfg->source[k - base] != CONFIG_SRC_DEFAULT;
 }
 
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity)
@@ -152,6 +257,15 @@ int app_config_from_args(const char *cmd, int *argc, char **argv, const char *de
     argv[out] = NULL;
     *argc = out;
 
+    /* [alerts] sink URLs: a value the schema's types cannot check */
+    static alert_config_t ac; /* ~80 KiB: kept off the stack */
+    char aerr[512];
+    alert_config_default(&ac);
+    if (rc == APP_CONFIG_OK && app_config_to_alert_config(cfg, &ac, aerr, sizeof aerr) != 0) {
+        fprintf(stderr, "siphon %s: %s\n", cmd, aerr);
+        rc = APP_CONFIG_INVALID;
+    }
+
     buf_t b;
     buf_init(&b);
     for (uint32_t i = 0; i < errs.count; i++) {
@@ -209,4 +323,68 @@ void app_config_to_web_config(const siphon_config_t *cfg, web_config_t *w)
     w->request_timeout_ns = cfg->web.request_timeout_ns;
     w->session_idle_ns = cfg->web.session_idle_ns;
     w->session_max_ns = cfg->web.session_max_ns;
+}
+
+/* ------------------------------ [siprec] -------------------------------- */
+
+unsigned app_config_to_srs_config(const siphon_config_t *cfg, srs_config_t *c, buf_t *errs)
+{
+    unsigned bad = 0;
+    char err[256];
+    srs_config_default(c);
+    const config_list_t *l = &cfg->siprec.listen;
+    if (l->count > SRS_MAX_LISTEN) {
+        buf_printf(errs, "siprec.listen: at most %d listeners\n", SRS_MAX_LISTEN);
+        bad++;
+    }
+    for (uint32_t i = 0; i < l->count && i < SRS_MAX_LISTEN; i++) {
+        if (srs_parse_listen(l->items[i], &c->listen[c->n_listen], err, sizeof err) != 0) {
+            buf_printf(errs, "siprec.listen: %s\n", err);
+            bad++;
+            continue;
+        }
+        if (c->listen[c->n_listen].transport == SRS_TLS &&
+            (!cfg->siprec.tls_cert[0] || !cfg->siprec.tls_key[0])) {
+            buf_printf(errs, "siprec.listen: %s needs siprec.tls_cert and siprec.tls_key\n",
+                       l->items[i]);
+            bad++;
+        }
+        c->n_listen++;
+    }
+    const config_list_t *a = &cfg->siprec.allow;
+    if (a->count > SRS_MAX_ALLOW) {
+        buf_printf(errs, "siprec.allow: at most %d entries\n", SRS_MAX_ALLOW);
+        bad++;
+    }
+    for (uint32_t i = 0; i < a->count && i < SRS_MAX_ALLOW; i++) {
+        if (srs_parse_cidr(a->items[i], &c->allow[c->n_allow], err, sizeof err) != 0) {
+            buf_printf(errs, "siprec.allow: %s\n", err);
+            bad++;
+            continue;
+        }
+        c->n_allow++;
+    }
+    if (srs_parse_port_range(cfg->siprec.rtp_ports, &c->rtp_port_min, &c->rtp_port_max, err,
+                             sizeof err) != 0) {
+        buf_printf(errs, "siprec.rtp_ports: %s\n", err);
+        bad++;
+    }
+    if (cfg->siprec.verify_client && !cfg->siprec.tls_ca[0]) {
+        buf_printf(errs, "siprec.verify_client: needs siprec.tls_ca\n");
+        bad++;
+    }
+    c->tls_cert = cfg->siprec.tls_cert;
+    c->tls_key = cfg->siprec.tls_key;
+    c->tls_ca = cfg->siprec.tls_ca;
+    c->verify_client = cfg->siprec.verify_client;
+    c->max_sessions = cfg->siprec.max_sessions;
+    c->rtp_threads = cfg->siprec.rtp_threads;
+    c->rcvbuf = u32(cfg->siprec.rcvbuf);
+    c->max_message = u32(cfg->siprec.max_message);
+    c->max_metadata = u32(cfg->siprec.max_metadata);
+    c->max_connections = cfg->siprec.max_connections;
+    c->answer_delay_ns = cfg->siprec.answer_delay_ns;
+    c->idle_timeout_ns = cfg->siprec.idle_timeout_ns;
+    c->media_address = cfg->siprec.media_address;
+    return bad;
 }

@@ -3,9 +3,11 @@
  *   siphon analyze [options] FILE...   rebuild calls and streams from captures
  *   siphon run [-i IFACE] [-c FILE]    the live daemon: capture, calls, records
  *   siphon check-config [-c FILE]      validate a configuration file
+ *   siphon audio CALL_ID --pcap FILE   one call's voice as an audio file
  *   siphon calls [filters] [--json]    search the stored calls
  *   siphon show CALL_ID|UUID [--raw]   one stored call with its SIP ladder
  *   siphon db migrate|status|maintain  the database (storage/)
+ *   siphon pcap CALL_ID [-o FILE]      a recorded call's packets as a pcap
  *   siphon version | --version | -V    siphon's version and its libraries'
  *   siphon help [COMMAND]              this list, or COMMAND --help
  */
@@ -28,11 +30,13 @@ static void usage(FILE *f)
         "  run [-i IFACE] [--json]     capture live (-i, or capture.interfaces) until\n"
         "                              SIGINT/SIGTERM\n"
         "  check-config [-c FILE]      validate a configuration file (--dump prints it)\n"
+        "  audio CALL_ID --pcap FILE   render a call's voice (stereo WAV/FLAC/Opus)\n"
         "  calls [--since 1h] [...]    search the stored calls (--caller, --callee, --ip,\n"
         "                              --state, --code, --mos-below, --call-id, --json)\n"
         "  show CALL_ID|UUID [--raw]   one stored call: its streams and SIP ladder\n"
         "  db migrate|status|maintain  the database: apply the schema, show tables and\n"
         "                              partitions, apply retention\n"
+        "  pcap CALL_ID [-o FILE]      a recorded call's packets (record.dir) as a pcap\n"
         "  web [--routes]              serve the dashboard alone (web.listen, HTTPS)\n"
         "  user add NAME --role ROLE   a dashboard user (admin|listener|viewer); the\n"
         "                              password is read from stdin\n"
@@ -62,9 +66,11 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "analyze") == 0) return cmd_analyze;
     if (strcmp(name, "run") == 0) return cmd_run;
     if (strcmp(name, "check-config") == 0) return cmd_check_config;
+    if (strcmp(name, "audio") == 0) return cmd_audio;
     if (strcmp(name, "calls") == 0) return cmd_calls;
     if (strcmp(name, "show") == 0) return cmd_show;
     if (strcmp(name, "db") == 0) return cmd_db;
+    if (strcmp(name, "pcap") == 0) return cmd_pcap;
     if (strcmp(name, "web") == 0) return cmd_web;
     if (strcmp(name, "user") == 0) return cmd_user;
     return NULL;

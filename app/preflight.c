@@ -8,7 +8,9 @@
  * dead handle: Ethernet framing, or Linux cooked framing for "any"), the
  * capture.user exists and is not root (the privilege drop would refuse it),
  * and every capture interface exists ("any": every interface).  Each problem
- * is one line "SECTION.KEY: message" appended to out.
+ * is one line "SECTION.KEY: message" appended to out.  With siprec.enabled,
+ * the [siprec] values siprec/ parses (listeners, allow list, port range,
+ * TLS files named) are checked the same way.
  */
 #include "config_map.h"
 
@@ -63,6 +65,17 @@ unsigned app_preflight(const siphon_config_t *cfg, buf_t *out)
         } else if (pw->pw_uid == 0) {
             buf_printf(out, "capture.user: '%s' is root: dropping privileges to it drops nothing\n",
                        user);
+            bad++;
+        }
+    }
+    if (cfg->siprec.enabled) { /* [siprec]: what run would refuse at start */
+        srs_config_t sc;
+        bad += app_config_to_srs_config(cfg, &sc, out);
+    }
+    for (uint32_t i = 0; i < cfg->record.rules.count; i++) { /* the packet store's rules */
+        char err[256];
+        if (!rec_rule_check(cfg->record.rules.items[i], err, sizeof err)) {
+            buf_printf(out, "record.rules: %s\n", err);
             bad++;
         }
     }

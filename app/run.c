@@ -56,6 +56,12 @@
  * restart: rings, tables and threads are sized at start); a configuration
  * with errors is rejected and the running one kept.
  *
+ * With siprec.enabled the SIPREC recording server (siprec.h) starts after
+ * the consumers; its ended sessions go to the output writer, its counters
+ * to the stats lines and the summary.  With siprec.enabled and neither
+ * capture.interfaces nor capture.file, run is a pure recording server:
+ * the output writer and the SRS only (run_setup_siprec), until a signal.
+ *
  * Exit status: 0 after a signal or at the end of capture.file; 1 when
  * start-up fails (root refused, a ring or file cannot be opened, the
  * privilege drop fails), when every ring failed, or when a capture file was
@@ -91,13 +97,17 @@ typedef struct {
     bool live;   /* interfaces; else capture.file, read by this thread */
     uint32_t nw; /* capture threads (producers) */
     uint32_t n_ifaces;
-    cap_files_t *files; /* capture.file (not live) */
-    pl_capture_t *cap;  /* the capture threads (live) or producer 0 (files) */
-    FILE *outf;         /* output.file, or NULL: stdout */
-    fan_t *fan;         /* the consumers */
-    out_t *out;         /* the table/NDJSON writer among them */
-    pl_stage_t corr;    /* the correlation stage */
+    cap_files_t *files;  /* capture.file (not live) */
+    pl_capture_t *cap;   /* the capture threads (live) or producer 0 (files) */
+    FILE *outf;          /* output.file, or NULL: stdout */
+    fan_t *fan;          /* the consumers */
+    out_t *out;          /* the table/NDJSON writer among them */
+    alert_hub_t *alerts; /* [alerts] sinks (NULL: none configured) */
+    det_t *det;          /* the detection (alerts.enabled) */
+    pl_stage_t corr;     /* the correlation stage */
     bool corr_open;
+    srs_t *srs;                                  /* the SIPREC recording server (siprec.enabled) */
+    bool srs_only;                               /* siprec.enabled and nothing to capture */
     cap_ring_stats_t last_logged[PL_MAX_IFACES]; /* at the previous stats line */
     st_config_t sc;     /* storage.enabled: the storage consumer's settings */
     app_storage_t stor; /* ... it and its embedded server */
@@ -120,6 +130,23 @@ static const char *plural(uint64_t n)
     return n == 1 ? "" : "s";
 }
 
+/* The SIPREC recording server's line (siprec.enabled): sessions, SIP, RTP,
+ * drops. */
+static void log_stats_siprec(run_t *r)
+{
+    if (!r->srs) return;
+    srs_stats_t st;
+    srs_stats(r->srs, &st);
+    log_write(LOG_LVL_INFO,
+              "stats siprec: %llu sessions active (%llu started, %llu ended, %llu refused), "
+              "%llu SIP messages, %llu RTP packets on %llu streams, %llu socket drops, %llu "
+              "SRTP auth failures",
+              ull(st.sessions_active), ull(st.sessions_started), ull(st.sessions_ended),
+              ull(st.rejected_busy + st.rejected_offer + st.rejected_metadata + st.forbidden),
+              ull(st.sip_received), ull(st.rtp_packets), ull(st.streams_active),
+              ull(st.socket_drops), ull(st.srtp_auth_failures));
+}
+
 /* The heartbeat.  Each figure names what it counts, and at rest they add
  * up (while traffic flows, threads publish their counters every 100 ms, so
  * figures of different threads may be that far apart): the interfaces'
@@ -129,6 +156,8 @@ static const char *plural(uint64_t n)
  * "RTP packets" are the ones measured in streams, of those datagrams. */
 static void log_stats(run_t *r)
 {
+    log_stats_siprec(r);
+    if (r->srs_only) return;
     cap_ring_stats_t per_if[PL_MAX_IFACES];
     cap_stats_t k;
     pl_capture_stats(r->cap, per_if, &k);
@@ -328,7 +357,7 @@ static int loop_main(run_t *r)
             next_stats = mono + every;
         }
         if (wait_signal(r, 200)) return 0;
-        if (pl_capture_all_failed(r->cap)) {
+        if (!r->srs_only && pl_capture_all_failed(r->cap)) {
             log_error("no interface left to capture on");
             return 1;
         }
@@ -391,7 +420,10 @@ static void usage(FILE *f)
                "  --allow-root           keep running as root when capture.user is not set\n"
                "                         (same as capture.allow_root = true)\n"
                "  -v, --verbose          log more (repeat for debug)\n"
-               "  -h, --help             this help\n");
+               "  -h, --help             this help\n"
+               "With --siprec.enabled=true siphon run is also a SIPREC recording server\n"
+               "(siprec.listen, siprec.rtp_ports, ...); with no interface and no capture.file,\n"
+               "only that.\n");
 }
 
 static int run_main(run_t *r, int argc, char **argv, bool no_config_file);
@@ -537,11 +569,12 @@ static int run_options(run_t *r, int argc, char **argv)
         return 2;
     }
     r->n_ifaces = (uint32_t)r->cfg->capture.interfaces.count;
-    if (r->n_ifaces == 0 && r->cfg->capture.files.count == 0) {
-        fprintf(stderr,
-                "siphon run: nothing to capture: set capture.interfaces (or capture.file)\n");
+    if (r->n_ifaces == 0 && r->cfg->capture.files.count == 0 && !r->cfg->siprec.enabled) {
+        fprintf(stderr, "siphon run: nothing to capture: set capture.interfaces (or "
+                        "capture.file, or siprec.enabled for a pure recording server)\n");
         return 2;
     }
+    r->srs_only = r->n_ifaces == 0 && r->cfg->capture.files.count == 0;
     if (r->n_ifaces > PL_MAX_IFACES) {
         fprintf(stderr, "siphon run: at most %d capture interfaces\n", PL_MAX_IFACES);
         return 2;
@@ -578,6 +611,66 @@ static void log_start(run_t *r, uint32_t shards)
         buf_printf(&b, ", no filter");
     log_write(LOG_LVL_INFO, "%.*s", (int)b.len, b.data);
     buf_free(&b);
+}
+
+/* The SIPREC recording server (siprec.h): its sessions, as they end, go to
+ * the output writer.  0, or -1 with err. */
+static int run_start_siprec(run_t *r, char *err, size_t errlen)
+{
+    srs_config_t sc;
+    buf_t errs;
+    buf_init(&errs);
+    unsigned bad = app_config_to_srs_config(r->cfg, &sc, &errs);
+    if (bad) {
+        snprintf(err, errlen, "%.*s",
+                 (int)(errs.len && errs.data[errs.len - 1] == '\n' ? errs.len - 1 : errs.len),
+                 errs.data ? errs.data : "");
+        buf_free(&errs);
+        return -1;
+    }
+    buf_free(&errs);
+    r->srs = srs_new(&sc, err, errlen);
+    if (!r->srs) return -1;
+    srs_set_session_listener(r->srs, out_siprec_session, r->out);
+    if (srs_start(r->srs, err, errlen) != 0) return -1;
+    buf_t b;
+    buf_init(&b);
+    for (uint32_t i = 0; i < r->cfg->siprec.listen.count; i++)
+        buf_printf(&b, "%s%s", i ? ", " : "", r->cfg->siprec.listen.items[i]);
+    log_write(LOG_LVL_INFO, "SIPREC recording server on %.*s (RTP ports %s, at most %u sessions)",
+              (int)b.len, b.data ? b.data : "", r->cfg->siprec.rtp_ports, sc.max_sessions);
+    buf_free(&b);
+    return 0;
+}
+
+/* siphon run with siprec.enabled and nothing to capture: the output
+ * writer and the SRS only (no capture, no correlation). */
+static int run_setup_siprec(run_t *r)
+{
+    char err[RUN_ERRMAX];
+    const siphon_config_t *cfg = r->cfg;
+    if (cfg->output.file[0] && output_open(cfg->output.file, &r->outf, err, sizeof err) != 0)
+        goto fail;
+    fan_env_t env = {.shards = 1, .threaded = false, .lossless = false};
+    out_config_t ocfg = {.format = r->opt.format, .out = r->outf ? r->outf : stdout};
+    r->fan = fan_new(&env);
+    if (!r->fan) {
+        snprintf(err, sizeof err, "out of memory");
+        goto fail;
+    }
+    r->out = fan_add(r->fan, &out_consumer, &ocfg, err, sizeof err);
+    if (!r->out || fan_start(r->fan, err, sizeof err) != 0) goto fail;
+    if (run_start_siprec(r, err, sizeof err) != 0) goto fail;
+    if (cfg->capture.user[0]) {
+        if (cap_drop_privileges(cfg->capture.user, err, sizeof err) != 0) {
+            fprintf(stderr, "siphon run: dropping privileges to %s: %s\n", cfg->capture.user, err);
+            return 1;
+        }
+    }
+    return 0;
+fail:
+    fprintf(stderr, "siphon run: %s\n", err);
+    return 1;
 }
 
 /* Start order: logging, the root check, the sources (rings are opened as
@@ -621,6 +714,7 @@ static int run_setup(run_t *r, bool no_config_file)
                 "--allow-root (capture.allow_root = true) to stay root\n");
         return 1;
     }
+    if (r->srs_only) return run_setup_siprec(r);
     r->live = r->n_ifaces > 0;
     r->nw = 1;
     if (r->live) {
@@ -648,6 +742,8 @@ static int run_setup(run_t *r, bool no_config_file)
     }
     if (cfg->output.file[0] && output_open(cfg->output.file, &r->outf, err, sizeof err) != 0)
         goto fail;
+    /* alert sinks read their secrets and keys before the drop */
+    if (app_alerts_new(cfg, cfg->alerts.enabled, &r->alerts, err, sizeof err) != 0) goto fail;
     /* storage: the embedded server and the spool directory need root */
     if (cfg->storage.enabled) {
         st_config_default(&r->sc);
@@ -695,8 +791,25 @@ static int run_setup(run_t *r, bool no_config_file)
     if (!r->out) goto fail;
     if (cfg->storage.enabled && app_storage_add(&r->stor, r->fan, &r->sc, err, sizeof err) != 0)
         goto fail;
+    app_alerts_listen(r->alerts, r->out, r->stor.st);
+    if (app_alerts_start(r->alerts, err, sizeof err) != 0) goto fail;
+    if (cfg->alerts.enabled) { /* the detectors publish into the hub */
+        det_consumer_config_t dcfg = {.listener = alert_hub_listener, .listener_user = r->alerts};
+        det_config_default(&dcfg.cfg);
+        app_config_to_det_config(cfg, &dcfg.cfg);
+        r->det = fan_add(r->fan, &det_consumer, &dcfg, err, sizeof err);
+        if (!r->det) goto fail;
+    }
+    if (cfg->record.enabled) { /* the packet store, on by default */
+        rec_config_t rcfg;
+        rec_config_default(&rcfg);
+        app_config_to_rec_config(cfg, &rcfg);
+        if (!fan_add(r->fan, &rec_consumer, &rcfg, err, sizeof err)) goto fail;
+    }
     if (r->web && !fan_add(r->fan, &web_consumer, r->web, err, sizeof err)) goto fail;
     if (fan_start(r->fan, err, sizeof err) != 0) goto fail;
+    acfg.frames = (fan_wanted(r->fan) & FAN_WANT_PACKETS) != 0;
+    if (r->cfg->siprec.enabled && run_start_siprec(r, err, sizeof err) != 0) goto fail;
 
     /* the correlation stage, then the capture threads that feed it */
     corr_config_default(&acfg.corr);
@@ -734,10 +847,28 @@ static int run_loop(run_t *r, int *status)
 static void run_summary(run_t *r, int read_errors, int64_t t0)
 {
     siphon_config_t *cfg = r->cfg;
+    srs_stats_t srs_st;
+    if (r->srs) { /* its sessions end ("shutdown") into the output first */
+        srs_stop(r->srs);
+        srs_stats(r->srs, &srs_st);
+    }
+    if (r->srs_only) {
+        fan_stop(r->fan);
+        if (cfg->log.stats_interval_ns > 0) log_stats(r);
+        cap_stats_t dec = {0};
+        corr_stats_t cs = {0};
+        out_summary_t sum = {.elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
+                             .cap = &dec,
+                             .corr = &cs,
+                             .siprec = &srs_st};
+        out_summary(r->out, &sum);
+        return;
+    }
     pl_capture_stop(r->cap);
     log_info("stopping: flushing the calls in flight");
     pl_stage_finish(&r->corr);
     fan_stop(r->fan);
+    app_alerts_stop(r->alerts);
 
     out_iface_summary_t sum_if[PL_MAX_IFACES];
     cap_ring_stats_t per_if[PL_MAX_IFACES];
@@ -751,7 +882,10 @@ static void run_summary(run_t *r, int read_errors, int64_t t0)
     if (cfg->log.stats_interval_ns > 0) log_stats(r);
     pl_stats_t ps;
     pl_stats(r->corr.pl, &ps);
+    det_stats_t ds;
+    if (r->det) det_stats(r->det, &ds);
     out_summary_t sum = {
+        .detect = r->det ? &ds : NULL,
         .files = r->files ? (int)cfg->capture.files.count : 0,
         .read_errors = read_errors,
         .elapsed_s = (double)(clock_mono_ns() - t0) / 1e9,
@@ -764,6 +898,7 @@ static void run_summary(run_t *r, int read_errors, int64_t t0)
         .capture_threads = r->nw,
         .groups = app_storage_group(&r->stor),
         .n_groups = r->stor.st ? 1 : 0,
+        .siprec = r->srs ? &srs_st : NULL,
     };
     out_summary(r->out, &sum);
 }
@@ -771,12 +906,20 @@ static void run_summary(run_t *r, int read_errors, int64_t t0)
 /* The one cleanup path: whatever run_setup got to, in reverse order. */
 static void run_cleanup(run_t *r)
 {
+    srs_free(r->srs);
+    r->srs = NULL;
+    if (r->srs_only) {
+        fan_free(r->fan);
+        if (r->outf) fclose(r->outf);
+        return;
+    }
     pl_capture_stop(r->cap);
     if (r->corr_open) {
         pl_stage_finish(&r->corr);
         pl_stage_close(&r->corr);
     }
     fan_free(r->fan);
+    alert_hub_free(r->alerts);
     web_stop(r->web);
     app_storage_stop(&r->stor);
     if (r->outf) fclose(r->outf);

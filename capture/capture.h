@@ -36,11 +36,18 @@
  * (32-bit seconds, up to 2106) and the kernel never reach it. */
 #define CAP_TS_MAX_NS ((INT64_C(1) << 62) - 1)
 
+/* The first members are core's frame_view_t (the union lets the decoder
+ * hand a datagram's frame out as &frame->view, for the packet store). */
 typedef struct {
-    int linktype; /* DLT_* value as libpcap reports it */
-    int64_t ts_ns;
-    const uint8_t *data; /* valid until the next cap_files_next() */
-    uint32_t caplen, wirelen;
+    union {
+        struct {
+            int linktype; /* DLT_* value as libpcap reports it */
+            int64_t ts_ns;
+            const uint8_t *data; /* valid until the next cap_files_next() */
+            uint32_t caplen, wirelen;
+        };
+        frame_view_t view;
+    };
     uint64_t frame_no; /* 1-based, across all files of the run */
     const char *file;  /* name of the file it came from */
     bool ts_clamped;   /* the source's time was outside [0, CAP_TS_MAX_NS] */

@@ -167,20 +167,20 @@ uint64_t cap__input_consumed(const cap__input_t *in, FILE *fp);
 typedef struct cap__frag_ent cap__frag_ent_t;
 typedef struct cap__tcp_half cap__tcp_half_t;
 
+/* The fragment and TCP tables: entries preallocated up to their caps
+ * (max_frag_datagrams, max_tcp_streams) and kept by core's entry pool
+ * (core/table.c: free list, hash index, LRU list, most recent at the head),
+ * plus the bytes their heap buffers hold, bounded by the byte limits. */
 typedef struct {
-    cap__frag_ent_t **buckets;
-    uint32_t nbuckets; /* power of two */
-    uint32_t count;
-    uint64_t bytes;
-    cap__frag_ent_t *lru_head, *lru_tail; /* head = most recently used */
+    cap__frag_ent_t *ents;
+    tbl_pool_t pool;
+    uint64_t bytes; /* fragment data held, with each piece's overhead */
 } cap__frag_table_t;
 
 typedef struct {
-    cap__tcp_half_t **buckets;
-    uint32_t nbuckets;
-    uint32_t count;
+    cap__tcp_half_t *halves;
+    tbl_pool_t pool;
     uint64_t bytes; /* buffered across all flows */
-    cap__tcp_half_t *lru_head, *lru_tail;
 } cap__tcp_table_t;
 
 /* One entry of the duplicate table (dedup.c); hash 0 marks an empty one. */

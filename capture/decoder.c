@@ -16,9 +16,10 @@
 /* Appliance defaults.  Sized for a box watching a busy SBC or trunk:
  *  - 4096 IP datagrams in reassembly at once, 16 MiB of fragment data in
  *    total, dropped 30 s after their last fragment (Linux ipfrag_time);
- *  - 65536 TCP flow directions tracked (each a ~200-byte struct when idle;
- *    buffers are only allocated while a message is incomplete or segments
- *    are out of order), 256 KiB buffered per direction (a 64 KiB body plus
+ *  - 65536 TCP flow directions tracked (192-byte entries allocated at
+ *    start, 12 MiB of address space whose pages are touched only as flows
+ *    arrive; buffers are only allocated while a message is incomplete or
+ *    segments are out of order), 256 KiB buffered per direction (a 64 KiB body plus
  *    headers fits several times), 256 MiB buffered across all flows, a flow
  *    forgotten after 30 minutes without a segment (SIP over TCP connections
  *    are long-lived; a forgotten flow is picked up mid-stream again);
@@ -137,6 +138,7 @@ void cap_decode_frame(cap_decoder_t *d, const cap_frame_t *frame)
             d->st.ipv4++;
         d->st.udp++;
         a->dg.ts_ns = frame->ts_ns;
+        a->dg.frame = &frame->view;
         emit_datagram(d, &a->dg);
         return;
     }
@@ -157,5 +159,6 @@ void cap__emit(cap_decoder_t *d, const cap__pkt_t *pk, const ip_addr_t *src, uin
     dg.data = data;
     dg.len = len;
     dg.frame_no = pk->frame->frame_no;
+    dg.frame = &pk->frame->view; /* the frame that completed it */
     emit_datagram(d, &dg);
 }

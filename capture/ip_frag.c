@@ -4,8 +4,10 @@
  * Design:
  *  - A datagram in reassembly is keyed by (family, source, destination,
  *    identification) plus the protocol for IPv4, as the RFCs define.  Entries
- *    live in a chained hash table seeded per process (hash_seed) and on an
- *    LRU list ordered by last fragment seen.
+ *    are a fixed array of max_frag_datagrams allocated at start, managed by
+ *    core's entry pool (core/table.c: free list, an index by the key's
+ *    hash seeded per decoder, and an LRU list ordered by last fragment
+ *    seen), so a fragment never allocates an entry.
  *  - Each entry holds its data as a list of non-overlapping pieces sorted by
  *    offset.  Overlap policy is FIRST-WINS (like BSD and the RFC 5722 spirit
  *    of never letting a later fragment rewrite bytes already received): a
@@ -19,6 +21,11 @@
  *    max_frag_bytes buffered in total; on either, the least recently used
  *    entry is dropped (frag_evicted).  Entries idle for frag_timeout_ns are
  *    dropped by cap__frag_expire (frag_timeouts).
+ *  - The data itself stays in heap pieces, one per hole a fragment fills:
+ *    fragments range from 8 bytes to 64 KiB, so a fixed pool would need a
+ *    64 KiB slot per entry (256 MiB at the default cap) or an allocator of
+ *    its own; the pieces are bounded instead, by max_frag_bytes in total
+ *    (each charged PIECE_COST besides its data) and MAX_PIECES per datagram.
  *  - A completed datagram is copied into one of CAP__REASM_LEVELS
  *    preallocated-on-first-use 64 KiB buffers (levels allow a reassembled
  *    tunnel to carry fragments of its own) and decoded from there.
@@ -41,8 +48,6 @@ typedef struct piece {
 } piece_t;
 
 struct cap__frag_ent {
-    cap__frag_ent_t *hnext; /* hash chain */
-    cap__frag_ent_t *lru_prev, *lru_next;
     cap__frag_key_t key;
     uint64_t hash;
     int64_t last_ns;
@@ -56,86 +61,67 @@ struct cap__frag_ent {
 
 bool cap__frag_init(cap_decoder_t *d)
 {
-    uint32_t n = 16;
-    while (n < d->lim.max_frag_datagrams && n < (1u << 20))
-        n <<= 1;
-    d->frag.buckets = calloc(n, sizeof *d->frag.buckets);
-    d->frag.nbuckets = n;
-    return d->frag.buckets != NULL;
+    cap__frag_table_t *t = &d->frag;
+    t->ents = table_calloc(d->lim.max_frag_datagrams, sizeof *t->ents);
+    return t->ents && tbl_pool_init(&t->pool, d->lim.max_frag_datagrams);
 }
 
-static void lru_unlink(cap__frag_table_t *t, cap__frag_ent_t *e)
-{
-    if (e->lru_prev)
-        e->lru_prev->lru_next = e->lru_next;
-    else
-        t->lru_head = e->lru_next;
-    if (e->lru_next)
-        e->lru_next->lru_prev = e->lru_prev;
-    else
-        t->lru_tail = e->lru_prev;
-    e->lru_prev = e->lru_next = NULL;
-}
-
-static void lru_push_head(cap__frag_table_t *t, cap__frag_ent_t *e)
-{
-    e->lru_prev = NULL;
-    e->lru_next = t->lru_head;
-    if (t->lru_head) t->lru_head->lru_prev = e;
-    t->lru_head = e;
-    if (!t->lru_tail) t->lru_tail = e;
-}
-
-/* Unlinks e from the table and frees it with its data. */
-static void ent_destroy(cap_decoder_t *d, cap__frag_ent_t *e)
+/* Entry i's pieces go back to the heap and the entry to the pool. */
+static void ent_destroy(cap_decoder_t *d, uint32_t i)
 {
     cap__frag_table_t *t = &d->frag;
-    cap__frag_ent_t **pp = &t->buckets[e->hash & (t->nbuckets - 1)];
-    while (*pp && *pp != e)
-        pp = &(*pp)->hnext;
-    if (*pp) *pp = e->hnext;
-    lru_unlink(t, e);
+    cap__frag_ent_t *e = &t->ents[i];
     for (piece_t *p = e->pieces, *n; p; p = n) {
         n = p->next;
         free(p);
     }
     t->bytes -= e->bytes + (uint64_t)e->npieces * PIECE_COST;
-    t->count--;
-    free(e);
+    tbl_pool_put(&t->pool, i, e->hash);
+    memset(e, 0, sizeof *e);
 }
 
 void cap__frag_free(cap_decoder_t *d)
 {
-    while (d->frag.lru_head)
-        ent_destroy(d, d->frag.lru_head);
-    free(d->frag.buckets);
-    d->frag.buckets = NULL;
+    cap__frag_table_t *t = &d->frag;
+    if (t->ents)
+        while (t->pool.lru.head != TBL_NIL)
+            ent_destroy(d, t->pool.lru.head);
+    free(t->ents);
+    t->ents = NULL;
+    tbl_pool_destroy(&t->pool);
 }
 
 void cap__frag_expire(cap_decoder_t *d, int64_t now_ns)
 {
-    int64_t to = d->lim.frag_timeout_ns;
-    int64_t cutoff = now_ns < INT64_MIN + to ? INT64_MIN : now_ns - to;
-    while (d->frag.lru_tail && d->frag.lru_tail->last_ns < cutoff) {
-        ent_destroy(d, d->frag.lru_tail);
+    cap__frag_table_t *t = &d->frag;
+    int64_t cutoff = ts_sub_sat(now_ns, d->lim.frag_timeout_ns);
+    while (t->pool.lru.tail != TBL_NIL && t->ents[t->pool.lru.tail].last_ns < cutoff) {
+        ent_destroy(d, t->pool.lru.tail);
         d->st.frag_timeouts++;
     }
 }
 
-/* Drops least recently used entries other than keep until want more bytes
- * fit and a slot is free (when need_slot).  False if impossible. */
-static bool make_room(cap_decoder_t *d, cap__frag_ent_t *keep, size_t want, bool need_slot)
+/* Drops least recently used entries other than keep (TBL_NIL: none) until
+ * want more bytes fit and an entry is free (when need_slot).  False if
+ * impossible. */
+static bool make_room(cap_decoder_t *d, uint32_t keep, size_t want, bool need_slot)
 {
     cap__frag_table_t *t = &d->frag;
-    while ((need_slot && t->count >= d->lim.max_frag_datagrams) ||
+    while ((need_slot && t->pool.lru.count >= d->lim.max_frag_datagrams) ||
            t->bytes + want > d->lim.max_frag_bytes) {
-        cap__frag_ent_t *v = t->lru_tail;
-        if (v && v == keep) v = v->lru_prev; /* (an empty table: v and keep both NULL) */
-        if (!v) return false;
+        uint32_t v = t->pool.lru.tail;
+        if (v != TBL_NIL && v == keep) v = t->pool.lru.prev[v];
+        if (v == TBL_NIL) return false;
         ent_destroy(d, v);
         d->st.frag_evicted++;
     }
     return true;
+}
+
+static bool key_eq(const void *ctx, uint32_t i, const void *key)
+{
+    const cap__frag_ent_t *ents = ctx;
+    return memcmp(&ents[i].key, key, sizeof ents[i].key) == 0;
 }
 
 /* Adds bytes [off, off+len) of data to e, keeping only the parts that fill
@@ -196,11 +182,11 @@ bool cap__frag_add(cap_decoder_t *d, const cap__frag_key_t *key, uint32_t off, b
     uint32_t end = off + (uint32_t)len;
 
     uint64_t h = hash_bytes(key, sizeof *key, d->seed);
-    cap__frag_ent_t *e = t->buckets[h & (t->nbuckets - 1)];
-    while (e && !(e->hash == h && memcmp(&e->key, key, sizeof *key) == 0))
-        e = e->hnext;
+    uint32_t ei = tbl_itab_find(&t->pool.tab, h, key_eq, t->ents, key);
+    cap__frag_ent_t *e;
 
-    if (e) {
+    if (ei != TBL_NIL) {
+        e = &t->ents[ei];
         /* Consistency with the end of the datagram. */
         if (e->have_last) {
             if ((last && e->total != end) || end > e->total) goto bad;
@@ -211,26 +197,22 @@ bool cap__frag_add(cap_decoder_t *d, const cap__frag_key_t *key, uint32_t off, b
             if (p->off + p->len > end) goto bad;
         }
     } else {
-        if (!make_room(d, NULL, len + PIECE_COST, true)) return false;
-        e = calloc(1, sizeof *e);
-        if (!e) return false;
+        if (!make_room(d, TBL_NIL, len + PIECE_COST, true)) return false;
+        ei = tbl_pool_take(&t->pool); /* a free entry: make_room made one */
+        e = &t->ents[ei];
         e->key = *key;
         e->hash = h;
-        cap__frag_ent_t **b = &t->buckets[h & (t->nbuckets - 1)];
-        e->hnext = *b;
-        *b = e;
-        lru_push_head(t, e);
-        t->count++;
+        tbl_itab_insert(&t->pool.tab, h, ei);
     }
-    if (!make_room(d, e, len + PIECE_COST, false)) {
-        ent_destroy(d, e);
+    if (!make_room(d, ei, len + PIECE_COST, false)) {
+        ent_destroy(d, ei);
         d->st.frag_evicted++;
         return false;
     }
     bool overlap = false;
     if (!add_pieces(d, e, off, data, (uint32_t)len, &overlap)) {
         d->st.invalid++; /* too many pieces (or out of memory) */
-        ent_destroy(d, e);
+        ent_destroy(d, ei);
         return false;
     }
     if (overlap) d->st.frag_overlaps++;
@@ -243,22 +225,21 @@ bool cap__frag_add(cap_decoder_t *d, const cap__frag_key_t *key, uint32_t off, b
         e->total = end;
     }
     e->last_ns = ts_ns;
-    lru_unlink(t, e);
-    lru_push_head(t, e);
+    tbl_dlist_touch(&t->pool.lru, ei);
 
     if (!(e->have_first && e->have_last && e->bytes == e->total)) return false;
 
     /* Complete: pieces cover [0, total) exactly. */
     if (d->reasm_level >= CAP__REASM_LEVELS) {
         d->st.invalid++;
-        ent_destroy(d, e);
+        ent_destroy(d, ei);
         return false;
     }
     uint8_t *buf = d->reasm_buf[d->reasm_level];
     if (!buf) {
         buf = malloc(CAP__REASM_MAX);
         if (!buf) {
-            ent_destroy(d, e);
+            ent_destroy(d, ei);
             return false;
         }
         d->reasm_buf[d->reasm_level] = buf;
@@ -267,7 +248,7 @@ bool cap__frag_add(cap_decoder_t *d, const cap__frag_key_t *key, uint32_t off, b
         memcpy(buf + p->off, p->data, p->len);
     *out = cap__cur(buf, e->total);
     *proto = e->proto;
-    ent_destroy(d, e);
+    ent_destroy(d, ei);
     d->reasm_level++;
     d->st.frag_reassembled++;
     return true;

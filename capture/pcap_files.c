@@ -408,16 +408,26 @@ static int settle_top(cap_files_t *f, char *err, size_t errlen)
     return f->nheap > 0;
 }
 
+/* The next file that did not open and was not reported yet: its error
+ * into err and true.  Out of line: it runs only until every file's open
+ * has been reported, once per file. */
+static __attribute__((noinline)) bool next_open_error(cap_files_t *f, char *err, size_t errlen)
+{
+    while (f->next_open_error < f->nsrcs) {
+        const src_t *s = &f->srcs[f->next_open_error++];
+        if (!s->open_error) continue;
+        if (err && errlen) snprintf(err, errlen, "%s", s->open_error);
+        return true;
+    }
+    return false;
+}
+
 int cap_files_next(cap_files_t *f, cap_frame_t *out, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = '\0';
     if (!f) return 0;
-    while (f->next_open_error < f->nsrcs) { /* files that did not open, first */
-        const src_t *s = &f->srcs[f->next_open_error++];
-        if (!s->open_error) continue;
-        if (err && errlen) snprintf(err, errlen, "%s", s->open_error);
-        return -1;
-    }
+    /* files that did not open, first */
+    if (f->next_open_error < f->nsrcs && next_open_error(f, err, errlen)) return -1;
     if (f->advance) {
         /* The frame handed out last time was at the heap top; replace it. */
         src_t *s = f->advance;

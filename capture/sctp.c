@@ -121,8 +121,7 @@ void cap__sctp_expire(cap_decoder_t *d, int64_t now_ns)
 {
     cap__sctp_t *s = &d->sctp;
     if (!s->used) return;
-    int64_t to = d->lim.frag_timeout_ns;
-    int64_t cutoff = now_ns < INT64_MIN + to ? INT64_MIN : now_ns - to;
+    int64_t cutoff = ts_sub_sat(now_ns, d->lim.frag_timeout_ns);
     for (uint32_t i = 0; i < d->lim.max_sctp_messages && s->used; i++) {
         cap__sctp_msg_t *m = &s->msgs[i];
         if (m->used && m->last_ns < cutoff) {

@@ -3,8 +3,10 @@
  *
  * Design:
  *  - Each direction of a connection is its own "half" keyed by (family,
- *    source, destination, ports): a chained hash table seeded per process,
- *    at most max_tcp_streams halves, LRU eviction (tcp_streams_evicted) and
+ *    source, destination, ports): a fixed array of max_tcp_streams halves
+ *    allocated at start, kept by core's entry pool (core/table.c: free
+ *    list, an index by the key's hash seeded per decoder, LRU list), so a
+ *    segment never allocates a half; LRU eviction (tcp_streams_evicted) and
  *    idle expiry after tcp_idle_ns.  Pure ACKs of unknown flows create no
  *    state.  RST frees both directions; FIN frees a direction once every
  *    byte before it has been delivered.
@@ -25,7 +27,11 @@
  *    bounded by max_tcp_stream_bytes (tcp_buffer_overflows: the buffer is
  *    dropped and the framer resynchronises) and freed when empty.  All
  *    buffers together are bounded by max_tcp_total_bytes; when full the
- *    least recently used other flows are evicted.
+ *    least recently used other flows are evicted.  Buffers and held
+ *    segments stay heap memory sized to what they hold: a fixed slot per
+ *    half would have to be max_tcp_stream_bytes (16 GiB at the default
+ *    caps) for the rare flow that needs it, while the byte limits already
+ *    bound the sum.
  *  - What a direction carries is decided on its first payload bytes: SIP
  *    (sip_probe), an HTTP upgrade to WebSocket with the "sip" subprotocol
  *    (websocket.c), or anything else, which marks the direction ignored
@@ -65,8 +71,6 @@ typedef struct {
 } tcp_key_t;
 
 struct cap__tcp_half {
-    cap__tcp_half_t *hnext;
-    cap__tcp_half_t *lru_prev, *lru_next;
     tcp_key_t key;
     uint64_t hash;
     ip_addr_t src, dst;
@@ -89,34 +93,17 @@ struct cap__tcp_half {
 
 bool cap__tcp_init(cap_decoder_t *d)
 {
-    uint32_t n = 16;
-    while (n < d->lim.max_tcp_streams && n < (1u << 22))
-        n <<= 1;
-    d->tcp.buckets = calloc(n, sizeof *d->tcp.buckets);
-    d->tcp.nbuckets = n;
-    return d->tcp.buckets != NULL;
+    cap__tcp_table_t *t = &d->tcp;
+    /* calloc, not table_calloc: huge pages would cost 2 MiB of RSS for the
+     * first flow, and SIP over TCP is too little of the traffic for the
+     * TLB to matter */
+    t->halves = calloc(d->lim.max_tcp_streams, sizeof *t->halves);
+    return t->halves && tbl_pool_init(&t->pool, d->lim.max_tcp_streams);
 }
 
-static void lru_unlink(cap__tcp_table_t *t, cap__tcp_half_t *h)
+static uint32_t idx_of(const cap_decoder_t *d, const cap__tcp_half_t *h)
 {
-    if (h->lru_prev)
-        h->lru_prev->lru_next = h->lru_next;
-    else
-        t->lru_head = h->lru_next;
-    if (h->lru_next)
-        h->lru_next->lru_prev = h->lru_prev;
-    else
-        t->lru_tail = h->lru_prev;
-    h->lru_prev = h->lru_next = NULL;
-}
-
-static void lru_push_head(cap__tcp_table_t *t, cap__tcp_half_t *h)
-{
-    h->lru_prev = NULL;
-    h->lru_next = t->lru_head;
-    if (t->lru_head) t->lru_head->lru_prev = h;
-    t->lru_head = h;
-    if (!t->lru_tail) t->lru_tail = h;
+    return (uint32_t)(h - d->tcp.halves);
 }
 
 /* Re-computes what h holds and updates the table total. */
@@ -147,53 +134,55 @@ static void drop_buffer(cap__tcp_half_t *h)
 
 static void half_destroy(cap_decoder_t *d, cap__tcp_half_t *h)
 {
-    cap__tcp_table_t *t = &d->tcp;
-    cap__tcp_half_t **pp = &t->buckets[h->hash & (t->nbuckets - 1)];
-    while (*pp && *pp != h)
-        pp = &(*pp)->hnext;
-    if (*pp) *pp = h->hnext;
-    lru_unlink(t, h);
     drop_buffer(h);
     free_ooo(h);
     cap__ws_reset(&h->ws);
     charge(d, h);
-    t->count--;
-    free(h);
+    tbl_pool_put(&d->tcp.pool, idx_of(d, h), h->hash);
+    memset(h, 0, sizeof *h);
 }
 
 void cap__tcp_free(cap_decoder_t *d)
 {
-    while (d->tcp.lru_head)
-        half_destroy(d, d->tcp.lru_head);
-    free(d->tcp.buckets);
-    d->tcp.buckets = NULL;
+    cap__tcp_table_t *t = &d->tcp;
+    if (t->halves)
+        while (t->pool.lru.head != TBL_NIL)
+            half_destroy(d, &t->halves[t->pool.lru.head]);
+    free(t->halves);
+    t->halves = NULL;
+    tbl_pool_destroy(&t->pool);
 }
 
 void cap__tcp_expire(cap_decoder_t *d, int64_t now_ns)
 {
-    int64_t to = d->lim.tcp_idle_ns;
-    int64_t cutoff = now_ns < INT64_MIN + to ? INT64_MIN : now_ns - to;
-    while (d->tcp.lru_tail && d->tcp.lru_tail->last_ns < cutoff)
-        half_destroy(d, d->tcp.lru_tail);
+    cap__tcp_table_t *t = &d->tcp;
+    int64_t cutoff = ts_sub_sat(now_ns, d->lim.tcp_idle_ns);
+    while (t->pool.lru.tail != TBL_NIL && t->halves[t->pool.lru.tail].last_ns < cutoff)
+        half_destroy(d, &t->halves[t->pool.lru.tail]);
+}
+
+static bool key_eq(const void *ctx, uint32_t i, const void *key)
+{
+    const cap__tcp_half_t *halves = ctx;
+    return memcmp(&halves[i].key, key, sizeof halves[i].key) == 0;
 }
 
 static cap__tcp_half_t *lookup(cap_decoder_t *d, const tcp_key_t *k, uint64_t h)
 {
-    cap__tcp_half_t *e = d->tcp.buckets[h & (d->tcp.nbuckets - 1)];
-    while (e && !(e->hash == h && memcmp(&e->key, k, sizeof *k) == 0))
-        e = e->hnext;
-    return e;
+    uint32_t i = tbl_itab_find(&d->tcp.pool.tab, h, key_eq, d->tcp.halves, k);
+    return i == TBL_NIL ? NULL : &d->tcp.halves[i];
 }
 
 /* Evicts least recently used halves other than keep until want more bytes
  * fit under max_tcp_total_bytes.  False if they cannot. */
 static bool reserve(cap_decoder_t *d, cap__tcp_half_t *keep, uint64_t want)
 {
+    const tbl_dlist_t *lru = &d->tcp.pool.lru;
     while (d->tcp.bytes + want > d->lim.max_tcp_total_bytes) {
-        cap__tcp_half_t *v = d->tcp.lru_tail;
-        if (v == keep) v = v->lru_prev;
-        if (!v) return false;
-        half_destroy(d, v);
+        uint32_t v = lru->tail;
+        if (v == idx_of(d, keep)) v = lru->prev[v];
+        if (v == TBL_NIL) return false;
+        half_destroy(d, &d->tcp.halves[v]);
         d->st.tcp_streams_evicted++;
     }
     return true;
@@ -562,24 +551,21 @@ void cap__tcp_segment(cap_decoder_t *d, cap__pkt_t *pk, const ip_addr_t *src, co
     bool syn = (flags & TCP_SYN) != 0;
     if (!h) {
         if (c.len == 0 && !syn) return; /* a pure ACK or FIN: no state */
-        if (d->tcp.count >= d->lim.max_tcp_streams) {
-            half_destroy(d, d->tcp.lru_tail);
+        uint32_t i = tbl_pool_take(&d->tcp.pool);
+        if (i == TBL_NIL) { /* full: the least recently used half goes */
+            half_destroy(d, &d->tcp.halves[d->tcp.pool.lru.tail]);
             d->st.tcp_streams_evicted++;
+            i = tbl_pool_take(&d->tcp.pool);
         }
-        h = calloc(1, sizeof *h);
-        if (!h) return;
+        h = &d->tcp.halves[i];
         h->key = k;
         h->hash = hash;
         h->src = *src;
         h->dst = *dst;
         h->next_seq = syn ? seq + 1 : seq;
         h->midstream = !syn;
-        cap__tcp_half_t **b = &d->tcp.buckets[hash & (d->tcp.nbuckets - 1)];
-        h->hnext = *b;
-        *b = h;
-        d->tcp.count++;
+        tbl_itab_insert(&d->tcp.pool.tab, hash, i);
         d->st.tcp_streams++;
-        lru_push_head(&d->tcp, h);
     } else {
         if (syn && h->next_seq != seq + 1) {
             /* A new connection reusing the ports: start over. */
@@ -592,8 +578,7 @@ void cap__tcp_segment(cap_decoder_t *d, cap__pkt_t *pk, const ip_addr_t *src, co
             h->next_seq = seq + 1;
             charge(d, h);
         }
-        lru_unlink(&d->tcp, h);
-        lru_push_head(&d->tcp, h);
+        tbl_dlist_touch(&d->tcp.pool.lru, idx_of(d, h));
     }
     h->last_ns = pk->frame->ts_ns;
 

@@ -139,13 +139,69 @@ typedef struct {
         uint64_t max_body;
         int64_t request_timeout_ns, session_idle_ns, session_max_ns;
     } web;
-    struct {
+    struct { /* the SIPREC recording server (siprec/, srs_config_t) */
         bool enabled;
-        char *listen; /* host:port of the SIPREC SRS */
+        config_list_t listen; /* udp:|tcp:|tls:ADDRESS:PORT */
+        char *tls_cert, *tls_key, *tls_ca;
+        bool verify_client;
+        config_list_t allow; /* ADDRESS[/PREFIX] */
+        uint32_t max_sessions;
+        char *rtp_ports; /* LOW-HIGH */
+        uint32_t rtp_threads;
+        uint64_t rcvbuf, max_message, max_metadata;
+        uint32_t max_connections;
+        int64_t answer_delay_ns, idle_timeout_ns;
+        char *media_address;
     } siprec;
     struct {
         bool enabled;
+        /* the SIEM sinks (alert/ hub; app_config_to_alert_config) */
+        config_list_t sinks; /* sink URLs (alert.h) */
+        char *tls_ca, *tls_cert, *tls_key;
+        char *webhook_secret_file, *hec_token_file;
+        uint32_t sink_queue;
+        int64_t sink_retry_min_ns, sink_retry_max_ns, sink_timeout_ns, sink_drain_ns;
+        uint32_t syslog_facility;
+        char *hostname;
+        /* detection (detect/, det_config_t): memory, incidents, trust */
+        uint64_t memory;
+        uint32_t queue_size;
+        int64_t update_interval_ns, close_after_ns;
+        uint32_t rate_limit;
+        config_list_t trusted;
+        /* detectors: thresholds and windows */
+        uint32_t flood_requests, flood_method_requests, flood_target_requests, flood_target_sources;
+        int64_t flood_window_ns, flood_method_window_ns, flood_target_window_ns;
+        int64_t anomaly_slot_ns;
+        uint32_t anomaly_threshold, anomaly_min_messages, anomaly_training_slots;
+        uint32_t scan_targets;
+        int64_t scan_window_ns;
+        config_list_t scanner_user_agents;
+        uint32_t enum_users, enum_failure_pct;
+        int64_t enum_window_ns;
+        uint32_t brute_short, brute_long;
+        int64_t brute_short_window_ns, brute_long_window_ns;
+        uint32_t toll_prefix_len, toll_prefixes, toll_max_concurrent;
+        int64_t toll_window_ns;
+        config_list_t toll_premium_prefixes;
+        int64_t spit_window_ns, spit_short_call_ns;
+        uint32_t spit_min_calls, spit_threshold;
+        uint32_t quality_mos, quality_bad_calls, quality_loss_pct, quality_bad_intervals;
+        int64_t quality_jitter_ns, quality_window_ns;
     } alerts;
+    struct { /* the packet store (record/, rec_config_t) */
+        bool enabled;
+        char *dir;
+        uint32_t calls; /* rec_calls_t: all|none|rules */
+        config_list_t rules;
+        bool sip;
+        uint32_t rtp; /* rec_rtp_t: none|headers|full */
+        uint64_t max_disk, min_free;
+        int64_t retention_ns;
+        int64_t segment_time_ns;
+        uint64_t segment_size, queue_size;
+        uint32_t max_calls;
+    } record;
 
     /* Where each key's value came from (config_source_t), by schema index. */
     uint8_t source[CONFIG_KEYS_MAX];

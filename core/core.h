@@ -97,6 +97,19 @@ typedef enum {
 
 const char *transport_name(transport_t t); /* "udp", "tcp", "ws", "sctp" */
 
+/* The captured frame a datagram came from, as the capture source gave it:
+ * link type (DLT_*), capture time, bytes and lengths.  A datagram
+ * reassembled from several frames (IP fragments, TCP segments) names the
+ * frame that completed it.  Only valid during the callback that receives
+ * its datagram.  capture's cap_frame_t starts with these same members, so
+ * the decoder hands out a view of its frame without copying anything. */
+typedef struct {
+    int linktype;
+    int64_t ts_ns;
+    const uint8_t *data;
+    uint32_t caplen, wirelen;
+} frame_view_t;
+
 /* A UDP datagram, or one application message reassembled from a stream.
  * data is only valid for the duration of the callback that receives it. */
 typedef struct {
@@ -106,6 +119,9 @@ typedef struct {
     const uint8_t *data;
     size_t len;
     uint64_t frame_no; /* 1-based index of the (last) frame it came from */
+    /* the (last) frame it came from; NULL when not known (a datagram not
+     * from a capture, or the pipeline was not asked to carry frames) */
+    const frame_view_t *frame;
 } datagram_t;
 
 typedef void (*datagram_cb_pt)(void *user, const datagram_t *dg);

@@ -246,12 +246,24 @@ static uint32_t endpoint_for(const corr_t *c, const datagram_t *dg, bool *matche
     return ei;
 }
 
+/* A media packet for the sink's on_packet (the caller tested it): with
+ * call ci's key (CORR_NIL: none).  Its Call-ID is left out: the key names
+ * the call, and the string is one more cache line per packet. */
+static void packet_out(corr_t *c, const datagram_t *dg, corr_packet_kind_t kind, uint32_t ci,
+                       uint32_t rtp_header_len)
+{
+    corr_packet_t p = {.kind = kind, .dg = dg, .rtp_header_len = rtp_header_len};
+    if (ci != CORR_NIL) p.call_key = c->calls[ci].key;
+    c->sink.on_packet(c->sink.user, &p);
+}
+
 static void on_rtcp(corr_t *c, const datagram_t *dg)
 {
     bool matched_dst;
     uint32_t ei = endpoint_for(c, dg, &matched_dst);
     if (ei == CORR_NIL) {
         c->stats.rtcp_orphan++;
+        if (c->sink.on_packet) packet_out(c, dg, CORR_PKT_RTCP, CORR_NIL, 0);
         corr__rtcp_attach(c, dg, CORR_NIL);
         corr__orphan_on_datagram(c, dg, NULL);
         return;
@@ -270,6 +282,7 @@ static void on_rtcp(corr_t *c, const datagram_t *dg)
         }
     }
     corr__rtcp_attach(c, dg, ci);
+    if (c->sink.on_packet) packet_out(c, dg, CORR_PKT_RTCP, ci, 0);
 }
 
 static void on_media(corr_t *c, const datagram_t *dg)
@@ -297,6 +310,7 @@ static void on_media(corr_t *c, const datagram_t *dg)
             /* the call is not touched: see corr__call_refresh_activity */
             c->stats.rtp_packets++;
             corr__stream_rtp(c, si, &rh, dg->ts_ns);
+            if (c->sink.on_packet) packet_out(c, dg, CORR_PKT_RTP, s->owner, rh.header_len);
             return;
         }
         /* an orphan whose SDP may have shown up since */
@@ -308,6 +322,8 @@ static void on_media(corr_t *c, const datagram_t *dg)
         c->stats.rtp_packets++;
         corr__stream_rtp(c, si, &rh, dg->ts_ns);
         if (!s->orphan) corr__call_touch(c, s->owner, c->now_ns);
+        if (c->sink.on_packet)
+            packet_out(c, dg, CORR_PKT_RTP, s->orphan ? CORR_NIL : s->owner, rh.header_len);
         return;
     }
 
@@ -322,9 +338,11 @@ static void on_media(corr_t *c, const datagram_t *dg)
     si = corr__stream_new(c, h, &dg->src, &dg->dst, rh.ssrc, ci, false);
     c->stats.rtp_packets++;
     corr__call_touch(c, ci, c->now_ns);
-    if (si == CORR_NIL) return;
-    corr__stream_set_side(&c->streams[si], &e, matched_dst);
-    corr__stream_rtp(c, si, &rh, dg->ts_ns);
+    if (si != CORR_NIL) {
+        corr__stream_set_side(&c->streams[si], &e, matched_dst);
+        corr__stream_rtp(c, si, &rh, dg->ts_ns);
+    }
+    if (c->sink.on_packet) packet_out(c, dg, CORR_PKT_RTP, ci, rh.header_len);
 }
 
 /* ------------------------------ dispatch -------------------------------- */

@@ -378,6 +378,29 @@ typedef struct {
                           OPTIONS, a message of no known call, ...) */
 } corr_sip_message_t;
 
+/* One packet the correlator took, with the call it belongs to, for the
+ * packet store (record/): every SIP message (after its on_sip_message),
+ * every RTP packet of a known stream (a call's, or an orphan stream's
+ * after its first packet) and every RTCP datagram.  The datagram names the
+ * frame it came from (dg->frame; NULL when the source gave none or the
+ * pipeline was not asked to carry frames).  Valid during the callback. */
+typedef enum {
+    CORR_PKT_SIP = 0,
+    CORR_PKT_RTP,
+    CORR_PKT_RTCP,
+} corr_packet_kind_t;
+
+typedef struct {
+    corr_packet_kind_t kind;
+    uint64_t call_key; /* the call it belongs to; 0: none (orphan media,
+                          SIP outside calls) */
+    sv_t call_id;      /* SIP: the message's Call-ID; media: empty (the
+                          key names the call) */
+    const datagram_t *dg;
+    uint32_t rtp_header_len;       /* RTP: header bytes (CSRCs, extension) */
+    const corr_sip_message_t *sip; /* SIP: the message, as on_sip_message */
+} corr_packet_t;
+
 typedef struct {
     void *user; /* handed to every callback */
     /* records, when a call or an orphan stream ends */
@@ -397,6 +420,9 @@ typedef struct {
      * emitted: the same times on every shard, in time order (the
      * correlator's clock never goes backwards, see corr_clock_t). */
     void (*on_clock)(void *user, int64_t now_ns);
+    /* Every SIP, RTP and RTCP packet with its call (corr_packet_t; NULL:
+     * nothing is built, the per-packet path only tests the pointer). */
+    void (*on_packet)(void *user, const corr_packet_t *pkt);
 } corr_sink_t;
 
 /* ------------------------------------------------------------------------ */

@@ -615,8 +615,8 @@ static void dialog_take(corr_t *c, const datagram_t *dg, const sip_msg_t *m, pro
     corr__events_after_sip(c, ci, created, was_answered, dg->ts_ns); /* started / answered */
 }
 
-/* Every message reaches the sink's on_sip_message after what it caused,
- * with the call it belongs to (found, or just created). */
+/* Every message reaches the sink's on_sip_message (then on_packet) after
+ * what it caused, with the call it belongs to (found, or just created). */
 void corr__dialog_on_sip(corr_t *c, const datagram_t *dg)
 {
     corr__dialog_on_parsed(c, dg, sip_parse_message(dg->data, dg->len, &c->msg));
@@ -626,7 +626,7 @@ void corr__dialog_on_parsed(corr_t *c, const datagram_t *dg, proto_status_t st)
 {
     sip_msg_t *m = &c->msg;
     dialog_take(c, dg, m, st);
-    if (!c->sink.on_sip_message) return;
+    if (!c->sink.on_sip_message && !c->sink.on_packet) return;
     bool parsed = st != PROTO_INVALID;
     uint32_t ci = parsed && m->call_id.len ? corr__call_find(c, m->call_id) : CORR_NIL;
     corr__events_sip_message(c, dg, parsed ? m : NULL, st, ci);

@@ -129,7 +129,7 @@ const char *corr_sip_parse_name(corr_sip_parse_t p)
 void corr__events_sip_message(corr_t *c, const datagram_t *dg, const sip_msg_t *m,
                               proto_status_t st, uint32_t ci)
 {
-    if (!c->sink.on_sip_message) return;
+    if (!c->sink.on_sip_message && !c->sink.on_packet) return;
     corr_sip_message_t e = {
         .ts_ns = dg->ts_ns,
         .frame_no = dg->frame_no,
@@ -155,7 +155,15 @@ void corr__events_sip_message(corr_t *c, const datagram_t *dg, const sip_msg_t *
         e.to_user = m->to.user;
         e.user_agent = m->user_agent.len ? m->user_agent : m->server;
     }
-    c->sink.on_sip_message(c->sink.user, &e);
+    if (c->sink.on_sip_message) c->sink.on_sip_message(c->sink.user, &e);
+    if (c->sink.on_packet) {
+        corr_packet_t p = {.kind = CORR_PKT_SIP,
+                           .call_key = e.call_key,
+                           .call_id = e.call_id,
+                           .dg = dg,
+                           .sip = &e};
+        c->sink.on_packet(c->sink.user, &p);
+    }
 }
 
 /* ------------------------------------------------------------------------ */

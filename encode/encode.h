@@ -12,9 +12,11 @@
 #ifndef SIPHON_ENCODE_H
 #define SIPHON_ENCODE_H
 
+#include "alert.h"
 #include "core.h"
 #include "correlator.h"
 #include "proto.h"
+#include "siprec.h"
 
 /* A finished call with its streams, then a newline. */
 void enc_call_json(buf_t *out, const corr_call_t *call);
@@ -43,6 +45,14 @@ void enc_call_list_json(buf_t *out, const corr_call_t *c, enc_call_list_t which)
 void enc_stream_rtcp_json(buf_t *out, const corr_stream_t *s);
 void enc_stream_quality_json(buf_t *out, const corr_stream_t *s);
 void enc_stream_dtmf_json(buf_t *out, const corr_stream_t *s);
+/* An ended SIPREC recording session (siprec.h), type siprec_session, then
+ * a newline (README.md, "SIPREC sessions"). */
+void enc_siprec_session_json(buf_t *out, const srs_session_t *s);
+/* One alert, an incident update (alert.h), then a newline: type alert,
+ * alert_type, severity, phase, incident_id (decimal string), src/dst
+ * ip and port, target_user, first_ts, last_ts, count, summary, evidence
+ * (README.md, "Alerts"). */
+void enc_alert_json(buf_t *out, const alert_t *a);
 
 /* Derived figures, the same in JSON and in the table. */
 /* Post-dial setup time: INVITE to answer, or to the final response that

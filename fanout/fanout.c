@@ -29,7 +29,8 @@
     X(FAN_WANT_REGISTRATIONS, on_registration, const corr_registration_t *)                        \
     X(FAN_WANT_INTERVALS, on_quality_interval, const corr_interval_event_t *)                      \
     X(FAN_WANT_SIP_MESSAGES, on_sip_message, const corr_sip_message_t *)                           \
-    X(FAN_WANT_CLOCK, on_clock, int64_t)
+    X(FAN_WANT_CLOCK, on_clock, int64_t)                                                           \
+    X(FAN_WANT_PACKETS, on_packet, const corr_packet_t *)
 
 /* One shard's takers of each kind. */
 typedef struct {

@@ -54,6 +54,9 @@ typedef enum {
     FAN_WANT_INTERVALS = 1u << 5,      /* on_quality_interval */
     FAN_WANT_SIP_MESSAGES = 1u << 6,   /* on_sip_message: every SIP message */
     FAN_WANT_CLOCK = 1u << 7,          /* on_clock: packet time at expiry points */
+    FAN_WANT_PACKETS = 1u << 8,        /* on_packet: every SIP/RTP/RTCP packet and
+                                          its frame (the pipeline then carries
+                                          frames: pl_stage_config_t.frames) */
 } fan_want_t;
 
 #define FAN_MAX_CONSUMERS 16

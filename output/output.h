@@ -15,12 +15,15 @@
 #ifndef SIPHON_OUTPUT_H
 #define SIPHON_OUTPUT_H
 
+#include "alert.h"
 #include "capture.h"
 #include "core.h"
 #include "correlator.h"
+#include "detect.h"
 #include "encode.h"
 #include "fanout.h"
 #include "pipeline.h"
+#include "siprec.h"
 
 #include <stdio.h>
 
@@ -46,6 +49,11 @@ typedef struct out out_t;
 void out_flush(out_t *o);
 /* Calls written so far, summed over shards (exact once they stopped). */
 uint64_t out_calls_written(const out_t *o);
+
+/* An alert_listener_fn (alert.h), user = the out_t: one incident update,
+ * NDJSON (enc_alert_json) or one readable line (out_alert_text), written at
+ * once under the writers' lock; callable from any thread. */
+void out_alert(void *out, const alert_t *a);
 
 /* One live interface in the summary of `siphon run`. */
 typedef struct {
@@ -79,6 +87,12 @@ typedef struct {
     /* with correlator threads (else NULL/0): the summary gets "pipeline" */
     const pl_stats_t *pipeline;
     uint32_t shards, capture_threads;
+    /* the SIPREC recording server's counters (siprec.enabled; else NULL):
+     * the summary gets "siprec" */
+    const srs_stats_t *siprec;
+    /* detection ran (analyze --alerts, run with alerts): the summary gets
+     * "detect" (else NULL) */
+    const det_stats_t *detect;
     /* lifecycle events were written (out_summary sets it): the correlate
      * section then has the registration counters */
     bool events;
@@ -90,6 +104,12 @@ typedef struct {
 /* After the shards stopped: the summary (JSON object, or text line after
  * "no calls found" in a table with no call), then a flush. */
 void out_summary(out_t *o, const out_summary_t *s);
+
+/* An srs_session_fn (siprec.h), user = the out_t: an ended SIPREC
+ * recording session, written at once under the writers' lock (it comes
+ * from the SRS's SIP thread): a "siprec_session" object in JSON, one line
+ * in a table. */
+void out_siprec_session(void *o, const srs_session_t *s);
 
 /* The formatters (table.c), for people.  Every wire-controlled string
  * (Call-ID, caller, callee, User-Agent, rtpmap names) goes through
@@ -127,6 +147,10 @@ void out_stream_table(buf_t *out, const corr_stream_t *s, const char *indent,
 void out_summary_json(buf_t *out, const out_summary_t *s);
 /* width: the table's columns, counter lines wrapped to it (0: not wrapped). */
 void out_summary_text(buf_t *out, const out_summary_t *s, unsigned width);
+/* An alert as one line for people: "ALERT phase severity type src -> dst
+ * [user] count, the summary", every wire-controlled string through
+ * text_inert. */
+void out_alert_text(buf_t *out, const alert_t *a);
 /* One line per counter group (decode, correlate, pipeline), "name=value"
  * for each counter that is not 0, each line starting with prefix. */
 void out_counters_text(buf_t *out, const char *prefix, const out_summary_t *s);

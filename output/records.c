@@ -340,3 +340,51 @@ void out_summary(out_t *o, const out_summary_t *s)
     }
     writer_flush(r);
 }
+
+void out_siprec_session(void *user, const srs_session_t *s)
+{
+    out_t *o = user;
+    buf_t b;
+    buf_init(&b);
+    if (o->cfg.format == OUT_JSON) {
+        enc_siprec_session_json(&b, s);
+    } else {
+        uint64_t packets = 0;
+        int64_t lost = 0;
+        for (uint32_t i = 0; i < s->n_streams; i++) {
+            packets += s->streams[i].packets;
+            lost += s->streams[i].lost;
+        }
+        char ip[IP_STR_MAX];
+        ip_addr_format(&s->src.ip, ip, sizeof ip);
+        buf_printf(
+            &b, "siprec %s from %s: %s, %u participant%s, %u stream%s, %llu packets (%lld lost)\n",
+            s->call_id, ip, s->state, s->n_participants, s->n_participants == 1 ? "" : "s",
+            s->n_streams, s->n_streams == 1 ? "" : "s", (unsigned long long)packets,
+            (long long)lost);
+    }
+    pthread_mutex_lock(&o->shared.lock);
+    fwrite(b.data, 1, b.len, o->cfg.out);
+    fflush(o->cfg.out);
+    pthread_mutex_unlock(&o->shared.lock);
+    buf_free(&b);
+}
+
+/* An alert (alert.h) from the detection thread: formatted on that thread
+ * and written at once under the writers' lock (alerts are rare next to
+ * records, and a person watching wants them now). */
+void out_alert(void *self, const alert_t *a)
+{
+    out_t *o = self;
+    buf_t b;
+    buf_init(&b);
+    if (o->cfg.format == OUT_JSON)
+        enc_alert_json(&b, a);
+    else
+        out_alert_text(&b, a);
+    pthread_mutex_lock(&o->shared.lock);
+    fwrite(b.data, 1, b.len, o->cfg.out);
+    fflush(o->cfg.out);
+    pthread_mutex_unlock(&o->shared.lock);
+    buf_free(&b);
+}

@@ -126,6 +126,25 @@ void out_summary_json(buf_t *out, const out_summary_t *s)
         json_key(&w, "route_endpoints_replaced"), json_uint(&w, p->route.endpoints_replaced);
         json_obj_end(&w);
     }
+    if (s->siprec) { /* the SIPREC recording server (siprec.h) */
+        json_key(&w, "siprec");
+        json_obj_begin(&w);
+#define SRS_JSON(f) json_key(&w, #f), json_uint(&w, s->siprec->f);
+        SRS_STATS_COUNTERS(SRS_JSON)
+#undef SRS_JSON
+        json_obj_end(&w);
+    }
+    if (s->detect) { /* detection ran (detect.h) */
+        const det_stats_t *d = s->detect;
+        json_key(&w, "detect");
+        json_obj_begin(&w);
+        json_key(&w, "memory_bytes"), json_uint(&w, d->memory_bytes);
+        json_key(&w, "memory_limit"), json_uint(&w, d->memory_limit);
+#define DET_JSON(f) json_key(&w, #f), json_uint(&w, d->f);
+        DET_STATS_COUNTERS(DET_JSON)
+#undef DET_JSON
+        json_obj_end(&w);
+    }
     json_obj_end(&w);
     buf_putc(out, '\n');
 }
@@ -464,6 +483,23 @@ void out_counters_text(buf_t *out, const char *prefix, const out_summary_t *s)
         for (uint32_t i = 0; i < grp->n; i++)
             NZ(grp->names[i], grp->values[i]);
         group_end(out, start, start + strlen(prefix) + strlen(grp->name) + 1);
+    }
+    if (s->siprec) {
+        start = out->len;
+        buf_printf(out, "%ssiprec:", prefix);
+#define SRS_NZ(f) NZ(#f, s->siprec->f)
+        SRS_STATS_COUNTERS(SRS_NZ)
+#undef SRS_NZ
+        group_end(out, start, start + strlen(prefix) + strlen("siprec:"));
+    }
+    if (s->detect) {
+        const det_stats_t *d = s->detect;
+        start = out->len;
+        buf_printf(out, "%sdetect:", prefix);
+#define DET(f) NZ(#f, d->f)
+        DET_STATS_COUNTERS(DET)
+#undef DET
+        group_end(out, start, start + strlen(prefix) + strlen("detect:"));
     }
 #undef NZ
 }

@@ -3,6 +3,11 @@
 # run the main job on embedded defaults and bundled sample data: the offline
 # analysis, then the live daemon capturing the same sample replayed into a
 # veth pair of its own (root only).
+# packaging/samples/attacks.pcapng holds real attack tools captured on
+# loopback (sipvicious svmap, svwar and svcrack against Kamailio with
+# digest authentication, as tests/integration/test_detect_tools.sh runs
+# them): analysed with --alerts it raises scanner, enumeration, flood and
+# password-guessing incidents.
 # The sample capture is produced by
 # the bundled traffic generator (tests/gen) with a fixed seed, so it is the
 # same on every machine.
@@ -15,8 +20,9 @@ sample="$root/build-release/sample.pcap"
 "$root/build-release/tests/gen/siphon-gen" -o "$sample" --truth "$root/build-release/sample.truth" \
     --calls 12 --concurrency 4 --duration 4 --seed 7 --loss 1 --jitter 3 \
     --fail-mix busy=15,cancel=15,reject=10 >/dev/null
-echo "== siphon analyze $sample" >&2
-"$root/build-release/app/siphon" analyze --streams "$sample" "$@"
+attacks="$root/packaging/samples/attacks.pcapng"
+echo "== siphon analyze --alerts $sample $attacks" >&2
+"$root/build-release/app/siphon" analyze --alerts --streams "$sample" "$attacks" "$@"
 
 # Live capture: the same sample replayed (tcpreplay, 2,000 packets/s) into a
 # veth pair whose far end sits in a network namespace made for the demo (so
@@ -37,7 +43,9 @@ ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$vn.disable_ipv6=1"
 ip link set "$vh" up && ip -n "$ns" link set "$vn" up
 echo "== siphon run on $vh (the sample replayed live into it)" >&2
 : >"$root/build-release/demo.conf"
-"$root/build-release/app/siphon" run -c "$root/build-release/demo.conf" \
+rec=$(mktemp -d) && chown nobody "$rec" # the packet store, written as nobody
+trap 'cleanup; rm -rf "$rec"' EXIT
+"$root/build-release/app/siphon" run -c "$root/build-release/demo.conf" --record.dir="$rec" \
     --capture.interfaces="$vh" --capture.user=nobody --capture.threads=2 \
     --correlator.shards=2 --streams &
 pid=$!

@@ -11,11 +11,19 @@ set -euo pipefail
 mode=${1:-build}
 pkgs=(build-essential cmake pkg-config git xz-utils
       libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev zlib1g-dev
-      libargon2-dev libssl-dev
-      iproute2 tcpreplay postgresql-15)
+      iproute2 tcpreplay postgresql-15
+      libspandsp-dev libbcg729-dev libopus-dev libsndfile1-dev   # audio: decoders, files
+      libssl-dev libcurl4-openssl-dev
+      libargon2-dev)                       # web: argon2id password hashes     # alert sinks: TLS, HMAC (OpenSSL), HTTPS (libcurl)
 if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
-         time procps chromium)
+         time procps chromium             # test_web_*.sh: headless Chromium
+         openssl rsyslog rsyslog-gnutls)  # test_alert_sinks.sh: its CA and certificates, a
+                                          # private rsyslogd as a real syslog receiver
+fi
+# the detection tests: a real registrar with digest authentication
+if [[ $mode == test ]]; then
+  pkgs+=(kamailio)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -10,6 +10,10 @@
  *                    its share of it; a SIP message carries the parse its
  *                    router made after its bytes (parse_len), so the shard
  *                    does not parse it again
+ *   PL_REC_FRAMED    the same, then a pl_frame_hdr_t and the bytes of the
+ *                    frame the datagram came from: only when a consumer
+ *                    wants packets (pl_config_t.frames), so the ring
+ *                    carries no more than before when nobody does
  *   PL_REC_EXPIRE    an int64_t packet time: corr_expire(now)
  *   PL_REC_DONE      the producer has finished
  *
@@ -53,6 +57,7 @@
 #define PL_REC_DATAGRAM 1
 #define PL_REC_EXPIRE   2
 #define PL_REC_DONE     3
+#define PL_REC_FRAMED   4
 
 #define PL_BATCH           256
 #define PL_SPIN            200
@@ -72,6 +77,14 @@ typedef struct {
     uint32_t len;
     uint32_t parse_len; /* the router's SIP parse after the bytes (0: none) */
 } pl_dg_hdr_t;
+
+/* A PL_REC_FRAMED record's frame, after the datagram's bytes and parse
+ * (copied in and out with memcpy: any alignment). */
+typedef struct {
+    int32_t linktype;
+    uint32_t caplen, wirelen;
+    int64_t ts_ns;
+} pl_frame_hdr_t;
 
 typedef struct {
     pl_t *pl;
@@ -128,16 +141,51 @@ static void record_write(pl_dg_hdr_t *h, const datagram_t *dg, int64_t clock_ns)
     memcpy(h + 1, dg->data, dg->len);
 }
 
-/* The datagram a record holds (its bytes stay in the record). */
-static datagram_t record_datagram(const pl_dg_hdr_t *h)
+/* Room for dg's frame after its record (0: none, or not wanted). */
+static size_t frame_size(const pl_t *pl, const datagram_t *dg)
 {
-    return (datagram_t){.ts_ns = h->ts_ns,
-                        .src = h->src,
-                        .dst = h->dst,
-                        .transport = (transport_t)h->transport,
-                        .data = (const uint8_t *)(h + 1),
-                        .len = h->len,
-                        .frame_no = h->frame_no};
+    return pl->cfg.frames && dg->frame ? sizeof(pl_frame_hdr_t) + dg->frame->caplen : 0;
+}
+
+/* Writes dg's frame at p (frame_size bytes). */
+static void frame_write(uint8_t *p, const datagram_t *dg)
+{
+    const frame_view_t *f = dg->frame;
+    pl_frame_hdr_t fh = {
+        .linktype = f->linktype, .caplen = f->caplen, .wirelen = f->wirelen, .ts_ns = f->ts_ns};
+    memcpy(p, &fh, sizeof fh);
+    memcpy(p + sizeof fh, f->data, f->caplen);
+}
+
+/* *dg: the datagram a record holds (its bytes stay in the record), with
+ * no frame.  Field by field into the caller's datagram: a compound literal
+ * would zero all 96 bytes first, and a returned one be copied, on every
+ * record. */
+static inline void record_datagram(const pl_dg_hdr_t *h, datagram_t *dg)
+{
+    dg->ts_ns = h->ts_ns;
+    dg->src = h->src;
+    dg->dst = h->dst;
+    dg->transport = (transport_t)h->transport;
+    dg->data = (const uint8_t *)(h + 1);
+    dg->len = h->len;
+    dg->frame_no = h->frame_no;
+    dg->frame = NULL;
+}
+
+/* A PL_REC_FRAMED record's datagram, its frame described in *fv. */
+static void record_framed(const pl_dg_hdr_t *h, datagram_t *dg, frame_view_t *fv)
+{
+    record_datagram(h, dg);
+    const uint8_t *p = (const uint8_t *)(h + 1) + h->len + h->parse_len;
+    pl_frame_hdr_t fh;
+    memcpy(&fh, p, sizeof fh);
+    *fv = (frame_view_t){.linktype = fh.linktype,
+                         .ts_ns = fh.ts_ns,
+                         .data = p + sizeof fh,
+                         .caplen = fh.caplen,
+                         .wirelen = fh.wirelen};
+    dg->frame = fv;
 }
 
 static spsc_t *ring_of(pl_t *pl, uint32_t p, uint32_t s)
@@ -176,16 +224,33 @@ static void shard_publish(pl_shard_t *sh)
 }
 
 /* Handles one record; false once every producer is done. */
+static inline __attribute__((always_inline)) void
+shard_datagram(pl_shard_t *sh, const pl_dg_hdr_t *h, const datagram_t *dg)
+{
+    corr_advance(sh->corr, h->clock_ns);
+    if (h->parse_len)
+        corr_on_datagram_parsed(sh->corr, dg, (const uint8_t *)(h + 1) + h->len, h->parse_len);
+    else
+        corr_on_datagram(sh->corr, dg);
+}
+
+/* Off the path of records without a frame. */
+static __attribute__((noinline)) void shard_framed(pl_shard_t *sh, const pl_dg_hdr_t *h)
+{
+    frame_view_t fv;
+    datagram_t dg;
+    record_framed(h, &dg, &fv);
+    shard_datagram(sh, h, &dg);
+}
+
 static void shard_record(pl_shard_t *sh, uint32_t type, const void *rec)
 {
     if (type == PL_REC_DATAGRAM) {
-        const pl_dg_hdr_t *h = rec;
-        datagram_t dg = record_datagram(h);
-        corr_advance(sh->corr, h->clock_ns);
-        if (h->parse_len)
-            corr_on_datagram_parsed(sh->corr, &dg, (const uint8_t *)(h + 1) + h->len, h->parse_len);
-        else
-            corr_on_datagram(sh->corr, &dg);
+        datagram_t dg;
+        record_datagram(rec, &dg);
+        shard_datagram(sh, rec, &dg);
+    } else if (type == PL_REC_FRAMED) {
+        shard_framed(sh, rec);
     } else if (type == PL_REC_EXPIRE) {
         int64_t now;
         memcpy(&now, rec, sizeof now);
@@ -200,8 +265,9 @@ static void shard_record(pl_shard_t *sh, uint32_t type, const void *rec)
  * count). */
 static void shard_prefetch(pl_shard_t *sh, uint32_t type, const void *rec)
 {
-    if (rec && type == PL_REC_DATAGRAM) {
-        datagram_t dg = record_datagram(rec);
+    if (rec && (type == PL_REC_DATAGRAM || type == PL_REC_FRAMED)) {
+        datagram_t dg; /* (the frame is of no use to the look-ahead) */
+        record_datagram(rec, &dg);
         corr_prefetch(sh->corr, &sh->la, &dg);
     } else {
         corr_prefetch(sh->corr, &sh->la, NULL);
@@ -245,7 +311,7 @@ static uint32_t shard_drain(pl_shard_t *sh)
  * expiry point's, and "after everything" for a producer's end. */
 static int64_t record_ts(uint32_t type, const void *rec)
 {
-    if (type == PL_REC_DATAGRAM) return ((const pl_dg_hdr_t *)rec)->ts_ns;
+    if (type == PL_REC_DATAGRAM || type == PL_REC_FRAMED) return ((const pl_dg_hdr_t *)rec)->ts_ns;
     if (type == PL_REC_EXPIRE) {
         int64_t now;
         memcpy(&now, rec, sizeof now);
@@ -423,9 +489,34 @@ void pl_expire(pl_t *pl, uint32_t producer, int64_t now_ns)
     producer_publish(pr);
 }
 
+/* A datagram with its frame (pl_config_t.frames), off the path of those
+ * without; a frame too large to go along is not recorded. */
+static __attribute__((noinline)) void enqueue_framed(pl_t *pl, pl_producer_t *pr, uint32_t s,
+                                                     const datagram_t *dg, size_t parse_len)
+{
+    size_t max = spsc_max_record(ring_of(pl, (uint32_t)(pr - pl->prod), s));
+    size_t frame_len = frame_size(pl, dg);
+    if (sizeof(pl_dg_hdr_t) + dg->len + frame_len > max) frame_len = 0;
+    if (sizeof(pl_dg_hdr_t) + dg->len + parse_len + frame_len > max) parse_len = 0;
+    pl_dg_hdr_t *h = reserve(pl, pr, s, frame_len ? PL_REC_FRAMED : PL_REC_DATAGRAM,
+                             sizeof *h + dg->len + parse_len + frame_len, false);
+    if (!h) return;
+    record_write(h, dg, pr->clock_ns);
+    if (parse_len) {
+        corr_route_parse_write(pr->route, (uint8_t *)(h + 1) + dg->len);
+        h->parse_len = (uint32_t)parse_len;
+    }
+    if (frame_len) frame_write((uint8_t *)(h + 1) + dg->len + parse_len, dg);
+    commit(pl, pr, s, false);
+}
+
 /* parse_len: the route context holds the SIP parse of dg (its size). */
 static void enqueue(pl_t *pl, pl_producer_t *pr, uint32_t s, const datagram_t *dg, size_t parse_len)
 {
+    if (pl->cfg.frames && dg->frame) {
+        enqueue_framed(pl, pr, s, dg, parse_len);
+        return;
+    }
     /* a message too large to take its parse along is parsed by the shard */
     if (sizeof(pl_dg_hdr_t) + dg->len + parse_len >
         spsc_max_record(ring_of(pl, (uint32_t)(pr - pl->prod), s)))
@@ -461,11 +552,16 @@ static uint32_t flow_slot(const datagram_t *dg)
                       PL_HELD_FLOW_SLOTS);
 }
 
-static bool hold_push(pl_producer_t *pr, const datagram_t *dg)
+static bool hold_push(pl_t *pl, pl_producer_t *pr, const datagram_t *dg)
 {
-    pl_dg_hdr_t *h = spsc_reserve(&pr->hold, PL_REC_DATAGRAM, sizeof *h + dg->len);
+    size_t frame_len = frame_size(pl, dg);
+    pl_dg_hdr_t *h = spsc_reserve(&pr->hold, frame_len ? PL_REC_FRAMED : PL_REC_DATAGRAM,
+                                  sizeof *h + dg->len + frame_len);
+    if (!h && frame_len) /* too large with its frame: held without */
+        h = spsc_reserve(&pr->hold, PL_REC_DATAGRAM, sizeof *h + dg->len), frame_len = 0;
     if (!h) return false;
     record_write(h, dg, pr->clock_ns);
+    if (frame_len) frame_write((uint8_t *)(h + 1) + dg->len, dg);
     spsc_commit(&pr->hold);
     pr->held++;
     pr->held_flows[flow_slot(dg)]++;
@@ -494,14 +590,19 @@ static void hold_pass(pl_t *pl, pl_producer_t *pr, bool force, bool rescan)
         spsc_next(&pr->hold);
         spsc_release(&pr->hold);
         pr->held--;
-        datagram_t dg = record_datagram((const pl_dg_hdr_t *)pr->scratch);
+        frame_view_t fv;
+        datagram_t dg;
+        if (type == PL_REC_FRAMED)
+            record_framed((const pl_dg_hdr_t *)pr->scratch, &dg, &fv);
+        else
+            record_datagram((const pl_dg_hdr_t *)pr->scratch, &dg);
         pr->held_flows[flow_slot(&dg)]--;
         uint32_t s = corr_route(pr->route, &dg);
         pr->rerouted++;
         if (!corr_route_unnamed_media(pr->route) || dg.ts_ns <= wm)
             enqueue(pl, pr, s, &dg, 0); /* media: no SIP parse */
         else
-            hold_push(pr, &dg); /* fits: its own room was just freed */
+            hold_push(pl, pr, &dg); /* fits: its own room was just freed */
     }
 }
 
@@ -550,10 +651,10 @@ void pl_submit(pl_t *pl, uint32_t producer, const datagram_t *dg)
         hold_pass(pl, pr, false, named_media);
         if (unnamed) {
             pr->st.held++;
-            if (!hold_push(pr, dg)) {
+            if (!hold_push(pl, pr, dg)) {
                 pr->st.hold_overflows++;
                 hold_pass(pl, pr, true, false);
-                if (!hold_push(pr, dg)) enqueue(pl, pr, s, dg, 0);
+                if (!hold_push(pl, pr, dg)) enqueue(pl, pr, s, dg, 0);
             }
             publish_progress(pr, dg->ts_ns);
             return;

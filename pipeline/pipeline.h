@@ -44,6 +44,8 @@ typedef struct {
     uint32_t producers; /* threads calling pl_submit, 1..PL_MAX_THREADS */
     size_t queue_bytes; /* each producer -> shard ring (default 32 MiB) */
     bool lossless;      /* full ring: wait (files) instead of drop (live) */
+    bool frames;        /* carry each datagram's frame to the shards (a
+                           consumer wants packets: FAN_WANT_PACKETS) */
     corr_config_t corr; /* caps for the whole process, split among shards */
 } pl_config_t;
 
@@ -102,6 +104,7 @@ typedef struct {
     uint32_t producers; /* threads that feed datagrams (0 = 1) */
     size_t queue_bytes; /* pipeline ring per producer and shard */
     bool lossless;      /* files: wait for room; live: drop and count */
+    bool frames;        /* shards: carry each datagram's frame (pl_config_t) */
 } pl_stage_config_t;
 
 typedef struct pl_stage pl_stage_t;

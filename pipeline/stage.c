@@ -38,6 +38,7 @@ int pl_stage_open(pl_stage_t *a, const pl_stage_config_t *cfg, pl_make_sink_fn m
                       .producers = a->producers,
                       .queue_bytes = cfg->queue_bytes,
                       .lossless = cfg->lossless,
+                      .frames = cfg->frames,
                       .corr = cfg->corr};
     a->pl = pl_new(&pc, make_sink, on_idle, user, err, errlen);
     if (!a->pl) {

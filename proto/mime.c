@@ -45,18 +45,19 @@ static const char *find_delim(const char *p, const char *end, sv_t boundary, boo
     return NULL;
 }
 
-/* Content-Type of a part's header block (full or compact name), or
- * "text/plain" (RFC 2046 5.1 default). */
-static sv_t part_content_type(sv_t headers)
+/* Contract in proto.h: a header of a part's block by name (or compact
+ * name), folded continuation lines included. */
+sv_t mime_part_header(sv_t headers, const char *name, const char *compact)
 {
+    if (!headers.p) return SV_NULL;
     const char *p = headers.p, *end = headers.p + headers.len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *le = nl ? nl : end;
         const char *colon = memchr(p, ':', (size_t)(le - p));
         if (colon && !is_ws(p[0])) {
-            sv_t name = sv_trim(sv_make(p, (size_t)(colon - p)));
-            if (sv_ieq_cstr(name, "content-type") || sv_ieq_cstr(name, "c")) {
+            sv_t hn = sv_trim(sv_make(p, (size_t)(colon - p)));
+            if (sv_ieq_cstr(hn, name) || (compact && sv_ieq_cstr(hn, compact))) {
                 /* include folded continuation lines */
                 while (nl && nl + 1 < end && is_ws(nl[1])) {
                     const char *n2 = memchr(nl + 1, '\n', (size_t)(end - nl - 1));
@@ -69,7 +70,15 @@ static sv_t part_content_type(sv_t headers)
         if (!nl) break;
         p = nl + 1;
     }
-    return SV_LIT("text/plain");
+    return SV_NULL;
+}
+
+/* Content-Type of a part's header block (full or compact name), or
+ * "text/plain" (RFC 2046 5.1 default). */
+static sv_t part_content_type(sv_t headers)
+{
+    sv_t v = mime_part_header(headers, "content-type", "c");
+    return v.p ? v : SV_LIT("text/plain");
 }
 
 /* Splits one part [p, end) into header block and body at the first empty

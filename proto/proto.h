@@ -48,17 +48,17 @@ typedef enum {
 } sip_method_t;
 
 const char *sip_method_name(sip_method_t m); /* "INVITE", ... "UNKNOWN" */
-sip_method_t sip_method_from_sv(sv_t token);  /* case-sensitive, as RFC 3261 */
+sip_method_t sip_method_from_sv(sv_t token); /* case-sensitive, as RFC 3261 */
 
 /* A name-addr or addr-spec header value (From, To, Contact, ...). */
 typedef struct {
-    sv_t display; /* without quotes; escapes left as they are */
-    sv_t uri;     /* full URI without <> */
-    sv_t scheme;  /* "sip", "sips", "tel", ... */
-    sv_t user;    /* user part of the URI (or tel number) */
-    sv_t host;    /* host part, IPv6 with brackets */
+    sv_t display;  /* without quotes; escapes left as they are */
+    sv_t uri;      /* full URI without <> */
+    sv_t scheme;   /* "sip", "sips", "tel", ... */
+    sv_t user;     /* user part of the URI (or tel number) */
+    sv_t host;     /* host part, IPv6 with brackets */
     uint16_t port; /* 0 when absent */
-    sv_t tag;     /* header parameter ;tag= (not a URI parameter) */
+    sv_t tag;      /* header parameter ;tag= (not a URI parameter) */
 } sip_name_addr_t;
 
 /* Parses a From/To/Contact-style value.  False when no URI can be found. */
@@ -93,11 +93,11 @@ typedef struct {
     sv_t contact;       /* raw first Contact value */
     sv_t user_agent;
     sv_t server;
-    sv_t reason;        /* Reason header (RFC 3326) */
-    sv_t content_type;  /* media type with parameters */
+    sv_t reason;         /* Reason header (RFC 3326) */
+    sv_t content_type;   /* media type with parameters */
     long content_length; /* -1 when absent or unparsable */
-    sv_t body;          /* the bytes after the blank line, bounded by
-                           Content-Length when present and sane */
+    sv_t body;           /* the bytes after the blank line, bounded by
+                            Content-Length when present and sane */
 
     uint16_t header_count;
     bool headers_truncated; /* more than SIP_MAX_HEADERS were present */
@@ -152,6 +152,11 @@ typedef struct {
  * (the boundary parameter is taken from it).  Returns the number of parts
  * stored (<= max_parts) or -1 if the body is not a well-formed multipart. */
 int mime_multipart_parse(sv_t content_type, sv_t body, mime_part_t *parts, int max_parts);
+/* A header of a part's header block (mime_part_t.headers) by name or
+ * compact name (may be NULL), case-insensitive, trimmed, folded lines
+ * included; SV_NULL when absent.  E.g. Content-Disposition (RFC 7866's
+ * recording-session part). */
+sv_t mime_part_header(sv_t headers, const char *name, const char *compact);
 
 /* ------------------------------------------------------------------------ */
 /* SDP (RFC 8866)                                                            */
@@ -173,25 +178,25 @@ const char *sdp_direction_name(sdp_direction_t d);
 
 typedef struct {
     uint8_t pt;
-    sv_t encoding;        /* "PCMU", "opus", "telephone-event" */
+    sv_t encoding; /* "PCMU", "opus", "telephone-event" */
     uint32_t clock_rate;
-    uint8_t channels;     /* 1 when absent */
+    uint8_t channels; /* 1 when absent */
 } sdp_rtpmap_t;
 
 typedef struct {
-    sv_t media;       /* "audio", "video", "image", "application" */
-    uint16_t port;    /* 0 = stream disabled */
+    sv_t media;          /* "audio", "video", "image", "application" */
+    uint16_t port;       /* 0 = stream disabled */
     uint16_t port_count; /* "m=audio 49170/2" -> 2; 1 otherwise */
-    sv_t proto;       /* "RTP/AVP", "RTP/SAVP", "udptl", ... */
+    sv_t proto;          /* "RTP/AVP", "RTP/SAVP", "udptl", ... */
     uint8_t fmt_count;
     uint8_t fmts[SDP_MAX_FMTS]; /* RTP payload types (0..127) in m= order */
-    ip_addr_t conn;   /* media-level c=, else the session-level one */
-    uint16_t rtcp_port;   /* a=rtcp:PORT, 0 when absent */
-    ip_addr_t rtcp_addr;  /* a=rtcp:PORT IN IP4 addr, IP_NONE when absent */
+    ip_addr_t conn;             /* media-level c=, else the session-level one */
+    uint16_t rtcp_port;         /* a=rtcp:PORT, 0 when absent */
+    ip_addr_t rtcp_addr;        /* a=rtcp:PORT IN IP4 addr, IP_NONE when absent */
     bool rtcp_mux;
-    uint16_t ptime;       /* a=ptime in ms, 0 when absent */
+    uint16_t ptime;            /* a=ptime in ms, 0 when absent */
     sdp_direction_t direction; /* media-level, else session-level, else sendrecv */
-    sv_t label;           /* a=label (RFC 4574; SIPREC) */
+    sv_t label;                /* a=label (RFC 4574; SIPREC) */
     uint8_t rtpmap_count;
     sdp_rtpmap_t rtpmap[SDP_MAX_RTPMAP];
     uint8_t crypto_count;
@@ -199,9 +204,9 @@ typedef struct {
 } sdp_media_t;
 
 typedef struct {
-    sv_t origin;        /* o= line value */
-    sv_t session_name;  /* s= */
-    ip_addr_t conn;     /* session-level c= (IP_NONE when absent) */
+    sv_t origin;       /* o= line value */
+    sv_t session_name; /* s= */
+    ip_addr_t conn;    /* session-level c= (IP_NONE when absent) */
     sdp_direction_t direction;
     uint8_t media_count;
     bool media_truncated; /* more than SDP_MAX_MEDIA m= lines */
@@ -237,8 +242,8 @@ typedef struct {
     uint16_t seq;
     uint32_t timestamp;
     uint32_t ssrc;
-    size_t header_len;   /* fixed header + CSRCs + extension */
-    size_t payload_len;  /* without padding */
+    size_t header_len;  /* fixed header + CSRCs + extension */
+    size_t payload_len; /* without padding */
 } rtp_header_t;
 
 /* Parses the RTP fixed header, CSRC list and extension.  PROTO_INVALID when

@@ -70,6 +70,7 @@ void st_config_default(st_config_t *c)
         .probe = "",
         .auto_migrate = ST_MIGRATE_EMBEDDED,
         .retention_ns = 30 * 86400 * NS_PER_SEC,
+        .maintenance_interval_ns = 3600 * NS_PER_SEC,
         .batch_rows = 5000,
         .batch_delay_ns = 500 * NS_PER_MSEC,
         .queue = 4096,
@@ -228,6 +229,7 @@ static void *st__create(const void *config, const fan_env_t *env, char *err, siz
     st__writer_t *w = &s->w;
     w->dsn = s->dsn;
     w->spool_dir = s->spool_dir;
+    w->probe = s->probe;
     w->migrate = cfg->auto_migrate == ST_MIGRATE_ALWAYS ||
                  (cfg->auto_migrate == ST_MIGRATE_EMBEDDED && cfg->embedded);
     w->connect_timeout_ns = cfg->connect_timeout_ns;

@@ -24,10 +24,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct st_search {
     PGconn *conn;
-    PGresult *calls;            /* the last search */
+    PGresult *calls[3]; /* the last search: its windows, newest first */
+    int n_calls;
     PGresult *call;             /* show: the call */
     PGresult *streams;          /* show: its streams */
     PGresult *messages;         /* show: its messages */
@@ -291,6 +293,13 @@ static void q__pq_error(const char *what, const char *msg, char *err, size_t err
     snprintf(err, errlen, "%s: %.*s", what, (int)n, msg ? msg : "");
 }
 
+static void q__calls_clear(st_search_t *s)
+{
+    for (int k = 0; k < s->n_calls; k++)
+        PQclear(s->calls[k]);
+    s->n_calls = 0;
+}
+
 st_search_t *st_search_open(const char *dsn, char *err, size_t errlen)
 {
     st_search_t *s = calloc(1, sizeof *s);
@@ -310,7 +319,7 @@ st_search_t *st_search_open(const char *dsn, char *err, size_t errlen)
 void st_search_close(st_search_t *s)
 {
     if (!s) return;
-    PQclear(s->calls);
+    q__calls_clear(s);
     PQclear(s->call);
     PQclear(s->streams);
     PQclear(s->messages);
@@ -332,7 +341,8 @@ static PGresult *q__exec(st_search_t *s, const st_sql_t *q, const char *what, ch
     return r;
 }
 
-long st_calls_find(st_search_t *s, const st_calls_filter_t *f, char *err, size_t errlen)
+/* One search into s->calls[s->n_calls]; its rows, or -1. */
+static long q__search(st_search_t *s, const st_calls_filter_t *f, char *err, size_t errlen)
 {
     st_sql_t q;
     if (st_calls_sql(f, &q) != 0) {
@@ -351,10 +361,65 @@ long st_calls_find(st_search_t *s, const st_calls_filter_t *f, char *err, size_t
         log_debug("%s", d.data);
         buf_free(&d);
     }
-    PQclear(s->calls);
-    s->calls = q__exec(s, &q, "search failed", err, errlen);
+    PGresult *r = q__exec(s, &q, "search failed", err, errlen);
     st_sql_free(&q);
-    return s->calls ? PQntuples(s->calls) : -1;
+    if (!r) return -1;
+    s->calls[s->n_calls++] = r;
+    return PQntuples(r);
+}
+
+/* The newest calls without --since are looked for in the last day, then
+ * the last week, then before: a new backend reads the catalog entries of
+ * every partition a query may touch while planning it (most of a search's
+ * time in a new session, BENCHMARKS.md "Storage"), and a time bound known
+ * at planning prunes the others before they are read. */
+long st_calls_find(st_search_t *s, const st_calls_filter_t *f, char *err, size_t errlen)
+{
+    q__calls_clear(s);
+    if (f->limit == 0 || f->has_since) return q__search(s, f, err, errlen);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t t = (int64_t)now.tv_sec * NS_PER_SEC + now.tv_nsec;
+    int64_t bound[2] = {t - 86400 * NS_PER_SEC, t - 7 * 86400 * NS_PER_SEC};
+    long total = 0;
+    for (int k = 0; k < 3 && (uint32_t)total < f->limit; k++) {
+        st_calls_filter_t g = *f;
+        g.has_since = k < 2;
+        g.since_ns = k < 2 ? bound[k] : 0;
+        if (k > 0 && (!g.has_until || g.until_ns > bound[k - 1])) {
+            g.has_until = true;
+            g.until_ns = bound[k - 1];
+        }
+        if (g.has_since && g.has_until && g.until_ns <= g.since_ns) continue;
+        g.limit = f->limit - (uint32_t)total;
+        long n = q__search(s, &g, err, errlen);
+        if (n < 0) {
+            q__calls_clear(s);
+            return -1;
+        }
+        total += n;
+    }
+    return total;
+}
+
+/* Call i, oldest first, of the last search: its result and row. */
+static bool q__found(const st_search_t *s, size_t i, const PGresult **r, int *row)
+{
+    size_t total = 0;
+    for (int k = 0; k < s->n_calls; k++)
+        total += (size_t)PQntuples(s->calls[k]);
+    if (i >= total) return false;
+    size_t newest_first = total - 1 - i;
+    for (int k = 0; k < s->n_calls; k++) {
+        size_t n = (size_t)PQntuples(s->calls[k]);
+        if (newest_first < n) {
+            *r = s->calls[k];
+            *row = (int)newest_first;
+            return true;
+        }
+        newest_first -= n;
+    }
+    return false;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -486,16 +551,19 @@ static void q__call(const PGresult *r, int row, corr_call_t *c)
 
 void st_calls_row(const st_search_t *s, size_t i, corr_call_t *c)
 {
-    if (s->calls && i < (size_t)PQntuples(s->calls))
-        q__call(s->calls, PQntuples(s->calls) - 1 - (int)i, c); /* oldest first */
+    const PGresult *r;
+    int row;
+    if (q__found(s, i, &r, &row))
+        q__call(r, row, c);
     else
         memset(c, 0, sizeof *c);
 }
 
 const char *st_calls_row_uuid(const st_search_t *s, size_t i)
 {
-    if (!s->calls || i >= (size_t)PQntuples(s->calls)) return "";
-    return PQgetvalue(s->calls, PQntuples(s->calls) - 1 - (int)i, C_UUID);
+    const PGresult *r;
+    int row;
+    return q__found(s, i, &r, &row) ? PQgetvalue(r, row, C_UUID) : "";
 }
 
 /* JSON helpers over a row: a string or null, a number or null, a time. */
@@ -534,9 +602,9 @@ static void q__json_raw(json_writer_t *w, const PGresult *r, int row, const char
 
 void st_calls_row_json(const st_search_t *s, size_t i, buf_t *out)
 {
-    if (!s->calls || i >= (size_t)PQntuples(s->calls)) return;
-    const PGresult *r = s->calls;
-    int row = PQntuples(r) - 1 - (int)i;
+    const PGresult *r;
+    int row;
+    if (!q__found(s, i, &r, &row)) return;
     corr_call_t *c = malloc(sizeof *c);
     if (!c) return;
     q__call(r, row, c);

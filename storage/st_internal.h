@@ -155,7 +155,8 @@ typedef struct {
 typedef struct {
     const char *dsn;
     const char *spool_dir;
-    bool migrate; /* an older schema may be migrated at (re)connection */
+    const char *probe; /* this probe's row in `probes` */
+    bool migrate;      /* an older schema may be migrated at (re)connection */
     int64_t connect_timeout_ns, batch_delay_ns, retention_ns, maintenance_interval_ns;
     uint32_t batch_rows;
     st__counters_t *st;

@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define ST__RECONNECT_MIN_NS (1 * NS_PER_SEC)
 #define ST__RECONNECT_MAX_NS (5 * NS_PER_SEC)
@@ -93,6 +94,15 @@ int st__writer_connect(st__writer_t *w, bool at_start, char *err, size_t errlen)
     }
     w->schema_refused = false;
     if (!at_start) atomic_fetch_add(&w->st->reconnects, 1);
+    /* this probe in `probes`: first seen once, last seen at every connection */
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    const char *vals[2] = {w->probe, host};
+    PGresult *r = PQexecParams(w->conn,
+                               "INSERT INTO probes (probe, hostname) VALUES ($1, $2) ON CONFLICT "
+                               "(probe) DO UPDATE SET last_seen = now(), hostname = $2",
+                               2, NULL, vals, NULL, NULL, 0);
+    PQclear(r); /* a probe row is bookkeeping: its failure is not the batches' */
     return 0;
 }
 

@@ -135,7 +135,7 @@ start_receiver() {
         rx_pid=$!
         for i in $(seq 200); do grep -q ready "$work/rx.err" 2>/dev/null && return 0; sleep 0.05; done
     else
-        "$SIPHON" run -c "$work/empty.conf" --json --allow-root --capture.interfaces="$vh" \
+        "$SIPHON" run --record.enabled=false -c "$work/empty.conf" --json --allow-root --capture.interfaces="$vh" \
             --capture.promiscuous=true --capture.threads="$2" --log.stats_interval=1s \
             $SIPHON_ARGS >"$work/rx.out" 2>"$work/rx.err" &
         rx_pid=$!

@@ -80,10 +80,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t *copy = malloc(n ? n : 1);
         if (n) memcpy(copy, p, n);
         frame_no++;
-        cap_frame_t f = {linktype,    (int64_t)frame_no * 100000000LL,
-                         copy,        (uint32_t)n,
-                         (uint32_t)n, frame_no,
-                         "fuzz",      false};
+        cap_frame_t f = {.linktype = linktype,
+                         .ts_ns = (int64_t)frame_no * 100000000LL,
+                         .data = copy,
+                         .caplen = (uint32_t)n,
+                         .wirelen = (uint32_t)n,
+                         .frame_no = frame_no,
+                         .file = "fuzz"};
         /* the look-ahead glance first (decode_prefetch.c): bounds-checked
          * like the decode, and the datagram it announces lies in the frame */
         datagram_t hint;

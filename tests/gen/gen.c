@@ -23,7 +23,8 @@ static void usage(FILE *f)
                "  --calls N           number of calls (default 10)\n"
                "  --concurrency C     about C calls active at once (default 10)\n"
                "  --duration S        media seconds of each answered call (default 5)\n"
-               "  --codec C           pcmu|pcma|g729|g722 (default pcmu)\n"
+               "  --codec C           pcmu|pcma|g729|g722, with --audio also opus|g726|gsm\n"
+               "                      (default pcmu)\n"
                "  --ptime MS          packetisation, 10..120 step 10 (default 20)\n"
                "  --loss PCT          random loss per direction\n"
                "  --burst-loss P,R    Gilbert-Elliott loss: P(good->bad), P(bad->good) in %%\n"
@@ -44,6 +45,14 @@ static void usage(FILE *f)
                "  --sip-port N        SIP port (default 5060)\n"
                "  --orphan N          N extra RTP streams without signalling\n"
                "  --start-time EPOCH  time of the first call, seconds (default 1709294400)\n"
+               "  --audio             real audio: a 440 Hz tone caller->callee, 1 kHz back,\n"
+               "                      encoded by the codec's real encoder; truth gains the\n"
+               "                      silent intervals (see gen_audio.c)\n"
+               "  --srtp SUITE        with --audio: SRTP with SDES keys in the SDP\n"
+               "                      (AES_CM_128_HMAC_SHA1_80|_32, AES_256_CM_HMAC_SHA1_80,\n"
+               "                      AEAD_AES_128_GCM, AEAD_AES_256_GCM)\n"
+               "  --srtp-bad-key      the SDP's keys are not the ones used to encrypt\n"
+               "  --hold START,LEN    with --audio: both directions pause LEN s from START s\n"
                "  -q, --quiet         no summary on stderr\n");
 }
 
@@ -122,6 +131,10 @@ enum {
     OPT_SIPPORT,
     OPT_ORPHAN,
     OPT_START,
+    OPT_AUDIO,
+    OPT_SRTP,
+    OPT_SRTP_BAD,
+    OPT_HOLD,
 };
 
 int main(int argc, char **argv)
@@ -165,6 +178,10 @@ int main(int argc, char **argv)
         {"sip-port", required_argument, NULL, OPT_SIPPORT},
         {"orphan", required_argument, NULL, OPT_ORPHAN},
         {"start-time", required_argument, NULL, OPT_START},
+        {"audio", no_argument, NULL, OPT_AUDIO},
+        {"srtp", required_argument, NULL, OPT_SRTP},
+        {"srtp-bad-key", no_argument, NULL, OPT_SRTP_BAD},
+        {"hold", required_argument, NULL, OPT_HOLD},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -207,6 +224,12 @@ int main(int argc, char **argv)
                 o.codec = CODEC_G729;
             else if (strcmp(optarg, "g722") == 0)
                 o.codec = CODEC_G722;
+            else if (strcmp(optarg, "opus") == 0)
+                o.codec = CODEC_OPUS;
+            else if (strcmp(optarg, "g726") == 0)
+                o.codec = CODEC_G726;
+            else if (strcmp(optarg, "gsm") == 0)
+                o.codec = CODEC_GSM;
             else
                 ok = false;
             break;
@@ -280,6 +303,26 @@ int main(int argc, char **argv)
         case OPT_START:
             if ((ok = parse_num(optarg, 1, 4e9, &v))) o.start_us = (int64_t)v * 1000000;
             break;
+        case OPT_AUDIO:
+            o.audio = true;
+            break;
+        case OPT_SRTP:
+            ok = (o.srtp = gen_audio_suite(optarg)) != 0;
+            break;
+        case OPT_SRTP_BAD:
+            o.srtp_bad_key = true;
+            break;
+        case OPT_HOLD: {
+            char *comma = strchr(optarg, ',');
+            if (!comma) {
+                ok = false;
+                break;
+            }
+            *comma = '\0';
+            ok = parse_num(optarg, 0, 36000, &o.hold_start_s) &&
+                 parse_num(comma + 1, 0.001, 36000, &o.hold_len_s);
+            break;
+        }
         default:
             usage(stderr);
             return 2;
@@ -292,6 +335,17 @@ int main(int argc, char **argv)
     }
     if (!o.out_path || optind != argc) {
         usage(stderr);
+        return 2;
+    }
+    if ((o.srtp || o.srtp_bad_key || o.hold_len_s > 0 || o.codec >= CODEC_OPUS) && !o.audio) {
+        fprintf(stderr, "siphon-gen: --srtp, --hold and the codecs opus, g726, gsm need --audio\n");
+        return 2;
+    }
+    if (o.audio && ((o.codec == CODEC_OPUS && o.ptime_ms != 10 && o.ptime_ms != 20 &&
+                     o.ptime_ms != 40 && o.ptime_ms != 60) ||
+                    (o.codec == CODEC_GSM && o.ptime_ms % 20 != 0))) {
+        fprintf(stderr, "siphon-gen: --ptime %u is not a frame multiple of the codec\n",
+                o.ptime_ms);
         return 2;
     }
     if (!o.truth_path) o.truth_path = "/dev/null";

@@ -12,6 +12,7 @@
  *  - gen_pcap.c  frame building (Ethernet, IPv4/IPv6, UDP, TCP,
  *                encapsulations, fragmentation) and the pcap writer
  *  - gen_truth.c the truth file (NDJSON, one object per call or orphan stream)
+ *  - gen_audio.c --audio: real encoded tones, SRTP, holds and their truth
  *
  * Times are integers in microseconds since the Unix epoch: that is the pcap
  * resolution, so every time the truth file states is exactly what a reader
@@ -33,7 +34,15 @@
 /* Options                                                                   */
 /* ------------------------------------------------------------------------ */
 
-typedef enum { CODEC_PCMU = 0, CODEC_PCMA, CODEC_G729, CODEC_G722 } gen_codec_t;
+typedef enum {
+    CODEC_PCMU = 0,
+    CODEC_PCMA,
+    CODEC_G729,
+    CODEC_G722,
+    CODEC_OPUS, /* with --audio: real payloads (gen_audio.c) */
+    CODEC_G726, /* G726-32 */
+    CODEC_GSM,
+} gen_codec_t;
 
 typedef enum {
     ENCAP_NONE = 0,
@@ -78,6 +87,11 @@ typedef struct {
     uint32_t orphans;
     int64_t start_us; /* time of the first call */
     bool quiet;
+    /* real audio (gen_audio.c) */
+    bool audio;                      /* tones encoded with the codec's real encoder */
+    int srtp;                        /* 0: RTP; else 1 + index of the SRTP suite */
+    bool srtp_bad_key;               /* the SDP's keys differ from the ones used */
+    double hold_start_s, hold_len_s; /* media pause of both directions */
 } gen_opts_t;
 
 /* ------------------------------------------------------------------------ */
@@ -233,7 +247,8 @@ typedef struct gen_call {
     gen_stream_stats_t stats[2][4];
     int nstats[2];
 
-    int live; /* sources still emitting */
+    int live;                   /* sources still emitting */
+    struct gen_audio *audio[2]; /* --audio: encoded packets per direction */
 } gen_call_t;
 
 /* Plans call `index` (or orphan stream when index >= o->calls) starting at
@@ -308,5 +323,25 @@ typedef struct {
 int gen_truth_open(gen_truth_t *t, const char *path);
 void gen_truth_call(gen_truth_t *t, const gen_opts_t *o, const gen_call_t *c);
 int gen_truth_close(gen_truth_t *t, const gen_opts_t *o, uint64_t frames);
+
+/* ------------------------------------------------------------------------ */
+/* Real audio, SRTP and holds (gen_audio.c)                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct gen_audio gen_audio_t;
+
+/* 1 + the index of an SRTP suite name, 0 when unknown. */
+int gen_audio_suite(const char *name);
+/* After direction d's schedule: applies --hold, encodes every packet. */
+void gen_audio_plan(gen_call_t *c, const gen_opts_t *o, int d);
+/* Writes schedule packet idx of direction d. */
+void gen_audio_emit(gen_pcap_t *w, const gen_opts_t *o, const gen_call_t *c, int d, uint32_t idx);
+void gen_audio_free(gen_call_t *c);
+/* The a=crypto line of a side's SDP (second: the re-INVITE's); 0 bytes
+ * without --srtp. */
+size_t gen_audio_sdp(const gen_opts_t *o, const gen_call_t *c, bool caller, bool second, char *out,
+                     size_t n);
+/* The "audio" member of a call's truth object. */
+void gen_audio_truth(json_writer_t *j, const gen_opts_t *o, const gen_call_t *c);
 
 #endif /* SIPHON_GEN_H */

@@ -310,6 +310,7 @@ void gen_call_plan(gen_call_t *c, const gen_opts_t *o, uint32_t index, int64_t t
             p->change_ssrc = o->ssrc_change && d == 0;
             p->switch_time = tswitch;
             c->rtp[d] = gen_rtp_schedule(o, r, p, &c->nrtp[d]);
+            if (o->audio) gen_audio_plan(c, o, d);
             c->nstats[d] = gen_rtp_stats(c->rtp[d], c->nrtp[d], p->ssrc, p->ssrc2, c->stats[d]);
         }
         (void)ci;
@@ -349,6 +350,7 @@ void gen_call_plan(gen_call_t *c, const gen_opts_t *o, uint32_t index, int64_t t
 
 void gen_call_free(gen_call_t *c)
 {
+    gen_audio_free(c);
     buf_free(&c->text);
     free(c->msgs);
     free(c->rtp[0]);

@@ -47,6 +47,10 @@ static const gen_codec_info_t codecs[] = {
     [CODEC_G729] = {CODEC_G729, 18, "G729", 8000, 8, 10},
     /* G.722: 16 kHz audio but an 8000 Hz RTP clock (RFC 3551 4.5.2) */
     [CODEC_G722] = {CODEC_G722, 9, "G722", 8000, 8, 80},
+    /* with --audio the payloads are real and their sizes the encoder's */
+    [CODEC_OPUS] = {CODEC_OPUS, 111, "opus", 48000, 48, 30},
+    [CODEC_G726] = {CODEC_G726, 112, "G726-32", 8000, 8, 40},
+    [CODEC_GSM] = {CODEC_GSM, 3, "GSM", 8000, 8, 17},
 };
 
 const gen_codec_info_t *gen_codec_info(gen_codec_t c)

@@ -186,6 +186,10 @@ static uint32_t emit_sip(gen_pcap_t *w, const gen_opts_t *o, gen_call_t *c, uint
 static void emit_rtp(gen_pcap_t *w, const gen_opts_t *o, const gen_call_t *c, int d,
                      const gen_rtp_pkt_t *p)
 {
+    if (c->audio[d]) {
+        gen_audio_emit(w, o, c, d, (uint32_t)(p - c->rtp[d]));
+        return;
+    }
     const gen_rtp_params_t *rp = &c->rtp_params[d];
     uint16_t caller_port = (p->flags & RTP_F_NEWPORT) ? c->caller_rtp2 : c->caller_rtp;
     uint32_t ssrc = (p->flags & RTP_F_SSRC2) ? rp->ssrc2 : rp->ssrc;

@@ -75,6 +75,9 @@ static size_t sdp_body(const gen_call_t *c, const gen_opts_t *o, const gen_sip_s
     char addr[IP_STR_MAX];
     ip_addr_format(ip, addr, sizeof addr);
     const char *fam = ip->family == IP_V6 ? "IP6" : "IP4";
+    char crypto[160];
+    size_t clen = gen_audio_sdp(o, c, caller, s->new_port, crypto, sizeof crypto);
+    crypto[clen] = '\0';
     int len =
         snprintf(out, n,
                  "v=0\r\n"
@@ -82,16 +85,17 @@ static size_t sdp_body(const gen_call_t *c, const gen_opts_t *o, const gen_sip_s
                  "s=siphon-gen\r\n"
                  "c=IN %s %s\r\n"
                  "t=0 0\r\n"
-                 "m=audio %u RTP/AVP %u 101\r\n"
-                 "a=rtpmap:%u %s/%u\r\n"
-                 "%s"
+                 "m=audio %u RTP/%s %u 101\r\n"
+                 "a=rtpmap:%u %s/%u%s\r\n"
+                 "%s%s"
                  "a=rtpmap:101 telephone-event/8000\r\n"
                  "a=fmtp:101 0-16\r\n"
                  "a=ptime:%u\r\n"
                  "a=sendrecv\r\n",
                  caller ? c->caller : c->callee, 1000u + c->index, s->sdp_version, fam, addr, fam,
-                 addr, port, ci->payload_type, ci->payload_type, ci->name, ci->clock_rate,
-                 o->codec == CODEC_G729 ? "a=fmtp:18 annexb=no\r\n" : "", o->ptime_ms);
+                 addr, port, o->srtp ? "SAVP" : "AVP", ci->payload_type, ci->payload_type, ci->name,
+                 ci->clock_rate, o->codec == CODEC_OPUS ? "/2" : "",
+                 o->codec == CODEC_G729 ? "a=fmtp:18 annexb=no\r\n" : "", crypto, o->ptime_ms);
     return (size_t)len;
 }
 

@@ -177,6 +177,7 @@ void gen_truth_call(gen_truth_t *t, const gen_opts_t *o, const gen_call_t *c)
             json_obj_end(j);
         }
     json_arr_end(j);
+    if (o->audio) gen_audio_truth(j, o, c);
     json_obj_end(j);
     flush_line(t);
 }

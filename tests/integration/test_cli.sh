@@ -86,15 +86,15 @@ PY
 
 # 5. run -i ----------------------------------------------------------------------------
 printf '[storage]\nenabled = false\n' >"$work/empty.conf" # these runs store nothing
-out=$("$SIPHON" run -c "$work/empty.conf" --allow-root -i lo -i nosuch9 2>&1); rc=$?
+out=$("$SIPHON" run --record.enabled=false -c "$work/empty.conf" --allow-root -i lo -i nosuch9 2>&1); rc=$?
 echo "-i lo -i nosuch9: exit $rc: $out"
 [ $rc -eq 1 ] || fail i-exit "exit $rc, want 1"
 [[ "$out" == *"capture.interfaces: no interface 'nosuch9' on this host"* ]] || fail i-msg "the missing interface is not named"
 [[ "$out" != *"'lo'"* ]] || fail i-lo "lo was named as missing"
-out=$("$SIPHON" run -c "$work/empty.conf" -i 2>&1); rc=$?
+out=$("$SIPHON" run --record.enabled=false -c "$work/empty.conf" -i 2>&1); rc=$?
 [ $rc -eq 2 ] && [[ "$out" == *"-i needs an interface name"* ]] || fail i-noarg "-i without a name: exit $rc: $out"
 if [ "$(id -u)" -eq 0 ]; then
-    "$SIPHON" run -c "$work/empty.conf" --allow-root --json -i any --log.stats_interval=0 \
+    "$SIPHON" run --record.enabled=false -c "$work/empty.conf" --allow-root --json -i any --log.stats_interval=0 \
         >"$work/any.out" 2>"$work/any.err" &
     pid=$!
     for ((i = 0; i < 100; i++)); do grep -q "capturing on any" "$work/any.err" && break; sleep 0.1; done

@@ -82,7 +82,7 @@ wait_for() {
 live_case() {
     local name=$1; shift
     local out="$work/$name.ndjson" err="$work/$name.stderr"
-    "$SIPHON" run -c "$conf" -v --json --capture.interfaces="$vh" --capture.promiscuous=true \
+    "$SIPHON" run --record.enabled=false -c "$conf" -v --json --capture.interfaces="$vh" --capture.promiscuous=true \
         --log.stats_interval=1s "$@" >"$out" 2>"$err" &
     pid=$!
     pids+=("$pid")
@@ -133,14 +133,14 @@ during=""
 live_case root --allow-root
 
 # 2. root refused -------------------------------------------------------------
-out=$("$SIPHON" run -c "$conf" --capture.interfaces="$vh" 2>&1); rc=$?
+out=$("$SIPHON" run --record.enabled=false -c "$conf" --capture.interfaces="$vh" 2>&1); rc=$?
 echo "refuse: exit $rc: $out"
 [ $rc -eq 1 ] || fail refuse-exit "exit $rc as root without capture.user, want 1"
 [[ "$out" == *"refusing to run as root"*"capture.user"*"--allow-root"* ]] ||
     fail refuse-msg "no clear message"
 # the config key does the same as --allow-root
 printf '[capture]\nallow_root = true\n' >"$work/allow.conf"
-out=$(timeout 5 "$SIPHON" run -c "$work/allow.conf" --capture.interfaces=nosuchif0 2>&1); rc=$?
+out=$(timeout 5 "$SIPHON" run --record.enabled=false -c "$work/allow.conf" --capture.interfaces=nosuchif0 2>&1); rc=$?
 [[ "$out" != *"refusing"* ]] || fail refuse-key "capture.allow_root = true still refused"
 
 # 3. capture.user=nobody --------------------------------------------------------
@@ -205,7 +205,7 @@ check_stats_lines
 #    named as needing a restart, a broken file rejected -----------------------
 hup_conf="$work/hup.conf" log="$work/siphon.log"
 printf '[log]\nlevel = info\nfile = %s\n' "$log" >"$hup_conf"
-"$SIPHON" run -c "$hup_conf" --allow-root --storage.enabled=false --capture.interfaces="$vh" >"$work/hup.out" 2>"$work/hup.err" &
+"$SIPHON" run --record.enabled=false -c "$hup_conf" --allow-root --storage.enabled=false --capture.interfaces="$vh" >"$work/hup.out" 2>"$work/hup.err" &
 pid=$!
 pids+=("$pid")
 if wait_for "$log" "capturing on $vh" 20; then
@@ -235,7 +235,7 @@ fi
 pcap2="$work/g.pcap" truth2="$work/g.ndjson" rec="$work/records.ndjson"
 "$SIPHON_GEN" -q -o "$pcap2" --truth "$truth2" --calls 20 --duration 3 --seed 12 ||
     { echo "FAIL: siphon-gen failed"; exit 1; }
-"$SIPHON" run -c "$conf" --allow-root --json -i "$vh" --output.file="$rec" \
+"$SIPHON" run --record.enabled=false -c "$conf" --allow-root --json -i "$vh" --output.file="$rec" \
     --correlator.call_linger=0s >"$work/rot.stdout" 2>"$work/rot.err" &
 pid=$!
 pids+=("$pid")

@@ -30,7 +30,7 @@ filter="udp and host 127.0.0.1 and (port $sip_uas or port $sip_uac or portrange 
 dumpcap -q -i lo -f "$filter" -w "$work/live.pcapng" -a duration:60 >/dev/null 2>&1 &
 cap_pid=$!
 printf '[storage]\nenabled = false\n' >"$work/empty.conf" # these runs store nothing
-"$SIPHON" run -c "$work/empty.conf" --allow-root --json -v --capture.interfaces=lo \
+"$SIPHON" run --record.enabled=false -c "$work/empty.conf" --allow-root --json -v --capture.interfaces=lo \
     --capture.bpf_filter="$filter" --capture.threads=1 --correlator.shards=2 \
     --capture.ring_size=8MiB >"$work/run.ndjson" 2>"$work/run.stderr" &
 run_pid=$!

@@ -10,7 +10,9 @@
 #  - each text column (call_id, from_user, to_user, user_agent, method)
 #    equals the same field of `analyze --json --messages` (one contract:
 #    quotes and backslashes as they are, bytes that are not UTF-8 as U+FFFD);
-#  - len is the message length.
+#  - len is the message length;
+#  - with storage.skip_methods = options the two OPTIONS are not stored and
+#    counted (messages_skipped=2), the three MESSAGEs are.
 set -uo pipefail
 : "${SIPHON:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
 work="$TEST_TMP/storage_hostile"
@@ -53,5 +55,13 @@ print("%d messages (%d bytes) read back; e.g. from_user %r, user_agent %r" %
       (len(rows), sum(len(h) // 2 for h in sent), rows[0]["from_user"], rows[2]["user_agent"]))
 sys.exit(1 if bad else 0)
 PY
+pg_psql -c "TRUNCATE sip_messages"
+"$SIPHON" analyze --store --no-progress --storage.dsn="$PG_DSN" --storage.spool_dir="$work/spool" \
+    --storage.skip_methods=options "$work/h.pcap" >"$work/skip.out" 2>&1
+grep '^storage:' "$work/skip.out"
+grep -q 'messages_skipped=2' "$work/skip.out" || fail skip-count "messages_skipped is not 2"
+[ "$(pg_psql -c "SELECT string_agg(DISTINCT method, ',') || ' ' || count(*) FROM sip_messages")" = "MESSAGE 3" ] ||
+    fail skip-rows "stored: $(pg_psql -c "SELECT method FROM sip_messages")"
+
 if ((${#failed[@]})); then echo "FAILED: ${failed[*]}"; exit 1; fi
 echo "PASS"

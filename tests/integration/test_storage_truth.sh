@@ -11,7 +11,7 @@
 # records say which registrations and messages there are.
 # lib/check_storage.py compares the tables with them: every call once with
 # its fields, its streams with SSRC and packet counts, each call's SIP
-# messages, every registration, every message.  Importing everything a
+# messages, every registration, every message; the probe has its row.  Importing everything a
 # second time must leave every table's row count unchanged, and the
 # storage summary must say every row was a duplicate.
 set -uo pipefail
@@ -77,6 +77,9 @@ dump "$work/d1"
 python3 "$lib/check_storage.py" "$work/d1" "$work/a.truth" "$work/b.truth" -- "${records[@]}" ||
     fail truth "stored rows differ from the truth"
 echo "counts after the first import: $(cat "$work/d1/counts")"
+
+[ "$(pg_psql -c "SELECT count(*) FROM probes WHERE probe = '$(hostname)'")" = 1 ] ||
+    fail probe "no probes row for this host"
 
 import second
 cat "$work/second.sum"

@@ -34,7 +34,7 @@ printf '[storage]\nenabled = false\n' >"$work/empty.conf" # these runs store not
 run_file() { # PCAP OUT [options...]: siphon run replaying PCAP
     local pcap=$1 out=$2
     shift 2
-    "$SIPHON" run -c "$work/empty.conf" --allow-root --capture.file="$pcap" "$@" >"$out" \
+    "$SIPHON" run --record.enabled=false -c "$work/empty.conf" --allow-root --capture.file="$pcap" "$@" >"$out" \
         2>"$out.err"
 }
 

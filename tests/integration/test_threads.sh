@@ -80,7 +80,7 @@ for pcap in "${captures[@]}"; do
         failed+=("$name")
     # siphon run replaying the file, 2 correlator threads: the same calls
     printf '[storage]\nenabled = false\n' >"$work/empty.conf" # these runs store nothing
-    "$SIPHON" run -c "$work/empty.conf" --allow-root --json --capture.file="$pcap" \
+    "$SIPHON" run --record.enabled=false -c "$work/empty.conf" --allow-root --json --capture.file="$pcap" \
         --correlator.shards=2 >"$base.run" 2>"$base.run.err"
     python3 "$lib/compare_runs.py" --records-only --label "$name run" "$base.t0" "$base.run" ||
         failed+=("$name-run")

@@ -180,7 +180,13 @@ static inline void feed(cap_decoder_t *d, int linktype, const uint8_t *p, size_t
     static uint64_t frame_no;
     uint8_t *copy = malloc(n ? n : 1);
     if (n) memcpy(copy, p, n);
-    cap_frame_t f = {linktype, ts, copy, (uint32_t)n, (uint32_t)n, ++frame_no, "test", false};
+    cap_frame_t f = {.linktype = linktype,
+                     .ts_ns = ts,
+                     .data = copy,
+                     .caplen = (uint32_t)n,
+                     .wirelen = (uint32_t)n,
+                     .frame_no = ++frame_no,
+                     .file = "test"};
     cap_decode_frame(d, &f);
     free(copy);
 }

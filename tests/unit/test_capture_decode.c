@@ -547,7 +547,13 @@ static void test_udp_fast_path_many(void **state)
     ipv4_wrap(&k, SRC, DST, 17);
     eth_wrap(&k, 0x0800);
     const int N = 200000;
-    cap_frame_t f = {1, 0, k.p, (uint32_t)k.n, (uint32_t)k.n, 1, "fast-path", false};
+    cap_frame_t f = {.linktype = 1,
+                     .ts_ns = 0,
+                     .data = k.p,
+                     .caplen = (uint32_t)k.n,
+                     .wirelen = (uint32_t)k.n,
+                     .frame_no = 1,
+                     .file = "fast-path"};
     for (int i = 0; i < N; i++) {
         f.ts_ns = i * 20 * NS_PER_MSEC / 1000;
         put16(k.p + 14 + 28 + 2, (uint16_t)i);        /* RTP sequence number */

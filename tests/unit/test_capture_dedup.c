@@ -312,31 +312,36 @@ static void test_same_checksum_kept(void **state)
     }
 }
 
-/* RTP with a real UDP checksum takes the short key (dedup.c): a copy is
- * still dropped, and two packets with the same RTP header but other audio
- * (so another checksum) are both kept; with checksum 0 the same. */
+/* RTP with a real UDP checksum takes the short key (dedup.c; over IPv4
+ * its straight-line copy, v4_rtp_hash): a copy is still dropped, and two
+ * packets with the same RTP header but other audio (so another checksum)
+ * are both kept; with checksum 0 or only the pseudo-header sum (which the
+ * short key must refuse) the same, over IPv4 and IPv6. */
 static void test_rtp_real_checksum(void **state)
 {
     (void)state;
-    static const cksum_kind_t kinds[] = {CK_REAL, CK_ZERO};
-    for (size_t k = 0; k < 2; k++) {
-        cap_decoder_t *d = new_decoder(NULL);
-        char rtp[12 + 160 + 1];
-        memset(rtp, 'a', sizeof rtp - 1);
-        rtp[sizeof rtp - 1] = 0;
-        memcpy(rtp, "\x80\x08\x12\x34\x01\x02\x10\x03\xca\xfe\xba\xbe",
-               12); /* no NUL: a C string */
-        pkt_t a = udp_ck(rtp, false, 0, kinds[k]);
-        rtp[100] = 'b'; /* other audio, same header */
-        pkt_t b = udp_ck(rtp, false, 0, kinds[k]);
-        feed_pkt(d, DLT_ETHER, &a, T0);
-        feed_pkt(d, DLT_ETHER, &b, T0 + 20 * 1000);
-        feed_pkt(d, DLT_ETHER, &a, T0 + 40 * 1000); /* a copy */
-        assert_int_equal(got.n, 2);
-        assert_int_equal(dups(d), 1);
-        pkt_free(&a);
-        pkt_free(&b);
-        cap_decoder_free(d);
+    static const cksum_kind_t kinds[] = {CK_REAL, CK_ZERO, CK_PSEUDO};
+    for (int v6 = 0; v6 < 2; v6++) {
+        for (size_t k = 0; k < 3; k++) {
+            if (v6 && kinds[k] == CK_ZERO) continue; /* not allowed over IPv6 */
+            cap_decoder_t *d = new_decoder(NULL);
+            char rtp[12 + 160 + 1];
+            memset(rtp, 'a', sizeof rtp - 1);
+            rtp[sizeof rtp - 1] = 0;
+            memcpy(rtp, "\x80\x08\x12\x34\x01\x02\x10\x03\xca\xfe\xba\xbe",
+                   12); /* no NUL: a C string */
+            pkt_t a = udp_ck(rtp, v6, 0, kinds[k]);
+            rtp[100] = 'b'; /* other audio, same header */
+            pkt_t b = udp_ck(rtp, v6, 0, kinds[k]);
+            feed_pkt(d, DLT_ETHER, &a, T0);
+            feed_pkt(d, DLT_ETHER, &b, T0 + 20 * 1000);
+            feed_pkt(d, DLT_ETHER, &a, T0 + 40 * 1000); /* a copy */
+            assert_int_equal(got.n, 2);
+            assert_int_equal(dups(d), 1);
+            pkt_free(&a);
+            pkt_free(&b);
+            cap_decoder_free(d);
+        }
     }
 }
 

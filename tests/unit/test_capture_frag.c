@@ -173,6 +173,35 @@ static void test_ipv4_timeout_and_eviction(void **state)
     cap_decoder_free(d);
 }
 
+/* The entry cap reached over and over: every datagram past the cap evicts
+ * exactly one, and entries taken back from evicted datagrams start clean
+ * (the last ones complete, an evicted one does not). */
+static void test_ipv4_cap_reuse(void **state)
+{
+    cap_limits_t l;
+    cap_limits_default(&l);
+    l.max_frag_datagrams = 8;
+    cap_decoder_t *d = new_decoder(&l);
+    pkt_t u = udp_datagram(2000);
+    for (uint16_t id = 1; id <= 1000; id++)
+        send4(d, &u, 0, 1000, true, id, id);
+    assert_int_equal(cap_decoder_stats(d)->frag_evicted, 992);
+    send4(d, &u, 1000, 1008, false, 1, 1001); /* id 1 is long gone */
+    assert_int_equal(got.n, 0);
+    assert_int_equal(cap_decoder_stats(d)->frag_evicted, 993); /* id 1 pushed out id 993 */
+    for (uint16_t id = 994; id <= 1000; id++)
+        send4(d, &u, 1000, 1008, false, id, 1001 + id);
+    assert_int_equal(got.n, 7);
+    for (size_t i = 0; i < got.n; i++) {
+        assert_int_equal(got.dg[i].dg.len, 2000);
+        assert_memory_equal(got.dg[i].dg.data, body, 2000);
+    }
+    assert_int_equal(cap_decoder_stats(d)->frag_reassembled, 7);
+    assert_int_equal(cap_decoder_stats(d)->frag_evicted, 993);
+    pkt_free(&u);
+    cap_decoder_free(d);
+}
+
 static void test_ipv4_byte_limit(void **state)
 {
     cap_limits_t l;
@@ -259,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_ipv4_inconsistent),
         cmocka_unit_test(test_ipv4_timeout_and_eviction),
         cmocka_unit_test(test_ipv4_byte_limit),
+        cmocka_unit_test(test_ipv4_cap_reuse),
         cmocka_unit_test(test_ipv6_fragments),
         cmocka_unit_test(test_fragment_flood),
     };

@@ -323,7 +323,13 @@ static void test_extreme_timestamps(void **state)
     pkt_t u = pkt_str("OPTIONS sip:a@b SIP/2.0\r\nCall-ID: y\r\nCSeq: 1 OPTIONS\r\n\r\n");
     udp_wrap(&u, 5060, 5060);
     ipv4_wrap(&u, 0x0a000001, 0x0a000002, 17);
-    cap_frame_t fr = {101, INT64_MIN, u.p, (uint32_t)u.n, (uint32_t)u.n, 1, "direct", false};
+    cap_frame_t fr = {.linktype = 101,
+                      .ts_ns = INT64_MIN,
+                      .data = u.p,
+                      .caplen = (uint32_t)u.n,
+                      .wirelen = (uint32_t)u.n,
+                      .frame_no = 1,
+                      .file = "direct"};
     cap_decode_frame(d, &fr);
     fr.ts_ns = INT64_MAX;
     fr.frame_no = 2;

@@ -251,6 +251,36 @@ static void test_total_bytes_limit(void **state)
     cap_decoder_free(d);
 }
 
+/* The flow cap reached over and over: each new flow past it evicts exactly
+ * one, and halves taken back from evicted flows start clean: the last
+ * flows complete their messages, an evicted one is picked up mid-stream
+ * and its lost start is never emitted. */
+static void test_stream_cap_reuse(void **state)
+{
+    cap_limits_t l;
+    cap_limits_default(&l);
+    l.max_tcp_streams = 8;
+    cap_decoder_t *d = new_decoder(&l);
+    const char *msg = MSG_A;
+    const size_t cut = 40, n = strlen(msg);
+    for (uint16_t p = 1; p <= 1000; p++)
+        seg(d, CLI, p, SRV, 5060, 1, TH_ACK, msg, cut);
+    assert_int_equal(st(d)->tcp_streams, 1000);
+    assert_int_equal(st(d)->tcp_streams_evicted, 992);
+    for (uint16_t p = 993; p <= 1000; p++)
+        seg(d, CLI, p, SRV, 5060, 1 + (uint32_t)cut, TH_ACK, msg + cut, n - cut);
+    assert_int_equal(got.n, 8);
+    for (size_t i = 0; i < got.n; i++) {
+        assert_true(dg_is(&got.dg[i], MSG_A));
+        assert_int_equal(got.dg[i].dg.src.port, 993 + i);
+    }
+    seg(d, CLI, 1, SRV, 5060, 1 + (uint32_t)cut, TH_ACK, msg + cut, n - cut);
+    assert_int_equal(got.n, 8);
+    assert_int_equal(st(d)->tcp_streams, 1001);
+    assert_int_equal(st(d)->tcp_streams_evicted, 993);
+    cap_decoder_free(d);
+}
+
 static void test_non_sip_stream(void **state)
 {
     cap_decoder_t *d = new_decoder(NULL);
@@ -452,13 +482,21 @@ static void test_websocket_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_split_message),    cmocka_unit_test(test_two_messages_one_segment),
-        cmocka_unit_test(test_retransmissions),  cmocka_unit_test(test_out_of_order),
-        cmocka_unit_test(test_gap_resync),       cmocka_unit_test(test_framing_error_resync),
-        cmocka_unit_test(test_limits),           cmocka_unit_test(test_total_bytes_limit),
-        cmocka_unit_test(test_non_sip_stream),   cmocka_unit_test(test_fin_rst_and_reuse),
-        cmocka_unit_test(test_midstream_pickup), cmocka_unit_test(test_large_body),
-        cmocka_unit_test(test_websocket),        cmocka_unit_test(test_websocket_limits),
+        cmocka_unit_test(test_split_message),
+        cmocka_unit_test(test_two_messages_one_segment),
+        cmocka_unit_test(test_retransmissions),
+        cmocka_unit_test(test_out_of_order),
+        cmocka_unit_test(test_gap_resync),
+        cmocka_unit_test(test_framing_error_resync),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_total_bytes_limit),
+        cmocka_unit_test(test_stream_cap_reuse),
+        cmocka_unit_test(test_non_sip_stream),
+        cmocka_unit_test(test_fin_rst_and_reuse),
+        cmocka_unit_test(test_midstream_pickup),
+        cmocka_unit_test(test_large_body),
+        cmocka_unit_test(test_websocket),
+        cmocka_unit_test(test_websocket_limits),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     got_reset(&got);

@@ -80,12 +80,16 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.correlator.call_idle_timeout_ns, 300 * NS_PER_SEC);
     assert_int_equal(cfg.capture.max_tcp_total_bytes, 256ull << 20);
     assert_true(cfg.capture.promiscuous);
-    assert_false(cfg.storage.enabled);
+    assert_true(cfg.storage.enabled); /* siphon run stores, into the embedded server */
     assert_false(cfg.web.enabled);
     assert_false(cfg.siprec.enabled);
     assert_false(cfg.alerts.enabled);
     assert_string_equal(cfg.web.listen, "127.0.0.1:8080");
-    assert_string_equal(cfg.siprec.listen, "0.0.0.0:5060");
+    assert_int_equal(cfg.siprec.listen.count, 2);
+    assert_string_equal(cfg.siprec.listen.items[0], "udp:0.0.0.0:5060");
+    assert_string_equal(cfg.siprec.listen.items[1], "tcp:0.0.0.0:5060");
+    assert_string_equal(cfg.siprec.rtp_ports, "20000-29999");
+    assert_int_equal(cfg.siprec.max_sessions, 1000);
     assert_string_equal(cfg.storage.dsn, "");
     assert_int_equal(cfg.capture.interfaces.count, 0);
     assert_int_equal(cfg.log.level, LOG_LVL_WARN);
@@ -137,6 +141,28 @@ static void test_defaults_match_components(void **state)
     got_c.quality.interval_ms = got_c.quality.max_intervals = 1;
     app_config_to_corr_config(&cfg, &got_c);
     assert_memory_equal(&want_c, &got_c, sizeof want_c);
+
+    /* [storage]: the keys' defaults are st_config_default's */
+    st_config_t want_s, got_s;
+    st_config_default(&want_s);
+    memset(&got_s, 0, sizeof got_s);
+    app_config_to_st_config(&cfg, &got_s);
+    assert_string_equal(got_s.dsn, want_s.dsn);
+    assert_string_equal(got_s.data_dir, want_s.data_dir);
+    assert_string_equal(got_s.run_dir, want_s.run_dir);
+    assert_string_equal(got_s.pg_user, want_s.pg_user);
+    assert_string_equal(got_s.pg_bin, want_s.pg_bin);
+    assert_string_equal(got_s.spool_dir, want_s.spool_dir);
+    assert_int_equal(got_s.auto_migrate, want_s.auto_migrate);
+    assert_int_equal(got_s.retention_ns, want_s.retention_ns);
+    assert_int_equal(got_s.maintenance_interval_ns, want_s.maintenance_interval_ns);
+    assert_int_equal(got_s.batch_rows, want_s.batch_rows);
+    assert_int_equal(got_s.batch_delay_ns, want_s.batch_delay_ns);
+    assert_int_equal(got_s.queue, want_s.queue);
+    assert_int_equal(got_s.spool_max, want_s.spool_max);
+    assert_int_equal(got_s.spool_fsync, want_s.spool_fsync);
+    assert_int_equal(got_s.n_skip_methods, 0);
+    assert_int_equal(got_s.connect_timeout_ns, want_s.connect_timeout_ns);
 
     cap_ring_config_t want_r, got_r;
     cap_ring_config_default(&want_r);
@@ -555,7 +581,7 @@ static void test_overrides(void **state)
     config_errors_init(&errs);
     assert_int_equal(config_set_override(&cfg, "--web.listen=[::1]:8443", &errs), 0);
     assert_string_equal(cfg.web.listen, "[::1]:8443");
-    assert_int_equal(config_set_override(&cfg, "--siprec.listen=10.0.0.1:65535", &errs), 0);
+    assert_int_equal(config_set_override(&cfg, "--siprec.listen=udp:10.0.0.1:65535", &errs), 0);
     assert_int_equal(config_set_override(&cfg, "--web.listen=256.1.1.1:99999", &errs), -1);
     assert_err(0, 0, "--web.listen: '256.1.1.1:99999' is not ADDRESS:PORT: not an IPv4 address");
     assert_int_equal(config_set_override(&cfg, "--web.listen=1.2.3.4:65536", &errs), -1);

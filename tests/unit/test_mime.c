@@ -209,6 +209,23 @@ static int teardown(void **state)
     return 0;
 }
 
+/* mime_part_header: Content-Disposition of a SIPREC metadata part, compact
+ * names, folded lines, absent headers. */
+static void test_part_header(void **state)
+{
+    (void)state;
+    const char *body = "--b\r\nContent-Type: application/rs-metadata+xml\r\n"
+                       "content-disposition: recording-session;\r\n handling=required\r\n\r\n"
+                       "<recording/>\r\n--b\nc: application/sdp\n\nv=0\n--b--\n";
+    assert_int_equal(split("multipart/mixed;boundary=\"b\"", body, 8), 2);
+    sv_t d = mime_part_header(parts[0].headers, "Content-Disposition", NULL);
+    assert_true(sv_istarts_with(d, "recording-session;"));
+    assert_true(sv_ifind(d, SV_LIT("handling=required")) > 0);
+    assert_sv(mime_part_header(parts[1].headers, "Content-Type", "c"), "application/sdp");
+    assert_null(mime_part_header(parts[1].headers, "Content-Disposition", NULL).p);
+    assert_null(mime_part_header(SV_NULL, "Content-Type", "c").p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_missing_close_and_limits),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_real_siprec_bodies),
+        cmocka_unit_test(test_part_header),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -199,13 +199,16 @@ def check_calls(s, calls, now):
     if nonempty < len(filters) - 2:
         fail("only %d of %d filters selected any call: the test data is too thin" %
              (nonempty, len(filters)))
-    # --limit: the newest, oldest first
-    newest = sorted(calls, key=lambda c: c["start_ts"])[-3:]
-    out = s.run("calls", ["--json", "--limit", "3"], "calls --limit 3")
-    got = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
-    if [key(c) for c in got] != [key(c) for c in newest]:
-        fail("calls --limit 3: %s, wanted the newest %s" %
-             ([c["start_ts"] for c in got], [c["start_ts"] for c in newest]))
+    # --limit: the newest, oldest first (50 and 150 reach past the last
+    # day and the last week, which are searched first)
+    for lim in (3, 50, 150):
+        newest = sorted(calls, key=lambda c: c["start_ts"])[-lim:]
+        out = s.run("calls", ["--json", "--limit", str(lim)], "calls --limit %d" % lim)
+        got = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+        if [key(c) for c in got] != [key(c) for c in newest]:
+            fail("calls --limit %d: %d calls %s..., wanted the newest %d %s..." %
+                 (lim, len(got), [c["start_ts"] for c in got][:2], len(newest),
+                  [c["start_ts"] for c in newest][:2]))
     # refusals name what was expected, and exit 2
     for args, word in [(["--since", "yesterday"], "RFC 3339"), (["--code", "99"], "final code"),
                        (["--ip", "not-an-ip"], "IP address"), (["--state", "ok"], "state"),
