@@ -315,6 +315,7 @@ void app_config_to_web_config(const siphon_config_t *cfg, web_config_t *w)
     w->tls_key = cfg->web.tls_key;
     w->state_dir = cfg->web.state_dir;
     w->ui_dir = cfg->web.ui_dir;
+    w->record_dir = cfg->record.enabled ? cfg->record.dir : "";
     w->plain_http = cfg->web.plain_http;
     w->max_clients = cfg->web.max_clients;
     w->ws_queue = cfg->web.ws_queue;

@@ -17,6 +17,7 @@
  */
 #include "web_internal.h"
 
+#include "record.h"
 #include "storage.h"
 
 #include <libwebsockets.h>
@@ -457,8 +458,9 @@ static void api__call(web_t *w, web__req_t *rq, web__resp_t *rs)
     buf_putc(&rs->body, '}');
 }
 
-/* Recordings: the packet store and the renderer answer here once they are
- * wired; every attempt is audited either way. */
+/* A call's packets from the packet store (record/), as one pcap file: the
+ * call's Call-ID and key from the database, rec_write_pcap into memory.
+ * Every attempt is audited, found or not. */
 static void api__pcap(web_t *w, web__req_t *rq, web__resp_t *rs)
 {
     if (!api__uuid(rq->param)) {
@@ -466,7 +468,52 @@ static void api__pcap(web_t *w, web__req_t *rq, web__resp_t *rs)
         return;
     }
     api__audit(w, rq, "pcap", rq->param);
-    api__error(rs, 404, "no packets stored for this call");
+    if (!w->cfg.record_dir || !w->cfg.record_dir[0]) {
+        api__error(rs, 404, "no packet store (record.enabled is off)");
+        return;
+    }
+    PGconn *db = web__db(w);
+    if (!db) {
+        api__error(rs, 503, "database unavailable");
+        return;
+    }
+    const char *p[1] = {rq->param};
+    PGresult *r = PQexecParams(db,
+                               "SELECT call_id, call_key FROM calls WHERE call_uuid = $1::uuid "
+                               "ORDER BY start_ts DESC LIMIT 1",
+                               1, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        PQclear(r);
+        api__error(rs, 404, "no such call");
+        return;
+    }
+    char call_id[1024], err[512];
+    snprintf(call_id, sizeof call_id, "%s", PQgetvalue(r, 0, 0));
+    uint64_t key = (uint64_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    PQclear(r);
+    rec_store_t *st = rec_store_open(w->cfg.record_dir, err, sizeof err);
+    if (!st) {
+        api__error(rs, 404, "no packet store");
+        return;
+    }
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    int64_t n = f ? rec_write_pcap(st, call_id, key, f, err, sizeof err) : -1;
+    if (f) fclose(f);
+    rec_store_close(st);
+    if (n <= 0) {
+        free(mem);
+        api__error(rs, 404, "no packets stored for this call");
+        return;
+    }
+    rs->status = 200;
+    rs->content_type = "application/vnd.tcpdump.pcap";
+    snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"call-%s.pcap\"",
+             rq->param);
+    buf_reset(&rs->body);
+    buf_append(&rs->body, mem, len);
+    free(mem);
 }
 
 static void api__audio(web_t *w, web__req_t *rq, web__resp_t *rs)

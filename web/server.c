@@ -226,6 +226,7 @@ void web_config_default(web_config_t *c)
     c->tls_cert = c->tls_key = "";
     c->state_dir = "/var/lib/siphon/web";
     c->ui_dir = "/usr/share/siphon/web";
+    c->record_dir = "";
     c->max_clients = 256;
     c->ws_queue = 1024;
     c->max_sessions = 1024;

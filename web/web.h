@@ -35,7 +35,8 @@ typedef struct {
     const char *tls_cert; /* "" = self-signed under state_dir */
     const char *tls_key;
     const char *state_dir;
-    const char *ui_dir; /* the built front end */
+    const char *ui_dir;     /* the built front end */
+    const char *record_dir; /* the packet store (record.dir) for pcap downloads; "" none */
     bool plain_http;
     uint32_t max_clients;
     uint32_t ws_queue; /* events per WebSocket client */

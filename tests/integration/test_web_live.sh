@@ -4,7 +4,8 @@
 # tcpreplay into a veth pair of a test network namespace while headless
 # Chromium watches the Live page (lib/web_live.mjs): calls appear in
 # progress over the WebSocket feed and all 6 end with their MOS; the feed
-# dropped nothing.  Needs root (namespaces), tcpreplay, chromium and
+# dropped nothing; a call's pcap downloaded from the dashboard equals
+# `siphon pcap`'s, and the download is in the audit log.  Needs root (namespaces), tcpreplay, chromium and
 # web/ui/node_modules (packaging/deps.sh test).
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
@@ -26,6 +27,7 @@ cleanup() {
     [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
     ip netns del "$ns" 2>/dev/null
     ip link del "$vh" 2>/dev/null
+    web_stop
     pg_cleanup
     rm -rf "$work"
 }
@@ -44,7 +46,7 @@ printf 'alice-password-1\n' | "$SIPHON" user add alice --role admin --storage.ds
 port=$(web_free_port)
 "$SIPHON" run --allow-root -v --capture.interfaces="$vh" --storage.dsn="$PG_DSN" \
     --storage.spool_dir="$work/spool" --correlator.call_linger=1s \
-    --web.listen="127.0.0.1:$port" --web.state_dir="$work/state" --web.ui_dir="$work/no-ui" \
+    --record.dir="$work/rec" --web.listen="127.0.0.1:$port" --web.state_dir="$work/state" --web.ui_dir="$work/no-ui" \
     >"$work/run.out" 2>"$work/run.err" &
 pid=$!
 for _ in $(seq 100); do curl -sk -o /dev/null "https://127.0.0.1:$port/" && break; sleep 0.1; done
@@ -60,4 +62,25 @@ wait "$npid"; rc=$?
 npid=""
 kill -INT "$pid"; wait "$pid"; pid=""
 [ $rc -eq 0 ] || { echo "FAIL: web_live.mjs exit $rc"; tail -5 "$work/run.err"; exit 1; }
+# the packet store closes a recording after later packets or at stop: now
+# `siphon web` over the same database and store serves the call's pcap,
+# which equals siphon pcap's; the download is in the audit log
+port=$(web_free_port)
+"$SIPHON" web --storage.dsn="$PG_DSN" --record.dir="$work/rec" --web.listen="127.0.0.1:$port" \
+    --web.state_dir="$work/state" >"$work/web.log" 2>&1 &
+WEB_PID=$!
+for _ in $(seq 50); do curl -sk -o /dev/null "https://127.0.0.1:$port/" && break; sleep 0.1; done
+cid=$(cat "$work/web.callid")
+uuid=$(pg_psql -c "SELECT call_uuid FROM calls WHERE call_id = '$cid'")
+curl -sk -c "$work/jar" -H 'X-CSRF-Token: login' -d 'user=alice&password=alice-password-1' \
+    -o /dev/null "https://127.0.0.1:$port/api/v1/login"
+code=$(curl -sk -b "$work/jar" -o "$work/web.pcap" -w '%{http_code} %{content_type}' \
+    "https://127.0.0.1:$port/api/v1/calls/$uuid/pcap")
+web_stop
+[ "$code" = "200 application/vnd.tcpdump.pcap" ] || { echo "FAIL: pcap download: $code"; exit 1; }
+"$SIPHON" pcap --record.dir="$work/rec" -o "$work/cli.pcap" "$cid" || { echo "FAIL: siphon pcap"; exit 1; }
+cmp "$work/web.pcap" "$work/cli.pcap" || { echo "FAIL: the downloaded pcap differs from siphon pcap's"; exit 1; }
+echo "pcap: $(stat -c %s "$work/web.pcap") bytes, equal to siphon pcap's"
+n=$(pg_psql -c "SELECT count(*) FROM web_audit WHERE action = 'pcap' AND username = 'alice' AND object = '$uuid' AND source = '127.0.0.1'")
+[ "$n" = 1 ] || { echo "FAIL: $n audit rows for the pcap download"; exit 1; }
 echo "test_web_live: ok (${SECONDS}s)"

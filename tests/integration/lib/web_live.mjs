@@ -5,6 +5,7 @@
 // error.  Screenshots in OUT_DIR.
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const [url, out, ready, calls] = process.argv.slice(2);
 const require = createRequire(process.env.UI_DIR + '/package.json');
@@ -43,6 +44,8 @@ try {
   const stored = (await (await page.request.get(url + '/api/v1/calls?since=10m')).json()).calls;
   ok(stored.length === Number(calls), `stored ${stored.length} calls`);
   const a = stored.map((c) => Number(c.mos).toFixed(2)).sort().join(' ');
+  // the shell downloads this call's pcap once the packet store closed it
+  writeFileSync(dirname(ready) + '/web.callid', stored[0].call_id);
   ok(a === [...mos].sort().join(' '), `live MOS ${mos} != stored ${a}`);
   ok(await page.locator('table[aria-label="Calls in progress"] tbody tr').count() === 0, 'nothing left in progress');
   await page.screenshot({ path: out + '/live-ended.png', fullPage: true });
