@@ -17,6 +17,7 @@
  */
 #include "web_internal.h"
 
+#include "audio.h"
 #include "record.h"
 #include "storage.h"
 
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef void (*api__fn)(web_t *w, web__req_t *rq, web__resp_t *rs);
 
@@ -458,6 +460,36 @@ static void api__call(web_t *w, web__req_t *rq, web__resp_t *rs)
     buf_putc(&rs->body, '}');
 }
 
+/* The Call-ID and key of a stored call, for the packet store; -1 with the
+ * error response set. */
+static int api__call_key(web_t *w, const char *uuid, char *call_id, size_t len, uint64_t *key,
+                         web__resp_t *rs)
+{
+    if (!w->cfg.record_dir || !w->cfg.record_dir[0]) {
+        api__error(rs, 404, "no packet store (record.enabled is off)");
+        return -1;
+    }
+    PGconn *db = web__db(w);
+    if (!db) {
+        api__error(rs, 503, "database unavailable");
+        return -1;
+    }
+    const char *p[1] = {uuid};
+    PGresult *r = PQexecParams(db,
+                               "SELECT call_id, call_key FROM calls WHERE call_uuid = $1::uuid "
+                               "ORDER BY start_ts DESC LIMIT 1",
+                               1, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        PQclear(r);
+        api__error(rs, 404, "no such call");
+        return -1;
+    }
+    snprintf(call_id, len, "%s", PQgetvalue(r, 0, 0));
+    *key = (uint64_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
 /* A call's packets from the packet store (record/), as one pcap file: the
  * call's Call-ID and key from the database, rec_write_pcap into memory.
  * Every attempt is audited, found or not. */
@@ -468,29 +500,9 @@ static void api__pcap(web_t *w, web__req_t *rq, web__resp_t *rs)
         return;
     }
     api__audit(w, rq, "pcap", rq->param);
-    if (!w->cfg.record_dir || !w->cfg.record_dir[0]) {
-        api__error(rs, 404, "no packet store (record.enabled is off)");
-        return;
-    }
-    PGconn *db = web__db(w);
-    if (!db) {
-        api__error(rs, 503, "database unavailable");
-        return;
-    }
-    const char *p[1] = {rq->param};
-    PGresult *r = PQexecParams(db,
-                               "SELECT call_id, call_key FROM calls WHERE call_uuid = $1::uuid "
-                               "ORDER BY start_ts DESC LIMIT 1",
-                               1, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        PQclear(r);
-        api__error(rs, 404, "no such call");
-        return;
-    }
     char call_id[1024], err[512];
-    snprintf(call_id, sizeof call_id, "%s", PQgetvalue(r, 0, 0));
-    uint64_t key = (uint64_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-    PQclear(r);
+    uint64_t key;
+    if (api__call_key(w, rq->param, call_id, sizeof call_id, &key, rs) != 0) return;
     rec_store_t *st = rec_store_open(w->cfg.record_dir, err, sizeof err);
     if (!st) {
         api__error(rs, 404, "no packet store");
@@ -516,6 +528,34 @@ static void api__pcap(web_t *w, web__req_t *rq, web__resp_t *rs)
     free(mem);
 }
 
+typedef struct {
+    uint64_t key;
+    bool found;
+    rec_recording_t rec;
+} api__pick_t;
+
+/* rec_find's callback: the recording of this call's key (the last one). */
+static int api__pick(void *user, const rec_recording_t *r)
+{
+    api__pick_t *p = user;
+    if (r->call_key == p->key && !r->gone) {
+        p->found = true;
+        p->rec = *r;
+    }
+    return 0;
+}
+
+static int api__feed(void *user, int64_t ts_ns, int linktype, const uint8_t *frame, uint32_t caplen,
+                     uint32_t wirelen)
+{
+    (void)wirelen;
+    aud_feed_frame(user, ts_ns, linktype, frame, caplen);
+    return 0;
+}
+
+/* The call's voice: its packets from the packet store through the renderer
+ * (audio/) into a stereo WAV (caller left), made in web.state_dir and
+ * served from memory.  Listener role; every attempt audited. */
 static void api__audio(web_t *w, web__req_t *rq, web__resp_t *rs)
 {
     if (!api__uuid(rq->param)) {
@@ -523,7 +563,54 @@ static void api__audio(web_t *w, web__req_t *rq, web__resp_t *rs)
         return;
     }
     api__audit(w, rq, "audio", rq->param);
-    api__error(rs, 404, "no audio stored for this call");
+    char call_id[1024], err[512], path[1100];
+    uint64_t key;
+    if (api__call_key(w, rq->param, call_id, sizeof call_id, &key, rs) != 0) return;
+    rec_store_t *st = rec_store_open(w->cfg.record_dir, err, sizeof err);
+    if (!st) {
+        api__error(rs, 404, "no packet store");
+        return;
+    }
+    api__pick_t pick = {.key = key};
+    rec_find(st, call_id, api__pick, &pick);
+    aud_config_t acfg;
+    aud_config_default(&acfg);
+    acfg.call_id = call_id;
+    aud_renderer_t *r = pick.found ? aud_new(&acfg, err, sizeof err) : NULL;
+    if (!r) {
+        rec_store_close(st);
+        api__error(rs, 404, "no packets stored for this call");
+        return;
+    }
+    int rc = rec_call_packets(st, &pick.rec, api__feed, r, err, sizeof err);
+    rec_store_close(st);
+    snprintf(path, sizeof path, "%s/audio-XXXXXX", w->cfg.state_dir);
+    int fd = rc == 0 ? mkstemp(path) : -1;
+    aud_status_t as = AUD_ERR_OUTPUT;
+    if (fd >= 0) {
+        close(fd);
+        as = aud_finish(r, path, AUD_FORMAT_WAV, false, err, sizeof err);
+    }
+    aud_free(r);
+    buf_reset(&rs->body);
+    FILE *f =
+        (as == AUD_OK || as == AUD_ERR_CODEC || as == AUD_ERR_SRTP) ? fopen(path, "rb") : NULL;
+    if (f) {
+        char b[65536];
+        size_t n;
+        while ((n = fread(b, 1, sizeof b, f)) > 0)
+            buf_append(&rs->body, b, n);
+        fclose(f);
+    }
+    if (fd >= 0) unlink(path);
+    if (!rs->body.len) {
+        api__error(rs, 404, "no audio in this call");
+        return;
+    }
+    rs->status = 200;
+    rs->content_type = "audio/wav";
+    snprintf(rs->disposition, sizeof rs->disposition, "inline; filename=\"call-%s.wav\"",
+             rq->param);
 }
 
 /* The live feed is a WebSocket (feed.c); a plain GET is told so. */

@@ -318,6 +318,8 @@ web_t *web_start(const web_config_t *cfg, const char *dsn, char *err, size_t err
         snprintf(err, errlen, "web.listen %s is not ADDRESS:PORT", cfg->listen);
         goto fail;
     }
+    if (mkdir(cfg->state_dir, 0700) != 0 && errno != EEXIST)
+        log_warn("web: web.state_dir %s: %s", cfg->state_dir, strerror(errno));
     if (!cfg->plain_http && srv__tls_files(w, err, errlen) != 0) goto fail;
 
     lws_set_log_level(LLL_ERR, srv__lws_log);

@@ -5,7 +5,7 @@
 # Chromium watches the Live page (lib/web_live.mjs): calls appear in
 # progress over the WebSocket feed and all 6 end with their MOS; the feed
 # dropped nothing; a call's pcap downloaded from the dashboard equals
-# `siphon pcap`'s, and the download is in the audit log.  Needs root (namespaces), tcpreplay, chromium and
+# `siphon pcap`'s and its audio `siphon audio`'s, both in the audit log.  Needs root (namespaces), tcpreplay, chromium and
 # web/ui/node_modules (packaging/deps.sh test).
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
@@ -76,11 +76,21 @@ curl -sk -c "$work/jar" -H 'X-CSRF-Token: login' -d 'user=alice&password=alice-p
     -o /dev/null "https://127.0.0.1:$port/api/v1/login"
 code=$(curl -sk -b "$work/jar" -o "$work/web.pcap" -w '%{http_code} %{content_type}' \
     "https://127.0.0.1:$port/api/v1/calls/$uuid/pcap")
+acode=$(curl -sk -b "$work/jar" -o "$work/web.wav" -w '%{http_code} %{content_type}' \
+    "https://127.0.0.1:$port/api/v1/calls/$uuid/audio")
 web_stop
 [ "$code" = "200 application/vnd.tcpdump.pcap" ] || { echo "FAIL: pcap download: $code"; exit 1; }
 "$SIPHON" pcap --record.dir="$work/rec" -o "$work/cli.pcap" "$cid" || { echo "FAIL: siphon pcap"; exit 1; }
 cmp "$work/web.pcap" "$work/cli.pcap" || { echo "FAIL: the downloaded pcap differs from siphon pcap's"; exit 1; }
 echo "pcap: $(stat -c %s "$work/web.pcap") bytes, equal to siphon pcap's"
+# its audio equals siphon audio's rendering of that pcap
+[ "$acode" = "200 audio/wav" ] || { echo "FAIL: audio download: $acode"; exit 1; }
+"$SIPHON" audio "$cid" --pcap "$work/cli.pcap" -o "$work/cli.wav" 2>"$work/audio.err" ||
+    { echo "FAIL: siphon audio: $(cat "$work/audio.err")"; exit 1; }
+cmp "$work/web.wav" "$work/cli.wav" || { echo "FAIL: the audio differs from siphon audio's"; exit 1; }
+echo "audio: $(stat -c %s "$work/web.wav") bytes, equal to siphon audio's ($(cat "$work/audio.err"))"
+n=$(pg_psql -c "SELECT count(*) FROM web_audit WHERE action = 'audio' AND username = 'alice' AND object = '$uuid'")
+[ "$n" = 1 ] || { echo "FAIL: $n audit rows for the audio"; exit 1; }
 n=$(pg_psql -c "SELECT count(*) FROM web_audit WHERE action = 'pcap' AND username = 'alice' AND object = '$uuid' AND source = '127.0.0.1'")
 [ "$n" = 1 ] || { echo "FAIL: $n audit rows for the pcap download"; exit 1; }
 echo "test_web_live: ok (${SECONDS}s)"
