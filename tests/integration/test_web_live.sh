@@ -60,7 +60,8 @@ timeout 60 ip netns exec "$ns" tcpreplay -q -i "$vn" "$work/live.pcap" >"$work/r
     { echo "FAIL: tcpreplay: $(cat "$work/replay.out")"; exit 1; }
 wait "$npid"; rc=$?
 npid=""
-kill -INT "$pid"; wait "$pid"; pid=""
+kill -INT "$pid"; wait "$pid"; runrc=$?; pid=""
+[ $runrc -eq 0 ] || { echo "FAIL: siphon run exit $runrc"; grep -E "ERROR|runtime error" -A5 "$work/run.err" | head -20; exit 1; }
 [ $rc -eq 0 ] || { echo "FAIL: web_live.mjs exit $rc"; tail -5 "$work/run.err"; exit 1; }
 # the packet store closes a recording after later packets or at stop: now
 # `siphon web` over the same database and store serves the call's pcap,
