@@ -381,6 +381,7 @@ static int analyze_setup(analyze_t *a, const siphon_config_t *cfg)
         rec_config_t rcfg;
         rec_config_default(&rcfg);
         app_config_to_rec_config(cfg, &rcfg);
+        app_recordings_to_storage(&rcfg, a->stor.st);
         if (!(a->rec = fan_add(a->fan, &rec_consumer, &rcfg, err, sizeof err))) goto fail;
     }
     if (fan_start(a->fan, err, sizeof err) != 0) goto fail;

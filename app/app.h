@@ -76,4 +76,8 @@ int app_search_db_open(const char *cmd, const siphon_config_t *cfg, app_search_d
 void app_search_db_close(app_search_db_t *db);
 int cmd_pcap(int argc, char **argv);
 
+/* The packet store tells storage where each recording is (recordings.c):
+ * sets rcfg's listener when st is not NULL. */
+void app_recordings_to_storage(rec_config_t *rcfg, st_t *st);
+
 #endif /* SIPHON_APP_H */

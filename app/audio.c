@@ -1,7 +1,8 @@
 /* audio.c - `siphon audio`: one call's voice as an audio file.
  *
- * Wiring only: the options, a capture source (--pcap FILE) read frame by
- * frame into the renderer (audio.h), its summary on stderr and the exit
+ * Wiring only: the options, a source of frames -- a capture (--pcap FILE)
+ * or the call's recordings in the packet store (record.h, record.dir) --
+ * fed into the renderer (audio.h), its summary on stderr and the exit
  * status.  Captures whose SIP is not in clear (TLS, WebSocket over TLS)
  * name their streams with --caller-ssrc/--callee-ssrc and their SDES keys
  * with --srtp-key instead of a Call-ID.
@@ -21,12 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { AUDIO_EXIT_NO_CALL = 3, AUDIO_EXIT_NO_RTP, AUDIO_EXIT_CODEC, AUDIO_EXIT_SRTP };
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: siphon audio CALL_ID --pcap FILE [-o OUT] [--format wav|flac|opus]\n"
+    fprintf(f, "usage: siphon audio CALL_ID [--pcap FILE] [-o OUT] [--format wav|flac|opus]\n"
                "                    [--mono-per-stream]\n"
                "       siphon audio --pcap FILE --caller-ssrc SSRC [--callee-ssrc SSRC]\n"
                "                    [--srtp-key caller|callee:SUITE:KEY]... [-o OUT]\n"
@@ -36,7 +38,10 @@ static void usage(FILE *f)
                "DTMF kept out; SRTP decrypted with the a=crypto keys of the SDP.  A stereo\n"
                "file, caller left, callee right, at 8 kHz (16 kHz when a side is wideband).\n"
                "\n"
-               "  --pcap FILE            the capture (a whole capture or one call's pcap)\n"
+               "  --pcap FILE            the capture (a whole capture or one call's pcap);\n"
+               "                         without it, the call's recordings in the packet store\n"
+               "                         (record.dir of -c FILE or /etc/siphon/siphon.conf,\n"
+               "                         or --record.dir=DIR)\n"
                "  -o, --output OUT       the file (default CALL_ID.FORMAT, or audio.FORMAT)\n"
                "  --format F             wav (16-bit PCM, default), flac or opus (Ogg/Opus)\n"
                "  --mono-per-stream      one mono file per stream: OUT-N-caller|callee-SSRC.EXT\n"
@@ -137,8 +142,8 @@ static int audio_options(int argc, char **argv, audio_options_t *o)
         usage(stderr);
         return 2;
     }
-    if (!o->pcap) {
-        fprintf(stderr, "siphon audio: --pcap FILE is needed (the capture to render from)\n");
+    if (!o->pcap && !o->call_id) {
+        fprintf(stderr, "siphon audio: without a Call-ID, --pcap FILE is needed\n");
         return 2;
     }
     return 0;
@@ -194,7 +199,54 @@ static void print_streams(const aud_renderer_t *r)
     }
 }
 
-static int audio_main(int argc, char **argv)
+/* Frames from the packet store (record.dir) into the renderer. */
+static int store_frame(void *user, int64_t ts_ns, int linktype, const uint8_t *frame,
+                       uint32_t caplen, uint32_t wirelen)
+{
+    (void)wirelen;
+    aud_feed_frame(user, ts_ns, linktype, frame, caplen);
+    return 0;
+}
+
+typedef struct {
+    rec_store_t *store;
+    aud_renderer_t *r;
+    uint32_t failed;
+} audio_store_walk_t;
+
+static int store_recording(void *user, const rec_recording_t *rec)
+{
+    audio_store_walk_t *w = user;
+    char err[256];
+    if (rec_call_packets(w->store, rec, store_frame, w->r, err, sizeof err) != 0) {
+        fprintf(stderr, "siphon audio: %s\n", err);
+        w->failed++;
+    }
+    return 0;
+}
+
+/* Every recording of the Call-ID in the store at dir, fed in capture
+ * order.  0, 1 (store unreadable or a recording damaged), 3 (no
+ * recording of it). */
+static int feed_from_store(aud_renderer_t *r, const char *dir, const char *call_id)
+{
+    char err[512];
+    rec_store_t *s = rec_store_open(dir, err, sizeof err);
+    if (!s) {
+        fprintf(stderr, "siphon audio: %s\n", err);
+        return 1;
+    }
+    audio_store_walk_t w = {.store = s, .r = r};
+    uint32_t n = rec_find(s, call_id, store_recording, &w);
+    rec_store_close(s);
+    if (n == 0) {
+        fprintf(stderr, "siphon audio: no recording of Call-ID %s in %s\n", call_id, dir);
+        return AUDIO_EXIT_NO_CALL;
+    }
+    return w.failed ? 1 : 0;
+}
+
+static int audio_main(int argc, char **argv, const siphon_config_t *cfg)
 {
     audio_options_t o = {0};
     int rc = audio_options(argc, argv, &o);
@@ -217,6 +269,15 @@ static int audio_main(int argc, char **argv)
         return rc;
     }
 
+    int input_rc = 0;
+    if (!o.pcap) { /* the packet store: record.dir of the configuration */
+        input_rc = feed_from_store(r, cfg->record.dir, o.call_id);
+        if (input_rc == AUDIO_EXIT_NO_CALL) {
+            aud_free(r);
+            return input_rc;
+        }
+        goto render;
+    }
     const char *paths[1] = {o.pcap};
     cap_files_t *files = cap_files_open(paths, 1, err, sizeof err);
     if (!files) {
@@ -224,7 +285,6 @@ static int audio_main(int argc, char **argv)
         aud_free(r);
         return 1;
     }
-    int input_rc = 0;
     cap_frame_t fr;
     int k;
     while ((k = cap_files_next(files, &fr, err, sizeof err)) != 0) {
@@ -237,6 +297,7 @@ static int audio_main(int argc, char **argv)
     }
     cap_files_close(files);
 
+render:;
     char outbuf[1024];
     const char *out = o.out;
     if (!out) {
@@ -287,9 +348,10 @@ int cmd_audio(int argc, char **argv)
 {
     siphon_config_t cfg;
     config_defaults(&cfg);
-    int rc = app_config_from_args("audio", &argc, argv, NULL, &cfg, NULL);
+    const char *def = access(CONFIG_DEFAULT_PATH, R_OK) == 0 ? CONFIG_DEFAULT_PATH : NULL;
+    int rc = app_config_from_args("audio", &argc, argv, def, &cfg, NULL);
     if (rc == APP_CONFIG_OK)
-        rc = audio_main(argc, argv);
+        rc = audio_main(argc, argv, &cfg);
     else
         rc = 2;
     config_free(&cfg);

@@ -804,6 +804,7 @@ static int run_setup(run_t *r, bool no_config_file)
         rec_config_t rcfg;
         rec_config_default(&rcfg);
         app_config_to_rec_config(cfg, &rcfg);
+        app_recordings_to_storage(&rcfg, r->stor.st);
         if (!fan_add(r->fan, &rec_consumer, &rcfg, err, sizeof err)) goto fail;
     }
     if (r->web && !fan_add(r->fan, &web_consumer, r->web, err, sizeof err)) goto fail;

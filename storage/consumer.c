@@ -44,7 +44,8 @@ struct st {
     bool maintain_at_start;
     uint32_t queue;
     st__shard_t *shards;
-    st__shard_t alerts; /* st_alert_listener's: the queue after the shards' */
+    st__shard_t alerts; /* rows from other threads (st_alert_listener,
+                           st_recording_add): the queue after the shards' */
     pthread_mutex_t alert_lock;
     fan_worker_t *worker;
     st__writer_t w;
@@ -317,6 +318,18 @@ void st_alert_listener(void *user, const alert_t *a)
     if (c) {
         st__rows_alert(&s->alerts.x, c, a);
         st__push(&s->alerts); /* alerts are few: each goes at once */
+    }
+    pthread_mutex_unlock(&s->alert_lock);
+}
+
+void st_recording_add(st_t *self, const st_recording_t *r)
+{
+    struct st *s = (struct st *)self;
+    pthread_mutex_lock(&s->alert_lock);
+    st__chunk_t *c = st__room(&s->alerts);
+    if (c) {
+        st__rows_recording(&s->alerts.x, c, r);
+        st__push(&s->alerts);
     }
     pthread_mutex_unlock(&s->alert_lock);
 }

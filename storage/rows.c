@@ -42,6 +42,8 @@ const st__table_def_t st__tables[ST__NTABLES] = {
     [ST__ALERTS] = {"alerts", "st_alerts",
                     "incident_uuid,first_ts,alert_id,probe,incident_id,alert_type,severity,phase,"
                     "src_ip,src_port,dst_ip,dst_port,target_user,last_ts,count,summary,evidence"},
+    [ST__RECORDINGS] = {"recordings", "st_recordings",
+                        "call_uuid,start_ts,kind,probe,call_id,locations,bytes"},
 };
 
 /* Key material: fixed-width little-endian, so ids never depend on struct
@@ -386,4 +388,24 @@ void st__rows_alert(st__rowctx_t *x, st__chunk_t *c, const alert_t *a)
     st__copy_cstr(b, a->evidence_json, true);
     st__copy_end(b);
     c->n[ST__ALERTS]++, c->total++;
+}
+
+/* A recording's place in a store (record/, SIPREC): keyed by the call's
+ * uuid, its start and its kind, so the same recording told twice (a
+ * replayed import) is one row. */
+void st__rows_recording(st__rowctx_t *x, st__chunk_t *c, const st_recording_t *r)
+{
+    int64_t start = r->start_ns > 0 ? r->start_ns : 1000;
+    st__chunk_day(c, start);
+    st__uuid_t cu = call_uuid(x->probe, r->call_key);
+    buf_t *b = &c->rows[ST__RECORDINGS];
+    st__copy_uuid(b, &cu), st__copy_sep(b);
+    st__copy_ts(b, start), st__copy_sep(b);
+    st__copy_cstr(b, r->kind, false), st__copy_sep(b);
+    st__copy_cstr(b, x->probe, false), st__copy_sep(b);
+    st__copy_cstr(b, r->call_id ? r->call_id : "", true), st__copy_sep(b);
+    st__copy_cstr(b, r->locations_json, true), st__copy_sep(b);
+    st__copy_int(b, (int64_t)r->bytes);
+    st__copy_end(b);
+    c->n[ST__RECORDINGS]++, c->total++;
 }

@@ -29,6 +29,7 @@ typedef enum {
     ST__MESSAGES,
     ST__REGISTRATIONS,
     ST__ALERTS,
+    ST__RECORDINGS,
     ST__NTABLES
 } st__table_t;
 
@@ -111,6 +112,7 @@ void st__rows_orphan(st__rowctx_t *x, st__chunk_t *c, const corr_stream_t *s);
 void st__rows_message(st__rowctx_t *x, st__chunk_t *c, const corr_sip_message_t *m);
 void st__rows_registration(st__rowctx_t *x, st__chunk_t *c, const corr_registration_t *r);
 void st__rows_alert(st__rowctx_t *x, st__chunk_t *c, const alert_t *a);
+void st__rows_recording(st__rowctx_t *x, st__chunk_t *c, const st_recording_t *r);
 
 /* --- database helpers (db.c) --- */
 /* Connects (connect_timeout) and sets the session up; NULL with err. */

@@ -123,6 +123,20 @@ void st_stats(const st_t *s, st_stats_t *out);
  * means dropped and counted in chunks_dropped/rows_dropped). */
 void st_alert_listener(void *user, const alert_t *a);
 
+/* A recording of a call (the packet store, the SIPREC server): a row of
+ * `recordings`, linked to the call by call_key (the same call_uuid as the
+ * call's row).  locations_json is one JSON value saying where it is (the
+ * store's segments and offsets).  Any thread, after fan_start; copied. */
+typedef struct {
+    uint64_t call_key;
+    const char *call_id;
+    int64_t start_ns; /* its first packet */
+    const char *kind; /* "packets", "audio", "siprec" */
+    const char *locations_json;
+    uint64_t bytes;
+} st_recording_t;
+void st_recording_add(st_t *s, const st_recording_t *r);
+
 /* ------------------------------------------------------------------------
  * The schema (migrate.c)
  * ------------------------------------------------------------------------ */

@@ -18,7 +18,11 @@
 #     FLAC and Ogg/Opus output;
 #   - exit status and message for a call not found (3), a call without RTP
 #     (4), a codec nothing decodes (5);
-#   - the real WebRTC SRTP capture with its keys from the sidecar file.
+#   - the real WebRTC SRTP capture with its keys from the sidecar file;
+#   - from the packet store: `analyze --record.dir` records an SRTP Opus
+#     call with loss, `siphon audio --record.dir` renders byte for byte
+#     what --pcap renders from the capture, and names an unknown Call-ID
+#     (exit 3).
 set -euo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${SHARED_DIR:?}" "${TESTS_DIR:?}" "${AUDIO_CHECK:?}"
 tmp=$(mktemp -d "${TEST_TMP:-/tmp}/audio.XXXXXX" 2>/dev/null || mktemp -d)
@@ -180,4 +184,21 @@ rc=0
     --srtp-key "caller:AES_CM_128_HMAC_SHA1_80:$k2" --srtp-key "callee:AES_CM_128_HMAC_SHA1_80:$k1" \
     -o "$tmp/webrtc2.wav" 2>"$tmp/webrtc2.err" || rc=$?
 [[ $rc == 6 ]] && grep -q "259 auth failures" "$tmp/webrtc2.err" || bad "WebRTC swapped keys: exit $rc"
+
+# The packet store: the same call recorded, then rendered from the store.
+gen store --codec opus --srtp AES_CM_128_HMAC_SHA1_80 --loss 3 --seed 11
+"$SIPHON" analyze --no-progress --record.dir="$tmp/store" "$tmp/store.pcap" >/dev/null 2>&1 ||
+    bad "store: analyze --record.dir failed"
+cid=$(callid "$tmp/store.json")
+rc=0
+"$SIPHON" audio "$cid" --pcap "$tmp/store.pcap" -o "$tmp/from_pcap.wav" 2>/dev/null || rc=$?
+[[ $rc == 0 ]] || bad "store: --pcap render: exit $rc"
+rc=0
+"$SIPHON" audio "$cid" --record.dir="$tmp/store" -o "$tmp/from_store.wav" 2>"$tmp/store.err" || rc=$?
+[[ $rc == 0 ]] || bad "store: --record.dir render: exit $rc: $(cat "$tmp/store.err")"
+cmp -s "$tmp/from_pcap.wav" "$tmp/from_store.wav" || bad "store: the store's audio differs from the capture's"
+rc=0
+"$SIPHON" audio no-such-call --record.dir="$tmp/store" -o "$tmp/none.wav" 2>"$tmp/none.err" || rc=$?
+[[ $rc == 3 ]] && grep -q "no recording of Call-ID no-such-call" "$tmp/none.err" ||
+    bad "store: unknown Call-ID: exit $rc: $(cat "$tmp/none.err")"
 exit $fail

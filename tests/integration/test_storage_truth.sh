@@ -93,5 +93,22 @@ while read -r line; do
     [ -n "$q" ] && [ "$q" = "$d" ] || fail second-dups "not every row a duplicate: $line"
 done <"$work/second.sum"
 
+# Recordings (60 calls): analyze --store --record.dir puts one `recordings` row per
+# recorded call, linked to the call's row by its call_uuid; again, nothing.
+ncalls=$("$SIPHON" analyze --json --no-progress "$work/a.pcap" 2>/dev/null | grep -c '^{"type":"call"')
+for pass in 1 2; do
+    "$SIPHON" analyze --store --no-progress "${st[@]}" --record.dir="$work/store" "$work/a.pcap" \
+        >/dev/null 2>"$work/rec$pass.err" || fail "rec-exit$pass" "$(tail -3 "$work/rec$pass.err")"
+done
+nrec=$(pg_psql -c "SELECT count(*) FROM recordings WHERE kind = 'packets'")
+[ "$ncalls" -gt 0 ] || fail rec-calls "no calls in a.pcap"
+[ "$nrec" = "$ncalls" ] || fail rec-count "recordings: $nrec rows for $ncalls recorded calls"
+nlinked=$(pg_psql -c "SELECT count(*) FROM recordings r JOIN calls c USING (call_uuid)
+                      WHERE r.call_id = c.call_id AND r.start_ts >= c.start_ts - interval '1 s'")
+[ "$nlinked" = "$ncalls" ] || fail rec-link "recordings linked to their calls: $nlinked of $ncalls"
+npk=$(pg_psql -c "SELECT count(*) FROM recordings WHERE (locations->>'packets')::int > 0
+                  AND jsonb_array_length(locations->'segments') > 0 AND bytes > 0")
+[ "$npk" = "$ncalls" ] || fail rec-where "recordings with packets, segments and bytes: $npk of $ncalls"
+
 if ((${#failed[@]})); then echo "FAILED: ${failed[*]}"; exit 1; fi
 echo "PASS"

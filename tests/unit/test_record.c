@@ -90,7 +90,7 @@ static void test_varint(void **state)
     const uint64_t vals[] = {0, 1, 127, 128, 300, 1ull << 35, UINT64_MAX};
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         size_t n = rec__varint_put(b, vals[i]);
-        uint64_t v;
+        uint64_t v = 0;
         assert_int_equal(rec__varint_get(b, b + n, &v), n);
         assert_true(v == vals[i]);
         assert_int_equal(rec__varint_get(b, b + n - 1, &v), 0); /* cut short */
