@@ -41,6 +41,9 @@ void app_alerts_listen(alert_hub_t *hub, out_t *out, st_t *st);
 int app_alerts_start(alert_hub_t *hub, char *err, size_t errlen);
 void app_alerts_stop(alert_hub_t *hub);
 int cmd_db(int argc, char **argv);
+/* The dashboard (web.c). */
+int cmd_web(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 
 /* Storage wiring shared by run, analyze and db (db.c). */
 typedef struct {

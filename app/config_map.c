@@ -307,6 +307,25 @@ void app_config_to_st_config(const siphon_config_t *cfg, st_config_t *s)
     s->connect_timeout_ns = cfg->storage.connect_timeout_ns;
 }
 
+/* [web] -> web_config_t (strings borrowed from cfg). */
+void app_config_to_web_config(const siphon_config_t *cfg, web_config_t *w)
+{
+    w->listen = cfg->web.listen;
+    w->tls_cert = cfg->web.tls_cert;
+    w->tls_key = cfg->web.tls_key;
+    w->state_dir = cfg->web.state_dir;
+    w->ui_dir = cfg->web.ui_dir;
+    w->record_dir = cfg->record.enabled ? cfg->record.dir : "";
+    w->plain_http = cfg->web.plain_http;
+    w->max_clients = cfg->web.max_clients;
+    w->ws_queue = cfg->web.ws_queue;
+    w->max_sessions = cfg->web.max_sessions;
+    w->max_body = cfg->web.max_body;
+    w->request_timeout_ns = cfg->web.request_timeout_ns;
+    w->session_idle_ns = cfg->web.session_idle_ns;
+    w->session_max_ns = cfg->web.session_max_ns;
+}
+
 /* ------------------------------ [siprec] -------------------------------- */
 
 unsigned app_config_to_srs_config(const siphon_config_t *cfg, srs_config_t *c, buf_t *errs)

@@ -12,6 +12,7 @@
 #include "siprec.h"
 #include "detect.h"
 #include "record.h"
+#include "web.h"
 
 /* Copy the configuration's values into the component structs.  Only the
  * fields the configuration knows are written: call cap_limits_default() /
@@ -43,6 +44,8 @@ void app_config_to_rec_config(const siphon_config_t *cfg, rec_config_t *r);
 
 /* True when section.name was set by the file or an override. */
 bool app_config_is_set(const siphon_config_t *cfg, const char *section, const char *name);
+/* [web] -> web_config_t (strings borrowed from cfg). */
+void app_config_to_web_config(const siphon_config_t *cfg, web_config_t *w);
 
 /* The log level: log.level raised one step per -v. */
 log_level_t app_config_log_level(const siphon_config_t *cfg, int verbosity);

@@ -37,6 +37,9 @@ static void usage(FILE *f)
         "  db migrate|status|maintain  the database: apply the schema, show tables and\n"
         "                              partitions, apply retention\n"
         "  pcap CALL_ID [-o FILE]      a recorded call's packets (record.dir) as a pcap\n"
+        "  web [--routes]              serve the dashboard alone (web.listen, HTTPS)\n"
+        "  user add NAME --role ROLE   a dashboard user (admin|listener|viewer); the\n"
+        "                              password is read from stdin\n"
         "  version                     print the version of siphon and of its libraries\n"
         "                              (also --version, -V)\n"
         "  help [COMMAND]              this list, or the options of COMMAND\n"
@@ -68,6 +71,8 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "show") == 0) return cmd_show;
     if (strcmp(name, "db") == 0) return cmd_db;
     if (strcmp(name, "pcap") == 0) return cmd_pcap;
+    if (strcmp(name, "web") == 0) return cmd_web;
+    if (strcmp(name, "user") == 0) return cmd_user;
     return NULL;
 }
 

@@ -111,6 +111,7 @@ typedef struct {
     cap_ring_stats_t last_logged[PL_MAX_IFACES]; /* at the previous stats line */
     st_config_t sc;     /* storage.enabled: the storage consumer's settings */
     app_storage_t stor; /* ... it and its embedded server */
+    web_t *web;         /* web.enabled: the dashboard (live capture with storage) */
     /* for SIGHUP: how the configuration was made */
     int argc;
     char **argv;
@@ -762,6 +763,15 @@ static int run_setup(run_t *r, bool no_config_file)
             st_prepare_spool(&r->sc, err, sizeof err) != 0)
             goto fail;
     }
+    /* the dashboard: before the drop (a port below 1024, its certificate);
+     * a dashboard that cannot start is logged, capture goes on without it */
+    if (cfg->web.enabled && cfg->storage.enabled && r->live) {
+        web_config_t wc;
+        web_config_default(&wc);
+        app_config_to_web_config(cfg, &wc);
+        r->web = web_start(&wc, r->sc.dsn, err, sizeof err);
+        if (!r->web) log_warn("web: %s (capture goes on without the dashboard)", err);
+    }
     if (user[0]) {
         if (cap_drop_privileges(user, err, sizeof err) != 0) {
             fprintf(stderr, "siphon run: dropping privileges to %s: %s\n", user, err);
@@ -807,6 +817,7 @@ static int run_setup(run_t *r, bool no_config_file)
         app_recordings_to_storage(&rcfg, r->stor.st);
         if (!fan_add(r->fan, &rec_consumer, &rcfg, err, sizeof err)) goto fail;
     }
+    if (r->web && !fan_add(r->fan, &web_consumer, r->web, err, sizeof err)) goto fail;
     if (fan_start(r->fan, err, sizeof err) != 0) goto fail;
     acfg.frames = (fan_wanted(r->fan) & FAN_WANT_PACKETS) != 0;
     if (r->cfg->siprec.enabled && run_start_siprec(r, err, sizeof err) != 0) goto fail;
@@ -920,6 +931,7 @@ static void run_cleanup(run_t *r)
     }
     fan_free(r->fan);
     alert_hub_free(r->alerts);
+    web_stop(r->web);
     app_storage_stop(&r->stor);
     if (r->outf) fclose(r->outf);
     pl_capture_free(r->cap);

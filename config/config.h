@@ -130,9 +130,14 @@ typedef struct {
         config_list_t skip_methods;
         int64_t connect_timeout_ns;
     } storage;
-    struct {
+    struct { /* web/web.h web_config_t */
         bool enabled;
         char *listen; /* host:port */
+        char *tls_cert, *tls_key, *state_dir, *ui_dir;
+        bool plain_http;
+        uint32_t max_clients, ws_queue, max_sessions;
+        uint64_t max_body;
+        int64_t request_timeout_ns, session_idle_ns, session_max_ns;
     } web;
     struct { /* the SIPREC recording server (siprec/, srs_config_t) */
         bool enabled;

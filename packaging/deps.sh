@@ -13,10 +13,11 @@ pkgs=(build-essential cmake pkg-config git xz-utils
       libpcap-dev libndpi-dev libpq-dev libsrtp2-dev libxml2-dev libwebsockets-dev zlib1g-dev
       iproute2 tcpreplay postgresql-15
       libspandsp-dev libbcg729-dev libopus-dev libsndfile1-dev   # audio: decoders, files
-      libssl-dev libcurl4-openssl-dev)     # alert sinks: TLS, HMAC (OpenSSL), HTTPS (libcurl)
+      libssl-dev libcurl4-openssl-dev
+      libargon2-dev)                       # web: argon2id password hashes     # alert sinks: TLS, HMAC (OpenSSL), HTTPS (libcurl)
 if [[ $mode == test ]]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev llvm python3 tshark sip-tester sipvicious
-         time procps
+         time procps chromium             # test_web_*.sh: headless Chromium
          openssl rsyslog rsyslog-gnutls)  # test_alert_sinks.sh: its CA and certificates, a
                                           # private rsyslogd as a real syslog receiver
 fi
@@ -48,4 +49,18 @@ if ! id siphon >/dev/null 2>&1; then
   else
     echo "deps.sh: no user 'siphon' (storage.pg_user); run as root to create it" >&2
   fi
+fi
+# The dashboard's front end (web/ui): Node.js and the npm packages of its
+# committed lock file, installed once (npm's cache serves later installs
+# offline); CMake bundles it with esbuild when web/ui/node_modules exists.
+if ! command -v npm >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  else
+    echo "deps.sh: no npm; run as root to install nodejs and npm" >&2
+  fi
+fi
+ui_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web/ui"
+if command -v npm >/dev/null 2>&1 && [[ ! -d $ui_dir/node_modules/esbuild ]]; then
+  (cd "$ui_dir" && npm ci --no-audit --no-fund --prefer-offline >/dev/null)
 fi

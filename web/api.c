@@ -1,0 +1,831 @@
+/* api.c - the JSON API under /api/v1/: the route table and its handlers.
+ *
+ * Every request goes through one gate (web__handle) before any handler:
+ *   1. no valid session and the route is not public -> 401 (also for paths
+ *      that match no route, so the table cannot be probed without a login);
+ *   2. the session's role below the route's -> 403;
+ *   3. a state-changing request (POST) whose X-CSRF-Token differs from the
+ *      session's -> 403 (log-in needs the header too: a cross-site form
+ *      cannot set one, so log-in CSRF is refused the same way);
+ *   4. the handler.
+ * Handlers read the database with PQexecParams (values are parameters,
+ * never SQL text) and answer JSON: calls through storage's search (the
+ * `siphon calls` filters and the NDJSON call contract), the rest built by
+ * PostgreSQL (to_jsonb) or here with the core JSON writer (raw SIP text:
+ * invalid UTF-8 becomes U+FFFD).  Wire text is data: the front end renders
+ * it as text only.
+ */
+#include "web_internal.h"
+
+#include "audio.h"
+#include "record.h"
+#include "storage.h"
+
+#include <libwebsockets.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef void (*api__fn)(web_t *w, web__req_t *rq, web__resp_t *rs);
+
+typedef struct {
+    const char *method;
+    const char *pattern; /* "{id}" matches one path segment */
+    web_role_t role;     /* WEB_ROLE_NONE: public */
+    api__fn fn;
+} api__route_t;
+
+/* ---------------------------------------------------------------------- */
+/* helpers                                                                  */
+/* ---------------------------------------------------------------------- */
+
+void web__json_str(buf_t *b, const char *s)
+{
+    json_writer_t j;
+    json_init(&j, b);
+    json_cstr(&j, s);
+}
+
+static void api__error(web__resp_t *rs, int status, const char *msg)
+{
+    rs->status = status;
+    rs->content_type = "application/json";
+    buf_reset(&rs->body);
+    buf_printf(&rs->body, "{\"error\":");
+    web__json_str(&rs->body, msg);
+    buf_putc(&rs->body, '}');
+}
+
+static void api__json(web__resp_t *rs)
+{
+    rs->status = 200;
+    rs->content_type = "application/json";
+}
+
+bool web__arg(const web__req_t *rq, const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name);
+    for (const char *p = rq->query; *p; p += strlen(p) + 1) {
+        if (strncmp(p, name, n) == 0 && p[n] == '=') {
+            snprintf(out, outlen, "%s", p + n + 1);
+            return out[0] != '\0';
+        }
+    }
+    out[0] = '\0';
+    return false;
+}
+
+/* A field of an application/x-www-form-urlencoded body. */
+bool web__form(const char *body, size_t len, const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name);
+    const char *p = body, *end = body + len;
+    out[0] = '\0';
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        if ((size_t)(stop - p) > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+            const char *v = p + n + 1;
+            size_t vl = (size_t)(stop - v);
+            char *tmp = malloc(vl + 1);
+            if (!tmp) return false;
+            for (size_t i = 0; i < vl; i++)
+                tmp[i] = v[i] == '+' ? ' ' : v[i];
+            tmp[vl] = '\0';
+            bool ok = vl < outlen && vl <= INT32_MAX && lws_urldecode(out, tmp, (int)outlen) == 0;
+            free(tmp);
+            if (!ok) out[0] = '\0';
+            return ok && out[0] && strlen(out) == strnlen(out, outlen);
+        }
+        p = stop + 1;
+    }
+    return false;
+}
+
+PGconn *web__db(web_t *w)
+{
+    if (w->db && PQstatus(w->db) == CONNECTION_OK) return w->db;
+    if (w->db) PQfinish(w->db);
+    w->db = PQconnectdb(w->dsn);
+    if (PQstatus(w->db) != CONNECTION_OK) {
+        log_warn("web: database: %s", PQerrorMessage(w->db));
+        PQfinish(w->db);
+        w->db = NULL;
+    }
+    return w->db;
+}
+
+/* One query whose single cell is the JSON answer. */
+static void api__sql_json(web_t *w, web__resp_t *rs, const char *sql, int n,
+                          const char *const *params)
+{
+    PGconn *db = web__db(w);
+    if (!db) {
+        api__error(rs, 503, "database unavailable");
+        return;
+    }
+    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        w->db_errors++;
+        log_warn("web: query: %s", PQresultErrorMessage(r));
+        api__error(rs, 500, "query failed");
+    } else {
+        api__json(rs);
+        buf_reset(&rs->body);
+        const char *v = PQgetvalue(r, 0, 0);
+        buf_append(&rs->body, v, strlen(v));
+    }
+    PQclear(r);
+}
+
+static void api__audit(web_t *w, const web__req_t *rq, const char *action, const char *object)
+{
+    PGconn *db = web__db(w);
+    const char *p[4] = {rq->session ? rq->session->user : "-", action, object, rq->source};
+    PGresult *r = db ? PQexecParams(db,
+                                    "INSERT INTO web_audit (username, action, object, source) "
+                                    "VALUES ($1, $2, $3, $4)",
+                                    4, NULL, p, NULL, NULL, 0)
+                     : NULL;
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+        log_error("web: audit: %s %s %s by %s from %s not recorded", action, object, "", p[0],
+                  rq->source);
+    PQclear(r);
+}
+
+static bool api__uuid(const char *s)
+{
+    if (strlen(s) != 36) return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i])) return false;
+    }
+    return true;
+}
+
+static uint32_t api__uint(const web__req_t *rq, const char *name, uint32_t def, uint32_t max)
+{
+    char v[32];
+    if (!web__arg(rq, name, v, sizeof v)) return def;
+    char *end;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*end || n > max) return max;
+    return (uint32_t)n;
+}
+
+static int64_t api__now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------------- */
+/* session routes                                                           */
+/* ---------------------------------------------------------------------- */
+
+static void api__session_json(const web__session_t *s, buf_t *b)
+{
+    json_writer_t j;
+    json_init(&j, b);
+    json_obj_begin(&j);
+    json_key(&j, "user"), json_cstr(&j, s->user);
+    json_key(&j, "role"), json_cstr(&j, web_role_name(s->role));
+    json_key(&j, "csrf"), json_cstr(&j, s->csrf);
+    json_obj_end(&j);
+}
+
+static const char *api__dummy_hash(void)
+{
+    static char h[128];
+    if (!h[0]) web__hash_password("not a password", h, sizeof h);
+    return h;
+}
+
+static void api__login(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    char user[WEB__USER_MAX + 1], pass[1024], ks[96], ku[96];
+    int64_t now = clock_mono_ns();
+    if (!web__form(rq->body, rq->body_len, "user", user, sizeof user) ||
+        !web__form(rq->body, rq->body_len, "password", pass, sizeof pass)) {
+        api__error(rs, 400, "user and password required (form fields)");
+        return;
+    }
+    snprintf(ks, sizeof ks, "s:%s", rq->source);
+    snprintf(ku, sizeof ku, "u:%s", user);
+    if (!web__limit_ok(w, ks, now) || !web__limit_ok(w, ku, now)) {
+        w->rate_limited++;
+        api__error(rs, 429, "too many failed log-ins: wait a minute");
+        return;
+    }
+    PGconn *db = web__db(w);
+    if (!db) {
+        api__error(rs, 503, "database unavailable");
+        return;
+    }
+    const char *p[1] = {user};
+    PGresult *r = PQexecParams(db, "SELECT hash, role FROM web_users WHERE name = $1", 1, NULL, p,
+                               NULL, NULL, 0);
+    bool found = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    /* the same work whether the user exists or not (no timing oracle) */
+    bool ok = web__verify_password(found ? PQgetvalue(r, 0, 0) : api__dummy_hash(), pass) && found;
+    web_role_t role = found ? web_role_parse(PQgetvalue(r, 0, 1)) : WEB_ROLE_NONE;
+    PQclear(r);
+    OPENSSL_cleanse(pass, sizeof pass);
+    if (!ok || role == WEB_ROLE_NONE) {
+        web__limit_fail(w, ks, now);
+        web__limit_fail(w, ku, now);
+        w->rejected_auth++;
+        log_info("web: failed log-in for %s from %s", user, rq->source);
+        api__error(rs, 401, "wrong user or password");
+        return;
+    }
+    web__limit_clear(w, ku);
+    web__session_t *s = web__session_new(w, user, role, now);
+    if (!s) {
+        api__error(rs, 503, "no session slot");
+        return;
+    }
+    snprintf(rs->set_cookie, sizeof rs->set_cookie,
+             "siphon_session=%s; Path=/; HttpOnly;%s SameSite=Strict", s->token,
+             w->cfg.plain_http ? "" : " Secure;");
+    api__json(rs);
+    api__session_json(s, &rs->body);
+    log_info("web: %s logged in from %s", user, rq->source);
+}
+
+static void api__logout(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    (void)w;
+    web__session_end(rq->session);
+    snprintf(rs->set_cookie, sizeof rs->set_cookie,
+             "siphon_session=; Path=/; HttpOnly;%s SameSite=Strict; Max-Age=0",
+             w->cfg.plain_http ? "" : " Secure;");
+    api__json(rs);
+    buf_printf(&rs->body, "{\"ok\":true}");
+}
+
+static void api__session(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    (void)w;
+    api__json(rs);
+    api__session_json(rq->session, &rs->body);
+}
+
+/* ---------------------------------------------------------------------- */
+/* calls                                                                    */
+/* ---------------------------------------------------------------------- */
+
+static void api__calls(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    st_calls_filter_t f;
+    memset(&f, 0, sizeof f);
+    char v[300], err[256] = "";
+    int64_t now = api__now_ns();
+    int bad = 0;
+    if (web__arg(rq, "since", v, sizeof v))
+        bad |= st_parse_when(v, now, &f.since_ns, err, sizeof err), f.has_since = true;
+    if (!bad && web__arg(rq, "until", v, sizeof v))
+        bad |= st_parse_when(v, now, &f.until_ns, err, sizeof err), f.has_until = true;
+    if (!bad && web__arg(rq, "caller", v, sizeof v))
+        bad |= st_parse_pattern(v, &f.caller, err, sizeof err);
+    if (!bad && web__arg(rq, "callee", v, sizeof v))
+        bad |= st_parse_pattern(v, &f.callee, err, sizeof err);
+    if (!bad && web__arg(rq, "call_id", v, sizeof v))
+        bad |= st_parse_pattern(v, &f.call_id, err, sizeof err);
+    if (!bad && web__arg(rq, "ip", v, sizeof v)) bad |= st_parse_ip(v, &f, err, sizeof err);
+    if (!bad && web__arg(rq, "state", v, sizeof v)) bad |= st_parse_state(v, &f, err, sizeof err);
+    if (!bad && web__arg(rq, "code", v, sizeof v)) bad |= st_parse_code(v, &f, err, sizeof err);
+    if (!bad && web__arg(rq, "mos_below", v, sizeof v)) bad |= st_parse_mos(v, &f, err, sizeof err);
+    if (bad) {
+        api__error(rs, 400, err[0] ? err : "bad filter");
+        return;
+    }
+    uint32_t limit = api__uint(rq, "limit", 50, 1000);
+    uint32_t offset = api__uint(rq, "offset", 0, 100000);
+    if (limit == 0) limit = 50;
+    f.limit = offset + limit + 1;
+    long n = -1;
+    for (int attempt = 0; attempt < 2 && n < 0; attempt++) {
+        if (!w->search) w->search = st_search_open(w->dsn, err, sizeof err);
+        if (!w->search) break;
+        n = st_calls_find(w->search, &f, err, sizeof err);
+        if (n < 0) { /* a broken connection: once more on a new one */
+            st_search_close(w->search);
+            w->search = NULL;
+        }
+    }
+    if (n < 0) {
+        w->db_errors++;
+        log_warn("web: search: %s", err);
+        api__error(rs, 503, "database unavailable");
+        return;
+    }
+    st_search_t *s = w->search;
+    api__json(rs);
+    buf_printf(&rs->body, "{\"offset\":%u,\"limit\":%u,\"more\":%s,\"calls\":[", offset, limit,
+               (uint64_t)n > (uint64_t)offset + limit ? "true" : "false");
+    for (long k = offset, first = 1; k < n && k < (long)offset + (long)limit; k++, first = 0) {
+        if (!first) buf_putc(&rs->body, ',');
+        st_calls_row_json(s, (size_t)(n - 1 - k), &rs->body);
+    }
+    buf_printf(&rs->body, "]}");
+}
+
+/* The call's messages with their raw text, for the ladder. */
+static int api__messages(PGconn *db, const char *uuid, buf_t *b)
+{
+    const char *p[1] = {uuid};
+    PGresult *r = PQexecParams(
+        db,
+        "SELECT msg_id::text, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+        "(extract(epoch from ts) * 1000000)::bigint, host(src_ip), src_port, host(dst_ip), "
+        "dst_port, transport, is_request, method, status_code, reason_phrase, cseq, cseq_method, "
+        "user_agent, parse, raw FROM sip_messages WHERE call_uuid = $1 ORDER BY ts, frame_no "
+        "LIMIT 5000",
+        1, NULL, p, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        log_warn("web: messages: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    /* binary results: text columns are their bytes; integers big-endian */
+    json_writer_t j;
+    json_init(&j, b);
+    json_arr_begin(&j);
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_obj_begin(&j);
+#define TXT(k, col)                                                                                \
+    json_key(&j, k);                                                                               \
+    if (PQgetisnull(r, i, col))                                                                    \
+        json_null(&j);                                                                             \
+    else                                                                                           \
+        json_str(&j, (sv_t){.p = PQgetvalue(r, i, col), .len = (size_t)PQgetlength(r, i, col)})
+#define INT(k, col, bytes)                                                                         \
+    json_key(&j, k);                                                                               \
+    if (PQgetisnull(r, i, col)) {                                                                  \
+        json_null(&j);                                                                             \
+    } else {                                                                                       \
+        const unsigned char *q = (const unsigned char *)PQgetvalue(r, i, col);                     \
+        int64_t x = 0;                                                                             \
+        for (int m = 0; m < (bytes); m++)                                                          \
+            x = (x << 8) | q[m];                                                                   \
+        if ((bytes) == 2) x = (int16_t)x;                                                          \
+        if ((bytes) == 4) x = (int32_t)x;                                                          \
+        json_int(&j, x);                                                                           \
+    }
+        TXT("msg_id", 0);
+        TXT("ts", 1);
+        INT("ts_us", 2, 8);
+        TXT("src_ip", 3);
+        INT("src_port", 4, 4);
+        TXT("dst_ip", 5);
+        INT("dst_port", 6, 4);
+        TXT("transport", 7);
+        json_key(&j, "is_request"), json_bool(&j, PQgetvalue(r, i, 8)[0] != 0);
+        TXT("method", 9);
+        INT("status_code", 10, 2);
+        TXT("reason", 11);
+        INT("cseq", 12, 8);
+        TXT("cseq_method", 13);
+        TXT("user_agent", 14);
+        TXT("parse", 15);
+        TXT("raw", 16);
+#undef TXT
+#undef INT
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    PQclear(r);
+    return 0;
+}
+
+static void api__call(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    if (!api__uuid(rq->param)) {
+        api__error(rs, 400, "not a call uuid");
+        return;
+    }
+    PGconn *db = web__db(w);
+    if (!db) {
+        api__error(rs, 503, "database unavailable");
+        return;
+    }
+    const char *p[1] = {rq->param};
+    PGresult *r = PQexecParams(
+        db,
+        "SELECT jsonb_build_object("
+        " 'call', (SELECT to_jsonb(c) || jsonb_build_object('call_key', c.call_key::text) "
+        "  FROM calls c WHERE call_uuid = $1::uuid ORDER BY start_ts DESC LIMIT 1),"
+        " 'streams', (SELECT coalesce(jsonb_agg(to_jsonb(s) || jsonb_build_object('stream_id', "
+        "  s.stream_id::text) ORDER BY s.direction, s.media_index, s.ssrc), '[]') FROM streams s "
+        "  WHERE call_uuid = $1::uuid),"
+        " 'intervals', (SELECT coalesce(jsonb_agg(jsonb_build_object('stream_id', "
+        "  q.stream_id::text, 'idx', q.idx, 'start_ts', q.start_ts, 'packets', q.packets, 'lost', "
+        "  q.lost, 'discards', q.discards, 'jitter_ms', q.jitter_ms, 'mos', q.mos) ORDER BY "
+        "  q.stream_id, q.idx), '[]') FROM quality_intervals q WHERE call_uuid = $1::uuid),"
+        " 'recordings', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', k.kind, 'bytes', "
+        "  k.bytes)), '[]') FROM recordings k WHERE call_uuid = $1::uuid),"
+        " 'alerts', (SELECT coalesce(jsonb_agg(to_jsonb(a) - 'alert_id' - 'incident_id' ORDER BY "
+        "  a.first_ts), '[]') FROM alerts a, calls c2 WHERE c2.call_uuid = $1::uuid AND "
+        "  a.evidence::text LIKE '%' || c2.call_id || '%' AND a.first_ts >= c2.start_ts - "
+        "  interval '1 hour'))::text",
+        1, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        w->db_errors++;
+        log_warn("web: call: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        api__error(rs, 500, "query failed");
+        return;
+    }
+    const char *v = PQgetvalue(r, 0, 0);
+    if (strncmp(v, "{\"call\": null", 13) == 0) {
+        PQclear(r);
+        api__error(rs, 404, "no such call");
+        return;
+    }
+    api__json(rs);
+    size_t n = strlen(v);
+    buf_append(&rs->body, v, n - 1); /* without the closing brace */
+    PQclear(r);
+    buf_printf(&rs->body, ", \"messages\": ");
+    size_t mark = rs->body.len;
+    if (api__messages(db, rq->param, &rs->body) != 0) {
+        rs->body.len = mark;
+        buf_printf(&rs->body, "[]");
+    }
+    buf_putc(&rs->body, '}');
+}
+
+/* The Call-ID and key of a stored call, for the packet store; -1 with the
+ * error response set. */
+static int api__call_key(web_t *w, const char *uuid, char *call_id, size_t len, uint64_t *key,
+                         web__resp_t *rs)
+{
+    if (!w->cfg.record_dir || !w->cfg.record_dir[0]) {
+        api__error(rs, 404, "no packet store (record.enabled is off)");
+        return -1;
+    }
+    PGconn *db = web__db(w);
+    if (!db) {
+        api__error(rs, 503, "database unavailable");
+        return -1;
+    }
+    const char *p[1] = {uuid};
+    PGresult *r = PQexecParams(db,
+                               "SELECT call_id, call_key FROM calls WHERE call_uuid = $1::uuid "
+                               "ORDER BY start_ts DESC LIMIT 1",
+                               1, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        PQclear(r);
+        api__error(rs, 404, "no such call");
+        return -1;
+    }
+    snprintf(call_id, len, "%s", PQgetvalue(r, 0, 0));
+    *key = (uint64_t)strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    PQclear(r);
+    return 0;
+}
+
+/* A call's packets from the packet store (record/), as one pcap file: the
+ * call's Call-ID and key from the database, rec_write_pcap into memory.
+ * Every attempt is audited, found or not. */
+static void api__pcap(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    if (!api__uuid(rq->param)) {
+        api__error(rs, 400, "not a call uuid");
+        return;
+    }
+    api__audit(w, rq, "pcap", rq->param);
+    char call_id[1024], err[512];
+    uint64_t key;
+    if (api__call_key(w, rq->param, call_id, sizeof call_id, &key, rs) != 0) return;
+    rec_store_t *st = rec_store_open(w->cfg.record_dir, err, sizeof err);
+    if (!st) {
+        api__error(rs, 404, "no packet store");
+        return;
+    }
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&mem, &len);
+    int64_t n = f ? rec_write_pcap(st, call_id, key, f, err, sizeof err) : -1;
+    if (f) fclose(f);
+    rec_store_close(st);
+    if (n <= 0) {
+        free(mem);
+        api__error(rs, 404, "no packets stored for this call");
+        return;
+    }
+    rs->status = 200;
+    rs->content_type = "application/vnd.tcpdump.pcap";
+    snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"call-%s.pcap\"",
+             rq->param);
+    buf_reset(&rs->body);
+    buf_append(&rs->body, mem, len);
+    free(mem);
+}
+
+typedef struct {
+    uint64_t key;
+    bool found;
+    rec_recording_t rec;
+} api__pick_t;
+
+/* rec_find's callback: the recording of this call's key (the last one). */
+static int api__pick(void *user, const rec_recording_t *r)
+{
+    api__pick_t *p = user;
+    if (r->call_key == p->key && !r->gone) {
+        p->found = true;
+        p->rec = *r;
+    }
+    return 0;
+}
+
+static int api__feed(void *user, int64_t ts_ns, int linktype, const uint8_t *frame, uint32_t caplen,
+                     uint32_t wirelen)
+{
+    (void)wirelen;
+    aud_feed_frame(user, ts_ns, linktype, frame, caplen);
+    return 0;
+}
+
+/* The call's voice: its packets from the packet store through the renderer
+ * (audio/) into a stereo WAV (caller left), made in web.state_dir and
+ * served from memory.  Listener role; every attempt audited. */
+static void api__audio(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    if (!api__uuid(rq->param)) {
+        api__error(rs, 400, "not a call uuid");
+        return;
+    }
+    api__audit(w, rq, "audio", rq->param);
+    char call_id[1024], err[512], path[1100];
+    uint64_t key;
+    if (api__call_key(w, rq->param, call_id, sizeof call_id, &key, rs) != 0) return;
+    rec_store_t *st = rec_store_open(w->cfg.record_dir, err, sizeof err);
+    if (!st) {
+        api__error(rs, 404, "no packet store");
+        return;
+    }
+    api__pick_t pick = {.key = key};
+    rec_find(st, call_id, api__pick, &pick);
+    aud_config_t acfg;
+    aud_config_default(&acfg);
+    acfg.call_id = call_id;
+    aud_renderer_t *r = pick.found ? aud_new(&acfg, err, sizeof err) : NULL;
+    if (!r) {
+        rec_store_close(st);
+        api__error(rs, 404, "no packets stored for this call");
+        return;
+    }
+    int rc = rec_call_packets(st, &pick.rec, api__feed, r, err, sizeof err);
+    rec_store_close(st);
+    snprintf(path, sizeof path, "%s/audio-XXXXXX", w->cfg.state_dir);
+    int fd = rc == 0 ? mkstemp(path) : -1;
+    aud_status_t as = AUD_ERR_OUTPUT;
+    if (fd >= 0) {
+        close(fd);
+        as = aud_finish(r, path, AUD_FORMAT_WAV, false, err, sizeof err);
+    }
+    aud_free(r);
+    buf_reset(&rs->body);
+    FILE *f =
+        (as == AUD_OK || as == AUD_ERR_CODEC || as == AUD_ERR_SRTP) ? fopen(path, "rb") : NULL;
+    if (f) {
+        char b[65536];
+        size_t n;
+        while ((n = fread(b, 1, sizeof b, f)) > 0)
+            buf_append(&rs->body, b, n);
+        fclose(f);
+    }
+    if (fd >= 0) unlink(path);
+    if (!rs->body.len) {
+        api__error(rs, 404, "no audio in this call");
+        return;
+    }
+    rs->status = 200;
+    rs->content_type = "audio/wav";
+    snprintf(rs->disposition, sizeof rs->disposition, "inline; filename=\"call-%s.wav\"",
+             rq->param);
+}
+
+/* The live feed is a WebSocket (feed.c); a plain GET is told so. */
+static void api__live(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    (void)w;
+    (void)rq;
+    api__error(rs, 426, "a WebSocket with subprotocol siphon-live-v1");
+}
+
+/* ---------------------------------------------------------------------- */
+/* alerts, registrations, status, users, audit                             */
+/* ---------------------------------------------------------------------- */
+
+static void api__alerts(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    char type[64], sev[32], src[64], lim[16];
+    web__arg(rq, "type", type, sizeof type);
+    web__arg(rq, "severity", sev, sizeof sev);
+    web__arg(rq, "source", src, sizeof src);
+    snprintf(lim, sizeof lim, "%u", api__uint(rq, "limit", 100, 1000));
+    const char *p[4] = {type, sev, src, lim};
+    api__sql_json(w, rs,
+                  "SELECT coalesce(jsonb_agg(x ORDER BY x->>'last_ts' DESC), '[]')::text FROM "
+                  "(SELECT to_jsonb(a) || jsonb_build_object('alert_id', a.alert_id::text, "
+                  "'incident_id', a.incident_id::text) AS x FROM alerts a "
+                  "WHERE ($1 = '' OR alert_type = $1) AND ($2 = '' OR severity = $2) "
+                  "AND ($3 = '' OR host(src_ip) = $3) ORDER BY last_ts DESC LIMIT $4::int) t",
+                  4, p);
+}
+
+static void api__registrations(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    char user[128], lim[16];
+    web__arg(rq, "user", user, sizeof user);
+    snprintf(lim, sizeof lim, "%u", api__uint(rq, "limit", 100, 1000));
+    const char *p[2] = {user, lim};
+    api__sql_json(w, rs,
+                  "SELECT coalesce(jsonb_agg(x ORDER BY x->>'ts' DESC), '[]')::text FROM "
+                  "(SELECT to_jsonb(r) || jsonb_build_object('reg_id', r.reg_id::text) AS x "
+                  "FROM registrations r WHERE ($1 = '' OR \"user\" = $1) ORDER BY ts DESC "
+                  "LIMIT $2::int) t",
+                  2, p);
+}
+
+static void api__status(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    (void)rq;
+    char web[768];
+    uint32_t sessions = 0;
+    pthread_mutex_lock(&w->feed_mu);
+    uint64_t events = w->events, events_dropped = w->events_dropped;
+    pthread_mutex_unlock(&w->feed_mu);
+    for (uint32_t i = 0; i < w->cfg.max_sessions; i++)
+        sessions += w->sessions[i].used;
+    snprintf(web, sizeof web,
+             "{\"version\":\"%s\",\"uptime_s\":%lld,\"requests\":%llu,\"rejected_auth\":%llu,"
+             "\"rejected_csrf\":%llu,\"rate_limited\":%llu,\"db_errors\":%llu,\"sessions\":%u,"
+             "\"live_clients\":%u,\"live_events\":%llu,\"live_events_dropped\":%llu,"
+             "\"live_clients_dropped\":%llu}",
+             SIPHON_WEB_VERSION, (long long)((clock_mono_ns() - w->started_ns) / 1000000000LL),
+             (unsigned long long)w->requests, (unsigned long long)w->rejected_auth,
+             (unsigned long long)w->rejected_csrf, (unsigned long long)w->rate_limited,
+             (unsigned long long)w->db_errors, sessions, w->n_clients, (unsigned long long)events,
+             (unsigned long long)events_dropped, (unsigned long long)w->clients_dropped);
+    const char *p[1] = {web};
+    api__sql_json(w, rs,
+                  "SELECT jsonb_build_object('web', $1::jsonb, "
+                  "'schema_version', (SELECT max(version) FROM siphon_schema), "
+                  "'calls_last_hour', (SELECT count(*) FROM calls WHERE start_ts > now() - "
+                  "interval '1 hour'), "
+                  "'calls_in_progress', (SELECT count(*) FROM calls WHERE end_ts IS NULL AND "
+                  "start_ts > now() - interval '1 day'), "
+                  "'calls_total', (SELECT count(*) FROM calls), "
+                  "'alerts_total', (SELECT count(*) FROM alerts), "
+                  "'registrations_total', (SELECT count(*) FROM registrations), "
+                  "'database_bytes', pg_database_size(current_database()))::text",
+                  1, p);
+}
+
+static void api__users(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    (void)rq;
+    api__sql_json(w, rs,
+                  "SELECT coalesce(jsonb_agg(jsonb_build_object('name', name, 'role', role, "
+                  "'created_at', created_at) ORDER BY name), '[]')::text FROM web_users",
+                  0, NULL);
+}
+
+static void api__user_add(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    char name[WEB__USER_MAX + 1], role[16], pass[1024], err[256];
+    if (!web__form(rq->body, rq->body_len, "name", name, sizeof name) ||
+        !web__form(rq->body, rq->body_len, "role", role, sizeof role) ||
+        !web__form(rq->body, rq->body_len, "password", pass, sizeof pass)) {
+        api__error(rs, 400, "name, role and password required");
+        return;
+    }
+    web_role_t r = web_role_parse(role);
+    if (r == WEB_ROLE_NONE) {
+        api__error(rs, 400, "role must be viewer, listener or admin");
+        return;
+    }
+    if (web_user_add(w->dsn, name, r, pass, err, sizeof err) != 0) {
+        OPENSSL_cleanse(pass, sizeof pass);
+        api__error(rs, 400, err);
+        return;
+    }
+    OPENSSL_cleanse(pass, sizeof pass);
+    api__audit(w, rq, "user add", name);
+    api__json(rs);
+    buf_printf(&rs->body, "{\"ok\":true}");
+}
+
+static void api__audit_list(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    char lim[16];
+    snprintf(lim, sizeof lim, "%u", api__uint(rq, "limit", 200, 5000));
+    const char *p[1] = {lim};
+    api__sql_json(w, rs,
+                  "SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.id DESC), '[]')::text FROM "
+                  "(SELECT * FROM web_audit ORDER BY id DESC LIMIT $1::int) a",
+                  1, p);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the route table and the gate                                            */
+/* ---------------------------------------------------------------------- */
+
+static const api__route_t api__routes[] = {
+    {"POST", "/api/v1/login", WEB_ROLE_NONE, api__login},
+    {"POST", "/api/v1/logout", WEB_ROLE_VIEWER, api__logout},
+    {"GET", "/api/v1/session", WEB_ROLE_VIEWER, api__session},
+    {"GET", "/api/v1/calls", WEB_ROLE_VIEWER, api__calls},
+    {"GET", "/api/v1/calls/{id}", WEB_ROLE_VIEWER, api__call},
+    {"GET", "/api/v1/calls/{id}/pcap", WEB_ROLE_LISTENER, api__pcap},
+    {"GET", "/api/v1/calls/{id}/audio", WEB_ROLE_LISTENER, api__audio},
+    {"GET", "/api/v1/live", WEB_ROLE_VIEWER, api__live},
+    {"GET", "/api/v1/alerts", WEB_ROLE_VIEWER, api__alerts},
+    {"GET", "/api/v1/registrations", WEB_ROLE_VIEWER, api__registrations},
+    {"GET", "/api/v1/status", WEB_ROLE_VIEWER, api__status},
+    {"GET", "/api/v1/users", WEB_ROLE_ADMIN, api__users},
+    {"POST", "/api/v1/users", WEB_ROLE_ADMIN, api__user_add},
+    {"GET", "/api/v1/audit", WEB_ROLE_ADMIN, api__audit_list},
+};
+#define API__N (sizeof api__routes / sizeof api__routes[0])
+
+static web_route_info_t api__info[API__N];
+
+size_t web_routes(const web_route_info_t **out)
+{
+    for (size_t i = 0; i < API__N; i++)
+        api__info[i] = (web_route_info_t){
+            api__routes[i].method, api__routes[i].pattern,
+            api__routes[i].role == WEB_ROLE_NONE ? "public" : web_role_name(api__routes[i].role)};
+    *out = api__info;
+    return API__N;
+}
+
+/* Whether path matches pattern; the {id} segment into param. */
+bool web__route_match(const char *pattern, const char *path, char *param, size_t plen)
+{
+    const char *brace = strstr(pattern, "{id}");
+    if (!brace) return strcmp(pattern, path) == 0;
+    size_t pre = (size_t)(brace - pattern);
+    if (strncmp(pattern, path, pre) != 0) return false;
+    const char *seg = path + pre, *slash = strchr(seg, '/');
+    size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
+    if (n == 0 || n >= plen) return false;
+    if (strcmp(brace + 4, slash ? slash : "") != 0) return false;
+    memcpy(param, seg, n);
+    param[n] = '\0';
+    return true;
+}
+
+void web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
+{
+    const api__route_t *route = NULL;
+    bool path_known = false;
+    for (size_t i = 0; i < API__N; i++) {
+        if (!web__route_match(api__routes[i].pattern, rq->path, rq->param, sizeof rq->param))
+            continue;
+        path_known = true;
+        if (strcmp(api__routes[i].method, rq->method) == 0) {
+            route = &api__routes[i];
+            break;
+        }
+    }
+    bool public_route = route && route->role == WEB_ROLE_NONE;
+    if (!public_route) {
+        rq->session = web__session_find(w, rq->cookie, clock_mono_ns());
+        if (!rq->session) {
+            w->rejected_auth++;
+            api__error(rs, 401, "log in first");
+            return;
+        }
+    }
+    if (!route) {
+        api__error(rs, path_known ? 405 : 404, path_known ? "method not allowed" : "no such route");
+        return;
+    }
+    if (!public_route && rq->session->role < route->role) {
+        api__error(rs, 403, "your role does not allow this");
+        return;
+    }
+    if (strcmp(rq->method, "GET") != 0) {
+        bool ok = public_route
+                      ? rq->csrf[0] != '\0'
+                      : strlen(rq->csrf) == WEB__TOKEN_HEX &&
+                            CRYPTO_memcmp(rq->csrf, rq->session->csrf, WEB__TOKEN_HEX) == 0;
+        if (!ok) {
+            w->rejected_csrf++;
+            api__error(rs, 403, "missing or wrong X-CSRF-Token");
+            return;
+        }
+    }
+    route->fn(w, rq, rs);
+}

@@ -1,0 +1,455 @@
+// main.js - siphon's dashboard: a single page over /api/v1 (Preact + htm,
+// uPlot for the quality charts).  Everything shown comes from the wire and
+// is hostile: it is rendered as text nodes by Preact only (no innerHTML,
+// no dangerouslySetInnerHTML, no inline handlers in markup), and the
+// server's Content-Security-Policy allows scripts from this origin only.
+import { h, render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import htm from 'htm';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import './app.css';
+
+const html = htm.bind(h);
+let csrf = '';
+
+// ---- the API -----------------------------------------------------------
+async function api(path, opts = {}) {
+  const o = { credentials: 'same-origin', headers: {}, ...opts };
+  if (o.method === 'POST') {
+    o.headers['X-CSRF-Token'] = csrf || 'login';
+    o.headers['Content-Type'] = 'application/x-www-form-urlencoded';
+  }
+  const r = await fetch('/api/v1' + path, o);
+  let body = {};
+  try { body = await r.json(); } catch (e) { body = {}; }
+  if (!r.ok) {
+    const err = new Error(body.error || r.statusText);
+    err.status = r.status;
+    throw err;
+  }
+  return body;
+}
+
+function useHash() {
+  const [hash, setHash] = useState(location.hash || '#/search');
+  useEffect(() => {
+    const f = () => setHash(location.hash || '#/search');
+    addEventListener('hashchange', f);
+    return () => removeEventListener('hashchange', f);
+  }, []);
+  return hash;
+}
+
+function useApi(path, deps, every) {
+  const [state, setState] = useState({ loading: true });
+  useEffect(() => {
+    let live = true;
+    setState({ loading: true });
+    const load = () => api(path).then(
+      (data) => live && setState({ data }),
+      (error) => live && setState({ error }));
+    load();
+    const t = every ? setInterval(load, every) : null;
+    return () => { live = false; if (t) clearInterval(t); };
+  }, deps);
+  return state;
+}
+
+// ---- small pieces -------------------------------------------------------
+const fmtTime = (s) => (s ? new Date(s).toISOString().replace('T', ' ').slice(0, 23) : '');
+const fmtNum = (v, d = 2) => (v === null || v === undefined ? '' : Number(v).toFixed(d));
+
+function Status({ state }) {
+  if (state.loading) return html`<p class="muted" role="status">Loading…</p>`;
+  if (state.error) return html`<p class="error" role="alert">${state.error.message}</p>`;
+  return null;
+}
+
+function Table({ cols, rows, label, rowKey }) {
+  return html`<table aria-label=${label}>
+    <thead><tr>${cols.map((c) => html`<th scope="col">${c.title}</th>`)}</tr></thead>
+    <tbody>${rows.map((r, i) => html`<tr key=${rowKey ? rowKey(r) : i}>
+      ${cols.map((c) => html`<td class=${c.cls || ''}>${c.cell ? c.cell(r) : String(r[c.key] ?? '')}</td>`)}
+    </tr>`)}</tbody>
+  </table>`;
+}
+
+// ---- log-in ---------------------------------------------------------------
+function Login({ onLogin }) {
+  const [err, setErr] = useState('');
+  const submit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    try {
+      const s = await api('/login', { method: 'POST', body: new URLSearchParams(f).toString() });
+      csrf = s.csrf;
+      onLogin(s);
+    } catch (x) { setErr(x.message); }
+  };
+  return html`<main class="login"><h1>siphon</h1>
+    <form onSubmit=${submit} aria-label="Log in">
+      <label>User <input name="user" autocomplete="username" required /></label>
+      <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
+      <button type="submit">Log in</button>
+      ${err && html`<p class="error" role="alert">${err}</p>`}
+    </form></main>`;
+}
+
+// ---- search ---------------------------------------------------------------
+const FILTERS = [
+  ['since', 'Since', '24h'], ['until', 'Until', ''], ['caller', 'Caller', ''],
+  ['callee', 'Callee', ''], ['ip', 'IP', ''], ['call_id', 'Call-ID', ''],
+  ['code', 'Final code', ''], ['mos_below', 'MOS below', ''],
+];
+const STATES = ['', 'answered', 'ringing', 'trying', 'busy', 'cancelled', 'rejected', 'failed',
+  'no_answer', 'timeout'];
+const CALL_COLS = [
+  { title: 'Start', cell: (c) => html`<a href=${'#/call/' + c.call_uuid}>${fmtTime(c.start_ts)}</a>` },
+  { title: 'Caller', key: 'caller' }, { title: 'Callee', key: 'callee' },
+  { title: 'State', key: 'state' }, { title: 'Code', key: 'final_code' },
+  { title: 'Duration s', cell: (c) => fmtNum(c.duration_s, 1), cls: 'num' },
+  { title: 'MOS', cell: (c) => fmtNum(c.mos), cls: 'num' },
+  { title: 'User-Agent', key: 'user_agent' },
+];
+
+function query(obj) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(obj)) if (v !== '' && v !== undefined) p.set(k, v);
+  return p.toString();
+}
+
+function csvCell(v) {
+  let s = v === null || v === undefined ? '' : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = "'" + s; // no formulas in a spreadsheet
+  return '"' + s.replace(/"/g, '""') + '"';
+}
+
+function Search() {
+  const init = Object.fromEntries(FILTERS.map(([k, , d]) => [k, d]));
+  const [filters, setFilters] = useState({ ...init, state: '' });
+  const [offset, setOffset] = useState(0);
+  const [res, setRes] = useState({ loading: true });
+  const load = (f, off) => {
+    setRes({ loading: true });
+    api('/calls?' + query({ ...f, limit: 50, offset: off })).then(
+      (data) => setRes({ data }), (error) => setRes({ error }));
+  };
+  useEffect(() => load(filters, offset), [offset]);
+  const submit = (e) => {
+    e.preventDefault();
+    const f = Object.fromEntries(new FormData(e.target));
+    setFilters(f);
+    if (offset === 0) load(f, 0); else setOffset(0);
+  };
+  const exportCsv = async () => {
+    const d = await api('/calls?' + query({ ...filters, limit: 1000 }));
+    const keys = ['call_uuid', 'start_ts', 'caller', 'callee', 'call_id', 'src_ip', 'dst_ip', 'state',
+      'final_code', 'duration_s', 'mos', 'user_agent'];
+    const text = [keys.join(',')].concat(d.calls.map((c) => keys.map((k) => csvCell(c[k])).join(','))).join('\r\n');
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
+    a.download = 'siphon-calls.csv';
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  };
+  return html`<section><h2>Search calls</h2>
+    <form class="filters" onSubmit=${submit} aria-label="Call filters">
+      ${FILTERS.map(([k, t, d]) => html`<label>${t} <input name=${k} value=${filters[k] ?? d} /></label>`)}
+      <label>State <select name="state" value=${filters.state}>
+        ${STATES.map((s) => html`<option value=${s}>${s || 'any'}</option>`)}</select></label>
+      <button type="submit">Search</button>
+      <button type="button" onClick=${exportCsv}>Export CSV</button>
+    </form>
+    <${Status} state=${res} />
+    ${res.data && html`<div>
+      <p class="muted">${res.data.calls.length} calls from ${offset + 1}</p>
+      <${Table} label="Calls" cols=${CALL_COLS} rows=${res.data.calls} rowKey=${(c) => c.call_uuid} />
+      <nav class="pager" aria-label="Pages">
+        <button disabled=${offset === 0} onClick=${() => setOffset(Math.max(0, offset - 50))}>Previous</button>
+        <button disabled=${!res.data.more} onClick=${() => setOffset(offset + 50)}>Next</button>
+      </nav></div>`}
+  </section>`;
+}
+
+// ---- call detail: ladder, streams, charts -------------------------------------
+function msgLabel(m) {
+  return m.is_request ? (m.method || '?') : `${m.status_code ?? '?'} ${m.reason || ''}`.trim();
+}
+
+function Ladder({ messages, selected, onSelect }) {
+  const hosts = [];
+  const hostOf = (ip, port) => `${ip}:${port}`;
+  for (const m of messages) {
+    for (const hkey of [hostOf(m.src_ip, m.src_port), hostOf(m.dst_ip, m.dst_port)])
+      if (!hosts.includes(hkey)) hosts.push(hkey);
+  }
+  const colW = 220, left = 110, top = 50, rowH = 30;
+  const x = (hkey) => left + hosts.indexOf(hkey) * colW;
+  const width = left + Math.max(1, hosts.length - 1) * colW + 120;
+  const height = top + messages.length * rowH + 20;
+  const t0 = messages.length ? messages[0].ts_us : 0;
+  const key = (e, i) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onSelect(i); } };
+  return html`<svg class="ladder" width=${width} height=${height} role="img"
+      aria-label=${`SIP ladder: ${messages.length} messages between ${hosts.length} hosts`}>
+    <defs><marker id="arrowhead" markerWidth="10" markerHeight="8" refX="9" refY="4" orient="auto">
+      <path d="M0,0 L10,4 L0,8 z" class="head" /></marker></defs>
+    ${hosts.map((hk) => html`<g class="host">
+      <text x=${x(hk)} y="20" text-anchor="middle">${hk}</text>
+      <line x1=${x(hk)} y1="28" x2=${x(hk)} y2=${height} /></g>`)}
+    ${messages.map((m, i) => {
+      const y = top + i * rowH, x1 = x(hostOf(m.src_ip, m.src_port)), x2 = x(hostOf(m.dst_ip, m.dst_port));
+      const label = msgLabel(m);
+      return html`<g class=${'arrow' + (selected === i ? ' selected' : '')} tabindex="0" role="button"
+          data-msg=${i} data-label=${label} data-src=${hostOf(m.src_ip, m.src_port)}
+          data-dst=${hostOf(m.dst_ip, m.dst_port)}
+          aria-label=${`${i + 1}: ${label} from ${hostOf(m.src_ip, m.src_port)} to ${hostOf(m.dst_ip, m.dst_port)}`}
+          onClick=${() => onSelect(i)} onKeyDown=${(e) => key(e, i)}>
+        <text x="4" y=${y + 4} class="time">+${((m.ts_us - t0) / 1e6).toFixed(3)}s</text>
+        <line x1=${x1} y1=${y} x2=${x2 === x1 ? x1 + 40 : x2} y2=${y} marker-end="url(#arrowhead)" />
+        <rect x=${Math.min(x1, x2)} y=${y - 14} width=${Math.max(40, Math.abs(x2 - x1))} height="18" class="hit" />
+        <text x=${(x1 + x2) / 2} y=${y - 4} text-anchor="middle">${label}</text>
+      </g>`;
+    })}
+  </svg>`;
+}
+
+function Chart({ title, data, series }) {
+  const el = useRef(null);
+  useEffect(() => {
+    if (!el.current) return undefined;
+    const u = new uPlot({
+      title, width: Math.min(900, (el.current.clientWidth || 900)), height: 220,
+      scales: { x: { time: true }, mos: { range: [1, 5] } },
+      series: [{}, ...series],
+      axes: [{}, { label: 'ms / packets' }, { scale: 'mos', side: 1, label: 'MOS', grid: { show: false } }],
+    }, data, el.current);
+    return () => u.destroy();
+  }, [data]);
+  return html`<figure class="chart" aria-label=${title} ref=${el}></figure>`;
+}
+
+function StreamCharts({ streams, intervals }) {
+  return streams.map((s) => {
+    const iv = intervals.filter((q) => q.stream_id === s.stream_id);
+    if (!iv.length) return null;
+    const data = [iv.map((q) => Date.parse(q.start_ts) / 1000), iv.map((q) => q.jitter_ms),
+      iv.map((q) => q.lost), iv.map((q) => q.mos)];
+    const title = `${s.direction || 'stream'} ${s.src_ip}:${s.src_port} → ${s.dst_ip}:${s.dst_port} (${s.codec || ''})`;
+    return html`<${Chart} key=${s.stream_id} title=${title} data=${data} series=${[
+      { label: 'jitter ms', stroke: '#1f77b4' }, { label: 'lost', stroke: '#d62728' },
+      { label: 'MOS', scale: 'mos', stroke: '#2ca02c' }]} />`;
+  });
+}
+
+const STREAM_COLS = [
+  { title: 'Direction', key: 'direction' }, { title: 'From', cell: (s) => `${s.src_ip}:${s.src_port}` },
+  { title: 'To', cell: (s) => `${s.dst_ip}:${s.dst_port}` }, { title: 'SSRC', key: 'ssrc' },
+  { title: 'Codec', key: 'codec' }, { title: 'Packets', key: 'packets', cls: 'num' },
+  { title: 'Lost', key: 'lost', cls: 'num' }, { title: 'Jitter ms', cell: (s) => fmtNum(s.jitter_ms), cls: 'num' },
+  { title: 'Jitter max ms', cell: (s) => fmtNum(s.jitter_max_ms), cls: 'num' },
+  { title: 'MOS', cell: (s) => fmtNum(s.mos), cls: 'num' },
+];
+
+function CallDetail({ uuid, session }) {
+  const st = useApi('/calls/' + encodeURIComponent(uuid), [uuid]);
+  const [sel, setSel] = useState(-1);
+  useEffect(() => setSel(-1), [uuid]);
+  if (!st.data) return html`<section><h2>Call</h2><${Status} state=${st} /></section>`;
+  const { call, streams, intervals, messages, alerts } = st.data;
+  const flags = Array.isArray(call.flags) ? call.flags : [];
+  const canListen = session.role === 'listener' || session.role === 'admin';
+  const m = sel >= 0 ? messages[sel] : null;
+  return html`<section><h2>Call ${call.caller || '?'} → ${call.callee || '?'}</h2>
+    <dl class="facts">
+      <dt>Call-ID</dt><dd>${call.call_id}</dd><dt>State</dt><dd>${call.state} ${call.final_code ?? ''}</dd>
+      <dt>Start</dt><dd>${fmtTime(call.start_ts)}</dd><dt>Duration</dt><dd>${fmtNum(call.duration_s, 1)} s</dd>
+      <dt>MOS</dt><dd>${fmtNum(call.mos)}</dd><dt>User-Agent</dt><dd>${call.user_agent || ''}</dd>
+      <dt>From</dt><dd>${call.from_uri || ''}</dd><dt>To</dt><dd>${call.to_uri || ''}</dd>
+    </dl>
+    ${flags.length > 0 && html`<h3>Flags</h3><ul class="flags">${flags.map((f) => html`<li>
+      <strong>${f.flag}</strong> <code>${JSON.stringify(f.evidence || {})}</code></li>`)}</ul>`}
+    ${canListen && html`<p class="downloads">
+      <a href=${`/api/v1/calls/${uuid}/pcap`} download>Download pcap</a>
+      <audio controls preload="none" src=${`/api/v1/calls/${uuid}/audio`} aria-label="Call audio"></audio></p>`}
+    <h3>SIP ladder (${messages.length} messages)</h3>
+    <div class="ladder-wrap"><${Ladder} messages=${messages} selected=${sel} onSelect=${setSel} /></div>
+    ${m && html`<div class="raw" aria-live="polite"><h4>Message ${sel + 1}: ${msgLabel(m)} at ${m.ts}</h4>
+      <pre data-testid="raw">${m.raw}</pre></div>`}
+    <h3>Streams</h3><${Table} label="Streams" cols=${STREAM_COLS} rows=${streams} />
+    <h3>Quality over time</h3>
+    ${intervals.length ? html`<${StreamCharts} streams=${streams} intervals=${intervals} />`
+      : html`<p class="muted">No quality intervals stored for this call.</p>`}
+    ${alerts.length > 0 && html`<h3>Alerts</h3><${Table} label="Call alerts" cols=${ALERT_COLS} rows=${alerts} />`}
+  </section>`;
+}
+
+// ---- alerts, registrations, live, status, users ------------------------------
+const ALERT_COLS = [
+  { title: 'Last', cell: (a) => fmtTime(a.last_ts) }, { title: 'Type', key: 'alert_type' },
+  { title: 'Severity', key: 'severity' }, { title: 'Phase', key: 'phase' }, { title: 'Source', key: 'src_ip' },
+  { title: 'Target user', key: 'target_user' }, { title: 'Count', key: 'count', cls: 'num' },
+  { title: 'Summary', key: 'summary' },
+  { title: 'Evidence', cell: (a) => html`<details><summary>show</summary><pre>${JSON.stringify(a.evidence, null, 1)}</pre></details>` },
+];
+
+function Alerts() {
+  const [f, setF] = useState({});
+  const st = useApi('/alerts?' + query(f), [JSON.stringify(f)]);
+  const submit = (e) => { e.preventDefault(); setF(Object.fromEntries(new FormData(e.target))); };
+  return html`<section><h2>Alerts</h2>
+    <form class="filters" onSubmit=${submit} aria-label="Alert filters">
+      <label>Type <input name="type" /></label><label>Severity <input name="severity" /></label>
+      <label>Source IP <input name="source" /></label><button type="submit">Filter</button></form>
+    <${Status} state=${st} />${st.data && html`<${Table} label="Alerts" cols=${ALERT_COLS} rows=${st.data} />`}</section>`;
+}
+
+const REG_COLS = [
+  { title: 'Time', cell: (r) => fmtTime(r.ts) }, { title: 'User', key: 'user' }, { title: 'AOR', key: 'aor' },
+  { title: 'Contact', key: 'contact' }, { title: 'Expires', key: 'expires', cls: 'num' },
+  { title: 'Code', key: 'final_code' }, { title: 'From', cell: (r) => `${r.src_ip}:${r.src_port}` },
+  { title: 'Challenged', cell: (r) => (r.challenged ? 'yes' : 'no') },
+];
+
+function Registrations() {
+  const st = useApi('/registrations', []);
+  return html`<section><h2>Registrations</h2><${Status} state=${st} />
+    ${st.data && html`<${Table} label="Registrations" cols=${REG_COLS} rows=${st.data} />`}</section>`;
+}
+
+function Counters({ s }) {
+  return html`<dl class="counters">
+    <dt>Calls in the last hour</dt><dd>${s.calls_last_hour}</dd>
+    <dt>Calls stored</dt><dd>${s.calls_total}</dd>
+    <dt>Registrations stored</dt><dd>${s.registrations_total}</dd>
+    <dt>Alerts stored</dt><dd>${s.alerts_total}</dd></dl>`;
+}
+
+// The live feed (/api/v1/live, a WebSocket): calls in progress keyed by
+// call_key, the last ended calls with their MOS.
+function useLive() {
+  const [live, setLive] = useState({ calls: new Map(), ended: [], connected: false, events: 0 });
+  useEffect(() => {
+    let ws;
+    let closed = false;
+    let timer;
+    const connect = () => {
+      ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/live`,
+        'siphon-live-v1');
+      ws.onopen = () => setLive((l) => ({ ...l, connected: true }));
+      ws.onclose = () => {
+        setLive((l) => ({ ...l, connected: false }));
+        if (!closed) timer = setTimeout(connect, 3000);
+      };
+      ws.onmessage = (m) => {
+        let e;
+        try { e = JSON.parse(m.data); } catch (x) { return; }
+        setLive((l) => {
+          const calls = new Map(l.calls);
+          let { ended } = l;
+          if (e.type === 'call_started' || e.type === 'call_answered') {
+            calls.set(e.call_key, { ...(calls.get(e.call_key) || {}), ...e, state: e.type === 'call_answered' ? 'answered' : 'ringing' });
+          } else if (e.type === 'call_ended') {
+            calls.delete(e.call_key);
+            ended = [e, ...ended].slice(0, 50);
+          }
+          return { ...l, calls, ended, events: l.events + 1 };
+        });
+      };
+    };
+    connect();
+    return () => { closed = true; clearTimeout(timer); if (ws) ws.close(); };
+  }, []);
+  return live;
+}
+
+const LIVE_COLS = [
+  { title: 'Start', cell: (c) => fmtTime(c.start_ts) }, { title: 'Caller', key: 'caller' },
+  { title: 'Callee', key: 'callee' }, { title: 'State', key: 'state' },
+  { title: 'Duration s', cell: (c) => ((Date.now() - Date.parse(c.answer_ts || c.start_ts)) / 1000).toFixed(0), cls: 'num' },
+  { title: 'User-Agent', key: 'user_agent' },
+];
+const ENDED_COLS = [
+  { title: 'End', cell: (c) => fmtTime(c.end_ts) }, { title: 'Caller', key: 'caller' },
+  { title: 'Callee', key: 'callee' }, { title: 'State', key: 'state' }, { title: 'Code', key: 'final_code' },
+  { title: 'MOS', cell: (c) => fmtNum(c.mos), cls: 'num' },
+];
+
+function Live() {
+  const st = useApi('/status', [], 5000);
+  const live = useLive();
+  const [, tick] = useState(0);
+  useEffect(() => { const t = setInterval(() => tick((n) => n + 1), 1000); return () => clearInterval(t); }, []);
+  return html`<section><h2>Live</h2>
+    <p class="muted" role="status">${live.connected ? 'Connected' : 'Connecting…'}: ${live.events} events</p>
+    ${st.data && html`<${Counters} s=${st.data} />`}
+    <h3>Calls in progress (${live.calls.size})</h3>
+    <${Table} label="Calls in progress" cols=${LIVE_COLS} rows=${[...live.calls.values()]} rowKey=${(c) => c.call_key} />
+    <h3>Just ended</h3>
+    <${Table} label="Ended calls" cols=${ENDED_COLS} rows=${live.ended} />
+  </section>`;
+}
+
+function StatusPage() {
+  const st = useApi('/status', [], 10000);
+  if (!st.data) return html`<section><h2>Status</h2><${Status} state=${st} /></section>`;
+  const s = st.data, w = s.web || {};
+  return html`<section><h2>Status</h2><${Counters} s=${s} />
+    <dl class="counters"><dt>Version</dt><dd>${w.version}</dd><dt>Schema</dt><dd>${s.schema_version}</dd>
+      <dt>Database bytes</dt><dd>${s.database_bytes}</dd><dt>Dashboard uptime s</dt><dd>${w.uptime_s}</dd>
+      <dt>Requests</dt><dd>${w.requests}</dd><dt>Refused (no session)</dt><dd>${w.rejected_auth}</dd>
+      <dt>Refused (CSRF)</dt><dd>${w.rejected_csrf}</dd><dt>Log-ins rate limited</dt><dd>${w.rate_limited}</dd>
+      <dt>Sessions</dt><dd>${w.sessions}</dd></dl></section>`;
+}
+
+function Users() {
+  const [n, setN] = useState(0);
+  const [msg, setMsg] = useState('');
+  const st = useApi('/users', [n]);
+  const add = async (e) => {
+    e.preventDefault();
+    try {
+      await api('/users', { method: 'POST', body: new URLSearchParams(new FormData(e.target)).toString() });
+      setMsg('saved'); setN(n + 1); e.target.reset();
+    } catch (x) { setMsg(x.message); }
+  };
+  return html`<section><h2>Users</h2><${Status} state=${st} />
+    ${st.data && html`<${Table} label="Users" cols=${[{ title: 'Name', key: 'name' }, { title: 'Role', key: 'role' },
+      { title: 'Created', cell: (u) => fmtTime(u.created_at) }]} rows=${st.data} />`}
+    <form class="filters" onSubmit=${add} aria-label="Add a user">
+      <label>Name <input name="name" required /></label>
+      <label>Role <select name="role"><option>viewer</option><option>listener</option><option>admin</option></select></label>
+      <label>Password <input name="password" type="password" autocomplete="new-password" required minlength="8" /></label>
+      <button type="submit">Add</button> <span role="status">${msg}</span></form></section>`;
+}
+
+// ---- the shell --------------------------------------------------------------
+function App() {
+  const [session, setSession] = useState(undefined);
+  const hash = useHash();
+  useEffect(() => {
+    api('/session').then((s) => { csrf = s.csrf; setSession(s); }, () => setSession(null));
+  }, []);
+  if (session === undefined) return html`<p class="muted">Loading…</p>`;
+  if (session === null) return html`<${Login} onLogin=${setSession} />`;
+  const logout = async () => { try { await api('/logout', { method: 'POST' }); } finally { csrf = ''; setSession(null); } };
+  const pages = [['#/live', 'Live'], ['#/search', 'Search'], ['#/alerts', 'Alerts'],
+    ['#/registrations', 'Registrations'], ['#/status', 'Status']];
+  if (session.role === 'admin') pages.push(['#/users', 'Users']);
+  let page;
+  if (hash.startsWith('#/call/')) page = html`<${CallDetail} uuid=${hash.slice(7)} session=${session} />`;
+  else if (hash === '#/live') page = html`<${Live} />`;
+  else if (hash === '#/alerts') page = html`<${Alerts} />`;
+  else if (hash === '#/registrations') page = html`<${Registrations} />`;
+  else if (hash === '#/status') page = html`<${StatusPage} />`;
+  else if (hash === '#/users' && session.role === 'admin') page = html`<${Users} />`;
+  else page = html`<${Search} />`;
+  return html`<div class="shell">
+    <header><span class="brand">siphon</span>
+      <nav aria-label="Pages">${pages.map(([href, t]) => html`<a href=${href} aria-current=${hash === href ? 'page' : undefined}>${t}</a>`)}</nav>
+      <span class="who">${session.user} (${session.role})</span>
+      <button type="button" onClick=${logout}>Log out</button></header>
+    <main>${page}</main></div>`;
+}
+
+render(html`<${App} />`, document.getElementById('app'));

@@ -1,0 +1,135 @@
+/* web_internal.h - what the web component's files share: the server's
+ * state, a request and its response, the route table, sessions. */
+#ifndef SIPHON_WEB_INTERNAL_H
+#define SIPHON_WEB_INTERNAL_H
+
+#include "core.h"
+#include "web.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WEB__TOKEN_HEX 64 /* 32 random bytes */
+#define WEB__USER_MAX  64
+#define WEB__PATH_MAX  512
+#define WEB__QUERY_MAX 2048
+#define WEB__LIMITS    512 /* log-in rate limit slots (sources and users) */
+
+typedef struct {
+    bool used;
+    char token[WEB__TOKEN_HEX + 1];
+    char csrf[WEB__TOKEN_HEX + 1];
+    char user[WEB__USER_MAX + 1];
+    web_role_t role;
+    int64_t created_ns, used_ns;
+} web__session_t;
+
+typedef struct {
+    char key[80]; /* "s:" source address or "u:" user name */
+    uint32_t failures;
+    int64_t window_ns; /* start of the current window */
+} web__limit_t;
+
+/* A request as the route handlers see it. */
+typedef struct {
+    const char *method; /* "GET" "POST" */
+    char path[WEB__PATH_MAX];
+    char query[WEB__QUERY_MAX]; /* "a=1&b=2", URL-decoded per value by web__arg */
+    const char *body;
+    size_t body_len;
+    char source[64];   /* peer address */
+    char cookie[1024]; /* the Cookie header */
+    char csrf[WEB__TOKEN_HEX + 8];
+    bool gzip_ok;    /* Accept-Encoding names gzip */
+    char param[128]; /* the {id} of the route's pattern */
+    web__session_t *session;
+} web__req_t;
+
+/* A response the server writes out. */
+typedef struct {
+    int status;
+    const char *content_type;
+    buf_t body;
+    char set_cookie[512];
+    const char *cache; /* Cache-Control */
+    char disposition[256];
+    const char *encoding; /* Content-Encoding (NULL: none) */
+} web__resp_t;
+
+/* A live event (feed.c): JSON text shared by every client queue holding it
+ * (refs counted on the service thread only). */
+typedef struct {
+    uint32_t refs;
+    size_t len;
+    char data[];
+} web__event_t;
+
+typedef struct web__client web__client_t;
+
+struct web {
+    web_config_t cfg;
+    char listen_host[64];
+    int port;
+    char cert[1024], key[1024];
+    char *dsn;
+    PGconn *db;               /* the service thread's */
+    struct st_search *search; /* storage's search connection, kept open */
+    struct lws_context *ctx;
+    pthread_t thread;
+    bool thread_started;
+    volatile int stop;
+    web__session_t *sessions;
+    web__limit_t limits[WEB__LIMITS];
+    uint64_t requests, rejected_auth, rejected_csrf, rate_limited, db_errors;
+    int64_t started_ns;
+    /* the live feed (feed.c): shard threads -> feed ring -> client queues */
+    pthread_mutex_t feed_mu;
+    web__event_t **feed;
+    uint32_t feed_cap, feed_head, feed_n;
+    uint64_t events, events_dropped; /* feed ring full */
+    web__client_t *clients;          /* service thread only */
+    uint32_t n_clients;
+    uint64_t clients_dropped;  /* a client's queue was full */
+    struct web__asset *assets; /* static.c: the front end, read once */
+};
+
+/* auth.c */
+int web__hash_password(const char *password, char *out, size_t outlen);
+bool web__verify_password(const char *encoded, const char *password);
+void web__random_hex(char *out, size_t nbytes);
+web__session_t *web__session_find(web_t *w, const char *cookie, int64_t now_ns);
+web__session_t *web__session_new(web_t *w, const char *user, web_role_t role, int64_t now_ns);
+void web__session_end(web__session_t *s);
+/* the value of cookie siphon_session in a Cookie header ("" when none) */
+void web__cookie_token(const char *header, char *out, size_t outlen);
+/* log-in rate limiting: true when key may try now */
+bool web__limit_ok(web_t *w, const char *key, int64_t now_ns);
+void web__limit_fail(web_t *w, const char *key, int64_t now_ns);
+void web__limit_clear(web_t *w, const char *key);
+
+/* tls.c: a self-signed certificate (EC P-256, one year) for host */
+int web__selfsigned(const char *cert_path, const char *key_path, const char *host, char *err,
+                    size_t errlen);
+
+/* api.c */
+void web__handle(web_t *w, web__req_t *rq, web__resp_t *rs);
+bool web__arg(const web__req_t *rq, const char *name, char *out, size_t outlen);
+/* field name of an x-www-form-urlencoded body, decoded into out */
+bool web__form(const char *body, size_t len, const char *name, char *out, size_t outlen);
+/* path against a route pattern; its {id} segment into param */
+bool web__route_match(const char *pattern, const char *path, char *param, size_t plen);
+void web__json_str(buf_t *b, const char *s);
+PGconn *web__db(web_t *w);
+
+/* feed.c: the service thread's side */
+extern const struct lws_protocols web__live_protocol;
+void web__feed_drain(web_t *w);
+void web__feed_free(web_t *w);
+
+/* static.c */
+void web__static(web_t *w, const web__req_t *rq, web__resp_t *rs);
+void web__static_free(web_t *w);
+
+#endif /* SIPHON_WEB_INTERNAL_H */
