@@ -31,13 +31,15 @@ echo "== siphon analyze --alerts $sample $attacks" >&2
 # packets/s) into a veth pair whose far end sits in a network namespace
 # made for the demo (so nothing leaves the machine); `siphon run` captures
 # the near end with 2 capture threads and 2 correlator threads and drops
-# root to nobody once its rings are open. On its defaults it stores into
+# root to the service user siphon once its rings are open. On its defaults it stores into
 # its embedded PostgreSQL (/var/lib/siphon/pgdata, a Unix socket in
 # /run/siphon, run as user siphon) and records every call into the packet
 # store; the demo adds detection (alerts.enabled) and the SIPREC recording
 # server on 127.0.0.1:5080, to which SIPp sends one Cisco CUBE recording
-# session with two RTP streams. SIGINT ends it: it prints the calls, the
-# alerts, the SIPREC session and a summary.
+# session with two RTP streams; its dashboard listens on
+# https://127.0.0.1:8443/ (a self-signed certificate made on first start).
+# SIGINT ends it: it prints the calls, the alerts, the SIPREC session and
+# a summary.
 if [[ $(id -u) -ne 0 ]]; then
   echo "== the appliance skipped: it needs root (a network namespace and a capture socket)" >&2
   exit 0
@@ -57,10 +59,13 @@ ip link add "$vh" type veth peer name "$vn" netns "$ns"
 sysctl -qw "net.ipv6.conf.$vh.disable_ipv6=1"
 ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$vn.disable_ipv6=1"
 ip link set "$vh" up && ip -n "$ns" link set "$vn" up
-install -d -o nobody /var/lib/siphon/record # the packet store, written as nobody
+# siphon drops root to the embedded server's own user (storage.pg_user,
+# `siphon`, made by deps.sh), so it can still stop its PostgreSQL.
+install -d -m 755 /var/lib/siphon
+install -d -o siphon /var/lib/siphon/record && chown -R siphon /var/lib/siphon/record
 : >"$work/demo.conf"
 echo "== siphon run on $vh: the sample and the attacks replayed live, a SIPREC session" >&2
-"$siphon" run -c "$work/demo.conf" --capture.interfaces="$vh" --capture.user=nobody \
+"$siphon" run -c "$work/demo.conf" --capture.interfaces="$vh" --capture.user=siphon \
     --capture.threads=2 --correlator.shards=2 --streams --alerts.enabled=true \
     --siprec.enabled=true --siprec.listen=udp:127.0.0.1:5080 --siprec.rtp_ports=30000-30099 \
     2>"$work/run.err" &
@@ -91,3 +96,8 @@ echo "== siphon pcap $cid -o $root/build-release/demo-call.pcap" >&2
 "$siphon" pcap "$cid" -o "$root/build-release/demo-call.pcap"
 echo "== siphon audio $cid -o $root/build-release/demo-call.wav" >&2
 "$siphon" audio "$cid" -o "$root/build-release/demo-call.wav"
+# A first dashboard user: admin, with a password made here and printed below.
+password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$password" | "$root/build-release/app/siphon" user add admin --role admin >/dev/null
+echo "== the dashboard: siphon run serves it on https://127.0.0.1:8443/ (or \`siphon web\` alone," >&2
+echo "   over the stored calls); log in as admin with the password $password" >&2
