@@ -110,5 +110,20 @@ npk=$(pg_psql -c "SELECT count(*) FROM recordings WHERE (locations->>'packets'):
                   AND jsonb_array_length(locations->'segments') > 0 AND bytes > 0")
 [ "$npk" = "$ncalls" ] || fail rec-where "recordings with packets, segments and bytes: $npk of $ncalls"
 
+# Alerts: analyze --store --alerts of the bundled attacks keeps every
+# incident update the NDJSON shows as one `alerts` row; again, nothing.
+attacks="$TESTS_DIR/../packaging/samples/attacks.pcapng"
+nalerts=$("$SIPHON" analyze --alerts --json --no-progress "$attacks" 2>/dev/null | grep -c '^{"type":"alert"')
+[ "$nalerts" -gt 0 ] || fail alert-none "no alerts from $attacks"
+for pass in 1 2; do
+    "$SIPHON" analyze --store --alerts --no-progress "${st[@]}" "$attacks" >/dev/null \
+        2>"$work/alerts$pass.err" || fail "alert-exit$pass" "$(tail -3 "$work/alerts$pass.err")"
+done
+nrows=$(pg_psql -c "SELECT count(*) FROM alerts")
+[ "$nrows" = "$nalerts" ] || fail alert-rows "alerts: $nrows rows for $nalerts alert updates"
+ntypes=$(pg_psql -c "SELECT count(DISTINCT alert_type) FROM alerts WHERE alert_type IN
+                     ('scanner', 'enumeration', 'bruteforce', 'flood')")
+[ "$ntypes" = 4 ] || fail alert-types "alert types stored: $ntypes of scanner, enumeration, bruteforce, flood"
+
 if ((${#failed[@]})); then echo "FAILED: ${failed[*]}"; exit 1; fi
 echo "PASS"
