@@ -70,22 +70,10 @@ void alert__escape(buf_t *out, const char *str, size_t n, alert__esc_t how, char
             i++;
             continue;
         }
-        size_t need = 0;
-        uint32_t cp = 0, min = 0;
-        if (c >= 0xc2 && c <= 0xdf)
-            need = 1, cp = c & 0x1f, min = 0x80;
-        else if (c >= 0xe0 && c <= 0xef)
-            need = 2, cp = c & 0x0f, min = 0x800;
-        else if (c >= 0xf0 && c <= 0xf4)
-            need = 3, cp = c & 0x07, min = 0x10000;
-        bool ok = need > 0;
-        for (size_t k = 1; ok && k <= need; k++) {
-            if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
-                ok = false;
-            else
-                cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (ok && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = false;
+        uint32_t cp = 0;
+        size_t seq = text_utf8_seq(s + i, n - i, &cp);
+        size_t need = seq ? seq - 1 : 0;
+        bool ok = seq != 0;
         if (!ok) {
             buf_append(out, alert__fffd, 3);
             i++;

@@ -275,6 +275,10 @@ size_t text_inert_cstr(buf_t *out, const char *s); /* NULL writes nothing */
  * controls, bidi embeddings/overrides/isolates and marks, zero-width and
  * invisible format characters (escaped by text_inert and the JSON writer). */
 bool text_cp_is_control(uint32_t cp);
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), or 0; *cp gets the code point.
+ * The one UTF-8 reader of every escaper (text, JSON, SIEM formats, COPY). */
+size_t text_utf8_seq(const uint8_t *p, size_t avail, uint32_t *cp);
 /* s made inert in a cell of exactly width columns, padded with spaces
  * (left-aligned or right-aligned); longer text is cut and ends in '~'. */
 void text_cell(buf_t *out, const char *s, size_t width, bool left);

@@ -78,23 +78,10 @@ static void json_escaped(buf_t *b, const unsigned char *s, size_t n)
             i++;
             continue;
         }
-        /* Validate one UTF-8 sequence (no overlongs, no surrogates). */
-        size_t need = 0;
-        uint32_t cp = 0, min = 0;
-        if (c >= 0xc2 && c <= 0xdf)
-            need = 1, cp = c & 0x1f, min = 0x80;
-        else if (c >= 0xe0 && c <= 0xef)
-            need = 2, cp = c & 0x0f, min = 0x800;
-        else if (c >= 0xf0 && c <= 0xf4)
-            need = 3, cp = c & 0x07, min = 0x10000;
-        bool ok = need > 0;
-        for (size_t k = 1; ok && k <= need; k++) {
-            if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
-                ok = false;
-            else
-                cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (ok && (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = false;
+        uint32_t cp = 0;
+        size_t seq = text_utf8_seq(s + i, n - i, &cp);
+        size_t need = seq ? seq - 1 : 0;
+        bool ok = seq != 0;
         if (ok && text_cp_is_control(cp)) { /* all of them are in the BMP */
             char e[6] = {'\\',        'u', hex[cp >> 12], hex[(cp >> 8) & 15], hex[(cp >> 4) & 15],
                          hex[cp & 15]};

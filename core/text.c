@@ -15,10 +15,9 @@
 
 #include <string.h>
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), or 0; *cp gets the code point. */
-static size_t utf8_seq(const uint8_t *p, size_t avail, uint32_t *cp)
+size_t text_utf8_seq(const uint8_t *p, size_t avail, uint32_t *cp)
 {
+    if (avail == 0) return 0;
     uint8_t b = p[0];
     size_t n;
     uint32_t c, min;
@@ -82,7 +81,7 @@ size_t text_inert(buf_t *out, const void *data, size_t len)
             continue;
         }
         uint32_t cp;
-        size_t n = p[i] >= 0x80 ? utf8_seq(p + i, len - i, &cp) : 0;
+        size_t n = p[i] >= 0x80 ? text_utf8_seq(p + i, len - i, &cp) : 0;
         if (n && !text_cp_is_control(cp)) {
             buf_append(out, p + i, n);
             cols += 1;

@@ -35,28 +35,10 @@ void st__copy_null(buf_t *b)
     buf_append(b, "\\N", 2);
 }
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), 0 when it is not one. */
 static size_t st__utf8_len(const uint8_t *p, size_t avail)
 {
-    uint8_t c = p[0];
-    size_t need;
-    uint32_t cp, min;
-    if (c >= 0xc2 && c <= 0xdf)
-        need = 1, cp = c & 0x1f, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef)
-        need = 2, cp = c & 0x0f, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4)
-        need = 3, cp = c & 0x07, min = 0x10000;
-    else
-        return 0;
-    if (need >= avail) return 0;
-    for (size_t k = 1; k <= need; k++) {
-        if ((p[k] & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (p[k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return need + 1;
+    uint32_t cp;
+    return text_utf8_seq(p, avail, &cp);
 }
 
 void st__copy_text(buf_t *b, const char *text, size_t n)
