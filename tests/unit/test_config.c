@@ -81,10 +81,10 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.capture.max_tcp_total_bytes, 256ull << 20);
     assert_true(cfg.capture.promiscuous);
     assert_true(cfg.storage.enabled); /* siphon run stores, into the embedded server */
-    assert_false(cfg.web.enabled);
+    assert_true(cfg.web.enabled); /* siphon run serves the dashboard, on loopback */
     assert_false(cfg.siprec.enabled);
     assert_false(cfg.alerts.enabled);
-    assert_string_equal(cfg.web.listen, "127.0.0.1:8080");
+    assert_string_equal(cfg.web.listen, "127.0.0.1:8443");
     assert_int_equal(cfg.siprec.listen.count, 2);
     assert_string_equal(cfg.siprec.listen.items[0], "udp:0.0.0.0:5060");
     assert_string_equal(cfg.siprec.listen.items[1], "tcp:0.0.0.0:5060");
@@ -193,18 +193,18 @@ static void test_bool(void **state)
     char line[64];
     for (int i = 0; i < 4; i++) {
         snprintf(line, sizeof line, "enabled = %s", yes[i]);
-        assert_int_equal(set1("web", line), 0);
-        assert_true(cfg.web.enabled);
+        assert_int_equal(set1("alerts", line), 0);
+        assert_true(cfg.alerts.enabled);
         snprintf(line, sizeof line, "promiscuous = %s", no[i]);
         assert_int_equal(set1("capture", line), 0);
         assert_false(cfg.capture.promiscuous);
     }
-    assert_int_equal(set1("web", "enabled = maybe"), -1);
-    assert_err(0, 2, "t.conf:2: web.enabled: 'maybe' is not a boolean (expected true or false");
-    assert_false(cfg.web.enabled); /* unchanged */
-    assert_int_equal(set1("web", "enabled ="), -1);
+    assert_int_equal(set1("alerts", "enabled = maybe"), -1);
+    assert_err(0, 2, "t.conf:2: alerts.enabled: 'maybe' is not a boolean (expected true or false");
+    assert_false(cfg.alerts.enabled); /* unchanged */
+    assert_int_equal(set1("alerts", "enabled ="), -1);
     assert_err(0, 2, "no value (expected true or false)");
-    assert_int_equal(set1("web", "enabled = truex"), -1);
+    assert_int_equal(set1("alerts", "enabled = truex"), -1);
 }
 
 static void test_uint(void **state)
@@ -508,17 +508,17 @@ static void test_bounds(void **state)
     size_t big = (size_t)CONFIG_FILE_MAX + 1;
     char *huge = malloc(big);
     memset(huge, '\n', big);
-    memcpy(huge, "[web]\nenabled = true\n", 21);
+    memcpy(huge, "[alerts]\nenabled = true\n", 24);
     config_errors_init(&errs);
     config_free(&cfg);
     config_defaults(&cfg);
     assert_int_equal(config_load_buffer(&cfg, "big.conf", huge, big, &errs), -1);
     assert_int_equal(errs.count, 1);
     assert_err(0, 0, "big.conf: file is larger than 1048576 bytes");
-    assert_false(cfg.web.enabled);
+    assert_false(cfg.alerts.enabled);
     /* exactly at the bound is fine */
     assert_int_equal(config_load_buffer(&cfg, "big.conf", huge, big - 1, NULL), 0);
-    assert_true(cfg.web.enabled);
+    assert_true(cfg.alerts.enabled);
 
     /* many errors: the list is bounded and reading stops */
     memset(huge, '\n', big);
@@ -730,7 +730,7 @@ static void test_app_args(void **state)
     assert_null(argv[5]);
     assert_int_equal(cfg.correlator.max_calls, 6);
     assert_int_equal(cfg.correlator.max_streams, 5);
-    assert_string_equal(cfg.web.listen, "127.0.0.1:8080");
+    assert_string_equal(cfg.web.listen, "127.0.0.1:8443");
 
     char *argv2[] = {"analyze", "x.pcap", "-c", NULL};
     argc = 3;
