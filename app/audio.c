@@ -176,27 +176,36 @@ static int add_keys(aud_renderer_t *r, const audio_options_t *o)
     return 0;
 }
 
+/* One line per stream on stderr; the codec name comes from the SDP's
+ * rtpmap (the wire), so it is made inert first. */
 static void print_streams(const aud_renderer_t *r)
 {
+    buf_t codec;
+    buf_init(&codec);
     for (uint32_t i = 0; i < aud_stream_count(r); i++) {
         aud_stream_info_t s;
         aud_stream_info(r, i, &s);
+        buf_reset(&codec);
+        text_inert_cstr(&codec, s.codec[0] ? s.codec : "-");
+        buf_putc(&codec, '\0');
         fprintf(stderr,
                 "siphon audio: stream %u %s ssrc 0x%08x %s%s: %llu packets, %llu decoded, "
                 "%llu lost, %llu late, %llu dup, %llu dtmf, %llu cn",
-                i + 1, s.side == AUD_SIDE_CALLER ? "caller" : "callee", s.ssrc,
-                s.codec[0] ? s.codec : "-", s.srtp ? " (SRTP)" : "", (unsigned long long)s.packets,
+                i + 1, s.side == AUD_SIDE_CALLER ? "caller" : "callee", s.ssrc, codec.data,
+                s.srtp ? " (SRTP)" : "", (unsigned long long)s.packets,
                 (unsigned long long)s.decoded, (unsigned long long)s.lost,
                 (unsigned long long)s.late, (unsigned long long)s.duplicates,
                 (unsigned long long)s.dtmf, (unsigned long long)s.comfort_noise);
         if (s.undecodable)
-            fprintf(stderr, ", %llu undecodable (%s)", (unsigned long long)s.undecodable, s.codec);
+            fprintf(stderr, ", %llu undecodable (%s)", (unsigned long long)s.undecodable,
+                    codec.data);
         if (s.auth_failures || s.no_key || s.replays)
             fprintf(stderr, ", SRTP: %llu auth failures, %llu without key, %llu replays",
                     (unsigned long long)s.auth_failures, (unsigned long long)s.no_key,
                     (unsigned long long)s.replays);
         fprintf(stderr, "; %.3f s from %.3f s\n", s.seconds, s.start_s);
     }
+    buf_free(&codec);
 }
 
 /* Frames from the packet store (record.dir) into the renderer. */

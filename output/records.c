@@ -357,11 +357,11 @@ void out_siprec_session(void *user, const srs_session_t *s)
         }
         char ip[IP_STR_MAX];
         ip_addr_format(&s->src.ip, ip, sizeof ip);
-        buf_printf(
-            &b, "siprec %s from %s: %s, %u participant%s, %u stream%s, %llu packets (%lld lost)\n",
-            s->call_id, ip, s->state, s->n_participants, s->n_participants == 1 ? "" : "s",
-            s->n_streams, s->n_streams == 1 ? "" : "s", (unsigned long long)packets,
-            (long long)lost);
+        buf_printf(&b, "siprec "); /* the Call-ID is the SRC's: made inert */
+        text_inert_cstr(&b, s->call_id);
+        buf_printf(&b, " from %s: %s, %u participant%s, %u stream%s, %llu packets (%lld lost)\n",
+                   ip, s->state, s->n_participants, s->n_participants == 1 ? "" : "s", s->n_streams,
+                   s->n_streams == 1 ? "" : "s", (unsigned long long)packets, (long long)lost);
     }
     pthread_mutex_lock(&o->shared.lock);
     fwrite(b.data, 1, b.len, o->cfg.out);
