@@ -191,9 +191,7 @@ static void on_sip(aud_renderer_t *r, const datagram_t *dg)
 {
     static __thread sip_msg_t msg;
     if (sip_parse_message(dg->data, dg->len, &msg) == PROTO_INVALID) return;
-    if (msg.call_id.len != strlen(r->call_id) ||
-        memcmp(msg.call_id.p, r->call_id, msg.call_id.len) != 0)
-        return;
+    if (!sv_eq(msg.call_id, sv_from_cstr(r->call_id))) return;
     r->sum.call_seen = true;
     r->sum.sip_messages++;
     /* the caller: the From of the INVITE transaction (its request or a
@@ -207,8 +205,7 @@ static void on_sip(aud_renderer_t *r, const datagram_t *dg)
         r->caller_tag_len = sv_copy_cstr(msg.from.tag, r->caller_tag, sizeof r->caller_tag);
     }
     if (!has_sdp) return;
-    bool from_caller = msg.from.tag.len == r->caller_tag_len &&
-                       memcmp(msg.from.tag.p, r->caller_tag, r->caller_tag_len) == 0;
+    bool from_caller = sv_eq(msg.from.tag, sv_make(r->caller_tag, r->caller_tag_len));
     bool by_caller = msg.is_request ? from_caller : !from_caller;
     learn_sdp(r, by_caller ? AUD_SIDE_CALLER : AUD_SIDE_CALLEE, body);
 }

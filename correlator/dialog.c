@@ -77,7 +77,7 @@ uint32_t corr__call_find(const corr_t *c, sv_t call_id)
 static bool tag_eq(const char *copy, sv_t tag)
 {
     size_t n = tag.len < CORR_STR_MAX - 1 ? tag.len : CORR_STR_MAX - 1;
-    return strlen(copy) == n && memcmp(copy, tag.p, n) == 0;
+    return sv_eq(sv_from_cstr(copy), sv_make(tag.p, n));
 }
 
 /* RTP packets do not touch their call (that was a cache miss per packet);
