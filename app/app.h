@@ -16,7 +16,6 @@
 #include "fanout.h"
 #include "output.h"
 #include "pipeline.h"
-#include "proto.h"
 #include "storage.h"
 #include "record.h"
 

@@ -60,6 +60,7 @@ pg_stop
 run() { # OUT ARGS...
     local out=$1; shift
     "$SIPHON" run -c /dev/null --allow-root --json -v --capture.interfaces="$vh" "${st[@]}" \
+        --record.dir="$work/record" --web.enabled=false \
         --storage.spool_dir="$work/spool1" --log.stats_interval=1s --correlator.call_linger=1s \
         "$@" >"$out.ndjson" 2>"$out.err" &
     pid=$!

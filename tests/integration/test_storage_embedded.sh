@@ -55,6 +55,7 @@ n=$(calls_stored); echo "after the first import: $n calls"
 # 2. siphon run, SIGTERM -------------------------------------------------------------
 start_run() {
     "$SIPHON" run -c /dev/null --allow-root -v -i lo --capture.bpf_filter='udp port 9' "${emb[@]}" \
+        --record.dir="$work/record" --web.enabled=false \
         --log.stats_interval=0 >"$work/run.out" 2>"$work/run.err" &
     pid=$!
     for i in $(seq 200); do grep -q 'capturing on lo' "$work/run.err" && return 0; sleep 0.1; done

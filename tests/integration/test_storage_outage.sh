@@ -50,6 +50,7 @@ printf '[storage]\nbatch_delay = 100ms\nretention = 0\n' >"$work/s.conf"
 "$SIPHON" db migrate --storage.dsn="$PG_DSN" || { echo "FAIL: siphon db migrate"; exit 1; }
 
 "$SIPHON" run -c "$work/s.conf" --allow-root --json -v --capture.interfaces="$vh" \
+    --record.dir="$work/record" --web.enabled=false \
     --storage.dsn="$PG_DSN" --storage.spool_dir="$work/spool" --log.stats_interval=1s \
     --correlator.call_linger=1s >"$work/run.ndjson" 2>"$work/run.err" &
 pid=$!
