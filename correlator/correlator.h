@@ -26,6 +26,7 @@
 #define SIPHON_CORRELATOR_H
 
 #include "core.h"
+#include "proto.h"
 #include "quality.h"
 
 /* ------------------------------------------------------------------------ */
@@ -376,6 +377,11 @@ typedef struct {
     sv_t user_agent;   /* User-Agent, else Server */
     uint64_t call_key; /* the call it belongs to; 0: none (REGISTER,
                           OPTIONS, a message of no known call, ...) */
+    /* The correlator's own parse of the message, header index included, so
+     * a consumer that needs more than the fields above (Via branch,
+     * Authorization, Contact) reads it instead of parsing the bytes again.
+     * Valid only during the callback; NULL when parse is CORR_SIP_INVALID. */
+    const sip_msg_t *parsed;
 } corr_sip_message_t;
 
 /* One packet the correlator took, with the call it belongs to, for the

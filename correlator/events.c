@@ -154,6 +154,7 @@ void corr__events_sip_message(corr_t *c, const datagram_t *dg, const sip_msg_t *
         e.from_user = m->from.user;
         e.to_user = m->to.user;
         e.user_agent = m->user_agent.len ? m->user_agent : m->server;
+        e.parsed = m;
     }
     if (c->sink.on_sip_message) c->sink.on_sip_message(c->sink.user, &e);
     if (c->sink.on_packet) {

@@ -3,17 +3,16 @@
  *
  * The correlator's corr_sip_message_t names the common fields; the rest
  * (Request-URI user, From display name and tag, Via branch, Authorization,
- * Subject, Contact) come from parsing the message's bytes again here
- * (proto's sip_parse_message: bounded, no allocation), for the requests
- * that open something (INVITE, REGISTER, OPTIONS, ...) only: a quarter of
- * a call's messages, and all of a scanner's.  Strings are cut to
+ * Subject, Contact) come from the correlator's own parse of the message
+ * (corr_sip_message_t.parsed), read for the requests that open something
+ * (INVITE, REGISTER, OPTIONS, ...) only: a quarter of a call's messages,
+ * and all of a scanner's.  Strings are cut to
  * fixed sizes: a hostile 8 KB User-Agent costs 72 bytes.
  */
 #include "det_internal.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <strings.h>
 
 static void cp(sv_t v, char *dst, size_t n)
@@ -90,14 +89,14 @@ void det__summarise_msg(const corr_sip_message_t *m, det__msg_t *o)
     default:
         break;
     }
-    sip_msg_t p;
-    if (sip_parse_message(m->data, m->len, &p) == PROTO_INVALID) return;
-    cp(p.from.display, o->from_display, sizeof o->from_display);
-    cp(p.from.tag, o->from_tag, sizeof o->from_tag);
-    cp(p.via_branch, o->via_branch, sizeof o->via_branch);
-    if (p.is_request) cp(ruri_user(p.request_uri), o->ruri_user, sizeof o->ruri_user);
-    sv_t auth = sip_header_get(&p, "Authorization", 0);
-    if (!auth.len) auth = sip_header_get(&p, "Proxy-Authorization", 0);
+    const sip_msg_t *p = m->parsed;
+    if (!p) return;
+    cp(p->from.display, o->from_display, sizeof o->from_display);
+    cp(p->from.tag, o->from_tag, sizeof o->from_tag);
+    cp(p->via_branch, o->via_branch, sizeof o->via_branch);
+    if (p->is_request) cp(ruri_user(p->request_uri), o->ruri_user, sizeof o->ruri_user);
+    sv_t auth = sip_header_get(p, "Authorization", 0);
+    if (!auth.len) auth = sip_header_get(p, "Proxy-Authorization", 0);
     if (auth.len) {
         o->has_auth = true;
         cp(auth_param(auth, "username"), o->auth_user, sizeof o->auth_user);
@@ -105,11 +104,11 @@ void det__summarise_msg(const corr_sip_message_t *m, det__msg_t *o)
         o->auth_nonce_hash = hash_bytes(nonce.p, nonce.len, 1) | 1;
         o->auth_response_hash = hash_bytes(resp.p, resp.len, 2) | 1;
     }
-    sv_t subj = sip_header_get(&p, "Subject", 0);
+    sv_t subj = sip_header_get(p, "Subject", 0);
     o->subject_perf_test = subj.len && sv_ieq_cstr(subj, "Performance Test");
-    if (p.contact.len) {
+    if (p->contact.len) {
         sip_name_addr_t c;
-        if (sip_parse_name_addr(p.contact, &c))
+        if (sip_parse_name_addr(p->contact, &c))
             o->contact_123 =
                 sv_eq(c.user, sv_from_cstr("123")) && sv_eq(c.host, sv_from_cstr("1.1.1.1"));
     }

@@ -80,8 +80,7 @@ static srs__session_t *session_find(struct srs *s, sv_t call_id)
 {
     uint64_t h = hash_sv(s, call_id);
     for (srs__session_t *ss = s->sess_hash[h & (s->sess_buckets - 1)]; ss; ss = ss->hnext)
-        if (ss->hash == h && sv_eq(sv_from_cstr(ss->call_id), call_id))
-            return ss;
+        if (ss->hash == h && sv_eq(sv_from_cstr(ss->call_id), call_id)) return ss;
     return NULL;
 }
 
@@ -317,8 +316,7 @@ static srs__session_t *session_new(struct srs *s, const sip_msg_t *m, const srs_
 static srs__session_t *dialog_of(struct srs *s, const sip_msg_t *m)
 {
     srs__session_t *ss = session_find(s, m->call_id);
-    if (!ss || !m->to.tag.p || !sv_eq(sv_from_cstr(ss->local_tag), m->to.tag))
-        return NULL;
+    if (!ss || !m->to.tag.p || !sv_eq(sv_from_cstr(ss->local_tag), m->to.tag)) return NULL;
     return ss;
 }
 

@@ -131,6 +131,9 @@ static void feed(rig_t *r, const msg_t *m)
     if (m->ua) n += snprintf(text + n, sizeof text - (size_t)n, "User-Agent: %s\r\n", m->ua);
     if (m->auth) n += snprintf(text + n, sizeof text - (size_t)n, "Authorization: %s\r\n", m->auth);
     n += snprintf(text + n, sizeof text - (size_t)n, "Content-Length: 0\r\n\r\n");
+    /* the correlator hands its own parse along: so does this feeder */
+    static sip_msg_t parsed;
+    bool ok = sip_parse_message((const uint8_t *)text, (size_t)n, &parsed) != PROTO_INVALID;
     corr_sip_message_t e = {
         .ts_ns = m->ts,
         .src = ep(m->src, 5060),
@@ -148,6 +151,7 @@ static void feed(rig_t *r, const msg_t *m)
         .from_user = sv_from_cstr(m->from_user ? m->from_user : "alice"),
         .to_user = sv_from_cstr(to),
         .user_agent = m->ua ? sv_from_cstr(m->ua) : SV_NULL,
+        .parsed = ok ? &parsed : NULL,
     };
     r->sink.on_sip_message(r->sink.user, &e);
 }
