@@ -75,6 +75,8 @@ typedef struct {
 int app_search_db_open(const char *cmd, const siphon_config_t *cfg, app_search_db_t *db);
 void app_search_db_close(app_search_db_t *db);
 int cmd_pcap(int argc, char **argv);
+/* `siphon siprec list|show` (siprec_cmd.c). */
+int cmd_siprec(int argc, char **argv);
 
 /* The packet store tells storage where each recording is (recordings.c):
  * sets rcfg's listener when st is not NULL. */
