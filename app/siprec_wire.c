@@ -47,10 +47,11 @@ void app_siprec_unwire(app_siprec_t *a)
     if (a->rec) {
         rec_source_stats_t st;
         rec_source_stats(a->rec, &st);
-        log_info("siprec recordings: %llu packets to the packet store, %llu dropped (queue "
-                 "full), %llu too large",
-                 (unsigned long long)st.packets, (unsigned long long)st.dropped,
-                 (unsigned long long)st.too_large);
+        log_write(LOG_LVL_INFO,
+                  "siprec recordings: %llu packets to the packet store, %llu dropped (queue "
+                  "full), %llu too large",
+                  (unsigned long long)st.packets, (unsigned long long)st.dropped,
+                  (unsigned long long)st.too_large);
         rec_source_free(a->rec);
     }
     a->rec = NULL;
