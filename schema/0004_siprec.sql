@@ -4,9 +4,10 @@
 -- table (retention drops them with the calls), all three keyed by
 -- session_uuid (a UUIDv8 of the probe, the session's own Call-ID and its
 -- start), the Citus distribution column, colocated with each other.
+-- Every statement may run again on a database that has them.
 -- schema/README.md explains each column and the link to observed calls.
 
-CREATE TABLE siprec_sessions (
+CREATE TABLE IF NOT EXISTS siprec_sessions (
     session_uuid uuid NOT NULL,
     start_ts timestamptz NOT NULL,
     probe text NOT NULL,
@@ -31,11 +32,11 @@ CREATE TABLE siprec_sessions (
     PRIMARY KEY (session_uuid, start_ts)
 ) PARTITION BY RANGE (start_ts);
 
-CREATE INDEX siprec_sessions_start_ts ON siprec_sessions (start_ts);
-CREATE INDEX siprec_sessions_call_id ON siprec_sessions (call_id);
-CREATE INDEX siprec_sessions_recorded ON siprec_sessions USING gin (recorded_call_ids);
+CREATE INDEX IF NOT EXISTS siprec_sessions_start_ts ON siprec_sessions (start_ts);
+CREATE INDEX IF NOT EXISTS siprec_sessions_call_id ON siprec_sessions (call_id);
+CREATE INDEX IF NOT EXISTS siprec_sessions_recorded ON siprec_sessions USING gin (recorded_call_ids);
 
-CREATE TABLE siprec_participants (
+CREATE TABLE IF NOT EXISTS siprec_participants (
     session_uuid uuid NOT NULL,
     start_ts timestamptz NOT NULL,
     idx integer NOT NULL,
@@ -46,7 +47,7 @@ CREATE TABLE siprec_participants (
     PRIMARY KEY (session_uuid, start_ts, idx)
 ) PARTITION BY RANGE (start_ts);
 
-CREATE TABLE siprec_streams (
+CREATE TABLE IF NOT EXISTS siprec_streams (
     session_uuid uuid NOT NULL,
     start_ts timestamptz NOT NULL,
     idx integer NOT NULL,
@@ -76,7 +77,8 @@ CREATE TABLE siprec_streams (
 ) PARTITION BY RANGE (start_ts);
 
 INSERT INTO siphon_partitioned (tbl) VALUES
-    ('siprec_sessions'), ('siprec_participants'), ('siprec_streams');
+    ('siprec_sessions'), ('siprec_participants'), ('siprec_streams')
+ON CONFLICT DO NOTHING;
 
 -- The days that already have partitions get them for the new tables too.
 DO $$
@@ -98,7 +100,7 @@ END $$;
 -- forever).  A view, not a column written with the session: the call's
 -- row usually arrives after the session's (a call is written once it
 -- ended and lingered), and either may be replayed from a spool.
-CREATE VIEW siprec_session_calls AS
+CREATE OR REPLACE VIEW siprec_session_calls AS
 SELECT s.session_uuid, s.start_ts AS session_start_ts, c.call_uuid, c.start_ts AS call_start_ts,
        c.call_id
 FROM siprec_sessions s
