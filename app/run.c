@@ -57,10 +57,12 @@
  * with errors is rejected and the running one kept.
  *
  * With siprec.enabled the SIPREC recording server (siprec.h) starts after
- * the consumers; its ended sessions go to the output writer, its counters
- * to the stats lines and the summary.  With siprec.enabled and neither
- * capture.interfaces nor capture.file, run is a pure recording server:
- * the output writer and the SRS only (run_setup_siprec), until a signal.
+ * the consumers; its ended sessions go to the output writer and storage,
+ * its sessions' SIP and media to the packet store (siprec_wire.c), its
+ * counters to the stats lines and the summary.  With siprec.enabled and
+ * neither capture.interfaces nor capture.file, run is a pure recording
+ * server: the output writer, storage and the packet store as configured,
+ * and the SRS (run_setup_siprec), until a signal.
  *
  * Exit status: 0 after a signal or at the end of capture.file; 1 when
  * start-up fails (root refused, a ring or file cannot be opened, the
@@ -650,9 +652,8 @@ static int run_start_siprec(run_t *r, char *err, size_t errlen)
 /* A pure recording server's storage (storage.enabled) and packet store
  * (record.enabled), for its sessions; storage's embedded server starts
  * here, before privileges are dropped.  0, or -1 with err. */
-static int run_siprec_keepers(run_t *r, const fan_env_t *env, char *err, size_t errlen)
+static int run_siprec_keepers(run_t *r, char *err, size_t errlen)
 {
-    (void)env;
     const siphon_config_t *cfg = r->cfg;
     if (cfg->storage.enabled) {
         st_config_default(&r->sc);
@@ -691,8 +692,7 @@ static int run_setup_siprec(run_t *r)
     }
     r->out = fan_add(r->fan, &out_consumer, &ocfg, err, sizeof err);
     if (!r->out) goto fail;
-    if (run_siprec_keepers(r, &env, err, sizeof err) != 0 ||
-        fan_start(r->fan, err, sizeof err) != 0)
+    if (run_siprec_keepers(r, err, sizeof err) != 0 || fan_start(r->fan, err, sizeof err) != 0)
         goto fail;
     if (run_start_siprec(r, err, sizeof err) != 0) goto fail;
     if (cfg->capture.user[0]) {
