@@ -94,16 +94,44 @@ BEGIN
     END LOOP;
 END $$;
 
--- A session and the passively observed calls it recorded: the calls whose
--- Call-ID the metadata names (recorded_call_ids) and that started within
--- an hour before the session's end (a Call-ID is unique per call, not
--- forever).  A view, not a column written with the session: the call's
--- row usually arrives after the session's (a call is written once it
--- ended and lingered), and either may be replayed from a spool.
+-- The user part of a participant's AOR ("sip:1000@host", "1000@host",
+-- "tel:+331..."), as calls.caller / calls.callee hold it.
+CREATE OR REPLACE FUNCTION siprec_aor_user(aor text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT nullif(regexp_replace(aor, '^(sips?:|tel:)?([^@;]*).*$', '\2'), '')
+$$;
+
+-- A session and the passively observed calls it recorded.  By Call-ID:
+-- the calls whose Call-ID the metadata names (recorded_call_ids) and that
+-- started between an hour before the session and a minute after its end
+-- (a Call-ID names one call, not one forever).  Else, when no such call is
+-- stored (the metadata names none, or another Call-ID than the one seen),
+-- by participants: the calls from one participant's user to another's that
+-- started within ten minutes before the session (ringing, a transfer) and
+-- were still up when it started.  matched_by says which.  A view, not a
+-- column written with the session: the call's row usually arrives after
+-- the session's (a call is written once it ended and lingered), and either
+-- may be replayed from a spool.
 CREATE OR REPLACE VIEW siprec_session_calls AS
-SELECT s.session_uuid, s.start_ts AS session_start_ts, c.call_uuid, c.start_ts AS call_start_ts,
-       c.call_id
+WITH by_id AS (
+    SELECT s.session_uuid, s.start_ts AS session_start_ts, c.call_uuid,
+           c.start_ts AS call_start_ts, c.call_id
+    FROM siprec_sessions s
+    JOIN calls c ON c.call_id = ANY (s.recorded_call_ids)
+        AND c.start_ts >= s.start_ts - interval '1 hour'
+        AND c.start_ts <= coalesce(s.end_ts, s.start_ts) + interval '1 minute'
+)
+SELECT session_uuid, session_start_ts, call_uuid, call_start_ts, call_id, 'call_id'::text AS matched_by
+FROM by_id
+UNION ALL
+SELECT s.session_uuid, s.start_ts, c.call_uuid, c.start_ts, c.call_id, 'participants'::text
 FROM siprec_sessions s
-JOIN calls c ON c.call_id = ANY (s.recorded_call_ids)
-    AND c.start_ts >= s.start_ts - interval '1 hour'
-    AND c.start_ts <= coalesce(s.end_ts, s.start_ts) + interval '1 minute';
+JOIN siprec_participants pa ON pa.session_uuid = s.session_uuid AND pa.start_ts = s.start_ts
+JOIN siprec_participants pb ON pb.session_uuid = s.session_uuid AND pb.start_ts = s.start_ts
+    AND pb.idx <> pa.idx
+JOIN calls c ON c.caller = siprec_aor_user(pa.aor) AND c.callee = siprec_aor_user(pb.aor)
+    AND c.start_ts >= s.start_ts - interval '10 minutes'
+    AND c.start_ts <= s.start_ts + interval '1 minute'
+    AND (c.end_ts IS NULL OR c.end_ts >= s.start_ts)
+WHERE NOT EXISTS (SELECT 1 FROM by_id b WHERE b.session_uuid = s.session_uuid
+                                           AND b.session_start_ts = s.start_ts);

@@ -3,15 +3,18 @@
 #
 # A throwaway PostgreSQL (lib/pg.sh) takes the schema (`siphon db migrate`,
 # migration 0004: siprec_sessions, siprec_participants, siprec_streams, the
-# siprec_session_calls view).  A passively captured call whose Call-ID the
-# Cisco metadata names is imported (`siphon analyze --store`).  Then siphon
+# siprec_session_calls view).  Two passively captured calls are imported
+# (`siphon analyze --store`): one whose Call-ID the Cisco metadata names,
+# one from 9000 to 1002, the Oracle session's participants (its metadata
+# names no Call-ID), still up when the session starts.  Then siphon
 # run is a pure recording server with storage on, and SIPp records three
 # sessions (Cisco CUBE, Oracle/Acme, one cancelled before the answer).
 # lib/check_siprec_storage.py compares the rows with the siprec_session
 # NDJSON records (state, source, participants, per stream label, codec,
 # packets, sender; the raw metadata kept), checks `siphon siprec list
-# --json` (every session, the Cisco one linked to the observed call's uuid,
-# the others to none; --since in the future lists none), the text list
+# --json` (every session, the Cisco one linked to its observed call by
+# Call-ID, the Oracle one to the other by participants, the cancelled one
+# to none; --since in the future lists none), the text list
 # (every Call-ID, no control character), `siphon siprec show` by Call-ID
 # (text and JSON) and an unknown one (exit 3).  Free ports, loopback only,
 # servers stopped in a trap.
@@ -32,8 +35,11 @@ st=(--storage.dsn="$PG_DSN" --storage.spool_dir="$work/spool" --storage.batch_de
 "$SIPHON" db migrate "${st[@]}"
 
 python3 "$lib/siprec_observed_call.py" observed.pcap e9fffff2020a598b86962867715db0cf
-"$SIPHON" analyze --store --no-progress "${st[@]}" observed.pcap >analyze.out 2>&1 ||
-    { echo "FAIL: analyze --store: $(tail -3 analyze.out)"; exit 1; }
+python3 "$lib/siprec_observed_call.py" observed2.pcap oracle-leg-1@10.0.0.1 9000 1002 120
+for f in observed.pcap observed2.pcap; do
+    "$SIPHON" analyze --store --no-progress "${st[@]}" $f >analyze.out 2>&1 ||
+        { echo "FAIL: analyze --store $f: $(tail -3 analyze.out)"; exit 1; }
+done
 
 read -r sip sipp_port sipp_media rtp_lo < <(python3 - <<'PY'
 import random, socket
@@ -89,6 +95,8 @@ q "SELECT s.call_id, t.idx, t.label, t.codec, t.port, t.packets, t.lost, t.sende
    FROM siprec_streams t JOIN siprec_sessions s USING (session_uuid, start_ts)
    ORDER BY s.call_id, t.idx" >streams.json
 q "SELECT call_uuid::text, call_id FROM calls" >calls.json
+q "SELECT s.call_id AS session, v.call_id, v.matched_by FROM siprec_session_calls v
+   JOIN siprec_sessions s ON s.session_uuid = v.session_uuid" >links.json
 cfg=(-c empty.conf "${st[@]}")
 "$SIPHON" siprec list --json "${cfg[@]}" >list.ndjson
 "$SIPHON" siprec list "${cfg[@]}" >list.txt

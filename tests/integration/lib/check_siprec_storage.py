@@ -19,8 +19,14 @@ parts = json.load(open('parts.json'))
 streams = json.load(open('streams.json'))
 calls = json.load(open('calls.json'))
 observed = [c['call_uuid'] for c in calls if c['call_id'] == 'e9fffff2020a598b86962867715db0cf']
-if len(observed) != 1:
-    fail(f'observed call: {calls}')
+observed2 = [c['call_uuid'] for c in calls if c['call_id'] == 'oracle-leg-1@10.0.0.1']
+if len(observed) != 1 or len(observed2) != 1:
+    fail(f'observed calls: {calls}')
+links = sorted((l['session'].split('-')[0], l['call_id'], l['matched_by']) for l in json.load(open('links.json')))
+want_links = [('cisco', 'e9fffff2020a598b86962867715db0cf', 'call_id'),
+              ('oracle', 'oracle-leg-1@10.0.0.1', 'participants')]
+if links != want_links:
+    fail(f'siprec_session_calls: {links}, want {want_links}')
 
 prefixes = sorted(cid.split('-')[0] for cid in recs)
 if prefixes != ['cancel', 'cisco', 'oracle']:
@@ -62,7 +68,8 @@ if starts != sorted(starts):
     fail(f'siprec list not oldest first: {starts}')
 for x in listed:
     r = recs.get(x['call_id'], {})
-    want = observed if x['call_id'].startswith('cisco') else []
+    want = observed if x['call_id'].startswith('cisco') else \
+        observed2 if x['call_id'].startswith('oracle') else []
     if x['calls'] != want:
         fail(f"{x['call_id']}: linked calls {x['calls']}, want {want}")
     if x['participants'] != [p['aor'] for p in r.get('participants', [])]:
