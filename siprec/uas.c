@@ -674,14 +674,18 @@ void srs__on_message(struct srs *s, const srs__dest_t *d, const uint8_t *data, s
     int64_t rx = srs__wall_ns();
     sip_msg_t m;
     bool parsed = sip_parse_message(data, len, &m) != PROTO_INVALID && m.is_request;
+    /* the Call-ID and the message are copied: handling may close a TCP
+     * connection, and with it the buffer data points into */
     size_t cl = parsed ? m.call_id.len : 0;
-    char *cid = malloc(cl + 1);
+    char *cid = malloc(cl + 1 + len);
     if (!cid) {
         handle(s, d, data, len);
         return;
     }
     memcpy(cid, parsed ? m.call_id.p : "", cl);
     cid[cl] = '\0';
+    uint8_t *copy = (uint8_t *)cid + cl + 1;
+    memcpy(copy, data, len);
     bool before = parsed && session_find(s, m.call_id) != NULL;
     s->tap_hold = true;
     buf_reset(&s->tap_out);
@@ -689,7 +693,7 @@ void srs__on_message(struct srs *s, const srs__dest_t *d, const uint8_t *data, s
     s->tap_hold = false;
     bool after = parsed && session_find(s, sv_from_cstr(cid)) != NULL;
     if (before || after) {
-        tap_emit(s, cid, d, false, rx, data, len);
+        tap_emit(s, cid, d, false, rx, copy, len);
         int64_t tx = srs__wall_ns();
         for (size_t at = 0; at + sizeof(srs__dest_t) + sizeof(size_t) <= s->tap_out.len;) {
             srs__dest_t rd;
