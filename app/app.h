@@ -74,9 +74,34 @@ typedef struct {
 int app_search_db_open(const char *cmd, const siphon_config_t *cfg, app_search_db_t *db);
 void app_search_db_close(app_search_db_t *db);
 int cmd_pcap(int argc, char **argv);
+/* `siphon siprec list|show` (siprec_cmd.c). */
+int cmd_siprec(int argc, char **argv);
 
 /* The packet store tells storage where each recording is (recordings.c):
  * sets rcfg's listener when st is not NULL. */
 void app_recordings_to_storage(rec_config_t *rcfg, st_t *st);
+
+/* The SIPREC recording server's listener and hooks (siprec_wire.c): ended
+ * sessions to the output writer, the packet store and storage; SIP and
+ * media to the packet store.  Any of out, st and the record consumer may
+ * be NULL.  Wire before srs_start; unwire after srs_stop, before fan_stop
+ * (the store's source writes through the record consumer). */
+typedef struct {
+    out_t *out;
+    st_t *st;
+    rec_source_t *rec;
+} app_siprec_t;
+int app_siprec_wire(app_siprec_t *a, srs_t *srs, void *rec_consumer_self, char *err, size_t errlen);
+void app_siprec_unwire(app_siprec_t *a);
+/* `siphon audio` of a recording session (siprec_audio.c): whether a store
+ * recording of call_id is the SRS's, and its streams into the renderer on
+ * the sides its metadata gives.  0, or -1 with err. */
+struct aud_renderer;
+bool app_siprec_is_session(const rec_recording_t *rec, const char *call_id);
+int app_siprec_audio_feed(rec_store_t *store, const rec_recording_t *rec, struct aud_renderer *r,
+                          char *err, size_t errlen);
+/* An ended session as rows of storage's siprec tables (siprec_rows.c in
+ * storage/ writes them). */
+void app_siprec_to_storage(st_t *st, const srs_session_t *s);
 
 #endif /* SIPHON_APP_H */

@@ -220,6 +220,8 @@ static int store_frame(void *user, int64_t ts_ns, int linktype, const uint8_t *f
 typedef struct {
     rec_store_t *store;
     aud_renderer_t *r;
+    const char *call_id;
+    bool siprec; /* render the SIPREC session recordings only */
     uint32_t failed;
 } audio_store_walk_t;
 
@@ -227,6 +229,14 @@ static int store_recording(void *user, const rec_recording_t *rec)
 {
     audio_store_walk_t *w = user;
     char err[256];
+    if (w->siprec) { /* a recording session: its streams by the metadata (siprec_audio.c) */
+        if (app_siprec_is_session(rec, w->call_id) &&
+            app_siprec_audio_feed(w->store, rec, w->r, err, sizeof err) != 0) {
+            fprintf(stderr, "siphon audio: %s\n", err);
+            w->failed++;
+        }
+        return 0;
+    }
     if (rec_call_packets(w->store, rec, store_frame, w->r, err, sizeof err) != 0) {
         fprintf(stderr, "siphon audio: %s\n", err);
         w->failed++;
@@ -237,7 +247,7 @@ static int store_recording(void *user, const rec_recording_t *rec)
 /* Every recording of the Call-ID in the store at dir, fed in capture
  * order.  0, 1 (store unreadable or a recording damaged), 3 (no
  * recording of it). */
-static int feed_from_store(aud_renderer_t *r, const char *dir, const char *call_id)
+static int feed_from_store(aud_renderer_t *r, const char *dir, const char *call_id, bool siprec)
 {
     char err[512];
     rec_store_t *s = rec_store_open(dir, err, sizeof err);
@@ -245,7 +255,7 @@ static int feed_from_store(aud_renderer_t *r, const char *dir, const char *call_
         fprintf(stderr, "siphon audio: %s\n", err);
         return 1;
     }
-    audio_store_walk_t w = {.store = s, .r = r};
+    audio_store_walk_t w = {.store = s, .r = r, .call_id = call_id, .siprec = siprec};
     uint32_t n = rec_find(s, call_id, store_recording, &w);
     rec_store_close(s);
     if (n == 0) {
@@ -253,6 +263,30 @@ static int feed_from_store(aud_renderer_t *r, const char *dir, const char *call_
         return AUDIO_EXIT_NO_CALL;
     }
     return w.failed ? 1 : 0;
+}
+
+typedef struct {
+    const char *call_id;
+    bool found;
+} audio_siprec_find_t;
+
+static int find_siprec(void *user, const rec_recording_t *rec)
+{
+    audio_siprec_find_t *f = user;
+    f->found = f->found || app_siprec_is_session(rec, f->call_id);
+    return f->found;
+}
+
+/* Whether the store holds a SIPREC session recorded under call_id. */
+static bool siprec_in_store(const char *dir, const char *call_id)
+{
+    char err[512];
+    rec_store_t *s = rec_store_open(dir, err, sizeof err);
+    if (!s) return false;
+    audio_siprec_find_t f = {.call_id = call_id};
+    rec_find(s, call_id, find_siprec, &f);
+    rec_store_close(s);
+    return f.found;
 }
 
 static int audio_main(int argc, char **argv, const siphon_config_t *cfg)
@@ -264,6 +298,10 @@ static int audio_main(int argc, char **argv, const siphon_config_t *cfg)
     aud_config_t acfg;
     aud_config_default(&acfg);
     acfg.call_id = o.call_id;
+    /* a SIPREC recording session in the store: its streams are named by its
+     * metadata, not by a caller's and a callee's SDP */
+    bool siprec = !o.pcap && o.call_id && siprec_in_store(cfg->record.dir, o.call_id);
+    if (siprec) acfg.call_id = NULL;
     char err[512];
     aud_renderer_t *r = aud_new(&acfg, err, sizeof err);
     if (!r) {
@@ -280,7 +318,7 @@ static int audio_main(int argc, char **argv, const siphon_config_t *cfg)
 
     int input_rc = 0;
     if (!o.pcap) { /* the packet store: record.dir of the configuration */
-        input_rc = feed_from_store(r, cfg->record.dir, o.call_id);
+        input_rc = feed_from_store(r, cfg->record.dir, o.call_id, siprec);
         if (input_rc == AUDIO_EXIT_NO_CALL) {
             aud_free(r);
             return input_rc;

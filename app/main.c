@@ -40,6 +40,8 @@ static void usage(FILE *f)
         "  web [--routes]              serve the dashboard alone (web.listen, HTTPS)\n"
         "  user add NAME --role ROLE   a dashboard user (admin|listener|viewer); the\n"
         "                              password is read from stdin\n"
+        "  siprec list|show [ID]       the stored SIPREC recording sessions (--since,\n"
+        "                              --json)\n"
         "  version                     print the version of siphon and of its libraries\n"
         "                              (also --version, -V)\n"
         "  help [COMMAND]              this list, or the options of COMMAND\n"
@@ -73,6 +75,7 @@ static command_fn find_command(const char *name)
     if (strcmp(name, "pcap") == 0) return cmd_pcap;
     if (strcmp(name, "web") == 0) return cmd_web;
     if (strcmp(name, "user") == 0) return cmd_user;
+    if (strcmp(name, "siprec") == 0) return cmd_siprec;
     return NULL;
 }
 

@@ -57,10 +57,12 @@
  * with errors is rejected and the running one kept.
  *
  * With siprec.enabled the SIPREC recording server (siprec.h) starts after
- * the consumers; its ended sessions go to the output writer, its counters
- * to the stats lines and the summary.  With siprec.enabled and neither
- * capture.interfaces nor capture.file, run is a pure recording server:
- * the output writer and the SRS only (run_setup_siprec), until a signal.
+ * the consumers; its ended sessions go to the output writer and storage,
+ * its sessions' SIP and media to the packet store (siprec_wire.c), its
+ * counters to the stats lines and the summary.  With siprec.enabled and
+ * neither capture.interfaces nor capture.file, run is a pure recording
+ * server: the output writer, storage and the packet store as configured,
+ * and the SRS (run_setup_siprec), until a signal.
  *
  * Exit status: 0 after a signal or at the end of capture.file; 1 when
  * start-up fails (root refused, a ring or file cannot be opened, the
@@ -107,6 +109,8 @@ typedef struct {
     pl_stage_t corr;     /* the correlation stage */
     bool corr_open;
     srs_t *srs;                                  /* the SIPREC recording server (siprec.enabled) */
+    app_siprec_t srs_wire;                       /* ... its sessions to output, record, storage */
+    void *rec;                                   /* the packet store consumer (record.enabled) */
     bool srs_only;                               /* siprec.enabled and nothing to capture */
     cap_ring_stats_t last_logged[PL_MAX_IFACES]; /* at the previous stats line */
     st_config_t sc;     /* storage.enabled: the storage consumer's settings */
@@ -631,7 +635,9 @@ static int run_start_siprec(run_t *r, char *err, size_t errlen)
     buf_free(&errs);
     r->srs = srs_new(&sc, err, errlen);
     if (!r->srs) return -1;
-    srs_set_session_listener(r->srs, out_siprec_session, r->out);
+    r->srs_wire.out = r->out;
+    r->srs_wire.st = r->stor.st;
+    if (app_siprec_wire(&r->srs_wire, r->srs, r->rec, err, errlen) != 0) return -1;
     if (srs_start(r->srs, err, errlen) != 0) return -1;
     buf_t b;
     buf_init(&b);
@@ -643,8 +649,34 @@ static int run_start_siprec(run_t *r, char *err, size_t errlen)
     return 0;
 }
 
+/* A pure recording server's storage (storage.enabled) and packet store
+ * (record.enabled), for its sessions; storage's embedded server starts
+ * here, before privileges are dropped.  0, or -1 with err. */
+static int run_siprec_keepers(run_t *r, char *err, size_t errlen)
+{
+    const siphon_config_t *cfg = r->cfg;
+    if (cfg->storage.enabled) {
+        st_config_default(&r->sc);
+        app_config_to_st_config(cfg, &r->sc);
+        r->sc.maintain_at_start = true;
+        if (app_storage_server(&r->stor, &r->sc, err, errlen) != 0 ||
+            st_prepare_spool(&r->sc, err, errlen) != 0 ||
+            app_storage_add(&r->stor, r->fan, &r->sc, err, errlen) != 0)
+            return -1;
+    }
+    if (cfg->record.enabled) {
+        rec_config_t rcfg;
+        rec_config_default(&rcfg);
+        app_config_to_rec_config(cfg, &rcfg);
+        app_recordings_to_storage(&rcfg, r->stor.st);
+        if (!(r->rec = fan_add(r->fan, &rec_consumer, &rcfg, err, errlen))) return -1;
+    }
+    return 0;
+}
+
 /* siphon run with siprec.enabled and nothing to capture: the output
- * writer and the SRS only (no capture, no correlation). */
+ * writer, storage and the packet store for the SRS's sessions (no
+ * capture, no correlation). */
 static int run_setup_siprec(run_t *r)
 {
     char err[RUN_ERRMAX];
@@ -659,7 +691,9 @@ static int run_setup_siprec(run_t *r)
         goto fail;
     }
     r->out = fan_add(r->fan, &out_consumer, &ocfg, err, sizeof err);
-    if (!r->out || fan_start(r->fan, err, sizeof err) != 0) goto fail;
+    if (!r->out) goto fail;
+    if (run_siprec_keepers(r, err, sizeof err) != 0 || fan_start(r->fan, err, sizeof err) != 0)
+        goto fail;
     if (run_start_siprec(r, err, sizeof err) != 0) goto fail;
     if (cfg->capture.user[0]) {
         if (cap_drop_privileges(cfg->capture.user, err, sizeof err) != 0) {
@@ -815,7 +849,7 @@ static int run_setup(run_t *r, bool no_config_file)
         rec_config_default(&rcfg);
         app_config_to_rec_config(cfg, &rcfg);
         app_recordings_to_storage(&rcfg, r->stor.st);
-        if (!fan_add(r->fan, &rec_consumer, &rcfg, err, sizeof err)) goto fail;
+        if (!(r->rec = fan_add(r->fan, &rec_consumer, &rcfg, err, sizeof err))) goto fail;
     }
     if (r->web && !fan_add(r->fan, &web_consumer, r->web, err, sizeof err)) goto fail;
     if (fan_start(r->fan, err, sizeof err) != 0) goto fail;
@@ -862,6 +896,7 @@ static void run_summary(run_t *r, int read_errors, int64_t t0)
     if (r->srs) { /* its sessions end ("shutdown") into the output first */
         srs_stop(r->srs);
         srs_stats(r->srs, &srs_st);
+        app_siprec_unwire(&r->srs_wire); /* its packets into the store, before fan_stop */
     }
     if (r->srs_only) {
         fan_stop(r->fan);
@@ -919,8 +954,10 @@ static void run_cleanup(run_t *r)
 {
     srs_free(r->srs);
     r->srs = NULL;
+    app_siprec_unwire(&r->srs_wire);
     if (r->srs_only) {
         fan_free(r->fan);
+        app_storage_stop(&r->stor);
         if (r->outf) fclose(r->outf);
         return;
     }

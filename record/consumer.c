@@ -453,6 +453,11 @@ static void rec_free(void *self)
     free(r);
 }
 
+rec__writer_t *rec__writer_of(void *self)
+{
+    return &((rec_t *)self)->w;
+}
+
 const fan_consumer_ops_t rec_consumer = {
     .name = "record",
     .create = rec_create,

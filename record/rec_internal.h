@@ -172,6 +172,10 @@ void rec__writer_batch(rec__writer_t *w, const rec__batch_t *b);
 /* Finishes every open recording and closes the files. */
 void rec__writer_close(rec__writer_t *w);
 
+/* The writer of a rec_consumer instance (fan_add's result), for
+ * rec_source_t (source.c). */
+rec__writer_t *rec__writer_of(void *rec);
+
 /* retention.c */
 bool rec__ret_scan(rec__writer_t *w, char *err, size_t errlen);
 /* Makes room for need more bytes under max_disk and min_free, deleting the

@@ -122,6 +122,36 @@ typedef struct {
 void rec_stats(const void *self, rec_stats_t *out);
 
 /* ------------------------------------------------------------------------
+ * Packets from outside the correlator (source.c): the SIPREC recording
+ * server's sessions.  Datagrams with their real addresses are stored as
+ * synthesised Ethernet/IP/UDP frames, one recording per Call-ID.  Any
+ * thread; never waits (a full queue drops and counts).  Create it after
+ * fan_start and free it before fan_stop (it writes through the consumer's
+ * writer).
+ * ------------------------------------------------------------------------ */
+
+typedef struct rec_source rec_source_t;
+
+/* rec: what fan_add returned for rec_consumer; queue_batches: 256 KiB
+ * batches that may wait for the writer. */
+rec_source_t *rec_source_new(void *rec, uint32_t queue_batches, char *err, size_t errlen);
+void rec_source_datagram(rec_source_t *s, const char *call_id, int64_t ts_ns, const endpoint_t *src,
+                         const endpoint_t *dst, const uint8_t *data, size_t len);
+/* The recording of call_id is complete (its calls.idx line follows). */
+void rec_source_end(rec_source_t *s, const char *call_id, int64_t ts_ns);
+/* The recording key of a source's Call-ID (rec_recording_t.call_key). */
+uint64_t rec_source_key(const char *call_id);
+
+typedef struct {
+    uint64_t packets;   /* datagrams taken */
+    uint64_t dropped;   /* ... dropped: the writer's queue was full */
+    uint64_t too_large; /* datagrams too large for a frame */
+} rec_source_stats_t;
+void rec_source_stats(rec_source_t *s, rec_source_stats_t *out);
+/* Flushes what it holds into the store and stops its thread. */
+void rec_source_free(rec_source_t *s);
+
+/* ------------------------------------------------------------------------
  * Reading a store (siphon pcap, siphon audio).
  * ------------------------------------------------------------------------ */
 

@@ -14,7 +14,13 @@
  *    shutdown): one srs_session_t record, on the SIP thread, views valid
  *    during the call (output/ writes it as NDJSON, storage will store it);
  *  - srs_media_fn: every RTP/RTCP packet received (SRTP already
- *    decrypted), on a media thread (the packet store writes it).
+ *    decrypted), on a media thread (the packet store writes it);
+ *  - srs_sip_fn: every SIP message of a recording session, both ways, on
+ *    the SIP thread (the packet store writes it beside the media).
+ *
+ * srs_layout_t (layout.c) reads a session back from its stored SIP: which
+ * recorded stream arrives on which port and whose voice it carries, for
+ * the stereo audio of a recording.
  *
  * The metadata model (RFC 7865 and the pre-RFC dialects, metadata.c) is
  * public too: storage keeps it and the tests and fuzz target drive it.
@@ -191,15 +197,32 @@ typedef struct {
 
 typedef void (*srs_media_fn)(void *user, const srs_packet_t *p);
 
+/* One SIP message of a recording session, received or sent (a request
+ * whose Call-ID is or was a session, the responses it caused, and the
+ * retransmitted 2xx), on the SIP thread.  Messages of requests that made
+ * no session (refused INVITEs, OPTIONS) are not handed out.  TCP and TLS
+ * messages are the bytes of one framed message, as read or written. */
+typedef struct {
+    const char *call_id; /* the recording session's */
+    int64_t ts_ns;       /* wall clock: received, or sent */
+    srs_transport_t transport;
+    endpoint_t src, dst;
+    const uint8_t *data;
+    size_t len;
+} srs_sip_t;
+
+typedef void (*srs_sip_fn)(void *user, const srs_sip_t *m);
+
 /* The server's counters, by name (X-macro: output/ writes them all). */
 #define SRS_STATS_COUNTERS(X)                                                                      \
     /* SIP */                                                                                      \
     X(sip_received)                                                                                \
     X(sip_malformed)                                                                               \
     X(sip_too_large)                                                                               \
-    X(responses_sent) X(retransmissions_absorbed) X(retransmissions_sent) X(options) X(forbidden)  \
-        X(rejected_busy) X(rejected_offer) X(rejected_metadata) X(transactions_full)               \
-            X(tcp_connections) X(tcp_refused) X(tls_handshake_failures) /* sessions */             \
+    X(responses_sent)                                                                              \
+    X(retransmissions_absorbed) X(retransmissions_sent) X(options) X(forbidden) X(rejected_busy)   \
+        X(rejected_offer) X(rejected_metadata) X(transactions_full) X(tcp_connections)             \
+            X(tcp_refused) X(tls_handshake_failures) /* sessions */                                \
         X(sessions_started) X(sessions_ended) X(sessions_cancelled) X(sessions_timed_out)          \
             X(sessions_active) X(reinvites) X(updates) X(metadata_updates) /* media */             \
         X(rtp_packets) X(rtcp_packets) X(media_bytes) X(rtp_malformed) X(srtp_auth_failures)       \
@@ -216,6 +239,7 @@ typedef struct srs srs_t;
 srs_t *srs_new(const srs_config_t *cfg, char *err, size_t errlen);
 void srs_set_session_listener(srs_t *s, srs_session_fn fn, void *user);
 void srs_set_media_hook(srs_t *s, srs_media_fn fn, void *user);
+void srs_set_sip_hook(srs_t *s, srs_sip_fn fn, void *user);
 /* Binds the listeners and starts the threads: 0, or -1 (err says why). */
 int srs_start(srs_t *s, char *err, size_t errlen);
 /* Ends every session (state "shutdown", each reaches the listener) and joins. */
@@ -231,5 +255,36 @@ void srs_process(srs_t *s, srs_transport_t transport, const endpoint_t *src, con
 /* Runs the timers as if the wall clock were now_ns (tests): retransmissions
  * go to out, due answers are sent, idle sessions end. */
 void srs_tick(srs_t *s, int64_t now_ns, buf_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* A stored session read back from its SIP (layout.c)                        */
+/* ------------------------------------------------------------------------ */
+
+#define SRS_LAYOUT_MAX_STREAMS 8 /* SDP_MAX_MEDIA */
+
+typedef struct srs_layout srs_layout_t;
+
+typedef struct {
+    uint32_t index; /* m= position */
+    uint16_t port;  /* SRS RTP port the stream was received on */
+    const char *label, *codec;
+    uint8_t payload_type;
+    uint32_t clock_rate;
+    int side;                             /* 0: left (caller), 1: right (callee) */
+    const char *sender_aor, *sender_name; /* from the metadata (NULL: unknown) */
+} srs_layout_stream_t;
+
+/* max_metadata: largest metadata document applied (0: 1 MiB). */
+srs_layout_t *srs_layout_new(size_t max_metadata);
+void srs_layout_free(srs_layout_t *l);
+/* One SIP message of the session, either direction, in order. */
+void srs_layout_sip(srs_layout_t *l, const uint8_t *msg, size_t len);
+/* A SIPREC offer (metadata, or a Contact with +sip.src) was seen. */
+bool srs_layout_is_session(const srs_layout_t *l);
+uint32_t srs_layout_streams(const srs_layout_t *l);
+/* Stream i (m= position), or the stream received on port: 0, or -1 (none,
+ * or refused).  Views valid until the next srs_layout_sip. */
+int srs_layout_stream(const srs_layout_t *l, uint32_t i, srs_layout_stream_t *out);
+int srs_layout_find(const srs_layout_t *l, uint16_t port, srs_layout_stream_t *out);
 
 #endif /* SIPHON_SIPREC_H */

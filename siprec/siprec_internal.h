@@ -168,6 +168,12 @@ struct srs {
     void *on_session_user;
     srs_media_fn on_packet;
     void *on_packet_user;
+    srs_sip_fn on_sip;
+    void *on_sip_user;
+    /* while a request is handled with on_sip set: the responses it caused,
+     * each a srs__dest_t then its bytes, handed out after the request */
+    bool tap_hold;
+    buf_t tap_out;
     buf_t *capture; /* srs_process: responses go here instead of sockets */
     int64_t now;    /* mono clock of the current event */
     uint64_t seed;
@@ -210,6 +216,9 @@ void srs__timers(struct srs *s);
 void srs__end_all(struct srs *s);
 void srs__uas_free(struct srs *s);
 int srs__uas_init(struct srs *s, char *err, size_t errlen);
+
+/* uas.c: a response just sent, for the SIP hook. */
+void srs__sip_tap_sent(struct srs *s, const srs__dest_t *d, const char *data, size_t len);
 
 /* transport.c */
 void srs__send(struct srs *s, const srs__dest_t *d, const char *data, size_t len);

@@ -164,6 +164,12 @@ void srs_set_media_hook(srs_t *s, srs_media_fn fn, void *user)
     s->on_packet_user = user;
 }
 
+void srs_set_sip_hook(srs_t *s, srs_sip_fn fn, void *user)
+{
+    s->on_sip = fn;
+    s->on_sip_user = user;
+}
+
 int srs_start(srs_t *s, char *err, size_t errlen)
 {
     if (s->cfg.no_sockets) {
@@ -213,6 +219,7 @@ void srs_free(srs_t *s)
     free(s->tls_key);
     free(s->tls_ca);
     free(s->media_address);
+    buf_free(&s->tap_out);
     free(s);
 }
 

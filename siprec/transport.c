@@ -179,6 +179,7 @@ static bool conn_flush(struct srs *s, srs__conn_t *c)
 
 void srs__send(struct srs *s, const srs__dest_t *d, const char *data, size_t len)
 {
+    if (s->on_sip) srs__sip_tap_sent(s, d, data, len);
     if (s->capture) {
         buf_append(s->capture, data, len);
         return;

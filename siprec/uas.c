@@ -34,6 +34,14 @@
  *    or our To tag);
  *  - BYE: 200, and the session ends "completed"; OPTIONS: 200 with Allow,
  *    Supported and Accept (SBC keep-alives); anything else: 405.
+ *
+ * The SIP hook (srs_sip_fn) gets the messages of recording sessions: a
+ * request is handed out after it was handled, when its Call-ID named a
+ * session before or after (so the INVITE that made one and the BYE that
+ * ended one both count), followed by the responses it caused, which were
+ * held meanwhile (the 100 Trying goes out before the session exists);
+ * responses sent from the timers (2xx retransmissions, a delayed answer)
+ * are handed out as they go when their session is live.
  */
 #include "siprec_internal.h"
 
@@ -626,7 +634,82 @@ void srs__too_large(struct srs *s, const srs__dest_t *d, const uint8_t *hdr, siz
     respond(s, d, NULL, &m, 413, "Request Entity Too Large", NULL);
 }
 
+/* ------------------------------ the SIP hook ---------------------------- */
+
+static void tap_emit(struct srs *s, const char *call_id, const srs__dest_t *d, bool sent,
+                     int64_t ts, const void *data, size_t len)
+{
+    srs_sip_t m = {.call_id = call_id,
+                   .ts_ns = ts,
+                   .transport = d->tp,
+                   .src = sent ? d->local : d->peer,
+                   .dst = sent ? d->peer : d->local,
+                   .data = data,
+                   .len = len};
+    s->on_sip(s->on_sip_user, &m);
+}
+
+void srs__sip_tap_sent(struct srs *s, const srs__dest_t *d, const char *data, size_t len)
+{
+    if (s->tap_hold) { /* the request being handled decides (handle_tapped) */
+        buf_append(&s->tap_out, d, sizeof *d);
+        buf_append(&s->tap_out, &len, sizeof len);
+        buf_append(&s->tap_out, data, len);
+        return;
+    }
+    sip_msg_t m;
+    if (sip_parse_message((const uint8_t *)data, len, &m) == PROTO_INVALID) return;
+    srs__session_t *ss = session_find(s, m.call_id);
+    if (ss) tap_emit(s, ss->call_id, d, true, srs__wall_ns(), data, len);
+}
+
+static void handle(struct srs *s, const srs__dest_t *d, const uint8_t *data, size_t len);
+
 void srs__on_message(struct srs *s, const srs__dest_t *d, const uint8_t *data, size_t len)
+{
+    if (!s->on_sip) {
+        handle(s, d, data, len);
+        return;
+    }
+    int64_t rx = srs__wall_ns();
+    sip_msg_t m;
+    bool parsed = sip_parse_message(data, len, &m) != PROTO_INVALID && m.is_request;
+    /* the Call-ID and the message are copied: handling may close a TCP
+     * connection, and with it the buffer data points into */
+    size_t cl = parsed ? m.call_id.len : 0;
+    char *cid = malloc(cl + 1 + len);
+    if (!cid) {
+        handle(s, d, data, len);
+        return;
+    }
+    memcpy(cid, parsed ? m.call_id.p : "", cl);
+    cid[cl] = '\0';
+    uint8_t *copy = (uint8_t *)cid + cl + 1;
+    memcpy(copy, data, len);
+    bool before = parsed && session_find(s, m.call_id) != NULL;
+    s->tap_hold = true;
+    buf_reset(&s->tap_out);
+    handle(s, d, data, len);
+    s->tap_hold = false;
+    bool after = parsed && session_find(s, sv_from_cstr(cid)) != NULL;
+    if (before || after) {
+        tap_emit(s, cid, d, false, rx, copy, len);
+        int64_t tx = srs__wall_ns();
+        for (size_t at = 0; at + sizeof(srs__dest_t) + sizeof(size_t) <= s->tap_out.len;) {
+            srs__dest_t rd;
+            size_t rl;
+            memcpy(&rd, s->tap_out.data + at, sizeof rd);
+            memcpy(&rl, s->tap_out.data + at + sizeof rd, sizeof rl);
+            at += sizeof rd + sizeof rl;
+            tap_emit(s, cid, &rd, true, tx, s->tap_out.data + at, rl);
+            at += rl;
+        }
+    }
+    buf_reset(&s->tap_out);
+    free(cid);
+}
+
+static void handle(struct srs *s, const srs__dest_t *d, const uint8_t *data, size_t len)
 {
     SRS__STAT_INC(s, sip_received);
     sip_msg_t m;

@@ -334,6 +334,18 @@ void st_recording_add(st_t *self, const st_recording_t *r)
     pthread_mutex_unlock(&s->alert_lock);
 }
 
+void st_siprec_add(st_t *self, const srs_session_t *ss)
+{
+    struct st *s = (struct st *)self;
+    pthread_mutex_lock(&s->alert_lock);
+    st__chunk_t *c = st__room(&s->alerts);
+    if (c) {
+        st__rows_siprec(&s->alerts.x, c, ss);
+        st__push(&s->alerts);
+    }
+    pthread_mutex_unlock(&s->alert_lock);
+}
+
 static void st__stop(void *self)
 {
     struct st *s = self;

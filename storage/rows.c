@@ -44,6 +44,10 @@ const st__table_def_t st__tables[ST__NTABLES] = {
                     "src_ip,src_port,dst_ip,dst_port,target_user,last_ts,count,summary,evidence"},
     [ST__RECORDINGS] = {"recordings", "st_recordings",
                         "call_uuid,start_ts,kind,probe,call_id,locations,bytes"},
+    [ST__SIPREC_SESSIONS] = {"siprec_sessions", "st_siprec_sessions", ST__SIPREC_SESSIONS_COLUMNS},
+    [ST__SIPREC_PARTICIPANTS] = {"siprec_participants", "st_siprec_participants",
+                                 ST__SIPREC_PARTICIPANTS_COLUMNS},
+    [ST__SIPREC_STREAMS] = {"siprec_streams", "st_siprec_streams", ST__SIPREC_STREAMS_COLUMNS},
 };
 
 /* Key material: fixed-width little-endian, so ids never depend on struct

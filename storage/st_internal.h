@@ -30,6 +30,9 @@ typedef enum {
     ST__REGISTRATIONS,
     ST__ALERTS,
     ST__RECORDINGS,
+    ST__SIPREC_SESSIONS, /* siprec_rows.c */
+    ST__SIPREC_PARTICIPANTS,
+    ST__SIPREC_STREAMS,
     ST__NTABLES
 } st__table_t;
 
@@ -39,6 +42,16 @@ typedef struct {
     const char *columns; /* the COPY column list, in the order rows are written */
 } st__table_def_t;
 extern const st__table_def_t st__tables[ST__NTABLES];
+/* The siprec tables' COPY columns (siprec_rows.c writes them in this order). */
+#define ST__SIPREC_SESSIONS_COLUMNS                                                                \
+    "session_uuid,start_ts,probe,call_id,end_ts,state,src_ip,src_port,transport,"                  \
+    "recorded_call_ids,participant_count,stream_count,packets,lost,mos_min,metadata_updates,"      \
+    "metadata_truncated,metadata_xml,metadata_xml_bytes,extensions"
+#define ST__SIPREC_PARTICIPANTS_COLUMNS "session_uuid,start_ts,idx,participant_id,aor,name,role"
+#define ST__SIPREC_STREAMS_COLUMNS                                                                 \
+    "session_uuid,start_ts,idx,label,stream_id,codec,payload_type,clock_rate,port,srtp,"           \
+    "srtp_suite,packets,bytes,rtcp_packets,lost,jitter_ms,mos,srtp_auth_failures,malformed,"       \
+    "socket_drops,first_ts,last_ts,pauses,sender_id,sender_aor"
 
 /* --- chunks of rows (chunk.c) ---
  * A chunk holds rows of every table in COPY text format (one line per row)
@@ -113,6 +126,8 @@ void st__rows_message(st__rowctx_t *x, st__chunk_t *c, const corr_sip_message_t 
 void st__rows_registration(st__rowctx_t *x, st__chunk_t *c, const corr_registration_t *r);
 void st__rows_alert(st__rowctx_t *x, st__chunk_t *c, const alert_t *a);
 void st__rows_recording(st__rowctx_t *x, st__chunk_t *c, const st_recording_t *r);
+/* An ended SIPREC session with its participants and streams (siprec_rows.c). */
+void st__rows_siprec(st__rowctx_t *x, st__chunk_t *c, const srs_session_t *s);
 
 /* --- database helpers (db.c) --- */
 /* Connects (connect_timeout) and sets the session up; NULL with err. */

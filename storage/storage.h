@@ -31,6 +31,7 @@
 #include "alert.h"
 #include "core.h"
 #include "fanout.h"
+#include "siprec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -136,6 +137,30 @@ typedef struct {
     uint64_t bytes;
 } st_recording_t;
 void st_recording_add(st_t *s, const st_recording_t *r);
+
+/* An ended SIPREC recording session (siprec.h, the SRS's session listener):
+ * rows of siprec_sessions, siprec_participants and siprec_streams
+ * (siprec_rows.c), through the writer like every other row.  Any thread,
+ * after fan_start; copied. */
+void st_siprec_add(st_t *s, const srs_session_t *session);
+
+/* `siphon siprec list`: the newest limit sessions (0: all) that started in
+ * [since, until), oldest first, as text (values made inert) or NDJSON
+ * (one object per session: ids, times, state, source, counts, the
+ * participants' AORs, the recorded Call-IDs and the uuids of the observed
+ * calls they name).  Sessions found, or -1 with err (siprec_query.c). */
+typedef struct {
+    bool has_since, has_until;
+    int64_t since_ns, until_ns;
+    uint32_t limit;
+} st_siprec_filter_t;
+long st_siprec_list(const char *dsn, const st_siprec_filter_t *f, bool json, buf_t *out, char *err,
+                    size_t errlen);
+/* `siphon siprec show ID`: the session whose uuid is id, else the newest
+ * with that Call-ID, with its participants and streams (and, with xml, its
+ * last metadata document).  1 found, 0 not found, -1 with err. */
+int st_siprec_show(const char *dsn, const char *id, bool json, bool xml, buf_t *out, char *err,
+                   size_t errlen);
 
 /* ------------------------------------------------------------------------
  * The schema (migrate.c)

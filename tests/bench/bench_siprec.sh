@@ -13,8 +13,11 @@
 # stream must have all 500, none lost, no socket drops), SIPp's failed
 # calls, the UDP datagrams the kernel found no socket for (NoPorts: RTP
 # arriving after its session's BYE), and the CPU seconds siphon and SIPp
-# used.  SIPHON_ARGS: more `siphon run` arguments, e.g. passive capture
-# alongside (--capture.interfaces=lo --capture.threads=1).  KEEP=1 keeps
+# used, and what reached the packet store (record.dir in the work
+# directory: every session's SIP and media; --record.enabled=false in
+# SIPHON_ARGS measures without it).  SIPHON_ARGS: more `siphon run`
+# arguments, e.g. passive capture alongside (--capture.interfaces=lo
+# --capture.threads=1).  KEEP=1 keeps
 # the work directory.  Needs: SIPp, python3, an optimised build (BUILD=,
 # default ./bg: cmake -B bg -DCMAKE_BUILD_TYPE=RelWithDebInfo).
 set -euo pipefail
@@ -51,7 +54,7 @@ ulimit -n 16384
 : >empty.conf
 "$SIPHON" run -c empty.conf --allow-root --json --log.stats_interval=1s \
     --siprec.enabled=true --siprec.listen="udp:127.0.0.1:$sip" --siprec.rtp_ports=40000-47999 \
-    --siprec.max_sessions=2000 ${SIPHON_ARGS:-} >run.ndjson 2>run.stderr &
+    --siprec.max_sessions=2000 --record.dir="$work/store" ${SIPHON_ARGS:-} >run.ndjson 2>run.stderr &
 srs_pid=$!
 for _ in $(seq 50); do grep -q "SIPREC recording server on" run.stderr && break; sleep 0.1; done
 udp() { awk -v f=$1 '/^Udp:/ {n++; if (n == 2) print $f}' /proc/net/snmp; } # 3 NoPorts, 6 RcvbufErrors
@@ -93,4 +96,12 @@ print('streams %d, with all 500 packets %d; packets missing %d, lost %d, socket 
 print('RTP packets received %d of %d sent' % (summ['rtp_packets'], len(sess) * 2 * 500))
 print('kernel, during the run: UDP datagrams to no socket (late RTP after a BYE) %s, receive-buffer drops %s' % (sys.argv[6], sys.argv[7]))
 print('CPU: siphon %.1f s, SIPp %.1f s user + %.1f s sys' % (cpu, float(su), float(ss)))
+import os
+idx = 'store/calls.idx'
+if os.path.exists(idx):
+    lines = [l.split() for l in open(idx) if l.startswith('C ')]
+    pk = sum(int(l[4]) for l in lines)
+    m = re.search(r'siprec recordings: (\d+) packets to the packet store, (\d+) dropped', open('run.stderr').read())
+    print('packet store: %d recordings, %d packets (SIP and media)%s' % (len(lines), pk,
+          ', %s handed over, %s dropped (queue full)' % m.groups() if m else ''))
 PY

@@ -63,6 +63,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout src.key -out src.pem -days 2 -
     --siprec.enabled=true --siprec.listen="udp:127.0.0.1:$sip, tcp:127.0.0.1:$sip, tls:127.0.0.1:$tls" \
     --siprec.tls_cert=srs.pem --siprec.tls_key=srs.key --siprec.tls_ca=src.pem --siprec.verify_client=true \
     --siprec.allow=127.0.0.1/32 --siprec.rtp_ports=$rtp_lo-$rtp_hi --siprec.answer_delay=300ms \
+    --record.dir="$work/store" \
     >run.ndjson 2>run.stderr &
 srs_pid=$!
 trap 'kill $srs_pid 2>/dev/null || true' EXIT

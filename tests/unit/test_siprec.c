@@ -392,6 +392,108 @@ static void test_session(void **state)
     srs_free(s);
 }
 
+/* The SIP hook: a session's messages both ways, in order, nothing of
+ * requests that made no session. */
+typedef struct {
+    int n, requests, responses;
+    buf_t all; /* the messages, separated by two NULs (srs_layout_sip's input) */
+    char first_line[8][40];
+} sip_tap_t;
+
+static void on_sip(void *user, const srs_sip_t *m)
+{
+    sip_tap_t *t = user;
+    assert_string_equal(m->call_id, "unit-1@10.1.1.1");
+    bool req = strncmp((const char *)m->data, "SIP/2.0", 7) != 0;
+    endpoint_t p = peer();
+    /* requests come from the SRC, responses go to it */
+    assert_true(endpoint_eq(req ? &m->src : &m->dst, &p));
+    if (req)
+        t->requests++;
+    else
+        t->responses++;
+    if (t->n < 8)
+        snprintf(t->first_line[t->n], 40, "%.*s", (int)strcspn((const char *)m->data, "\r"),
+                 m->data);
+    if (t->all.len) buf_append(&t->all, "\0\0", 2);
+    buf_append(&t->all, m->data, m->len);
+    t->n++;
+}
+
+static void test_sip_hook_and_layout(void **state)
+{
+    (void)state;
+    srs_config_t c;
+    srs_config_default(&c);
+    rec_t r = {0};
+    srs_t *s = server(&c, &r);
+    sip_tap_t t = {0};
+    buf_init(&t.all);
+    srs_set_sip_hook(s, on_sip, &t);
+    buf_t req, out;
+    buf_init(&req);
+    buf_init(&out);
+    request(&req, "OPTIONS", 1, "opt1", NULL, NULL, NULL, NULL);
+    send_req(s, &req, &out);
+    assert_int_equal(t.n, 0); /* no session: not handed out */
+    char *body = body_crlf("cisco_cube_invite_body.txt");
+    request(&req, "INVITE", 1, "inv1", NULL, "Require: siprec\r\n",
+            "multipart/mixed;boundary=uniqueBoundary", body);
+    send_req(s, &req, &out);
+    char tag[64];
+    to_tag_of(&out, tag, sizeof tag);
+    assert_int_equal(t.n, 3);
+    assert_string_equal(t.first_line[0], "INVITE sip:srs@192.0.2.1 SIP/2.0");
+    assert_string_equal(t.first_line[1], "SIP/2.0 100 Trying");
+    assert_string_equal(t.first_line[2], "SIP/2.0 200 OK");
+    request(&req, "ACK", 1, "ack1", tag, NULL, NULL, NULL);
+    send_req(s, &req, &out);
+    request(&req, "BYE", 2, "bye2", "wrongtag", NULL, NULL, NULL);
+    send_req(s, &req, &out); /* 481: the Call-ID is a session's, so it is kept */
+    request(&req, "BYE", 3, "bye3", tag, NULL, NULL, NULL);
+    send_req(s, &req, &out);
+    assert_int_equal(r.sessions, 1);
+    assert_int_equal(t.n, 8);
+    assert_int_equal(t.requests, 4);
+    assert_int_equal(t.responses, 4);
+    assert_string_equal(t.first_line[6], "BYE sip:srs@192.0.2.1 SIP/2.0");
+    assert_string_equal(t.first_line[7], "SIP/2.0 200 OK");
+
+    /* the stored session read back: ports, labels, codecs, senders, sides */
+    srs_layout_t *l = srs_layout_new(0);
+    assert_non_null(l);
+    const uint8_t *p = (const uint8_t *)t.all.data, *end = p + t.all.len;
+    while (p < end) {
+        const uint8_t *q = p;
+        while (q + 1 < end && !(q[0] == 0 && q[1] == 0))
+            q++;
+        if (q + 1 >= end) q = end;
+        srs_layout_sip(l, p, (size_t)(q - p));
+        p = q + 2;
+    }
+    assert_true(srs_layout_is_session(l));
+    assert_int_equal(srs_layout_streams(l), 2);
+    srs_layout_stream_t st;
+    assert_int_equal(srs_layout_find(l, 40000, &st), 0);
+    assert_int_equal(st.index, 0);
+    assert_string_equal(st.label, "1");
+    assert_string_equal(st.codec, "PCMU");
+    assert_int_equal(st.clock_rate, 8000);
+    assert_int_equal(st.side, 0);
+    assert_string_equal(st.sender_aor, "sip:7301@35.162.237.204");
+    assert_int_equal(srs_layout_find(l, 40002, &st), 0);
+    assert_int_equal(st.index, 1);
+    assert_int_equal(st.side, 1);
+    assert_string_equal(st.sender_aor, "sip:7300@35.162.237.204");
+    assert_int_equal(srs_layout_find(l, 40001, &st), -1); /* RTCP port: no stream */
+    srs_layout_free(l);
+    free(body);
+    buf_free(&t.all);
+    buf_free(&req);
+    buf_free(&out);
+    srs_free(s);
+}
+
 static void test_cancel_busy_and_refusals(void **state)
 {
     (void)state;
@@ -865,6 +967,7 @@ int main(void)
         cmocka_unit_test(test_dialects),
         cmocka_unit_test(test_partial_and_hostile),
         cmocka_unit_test(test_session),
+        cmocka_unit_test(test_sip_hook_and_layout),
         cmocka_unit_test(test_cancel_busy_and_refusals),
         cmocka_unit_test(test_srtp_suites),
         cmocka_unit_test(test_no_ack_and_idle),

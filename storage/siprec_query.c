@@ -1,0 +1,317 @@
+/* siprec_query.c - the stored SIPREC sessions read back: `siphon siprec
+ * list` (the newest sessions in a time window) and `siphon siprec show`
+ * (one session with its participants, streams and metadata).
+ *
+ * Values travel as PQexecParams parameters.  The JSON is built by
+ * PostgreSQL (json_build_object: escaped by the server, times as the
+ * NDJSON contract writes them, RFC 3339 UTC with "Z"); the text is built
+ * here from plain columns, every value from the wire made inert
+ * (text_inert: controls, escapes and bidi characters never reach the
+ * terminal).  Linked calls come from the siprec_session_calls view
+ * (schema/0004_siprec.sql): the observed calls whose Call-ID the metadata
+ * names.
+ */
+#include "st_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+/* Columns of one session, for list and show alike (s: the session). */
+#define SESSION_COLUMNS                                                                            \
+    "s.session_uuid::text, " TS("s.start_ts") ", " TS(                                             \
+        "s.end_ts") ", s.call_id, s.state, "                                                       \
+                    "host(s.src_ip), s.src_port, s.transport, s.participant_count, "               \
+                    "s.stream_count, s.packets, "                                                  \
+                    "s.lost, s.mos_min, s.metadata_updates, "                                      \
+                    "(SELECT coalesce(json_agg(p.aor ORDER BY p.idx), '[]') FROM "                 \
+                    "siprec_participants p "                                                       \
+                    " WHERE p.session_uuid = s.session_uuid AND p.start_ts = s.start_ts)::text, "  \
+                    "array_to_json(s.recorded_call_ids)::text, "                                   \
+                    "(SELECT coalesce(json_agg(l.call_uuid::text ORDER BY l.call_start_ts), "      \
+                    "'[]') "                                                                       \
+                    " FROM siprec_session_calls l WHERE l.session_uuid = s.session_uuid "          \
+                    " AND l.session_start_ts = s.start_ts)::text, s.probe"
+
+enum {
+    C_UUID,
+    C_START,
+    C_END,
+    C_CALL_ID,
+    C_STATE,
+    C_SRC,
+    C_SRC_PORT,
+    C_TRANSPORT,
+    C_NPART,
+    C_NSTREAMS,
+    C_PACKETS,
+    C_LOST,
+    C_MOS,
+    C_UPDATES,
+    C_AORS,
+    C_RECORDED,
+    C_CALLS,
+    C_PROBE,
+    C_N
+};
+
+static const char *col_name[C_N] = {
+    "session_uuid",
+    "start_ts",
+    "end_ts",
+    "call_id",
+    "state",
+    "src_ip",
+    "src_port",
+    "transport",
+    "participant_count",
+    "stream_count",
+    "packets",
+    "lost",
+    "mos_min",
+    "metadata_updates",
+    "participants",
+    "recorded_call_ids",
+    "calls",
+    "probe",
+};
+
+/* Column kinds for the JSON object: s string, n number, j JSON. */
+static const char col_kind[C_N + 1] = "ssssssnsnnnnnnjjjs";
+
+static PGresult *query(PGconn *c, const char *sql, int n, const char *const *vals, char *err,
+                       size_t errlen)
+{
+    PGresult *r = PQexecParams(c, sql, n, NULL, vals, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        const char *m = PQresultErrorMessage(r);
+        if (strstr(m, "siprec_") && strstr(m, "does not exist"))
+            snprintf(err, errlen, "the database has no SIPREC tables: run `siphon db migrate`");
+        else
+            snprintf(err, errlen, "%.*s", (int)strcspn(m, "\n"), m);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* A value PostgreSQL wrote as JSON (a number, an array) after a key. */
+static void json_raw(json_writer_t *w, const char *v, size_t n)
+{
+    buf_append(w->out, v, n);
+    w->need_comma[w->depth] = true;
+}
+
+/* Row i as one JSON object (no newline). */
+static void row_json(buf_t *out, PGresult *r, int i)
+{
+    json_writer_t w;
+    json_init(&w, out);
+    json_obj_begin(&w);
+    for (int k = 0; k < C_N; k++) {
+        json_key(&w, col_name[k]);
+        if (PQgetisnull(r, i, k)) {
+            json_null(&w);
+            continue;
+        }
+        const char *v = PQgetvalue(r, i, k);
+        if (col_kind[k] == 's') {
+            json_str(&w, sv_from_cstr(v));
+        } else { /* numbers and JSON as PostgreSQL wrote them */
+            json_raw(&w, v, strlen(v));
+        }
+    }
+    json_obj_end(&w);
+}
+
+static void put_inert(buf_t *out, PGresult *r, int i, int k, const char *none)
+{
+    text_inert_cstr(out, PQgetisnull(r, i, k) ? none : PQgetvalue(r, i, k));
+}
+
+/* A JSON array of strings (as PostgreSQL wrote it) as "a, b" text, inert. */
+static void put_list(buf_t *out, const char *json_arr)
+{
+    bool any = false;
+    for (const char *p = json_arr; *p;) {
+        const char *q = strchr(p, '"');
+        if (!q) break;
+        buf_t item;
+        buf_init(&item);
+        for (q++; *q && *q != '"'; q++) {
+            if (*q == '\\' && q[1]) {
+                q++;
+                buf_putc(&item, *q == 'n' ? ' ' : *q == 't' ? ' ' : *q);
+                continue;
+            }
+            buf_putc(&item, *q);
+        }
+        buf_putc(&item, '\0');
+        buf_printf(out, "%s", any ? ", " : "");
+        text_inert_cstr(out, item.data);
+        buf_free(&item);
+        any = true;
+        p = *q ? q + 1 : q;
+    }
+    if (!any) buf_printf(out, "-");
+}
+
+static void row_text(buf_t *out, PGresult *r, int i)
+{
+    put_inert(out, r, i, C_START, "-");
+    buf_printf(out, "  ");
+    put_inert(out, r, i, C_STATE, "-");
+    buf_printf(out, "  ");
+    put_inert(out, r, i, C_CALL_ID, "-");
+    buf_printf(out, "  from ");
+    put_inert(out, r, i, C_SRC, "?");
+    buf_printf(out, ":");
+    put_inert(out, r, i, C_SRC_PORT, "?");
+    buf_printf(out, "/");
+    put_inert(out, r, i, C_TRANSPORT, "?");
+    buf_printf(out, "  %s streams, %s packets, %s lost, MOS ", PQgetvalue(r, i, C_NSTREAMS),
+               PQgetvalue(r, i, C_PACKETS), PQgetvalue(r, i, C_LOST));
+    put_inert(out, r, i, C_MOS, "-");
+    buf_printf(out, "\n    participants: ");
+    put_list(out, PQgetvalue(r, i, C_AORS));
+    buf_printf(out, "\n    recorded calls: ");
+    put_list(out, PQgetvalue(r, i, C_RECORDED));
+    buf_printf(out, "  observed: ");
+    put_list(out, PQgetvalue(r, i, C_CALLS));
+    buf_printf(out, "\n    session ");
+    put_inert(out, r, i, C_UUID, "-");
+    buf_putc(out, '\n');
+}
+
+long st_siprec_list(const char *dsn, const st_siprec_filter_t *f, bool json, buf_t *out, char *err,
+                    size_t errlen)
+{
+    PGconn *c = st__connect(dsn, 10 * NS_PER_SEC, err, errlen);
+    if (!c) return -1;
+    char since[64], until[64], limit[32];
+    const char *vals[3] = {NULL, NULL, NULL};
+    if (f->has_since) {
+        snprintf(since, sizeof since, "%.6f", (double)f->since_ns / 1e9);
+        vals[0] = since;
+    }
+    if (f->has_until) {
+        snprintf(until, sizeof until, "%.6f", (double)f->until_ns / 1e9);
+        vals[1] = until;
+    }
+    if (f->limit) {
+        snprintf(limit, sizeof limit, "%u", f->limit);
+        vals[2] = limit;
+    }
+    static const char sql[] =
+        "SELECT * FROM (SELECT " SESSION_COLUMNS ", s.start_ts AS o FROM siprec_sessions s "
+        "WHERE ($1::float8 IS NULL OR s.start_ts >= to_timestamp($1::float8)) "
+        "AND ($2::float8 IS NULL OR s.start_ts < to_timestamp($2::float8)) "
+        "ORDER BY s.start_ts DESC, s.session_uuid LIMIT $3::bigint) t ORDER BY o, 1";
+    PGresult *r = query(c, sql, 3, vals, err, errlen);
+    PQfinish(c);
+    if (!r) return -1;
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        if (json) {
+            row_json(out, r, i);
+            buf_putc(out, '\n');
+        } else {
+            row_text(out, r, i);
+        }
+    }
+    PQclear(r);
+    return n;
+}
+
+static void sub_rows(buf_t *out, PGresult *r, bool json, const char *key)
+{
+    int n = PQntuples(r), nf = PQnfields(r);
+    if (json) {
+        buf_printf(out, ",\"%s\":[", key);
+        for (int i = 0; i < n; i++)
+            buf_printf(out, "%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+        buf_putc(out, ']');
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        buf_printf(out, "  %s %d:", key, i + 1);
+        for (int k = 1; k < nf; k++) {
+            buf_printf(out, " %s=", PQfname(r, k));
+            put_inert(out, r, i, k, "-");
+        }
+        buf_putc(out, '\n');
+    }
+}
+
+int st_siprec_show(const char *dsn, const char *id, bool json, bool xml, buf_t *out, char *err,
+                   size_t errlen)
+{
+    PGconn *c = st__connect(dsn, 10 * NS_PER_SEC, err, errlen);
+    if (!c) return -1;
+    const char *vals[1] = {id};
+    static const char sql[] =
+        "SELECT " SESSION_COLUMNS ", s.metadata_xml, s.metadata_xml_bytes, s.start_ts::text "
+        "FROM siprec_sessions s WHERE s.session_uuid::text = $1 OR s.call_id = $1 "
+        "ORDER BY s.start_ts DESC LIMIT 1";
+    PGresult *r = query(c, sql, 1, vals, err, errlen);
+    if (!r) {
+        PQfinish(c);
+        return -1;
+    }
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        PQfinish(c);
+        return 0;
+    }
+    const char *key[2] = {PQgetvalue(r, 0, C_UUID), PQgetvalue(r, 0, C_N + 2)};
+    static const char psql[] =
+        "SELECT json_build_object('aor', aor, 'name', name, 'role', role, 'id', participant_id)"
+        "::text, aor, name, role, participant_id AS id FROM siprec_participants "
+        "WHERE session_uuid = $1::uuid AND start_ts = $2::timestamptz ORDER BY idx";
+    static const char ssql[] =
+        "SELECT json_build_object('label', label, 'codec', codec, 'port', port, 'packets', "
+        "packets, 'lost', lost, 'jitter_ms', jitter_ms, 'mos', mos, 'srtp', srtp, "
+        "'srtp_auth_failures', srtp_auth_failures, 'socket_drops', socket_drops, 'pauses', "
+        "pauses, 'sender', sender_aor, 'first_ts', " TS("first_ts") ", 'last_ts', " TS(
+            "last_ts") ")::text, label, codec, port, packets, lost, jitter_ms, mos, srtp, "
+                       "sender_aor AS sender FROM siprec_streams "
+                       "WHERE session_uuid = $1::uuid AND start_ts = $2::timestamptz ORDER BY idx";
+    PGresult *pr = query(c, psql, 2, key, err, errlen);
+    PGresult *sr = pr ? query(c, ssql, 2, key, err, errlen) : NULL;
+    PQfinish(c);
+    if (!pr || !sr) {
+        PQclear(r);
+        PQclear(pr);
+        return -1;
+    }
+    if (json) {
+        row_json(out, r, 0);
+        out->len--; /* the closing brace: the lists follow */
+        sub_rows(out, pr, true, "participant_list");
+        sub_rows(out, sr, true, "streams");
+        json_writer_t w;
+        json_init(&w, out);
+        buf_printf(out, ",\"metadata_xml\":");
+        if (PQgetisnull(r, 0, C_N))
+            json_null(&w);
+        else
+            json_str(&w, sv_from_cstr(PQgetvalue(r, 0, C_N)));
+        buf_printf(out, "}\n");
+    } else {
+        row_text(out, r, 0);
+        sub_rows(out, pr, false, "participant");
+        sub_rows(out, sr, false, "stream");
+        buf_printf(out, "  metadata: %s bytes\n",
+                   PQgetisnull(r, 0, C_N + 1) ? "0" : PQgetvalue(r, 0, C_N + 1));
+        if (xml && !PQgetisnull(r, 0, C_N)) {
+            text_inert_cstr(out, PQgetvalue(r, 0, C_N));
+            buf_putc(out, '\n');
+        }
+    }
+    PQclear(r);
+    PQclear(pr);
+    PQclear(sr);
+    return 1;
+}
