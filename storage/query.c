@@ -769,7 +769,8 @@ int st_show_load(st_search_t *s, const char *id, corr_call_t *c, long *same_id, 
     buf_printf(&q.sql,
                "SELECT (extract(epoch from ts) * 1000000)::bigint, host(src_ip), src_port, "
                "host(dst_ip), dst_port, is_request, method, status_code, reason_phrase, cseq, "
-               "cseq_method, raw FROM sip_messages WHERE call_uuid = $1::uuid AND ts >= "
+               "cseq_method, raw FROM sip_messages WHERE dist_uuid = $1::uuid AND call_uuid = $1::uuid "
+               "AND ts >= "
                "$2::timestamptz ORDER BY ts, frame_no, msg_id LIMIT %d",
                ST_SHOW_MESSAGES_MAX);
     buf_putc(&q.sql, '\0');

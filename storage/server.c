@@ -263,8 +263,8 @@ static void *st__pg_thread(void *arg)
         if (getppid() != parent) _exit(0);
         st__child_io(s->log);
         execl(bin, "postgres", "-D", s->data_dir, "-c", "listen_addresses=", "-c", sockopt, "-c",
-              "max_connections=30", "-c", "logging_collector=off", "-c", "TimeZone=UTC",
-              (char *)NULL);
+              "max_connections=30", "-c", "logging_collector=off", "-c", "TimeZone=UTC", "-c",
+              "synchronous_commit=off", (char *)NULL);
         _exit(127);
     }
     pthread_mutex_lock(&s->lock);

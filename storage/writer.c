@@ -237,11 +237,21 @@ static int st__copy_table(st__writer_t *w, const st__chunk_t *b, int t, uint64_t
     return 0;
 }
 
-/* One batch in one transaction.  0, or -1 with err (rolled back). */
-static int st__write(st__writer_t *w, const st__chunk_t *b, char *err, size_t errlen)
+/* One batch in one transaction.  0, or -1 with err (rolled back).
+ * durable: the batch comes from the spool, whose record is deleted once
+ * this returns, so its commit waits for the WAL flush whatever the
+ * server's synchronous_commit (the embedded server's is off: see
+ * ARCHITECTURE.md, "Storage: durability"). */
+static int st__write(st__writer_t *w, const st__chunk_t *b, bool durable, char *err,
+                     size_t errlen)
 {
     if (st__partitions(w, b, err, errlen) != 0) return -1;
     if (st__exec(w->conn, "BEGIN", err, errlen) != 0) return -1;
+    if (durable && st__exec(w->conn, "SET LOCAL synchronous_commit = on", err, errlen) != 0) {
+        char ignore[64];
+        if (PQstatus(w->conn) == CONNECTION_OK) st__exec(w->conn, "ROLLBACK", ignore, 64);
+        return -1;
+    }
     uint64_t inserted = 0;
     for (int t = 0; t < ST__NTABLES; t++) {
         if (!b->n[t]) continue;
@@ -295,7 +305,7 @@ static void st__replay(st__writer_t *w, int64_t slice_ns)
             continue;
         }
         char err[512];
-        if (st__write(w, &w->replay, err, sizeof err) == 0) {
+        if (st__write(w, &w->replay, true, err, sizeof err) == 0) {
             st__spool_commit(w->spool);
             atomic_fetch_add(&w->st->replayed_batches, 1);
             w->replay_failures = 0;
@@ -329,7 +339,7 @@ static void st__flush(st__writer_t *w)
     if (!st__spool_empty(w->spool)) st__replay(w, ST__REPLAY_SLICE_NS);
     if (st__spool_empty(w->spool) && st__ensure_conn(w)) {
         char err[512];
-        if (st__write(w, b, err, sizeof err) == 0) {
+        if (st__write(w, b, false, err, sizeof err) == 0) {
             st__chunk_reset(b);
             return;
         }

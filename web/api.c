@@ -344,8 +344,8 @@ static int api__messages(PGconn *db, const char *uuid, buf_t *b)
         "SELECT msg_id::text, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
         "(extract(epoch from ts) * 1000000)::bigint, host(src_ip), src_port, host(dst_ip), "
         "dst_port, transport, is_request, method, status_code, reason_phrase, cseq, cseq_method, "
-        "user_agent, parse, raw FROM sip_messages WHERE call_uuid = $1 ORDER BY ts, frame_no "
-        "LIMIT 5000",
+        "user_agent, parse, raw FROM sip_messages WHERE dist_uuid = $1 AND call_uuid = $1 "
+        "ORDER BY ts, frame_no LIMIT 5000",
         1, NULL, p, NULL, NULL, 1);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         log_warn("web: messages: %s", PQresultErrorMessage(r));
