@@ -34,7 +34,7 @@ const st__table_def_t st__tables[ST__NTABLES] = {
     [ST__MESSAGES] = {"sip_messages", "st_sip_messages",
                       "dist_uuid,ts,msg_id,call_uuid,probe,frame_no,src_ip,src_port,dst_ip,"
                       "dst_port,transport,parse,is_request,method,status_code,reason_phrase,"
-                      "call_id,cseq,cseq_method,from_user,to_user,user_agent,len,raw"},
+                      "call_id,cseq,cseq_method,from_user,to_user,user_agent,len,raw,raw_format"},
     [ST__REGISTRATIONS] = {"registrations", "st_registrations",
                            "reg_uuid,ts,reg_id,probe,call_id,request_ts,aor,\"user\",contact,"
                            "expires,final_code,src_ip,src_port,dst_ip,dst_port,transport,"
@@ -315,7 +315,13 @@ void st__rows_message(st__rowctx_t *x, st__chunk_t *c, const corr_sip_message_t 
     st__copy_sv(b, m->to_user, true), st__copy_sep(b);
     st__copy_sv(b, m->user_agent, true), st__copy_sep(b);
     st__copy_int(b, (int64_t)m->len), st__copy_sep(b);
-    st__copy_bytea(b, m->data, m->len);
+    int format = st__sipz_pack(x->sipz, m->data, m->len, &x->z);
+    if (format == ST__RAW_PLAIN)
+        st__copy_bytea(b, m->data, m->len);
+    else
+        st__copy_bytea_hex(b, x->z.data, x->z.len);
+    st__copy_sep(b);
+    st__copy_int(b, format);
     st__copy_end(b);
     c->n[ST__MESSAGES]++, c->total++;
 }

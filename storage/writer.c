@@ -242,8 +242,7 @@ static int st__copy_table(st__writer_t *w, const st__chunk_t *b, int t, uint64_t
  * this returns, so its commit waits for the WAL flush whatever the
  * server's synchronous_commit (the embedded server's is off: see
  * ARCHITECTURE.md, "Storage: durability"). */
-static int st__write(st__writer_t *w, const st__chunk_t *b, bool durable, char *err,
-                     size_t errlen)
+static int st__write(st__writer_t *w, const st__chunk_t *b, bool durable, char *err, size_t errlen)
 {
     if (st__partitions(w, b, err, errlen) != 0) return -1;
     if (st__exec(w->conn, "BEGIN", err, errlen) != 0) return -1;

@@ -1,6 +1,14 @@
--- 0005_lean_indexes.sql - drops the indexes no reader uses, so each stored
--- call writes fewer index entries (ingest) and takes fewer bytes (disk);
--- schema/README.md lists the indexes kept and what each serves.
+-- 0005_lean_storage.sql - fewer bytes and fewer index entries per stored
+-- call: raw SIP messages compressed by the writer, and the indexes no
+-- reader uses dropped.  schema/README.md lists the indexes kept and what
+-- each serves.
+--
+-- sip_messages.raw_format: how raw holds the message (storage.h
+-- st_raw_unpack): 0 the bytes as captured (every row before this version),
+-- 1 a raw deflate stream (RFC 1951) with the preset dictionary
+-- storage/sip_dictionary.txt (LF line ends made CRLF); len stays the
+-- message's length.  A new column with a constant default: no rewrite.
+ALTER TABLE sip_messages ADD COLUMN IF NOT EXISTS raw_format smallint NOT NULL DEFAULT 0;
 --
 -- sip_messages_call_uuid: a call's messages have dist_uuid = call_uuid, so
 -- the primary key (dist_uuid, ts, msg_id) already finds them in time order
