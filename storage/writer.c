@@ -367,6 +367,25 @@ void st__writer_work(st__writer_t *w, st__chunk_t *c)
     if (w->batch.total >= w->batch_rows) st__flush(w);
 }
 
+/* At stop: statistics for the calls partitions this connection wrote.
+ * Autovacuum analyzes a new partition only some time after its first rows
+ * (a minute or more), and until then the planner has none: `siphon calls`
+ * right after an import then read and sorted a whole day of calls for the
+ * newest 100 instead of walking the start_ts index (BENCHMARKS.md,
+ * "Storage").  ANALYZE samples a bounded number of rows: a fraction of a
+ * second per day. */
+static void st__analyze_days(st__writer_t *w)
+{
+    if (!w->conn || PQstatus(w->conn) != CONNECTION_OK) return;
+    for (uint32_t i = 0; i < w->n_known_days; i++) {
+        char day[16], sql[96], err[256];
+        st__day_text(w->known_days[i], day, sizeof day);
+        snprintf(sql, sizeof sql, "ANALYZE calls_p%.4s%.2s%.2s", day, day + 5, day + 8);
+        if (st__exec(w->conn, sql, err, sizeof err) != 0)
+            log_debug("storage: %s: %s", sql, err); /* a dropped partition: nothing to do */
+    }
+}
+
 void st__writer_tick(st__writer_t *w, bool stop)
 {
     int64_t now = clock_mono_ns();
@@ -378,6 +397,7 @@ void st__writer_tick(st__writer_t *w, bool stop)
         st__writer_maintain(w);
     }
     st__spool_sync(w->spool);
+    if (stop) st__analyze_days(w);
     if (stop && !st__spool_empty(w->spool))
         log_warn("storage: %llu bytes stay in the spool (%s) for the next start",
                  (unsigned long long)st__spool_bytes(w->spool), w->spool_dir);
