@@ -34,7 +34,11 @@ const st__table_def_t st__tables[ST__NTABLES] = {
     [ST__MESSAGES] = {"sip_messages", "st_sip_messages",
                       "dist_uuid,ts,msg_id,call_uuid,probe,frame_no,src_ip,src_port,dst_ip,"
                       "dst_port,transport,parse,is_request,method,status_code,reason_phrase,"
-                      "call_id,cseq,cseq_method,from_user,to_user,user_agent,len,raw,raw_format"},
+                      "call_id,cseq,cseq_method,from_user,to_user,user_agent,len,raw,raw_format",
+                      /* before raw_format (schema 5): raw as captured, the default 0 */
+                      "dist_uuid,ts,msg_id,call_uuid,probe,frame_no,src_ip,src_port,dst_ip,"
+                      "dst_port,transport,parse,is_request,method,status_code,reason_phrase,"
+                      "call_id,cseq,cseq_method,from_user,to_user,user_agent,len,raw"},
     [ST__REGISTRATIONS] = {"registrations", "st_registrations",
                            "reg_uuid,ts,reg_id,probe,call_id,request_ts,aor,\"user\",contact,"
                            "expires,final_code,src_ip,src_port,dst_ip,dst_port,transport,"

@@ -37,6 +37,9 @@ typedef struct {
     const char *name;    /* the partitioned table */
     const char *stage;   /* its temp staging table */
     const char *columns; /* the COPY column list, in the order rows are written */
+    /* the list an older siphon wrote (rows spooled before an upgrade), told
+     * apart by its number of columns; NULL: none */
+    const char *old_columns;
 } st__table_def_t;
 extern const st__table_def_t st__tables[ST__NTABLES];
 

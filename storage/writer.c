@@ -159,6 +159,28 @@ static int st__partitions(st__writer_t *w, const st__chunk_t *b, char *err, size
     return 0;
 }
 
+static size_t st__count(const char *p, size_t n, char c)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == c;
+    return k;
+}
+
+/* The column list rows were written with: the current one, or the one of
+ * an older siphon when the first row has its number of fields (a spooled
+ * batch replayed after an upgrade; the columns added since take their
+ * defaults). */
+static const char *st__row_columns(const st__table_def_t *d, const buf_t *rows)
+{
+    if (!d->old_columns || !rows->len) return d->columns;
+    const char *nl = memchr(rows->data, '\n', rows->len);
+    size_t line = nl ? (size_t)(nl - rows->data) : rows->len;
+    size_t fields = st__count(rows->data, line, '\t') + 1;
+    size_t old = st__count(d->old_columns, strlen(d->old_columns), ',') + 1;
+    return fields == old ? d->old_columns : d->columns;
+}
+
 /* COPY of one table's rows into `into`.  0; 1 when a row's key already
  * exists (unique violation: only from the direct COPY); -1 with err. */
 static int st__copy_rows(st__writer_t *w, const st__chunk_t *b, int t, const char *into, char *err,
@@ -166,7 +188,7 @@ static int st__copy_rows(st__writer_t *w, const st__chunk_t *b, int t, const cha
 {
     const st__table_def_t *d = &st__tables[t];
     char sql[1024];
-    snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN", into, d->columns);
+    snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN", into, st__row_columns(d, &b->rows[t]));
     PGresult *r = PQexec(w->conn, sql);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         snprintf(err, errlen, "COPY %s: %s", d->name, PQresultErrorMessage(r));
