@@ -223,9 +223,12 @@ static void *st__create(const void *config, const fan_env_t *env, char *err, siz
     for (uint32_t i = 0; i < env->shards; i++) {
         s->shards[i] = (st__shard_t){.st = s, .index = i, .x = {.probe = s->probe}};
         buf_init(&s->shards[i].x.json);
+        buf_init(&s->shards[i].x.z);
+        s->shards[i].x.sipz = st__sipz_new(); /* NULL: messages stored uncompressed */
     }
     s->alerts = (st__shard_t){.st = s, .index = env->shards, .x = {.probe = s->probe}};
     buf_init(&s->alerts.x.json);
+    buf_init(&s->alerts.x.z);
     pthread_mutex_init(&s->alert_lock, NULL);
     st__writer_t *w = &s->w;
     w->dsn = s->dsn;
@@ -387,9 +390,12 @@ static void st__free(void *self)
     for (uint32_t i = 0; i < s->env.shards; i++) {
         if (s->shards[i].chunk) st__chunk_release(NULL, s->shards[i].chunk);
         buf_free(&s->shards[i].x.json);
+        buf_free(&s->shards[i].x.z);
+        st__sipz_free(s->shards[i].x.sipz);
     }
     if (s->alerts.chunk) st__chunk_release(NULL, s->alerts.chunk);
     buf_free(&s->alerts.x.json);
+    buf_free(&s->alerts.x.z);
     pthread_mutex_destroy(&s->alert_lock);
     st__writer_close(&s->w);
     free(s->shards);

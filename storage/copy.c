@@ -175,6 +175,23 @@ void st__copy_bytea(buf_t *b, const void *data, size_t n)
     buf_append(b, tmp, k);
 }
 
+/* bytea in hex format, for binary values (a compressed message): two
+ * characters per byte against the escape format's four or five; the
+ * leading backslash doubled for COPY text. */
+void st__copy_bytea_hex(buf_t *b, const void *data, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *p = data;
+    char tmp[1024];
+    size_t k = 0;
+    buf_append(b, "\\\\x", 3);
+    for (size_t i = 0; i < n; i++) {
+        if (k > sizeof tmp - 2) buf_append(b, tmp, k), k = 0;
+        tmp[k++] = hex[p[i] >> 4], tmp[k++] = hex[p[i] & 15];
+    }
+    buf_append(b, tmp, k);
+}
+
 void st__copy_uuid(buf_t *b, const st__uuid_t *u)
 {
     static const char hex[] = "0123456789abcdef";

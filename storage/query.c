@@ -769,7 +769,9 @@ int st_show_load(st_search_t *s, const char *id, corr_call_t *c, long *same_id, 
     buf_printf(&q.sql,
                "SELECT (extract(epoch from ts) * 1000000)::bigint, host(src_ip), src_port, "
                "host(dst_ip), dst_port, is_request, method, status_code, reason_phrase, cseq, "
-               "cseq_method, raw FROM sip_messages WHERE call_uuid = $1::uuid AND ts >= "
+               "cseq_method, raw, raw_format, len FROM sip_messages WHERE dist_uuid = $1::uuid AND "
+               "call_uuid = $1::uuid "
+               "AND ts >= "
                "$2::timestamptz ORDER BY ts, frame_no, msg_id LIMIT %d",
                ST_SHOW_MESSAGES_MAX);
     buf_putc(&q.sql, '\0');
@@ -790,7 +792,7 @@ void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *o
 
     int n = s->messages ? PQntuples(s->messages) : 0;
     st_ladder_msg_t *m = calloc(n ? (size_t)n : 1, sizeof *m);
-    unsigned char **raw = calloc(n ? (size_t)n : 1, sizeof *raw);
+    buf_t *raw = calloc(n ? (size_t)n : 1, sizeof *raw);
     if (!m || !raw) {
         buf_printf(out, "out of memory reading the messages\n");
         free(m), free(raw);
@@ -807,17 +809,25 @@ void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *o
         m[i].reason = q__str(r, i, 8);
         m[i].cseq = (uint32_t)q__i64(r, i, 9, 0);
         m[i].cseq_method = q__str(r, i, 10);
-        size_t len = 0;
-        if (!PQgetisnull(r, i, 11))
-            raw[i] = PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 11), &len);
-        m[i].data = raw[i];
-        m[i].len = raw[i] ? len : 0;
+        buf_init(&raw[i]);
+        size_t n_stored = 0;
+        unsigned char *stored =
+            PQgetisnull(r, i, 11)
+                ? NULL
+                : PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 11), &n_stored);
+        /* a value that does not decode is shown as unknown (no bytes) */
+        if (stored && st_raw_unpack((int)q__i64(r, i, 12, -1), stored, n_stored,
+                                    (size_t)q__i64(r, i, 13, 0), &raw[i]) == 0) {
+            m[i].data = (const uint8_t *)raw[i].data;
+            m[i].len = raw[i].len;
+        }
+        PQfreemem(stored);
     }
     st_ladder_render(out, m, (size_t)n, opts);
     if (n == ST_SHOW_MESSAGES_MAX)
         buf_printf(out, "(the first %d messages of the call)\n", ST_SHOW_MESSAGES_MAX);
     for (int i = 0; i < n; i++)
-        PQfreemem(raw[i]);
+        buf_free(&raw[i]);
     free(raw);
     free(m);
 }

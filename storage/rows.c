@@ -21,33 +21,44 @@ const st__table_def_t st__tables[ST__NTABLES] = {
                    "answer_ts,end_ts,setup_ms,setup_total_ms,pdd_ms,duration_s,ended_by,"
                    "user_agent,from_tag,to_tag,open_at_end,timed_out,evicted,sip_messages,invites,"
                    "reinvites,challenges,early_dialogs,media,mos,mos_min,rtcp_packets,"
-                   "stream_count,dtmf,dtmf_dropped,flags,vq_reports,vq_dropped"},
+                   "stream_count,dtmf,dtmf_dropped,flags,vq_reports,vq_dropped",
+                   NULL},
     [ST__STREAMS] = {"streams", "st_streams",
                      "call_uuid,ts,stream_id,probe,orphan,call_id,direction,media_index,"
                      "classified_as,src_ip,src_port,dst_ip,dst_port,ssrc,payload_type,codec,"
                      "clock_rate,packets,bytes,lost,lost_wireshark,duplicates,out_of_order,"
                      "seq_errors,jitter_ms,jitter_mean_ms,jitter_max_ms,delta_min_ms,"
                      "delta_mean_ms,delta_max_ms,rtcp_packets,first_ts,last_ts,mos,r_factor,"
-                     "mos_min,effective_loss_pct,rtcp,quality,dtmf"},
+                     "mos_min,effective_loss_pct,rtcp,quality,dtmf",
+                     NULL},
     [ST__INTERVALS] = {"quality_intervals", "st_quality_intervals",
-                       "call_uuid,ts,stream_id,idx,start_ts,packets,lost,discards,jitter_ms,mos"},
+                       "call_uuid,ts,stream_id,idx,start_ts,packets,lost,discards,jitter_ms,mos",
+                       NULL},
     [ST__MESSAGES] = {"sip_messages", "st_sip_messages",
+                      "dist_uuid,ts,msg_id,call_uuid,probe,frame_no,src_ip,src_port,dst_ip,"
+                      "dst_port,transport,parse,is_request,method,status_code,reason_phrase,"
+                      "call_id,cseq,cseq_method,from_user,to_user,user_agent,len,raw,raw_format",
+                      /* before raw_format (schema 5): raw as captured, the default 0 */
                       "dist_uuid,ts,msg_id,call_uuid,probe,frame_no,src_ip,src_port,dst_ip,"
                       "dst_port,transport,parse,is_request,method,status_code,reason_phrase,"
                       "call_id,cseq,cseq_method,from_user,to_user,user_agent,len,raw"},
     [ST__REGISTRATIONS] = {"registrations", "st_registrations",
                            "reg_uuid,ts,reg_id,probe,call_id,request_ts,aor,\"user\",contact,"
                            "expires,final_code,src_ip,src_port,dst_ip,dst_port,transport,"
-                           "challenged,attempts,timed_out"},
+                           "challenged,attempts,timed_out",
+                           NULL},
     [ST__ALERTS] = {"alerts", "st_alerts",
                     "incident_uuid,first_ts,alert_id,probe,incident_id,alert_type,severity,phase,"
-                    "src_ip,src_port,dst_ip,dst_port,target_user,last_ts,count,summary,evidence"},
+                    "src_ip,src_port,dst_ip,dst_port,target_user,last_ts,count,summary,evidence",
+                    NULL},
     [ST__RECORDINGS] = {"recordings", "st_recordings",
-                        "call_uuid,start_ts,kind,probe,call_id,locations,bytes"},
-    [ST__SIPREC_SESSIONS] = {"siprec_sessions", "st_siprec_sessions", ST__SIPREC_SESSIONS_COLUMNS},
+                        "call_uuid,start_ts,kind,probe,call_id,locations,bytes", NULL},
+    [ST__SIPREC_SESSIONS] = {"siprec_sessions", "st_siprec_sessions", ST__SIPREC_SESSIONS_COLUMNS,
+                             NULL},
     [ST__SIPREC_PARTICIPANTS] = {"siprec_participants", "st_siprec_participants",
-                                 ST__SIPREC_PARTICIPANTS_COLUMNS},
-    [ST__SIPREC_STREAMS] = {"siprec_streams", "st_siprec_streams", ST__SIPREC_STREAMS_COLUMNS},
+                                 ST__SIPREC_PARTICIPANTS_COLUMNS, NULL},
+    [ST__SIPREC_STREAMS] = {"siprec_streams", "st_siprec_streams", ST__SIPREC_STREAMS_COLUMNS,
+                            NULL},
 };
 
 /* Key material: fixed-width little-endian, so ids never depend on struct
@@ -319,7 +330,13 @@ void st__rows_message(st__rowctx_t *x, st__chunk_t *c, const corr_sip_message_t 
     st__copy_sv(b, m->to_user, true), st__copy_sep(b);
     st__copy_sv(b, m->user_agent, true), st__copy_sep(b);
     st__copy_int(b, (int64_t)m->len), st__copy_sep(b);
-    st__copy_bytea(b, m->data, m->len);
+    int format = st__sipz_pack(x->sipz, m->data, m->len, &x->z);
+    if (format == ST__RAW_PLAIN)
+        st__copy_bytea(b, m->data, m->len);
+    else
+        st__copy_bytea_hex(b, x->z.data, x->z.len);
+    st__copy_sep(b);
+    st__copy_int(b, format);
     st__copy_end(b);
     c->n[ST__MESSAGES]++, c->total++;
 }

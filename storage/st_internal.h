@@ -40,6 +40,9 @@ typedef struct {
     const char *name;    /* the partitioned table */
     const char *stage;   /* its temp staging table */
     const char *columns; /* the COPY column list, in the order rows are written */
+    /* the list an older siphon wrote (rows spooled before an upgrade), told
+     * apart by its number of columns; NULL: none */
+    const char *old_columns;
 } st__table_def_t;
 extern const st__table_def_t st__tables[ST__NTABLES];
 /* The siprec tables' COPY columns (siprec_rows.c writes them in this order). */
@@ -111,13 +114,28 @@ void st__copy_double(buf_t *b, double v, int decimals, bool null_negative);
 void st__copy_bool(buf_t *b, bool v);
 void st__copy_inet(buf_t *b, const ip_addr_t *a); /* IP_NONE: \N */
 void st__copy_port(buf_t *b, const endpoint_t *e);
-void st__copy_bytea(buf_t *b, const void *p, size_t n); /* escape format */
+void st__copy_bytea(buf_t *b, const void *p, size_t n);     /* escape format */
+void st__copy_bytea_hex(buf_t *b, const void *p, size_t n); /* hex format */
 void st__copy_uuid(buf_t *b, const st__uuid_t *u);
+
+/* --- raw SIP messages compressed (sipz.c) --- */
+extern const unsigned char st__sip_dictionary[];
+extern const size_t st__sip_dictionary_len;
+#define ST__RAW_PLAIN   0
+#define ST__RAW_DEFLATE 1
+typedef struct st__sipz st__sipz_t;
+st__sipz_t *st__sipz_new(void); /* NULL: out of memory (then stored plain) */
+void st__sipz_free(st__sipz_t *z);
+/* Compresses p into out (reset first); the raw_format to store: 1, or 0
+ * (out then empty) when compressing does not make it smaller or z is NULL. */
+int st__sipz_pack(st__sipz_t *z, const void *p, size_t n, buf_t *out);
 
 /* --- rows of the records (rows.c) --- */
 typedef struct {
     const char *probe;
     buf_t json; /* scratch for the JSON columns */
+    buf_t z;    /* scratch for a compressed message */
+    st__sipz_t *sipz;
 } st__rowctx_t;
 /* A call with its streams and their quality intervals. */
 void st__rows_call(st__rowctx_t *x, st__chunk_t *c, const corr_call_t *call);

@@ -159,6 +159,28 @@ static int st__partitions(st__writer_t *w, const st__chunk_t *b, char *err, size
     return 0;
 }
 
+static size_t st__count(const char *p, size_t n, char c)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += p[i] == c;
+    return k;
+}
+
+/* The column list rows were written with: the current one, or the one of
+ * an older siphon when the first row has its number of fields (a spooled
+ * batch replayed after an upgrade; the columns added since take their
+ * defaults). */
+static const char *st__row_columns(const st__table_def_t *d, const buf_t *rows)
+{
+    if (!d->old_columns || !rows->len) return d->columns;
+    const char *nl = memchr(rows->data, '\n', rows->len);
+    size_t line = nl ? (size_t)(nl - rows->data) : rows->len;
+    size_t fields = st__count(rows->data, line, '\t') + 1;
+    size_t old = st__count(d->old_columns, strlen(d->old_columns), ',') + 1;
+    return fields == old ? d->old_columns : d->columns;
+}
+
 /* COPY of one table's rows into `into`.  0; 1 when a row's key already
  * exists (unique violation: only from the direct COPY); -1 with err. */
 static int st__copy_rows(st__writer_t *w, const st__chunk_t *b, int t, const char *into, char *err,
@@ -166,7 +188,7 @@ static int st__copy_rows(st__writer_t *w, const st__chunk_t *b, int t, const cha
 {
     const st__table_def_t *d = &st__tables[t];
     char sql[1024];
-    snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN", into, d->columns);
+    snprintf(sql, sizeof sql, "COPY %s (%s) FROM STDIN", into, st__row_columns(d, &b->rows[t]));
     PGresult *r = PQexec(w->conn, sql);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         snprintf(err, errlen, "COPY %s: %s", d->name, PQresultErrorMessage(r));
@@ -237,11 +259,20 @@ static int st__copy_table(st__writer_t *w, const st__chunk_t *b, int t, uint64_t
     return 0;
 }
 
-/* One batch in one transaction.  0, or -1 with err (rolled back). */
-static int st__write(st__writer_t *w, const st__chunk_t *b, char *err, size_t errlen)
+/* One batch in one transaction.  0, or -1 with err (rolled back).
+ * durable: the batch comes from the spool, whose record is deleted once
+ * this returns, so its commit waits for the WAL flush whatever the
+ * server's synchronous_commit (the embedded server's is off: see
+ * ARCHITECTURE.md, "Storage: durability"). */
+static int st__write(st__writer_t *w, const st__chunk_t *b, bool durable, char *err, size_t errlen)
 {
     if (st__partitions(w, b, err, errlen) != 0) return -1;
     if (st__exec(w->conn, "BEGIN", err, errlen) != 0) return -1;
+    if (durable && st__exec(w->conn, "SET LOCAL synchronous_commit = on", err, errlen) != 0) {
+        char ignore[64];
+        if (PQstatus(w->conn) == CONNECTION_OK) st__exec(w->conn, "ROLLBACK", ignore, 64);
+        return -1;
+    }
     uint64_t inserted = 0;
     for (int t = 0; t < ST__NTABLES; t++) {
         if (!b->n[t]) continue;
@@ -295,7 +326,7 @@ static void st__replay(st__writer_t *w, int64_t slice_ns)
             continue;
         }
         char err[512];
-        if (st__write(w, &w->replay, err, sizeof err) == 0) {
+        if (st__write(w, &w->replay, true, err, sizeof err) == 0) {
             st__spool_commit(w->spool);
             atomic_fetch_add(&w->st->replayed_batches, 1);
             w->replay_failures = 0;
@@ -329,7 +360,7 @@ static void st__flush(st__writer_t *w)
     if (!st__spool_empty(w->spool)) st__replay(w, ST__REPLAY_SLICE_NS);
     if (st__spool_empty(w->spool) && st__ensure_conn(w)) {
         char err[512];
-        if (st__write(w, b, err, sizeof err) == 0) {
+        if (st__write(w, b, false, err, sizeof err) == 0) {
             st__chunk_reset(b);
             return;
         }
@@ -358,6 +389,26 @@ void st__writer_work(st__writer_t *w, st__chunk_t *c)
     if (w->batch.total >= w->batch_rows) st__flush(w);
 }
 
+/* At stop: statistics for the calls partitions this connection wrote.
+ * Autovacuum analyzes a new partition only some time after its first rows
+ * (a minute or more), and until then the planner has none: `siphon calls`
+ * right after an import then read and sorted a whole day of calls for the
+ * newest 100 instead of walking the start_ts index (BENCHMARKS.md,
+ * "Storage").  ANALYZE samples a bounded number of rows, and only the
+ * columns searches filter and sort on: a fraction of a second per day. */
+static void st__analyze_days(st__writer_t *w)
+{
+    if (!w->conn || PQstatus(w->conn) != CONNECTION_OK) return;
+    for (uint32_t i = 0; i < w->n_known_days; i++) {
+        char day[16], sql[192], err[256];
+        st__day_text(w->known_days[i], day, sizeof day);
+        snprintf(sql, sizeof sql, "ANALYZE calls_p%.4s%.2s%.2s (%s)", day, day + 5, day + 8,
+                 "start_ts, caller, callee, src_ip, dst_ip, call_id, state, final_code, mos");
+        if (st__exec(w->conn, sql, err, sizeof err) != 0)
+            log_debug("storage: %s: %s", sql, err); /* a dropped partition: nothing to do */
+    }
+}
+
 void st__writer_tick(st__writer_t *w, bool stop)
 {
     int64_t now = clock_mono_ns();
@@ -369,6 +420,7 @@ void st__writer_tick(st__writer_t *w, bool stop)
         st__writer_maintain(w);
     }
     st__spool_sync(w->spool);
+    if (stop) st__analyze_days(w);
     if (stop && !st__spool_empty(w->spool))
         log_warn("storage: %llu bytes stay in the spool (%s) for the next start",
                  (unsigned long long)st__spool_bytes(w->spool), w->spool_dir);

@@ -344,8 +344,9 @@ static int api__messages(PGconn *db, const char *uuid, buf_t *b)
         "SELECT msg_id::text, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
         "(extract(epoch from ts) * 1000000)::bigint, host(src_ip), src_port, host(dst_ip), "
         "dst_port, transport, is_request, method, status_code, reason_phrase, cseq, cseq_method, "
-        "user_agent, parse, raw FROM sip_messages WHERE call_uuid = $1 ORDER BY ts, frame_no "
-        "LIMIT 5000",
+        "user_agent, parse, raw, raw_format, len FROM sip_messages WHERE dist_uuid = $1 AND "
+        "call_uuid = $1 "
+        "ORDER BY ts, frame_no LIMIT 5000",
         1, NULL, p, NULL, NULL, 1);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         log_warn("web: messages: %s", PQresultErrorMessage(r));
@@ -356,7 +357,16 @@ static int api__messages(PGconn *db, const char *uuid, buf_t *b)
     json_writer_t j;
     json_init(&j, b);
     json_arr_begin(&j);
+    buf_t raw; /* the message as captured (storage.h st_raw_unpack) */
+    buf_init(&raw);
     for (int i = 0; i < PQntuples(r); i++) {
+        const unsigned char *f = (const unsigned char *)PQgetvalue(r, i, 17);
+        const unsigned char *l = (const unsigned char *)PQgetvalue(r, i, 18);
+        int raw_format = (int16_t)(f[0] << 8 | f[1]);
+        size_t raw_len =
+            (size_t)((uint32_t)l[0] << 24 | (uint32_t)l[1] << 16 | (uint32_t)l[2] << 8 | l[3]);
+        bool have_raw = st_raw_unpack(raw_format, PQgetvalue(r, i, 16),
+                                      (size_t)PQgetlength(r, i, 16), raw_len, &raw) == 0;
         json_obj_begin(&j);
 #define TXT(k, col)                                                                                \
     json_key(&j, k);                                                                               \
@@ -393,12 +403,17 @@ static int api__messages(PGconn *db, const char *uuid, buf_t *b)
         TXT("cseq_method", 13);
         TXT("user_agent", 14);
         TXT("parse", 15);
-        TXT("raw", 16);
+        json_key(&j, "raw");
+        if (have_raw)
+            json_str(&j, (sv_t){.p = raw.data, .len = raw.len});
+        else
+            json_null(&j);
 #undef TXT
 #undef INT
         json_obj_end(&j);
     }
     json_arr_end(&j);
+    buf_free(&raw);
     PQclear(r);
     return 0;
 }

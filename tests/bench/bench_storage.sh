@@ -37,7 +37,8 @@
 #   BENCH_DATA           work directory (default ./bench-data/storage; the
 #                        capture is cached there, the cluster rebuilt)
 #   BENCH_CALLS          calls imported (default 50000)
-#   BENCH_SEARCH_CALLS   calls in the table for the searches (default 1000000)
+#   BENCH_SEARCH_CALLS   calls in the table for the searches (default 1000000;
+#                        0: no search section)
 #   BENCH_RUNS           runs per search filter (default 5)
 # Runs as root (the embedded server then runs as storage.pg_user, siphon).
 set -euo pipefail
@@ -165,8 +166,35 @@ psql -F ' ' -c "
   FROM siphon_partitions p, (SELECT count(*) AS n FROM calls) c
   GROUP BY p.parent, c.n HAVING sum(p.bytes) / c.n >= 100 ORDER BY 1"
 
+echo "index: B per call, over every partition"
+psql -F ' ' -c "
+  SELECT pi.relname, round(sum(pg_relation_size(t.relid)) / (SELECT count(*) FROM calls))
+  FROM pg_class pi, pg_partition_tree(pi.oid) t
+  WHERE pi.relkind = 'I' AND pi.relname ~ '^(calls|streams|quality_intervals|sip_messages)_'
+  GROUP BY pi.relname ORDER BY 1"
+
+# A new `siphon calls` process over the imported calls only: what an
+# operator at a terminal waits for, start to exit (median of RUNS).
+median() { sort -n | sed -n "$(((RUNS + 1) / 2))p"; }
+fresh() {
+    local times=()
+    for _ in $(seq "$RUNS"); do
+        local a=$(date +%s%N)
+        "$SIPHON" calls --storage.dsn="$dsn" "$@" >/dev/null
+        times+=($((($(date +%s%N) - a) / 1000000)))
+    done
+    printf '| `%s` | %s |\n' "$*" "$(printf '%s\n' "${times[@]}" | median)"
+}
+echo "== a new siphon calls process, $(psql -c 'SELECT count(*) FROM calls') calls stored"
+echo "| filter | command ms (median) |"
+echo "|---|---:|"
+fresh --limit 100
+fresh --call-id "$(psql -c "SELECT call_id FROM calls LIMIT 1")"
+fresh --since 1h
+
 have=$(psql -c "SELECT count(*) FROM calls")
 add=$((SEARCH_CALLS - have))
+if [ "$SEARCH_CALLS" -le 0 ]; then exit 0; fi
 echo "== search: $have imported calls + $add generated rows (lib/search_rows.sql)"
 t0=$(date +%s)
 psql -v n="$add" -v days=7 -f "$root/tests/bench/lib/search_rows.sql" >/dev/null
@@ -176,7 +204,6 @@ echo "loaded in $(($(date +%s) - t0)) s; calls: $(psql -c 'SELECT count(*) FROM 
 cid=$(psql -c "SELECT call_id FROM calls ORDER BY start_ts DESC OFFSET 5000 LIMIT 1")
 caller=$(psql -c "SELECT caller FROM calls WHERE probe = 'bench' ORDER BY start_ts DESC OFFSET 777 LIMIT 1")
 ip=$(psql -c "SELECT host(src_ip) FROM calls WHERE probe = 'bench' LIMIT 1")
-median() { sort -n | sed -n "$(((RUNS + 1) / 2))p"; }
 # One filter: the median wall time of the whole `siphon calls` command and
 # the median time the server spent on its query (parse, bind with the
 # planning, execute: the durations log_min_duration_statement logs).

@@ -5,8 +5,9 @@
 # body of every byte but NUL, invalid UTF-8 in From/To/User-Agent, a
 # 63,000-byte header, a lone CR and control bytes.  After `analyze
 # --store` into a throwaway PostgreSQL (lib/pg.sh):
-#  - every message's raw bytes read back (bytea) equal the bytes sent,
-#    byte for byte;
+#  - every message's raw bytes read back (bytea, decompressed as
+#    lib/sip_raw.py does when raw_format says so) equal the bytes sent,
+#    byte for byte, and some were stored compressed;
 #  - each text column (call_id, from_user, to_user, user_agent, method)
 #    equals the same field of `analyze --json --messages` (one contract:
 #    quotes and backslashes as they are, bytes that are not UTF-8 as U+FFFD);
@@ -30,17 +31,22 @@ python3 "$lib/hostile_sip.py" "$work/h.pcap" "$work/h.hex" || { echo "FAIL: craf
     "$work/h.pcap" >"$work/store.out" 2>"$work/store.err" ||
     fail store "analyze --store failed: $(tail -3 "$work/store.err")"
 grep '^storage:' "$work/store.out"
-pg_psql -c "SELECT json_agg(t ORDER BY t.ts) FROM (SELECT ts, encode(raw, 'hex') AS hex, len, call_id,
+pg_psql -c "SELECT json_agg(t ORDER BY t.ts) FROM (SELECT ts, encode(raw, 'hex') AS hex, raw_format, len, call_id,
     from_user, to_user, user_agent, method FROM sip_messages) t" >"$work/rows.json"
-python3 - "$work/h.hex" "$work/h.ndjson" "$work/rows.json" <<'PY' || fail values "stored values"
+python3 - "$work/h.hex" "$work/h.ndjson" "$work/rows.json" "$lib" <<'PY' || fail values "stored values"
 import json, sys
+sys.path.insert(0, sys.argv[4])
+from sip_raw import unpack
 sent = [l.strip() for l in open(sys.argv[1])]
 recs = [json.loads(l) for l in open(sys.argv[2])]
 recs = [r for r in recs if r["type"] == "sip_message"]
 rows = json.loads(open(sys.argv[3]).read() or "[]") or []
 assert len(rows) == len(sent) == len(recs), "%d rows, %d sent, %d records" % (len(rows), len(sent), len(recs))
 bad = 0
+packed = 0
 for i, (row, hx, rec) in enumerate(zip(rows, sent, recs)):
+    packed += row["raw_format"] != 0
+    row["hex"] = unpack(row["raw_format"], bytes.fromhex(row["hex"]), row["len"]).hex()
     if row["hex"] != hx:
         bad += 1
         print("message %d: raw bytes differ (%d stored, %d sent)" % (i, len(row["hex"]) // 2, len(hx) // 2))
@@ -51,8 +57,11 @@ for i, (row, hx, rec) in enumerate(zip(rows, sent, recs)):
         if row[k] != rec.get(k):
             bad += 1
             print("message %d: %s stored %r, record %r" % (i, k, row[k], rec.get(k)))
-print("%d messages (%d bytes) read back; e.g. from_user %r, user_agent %r" %
-      (len(rows), sum(len(h) // 2 for h in sent), rows[0]["from_user"], rows[2]["user_agent"]))
+print("%d messages (%d bytes, %d stored compressed) read back; e.g. from_user %r, user_agent %r" %
+      (len(rows), sum(len(h) // 2 for h in sent), packed, rows[0]["from_user"], rows[2]["user_agent"]))
+if not packed:
+    bad += 1
+    print("no message was stored compressed (raw_format 1)")
 sys.exit(1 if bad else 0)
 PY
 pg_psql -c "TRUNCATE sip_messages"

@@ -167,12 +167,14 @@ ok(st == 200, f"call detail {st}")
 n_msgs = int(psql(f"SELECT count(*) FROM sip_messages WHERE call_uuid = '{uuid}'"))
 ok(len(d["messages"]) == n_msgs and n_msgs == 5, f"messages {len(d['messages'])} != {n_msgs}")
 raw0 = subprocess.run(["psql", "-X", "-A", "-t", DSN, "-c",
-                       f"SELECT encode(raw, 'base64') FROM sip_messages WHERE call_uuid = '{uuid}' "
+                       "SELECT translate(encode(raw, 'base64'), E'\\n', '') || ' ' || raw_format || ' ' "
+                       f"|| len FROM sip_messages WHERE call_uuid = '{uuid}' "
                        "ORDER BY ts, frame_no LIMIT 1"], check=True, capture_output=True,
-                      text=True).stdout.replace("\n", "")
+                      text=True).stdout.strip().split(" ")
 import base64  # noqa: E402
-ok(d["messages"][0]["raw"] == base64.b64decode(raw0).decode("utf-8", "replace"),
-   "the first message's raw text equals the stored bytes")
+from sip_raw import unpack  # noqa: E402
+ok(d["messages"][0]["raw"] == unpack(raw0[1], base64.b64decode(raw0[0]), raw0[2]).decode(
+   "utf-8", "replace"), "the first message's raw text equals the stored bytes")
 ok(d["messages"][0]["is_request"] and d["messages"][0]["method"] == "INVITE" and
    d["messages"][0]["raw"].startswith("INVITE "), f"first message is the INVITE: {d['messages'][0]}")
 ok(len(d["streams"]) == int(psql(f"SELECT count(*) FROM streams WHERE call_uuid = '{uuid}'")),
