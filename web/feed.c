@@ -115,7 +115,8 @@ static int feed__callback(struct lws *wsi, enum lws_callback_reasons reason, voi
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char cookie[1024];
         if (lws_hdr_copy(wsi, cookie, sizeof cookie, WSI_TOKEN_HTTP_COOKIE) < 0) cookie[0] = 0;
-        if (!web__session_find(w, cookie, clock_mono_ns()) || w->n_clients >= w->cfg.max_clients) {
+        if (!web__session_find(w, cookie, clock_mono_ns(), NULL) ||
+            w->n_clients >= w->cfg.max_clients) {
             w->rejected_auth++;
             return 1; /* refused */
         }

@@ -45,6 +45,10 @@ typedef struct {
     int64_t request_timeout_ns;
     int64_t session_idle_ns;
     int64_t session_max_ns;
+    uint32_t query_workers;   /* threads running the database queries */
+    uint32_t query_queue;     /* requests waiting for a worker (full: 503) */
+    int64_t query_timeout_ns; /* PostgreSQL statement_timeout of a worker */
+    uint64_t max_download;    /* pcap or audio bytes at most (larger: 413) */
 } web_config_t;
 
 void web_config_default(web_config_t *c);
