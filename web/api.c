@@ -18,6 +18,7 @@
 #include "web_internal.h"
 
 #include "audio.h"
+#include "fanout.h"
 #include "record.h"
 #include "storage.h"
 
@@ -771,6 +772,95 @@ static void api__status(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *r
                   1, p);
 }
 
+/* The overview: over the last `minutes` (default 60, at most a day) one
+ * point a minute of calls started, ASR (answered / started), ACD (mean
+ * duration of answered calls) and mean MOS; the window's totals and MOS
+ * distribution; the top alert types and sources of the last day; calls in
+ * progress (the live feed's count inside siphon run, else the stored calls
+ * without an end); the consumers' statistics (web_watch) and the
+ * database's size.  One SQL statement over `calls` and `alerts` (their
+ * start_ts / first_ts indexes), the rest from memory. */
+static void api__overview(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
+{
+    char mins[16], health[2048];
+    snprintf(mins, sizeof mins, "%u", api__uint(rq, "minutes", 60, 1440));
+    if (!strcmp(mins, "0")) snprintf(mins, sizeof mins, "60");
+    buf_t hb;
+    buf_init(&hb);
+    json_writer_t j;
+    json_init(&j, &hb);
+    json_obj_begin(&j);
+    pthread_mutex_lock(&w->watch_mu);
+    bool watching = w->watch != NULL;
+    json_key(&j, "consumers"), json_arr_begin(&j);
+    for (uint32_t i = 0; watching && i < fan_consumer_count(w->watch); i++) {
+        fan_stats_t fs;
+        memset(&fs, 0, sizeof fs);
+        fan_consumer_stats(w->watch, i, &fs);
+        json_obj_begin(&j);
+        json_key(&j, "name"), json_cstr(&j, fan_consumer_name(w->watch, i));
+        json_key(&j, "records"), json_uint(&j, fs.records);
+        json_key(&j, "queued"), json_uint(&j, fs.queued);
+        json_key(&j, "dropped"), json_uint(&j, fs.dropped);
+        json_key(&j, "waits"), json_uint(&j, fs.waits);
+        json_obj_end(&j);
+    }
+    pthread_mutex_unlock(&w->watch_mu);
+    json_arr_end(&j);
+    int64_t live = w->live_started - w->live_ended;
+    json_key(&j, "live_calls");
+    if (watching)
+        json_int(&j, live > 0 ? live : 0);
+    else
+        json_null(&j);
+    uint32_t busy, queued;
+    uint64_t full, done;
+    web__pool_stats(w, &busy, &queued, &full, &done);
+    json_key(&j, "query_busy"), json_uint(&j, busy);
+    json_key(&j, "query_queued"), json_uint(&j, queued);
+    json_key(&j, "downloads_refused"), json_uint(&j, w->downloads_refused);
+    json_obj_end(&j);
+    snprintf(health, sizeof health, "%.*s", (int)hb.len, hb.data);
+    buf_free(&hb);
+    const char *p[2] = {mins, health};
+    api__sql_json(
+        w, c, rs,
+        "WITH win AS (SELECT * FROM calls WHERE start_ts >= now() - make_interval(mins => "
+        "$1::int)), m AS (SELECT date_trunc('minute', start_ts) AS t, count(*) AS n, "
+        "count(answer_ts) AS ans, avg(duration_s) FILTER (WHERE answer_ts IS NOT NULL) AS acd, "
+        "avg(mos) AS mos FROM win GROUP BY 1), "
+        "al AS (SELECT * FROM alerts WHERE first_ts >= now() - interval '1 day') "
+        "SELECT jsonb_build_object('minutes', $1::int, 'now', now(), "
+        "'series', (SELECT coalesce(jsonb_agg(jsonb_build_object('t', extract(epoch from "
+        "t)::bigint,"
+        " 'calls', n, 'answered', ans, 'asr', round((ans::numeric / n), 4), 'acd_s', "
+        "round(acd::numeric, 1), 'mos', round(mos::numeric, 2)) ORDER BY t), '[]') FROM m), "
+        "'totals', (SELECT jsonb_build_object('calls', count(*), 'answered', count(answer_ts), "
+        "'asr', CASE WHEN count(*) > 0 THEN round(count(answer_ts)::numeric / count(*), 4) END, "
+        "'acd_s', round((avg(duration_s) FILTER (WHERE answer_ts IS NOT NULL))::numeric, 1), "
+        "'mos', round(avg(mos)::numeric, 2), 'scored', count(mos)) FROM win), "
+        "'mos_distribution', (SELECT jsonb_build_object('below_2', count(*) FILTER (WHERE mos < 2),"
+        " '2_to_3', count(*) FILTER (WHERE mos >= 2 AND mos < 3), '3_to_3.6', count(*) FILTER "
+        "(WHERE mos >= 3 AND mos < 3.6), '3.6_to_4', count(*) FILTER (WHERE mos >= 3.6 AND mos < "
+        "4), '4_and_above', count(*) FILTER (WHERE mos >= 4)) FROM win), "
+        "'top_alerts', (SELECT coalesce(jsonb_agg(x ORDER BY (x->>'count')::bigint DESC, "
+        "x->>'alert_type'), '[]') FROM (SELECT jsonb_build_object('alert_type', alert_type, "
+        "'severity', max(severity), 'incidents', count(*), 'count', sum(count), 'last_ts', "
+        "max(last_ts)) AS x FROM al GROUP BY alert_type ORDER BY sum(count) DESC LIMIT 5) t), "
+        "'top_alert_sources', (SELECT coalesce(jsonb_agg(x ORDER BY (x->>'count')::bigint DESC, "
+        "x->>'src_ip'), '[]') FROM (SELECT jsonb_build_object('src_ip', host(src_ip), "
+        "'incidents', count(*), 'count', sum(count)) AS x FROM al WHERE src_ip IS NOT NULL GROUP "
+        "BY src_ip ORDER BY sum(count) DESC LIMIT 5) t), "
+        "'calls_in_progress_stored', (SELECT count(*) FROM calls WHERE end_ts IS NULL AND "
+        "start_ts > now() - interval '1 day'), "
+        "'health', $2::jsonb || jsonb_build_object('database_bytes', "
+        "pg_database_size(current_database()), 'recordings_last_hour', (SELECT count(*) FROM "
+        "recordings WHERE start_ts > now() - interval '1 hour'), 'recording_bytes_last_hour', "
+        "(SELECT coalesce(sum(bytes), 0) FROM recordings WHERE start_ts > now() - interval '1 "
+        "hour')))::text",
+        2, p);
+}
+
 static void api__users(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     (void)rq;
@@ -832,6 +922,7 @@ static const api__route_t api__routes[] = {
     {"GET", "/api/v1/alerts", WEB_ROLE_VIEWER, api__alerts, false},
     {"GET", "/api/v1/registrations", WEB_ROLE_VIEWER, api__registrations, false},
     {"GET", "/api/v1/status", WEB_ROLE_VIEWER, api__status, false},
+    {"GET", "/api/v1/overview", WEB_ROLE_VIEWER, api__overview, false},
     {"GET", "/api/v1/users", WEB_ROLE_ADMIN, api__users, false},
     {"POST", "/api/v1/users", WEB_ROLE_ADMIN, api__user_add, false},
     {"GET", "/api/v1/audit", WEB_ROLE_ADMIN, api__audit_list, false},

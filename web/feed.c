@@ -175,6 +175,8 @@ const struct lws_protocols web__live_protocol = {
 
 static void feed__on_call_event(void *user, const corr_call_event_t *ev)
 {
+    web_t *w = user;
+    if (ev->type == CORR_EV_CALL_STARTED) w->live_started++;
     buf_t b;
     buf_init(&b);
     enc_call_event_json(&b, ev);
@@ -186,6 +188,8 @@ static void feed__on_call_event(void *user, const corr_call_event_t *ev)
 
 static void feed__on_call(void *user, const corr_call_t *c)
 {
+    web_t *w = user;
+    w->live_ended++;
     buf_t b;
     buf_init(&b);
     json_writer_t j;

@@ -350,6 +350,7 @@ web_t *web_start(const web_config_t *cfg, const char *dsn, char *err, size_t err
     w->started_ns = clock_mono_ns();
     pthread_mutex_init(&w->feed_mu, NULL);
     pthread_mutex_init(&w->auth_mu, NULL);
+    pthread_mutex_init(&w->watch_mu, NULL);
     pthread_mutex_init(&w->pool.mu, NULL);
     pthread_cond_init(&w->pool.cv, NULL);
     w->feed_cap = cfg->ws_queue * 4;
@@ -422,11 +423,20 @@ void web_stop(web_t *w)
     pthread_cond_destroy(&w->pool.cv);
     pthread_mutex_destroy(&w->pool.mu);
     pthread_mutex_destroy(&w->auth_mu);
+    pthread_mutex_destroy(&w->watch_mu);
     web__feed_free(w);
     web__static_free(w);
     free(w->sessions);
     free(w->dsn);
     free(w);
+}
+
+void web_watch(web_t *w, const fan_t *fan)
+{
+    if (!w) return;
+    pthread_mutex_lock(&w->watch_mu);
+    w->watch = fan;
+    pthread_mutex_unlock(&w->watch_mu);
 }
 
 int web_port(const web_t *w)

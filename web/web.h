@@ -91,4 +91,9 @@ size_t web_routes(const web_route_info_t **out);
  * running web_t; fan_free before web_stop. */
 extern const fan_consumer_ops_t web_consumer;
 
+/* The overview's health figures: every consumer's statistics of fan (its
+ * name, records taken, queued, dropped) read when the page asks.  NULL
+ * stops it; call web_watch(w, NULL) before fan_free. */
+void web_watch(web_t *w, const fan_t *fan);
+
 #endif /* SIPHON_WEB_H */

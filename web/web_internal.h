@@ -130,8 +130,11 @@ struct web {
     uint64_t events, events_dropped; /* feed ring full */
     web__client_t *clients;          /* service thread only */
     uint32_t n_clients;
-    uint64_t clients_dropped;  /* a client's queue was full */
-    struct web__asset *assets; /* static.c: the front end, read once */
+    uint64_t clients_dropped;                 /* a client's queue was full */
+    struct web__asset *assets;                /* static.c: the front end, read once */
+    _Atomic int64_t live_started, live_ended; /* feed.c: calls seen start and end */
+    pthread_mutex_t watch_mu;                 /* web_watch's fan */
+    const fan_t *watch;
 };
 
 /* auth.c */

@@ -214,6 +214,33 @@ ok(f"lena pcap {uuid} 127.0.0.1" in audit and f"lena audio {uuid} 127.0.0.1" in 
 ok("victor" not in audit, "refused accesses reach no handler")
 print("ok: viewer 403 on pcap/audio/users/audit, listener allowed and audited, not users")
 
+# -- overview: the window's figures against the database --
+st, _, ov = req("/api/v1/overview?minutes=120", cookie=viewer)
+ok(st == 200, f"overview: {st} {ov}")
+want = psql("SELECT count(*) || ' ' || count(answer_ts) || ' ' || coalesce(round(avg(mos)::numeric, 2)::text, '') "
+            "FROM calls WHERE start_ts >= now() - interval '120 minutes'").split(" ")
+t = ov["totals"]
+ok([str(t["calls"]), str(t["answered"]), "" if t["mos"] is None else "%.2f" % t["mos"]] == want,
+   f"overview totals {t} vs the database {want}")
+ok(int(want[0]) > 0, "the overview's window holds the imported calls")
+ok(sum(p_["calls"] for p_ in ov["series"]) == t["calls"] and
+   sum(p_["answered"] for p_ in ov["series"]) == t["answered"], "the per-minute series adds up to the totals")
+ok(all(ov["series"][i]["t"] < ov["series"][i + 1]["t"] for i in range(len(ov["series"]) - 1)),
+   "series in time order")
+ok(abs(t["asr"] - t["answered"] / t["calls"]) < 1e-3, f"ASR = answered / calls: {t}")
+ok(sum(ov["mos_distribution"].values()) == t["scored"], f"MOS distribution covers the scored calls: {ov['mos_distribution']}")
+top = psql("SELECT coalesce(string_agg(alert_type || '=' || n, ',' ORDER BY n DESC, alert_type), '') FROM "
+           "(SELECT alert_type, sum(count) AS n FROM alerts WHERE first_ts >= now() - interval '1 day' "
+           "GROUP BY alert_type ORDER BY n DESC, alert_type LIMIT 5) x")
+ok(",".join(f"{a['alert_type']}={a['count']}" for a in ov["top_alerts"]) == top,
+   f"top alerts {ov['top_alerts']} vs {top}")
+ok(ov["health"]["consumers"] == [] and ov["health"]["live_calls"] is None and
+   ov["health"]["database_bytes"] > 0, f"siphon web alone: no consumers, health {ov['health']}")
+st, _, _ = req("/api/v1/overview")
+ok(st == 401, "overview needs a session")
+print(f"ok: overview: {t['calls']} calls, ASR {t['asr']}, ACD {t['acd_s']} s, MOS {t['mos']} "
+      f"over {len(ov['series'])} minutes, equal to the database; top alerts {top or 'none'}")
+
 # -- CSRF --
 new = {"name": "eve", "role": "viewer", "password": "eve-password-1"}
 st, _, _ = req("/api/v1/users", "POST", new, cookie=admin)
