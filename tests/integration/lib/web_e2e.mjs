@@ -111,7 +111,19 @@ try {
     ok(raw.includes('window.__xss'), 'the hostile text is shown as text');
     await page.screenshot({ path: out + `/hostile-${h.slice(0, 8)}.png`, fullPage: true });
   }
-  for (const p of ['#/live', '#/alerts', '#/registrations', '#/status', '#/users']) {
+  // the overview: its figures are the API's, three uPlot charts over the minutes with calls
+  await page.goto(url + '/#/overview');
+  await page.locator('[data-testid=ov-calls]').waitFor();
+  const ov = await (await page.request.get(url + '/api/v1/overview')).json();
+  ok(await page.locator('[data-testid=ov-calls]').textContent() === String(ov.totals.calls) && ov.totals.calls > 0,
+    `overview calls ${await page.locator('[data-testid=ov-calls]').textContent()} == ${ov.totals.calls}`);
+  ok(await page.locator('[data-testid=ov-asr]').textContent() === (100 * ov.totals.asr).toFixed(1) + ' %', 'overview ASR');
+  ok(await page.locator('[data-testid=ov-mos]').textContent() === Number(ov.totals.mos).toFixed(2), 'overview MOS');
+  ok(await page.locator('main figure.chart canvas').count() === 3, 'overview: calls/min, ASR+ACD and MOS charts');
+  const dist = await page.locator('table[aria-label="MOS distribution"] tbody tr td:nth-child(2)').allTextContents();
+  ok(dist.reduce((a, b) => a + Number(b), 0) === ov.totals.scored, 'MOS distribution rows add up to the scored calls');
+  await page.screenshot({ path: out + '/overview.png', fullPage: true });
+  for (const p of ['#/overview', '#/live', '#/alerts', '#/registrations', '#/status', '#/users']) {
     await page.goto(url + '/' + p);
     await page.locator('main h2').waitFor();
   }

@@ -293,14 +293,14 @@ const ALERT_COLS = [
   { title: 'Evidence', cell: (a) => html`<details><summary>show</summary><pre>${JSON.stringify(a.evidence, null, 1)}</pre></details>` },
 ];
 
-function Alerts() {
-  const [f, setF] = useState({});
+function Alerts({ initial }) {
+  const [f, setF] = useState(initial || {});
   const st = useApi('/alerts?' + query(f), [JSON.stringify(f)]);
   const submit = (e) => { e.preventDefault(); setF(Object.fromEntries(new FormData(e.target))); };
   return html`<section><h2>Alerts</h2>
     <form class="filters" onSubmit=${submit} aria-label="Alert filters">
-      <label>Type <input name="type" /></label><label>Severity <input name="severity" /></label>
-      <label>Source IP <input name="source" /></label><button type="submit">Filter</button></form>
+      <label>Type <input name="type" value=${f.type || ''} /></label><label>Severity <input name="severity" value=${f.severity || ''} /></label>
+      <label>Source IP <input name="source" value=${f.source || ''} /></label><button type="submit">Filter</button></form>
     <${Status} state=${st} />${st.data && html`<${Table} label="Alerts" cols=${ALERT_COLS} rows=${st.data} />`}</section>`;
 }
 
@@ -390,6 +390,78 @@ function Live() {
   </section>`;
 }
 
+// ---- the overview -----------------------------------------------------------
+function SeriesChart({ title, x, series }) {
+  const el = useRef(null);
+  useEffect(() => {
+    if (!el.current) return undefined;
+    const u = new uPlot({
+      title, width: Math.min(900, (el.current.clientWidth || 900)), height: 180,
+      scales: { x: { time: true } },
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, spanGaps: true, scale: s.scale || 'y' }))],
+      axes: [{}, { scale: series[0].scale || 'y', label: series[0].label },
+        ...(series[1] ? [{ scale: series[1].scale || 'y', side: 1, label: series[1].label, grid: { show: false } }] : [])],
+    }, [x, ...series.map((s) => s.values)], el.current);
+    return () => u.destroy();
+  }, [x, series]);
+  return html`<figure class="chart" aria-label=${title} ref=${el}></figure>`;
+}
+
+const TOP_ALERT_COLS = [
+  { title: 'Type', cell: (a) => html`<a href=${'#/alerts?type=' + encodeURIComponent(a.alert_type)}>${a.alert_type}</a>` },
+  { title: 'Severity', key: 'severity' }, { title: 'Incidents', key: 'incidents', cls: 'num' },
+  { title: 'Count', key: 'count', cls: 'num' }, { title: 'Last', cell: (a) => fmtTime(a.last_ts) },
+];
+const TOP_SOURCE_COLS = [
+  { title: 'Source', cell: (a) => html`<a href=${'#/alerts?source=' + encodeURIComponent(a.src_ip)}>${a.src_ip}</a>` },
+  { title: 'Incidents', key: 'incidents', cls: 'num' }, { title: 'Count', key: 'count', cls: 'num' },
+];
+const CONSUMER_COLS = [
+  { title: 'Consumer', key: 'name' }, { title: 'Records', key: 'records', cls: 'num' },
+  { title: 'Queued', key: 'queued', cls: 'num' }, { title: 'Dropped', key: 'dropped', cls: 'num' },
+];
+
+function Overview() {
+  const st = useApi('/overview', [], 15000);
+  if (!st.data) return html`<section><h2>Overview</h2><${Status} state=${st} /></section>`;
+  const o = st.data, t = o.totals, hl = o.health || {}, s = o.series;
+  const x = s.map((p) => p.t);
+  const pct = (v) => (v === null || v === undefined ? '' : (100 * v).toFixed(1) + ' %');
+  const live = hl.live_calls ?? o.calls_in_progress_stored;
+  return html`<section><h2>Overview</h2>
+    <dl class="counters" aria-label="Overview figures">
+      <dt>Calls in progress</dt><dd data-testid="ov-live">${live}</dd>
+      <dt>Calls, last ${o.minutes} min</dt><dd data-testid="ov-calls">${t.calls}</dd>
+      <dt>Calls / min</dt><dd>${(t.calls / o.minutes).toFixed(2)}</dd>
+      <dt>ASR</dt><dd data-testid="ov-asr">${pct(t.asr)}</dd>
+      <dt>ACD</dt><dd data-testid="ov-acd">${t.acd_s === null ? '' : t.acd_s + ' s'}</dd>
+      <dt>MOS</dt><dd data-testid="ov-mos">${fmtNum(t.mos)}</dd></dl>
+    ${s.length ? html`
+      <${SeriesChart} title="Calls per minute" x=${x} series=${[{ label: 'calls', stroke: '#1f77b4', values: s.map((p) => p.calls) }]} />
+      <${SeriesChart} title="ASR and ACD" x=${x} series=${[
+        { label: 'ASR %', stroke: '#2ca02c', values: s.map((p) => (p.asr === null ? null : 100 * p.asr)) },
+        { label: 'ACD s', stroke: '#ff7f0e', scale: 'acd', values: s.map((p) => p.acd_s) }]} />
+      <${SeriesChart} title="MOS" x=${x} series=${[{ label: 'MOS', stroke: '#9467bd', values: s.map((p) => p.mos) }]} />`
+      : html`<p class="muted">No calls in the last ${o.minutes} minutes.</p>`}
+    <h3>MOS distribution</h3>
+    <${Table} label="MOS distribution" cols=${[{ title: 'MOS', key: 'k' }, { title: 'Calls', key: 'n', cls: 'num' }]}
+      rows=${Object.entries(o.mos_distribution).map(([k, n]) => ({ k: k.replaceAll('_', ' '), n }))} rowKey=${(r) => r.k} />
+    <h3>Top alerts (last day)</h3>
+    ${o.top_alerts.length ? html`<${Table} label="Top alerts" cols=${TOP_ALERT_COLS} rows=${o.top_alerts} />`
+      : html`<p class="muted">No alerts in the last day.</p>`}
+    ${o.top_alert_sources.length > 0 && html`<${Table} label="Top alert sources" cols=${TOP_SOURCE_COLS} rows=${o.top_alert_sources} />`}
+    <h3>Health</h3>
+    <dl class="counters" aria-label="Health">
+      <dt>Database bytes</dt><dd>${hl.database_bytes}</dd>
+      <dt>Recordings, last hour</dt><dd>${hl.recordings_last_hour}</dd>
+      <dt>Recording bytes, last hour</dt><dd>${hl.recording_bytes_last_hour}</dd>
+      <dt>Queries running / waiting</dt><dd>${hl.query_busy} / ${hl.query_queued}</dd>
+      <dt>Downloads refused</dt><dd>${hl.downloads_refused}</dd></dl>
+    ${hl.consumers && hl.consumers.length > 0 ? html`<${Table} label="Consumers" cols=${CONSUMER_COLS} rows=${hl.consumers} rowKey=${(c) => c.name} />`
+      : html`<p class="muted">Capture consumers are shown inside siphon run.</p>`}
+  </section>`;
+}
+
 function StatusPage() {
   const st = useApi('/status', [], 10000);
   if (!st.data) return html`<section><h2>Status</h2><${Status} state=${st} /></section>`;
@@ -433,13 +505,17 @@ function App() {
   if (session === undefined) return html`<p class="muted">Loading…</p>`;
   if (session === null) return html`<${Login} onLogin=${setSession} />`;
   const logout = async () => { try { await api('/logout', { method: 'POST' }); } finally { csrf = ''; setSession(null); } };
-  const pages = [['#/live', 'Live'], ['#/search', 'Search'], ['#/alerts', 'Alerts'],
+  const pages = [['#/overview', 'Overview'], ['#/live', 'Live'], ['#/search', 'Search'], ['#/alerts', 'Alerts'],
     ['#/registrations', 'Registrations'], ['#/status', 'Status']];
   if (session.role === 'admin') pages.push(['#/users', 'Users']);
   let page;
   if (hash.startsWith('#/call/')) page = html`<${CallDetail} uuid=${hash.slice(7)} session=${session} />`;
   else if (hash === '#/live') page = html`<${Live} />`;
-  else if (hash === '#/alerts') page = html`<${Alerts} />`;
+  else if (hash === '#/overview') page = html`<${Overview} />`;
+  else if (hash === '#/alerts' || hash.startsWith('#/alerts?')) {
+    const q = Object.fromEntries(new URLSearchParams(hash.slice(9)));
+    page = html`<${Alerts} key=${hash} initial=${q} />`;
+  }
   else if (hash === '#/registrations') page = html`<${Registrations} />`;
   else if (hash === '#/status') page = html`<${StatusPage} />`;
   else if (hash === '#/users' && session.role === 'admin') page = html`<${Users} />`;
