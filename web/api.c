@@ -353,6 +353,15 @@ static void api__calls(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs
     buf_printf(&rs->body, "]}");
 }
 
+/* The Call-IDs an alert's evidence names (a jsonb array): every "call_id"
+ * and "example_call_id" value at any depth (the detectors' example
+ * requests, flood events, a quality alert's example call).  Alerts carry
+ * no call column: this is how an alert and its calls find each other,
+ * both ways, always within an hour of the alert. */
+#define API__EVIDENCE_CALL_IDS(a)                                                                  \
+    "(jsonb_path_query_array(" a ".evidence, 'lax $.**.call_id') || "                              \
+    "jsonb_path_query_array(" a ".evidence, 'lax $.**.example_call_id'))"
+
 /* The call's messages with their raw text, for the ladder. */
 static int api__messages(PGconn *db, const char *uuid, buf_t *b)
 {
@@ -447,10 +456,32 @@ static void api__call(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
         "  q.stream_id, q.idx), '[]') FROM quality_intervals q WHERE call_uuid = $1::uuid),"
         " 'recordings', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', k.kind, 'bytes', "
         "  k.bytes)), '[]') FROM recordings k WHERE call_uuid = $1::uuid),"
-        " 'alerts', (SELECT coalesce(jsonb_agg(to_jsonb(a) - 'alert_id' - 'incident_id' ORDER BY "
-        "  a.first_ts), '[]') FROM alerts a, calls c2 WHERE c2.call_uuid = $1::uuid AND "
-        "  a.evidence::text LIKE '%' || c2.call_id || '%' AND a.first_ts >= c2.start_ts - "
-        "  interval '1 hour'))::text",
+        " 'alerts', (SELECT coalesce(jsonb_agg(to_jsonb(a) || jsonb_build_object('alert_id', "
+        "  a.alert_id::text, 'incident_id', a.incident_id::text) ORDER BY a.first_ts), '[]') "
+        "  FROM calls c2, alerts a WHERE c2.call_uuid = $1::uuid AND a.first_ts BETWEEN "
+        "  c2.start_ts - interval '1 hour' AND coalesce(c2.end_ts, c2.start_ts) + interval "
+        "  '1 hour' AND " API__EVIDENCE_CALL_IDS(
+            "a") " @> jsonb_build_array(c2.call_id)),"
+                 " 'related', (SELECT coalesce(jsonb_agg(x ORDER BY x->>'start_ts'), '[]') FROM "
+                 "(SELECT "
+                 "  jsonb_build_object('call_uuid', r.call_uuid, 'call_id', r.call_id, 'start_ts', "
+                 "  r.start_ts, 'caller', r.caller, 'callee', r.callee, 'state', r.state, "
+                 "'final_code', "
+                 "  r.final_code, 'src_ip', host(r.src_ip), 'dst_ip', host(r.dst_ip), 'link', CASE "
+                 "WHEN "
+                 "  r.call_id = c3.call_id THEN 'same Call-ID' ELSE 'same caller and callee within "
+                 "10 s' "
+                 "  END) AS x FROM calls c3 JOIN calls r ON r.call_uuid <> c3.call_uuid AND "
+                 "((r.call_id "
+                 "  = c3.call_id AND r.start_ts BETWEEN c3.start_ts - interval '1 day' AND "
+                 "c3.start_ts + "
+                 "  interval '1 day') OR (c3.caller <> '' AND c3.callee <> '' AND r.caller = "
+                 "c3.caller "
+                 "  AND r.callee = c3.callee AND r.start_ts BETWEEN c3.start_ts - interval '10 "
+                 "seconds' "
+                 "  AND c3.start_ts + interval '10 seconds')) WHERE c3.call_uuid = $1::uuid ORDER "
+                 "BY "
+                 "  r.start_ts LIMIT 20) t))::text",
         1, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         w->db_errors++;
@@ -713,9 +744,15 @@ static void api__alerts(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *r
     api__sql_json(w, c, rs,
                   "SELECT coalesce(jsonb_agg(x ORDER BY x->>'last_ts' DESC), '[]')::text FROM "
                   "(SELECT to_jsonb(a) || jsonb_build_object('alert_id', a.alert_id::text, "
-                  "'incident_id', a.incident_id::text) AS x FROM alerts a "
-                  "WHERE ($1 = '' OR alert_type = $1) AND ($2 = '' OR severity = $2) "
-                  "AND ($3 = '' OR host(src_ip) = $3) ORDER BY last_ts DESC LIMIT $4::int) t",
+                  "'incident_id', a.incident_id::text, 'calls', (SELECT coalesce(jsonb_agg("
+                  "jsonb_build_object('call_uuid', k.call_uuid, 'call_id', k.call_id) ORDER BY "
+                  "k.start_ts), '[]') FROM (SELECT call_uuid, call_id, start_ts FROM calls k "
+                  "WHERE k.call_id IN (SELECT jsonb_array_elements_text(" API__EVIDENCE_CALL_IDS(
+                      "a") ")) AND k.start_ts BETWEEN a.first_ts - interval '1 hour' AND "
+                           "a.last_ts + interval '1 hour' ORDER BY k.start_ts LIMIT 10) k)) AS x "
+                           "FROM alerts a WHERE ($1 = '' OR alert_type = $1) AND ($2 = '' OR "
+                           "severity = $2) AND ($3 = '' OR host(src_ip) = $3) ORDER BY last_ts "
+                           "DESC LIMIT $4::int) t",
                   4, p);
 }
 

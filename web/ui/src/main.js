@@ -251,12 +251,29 @@ const STREAM_COLS = [
   { title: 'MOS', cell: (s) => fmtNum(s.mos), cls: 'num' },
 ];
 
+const DTMF_COLS = [
+  { title: 'Time', cell: (d) => fmtTime(d.ts) }, { title: 'Digit', key: 'digit' },
+  { title: 'Duration ms', key: 'duration_ms', cls: 'num' }, { title: 'Source', key: 'source' },
+  { title: 'Direction', key: 'direction' },
+];
+// Related legs: the same Call-ID, or the same caller and callee starting
+// within 10 s (a B2BUA's other leg, a retry): the columns the store indexes.
+const RELATED_COLS = [
+  { title: 'Start', cell: (r) => html`<a href=${'#/call/' + r.call_uuid}>${fmtTime(r.start_ts)}</a>` },
+  { title: 'Call-ID', key: 'call_id' }, { title: 'Caller', key: 'caller' }, { title: 'Callee', key: 'callee' },
+  { title: 'From', key: 'src_ip' }, { title: 'To', key: 'dst_ip' },
+  { title: 'State', cell: (r) => `${r.state} ${r.final_code ?? ''}` }, { title: 'Linked by', key: 'link' },
+];
+const alertHref = (a) => '#/alerts?' + new URLSearchParams({ type: a.alert_type, source: a.src_ip || '' }).toString();
+
 function CallDetail({ uuid, session }) {
   const st = useApi('/calls/' + encodeURIComponent(uuid), [uuid]);
   const [sel, setSel] = useState(-1);
   useEffect(() => setSel(-1), [uuid]);
   if (!st.data) return html`<section><h2>Call</h2><${Status} state=${st} /></section>`;
   const { call, streams, intervals, messages, alerts } = st.data;
+  const related = st.data.related || [];
+  const dtmf = Array.isArray(call.dtmf) ? call.dtmf : [];
   const flags = Array.isArray(call.flags) ? call.flags : [];
   const canListen = session.role === 'listener' || session.role === 'admin';
   const m = sel >= 0 ? messages[sel] : null;
@@ -280,7 +297,15 @@ function CallDetail({ uuid, session }) {
     <h3>Quality over time</h3>
     ${intervals.length ? html`<${StreamCharts} streams=${streams} intervals=${intervals} />`
       : html`<p class="muted">No quality intervals stored for this call.</p>`}
-    ${alerts.length > 0 && html`<h3>Alerts</h3><${Table} label="Call alerts" cols=${ALERT_COLS} rows=${alerts} />`}
+    <h3>DTMF</h3>
+    ${dtmf.length ? html`<${Table} label="DTMF" cols=${DTMF_COLS} rows=${dtmf} />`
+      : html`<p class="muted">No DTMF in this call.</p>`}
+    <h3>Related legs</h3>
+    ${related.length ? html`<${Table} label="Related legs" cols=${RELATED_COLS} rows=${related} rowKey=${(r) => r.call_uuid} />`
+      : html`<p class="muted">No other call with this Call-ID, nor between the same caller and callee within 10 s.</p>`}
+    <h3>Alerts</h3>
+    ${alerts.length ? html`<${Table} label="Call alerts" cols=${CALL_ALERT_COLS} rows=${alerts} />`
+      : html`<p class="muted">No alert names this call.</p>`}
   </section>`;
 }
 
@@ -293,6 +318,15 @@ const ALERT_COLS = [
   { title: 'Evidence', cell: (a) => html`<details><summary>show</summary><pre>${JSON.stringify(a.evidence, null, 1)}</pre></details>` },
 ];
 
+const CALL_ALERT_COLS = [
+  { title: 'Type', cell: (a) => html`<a href=${alertHref(a)}>${a.alert_type}</a>` },
+  ...ALERT_COLS.filter((c) => c.title !== 'Type'),
+];
+const ALERTS_PAGE_COLS = [...ALERT_COLS, {
+  title: 'Calls',
+  cell: (a) => (a.calls || []).map((c) => html`<a class="call-link" href=${'#/call/' + c.call_uuid}>${c.call_id}</a> `),
+}];
+
 function Alerts({ initial }) {
   const [f, setF] = useState(initial || {});
   const st = useApi('/alerts?' + query(f), [JSON.stringify(f)]);
@@ -301,7 +335,7 @@ function Alerts({ initial }) {
     <form class="filters" onSubmit=${submit} aria-label="Alert filters">
       <label>Type <input name="type" value=${f.type || ''} /></label><label>Severity <input name="severity" value=${f.severity || ''} /></label>
       <label>Source IP <input name="source" value=${f.source || ''} /></label><button type="submit">Filter</button></form>
-    <${Status} state=${st} />${st.data && html`<${Table} label="Alerts" cols=${ALERT_COLS} rows=${st.data} />`}</section>`;
+    <${Status} state=${st} />${st.data && html`<${Table} label="Alerts" cols=${ALERTS_PAGE_COLS} rows=${st.data} />`}</section>`;
 }
 
 const REG_COLS = [
