@@ -130,10 +130,13 @@ function Search() {
   const [filters, setFilters] = useState({ ...init, state: '' });
   const [offset, setOffset] = useState(0);
   const [res, setRes] = useState({ loading: true });
+  // queries run in parallel on the server: only the latest one's answer counts
+  const seq = useRef(0);
   const load = (f, off) => {
+    const n = ++seq.current;
     setRes({ loading: true });
     api('/calls?' + query({ ...f, limit: 50, offset: off })).then(
-      (data) => setRes({ data }), (error) => setRes({ error }));
+      (data) => n === seq.current && setRes({ data }), (error) => n === seq.current && setRes({ error }));
   };
   useEffect(() => load(filters, offset), [offset]);
   const submit = (e) => {
@@ -155,7 +158,7 @@ function Search() {
   };
   return html`<section><h2>Search calls</h2>
     <form class="filters" onSubmit=${submit} aria-label="Call filters">
-      ${FILTERS.map(([k, t, d]) => html`<label>${t} <input name=${k} value=${filters[k] ?? d} /></label>`)}
+      ${FILTERS.map(([k, t, d]) => html`<label>${t} <input name=${k} defaultValue=${init[k] ?? d} /></label>`)}
       <label>State <select name="state" value=${filters.state}>
         ${STATES.map((s) => html`<option value=${s}>${s || 'any'}</option>`)}</select></label>
       <button type="submit">Search</button>
@@ -333,8 +336,8 @@ function Alerts({ initial }) {
   const submit = (e) => { e.preventDefault(); setF(Object.fromEntries(new FormData(e.target))); };
   return html`<section><h2>Alerts</h2>
     <form class="filters" onSubmit=${submit} aria-label="Alert filters">
-      <label>Type <input name="type" value=${f.type || ''} /></label><label>Severity <input name="severity" value=${f.severity || ''} /></label>
-      <label>Source IP <input name="source" value=${f.source || ''} /></label><button type="submit">Filter</button></form>
+      <label>Type <input name="type" defaultValue=${f.type || ''} /></label><label>Severity <input name="severity" defaultValue=${f.severity || ''} /></label>
+      <label>Source IP <input name="source" defaultValue=${f.source || ''} /></label><button type="submit">Filter</button></form>
     <${Status} state=${st} />${st.data && html`<${Table} label="Alerts" cols=${ALERTS_PAGE_COLS} rows=${st.data} />`}</section>`;
 }
 
@@ -478,8 +481,8 @@ function Overview() {
       <${SeriesChart} title="MOS" x=${x} series=${[{ label: 'MOS', stroke: '#9467bd', values: s.map((p) => p.mos) }]} />`
       : html`<p class="muted">No calls in the last ${o.minutes} minutes.</p>`}
     <h3>MOS distribution</h3>
-    <${Table} label="MOS distribution" cols=${[{ title: 'MOS', key: 'k' }, { title: 'Calls', key: 'n', cls: 'num' }]}
-      rows=${Object.entries(o.mos_distribution).map(([k, n]) => ({ k: k.replaceAll('_', ' '), n }))} rowKey=${(r) => r.k} />
+    <${Table} label="MOS distribution" cols=${[{ title: 'MOS', key: 'range' }, { title: 'Calls', key: 'calls', cls: 'num' }]}
+      rows=${o.mos_distribution} rowKey=${(r) => r.range} />
     <h3>Top alerts (last day)</h3>
     ${o.top_alerts.length ? html`<${Table} label="Top alerts" cols=${TOP_ALERT_COLS} rows=${o.top_alerts} />`
       : html`<p class="muted">No alerts in the last day.</p>`}
