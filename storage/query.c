@@ -821,3 +821,79 @@ void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *o
     free(raw);
     free(m);
 }
+
+/* ------------------------------------------------------------------------ */
+/* A call's messages for the dashboard                                       */
+/* ------------------------------------------------------------------------ */
+
+/* One JSON array: every message of the call (at most ST_SHOW_MESSAGES_MAX,
+ * in capture order) with its addresses, parsed fields and raw text, read
+ * in binary (raw bytes become JSON text, invalid UTF-8 as U+FFFD). */
+int st_call_messages_json(st_search_t *s, const char *call_uuid, buf_t *b, char *err, size_t errlen)
+{
+    PGconn *db = s->conn;
+    const char *uuid = call_uuid;
+    const char *p[1] = {uuid};
+    PGresult *r = PQexecParams(
+        db,
+        "SELECT msg_id::text, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+        "(extract(epoch from ts) * 1000000)::bigint, host(src_ip), src_port, host(dst_ip), "
+        "dst_port, transport, is_request, method, status_code, reason_phrase, cseq, cseq_method, "
+        "user_agent, parse, raw FROM sip_messages WHERE call_uuid = $1 ORDER BY ts, frame_no "
+        "LIMIT 5000",
+        1, NULL, p, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        q__pq_error("cannot read the call's messages", PQresultErrorMessage(r), err, errlen);
+        PQclear(r);
+        return -1;
+    }
+    /* binary results: text columns are their bytes; integers big-endian */
+    json_writer_t j;
+    json_init(&j, b);
+    json_arr_begin(&j);
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_obj_begin(&j);
+#define TXT(k, col)                                                                                \
+    json_key(&j, k);                                                                               \
+    if (PQgetisnull(r, i, col))                                                                    \
+        json_null(&j);                                                                             \
+    else                                                                                           \
+        json_str(&j, (sv_t){.p = PQgetvalue(r, i, col), .len = (size_t)PQgetlength(r, i, col)})
+#define INT(k, col, bytes)                                                                         \
+    json_key(&j, k);                                                                               \
+    if (PQgetisnull(r, i, col)) {                                                                  \
+        json_null(&j);                                                                             \
+    } else {                                                                                       \
+        const unsigned char *q = (const unsigned char *)PQgetvalue(r, i, col);                     \
+        int64_t x = 0;                                                                             \
+        for (int m = 0; m < (bytes); m++)                                                          \
+            x = (x << 8) | q[m];                                                                   \
+        if ((bytes) == 2) x = (int16_t)x;                                                          \
+        if ((bytes) == 4) x = (int32_t)x;                                                          \
+        json_int(&j, x);                                                                           \
+    }
+        TXT("msg_id", 0);
+        TXT("ts", 1);
+        INT("ts_us", 2, 8);
+        TXT("src_ip", 3);
+        INT("src_port", 4, 4);
+        TXT("dst_ip", 5);
+        INT("dst_port", 6, 4);
+        TXT("transport", 7);
+        json_key(&j, "is_request"), json_bool(&j, PQgetvalue(r, i, 8)[0] != 0);
+        TXT("method", 9);
+        INT("status_code", 10, 2);
+        TXT("reason", 11);
+        INT("cseq", 12, 8);
+        TXT("cseq_method", 13);
+        TXT("user_agent", 14);
+        TXT("parse", 15);
+        TXT("raw", 16);
+#undef TXT
+#undef INT
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    PQclear(r);
+    return 0;
+}

@@ -362,74 +362,6 @@ static void api__calls(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs
     "(jsonb_path_query_array(" a ".evidence, 'lax $.**.call_id') || "                              \
     "jsonb_path_query_array(" a ".evidence, 'lax $.**.example_call_id'))"
 
-/* The call's messages with their raw text, for the ladder. */
-static int api__messages(PGconn *db, const char *uuid, buf_t *b)
-{
-    const char *p[1] = {uuid};
-    PGresult *r = PQexecParams(
-        db,
-        "SELECT msg_id::text, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-        "(extract(epoch from ts) * 1000000)::bigint, host(src_ip), src_port, host(dst_ip), "
-        "dst_port, transport, is_request, method, status_code, reason_phrase, cseq, cseq_method, "
-        "user_agent, parse, raw FROM sip_messages WHERE call_uuid = $1 ORDER BY ts, frame_no "
-        "LIMIT 5000",
-        1, NULL, p, NULL, NULL, 1);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        log_warn("web: messages: %s", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    /* binary results: text columns are their bytes; integers big-endian */
-    json_writer_t j;
-    json_init(&j, b);
-    json_arr_begin(&j);
-    for (int i = 0; i < PQntuples(r); i++) {
-        json_obj_begin(&j);
-#define TXT(k, col)                                                                                \
-    json_key(&j, k);                                                                               \
-    if (PQgetisnull(r, i, col))                                                                    \
-        json_null(&j);                                                                             \
-    else                                                                                           \
-        json_str(&j, (sv_t){.p = PQgetvalue(r, i, col), .len = (size_t)PQgetlength(r, i, col)})
-#define INT(k, col, bytes)                                                                         \
-    json_key(&j, k);                                                                               \
-    if (PQgetisnull(r, i, col)) {                                                                  \
-        json_null(&j);                                                                             \
-    } else {                                                                                       \
-        const unsigned char *q = (const unsigned char *)PQgetvalue(r, i, col);                     \
-        int64_t x = 0;                                                                             \
-        for (int m = 0; m < (bytes); m++)                                                          \
-            x = (x << 8) | q[m];                                                                   \
-        if ((bytes) == 2) x = (int16_t)x;                                                          \
-        if ((bytes) == 4) x = (int32_t)x;                                                          \
-        json_int(&j, x);                                                                           \
-    }
-        TXT("msg_id", 0);
-        TXT("ts", 1);
-        INT("ts_us", 2, 8);
-        TXT("src_ip", 3);
-        INT("src_port", 4, 4);
-        TXT("dst_ip", 5);
-        INT("dst_port", 6, 4);
-        TXT("transport", 7);
-        json_key(&j, "is_request"), json_bool(&j, PQgetvalue(r, i, 8)[0] != 0);
-        TXT("method", 9);
-        INT("status_code", 10, 2);
-        TXT("reason", 11);
-        INT("cseq", 12, 8);
-        TXT("cseq_method", 13);
-        TXT("user_agent", 14);
-        TXT("parse", 15);
-        TXT("raw", 16);
-#undef TXT
-#undef INT
-        json_obj_end(&j);
-    }
-    json_arr_end(&j);
-    PQclear(r);
-    return 0;
-}
-
 static void api__call(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     if (!api__uuid(rq->param)) {
@@ -502,7 +434,13 @@ static void api__call(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
     PQclear(r);
     buf_printf(&rs->body, ", \"messages\": ");
     size_t mark = rs->body.len;
-    if (api__messages(db, rq->param, &rs->body) != 0) {
+    char err[256] = "";
+    if (!c->search) c->search = st_search_open(w->dsn, err, sizeof err);
+    if (!c->search ||
+        st_call_messages_json(c->search, rq->param, &rs->body, err, sizeof err) != 0) {
+        log_warn("web: messages: %s", err);
+        st_search_close(c->search);
+        c->search = NULL;
         rs->body.len = mark;
         buf_printf(&rs->body, "[]");
     }

@@ -3,9 +3,12 @@
  * WebSocket feed of live events.
  *
  *   browser ──TLS──▶ lws service thread ──▶ route table (api.c): session,
- *                    (one thread, owns     role and CSRF checked before any
- *                     its libpq conn)      handler ──▶ PostgreSQL (storage's
- *                                          schema; JSON built by the server)
+ *                    (one thread; never    role and CSRF checked before any
+ *                     waits on the         handler ──▶ a job for the query
+ *                     database)            workers (pool.c: bounded queue,
+ *                                          full: 503) ──▶ PostgreSQL
+ *                                          (storage's schema) ──▶ response
+ *                                          back through lws_cancel_service
  *   fan-out ──▶ web_consumer shard sinks ──▶ event ring ──▶ each WebSocket
  *                                             client's bounded queue (full:
  *                                             that client is dropped)
