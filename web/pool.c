@@ -26,6 +26,9 @@ static void *pool__worker(void *arg)
     web_t *w = arg;
     web__pool_t *p = &w->pool;
     web__conn_t conn = {0};
+    /* connected before the first request, so no user pays for it */
+    char err[256];
+    if (web__db(w, &conn)) conn.search = st_search_open(w->dsn, err, sizeof err);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->stop && !p->head)

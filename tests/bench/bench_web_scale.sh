@@ -35,7 +35,7 @@ trap cleanup EXIT
 pg_start "$work/pg"
 web_setup "$work" || exit 1
 web_stop
-python3 "$here/bench/lib/web_scale_pcap.py" ladder "$work/ladder.pcap"
+python3 "$here/bench/lib/web_scale_pcap.py" ladder "$work/ladder.pcap" $(($(date +%s) - 7200))
 "$SIPHON" analyze --store --no-progress --storage.dsn="$PG_DSN" "$work/ladder.pcap" >/dev/null 2>&1
 have=$(pg_psql -c "SELECT count(*) FROM calls")
 t0=$(date +%s)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""web_scale_pcap.py ladder OUT.pcap | live OUT.pcap N START HOLD - captures
+"""web_scale_pcap.py ladder OUT.pcap START | live OUT.pcap N START HOLD - captures
 for bench_web_scale.sh (built with tests/integration/lib/table_pcap.py):
-  ladder: one answered call of 500 SIP messages (INVITE, 200, ACK, 247 SIP
+  ladder: one answered call of 500 SIP messages at START (recent: siphon
+          run's retention drops old partitions) (INVITE, 200, ACK, 247 SIP
           INFO DTMF digits with their 200s, BYE, 200) and its RTP;
   live:   N SIP-only calls (INVITE, 180, 200, ACK) started within 2 s from
           START (epoch seconds), each ended by BYE / 200 HOLD s later.
@@ -14,9 +15,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import table_pcap as tp  # noqa: E402
 
 
-def ladder(out):
+def ladder(out, start):
     pc = tp.Pcap()
-    t0 = tp.T0 + 3600
+    t0 = start
     n, fr, to, cid = 60, b"5553000", b"5554000", b"bench-ladder-500@h"
     tp.call(pc, n, t0, cid, fr, to, talk=60.0, caller_pkts=500, callee_pkts=500)
     a, b = "10.20.%d.1" % n, "10.20.%d.2" % n
@@ -70,6 +71,6 @@ def live(out, count, start, hold):
 
 if __name__ == "__main__":
     if sys.argv[1] == "ladder":
-        ladder(sys.argv[2])
+        ladder(sys.argv[2], float(sys.argv[3]))
     else:
         live(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]))
