@@ -829,19 +829,19 @@ void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *o
 /* One JSON array: every message of the call (at most ST_SHOW_MESSAGES_MAX,
  * in capture order) with its addresses, parsed fields and raw text, read
  * in binary (raw bytes become JSON text, invalid UTF-8 as U+FFFD). */
-int st_call_messages_json(st_search_t *s, const char *call_uuid, buf_t *b, char *err, size_t errlen)
+int st_call_messages_json(st_search_t *s, const char *call_uuid, const char *since, buf_t *b,
+                          char *err, size_t errlen)
 {
     PGconn *db = s->conn;
-    const char *uuid = call_uuid;
-    const char *p[1] = {uuid};
+    const char *p[2] = {call_uuid, since && since[0] ? since : "-infinity"};
     PGresult *r = PQexecParams(
         db,
         "SELECT msg_id::text, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
         "(extract(epoch from ts) * 1000000)::bigint, host(src_ip), src_port, host(dst_ip), "
         "dst_port, transport, is_request, method, status_code, reason_phrase, cseq, cseq_method, "
-        "user_agent, parse, raw FROM sip_messages WHERE call_uuid = $1 ORDER BY ts, frame_no "
-        "LIMIT 5000",
-        1, NULL, p, NULL, NULL, 1);
+        "user_agent, parse, raw FROM sip_messages WHERE call_uuid = $1::uuid AND ts >= "
+        "$2::timestamptz ORDER BY ts, frame_no LIMIT 5000",
+        2, NULL, p, NULL, NULL, 1);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         q__pq_error("cannot read the call's messages", PQresultErrorMessage(r), err, errlen);
         PQclear(r);

@@ -319,12 +319,14 @@ int st_show_load(st_search_t *s, const char *id, corr_call_t *c, long *same_id, 
 void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *out);
 
 /* The dashboard's ladder: the messages of call call_uuid (at most
- * ST_SHOW_MESSAGES_MAX, in capture order) appended to b as one JSON array
+ * ST_SHOW_MESSAGES_MAX, in capture order; since: the call's start time as
+ * PostgreSQL text, so only the partitions from it on are read; NULL or ""
+ * all) appended to b as one JSON array
  * of objects: msg_id, ts (RFC 3339), ts_us, src_ip, src_port, dst_ip,
  * dst_port, transport, is_request, method, status_code, reason, cseq,
  * cseq_method, user_agent, parse, raw (the message's text; invalid UTF-8
  * as U+FFFD).  0, or -1 with err. */
-int st_call_messages_json(st_search_t *s, const char *call_uuid, buf_t *b, char *err,
-                          size_t errlen);
+int st_call_messages_json(st_search_t *s, const char *call_uuid, const char *since, buf_t *b,
+                          char *err, size_t errlen);
 
 #endif /* SIPHON_STORAGE_H */

@@ -4,7 +4,7 @@
 #  1. `siphon run` with 2 query workers and a queue of 1 captures a replay
 #     in a test network namespace while PostgreSQL holds an exclusive lock
 #     on `calls` (a real slow query, no test hook): a search waits on it,
-#     yet another client's session check, an alerts query and the front
+#     yet another client's session check, a registrations query and the front
 #     end answer at once, the live feed delivers the replayed calls, and a
 #     request beyond the queue gets 503 with Retry-After, counted in
 #     /status (lib/check_web_workers.py).

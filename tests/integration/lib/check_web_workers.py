@@ -132,7 +132,7 @@ replay = subprocess.Popen(shlex.split(os.environ["REPLAY"]), stdout=subprocess.D
 t_replay = time.monotonic()
 
 # meanwhile: no database, another table, the front end
-for path in ("/api/v1/session", "/api/v1/alerts?limit=5", "/"):
+for path in ("/api/v1/session", "/api/v1/registrations?limit=5", "/"):
     s, dt, _, _ = timed(path)
     if s != 200 or dt > 1.0:
         fail(f"{path} answered {s} after {dt:.2f} s while a search waited on PostgreSQL")

@@ -381,21 +381,34 @@ function useLive() {
       ws.onmessage = (m) => {
         let e;
         try { e = JSON.parse(m.data); } catch (x) { return; }
-        setLive((l) => {
-          const calls = new Map(l.calls);
-          let { ended } = l;
+        pending.push(e);
+        if (!flush) flush = setTimeout(apply, 250);
+      };
+    };
+    // events are applied in batches, at most four renders a second, so a
+    // burst of a thousand calls costs a few renders instead of a thousand
+    let pending = [];
+    let flush = null;
+    const apply = () => {
+      const batch = pending;
+      pending = [];
+      flush = null;
+      setLive((l) => {
+        const calls = new Map(l.calls);
+        let { ended } = l;
+        for (const e of batch) {
           if (e.type === 'call_started' || e.type === 'call_answered') {
             calls.set(e.call_key, { ...(calls.get(e.call_key) || {}), ...e, state: e.type === 'call_answered' ? 'answered' : 'ringing' });
           } else if (e.type === 'call_ended') {
             calls.delete(e.call_key);
-            ended = [e, ...ended].slice(0, 50);
+            ended = [e, ...ended];
           }
-          return { ...l, calls, ended, events: l.events + 1 };
-        });
-      };
+        }
+        return { ...l, calls, ended: ended.slice(0, 50), events: l.events + batch.length };
+      });
     };
     connect();
-    return () => { closed = true; clearTimeout(timer); if (ws) ws.close(); };
+    return () => { closed = true; clearTimeout(timer); clearTimeout(flush); if (ws) ws.close(); };
   }, []);
   return live;
 }
