@@ -268,6 +268,11 @@ ok("victor" not in audit, "refused accesses reach no handler")
 print("ok: viewer 403 on pcap/audio/users/audit, listener allowed and audited, not users")
 
 # -- CSRF --
+# (fresh sessions: under a sanitizer build the checks above can leave one
+# idle longer than web.session_idle=3s)
+admin, admin_csrf, _ = login("alice", "alice-password-1")
+viewer, viewer_csrf, _ = login("victor", "victor-password-1")
+listener, listener_csrf, _ = login("lena", "lena-password-1")
 new = {"name": "eve", "role": "viewer", "password": "eve-password-1"}
 st, _, _ = req("/api/v1/users", "POST", new, cookie=admin)
 ok(st == 403, f"POST without X-CSRF-Token: {st}")
