@@ -324,6 +324,10 @@ void app_config_to_web_config(const siphon_config_t *cfg, web_config_t *w)
     w->request_timeout_ns = cfg->web.request_timeout_ns;
     w->session_idle_ns = cfg->web.session_idle_ns;
     w->session_max_ns = cfg->web.session_max_ns;
+    w->query_workers = cfg->web.query_workers;
+    w->query_queue = cfg->web.query_queue;
+    w->query_timeout_ns = cfg->web.query_timeout_ns;
+    w->max_download = cfg->web.max_download;
 }
 
 /* ------------------------------ [siprec] -------------------------------- */

@@ -852,6 +852,7 @@ static int run_setup(run_t *r, bool no_config_file)
         if (!(r->rec = fan_add(r->fan, &rec_consumer, &rcfg, err, sizeof err))) goto fail;
     }
     if (r->web && !fan_add(r->fan, &web_consumer, r->web, err, sizeof err)) goto fail;
+    web_watch(r->web, r->fan); /* the overview's consumer statistics */
     if (fan_start(r->fan, err, sizeof err) != 0) goto fail;
     acfg.frames = (fan_wanted(r->fan) & FAN_WANT_PACKETS) != 0;
     if (r->cfg->siprec.enabled && run_start_siprec(r, err, sizeof err) != 0) goto fail;
@@ -966,6 +967,7 @@ static void run_cleanup(run_t *r)
         pl_stage_finish(&r->corr);
         pl_stage_close(&r->corr);
     }
+    web_watch(r->web, NULL);
     fan_free(r->fan);
     alert_hub_free(r->alerts);
     web_stop(r->web);

@@ -138,6 +138,9 @@ typedef struct {
         uint32_t max_clients, ws_queue, max_sessions;
         uint64_t max_body;
         int64_t request_timeout_ns, session_idle_ns, session_max_ns;
+        uint32_t query_workers, query_queue;
+        int64_t query_timeout_ns;
+        uint64_t max_download;
     } web;
     struct { /* the SIPREC recording server (siprec/, srs_config_t) */
         bool enabled;

@@ -253,6 +253,14 @@ static const config_key_t schema[] = {
              "a session unused this long ends"),
     DURATION(web, session_max, session_max_ns, SEC(1), SEC(86400) * 365, "12h",
              "a session ends this long after log-in, used or not"),
+    UINT(web, query_workers, 1, 64, "4",
+         "threads running the dashboard's database queries (the server thread never waits)"),
+    UINT(web, query_queue, 1, 100000, "64",
+         "requests waiting for a query worker at most (more: 503 with Retry-After)"),
+    DURATION(web, query_timeout, query_timeout_ns, SEC(1), SEC(3600), "30s",
+             "a dashboard query running longer is cancelled (PostgreSQL statement_timeout)"),
+    SIZE(web, max_download, 1 * KIB, 1024 * GIB, "256MiB",
+         "a pcap or audio download larger than this is refused (413)"),
     BOOL(alerts, enabled, "false", "evaluate alert rules"),
 
     /* [alerts] SIEM sinks (alert/ hub) --------------------------------- */

@@ -831,3 +831,93 @@ void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *o
     free(raw);
     free(m);
 }
+
+/* ------------------------------------------------------------------------ */
+/* A call's messages for the dashboard                                       */
+/* ------------------------------------------------------------------------ */
+
+/* One JSON array: every message of the call (at most ST_SHOW_MESSAGES_MAX,
+ * in capture order) with its addresses, parsed fields and raw text, read
+ * in binary (raw bytes become JSON text, invalid UTF-8 as U+FFFD). */
+int st_call_messages_json(st_search_t *s, const char *call_uuid, const char *since, buf_t *b,
+                          char *err, size_t errlen)
+{
+    PGconn *db = s->conn;
+    const char *p[2] = {call_uuid, since && since[0] ? since : "-infinity"};
+    PGresult *r = PQexecParams(
+        db,
+        "SELECT msg_id::text, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
+        "(extract(epoch from ts) * 1000000)::bigint, host(src_ip), src_port, host(dst_ip), "
+        "dst_port, transport, is_request, method, status_code, reason_phrase, cseq, cseq_method, "
+        "user_agent, parse, raw, raw_format, len FROM sip_messages WHERE dist_uuid = $1::uuid AND "
+        "call_uuid = $1::uuid AND ts >= $2::timestamptz ORDER BY ts, frame_no LIMIT 5000",
+        2, NULL, p, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        q__pq_error("cannot read the call's messages", PQresultErrorMessage(r), err, errlen);
+        PQclear(r);
+        return -1;
+    }
+    /* binary results: text columns are their bytes; integers big-endian */
+    json_writer_t j;
+    json_init(&j, b);
+    json_arr_begin(&j);
+    buf_t raw; /* the message as captured (st_raw_unpack) */
+    buf_init(&raw);
+    for (int i = 0; i < PQntuples(r); i++) {
+        const unsigned char *f = (const unsigned char *)PQgetvalue(r, i, 17);
+        const unsigned char *l = (const unsigned char *)PQgetvalue(r, i, 18);
+        int raw_format = (int16_t)(f[0] << 8 | f[1]);
+        size_t raw_len =
+            (size_t)((uint32_t)l[0] << 24 | (uint32_t)l[1] << 16 | (uint32_t)l[2] << 8 | l[3]);
+        bool have_raw = st_raw_unpack(raw_format, PQgetvalue(r, i, 16),
+                                      (size_t)PQgetlength(r, i, 16), raw_len, &raw) == 0;
+        json_obj_begin(&j);
+#define TXT(k, col)                                                                                \
+    json_key(&j, k);                                                                               \
+    if (PQgetisnull(r, i, col))                                                                    \
+        json_null(&j);                                                                             \
+    else                                                                                           \
+        json_str(&j, (sv_t){.p = PQgetvalue(r, i, col), .len = (size_t)PQgetlength(r, i, col)})
+#define INT(k, col, bytes)                                                                         \
+    json_key(&j, k);                                                                               \
+    if (PQgetisnull(r, i, col)) {                                                                  \
+        json_null(&j);                                                                             \
+    } else {                                                                                       \
+        const unsigned char *q = (const unsigned char *)PQgetvalue(r, i, col);                     \
+        int64_t x = 0;                                                                             \
+        for (int m = 0; m < (bytes); m++)                                                          \
+            x = (x << 8) | q[m];                                                                   \
+        if ((bytes) == 2) x = (int16_t)x;                                                          \
+        if ((bytes) == 4) x = (int32_t)x;                                                          \
+        json_int(&j, x);                                                                           \
+    }
+        TXT("msg_id", 0);
+        TXT("ts", 1);
+        INT("ts_us", 2, 8);
+        TXT("src_ip", 3);
+        INT("src_port", 4, 4);
+        TXT("dst_ip", 5);
+        INT("dst_port", 6, 4);
+        TXT("transport", 7);
+        json_key(&j, "is_request"), json_bool(&j, PQgetvalue(r, i, 8)[0] != 0);
+        TXT("method", 9);
+        INT("status_code", 10, 2);
+        TXT("reason", 11);
+        INT("cseq", 12, 8);
+        TXT("cseq_method", 13);
+        TXT("user_agent", 14);
+        TXT("parse", 15);
+        json_key(&j, "raw");
+        if (have_raw)
+            json_str(&j, (sv_t){.p = raw.data, .len = raw.len});
+        else
+            json_null(&j);
+#undef TXT
+#undef INT
+        json_obj_end(&j);
+    }
+    json_arr_end(&j);
+    buf_free(&raw);
+    PQclear(r);
+    return 0;
+}

@@ -352,4 +352,15 @@ void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *o
 #define ST_RAW_LEN_MAX (1u << 20)
 int st_raw_unpack(int raw_format, const void *stored, size_t n, size_t len, buf_t *out);
 
+/* The dashboard's ladder: the messages of call call_uuid (at most
+ * ST_SHOW_MESSAGES_MAX, in capture order; since: the call's start time as
+ * PostgreSQL text, so only the partitions from it on are read; NULL or ""
+ * all) appended to b as one JSON array
+ * of objects: msg_id, ts (RFC 3339), ts_us, src_ip, src_port, dst_ip,
+ * dst_port, transport, is_request, method, status_code, reason, cseq,
+ * cseq_method, user_agent, parse, raw (the message's text; invalid UTF-8
+ * as U+FFFD).  0, or -1 with err. */
+int st_call_messages_json(st_search_t *s, const char *call_uuid, const char *since, buf_t *b,
+                          char *err, size_t errlen);
+
 #endif /* SIPHON_STORAGE_H */

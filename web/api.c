@@ -18,6 +18,7 @@
 #include "web_internal.h"
 
 #include "audio.h"
+#include "fanout.h"
 #include "record.h"
 #include "storage.h"
 
@@ -26,16 +27,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-typedef void (*api__fn)(web_t *w, web__req_t *rq, web__resp_t *rs);
+/* c: the query worker's connection (NULL for a route run by the gate) */
+typedef void (*api__fn)(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs);
 
 typedef struct {
     const char *method;
     const char *pattern; /* "{id}" matches one path segment */
     web_role_t role;     /* WEB_ROLE_NONE: public */
     api__fn fn;
+    bool inline_; /* no database: answered by the gate on the service thread */
 } api__route_t;
 
 /* ---------------------------------------------------------------------- */
@@ -49,7 +53,7 @@ void web__json_str(buf_t *b, const char *s)
     json_cstr(&j, s);
 }
 
-static void api__error(web__resp_t *rs, int status, const char *msg)
+void web__resp_error(web__resp_t *rs, int status, const char *msg)
 {
     rs->status = status;
     rs->content_type = "application/json";
@@ -57,6 +61,11 @@ static void api__error(web__resp_t *rs, int status, const char *msg)
     buf_printf(&rs->body, "{\"error\":");
     web__json_str(&rs->body, msg);
     buf_putc(&rs->body, '}');
+}
+
+static void api__error(web__resp_t *rs, int status, const char *msg)
+{
+    web__resp_error(rs, status, msg);
 }
 
 static void api__json(web__resp_t *rs)
@@ -105,24 +114,31 @@ bool web__form(const char *body, size_t len, const char *name, char *out, size_t
     return false;
 }
 
-PGconn *web__db(web_t *w)
+/* The worker's connection, (re)opened with web.query_timeout as its
+ * statement_timeout so no query holds a worker longer. */
+PGconn *web__db(web_t *w, web__conn_t *c)
 {
-    if (w->db && PQstatus(w->db) == CONNECTION_OK) return w->db;
-    if (w->db) PQfinish(w->db);
-    w->db = PQconnectdb(w->dsn);
-    if (PQstatus(w->db) != CONNECTION_OK) {
-        log_warn("web: database: %s", PQerrorMessage(w->db));
-        PQfinish(w->db);
-        w->db = NULL;
+    if (c->db && PQstatus(c->db) == CONNECTION_OK) return c->db;
+    if (c->db) PQfinish(c->db);
+    c->db = PQconnectdb(w->dsn);
+    if (PQstatus(c->db) != CONNECTION_OK) {
+        log_warn("web: database: %s", PQerrorMessage(c->db));
+        PQfinish(c->db);
+        c->db = NULL;
+        return NULL;
     }
-    return w->db;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SET statement_timeout = %lld",
+             (long long)(w->cfg.query_timeout_ns / 1000000LL));
+    PQclear(PQexec(c->db, sql));
+    return c->db;
 }
 
 /* One query whose single cell is the JSON answer. */
-static void api__sql_json(web_t *w, web__resp_t *rs, const char *sql, int n,
+static void api__sql_json(web_t *w, web__conn_t *c, web__resp_t *rs, const char *sql, int n,
                           const char *const *params)
 {
-    PGconn *db = web__db(w);
+    PGconn *db = web__db(w, c);
     if (!db) {
         api__error(rs, 503, "database unavailable");
         return;
@@ -141,9 +157,10 @@ static void api__sql_json(web_t *w, web__resp_t *rs, const char *sql, int n,
     PQclear(r);
 }
 
-static void api__audit(web_t *w, const web__req_t *rq, const char *action, const char *object)
+static void api__audit(web_t *w, web__conn_t *c, const web__req_t *rq, const char *action,
+                       const char *object)
 {
-    PGconn *db = web__db(w);
+    PGconn *db = web__db(w, c);
     const char *p[4] = {rq->session ? rq->session->user : "-", action, object, rq->source};
     PGresult *r = db ? PQexecParams(db,
                                     "INSERT INTO web_audit (username, action, object, source) "
@@ -205,7 +222,7 @@ static const char *api__dummy_hash(void)
     return h;
 }
 
-static void api__login(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__login(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     char user[WEB__USER_MAX + 1], pass[1024], ks[96], ku[96];
     int64_t now = clock_mono_ns();
@@ -221,7 +238,7 @@ static void api__login(web_t *w, web__req_t *rq, web__resp_t *rs)
         api__error(rs, 429, "too many failed log-ins: wait a minute");
         return;
     }
-    PGconn *db = web__db(w);
+    PGconn *db = web__db(w, c);
     if (!db) {
         api__error(rs, 503, "database unavailable");
         return;
@@ -244,8 +261,8 @@ static void api__login(web_t *w, web__req_t *rq, web__resp_t *rs)
         return;
     }
     web__limit_clear(w, ku);
-    web__session_t *s = web__session_new(w, user, role, now);
-    if (!s) {
+    web__session_t *s = &rq->sess;
+    if (!web__session_new(w, user, role, now, s)) {
         api__error(rs, 503, "no session slot");
         return;
     }
@@ -257,10 +274,10 @@ static void api__login(web_t *w, web__req_t *rq, web__resp_t *rs)
     log_info("web: %s logged in from %s", user, rq->source);
 }
 
-static void api__logout(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__logout(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
-    (void)w;
-    web__session_end(rq->session);
+    (void)c;
+    web__session_end(w, rq->session->token);
     snprintf(rs->set_cookie, sizeof rs->set_cookie,
              "siphon_session=; Path=/; HttpOnly;%s SameSite=Strict; Max-Age=0",
              w->cfg.plain_http ? "" : " Secure;");
@@ -268,9 +285,10 @@ static void api__logout(web_t *w, web__req_t *rq, web__resp_t *rs)
     buf_printf(&rs->body, "{\"ok\":true}");
 }
 
-static void api__session(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__session(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     (void)w;
+    (void)c;
     api__json(rs);
     api__session_json(rq->session, &rs->body);
 }
@@ -279,7 +297,7 @@ static void api__session(web_t *w, web__req_t *rq, web__resp_t *rs)
 /* calls                                                                    */
 /* ---------------------------------------------------------------------- */
 
-static void api__calls(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__calls(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     st_calls_filter_t f;
     memset(&f, 0, sizeof f);
@@ -310,12 +328,12 @@ static void api__calls(web_t *w, web__req_t *rq, web__resp_t *rs)
     f.limit = offset + limit + 1;
     long n = -1;
     for (int attempt = 0; attempt < 2 && n < 0; attempt++) {
-        if (!w->search) w->search = st_search_open(w->dsn, err, sizeof err);
-        if (!w->search) break;
-        n = st_calls_find(w->search, &f, err, sizeof err);
+        if (!c->search) c->search = st_search_open(w->dsn, err, sizeof err);
+        if (!c->search) break;
+        n = st_calls_find(c->search, &f, err, sizeof err);
         if (n < 0) { /* a broken connection: once more on a new one */
-            st_search_close(w->search);
-            w->search = NULL;
+            st_search_close(c->search);
+            c->search = NULL;
         }
     }
     if (n < 0) {
@@ -324,7 +342,7 @@ static void api__calls(web_t *w, web__req_t *rq, web__resp_t *rs)
         api__error(rs, 503, "database unavailable");
         return;
     }
-    st_search_t *s = w->search;
+    st_search_t *s = c->search;
     api__json(rs);
     buf_printf(&rs->body, "{\"offset\":%u,\"limit\":%u,\"more\":%s,\"calls\":[", offset, limit,
                (uint64_t)n > (uint64_t)offset + limit ? "true" : "false");
@@ -335,140 +353,117 @@ static void api__calls(web_t *w, web__req_t *rq, web__resp_t *rs)
     buf_printf(&rs->body, "]}");
 }
 
-/* The call's messages with their raw text, for the ladder. */
-static int api__messages(PGconn *db, const char *uuid, buf_t *b)
-{
-    const char *p[1] = {uuid};
-    PGresult *r = PQexecParams(
-        db,
-        "SELECT msg_id::text, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), "
-        "(extract(epoch from ts) * 1000000)::bigint, host(src_ip), src_port, host(dst_ip), "
-        "dst_port, transport, is_request, method, status_code, reason_phrase, cseq, cseq_method, "
-        "user_agent, parse, raw, raw_format, len FROM sip_messages WHERE dist_uuid = $1 AND "
-        "call_uuid = $1 "
-        "ORDER BY ts, frame_no LIMIT 5000",
-        1, NULL, p, NULL, NULL, 1);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        log_warn("web: messages: %s", PQresultErrorMessage(r));
-        PQclear(r);
-        return -1;
-    }
-    /* binary results: text columns are their bytes; integers big-endian */
-    json_writer_t j;
-    json_init(&j, b);
-    json_arr_begin(&j);
-    buf_t raw; /* the message as captured (storage.h st_raw_unpack) */
-    buf_init(&raw);
-    for (int i = 0; i < PQntuples(r); i++) {
-        const unsigned char *f = (const unsigned char *)PQgetvalue(r, i, 17);
-        const unsigned char *l = (const unsigned char *)PQgetvalue(r, i, 18);
-        int raw_format = (int16_t)(f[0] << 8 | f[1]);
-        size_t raw_len =
-            (size_t)((uint32_t)l[0] << 24 | (uint32_t)l[1] << 16 | (uint32_t)l[2] << 8 | l[3]);
-        bool have_raw = st_raw_unpack(raw_format, PQgetvalue(r, i, 16),
-                                      (size_t)PQgetlength(r, i, 16), raw_len, &raw) == 0;
-        json_obj_begin(&j);
-#define TXT(k, col)                                                                                \
-    json_key(&j, k);                                                                               \
-    if (PQgetisnull(r, i, col))                                                                    \
-        json_null(&j);                                                                             \
-    else                                                                                           \
-        json_str(&j, (sv_t){.p = PQgetvalue(r, i, col), .len = (size_t)PQgetlength(r, i, col)})
-#define INT(k, col, bytes)                                                                         \
-    json_key(&j, k);                                                                               \
-    if (PQgetisnull(r, i, col)) {                                                                  \
-        json_null(&j);                                                                             \
-    } else {                                                                                       \
-        const unsigned char *q = (const unsigned char *)PQgetvalue(r, i, col);                     \
-        int64_t x = 0;                                                                             \
-        for (int m = 0; m < (bytes); m++)                                                          \
-            x = (x << 8) | q[m];                                                                   \
-        if ((bytes) == 2) x = (int16_t)x;                                                          \
-        if ((bytes) == 4) x = (int32_t)x;                                                          \
-        json_int(&j, x);                                                                           \
-    }
-        TXT("msg_id", 0);
-        TXT("ts", 1);
-        INT("ts_us", 2, 8);
-        TXT("src_ip", 3);
-        INT("src_port", 4, 4);
-        TXT("dst_ip", 5);
-        INT("dst_port", 6, 4);
-        TXT("transport", 7);
-        json_key(&j, "is_request"), json_bool(&j, PQgetvalue(r, i, 8)[0] != 0);
-        TXT("method", 9);
-        INT("status_code", 10, 2);
-        TXT("reason", 11);
-        INT("cseq", 12, 8);
-        TXT("cseq_method", 13);
-        TXT("user_agent", 14);
-        TXT("parse", 15);
-        json_key(&j, "raw");
-        if (have_raw)
-            json_str(&j, (sv_t){.p = raw.data, .len = raw.len});
-        else
-            json_null(&j);
-#undef TXT
-#undef INT
-        json_obj_end(&j);
-    }
-    json_arr_end(&j);
-    buf_free(&raw);
-    PQclear(r);
-    return 0;
-}
+/* The Call-IDs an alert's evidence names (a jsonb array): every "call_id"
+ * and "example_call_id" value at any depth (the detectors' example
+ * requests, flood events, a quality alert's example call).  Alerts carry
+ * no call column: this is how an alert and its calls find each other,
+ * both ways, always within an hour of the alert. */
+#define API__EVIDENCE_CALL_IDS(a)                                                                  \
+    "(jsonb_path_query_array(" a ".evidence, 'lax $.**.call_id') || "                              \
+    "jsonb_path_query_array(" a ".evidence, 'lax $.**.example_call_id'))"
 
-static void api__call(web_t *w, web__req_t *rq, web__resp_t *rs)
+/* One call for its page, in two statements: the call by its uuid (every
+ * partition: the uuid is all the address has), then everything else with
+ * the call's start time, Call-ID and parties as parameters, so each table
+ * is planned and read in the partitions that can hold the call only (a
+ * join on the call row would be planned over every partition: 0.4 s at
+ * 1 M calls). */
+static void api__call(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     if (!api__uuid(rq->param)) {
         api__error(rs, 400, "not a call uuid");
         return;
     }
-    PGconn *db = web__db(w);
+    PGconn *db = web__db(w, c);
     if (!db) {
         api__error(rs, 503, "database unavailable");
         return;
     }
-    const char *p[1] = {rq->param};
+    const char *p1[1] = {rq->param};
+    PGresult *r1 = PQexecParams(
+        db,
+        "SELECT (to_jsonb(c) || jsonb_build_object('call_key', c.call_key::text))::text, "
+        "c.start_ts::text, coalesce(c.end_ts, c.start_ts)::text, c.call_id, coalesce(c.caller, "
+        "''), coalesce(c.callee, '') FROM calls c WHERE call_uuid = $1::uuid ORDER BY start_ts "
+        "DESC LIMIT 1",
+        1, NULL, p1, NULL, NULL, 0);
+    if (PQresultStatus(r1) != PGRES_TUPLES_OK) {
+        w->db_errors++;
+        log_warn("web: call: %s", PQresultErrorMessage(r1));
+        PQclear(r1);
+        api__error(rs, 500, "query failed");
+        return;
+    }
+    if (PQntuples(r1) != 1) {
+        PQclear(r1);
+        api__error(rs, 404, "no such call");
+        return;
+    }
+    const char *p[7] = {rq->param,
+                        PQgetvalue(r1, 0, 1),
+                        PQgetvalue(r1, 0, 2),
+                        PQgetvalue(r1, 0, 3),
+                        PQgetvalue(r1, 0, 4),
+                        PQgetvalue(r1, 0, 5),
+                        PQgetvalue(r1, 0, 0)};
     PGresult *r = PQexecParams(
         db,
         "SELECT jsonb_build_object("
-        " 'call', (SELECT to_jsonb(c) || jsonb_build_object('call_key', c.call_key::text) "
-        "  FROM calls c WHERE call_uuid = $1::uuid ORDER BY start_ts DESC LIMIT 1),"
+        " 'call', $7::jsonb,"
         " 'streams', (SELECT coalesce(jsonb_agg(to_jsonb(s) || jsonb_build_object('stream_id', "
         "  s.stream_id::text) ORDER BY s.direction, s.media_index, s.ssrc), '[]') FROM streams s "
-        "  WHERE call_uuid = $1::uuid),"
+        "  WHERE call_uuid = $1::uuid AND ts >= $2::timestamptz),"
         " 'intervals', (SELECT coalesce(jsonb_agg(jsonb_build_object('stream_id', "
         "  q.stream_id::text, 'idx', q.idx, 'start_ts', q.start_ts, 'packets', q.packets, 'lost', "
         "  q.lost, 'discards', q.discards, 'jitter_ms', q.jitter_ms, 'mos', q.mos) ORDER BY "
-        "  q.stream_id, q.idx), '[]') FROM quality_intervals q WHERE call_uuid = $1::uuid),"
+        "  q.stream_id, q.idx), '[]') FROM quality_intervals q WHERE call_uuid = $1::uuid AND "
+        "  ts >= $2::timestamptz),"
         " 'recordings', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', k.kind, 'bytes', "
-        "  k.bytes)), '[]') FROM recordings k WHERE call_uuid = $1::uuid),"
-        " 'alerts', (SELECT coalesce(jsonb_agg(to_jsonb(a) - 'alert_id' - 'incident_id' ORDER BY "
-        "  a.first_ts), '[]') FROM alerts a, calls c2 WHERE c2.call_uuid = $1::uuid AND "
-        "  a.evidence::text LIKE '%' || c2.call_id || '%' AND a.first_ts >= c2.start_ts - "
-        "  interval '1 hour'))::text",
-        1, NULL, p, NULL, NULL, 0);
+        "  k.bytes)), '[]') FROM recordings k WHERE call_uuid = $1::uuid AND start_ts = "
+        "  $2::timestamptz),"
+        " 'alerts', (SELECT coalesce(jsonb_agg(to_jsonb(a) || jsonb_build_object('alert_id', "
+        "  a.alert_id::text, 'incident_id', a.incident_id::text) ORDER BY a.first_ts), '[]') "
+        "  FROM alerts a WHERE a.first_ts BETWEEN $2::timestamptz - interval '1 hour' AND "
+        "  $3::timestamptz + interval '1 hour' AND " API__EVIDENCE_CALL_IDS(
+            "a") " @> jsonb_build_array($4::text)),"
+                 " 'related', (SELECT coalesce(jsonb_agg(x ORDER BY x->>'start_ts'), '[]') FROM "
+                 "  (SELECT jsonb_build_object('call_uuid', r.call_uuid, 'call_id', r.call_id, "
+                 "  'start_ts', r.start_ts, 'caller', r.caller, 'callee', r.callee, 'state', "
+                 "  r.state, 'final_code', r.final_code, 'src_ip', host(r.src_ip), 'dst_ip', "
+                 "  host(r.dst_ip), 'link', CASE WHEN r.call_id = $4 THEN 'same Call-ID' ELSE "
+                 "  'same caller and callee within 10 s' END) AS x FROM calls r WHERE "
+                 "  r.call_uuid <> $1::uuid AND ((r.call_id = $4 AND r.start_ts BETWEEN "
+                 "  $2::timestamptz - interval '1 day' AND $2::timestamptz + interval '1 day') "
+                 "  OR ($5 <> '' AND $6 <> '' AND r.caller = $5 AND r.callee = $6 AND "
+                 "  r.start_ts BETWEEN $2::timestamptz - interval '10 seconds' AND "
+                 "  $2::timestamptz + interval '10 seconds')) ORDER BY r.start_ts LIMIT 20) t))"
+                 "::text",
+        7, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         w->db_errors++;
         log_warn("web: call: %s", PQresultErrorMessage(r));
         PQclear(r);
+        PQclear(r1);
         api__error(rs, 500, "query failed");
         return;
     }
+    char since[64];
+    snprintf(since, sizeof since, "%s", PQgetvalue(r1, 0, 1));
+    PQclear(r1);
     const char *v = PQgetvalue(r, 0, 0);
-    if (strncmp(v, "{\"call\": null", 13) == 0) {
-        PQclear(r);
-        api__error(rs, 404, "no such call");
-        return;
-    }
     api__json(rs);
     size_t n = strlen(v);
     buf_append(&rs->body, v, n - 1); /* without the closing brace */
     PQclear(r);
     buf_printf(&rs->body, ", \"messages\": ");
     size_t mark = rs->body.len;
-    if (api__messages(db, rq->param, &rs->body) != 0) {
+    char err[256] = "";
+    if (!c->search) c->search = st_search_open(w->dsn, err, sizeof err);
+    if (!c->search ||
+        st_call_messages_json(c->search, rq->param, since, &rs->body, err, sizeof err) != 0) {
+        log_warn("web: messages: %s", err);
+        st_search_close(c->search);
+        c->search = NULL;
         rs->body.len = mark;
         buf_printf(&rs->body, "[]");
     }
@@ -477,14 +472,14 @@ static void api__call(web_t *w, web__req_t *rq, web__resp_t *rs)
 
 /* The Call-ID and key of a stored call, for the packet store; -1 with the
  * error response set. */
-static int api__call_key(web_t *w, const char *uuid, char *call_id, size_t len, uint64_t *key,
-                         web__resp_t *rs)
+static int api__call_key(web_t *w, web__conn_t *c, const char *uuid, char *call_id, size_t len,
+                         uint64_t *key, web__resp_t *rs)
 {
     if (!w->cfg.record_dir || !w->cfg.record_dir[0]) {
         api__error(rs, 404, "no packet store (record.enabled is off)");
         return -1;
     }
-    PGconn *db = web__db(w);
+    PGconn *db = web__db(w, c);
     if (!db) {
         api__error(rs, 503, "database unavailable");
         return -1;
@@ -505,42 +500,104 @@ static int api__call_key(web_t *w, const char *uuid, char *call_id, size_t len, 
     return 0;
 }
 
+/* A download's bytes go to an unlinked temporary file in web.state_dir
+ * (never memory) through a FILE that refuses to grow past
+ * web.max_download: the disk a download may take is bounded too. */
+typedef struct {
+    int fd;
+    uint64_t n, cap;
+    bool over, failed;
+} api__capped_t;
+
+static ssize_t api__capped_write(void *cookie, const char *buf, size_t len)
+{
+    api__capped_t *x = cookie;
+    if (x->n + len > x->cap) {
+        x->over = true;
+        return 0;
+    }
+    for (size_t done = 0; done < len;) {
+        ssize_t k = write(x->fd, buf + done, len - done);
+        if (k <= 0) {
+            x->failed = true;
+            return 0;
+        }
+        done += (size_t)k;
+    }
+    x->n += len;
+    return (ssize_t)len;
+}
+
+/* An unlinked temporary file in web.state_dir: its descriptor, or -1. */
+static int api__tmpfile(web_t *w, const char *what)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/%s-XXXXXX", w->cfg.state_dir, what);
+    int fd = mkstemp(path);
+    if (fd >= 0) unlink(path);
+    return fd;
+}
+
+/* rs answers the len bytes of fd (which it now owns). */
+static void api__file(web__resp_t *rs, int fd, uint64_t len, const char *type)
+{
+    rs->status = 200;
+    rs->content_type = type;
+    buf_reset(&rs->body);
+    rs->has_file = true;
+    rs->fd = fd;
+    rs->file_len = len;
+}
+
+static void api__too_big(web_t *w, web__resp_t *rs, const char *what)
+{
+    w->downloads_refused++;
+    char msg[160];
+    snprintf(msg, sizeof msg, "this call's %s is larger than web.max_download (%llu bytes)", what,
+             (unsigned long long)w->cfg.max_download);
+    api__error(rs, 413, msg);
+}
+
 /* A call's packets from the packet store (record/), as one pcap file: the
- * call's Call-ID and key from the database, rec_write_pcap into memory.
- * Every attempt is audited, found or not. */
-static void api__pcap(web_t *w, web__req_t *rq, web__resp_t *rs)
+ * call's Call-ID and key from the database, rec_write_pcap into a bounded
+ * temporary file sent in chunks.  Every attempt is audited, found or not. */
+static void api__pcap(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     if (!api__uuid(rq->param)) {
         api__error(rs, 400, "not a call uuid");
         return;
     }
-    api__audit(w, rq, "pcap", rq->param);
+    api__audit(w, c, rq, "pcap", rq->param);
     char call_id[1024], err[512];
     uint64_t key;
-    if (api__call_key(w, rq->param, call_id, sizeof call_id, &key, rs) != 0) return;
+    if (api__call_key(w, c, rq->param, call_id, sizeof call_id, &key, rs) != 0) return;
     rec_store_t *st = rec_store_open(w->cfg.record_dir, err, sizeof err);
     if (!st) {
         api__error(rs, 404, "no packet store");
         return;
     }
-    char *mem = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&mem, &len);
+    api__capped_t cap = {.fd = api__tmpfile(w, "pcap"), .cap = w->cfg.max_download};
+    FILE *f = cap.fd >= 0
+                  ? fopencookie(&cap, "w", (cookie_io_functions_t){.write = api__capped_write})
+                  : NULL;
     int64_t n = f ? rec_write_pcap(st, call_id, key, f, err, sizeof err) : -1;
-    if (f) fclose(f);
+    if (f && fclose(f) != 0) n = -1;
     rec_store_close(st);
-    if (n <= 0) {
-        free(mem);
-        api__error(rs, 404, "no packets stored for this call");
+    if (cap.over) {
+        close(cap.fd);
+        api__too_big(w, rs, "pcap");
         return;
     }
-    rs->status = 200;
-    rs->content_type = "application/vnd.tcpdump.pcap";
+    if (n <= 0 || cap.failed || cap.n == 0) {
+        if (cap.fd >= 0) close(cap.fd);
+        api__error(rs, cap.fd < 0 || cap.failed ? 503 : 404,
+                   cap.fd < 0 || cap.failed ? "cannot write the pcap under web.state_dir"
+                                            : "no packets stored for this call");
+        return;
+    }
+    api__file(rs, cap.fd, cap.n, "application/vnd.tcpdump.pcap");
     snprintf(rs->disposition, sizeof rs->disposition, "attachment; filename=\"call-%s.pcap\"",
              rq->param);
-    buf_reset(&rs->body);
-    buf_append(&rs->body, mem, len);
-    free(mem);
 }
 
 typedef struct {
@@ -571,16 +628,16 @@ static int api__feed(void *user, int64_t ts_ns, int linktype, const uint8_t *fra
 /* The call's voice: its packets from the packet store through the renderer
  * (audio/) into a stereo WAV (caller left), made in web.state_dir and
  * served from memory.  Listener role; every attempt audited. */
-static void api__audio(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__audio(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     if (!api__uuid(rq->param)) {
         api__error(rs, 400, "not a call uuid");
         return;
     }
-    api__audit(w, rq, "audio", rq->param);
+    api__audit(w, c, rq, "audio", rq->param);
     char call_id[1024], err[512], path[1100];
     uint64_t key;
-    if (api__call_key(w, rq->param, call_id, sizeof call_id, &key, rs) != 0) return;
+    if (api__call_key(w, c, rq->param, call_id, sizeof call_id, &key, rs) != 0) return;
     rec_store_t *st = rec_store_open(w->cfg.record_dir, err, sizeof err);
     if (!st) {
         api__error(rs, 404, "no packet store");
@@ -602,36 +659,33 @@ static void api__audio(web_t *w, web__req_t *rq, web__resp_t *rs)
     snprintf(path, sizeof path, "%s/audio-XXXXXX", w->cfg.state_dir);
     int fd = rc == 0 ? mkstemp(path) : -1;
     aud_status_t as = AUD_ERR_OUTPUT;
-    if (fd >= 0) {
-        close(fd);
-        as = aud_finish(r, path, AUD_FORMAT_WAV, false, err, sizeof err);
-    }
+    if (fd >= 0) as = aud_finish(r, path, AUD_FORMAT_WAV, false, err, sizeof err);
     aud_free(r);
-    buf_reset(&rs->body);
-    FILE *f =
-        (as == AUD_OK || as == AUD_ERR_CODEC || as == AUD_ERR_SRTP) ? fopen(path, "rb") : NULL;
-    if (f) {
-        char b[65536];
-        size_t n;
-        while ((n = fread(b, 1, sizeof b, f)) > 0)
-            buf_append(&rs->body, b, n);
-        fclose(f);
-    }
     if (fd >= 0) unlink(path);
-    if (!rs->body.len) {
+    /* aud_finish wrote the file by its path; fd still reads it once unlinked */
+    struct stat sb;
+    bool ok = fd >= 0 && (as == AUD_OK || as == AUD_ERR_CODEC || as == AUD_ERR_SRTP) &&
+              fstat(fd, &sb) == 0 && sb.st_size > 0;
+    if (ok && (uint64_t)sb.st_size > w->cfg.max_download) {
+        close(fd);
+        api__too_big(w, rs, "audio");
+        return;
+    }
+    if (!ok) {
+        if (fd >= 0) close(fd);
         api__error(rs, 404, "no audio in this call");
         return;
     }
-    rs->status = 200;
-    rs->content_type = "audio/wav";
+    api__file(rs, fd, (uint64_t)sb.st_size, "audio/wav");
     snprintf(rs->disposition, sizeof rs->disposition, "inline; filename=\"call-%s.wav\"",
              rq->param);
 }
 
 /* The live feed is a WebSocket (feed.c); a plain GET is told so. */
-static void api__live(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__live(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     (void)w;
+    (void)c;
     (void)rq;
     api__error(rs, 426, "a WebSocket with subprotocol siphon-live-v1");
 }
@@ -640,7 +694,7 @@ static void api__live(web_t *w, web__req_t *rq, web__resp_t *rs)
 /* alerts, registrations, status, users, audit                             */
 /* ---------------------------------------------------------------------- */
 
-static void api__alerts(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__alerts(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     char type[64], sev[32], src[64], lim[16];
     web__arg(rq, "type", type, sizeof type);
@@ -648,22 +702,28 @@ static void api__alerts(web_t *w, web__req_t *rq, web__resp_t *rs)
     web__arg(rq, "source", src, sizeof src);
     snprintf(lim, sizeof lim, "%u", api__uint(rq, "limit", 100, 1000));
     const char *p[4] = {type, sev, src, lim};
-    api__sql_json(w, rs,
+    api__sql_json(w, c, rs,
                   "SELECT coalesce(jsonb_agg(x ORDER BY x->>'last_ts' DESC), '[]')::text FROM "
                   "(SELECT to_jsonb(a) || jsonb_build_object('alert_id', a.alert_id::text, "
-                  "'incident_id', a.incident_id::text) AS x FROM alerts a "
-                  "WHERE ($1 = '' OR alert_type = $1) AND ($2 = '' OR severity = $2) "
-                  "AND ($3 = '' OR host(src_ip) = $3) ORDER BY last_ts DESC LIMIT $4::int) t",
+                  "'incident_id', a.incident_id::text, 'calls', (SELECT coalesce(jsonb_agg("
+                  "jsonb_build_object('call_uuid', k.call_uuid, 'call_id', k.call_id) ORDER BY "
+                  "k.start_ts), '[]') FROM (SELECT call_uuid, call_id, start_ts FROM calls k "
+                  "WHERE k.call_id IN (SELECT jsonb_array_elements_text(" API__EVIDENCE_CALL_IDS(
+                      "a") ")) AND k.start_ts BETWEEN a.first_ts - interval '1 hour' AND "
+                           "a.last_ts + interval '1 hour' ORDER BY k.start_ts LIMIT 10) k)) AS x "
+                           "FROM alerts a WHERE ($1 = '' OR alert_type = $1) AND ($2 = '' OR "
+                           "severity = $2) AND ($3 = '' OR host(src_ip) = $3) ORDER BY last_ts "
+                           "DESC LIMIT $4::int) t",
                   4, p);
 }
 
-static void api__registrations(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__registrations(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     char user[128], lim[16];
     web__arg(rq, "user", user, sizeof user);
     snprintf(lim, sizeof lim, "%u", api__uint(rq, "limit", 100, 1000));
     const char *p[2] = {user, lim};
-    api__sql_json(w, rs,
+    api__sql_json(w, c, rs,
                   "SELECT coalesce(jsonb_agg(x ORDER BY x->>'ts' DESC), '[]')::text FROM "
                   "(SELECT to_jsonb(r) || jsonb_build_object('reg_id', r.reg_id::text) AS x "
                   "FROM registrations r WHERE ($1 = '' OR \"user\" = $1) ORDER BY ts DESC "
@@ -671,28 +731,32 @@ static void api__registrations(web_t *w, web__req_t *rq, web__resp_t *rs)
                   2, p);
 }
 
-static void api__status(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__status(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     (void)rq;
-    char web[768];
-    uint32_t sessions = 0;
+    char web[1024];
+    uint32_t sessions = web__session_count(w), busy, queued;
+    uint64_t full, completed;
+    web__pool_stats(w, &busy, &queued, &full, &completed);
     pthread_mutex_lock(&w->feed_mu);
     uint64_t events = w->events, events_dropped = w->events_dropped;
     pthread_mutex_unlock(&w->feed_mu);
-    for (uint32_t i = 0; i < w->cfg.max_sessions; i++)
-        sessions += w->sessions[i].used;
     snprintf(web, sizeof web,
              "{\"version\":\"%s\",\"uptime_s\":%lld,\"requests\":%llu,\"rejected_auth\":%llu,"
              "\"rejected_csrf\":%llu,\"rate_limited\":%llu,\"db_errors\":%llu,\"sessions\":%u,"
              "\"live_clients\":%u,\"live_events\":%llu,\"live_events_dropped\":%llu,"
-             "\"live_clients_dropped\":%llu}",
+             "\"live_clients_dropped\":%llu,\"query_workers\":%u,\"query_busy\":%u,"
+             "\"query_queued\":%u,\"query_queue_full\":%llu,\"queries\":%llu,"
+             "\"downloads_refused\":%llu}",
              SIPHON_WEB_VERSION, (long long)((clock_mono_ns() - w->started_ns) / 1000000000LL),
              (unsigned long long)w->requests, (unsigned long long)w->rejected_auth,
              (unsigned long long)w->rejected_csrf, (unsigned long long)w->rate_limited,
              (unsigned long long)w->db_errors, sessions, w->n_clients, (unsigned long long)events,
-             (unsigned long long)events_dropped, (unsigned long long)w->clients_dropped);
+             (unsigned long long)events_dropped, (unsigned long long)w->clients_dropped,
+             w->pool.nthreads, busy, queued, (unsigned long long)full,
+             (unsigned long long)completed, (unsigned long long)w->downloads_refused);
     const char *p[1] = {web};
-    api__sql_json(w, rs,
+    api__sql_json(w, c, rs,
                   "SELECT jsonb_build_object('web', $1::jsonb, "
                   "'schema_version', (SELECT max(version) FROM siphon_schema), "
                   "'calls_last_hour', (SELECT count(*) FROM calls WHERE start_ts > now() - "
@@ -706,16 +770,112 @@ static void api__status(web_t *w, web__req_t *rq, web__resp_t *rs)
                   1, p);
 }
 
-static void api__users(web_t *w, web__req_t *rq, web__resp_t *rs)
+/* The overview: over the last `minutes` (default 60, at most a day) one
+ * point a minute of calls started, ASR (answered / started), ACD (mean
+ * duration of answered calls) and mean MOS; the window's totals and MOS
+ * distribution; the top alert types and sources of the last day; calls in
+ * progress (the live feed's count inside siphon run, else the stored calls
+ * without an end); the consumers' statistics (web_watch) and the
+ * database's size.  One SQL statement over `calls` and `alerts` (their
+ * start_ts / first_ts indexes), the rest from memory. */
+static void api__overview(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
+{
+    char mins[16], health[2048];
+    snprintf(mins, sizeof mins, "%u", api__uint(rq, "minutes", 60, 1440));
+    if (!strcmp(mins, "0")) snprintf(mins, sizeof mins, "60");
+    buf_t hb;
+    buf_init(&hb);
+    json_writer_t j;
+    json_init(&j, &hb);
+    json_obj_begin(&j);
+    pthread_mutex_lock(&w->watch_mu);
+    bool watching = w->watch != NULL;
+    json_key(&j, "consumers"), json_arr_begin(&j);
+    for (uint32_t i = 0; watching && i < fan_consumer_count(w->watch); i++) {
+        fan_stats_t fs;
+        memset(&fs, 0, sizeof fs);
+        fan_consumer_stats(w->watch, i, &fs);
+        json_obj_begin(&j);
+        json_key(&j, "name"), json_cstr(&j, fan_consumer_name(w->watch, i));
+        json_key(&j, "records"), json_uint(&j, fs.records);
+        json_key(&j, "queued"), json_uint(&j, fs.queued);
+        json_key(&j, "dropped"), json_uint(&j, fs.dropped);
+        json_key(&j, "waits"), json_uint(&j, fs.waits);
+        json_obj_end(&j);
+    }
+    pthread_mutex_unlock(&w->watch_mu);
+    json_arr_end(&j);
+    int64_t live = w->live_started - w->live_ended;
+    json_key(&j, "live_calls");
+    if (watching)
+        json_int(&j, live > 0 ? live : 0);
+    else
+        json_null(&j);
+    uint32_t busy, queued;
+    uint64_t full, done;
+    web__pool_stats(w, &busy, &queued, &full, &done);
+    json_key(&j, "query_busy"), json_uint(&j, busy);
+    json_key(&j, "query_queued"), json_uint(&j, queued);
+    json_key(&j, "downloads_refused"), json_uint(&j, w->downloads_refused);
+    json_obj_end(&j);
+    snprintf(health, sizeof health, "%.*s", (int)hb.len, hb.data);
+    buf_free(&hb);
+    const char *p[2] = {mins, health};
+    api__sql_json(
+        w, c, rs,
+        "WITH win AS (SELECT * FROM calls WHERE start_ts >= now() - make_interval(mins => "
+        "$1::int)), b AS (SELECT date_trunc('minute', start_ts) AS t, count(*) AS n, "
+        "count(answer_ts) AS ans, avg(duration_s) FILTER (WHERE answer_ts IS NOT NULL) AS acd, "
+        "avg(mos) AS mos FROM win GROUP BY 1), m AS (SELECT g.t, coalesce(b.n, 0) AS n, "
+        "coalesce(b.ans, 0) AS ans, b.acd, b.mos FROM generate_series(date_trunc('minute', now() "
+        "- make_interval(mins => $1::int)), date_trunc('minute', now()), interval '1 minute') "
+        "AS g(t) LEFT JOIN b ON b.t = g.t), "
+        "al AS (SELECT * FROM alerts WHERE first_ts >= now() - interval '1 day') "
+        "SELECT jsonb_build_object('minutes', $1::int, 'now', now(), "
+        "'series', (SELECT coalesce(jsonb_agg(jsonb_build_object('t', extract(epoch from "
+        "t)::bigint,"
+        " 'calls', n, 'answered', ans, 'asr', CASE WHEN n > 0 THEN round((ans::numeric / n), 4) "
+        "END, 'acd_s', round(acd::numeric, 1), 'mos', round(mos::numeric, 2)) ORDER BY t), '[]') "
+        "FROM m), "
+        "'totals', (SELECT jsonb_build_object('calls', count(*), 'answered', count(answer_ts), "
+        "'asr', CASE WHEN count(*) > 0 THEN round(count(answer_ts)::numeric / count(*), 4) END, "
+        "'acd_s', round((avg(duration_s) FILTER (WHERE answer_ts IS NOT NULL))::numeric, 1), "
+        "'mos', round(avg(mos)::numeric, 2), 'scored', count(mos)) FROM win), "
+        "'mos_distribution', (SELECT jsonb_build_array(jsonb_build_object('range', 'below 2', "
+        "'calls', count(*) FILTER (WHERE mos < 2)), jsonb_build_object('range', '2 to 3', "
+        "'calls', count(*) FILTER (WHERE mos >= 2 AND mos < 3)), jsonb_build_object('range', "
+        "'3 to 3.6', 'calls', count(*) FILTER (WHERE mos >= 3 AND mos < 3.6)), "
+        "jsonb_build_object('range', '3.6 to 4', 'calls', count(*) FILTER (WHERE mos >= 3.6 AND "
+        "mos < 4)), jsonb_build_object('range', '4 and above', 'calls', count(*) FILTER (WHERE "
+        "mos >= 4))) FROM win), "
+        "'top_alerts', (SELECT coalesce(jsonb_agg(x ORDER BY (x->>'count')::bigint DESC, "
+        "x->>'alert_type'), '[]') FROM (SELECT jsonb_build_object('alert_type', alert_type, "
+        "'severity', max(severity), 'incidents', count(*), 'count', sum(count), 'last_ts', "
+        "max(last_ts)) AS x FROM al GROUP BY alert_type ORDER BY sum(count) DESC LIMIT 5) t), "
+        "'top_alert_sources', (SELECT coalesce(jsonb_agg(x ORDER BY (x->>'count')::bigint DESC, "
+        "x->>'src_ip'), '[]') FROM (SELECT jsonb_build_object('src_ip', host(src_ip), "
+        "'incidents', count(*), 'count', sum(count)) AS x FROM al WHERE src_ip IS NOT NULL GROUP "
+        "BY src_ip ORDER BY sum(count) DESC LIMIT 5) t), "
+        "'calls_in_progress_stored', (SELECT count(*) FROM calls WHERE end_ts IS NULL AND "
+        "start_ts > now() - interval '1 day'), "
+        "'health', $2::jsonb || jsonb_build_object('database_bytes', "
+        "pg_database_size(current_database()), 'recordings_last_hour', (SELECT count(*) FROM "
+        "recordings WHERE start_ts > now() - interval '1 hour'), 'recording_bytes_last_hour', "
+        "(SELECT coalesce(sum(bytes), 0) FROM recordings WHERE start_ts > now() - interval '1 "
+        "hour')))::text",
+        2, p);
+}
+
+static void api__users(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     (void)rq;
-    api__sql_json(w, rs,
+    api__sql_json(w, c, rs,
                   "SELECT coalesce(jsonb_agg(jsonb_build_object('name', name, 'role', role, "
                   "'created_at', created_at) ORDER BY name), '[]')::text FROM web_users",
                   0, NULL);
 }
 
-static void api__user_add(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__user_add(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     char name[WEB__USER_MAX + 1], role[16], pass[1024], err[256];
     if (!web__form(rq->body, rq->body_len, "name", name, sizeof name) ||
@@ -735,17 +895,17 @@ static void api__user_add(web_t *w, web__req_t *rq, web__resp_t *rs)
         return;
     }
     OPENSSL_cleanse(pass, sizeof pass);
-    api__audit(w, rq, "user add", name);
+    api__audit(w, c, rq, "user add", name);
     api__json(rs);
     buf_printf(&rs->body, "{\"ok\":true}");
 }
 
-static void api__audit_list(web_t *w, web__req_t *rq, web__resp_t *rs)
+static void api__audit_list(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     char lim[16];
     snprintf(lim, sizeof lim, "%u", api__uint(rq, "limit", 200, 5000));
     const char *p[1] = {lim};
-    api__sql_json(w, rs,
+    api__sql_json(w, c, rs,
                   "SELECT coalesce(jsonb_agg(to_jsonb(a) ORDER BY a.id DESC), '[]')::text FROM "
                   "(SELECT * FROM web_audit ORDER BY id DESC LIMIT $1::int) a",
                   1, p);
@@ -756,20 +916,21 @@ static void api__audit_list(web_t *w, web__req_t *rq, web__resp_t *rs)
 /* ---------------------------------------------------------------------- */
 
 static const api__route_t api__routes[] = {
-    {"POST", "/api/v1/login", WEB_ROLE_NONE, api__login},
-    {"POST", "/api/v1/logout", WEB_ROLE_VIEWER, api__logout},
-    {"GET", "/api/v1/session", WEB_ROLE_VIEWER, api__session},
-    {"GET", "/api/v1/calls", WEB_ROLE_VIEWER, api__calls},
-    {"GET", "/api/v1/calls/{id}", WEB_ROLE_VIEWER, api__call},
-    {"GET", "/api/v1/calls/{id}/pcap", WEB_ROLE_LISTENER, api__pcap},
-    {"GET", "/api/v1/calls/{id}/audio", WEB_ROLE_LISTENER, api__audio},
-    {"GET", "/api/v1/live", WEB_ROLE_VIEWER, api__live},
-    {"GET", "/api/v1/alerts", WEB_ROLE_VIEWER, api__alerts},
-    {"GET", "/api/v1/registrations", WEB_ROLE_VIEWER, api__registrations},
-    {"GET", "/api/v1/status", WEB_ROLE_VIEWER, api__status},
-    {"GET", "/api/v1/users", WEB_ROLE_ADMIN, api__users},
-    {"POST", "/api/v1/users", WEB_ROLE_ADMIN, api__user_add},
-    {"GET", "/api/v1/audit", WEB_ROLE_ADMIN, api__audit_list},
+    {"POST", "/api/v1/login", WEB_ROLE_NONE, api__login, false},
+    {"POST", "/api/v1/logout", WEB_ROLE_VIEWER, api__logout, true},
+    {"GET", "/api/v1/session", WEB_ROLE_VIEWER, api__session, true},
+    {"GET", "/api/v1/calls", WEB_ROLE_VIEWER, api__calls, false},
+    {"GET", "/api/v1/calls/{id}", WEB_ROLE_VIEWER, api__call, false},
+    {"GET", "/api/v1/calls/{id}/pcap", WEB_ROLE_LISTENER, api__pcap, false},
+    {"GET", "/api/v1/calls/{id}/audio", WEB_ROLE_LISTENER, api__audio, false},
+    {"GET", "/api/v1/live", WEB_ROLE_VIEWER, api__live, true},
+    {"GET", "/api/v1/alerts", WEB_ROLE_VIEWER, api__alerts, false},
+    {"GET", "/api/v1/registrations", WEB_ROLE_VIEWER, api__registrations, false},
+    {"GET", "/api/v1/status", WEB_ROLE_VIEWER, api__status, false},
+    {"GET", "/api/v1/overview", WEB_ROLE_VIEWER, api__overview, false},
+    {"GET", "/api/v1/users", WEB_ROLE_ADMIN, api__users, false},
+    {"POST", "/api/v1/users", WEB_ROLE_ADMIN, api__user_add, false},
+    {"GET", "/api/v1/audit", WEB_ROLE_ADMIN, api__audit_list, false},
 };
 #define API__N (sizeof api__routes / sizeof api__routes[0])
 
@@ -801,7 +962,7 @@ bool web__route_match(const char *pattern, const char *path, char *param, size_t
     return true;
 }
 
-void web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
+web__job_t *web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
 {
     const api__route_t *route = NULL;
     bool path_known = false;
@@ -815,21 +976,22 @@ void web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
         }
     }
     bool public_route = route && route->role == WEB_ROLE_NONE;
+    rq->session = NULL;
     if (!public_route) {
-        rq->session = web__session_find(w, rq->cookie, clock_mono_ns());
-        if (!rq->session) {
+        if (!web__session_find(w, rq->cookie, clock_mono_ns(), &rq->sess)) {
             w->rejected_auth++;
             api__error(rs, 401, "log in first");
-            return;
+            return NULL;
         }
+        rq->session = &rq->sess;
     }
     if (!route) {
         api__error(rs, path_known ? 405 : 404, path_known ? "method not allowed" : "no such route");
-        return;
+        return NULL;
     }
     if (!public_route && rq->session->role < route->role) {
         api__error(rs, 403, "your role does not allow this");
-        return;
+        return NULL;
     }
     if (strcmp(rq->method, "GET") != 0) {
         bool ok = public_route
@@ -839,8 +1001,44 @@ void web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
         if (!ok) {
             w->rejected_csrf++;
             api__error(rs, 403, "missing or wrong X-CSRF-Token");
-            return;
+            return NULL;
         }
     }
-    route->fn(w, rq, rs);
+    if (route->inline_) {
+        route->fn(w, NULL, rq, rs);
+        return NULL;
+    }
+    web__job_t *job = calloc(1, sizeof *job);
+    if (!job) {
+        api__error(rs, 503, "out of memory");
+        return NULL;
+    }
+    job->route = route;
+    job->rq = *rq;
+    if (rq->session) job->rq.session = &job->rq.sess;
+    buf_init(&job->body);
+    buf_append(&job->body, rq->body, rq->body_len);
+    buf_putc(&job->body, '\0');
+    job->rq.body = job->body.data;
+    job->rq.body_len = rq->body_len;
+    job->rq.method = strcmp(rq->method, "GET") == 0 ? "GET" : "POST";
+    buf_init(&job->rs.body);
+    return job;
+}
+
+void web__run(web_t *w, web__conn_t *c, web__job_t *job)
+{
+    const api__route_t *route = job->route;
+    route->fn(w, c, &job->rq, &job->rs);
+}
+
+void web__job_free(web__job_t *job)
+{
+    if (!job) return;
+    OPENSSL_cleanse(job->body.data, job->body.len); /* a log-in's password */
+    buf_free(&job->body);
+    buf_free(&job->rs.body);
+    if (job->rs.has_file) close(job->rs.fd);
+    OPENSSL_cleanse(&job->rq.sess, sizeof job->rq.sess);
+    free(job);
 }

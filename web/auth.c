@@ -12,7 +12,8 @@
  * full table evicts the least recently used.  Tokens are compared in
  * constant time.  Log-in failures are counted per source address and per
  * user name in fixed one-minute windows; the fifth failure in a window
- * blocks further attempts until it ends.
+ * blocks further attempts until it ends.  The tables are shared by the
+ * service thread (the gate) and the query workers (log-in): auth_mu.
  */
 #include "web_internal.h"
 
@@ -81,51 +82,81 @@ void web__cookie_token(const char *header, char *out, size_t outlen)
     }
 }
 
-web__session_t *web__session_find(web_t *w, const char *cookie, int64_t now_ns)
+static void auth__end(web__session_t *s)
+{
+    OPENSSL_cleanse(s, sizeof *s);
+    s->used = false;
+}
+
+bool web__session_find(web_t *w, const char *cookie, int64_t now_ns, web__session_t *out)
 {
     char token[WEB__TOKEN_HEX + 2];
     web__cookie_token(cookie, token, sizeof token);
-    if (strlen(token) != WEB__TOKEN_HEX) return NULL;
+    if (strlen(token) != WEB__TOKEN_HEX) return false;
+    bool found = false;
+    pthread_mutex_lock(&w->auth_mu);
     for (uint32_t i = 0; i < w->cfg.max_sessions; i++) {
         web__session_t *s = &w->sessions[i];
         if (!s->used || CRYPTO_memcmp(s->token, token, WEB__TOKEN_HEX) != 0) continue;
         if (auth__expired(w, s, now_ns)) {
-            web__session_end(s);
-            return NULL;
+            auth__end(s);
+            break;
         }
         s->used_ns = now_ns;
-        return s;
+        if (out) *out = *s;
+        found = true;
+        break;
     }
-    return NULL;
+    pthread_mutex_unlock(&w->auth_mu);
+    return found;
 }
 
-web__session_t *web__session_new(web_t *w, const char *user, web_role_t role, int64_t now_ns)
+bool web__session_new(web_t *w, const char *user, web_role_t role, int64_t now_ns,
+                      web__session_t *out)
 {
+    pthread_mutex_lock(&w->auth_mu);
     web__session_t *slot = NULL;
     for (uint32_t i = 0; i < w->cfg.max_sessions; i++) {
         web__session_t *s = &w->sessions[i];
-        if (s->used && auth__expired(w, s, now_ns)) web__session_end(s);
+        if (s->used && auth__expired(w, s, now_ns)) auth__end(s);
         if (!s->used) {
             slot = s;
             break;
         }
         if (!slot || s->used_ns < slot->used_ns) slot = s; /* least recently used */
     }
-    if (!slot) return NULL; /* max_sessions 0 */
-    memset(slot, 0, sizeof *slot);
-    slot->used = true;
-    web__random_hex(slot->token, WEB__TOKEN_HEX / 2);
-    web__random_hex(slot->csrf, WEB__TOKEN_HEX / 2);
-    snprintf(slot->user, sizeof slot->user, "%s", user);
-    slot->role = role;
-    slot->created_ns = slot->used_ns = now_ns;
-    return slot;
+    if (slot) {
+        memset(slot, 0, sizeof *slot);
+        slot->used = true;
+        web__random_hex(slot->token, WEB__TOKEN_HEX / 2);
+        web__random_hex(slot->csrf, WEB__TOKEN_HEX / 2);
+        snprintf(slot->user, sizeof slot->user, "%s", user);
+        slot->role = role;
+        slot->created_ns = slot->used_ns = now_ns;
+        *out = *slot;
+    }
+    pthread_mutex_unlock(&w->auth_mu);
+    return slot != NULL; /* false: max_sessions 0 */
 }
 
-void web__session_end(web__session_t *s)
+void web__session_end(web_t *w, const char *token)
 {
-    OPENSSL_cleanse(s, sizeof *s);
-    s->used = false;
+    pthread_mutex_lock(&w->auth_mu);
+    for (uint32_t i = 0; i < w->cfg.max_sessions; i++) {
+        web__session_t *s = &w->sessions[i];
+        if (s->used && CRYPTO_memcmp(s->token, token, WEB__TOKEN_HEX) == 0) auth__end(s);
+    }
+    pthread_mutex_unlock(&w->auth_mu);
+}
+
+uint32_t web__session_count(web_t *w)
+{
+    uint32_t n = 0;
+    pthread_mutex_lock(&w->auth_mu);
+    for (uint32_t i = 0; i < w->cfg.max_sessions; i++)
+        n += w->sessions[i].used;
+    pthread_mutex_unlock(&w->auth_mu);
+    return n;
 }
 
 static web__limit_t *auth__limit(web_t *w, const char *key, int64_t now_ns, bool make)
@@ -156,18 +187,25 @@ static web__limit_t *auth__limit(web_t *w, const char *key, int64_t now_ns, bool
 
 bool web__limit_ok(web_t *w, const char *key, int64_t now_ns)
 {
+    pthread_mutex_lock(&w->auth_mu);
     web__limit_t *l = auth__limit(w, key, now_ns, false);
-    return !l || l->failures < AUTH__MAX_FAILS;
+    bool ok = !l || l->failures < AUTH__MAX_FAILS;
+    pthread_mutex_unlock(&w->auth_mu);
+    return ok;
 }
 
 void web__limit_fail(web_t *w, const char *key, int64_t now_ns)
 {
+    pthread_mutex_lock(&w->auth_mu);
     web__limit_t *l = auth__limit(w, key, now_ns, true);
     l->failures++;
+    pthread_mutex_unlock(&w->auth_mu);
 }
 
 void web__limit_clear(web_t *w, const char *key)
 {
+    pthread_mutex_lock(&w->auth_mu);
     web__limit_t *l = auth__limit(w, key, 0, false);
     if (l) memset(l, 0, sizeof *l);
+    pthread_mutex_unlock(&w->auth_mu);
 }

@@ -115,7 +115,8 @@ static int feed__callback(struct lws *wsi, enum lws_callback_reasons reason, voi
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char cookie[1024];
         if (lws_hdr_copy(wsi, cookie, sizeof cookie, WSI_TOKEN_HTTP_COOKIE) < 0) cookie[0] = 0;
-        if (!web__session_find(w, cookie, clock_mono_ns()) || w->n_clients >= w->cfg.max_clients) {
+        if (!web__session_find(w, cookie, clock_mono_ns(), NULL) ||
+            w->n_clients >= w->cfg.max_clients) {
             w->rejected_auth++;
             return 1; /* refused */
         }
@@ -174,6 +175,8 @@ const struct lws_protocols web__live_protocol = {
 
 static void feed__on_call_event(void *user, const corr_call_event_t *ev)
 {
+    web_t *w = user;
+    if (ev->type == CORR_EV_CALL_STARTED) w->live_started++;
     buf_t b;
     buf_init(&b);
     enc_call_event_json(&b, ev);
@@ -185,6 +188,8 @@ static void feed__on_call_event(void *user, const corr_call_event_t *ev)
 
 static void feed__on_call(void *user, const corr_call_t *c)
 {
+    web_t *w = user;
+    w->live_ended++;
     buf_t b;
     buf_init(&b);
     json_writer_t j;

@@ -3,9 +3,11 @@
  * files (static.c), and writes the response with the security headers
  * every response carries.
  *
- * One thread does everything (lws is single-threaded per service loop):
- * requests are small and the database answers in milliseconds; capture
- * never waits for it (the live feed reaches it through bounded queues).
+ * The service thread never waits: a route that needs the database becomes
+ * a job for the query workers (pool.c) and its response comes back to the
+ * connection when done; capture never waits for it either (the live feed
+ * reaches it through bounded queues).  A file response (a pcap or audio
+ * download) is sent in chunks read from its file, never held in memory.
  * Limits: web.max_clients connections (lws refuses more), request headers
  * at most 4 KiB (lws answers 431), bodies at most web.max_body (413),
  * web.request_timeout to receive a request.  HTTP/1.1 only (ALPN), TLS
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define SRV__CHUNK 16384
 
@@ -35,25 +38,23 @@ typedef struct {
     web__resp_t rs;
     buf_t body;
     bool too_big, responding, headers_sent;
-    size_t sent;
+    uint64_t sent;
     char method[8];
+    web__job_t *job; /* with the query workers */
 } srv__pss_t;
 
 static void srv__pss_free(srv__pss_t *p)
 {
+    if (p->job) p->job->wsi = NULL; /* answered into the void, then freed */
     buf_free(&p->body);
     buf_free(&p->rs.body);
+    if (p->rs.has_file) close(p->rs.fd);
     memset(p, 0, sizeof *p);
 }
 
 static void srv__error(web__resp_t *rs, int status, const char *msg)
 {
-    rs->status = status;
-    rs->content_type = "application/json";
-    buf_reset(&rs->body);
-    buf_printf(&rs->body, "{\"error\":");
-    web__json_str(&rs->body, msg);
-    buf_putc(&rs->body, '}');
+    web__resp_error(rs, status, msg);
 }
 
 /* The request line and headers lws parsed into rq. */
@@ -89,12 +90,41 @@ static void srv__dispatch(web_t *w, struct lws *wsi, srv__pss_t *p)
     w->requests++;
     p->rq.body = p->body.data ? p->body.data : "";
     p->rq.body_len = p->body.len;
-    if (p->too_big)
+    if (p->too_big) {
         srv__error(&p->rs, 413, "request body too large");
-    else if (strncmp(p->rq.path, "/api/", 5) == 0)
-        web__handle(w, &p->rq, &p->rs);
-    else
+    } else if (strncmp(p->rq.path, "/api/", 5) == 0) {
+        web__job_t *job = web__handle(w, &p->rq, &p->rs);
+        if (job) {
+            job->wsi = wsi;
+            if (web__pool_submit(w, job)) {
+                p->job = job;
+                return; /* web__deliver answers */
+            }
+            web__job_free(job);
+            srv__error(&p->rs, 503, "busy: too many requests waiting for the database");
+            p->rs.retry_after = 1;
+        }
+    } else {
         web__static(w, &p->rq, &p->rs);
+    }
+    p->responding = true;
+    lws_callback_on_writable(wsi);
+}
+
+void web__deliver(web_t *w, web__job_t *job)
+{
+    (void)w;
+    if (!job->wsi) {
+        web__job_free(job);
+        return;
+    }
+    srv__pss_t *p = lws_wsi_user(job->wsi);
+    p->job = NULL;
+    buf_free(&p->rs.body);
+    p->rs = job->rs;
+    memset(&job->rs, 0, sizeof job->rs);
+    struct lws *wsi = job->wsi;
+    web__job_free(job);
     p->responding = true;
     lws_callback_on_writable(wsi);
 }
@@ -112,9 +142,11 @@ static int srv__write(web_t *w, struct lws *wsi, srv__pss_t *p)
     if (!p->headers_sent) {
         unsigned char hb[LWS_PRE + 4096];
         unsigned char *start = hb + LWS_PRE, *pp = start, *end = hb + sizeof hb - 1;
+        char retry[16];
+        snprintf(retry, sizeof retry, "%d", rs->retry_after);
         if (lws_add_http_common_headers(wsi, (unsigned)rs->status,
                                         rs->content_type ? rs->content_type : "text/plain",
-                                        rs->body.len, &pp, end) ||
+                                        rs->has_file ? rs->file_len : rs->body.len, &pp, end) ||
             srv__header(wsi, "content-security-policy:", SRV__CSP, &pp, end) ||
             srv__header(wsi, "x-content-type-options:", "nosniff", &pp, end) ||
             srv__header(wsi, "x-frame-options:", "DENY", &pp, end) ||
@@ -133,20 +165,26 @@ static int srv__write(web_t *w, struct lws *wsi, srv__pss_t *p)
         if (rs->disposition[0] &&
             srv__header(wsi, "content-disposition:", rs->disposition, &pp, end))
             return -1;
+        if (rs->retry_after > 0 && srv__header(wsi, "retry-after:", retry, &pp, end)) return -1;
         if (lws_finalize_write_http_header(wsi, start, &pp, end)) return -1;
         p->headers_sent = true;
-        if (rs->body.len) {
+        if (rs->has_file ? rs->file_len > 0 : rs->body.len > 0) {
             lws_callback_on_writable(wsi);
             return 0;
         }
     }
-    if (p->sent < rs->body.len) {
+    uint64_t total = rs->has_file ? rs->file_len : rs->body.len;
+    if (p->sent < total) {
         static unsigned char cb[LWS_PRE + SRV__CHUNK];
-        size_t n = rs->body.len - p->sent;
-        if (n > SRV__CHUNK) n = SRV__CHUNK;
-        memcpy(cb + LWS_PRE, rs->body.data + p->sent, n);
+        size_t n = total - p->sent > SRV__CHUNK ? SRV__CHUNK : (size_t)(total - p->sent);
+        if (rs->has_file) {
+            ssize_t got = pread(rs->fd, cb + LWS_PRE, n, (off_t)p->sent);
+            if (got != (ssize_t)n) return -1; /* the file shrank: close the connection */
+        } else {
+            memcpy(cb + LWS_PRE, rs->body.data + p->sent, n);
+        }
         p->sent += n;
-        bool last = p->sent == rs->body.len;
+        bool last = p->sent == total;
         if (lws_write(wsi, cb + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
             return -1;
         if (!last) {
@@ -154,9 +192,7 @@ static int srv__write(web_t *w, struct lws *wsi, srv__pss_t *p)
             return 0;
         }
     }
-    buf_free(&p->body);
-    buf_free(&p->rs.body);
-    memset(p, 0, sizeof *p);
+    srv__pss_free(p);
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -167,9 +203,7 @@ static int srv__http(struct lws *wsi, enum lws_callback_reasons reason, void *us
     web_t *w = lws_context_user(lws_get_context(wsi));
     switch (reason) {
     case LWS_CALLBACK_HTTP: {
-        buf_free(&p->body);
-        buf_free(&p->rs.body);
-        memset(p, 0, sizeof *p);
+        srv__pss_free(p);
         buf_init(&p->body);
         buf_init(&p->rs.body);
         bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
@@ -201,6 +235,9 @@ static int srv__http(struct lws *wsi, enum lws_callback_reasons reason, void *us
         buf_putc(&p->body, '\0');
         p->body.len--;
         srv__dispatch(w, wsi, p);
+        return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        if (w) web__pool_collect(w);
         return 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!p->responding) return 0;
@@ -234,6 +271,10 @@ void web_config_default(web_config_t *c)
     c->request_timeout_ns = 30LL * 1000000000LL;
     c->session_idle_ns = 30LL * 60 * 1000000000LL;
     c->session_max_ns = 12LL * 3600 * 1000000000LL;
+    c->query_workers = 4;
+    c->query_queue = 64;
+    c->query_timeout_ns = 30LL * 1000000000LL;
+    c->max_download = 256ULL * 1024 * 1024;
 }
 
 /* "host:port" or "[v6]:port" into host and port. */
@@ -308,6 +349,10 @@ web_t *web_start(const web_config_t *cfg, const char *dsn, char *err, size_t err
     w->sessions = calloc(cfg->max_sessions ? cfg->max_sessions : 1, sizeof *w->sessions);
     w->started_ns = clock_mono_ns();
     pthread_mutex_init(&w->feed_mu, NULL);
+    pthread_mutex_init(&w->auth_mu, NULL);
+    pthread_mutex_init(&w->watch_mu, NULL);
+    pthread_mutex_init(&w->pool.mu, NULL);
+    pthread_cond_init(&w->pool.cv, NULL);
     w->feed_cap = cfg->ws_queue * 4;
     w->feed = calloc(w->feed_cap, sizeof *w->feed);
     if (!w->dsn || !w->sessions || !w->feed) {
@@ -351,6 +396,7 @@ web_t *web_start(const web_config_t *cfg, const char *dsn, char *err, size_t err
                  cfg->listen, cfg->plain_http ? "-" : w->cert);
         goto fail;
     }
+    if (web__pool_start(w, err, errlen) != 0) goto fail;
     if (pthread_create(&w->thread, NULL, srv__thread, w) != 0) {
         snprintf(err, errlen, "cannot start the web thread");
         goto fail;
@@ -371,14 +417,26 @@ void web_stop(web_t *w)
         lws_cancel_service(w->ctx);
         pthread_join(w->thread, NULL);
     }
+    web__pool_stop(w); /* a query under way ends within web.query_timeout */
     if (w->ctx) lws_context_destroy(w->ctx);
-    if (w->db) PQfinish(w->db);
-    st_search_close(w->search);
+    web__pool_free(w); /* after every connection let go of its job */
+    pthread_cond_destroy(&w->pool.cv);
+    pthread_mutex_destroy(&w->pool.mu);
+    pthread_mutex_destroy(&w->auth_mu);
+    pthread_mutex_destroy(&w->watch_mu);
     web__feed_free(w);
     web__static_free(w);
     free(w->sessions);
     free(w->dsn);
     free(w);
+}
+
+void web_watch(web_t *w, const fan_t *fan)
+{
+    if (!w) return;
+    pthread_mutex_lock(&w->watch_mu);
+    w->watch = fan;
+    pthread_mutex_unlock(&w->watch_mu);
 }
 
 int web_port(const web_t *w)

@@ -3,9 +3,12 @@
  * WebSocket feed of live events.
  *
  *   browser ──TLS──▶ lws service thread ──▶ route table (api.c): session,
- *                    (one thread, owns     role and CSRF checked before any
- *                     its libpq conn)      handler ──▶ PostgreSQL (storage's
- *                                          schema; JSON built by the server)
+ *                    (one thread; never    role and CSRF checked before any
+ *                     waits on the         handler ──▶ a job for the query
+ *                     database)            workers (pool.c: bounded queue,
+ *                                          full: 503) ──▶ PostgreSQL
+ *                                          (storage's schema) ──▶ response
+ *                                          back through lws_cancel_service
  *   fan-out ──▶ web_consumer shard sinks ──▶ event ring ──▶ each WebSocket
  *                                             client's bounded queue (full:
  *                                             that client is dropped)
@@ -45,6 +48,10 @@ typedef struct {
     int64_t request_timeout_ns;
     int64_t session_idle_ns;
     int64_t session_max_ns;
+    uint32_t query_workers;   /* threads running the database queries */
+    uint32_t query_queue;     /* requests waiting for a worker (full: 503) */
+    int64_t query_timeout_ns; /* PostgreSQL statement_timeout of a worker */
+    uint64_t max_download;    /* pcap or audio bytes at most (larger: 413) */
 } web_config_t;
 
 void web_config_default(web_config_t *c);
@@ -86,5 +93,10 @@ size_t web_routes(const web_route_info_t **out);
  * (bounded; never waits).  fan_add(fan, &web_consumer, w, ...) with a
  * running web_t; fan_free before web_stop. */
 extern const fan_consumer_ops_t web_consumer;
+
+/* The overview's health figures: every consumer's statistics of fan (its
+ * name, records taken, queued, dropped) read when the page asks.  NULL
+ * stops it; call web_watch(w, NULL) before fan_free. */
+void web_watch(web_t *w, const fan_t *fan);
 
 #endif /* SIPHON_WEB_H */

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,9 +43,10 @@ typedef struct {
     char source[64];   /* peer address */
     char cookie[1024]; /* the Cookie header */
     char csrf[WEB__TOKEN_HEX + 8];
-    bool gzip_ok;    /* Accept-Encoding names gzip */
-    char param[128]; /* the {id} of the route's pattern */
-    web__session_t *session;
+    bool gzip_ok;            /* Accept-Encoding names gzip */
+    char param[128];         /* the {id} of the route's pattern */
+    web__session_t *session; /* &sess once the gate found one */
+    web__session_t sess;     /* a copy: the table may change under a worker */
 } web__req_t;
 
 /* A response the server writes out. */
@@ -56,7 +58,43 @@ typedef struct {
     const char *cache; /* Cache-Control */
     char disposition[256];
     const char *encoding; /* Content-Encoding (NULL: none) */
+    int retry_after;      /* seconds, for a Retry-After header (0: none) */
+    bool has_file;        /* the body is file_len bytes of fd, not body */
+    int fd;
+    uint64_t file_len;
 } web__resp_t;
+
+/* A database connection of one query worker (pool.c). */
+typedef struct {
+    PGconn *db;
+    struct st_search *search; /* storage's search connection, kept open */
+} web__conn_t;
+
+/* A request handed to the query workers: its own copy of the request and
+ * body, the response the worker fills, and the connection it answers
+ * (service thread only; NULL once the browser went away). */
+typedef struct web__job web__job_t;
+struct web__job {
+    web__job_t *next;
+    struct lws *wsi;
+    const void *route; /* api.c's route */
+    web__req_t rq;
+    buf_t body;
+    web__resp_t rs;
+};
+
+/* The query workers: a bounded FIFO of jobs, a list of finished ones the
+ * service thread collects after one coalesced lws_cancel_service. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    web__job_t *head, *tail, *done;
+    uint32_t n, cap, busy;
+    bool stop, wake_pending;
+    pthread_t *threads;
+    uint32_t nthreads;
+    uint64_t queued, full, completed; /* under mu */
+} web__pool_t;
 
 /* A live event (feed.c): JSON text shared by every client queue holding it
  * (refs counted on the service thread only). */
@@ -74,15 +112,16 @@ struct web {
     int port;
     char cert[1024], key[1024];
     char *dsn;
-    PGconn *db;               /* the service thread's */
-    struct st_search *search; /* storage's search connection, kept open */
+    web__pool_t pool;        /* pool.c: every database query */
+    pthread_mutex_t auth_mu; /* sessions and limits (auth.c) */
     struct lws_context *ctx;
     pthread_t thread;
     bool thread_started;
     volatile int stop;
     web__session_t *sessions;
     web__limit_t limits[WEB__LIMITS];
-    uint64_t requests, rejected_auth, rejected_csrf, rate_limited, db_errors;
+    _Atomic uint64_t requests, rejected_auth, rejected_csrf, rate_limited, db_errors;
+    _Atomic uint64_t downloads_refused; /* over web.max_download: 413 */
     int64_t started_ns;
     /* the live feed (feed.c): shard threads -> feed ring -> client queues */
     pthread_mutex_t feed_mu;
@@ -91,17 +130,24 @@ struct web {
     uint64_t events, events_dropped; /* feed ring full */
     web__client_t *clients;          /* service thread only */
     uint32_t n_clients;
-    uint64_t clients_dropped;  /* a client's queue was full */
-    struct web__asset *assets; /* static.c: the front end, read once */
+    uint64_t clients_dropped;                 /* a client's queue was full */
+    struct web__asset *assets;                /* static.c: the front end, read once */
+    _Atomic int64_t live_started, live_ended; /* feed.c: calls seen start and end */
+    pthread_mutex_t watch_mu;                 /* web_watch's fan */
+    const fan_t *watch;
 };
 
 /* auth.c */
 int web__hash_password(const char *password, char *out, size_t outlen);
 bool web__verify_password(const char *encoded, const char *password);
 void web__random_hex(char *out, size_t nbytes);
-web__session_t *web__session_find(web_t *w, const char *cookie, int64_t now_ns);
-web__session_t *web__session_new(web_t *w, const char *user, web_role_t role, int64_t now_ns);
-void web__session_end(web__session_t *s);
+/* Sessions and limits lock auth_mu themselves; a session found or made is
+ * copied into out (the slot may be reused as soon as the lock is let go). */
+bool web__session_find(web_t *w, const char *cookie, int64_t now_ns, web__session_t *out);
+bool web__session_new(web_t *w, const char *user, web_role_t role, int64_t now_ns,
+                      web__session_t *out);
+void web__session_end(web_t *w, const char *token);
+uint32_t web__session_count(web_t *w);
 /* the value of cookie siphon_session in a Cookie header ("" when none) */
 void web__cookie_token(const char *header, char *out, size_t outlen);
 /* log-in rate limiting: true when key may try now */
@@ -113,15 +159,35 @@ void web__limit_clear(web_t *w, const char *key);
 int web__selfsigned(const char *cert_path, const char *key_path, const char *host, char *err,
                     size_t errlen);
 
-/* api.c */
-void web__handle(web_t *w, web__req_t *rq, web__resp_t *rs);
+/* api.c: the gate, on the service thread.  Answers rs itself (NULL) or
+ * returns a job for the query workers (web__pool_submit). */
+web__job_t *web__handle(web_t *w, web__req_t *rq, web__resp_t *rs);
+/* a worker runs the job's handler on its connection */
+void web__run(web_t *w, web__conn_t *c, web__job_t *job);
+void web__job_free(web__job_t *job);
+void web__resp_error(web__resp_t *rs, int status, const char *msg);
 bool web__arg(const web__req_t *rq, const char *name, char *out, size_t outlen);
 /* field name of an x-www-form-urlencoded body, decoded into out */
 bool web__form(const char *body, size_t len, const char *name, char *out, size_t outlen);
 /* path against a route pattern; its {id} segment into param */
 bool web__route_match(const char *pattern, const char *path, char *param, size_t plen);
 void web__json_str(buf_t *b, const char *s);
-PGconn *web__db(web_t *w);
+PGconn *web__db(web_t *w, web__conn_t *c);
+
+/* pool.c */
+int web__pool_start(web_t *w, char *err, size_t errlen);
+/* false: the queue is full (the caller answers 503) */
+bool web__pool_submit(web_t *w, web__job_t *job);
+/* service thread: every finished job to deliver (server.c) */
+void web__pool_collect(web_t *w);
+/* joins the workers; web__pool_free after the lws context is gone */
+void web__pool_stop(web_t *w);
+void web__pool_free(web_t *w);
+void web__pool_stats(web_t *w, uint32_t *busy, uint32_t *queued, uint64_t *full,
+                     uint64_t *completed);
+
+/* server.c: a finished job's response to its connection (or freed) */
+void web__deliver(web_t *w, web__job_t *job);
 
 /* feed.c: the service thread's side */
 extern const struct lws_protocols web__live_protocol;

@@ -24,6 +24,7 @@ web_setup "$work"
 lossy=$(pg_psql -c "SELECT call_uuid FROM quality_intervals GROUP BY call_uuid ORDER BY count(*) DESC, call_uuid LIMIT 1")
 hostile=$(pg_psql -c "SELECT string_agg(call_uuid::text, ',') FROM calls WHERE call_id LIKE 'web-xss-%'")
 total=$(pg_psql -c "SELECT count(*) FROM calls")
-HOME="$work" timeout 80 node "$lib/web_e2e.mjs" "$WEB_URL" "$art" "$lossy" "$hostile" "$total"
+legs=$(pg_psql -c "SELECT string_agg(call_uuid::text, ',' ORDER BY call_id) FROM calls WHERE call_id IN ('web-leg-a@h', 'web-leg-b@h', 'web-scan-call@h')")
+HOME="$work" timeout 80 node "$lib/web_e2e.mjs" "$WEB_URL" "$art" "$lossy" "$hostile" "$total" "$legs"
 web_stop
 echo "test_web_e2e: ok (${SECONDS}s)"

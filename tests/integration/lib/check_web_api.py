@@ -197,6 +197,59 @@ st, _, b = req("/api/v1/status", cookie=admin)
 ok(b["calls_total"] == total and b["schema_version"] >= 3, f"status counts: {b}")
 print("ok: alerts, registrations, status, users, audit answer an admin")
 
+# -- the call page: related legs, DTMF, alerts <-> calls (web_legs_pcap.py) --
+def uuid_of(cid):
+    return psql(f"SELECT call_uuid FROM calls WHERE call_id = '{cid}'")
+
+
+leg_a, leg_b, later, scan = (uuid_of(c) for c in ("web-leg-a@h", "web-leg-b@h", "web-leg-later@h", "web-scan-call@h"))
+ok(all((leg_a, leg_b, later, scan)), "the legs pcap's calls are stored")
+st, _, d = req("/api/v1/calls/" + leg_a, cookie=admin)
+ok(st == 200, f"call {leg_a}: {st}")
+ok([(r["call_uuid"], r["link"]) for r in d["related"]] == [(leg_b, "same caller and callee within 10 s")],
+   f"leg a's related legs are leg b only (not the call 100 s later): {d['related']}")
+st, _, d2 = req("/api/v1/calls/" + leg_b, cookie=admin)
+ok([r["call_uuid"] for r in d2["related"]] == [leg_a], "and leg b's is leg a")
+ok([(x["digit"], x["source"]) for x in d["call"]["dtmf"]] == [("4", "info"), ("2", "info")],
+   f"leg a's DTMF: {d['call']['dtmf']}")
+st, _, d3 = req("/api/v1/calls/" + later, cookie=admin)
+ok(d3["related"] == [] and d3["alerts"] == [], "the later call has no related leg and no alert")
+st, _, ds = req("/api/v1/calls/" + scan, cookie=admin)
+ok(len(ds["alerts"]) >= 1 and all(a["alert_type"] == "scanner" for a in ds["alerts"]),
+   f"the scanner's call shows its alert: {ds['alerts']}")
+st, _, al = req("/api/v1/alerts?type=scanner", cookie=admin)
+ok(st == 200 and al and all(scan in [c["call_uuid"] for c in a["calls"]] for a in al),
+   f"every scanner alert links back to the scanner's call: {[a.get('calls') for a in al]}")
+print(f"ok: call page: leg a <-> leg b related (same parties within 10 s), DTMF 4 2 (INFO), "
+      f"scanner alert <-> its call ({len(al)} alert rows)")
+
+# -- overview: the window's figures against the database --
+st, _, ov = req("/api/v1/overview?minutes=120", cookie=admin)
+ok(st == 200, f"overview: {st} {ov}")
+want = psql("SELECT count(*) || ' ' || count(answer_ts) || ' ' || coalesce(round(avg(mos)::numeric, 2)::text, '') "
+            "FROM calls WHERE start_ts >= now() - interval '120 minutes'").split(" ")
+t = ov["totals"]
+ok([str(t["calls"]), str(t["answered"]), "" if t["mos"] is None else "%.2f" % t["mos"]] == want,
+   f"overview totals {t} vs the database {want}")
+ok(int(want[0]) > 0, "the overview's window holds the imported calls")
+ok(sum(p_["calls"] for p_ in ov["series"]) == t["calls"] and
+   sum(p_["answered"] for p_ in ov["series"]) == t["answered"], "the per-minute series adds up to the totals")
+ok(all(ov["series"][i + 1]["t"] - ov["series"][i]["t"] == 60 for i in range(len(ov["series"]) - 1))
+   and len(ov["series"]) in (120, 121), f"one point a minute over the window: {len(ov['series'])}")
+ok(abs(t["asr"] - t["answered"] / t["calls"]) < 1e-3, f"ASR = answered / calls: {t}")
+ok(sum(d_["calls"] for d_ in ov["mos_distribution"]) == t["scored"], f"MOS distribution covers the scored calls: {ov['mos_distribution']}")
+top = psql("SELECT coalesce(string_agg(alert_type || '=' || n, ',' ORDER BY n DESC, alert_type), '') FROM "
+           "(SELECT alert_type, sum(count) AS n FROM alerts WHERE first_ts >= now() - interval '1 day' "
+           "GROUP BY alert_type ORDER BY n DESC, alert_type LIMIT 5) x")
+ok(",".join(f"{a['alert_type']}={a['count']}" for a in ov["top_alerts"]) == top,
+   f"top alerts {ov['top_alerts']} vs {top}")
+ok(ov["health"]["consumers"] == [] and ov["health"]["live_calls"] is None and
+   ov["health"]["database_bytes"] > 0, f"siphon web alone: no consumers, health {ov['health']}")
+st, _, _ = req("/api/v1/overview")
+ok(st == 401, "overview needs a session")
+print(f"ok: overview: {t['calls']} calls, ASR {t['asr']}, ACD {t['acd_s']} s, MOS {t['mos']} "
+      f"over {len(ov['series'])} minutes, equal to the database; top alerts {top or 'none'}")
+
 # -- roles --
 viewer, viewer_csrf, _ = login("victor", "victor-password-1")
 listener, listener_csrf, _ = login("lena", "lena-password-1")
@@ -217,6 +270,11 @@ ok("victor" not in audit, "refused accesses reach no handler")
 print("ok: viewer 403 on pcap/audio/users/audit, listener allowed and audited, not users")
 
 # -- CSRF --
+# (fresh sessions: under a sanitizer build the checks above can leave one
+# idle longer than web.session_idle=3s)
+admin, admin_csrf, _ = login("alice", "alice-password-1")
+viewer, viewer_csrf, _ = login("victor", "victor-password-1")
+listener, listener_csrf, _ = login("lena", "lena-password-1")
 new = {"name": "eve", "role": "viewer", "password": "eve-password-1"}
 st, _, _ = req("/api/v1/users", "POST", new, cookie=admin)
 ok(st == 403, f"POST without X-CSRF-Token: {st}")

@@ -1,13 +1,16 @@
-// web_e2e.mjs URL OUT_DIR LOSSY_UUID HOSTILE_UUIDS(comma) TOTAL_CALLS - the
+// web_e2e.mjs URL OUT_DIR LOSSY_UUID HOSTILE_UUIDS(comma) TOTAL_CALLS LEG_A,LEG_B,SCAN - the
 // dashboard in headless Chromium (Debian's /usr/bin/chromium) driven by
 // playwright-core: log in, search, open a call's ladder and check every
 // arrow against the API's messages, the raw text of a clicked (and a
 // keyboard-selected) arrow, the quality charts, the hostile calls (no
 // script runs, no request to /xss-*, no console error: CSP violations are
-// console errors), a viewer sees no audio or pcap.  Screenshots in OUT_DIR.
+// console errors), a viewer sees no audio or pcap, the overview's figures,
+// a call's related leg, DTMF and alert, and the way back from the alert to
+// its call.  Screenshots in OUT_DIR.
 import { createRequire } from 'node:module';
 
-const [url, out, lossy, hostileList, totalCalls] = process.argv.slice(2);
+const [url, out, lossy, hostileList, totalCalls, legList] = process.argv.slice(2);
+const [legA, legB, scanCall] = legList.split(',');
 const require = createRequire(process.env.UI_DIR + '/package.json');
 const { chromium } = require('playwright-core');
 let checks = 0;
@@ -111,7 +114,47 @@ try {
     ok(raw.includes('window.__xss'), 'the hostile text is shown as text');
     await page.screenshot({ path: out + `/hostile-${h.slice(0, 8)}.png`, fullPage: true });
   }
-  for (const p of ['#/live', '#/alerts', '#/registrations', '#/status', '#/users']) {
+  // the call page: leg a's related leg (a link to leg b), its DTMF, and the
+  // scanner's call <-> its alert both ways
+  await page.goto(url + '/#/call/' + legA);
+  await page.locator('table[aria-label="Related legs"]').waitFor();
+  const rel = await page.locator('table[aria-label="Related legs"] tbody tr').evaluateAll((rs) => rs.map((r) => ({
+    href: r.querySelector('a').getAttribute('href'), cells: [...r.cells].map((c) => c.textContent) })));
+  ok(rel.length === 1 && rel[0].href === '#/call/' + legB && rel[0].cells.includes('web-leg-b@h') &&
+    rel[0].cells.includes('same caller and callee within 10 s'), 'leg a links to leg b: ' + JSON.stringify(rel));
+  const digits = await page.locator('table[aria-label="DTMF"] tbody tr td:nth-child(2)').allTextContents();
+  ok(digits.join('') === '42', 'DTMF digits 4 2: ' + digits);
+  await page.screenshot({ path: out + '/call-legs.png', fullPage: true });
+  await page.locator('table[aria-label="Related legs"] tbody a').click();
+  await page.waitForFunction((b) => location.hash === '#/call/' + b, legB);
+  await page.locator('table[aria-label="Related legs"]').waitFor();
+  ok(await page.locator(`table[aria-label="Related legs"] a[href="#/call/${legA}"]`).count() === 1, 'leg b links back to leg a');
+  await page.goto(url + '/#/call/' + scanCall);
+  await page.locator('table[aria-label="Call alerts"]').waitFor();
+  await page.locator('table[aria-label="Call alerts"] tbody a').first().click();
+  await page.locator('table[aria-label="Alerts"]').waitFor();
+  ok(await page.getByLabel('Type').inputValue() === 'scanner', 'the alert link opens Alerts filtered by type');
+  const back = page.locator(`table[aria-label="Alerts"] a[href="#/call/${scanCall}"]`);
+  await back.first().waitFor();
+  ok(await back.count() >= 1, 'the alert links back to its call');
+  await page.screenshot({ path: out + '/alerts-calls.png', fullPage: true });
+  await back.first().click();
+  await page.locator('table[aria-label="Call alerts"]').waitFor();
+  ok(await page.evaluate(() => location.hash) === '#/call/' + scanCall, 'alert -> call navigation');
+
+  // the overview: its figures are the API's, three uPlot charts over the minutes with calls
+  await page.goto(url + '/#/overview');
+  await page.locator('[data-testid=ov-calls]').waitFor();
+  const ov = await (await page.request.get(url + '/api/v1/overview')).json();
+  ok(await page.locator('[data-testid=ov-calls]').textContent() === String(ov.totals.calls) && ov.totals.calls > 0,
+    `overview calls ${await page.locator('[data-testid=ov-calls]').textContent()} == ${ov.totals.calls}`);
+  ok(await page.locator('[data-testid=ov-asr]').textContent() === (100 * ov.totals.asr).toFixed(1) + ' %', 'overview ASR');
+  ok(await page.locator('[data-testid=ov-mos]').textContent() === Number(ov.totals.mos).toFixed(2), 'overview MOS');
+  ok(await page.locator('main figure.chart canvas').count() === 3, 'overview: calls/min, ASR+ACD and MOS charts');
+  const dist = await page.locator('table[aria-label="MOS distribution"] tbody tr td:nth-child(2)').allTextContents();
+  ok(dist.reduce((a, b) => a + Number(b), 0) === ov.totals.scored, 'MOS distribution rows add up to the scored calls');
+  await page.screenshot({ path: out + '/overview.png', fullPage: true });
+  for (const p of ['#/overview', '#/live', '#/alerts', '#/registrations', '#/status', '#/users']) {
     await page.goto(url + '/' + p);
     await page.locator('main h2').waitFor();
   }

@@ -1,7 +1,8 @@
 # web_setup.sh - a dashboard to test (source it after pg.sh): a throwaway
 # PostgreSQL loaded by `siphon analyze --store` from generated calls (with
 # loss, so quality intervals and MOS vary), the hostile calls of
-# web_hostile_pcap.py and one real capture; three users (admin alice,
+# web_hostile_pcap.py, the related legs, DTMF and scanner call of
+# web_legs_pcap.py (with detection on, so its alert is stored); three users (admin alice,
 # listener lena, viewer victor); `siphon web` on a free loopback port with
 # its self-signed certificate made under $work/state.
 #
@@ -22,11 +23,14 @@ web_setup() {
         --concurrency 4 --duration 3 --loss 5 --start-time $((now - 1200)) \
         --fail-mix busy=10,reject=10
     python3 "$lib/web_hostile_pcap.py" "$work/hostile.pcap"
+    python3 "$lib/web_legs_pcap.py" "$work/legs.pcap"
     "$SIPHON" db migrate --storage.dsn="$PG_DSN" >"$work/migrate.log" 2>&1 ||
         { cat "$work/migrate.log"; return 1; }
     "$SIPHON" analyze --store --no-progress --storage.dsn="$PG_DSN" "$work/gen.pcap" \
         "$work/hostile.pcap" >"$work/import.out" 2>"$work/import.err" ||
         { tail -5 "$work/import.err"; return 1; }
+    "$SIPHON" analyze --store --alerts --no-progress --storage.dsn="$PG_DSN" "$work/legs.pcap" \
+        >>"$work/import.out" 2>>"$work/import.err" || { tail -5 "$work/import.err"; return 1; }
     printf 'alice-password-1\n' | "$SIPHON" user add alice --role admin --storage.dsn="$PG_DSN" >/dev/null
     printf 'lena-password-1\n' | "$SIPHON" user add lena --role listener --storage.dsn="$PG_DSN" >/dev/null
     printf 'victor-password-1\n' | "$SIPHON" user add victor --role viewer --storage.dsn="$PG_DSN" >/dev/null

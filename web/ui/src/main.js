@@ -130,10 +130,13 @@ function Search() {
   const [filters, setFilters] = useState({ ...init, state: '' });
   const [offset, setOffset] = useState(0);
   const [res, setRes] = useState({ loading: true });
+  // queries run in parallel on the server: only the latest one's answer counts
+  const seq = useRef(0);
   const load = (f, off) => {
+    const n = ++seq.current;
     setRes({ loading: true });
     api('/calls?' + query({ ...f, limit: 50, offset: off })).then(
-      (data) => setRes({ data }), (error) => setRes({ error }));
+      (data) => n === seq.current && setRes({ data }), (error) => n === seq.current && setRes({ error }));
   };
   useEffect(() => load(filters, offset), [offset]);
   const submit = (e) => {
@@ -155,7 +158,7 @@ function Search() {
   };
   return html`<section><h2>Search calls</h2>
     <form class="filters" onSubmit=${submit} aria-label="Call filters">
-      ${FILTERS.map(([k, t, d]) => html`<label>${t} <input name=${k} value=${filters[k] ?? d} /></label>`)}
+      ${FILTERS.map(([k, t, d]) => html`<label>${t} <input name=${k} defaultValue=${init[k] ?? d} /></label>`)}
       <label>State <select name="state" value=${filters.state}>
         ${STATES.map((s) => html`<option value=${s}>${s || 'any'}</option>`)}</select></label>
       <button type="submit">Search</button>
@@ -251,12 +254,29 @@ const STREAM_COLS = [
   { title: 'MOS', cell: (s) => fmtNum(s.mos), cls: 'num' },
 ];
 
+const DTMF_COLS = [
+  { title: 'Time', cell: (d) => fmtTime(d.ts) }, { title: 'Digit', key: 'digit' },
+  { title: 'Duration ms', key: 'duration_ms', cls: 'num' }, { title: 'Source', key: 'source' },
+  { title: 'Direction', key: 'direction' },
+];
+// Related legs: the same Call-ID, or the same caller and callee starting
+// within 10 s (a B2BUA's other leg, a retry): the columns the store indexes.
+const RELATED_COLS = [
+  { title: 'Start', cell: (r) => html`<a href=${'#/call/' + r.call_uuid}>${fmtTime(r.start_ts)}</a>` },
+  { title: 'Call-ID', key: 'call_id' }, { title: 'Caller', key: 'caller' }, { title: 'Callee', key: 'callee' },
+  { title: 'From', key: 'src_ip' }, { title: 'To', key: 'dst_ip' },
+  { title: 'State', cell: (r) => `${r.state} ${r.final_code ?? ''}` }, { title: 'Linked by', key: 'link' },
+];
+const alertHref = (a) => '#/alerts?' + new URLSearchParams({ type: a.alert_type, source: a.src_ip || '' }).toString();
+
 function CallDetail({ uuid, session }) {
   const st = useApi('/calls/' + encodeURIComponent(uuid), [uuid]);
   const [sel, setSel] = useState(-1);
   useEffect(() => setSel(-1), [uuid]);
   if (!st.data) return html`<section><h2>Call</h2><${Status} state=${st} /></section>`;
   const { call, streams, intervals, messages, alerts } = st.data;
+  const related = st.data.related || [];
+  const dtmf = Array.isArray(call.dtmf) ? call.dtmf : [];
   const flags = Array.isArray(call.flags) ? call.flags : [];
   const canListen = session.role === 'listener' || session.role === 'admin';
   const m = sel >= 0 ? messages[sel] : null;
@@ -280,7 +300,15 @@ function CallDetail({ uuid, session }) {
     <h3>Quality over time</h3>
     ${intervals.length ? html`<${StreamCharts} streams=${streams} intervals=${intervals} />`
       : html`<p class="muted">No quality intervals stored for this call.</p>`}
-    ${alerts.length > 0 && html`<h3>Alerts</h3><${Table} label="Call alerts" cols=${ALERT_COLS} rows=${alerts} />`}
+    <h3>DTMF</h3>
+    ${dtmf.length ? html`<${Table} label="DTMF" cols=${DTMF_COLS} rows=${dtmf} />`
+      : html`<p class="muted">No DTMF in this call.</p>`}
+    <h3>Related legs</h3>
+    ${related.length ? html`<${Table} label="Related legs" cols=${RELATED_COLS} rows=${related} rowKey=${(r) => r.call_uuid} />`
+      : html`<p class="muted">No other call with this Call-ID, nor between the same caller and callee within 10 s.</p>`}
+    <h3>Alerts</h3>
+    ${alerts.length ? html`<${Table} label="Call alerts" cols=${CALL_ALERT_COLS} rows=${alerts} />`
+      : html`<p class="muted">No alert names this call.</p>`}
   </section>`;
 }
 
@@ -293,15 +321,24 @@ const ALERT_COLS = [
   { title: 'Evidence', cell: (a) => html`<details><summary>show</summary><pre>${JSON.stringify(a.evidence, null, 1)}</pre></details>` },
 ];
 
-function Alerts() {
-  const [f, setF] = useState({});
+const CALL_ALERT_COLS = [
+  { title: 'Type', cell: (a) => html`<a href=${alertHref(a)}>${a.alert_type}</a>` },
+  ...ALERT_COLS.filter((c) => c.title !== 'Type'),
+];
+const ALERTS_PAGE_COLS = [...ALERT_COLS, {
+  title: 'Calls',
+  cell: (a) => (a.calls || []).map((c) => html`<a class="call-link" href=${'#/call/' + c.call_uuid}>${c.call_id}</a> `),
+}];
+
+function Alerts({ initial }) {
+  const [f, setF] = useState(initial || {});
   const st = useApi('/alerts?' + query(f), [JSON.stringify(f)]);
   const submit = (e) => { e.preventDefault(); setF(Object.fromEntries(new FormData(e.target))); };
   return html`<section><h2>Alerts</h2>
     <form class="filters" onSubmit=${submit} aria-label="Alert filters">
-      <label>Type <input name="type" /></label><label>Severity <input name="severity" /></label>
-      <label>Source IP <input name="source" /></label><button type="submit">Filter</button></form>
-    <${Status} state=${st} />${st.data && html`<${Table} label="Alerts" cols=${ALERT_COLS} rows=${st.data} />`}</section>`;
+      <label>Type <input name="type" defaultValue=${f.type || ''} /></label><label>Severity <input name="severity" defaultValue=${f.severity || ''} /></label>
+      <label>Source IP <input name="source" defaultValue=${f.source || ''} /></label><button type="submit">Filter</button></form>
+    <${Status} state=${st} />${st.data && html`<${Table} label="Alerts" cols=${ALERTS_PAGE_COLS} rows=${st.data} />`}</section>`;
 }
 
 const REG_COLS = [
@@ -344,21 +381,34 @@ function useLive() {
       ws.onmessage = (m) => {
         let e;
         try { e = JSON.parse(m.data); } catch (x) { return; }
-        setLive((l) => {
-          const calls = new Map(l.calls);
-          let { ended } = l;
+        pending.push(e);
+        if (!flush) flush = setTimeout(apply, 250);
+      };
+    };
+    // events are applied in batches, at most four renders a second, so a
+    // burst of a thousand calls costs a few renders instead of a thousand
+    let pending = [];
+    let flush = null;
+    const apply = () => {
+      const batch = pending;
+      pending = [];
+      flush = null;
+      setLive((l) => {
+        const calls = new Map(l.calls);
+        let { ended } = l;
+        for (const e of batch) {
           if (e.type === 'call_started' || e.type === 'call_answered') {
             calls.set(e.call_key, { ...(calls.get(e.call_key) || {}), ...e, state: e.type === 'call_answered' ? 'answered' : 'ringing' });
           } else if (e.type === 'call_ended') {
             calls.delete(e.call_key);
-            ended = [e, ...ended].slice(0, 50);
+            ended = [e, ...ended];
           }
-          return { ...l, calls, ended, events: l.events + 1 };
-        });
-      };
+        }
+        return { ...l, calls, ended: ended.slice(0, 50), events: l.events + batch.length };
+      });
     };
     connect();
-    return () => { closed = true; clearTimeout(timer); if (ws) ws.close(); };
+    return () => { closed = true; clearTimeout(timer); clearTimeout(flush); if (ws) ws.close(); };
   }, []);
   return live;
 }
@@ -387,6 +437,78 @@ function Live() {
     <${Table} label="Calls in progress" cols=${LIVE_COLS} rows=${[...live.calls.values()]} rowKey=${(c) => c.call_key} />
     <h3>Just ended</h3>
     <${Table} label="Ended calls" cols=${ENDED_COLS} rows=${live.ended} />
+  </section>`;
+}
+
+// ---- the overview -----------------------------------------------------------
+function SeriesChart({ title, x, series }) {
+  const el = useRef(null);
+  useEffect(() => {
+    if (!el.current) return undefined;
+    const u = new uPlot({
+      title, width: Math.min(900, (el.current.clientWidth || 900)), height: 180,
+      scales: { x: { time: true } },
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, spanGaps: true, scale: s.scale || 'y' }))],
+      axes: [{}, { scale: series[0].scale || 'y', label: series[0].label },
+        ...(series[1] ? [{ scale: series[1].scale || 'y', side: 1, label: series[1].label, grid: { show: false } }] : [])],
+    }, [x, ...series.map((s) => s.values)], el.current);
+    return () => u.destroy();
+  }, [x, series]);
+  return html`<figure class="chart" aria-label=${title} ref=${el}></figure>`;
+}
+
+const TOP_ALERT_COLS = [
+  { title: 'Type', cell: (a) => html`<a href=${'#/alerts?type=' + encodeURIComponent(a.alert_type)}>${a.alert_type}</a>` },
+  { title: 'Severity', key: 'severity' }, { title: 'Incidents', key: 'incidents', cls: 'num' },
+  { title: 'Count', key: 'count', cls: 'num' }, { title: 'Last', cell: (a) => fmtTime(a.last_ts) },
+];
+const TOP_SOURCE_COLS = [
+  { title: 'Source', cell: (a) => html`<a href=${'#/alerts?source=' + encodeURIComponent(a.src_ip)}>${a.src_ip}</a>` },
+  { title: 'Incidents', key: 'incidents', cls: 'num' }, { title: 'Count', key: 'count', cls: 'num' },
+];
+const CONSUMER_COLS = [
+  { title: 'Consumer', key: 'name' }, { title: 'Records', key: 'records', cls: 'num' },
+  { title: 'Queued', key: 'queued', cls: 'num' }, { title: 'Dropped', key: 'dropped', cls: 'num' },
+];
+
+function Overview() {
+  const st = useApi('/overview', [], 15000);
+  if (!st.data) return html`<section><h2>Overview</h2><${Status} state=${st} /></section>`;
+  const o = st.data, t = o.totals, hl = o.health || {}, s = o.series;
+  const x = s.map((p) => p.t);
+  const pct = (v) => (v === null || v === undefined ? '' : (100 * v).toFixed(1) + ' %');
+  const live = hl.live_calls ?? o.calls_in_progress_stored;
+  return html`<section><h2>Overview</h2>
+    <dl class="counters" aria-label="Overview figures">
+      <dt>Calls in progress</dt><dd data-testid="ov-live">${live}</dd>
+      <dt>Calls, last ${o.minutes} min</dt><dd data-testid="ov-calls">${t.calls}</dd>
+      <dt>Calls / min</dt><dd>${(t.calls / o.minutes).toFixed(2)}</dd>
+      <dt>ASR</dt><dd data-testid="ov-asr">${pct(t.asr)}</dd>
+      <dt>ACD</dt><dd data-testid="ov-acd">${t.acd_s === null ? '' : t.acd_s + ' s'}</dd>
+      <dt>MOS</dt><dd data-testid="ov-mos">${fmtNum(t.mos)}</dd></dl>
+    ${s.length ? html`
+      <${SeriesChart} title="Calls per minute" x=${x} series=${[{ label: 'calls', stroke: '#1f77b4', values: s.map((p) => p.calls) }]} />
+      <${SeriesChart} title="ASR and ACD" x=${x} series=${[
+        { label: 'ASR %', stroke: '#2ca02c', values: s.map((p) => (p.asr === null ? null : 100 * p.asr)) },
+        { label: 'ACD s', stroke: '#ff7f0e', scale: 'acd', values: s.map((p) => p.acd_s) }]} />
+      <${SeriesChart} title="MOS" x=${x} series=${[{ label: 'MOS', stroke: '#9467bd', values: s.map((p) => p.mos) }]} />`
+      : html`<p class="muted">No calls in the last ${o.minutes} minutes.</p>`}
+    <h3>MOS distribution</h3>
+    <${Table} label="MOS distribution" cols=${[{ title: 'MOS', key: 'range' }, { title: 'Calls', key: 'calls', cls: 'num' }]}
+      rows=${o.mos_distribution} rowKey=${(r) => r.range} />
+    <h3>Top alerts (last day)</h3>
+    ${o.top_alerts.length ? html`<${Table} label="Top alerts" cols=${TOP_ALERT_COLS} rows=${o.top_alerts} />`
+      : html`<p class="muted">No alerts in the last day.</p>`}
+    ${o.top_alert_sources.length > 0 && html`<${Table} label="Top alert sources" cols=${TOP_SOURCE_COLS} rows=${o.top_alert_sources} />`}
+    <h3>Health</h3>
+    <dl class="counters" aria-label="Health">
+      <dt>Database bytes</dt><dd>${hl.database_bytes}</dd>
+      <dt>Recordings, last hour</dt><dd>${hl.recordings_last_hour}</dd>
+      <dt>Recording bytes, last hour</dt><dd>${hl.recording_bytes_last_hour}</dd>
+      <dt>Queries running / waiting</dt><dd>${hl.query_busy} / ${hl.query_queued}</dd>
+      <dt>Downloads refused</dt><dd>${hl.downloads_refused}</dd></dl>
+    ${hl.consumers && hl.consumers.length > 0 ? html`<${Table} label="Consumers" cols=${CONSUMER_COLS} rows=${hl.consumers} rowKey=${(c) => c.name} />`
+      : html`<p class="muted">Capture consumers are shown inside siphon run.</p>`}
   </section>`;
 }
 
@@ -433,13 +555,17 @@ function App() {
   if (session === undefined) return html`<p class="muted">Loading…</p>`;
   if (session === null) return html`<${Login} onLogin=${setSession} />`;
   const logout = async () => { try { await api('/logout', { method: 'POST' }); } finally { csrf = ''; setSession(null); } };
-  const pages = [['#/live', 'Live'], ['#/search', 'Search'], ['#/alerts', 'Alerts'],
+  const pages = [['#/overview', 'Overview'], ['#/live', 'Live'], ['#/search', 'Search'], ['#/alerts', 'Alerts'],
     ['#/registrations', 'Registrations'], ['#/status', 'Status']];
   if (session.role === 'admin') pages.push(['#/users', 'Users']);
   let page;
   if (hash.startsWith('#/call/')) page = html`<${CallDetail} uuid=${hash.slice(7)} session=${session} />`;
   else if (hash === '#/live') page = html`<${Live} />`;
-  else if (hash === '#/alerts') page = html`<${Alerts} />`;
+  else if (hash === '#/overview') page = html`<${Overview} />`;
+  else if (hash === '#/alerts' || hash.startsWith('#/alerts?')) {
+    const q = Object.fromEntries(new URLSearchParams(hash.slice(9)));
+    page = html`<${Alerts} key=${hash} initial=${q} />`;
+  }
   else if (hash === '#/registrations') page = html`<${Registrations} />`;
   else if (hash === '#/status') page = html`<${StatusPage} />`;
   else if (hash === '#/users' && session.role === 'admin') page = html`<${Users} />`;
