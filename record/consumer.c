@@ -23,6 +23,14 @@
  * (REC__LATE_SLOTS, direct-mapped) for REC__LATE_NS (64 x T1, RFC 3261's
  * longest transaction timer) and such a message joins its call; the writer
  * keeps the recording open as long (writer.c).
+ *
+ * A recording's name (its Call-ID, for calls.idx) reaches the writer on
+ * its SIP items and its END.  With record.sip = false only the END would
+ * carry it, and a dropped batch holding the END would leave the recording
+ * nameless (siphon pcap could not find it): then a call's first media item
+ * in each batch carries the Call-ID the correlator gives media packets
+ * (REC__NAMED_SLOTS, direct-mapped per batch), so any batch of the call
+ * that reaches the writer names it.
  */
 #include "rec_internal.h"
 
@@ -47,11 +55,21 @@ typedef struct {
 
 #define REC__LATE_SLOTS 4096
 
+/* Calls whose Call-ID the current batch already carries (record.sip off). */
+typedef struct {
+    uint64_t call_key;
+    uint32_t batch_gen;
+} rec__named_t;
+
+#define REC__NAMED_SLOTS 256
+
 typedef struct {
     rec_t *r;
     uint32_t index;
     rec__batch_t *batch;
     rec__late_t late[REC__LATE_SLOTS];
+    rec__named_t named[REC__NAMED_SLOTS];
+    uint32_t batch_gen;   /* batches taken, the current one's number */
     int64_t now_ns;       /* largest packet time seen */
     rec__decision_t *dec; /* rules only */
     uint32_t dec_mask, dec_count, dec_cap;
@@ -145,7 +163,13 @@ static void batch_send(rec__shard_t *sh)
 static rec__item_t *item_reserve(rec__shard_t *sh, uint32_t len)
 {
     if (sh->batch && sh->batch->used + len > REC__BATCH_BYTES) batch_send(sh);
-    if (!sh->batch && !(sh->batch = batch_new(sh->r))) return NULL;
+    if (!sh->batch) {
+        if (!(sh->batch = batch_new(sh->r))) return NULL;
+        if (++sh->batch_gen == 0) { /* wrapped: no slot may look current */
+            memset(sh->named, 0, sizeof sh->named);
+            sh->batch_gen = 1;
+        }
+    }
     rec__item_t *it = (rec__item_t *)(sh->batch->data + sh->batch->used);
     sh->batch->used += len;
     return it;
@@ -244,12 +268,21 @@ static void on_packet(void *user, const corr_packet_t *p)
     }
     if (caplen > REC__SNAPLEN) caplen = REC__SNAPLEN;
     /* SIP carries its Call-ID after the frame: the writer knows the call's
-     * name even if its end never reaches it (a dropped batch) */
+     * name even if its end never reaches it (a dropped batch); without
+     * recorded SIP a call's first media item in the batch does */
     size_t id_len = sip ? p->call_id.len : 0;
+    rec__named_t *named = NULL;
+    if (!sip && !cfg->sip && p->call_id.len) {
+        named = &sh->named[hash_u64(call_key) % REC__NAMED_SLOTS];
+        bool carried =
+            sh->batch && named->call_key == call_key && named->batch_gen == sh->batch_gen;
+        if (!carried) id_len = p->call_id.len;
+    }
     if (id_len > CORR_STR_MAX - 1) id_len = CORR_STR_MAX - 1;
     uint32_t len = (uint32_t)((sizeof(rec__item_t) + caplen + id_len + 7) & ~(size_t)7);
     rec__item_t *it = item_reserve(sh, len);
     if (!it) return;
+    if (named && id_len) *named = (rec__named_t){.call_key = call_key, .batch_gen = sh->batch_gen};
     *it = (rec__item_t){.len = len,
                         .type = REC__ITEM_PACKET,
                         .id_len = (uint16_t)id_len,
