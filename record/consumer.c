@@ -104,6 +104,8 @@ void rec_config_default(rec_config_t *c)
     c->segment_bytes = 256ull << 20;
     c->queue_bytes = 64ull << 20;
     c->max_calls = 65536;
+    c->audio_format = AUD_FORMAT_WAV;
+    c->audio_queue = 256;
 }
 
 bool rec_calls_parse(const char *s, rec_calls_t *out)
@@ -331,6 +333,12 @@ static void worker_work(void *user, uint32_t shard, void *rec)
     rec__writer_batch(&r->w, rec);
 }
 
+static void worker_tick(void *user, bool stop)
+{
+    rec_t *r = user;
+    if (!stop) rec__writer_tick(&r->w);
+}
+
 static void rec_free(void *self);
 
 static void *rec_create(const void *config, const fan_env_t *env, char *err, size_t errlen)
@@ -386,8 +394,15 @@ static void *rec_create(const void *config, const fan_env_t *env, char *err, siz
                               .lossless = env->lossless,
                               .work = worker_work,
                               .release = batch_release,
-                              .user = r};
+                              .user = r,
+                              .tick = cfg->audio_at_end ? worker_tick : NULL,
+                              .tick_ns = REC__TICK_NS};
     if (!(r->worker = fan_worker_new(&wc, err, errlen))) {
+        rec_free(r);
+        return NULL;
+    }
+    if (cfg->audio_at_end &&
+        !(r->w.audio = rec__audio_new(&r->cfg, &r->w.audio_bytes, err, errlen))) {
         rec_free(r);
         return NULL;
     }
@@ -422,6 +437,11 @@ static int rec_start(void *self, char *err, size_t errlen)
     rec_t *r = self;
     if (rec__writer_open(&r->w, &r->cfg, err, errlen) != 0) return -1;
     r->writer_open = true;
+    if (r->w.audio && rec__audio_start(r->w.audio, err, errlen) != 0) {
+        rec__writer_close(&r->w);
+        r->writer_open = false;
+        return -1;
+    }
     if (fan_worker_start(r->worker, err, errlen) != 0) {
         rec__writer_close(&r->w);
         r->writer_open = false;
@@ -446,6 +466,7 @@ void rec_stats(const void *self, rec_stats_t *out)
     pthread_mutex_lock((pthread_mutex_t *)&r->st_lock);
     *out = r->w.st;
     pthread_mutex_unlock((pthread_mutex_t *)&r->st_lock);
+    if (r->w.audio) rec__audio_stats(r->w.audio, out);
     for (uint32_t s = 0; s < r->env.shards; s++) {
         const rec__shard_t *sh = &r->shards[s];
         out->calls_skipped += sh->calls_skipped;
@@ -472,6 +493,7 @@ static void rec_free(void *self)
     if (!r) return;
     fan_worker_free(r->worker);
     if (r->writer_open) rec__writer_close(&r->w);
+    rec__audio_free(r->w.audio);
     for (uint32_t s = 0; r->shards && s < r->env.shards; s++) {
         free(r->shards[s].batch);
         free(r->shards[s].dec);
