@@ -479,6 +479,12 @@ static void analyze_summary(analyze_t *a, int read_errors, int64_t t0)
                 (unsigned long long)rs.calls, (unsigned long long)rs.packets,
                 (unsigned long long)rs.bytes, (unsigned long long)rs.store_bytes,
                 (unsigned long long)rs.segments_deleted);
+        if (rs.audio_rendered + rs.audio_dropped + rs.audio_no_media + rs.audio_failed)
+            fprintf(stderr,
+                    "siphon analyze: audio at call end: %llu rendered, %llu dropped (queue "
+                    "full or no room), %llu without voice, %llu failed\n",
+                    (unsigned long long)rs.audio_rendered, (unsigned long long)rs.audio_dropped,
+                    (unsigned long long)rs.audio_no_media, (unsigned long long)rs.audio_failed);
     }
 }
 

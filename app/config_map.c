@@ -179,6 +179,9 @@ void app_config_to_rec_config(const siphon_config_t *cfg, rec_config_t *r)
     r->segment_bytes = cfg->record.segment_size;
     r->queue_bytes = cfg->record.queue_size;
     r->max_calls = cfg->record.max_calls;
+    r->audio_at_end = cfg->record.audio_at_end;
+    r->audio_format = (aud_format_t)cfg->record.audio_format;
+    r->audio_queue = cfg->record.audio_queue;
 }
 
 bool app_config_is_set(const siphon_config_t *cfg, const char *section, const char *name)

@@ -204,6 +204,9 @@ typedef struct {
         int64_t segment_time_ns;
         uint64_t segment_size, queue_size;
         uint32_t max_calls;
+        bool audio_at_end;
+        uint32_t audio_format; /* aud_format_t: wav|flac|opus */
+        uint32_t audio_queue;
     } record;
 
     /* Where each key's value came from (config_source_t), by schema index. */

@@ -442,6 +442,19 @@ static const config_key_t schema[] = {
          "packets waiting for the writer, per correlator thread (live: beyond it they are "
          "dropped and counted)"),
     UINT(record, max_calls, 1, 1u << 24, "65536", "calls being recorded at once"),
+    BOOL(record, audio_at_end, "false",
+         "render each recorded call's audio into the store when it ends (siphon audio "
+         "renders any call on demand without it)"),
+    {.section = "record",
+     .name = "audio_format",
+     .type = CONFIG_ENUM,
+     .offset = F_U32(record, audio_format),
+     .choices = "wav|flac|opus",
+     .def = "wav",
+     .help = "record.audio_at_end: 16-bit PCM WAV, FLAC or Ogg/Opus"},
+    UINT(record, audio_queue, 1, 1u << 20, "256",
+         "record.audio_at_end: calls waiting to be rendered (beyond it they are not rendered, "
+         "and counted)"),
 };
 
 _Static_assert(sizeof schema / sizeof schema[0] <= CONFIG_KEYS_MAX,

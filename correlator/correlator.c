@@ -247,13 +247,17 @@ static uint32_t endpoint_for(const corr_t *c, const datagram_t *dg, bool *matche
 }
 
 /* A media packet for the sink's on_packet (the caller tested it): with
- * call ci's key (CORR_NIL: none).  Its Call-ID is left out: the key names
- * the call, and the string is one more cache line per packet. */
+ * call ci's key and Call-ID (CORR_NIL: none).  The Call-ID is a view of
+ * the call's own string blob, its length kept in the blob: nothing is
+ * copied or allocated per packet. */
 static void packet_out(corr_t *c, const datagram_t *dg, corr_packet_kind_t kind, uint32_t ci,
                        uint32_t rtp_header_len)
 {
     corr_packet_t p = {.kind = kind, .dg = dg, .rtp_header_len = rtp_header_len};
-    if (ci != CORR_NIL) p.call_key = c->calls[ci].key;
+    if (ci != CORR_NIL) {
+        p.call_key = c->calls[ci].key;
+        p.call_id = corr__call_str_sv(c, &c->calls[ci], CS_CALL_ID);
+    }
     c->sink.on_packet(c->sink.user, &p);
 }
 

@@ -400,8 +400,9 @@ typedef struct {
     corr_packet_kind_t kind;
     uint64_t call_key; /* the call it belongs to; 0: none (orphan media,
                           SIP outside calls) */
-    sv_t call_id;      /* SIP: the message's Call-ID; media: empty (the
-                          key names the call) */
+    sv_t call_id;      /* SIP: the message's Call-ID; media: its call's
+                          Call-ID (as the call record has it: cut at
+                          CORR_STR_MAX - 1); empty when call_key is 0 */
     const datagram_t *dg;
     uint32_t rtp_header_len;       /* RTP: header bytes (CSRCs, extension) */
     const corr_sip_message_t *sip; /* SIP: the message, as on_sip_message */

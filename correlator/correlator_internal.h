@@ -476,6 +476,9 @@ uint32_t corr__cstr_new(corr_t *c);
 void corr__cstr_release(corr_t *c, uint32_t id);
 /* String i of call k ("" when unset). */
 const char *corr__call_str(const corr_t *c, const corr__call_t *k, int i);
+/* The same as a view, its length read from the blob (no strlen): what a
+ * media packet's corr_packet_t names its call by. */
+sv_t corr__call_str_sv(const corr_t *c, const corr__call_t *k, int i);
 /* Sets string i of call ci to v cut to CORR_STR_MAX - 1 bytes (cut further,
  * and counted in call_strings_cut, only when every larger class is full). */
 void corr__call_str_set(corr_t *c, uint32_t ci, int i, sv_t v);

@@ -180,6 +180,13 @@ const char *corr__call_str(const corr_t *c, const corr__call_t *k, int i)
     return (const char *)b + offset(b, i);
 }
 
+sv_t corr__call_str_sv(const corr_t *c, const corr__call_t *k, int i)
+{
+    if (k->str == CORR_NIL) return sv_make("", 0);
+    const uint8_t *b = blob(c, k->str);
+    return sv_make((const char *)b + offset(b, i), b[i]);
+}
+
 void corr__call_str_set(corr_t *c, uint32_t ci, int i, sv_t v)
 {
     corr__call_t *k = &c->calls[ci];

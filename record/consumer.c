@@ -23,6 +23,14 @@
  * (REC__LATE_SLOTS, direct-mapped) for REC__LATE_NS (64 x T1, RFC 3261's
  * longest transaction timer) and such a message joins its call; the writer
  * keeps the recording open as long (writer.c).
+ *
+ * A recording's name (its Call-ID, for calls.idx) reaches the writer on
+ * its SIP items and its END.  With record.sip = false only the END would
+ * carry it, and a dropped batch holding the END would leave the recording
+ * nameless (siphon pcap could not find it): then a call's first media item
+ * in each batch carries the Call-ID the correlator gives media packets
+ * (REC__NAMED_SLOTS, direct-mapped per batch), so any batch of the call
+ * that reaches the writer names it.
  */
 #include "rec_internal.h"
 
@@ -47,11 +55,21 @@ typedef struct {
 
 #define REC__LATE_SLOTS 4096
 
+/* Calls whose Call-ID the current batch already carries (record.sip off). */
+typedef struct {
+    uint64_t call_key;
+    uint32_t batch_gen;
+} rec__named_t;
+
+#define REC__NAMED_SLOTS 256
+
 typedef struct {
     rec_t *r;
     uint32_t index;
     rec__batch_t *batch;
     rec__late_t late[REC__LATE_SLOTS];
+    rec__named_t named[REC__NAMED_SLOTS];
+    uint32_t batch_gen;   /* batches taken, the current one's number */
     int64_t now_ns;       /* largest packet time seen */
     rec__decision_t *dec; /* rules only */
     uint32_t dec_mask, dec_count, dec_cap;
@@ -86,6 +104,8 @@ void rec_config_default(rec_config_t *c)
     c->segment_bytes = 256ull << 20;
     c->queue_bytes = 64ull << 20;
     c->max_calls = 65536;
+    c->audio_format = AUD_FORMAT_WAV;
+    c->audio_queue = 256;
 }
 
 bool rec_calls_parse(const char *s, rec_calls_t *out)
@@ -145,7 +165,13 @@ static void batch_send(rec__shard_t *sh)
 static rec__item_t *item_reserve(rec__shard_t *sh, uint32_t len)
 {
     if (sh->batch && sh->batch->used + len > REC__BATCH_BYTES) batch_send(sh);
-    if (!sh->batch && !(sh->batch = batch_new(sh->r))) return NULL;
+    if (!sh->batch) {
+        if (!(sh->batch = batch_new(sh->r))) return NULL;
+        if (++sh->batch_gen == 0) { /* wrapped: no slot may look current */
+            memset(sh->named, 0, sizeof sh->named);
+            sh->batch_gen = 1;
+        }
+    }
     rec__item_t *it = (rec__item_t *)(sh->batch->data + sh->batch->used);
     sh->batch->used += len;
     return it;
@@ -244,12 +270,21 @@ static void on_packet(void *user, const corr_packet_t *p)
     }
     if (caplen > REC__SNAPLEN) caplen = REC__SNAPLEN;
     /* SIP carries its Call-ID after the frame: the writer knows the call's
-     * name even if its end never reaches it (a dropped batch) */
+     * name even if its end never reaches it (a dropped batch); without
+     * recorded SIP a call's first media item in the batch does */
     size_t id_len = sip ? p->call_id.len : 0;
+    rec__named_t *named = NULL;
+    if (!sip && !cfg->sip && p->call_id.len) {
+        named = &sh->named[hash_u64(call_key) % REC__NAMED_SLOTS];
+        bool carried =
+            sh->batch && named->call_key == call_key && named->batch_gen == sh->batch_gen;
+        if (!carried) id_len = p->call_id.len;
+    }
     if (id_len > CORR_STR_MAX - 1) id_len = CORR_STR_MAX - 1;
     uint32_t len = (uint32_t)((sizeof(rec__item_t) + caplen + id_len + 7) & ~(size_t)7);
     rec__item_t *it = item_reserve(sh, len);
     if (!it) return;
+    if (named && id_len) *named = (rec__named_t){.call_key = call_key, .batch_gen = sh->batch_gen};
     *it = (rec__item_t){.len = len,
                         .type = REC__ITEM_PACKET,
                         .id_len = (uint16_t)id_len,
@@ -296,6 +331,12 @@ static void worker_work(void *user, uint32_t shard, void *rec)
     (void)shard;
     rec_t *r = user;
     rec__writer_batch(&r->w, rec);
+}
+
+static void worker_tick(void *user, bool stop)
+{
+    rec_t *r = user;
+    if (!stop) rec__writer_tick(&r->w);
 }
 
 static void rec_free(void *self);
@@ -353,8 +394,15 @@ static void *rec_create(const void *config, const fan_env_t *env, char *err, siz
                               .lossless = env->lossless,
                               .work = worker_work,
                               .release = batch_release,
-                              .user = r};
+                              .user = r,
+                              .tick = cfg->audio_at_end ? worker_tick : NULL,
+                              .tick_ns = REC__TICK_NS};
     if (!(r->worker = fan_worker_new(&wc, err, errlen))) {
+        rec_free(r);
+        return NULL;
+    }
+    if (cfg->audio_at_end &&
+        !(r->w.audio = rec__audio_new(&r->cfg, &r->w.audio_bytes, err, errlen))) {
         rec_free(r);
         return NULL;
     }
@@ -389,6 +437,11 @@ static int rec_start(void *self, char *err, size_t errlen)
     rec_t *r = self;
     if (rec__writer_open(&r->w, &r->cfg, err, errlen) != 0) return -1;
     r->writer_open = true;
+    if (r->w.audio && rec__audio_start(r->w.audio, err, errlen) != 0) {
+        rec__writer_close(&r->w);
+        r->writer_open = false;
+        return -1;
+    }
     if (fan_worker_start(r->worker, err, errlen) != 0) {
         rec__writer_close(&r->w);
         r->writer_open = false;
@@ -413,6 +466,7 @@ void rec_stats(const void *self, rec_stats_t *out)
     pthread_mutex_lock((pthread_mutex_t *)&r->st_lock);
     *out = r->w.st;
     pthread_mutex_unlock((pthread_mutex_t *)&r->st_lock);
+    if (r->w.audio) rec__audio_stats(r->w.audio, out);
     for (uint32_t s = 0; s < r->env.shards; s++) {
         const rec__shard_t *sh = &r->shards[s];
         out->calls_skipped += sh->calls_skipped;
@@ -439,6 +493,7 @@ static void rec_free(void *self)
     if (!r) return;
     fan_worker_free(r->worker);
     if (r->writer_open) rec__writer_close(&r->w);
+    rec__audio_free(r->w.audio);
     for (uint32_t s = 0; r->shards && s < r->env.shards; s++) {
         free(r->shards[s].batch);
         free(r->shards[s].dec);

@@ -7,6 +7,7 @@
 #include "record.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 /* ---- on disk ----------------------------------------------------------- */
 
@@ -122,6 +123,28 @@ typedef struct {
     uint8_t pos[REC__CHUNK_MAX];
 } rec__wcall_t;
 
+/* ---- audio at a call's end (audio_end.c) ------------------------------- */
+
+typedef struct rec__audio rec__audio_t;
+
+/* NULL with *err.  audio_bytes: the store's audio bytes, kept by the
+ * render thread (added) and retention (subtracted). */
+rec__audio_t *rec__audio_new(const rec_config_t *cfg, _Atomic int64_t *audio_bytes, char *err,
+                             size_t errlen);
+int rec__audio_start(rec__audio_t *a, char *err, size_t errlen);
+/* On the writer thread, a finished recording (its files flushed): queued
+ * for rendering, or dropped and counted when the queue is full. */
+void rec__audio_push(rec__audio_t *a, const rec_recording_t *r);
+/* Renders everything queued, then ends the thread. */
+void rec__audio_stop(rec__audio_t *a);
+void rec__audio_free(rec__audio_t *a);
+void rec__audio_stats(rec__audio_t *a, rec_stats_t *out);
+/* Retention: deletes segment seg's audio directory; its bytes. */
+uint64_t rec__audio_delete_seg(const char *dir, uint64_t seg);
+/* At start: the audio directories' bytes; those of segments no longer in
+ * the store are deleted. */
+uint64_t rec__audio_scan(const char *dir);
+
 typedef struct {
     uint64_t no;
     uint64_t bytes; /* pcap + idx */
@@ -163,14 +186,21 @@ typedef struct {
     uint64_t free_bytes;       /* statvfs then, minus written_since */
     int64_t retention_checked; /* wall clock of the last age check */
     rec_stats_t st;
-    pthread_mutex_t *st_lock; /* guards st, read by rec_stats on other threads */
+    pthread_mutex_t *st_lock;    /* guards st, read by rec_stats on other threads */
+    rec__audio_t *audio;         /* record.audio_at_end, else NULL */
+    _Atomic int64_t audio_bytes; /* audio files in the store (audio_end.c) */
 } rec__writer_t;
 
 int rec__writer_open(rec__writer_t *w, const rec_config_t *cfg, char *err, size_t errlen);
 /* A batch from shard s, on the writer thread. */
 void rec__writer_batch(rec__writer_t *w, const rec__batch_t *b);
-/* Finishes every open recording and closes the files. */
+/* Finishes every open recording (with audio_at_end: renders them) and
+ * closes the files. */
 void rec__writer_close(rec__writer_t *w);
+/* Every REC__TICK_NS on the writer thread: the audio rendered since may
+ * have taken the store past its limits. */
+void rec__writer_tick(rec__writer_t *w);
+#define REC__TICK_NS (200 * NS_PER_MSEC)
 
 /* The writer of a rec_consumer instance (fan_add's result), for
  * rec_source_t (source.c). */

@@ -36,6 +36,17 @@
  * recordings marked gone), and record.retention deletes segments older
  * than that.
  *
+ * Audio at a call's end (record.audio_at_end, off by default: rendering is
+ * on demand otherwise): when a recording is finished, a render thread
+ * behind a bounded queue (record.audio_queue calls; full: dropped and
+ * counted, the writer and capture never wait) reads its packets back from
+ * the store and renders them with audio/ into
+ *    seg-NNNNNNNNNN.audio/KEY.EXT
+ * beside the recording's first segment (KEY its call key in 16 hex digits,
+ * EXT record.audio_format's), the same file `siphon audio` writes for
+ * that call.  The file goes with its segment when retention deletes it,
+ * and counts toward record.max_disk.
+ *
  * Public prefix rec_, internal rec__ (rec_internal.h).
  */
 #ifndef SIPHON_RECORD_H
@@ -43,6 +54,7 @@
 
 #include <stdio.h>
 
+#include "audio.h"
 #include "core.h"
 #include "correlator.h"
 #include "fanout.h"
@@ -66,12 +78,24 @@ typedef struct {
     uint64_t head_offset;
 } rec_recording_t;
 
+/* A recording's audio file, rendered at its end (record.audio_at_end). */
+typedef struct {
+    uint64_t call_key;
+    const char *call_id;
+    int64_t first_ns; /* the recording's first packet */
+    const char *path; /* the file, relative to the store's directory */
+    aud_format_t format;
+    double seconds; /* its length */
+    uint64_t bytes; /* its size */
+} rec_audio_t;
+
 /* Told to whoever keeps recordings elsewhere (storage): on the writer
- * thread, as it happens. */
+ * thread, as it happens (on_audio: on the render thread). */
 typedef struct {
     void (*on_recording)(void *user, const rec_recording_t *r);
     /* segment deleted: every recording listing it is gone */
     void (*on_gone)(void *user, uint64_t segment);
+    void (*on_audio)(void *user, const rec_audio_t *a); /* NULL: not told */
     void *user;
 } rec_listener_t;
 
@@ -89,6 +113,9 @@ typedef struct {
     uint64_t segment_bytes; /* ... or this many bytes */
     uint64_t queue_bytes;   /* per shard, batches waiting for the writer */
     uint32_t max_calls;     /* calls being recorded at once */
+    bool audio_at_end;      /* render each finished recording's audio */
+    aud_format_t audio_format;
+    uint32_t audio_queue; /* recordings waiting to be rendered */
     rec_listener_t listener;
 } rec_config_t;
 
@@ -117,6 +144,12 @@ typedef struct {
     uint64_t segments, segments_deleted;
     uint64_t bytes_deleted;
     uint64_t store_bytes; /* the store's size now */
+    /* record.audio_at_end */
+    uint64_t audio_rendered; /* files written */
+    uint64_t audio_dropped;  /* not rendered: the render queue was full (or no room) */
+    uint64_t audio_no_media; /* nothing to render (no RTP, no decodable voice) */
+    uint64_t audio_failed;   /* the store could not be read or the file written */
+    uint64_t audio_bytes;    /* audio files in the store now */
 } rec_stats_t;
 /* self: what fan_add returned for rec_consumer. */
 void rec_stats(const void *self, rec_stats_t *out);
@@ -175,6 +208,10 @@ int rec_call_packets(rec_store_t *s, const rec_recording_t *r, rec_packet_cb cb,
 /* Writes a standalone pcap (nanosecond timestamps, the recording's link
  * type) of every recording of call_id (call_key != 0: only that one), in
  * capture order.  Returns packets written, -1 on error (*err). */
+/* The audio file of recording call_key whose first segment is first_seg,
+ * relative to the store: "seg-NNNNNNNNNN.audio/KEY.EXT". */
+void rec_audio_path(char *out, size_t n, uint64_t first_seg, uint64_t call_key, aud_format_t fmt);
+
 int64_t rec_write_pcap(rec_store_t *s, const char *call_id, uint64_t call_key, FILE *out, char *err,
                        size_t errlen);
 

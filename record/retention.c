@@ -8,7 +8,8 @@
  * pass record.max_disk, or the filesystem's free space (statvfs, read again
  * after every 4 MiB written and after each deletion, minus what was written
  * since) would fall below record.min_free, the oldest closed segment is
- * deleted (pcap and idx), logged, counted, and a "G" line in calls.idx
+ * deleted (pcap, idx and the audio rendered for recordings that began in
+ * it), logged, counted, and a "G" line in calls.idx
  * marks every recording using it gone (the listener hears it too, for the
  * storage table).  When nothing closed is left, the write is refused and
  * counted (disk_full_drops): recording stops rather than filling the disk.
@@ -96,12 +97,15 @@ bool rec__ret_scan(rec__writer_t *w, char *err, size_t errlen)
     if (w->nclosed) qsort(w->closed + w->closed_head, w->nclosed, sizeof *w->closed, cmp_seg);
     snprintf(path, sizeof path, "%s/%s", w->dir, REC__CALLS_FILE);
     w->calls_bytes = file_size(path, NULL);
+    atomic_store(&w->audio_bytes, (int64_t)rec__audio_scan(w->dir));
     return true;
 }
 
 uint64_t rec__ret_store_bytes(const rec__writer_t *w)
 {
-    return w->closed_bytes + w->seg_bytes + w->idx_bytes + w->calls_bytes;
+    int64_t audio = atomic_load(&((rec__writer_t *)w)->audio_bytes);
+    return w->closed_bytes + w->seg_bytes + w->idx_bytes + w->calls_bytes +
+           (audio > 0 ? (uint64_t)audio : 0);
 }
 
 static void delete_oldest(rec__writer_t *w, const char *why)
@@ -116,6 +120,10 @@ static void delete_oldest(rec__writer_t *w, const char *why)
         log_warn("record: cannot delete %s: %s", path, strerror(errno));
     rec__seg_path(path, sizeof path, w->dir, s.no, "idx");
     unlink(path);
+    /* the audio of recordings that began in it (record.audio_at_end) */
+    uint64_t audio = rec__audio_delete_seg(w->dir, s.no);
+    atomic_fetch_sub(&w->audio_bytes, (int64_t)audio);
+    s.bytes += audio;
     w->st.segments_deleted++;
     w->st.bytes_deleted += s.bytes;
     log_info("record: deleted segment %" PRIu64 " (%" PRIu64 " bytes): %s", s.no, s.bytes, why);

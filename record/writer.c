@@ -269,20 +269,19 @@ static void call_finish(rec__writer_t *w, rec__wcall_t *c, const char *call_id, 
         if (w->idx) fflush(w->idx);
         fflush(w->calls_f);
         w->st.calls++;
-        if (w->cfg->listener.on_recording) {
-            rec_recording_t r = {.call_key = c->key,
-                                 .call_id = id,
-                                 .first_ns = c->first_ns,
-                                 .last_ns = c->last_ns,
-                                 .packets = c->packets,
-                                 .bytes = c->bytes,
-                                 .linktype = c->linktype,
-                                 .segment_count = c->nsegs,
-                                 .segments = c->segs,
-                                 .head_segment = c->head_seg,
-                                 .head_offset = c->head_off};
-            w->cfg->listener.on_recording(w->cfg->listener.user, &r);
-        }
+        rec_recording_t r = {.call_key = c->key,
+                             .call_id = id,
+                             .first_ns = c->first_ns,
+                             .last_ns = c->last_ns,
+                             .packets = c->packets,
+                             .bytes = c->bytes,
+                             .linktype = c->linktype,
+                             .segment_count = c->nsegs,
+                             .segments = c->segs,
+                             .head_segment = c->head_seg,
+                             .head_offset = c->head_off};
+        if (w->cfg->listener.on_recording) w->cfg->listener.on_recording(w->cfg->listener.user, &r);
+        if (w->audio) rec__audio_push(w->audio, &r); /* its files are flushed */
     }
     call_remove(w, c);
 }
@@ -428,8 +427,10 @@ static bool mkdirs(const char *dir, char *err, size_t errlen)
 int rec__writer_open(rec__writer_t *w, const rec_config_t *cfg, char *err, size_t errlen)
 {
     pthread_mutex_t *lock = w->st_lock;
+    rec__audio_t *audio = w->audio;
     memset(w, 0, sizeof *w);
     w->st_lock = lock;
+    w->audio = audio;
     w->cfg = cfg;
     w->live_head = REC__NIL;
     w->seg_fd = -1;
@@ -476,6 +477,15 @@ int rec__writer_open(rec__writer_t *w, const rec_config_t *cfg, char *err, size_
     return 0;
 }
 
+void rec__writer_tick(rec__writer_t *w)
+{
+    if (!w->calls) return; /* not open */
+    pthread_mutex_lock(w->st_lock);
+    rec__ret_room(w, 0);
+    w->st.store_bytes = rec__ret_store_bytes(w);
+    pthread_mutex_unlock(w->st_lock);
+}
+
 void rec__writer_close(rec__writer_t *w)
 {
     pthread_mutex_lock(w->st_lock);
@@ -484,6 +494,10 @@ void rec__writer_close(rec__writer_t *w)
         call_finish(w, c, c->id, c->id_len);
     }
     seg_close(w);
+    if (w->audio) { /* the last renders, then the limits once more */
+        rec__audio_stop(w->audio);
+        if (w->calls) rec__ret_room(w, 0);
+    }
     if (w->calls_f) fclose(w->calls_f);
     w->calls_f = NULL;
     free(w->calls);

@@ -180,6 +180,70 @@ static void test_stream_caps(void **state)
     corr_free(c);
 }
 
+/* on_packet names a media packet's call by key and Call-ID (the SIP's
+ * Call-ID, the call record's key); an orphan stream's packets by neither. */
+typedef struct {
+    int rtp, rtcp, sip, orphan_media, wrong;
+    uint64_t key;
+} pkt_seen_t;
+
+static void on_packet_check(void *user, const corr_packet_t *p)
+{
+    pkt_seen_t *s = user;
+    if (p->kind == CORR_PKT_SIP) {
+        s->sip++;
+        return;
+    }
+    if (p->call_key == 0) {
+        s->orphan_media++;
+        if (p->call_id.len != 0) s->wrong++;
+        return;
+    }
+    p->kind == CORR_PKT_RTP ? s->rtp++ : s->rtcp++;
+    if (!sv_eq(p->call_id, sv_from_cstr("media-cid@10.0.0.1"))) s->wrong++;
+    if (s->key && s->key != p->call_key) s->wrong++;
+    s->key = p->call_key;
+}
+
+static void on_call_key(void *user, const corr_call_t *call)
+{
+    pkt_seen_t *s = user;
+    if (call->call_key != s->key) s->wrong++;
+}
+
+static void test_packet_call_id(void **state)
+{
+    (void)state;
+    corr_config_t cfg;
+    corr_config_default(&cfg);
+    cfg.max_calls = 64;
+    cfg.max_streams = 256;
+    cfg.max_media_endpoints = 256;
+    cfg.max_orphan_flows = 64;
+    pkt_seen_t seen = {0};
+    corr_sink_t s = {.user = &seen, .on_packet = on_packet_check, .on_call = on_call_key};
+    corr_t *c = corr_new(&cfg, &s);
+    assert_non_null(c);
+    setup_call(c, "media-cid@10.0.0.1");
+    ts_rtp_run(c, 1100, "10.0.0.1", 40000, "10.0.0.2", 50000, 0xAAAA, 100, 20);
+    ts_rtp_run(c, 1105, "10.0.0.2", 50000, "10.0.0.1", 40000, 0xBBBB, 7000, 10);
+    uint8_t sr[28] = {0x80, 200, 0, 6, 0, 0, 0xAA, 0xAA};
+    ts_feed(c, AT(2000), ts_ep("10.0.0.1", 40001), ts_ep("10.0.0.2", 50001), TRANSPORT_UDP, sr,
+            sizeof sr);
+    /* a stream no SDP names: an orphan */
+    ts_rtp_run(c, 1200, "10.9.9.9", 30000, "10.9.9.8", 30002, 0xCCCC, 1, 5);
+    ts_req_caller(c, 5000, "BYE", "media-cid@10.0.0.1", 2, "ft", "tt", NULL, NULL);
+    ts_resp(c, 5010, 200, "OK", "media-cid@10.0.0.1", 2, "BYE", "ft", "tt", NULL, NULL);
+    corr_flush(c);
+    assert_int_equal(seen.rtp, 30);
+    assert_int_equal(seen.rtcp, 1);
+    assert_true(seen.sip >= 5);
+    assert_true(seen.orphan_media >= 4); /* after the orphan's first packet */
+    assert_int_equal(seen.wrong, 0);
+    assert_true(seen.key != 0);
+    corr_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_reinvite_new_port),
         cmocka_unit_test(test_hold),
         cmocka_unit_test(test_stream_caps),
+        cmocka_unit_test(test_packet_call_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

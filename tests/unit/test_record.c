@@ -387,6 +387,54 @@ static void test_no_end(void **state)
     rec_store_close(s);
 }
 
+/* record.sip = false: the recording is named by the Call-ID its media
+ * packets carry, though its end never reaches the writer; each frame is
+ * stored as it came (the name rides beside it, not in it). */
+static void test_media_named(void **state)
+{
+    (void)state;
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/medianame", tmpdir);
+    rec_config_t cfg;
+    rec_config_default(&cfg);
+    cfg.dir = dir;
+    cfg.min_free = 0;
+    cfg.sip = false;
+    fan_env_t env = {.shards = 1, .lossless = true};
+    char err[256];
+    void *r = rec_consumer.create(&cfg, &env, err, sizeof err);
+    assert_non_null(r);
+    assert_int_equal(rec_consumer.start(r, err, sizeof err), 0);
+    corr_sink_t sink = rec_consumer.shard_sink(r, 0);
+    const char *ids[2] = {"media-a@host", "media-b@host"};
+    for (int i = 0; i < 12; i++) {
+        pkt_t p;
+        make_rtp(&p, 3000000000LL + i, (uint16_t)(4000 + i % 2), 40, (uint8_t)i);
+        corr_packet_t cp = {.kind = CORR_PKT_RTP,
+                            .call_key = 500 + (uint64_t)(i % 2),
+                            .call_id = sv_from_cstr(ids[i % 2]),
+                            .dg = &p.dg,
+                            .rtp_header_len = 12};
+        sink.on_packet(sink.user, &cp);
+        if (i % 4 == 3) rec_consumer.shard_idle(r, 0); /* several batches */
+    }
+    rec_consumer.shard_idle(r, 0);
+    rec_consumer.stop(r);
+    rec_consumer.free(r);
+    rec_store_t *s = rec_store_open(dir, err, sizeof err);
+    assert_non_null(s);
+    for (int c = 0; c < 2; c++) {
+        find_t f = {.s = s};
+        assert_int_equal(rec_find(s, ids[c], find_cb, &f), 1);
+        assert_int_equal(f.g.n, 6);
+        for (int i = 0; i < 6; i++) {
+            assert_int_equal(f.g.caplen[i], 54 + 40);
+            assert_int_equal(f.g.first[i], 2 * i + c);
+        }
+    }
+    rec_store_close(s);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -406,7 +454,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rules),      cmocka_unit_test(test_varint),
         cmocka_unit_test(test_round_trip), cmocka_unit_test(test_retention),
-        cmocka_unit_test(test_no_end),
+        cmocka_unit_test(test_no_end),     cmocka_unit_test(test_media_named),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
