@@ -4,8 +4,10 @@
 # analysis, then the appliance (root only): `siphon run` capturing the same
 # sample and the bundled attacks replayed into a veth pair of its own, with
 # its embedded PostgreSQL, the packet store, detection and a SIPREC session
-# recorded from SIPp; then the stored calls searched, one call's ladder
-# from the database, its pcap and its stereo audio from the packet store.
+# recorded from SIPp, and each call's audio rendered as it ends; then the
+# stored calls searched, one call's ladder from the database, its pcap and
+# its stereo audio from the packet store, the stored SIPREC session and its
+# audio.
 # packaging/samples/attacks.pcapng holds real attack tools captured on
 # loopback (sipvicious svmap, svwar and svcrack against Kamailio with
 # digest authentication, as tests/integration/test_detect_tools.sh runs
@@ -68,7 +70,7 @@ echo "== siphon run on $vh: the sample and the attacks replayed live, a SIPREC s
 "$siphon" run -c "$work/demo.conf" --capture.interfaces="$vh" --capture.user=siphon \
     --capture.threads=2 --correlator.shards=2 --streams --alerts.enabled=true \
     --siprec.enabled=true --siprec.listen=udp:127.0.0.1:5080 --siprec.rtp_ports=30000-30099 \
-    2>"$work/run.err" &
+    --record.audio_at_end=true 2>"$work/run.err" &
 pid=$!
 for _ in $(seq 100); do grep -q "SIPREC recording server on" "$work/run.err" && break; sleep 0.2; done
 ip netns exec "$ns" tcpreplay -q -i "$vn" --pps=2000 "$sample" >/dev/null 2>&1
@@ -96,6 +98,17 @@ echo "== siphon pcap $cid -o $root/build-release/demo-call.pcap" >&2
 "$siphon" pcap "$cid" -o "$root/build-release/demo-call.pcap"
 echo "== siphon audio $cid -o $root/build-release/demo-call.wav" >&2
 "$siphon" audio "$cid" -o "$root/build-release/demo-call.wav"
+# The SIPREC session the SBC (SIPp) sent: its row, participants and streams
+# in PostgreSQL, its stereo audio from the packet store.
+echo "== siphon siprec list --since 10m" >&2
+"$siphon" siprec list --since 10m
+srs=$("$siphon" siprec list --since 10m --json |
+  python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["call_id"])' || true)
+if [ -n "$srs" ]; then
+    echo "== siphon audio $srs -o $root/build-release/demo-siprec.wav" >&2
+    "$siphon" audio "$srs" -o "$root/build-release/demo-siprec.wav"
+fi
+echo "== audio rendered at each call's end (record.audio_at_end): $(find /var/lib/siphon/record -name '*.wav' | wc -l) files" >&2
 # A first dashboard user: admin, with a password made here and printed below.
 password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
 printf '%s\n' "$password" | "$root/build-release/app/siphon" user add admin --role admin >/dev/null
