@@ -18,12 +18,19 @@
 
 #include <string.h>
 
-/* The evidence: already JSON text (alert.h), written as the value of key. */
+/* The evidence: already JSON text (alert.h), written as the value of key.
+ * The hub checked it (json_check.c), so a CR or LF in it is whitespace
+ * between tokens (a string holds none raw): written as a space, the ECS
+ * document stays one line. */
 static void alert__json_raw(json_writer_t *w, const char *key, const char *json)
 {
     json_key(w, key);
     const char *ev = json && json[0] ? json : "{}";
-    buf_append(w->out, ev, strlen(ev));
+    for (size_t n; *ev; ev += n) {
+        n = strcspn(ev, "\r\n");
+        buf_append(w->out, ev, n);
+        if (ev[n]) buf_putc(w->out, ' '), n++;
+    }
     w->need_comma[w->depth] = true;
 }
 

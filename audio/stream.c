@@ -286,7 +286,7 @@ static void release(struct aud_renderer *r, aud__stream_t *s, const aud__pkt_t *
         s->log = l;
         s->caplog = cap;
     }
-    if (s->nbytes + p->len > s->capbytes) {
+    if (!s->bytes || s->nbytes + p->len > s->capbytes) { /* allocated even for an empty payload */
         size_t cap = s->capbytes ? s->capbytes * 2 : 65536;
         while (cap < s->nbytes + p->len)
             cap *= 2;

@@ -216,6 +216,16 @@ static void test_json_formats(void **state)
         if (!strstr(b.data, want[i])) fprintf(stderr, "missing %s in %s\n", want[i], b.data);
         assert_non_null(strstr(b.data, want[i]));
     }
+    /* a well-formed evidence spread over lines still gives one ECS line */
+    a.evidence_json = "{\r\n \"a\": [1,\n2]\n}";
+    buf_reset(&b);
+    alert__fmt_ecs(&b, &a, "probe-1");
+    assert_true(alert__json_object_valid(b.data, b.len));
+    assert_null(memchr(b.data, '\n', b.len));
+    assert_null(memchr(b.data, '\r', b.len));
+    buf_putc(&b, '\0');
+    assert_non_null(strstr(b.data, "\"evidence\":{   \"a\": [1, 2] }}}"));
+    a = hostile_alert();
     alert_sink_spec_t sp;
     alert__sink_env_t env =
         env_of(&sp, "hec+https://splunk:8088?index=voip&sourcetype=siphon:alert");

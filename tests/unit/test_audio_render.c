@@ -307,6 +307,28 @@ static void test_srtp_key_change(void **state)
     aud_free(r);
 }
 
+/* A stream whose first packet is a bare RTP header (no payload, nothing
+ * kept yet): the packets after it still play. */
+static void test_empty_first_packet(void **state)
+{
+    (void)state;
+    aud_renderer_t *r = renderer();
+    uint8_t b[300];
+    for (int k = 0; k < 6; k++) {
+        size_t n = rtp(b, 0, (uint16_t)k, 160 * (uint32_t)k, 0x7, NULL, k ? 160 : 0, 0x80);
+        aud_feed_rtp(r, 1, AUD_SIDE_CALLER, T0 + k * 20 * NS_PER_MSEC, b, n, &PCMU);
+    }
+    wav_t w;
+    assert_int_equal(finish(r, &w), AUD_OK);
+    aud_stream_info_t s;
+    aud_stream_info(r, 0, &s);
+    assert_int_equal(s.packets, 6);
+    assert_true(w.frames >= 5 * 160);
+    assert_int_equal(w.pcm[2 * (w.frames - 1)], V);
+    free(w.pcm);
+    aud_free(r);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -344,9 +366,13 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_crypto_lines),         cmocka_unit_test(test_timeline_pcmu),
-        cmocka_unit_test(test_reanchor_after_pause), cmocka_unit_test(test_wideband_rate),
-        cmocka_unit_test(test_srtp_key_change),      cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_crypto_lines),
+        cmocka_unit_test(test_timeline_pcmu),
+        cmocka_unit_test(test_reanchor_after_pause),
+        cmocka_unit_test(test_wideband_rate),
+        cmocka_unit_test(test_srtp_key_change),
+        cmocka_unit_test(test_empty_first_packet),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
