@@ -100,7 +100,7 @@ rules_check none 'False' '--record.rules=header=X-Record: yes'
 grep -q 'unknown key' "$work/bad.err" || fail rules-bad-words "$(cat "$work/bad.err")"
 
 # 4. siphon run records by default; siphon pcap reads the configured store -
-printf '[record]\ndir = %s\nmin_free = 0\n' "$work/st.run" >"$work/run.conf"
+printf '[record]\ndir = %s\nmin_free = 0\n[storage]\nenabled = false\n' "$work/st.run" >"$work/run.conf"
 "$SIPHON" run -c "$work/run.conf" --allow-root --capture.file="$work/gtcp.pcap" \
     --correlator.shards=2 --capture.dedup_slots=0 >"$work/run.out" 2>"$work/run.err" ||
     fail run "siphon run exit $?: $(tail -3 "$work/run.err")"

@@ -58,7 +58,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout srs.key -out srs.pem -days 2 -
 openssl req -x509 -newkey rsa:2048 -nodes -keyout src.key -out src.pem -days 2 -subj /CN=src.test 2>/dev/null
 "$SIPHON_SRTP_PCAP" pcmu2.pcap srtp2.pcap "$(cat "$scen/srtp_key.txt")" || { echo "FAIL: srtp pcap"; exit 1; }
 
-: >empty.conf
+printf '[storage]\nenabled = false\n' >empty.conf # these runs store nothing
 "$SIPHON" run -c empty.conf --allow-root --json --log.stats_interval=0 --record.dir="$PWD/record" \
     --siprec.enabled=true --siprec.listen="udp:127.0.0.1:$sip, tcp:127.0.0.1:$sip, tls:127.0.0.1:$tls" \
     --siprec.tls_cert=srs.pem --siprec.tls_key=srs.key --siprec.tls_ca=src.pem --siprec.verify_client=true \

@@ -46,7 +46,7 @@ rtp_hi=$((rtp_lo + 99))
 python3 "$scen/make_rtp_pcap.py" pcmu2.pcap 0 2 50 tones=440,1000
 "$SIPHON_SRTP_PCAP" pcmu2.pcap srtp2.pcap "$(cat "$scen/srtp_key.txt")" || { echo "FAIL: srtp pcap"; exit 1; }
 
-: >empty.conf
+printf '[storage]\nenabled = false\n' >empty.conf # these runs store nothing
 "$SIPHON" run -c empty.conf --allow-root --json --log.stats_interval=0 \
     --siprec.enabled=true --siprec.listen="udp:127.0.0.1:$sip, tcp:127.0.0.1:$sip" \
     --siprec.rtp_ports=$rtp_lo-$rtp_hi --record.dir="$work/store" \
