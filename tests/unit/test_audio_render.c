@@ -91,6 +91,25 @@ static aud_status_t finish(aud_renderer_t *r, wav_t *w)
 
 /* ------------------------------------------------------------------------ */
 
+/* libsrtp2 initialised by another component first (siprec/media.c does,
+ * in a `siphon run` with the SIPREC server): the renderer still decrypts.
+ * First in main: the renderer initialises libsrtp2 once per process. */
+static void test_srtp_initialised_elsewhere(void **state)
+{
+    (void)state;
+    assert_int_equal(srtp_init(), srtp_err_status_ok);
+    aud_config_t cfg;
+    aud_config_default(&cfg);
+    char err[256] = "";
+    aud_renderer_t *r = aud_new(&cfg, err, sizeof err);
+    assert_non_null(r);
+    assert_string_equal(err, "");
+    assert_int_equal(aud_add_key(r, AUD_SIDE_CALLER, "AES_CM_128_HMAC_SHA1_80",
+                                 "d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj", err, sizeof err),
+                     0);
+    aud_free(r);
+}
+
 static void test_crypto_lines(void **state)
 {
     (void)state;
@@ -366,6 +385,7 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_srtp_initialised_elsewhere),
         cmocka_unit_test(test_crypto_lines),
         cmocka_unit_test(test_timeline_pcmu),
         cmocka_unit_test(test_reanchor_after_pause),
