@@ -175,7 +175,10 @@ static int64_t ns_to_samples(int64_t ns, uint32_t rate)
 /* Decodes one packet in sequence order and places it. */
 static void decode_one(const struct aud_renderer *r, aud__stream_t *s, const aud__logent_t *p)
 {
-    uint64_t gap = s->released_any ? p->ext_seq - s->last_out_ext - 1 : 0;
+    /* a gap only forward: a packet at or before the last one out (a second
+     * recording of the same SSRC under one Call-ID) is no loss */
+    uint64_t gap =
+        s->released_any && p->ext_seq > s->last_out_ext ? p->ext_seq - s->last_out_ext - 1 : 0;
     s->released_any = true;
     s->last_out_ext = p->ext_seq;
     s->info.lost += gap;
