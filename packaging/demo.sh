@@ -102,7 +102,7 @@ echo "== siphon audio $cid -o $root/build-release/demo-call.wav" >&2
 # in PostgreSQL, its stereo audio from the packet store.
 echo "== siphon siprec list --since 10m" >&2
 "$siphon" siprec list --since 10m
-srs=$("$siphon" siprec list --since 10m --json |
+srs=$("$siphon" siprec list --since 10m --json | tail -n 1 |
   python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["call_id"])' || true)
 if [ -n "$srs" ]; then
     echo "== siphon audio $srs -o $root/build-release/demo-siprec.wav" >&2
