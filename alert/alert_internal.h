@@ -104,7 +104,6 @@ bool alert__json_object_valid(const char *s, size_t n);
 
 /* Times: RFC 3339 with microseconds (now when ts <= 0). */
 void alert__ts_rfc3339(buf_t *out, int64_t ts_ns);
-int64_t alert__now_ns(void);
 
 /* HMAC-SHA256 of "timestamp.body" as 64 lower-case hex digits (+ NUL). */
 void alert__hmac_hex(const void *key, size_t key_len, const char *timestamp, const void *body,

@@ -53,7 +53,7 @@ void alert__fmt_cef(buf_t *out, const alert_t *a)
     buf_putc(out, '|');
     alert__escape_cstr(out, alert__type_title(a->type), ALERT__ESC_CEF_HDR, 0);
     buf_printf(out, "|%d|", alert__sev_ten(a->severity));
-    int64_t last = a->last_ts_ns > 0 ? a->last_ts_ns : alert__now_ns();
+    int64_t last = a->last_ts_ns > 0 ? a->last_ts_ns : clock_real_ns();
     buf_printf(out, "rt=%lld", (long long)alert__ms(last));
     if (a->first_ts_ns > 0) buf_printf(out, " start=%lld", (long long)alert__ms(a->first_ts_ns));
     buf_printf(out, " end=%lld", (long long)alert__ms(last));

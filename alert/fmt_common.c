@@ -45,16 +45,9 @@ const char *alert__type_title(alert_type_t t)
     return (unsigned)t < ALERT_TYPE_COUNT ? titles[t] : "SIP alert";
 }
 
-int64_t alert__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
 void alert__ts_rfc3339(buf_t *out, int64_t ts_ns)
 {
     char t[40];
-    size_t n = ts_format_rfc3339(ts_ns > 0 ? ts_ns : alert__now_ns(), t, sizeof t);
+    size_t n = ts_format_rfc3339(ts_ns > 0 ? ts_ns : clock_real_ns(), t, sizeof t);
     buf_append(out, t, n);
 }

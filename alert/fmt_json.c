@@ -54,7 +54,7 @@ void alert__fmt_ecs(buf_t *out, const alert_t *a, const char *hostname)
     json_init(&w, out);
     json_obj_begin(&w);
     json_key(&w, "@timestamp");
-    json_ts(&w, a->last_ts_ns > 0 ? a->last_ts_ns : alert__now_ns());
+    json_ts(&w, a->last_ts_ns > 0 ? a->last_ts_ns : clock_real_ns());
     json_key(&w, "ecs");
     json_obj_begin(&w);
     json_key(&w, "version");
@@ -85,7 +85,7 @@ void alert__fmt_ecs(buf_t *out, const alert_t *a, const char *hostname)
     json_key(&w, "end");
     json_ts(&w, a->last_ts_ns);
     json_key(&w, "created");
-    json_ts(&w, alert__now_ns());
+    json_ts(&w, clock_real_ns());
     json_key(&w, "module");
     json_cstr(&w, "siphon");
     json_key(&w, "dataset");
@@ -156,7 +156,7 @@ void alert__fmt_hec(buf_t *out, const alert_t *a, const alert__sink_env_t *env)
     json_writer_t w;
     json_init(&w, out);
     json_obj_begin(&w);
-    int64_t t = a->last_ts_ns > 0 ? a->last_ts_ns : alert__now_ns();
+    int64_t t = a->last_ts_ns > 0 ? a->last_ts_ns : clock_real_ns();
     json_key(&w, "time");
     json_double(&w, (double)t / 1e9, 3);
     json_key(&w, "host");

@@ -60,7 +60,7 @@ void alert__fmt_leef(buf_t *out, const alert_t *a, char d)
     else
         buf_printf(out, "|x%02x|", (unsigned char)d);
     buf_printf(out, "cat=%s", alert_type_name(a->type));
-    int64_t last = a->last_ts_ns > 0 ? a->last_ts_ns : alert__now_ns();
+    int64_t last = a->last_ts_ns > 0 ? a->last_ts_ns : clock_real_ns();
     buf_printf(out, "%cdevTimeFormat=MMM dd yyyy HH:mm:ss.SSS z%cdevTime=", d, d);
     alert__leef_time(out, last);
     buf_printf(out, "%csev=%d", d, alert__sev_ten(a->severity));

@@ -159,7 +159,7 @@ static uint32_t alert__webhook_send(void *self, alert__rec_t *const *recs, uint3
         while (t->body.len && t->body.data[t->body.len - 1] == '\n')
             t->body.len--;
         char ts[24], hex[65];
-        snprintf(ts, sizeof ts, "%lld", (long long)(alert__now_ns() / NS_PER_SEC));
+        snprintf(ts, sizeof ts, "%lld", (long long)(clock_real_ns() / NS_PER_SEC));
         alert__hmac_hex(t->env->secret, t->env->secret_len, ts, t->body.data, t->body.len, hex);
         char h1[64], h2[96];
         snprintf(h1, sizeof h1, "X-Siphon-Timestamp: %s", ts);

@@ -51,13 +51,6 @@ static void usage(FILE *f)
             CALLS_LIMIT_DEFAULT);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
 /* The command line into f; -1 to go on, else the exit status. */
 static int calls_options(int argc, char **argv, st_calls_filter_t *f, bool *json, int *verbosity)
 {
@@ -78,7 +71,7 @@ static int calls_options(int argc, char **argv, st_calls_filter_t *f, bool *json
         {NULL, 0, NULL, 0},
     };
     *f = (st_calls_filter_t){.limit = CALLS_LIMIT_DEFAULT};
-    int64_t now = now_ns();
+    int64_t now = clock_real_ns();
     char err[512] = "";
     optind = 1;
     int c;

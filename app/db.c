@@ -123,11 +123,9 @@ int cmd_db(int argc, char **argv)
         }
         buf_free(&out);
     } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
         uint32_t made = 0, dropped = 0;
-        if (st_maintain(sc.dsn, sc.retention_ns, (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec,
-                        &made, &dropped, err, sizeof err) != 0) {
+        if (st_maintain(sc.dsn, sc.retention_ns, clock_real_ns(), &made, &dropped, err,
+                        sizeof err) != 0) {
             fprintf(stderr, "siphon db maintain: %s\n", err);
             status = 1;
         } else {

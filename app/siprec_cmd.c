@@ -43,13 +43,6 @@ static void usage(FILE *f)
             SIPREC_LIMIT_DEFAULT);
 }
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
 typedef struct {
     const char *verb, *id;
     st_siprec_filter_t f;
@@ -68,7 +61,7 @@ static int siprec_options(int argc, char **argv, siprec_opts_t *o)
         {NULL, 0, NULL, 0},
     };
     o->f.limit = SIPREC_LIMIT_DEFAULT;
-    int64_t now = now_ns();
+    int64_t now = clock_real_ns();
     char err[512] = "";
     optind = 1;
     int c;

@@ -1,5 +1,5 @@
-/* clock.c - timestamps: RFC 3339 formatting of packet time and a monotonic
- * clock for measuring our own work. */
+/* clock.c - timestamps: RFC 3339 formatting of packet time, a monotonic
+ * clock for measuring our own work and the wall clock. */
 #include "core.h"
 
 #include <stdio.h>
@@ -25,5 +25,12 @@ int64_t clock_mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+int64_t clock_real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
 }

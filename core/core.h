@@ -178,6 +178,9 @@ static inline int64_t ts_sub_sat(int64_t a, int64_t b)
 size_t ts_format_rfc3339(int64_t ts_ns, char *buf, size_t n);
 /* Monotonic clock in ns (for benchmarks and progress, not packet time). */
 int64_t clock_mono_ns(void);
+/* Wall clock (CLOCK_REALTIME) in ns since the epoch: "now" for searches,
+ * retention and the times siphon itself stamps (alerts, SIPREC sessions). */
+int64_t clock_real_ns(void);
 
 /* ------------------------------------------------------------------------ */
 /* Logging (stderr, journald-friendly "<level>" prefixes are added by callers */

@@ -75,13 +75,6 @@ struct pl_capture {
     _Atomic int64_t max_delay_ns; /* recent worst frame delivery delay */
 };
 
-static int64_t pl__clock_real_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
 pl_capture_t *pl_capture_open(const pl_capture_config_t *cfg, char *err, size_t errlen)
 {
     if (cfg->threads == 0 || cfg->threads > PL_MAX_THREADS || cfg->n_ifaces > PL_MAX_IFACES) {
@@ -201,7 +194,7 @@ static void *pl__capture_main(void *arg)
             pthread_mutex_unlock(&w->lock);
             break;
         }
-        int64_t real = pl__clock_real_ns();
+        int64_t real = clock_real_ns();
         if (busy) {
             int64_t delay = real - batch_last_ts, seen = atomic_load(&c->max_delay_ns);
             while (delay > seen && !atomic_compare_exchange_weak(&c->max_delay_ns, &seen, delay))
@@ -215,7 +208,7 @@ static void *pl__capture_main(void *arg)
         if (mono >= next_wall) {
             if (w->index == 0) /* forget old delays: halve the worst every second */
                 atomic_store(&c->max_delay_ns, atomic_load(&c->max_delay_ns) / 2);
-            int64_t now = pl__clock_real_ns();
+            int64_t now = clock_real_ns();
             pl__expire(w, now > w->last_ts ? now : w->last_ts);
             next_wall = mono + NS_PER_SEC;
         }

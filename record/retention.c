@@ -30,13 +30,6 @@
 
 #define REC__FREE_RECHECK (4ull << 20)
 
-static int64_t wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
 static uint64_t file_size(const char *path, int64_t *mtime_ns)
 {
     struct stat st;
@@ -60,7 +53,7 @@ void rec__ret_closed_push(rec__writer_t *w, uint64_t no, uint64_t bytes)
         }
     }
     w->closed[w->closed_head + w->nclosed++] =
-        (rec__seginfo_t){.no = no, .bytes = bytes, .mtime_ns = wall_ns()};
+        (rec__seginfo_t){.no = no, .bytes = bytes, .mtime_ns = clock_real_ns()};
     w->closed_bytes += bytes;
 }
 
@@ -162,7 +155,7 @@ bool rec__ret_room(rec__writer_t *w, uint64_t need)
 void rec__ret_age(rec__writer_t *w)
 {
     if (w->cfg->retention_ns <= 0) return;
-    int64_t limit = wall_ns() - w->cfg->retention_ns;
+    int64_t limit = clock_real_ns() - w->cfg->retention_ns;
     while (w->nclosed && w->closed[w->closed_head].mtime_ns < limit)
         delete_oldest(w, "older than record.retention");
 }

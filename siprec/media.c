@@ -167,13 +167,6 @@ int srs__b64_decode(sv_t in, uint8_t *out, size_t outlen)
     return (int)o;
 }
 
-int64_t srs__wall_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* ------------------------------ ports ----------------------------------- */
 
 int srs__media_init(struct srs *s, char *err, size_t errlen)
@@ -481,7 +474,7 @@ static void drain(struct srs *s, srs__tag_t *tag)
                     }
                 }
             }
-            if (!ts) ts = srs__wall_ns();
+            if (!ts) ts = clock_real_ns();
             on_packet(s, st, tag->rtcp, bufs[i], msgs[i].msg_len, ts, &from[i]);
         }
         st->last_rx_mono = clock_mono_ns();

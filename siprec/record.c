@@ -57,7 +57,7 @@ void srs__session_emit(struct srs *s, srs__session_t *ss, const char *state)
         .src = ss->dest.peer,
         .transport = ss->dest.tp,
         .start_ns = ss->start_wall_ns,
-        .end_ns = srs__wall_ns(),
+        .end_ns = clock_real_ns(),
         .state = state,
         .n_participants = md->n_participants,
         .n_streams = ns,

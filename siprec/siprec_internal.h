@@ -264,6 +264,4 @@ void srs__session_emit(struct srs *s, srs__session_t *ss, const char *state);
 size_t srs__b64_encode(const uint8_t *in, size_t n, char *out, size_t outlen);
 int srs__b64_decode(sv_t in, uint8_t *out, size_t outlen); /* bytes, or -1 */
 
-int64_t srs__wall_ns(void);
-
 #endif /* SIPHON_SIPREC_INTERNAL_H */

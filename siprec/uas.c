@@ -304,7 +304,7 @@ static srs__session_t *session_new(struct srs *s, const sip_msg_t *m, const srs_
     local_tag(s, m, ss->local_tag);
     ss->hash = hash_sv(s, m->call_id);
     ss->dest = *d;
-    ss->start_wall_ns = srs__wall_ns();
+    ss->start_wall_ns = clock_real_ns();
     ss->last_activity = s->now;
     ss->remote_cseq = m->cseq;
     buf_init(&ss->resp_2xx);
@@ -660,7 +660,7 @@ void srs__sip_tap_sent(struct srs *s, const srs__dest_t *d, const char *data, si
     sip_msg_t m;
     if (sip_parse_message((const uint8_t *)data, len, &m) == PROTO_INVALID) return;
     srs__session_t *ss = session_find(s, m.call_id);
-    if (ss) tap_emit(s, ss->call_id, d, true, srs__wall_ns(), data, len);
+    if (ss) tap_emit(s, ss->call_id, d, true, clock_real_ns(), data, len);
 }
 
 static void handle(struct srs *s, const srs__dest_t *d, const uint8_t *data, size_t len);
@@ -671,7 +671,7 @@ void srs__on_message(struct srs *s, const srs__dest_t *d, const uint8_t *data, s
         handle(s, d, data, len);
         return;
     }
-    int64_t rx = srs__wall_ns();
+    int64_t rx = clock_real_ns();
     sip_msg_t m;
     bool parsed = sip_parse_message(data, len, &m) != PROTO_INVALID && m.is_request;
     /* the Call-ID and the message are copied: handling may close a TCP
@@ -694,7 +694,7 @@ void srs__on_message(struct srs *s, const srs__dest_t *d, const uint8_t *data, s
     bool after = parsed && session_find(s, sv_from_cstr(cid)) != NULL;
     if (before || after) {
         tap_emit(s, cid, d, false, rx, copy, len);
-        int64_t tx = srs__wall_ns();
+        int64_t tx = clock_real_ns();
         for (size_t at = 0; at + sizeof(srs__dest_t) + sizeof(size_t) <= s->tap_out.len;) {
             srs__dest_t rd;
             size_t rl;

@@ -428,9 +428,7 @@ void st__writer_tick(st__writer_t *w, bool stop)
 
 void st__writer_maintain(st__writer_t *w)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+    int64_t now = clock_real_ns();
     uint32_t made = 0, dropped = 0;
     char err[512];
     if (st_maintain(w->dsn, w->retention_ns, now, &made, &dropped, err, sizeof err) != 0) {

@@ -193,13 +193,6 @@ static uint32_t api__uint(const web__req_t *rq, const char *name, uint32_t def, 
     return (uint32_t)n;
 }
 
-static int64_t api__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* ---------------------------------------------------------------------- */
 /* session routes                                                           */
 /* ---------------------------------------------------------------------- */
@@ -302,7 +295,7 @@ static void api__calls(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs
     st_calls_filter_t f;
     memset(&f, 0, sizeof f);
     char v[300], err[256] = "";
-    int64_t now = api__now_ns();
+    int64_t now = clock_real_ns();
     int bad = 0;
     if (web__arg(rq, "since", v, sizeof v))
         bad |= st_parse_when(v, now, &f.since_ns, err, sizeof err), f.has_since = true;
