@@ -412,9 +412,12 @@ static void on_sip(void *user, const srs_sip_t *m)
         t->requests++;
     else
         t->responses++;
-    if (t->n < 8)
-        snprintf(t->first_line[t->n], 40, "%.*s", (int)strcspn((const char *)m->data, "\r"),
-                 m->data);
+    if (t->n < 8) {
+        /* the message is not NUL-terminated: its first line ends at CR */
+        const void *cr = memchr(m->data, '\r', m->len);
+        size_t n = cr ? (size_t)((const uint8_t *)cr - (const uint8_t *)m->data) : m->len;
+        snprintf(t->first_line[t->n], 40, "%.*s", (int)n, (const char *)m->data);
+    }
     if (t->all.len) buf_append(&t->all, "\0\0", 2);
     buf_append(&t->all, m->data, m->len);
     t->n++;
