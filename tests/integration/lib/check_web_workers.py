@@ -148,10 +148,12 @@ def one():
     extra.append(timed("/api/v1/calls?limit=1"))
 
 
+# one at a time: sent together, the second can find the first still in the
+# queue (the idle worker not yet woken) and be refused itself
 threads = [threading.Thread(target=one, daemon=True) for _ in range(2)]
 for t in threads:
     t.start()
-time.sleep(0.5)
+    time.sleep(0.4)
 s, dt, h, b = timed("/api/v1/calls?limit=2")
 if s != 503 or h.get("retry-after") != "1":
     fail(f"a search beyond the queue: {s} retry-after={h.get('retry-after')} {b[:200]!r}")
