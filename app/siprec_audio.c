@@ -68,7 +68,7 @@ int app_siprec_audio_feed(rec_store_t *store, const rec_recording_t *rec, aud_re
 {
     siprec_audio_t a = {.r = r};
     cap_limits_t lim;
-    cap_limits_default(&lim);
+    cap_limits_one_call(&lim);
     a.layout = srs_layout_new(0);
     a.dec = cap_decoder_new(&lim, on_datagram, &a);
     int rc = -1;

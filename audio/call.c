@@ -76,7 +76,7 @@ aud_renderer_t *aud_new(const aud_config_t *cfg, char *err, size_t errlen)
     }
     r->streams = calloc(cfg->max_streams, sizeof *r->streams);
     cap_limits_t lim;
-    cap_limits_default(&lim);
+    cap_limits_one_call(&lim);
     r->decoder = cap_decoder_new(&lim, on_datagram, r);
     if (!r->streams || !r->decoder) {
         aud_free(r);

@@ -112,6 +112,12 @@ typedef struct {
 /* Sensible defaults for an appliance (documented in ARCHITECTURE.md). */
 void cap_limits_default(cap_limits_t *l);
 
+/* Limits for decoding one call's recorded packets again (the audio
+ * renderer, a SIPREC session's layout): the defaults with tables sized for
+ * one call instead of a whole link, so a decoder made per call costs
+ * kilobytes, not the 12 MiB of address space the TCP table reserves. */
+void cap_limits_one_call(cap_limits_t *l);
+
 /* The decoder's counters, one X(name) each: the struct below and every
  * writer of the summary expand this one list (a counter kept is a counter
  * shown, under its name). */

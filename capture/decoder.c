@@ -47,6 +47,17 @@ void cap_limits_default(cap_limits_t *l)
     l->dedup_slots = 16384; /* on: see dedup.c */
 }
 
+void cap_limits_one_call(cap_limits_t *l)
+{
+    cap_limits_default(l);
+    /* one call: a handful of SIP-over-TCP or SCTP flows and fragmented
+     * datagrams at a time; the byte caps stay, they are caps, not tables */
+    l->max_frag_datagrams = 64;
+    l->max_tcp_streams = 64;
+    l->max_sctp_messages = 16;
+    l->dedup_slots = 1024;
+}
+
 cap_decoder_t *cap_decoder_new(const cap_limits_t *limits, datagram_cb_pt cb, void *user)
 {
     cap_decoder_t *d = calloc(1, sizeof *d);
