@@ -12,7 +12,6 @@
  */
 #include "aud_internal.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,41 +28,10 @@ static const struct {
     {"AEAD_AES_256_GCM", 44, srtp_crypto_policy_set_aes_gcm_256_16_auth},
 };
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static srtp_err_status_t init_status;
-
-/* Whether libsrtp2 makes a session: true once some srtp_init succeeded. */
-static bool srtp_usable(void)
-{
-    uint8_t key[SRTP_MAX_KEY_LEN] = {0};
-    srtp_policy_t p;
-    memset(&p, 0, sizeof p);
-    srtp_crypto_policy_set_rtp_default(&p.rtp);
-    srtp_crypto_policy_set_rtcp_default(&p.rtcp);
-    p.ssrc.type = ssrc_any_inbound;
-    p.key = key;
-    p.window_size = 128;
-    srtp_t session;
-    if (srtp_create(&session, &p) != srtp_err_status_ok) return false;
-    srtp_dealloc(session);
-    return true;
-}
-
-/* Another component of the process (the SIPREC server's media threads)
- * may have initialised libsrtp2 first; a second srtp_init then fails (its
- * debug module is registered already) though the library works, which a
- * throwaway session tells. */
-static void init_once(void)
-{
-    init_status = srtp_init();
-    if (init_status != srtp_err_status_ok && srtp_usable()) init_status = srtp_err_status_ok;
-}
-
 bool aud__srtp_init(char *err, size_t errlen)
 {
-    pthread_once(&once, init_once);
-    if (init_status != srtp_err_status_ok) {
-        snprintf(err, errlen, "libsrtp2 did not initialise (status %d)", (int)init_status);
+    if (!srtp_lib_ready()) {
+        snprintf(err, errlen, "libsrtp2 did not initialise");
         return false;
     }
     return true;

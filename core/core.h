@@ -333,6 +333,16 @@ void *core_calloc_aligned(size_t n, size_t size, size_t align);
 #define CORE_CALLOC_ARRAY(n, type) ((type *)core_calloc_aligned((n), sizeof(type), alignof(type)))
 
 /* ------------------------------------------------------------------------ */
+/* libsrtp2, process-wide (srtp_lib.c)                                       */
+/* ------------------------------------------------------------------------ */
+
+/* Initialises libsrtp2 once for the whole process and keeps its crypto
+ * backend open, so each later srtp_create is cheap; true when sessions can
+ * be made.  Thread-safe; every component that uses libsrtp2 calls it
+ * first instead of srtp_init. */
+bool srtp_lib_ready(void);
+
+/* ------------------------------------------------------------------------ */
 /* Large tables (table_mem.c)                                                */
 /* ------------------------------------------------------------------------ */
 

@@ -498,8 +498,10 @@ static void *media_main(void *arg)
 
 int srs__media_start(struct srs *s, char *err, size_t errlen)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, (void (*)(void))srtp_init);
+    if (!srtp_lib_ready()) {
+        snprintf(err, errlen, "libsrtp2 did not initialise");
+        return -1;
+    }
     s->n_media = s->cfg.rtp_threads ? s->cfg.rtp_threads : 1;
     s->media = calloc(s->n_media, sizeof *s->media);
     if (!s->media) {
