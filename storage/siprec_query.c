@@ -9,8 +9,8 @@
  * (text_inert: controls, escapes and bidi characters never reach the
  * terminal).  Linked calls come from the siprec_session_calls view
  * (schema/0004_siprec.sql): the observed calls whose Call-ID the metadata
- * names, else those between two of its participants.  The same view read
- * the other way gives a call its sessions: the "SIPREC" section of
+ * names, else those between two of its participants.  The same rules read
+ * from the call's side give a call its sessions: the "SIPREC" section of
  * `siphon show CALL` and the `siprec` list of the dashboard's call detail,
  * on the search connection of those readers (query.c).
  */
@@ -338,19 +338,41 @@ int st_siprec_show(const char *dsn, const char *id, bool json, bool xml, buf_t *
 /* ------------------------------------------------------------------------ */
 
 /* The sessions linked to call $1 (started at $2, PostgreSQL text; NULL:
- * read from calls) by siprec_session_calls, oldest first.  The view links
- * a session to calls that started from a minute before it to an hour
- * after (by Call-ID) or up to ten minutes before it (by participants), so
- * only the sessions that started within a day before the call to an hour
- * after it can be linked: that window keeps the search to a few days'
- * partitions. */
+ * its newest row in calls) by the rules of the view siprec_session_calls
+ * (schema/0004_siprec.sql), read from the call's side: by Call-ID, the
+ * sessions whose metadata names the call's and that started up to an hour
+ * after the call, the call starting no later than a minute after the
+ * session ended (sessions are looked for from a day before the call: one
+ * longer than a day is not found); else by participants, the sessions with no call of
+ * a Call-ID they name, one participant the call's caller and another its
+ * callee, that started from a minute before the call to ten minutes after,
+ * the call still up.  The view itself joins every session with the calls
+ * before a filter on the call applies; here the call comes first, so only
+ * its days' partitions and the GIN index on recorded_call_ids are read.
+ * test_siprec_call.sh compares both. */
 #define CALL_SESSIONS_FROM                                                                         \
-    "FROM siprec_session_calls v JOIN siprec_sessions s ON s.session_uuid = v.session_uuid "       \
-    "AND s.start_ts = v.session_start_ts, (SELECT coalesce($2::timestamptz, (SELECT start_ts "     \
-    "FROM calls WHERE call_uuid = $1::uuid ORDER BY start_ts DESC LIMIT 1)) AS t) c "              \
-    "WHERE v.call_uuid = $1::uuid AND v.session_start_ts >= c.t - interval '1 day' "               \
-    "AND v.session_start_ts <= c.t + interval '1 hour' "                                           \
-    "AND s.start_ts >= c.t - interval '1 day' AND s.start_ts <= c.t + interval '1 hour'"
+    "FROM (WITH c AS (SELECT call_id, caller, callee, start_ts, end_ts FROM calls "                \
+    "WHERE call_uuid = $1::uuid AND start_ts BETWEEN coalesce($2::timestamptz, '-infinity') "      \
+    "AND coalesce($2::timestamptz, 'infinity') ORDER BY start_ts DESC LIMIT 1) "                   \
+    "SELECT s.session_uuid, s.start_ts AS session_start_ts, 'call_id'::text AS matched_by "        \
+    "FROM c JOIN siprec_sessions s ON s.recorded_call_ids @> ARRAY[c.call_id] "                    \
+    "AND s.start_ts >= c.start_ts - interval '1 day' "                                             \
+    "AND s.start_ts <= c.start_ts + interval '1 hour' "                                            \
+    "AND c.start_ts <= coalesce(s.end_ts, s.start_ts) + interval '1 minute' "                      \
+    "UNION ALL "                                                                                   \
+    "SELECT s.session_uuid, s.start_ts, 'participants'::text FROM c JOIN siprec_sessions s "       \
+    "ON s.start_ts >= c.start_ts - interval '1 minute' "                                           \
+    "AND s.start_ts <= c.start_ts + interval '10 minutes' "                                        \
+    "AND (c.end_ts IS NULL OR c.end_ts >= s.start_ts) "                                            \
+    "WHERE EXISTS (SELECT 1 FROM siprec_participants pa JOIN siprec_participants pb "              \
+    "ON pb.session_uuid = pa.session_uuid AND pb.start_ts = pa.start_ts AND pb.idx <> pa.idx "     \
+    "WHERE pa.session_uuid = s.session_uuid AND pa.start_ts = s.start_ts "                         \
+    "AND siprec_aor_user(pa.aor) = c.caller AND siprec_aor_user(pb.aor) = c.callee) "              \
+    "AND NOT EXISTS (SELECT 1 FROM calls o WHERE o.call_id = ANY (s.recorded_call_ids) "           \
+    "AND o.start_ts >= s.start_ts - interval '1 hour' "                                            \
+    "AND o.start_ts <= coalesce(s.end_ts, s.start_ts) + interval '1 minute')) v "                  \
+    "JOIN siprec_sessions s ON s.session_uuid = v.session_uuid AND s.start_ts = "                  \
+    "v.session_start_ts"
 
 /* A Call-ID as one shell word: single-quoted ('\'' for a quote) when it is
  * printable ASCII; false (nothing written) otherwise, where a command

@@ -12,7 +12,10 @@
 # lib/check_siprec_call.py checks `siphon show` (the SIPREC section: SRS
 # Call-ID, SRC, participants, streams as stored, the audio command line,
 # which then renders the session), `siphon siprec show` naming the call,
-# and the API of `siphon web` (viewer: participants and streams but no
+# and, for three calls (linked by Call-ID, by participants -- the Oracle
+# session names no Call-ID -- and none), the sessions shown equal the
+# siprec_session_calls view's;
+# the API of `siphon web` (viewer: participants and streams but no
 # metadata, 403 on the session audio; listener: the metadata and a WAV;
 # both audio attempts audited).  lib/siprec_call_ui.mjs (headless
 # Chromium) checks the call page's "SIPREC recording" section for both
@@ -41,7 +44,9 @@ st=(--storage.dsn="$PG_DSN" --storage.spool_dir="$work/spool" --storage.batch_de
 observed=e9fffff2020a598b86962867715db0cf
 python3 "$lib/siprec_observed_call.py" observed.pcap "$observed"
 python3 "$lib/siprec_observed_call.py" unrecorded.pcap unrecorded@10.0.0.1 1234 5678 1
-"$SIPHON" analyze --store --no-progress "${st[@]}" observed.pcap unrecorded.pcap >analyze.out 2>&1 ||
+python3 "$lib/siprec_observed_call.py" byparts.pcap oracle-leg-1@10.0.0.1 9000 1002 120
+"$SIPHON" analyze --store --no-progress "${st[@]}" observed.pcap unrecorded.pcap byparts.pcap \
+    >analyze.out 2>&1 ||
     { echo "FAIL: analyze --store: $(tail -3 analyze.out)"; exit 1; }
 
 # the Cisco session, hostile: markup in a participant's name, a script
@@ -82,9 +87,11 @@ python3 "$scen/make_rtp_pcap.py" pcmu2.pcap 0 2 50 tones=440,1000
 srs_pid=$!
 for _ in $(seq 100); do grep -q "SIPREC recording server on" run.stderr && break; sleep 0.1; done
 grep -q "SIPREC recording server on" run.stderr || { echo "FAIL: no server: $(cat run.stderr)"; exit 1; }
-timeout 30 sipp "127.0.0.1:$sip" -sf hostile.xml -m 1 -i 127.0.0.1 -p "$sipp_port" \
-    -mp "$sipp_media" -cid_str "o'src-%u-%p@%s" -nostdin >sipp.out 2>&1 ||
-    { echo "FAIL: SIPp: $(tail -3 sipp.out | tr '\n' ' ')"; exit 1; }
+for s in "hostile.xml:o'src" "$scen/oracle_acme.xml:oracle"; do
+    timeout 30 sipp "127.0.0.1:$sip" -sf "${s%%:*}" -m 1 -i 127.0.0.1 -p "$sipp_port" \
+        -mp "$sipp_media" -cid_str "${s#*:}-%u-%p@%s" -nostdin >sipp.out 2>&1 ||
+        { echo "FAIL: SIPp $s: $(tail -3 sipp.out | tr '\n' ' ')"; exit 1; }
+done
 kill -TERM $srs_pid
 rc=0; wait $srs_pid || rc=$?
 srs_pid=""

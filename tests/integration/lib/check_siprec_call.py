@@ -40,12 +40,14 @@ def rows(sql):
 
 # -- the stored session, as the recording server wrote it --
 sessions = rows("SELECT session_uuid::text AS uuid, start_ts::text AS start, call_id, state, "
-                "host(src_ip) AS src_ip, src_port, transport, metadata_xml FROM siprec_sessions")
-ok(len(sessions) == 1, f"one session stored: {len(sessions)}")
-s = sessions[0]
+                "host(src_ip) AS src_ip, src_port, transport, metadata_xml FROM siprec_sessions "
+                "ORDER BY start_ts")
+ok(len(sessions) == 2, f"two sessions stored: {len(sessions)}")
+s, oracle = sessions
 ran = [json.loads(l) for l in open(os.path.join(WORK, "run.ndjson")) if '"siprec_session"' in l]
-ok(len(ran) == 1 and ran[0]["call_id"] == s["call_id"] and s["call_id"].startswith("o'src-"),
-   f"the stored session is the one recorded: {s['call_id']!r}")
+ok(len(ran) == 2 and ran[0]["call_id"] == s["call_id"] and s["call_id"].startswith("o'src-") and
+   oracle["call_id"].startswith("oracle-"),
+   f"the stored sessions are the ones recorded: {s['call_id']!r}, {oracle['call_id']!r}")
 key = f"session_uuid = '{s['uuid']}'"
 parts = rows(f"SELECT aor, name, role FROM siprec_participants WHERE {key} ORDER BY idx")
 streams = rows(f"SELECT label, codec, packets, lost, sender_aor FROM siprec_streams WHERE {key} "
@@ -55,7 +57,15 @@ ok(len(parts) == 2 and any("xss-siprec-name" in (p["name"] or "") for p in parts
 ok(len(streams) == 2 and all(t["packets"] >= 50 for t in streams), f"two streams with RTP: {streams}")
 call_uuid = psql(f"SELECT call_uuid FROM calls WHERE call_id = '{OBSERVED}'")
 other_uuid = psql("SELECT call_uuid FROM calls WHERE call_id = 'unrecorded@10.0.0.1'")
-ok(call_uuid and other_uuid, "both observed calls stored")
+parts_uuid = psql("SELECT call_uuid FROM calls WHERE call_id = 'oracle-leg-1@10.0.0.1'")
+ok(call_uuid and other_uuid and parts_uuid, "the three observed calls stored")
+# what the schema's view links to each call: the reference for every reader
+view = {u: rows(f"SELECT DISTINCT session_uuid::text AS uuid, matched_by FROM "
+                f"siprec_session_calls WHERE call_uuid = '{u}' ORDER BY 1")
+        for u in (call_uuid, other_uuid, parts_uuid)}
+ok(view[call_uuid] == [{"uuid": s["uuid"], "matched_by": "call_id"}] and view[other_uuid] == [] and
+   view[parts_uuid] == [{"uuid": oracle["uuid"], "matched_by": "participants"}],
+   f"the view links by Call-ID, by participants and none: {view}")
 
 # -- siphon show: the SIPREC section --
 show = open(os.path.join(WORK, "show.txt")).read()
@@ -88,9 +98,11 @@ cli_wav = open(wav, "rb").read()
 ok(cli_wav[:4] == b"RIFF" and len(cli_wav) > 20000, f"a WAV of the session: {len(cli_wav)} bytes")
 print(f"ok: the printed `siphon audio` command renders the session ({len(cli_wav)} bytes)")
 
-other = subprocess.run([SIPHON, "show", "unrecorded@10.0.0.1", *CFG], capture_output=True,
-                       text=True)
-ok(other.returncode == 0 and "SIPREC" not in other.stdout, "a call no session recorded: no SIPREC")
+for u in view:
+    out = subprocess.run([SIPHON, "show", u, *CFG], capture_output=True, text=True).stdout
+    shown = re.findall(r"^  session (\S+) .*\(linked by (\w+)\)$", out, re.M)
+    ok([{"uuid": a, "matched_by": b} for a, b in shown] == view[u] and
+       ("SIPREC:" in out) == bool(view[u]), f"siphon show {u}: {shown} != the view's {view[u]}")
 rs = subprocess.run([SIPHON, "siprec", "show", s["uuid"], *CFG], capture_output=True, text=True)
 ok(rs.returncode == 0 and
    f"observed call 1: uuid={call_uuid} call_id={OBSERVED} matched_by=call_id" in rs.stdout,
@@ -100,7 +112,8 @@ rj = subprocess.run([SIPHON, "siprec", "show", s["uuid"], "--json", *CFG], captu
 oc = json.loads(rj.stdout)["observed_calls"]
 ok(oc == [{"call_uuid": call_uuid, "call_id": OBSERVED, "matched_by": "call_id"}],
    f"siphon siprec show --json: observed_calls {oc}")
-print("ok: siphon siprec show names the observed call (text and JSON); unrecorded call: none")
+print("ok: siphon siprec show names the observed call (text and JSON); siphon show of 3 calls "
+      "lists the view's sessions (by Call-ID, by participants, none)")
 
 
 # -- the API --
@@ -147,8 +160,10 @@ for who, cookie in (("viewer", viewer), ("listener", listener)):
     else:
         ok(x["metadata_xml"] == s["metadata_xml"] and "xss-siprec-xml" in x["metadata_xml"] and
            b["siprec_audio"] is True, "listener: the metadata as stored")
-    st, _, b = req(f"/api/v1/calls/{other_uuid}", cookie)
-    ok(st == 200 and b["siprec"] == [], f"{who}: an unrecorded call has no session")
+    for u in view:
+        st, _, b = req(f"/api/v1/calls/{u}", cookie)
+        got = [{"uuid": x["session_uuid"], "matched_by": x["matched_by"]} for x in b["siprec"]]
+        ok(st == 200 and got == view[u], f"{who}: call {u}: {got} != the view's {view[u]}")
 print("ok: the call detail's siprec (participants, streams as stored; metadata for listeners)")
 
 st, _, _ = req(f"/api/v1/siprec/{s['uuid']}/audio", viewer, raw=True)

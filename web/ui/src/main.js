@@ -296,9 +296,9 @@ function SiprecSession({ s, canListen }) {
       <dt>Linked by</dt><dd>${s.matched_by}</dd>
       <dt>Start</dt><dd>${fmtTime(s.start_ts)}</dd><dt>End</dt><dd>${fmtTime(s.end_ts)}</dd>
     </dl>
-    <${Table} label="SIPREC participants" cols=${SIPREC_PART_COLS} rows=${parts} />
-    <${Table} label="SIPREC streams" cols=${SIPREC_STREAM_COLS} rows=${streams} />
-    ${canListen && html`<p class="downloads"><audio controls preload="none"
+    <h4>Participants</h4><${Table} label="SIPREC participants" cols=${SIPREC_PART_COLS} rows=${parts} />
+    <h4>Recorded streams</h4><${Table} label="SIPREC streams" cols=${SIPREC_STREAM_COLS} rows=${streams} />
+    ${canListen && html`<p class="downloads">Session audio <audio controls preload="none"
       src=${'/api/v1/siprec/' + encodeURIComponent(s.session_uuid) + '/audio'}
       aria-label="SIPREC session audio"></audio></p>`}
     ${canListen && typeof s.metadata_xml === 'string' && html`<details class="raw">
