@@ -40,6 +40,7 @@ trap cleanup EXIT
 
 pg_start "$work/pg" || { echo "FAIL: cannot start PostgreSQL"; exit 1; }
 st=(--storage.dsn="$PG_DSN" --storage.spool_dir="$work/spool" --storage.batch_delay=100ms)
+echo "PostgreSQL up (${SECONDS}s)"
 "$SIPHON" db migrate "${st[@]}" >migrate.out
 observed=e9fffff2020a598b86962867715db0cf
 python3 "$lib/siprec_observed_call.py" observed.pcap "$observed"
@@ -97,6 +98,7 @@ rc=0; wait $srs_pid || rc=$?
 srs_pid=""
 [ $rc -eq 0 ] || { echo "FAIL: siphon run exited $rc: $(tail -5 run.stderr)"; exit 1; }
 
+echo "sessions recorded (${SECONDS}s)"
 cfg=(-c empty.conf "${st[@]}")
 "$SIPHON" show "$observed" "${cfg[@]}" >show.txt 2>show.err ||
     { echo "FAIL: siphon show: $(cat show.err)"; exit 1; }
@@ -119,6 +121,7 @@ done
 [ -n "$WEB_PID" ] || { echo "FAIL: siphon web did not start: $(cat web.log)"; exit 1; }
 
 python3 "$lib/check_siprec_call.py" "$SIPHON" "$PG_DSN" "$work" "$observed" "$WEB_URL"
+echo "show and API checked (${SECONDS}s)"
 uuid=$(pg_psql -c "SELECT call_uuid FROM calls WHERE call_id = '$observed'")
 export UI_DIR="$TESTS_DIR/../web/ui"
 if [ -d "$UI_DIR/node_modules/playwright-core" ] && [ -x /usr/bin/chromium ]; then
