@@ -361,8 +361,7 @@ static void api__calls(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs
  * is planned and read in the partitions that can hold the call only (a
  * join on the call row would be planned over every partition: 0.4 s at
  * 1 M calls). */
-static void api__call_siprec(web_t *w, web__conn_t *c, const web__req_t *rq, const char *since,
-                             buf_t *b);
+static void api__call_siprec(web__conn_t *c, const web__req_t *rq, const char *since, buf_t *b);
 
 static void api__call(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
@@ -463,7 +462,7 @@ static void api__call(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
         rs->body.len = mark;
         buf_printf(&rs->body, "[]");
     }
-    api__call_siprec(w, c, rq, since, &rs->body);
+    api__call_siprec(c, rq, since, &rs->body);
     buf_putc(&rs->body, '}');
 }
 
@@ -683,22 +682,21 @@ static void api__audio(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs
 /* ---------------------------------------------------------------------- */
 
 /* The call detail's "siprec": the sessions that recorded the call
- * (storage's st_siprec_call_json over siprec_session_calls).  Participants
+ * (storage's st_siprec_call_json, the rules of the siprec_session_calls
+ * view read from the call's side).  Participants
  * and streams for every role, like the call's parties; the metadata
  * document and the session's audio, personal data as the call's voice is,
  * for listeners and admins only, the audio through the audited route
  * below.  A database without the SIPREC tables gives an empty list. */
-static void api__call_siprec(web_t *w, web__conn_t *c, const web__req_t *rq, const char *since,
-                             buf_t *b)
+static void api__call_siprec(web__conn_t *c, const web__req_t *rq, const char *since, buf_t *b)
 {
-    (void)w;
     bool listener = rq->session && rq->session->role >= WEB_ROLE_LISTENER;
     buf_printf(b, ", \"siprec\": ");
     size_t mark = b->len;
     char err[256] = "";
     if (!c->search ||
         st_siprec_call_json(c->search, rq->param, since, listener, b, err, sizeof err) != 0) {
-        log_warn("web: siprec: %s", err);
+        if (c->search) log_warn("web: siprec: %s", err);
         b->len = mark;
         buf_printf(b, "[]");
     }
