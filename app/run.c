@@ -803,6 +803,7 @@ static int run_setup(run_t *r, bool no_config_file)
         web_config_t wc;
         web_config_default(&wc);
         app_config_to_web_config(cfg, &wc);
+        wc.siprec_audio = app_siprec_audio_feed;
         r->web = web_start(&wc, r->sc.dsn, err, sizeof err);
         if (!r->web) log_warn("web: %s (capture goes on without the dashboard)", err);
     }

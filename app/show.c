@@ -4,6 +4,8 @@
  * (output.h, with its detail lines), then what storage renders from the
  * database (storage.h st_show_render): the call's uuid and probe, its
  * streams and the ladder of its SIP messages; --raw adds every message.
+ * Then the SIPREC sessions that recorded the call, when a recording
+ * server stored any (st_show_siprec).
  *
  * Exit status: 0 shown, 1 not found or the database could not be read,
  * 2 on usage errors.
@@ -25,7 +27,9 @@ static void usage(FILE *f)
                "Shows one stored call: its record, its streams and a ladder diagram of its\n"
                "SIP messages (one column per host, an arrow per message with its method or\n"
                "status, time offsets, retransmissions marked).  With a Call-ID that several\n"
-               "calls used, the newest (`siphon calls --call-id ID` lists them).\n"
+               "calls used, the newest (`siphon calls --call-id ID` lists them).  The\n"
+               "SIPREC sessions that recorded the call follow, with the commands that give\n"
+               "their metadata, audio and pcap.\n"
                "\n"
                "  --raw                  also every message's text\n"
                "  -c FILE                read settings from a configuration file\n"
@@ -115,6 +119,8 @@ int cmd_show(int argc, char **argv)
             buf_printf(&out, "    (%ld stored calls used this Call-ID: the newest is shown)\n",
                        same_id);
         st_show_render(db.search, &lo, &out);
+        if (st_show_siprec(db.search, &out, err, sizeof err) < 0)
+            fprintf(stderr, "siphon show: SIPREC sessions not read: %s\n", err);
         fwrite(out.data, 1, out.len, stdout);
         buf_free(&out);
     }

@@ -78,6 +78,7 @@ int cmd_web(int argc, char **argv)
     web_config_t wc;
     web_config_default(&wc);
     app_config_to_web_config(&cfg, &wc);
+    wc.siprec_audio = app_siprec_audio_feed;
     char err[1024];
     web_t *w = web_start(&wc, sc.dsn, err, sizeof err);
     int status = 0;

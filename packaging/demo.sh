@@ -7,7 +7,7 @@
 # recorded from SIPp, and each call's audio rendered as it ends; then the
 # stored calls searched, one call's ladder from the database, its pcap and
 # its stereo audio from the packet store, the stored SIPREC session and its
-# audio.
+# audio, and the recorded call (seen passively too) showing its session.
 # packaging/samples/attacks.pcapng holds real attack tools captured on
 # loopback (sipvicious svmap, svwar and svcrack against Kamailio with
 # digest authentication, as tests/integration/test_detect_tools.sh runs
@@ -75,6 +75,11 @@ pid=$!
 for _ in $(seq 100); do grep -q "SIPREC recording server on" "$work/run.err" && break; sleep 0.2; done
 ip netns exec "$ns" tcpreplay -q -i "$vn" --pps=2000 "$sample" >/dev/null 2>&1
 ip netns exec "$ns" tcpreplay -q -i "$vn" --pps=2000 "$attacks" >/dev/null 2>&1
+# the call the SIPREC session records, as the probe sees it: its Call-ID is
+# the one the Cisco metadata names, so `siphon show` of it shows the session
+observed=e9fffff2020a598b86962867715db0cf
+python3 "$root/tests/integration/lib/siprec_observed_call.py" "$work/observed.pcap" "$observed"
+ip netns exec "$ns" tcpreplay -q -i "$vn" "$work/observed.pcap" >/dev/null 2>&1
 (cd "$work" && python3 "$root/tests/siprec/make_rtp_pcap.py" pcmu2.pcap 0 2 50 &&
   timeout 30 sipp 127.0.0.1:5080 -sf "$root/tests/siprec/cisco_cube.xml" -m 1 -i 127.0.0.1 \
     -p 5090 -mp 31000 -nostdin >/dev/null 2>&1) || echo "== the SIPREC session failed" >&2
@@ -108,6 +113,8 @@ if [ -n "$srs" ]; then
     echo "== siphon audio $srs -o $root/build-release/demo-siprec.wav" >&2
     "$siphon" audio "$srs" -o "$root/build-release/demo-siprec.wav"
 fi
+echo "== siphon show $observed: the recorded call with its SIPREC session" >&2
+"$siphon" show "$observed" || true
 echo "== audio rendered at each call's end (record.audio_at_end): $(find /var/lib/siphon/record -name '*.wav' | wc -l) files" >&2
 # A first dashboard user: admin, with a password made here and printed below.
 password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')

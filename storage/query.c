@@ -832,6 +832,18 @@ void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *o
     free(m);
 }
 
+/* The search's connection and the call st_show_load loaded, for the
+ * other show-side readers of storage (siprec_query.c). */
+PGconn *st__search_conn(st_search_t *s)
+{
+    return s->conn;
+}
+
+const char *st__show_uuid(const st_search_t *s)
+{
+    return s->call && PQntuples(s->call) == 1 ? PQgetvalue(s->call, 0, C_UUID) : NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* A call's messages for the dashboard                                       */
 /* ------------------------------------------------------------------------ */

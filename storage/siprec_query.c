@@ -9,7 +9,10 @@
  * (text_inert: controls, escapes and bidi characters never reach the
  * terminal).  Linked calls come from the siprec_session_calls view
  * (schema/0004_siprec.sql): the observed calls whose Call-ID the metadata
- * names.
+ * names, else those between two of its participants.  The same rules read
+ * from the call's side give a call its sessions: the "SIPREC" section of
+ * `siphon show CALL` and the `siprec` list of the dashboard's call detail,
+ * on the search connection of those readers (query.c).
  */
 #include "st_internal.h"
 
@@ -245,6 +248,27 @@ static void sub_rows(buf_t *out, PGresult *r, bool json, const char *key)
     }
 }
 
+/* A session's participants and streams ($1 its uuid, $2 its start as
+ * PostgreSQL text): the JSON object first, then the plain columns. */
+static const char participants_sql[] =
+    "SELECT json_build_object('aor', aor, 'name', name, 'role', role, 'id', participant_id)"
+    "::text, aor, name, role, participant_id AS id FROM siprec_participants "
+    "WHERE session_uuid = $1::uuid AND start_ts = $2::timestamptz ORDER BY idx";
+static const char streams_sql[] =
+    "SELECT json_build_object('label', label, 'codec', codec, 'port', port, 'packets', "
+    "packets, 'lost', lost, 'jitter_ms', jitter_ms, 'mos', mos, 'srtp', srtp, "
+    "'srtp_auth_failures', srtp_auth_failures, 'socket_drops', socket_drops, 'pauses', "
+    "pauses, 'sender', sender_aor, 'first_ts', " TS("first_ts") ", 'last_ts', " TS(
+        "last_ts") ")::text, label, codec, port, packets, lost, jitter_ms, mos, srtp, "
+                   "sender_aor AS sender FROM siprec_streams "
+                   "WHERE session_uuid = $1::uuid AND start_ts = $2::timestamptz ORDER BY idx";
+/* The observed calls a session recorded (siprec_session_calls), each with
+ * the command that shows it. */
+static const char observed_sql[] =
+    "SELECT json_build_object('call_uuid', call_uuid, 'call_id', call_id, 'matched_by', "
+    "matched_by)::text, call_uuid::text AS uuid, call_id, matched_by FROM siprec_session_calls "
+    "WHERE session_uuid = $1::uuid AND session_start_ts = $2::timestamptz ORDER BY call_start_ts";
+
 int st_siprec_show(const char *dsn, const char *id, bool json, bool xml, buf_t *out, char *err,
                    size_t errlen)
 {
@@ -266,24 +290,14 @@ int st_siprec_show(const char *dsn, const char *id, bool json, bool xml, buf_t *
         return 0;
     }
     const char *key[2] = {PQgetvalue(r, 0, C_UUID), PQgetvalue(r, 0, C_N + 2)};
-    static const char psql[] =
-        "SELECT json_build_object('aor', aor, 'name', name, 'role', role, 'id', participant_id)"
-        "::text, aor, name, role, participant_id AS id FROM siprec_participants "
-        "WHERE session_uuid = $1::uuid AND start_ts = $2::timestamptz ORDER BY idx";
-    static const char ssql[] =
-        "SELECT json_build_object('label', label, 'codec', codec, 'port', port, 'packets', "
-        "packets, 'lost', lost, 'jitter_ms', jitter_ms, 'mos', mos, 'srtp', srtp, "
-        "'srtp_auth_failures', srtp_auth_failures, 'socket_drops', socket_drops, 'pauses', "
-        "pauses, 'sender', sender_aor, 'first_ts', " TS("first_ts") ", 'last_ts', " TS(
-            "last_ts") ")::text, label, codec, port, packets, lost, jitter_ms, mos, srtp, "
-                       "sender_aor AS sender FROM siprec_streams "
-                       "WHERE session_uuid = $1::uuid AND start_ts = $2::timestamptz ORDER BY idx";
-    PGresult *pr = query(c, psql, 2, key, err, errlen);
-    PGresult *sr = pr ? query(c, ssql, 2, key, err, errlen) : NULL;
+    PGresult *pr = query(c, participants_sql, 2, key, err, errlen);
+    PGresult *sr = pr ? query(c, streams_sql, 2, key, err, errlen) : NULL;
+    PGresult *lr = sr ? query(c, observed_sql, 2, key, err, errlen) : NULL;
     PQfinish(c);
-    if (!pr || !sr) {
+    if (!pr || !sr || !lr) {
         PQclear(r);
         PQclear(pr);
+        PQclear(sr);
         return -1;
     }
     if (json) {
@@ -291,6 +305,7 @@ int st_siprec_show(const char *dsn, const char *id, bool json, bool xml, buf_t *
         out->len--; /* the closing brace: the lists follow */
         sub_rows(out, pr, true, "participant_list");
         sub_rows(out, sr, true, "streams");
+        sub_rows(out, lr, true, "observed_calls");
         json_writer_t w;
         json_init(&w, out);
         buf_printf(out, ",\"metadata_xml\":");
@@ -303,6 +318,7 @@ int st_siprec_show(const char *dsn, const char *id, bool json, bool xml, buf_t *
         row_text(out, r, 0);
         sub_rows(out, pr, false, "participant");
         sub_rows(out, sr, false, "stream");
+        sub_rows(out, lr, false, "observed call");
         buf_printf(out, "  metadata: %s bytes\n",
                    PQgetisnull(r, 0, C_N + 1) ? "0" : PQgetvalue(r, 0, C_N + 1));
         if (xml && !PQgetisnull(r, 0, C_N)) {
@@ -313,5 +329,231 @@ int st_siprec_show(const char *dsn, const char *id, bool json, bool xml, buf_t *
     PQclear(r);
     PQclear(pr);
     PQclear(sr);
+    PQclear(lr);
     return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The sessions that recorded one call                                       */
+/* ------------------------------------------------------------------------ */
+
+/* The sessions linked to a call ($1 its Call-ID, $2 its start, $3 its end
+ * or NULL, $4 its caller, $5 its callee: call_values) by the rules of the
+ * view siprec_session_calls
+ * (schema/0004_siprec.sql), read from the call's side: by Call-ID, the
+ * sessions whose metadata names the call's and that started up to an hour
+ * after the call, the call starting no later than a minute after the
+ * session ended (sessions are looked for from a day before the call: one
+ * longer than a day is not found); else by participants, the sessions with no call of
+ * a Call-ID they name, one participant the call's caller and another its
+ * callee, that started from a minute before the call to ten minutes after,
+ * the call still up.  The view itself joins every session with the calls
+ * before a filter on the call applies (1.4 s at 50,000 sessions); here the
+ * call comes first, so only its days' partitions and the GIN index on
+ * recorded_call_ids are read.
+ * test_siprec_call.sh compares both. */
+#define CALL_SESSIONS_FROM                                                                         \
+    "FROM (SELECT s.session_uuid, s.start_ts AS session_start_ts, 'call_id'::text AS matched_by "  \
+    "FROM siprec_sessions s WHERE s.recorded_call_ids @> ARRAY[$1::text] "                         \
+    "AND s.start_ts >= $2::timestamptz - interval '1 day' "                                        \
+    "AND s.start_ts <= $2::timestamptz + interval '1 hour' "                                       \
+    "AND $2::timestamptz <= coalesce(s.end_ts, s.start_ts) + interval '1 minute' "                 \
+    "UNION ALL "                                                                                   \
+    "SELECT s.session_uuid, s.start_ts, 'participants'::text FROM siprec_sessions s "              \
+    "WHERE s.start_ts >= $2::timestamptz - interval '1 minute' "                                   \
+    "AND s.start_ts <= $2::timestamptz + interval '10 minutes' "                                   \
+    "AND ($3::timestamptz IS NULL OR $3::timestamptz >= s.start_ts) "                              \
+    "AND EXISTS (SELECT 1 FROM siprec_participants pa JOIN siprec_participants pb "                \
+    "ON pb.session_uuid = pa.session_uuid AND pb.start_ts = pa.start_ts AND pb.idx <> pa.idx "     \
+    "WHERE pa.session_uuid = s.session_uuid AND pa.start_ts = s.start_ts "                         \
+    "AND siprec_aor_user(pa.aor) = $4 AND siprec_aor_user(pb.aor) = $5) "                          \
+    "AND NOT EXISTS (SELECT 1 FROM calls o WHERE o.call_id = ANY (s.recorded_call_ids) "           \
+    "AND o.start_ts >= s.start_ts - interval '1 hour' "                                            \
+    "AND o.start_ts <= coalesce(s.end_ts, s.start_ts) + interval '1 minute')) v "                  \
+    "JOIN siprec_sessions s ON s.session_uuid = v.session_uuid AND s.start_ts = "                  \
+    "v.session_start_ts"
+
+/* The call's Call-ID, start, end, caller and callee (CALL_SESSIONS_FROM's
+ * $1..$5) into vals: read first, so each session query is planned with
+ * the call's own values (the Call-ID then picks the GIN index on
+ * recorded_call_ids rather than a scan of the day's sessions).  1 found,
+ * 0 not, -1 with err; *r holds the values (PQclear it). */
+static int call_values(PGconn *c, const char *call_uuid, const char *since, PGresult **r,
+                       const char *vals[5], char *err, size_t errlen)
+{
+    const char *p[2] = {call_uuid, since && since[0] ? since : NULL};
+    *r = query(c,
+               "SELECT call_id, start_ts::text, end_ts::text, caller, callee FROM calls "
+               "WHERE call_uuid = $1::uuid AND start_ts BETWEEN coalesce($2::timestamptz, "
+               "'-infinity') AND coalesce($2::timestamptz, 'infinity') ORDER BY start_ts DESC "
+               "LIMIT 1",
+               2, p, err, errlen);
+    if (!*r) return -1;
+    if (PQntuples(*r) != 1) return 0;
+    for (int k = 0; k < 5; k++)
+        vals[k] = PQgetisnull(*r, 0, k) ? NULL : PQgetvalue(*r, 0, k);
+    return 1;
+}
+
+/* A Call-ID as one shell word: single-quoted ('\'' for a quote) when it is
+ * printable ASCII; false (nothing written) otherwise, where a command
+ * line could not carry it faithfully. */
+static bool shell_word(buf_t *out, const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) return false;
+    buf_putc(out, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            buf_printf(out, "'\\''");
+        else
+            buf_putc(out, *p);
+    }
+    buf_putc(out, '\'');
+    return true;
+}
+
+enum {
+    K_UUID,
+    K_START,
+    K_END,
+    K_CALL_ID,
+    K_STATE,
+    K_SRC,
+    K_SRC_PORT,
+    K_TRANSPORT,
+    K_MATCHED,
+    K_UPDATES,
+    K_XML_BYTES,
+    K_START_PG,
+    K_N
+};
+
+int st_show_siprec(st_search_t *s, buf_t *out, char *err, size_t errlen)
+{
+    const char *uuid = st__show_uuid(s);
+    if (!uuid) return 0;
+    PGconn *c = st__search_conn(s);
+    const char *vals[5];
+    PGresult *cr;
+    int found = call_values(c, uuid, NULL, &cr, vals, err, errlen);
+    if (found <= 0) {
+        PQclear(cr);
+        return found;
+    }
+    PGresult *r = query(c,
+                        "SELECT s.session_uuid::text, " TS("s.start_ts") ", " TS(
+                            "s.end_ts") ", s.call_id, s.state, host(s.src_ip), s.src_port, "
+                                        "s.transport, v.matched_by, s.metadata_updates, "
+                                        "s.metadata_xml_bytes, s.start_ts::text " CALL_SESSIONS_FROM
+                                        " ORDER BY s.start_ts, s.session_uuid",
+                        5, vals, err, errlen);
+    PQclear(cr);
+    if (!r) return -1;
+    int n = PQntuples(r);
+    if (n > 0)
+        buf_printf(out, "\nSIPREC: %d recording session%s recorded this call\n", n,
+                   n == 1 ? "" : "s");
+    for (int i = 0; i < n; i++) {
+        buf_printf(out, "  session %s  ", PQgetvalue(r, i, K_UUID));
+        put_inert(out, r, i, K_START, "-");
+        buf_printf(out, " .. ");
+        put_inert(out, r, i, K_END, "-");
+        buf_printf(out, "  ");
+        put_inert(out, r, i, K_STATE, "-");
+        buf_printf(out, "  (linked by ");
+        put_inert(out, r, i, K_MATCHED, "-");
+        buf_printf(out, ")\n    SRS Call-ID: ");
+        put_inert(out, r, i, K_CALL_ID, "-");
+        buf_printf(out, "  SRC: ");
+        put_inert(out, r, i, K_SRC, "?");
+        buf_printf(out, ":");
+        put_inert(out, r, i, K_SRC_PORT, "?");
+        buf_printf(out, "/");
+        put_inert(out, r, i, K_TRANSPORT, "?");
+        buf_printf(out, "  metadata: %s bytes, %s updates\n",
+                   PQgetisnull(r, i, K_XML_BYTES) ? "0" : PQgetvalue(r, i, K_XML_BYTES),
+                   PQgetvalue(r, i, K_UPDATES));
+        const char *key[2] = {PQgetvalue(r, i, K_UUID), PQgetvalue(r, i, K_START_PG)};
+        PGresult *pr = query(c, participants_sql, 2, key, err, errlen);
+        PGresult *sr = pr ? query(c, streams_sql, 2, key, err, errlen) : NULL;
+        if (!pr || !sr) {
+            PQclear(pr);
+            PQclear(r);
+            return -1;
+        }
+        buf_t sub;
+        buf_init(&sub);
+        sub_rows(&sub, pr, false, "participant");
+        sub_rows(&sub, sr, false, "stream");
+        for (size_t k = 0; k < sub.len; k++) { /* indented under the session */
+            if (k == 0 || sub.data[k - 1] == '\n') buf_printf(out, "  ");
+            buf_putc(out, sub.data[k]);
+        }
+        buf_free(&sub);
+        PQclear(pr);
+        PQclear(sr);
+        buf_printf(out, "    details: siphon siprec show %s --xml\n", PQgetvalue(r, i, K_UUID));
+        buf_t word;
+        buf_init(&word);
+        if (shell_word(&word, PQgetvalue(r, i, K_CALL_ID))) {
+            buf_putc(&word, '\0');
+            buf_printf(out, "    audio:   siphon audio %s -o siprec-%.8s.wav\n", word.data,
+                       PQgetvalue(r, i, K_UUID));
+            buf_printf(out, "    pcap:    siphon pcap %s -o siprec-%.8s.pcap\n", word.data,
+                       PQgetvalue(r, i, K_UUID));
+        } else {
+            buf_printf(out,
+                       "    audio, pcap: `siphon audio` / `siphon pcap` with the SRS "
+                       "Call-ID (not printable as a command line: see `siphon siprec show "
+                       "%s --json`)\n",
+                       PQgetvalue(r, i, K_UUID));
+        }
+        buf_free(&word);
+    }
+    PQclear(r);
+    return n;
+}
+
+int st_siprec_call_json(st_search_t *s, const char *call_uuid, const char *since, bool with_xml,
+                        buf_t *out, char *err, size_t errlen)
+{
+    PGconn *c = st__search_conn(s);
+    const char *vals[6];
+    PGresult *cr;
+    int found = call_values(c, call_uuid, since, &cr, vals, err, errlen);
+    if (found <= 0) {
+        PQclear(cr);
+        if (found == 0) buf_printf(out, "[]");
+        return found;
+    }
+    vals[5] = with_xml ? "t" : "f";
+    PGresult *r = query(
+        c,
+        "SELECT coalesce(json_agg(json_build_object('session_uuid', s.session_uuid, 'call_id', "
+        "s.call_id, 'start_ts', " TS("s.start_ts") ", 'end_ts', " TS(
+            "s.end_ts") ", 'state', s.state, 'src_ip', host(s.src_ip), 'src_port', s.src_port, "
+                        "'transport', s.transport, 'matched_by', v.matched_by, "
+                        "'recorded_call_ids', s.recorded_call_ids, 'packets', s.packets, 'lost', "
+                        "s.lost, 'mos_min', s.mos_min, 'metadata_updates', s.metadata_updates, "
+                        "'metadata_xml_bytes', s.metadata_xml_bytes, 'metadata_xml', CASE WHEN "
+                        "$6::bool THEN s.metadata_xml END, 'participants', (SELECT "
+                        "coalesce(json_agg(json_build_object('id', p.participant_id, 'aor', "
+                        "p.aor, 'name', p.name, 'role', p.role) ORDER BY p.idx), '[]') FROM "
+                        "siprec_participants p WHERE p.session_uuid = s.session_uuid AND "
+                        "p.start_ts = s.start_ts), 'streams', (SELECT "
+                        "coalesce(json_agg(json_build_object('label', t.label, 'codec', t.codec, "
+                        "'port', t.port, 'packets', t.packets, 'lost', t.lost, 'jitter_ms', "
+                        "t.jitter_ms, 'mos', t.mos, 'srtp', t.srtp, 'srtp_suite', t.srtp_suite, "
+                        "'sender', t.sender_aor, 'sender_id', t.sender_id) ORDER BY t.idx), "
+                        "'[]') FROM siprec_streams t WHERE t.session_uuid = s.session_uuid AND "
+                        "t.start_ts = s.start_ts)) ORDER BY s.start_ts, s.session_uuid), "
+                        "'[]')::text " CALL_SESSIONS_FROM,
+        6, vals, err, errlen);
+    PQclear(cr);
+    if (!r) return -1;
+    const char *v = PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "[]";
+    buf_append(out, v, strlen(v));
+    PQclear(r);
+    return 0;
 }

@@ -159,6 +159,11 @@ int st__migrate_conn(PGconn *c, int *from, int *to, char *err, size_t errlen);
  * when migrate, else refuses it too. */
 int st__check_schema(PGconn *c, bool migrate, char *err, size_t errlen);
 
+/* --- the search connection (query.c), for show-side readers --- */
+PGconn *st__search_conn(st_search_t *s);
+/* The uuid of the call st_show_load loaded (NULL when none). */
+const char *st__show_uuid(const st_search_t *s);
+
 /* --- the spool (spool.c) --- */
 typedef struct st__spool st__spool_t;
 st__spool_t *st__spool_open(const char *dir, uint64_t max_bytes, st_fsync_t fsync_policy, char *err,

@@ -343,6 +343,23 @@ int st_show_load(st_search_t *s, const char *id, corr_call_t *c, long *same_id, 
  * st_search_close), for the table's stream lines. */
 void st_show_render(const st_search_t *s, const st_ladder_opts_t *opts, buf_t *out);
 
+/* `siphon show`: the SIPREC sessions that recorded the loaded call
+ * (siprec_session_calls) as a "SIPREC" section: each session's SRS
+ * Call-ID, SRC, times, state, participants, streams and the commands that
+ * give its metadata, audio and pcap; wire text made inert, nothing when
+ * none.  Sessions found, or -1 with err (siprec_query.c). */
+int st_show_siprec(st_search_t *s, buf_t *out, char *err, size_t errlen);
+/* The dashboard: the SIPREC sessions that recorded call call_uuid (since:
+ * its start as PostgreSQL text, NULL or "" read from calls) appended to out
+ * as one JSON array of objects: session_uuid, call_id (the SRS's), start_ts,
+ * end_ts, state, src_ip, src_port, transport, matched_by, recorded_call_ids,
+ * packets, lost, mos_min, metadata_updates, metadata_xml_bytes,
+ * metadata_xml (null unless with_xml), participants [{id, aor, name, role}],
+ * streams [{label, codec, port, packets, lost, jitter_ms, mos, srtp,
+ * srtp_suite, sender, sender_id}].  0, or -1 with err (siprec_query.c). */
+int st_siprec_call_json(st_search_t *s, const char *call_uuid, const char *since, bool with_xml,
+                        buf_t *out, char *err, size_t errlen);
+
 /* sip_messages.raw as stored (schema/0005): raw_format 0, the message's
  * bytes as captured; 1, a raw deflate stream (RFC 1951) with the preset
  * dictionary storage/sip_dictionary.txt (LF line ends made CRLF).  len is

@@ -361,6 +361,8 @@ static void api__calls(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs
  * is planned and read in the partitions that can hold the call only (a
  * join on the call row would be planned over every partition: 0.4 s at
  * 1 M calls). */
+static void api__call_siprec(web__conn_t *c, const web__req_t *rq, const char *since, buf_t *b);
+
 static void api__call(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
     if (!api__uuid(rq->param)) {
@@ -460,6 +462,7 @@ static void api__call(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
         rs->body.len = mark;
         buf_printf(&rs->body, "[]");
     }
+    api__call_siprec(c, rq, since, &rs->body);
     buf_putc(&rs->body, '}');
 }
 
@@ -671,6 +674,94 @@ static void api__audio(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs
     }
     api__file(rs, fd, (uint64_t)sb.st_size, "audio/wav");
     snprintf(rs->disposition, sizeof rs->disposition, "inline; filename=\"call-%s.wav\"",
+             rq->param);
+}
+
+/* ---------------------------------------------------------------------- */
+/* a call's SIPREC sessions                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* The call detail's "siprec": the sessions that recorded the call
+ * (storage's st_siprec_call_json, the rules of the siprec_session_calls
+ * view read from the call's side).  Participants
+ * and streams for every role, like the call's parties; the metadata
+ * document and the session's audio, personal data as the call's voice is,
+ * for listeners and admins only, the audio through the audited route
+ * below.  A database without the SIPREC tables gives an empty list. */
+static void api__call_siprec(web__conn_t *c, const web__req_t *rq, const char *since, buf_t *b)
+{
+    bool listener = rq->session && rq->session->role >= WEB_ROLE_LISTENER;
+    buf_printf(b, ", \"siprec\": ");
+    size_t mark = b->len;
+    char err[256] = "";
+    if (!c->search ||
+        st_siprec_call_json(c->search, rq->param, since, listener, b, err, sizeof err) != 0) {
+        if (c->search) log_warn("web: siprec: %s", err);
+        b->len = mark;
+        buf_printf(b, "[]");
+    }
+    buf_printf(b, ", \"siprec_audio\": %s", listener ? "true" : "false");
+}
+
+/* A SIPREC session's voice: its recording in the packet store (the
+ * source key of the SRS's Call-ID) through the renderer, each stream on
+ * its sender's side (web_config_t.siprec_audio), a stereo WAV as for a
+ * call.  Listener role; every attempt audited. */
+static void api__siprec_audio(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
+{
+    if (!api__uuid(rq->param)) {
+        api__error(rs, 400, "not a session uuid");
+        return;
+    }
+    api__audit(w, c, rq, "siprec audio", rq->param);
+    if (!w->cfg.record_dir || !w->cfg.record_dir[0] || !w->cfg.siprec_audio) {
+        api__error(rs, 404, "no packet store (record.enabled is off)");
+        return;
+    }
+    PGconn *db = web__db(w, c);
+    if (!db) {
+        api__error(rs, 503, "database unavailable");
+        return;
+    }
+    const char *p[1] = {rq->param};
+    PGresult *q = PQexecParams(db,
+                               "SELECT call_id FROM siprec_sessions WHERE session_uuid = "
+                               "$1::uuid ORDER BY start_ts DESC LIMIT 1",
+                               1, NULL, p, NULL, NULL, 0);
+    char call_id[1024], err[512];
+    bool found = PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) == 1;
+    if (found) snprintf(call_id, sizeof call_id, "%s", PQgetvalue(q, 0, 0));
+    PQclear(q);
+    rec_store_t *st = found ? rec_store_open(w->cfg.record_dir, err, sizeof err) : NULL;
+    api__pick_t pick = {.key = found ? rec_source_key(call_id) : 0};
+    if (st) rec_find(st, call_id, api__pick, &pick);
+    aud_config_t acfg;
+    aud_config_default(&acfg);
+    aud_renderer_t *r = pick.found ? aud_new(&acfg, err, sizeof err) : NULL;
+    int rc = r ? w->cfg.siprec_audio(st, &pick.rec, r, err, sizeof err) : -1;
+    if (st) rec_store_close(st);
+    char path[1100];
+    snprintf(path, sizeof path, "%s/audio-XXXXXX", w->cfg.state_dir);
+    int fd = rc == 0 ? mkstemp(path) : -1;
+    aud_status_t as =
+        fd >= 0 ? aud_finish(r, path, AUD_FORMAT_WAV, false, err, sizeof err) : AUD_ERR_OUTPUT;
+    aud_free(r);
+    if (fd >= 0) unlink(path); /* fd still reads it */
+    struct stat sb;
+    bool ok = fd >= 0 && (as == AUD_OK || as == AUD_ERR_CODEC || as == AUD_ERR_SRTP) &&
+              fstat(fd, &sb) == 0 && sb.st_size > 0;
+    if (ok && (uint64_t)sb.st_size > w->cfg.max_download) {
+        close(fd);
+        api__too_big(w, rs, "audio");
+        return;
+    }
+    if (!ok) {
+        if (fd >= 0) close(fd);
+        api__error(rs, 404, found ? "no audio stored for this session" : "no such session");
+        return;
+    }
+    api__file(rs, fd, (uint64_t)sb.st_size, "audio/wav");
+    snprintf(rs->disposition, sizeof rs->disposition, "inline; filename=\"siprec-%s.wav\"",
              rq->param);
 }
 
@@ -916,6 +1007,7 @@ static const api__route_t api__routes[] = {
     {"GET", "/api/v1/calls/{id}", WEB_ROLE_VIEWER, api__call, false},
     {"GET", "/api/v1/calls/{id}/pcap", WEB_ROLE_LISTENER, api__pcap, false},
     {"GET", "/api/v1/calls/{id}/audio", WEB_ROLE_LISTENER, api__audio, false},
+    {"GET", "/api/v1/siprec/{id}/audio", WEB_ROLE_LISTENER, api__siprec_audio, false},
     {"GET", "/api/v1/live", WEB_ROLE_VIEWER, api__live, true},
     {"GET", "/api/v1/alerts", WEB_ROLE_VIEWER, api__alerts, false},
     {"GET", "/api/v1/registrations", WEB_ROLE_VIEWER, api__registrations, false},

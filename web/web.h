@@ -26,7 +26,9 @@
 #ifndef SIPHON_WEB_H
 #define SIPHON_WEB_H
 
+#include "audio.h"
 #include "fanout.h"
+#include "record.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,6 +54,12 @@ typedef struct {
     uint32_t query_queue;     /* requests waiting for a worker (full: 503) */
     int64_t query_timeout_ns; /* PostgreSQL statement_timeout of a worker */
     uint64_t max_download;    /* pcap or audio bytes at most (larger: 413) */
+    /* Feeds a SIPREC session's recording to the renderer, its streams
+     * placed by the session's metadata (app/siprec_audio.c: the stored
+     * session's reader is siprec/'s, which web/ does not include); NULL:
+     * no SIPREC audio.  0, or -1 with err. */
+    int (*siprec_audio)(rec_store_t *store, const rec_recording_t *rec, aud_renderer_t *r,
+                        char *err, size_t errlen);
 } web_config_t;
 
 void web_config_default(web_config_t *c);

@@ -269,6 +269,51 @@ const RELATED_COLS = [
 ];
 const alertHref = (a) => '#/alerts?' + new URLSearchParams({ type: a.alert_type, source: a.src_ip || '' }).toString();
 
+// ---- the call page's SIPREC sessions ----------------------------------------
+// The recording sessions a SIPREC server stored for this call (the API's
+// "siprec": linked by the Call-ID its metadata names, or by participants).
+// Participants, streams and the metadata document come from the SRC, so
+// they are text nodes only; the metadata and the session's audio are
+// listed for listeners and admins only (the API sends neither to viewers).
+const SIPREC_PART_COLS = [
+  { title: 'AOR', key: 'aor' }, { title: 'Name', key: 'name' }, { title: 'Role', key: 'role' },
+  { title: 'Id', key: 'id' },
+];
+const SIPREC_STREAM_COLS = [
+  { title: 'Label', key: 'label' }, { title: 'Codec', key: 'codec' },
+  { title: 'Packets', key: 'packets', cls: 'num' }, { title: 'Lost', key: 'lost', cls: 'num' },
+  { title: 'SRTP', cell: (t) => (t.srtp ? (t.srtp_suite || 'yes') : 'no') },
+  { title: 'MOS', cell: (t) => fmtNum(t.mos), cls: 'num' }, { title: 'Sender', key: 'sender' },
+];
+
+function SiprecSession({ s, canListen }) {
+  const parts = Array.isArray(s.participants) ? s.participants : [];
+  const streams = Array.isArray(s.streams) ? s.streams : [];
+  return html`<div class="siprec-session" data-testid="siprec-session">
+    <dl class="facts">
+      <dt>SRS Call-ID</dt><dd>${s.call_id}</dd><dt>State</dt><dd>${s.state}</dd>
+      <dt>SRC</dt><dd>${`${s.src_ip ?? '?'}:${s.src_port ?? '?'}/${s.transport ?? '?'}`}</dd>
+      <dt>Linked by</dt><dd>${s.matched_by}</dd>
+      <dt>Start</dt><dd>${fmtTime(s.start_ts)}</dd><dt>End</dt><dd>${fmtTime(s.end_ts)}</dd>
+    </dl>
+    <h4>Participants</h4><${Table} label="SIPREC participants" cols=${SIPREC_PART_COLS} rows=${parts} />
+    <h4>Recorded streams</h4><${Table} label="SIPREC streams" cols=${SIPREC_STREAM_COLS} rows=${streams} />
+    ${canListen && html`<p class="downloads">Session audio <audio controls preload="none"
+      src=${'/api/v1/siprec/' + encodeURIComponent(s.session_uuid) + '/audio'}
+      aria-label="SIPREC session audio"></audio></p>`}
+    ${canListen && typeof s.metadata_xml === 'string' && html`<details class="raw">
+      <summary>Metadata (${s.metadata_xml_bytes ?? s.metadata_xml.length} bytes)</summary>
+      <pre data-testid="siprec-metadata">${s.metadata_xml}</pre></details>`}
+  </div>`;
+}
+
+function SiprecSection({ sessions, canListen }) {
+  if (!Array.isArray(sessions) || !sessions.length) return null;
+  return html`<section aria-label="SIPREC recording"><h3>SIPREC recording</h3>
+    ${sessions.map((s) => html`<${SiprecSession} key=${s.session_uuid} s=${s} canListen=${canListen} />`)}
+  </section>`;
+}
+
 function CallDetail({ uuid, session }) {
   const st = useApi('/calls/' + encodeURIComponent(uuid), [uuid]);
   const [sel, setSel] = useState(-1);
@@ -292,6 +337,7 @@ function CallDetail({ uuid, session }) {
     ${canListen && html`<p class="downloads">
       <a href=${`/api/v1/calls/${uuid}/pcap`} download>Download pcap</a>
       <audio controls preload="none" src=${`/api/v1/calls/${uuid}/audio`} aria-label="Call audio"></audio></p>`}
+    <${SiprecSection} sessions=${st.data.siprec} canListen=${canListen && st.data.siprec_audio} />
     <h3>SIP ladder (${messages.length} messages)</h3>
     <div class="ladder-wrap"><${Ladder} messages=${messages} selected=${sel} onSelect=${setSel} /></div>
     ${m && html`<div class="raw" aria-live="polite"><h4>Message ${sel + 1}: ${msgLabel(m)} at ${m.ts}</h4>
