@@ -7,8 +7,9 @@
 //     READY_FILE (the shell starts the replay), waits for every call to be
 //     counted (the table's aria-rowcount; the rows in the page when it has
 //     none), then counts animation frames for 5 s while the rows update
-//     (durations every second), then 3 s while the calls table scrolls
-//     down 40 px a frame, and waits until they all end.
+//     (durations every second), then 3 s while the mouse wheel scrolls the
+//     calls table down in 40 px steps (each with the renderer's main-thread
+//     time per second), and waits until they all end.
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 
@@ -67,32 +68,52 @@ try {
     return (rc === null ? (t ? t.querySelectorAll('tbody tr').length : 0) : Number(rc) - 1) >= k;
   }, [sel, n], { timeout: 60000, polling: 100 });
   const filled = Date.now() - t0;
-  const measure = (ms, scroll) => page.evaluate(([q, ms, scroll]) => new Promise((resolve) => {
-    const t = document.querySelector(q);
-    const box = t.closest('.vtable') || document.scrollingElement;
+  // the renderer's main-thread time (Chromium's Performance metrics): what
+  // the page costs, apart from the waits a busy machine adds to frames
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const busy = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics
+    .filter((m) => /^(Task|Script|Layout|RecalcStyle)Duration$/.test(m.name)).map((m) => [m.name, m.value]));
+  const frameGaps = (ms) => page.evaluate((ms) => new Promise((resolve) => {
     const gaps = [];
     let last = performance.now();
     const end = last + ms;
     const f = (now) => {
       gaps.push(now - last);
       last = now;
-      if (scroll) box.scrollTop += 40;
       if (now < end) requestAnimationFrame(f); else resolve(gaps);
     };
     requestAnimationFrame(f);
-  }), [sel, ms, scroll]);
-  const report = (what, frames, secs) => {
-    frames.sort((a, b) => a - b);
+  }), ms);
+  // scrolling as a user does: mouse wheel steps of 40 px over the calls
+  // table (the browser scrolls off the main thread), as fast as they go
+  const wheel = async (ms) => {
+    const r = await page.locator(sel).boundingBox();
+    await page.mouse.move(r.x + r.width / 2, Math.min(r.y + 200, r.y + r.height / 2));
+    for (const end = Date.now() + ms; Date.now() < end;) await page.mouse.wheel(0, 40);
+  };
+  const measure = async (ms, scroll) => {
+    const b0 = await busy();
+    const [frames] = await Promise.all([frameGaps(ms), scroll ? wheel(ms) : null]);
+    const b1 = await busy();
+    const per = (k) => ((1000 * (b1[k] - b0[k])) / (ms / 1000)).toFixed(0);
+    return { frames, busy: `main thread ${per('TaskDuration')} ms/s (script ${per('ScriptDuration')}, ` +
+      `style ${per('RecalcStyleDuration')}, layout ${per('LayoutDuration')})` };
+  };
+  const report = (what, m, secs) => {
+    const frames = m.frames.sort((a, b) => a - b);
     const long = frames.filter((g) => g > 50).length;
     return `${what} ${frames.length} frames (${(frames.length / secs).toFixed(0)} fps), median ` +
-      `${frames[frames.length >> 1].toFixed(1)} ms, max ${frames[frames.length - 1].toFixed(0)} ms, ${long} frames over 50 ms`;
+      `${frames[frames.length >> 1].toFixed(1)} ms, max ${frames[frames.length - 1].toFixed(0)} ms, ${long} frames over 50 ms, ` +
+      m.busy;
   };
   const updating = await measure(5000, false);
   const held = await page.evaluate(counted, sel);
   const inDom = await page.locator(sel + ' tbody tr').count();
   const scrolling = await measure(3000, true);
+  const moved = await page.evaluate((q) => (document.querySelector(q).closest('.vtable') || document.scrollingElement).scrollTop, sel);
   console.log(`live: ${held} calls in progress listed, ${inDom} rows in the page (${filled} ms after the page was ` +
-    `ready); ${report('over 5 s of updates', updating, 5)}; ${report('over 3 s of scrolling', scrolling, 3)}`);
+    `ready); ${report('over 5 s of updates', updating, 5)}; ${report(`over 3 s of scrolling (${moved} px)`, scrolling, 3)}`);
   await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Calls in progress"] tbody tr').length === 0,
     null, { timeout: 60000, polling: 200 });
   const st = await (await page.request.get(url + '/api/v1/status')).json();

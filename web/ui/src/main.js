@@ -440,18 +440,20 @@ const ENDED_COLS = [
   { title: 'MOS', cell: (c) => fmtNum(c.mos), cls: 'num' },
 ];
 
-// The calls in progress as a windowed table: only the rows in view and
-// up to LIVE_OVERSCAN more on either side are in the page (the window
-// moves when fewer than LIVE_SLACK remain), each LIVE_ROW_H px
-// high (app.css .vtable); the rows before and after the window stand as
-// the table's top and bottom margins, so the scroll bar and the scroll
-// position are those of the whole list.  aria-rowcount and aria-rowindex
-// give assistive technology the whole count and each row's place.  The
-// scroll box is focusable: arrows, PageUp/PageDown, Home/End scroll it.
-// When calls come and go, the first row in view stays where it was (the
-// browser's own scroll anchoring is off: the rows it would hold on to are
-// replaced).  One timer a second writes the durations of the rows in the
-// page into their cells' text nodes, without a render.
+// The calls in progress as a windowed table: only the rows in view and up
+// to LIVE_OVERSCAN more on either side are in the page (the window moves
+// when fewer than LIVE_SLACK remain), each LIVE_ROW_H px high (app.css
+// .vtable); the rows before and after the window stand as the table's top
+// and bottom margins, so the scroll bar and the scroll position are those
+// of the whole list.  The box's height is set (the list's, up to 60 % of
+// the window) so that its contents are laid out and painted apart from the
+// page (app.css: contain).  aria-rowcount and aria-rowindex give assistive
+// technology the whole count and each row's place.  The scroll box is
+// focusable: arrows, PageUp/PageDown, Home/End scroll it.  When calls come
+// and go, the first row in view stays where it was (the browser's own
+// scroll anchoring is off: the rows it would hold on to are replaced).  One
+// timer a second writes the durations of the rows in the page into their
+// cells' text nodes, without a render.
 const LIVE_ROW_H = 28;
 const LIVE_OVERSCAN = 16;
 const LIVE_SLACK = 3;
@@ -523,7 +525,7 @@ function LiveCalls({ live }) {
       : html`<td class=${col.cls || ''}>${col.cell ? col.cell(c) : String(c[col.key] ?? '')}</td>`))}</tr>`);
   }
   return html`<div class="vtable" ref=${box} tabindex="0" role="region" aria-label="Calls in progress, scrollable"
-      onScroll=${measure}>
+      style=${`height:min(60vh,${(n + 1) * LIVE_ROW_H + 2}px)`} onScroll=${measure}>
     <table aria-label="Calls in progress" aria-rowcount=${n + 1}
         style=${`margin-top:${first * LIVE_ROW_H}px;margin-bottom:${(n - last) * LIVE_ROW_H}px`}>
       <thead><tr aria-rowindex="1">${LIVE_COLS.map((c) => html`<th scope="col" style=${`width:${c.width}`}>${c.title}</th>`)}</tr></thead>
