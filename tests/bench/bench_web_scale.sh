@@ -11,13 +11,15 @@
 #    holds the Live page (frames measured with requestAnimationFrame) and
 #    4 clients send API requests (requests/s while capture runs).
 # Needs root, tcpreplay, chromium and web/ui/node_modules (deps.sh test).
-# BENCH_CALLS (default 1000000), BENCH_LIVE (default 1000).
+# BENCH_CALLS (default 1000000), BENCH_LIVE (default 1000); BENCH_ONLY=live
+# measures the Live page only (no 1,000,000 rows, no search, no ladder
+# render; the API load during the replay still runs).
 set -uo pipefail
 b=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 export SIPHON=$(realpath "$b/app/siphon") SIPHON_GEN=$(realpath "$b/tests/gen/siphon-gen")
 export TESTS_DIR=$here TEST_TMP=$(realpath "$b")/tests/tmp UI_DIR=$here/../web/ui
-N=${BENCH_CALLS:-1000000} LIVE=${BENCH_LIVE:-1000}
+N=${BENCH_CALLS:-1000000} LIVE=${BENCH_LIVE:-1000} ONLY=${BENCH_ONLY:-}
 work="$TEST_TMP/bench_web_scale"
 rm -rf "$work" && mkdir -p "$work"
 . "$here/integration/lib/pg.sh"
@@ -39,8 +41,10 @@ python3 "$here/bench/lib/web_scale_pcap.py" ladder "$work/ladder.pcap" $(($(date
 "$SIPHON" analyze --store --no-progress --storage.dsn="$PG_DSN" "$work/ladder.pcap" >/dev/null 2>&1
 have=$(pg_psql -c "SELECT count(*) FROM calls")
 t0=$(date +%s)
-pg_psql -v n=$((N - have)) -v days=7 -f "$here/bench/lib/search_rows.sql" >/dev/null || exit 1
-pg_psql -c "VACUUM ANALYZE calls" >/dev/null
+if [ "$ONLY" != live ]; then
+    pg_psql -v n=$((N - have)) -v days=7 -f "$here/bench/lib/search_rows.sql" >/dev/null || exit 1
+    pg_psql -c "VACUUM ANALYZE calls" >/dev/null
+fi
 echo "calls stored: $(pg_psql -c 'SELECT count(*) FROM calls') (rows loaded in $(($(date +%s) - t0)) s)"
 ladder=$(pg_psql -c "SELECT call_uuid FROM calls WHERE call_id = 'bench-ladder-500@h'")
 echo "ladder call: $(pg_psql -c "SELECT sip_messages FROM calls WHERE call_uuid = '$ladder'") messages"
@@ -56,9 +60,10 @@ url="https://127.0.0.1:$port"
     --web.listen="127.0.0.1:$port" --web.state_dir="$work/state" >"$work/run.out" 2>"$work/run.err" &
 pid=$!
 for _ in $(seq 100); do curl -sk -o /dev/null "$url/" && break; sleep 0.1; done
-python3 "$here/bench/lib/bench_web_scale.py" search "$url" "$ladder"
+[ "$ONLY" = live ] || python3 "$here/bench/lib/bench_web_scale.py" search "$url" "$ladder"
 python3 "$here/bench/lib/web_scale_pcap.py" live "$work/live.pcap" "$LIVE" "$(($(date +%s) + 25))" 20
-HOME="$work" node "$here/bench/lib/bench_web_scale.mjs" "$url" "$ladder" "$work/ready" "$LIVE" &
+HOME="$work" node "$here/bench/lib/bench_web_scale.mjs" "$url" "$([ "$ONLY" = live ] && echo - || echo "$ladder")" \
+    "$work/ready" "$LIVE" &
 npid=$!
 for _ in $(seq 300); do [ -f "$work/ready" ] && break; sleep 0.1; done
 python3 "$here/bench/lib/bench_web_scale.py" load "$url" "$ladder" 12 &

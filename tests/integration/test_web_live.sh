@@ -4,9 +4,12 @@
 # tcpreplay into a veth pair of a test network namespace while headless
 # Chromium watches the Live page (lib/web_live.mjs): calls appear in
 # progress over the WebSocket feed and all 6 end with their MOS; the feed
-# dropped nothing; a call's pcap downloaded from the dashboard equals
-# `siphon pcap`'s and its audio `siphon audio`'s, both in the audit log.  Needs root (namespaces), tcpreplay, chromium and
-# web/ui/node_modules (packaging/deps.sh test).
+# dropped nothing; then 200 SIP-only calls in progress together
+# (tests/bench/lib/web_scale_pcap.py live): the page holds a window of rows
+# while counting them all, and End shows the last one; a call's pcap
+# downloaded from the dashboard equals `siphon pcap`'s and its audio
+# `siphon audio`'s, both in the audit log.  Needs root (namespaces),
+# tcpreplay, chromium and web/ui/node_modules (packaging/deps.sh test).
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
 if [ "$(id -u)" -ne 0 ]; then echo "FAIL: needs root (run packaging/test.sh as root)"; exit 1; fi
@@ -52,12 +55,18 @@ pid=$!
 for _ in $(seq 100); do curl -sk -o /dev/null "https://127.0.0.1:$port/" && break; sleep 0.1; done
 curl -sk -o /dev/null "https://127.0.0.1:$port/" ||
     { echo "FAIL: the dashboard of siphon run did not start: $(head -5 "$work/run.err")"; exit 1; }
-HOME="$work" timeout 80 node "$lib/web_live.mjs" "https://127.0.0.1:$port" "$art" "$work/ready" 6 &
+HOME="$work" timeout 110 node "$lib/web_live.mjs" "https://127.0.0.1:$port" "$art" "$work/ready" 6 200 &
 npid=$!
 for _ in $(seq 300); do [ -f "$work/ready" ] && break; kill -0 "$npid" 2>/dev/null || break; sleep 0.1; done
 [ -f "$work/ready" ] || { echo "FAIL: the Live page did not connect"; wait "$npid"; exit 1; }
 timeout 60 ip netns exec "$ns" tcpreplay -q -i "$vn" "$work/live.pcap" >"$work/replay.out" 2>&1 ||
     { echo "FAIL: tcpreplay: $(cat "$work/replay.out")"; exit 1; }
+for _ in $(seq 600); do [ -f "$work/ready.many" ] && break; kill -0 "$npid" 2>/dev/null || break; sleep 0.1; done
+if [ -f "$work/ready.many" ]; then
+    python3 "$TESTS_DIR/bench/lib/web_scale_pcap.py" live "$work/many.pcap" 200 "$(date +%s)" 10 &&
+        timeout 60 ip netns exec "$ns" tcpreplay -q -i "$vn" "$work/many.pcap" >"$work/replay.out" 2>&1 ||
+        { echo "FAIL: tcpreplay of the 200 calls: $(cat "$work/replay.out")"; exit 1; }
+fi
 wait "$npid"; rc=$?
 npid=""
 kill -INT "$pid"; wait "$pid"; runrc=$?; pid=""

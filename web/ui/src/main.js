@@ -4,7 +4,7 @@
 // no dangerouslySetInnerHTML, no inline handlers in markup), and the
 // server's Content-Security-Policy allows scripts from this origin only.
 import { h, render } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -409,19 +409,56 @@ function Counters({ s }) {
 }
 
 // The live feed (/api/v1/live, a WebSocket): calls in progress keyed by
-// call_key, the last ended calls with their MOS.
+// call_key, the last ended calls with their MOS.  Events are applied in
+// batches, at most four a second (a burst of a thousand calls costs a few
+// renders instead of a thousand), to one store kept across renders: `order`
+// holds the keys of the calls in progress sorted by start time then key (a
+// stable order: an update never moves a row), rebuilt only when a call comes
+// or goes; `version` tells a render the store changed.  Start times are
+// RFC 3339 UTC with microseconds, all of one width: as strings they sort in
+// time order at their full precision.
+const liveCmp = (x, y) => (x < y ? -1 : x > y ? 1 : 0);
+const liveByStart = (a, b) => liveCmp(a.start_ts || '', b.start_ts || '') || liveCmp(a.call_key, b.call_key);
+
 function useLive() {
-  const [live, setLive] = useState({ calls: new Map(), ended: [], connected: false, events: 0 });
+  const store = useRef(null);
+  if (!store.current) store.current = { calls: new Map(), order: [], ended: [], events: 0 };
+  const [st, setSt] = useState({ connected: false, version: 0 });
   useEffect(() => {
+    const s = store.current;
     let ws;
     let closed = false;
     let timer;
+    let pending = [];
+    let flush = null;
+    const apply = () => {
+      const batch = pending;
+      pending = [];
+      flush = null;
+      let moved = false;
+      for (const e of batch) {
+        if (e.type === 'call_started' || e.type === 'call_answered') {
+          const old = s.calls.get(e.call_key);
+          const c = { ...(old || {}), ...e, state: e.type === 'call_answered' ? 'answered' : 'ringing' };
+          c.since = Date.parse(c.answer_ts || c.start_ts) || Date.now();
+          if (!old || old.start_ts !== c.start_ts) moved = true;
+          s.calls.set(e.call_key, c);
+        } else if (e.type === 'call_ended') {
+          if (s.calls.delete(e.call_key)) moved = true;
+          s.ended.unshift(e);
+        }
+      }
+      if (s.ended.length > 50) s.ended.length = 50;
+      if (moved) s.order = [...s.calls.values()].sort(liveByStart).map((c) => c.call_key);
+      s.events += batch.length;
+      setSt((x) => ({ ...x, version: x.version + 1 }));
+    };
     const connect = () => {
       ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/live`,
         'siphon-live-v1');
-      ws.onopen = () => setLive((l) => ({ ...l, connected: true }));
+      ws.onopen = () => setSt((x) => ({ ...x, connected: true }));
       ws.onclose = () => {
-        setLive((l) => ({ ...l, connected: false }));
+        setSt((x) => ({ ...x, connected: false }));
         if (!closed) timer = setTimeout(connect, 3000);
       };
       ws.onmessage = (m) => {
@@ -431,39 +468,17 @@ function useLive() {
         if (!flush) flush = setTimeout(apply, 250);
       };
     };
-    // events are applied in batches, at most four renders a second, so a
-    // burst of a thousand calls costs a few renders instead of a thousand
-    let pending = [];
-    let flush = null;
-    const apply = () => {
-      const batch = pending;
-      pending = [];
-      flush = null;
-      setLive((l) => {
-        const calls = new Map(l.calls);
-        let { ended } = l;
-        for (const e of batch) {
-          if (e.type === 'call_started' || e.type === 'call_answered') {
-            calls.set(e.call_key, { ...(calls.get(e.call_key) || {}), ...e, state: e.type === 'call_answered' ? 'answered' : 'ringing' });
-          } else if (e.type === 'call_ended') {
-            calls.delete(e.call_key);
-            ended = [e, ...ended];
-          }
-        }
-        return { ...l, calls, ended: ended.slice(0, 50), events: l.events + batch.length };
-      });
-    };
     connect();
     return () => { closed = true; clearTimeout(timer); clearTimeout(flush); if (ws) ws.close(); };
   }, []);
-  return live;
+  return { ...store.current, ...st };
 }
 
+const liveSecs = (since, now) => String(Math.max(0, Math.round((now - since) / 1000)));
 const LIVE_COLS = [
-  { title: 'Start', cell: (c) => fmtTime(c.start_ts) }, { title: 'Caller', key: 'caller' },
-  { title: 'Callee', key: 'callee' }, { title: 'State', key: 'state' },
-  { title: 'Duration s', cell: (c) => ((Date.now() - Date.parse(c.answer_ts || c.start_ts)) / 1000).toFixed(0), cls: 'num' },
-  { title: 'User-Agent', key: 'user_agent' },
+  { title: 'Start', width: '17%', cell: (c) => fmtTime(c.start_ts) }, { title: 'Caller', width: '17%', key: 'caller' },
+  { title: 'Callee', width: '17%', key: 'callee' }, { title: 'State', width: '10%', key: 'state' },
+  { title: 'Duration s', width: '9%', dur: true, cls: 'num' }, { title: 'User-Agent', width: '30%', key: 'user_agent' },
 ];
 const ENDED_COLS = [
   { title: 'End', cell: (c) => fmtTime(c.end_ts) }, { title: 'Caller', key: 'caller' },
@@ -471,16 +486,107 @@ const ENDED_COLS = [
   { title: 'MOS', cell: (c) => fmtNum(c.mos), cls: 'num' },
 ];
 
+// The calls in progress as a windowed table: only the rows in view and up
+// to LIVE_OVERSCAN more on either side are in the page (the window moves
+// when fewer than LIVE_SLACK remain), each LIVE_ROW_H px high (app.css
+// .vtable); the rows before and after the window stand as the table's top
+// and bottom margins, so the scroll bar and the scroll position are those
+// of the whole list.  The box's height is set (the list's, up to 60 % of
+// the window) so that its contents are laid out and painted apart from the
+// page (app.css: contain).  aria-rowcount and aria-rowindex give assistive
+// technology the whole count and each row's place.  The scroll box is
+// focusable: arrows, PageUp/PageDown, Home/End scroll it.  When calls come
+// and go, the first row in view stays where it was (the browser's own
+// scroll anchoring is off: the rows it would hold on to are replaced).  One
+// timer a second writes the durations of the rows in the page into their
+// cells' text nodes, without a render.
+const LIVE_ROW_H = 28;
+const LIVE_OVERSCAN = 16;
+const LIVE_SLACK = 3;
+
+function LiveCalls({ live }) {
+  const box = useRef(null);
+  const [win, setWin] = useState({ first: 0, last: 0 });
+  const anchor = useRef(null); // the first row in view: { key, index, offset }
+  const prevOrder = useRef(live.order);
+  const { order, calls } = live;
+  const n = order.length;
+  const measure = () => {
+    const el = box.current;
+    if (!el) return;
+    const top = el.scrollTop;
+    const inView = Math.min(n, Math.floor(top / LIVE_ROW_H));
+    anchor.current = top > 0 && inView < n ? { key: order[inView], index: inView, offset: top - inView * LIVE_ROW_H } : null;
+    const endView = Math.min(n, Math.ceil((top + el.clientHeight) / LIVE_ROW_H));
+    setWin((w) => {
+      // kept while it covers the view and a few rows more: most scroll
+      // steps then change nothing in the page, only the scroll offset
+      if (w.first <= Math.max(0, inView - LIVE_SLACK) && Math.min(w.last, n) >= Math.min(n, endView + LIVE_SLACK) &&
+          w.last - w.first <= endView - inView + 2 * LIVE_OVERSCAN) return w;
+      return { first: Math.max(0, inView - LIVE_OVERSCAN), last: Math.min(n, endView + LIVE_OVERSCAN) };
+    });
+  };
+  const measureRef = useRef(measure);
+  measureRef.current = measure;
+  useLayoutEffect(() => {
+    const el = box.current;
+    const a = anchor.current;
+    const prev = prevOrder.current;
+    prevOrder.current = order;
+    if (el && a && prev !== order) {
+      // the anchor row, or the first row after it still in progress, stays put
+      const at = new Map(order.map((k, i) => [k, i]));
+      for (let j = a.index; j < prev.length; j++) {
+        const i = at.get(prev[j]);
+        if (i === undefined) continue;
+        const top = i * LIVE_ROW_H + (j === a.index ? a.offset : 0);
+        if (el.scrollTop !== top) el.scrollTop = top;
+        break;
+      }
+    }
+    measure();
+  }, [order]);
+  useEffect(() => {
+    const resize = () => measureRef.current();
+    addEventListener('resize', resize);
+    const t = setInterval(() => {
+      if (!box.current) return;
+      const now = Date.now();
+      for (const td of box.current.querySelectorAll('td.dur')) {
+        const text = td.firstChild;
+        const v = liveSecs(Number(td.dataset.since), now);
+        if (text && text.data !== v) text.data = v;
+      }
+    }, 1000);
+    return () => { removeEventListener('resize', resize); clearInterval(t); };
+  }, []);
+  const last = Math.min(win.last, n);
+  const first = Math.min(win.first, last);
+  const now = Date.now();
+  const rows = [];
+  for (let i = first; i < last; i++) {
+    const c = calls.get(order[i]);
+    rows.push(html`<tr key=${order[i]} aria-rowindex=${i + 2}>${LIVE_COLS.map((col) => (col.dur
+      ? html`<td class="num dur" data-since=${c.since}>${liveSecs(c.since, now)}</td>`
+      : html`<td class=${col.cls || ''}>${col.cell ? col.cell(c) : String(c[col.key] ?? '')}</td>`))}</tr>`);
+  }
+  return html`<div class="vtable" ref=${box} tabindex="0" role="region" aria-label="Calls in progress, scrollable"
+      style=${`height:min(60vh,${(n + 1) * LIVE_ROW_H + 2}px)`} onScroll=${measure}>
+    <table aria-label="Calls in progress" aria-rowcount=${n + 1}
+        style=${`margin-top:${first * LIVE_ROW_H}px;margin-bottom:${(n - last) * LIVE_ROW_H}px`}>
+      <thead><tr aria-rowindex="1">${LIVE_COLS.map((c) => html`<th scope="col" style=${`width:${c.width}`}>${c.title}</th>`)}</tr></thead>
+      <tbody>${rows}</tbody>
+    </table></div>`;
+}
+
 function Live() {
   const st = useApi('/status', [], 5000);
   const live = useLive();
-  const [, tick] = useState(0);
-  useEffect(() => { const t = setInterval(() => tick((n) => n + 1), 1000); return () => clearInterval(t); }, []);
   return html`<section><h2>Live</h2>
     <p class="muted" role="status">${live.connected ? 'Connected' : 'Connecting…'}: ${live.events} events</p>
     ${st.data && html`<${Counters} s=${st.data} />`}
-    <h3>Calls in progress (${live.calls.size})</h3>
-    <${Table} label="Calls in progress" cols=${LIVE_COLS} rows=${[...live.calls.values()]} rowKey=${(c) => c.call_key} />
+    <h3>Calls in progress (${live.order.length})</h3>
+    <${LiveCalls} live=${live} />
     <h3>Just ended</h3>
     <${Table} label="Ended calls" cols=${ENDED_COLS} rows=${live.ended} />
   </section>`;
