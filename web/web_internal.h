@@ -106,6 +106,30 @@ typedef struct {
 
 typedef struct web__client web__client_t;
 
+/* snapshot.c: a database answer kept WEB__SNAPSHOT_TTL_NS (the status
+ * counts, the overview) */
+#define WEB__SNAPSHOT_TTL_NS (5LL * 1000000000LL)
+typedef struct {
+    pthread_mutex_t mu;
+    char key[32];
+    buf_t json;
+    int64_t at_ns; /* clock_mono_ns when computed */
+    bool refreshing;
+} web__snap_t;
+typedef enum {
+    WEB__SNAP_FRESH,   /* out holds it (at most one TTL old, two while refreshed) */
+    WEB__SNAP_MISS,    /* none to use: compute it */
+    WEB__SNAP_REFRESH, /* none to use and the caller is the one refreshing it: web__snap_put */
+} web__snap_state_t;
+void web__snap_init(web__snap_t *s);
+void web__snap_free(web__snap_t *s);
+/* claim: become the refresher when it is expired (a query worker; the gate
+ * only reads) */
+web__snap_state_t web__snap_get(web__snap_t *s, const char *key, int64_t now_ns, bool claim,
+                                buf_t *out, int64_t *age_ns);
+/* json NULL: the refresh failed (the next request tries again) */
+void web__snap_put(web__snap_t *s, const char *key, int64_t at_ns, const char *json, size_t len);
+
 struct web {
     web_config_t cfg;
     char listen_host[64];
@@ -135,6 +159,7 @@ struct web {
     _Atomic int64_t live_started, live_ended; /* feed.c: calls seen start and end */
     pthread_mutex_t watch_mu;                 /* web_watch's fan */
     const fan_t *watch;
+    web__snap_t status_snap, overview_snap; /* snapshot.c */
 };
 
 /* auth.c */
