@@ -26,8 +26,13 @@
 #include <string.h>
 #include <time.h>
 
+/* Time-only searches prepared on the connection (q__exec_generic). */
+#define Q__PREPARED_MAX 4
+
 struct st_search {
     PGconn *conn;
+    char *prepared[Q__PREPARED_MAX]; /* their SQL; statement k is "st_time_k" */
+    int n_prepared;
     PGresult *calls[3]; /* the last search: its windows, newest first */
     int n_calls;
     PGresult *call;             /* show: the call */
@@ -324,6 +329,8 @@ void st_search_close(st_search_t *s)
     PQclear(s->streams);
     PQclear(s->messages);
     free(s->stream_recs);
+    for (int k = 0; k < s->n_prepared; k++)
+        free(s->prepared[k]);
     PQfinish(s->conn);
     free(s);
 }
@@ -339,6 +346,87 @@ static PGresult *q__exec(st_search_t *s, const st_sql_t *q, const char *what, ch
         return NULL;
     }
     return r;
+}
+
+/* Whether a search is bounded by time alone (the dashboard's newest page,
+ * a `since` window): nothing an index would need the value of to plan. */
+static bool q__time_only(const st_calls_filter_t *f)
+{
+    return f->caller.kind == ST_PAT_ANY && f->callee.kind == ST_PAT_ANY &&
+           f->call_id.kind == ST_PAT_ANY && !f->has_ip && f->state == 0 && f->code_lo == 0 &&
+           !f->has_mos_below;
+}
+
+/* The next result of a pipeline: one statement's, the NULL after it read. */
+static PGresult *q__pipe_result(PGconn *c)
+{
+    PGresult *r = PQgetResult(c), *more;
+    while ((more = PQgetResult(c)) != NULL)
+        PQclear(more);
+    return r;
+}
+
+/* A time-only search as a prepared statement with a generic plan: its
+ * partitions are pruned when it runs (the time bounds are parameters), so
+ * PostgreSQL does not plan it again each time (planning is about half of
+ * a newest page's time in PostgreSQL).  The plan is generic for this
+ * statement only -- plan_cache_mode is set around its EXECUTE, the three
+ * in one pipelined round trip -- since a generic plan of a pattern search
+ * (LIKE $1) could not use the prefix indexes.  NULL with err empty: not
+ * prepared here (the caller plans it as usual). */
+static PGresult *q__exec_generic(st_search_t *s, const st_sql_t *q, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    int k = 0;
+    while (k < s->n_prepared && strcmp(s->prepared[k], q->sql.data) != 0)
+        k++;
+    char name[24];
+    snprintf(name, sizeof name, "st_time_%d", k);
+    if (k == s->n_prepared) {
+        if (k == Q__PREPARED_MAX) return NULL;
+        char *copy = strdup(q->sql.data);
+        PGresult *p = copy ? PQprepare(s->conn, name, q->sql.data, q->n, NULL) : NULL;
+        bool ok = PQresultStatus(p) == PGRES_COMMAND_OK;
+        PQclear(p);
+        if (!ok) {
+            free(copy);
+            return NULL;
+        }
+        s->prepared[s->n_prepared++] = copy;
+    }
+    PGconn *c = s->conn;
+    if (!PQenterPipelineMode(c)) return NULL;
+    bool sent = PQsendQueryParams(c, "SET plan_cache_mode = force_generic_plan", 0, NULL, NULL,
+                                  NULL, NULL, 0) &&
+                PQsendQueryPrepared(c, name, q->n, (const char *const *)q->values, NULL, NULL, 0) &&
+                PQsendQueryParams(c, "RESET plan_cache_mode", 0, NULL, NULL, NULL, NULL, 0) &&
+                PQpipelineSync(c);
+    PGresult *set = sent ? q__pipe_result(c) : NULL;
+    PGresult *rows = sent ? q__pipe_result(c) : NULL;
+    PGresult *reset = sent ? q__pipe_result(c) : NULL;
+    PGresult *sync = sent ? PQgetResult(c) : NULL;
+    bool ok = sent && PQresultStatus(set) == PGRES_COMMAND_OK &&
+              PQresultStatus(rows) == PGRES_TUPLES_OK &&
+              PQresultStatus(reset) == PGRES_COMMAND_OK &&
+              PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    if (!ok)
+        q__pq_error("search failed",
+                    PQresultStatus(rows) == PGRES_FATAL_ERROR ? PQresultErrorMessage(rows)
+                                                              : PQerrorMessage(c),
+                    err, errlen);
+    PQclear(set);
+    PQclear(reset);
+    PQclear(sync);
+    if (!PQexitPipelineMode(c) && ok) {
+        q__pq_error("search failed", PQerrorMessage(c), err, errlen);
+        ok = false;
+    }
+    if (!ok) {
+        PQclear(rows);
+        if (!err[0]) snprintf(err, errlen, "search failed");
+        return NULL;
+    }
+    return rows;
 }
 
 /* One search into s->calls[s->n_calls]; its rows, or -1. */
@@ -361,7 +449,13 @@ static long q__search(st_search_t *s, const st_calls_filter_t *f, char *err, siz
         log_debug("%s", d.data);
         buf_free(&d);
     }
-    PGresult *r = q__exec(s, &q, "search failed", err, errlen);
+    PGresult *r = NULL;
+    bool failed = false;
+    if (q__time_only(f)) {
+        r = q__exec_generic(s, &q, err, errlen);
+        failed = !r && err[0];
+    }
+    if (!r && !failed) r = q__exec(s, &q, "search failed", err, errlen);
     st_sql_free(&q);
     if (!r) return -1;
     s->calls[s->n_calls++] = r;
@@ -596,7 +690,10 @@ static void q__json_raw(json_writer_t *w, const PGresult *r, int row, const char
 {
     json_key(w, key);
     const char *v = q__str(r, row, col);
-    buf_printf(w->out, "%s", v && v[0] ? v : "[]");
+    if (v && v[0])
+        buf_append(w->out, v, strlen(v));
+    else
+        buf_append(w->out, "[]", 2);
     w->need_comma[w->depth] = true;
 }
 
@@ -605,9 +702,9 @@ void st_calls_row_json(const st_search_t *s, size_t i, buf_t *out)
     const PGresult *r;
     int row;
     if (!q__found(s, i, &r, &row)) return;
-    corr_call_t *c = malloc(sizeof *c);
-    if (!c) return;
-    q__call(r, row, c);
+    endpoint_t src, dst;
+    q__endpoint(r, row, C_SRC_IP, C_SRC_PORT, &src);
+    q__endpoint(r, row, C_DST_IP, C_DST_PORT, &dst);
     json_writer_t w;
     json_init(&w, out);
     json_obj_begin(&w);
@@ -616,24 +713,24 @@ void st_calls_row_json(const st_search_t *s, size_t i, buf_t *out)
     json_key(&w, "probe"), json_cstr(&w, q__str(r, row, C_PROBE));
     q__json_str(&w, r, row, "call_id", C_CALL_ID);
     char key[24];
-    snprintf(key, sizeof key, "%016llx", (unsigned long long)c->call_key);
+    snprintf(key, sizeof key, "%016llx", (unsigned long long)q__i64(r, row, C_CALL_KEY, 0));
     json_key(&w, "call_key"), json_cstr(&w, key);
     q__json_str(&w, r, row, "from_uri", C_FROM_URI);
     q__json_str(&w, r, row, "to_uri", C_TO_URI);
     q__json_str(&w, r, row, "caller", C_CALLER);
     q__json_str(&w, r, row, "callee", C_CALLEE);
-    json_key(&w, "src_ip"), json_ip(&w, &c->src.ip);
-    json_key(&w, "src_port"), json_uint(&w, c->src.port);
-    json_key(&w, "dst_ip"), json_ip(&w, &c->dst.ip);
-    json_key(&w, "dst_port"), json_uint(&w, c->dst.port);
+    json_key(&w, "src_ip"), json_ip(&w, &src.ip);
+    json_key(&w, "src_port"), json_uint(&w, src.port);
+    json_key(&w, "dst_ip"), json_ip(&w, &dst.ip);
+    json_key(&w, "dst_port"), json_uint(&w, dst.port);
     q__json_str(&w, r, row, "transport", C_TRANSPORT);
     q__json_str(&w, r, row, "state", C_STATE);
     q__json_num(&w, r, row, "final_code", C_FINAL_CODE, -1);
     q__json_str(&w, r, row, "reason", C_REASON);
-    json_key(&w, "start_ts"), json_ts(&w, c->start_ts_ns);
-    json_key(&w, "ringing_ts"), json_ts(&w, c->ringing_ts_ns);
-    json_key(&w, "answer_ts"), json_ts(&w, c->answer_ts_ns);
-    json_key(&w, "end_ts"), json_ts(&w, c->end_ts_ns);
+    json_key(&w, "start_ts"), json_ts(&w, q__ts(r, row, C_START));
+    json_key(&w, "ringing_ts"), json_ts(&w, q__ts(r, row, C_RINGING));
+    json_key(&w, "answer_ts"), json_ts(&w, q__ts(r, row, C_ANSWER));
+    json_key(&w, "end_ts"), json_ts(&w, q__ts(r, row, C_END));
     q__json_num(&w, r, row, "setup_ms", C_SETUP_MS, 3);
     q__json_num(&w, r, row, "setup_total_ms", C_SETUP_TOTAL_MS, 3);
     q__json_num(&w, r, row, "pdd_ms", C_PDD_MS, 3);
@@ -642,27 +739,26 @@ void st_calls_row_json(const st_search_t *s, size_t i, buf_t *out)
     q__json_str(&w, r, row, "user_agent", C_USER_AGENT);
     q__json_str(&w, r, row, "from_tag", C_FROM_TAG);
     q__json_str(&w, r, row, "to_tag", C_TO_TAG);
-    json_key(&w, "open_at_end"), json_bool(&w, c->open_at_end);
-    json_key(&w, "timed_out"), json_bool(&w, c->timed_out);
-    json_key(&w, "evicted"), json_bool(&w, c->evicted);
-    json_key(&w, "sip_messages"), json_uint(&w, c->sip_messages);
-    json_key(&w, "invites"), json_uint(&w, c->invites);
-    json_key(&w, "reinvites"), json_uint(&w, c->reinvites);
-    json_key(&w, "challenges"), json_uint(&w, c->challenges);
-    json_key(&w, "early_dialogs"), json_uint(&w, c->early_dialogs);
+    json_key(&w, "open_at_end"), json_bool(&w, q__bool(r, row, C_OPEN_AT_END));
+    json_key(&w, "timed_out"), json_bool(&w, q__bool(r, row, C_TIMED_OUT));
+    json_key(&w, "evicted"), json_bool(&w, q__bool(r, row, C_EVICTED));
+    json_key(&w, "sip_messages"), json_uint(&w, (uint32_t)q__i64(r, row, C_SIP_MESSAGES, 0));
+    json_key(&w, "invites"), json_uint(&w, (uint32_t)q__i64(r, row, C_INVITES, 0));
+    json_key(&w, "reinvites"), json_uint(&w, (uint32_t)q__i64(r, row, C_REINVITES, 0));
+    json_key(&w, "challenges"), json_uint(&w, (uint32_t)q__i64(r, row, C_CHALLENGES, 0));
+    json_key(&w, "early_dialogs"), json_uint(&w, (uint32_t)q__i64(r, row, C_EARLY_DIALOGS, 0));
     q__json_str(&w, r, row, "media", C_MEDIA);
     q__json_num(&w, r, row, "mos", C_MOS, 2);
     q__json_num(&w, r, row, "mos_min", C_MOS_MIN, 2);
     q__json_num(&w, r, row, "rtcp_packets", C_RTCP_PACKETS, -1);
-    json_key(&w, "stream_count"), json_uint(&w, c->stream_count);
+    json_key(&w, "stream_count"), json_uint(&w, (uint32_t)q__i64(r, row, C_STREAM_COUNT, 0));
     q__json_raw(&w, r, row, "dtmf", C_DTMF);
-    json_key(&w, "dtmf_dropped"), json_uint(&w, c->dtmf_dropped);
+    json_key(&w, "dtmf_dropped"), json_uint(&w, (uint32_t)q__i64(r, row, C_DTMF_DROPPED, 0));
     q__json_raw(&w, r, row, "flags", C_FLAGS);
     q__json_raw(&w, r, row, "vq_reports", C_VQ_REPORTS);
-    json_key(&w, "vq_dropped"), json_uint(&w, c->vq_dropped);
+    json_key(&w, "vq_dropped"), json_uint(&w, (uint32_t)q__i64(r, row, C_VQ_DROPPED, 0));
     json_obj_end(&w);
     buf_putc(out, '\n');
-    free(c);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SRV__CHUNK 16384
+#define SRV__CHUNK (128 * 1024) /* per writeable callback: a page of calls in one */
 
 /* Every response: no inline script, nothing from elsewhere, never framed. */
 #define SRV__CSP                                                                                   \
