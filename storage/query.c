@@ -1,9 +1,10 @@
 /* query.c - searching stored calls and loading one call for `siphon show`.
  *
  * A search is SQL built from a filter (st_calls_sql, pure) and run with
- * PQexecParams: every value the operator typed travels as a parameter,
- * never inside the SQL text, so a quote in a caller pattern is just a
- * quote.  The predicates are the ones the indexes of schema/README.md
+ * PQexecParams (a search by time alone: prepared once per connection and
+ * run with a generic plan, q__exec_generic): every value the operator
+ * typed travels as a parameter, never inside the SQL text, so a quote in
+ * a caller pattern is just a quote.  The predicates are the ones the indexes of schema/README.md
  * answer: a time range on start_ts, `caller LIKE 'p%'` for a prefix
  * (text_pattern_ops), `reverse(caller) LIKE 'sffus%'` for a suffix (the
  * reversed-text index), equality on state, a range on final_code and mos,
