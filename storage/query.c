@@ -1,10 +1,9 @@
 /* query.c - searching stored calls and loading one call for `siphon show`.
  *
  * A search is SQL built from a filter (st_calls_sql, pure) and run with
- * PQexecParams (a search by time alone: prepared once per connection and
- * run with a generic plan, q__exec_generic): every value the operator
- * typed travels as a parameter, never inside the SQL text, so a quote in
- * a caller pattern is just a quote.  The predicates are the ones the indexes of schema/README.md
+ * PQexecParams: every value the operator typed travels as a parameter,
+ * never inside the SQL text, so a quote in a caller pattern is just a
+ * quote.  The predicates are the ones the indexes of schema/README.md
  * answer: a time range on start_ts, `caller LIKE 'p%'` for a prefix
  * (text_pattern_ops), `reverse(caller) LIKE 'sffus%'` for a suffix (the
  * reversed-text index), equality on state, a range on final_code and mos,
@@ -27,13 +26,8 @@
 #include <string.h>
 #include <time.h>
 
-/* Time-only searches prepared on the connection (q__exec_generic). */
-#define Q__PREPARED_MAX 4
-
 struct st_search {
     PGconn *conn;
-    char *prepared[Q__PREPARED_MAX]; /* their SQL; statement k is "st_time_k" */
-    int n_prepared;
     PGresult *calls[3]; /* the last search: its windows, newest first */
     int n_calls;
     PGresult *call;             /* show: the call */
@@ -330,8 +324,6 @@ void st_search_close(st_search_t *s)
     PQclear(s->streams);
     PQclear(s->messages);
     free(s->stream_recs);
-    for (int k = 0; k < s->n_prepared; k++)
-        free(s->prepared[k]);
     PQfinish(s->conn);
     free(s);
 }
@@ -347,87 +339,6 @@ static PGresult *q__exec(st_search_t *s, const st_sql_t *q, const char *what, ch
         return NULL;
     }
     return r;
-}
-
-/* Whether a search is bounded by time alone (the dashboard's newest page,
- * a `since` window): nothing an index would need the value of to plan. */
-static bool q__time_only(const st_calls_filter_t *f)
-{
-    return f->caller.kind == ST_PAT_ANY && f->callee.kind == ST_PAT_ANY &&
-           f->call_id.kind == ST_PAT_ANY && !f->has_ip && f->state == 0 && f->code_lo == 0 &&
-           !f->has_mos_below;
-}
-
-/* The next result of a pipeline: one statement's, the NULL after it read. */
-static PGresult *q__pipe_result(PGconn *c)
-{
-    PGresult *r = PQgetResult(c), *more;
-    while ((more = PQgetResult(c)) != NULL)
-        PQclear(more);
-    return r;
-}
-
-/* A time-only search as a prepared statement with a generic plan: its
- * partitions are pruned when it runs (the time bounds are parameters), so
- * PostgreSQL does not plan it again each time (planning is about half of
- * a newest page's time in PostgreSQL).  The plan is generic for this
- * statement only -- plan_cache_mode is set around its EXECUTE, the three
- * in one pipelined round trip -- since a generic plan of a pattern search
- * (LIKE $1) could not use the prefix indexes.  NULL with err empty: not
- * prepared here (the caller plans it as usual). */
-static PGresult *q__exec_generic(st_search_t *s, const st_sql_t *q, char *err, size_t errlen)
-{
-    err[0] = '\0';
-    int k = 0;
-    while (k < s->n_prepared && strcmp(s->prepared[k], q->sql.data) != 0)
-        k++;
-    char name[24];
-    snprintf(name, sizeof name, "st_time_%d", k);
-    if (k == s->n_prepared) {
-        if (k == Q__PREPARED_MAX) return NULL;
-        char *copy = strdup(q->sql.data);
-        PGresult *p = copy ? PQprepare(s->conn, name, q->sql.data, q->n, NULL) : NULL;
-        bool ok = PQresultStatus(p) == PGRES_COMMAND_OK;
-        PQclear(p);
-        if (!ok) {
-            free(copy);
-            return NULL;
-        }
-        s->prepared[s->n_prepared++] = copy;
-    }
-    PGconn *c = s->conn;
-    if (!PQenterPipelineMode(c)) return NULL;
-    bool sent = PQsendQueryParams(c, "SET plan_cache_mode = force_generic_plan", 0, NULL, NULL,
-                                  NULL, NULL, 0) &&
-                PQsendQueryPrepared(c, name, q->n, (const char *const *)q->values, NULL, NULL, 0) &&
-                PQsendQueryParams(c, "RESET plan_cache_mode", 0, NULL, NULL, NULL, NULL, 0) &&
-                PQpipelineSync(c);
-    PGresult *set = sent ? q__pipe_result(c) : NULL;
-    PGresult *rows = sent ? q__pipe_result(c) : NULL;
-    PGresult *reset = sent ? q__pipe_result(c) : NULL;
-    PGresult *sync = sent ? PQgetResult(c) : NULL;
-    bool ok = sent && PQresultStatus(set) == PGRES_COMMAND_OK &&
-              PQresultStatus(rows) == PGRES_TUPLES_OK &&
-              PQresultStatus(reset) == PGRES_COMMAND_OK &&
-              PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
-    if (!ok)
-        q__pq_error("search failed",
-                    PQresultStatus(rows) == PGRES_FATAL_ERROR ? PQresultErrorMessage(rows)
-                                                              : PQerrorMessage(c),
-                    err, errlen);
-    PQclear(set);
-    PQclear(reset);
-    PQclear(sync);
-    if (!PQexitPipelineMode(c) && ok) {
-        q__pq_error("search failed", PQerrorMessage(c), err, errlen);
-        ok = false;
-    }
-    if (!ok) {
-        PQclear(rows);
-        if (!err[0]) snprintf(err, errlen, "search failed");
-        return NULL;
-    }
-    return rows;
 }
 
 /* One search into s->calls[s->n_calls]; its rows, or -1. */
@@ -450,13 +361,7 @@ static long q__search(st_search_t *s, const st_calls_filter_t *f, char *err, siz
         log_debug("%s", d.data);
         buf_free(&d);
     }
-    PGresult *r = NULL;
-    bool failed = false;
-    if (q__time_only(f)) {
-        r = q__exec_generic(s, &q, err, errlen);
-        failed = !r && err[0];
-    }
-    if (!r && !failed) r = q__exec(s, &q, "search failed", err, errlen);
+    PGresult *r = q__exec(s, &q, "search failed", err, errlen);
     st_sql_free(&q);
     if (!r) return -1;
     s->calls[s->n_calls++] = r;
