@@ -865,14 +865,15 @@ static void api__status_answer(web_t *w, web__resp_t *rs, const buf_t *db, int64
     buf_append(&rs->body, db->data + 1, db->len - 1); /* the snapshot's fields and its } */
 }
 
-/* The gate: a fresh snapshot answers without a query worker. */
-static bool api__status_cached(web_t *w, web__resp_t *rs)
+/* The gate: a snapshot answers without a query worker (*refresh: it is
+ * expired and the caller hands its refresh to a worker). */
+static bool api__status_cached(web_t *w, web__resp_t *rs, bool *refresh)
 {
     buf_t db;
     buf_init(&db);
     int64_t age = 0;
     bool ok =
-        web__snap_get(&w->status_snap, "", clock_mono_ns(), false, &db, &age) == WEB__SNAP_FRESH;
+        web__snap_get(&w->status_snap, "", clock_mono_ns(), &db, &age, refresh) == WEB__SNAP_FRESH;
     if (ok) api__status_answer(w, rs, &db, age);
     buf_free(&db);
     return ok;
@@ -880,21 +881,23 @@ static bool api__status_cached(web_t *w, web__resp_t *rs)
 
 static void api__status(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
 {
-    (void)rq;
     buf_t db;
     buf_init(&db);
     int64_t now = clock_mono_ns(), age = 0;
-    web__snap_state_t st = web__snap_get(&w->status_snap, "", now, true, &db, &age);
-    if (st != WEB__SNAP_FRESH) {
+    bool refresh = false;
+    if (rq->refresh ||
+        web__snap_get(&w->status_snap, "", now, &db, &age, &refresh) != WEB__SNAP_FRESH ||
+        refresh) {
+        buf_reset(&db);
+        age = 0;
         if (api__status_counts(w, c, &db) != 0) {
-            if (st == WEB__SNAP_REFRESH) web__snap_put(&w->status_snap, "", now, NULL, 0);
+            if (refresh || rq->refresh) web__snap_put(&w->status_snap, "", now, NULL, 0);
             w->db_errors++;
             buf_free(&db);
             api__error(rs, 500, "query failed");
             return;
         }
         web__snap_put(&w->status_snap, "", now, db.data, db.len);
-        age = 0;
     }
     api__status_answer(w, rs, &db, age);
     buf_free(&db);
@@ -963,14 +966,14 @@ static void api__overview_key(const web__req_t *rq, char *mins, size_t n)
     if (!strcmp(mins, "0")) snprintf(mins, n, "60");
 }
 
-static bool api__overview_cached(web_t *w, web__req_t *rq, web__resp_t *rs)
+static bool api__overview_cached(web_t *w, web__req_t *rq, web__resp_t *rs, bool *refresh)
 {
     char mins[16];
     api__overview_key(rq, mins, sizeof mins);
     buf_t snap;
     buf_init(&snap);
     int64_t age = 0;
-    bool ok = web__snap_get(&w->overview_snap, mins, clock_mono_ns(), false, &snap, &age) ==
+    bool ok = web__snap_get(&w->overview_snap, mins, clock_mono_ns(), &snap, &age, refresh) ==
               WEB__SNAP_FRESH;
     if (ok) api__overview_answer(w, rs, &snap, age);
     buf_free(&snap);
@@ -993,12 +996,15 @@ static void api__overview(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t 
     buf_t snap;
     buf_init(&snap);
     int64_t now = clock_mono_ns(), age = 0;
-    web__snap_state_t st = web__snap_get(&w->overview_snap, mins, now, true, &snap, &age);
-    if (st == WEB__SNAP_FRESH) {
+    bool refresh = false;
+    if (!rq->refresh &&
+        web__snap_get(&w->overview_snap, mins, now, &snap, &age, &refresh) == WEB__SNAP_FRESH &&
+        !refresh) {
         api__overview_answer(w, rs, &snap, age);
         buf_free(&snap);
         return;
     }
+    buf_reset(&snap);
     PGconn *db = web__db(w, c);
     const char *p[1] = {mins};
     PGresult *r =
@@ -1065,7 +1071,7 @@ static void api__overview(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t 
                  1, NULL, p, NULL, NULL, 0)
            : NULL;
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-        if (st == WEB__SNAP_REFRESH) web__snap_put(&w->overview_snap, mins, now, NULL, 0);
+        if (refresh || rq->refresh) web__snap_put(&w->overview_snap, mins, now, NULL, 0);
         w->db_errors++;
         log_warn("web: overview: %s", db ? PQresultErrorMessage(r) : "database unavailable");
         PQclear(r);
@@ -1178,6 +1184,9 @@ bool web__route_match(const char *pattern, const char *path, char *param, size_t
     return true;
 }
 
+static web__job_t *api__job(const api__route_t *route, const web__req_t *rq);
+static void api__refresh(web_t *w, const api__route_t *route, const web__req_t *rq);
+
 web__job_t *web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
 {
     const api__route_t *route = NULL;
@@ -1224,15 +1233,24 @@ web__job_t *web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
         route->fn(w, NULL, rq, rs);
         return NULL;
     }
-    /* a fresh snapshot answers the polled pages here, without a worker */
-    if ((route->fn == api__status && api__status_cached(w, rs)) ||
-        (route->fn == api__overview && api__overview_cached(w, rq, rs)))
-        return NULL;
-    web__job_t *job = calloc(1, sizeof *job);
-    if (!job) {
-        api__error(rs, 503, "out of memory");
+    /* a snapshot answers the polled pages here, without a worker; an
+     * expired one is refreshed by a job nobody waits for */
+    bool refresh = false;
+    if ((route->fn == api__status && api__status_cached(w, rs, &refresh)) ||
+        (route->fn == api__overview && api__overview_cached(w, rq, rs, &refresh))) {
+        if (refresh) api__refresh(w, route, rq);
         return NULL;
     }
+    web__job_t *job = api__job(route, rq);
+    if (!job) api__error(rs, 503, "out of memory");
+    return job;
+}
+
+/* A job for the workers: the route and a copy of the request. */
+static web__job_t *api__job(const api__route_t *route, const web__req_t *rq)
+{
+    web__job_t *job = calloc(1, sizeof *job);
+    if (!job) return NULL;
     job->route = route;
     job->rq = *rq;
     if (rq->session) job->rq.session = &job->rq.sess;
@@ -1244,6 +1262,24 @@ web__job_t *web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
     job->rq.method = strcmp(rq->method, "GET") == 0 ? "GET" : "POST";
     buf_init(&job->rs.body);
     return job;
+}
+
+/* An expired snapshot's refresh as a job answering no connection (the
+ * request that found it expired was answered from it); not queued: the
+ * claim is let go, the next request tries again. */
+static void api__refresh(web_t *w, const api__route_t *route, const web__req_t *rq)
+{
+    web__job_t *job = api__job(route, rq);
+    if (job) job->rq.refresh = true;
+    if (job && web__pool_submit(w, job)) return;
+    web__job_free(job);
+    if (route->fn == api__status) {
+        web__snap_put(&w->status_snap, "", 0, NULL, 0);
+    } else {
+        char mins[16];
+        api__overview_key(rq, mins, sizeof mins);
+        web__snap_put(&w->overview_snap, mins, 0, NULL, 0);
+    }
 }
 
 void web__run(web_t *w, web__conn_t *c, web__job_t *job)
