@@ -948,6 +948,10 @@ static void api__overview_answer(web_t *w, web__resp_t *rs, const buf_t *snap, i
 {
     size_t a = strnlen(snap->data, snap->len);
     const char *health_db = snap->data + a + 1;
+    if (a < 2 || snap->len < a + 3) { /* not two objects: never put so */
+        api__error(rs, 500, "query failed");
+        return;
+    }
     size_t hl = snap->len - a - 1;
     api__json(rs);
     buf_reset(&rs->body);
