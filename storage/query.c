@@ -596,7 +596,10 @@ static void q__json_raw(json_writer_t *w, const PGresult *r, int row, const char
 {
     json_key(w, key);
     const char *v = q__str(r, row, col);
-    buf_printf(w->out, "%s", v && v[0] ? v : "[]");
+    if (v && v[0])
+        buf_append(w->out, v, strlen(v));
+    else
+        buf_append(w->out, "[]", 2);
     w->need_comma[w->depth] = true;
 }
 
@@ -605,9 +608,9 @@ void st_calls_row_json(const st_search_t *s, size_t i, buf_t *out)
     const PGresult *r;
     int row;
     if (!q__found(s, i, &r, &row)) return;
-    corr_call_t *c = malloc(sizeof *c);
-    if (!c) return;
-    q__call(r, row, c);
+    endpoint_t src, dst;
+    q__endpoint(r, row, C_SRC_IP, C_SRC_PORT, &src);
+    q__endpoint(r, row, C_DST_IP, C_DST_PORT, &dst);
     json_writer_t w;
     json_init(&w, out);
     json_obj_begin(&w);
@@ -616,24 +619,24 @@ void st_calls_row_json(const st_search_t *s, size_t i, buf_t *out)
     json_key(&w, "probe"), json_cstr(&w, q__str(r, row, C_PROBE));
     q__json_str(&w, r, row, "call_id", C_CALL_ID);
     char key[24];
-    snprintf(key, sizeof key, "%016llx", (unsigned long long)c->call_key);
+    snprintf(key, sizeof key, "%016llx", (unsigned long long)q__i64(r, row, C_CALL_KEY, 0));
     json_key(&w, "call_key"), json_cstr(&w, key);
     q__json_str(&w, r, row, "from_uri", C_FROM_URI);
     q__json_str(&w, r, row, "to_uri", C_TO_URI);
     q__json_str(&w, r, row, "caller", C_CALLER);
     q__json_str(&w, r, row, "callee", C_CALLEE);
-    json_key(&w, "src_ip"), json_ip(&w, &c->src.ip);
-    json_key(&w, "src_port"), json_uint(&w, c->src.port);
-    json_key(&w, "dst_ip"), json_ip(&w, &c->dst.ip);
-    json_key(&w, "dst_port"), json_uint(&w, c->dst.port);
+    json_key(&w, "src_ip"), json_ip(&w, &src.ip);
+    json_key(&w, "src_port"), json_uint(&w, src.port);
+    json_key(&w, "dst_ip"), json_ip(&w, &dst.ip);
+    json_key(&w, "dst_port"), json_uint(&w, dst.port);
     q__json_str(&w, r, row, "transport", C_TRANSPORT);
     q__json_str(&w, r, row, "state", C_STATE);
     q__json_num(&w, r, row, "final_code", C_FINAL_CODE, -1);
     q__json_str(&w, r, row, "reason", C_REASON);
-    json_key(&w, "start_ts"), json_ts(&w, c->start_ts_ns);
-    json_key(&w, "ringing_ts"), json_ts(&w, c->ringing_ts_ns);
-    json_key(&w, "answer_ts"), json_ts(&w, c->answer_ts_ns);
-    json_key(&w, "end_ts"), json_ts(&w, c->end_ts_ns);
+    json_key(&w, "start_ts"), json_ts(&w, q__ts(r, row, C_START));
+    json_key(&w, "ringing_ts"), json_ts(&w, q__ts(r, row, C_RINGING));
+    json_key(&w, "answer_ts"), json_ts(&w, q__ts(r, row, C_ANSWER));
+    json_key(&w, "end_ts"), json_ts(&w, q__ts(r, row, C_END));
     q__json_num(&w, r, row, "setup_ms", C_SETUP_MS, 3);
     q__json_num(&w, r, row, "setup_total_ms", C_SETUP_TOTAL_MS, 3);
     q__json_num(&w, r, row, "pdd_ms", C_PDD_MS, 3);
@@ -642,27 +645,26 @@ void st_calls_row_json(const st_search_t *s, size_t i, buf_t *out)
     q__json_str(&w, r, row, "user_agent", C_USER_AGENT);
     q__json_str(&w, r, row, "from_tag", C_FROM_TAG);
     q__json_str(&w, r, row, "to_tag", C_TO_TAG);
-    json_key(&w, "open_at_end"), json_bool(&w, c->open_at_end);
-    json_key(&w, "timed_out"), json_bool(&w, c->timed_out);
-    json_key(&w, "evicted"), json_bool(&w, c->evicted);
-    json_key(&w, "sip_messages"), json_uint(&w, c->sip_messages);
-    json_key(&w, "invites"), json_uint(&w, c->invites);
-    json_key(&w, "reinvites"), json_uint(&w, c->reinvites);
-    json_key(&w, "challenges"), json_uint(&w, c->challenges);
-    json_key(&w, "early_dialogs"), json_uint(&w, c->early_dialogs);
+    json_key(&w, "open_at_end"), json_bool(&w, q__bool(r, row, C_OPEN_AT_END));
+    json_key(&w, "timed_out"), json_bool(&w, q__bool(r, row, C_TIMED_OUT));
+    json_key(&w, "evicted"), json_bool(&w, q__bool(r, row, C_EVICTED));
+    json_key(&w, "sip_messages"), json_uint(&w, (uint32_t)q__i64(r, row, C_SIP_MESSAGES, 0));
+    json_key(&w, "invites"), json_uint(&w, (uint32_t)q__i64(r, row, C_INVITES, 0));
+    json_key(&w, "reinvites"), json_uint(&w, (uint32_t)q__i64(r, row, C_REINVITES, 0));
+    json_key(&w, "challenges"), json_uint(&w, (uint32_t)q__i64(r, row, C_CHALLENGES, 0));
+    json_key(&w, "early_dialogs"), json_uint(&w, (uint32_t)q__i64(r, row, C_EARLY_DIALOGS, 0));
     q__json_str(&w, r, row, "media", C_MEDIA);
     q__json_num(&w, r, row, "mos", C_MOS, 2);
     q__json_num(&w, r, row, "mos_min", C_MOS_MIN, 2);
     q__json_num(&w, r, row, "rtcp_packets", C_RTCP_PACKETS, -1);
-    json_key(&w, "stream_count"), json_uint(&w, c->stream_count);
+    json_key(&w, "stream_count"), json_uint(&w, (uint32_t)q__i64(r, row, C_STREAM_COUNT, 0));
     q__json_raw(&w, r, row, "dtmf", C_DTMF);
-    json_key(&w, "dtmf_dropped"), json_uint(&w, c->dtmf_dropped);
+    json_key(&w, "dtmf_dropped"), json_uint(&w, (uint32_t)q__i64(r, row, C_DTMF_DROPPED, 0));
     q__json_raw(&w, r, row, "flags", C_FLAGS);
     q__json_raw(&w, r, row, "vq_reports", C_VQ_REPORTS);
-    json_key(&w, "vq_dropped"), json_uint(&w, c->vq_dropped);
+    json_key(&w, "vq_dropped"), json_uint(&w, (uint32_t)q__i64(r, row, C_VQ_DROPPED, 0));
     json_obj_end(&w);
     buf_putc(out, '\n');
-    free(c);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -815,62 +815,191 @@ static void api__registrations(web_t *w, web__conn_t *c, web__req_t *rq, web__re
                   2, p);
 }
 
-static void api__status(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
+/* ---------------------------------------------------------------------- */
+/* status and overview: database figures from a snapshot (snapshot.c)     */
+/* ---------------------------------------------------------------------- */
+
+/* The server's own counters (memory only, always current). */
+static void api__status_web(web_t *w, buf_t *b)
 {
-    (void)rq;
-    char web[1024];
     uint32_t sessions = web__session_count(w), busy, queued;
     uint64_t full, completed;
     web__pool_stats(w, &busy, &queued, &full, &completed);
     pthread_mutex_lock(&w->feed_mu);
     uint64_t events = w->events, events_dropped = w->events_dropped;
     pthread_mutex_unlock(&w->feed_mu);
-    snprintf(web, sizeof web,
-             "{\"version\":\"%s\",\"uptime_s\":%lld,\"requests\":%llu,\"rejected_auth\":%llu,"
-             "\"rejected_csrf\":%llu,\"rate_limited\":%llu,\"db_errors\":%llu,\"sessions\":%u,"
-             "\"live_clients\":%u,\"live_events\":%llu,\"live_events_dropped\":%llu,"
-             "\"live_clients_dropped\":%llu,\"query_workers\":%u,\"query_busy\":%u,"
-             "\"query_queued\":%u,\"query_queue_full\":%llu,\"queries\":%llu,"
-             "\"downloads_refused\":%llu}",
-             SIPHON_WEB_VERSION, (long long)((clock_mono_ns() - w->started_ns) / 1000000000LL),
-             (unsigned long long)w->requests, (unsigned long long)w->rejected_auth,
-             (unsigned long long)w->rejected_csrf, (unsigned long long)w->rate_limited,
-             (unsigned long long)w->db_errors, sessions, w->n_clients, (unsigned long long)events,
-             (unsigned long long)events_dropped, (unsigned long long)w->clients_dropped,
-             w->pool.nthreads, busy, queued, (unsigned long long)full,
-             (unsigned long long)completed, (unsigned long long)w->downloads_refused);
-    const char *p[1] = {web};
-    api__sql_json(w, c, rs,
-                  "SELECT jsonb_build_object('web', $1::jsonb, "
-                  "'schema_version', (SELECT max(version) FROM siphon_schema), "
-                  "'calls_last_hour', (SELECT count(*) FROM calls WHERE start_ts > now() - "
-                  "interval '1 hour'), "
-                  "'calls_in_progress', (SELECT count(*) FROM calls WHERE end_ts IS NULL AND "
-                  "start_ts > now() - interval '1 day'), "
-                  "'calls_total', (SELECT count(*) FROM calls), "
-                  "'alerts_total', (SELECT count(*) FROM alerts), "
-                  "'registrations_total', (SELECT count(*) FROM registrations), "
-                  "'database_bytes', pg_database_size(current_database()))::text",
-                  1, p);
+    buf_printf(b,
+               "{\"version\":\"%s\",\"uptime_s\":%lld,\"requests\":%llu,\"rejected_auth\":%llu,"
+               "\"rejected_csrf\":%llu,\"rate_limited\":%llu,\"db_errors\":%llu,\"sessions\":%u,"
+               "\"live_clients\":%u,\"live_events\":%llu,\"live_events_dropped\":%llu,"
+               "\"live_clients_dropped\":%llu,\"query_workers\":%u,\"query_busy\":%u,"
+               "\"query_queued\":%u,\"query_queue_full\":%llu,\"queries\":%llu,"
+               "\"downloads_refused\":%llu}",
+               SIPHON_WEB_VERSION, (long long)((clock_mono_ns() - w->started_ns) / 1000000000LL),
+               (unsigned long long)w->requests, (unsigned long long)w->rejected_auth,
+               (unsigned long long)w->rejected_csrf, (unsigned long long)w->rate_limited,
+               (unsigned long long)w->db_errors, sessions, w->n_clients, (unsigned long long)events,
+               (unsigned long long)events_dropped, (unsigned long long)w->clients_dropped,
+               w->pool.nthreads, busy, queued, (unsigned long long)full,
+               (unsigned long long)completed, (unsigned long long)w->downloads_refused);
 }
 
-/* The overview: over the last `minutes` (default 60, at most a day) one
- * point a minute of calls started, ASR (answered / started), ACD (mean
- * duration of answered calls) and mean MOS; the window's totals and MOS
- * distribution; the top alert types and sources of the last day; calls in
- * progress (the live feed's count inside siphon run, else the stored calls
- * without an end); the consumers' statistics (web_watch) and the
- * database's size.  One SQL statement over `calls` and `alerts` (their
- * start_ts / first_ts indexes), the rest from memory. */
-static void api__overview(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
+/* A table partition at most this many pages is counted (a few ms at
+ * most); a larger one is estimated from its statistics. */
+#define API__COUNT_PAGES 128
+
+/* The status page's database figures, as a JSON object into out.  Rows
+ * stored are never counted with count(*) over a large table (0.6 s at
+ * 1,000,000 calls): each partition of calls, alerts and registrations
+ * counts exactly when small (or never analysed), else as the planner
+ * estimates it -- its last ANALYZE's rows per page times its pages now --
+ * and `estimated` names the totals that hold such an estimate.  The
+ * last hour's calls and the calls in progress come from the start_ts
+ * index. */
+static int api__status_counts(web_t *w, web__conn_t *c, buf_t *out)
 {
-    char mins[16], health[2048];
-    snprintf(mins, sizeof mins, "%u", api__uint(rq, "minutes", 60, 1440));
-    if (!strcmp(mins, "0")) snprintf(mins, sizeof mins, "60");
-    buf_t hb;
-    buf_init(&hb);
+    static const char *const tables[] = {"calls", "alerts", "registrations"};
+    enum { NT = 3 };
+    PGconn *db = web__db(w, c);
+    if (!db) return -1;
+    PGresult *r =
+        PQexec(db, "SELECT t.k, n.nspname, c.relname, c.reltuples::float8, c.relpages, "
+                   "pg_relation_size(c.oid) / current_setting('block_size')::int "
+                   "FROM unnest(ARRAY['calls', 'alerts', 'registrations']) WITH "
+                   "ORDINALITY AS t(name, k) CROSS JOIN LATERAL "
+                   "pg_partition_tree(t.name::regclass) p JOIN pg_class c ON c.oid = "
+                   "p.relid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE p.isleaf");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        log_warn("web: status: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    double est[NT] = {0};
+    bool estimated[NT] = {false};
+    int counted_table[512], n_counted = 0;
+    buf_t sql;
+    buf_init(&sql);
+    buf_printf(&sql, "SELECT (SELECT max(version) FROM siphon_schema), (SELECT count(*) FROM "
+                     "calls WHERE start_ts > now() - interval '1 hour'), (SELECT count(*) FROM "
+                     "calls WHERE end_ts IS NULL AND start_ts > now() - interval '1 day'), "
+                     "pg_database_size(current_database())");
+    for (int i = 0; i < PQntuples(r); i++) {
+        int k = atoi(PQgetvalue(r, i, 0)) - 1;
+        double tuples = atof(PQgetvalue(r, i, 3));
+        double pages = atof(PQgetvalue(r, i, 4)), now_pages = atof(PQgetvalue(r, i, 5));
+        if (k < 0 || k >= NT || now_pages <= 0) continue; /* empty */
+        bool known = pages > 0 && tuples >= 0;
+        if ((now_pages > API__COUNT_PAGES && known) ||
+            n_counted == (int)(sizeof counted_table / sizeof counted_table[0])) {
+            est[k] += known ? tuples / pages * now_pages : 0;
+            estimated[k] = true;
+            continue;
+        }
+        char *ns = PQescapeIdentifier(db, PQgetvalue(r, i, 1), strlen(PQgetvalue(r, i, 1)));
+        char *rel = PQescapeIdentifier(db, PQgetvalue(r, i, 2), strlen(PQgetvalue(r, i, 2)));
+        if (ns && rel) {
+            buf_printf(&sql, ", (SELECT count(*) FROM %s.%s)", ns, rel);
+            counted_table[n_counted++] = k;
+        } else {
+            estimated[k] = true;
+        }
+        PQfreemem(ns);
+        PQfreemem(rel);
+    }
+    PQclear(r);
+    buf_putc(&sql, '\0');
+    r = PQexec(db, sql.data);
+    buf_free(&sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        log_warn("web: status: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    for (int i = 0; i < n_counted; i++)
+        est[counted_table[i]] += atof(PQgetvalue(r, 0, 4 + i));
     json_writer_t j;
-    json_init(&j, &hb);
+    json_init(&j, out);
+    json_obj_begin(&j);
+    json_key(&j, "schema_version");
+    if (PQgetisnull(r, 0, 0))
+        json_null(&j);
+    else
+        json_int(&j, atoll(PQgetvalue(r, 0, 0)));
+    json_key(&j, "calls_last_hour"), json_int(&j, atoll(PQgetvalue(r, 0, 1)));
+    json_key(&j, "calls_in_progress"), json_int(&j, atoll(PQgetvalue(r, 0, 2)));
+    char key[32];
+    for (int k = 0; k < NT; k++) {
+        snprintf(key, sizeof key, "%s_total", tables[k]);
+        json_key(&j, key), json_int(&j, (int64_t)(est[k] + 0.5));
+    }
+    json_key(&j, "database_bytes"), json_int(&j, atoll(PQgetvalue(r, 0, 3)));
+    json_key(&j, "estimated"), json_arr_begin(&j);
+    for (int k = 0; k < NT; k++) {
+        snprintf(key, sizeof key, "%s_total", tables[k]);
+        if (estimated[k]) json_cstr(&j, key);
+    }
+    json_arr_end(&j);
+    json_obj_end(&j);
+    PQclear(r);
+    return 0;
+}
+
+/* {"web": the counters, "age_ms": how old the snapshot is, the snapshot's
+ * fields} */
+static void api__status_answer(web_t *w, web__resp_t *rs, const buf_t *db, int64_t age_ns)
+{
+    api__json(rs);
+    buf_reset(&rs->body);
+    buf_printf(&rs->body, "{\"web\":");
+    api__status_web(w, &rs->body);
+    buf_printf(&rs->body, ",\"age_ms\":%lld,", (long long)(age_ns / 1000000));
+    buf_append(&rs->body, db->data + 1, db->len - 1); /* the snapshot's fields and its } */
+}
+
+/* The gate: a snapshot answers without a query worker (*refresh: it is
+ * expired and the caller hands its refresh to a worker). */
+static bool api__status_cached(web_t *w, web__resp_t *rs, bool *refresh)
+{
+    buf_t db;
+    buf_init(&db);
+    int64_t age = 0;
+    bool ok =
+        web__snap_get(&w->status_snap, "", clock_mono_ns(), &db, &age, refresh) == WEB__SNAP_FRESH;
+    if (ok) api__status_answer(w, rs, &db, age);
+    buf_free(&db);
+    return ok;
+}
+
+static void api__status(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
+{
+    buf_t db;
+    buf_init(&db);
+    int64_t now = clock_mono_ns(), age = 0;
+    bool refresh = false;
+    if (rq->refresh ||
+        web__snap_get(&w->status_snap, "", now, &db, &age, &refresh) != WEB__SNAP_FRESH ||
+        refresh) {
+        buf_reset(&db);
+        age = 0;
+        if (api__status_counts(w, c, &db) != 0) {
+            if (refresh || rq->refresh) web__snap_put(&w->status_snap, "", now, NULL, 0);
+            w->db_errors++;
+            buf_free(&db);
+            api__error(rs, 500, "query failed");
+            return;
+        }
+        web__snap_put(&w->status_snap, "", now, db.data, db.len);
+    }
+    api__status_answer(w, rs, &db, age);
+    buf_free(&db);
+}
+
+/* The overview's figures from memory (always current): the consumers'
+ * statistics, calls in progress in the live feed, the query workers. */
+static void api__overview_health(web_t *w, buf_t *b)
+{
+    json_writer_t j;
+    json_init(&j, b);
     json_obj_begin(&j);
     pthread_mutex_lock(&w->watch_mu);
     bool watching = w->watch != NULL;
@@ -902,52 +1031,156 @@ static void api__overview(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t 
     json_key(&j, "query_queued"), json_uint(&j, queued);
     json_key(&j, "downloads_refused"), json_uint(&j, w->downloads_refused);
     json_obj_end(&j);
-    snprintf(health, sizeof health, "%.*s", (int)hb.len, hb.data);
-    buf_free(&hb);
-    const char *p[2] = {mins, health};
-    api__sql_json(
-        w, c, rs,
-        "WITH win AS (SELECT * FROM calls WHERE start_ts >= now() - make_interval(mins => "
-        "$1::int)), b AS (SELECT date_trunc('minute', start_ts) AS t, count(*) AS n, "
-        "count(answer_ts) AS ans, avg(duration_s) FILTER (WHERE answer_ts IS NOT NULL) AS acd, "
-        "avg(mos) AS mos FROM win GROUP BY 1), m AS (SELECT g.t, coalesce(b.n, 0) AS n, "
-        "coalesce(b.ans, 0) AS ans, b.acd, b.mos FROM generate_series(date_trunc('minute', now() "
-        "- make_interval(mins => $1::int)), date_trunc('minute', now()), interval '1 minute') "
-        "AS g(t) LEFT JOIN b ON b.t = g.t), "
-        "al AS (SELECT * FROM alerts WHERE first_ts >= now() - interval '1 day') "
-        "SELECT jsonb_build_object('minutes', $1::int, 'now', now(), "
-        "'series', (SELECT coalesce(jsonb_agg(jsonb_build_object('t', extract(epoch from "
-        "t)::bigint,"
-        " 'calls', n, 'answered', ans, 'asr', CASE WHEN n > 0 THEN round((ans::numeric / n), 4) "
-        "END, 'acd_s', round(acd::numeric, 1), 'mos', round(mos::numeric, 2)) ORDER BY t), '[]') "
-        "FROM m), "
-        "'totals', (SELECT jsonb_build_object('calls', count(*), 'answered', count(answer_ts), "
-        "'asr', CASE WHEN count(*) > 0 THEN round(count(answer_ts)::numeric / count(*), 4) END, "
-        "'acd_s', round((avg(duration_s) FILTER (WHERE answer_ts IS NOT NULL))::numeric, 1), "
-        "'mos', round(avg(mos)::numeric, 2), 'scored', count(mos)) FROM win), "
-        "'mos_distribution', (SELECT jsonb_build_array(jsonb_build_object('range', 'below 2', "
-        "'calls', count(*) FILTER (WHERE mos < 2)), jsonb_build_object('range', '2 to 3', "
-        "'calls', count(*) FILTER (WHERE mos >= 2 AND mos < 3)), jsonb_build_object('range', "
-        "'3 to 3.6', 'calls', count(*) FILTER (WHERE mos >= 3 AND mos < 3.6)), "
-        "jsonb_build_object('range', '3.6 to 4', 'calls', count(*) FILTER (WHERE mos >= 3.6 AND "
-        "mos < 4)), jsonb_build_object('range', '4 and above', 'calls', count(*) FILTER (WHERE "
-        "mos >= 4))) FROM win), "
-        "'top_alerts', (SELECT coalesce(jsonb_agg(x ORDER BY (x->>'count')::bigint DESC, "
-        "x->>'alert_type'), '[]') FROM (SELECT jsonb_build_object('alert_type', alert_type, "
-        "'severity', max(severity), 'incidents', count(*), 'count', sum(count), 'last_ts', "
-        "max(last_ts)) AS x FROM al GROUP BY alert_type ORDER BY sum(count) DESC LIMIT 5) t), "
-        "'top_alert_sources', (SELECT coalesce(jsonb_agg(x ORDER BY (x->>'count')::bigint DESC, "
-        "x->>'src_ip'), '[]') FROM (SELECT jsonb_build_object('src_ip', host(src_ip), "
-        "'incidents', count(*), 'count', sum(count)) AS x FROM al WHERE src_ip IS NOT NULL GROUP "
-        "BY src_ip ORDER BY sum(count) DESC LIMIT 5) t), "
-        "'calls_in_progress_stored', (SELECT count(*) FROM calls WHERE end_ts IS NULL AND "
-        "start_ts > now() - interval '1 day'), "
-        "'health', $2::jsonb || jsonb_build_object('database_bytes', "
-        "pg_database_size(current_database()), 'recordings_last_hour', (SELECT count(*) FROM "
-        "recordings WHERE start_ts > now() - interval '1 hour'), 'recording_bytes_last_hour', "
-        "(SELECT coalesce(sum(bytes), 0) FROM recordings WHERE start_ts > now() - interval '1 "
-        "hour')))::text",
-        2, p);
+}
+
+/* The overview from its snapshot ("figures\0database health"): the
+ * figures, age_ms, and health = the memory part and the database part. */
+static void api__overview_answer(web_t *w, web__resp_t *rs, const buf_t *snap, int64_t age_ns)
+{
+    size_t a = strnlen(snap->data, snap->len);
+    const char *health_db = snap->data + a + 1;
+    if (a < 2 || snap->len < a + 3) { /* not two objects: never put so */
+        api__error(rs, 500, "query failed");
+        return;
+    }
+    size_t hl = snap->len - a - 1;
+    api__json(rs);
+    buf_reset(&rs->body);
+    buf_append(&rs->body, snap->data, a - 1); /* without its } */
+    buf_printf(&rs->body, ",\"age_ms\":%lld,\"health\":", (long long)(age_ns / 1000000));
+    api__overview_health(w, &rs->body);
+    rs->body.len--; /* its } */
+    buf_putc(&rs->body, ',');
+    buf_append(&rs->body, health_db + 1, hl - 1); /* its fields and } */
+    buf_putc(&rs->body, '}');
+}
+
+static void api__overview_key(const web__req_t *rq, char *mins, size_t n)
+{
+    snprintf(mins, n, "%u", api__uint(rq, "minutes", 60, 1440));
+    if (!strcmp(mins, "0")) snprintf(mins, n, "60");
+}
+
+static bool api__overview_cached(web_t *w, web__req_t *rq, web__resp_t *rs, bool *refresh)
+{
+    char mins[16];
+    api__overview_key(rq, mins, sizeof mins);
+    buf_t snap;
+    buf_init(&snap);
+    int64_t age = 0;
+    bool ok = web__snap_get(&w->overview_snap, mins, clock_mono_ns(), &snap, &age, refresh) ==
+              WEB__SNAP_FRESH;
+    if (ok) api__overview_answer(w, rs, &snap, age);
+    buf_free(&snap);
+    return ok;
+}
+
+/* The overview: over the last `minutes` (default 60, at most a day) one
+ * point a minute of calls started, ASR (answered / started), ACD (mean
+ * duration of answered calls) and mean MOS; the window's totals and MOS
+ * distribution; the top alert types and sources of the last day; calls in
+ * progress (the live feed's count inside siphon run, else the stored calls
+ * without an end); the consumers' statistics (web_watch) and the
+ * database's size.  One SQL statement over `calls` and `alerts` (their
+ * start_ts / first_ts indexes) into a snapshot, the rest from memory at
+ * every answer. */
+static void api__overview(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
+{
+    char mins[16];
+    api__overview_key(rq, mins, sizeof mins);
+    buf_t snap;
+    buf_init(&snap);
+    int64_t now = clock_mono_ns(), age = 0;
+    bool refresh = false;
+    if (!rq->refresh &&
+        web__snap_get(&w->overview_snap, mins, now, &snap, &age, &refresh) == WEB__SNAP_FRESH &&
+        !refresh) {
+        api__overview_answer(w, rs, &snap, age);
+        buf_free(&snap);
+        return;
+    }
+    buf_reset(&snap);
+    PGconn *db = web__db(w, c);
+    const char *p[1] = {mins};
+    PGresult *r =
+        db ? PQexecParams(
+                 db,
+                 "WITH win AS (SELECT * FROM calls WHERE start_ts >= now() - make_interval(mins => "
+                 "$1::int)), b AS (SELECT date_trunc('minute', start_ts) AS t, count(*) AS n, "
+                 "count(answer_ts) AS ans, avg(duration_s) FILTER (WHERE answer_ts IS NOT NULL) AS "
+                 "acd, "
+                 "avg(mos) AS mos FROM win GROUP BY 1), m AS (SELECT g.t, coalesce(b.n, 0) AS n, "
+                 "coalesce(b.ans, 0) AS ans, b.acd, b.mos FROM "
+                 "generate_series(date_trunc('minute', now() "
+                 "- make_interval(mins => $1::int)), date_trunc('minute', now()), interval '1 "
+                 "minute') "
+                 "AS g(t) LEFT JOIN b ON b.t = g.t), "
+                 "al AS (SELECT * FROM alerts WHERE first_ts >= now() - interval '1 day') "
+                 "SELECT jsonb_build_object('minutes', $1::int, 'now', now(), "
+                 "'series', (SELECT coalesce(jsonb_agg(jsonb_build_object('t', extract(epoch from "
+                 "t)::bigint,"
+                 " 'calls', n, 'answered', ans, 'asr', CASE WHEN n > 0 THEN round((ans::numeric / "
+                 "n), 4) "
+                 "END, 'acd_s', round(acd::numeric, 1), 'mos', round(mos::numeric, 2)) ORDER BY "
+                 "t), '[]') "
+                 "FROM m), "
+                 "'totals', (SELECT jsonb_build_object('calls', count(*), 'answered', "
+                 "count(answer_ts), "
+                 "'asr', CASE WHEN count(*) > 0 THEN round(count(answer_ts)::numeric / count(*), "
+                 "4) END, "
+                 "'acd_s', round((avg(duration_s) FILTER (WHERE answer_ts IS NOT NULL))::numeric, "
+                 "1), "
+                 "'mos', round(avg(mos)::numeric, 2), 'scored', count(mos)) FROM win), "
+                 "'mos_distribution', (SELECT jsonb_build_array(jsonb_build_object('range', 'below "
+                 "2', "
+                 "'calls', count(*) FILTER (WHERE mos < 2)), jsonb_build_object('range', '2 to 3', "
+                 "'calls', count(*) FILTER (WHERE mos >= 2 AND mos < 3)), "
+                 "jsonb_build_object('range', "
+                 "'3 to 3.6', 'calls', count(*) FILTER (WHERE mos >= 3 AND mos < 3.6)), "
+                 "jsonb_build_object('range', '3.6 to 4', 'calls', count(*) FILTER (WHERE mos >= "
+                 "3.6 AND "
+                 "mos < 4)), jsonb_build_object('range', '4 and above', 'calls', count(*) FILTER "
+                 "(WHERE "
+                 "mos >= 4))) FROM win), "
+                 "'top_alerts', (SELECT coalesce(jsonb_agg(x ORDER BY (x->>'count')::bigint DESC, "
+                 "x->>'alert_type'), '[]') FROM (SELECT jsonb_build_object('alert_type', "
+                 "alert_type, "
+                 "'severity', max(severity), 'incidents', count(*), 'count', sum(count), "
+                 "'last_ts', "
+                 "max(last_ts)) AS x FROM al GROUP BY alert_type ORDER BY sum(count) DESC LIMIT 5) "
+                 "t), "
+                 "'top_alert_sources', (SELECT coalesce(jsonb_agg(x ORDER BY (x->>'count')::bigint "
+                 "DESC, "
+                 "x->>'src_ip'), '[]') FROM (SELECT jsonb_build_object('src_ip', host(src_ip), "
+                 "'incidents', count(*), 'count', sum(count)) AS x FROM al WHERE src_ip IS NOT "
+                 "NULL GROUP "
+                 "BY src_ip ORDER BY sum(count) DESC LIMIT 5) t), "
+                 "'calls_in_progress_stored', (SELECT count(*) FROM calls WHERE end_ts IS NULL AND "
+                 "start_ts > now() - interval '1 day'))::text, "
+                 "jsonb_build_object('database_bytes', pg_database_size(current_database()), "
+                 "'recordings_last_hour', (SELECT count(*) FROM recordings WHERE start_ts > now() "
+                 "- "
+                 "interval '1 hour'), 'recording_bytes_last_hour', (SELECT coalesce(sum(bytes), 0) "
+                 "FROM "
+                 "recordings WHERE start_ts > now() - interval '1 hour'))::text",
+                 1, NULL, p, NULL, NULL, 0)
+           : NULL;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+        if (refresh || rq->refresh) web__snap_put(&w->overview_snap, mins, now, NULL, 0);
+        w->db_errors++;
+        log_warn("web: overview: %s", db ? PQresultErrorMessage(r) : "database unavailable");
+        PQclear(r);
+        buf_free(&snap);
+        api__error(rs, db ? 500 : 503, db ? "query failed" : "database unavailable");
+        return;
+    }
+    const char *fig = PQgetvalue(r, 0, 0), *hdb = PQgetvalue(r, 0, 1);
+    buf_append(&snap, fig, strlen(fig) + 1);
+    buf_append(&snap, hdb, strlen(hdb));
+    PQclear(r);
+    web__snap_put(&w->overview_snap, mins, now, snap.data, snap.len);
+    api__overview_answer(w, rs, &snap, 0);
+    buf_free(&snap);
 }
 
 static void api__users(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs)
@@ -1047,6 +1280,9 @@ bool web__route_match(const char *pattern, const char *path, char *param, size_t
     return true;
 }
 
+static web__job_t *api__job(const api__route_t *route, const web__req_t *rq);
+static void api__refresh(web_t *w, const api__route_t *route, const web__req_t *rq);
+
 web__job_t *web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
 {
     const api__route_t *route = NULL;
@@ -1093,11 +1329,24 @@ web__job_t *web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
         route->fn(w, NULL, rq, rs);
         return NULL;
     }
-    web__job_t *job = calloc(1, sizeof *job);
-    if (!job) {
-        api__error(rs, 503, "out of memory");
+    /* a snapshot answers the polled pages here, without a worker; an
+     * expired one is refreshed by a job nobody waits for */
+    bool refresh = false;
+    if ((route->fn == api__status && api__status_cached(w, rs, &refresh)) ||
+        (route->fn == api__overview && api__overview_cached(w, rq, rs, &refresh))) {
+        if (refresh) api__refresh(w, route, rq);
         return NULL;
     }
+    web__job_t *job = api__job(route, rq);
+    if (!job) api__error(rs, 503, "out of memory");
+    return job;
+}
+
+/* A job for the workers: the route and a copy of the request. */
+static web__job_t *api__job(const api__route_t *route, const web__req_t *rq)
+{
+    web__job_t *job = calloc(1, sizeof *job);
+    if (!job) return NULL;
     job->route = route;
     job->rq = *rq;
     if (rq->session) job->rq.session = &job->rq.sess;
@@ -1109,6 +1358,24 @@ web__job_t *web__handle(web_t *w, web__req_t *rq, web__resp_t *rs)
     job->rq.method = strcmp(rq->method, "GET") == 0 ? "GET" : "POST";
     buf_init(&job->rs.body);
     return job;
+}
+
+/* An expired snapshot's refresh as a job answering no connection (the
+ * request that found it expired was answered from it); not queued: the
+ * claim is let go, the next request tries again. */
+static void api__refresh(web_t *w, const api__route_t *route, const web__req_t *rq)
+{
+    web__job_t *job = api__job(route, rq);
+    if (job) job->rq.refresh = true;
+    if (job && web__pool_submit(w, job)) return;
+    web__job_free(job);
+    if (route->fn == api__status) {
+        web__snap_put(&w->status_snap, "", 0, NULL, 0);
+    } else {
+        char mins[16];
+        api__overview_key(rq, mins, sizeof mins);
+        web__snap_put(&w->overview_snap, mins, 0, NULL, 0);
+    }
 }
 
 void web__run(web_t *w, web__conn_t *c, web__job_t *job)

@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SRV__CHUNK 16384
+#define SRV__CHUNK (128 * 1024) /* per writeable callback: a page of calls in one */
 
 /* Every response: no inline script, nothing from elsewhere, never framed. */
 #define SRV__CSP                                                                                   \
@@ -351,6 +351,8 @@ web_t *web_start(const web_config_t *cfg, const char *dsn, char *err, size_t err
     pthread_mutex_init(&w->feed_mu, NULL);
     pthread_mutex_init(&w->auth_mu, NULL);
     pthread_mutex_init(&w->watch_mu, NULL);
+    web__snap_init(&w->status_snap);
+    web__snap_init(&w->overview_snap);
     pthread_mutex_init(&w->pool.mu, NULL);
     pthread_cond_init(&w->pool.cv, NULL);
     w->feed_cap = cfg->ws_queue * 4;
@@ -424,6 +426,8 @@ void web_stop(web_t *w)
     pthread_mutex_destroy(&w->pool.mu);
     pthread_mutex_destroy(&w->auth_mu);
     pthread_mutex_destroy(&w->watch_mu);
+    web__snap_free(&w->status_snap);
+    web__snap_free(&w->overview_snap);
     web__feed_free(w);
     web__static_free(w);
     free(w->sessions);

@@ -47,6 +47,7 @@ typedef struct {
     char param[128];         /* the {id} of the route's pattern */
     web__session_t *session; /* &sess once the gate found one */
     web__session_t sess;     /* a copy: the table may change under a worker */
+    bool refresh;            /* a snapshot's refresh: compute it, nobody waits */
 } web__req_t;
 
 /* A response the server writes out. */
@@ -106,6 +107,31 @@ typedef struct {
 
 typedef struct web__client web__client_t;
 
+/* snapshot.c: a database answer kept WEB__SNAPSHOT_TTL_NS (the status
+ * counts, the overview) */
+#define WEB__SNAPSHOT_TTL_NS   (5LL * 1000000000LL)
+#define WEB__SNAPSHOT_STALE_NS (20LL * 1000000000LL) /* answers while refreshed */
+typedef struct {
+    pthread_mutex_t mu;
+    char key[32];
+    buf_t json;
+    int64_t at_ns;   /* clock_mono_ns when computed */
+    bool refreshing; /* a worker has the refresh */
+} web__snap_t;
+typedef enum {
+    WEB__SNAP_FRESH, /* out holds it: younger than STALE */
+    WEB__SNAP_MISS,  /* none to use: compute it */
+} web__snap_state_t;
+void web__snap_init(web__snap_t *s);
+void web__snap_free(web__snap_t *s);
+/* *refresh: it is older than the TTL and the caller now has its refresh
+ * (computes it, or hands it to a worker, then web__snap_put) */
+web__snap_state_t web__snap_get(web__snap_t *s, const char *key, int64_t now_ns, buf_t *out,
+                                int64_t *age_ns, bool *refresh);
+/* json NULL: the refresh failed or was not made (the next request tries
+ * again) */
+void web__snap_put(web__snap_t *s, const char *key, int64_t at_ns, const char *json, size_t len);
+
 struct web {
     web_config_t cfg;
     char listen_host[64];
@@ -135,6 +161,7 @@ struct web {
     _Atomic int64_t live_started, live_ended; /* feed.c: calls seen start and end */
     pthread_mutex_t watch_mu;                 /* web_watch's fan */
     const fan_t *watch;
+    web__snap_t status_snap, overview_snap; /* snapshot.c */
 };
 
 /* auth.c */

@@ -14,6 +14,11 @@
 # BENCH_CALLS (default 1000000), BENCH_LIVE (default 1000); BENCH_ONLY=live
 # measures the Live page only (no 1,000,000 rows, no search, no ladder
 # render; the API load during the replay still runs).
+# BENCH_API_ONLY=1: no Chromium; during the replay lib/bench_web_load.py
+# measures each API route in turn (requests/s, p50/p99, server and
+# PostgreSQL CPU per request).  BENCH_PEER=/path/to/siphon: then the same
+# (search timings and API during a replay) with that binary, same database,
+# same run.
 set -uo pipefail
 b=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,23 +58,42 @@ ip netns add "$ns" && ip link add "$vh" type veth peer name "$vn" netns "$ns" &&
     sysctl -qw "net.ipv6.conf.$vh.disable_ipv6=1" &&
     ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$vn.disable_ipv6=1" &&
     ip link set "$vh" up && ip -n "$ns" link set "$vn" up || { echo "veth setup failed"; exit 1; }
-port=$(web_free_port)
-url="https://127.0.0.1:$port"
-"$SIPHON" run --allow-root --capture.interfaces="$vh" --storage.dsn="$PG_DSN" \
-    --storage.spool_dir="$work/spool" --record.enabled=false --correlator.call_linger=1s \
-    --web.listen="127.0.0.1:$port" --web.state_dir="$work/state" >"$work/run.out" 2>"$work/run.err" &
-pid=$!
-for _ in $(seq 100); do curl -sk -o /dev/null "$url/" && break; sleep 0.1; done
-[ "$ONLY" = live ] || python3 "$here/bench/lib/bench_web_scale.py" search "$url" "$ladder"
-python3 "$here/bench/lib/web_scale_pcap.py" live "$work/live.pcap" "$LIVE" "$(($(date +%s) + 25))" 20
-HOME="$work" node "$here/bench/lib/bench_web_scale.mjs" "$url" "$([ "$ONLY" = live ] && echo - || echo "$ladder")" \
-    "$work/ready" "$LIVE" &
-npid=$!
-for _ in $(seq 300); do [ -f "$work/ready" ] && break; sleep 0.1; done
-python3 "$here/bench/lib/bench_web_scale.py" load "$url" "$ladder" 12 &
-lpid=$!
-ip netns exec "$ns" tcpreplay -q -i "$vn" "$work/live.pcap" >/dev/null 2>&1
-wait "$npid"
-wait "$lpid"
-kill -INT "$pid"; wait "$pid"; pid=""
-grep -E "web:|dropped" "$work/run.err" | tail -3
+api() { # BINARY: siphon run with it, the search timings, the API during a replay
+    local bin=$1 port url npid lpid
+    port=$(web_free_port)
+    url="https://127.0.0.1:$port"
+    "$bin" run --allow-root --capture.interfaces="$vh" --storage.dsn="$PG_DSN" \
+        --storage.spool_dir="$work/spool" --record.enabled=false --correlator.call_linger=1s \
+        --web.listen="127.0.0.1:$port" --web.state_dir="$work/state" >"$work/run.out" 2>"$work/run.err" &
+    pid=$!
+    for _ in $(seq 100); do curl -sk -o /dev/null "$url/" && break; sleep 0.1; done
+    echo "== $bin (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    [ "$ONLY" = live ] || python3 "$here/bench/lib/bench_web_scale.py" search "$url" "$ladder"
+    python3 "$here/bench/lib/web_scale_pcap.py" live "$work/live.pcap" "$LIVE" "$(($(date +%s) + 25))" 20
+    if [ -n "${BENCH_API_ONLY:-}" ]; then
+        (ip netns exec "$ns" tcpreplay -q -i "$vn" "$work/live.pcap" >/dev/null 2>&1) &
+        lpid=$!
+        echo "API while capturing $LIVE calls (each route in turn, 4 client processes):"
+        python3 "$here/bench/lib/bench_web_load.py" "$url" "${SECONDS_PER_ROUTE:-6}" "$pid" "$work/pg" \
+            "session (no database)=/api/v1/session" "status=/api/v1/status" \
+            "overview=/api/v1/overview" "newest page of 50=/api/v1/calls?limit=50" \
+            "caller prefix page=/api/v1/calls?caller=1234*&limit=50" \
+            "500-message call=/api/v1/calls/$ladder"
+        wait "$lpid"
+    else
+        HOME="$work" node "$here/bench/lib/bench_web_scale.mjs" "$url" \
+            "$([ "$ONLY" = live ] && echo - || echo "$ladder")" "$work/ready" "$LIVE" &
+        npid=$!
+        for _ in $(seq 300); do [ -f "$work/ready" ] && break; sleep 0.1; done
+        python3 "$here/bench/lib/bench_web_scale.py" load "$url" "$ladder" 12 &
+        lpid=$!
+        ip netns exec "$ns" tcpreplay -q -i "$vn" "$work/live.pcap" >/dev/null 2>&1
+        wait "$npid"
+        wait "$lpid"
+    fi
+    kill -INT "$pid"; wait "$pid"; pid=""
+    grep -E "web:|dropped" "$work/run.err" | tail -3
+    rm -f "$work/ready"
+}
+api "$SIPHON"
+if [ -n "${BENCH_PEER:-}" ]; then api "$(realpath "$BENCH_PEER")"; fi

@@ -400,12 +400,15 @@ function Registrations() {
     ${st.data && html`<${Table} label="Registrations" cols=${REG_COLS} rows=${st.data} />`}</section>`;
 }
 
+// A stored total is an estimate (large tables are not counted row by row)
+// when the status names it in `estimated`: shown as "about N".
 function Counters({ s }) {
+  const about = (k) => ((s.estimated || []).includes(k) ? `about ${s[k]}` : s[k]);
   return html`<dl class="counters">
     <dt>Calls in the last hour</dt><dd>${s.calls_last_hour}</dd>
-    <dt>Calls stored</dt><dd>${s.calls_total}</dd>
-    <dt>Registrations stored</dt><dd>${s.registrations_total}</dd>
-    <dt>Alerts stored</dt><dd>${s.alerts_total}</dd></dl>`;
+    <dt>Calls stored</dt><dd>${about('calls_total')}</dd>
+    <dt>Registrations stored</dt><dd>${about('registrations_total')}</dd>
+    <dt>Alerts stored</dt><dd>${about('alerts_total')}</dd></dl>`;
 }
 
 // The live feed (/api/v1/live, a WebSocket): calls in progress keyed by
