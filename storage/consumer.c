@@ -19,7 +19,7 @@
  *
  * start connects (and checks or migrates the schema: a database newer than
  * this binary is refused), runs maintenance when asked, opens the spool and
- * starts the writer thread; a database that cannot be reached at start is
+ * starts the writer threads; a database that cannot be reached at start is
  * not an error: batches are spooled until it can.
  */
 #include "st_internal.h"

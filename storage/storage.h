@@ -13,7 +13,7 @@
  *  - the consumer (st_consumer, a fan_consumer_ops_t): per-shard sinks turn
  *    records into rows of the schema (schema/README.md) in PostgreSQL's COPY
  *    text format, with stable keys (st_ids.c) so a replay or a second
- *    import never duplicates a row; a writer thread batches them.  The
+ *    import never duplicates a row; writer threads batch them.  The
  *    correlator never waits for the database: files wait for room in the
  *    bounded queue (lossless), live capture drops and counts.
  *  - the schema (migrate.c): the migrations of schema/, embedded at build

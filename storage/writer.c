@@ -1,8 +1,8 @@
-/* writer.c - the writer thread's side: batches into PostgreSQL, or into
+/* writer.c - a writer thread's side: batches into PostgreSQL, or into
  * the spool while it cannot take them.
  *
- * The writer is the work and tick of the consumer's fan_worker_t (one
- * thread).  Chunks from the shards are merged into a batch, written when
+ * A writer is the work and tick of one of the consumer's fan_worker_t (a
+ * thread each).  Chunks from the shards are merged into a batch, written when
  * it holds batch_rows rows or batch_delay after its first row (or at stop).
  * A batch is one transaction:
  *
