@@ -41,6 +41,8 @@
 #                        0: no search section)
 #   BENCH_RUNS           runs per search filter (default 5)
 #   BENCH_OPTS           more options for the import (e.g. --storage.writers=1)
+#   BENCH_PGCONF         lines for the cluster's postgresql.conf before the import
+#                        (settings siphon does not pass on the server's command line)
 # Runs as root (the embedded server then runs as storage.pg_user, siphon).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -78,6 +80,7 @@ fi
 rm -rf "$pg" "$run" "$spool"
 mkdir -p "$run" && chmod 755 "$run"
 "$SIPHON" db migrate "${opts[@]}" >/dev/null
+if [ -n "${BENCH_PGCONF:-}" ]; then printf '%s\n' "$BENCH_PGCONF" >>"$pg/postgresql.conf"; fi
 
 echo "== ingest: $CALLS calls ($(du -h "$cap" | cut -f1) capture), $(nproc) cores," \
      "machine shared with other work (load $(cut -d' ' -f1-3 /proc/loadavg))"
