@@ -308,6 +308,7 @@ void app_config_to_st_config(const siphon_config_t *cfg, st_config_t *s)
     for (uint32_t i = 0; i < cfg->storage.skip_methods.count && i < ST_SKIP_METHODS_MAX; i++)
         s->skip_methods[s->n_skip_methods++] = cfg->storage.skip_methods.items[i];
     s->connect_timeout_ns = cfg->storage.connect_timeout_ns;
+    s->writers = cfg->storage.writers;
 }
 
 /* [web] -> web_config_t (strings borrowed from cfg). */

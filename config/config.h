@@ -129,6 +129,7 @@ typedef struct {
         uint32_t spool_fsync; /* 0 always, 1 batch, 2 never */
         config_list_t skip_methods;
         int64_t connect_timeout_ns;
+        uint32_t writers;
     } storage;
     struct { /* web/web.h web_config_t */
         bool enabled;

@@ -229,6 +229,9 @@ static const config_key_t schema[] = {
          "SIP methods whose messages are not stored (counted), e.g. OPTIONS, NOTIFY"),
     DURATION(storage, connect_timeout, connect_timeout_ns, SEC(1), SEC(300), "5s",
              "give up connecting to the database after this (then spool)"),
+    UINT(storage, writers, 1, 16, "2",
+         "writer threads, each with its own database connection: the database's work on "
+         "batches runs on as many cores"),
     /* [web] (web/web.h) ------------------------------------------------ */
     BOOL(web, enabled, "true",
          "siphon run serves the dashboard and its JSON API (siphon web serves them alone)"),

@@ -1,9 +1,14 @@
 /* consumer.c - storage as a consumer of the fan-out (st_consumer).
  *
  * Per shard: the callbacks turn each record into rows (rows.c) in the
- * shard's own chunk, with no lock; a chunk goes to the writer's queue
+ * shard's own chunk, with no lock; a chunk goes to a writer's queue
  * (fan_worker_t, one queue per shard) once it holds ST__CHUNK_ROWS rows or
- * ST__CHUNK_BYTES bytes, and when the shard runs dry.  The correlator
+ * ST__CHUNK_BYTES bytes, and when the shard runs dry.  With several
+ * writers (storage.writers) a shard hands its chunks to them in turn, so
+ * even one correlator thread keeps every writer's connection busy; a
+ * chunk never changes writer once pushed, and each writer keeps the order
+ * of what it got (writer.c).  Alerts, recordings and SIPREC sessions go to
+ * writer 0.  The correlator
  * never waits for the database: a full queue makes a file import wait
  * (lossless) and live capture drop the chunk and count it with its rows.
  *
@@ -14,7 +19,7 @@
  *
  * start connects (and checks or migrates the schema: a database newer than
  * this binary is refused), runs maintenance when asked, opens the spool and
- * starts the writer thread; a database that cannot be reached at start is
+ * starts the writer threads; a database that cannot be reached at start is
  * not an error: batches are spooled until it can.
  */
 #include "st_internal.h"
@@ -33,6 +38,7 @@ typedef struct {
     struct st *st;
     uint32_t index;
     st__chunk_t *chunk; /* being filled; NULL until the first row */
+    uint32_t next;      /* the writer its next chunk goes to */
     st__rowctx_t x;
 } st__shard_t;
 
@@ -47,8 +53,11 @@ struct st {
     st__shard_t alerts; /* rows from other threads (st_alert_listener,
                            st_recording_add): the queue after the shards' */
     pthread_mutex_t alert_lock;
-    fan_worker_t *worker;
-    st__writer_t w;
+    uint32_t n_writers;
+    fan_worker_t **workers; /* one per writer */
+    st__writer_t *w;
+    st__shared_t shared;
+    bool shared_ready;
     st__counters_t c;
     uint64_t spool_max;
     st_fsync_t spool_fsync;
@@ -75,6 +84,7 @@ void st_config_default(st_config_t *c)
         .batch_rows = 5000,
         .batch_delay_ns = 500 * NS_PER_MSEC,
         .queue = 4096,
+        .writers = 2,
         .spool_dir = "/var/lib/siphon/spool",
         .spool_max = 1ull << 30,
         .spool_fsync = ST_FSYNC_BATCH,
@@ -92,15 +102,12 @@ static void st__chunk_release(void *user, void *rec)
 static void st__work(void *user, uint32_t shard, void *rec)
 {
     (void)shard;
-    struct st *s = user;
-    st__chunk_t *c = rec;
-    st__writer_work(&s->w, c);
+    st__writer_work(user, rec);
 }
 
 static void st__tick(void *user, bool stop)
 {
-    struct st *s = user;
-    st__writer_tick(&s->w, stop);
+    st__writer_tick(user, stop);
 }
 
 /* Hands the shard's chunk to the writer. */
@@ -110,7 +117,9 @@ static void st__push(st__shard_t *sh)
     if (!c || !c->total) return;
     uint32_t rows = c->total;
     sh->chunk = NULL;
-    if (fan_worker_push(sh->st->worker, sh->index, c)) {
+    fan_worker_t *to = sh->st->workers[sh->next];
+    if (++sh->next == sh->st->n_writers || sh->index == sh->st->env.shards) sh->next = 0;
+    if (fan_worker_push(to, sh->index, c)) {
         atomic_fetch_add(&sh->st->c.rows_queued, rows);
     } else {
         atomic_fetch_add(&sh->st->c.chunks_dropped, 1);
@@ -190,6 +199,8 @@ static char *st__dup(const char *s)
     return strdup(s ? s : "");
 }
 
+static void st__free(void *self);
+
 static void *st__create(const void *config, const fan_env_t *env, char *err, size_t errlen)
 {
     const st_config_t *cfg = config;
@@ -230,39 +241,53 @@ static void *st__create(const void *config, const fan_env_t *env, char *err, siz
     buf_init(&s->alerts.x.json);
     buf_init(&s->alerts.x.z);
     pthread_mutex_init(&s->alert_lock, NULL);
-    st__writer_t *w = &s->w;
-    w->dsn = s->dsn;
-    w->spool_dir = s->spool_dir;
-    w->probe = s->probe;
-    w->migrate = cfg->auto_migrate == ST_MIGRATE_ALWAYS ||
-                 (cfg->auto_migrate == ST_MIGRATE_EMBEDDED && cfg->embedded);
-    w->connect_timeout_ns = cfg->connect_timeout_ns;
-    w->batch_delay_ns = cfg->batch_delay_ns;
-    w->batch_rows = cfg->batch_rows ? cfg->batch_rows : 5000;
-    w->retention_ns = cfg->retention_ns;
-    w->maintenance_interval_ns = cfg->maintenance_interval_ns;
-    w->st = &s->c;
-    st__chunk_init(&w->batch);
-    st__chunk_init(&w->replay);
-    buf_init(&w->ser);
-    fan_worker_config_t wc = {.name = "st-writer",
-                              .shards = env->shards + 1, /* + the alerts' */
-                              .capacity = s->queue,
-                              .lossless = env->lossless,
-                              .work = st__work,
-                              .release = st__chunk_release,
-                              .user = s,
-                              .tick = st__tick,
-                              .tick_ns = 100 * NS_PER_MSEC};
-    s->worker = fan_worker_new(&wc, err, errlen);
-    if (!s->worker) {
-        free(s->shards);
-        free(s);
-        return NULL;
+    s->n_writers = cfg->writers ? cfg->writers : 1;
+    if (s->n_writers > ST_WRITERS_MAX) s->n_writers = ST_WRITERS_MAX;
+    if (st__shared_init(&s->shared) != 0) goto oom;
+    s->shared_ready = true;
+    s->w = calloc(s->n_writers, sizeof *s->w);
+    s->workers = calloc(s->n_writers, sizeof *s->workers);
+    if (!s->w || !s->workers) goto oom;
+    for (uint32_t i = 0; i < s->n_writers; i++) {
+        st__writer_t *w = &s->w[i];
+        w->index = i;
+        w->sh = &s->shared;
+        w->dsn = s->dsn;
+        w->spool_dir = s->spool_dir;
+        w->probe = s->probe;
+        w->migrate = cfg->auto_migrate == ST_MIGRATE_ALWAYS ||
+                     (cfg->auto_migrate == ST_MIGRATE_EMBEDDED && cfg->embedded);
+        w->connect_timeout_ns = cfg->connect_timeout_ns;
+        w->batch_delay_ns = cfg->batch_delay_ns;
+        w->batch_rows = cfg->batch_rows ? cfg->batch_rows : 5000;
+        w->retention_ns = cfg->retention_ns;
+        w->maintenance_interval_ns = cfg->maintenance_interval_ns;
+        w->st = &s->c;
+        st__chunk_init(&w->batch);
+        st__chunk_init(&w->replay);
+        buf_init(&w->ser);
+        /* storage.queue bounds a shard's chunks in flight whatever the
+         * number of writers: each writer's queue holds its share */
+        uint32_t cap = (s->queue + s->n_writers - 1) / s->n_writers;
+        fan_worker_config_t wc = {.name = "st-writer",
+                                  .shards = env->shards + 1, /* + the alerts' */
+                                  .capacity = cap,
+                                  .lossless = env->lossless,
+                                  .work = st__work,
+                                  .release = st__chunk_release,
+                                  .user = w,
+                                  .tick = st__tick,
+                                  .tick_ns = 100 * NS_PER_MSEC};
+        s->workers[i] = fan_worker_new(&wc, err, errlen);
+        if (!s->workers[i]) {
+            st__free(s);
+            return NULL;
+        }
     }
     return s;
 oom:
     snprintf(err, errlen, "storage: out of memory");
+    st__free(s);
     return NULL;
 }
 
@@ -292,25 +317,32 @@ static void st__shard_idle(void *self, uint32_t shard)
 static int st__start(void *self, char *err, size_t errlen)
 {
     struct st *s = self;
-    st__writer_t *w = &s->w;
-    w->spool = st__spool_open(s->spool_dir, s->spool_max, s->spool_fsync, err, errlen);
-    if (!w->spool) return -1;
-    atomic_store(&s->c.spool_bytes, st__spool_bytes(w->spool));
-    char cerr[512];
-    if (st__writer_connect(w, true, cerr, sizeof cerr) != 0) {
-        if (w->schema_refused) {
-            snprintf(err, errlen, "storage: %s", cerr);
-            return -1;
+    s->shared.spool = st__spool_open(s->spool_dir, s->spool_max, s->spool_fsync, err, errlen);
+    if (!s->shared.spool) return -1;
+    atomic_store(&s->c.spool_bytes, st__spool_bytes(s->shared.spool));
+    /* writer 0 first: it checks (or migrates) the schema and runs the
+     * maintenance at start before the others connect */
+    for (uint32_t i = 0; i < s->n_writers; i++) {
+        st__writer_t *w = &s->w[i];
+        char cerr[512];
+        if (st__writer_connect(w, true, cerr, sizeof cerr) != 0) {
+            if (w->schema_refused) {
+                snprintf(err, errlen, "storage: %s", cerr);
+                return -1;
+            }
+            if (i == 0)
+                log_warn("storage: %s: batches are spooled in %s until it is reachable", cerr,
+                         s->spool_dir);
+            w->outage = true;
+            w->next_connect_ns = clock_mono_ns() + NS_PER_SEC;
+        } else if (i == 0 && s->maintain_at_start) {
+            st__writer_maintain(w);
         }
-        log_warn("storage: %s: batches are spooled in %s until it is reachable", cerr,
-                 s->spool_dir);
-        w->outage = true;
-        w->next_connect_ns = clock_mono_ns() + NS_PER_SEC;
-    } else if (s->maintain_at_start) {
-        st__writer_maintain(w);
+        w->next_maintenance_ns = clock_mono_ns() + w->maintenance_interval_ns;
     }
-    w->next_maintenance_ns = clock_mono_ns() + w->maintenance_interval_ns;
-    return fan_worker_start(s->worker, err, errlen);
+    for (uint32_t i = 0; i < s->n_writers; i++)
+        if (fan_worker_start(s->workers[i], err, errlen) != 0) return -1;
+    return 0;
 }
 
 void st_alert_listener(void *user, const alert_t *a)
@@ -357,7 +389,9 @@ static void st__stop(void *self)
     pthread_mutex_lock(&s->alert_lock);
     st__push(&s->alerts);
     pthread_mutex_unlock(&s->alert_lock);
-    fan_worker_stop(s->worker);
+    /* writer 0 last: its final tick ANALYZEs the days every writer wrote */
+    for (uint32_t i = s->n_writers; i-- > 0;)
+        fan_worker_stop(s->workers[i]);
 }
 
 void st_stats(const st_t *self, st_stats_t *out)
@@ -366,10 +400,13 @@ void st_stats(const st_t *self, st_stats_t *out)
 #define ST__LOAD(name) out->name = atomic_load(&s->c.name);
     ST_STATS_COUNTERS(ST__LOAD)
 #undef ST__LOAD
-    fan_worker_stats_t ws;
-    fan_worker_stats(s->worker, &ws);
-    out->queue_depth = ws.pushed - ws.worked;
-    out->queue_waits = ws.waits;
+    out->queue_depth = out->queue_waits = 0;
+    for (uint32_t i = 0; i < s->n_writers; i++) {
+        fan_worker_stats_t ws;
+        fan_worker_stats(s->workers[i], &ws);
+        out->queue_depth += ws.pushed - ws.worked;
+        out->queue_waits += ws.waits;
+    }
 }
 
 static void st__fan_stats(const void *self, fan_stats_t *out)
@@ -386,8 +423,9 @@ static void st__free(void *self)
 {
     struct st *s = self;
     if (!s) return;
-    fan_worker_free(s->worker);
-    for (uint32_t i = 0; i < s->env.shards; i++) {
+    for (uint32_t i = 0; s->workers && i < s->n_writers; i++)
+        fan_worker_free(s->workers[i]);
+    for (uint32_t i = 0; s->shards && i < s->env.shards; i++) {
         if (s->shards[i].chunk) st__chunk_release(NULL, s->shards[i].chunk);
         buf_free(&s->shards[i].x.json);
         buf_free(&s->shards[i].x.z);
@@ -397,7 +435,11 @@ static void st__free(void *self)
     buf_free(&s->alerts.x.json);
     buf_free(&s->alerts.x.z);
     pthread_mutex_destroy(&s->alert_lock);
-    st__writer_close(&s->w);
+    for (uint32_t i = 0; s->w && i < s->n_writers; i++)
+        st__writer_close(&s->w[i]);
+    if (s->shared_ready) st__shared_free(&s->shared);
+    free(s->w);
+    free(s->workers);
     free(s->shards);
     free(s->dsn), free(s->probe), free(s->spool_dir);
     for (uint32_t i = 0; i < s->n_skip; i++)

@@ -94,28 +94,69 @@ void st__copy_sv(buf_t *b, sv_t s, bool null_empty)
         st__copy_text(b, s.p, s.len);
 }
 
+/* Decimal digits of v at the end of out[24]; returns where they start. */
+static char *st__digits(char *end, uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+/* n digits of v, zero-padded. */
+static void st__pad(char *out, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--, v /= 10)
+        out[i] = (char)('0' + v % 10);
+}
+
 /* 2024-03-01 12:00:00.123456+00: timestamptz input, microseconds (the
- * column's precision; nanoseconds are cut, as the JSON contract does). */
+ * column's precision; nanoseconds are cut, as the JSON contract does).
+ * Written by hand, not printf: a stored call has some twenty timestamps,
+ * and most fall in the second before (each thread keeps the date and time
+ * of the last second it wrote). */
 void st__copy_ts(buf_t *b, int64_t ts_ns)
 {
+    static _Thread_local int64_t last_sec = -1;
+    static _Thread_local char last[19]; /* YYYY-MM-DD HH:MM:SS */
     if (ts_ns <= 0) {
         st__copy_null(b);
         return;
     }
-    time_t sec = (time_t)(ts_ns / NS_PER_SEC);
-    long us = (long)((ts_ns % NS_PER_SEC) / 1000);
-    struct tm tm;
-    if (!gmtime_r(&sec, &tm)) {
-        st__copy_null(b);
-        return;
+    int64_t sec = ts_ns / NS_PER_SEC;
+    unsigned us = (unsigned)((ts_ns % NS_PER_SEC) / 1000);
+    if (sec != last_sec) {
+        time_t t = (time_t)sec;
+        struct tm tm;
+        if (!gmtime_r(&t, &tm) || tm.tm_year + 1900 > 9999) {
+            st__copy_null(b);
+            return;
+        }
+        st__pad(last, (unsigned)(tm.tm_year + 1900), 4), last[4] = '-';
+        st__pad(last + 5, (unsigned)tm.tm_mon + 1, 2), last[7] = '-';
+        st__pad(last + 8, (unsigned)tm.tm_mday, 2), last[10] = ' ';
+        st__pad(last + 11, (unsigned)tm.tm_hour, 2), last[13] = ':';
+        st__pad(last + 14, (unsigned)tm.tm_min, 2), last[16] = ':';
+        st__pad(last + 17, (unsigned)tm.tm_sec, 2);
+        last_sec = sec;
     }
-    buf_printf(b, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00", tm.tm_year + 1900, tm.tm_mon + 1,
-               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+    char s[30];
+    memcpy(s, last, 19);
+    s[19] = '.';
+    st__pad(s + 20, us, 6);
+    memcpy(s + 26, "+00", 3);
+    buf_append(b, s, 29);
 }
 
+/* Integers by hand, not printf (dozens per stored call). */
 void st__copy_int(buf_t *b, int64_t v)
 {
-    buf_printf(b, "%lld", (long long)v);
+    char s[24];
+    char *end = s + sizeof s;
+    char *p = st__digits(end, v < 0 ? 0 - (uint64_t)v : (uint64_t)v);
+    if (v < 0) *--p = '-';
+    buf_append(b, p, (size_t)(end - p));
 }
 
 void st__copy_double(buf_t *b, double v, int decimals, bool null_negative)

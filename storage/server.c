@@ -263,8 +263,23 @@ static void *st__pg_thread(void *arg)
         if (getppid() != parent) _exit(0);
         st__child_io(s->log);
         execl(bin, "postgres", "-D", s->data_dir, "-c", "listen_addresses=", "-c", sockopt, "-c",
-              "max_connections=30", "-c", "logging_collector=off", "-c", "TimeZone=UTC", "-c",
-              "synchronous_commit=off", (char *)NULL);
+              "max_connections=30", "-c", "logging_collector=off", "-c", "TimeZone=UTC",
+              /* the write-heavy settings of a monitor (ARCHITECTURE.md, "Storage"):
+               * commits do not wait for the WAL flush (spool replays do) */
+              "-c", "synchronous_commit=off",
+              /* checkpoints every 15 min or 4 GB of WAL, not 5 min / 1 GB: the first
+               * change of an index page after a checkpoint logs the whole 8 kB page,
+               * and at thousands of calls/s 1 GB of WAL is a minute */
+              "-c", "max_wal_size=4GB", "-c", "min_wal_size=256MB", "-c",
+              "checkpoint_timeout=15min",
+              /* those full-page images compressed (lz4: cheap on CPU) */
+              "-c", "wal_compression=lz4",
+              /* batches of several MB: their WAL fits in the buffers before the
+               * WAL writer flushes it */
+              "-c", "wal_buffers=16MB",
+              /* the indexes of today's partitions stay in memory (the default 128 MB
+               * holds them for a few hundred thousand calls) */
+              "-c", "shared_buffers=256MB", (char *)NULL);
         _exit(127);
     }
     pthread_mutex_lock(&s->lock);

@@ -1,7 +1,7 @@
 /* siprec_rows.c - an ended SIPREC recording session (siprec.h, through the
  * app's session listener) as rows of siprec_sessions, siprec_participants
  * and siprec_streams (schema/0004_siprec.sql), in COPY text format into a
- * chunk for the one writer every other table goes through (batches, the
+ * chunk for the writers every other table goes through (batches, the
  * spool, idempotent replay).
  *
  * Keys: session_uuid is a UUIDv8 of the probe, the session's start (ns)

@@ -5,7 +5,8 @@
  * u32 CRC-32 of the payload (zlib's), payload}, little-endian.  The writer
  * appends to the newest segment (a new one past 16 MiB) and replays from
  * the oldest; a segment whose records have all reached the database is
- * deleted.  Only the writer thread uses a spool: no lock.
+ * deleted.  Not thread-safe: the writers share one behind their lock
+ * (writer.c).
  *
  * Crashes.  A record is written with one write() before the writer moves
  * on, so a kill -9 loses nothing already spooled (the page cache keeps it;

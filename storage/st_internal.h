@@ -10,6 +10,7 @@
 #include "storage.h"
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 /* --- the migrations of schema/ (st_migrations.c, generated) --- */
@@ -190,8 +191,33 @@ typedef struct {
 #undef ST__ATOMIC_FIELD
 } st__counters_t;
 
-/* --- the writer (writer.c): the state of the consumer's worker thread --- */
+/* --- the writers (writer.c) ---
+ * storage.writers threads, each a fan_worker_t with a connection of its
+ * own, so PostgreSQL's work per batch runs on as many backends in
+ * parallel.  What they share: */
 #define ST__KNOWN_DAYS 256
+typedef struct {
+    /* the spool (one for all: while it holds anything every writer appends
+     * there, so a writer's batches stay in order) and the days written */
+    pthread_mutex_t lock;
+    st__spool_t *spool;
+    int32_t days[ST__KNOWN_DAYS]; /* the days batches touched, ANALYZEd at stop */
+    uint32_t n_days;
+    pthread_mutex_t replay; /* held by the one writer replaying the spool */
+    /* DDL against batches: a writer makes partitions, migrates or runs
+     * maintenance holding it for writing, with no transaction of its own
+     * open; batches hold it for reading.  A batch's COPY into a parent
+     * table never waits on a CREATE TABLE ... PARTITION OF of another
+     * writer's connection that itself waits on that batch (a deadlock
+     * PostgreSQL would break by failing one of them). */
+    pthread_rwlock_t ddl;
+} st__shared_t;
+
+/* Sets the locks up; 0 or -1. */
+int st__shared_init(st__shared_t *sh);
+void st__shared_free(st__shared_t *sh);
+
+/* --- a writer: the state of one worker thread --- */
 typedef struct {
     const char *dsn;
     const char *spool_dir;
@@ -210,7 +236,8 @@ typedef struct {
     uint32_t replay_failures;
     uint32_t safe[ST__NTABLES]; /* batches left that skip the direct COPY */
     buf_t ser;
-    st__spool_t *spool;
+    uint32_t index; /* 0: also maintenance and the ANALYZE at stop */
+    st__shared_t *sh;
 } st__writer_t;
 
 /* Connects and checks (or migrates) the schema; 0 or -1 with err. */

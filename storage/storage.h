@@ -3,7 +3,8 @@
  *
  *   shard s: corr_sink_t ─▶ st shard s: COPY rows into an owned chunk ─▶ fan_worker queue s
  *                                                                              │
- *   writer thread (fan_worker_t): chunks ─▶ batch (rows / delay) ─▶ libpq: COPY into temp
+ *   writer threads (storage.writers fan_worker_t, a connection each; a shard's chunks go to
+ *   them in turn): chunks ─▶ batch (rows / delay) ─▶ libpq: COPY into temp
  *     staging tables, INSERT ... ON CONFLICT DO NOTHING, one transaction per batch
  *                          └─ database away or batch failed ─▶ spool (segment files,
  *                             CRC per record) ─▶ replayed in order once it is back
@@ -12,7 +13,7 @@
  *  - the consumer (st_consumer, a fan_consumer_ops_t): per-shard sinks turn
  *    records into rows of the schema (schema/README.md) in PostgreSQL's COPY
  *    text format, with stable keys (st_ids.c) so a replay or a second
- *    import never duplicates a row; a writer thread batches them.  The
+ *    import never duplicates a row; writer threads batch them.  The
  *    correlator never waits for the database: files wait for room in the
  *    bounded queue (lossless), live capture drops and counts.
  *  - the schema (migrate.c): the migrations of schema/, embedded at build
@@ -41,6 +42,7 @@ typedef enum { ST_MIGRATE_EMBEDDED = 0, ST_MIGRATE_ALWAYS, ST_MIGRATE_NEVER } st
 typedef enum { ST_FSYNC_ALWAYS = 0, ST_FSYNC_BATCH, ST_FSYNC_NEVER } st_fsync_t;
 
 #define ST_SKIP_METHODS_MAX 16
+#define ST_WRITERS_MAX      16
 
 /* The [storage] section (app/config_map.c fills it; strings borrowed). */
 typedef struct {
@@ -59,7 +61,8 @@ typedef struct {
     bool maintain_at_start;          /* run: partitions ahead + retention at start */
     uint32_t batch_rows;
     int64_t batch_delay_ns;
-    uint32_t queue; /* chunks per shard queue */
+    uint32_t queue;   /* chunks per shard queue (shared by the writers' queues) */
+    uint32_t writers; /* writer threads, each with its own connection (1..ST_WRITERS_MAX) */
     const char *spool_dir;
     uint64_t spool_max;
     st_fsync_t spool_fsync;

@@ -1,8 +1,8 @@
-/* writer.c - the writer thread's side: batches into PostgreSQL, or into
+/* writer.c - a writer thread's side: batches into PostgreSQL, or into
  * the spool while it cannot take them.
  *
- * The writer is the work and tick of the consumer's fan_worker_t (one
- * thread).  Chunks from the shards are merged into a batch, written when
+ * A writer is the work and tick of one of the consumer's fan_worker_t (a
+ * thread each).  Chunks from the shards are merged into a batch, written when
  * it holds batch_rows rows or batch_delay after its first row (or at stop).
  * A batch is one transaction:
  *
@@ -24,12 +24,23 @@
  * CONFLICT DO NOTHING moves the new ones across (st__copy_table).
  * Either way a row is stored once.
  *
+ * Several writers.  storage.writers threads do this side by side, each
+ * with its own connection (so its own PostgreSQL backend: the database's
+ * work per batch, parsing, heap and index inserts, WAL, runs on as many
+ * cores), each fed its share of the shards' chunks (consumer.c).  Rows
+ * need no order among themselves: every row has a stable key, and no row
+ * refers to another by anything the database enforces.  What is kept is
+ * each writer's order: its batches reach the database, directly or
+ * through the spool, in the order it made them.
+ *
  * Outage.  When the database cannot be reached or a batch fails, the batch
- * is serialised into the spool (spool.c) and, while the spool holds
- * anything, every later batch goes there too, so rows reach the database
- * in the order they were made.  Each tick the writer reconnects when due
+ * is serialised into the spool (spool.c, one for every writer, behind a
+ * lock) and, while the spool holds anything, every later batch of every
+ * writer goes there too, so a writer's rows reach the database in the
+ * order it made them.  Each tick the writer reconnects when due
  * (every second, then up to every 5 s) and replays spooled batches, oldest
- * first, a bounded amount per tick so the queue keeps moving.  A spooled
+ * first, a bounded amount per tick so the queue keeps moving; one writer
+ * at a time replays (the others keep appending behind it).  A spooled
  * batch the database refuses although the connection is fine (not an
  * outage: a row it will never take) is tried twice, then logged and
  * skipped, so one bad batch cannot block the spool forever.
@@ -67,6 +78,47 @@ static void st__disconnect(st__writer_t *w)
     w->n_known_days = 0;
 }
 
+int st__shared_init(st__shared_t *sh)
+{
+    memset(sh, 0, sizeof *sh);
+    pthread_rwlockattr_t a;
+    pthread_rwlockattr_init(&a);
+    /* a writer waiting to make a partition is not starved by the others'
+     * back-to-back batches */
+    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    int rc = pthread_rwlock_init(&sh->ddl, &a);
+    pthread_rwlockattr_destroy(&a);
+    if (rc != 0) return -1;
+    pthread_mutex_init(&sh->lock, NULL);
+    pthread_mutex_init(&sh->replay, NULL);
+    return 0;
+}
+
+void st__shared_free(st__shared_t *sh)
+{
+    st__spool_close(sh->spool);
+    sh->spool = NULL;
+    pthread_mutex_destroy(&sh->lock);
+    pthread_mutex_destroy(&sh->replay);
+    pthread_rwlock_destroy(&sh->ddl);
+}
+
+/* The shared spool, each call under its lock. */
+static bool st__spooled(st__writer_t *w)
+{
+    pthread_mutex_lock(&w->sh->lock);
+    bool any = !st__spool_empty(w->sh->spool);
+    pthread_mutex_unlock(&w->sh->lock);
+    return any;
+}
+
+static void st__spool_gauge(st__writer_t *w)
+{
+    pthread_mutex_lock(&w->sh->lock);
+    atomic_store(&w->st->spool_bytes, st__spool_bytes(w->sh->spool));
+    pthread_mutex_unlock(&w->sh->lock);
+}
+
 /* The staging tables of this connection. */
 static int st__stage(st__writer_t *w, char *err, size_t errlen)
 {
@@ -87,7 +139,10 @@ int st__writer_connect(st__writer_t *w, bool at_start, char *err, size_t errlen)
     st__disconnect(w);
     w->conn = st__connect(w->dsn, w->connect_timeout_ns, err, errlen);
     if (!w->conn) return -1;
-    if (st__check_schema(w->conn, w->migrate, err, errlen) != 0 || st__stage(w, err, errlen) != 0) {
+    pthread_rwlock_wrlock(&w->sh->ddl); /* one writer migrates, the others wait and see it done */
+    int rc = st__check_schema(w->conn, w->migrate, err, errlen);
+    pthread_rwlock_unlock(&w->sh->ddl);
+    if (rc != 0 || st__stage(w, err, errlen) != 0) {
         st__disconnect(w);
         w->schema_refused = true;
         return -1;
@@ -115,7 +170,7 @@ static bool st__ensure_conn(st__writer_t *w)
     char err[512];
     if (st__writer_connect(w, false, err, sizeof err) == 0) {
         log_warn("storage: the database is reachable again%s",
-                 st__spool_empty(w->spool) ? "" : ": replaying the spool");
+                 st__spooled(w) ? ": replaying the spool" : "");
         w->backoff_ns = 0;
         w->outage = false;
         return true;
@@ -138,7 +193,19 @@ static bool st__day_known(const st__writer_t *w, int32_t d)
     return false;
 }
 
-static int st__partitions(st__writer_t *w, const st__chunk_t *b, char *err, size_t errlen)
+/* Notes a day written, for the ANALYZE at stop. */
+static void st__day_written(st__writer_t *w, int32_t d)
+{
+    st__shared_t *sh = w->sh;
+    pthread_mutex_lock(&sh->lock);
+    bool have = false;
+    for (uint32_t i = 0; i < sh->n_days && !have; i++)
+        have = sh->days[i] == d;
+    if (!have && sh->n_days < ST__KNOWN_DAYS) sh->days[sh->n_days++] = d;
+    pthread_mutex_unlock(&sh->lock);
+}
+
+static int st__partitions_locked(st__writer_t *w, const st__chunk_t *b, char *err, size_t errlen)
 {
     for (uint32_t i = 0; i < b->n_days; i++) {
         if (st__day_known(w, b->days[i])) continue;
@@ -155,8 +222,23 @@ static int st__partitions(st__writer_t *w, const st__chunk_t *b, char *err, size
         PQclear(r);
         if (w->n_known_days == ST__KNOWN_DAYS) w->n_known_days = 0; /* forget, recheck */
         w->known_days[w->n_known_days++] = b->days[i];
+        st__day_written(w, b->days[i]);
     }
     return 0;
+}
+
+/* The partitions of the batch's days this connection has not seen yet,
+ * made holding the DDL lock for writing (st__shared_t). */
+static int st__partitions(st__writer_t *w, const st__chunk_t *b, char *err, size_t errlen)
+{
+    bool all_known = true;
+    for (uint32_t i = 0; i < b->n_days && all_known; i++)
+        all_known = st__day_known(w, b->days[i]);
+    if (all_known) return 0;
+    pthread_rwlock_wrlock(&w->sh->ddl);
+    int rc = st__partitions_locked(w, b, err, errlen);
+    pthread_rwlock_unlock(&w->sh->ddl);
+    return rc;
 }
 
 static size_t st__count(const char *p, size_t n, char c)
@@ -264,9 +346,9 @@ static int st__copy_table(st__writer_t *w, const st__chunk_t *b, int t, uint64_t
  * this returns, so its commit waits for the WAL flush whatever the
  * server's synchronous_commit (the embedded server's is off: see
  * ARCHITECTURE.md, "Storage: durability"). */
-static int st__write(st__writer_t *w, const st__chunk_t *b, bool durable, char *err, size_t errlen)
+static int st__write_tx(st__writer_t *w, const st__chunk_t *b, bool durable, char *err,
+                        size_t errlen)
 {
-    if (st__partitions(w, b, err, errlen) != 0) return -1;
     if (st__exec(w->conn, "BEGIN", err, errlen) != 0) return -1;
     if (durable && st__exec(w->conn, "SET LOCAL synchronous_commit = on", err, errlen) != 0) {
         char ignore[64];
@@ -290,11 +372,23 @@ static int st__write(st__writer_t *w, const st__chunk_t *b, bool durable, char *
     return 0;
 }
 
+static int st__write(st__writer_t *w, const st__chunk_t *b, bool durable, char *err, size_t errlen)
+{
+    if (st__partitions(w, b, err, errlen) != 0) return -1;
+    pthread_rwlock_rdlock(&w->sh->ddl);
+    int rc = st__write_tx(w, b, durable, err, errlen);
+    pthread_rwlock_unlock(&w->sh->ddl);
+    return rc;
+}
+
 static void st__to_spool(st__writer_t *w, const st__chunk_t *b)
 {
     buf_reset(&w->ser);
     st__chunk_serialize(b, &w->ser);
-    int rc = st__spool_append(w->spool, w->ser.data, w->ser.len);
+    pthread_mutex_lock(&w->sh->lock);
+    int rc = st__spool_append(w->sh->spool, w->ser.data, w->ser.len);
+    atomic_store(&w->st->spool_bytes, st__spool_bytes(w->sh->spool));
+    pthread_mutex_unlock(&w->sh->lock);
     if (rc == 0) {
         atomic_fetch_add(&w->st->spooled_batches, 1);
     } else {
@@ -306,28 +400,36 @@ static void st__to_spool(st__writer_t *w, const st__chunk_t *b)
         atomic_fetch_add(&w->st->spool_refused, 1);
         atomic_fetch_add(&w->st->spool_rows_refused, b->total);
     }
-    atomic_store(&w->st->spool_bytes, st__spool_bytes(w->spool));
 }
 
 /* Replays spooled batches while connected, for at most slice_ns (0: until
- * the spool is empty or the database fails). */
+ * the spool is empty or the database fails).  Another writer replaying
+ * already: nothing to do here. */
 static void st__replay(st__writer_t *w, int64_t slice_ns)
 {
+    if (pthread_mutex_trylock(&w->sh->replay) != 0) return;
+    st__shared_t *sh = w->sh;
     int64_t until = clock_mono_ns() + slice_ns;
-    while (!st__spool_empty(w->spool) && st__ensure_conn(w)) {
+    while (st__spooled(w) && st__ensure_conn(w)) {
         uint64_t corrupt = 0;
-        int got = st__spool_peek(w->spool, &w->ser, &corrupt);
+        pthread_mutex_lock(&sh->lock);
+        int got = st__spool_peek(sh->spool, &w->ser, &corrupt);
+        pthread_mutex_unlock(&sh->lock);
         if (corrupt) atomic_fetch_add(&w->st->spool_corrupt, corrupt);
         if (!got) break;
         if (!st__chunk_parse(&w->replay, (const uint8_t *)w->ser.data, w->ser.len)) {
             log_error("storage: a spooled batch does not parse (checksum fine): skipped");
             atomic_fetch_add(&w->st->spool_corrupt, 1);
-            st__spool_commit(w->spool);
+            pthread_mutex_lock(&sh->lock);
+            st__spool_commit(sh->spool);
+            pthread_mutex_unlock(&sh->lock);
             continue;
         }
         char err[512];
         if (st__write(w, &w->replay, true, err, sizeof err) == 0) {
-            st__spool_commit(w->spool);
+            pthread_mutex_lock(&sh->lock);
+            st__spool_commit(sh->spool);
+            pthread_mutex_unlock(&sh->lock);
             atomic_fetch_add(&w->st->replayed_batches, 1);
             w->replay_failures = 0;
         } else {
@@ -343,22 +445,25 @@ static void st__replay(st__writer_t *w, int64_t slice_ns)
                           "skipped",
                           w->replay.total, err);
                 atomic_fetch_add(&w->st->rows_dropped, w->replay.total);
-                st__spool_commit(w->spool);
+                pthread_mutex_lock(&sh->lock);
+                st__spool_commit(sh->spool);
+                pthread_mutex_unlock(&sh->lock);
                 w->replay_failures = 0;
             }
         }
-        atomic_store(&w->st->spool_bytes, st__spool_bytes(w->spool));
+        st__spool_gauge(w);
         if (slice_ns && clock_mono_ns() >= until) break;
     }
-    atomic_store(&w->st->spool_bytes, st__spool_bytes(w->spool));
+    st__spool_gauge(w);
+    pthread_mutex_unlock(&sh->replay);
 }
 
 static void st__flush(st__writer_t *w)
 {
     st__chunk_t *b = &w->batch;
     if (!b->total) return;
-    if (!st__spool_empty(w->spool)) st__replay(w, ST__REPLAY_SLICE_NS);
-    if (st__spool_empty(w->spool) && st__ensure_conn(w)) {
+    if (st__spooled(w)) st__replay(w, ST__REPLAY_SLICE_NS);
+    if (!st__spooled(w) && st__ensure_conn(w)) {
         char err[512];
         if (st__write(w, b, false, err, sizeof err) == 0) {
             st__chunk_reset(b);
@@ -399,9 +504,14 @@ void st__writer_work(st__writer_t *w, st__chunk_t *c)
 static void st__analyze_days(st__writer_t *w)
 {
     if (!w->conn || PQstatus(w->conn) != CONNECTION_OK) return;
-    for (uint32_t i = 0; i < w->n_known_days; i++) {
+    int32_t days[ST__KNOWN_DAYS];
+    pthread_mutex_lock(&w->sh->lock);
+    uint32_t n = w->sh->n_days;
+    memcpy(days, w->sh->days, n * sizeof days[0]);
+    pthread_mutex_unlock(&w->sh->lock);
+    for (uint32_t i = 0; i < n; i++) {
         char day[16], sql[192], err[256];
-        st__day_text(w->known_days[i], day, sizeof day);
+        st__day_text(days[i], day, sizeof day);
         snprintf(sql, sizeof sql, "ANALYZE calls_p%.4s%.2s%.2s (%s)", day, day + 5, day + 8,
                  "start_ts, caller, callee, src_ip, dst_ip, call_id, state, final_code, mos");
         if (st__exec(w->conn, sql, err, sizeof err) != 0)
@@ -414,16 +524,23 @@ void st__writer_tick(st__writer_t *w, bool stop)
     int64_t now = clock_mono_ns();
     if (stop) w->next_connect_ns = 0; /* one more try, whatever the back-off says */
     if (w->batch.total && (stop || now - w->batch_first_ns >= w->batch_delay_ns)) st__flush(w);
-    if (!st__spool_empty(w->spool)) st__replay(w, stop ? 0 : ST__REPLAY_SLICE_NS);
-    if (w->maintenance_interval_ns > 0 && now >= w->next_maintenance_ns && !stop) {
+    if (st__spooled(w)) st__replay(w, stop ? 0 : ST__REPLAY_SLICE_NS);
+    if (w->index == 0 && w->maintenance_interval_ns > 0 && now >= w->next_maintenance_ns && !stop) {
         w->next_maintenance_ns = now + w->maintenance_interval_ns;
         st__writer_maintain(w);
     }
-    st__spool_sync(w->spool);
-    if (stop) st__analyze_days(w);
-    if (stop && !st__spool_empty(w->spool))
+    pthread_mutex_lock(&w->sh->lock);
+    st__spool_sync(w->sh->spool);
+    pthread_mutex_unlock(&w->sh->lock);
+    /* writer 0 stops last (consumer.c): every day any writer wrote is known */
+    if (stop && w->index == 0) st__analyze_days(w);
+    if (stop && w->index == 0 && st__spooled(w)) {
+        pthread_mutex_lock(&w->sh->lock);
+        uint64_t left = st__spool_bytes(w->sh->spool);
+        pthread_mutex_unlock(&w->sh->lock);
         log_warn("storage: %llu bytes stay in the spool (%s) for the next start",
-                 (unsigned long long)st__spool_bytes(w->spool), w->spool_dir);
+                 (unsigned long long)left, w->spool_dir);
+    }
 }
 
 void st__writer_maintain(st__writer_t *w)
@@ -431,7 +548,10 @@ void st__writer_maintain(st__writer_t *w)
     int64_t now = clock_real_ns();
     uint32_t made = 0, dropped = 0;
     char err[512];
-    if (st_maintain(w->dsn, w->retention_ns, now, &made, &dropped, err, sizeof err) != 0) {
+    pthread_rwlock_wrlock(&w->sh->ddl); /* no batch of another writer open meanwhile */
+    int rc = st_maintain(w->dsn, w->retention_ns, now, &made, &dropped, err, sizeof err);
+    pthread_rwlock_unlock(&w->sh->ddl);
+    if (rc != 0) {
         log_warn("storage: maintenance: %s", err);
         return;
     }
@@ -446,6 +566,4 @@ void st__writer_close(st__writer_t *w)
     st__chunk_free(&w->batch);
     st__chunk_free(&w->replay);
     buf_free(&w->ser);
-    st__spool_close(w->spool);
-    w->spool = NULL;
 }

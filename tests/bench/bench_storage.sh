@@ -40,6 +40,9 @@
 #   BENCH_SEARCH_CALLS   calls in the table for the searches (default 1000000;
 #                        0: no search section)
 #   BENCH_RUNS           runs per search filter (default 5)
+#   BENCH_OPTS           more options for the import (e.g. --storage.writers=1)
+#   BENCH_PGCONF         lines for the cluster's postgresql.conf before the import
+#                        (settings siphon does not pass on the server's command line)
 # Runs as root (the embedded server then runs as storage.pg_user, siphon).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -77,10 +80,12 @@ fi
 rm -rf "$pg" "$run" "$spool"
 mkdir -p "$run" && chmod 755 "$run"
 "$SIPHON" db migrate "${opts[@]}" >/dev/null
+if [ -n "${BENCH_PGCONF:-}" ]; then printf '%s\n' "$BENCH_PGCONF" >>"$pg/postgresql.conf"; fi
 
 echo "== ingest: $CALLS calls ($(du -h "$cap" | cut -f1) capture), $(nproc) cores," \
      "machine shared with other work (load $(cut -d' ' -f1-3 /proc/loadavg))"
-python3 - "$SIPHON" "$cap" "${opts[@]}" <<'PY'
+read -r -a extra <<<"${BENCH_OPTS:-}"
+python3 - "$SIPHON" "$cap" "${opts[@]}" "${extra[@]}" <<'PY'
 import os, re, subprocess, sys, time
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -94,6 +99,16 @@ def stat(pid):
     # after the comm: state ppid ... utime(14) stime(15) cutime(16) cstime(17), 1-based fields
     return {"ppid": int(rest[1]), "comm": f[f.index("(") + 1:f.rindex(")")],
             "u": int(rest[11]), "s": int(rest[12]), "cu": int(rest[13]), "cs": int(rest[14])}
+
+def kind(pid):
+    # a PostgreSQL process by its title: "postgres: walwriter", "postgres: siphon siphon [local] COPY"
+    try:
+        t = open("/proc/%d/cmdline" % pid, "rb").read().split(b"\0")[0].decode("utf-8", "replace")
+    except OSError:
+        return "?"
+    if t.startswith("postgres: siphon ") or t.startswith("postgres: postgres "):
+        return "backends"
+    return t.replace("postgres: ", "").split(" ")[0] if t.startswith("postgres: ") else "other"
 
 def children(ppid):
     out = []
@@ -110,6 +125,7 @@ out = open(cap + ".table", "w+b")  # the table and its summary
 p = subprocess.Popen([siphon, "analyze", "--store", "--no-progress"] + sys.argv[3:] + [cap],
                      stdout=out, stderr=subprocess.PIPE)
 own = pgcpu = 0
+per = {}  # PostgreSQL child pid -> (kind, most CPU seen)
 while p.poll() is None:
     me = stat(p.pid)
     if me:
@@ -117,7 +133,10 @@ while p.poll() is None:
         for pid, st in children(p.pid):
             if st["comm"] == "postgres":
                 tot = st["u"] + st["s"] + st["cu"] + st["cs"]
-                tot += sum(c["u"] + c["s"] for _, c in children(pid))
+                for cpid, c in children(pid):
+                    tot += c["u"] + c["s"]
+                    k = per.get(cpid, (kind(cpid), 0))
+                    per[cpid] = (k[0], max(k[1], c["u"] + c["s"]))
                 pgcpu = max(pgcpu, tot)
     time.sleep(0.05)
 wall = time.monotonic() - t0
@@ -137,6 +156,11 @@ print("ingest: %.0f calls/s, %.0f SIP messages/s" % (calls / el, msgs / el))
 print("CPU: siphon %.2f s (%.0f %% of a core over the import), PostgreSQL %.2f s (%.0f %%)"
       % (own_s, 100 * own_s / el, pg_s, 100 * pg_s / el))
 print("CPU per call: siphon %.0f us, PostgreSQL %.0f us" % (1e6 * own_s / calls, 1e6 * pg_s / calls))
+kinds = {}
+for k, v in per.values():
+    kinds[k] = kinds.get(k, 0) + v
+print("PostgreSQL CPU per call by process (seen live): " + ", ".join(
+    "%s %.0f us" % (k, 1e6 * v / TICK / calls) for k, v in sorted(kinds.items(), key=lambda x: -x[1])))
 if stor:
     print(stor.group(0)[:300])
 PY

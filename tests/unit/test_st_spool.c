@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "st_internal.h"
@@ -182,6 +183,53 @@ static void test_copy_text(void **state)
     buf_free(&b);
 }
 
+/* Integers and timestamps are formatted by hand: the same text as printf
+ * and strftime, across the extremes and when the second changes between
+ * values (each thread keeps the last second's text). */
+static void test_copy_int_ts(void **state)
+{
+    (void)state;
+    int64_t ints[] = {0, 1, -1, 9, 10, -10, 65535, 1234567890123LL, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        buf_t b;
+        buf_init(&b);
+        st__copy_int(&b, ints[i]);
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)ints[i]);
+        assert_int_equal(b.len, strlen(want));
+        assert_memory_equal(b.data, want, b.len);
+        buf_free(&b);
+    }
+    int64_t ts[] = {1000,
+                    1709294400123456789LL,
+                    1709294400999999999LL,
+                    1709294401000000001LL,
+                    1709294400000000000LL,
+                    951782400000000000LL,
+                    4102444799999999000LL,
+                    INT64_MAX};
+    for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+        buf_t b;
+        buf_init(&b);
+        st__copy_ts(&b, ts[i]);
+        time_t sec = (time_t)(ts[i] / 1000000000LL);
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        char day[32], want[64];
+        strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm);
+        snprintf(want, sizeof want, "%s.%06lld+00", day, (long long)(ts[i] % 1000000000LL / 1000));
+        assert_int_equal(b.len, strlen(want));
+        assert_memory_equal(b.data, want, b.len);
+        buf_free(&b);
+    }
+    buf_t b;
+    buf_init(&b);
+    st__copy_ts(&b, 0);
+    assert_int_equal(b.len, 2);
+    assert_memory_equal(b.data, "\\N", 2);
+    buf_free(&b);
+}
+
 static void test_ids(void **state)
 {
     (void)state;
@@ -212,6 +260,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_max, setup, teardown),
         cmocka_unit_test(test_chunk_roundtrip),
         cmocka_unit_test(test_copy_text),
+        cmocka_unit_test(test_copy_int_ts),
         cmocka_unit_test(test_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
