@@ -121,12 +121,15 @@ void st__copy_uuid(buf_t *b, const st__uuid_t *u);
 /* --- raw SIP messages compressed (sipz.c) --- */
 extern const unsigned char st__sip_dictionary[];
 extern const size_t st__sip_dictionary_len;
+extern const unsigned char st__sip_zstd_dict[]; /* storage/sip_zstd.dict */
+extern const size_t st__sip_zstd_dict_len;
 #define ST__RAW_PLAIN   0
-#define ST__RAW_DEFLATE 1
+#define ST__RAW_DEFLATE 1 /* read only */
+#define ST__RAW_ZSTD    2
 typedef struct st__sipz st__sipz_t;
 st__sipz_t *st__sipz_new(void); /* NULL: out of memory (then stored plain) */
 void st__sipz_free(st__sipz_t *z);
-/* Compresses p into out (reset first); the raw_format to store: 1, or 0
+/* Compresses p into out (reset first); the raw_format to store: 2, or 0
  * (out then empty) when compressing does not make it smaller or z is NULL. */
 int st__sipz_pack(st__sipz_t *z, const void *p, size_t n, buf_t *out);
 
