@@ -133,6 +133,9 @@ void st__sipz_free(st__sipz_t *z);
  * (out then empty) when compressing does not make it smaller or z is NULL. */
 int st__sipz_pack(st__sipz_t *z, const void *p, size_t n, buf_t *out);
 
+/* --- a stream's quality object as streams.quality stores it (quality_row.c) --- */
+void st__quality_json(buf_t *out, const corr_stream_t *s);
+
 /* --- rows of the records (rows.c) --- */
 typedef struct {
     const char *probe;
