@@ -131,8 +131,12 @@ static void test_refused(void **state)
                      -1);
     /* a second frame after the first: trailing bytes */
     size_t one = packed.len;
+    unsigned char *copy = malloc(one);
+    assert_non_null(copy);
+    memcpy(copy, packed.data, one);
     buf_append(&packed, "\x28\xb5\x2f\xfd", 4);
-    buf_append(&packed, packed.data, one);
+    buf_append(&packed, copy, one);
+    free(copy);
     assert_int_equal(st_raw_unpack(ST__RAW_ZSTD, packed.data, packed.len, n, &out), -1);
     assert_int_equal(st_raw_unpack(ST__RAW_ZSTD, packed.data, packed.len, 2 * n, &out), -1);
     /* a corrupt byte: refused or, if zstd cannot tell, still exactly n bytes */
