@@ -13,7 +13,10 @@
  *  - mos_scale: when scored on the narrowband-equivalent scale (a scored
  *    stream's scale is otherwise "narrowband", an unscored one's null);
  *  - emodel: as the contract writes it, without rtt_ms and ptime_ms when
- *    unknown; absent when the codec was not scored (null);
+ *    unknown, and with the key of its source sentence ("src") instead of
+ *    the sentence when it is one of st__emodel_sources (the built-in
+ *    codec rows', ~110 B; schema/0006 has the same list as the table
+ *    siphon_emodel_sources); absent when the codec was not scored (null);
  *  - jb_adaptive_max_ms, as the contract writes it.
  * It never has a "mos" key, which every full object has: that is how a
  * reader tells the two apart.  siphon_stream_quality(streams) (schema/0006)
@@ -25,6 +28,38 @@
 
 #include <math.h>
 #include <string.h>
+
+const st__emodel_source_t st__emodel_sources[] = {
+    {"g711", "G.113 Appendix I, widely quoted (G.711 with Appendix I PLC; use G711-NOPLC for "
+             "endpoints without PLC)"},
+    {"g711-noplc", "G.113 Appendix I, widely quoted (G.711 without PLC)"},
+    {"g729",
+     "G.113 Appendix I, widely quoted (G.729A + VAD; SDP G729 does not tell G.729 from G.729A)"},
+    {"g723", "G.113 Appendix I (G.723.1 6.3 kbit/s), commonly quoted, unconfirmed"},
+    {"g726-32", "Ie: G.113 Appendix I (G.726 32 kbit/s), commonly quoted, unconfirmed; Bpl: "
+                "configurable, sources disagree (4.3 assumes no PLC)"},
+    {"gsm", "Ie: G.113 Appendix I (GSM 06.10 full rate), commonly quoted, unconfirmed; Bpl: "
+            "configurable, sources disagree"},
+    {"gsm-efr", "configurable, sources disagree"},
+    {"ilbc",
+     "configurable, sources disagree (Ie 10..15 and Bpl 20..32 are quoted for 15.2/13.3 kbit/s)"},
+    {"amr", "Ie: G.113 Appendix I (AMR 12.2 kbit/s), commonly quoted, unconfirmed; Bpl: "
+            "configurable, sources disagree"},
+    {"g722", "configurable, sources disagree: narrowband-equivalent (G.711-grade Ie 0, PLC Bpl "
+             "25.1); G.113 gives Ie,wb 13 on the G.107.1 scale"},
+    {"amr-wb", "configurable, sources disagree: narrowband-equivalent (Ie 0 assumed at 12.65 "
+               "kbit/s and above)"},
+    {"opus", "configurable, sources disagree: narrowband-equivalent (Ie 0 at wideband bitrates, "
+             "PLC Bpl as G.711 Appendix I)"},
+};
+const size_t st__n_emodel_sources = sizeof st__emodel_sources / sizeof st__emodel_sources[0];
+
+static const char *source_key(const char *source)
+{
+    for (size_t i = 0; i < st__n_emodel_sources; i++)
+        if (strcmp(st__emodel_sources[i].source, source) == 0) return st__emodel_sources[i].key;
+    return NULL;
+}
 
 static bool is_zero(double v, int decimals)
 {
@@ -83,7 +118,11 @@ void st__quality_json(buf_t *out, const corr_stream_t *s)
         json_key(&w, "delay_ms"), json_double(&w, q->delay_ms, 1);
         opt_double(&w, "rtt_ms", q->rtt_ms, 1);
         opt_double(&w, "ptime_ms", q->ptime_ms > 0 ? q->ptime_ms : -1, 1);
-        json_key(&w, "source"), json_cstr(&w, q->codec_source);
+        const char *key = source_key(q->codec_source);
+        if (key)
+            json_key(&w, "src"), json_cstr(&w, key);
+        else
+            json_key(&w, "source"), json_cstr(&w, q->codec_source);
         json_obj_end(&w);
     }
     json_key(&w, "jb_adaptive_max_ms");

@@ -135,6 +135,13 @@ int st__sipz_pack(st__sipz_t *z, const void *p, size_t n, buf_t *out);
 
 /* --- a stream's quality object as streams.quality stores it (quality_row.c) --- */
 void st__quality_json(buf_t *out, const corr_stream_t *s);
+/* The E-model source sentences stored by key (schema/0006
+ * siphon_emodel_sources: the same list). */
+typedef struct {
+    const char *key, *source;
+} st__emodel_source_t;
+extern const st__emodel_source_t st__emodel_sources[];
+extern const size_t st__n_emodel_sources;
 
 /* --- rows of the records (rows.c) --- */
 typedef struct {
