@@ -15,7 +15,7 @@
 -- Ie and Bpl come from (quality/codec_table.c), by key.  A key names one
 -- sentence forever: a changed sentence is a new key in a new migration
 -- (test_storage_quality_row checks the built-in rows against this list).
-CREATE TABLE siphon_emodel_sources (
+CREATE TABLE IF NOT EXISTS siphon_emodel_sources (
     key text PRIMARY KEY,
     source text NOT NULL
 );
@@ -31,7 +31,8 @@ INSERT INTO siphon_emodel_sources (key, source) VALUES
     ('amr', 'Ie: G.113 Appendix I (AMR 12.2 kbit/s), commonly quoted, unconfirmed; Bpl: configurable, sources disagree'),
     ('g722', 'configurable, sources disagree: narrowband-equivalent (G.711-grade Ie 0, PLC Bpl 25.1); G.113 gives Ie,wb 13 on the G.107.1 scale'),
     ('amr-wb', 'configurable, sources disagree: narrowband-equivalent (Ie 0 assumed at 12.65 kbit/s and above)'),
-    ('opus', 'configurable, sources disagree: narrowband-equivalent (Ie 0 at wideband bitrates, PLC Bpl as G.711 Appendix I)');
+    ('opus', 'configurable, sources disagree: narrowband-equivalent (Ie 0 at wideband bitrates, PLC Bpl as G.711 Appendix I)')
+ON CONFLICT (key) DO NOTHING;
 --
 -- siphon_stream_quality(s): the stream's full quality object, the
 -- contract's keys and values (analyze --json), from either form.
