@@ -25,6 +25,12 @@ fi
 if [[ $mode == test ]]; then
   pkgs+=(kamailio)
 fi
+# storage: SIP messages compressed with zstd and a dictionary; the storage
+# tests read them back with the zstd tool (lib/sip_raw.py)
+pkgs+=(libzstd-dev)
+if [[ $mode == test ]]; then
+  pkgs+=(zstd)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,8 +6,10 @@
  * the callback) into the chunk the shard hands to the writer.  The columns
  * mirror the `analyze --json` contract and its values are the contract's
  * (the same rounding, null for "unknown"); the lists of a call (flags,
- * DTMF, RFC 6035 reports) and a stream's RTCP and quality objects are the
- * encoders' own JSON (encode.h), one contract for NDJSON and the database.
+ * DTMF, RFC 6035 reports) and a stream's RTCP object are the encoders' own
+ * JSON (encode.h), one contract for NDJSON and the database; a stream's
+ * quality object is stored compactly (quality_row.c, read back whole with
+ * siphon_stream_quality).
  * st__tables lists each table's COPY columns in the order written here.
  */
 #include "st_internal.h"
@@ -189,7 +191,7 @@ static void row_stream(st__rowctx_t *x, st__chunk_t *c, const st__uuid_t *cu, in
     st__copy_double(b, q->scored ? q->mos_min : -1, 2, true), st__copy_sep(b);
     st__copy_double(b, any ? q->effective_loss_pct : -1, 3, true), st__copy_sep(b);
     enc_stream_rtcp_json(&x->json, s), json_col(x, b), st__copy_sep(b);
-    enc_stream_quality_json(&x->json, s), json_col(x, b), st__copy_sep(b);
+    st__quality_json(&x->json, s), json_col(x, b), st__copy_sep(b);
     enc_stream_dtmf_json(&x->json, s), json_col(x, b);
     st__copy_end(b);
     c->n[ST__STREAMS]++, c->total++;

@@ -122,14 +122,27 @@ void st__copy_uuid(buf_t *b, const st__uuid_t *u);
 /* --- raw SIP messages compressed (sipz.c) --- */
 extern const unsigned char st__sip_dictionary[];
 extern const size_t st__sip_dictionary_len;
+extern const unsigned char st__sip_zstd_dict[]; /* storage/sip_zstd.dict */
+extern const size_t st__sip_zstd_dict_len;
 #define ST__RAW_PLAIN   0
-#define ST__RAW_DEFLATE 1
+#define ST__RAW_DEFLATE 1 /* read only */
+#define ST__RAW_ZSTD    2
 typedef struct st__sipz st__sipz_t;
 st__sipz_t *st__sipz_new(void); /* NULL: out of memory (then stored plain) */
 void st__sipz_free(st__sipz_t *z);
-/* Compresses p into out (reset first); the raw_format to store: 1, or 0
+/* Compresses p into out (reset first); the raw_format to store: 2, or 0
  * (out then empty) when compressing does not make it smaller or z is NULL. */
 int st__sipz_pack(st__sipz_t *z, const void *p, size_t n, buf_t *out);
+
+/* --- a stream's quality object as streams.quality stores it (quality_row.c) --- */
+void st__quality_json(buf_t *out, const corr_stream_t *s);
+/* The E-model source sentences stored by key (schema/0006
+ * siphon_emodel_sources: the same list). */
+typedef struct {
+    const char *key, *source;
+} st__emodel_source_t;
+extern const st__emodel_source_t st__emodel_sources[];
+extern const size_t st__n_emodel_sources;
 
 /* --- rows of the records (rows.c) --- */
 typedef struct {

@@ -363,12 +363,14 @@ int st_show_siprec(st_search_t *s, buf_t *out, char *err, size_t errlen);
 int st_siprec_call_json(st_search_t *s, const char *call_uuid, const char *since, bool with_xml,
                         buf_t *out, char *err, size_t errlen);
 
-/* sip_messages.raw as stored (schema/0005): raw_format 0, the message's
- * bytes as captured; 1, a raw deflate stream (RFC 1951) with the preset
- * dictionary storage/sip_dictionary.txt (LF line ends made CRLF).  len is
- * the message's length (sip_messages.len).  The message into out (reset
- * first): 0, or -1 when the stored value does not decode to exactly len
- * bytes (corrupt or a format this siphon does not know). */
+/* sip_messages.raw as stored (schema/0005, 0006): raw_format 0, the
+ * message's bytes as captured; 1, a raw deflate stream (RFC 1951) with the
+ * preset dictionary storage/sip_dictionary.txt (LF line ends made CRLF); 2,
+ * a zstd frame (RFC 8878) without its 4-byte magic number, compressed with
+ * the dictionary storage/sip_zstd.dict.  len is the message's length
+ * (sip_messages.len).  The message into out (reset first): 0, or -1 when
+ * the stored value does not decode to exactly len bytes (corrupt, trailing
+ * bytes, or a format this siphon does not know). */
 #define ST_RAW_LEN_MAX (1u << 20)
 int st_raw_unpack(int raw_format, const void *stored, size_t n, size_t len, buf_t *out);
 

@@ -45,7 +45,7 @@ assert len(rows) == len(sent) == len(recs), "%d rows, %d sent, %d records" % (le
 bad = 0
 packed = 0
 for i, (row, hx, rec) in enumerate(zip(rows, sent, recs)):
-    packed += row["raw_format"] != 0
+    packed += row["raw_format"] == 2
     row["hex"] = unpack(row["raw_format"], bytes.fromhex(row["hex"]), row["len"]).hex()
     if row["hex"] != hx:
         bad += 1
@@ -61,7 +61,7 @@ print("%d messages (%d bytes, %d stored compressed) read back; e.g. from_user %r
       (len(rows), sum(len(h) // 2 for h in sent), packed, rows[0]["from_user"], rows[2]["user_agent"]))
 if not packed:
     bad += 1
-    print("no message was stored compressed (raw_format 1)")
+    print("no message was stored compressed (raw_format 2)")
 sys.exit(1 if bad else 0)
 PY
 pg_psql -c "TRUNCATE sip_messages"

@@ -8,7 +8,7 @@
 # as captured, no raw_format field).  With the database back, an import of
 # a second capture replays the spool first: every old-layout message is
 # stored (raw_format 0) with exactly its bytes, the new capture's messages
-# are stored compressed (raw_format 1), nothing is dropped or duplicated,
+# are stored compressed (raw_format 2), nothing is dropped or duplicated,
 # and the spool ends empty.
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
@@ -40,7 +40,7 @@ pg_psql -c "SELECT msg_id || ' ' || encode(raw, 'hex') FROM sip_messages WHERE r
     ORDER BY 1" >"$work/stored0.txt"
 sort "$work/old.txt" | cmp -s - <(sort "$work/stored0.txt") ||
     fail bytes "the old-layout messages stored differ from the spooled ones"
-n1=$(pg_psql -c "SELECT count(*) FROM sip_messages WHERE raw_format = 1")
+n1=$(pg_psql -c "SELECT count(*) FROM sip_messages WHERE raw_format = 2")
 [ "$n1" -eq 28 ] || fail new-count "want the 28 messages of b.pcap compressed, got $n1"
 [ "$(pg_psql -c "SELECT count(*) FROM calls")" -eq 10 ] || fail calls "want 10 calls"
 left=$(find "$work/spool" -name '*.seg' | wc -l)
