@@ -95,8 +95,10 @@ echo "== siphon calls --since 10m" >&2
 "$siphon" calls --since 10m --limit 20
 echo "== siphon calls --since 10m --state rejected" >&2
 "$siphon" calls --since 10m --state rejected
-cid=$("$siphon" calls --since 10m --state answered --limit 1 --json |
-  python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["call_id"])')
+# the newest answered call with media (the call the SIPREC session records
+# is newer, but the probe saw only its signalling)
+cid=$("$siphon" calls --since 10m --state answered --limit 20 --json |
+  python3 -c 'import json,sys; print(next(c["call_id"] for c in map(json.loads, sys.stdin) if c["stream_count"]))')
 echo "== siphon show $cid" >&2
 "$siphon" show "$cid"
 echo "== siphon pcap $cid -o $root/build-release/demo-call.pcap" >&2
