@@ -622,6 +622,37 @@ static int api__feed(void *user, int64_t ts_ns, int linktype, const uint8_t *fra
     return 0;
 }
 
+/* A renderer's audio as the answer: a stereo WAV made in web.state_dir
+ * (unlinked at once: the open descriptor still reads it) and served from
+ * it; 404 with missing when there is no renderer (its packets could not be
+ * read) or nothing decodable, 413 above web.max_download.  The file is
+ * named NAME-ID.wav for the browser. */
+static void api__send_wav(web_t *w, web__resp_t *rs, aud_renderer_t *r, const char *missing,
+                          const char *name, const char *id)
+{
+    char path[1100], err[512];
+    snprintf(path, sizeof path, "%s/audio-XXXXXX", w->cfg.state_dir);
+    int fd = r ? mkstemp(path) : -1;
+    aud_status_t as =
+        fd >= 0 ? aud_finish(r, path, AUD_FORMAT_WAV, false, err, sizeof err) : AUD_ERR_OUTPUT;
+    if (fd >= 0) unlink(path);
+    struct stat sb;
+    bool ok = fd >= 0 && (as == AUD_OK || as == AUD_ERR_CODEC || as == AUD_ERR_SRTP) &&
+              fstat(fd, &sb) == 0 && sb.st_size > 0;
+    if (ok && (uint64_t)sb.st_size > w->cfg.max_download) {
+        close(fd);
+        api__too_big(w, rs, "audio");
+        return;
+    }
+    if (!ok) {
+        if (fd >= 0) close(fd);
+        api__error(rs, 404, missing);
+        return;
+    }
+    api__file(rs, fd, (uint64_t)sb.st_size, "audio/wav");
+    snprintf(rs->disposition, sizeof rs->disposition, "inline; filename=\"%s-%s.wav\"", name, id);
+}
+
 /* The call's voice: its packets from the packet store through the renderer
  * (audio/) into a stereo WAV (caller left), made in web.state_dir and
  * served from memory.  Listener role; every attempt audited. */
@@ -632,7 +663,7 @@ static void api__audio(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs
         return;
     }
     api__audit(w, c, rq, "audio", rq->param);
-    char call_id[1024], err[512], path[1100];
+    char call_id[1024], err[512];
     uint64_t key;
     if (api__call_key(w, c, rq->param, call_id, sizeof call_id, &key, rs) != 0) return;
     rec_store_t *st = rec_store_open(w->cfg.record_dir, err, sizeof err);
@@ -653,29 +684,8 @@ static void api__audio(web_t *w, web__conn_t *c, web__req_t *rq, web__resp_t *rs
     }
     int rc = rec_call_packets(st, &pick.rec, api__feed, r, err, sizeof err);
     rec_store_close(st);
-    snprintf(path, sizeof path, "%s/audio-XXXXXX", w->cfg.state_dir);
-    int fd = rc == 0 ? mkstemp(path) : -1;
-    aud_status_t as = AUD_ERR_OUTPUT;
-    if (fd >= 0) as = aud_finish(r, path, AUD_FORMAT_WAV, false, err, sizeof err);
+    api__send_wav(w, rs, rc == 0 ? r : NULL, "no audio in this call", "call", rq->param);
     aud_free(r);
-    if (fd >= 0) unlink(path);
-    /* aud_finish wrote the file by its path; fd still reads it once unlinked */
-    struct stat sb;
-    bool ok = fd >= 0 && (as == AUD_OK || as == AUD_ERR_CODEC || as == AUD_ERR_SRTP) &&
-              fstat(fd, &sb) == 0 && sb.st_size > 0;
-    if (ok && (uint64_t)sb.st_size > w->cfg.max_download) {
-        close(fd);
-        api__too_big(w, rs, "audio");
-        return;
-    }
-    if (!ok) {
-        if (fd >= 0) close(fd);
-        api__error(rs, 404, "no audio in this call");
-        return;
-    }
-    api__file(rs, fd, (uint64_t)sb.st_size, "audio/wav");
-    snprintf(rs->disposition, sizeof rs->disposition, "inline; filename=\"call-%s.wav\"",
-             rq->param);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -741,29 +751,10 @@ static void api__siprec_audio(web_t *w, web__conn_t *c, web__req_t *rq, web__res
     aud_renderer_t *r = pick.found ? aud_new(&acfg, err, sizeof err) : NULL;
     int rc = r ? w->cfg.siprec_audio(st, &pick.rec, r, err, sizeof err) : -1;
     if (st) rec_store_close(st);
-    char path[1100];
-    snprintf(path, sizeof path, "%s/audio-XXXXXX", w->cfg.state_dir);
-    int fd = rc == 0 ? mkstemp(path) : -1;
-    aud_status_t as =
-        fd >= 0 ? aud_finish(r, path, AUD_FORMAT_WAV, false, err, sizeof err) : AUD_ERR_OUTPUT;
+    api__send_wav(w, rs, rc == 0 ? r : NULL,
+                  found ? "no audio stored for this session" : "no such session", "siprec",
+                  rq->param);
     aud_free(r);
-    if (fd >= 0) unlink(path); /* fd still reads it */
-    struct stat sb;
-    bool ok = fd >= 0 && (as == AUD_OK || as == AUD_ERR_CODEC || as == AUD_ERR_SRTP) &&
-              fstat(fd, &sb) == 0 && sb.st_size > 0;
-    if (ok && (uint64_t)sb.st_size > w->cfg.max_download) {
-        close(fd);
-        api__too_big(w, rs, "audio");
-        return;
-    }
-    if (!ok) {
-        if (fd >= 0) close(fd);
-        api__error(rs, 404, found ? "no audio stored for this session" : "no such session");
-        return;
-    }
-    api__file(rs, fd, (uint64_t)sb.st_size, "audio/wav");
-    snprintf(rs->disposition, sizeof rs->disposition, "inline; filename=\"siprec-%s.wav\"",
-             rq->param);
 }
 
 /* The live feed is a WebSocket (feed.c); a plain GET is told so. */
