@@ -110,9 +110,10 @@ typedef struct {
     uint32_t unwoken[PL_MAX_THREADS]; /* records since a sleeping shard was seen */
     /* several producers: media no SDP named yet, held back (see the top) */
     spsc_t hold;
-    uint32_t held;     /* records in hold */
-    uint64_t rerouted; /* held records routed again: their first route (by flow) is not counted */
-    uint64_t hold_gen; /* router generation at the last pass */
+    uint32_t held;       /* records in hold */
+    uint64_t rerouted;   /* held records routed again: their first route (by flow) is not counted */
+    uint64_t held_named; /* ... of which first routed by SDP, held behind their flow slot */
+    uint64_t hold_gen;   /* router generation at the last pass */
     _Atomic int64_t progress_ns;             /* read by the other producers */
     uint8_t *scratch;                        /* one held record while it is re-routed */
     uint32_t held_flows[PL_HELD_FLOW_SLOTS]; /* held records per flow hash */
@@ -413,7 +414,8 @@ static void producer_publish(pl_producer_t *pr)
      * routed it, so its earlier routes are taken back out */
     if (pr->route) {
         pr->st.route = *corr_route_ctx_stats(pr->route);
-        pr->st.route.by_flow -= pr->rerouted;
+        pr->st.route.by_flow -= pr->rerouted - pr->held_named;
+        pr->st.route.media_by_sdp -= pr->held_named;
     }
     pthread_mutex_lock(&pr->lock);
     pr->snap = pr->st;
@@ -571,7 +573,14 @@ static bool hold_push(pl_t *pl, pl_producer_t *pr, const datagram_t *dg)
 /* Routes again what an SDP now names, and what every producer has passed
  * (or everything: force); the rest goes back in the same order.  Does
  * nothing while neither the router's generation nor the watermark moved
- * past the oldest held datagram. */
+ * past the oldest held datagram.
+ *
+ * Once a datagram of a flow slot goes back, so does every later one of
+ * that slot in this pass, named or not: another capture thread may learn
+ * the flow's SDP in the middle of the pass, and a later packet routed to
+ * the call would then overtake the earlier one put back just before (a
+ * stream whose first packets arrive last: tshark-style loss goes
+ * negative).  They go at the next pass, in order. */
 static void hold_pass(pl_t *pl, pl_producer_t *pr, bool force, bool rescan)
 {
     if (!pr->held) return;
@@ -583,6 +592,7 @@ static void hold_pass(pl_t *pl, pl_producer_t *pr, bool force, bool rescan)
     if (!head) return;
     if (!rescan && gen == pr->hold_gen && head->ts_ns > wm) return;
     pr->hold_gen = gen;
+    uint64_t back[PL_HELD_FLOW_SLOTS / 64] = {0}; /* slots put back in this pass */
     for (uint32_t n = pr->held; n > 0; n--) {
         const void *rec = spsc_peek(&pr->hold, &type, &len);
         if (!rec) break;
@@ -596,13 +606,21 @@ static void hold_pass(pl_t *pl, pl_producer_t *pr, bool force, bool rescan)
             record_framed((const pl_dg_hdr_t *)pr->scratch, &dg, &fv);
         else
             record_datagram((const pl_dg_hdr_t *)pr->scratch, &dg);
-        pr->held_flows[flow_slot(&dg)]--;
+        uint32_t slot = flow_slot(&dg);
+        pr->held_flows[slot]--;
+        uint64_t bit = 1ull << (slot % 64);
+        if (back[slot / 64] & bit) { /* behind its flow: not routed, not counted */
+            hold_push(pl, pr, &dg);
+            continue;
+        }
         uint32_t s = corr_route(pr->route, &dg);
         pr->rerouted++;
-        if (!corr_route_unnamed_media(pr->route) || dg.ts_ns <= wm)
+        if (!corr_route_unnamed_media(pr->route) || dg.ts_ns <= wm) {
             enqueue(pl, pr, s, &dg, 0); /* media: no SIP parse */
-        else
+        } else {
             hold_push(pl, pr, &dg); /* fits: its own room was just freed */
+            back[slot / 64] |= bit;
+        }
     }
 }
 
@@ -649,13 +667,21 @@ void pl_submit(pl_t *pl, uint32_t producer, const datagram_t *dg)
                            dg->len >= 12 && (dg->data[0] >> 6) == 2 &&
                            pr->held_flows[flow_slot(dg)] > 0;
         hold_pass(pl, pr, false, named_media);
-        if (unnamed) {
+        /* named media whose flow slot still holds datagrams (put back in
+         * the pass: see hold_pass) waits behind them */
+        bool behind = named_media && pr->held_flows[flow_slot(dg)] > 0;
+        if (unnamed || behind) {
             pr->st.held++;
-            if (!hold_push(pl, pr, dg)) {
+            bool held = hold_push(pl, pr, dg);
+            if (!held) {
                 pr->st.hold_overflows++;
                 hold_pass(pl, pr, true, false);
-                if (!hold_push(pl, pr, dg)) enqueue(pl, pr, s, dg, 0);
+                held = hold_push(pl, pr, dg);
             }
+            if (!held)
+                enqueue(pl, pr, s, dg, 0);
+            else
+                pr->held_named += behind;
             publish_progress(pr, dg->ts_ns);
             return;
         }

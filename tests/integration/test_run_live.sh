@@ -30,6 +30,8 @@
 # Without root, ip netns or tcpreplay the test fails: packaging/test.sh runs
 # as root and installs iproute2 and tcpreplay, so a missing one is a bug.
 # An empty -c file keeps a host's /etc/siphon/siphon.conf out of the test.
+# RUN_LIVE_ONLY=NAME (root, refuse, nobody, threads, hup, rotation) runs one
+# case alone, to loop a flaky one.
 set -uo pipefail
 : "${SIPHON:?}" "${SIPHON_GEN:?}" "${TEST_TMP:?}" "${TESTS_DIR:?}"
 if [ "$(id -u)" -ne 0 ]; then echo "FAIL: needs root (run packaging/test.sh as root)"; exit 1; fi
@@ -50,6 +52,7 @@ cleanup() {
 trap cleanup EXIT
 failed=()
 fail() { echo "FAIL: $*"; failed+=("$1"); }
+want() { [ -z "${RUN_LIVE_ONLY:-}" ] || [ "$RUN_LIVE_ONLY" = "$1" ]; }
 
 ip netns add "$ns" || { echo "FAIL: cannot create a network namespace"; exit 1; }
 ip link add "$vh" type veth peer name "$vn" netns "$ns" &&
@@ -130,9 +133,10 @@ PY
 
 # 1. root, allowed ------------------------------------------------------------
 during=""
-live_case root --allow-root
+want root && live_case root --allow-root
 
 # 2. root refused -------------------------------------------------------------
+want refuse && {
 out=$("$SIPHON" run --record.enabled=false -c "$conf" --capture.interfaces="$vh" 2>&1); rc=$?
 echo "refuse: exit $rc: $out"
 [ $rc -eq 1 ] || fail refuse-exit "exit $rc as root without capture.user, want 1"
@@ -142,9 +146,12 @@ echo "refuse: exit $rc: $out"
 printf '[capture]\nallow_root = true\n' >"$work/allow.conf"
 out=$(timeout 5 "$SIPHON" run --record.enabled=false -c "$work/allow.conf" --capture.interfaces=nosuchif0 2>&1); rc=$?
 [[ "$out" != *"refusing"* ]] || fail refuse-key "capture.allow_root = true still refused"
+}
 
 # 3. capture.user=nobody --------------------------------------------------------
-if nobody_uid=$(id -u nobody 2>/dev/null); then
+if ! want nobody; then
+    :
+elif nobody_uid=$(id -u nobody 2>/dev/null); then
     check_uid() {
         wait_for "$work/nobody.stderr" "running as nobody" 10 || true
         local uid_line
@@ -197,71 +204,76 @@ assert routed == dgrams, "routed %d != datagrams %d" % (routed, dgrams)
 assert 0 < rtp <= dgrams <= decoded, (rtp, dgrams, decoded)
 PY
 }
-live_case threads --allow-root --capture.threads=2 --correlator.shards=3
-check_pipeline
-check_stats_lines
+if want threads; then
+    live_case threads --allow-root --capture.threads=2 --correlator.shards=3
+    check_pipeline
+    check_stats_lines
+fi
 
 # 5. SIGHUP: log.file reopened (logrotate), log settings reloaded, the rest
 #    named as needing a restart, a broken file rejected -----------------------
-hup_conf="$work/hup.conf" log="$work/siphon.log"
-printf '[log]\nlevel = info\nfile = %s\n' "$log" >"$hup_conf"
-"$SIPHON" run --record.enabled=false -c "$hup_conf" --allow-root --storage.enabled=false --capture.interfaces="$vh" >"$work/hup.out" 2>"$work/hup.err" &
-pid=$!
-pids+=("$pid")
-if wait_for "$log" "capturing on $vh" 20; then
-    mv "$log" "$log.1"
-    printf '[log]\nlevel = debug\nfile = %s\n[correlator]\nmax_calls = 1000\n' "$log" >"$hup_conf"
-    kill -HUP "$pid"
-    wait_for "$log" "configuration reloaded" 10 || fail hup-reopen "no reload line in a new $log"
-    grep -q "log.level = debug" "$log" || fail hup-level "log.level not applied"
-    grep -q "correlator.max_calls changed" "$log" || fail hup-restart "max_calls change not named"
-    printf '[log]\nlevel = debug\nnosuchkey = 1\n' >"$hup_conf"
-    kill -HUP "$pid"
-    wait_for "$log" "keeping the running one" 10 || fail hup-bad "a broken file was not rejected"
-    kill -0 "$pid" 2>/dev/null || fail hup-alive "siphon died on SIGHUP"
-    kill -INT "$pid"
-    wait "$pid"; rc=$?
-    [ $rc -eq 0 ] || fail hup-exit "exit $rc after SIGINT"
-    echo "hup: $(grep -c . "$log") lines in the reopened log:"; sed 's/^/  /' "$log" | tail -6
-else
-    fail hup-start "siphon run did not log to $log: $(head -c 600 "$work/hup.err")"
-    kill -KILL "$pid" 2>/dev/null
+if want hup; then
+    hup_conf="$work/hup.conf" log="$work/siphon.log"
+    printf '[log]\nlevel = info\nfile = %s\n' "$log" >"$hup_conf"
+    "$SIPHON" run --record.enabled=false -c "$hup_conf" --allow-root --storage.enabled=false --capture.interfaces="$vh" >"$work/hup.out" 2>"$work/hup.err" &
+    pid=$!
+    pids+=("$pid")
+    if wait_for "$log" "capturing on $vh" 20; then
+        mv "$log" "$log.1"
+        printf '[log]\nlevel = debug\nfile = %s\n[correlator]\nmax_calls = 1000\n' "$log" >"$hup_conf"
+        kill -HUP "$pid"
+        wait_for "$log" "configuration reloaded" 10 || fail hup-reopen "no reload line in a new $log"
+        grep -q "log.level = debug" "$log" || fail hup-level "log.level not applied"
+        grep -q "correlator.max_calls changed" "$log" || fail hup-restart "max_calls change not named"
+        printf '[log]\nlevel = debug\nnosuchkey = 1\n' >"$hup_conf"
+        kill -HUP "$pid"
+        wait_for "$log" "keeping the running one" 10 || fail hup-bad "a broken file was not rejected"
+        kill -0 "$pid" 2>/dev/null || fail hup-alive "siphon died on SIGHUP"
+        kill -INT "$pid"
+        wait "$pid"; rc=$?
+        [ $rc -eq 0 ] || fail hup-exit "exit $rc after SIGINT"
+        echo "hup: $(grep -c . "$log") lines in the reopened log:"; sed 's/^/  /' "$log" | tail -6
+    else
+        fail hup-start "siphon run did not log to $log: $(head -c 600 "$work/hup.err")"
+        kill -KILL "$pid" 2>/dev/null
+    fi
 fi
 
 # 6. output.file rotation: records of a first replay, mv, SIGHUP, records of
 #    a second replay: the moved file has every call of the first, the new
 #    file every call of the second and the summary; no record lost, none cut
 #    in two, none written twice --------------------------------------------
-pcap2="$work/g.pcap" truth2="$work/g.ndjson" rec="$work/records.ndjson"
-"$SIPHON_GEN" -q -o "$pcap2" --truth "$truth2" --calls 20 --duration 3 --seed 12 ||
-    { echo "FAIL: siphon-gen failed"; exit 1; }
-"$SIPHON" run --record.enabled=false -c "$conf" --allow-root --json -i "$vh" --output.file="$rec" \
-    --correlator.call_linger=0s >"$work/rot.stdout" 2>"$work/rot.err" &
-pid=$!
-pids+=("$pid")
-count_calls() { grep -c '"type":"call"' "$1" 2>/dev/null || echo 0; }
-if wait_for "$work/rot.err" "capturing on $vh" 20; then
-    timeout 60 ip netns exec "$ns" tcpreplay -q -i "$vn" --pps=20000 "$pcap" >/dev/null 2>&1 ||
-        fail rot-replay1 "tcpreplay failed"
-    for ((i = 0; i < 150; i++)); do [ "$(count_calls "$rec")" -ge 20 ] && break; sleep 0.1; done
-    mv "$rec" "$rec.1"
-    kill -HUP "$pid"
-    wait_for "$work/rot.err" "output.file $rec reopened" 10 || fail rot-reopen "no reopen line"
-    timeout 60 ip netns exec "$ns" tcpreplay -q -i "$vn" --pps=20000 "$pcap2" >/dev/null 2>&1 ||
-        fail rot-replay2 "tcpreplay failed"
-    for ((i = 0; i < 150; i++)); do [ "$(count_calls "$rec")" -ge 20 ] && break; sleep 0.1; done
-    kill -INT "$pid"
-    wait "$pid"; rc=$?
-    [ $rc -eq 0 ] || fail rot-exit "exit $rc after SIGINT"
-    echo "rotation: $(count_calls "$rec.1") calls in the moved file, $(count_calls "$rec") in the new one, $(wc -c <"$work/rot.stdout") bytes on stdout"
-    [ ! -s "$work/rot.stdout" ] || fail rot-stdout "records on stdout despite output.file"
-    # (the summary is in the new file: compare_truth wants one)
-    { cat "$rec.1"; tail -n 1 "$rec"; } >"$work/rotated-old.ndjson"
-    python3 "$lib/compare_truth.py" --no-timestamps --label rotated-old "$truth" "$work/rotated-old.ndjson" ||
-        fail rot-old "the moved file lacks calls of the first replay"
-    python3 "$lib/compare_truth.py" --no-timestamps --label rotated-new "$truth2" "$rec" ||
-        fail rot-new "the new file lacks calls of the second replay"
-    python3 - "$rec.1" "$rec" <<'PY' || fail rot-records "records lost, cut or doubled"
+if want rotation; then
+    pcap2="$work/g.pcap" truth2="$work/g.ndjson" rec="$work/records.ndjson"
+    "$SIPHON_GEN" -q -o "$pcap2" --truth "$truth2" --calls 20 --duration 3 --seed 12 ||
+        { echo "FAIL: siphon-gen failed"; exit 1; }
+    "$SIPHON" run --record.enabled=false -c "$conf" --allow-root --json -i "$vh" --output.file="$rec" \
+        --correlator.call_linger=0s >"$work/rot.stdout" 2>"$work/rot.err" &
+    pid=$!
+    pids+=("$pid")
+    count_calls() { grep -c '"type":"call"' "$1" 2>/dev/null || echo 0; }
+    if wait_for "$work/rot.err" "capturing on $vh" 20; then
+        timeout 60 ip netns exec "$ns" tcpreplay -q -i "$vn" --pps=20000 "$pcap" >/dev/null 2>&1 ||
+            fail rot-replay1 "tcpreplay failed"
+        for ((i = 0; i < 150; i++)); do [ "$(count_calls "$rec")" -ge 20 ] && break; sleep 0.1; done
+        mv "$rec" "$rec.1"
+        kill -HUP "$pid"
+        wait_for "$work/rot.err" "output.file $rec reopened" 10 || fail rot-reopen "no reopen line"
+        timeout 60 ip netns exec "$ns" tcpreplay -q -i "$vn" --pps=20000 "$pcap2" >/dev/null 2>&1 ||
+            fail rot-replay2 "tcpreplay failed"
+        for ((i = 0; i < 150; i++)); do [ "$(count_calls "$rec")" -ge 20 ] && break; sleep 0.1; done
+        kill -INT "$pid"
+        wait "$pid"; rc=$?
+        [ $rc -eq 0 ] || fail rot-exit "exit $rc after SIGINT"
+        echo "rotation: $(count_calls "$rec.1") calls in the moved file, $(count_calls "$rec") in the new one, $(wc -c <"$work/rot.stdout") bytes on stdout"
+        [ ! -s "$work/rot.stdout" ] || fail rot-stdout "records on stdout despite output.file"
+        # (the summary is in the new file: compare_truth wants one)
+        { cat "$rec.1"; tail -n 1 "$rec"; } >"$work/rotated-old.ndjson"
+        python3 "$lib/compare_truth.py" --no-timestamps --label rotated-old "$truth" "$work/rotated-old.ndjson" ||
+            fail rot-old "the moved file lacks calls of the first replay"
+        python3 "$lib/compare_truth.py" --no-timestamps --label rotated-new "$truth2" "$rec" ||
+            fail rot-new "the new file lacks calls of the second replay"
+        python3 - "$rec.1" "$rec" <<'PY' || fail rot-records "records lost, cut or doubled"
 import json, sys
 old = [json.loads(l) for l in open(sys.argv[1])]   # every line one whole record
 new = [json.loads(l) for l in open(sys.argv[2])]
@@ -272,9 +284,10 @@ assert not set(a) & set(b) and len(set(a + b)) == 40, "a call written twice"
 assert new[-1]["type"] == "summary" and all(r["type"] != "summary" for r in old), "summary placement"
 assert new[-1]["calls"] == 40 if "calls" in new[-1] else True
 PY
-else
-    fail rot-start "siphon run did not start: $(head -c 600 "$work/rot.err")"
-    kill -KILL "$pid" 2>/dev/null
+    else
+        fail rot-start "siphon run did not start: $(head -c 600 "$work/rot.err")"
+        kill -KILL "$pid" 2>/dev/null
+    fi
 fi
 
 if [ ${#failed[@]} -ne 0 ]; then
